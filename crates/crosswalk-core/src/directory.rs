@@ -1,0 +1,155 @@
+//! Identities as they come from one platform: accounts and groups.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// Whether an identity is a person's account or a group. Serialised as the report's
+/// `Type` column: `account` or `group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityKind {
+    Account,
+    Group,
+}
+
+impl IdentityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityKind::Account => "account",
+            IdentityKind::Group => "group",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "account" | "user" | "users" | "accounts" => Some(IdentityKind::Account),
+            "group" | "groups" => Some(IdentityKind::Group),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for IdentityKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A person's account on one platform. Text fields keep exactly what the platform said;
+/// the engine derives folded keys from them and never writes them back.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Account {
+    /// The platform's own identifier (Jira user key, Box user id, Entra object id...).
+    pub id: String,
+    pub username: Option<String>,
+    /// Primary email, unvalidated: an invalid address is reported by the engine, not dropped.
+    pub email: Option<String>,
+    /// Further addresses the person receives mail at (AD `proxyAddresses`, SCIM `emails[]`).
+    #[serde(default)]
+    pub alias_emails: Vec<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub active: bool,
+    /// Which directory on the platform it came from: `internal`, `ldap`, `crowd`...
+    pub source_directory: Option<String>,
+    /// Destination side: whether the platform has verified that the person owns the email.
+    /// `None` when the platform does not say.
+    pub email_verified: Option<bool>,
+}
+
+/// A group on one platform. `members` holds account ids (or ids of nested groups).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// One platform's set of identities. Ids are unique per kind; [`Directory::new`] enforces it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    pub name: String,
+    pub accounts: Vec<Account>,
+    pub groups: Vec<Group>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("{kind} id {id:?} appears more than once")]
+    DuplicateId { kind: IdentityKind, id: String },
+    #[error("{kind} has an empty id")]
+    EmptyId { kind: IdentityKind },
+    #[error("group {group:?} lists member {member:?}, which is neither an account nor a group in this directory")]
+    UnknownMember { group: String, member: String },
+}
+
+impl Directory {
+    /// Builds a directory, refusing duplicate or empty ids and memberships that point nowhere.
+    pub fn new(
+        name: impl Into<String>,
+        accounts: Vec<Account>,
+        groups: Vec<Group>,
+    ) -> Result<Self, DirectoryError> {
+        let directory = Directory { name: name.into(), accounts, groups };
+        directory.check()?;
+        Ok(directory)
+    }
+
+    /// The same checks as [`Directory::new`], for a directory built field by field.
+    pub fn check(&self) -> Result<(), DirectoryError> {
+        let mut account_ids: FxHashMap<&str, ()> = FxHashMap::default();
+        account_ids.reserve(self.accounts.len());
+        for account in &self.accounts {
+            if account.id.is_empty() {
+                return Err(DirectoryError::EmptyId { kind: IdentityKind::Account });
+            }
+            if account_ids.insert(&account.id, ()).is_some() {
+                return Err(DirectoryError::DuplicateId {
+                    kind: IdentityKind::Account,
+                    id: account.id.clone(),
+                });
+            }
+        }
+        let mut group_ids: FxHashMap<&str, ()> = FxHashMap::default();
+        for group in &self.groups {
+            if group.id.is_empty() {
+                return Err(DirectoryError::EmptyId { kind: IdentityKind::Group });
+            }
+            if group_ids.insert(&group.id, ()).is_some() {
+                return Err(DirectoryError::DuplicateId {
+                    kind: IdentityKind::Group,
+                    id: group.id.clone(),
+                });
+            }
+        }
+        for group in &self.groups {
+            for member in &group.members {
+                if !account_ids.contains_key(member.as_str()) && !group_ids.contains_key(member.as_str()) {
+                    return Err(DirectoryError::UnknownMember {
+                        group: group.id.clone(),
+                        member: member.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn account(&self, index: u32) -> &Account {
+        &self.accounts[index as usize]
+    }
+
+    pub fn group(&self, index: u32) -> &Group {
+        &self.groups[index as usize]
+    }
+}
+
+impl Account {
+    /// Every address the account receives mail at, primary first.
+    pub fn all_emails(&self) -> impl Iterator<Item = &str> {
+        self.email.iter().map(String::as_str).chain(self.alias_emails.iter().map(String::as_str))
+    }
+}

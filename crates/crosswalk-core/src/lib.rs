@@ -1,0 +1,20 @@
+//! Crosswalk's core: the domain model, key normalisation and the resolution engine.
+//!
+//! Architecture invariant: this crate does no I/O. It takes directories, a policy and
+//! exception rules as values and returns mappings as values, so every decision it makes
+//! can be tested, replayed and explained without a file system, a clock or a database.
+
+pub mod directory;
+pub mod engine;
+pub mod exceptions;
+pub mod mapping;
+pub mod normalize;
+pub mod policy;
+pub mod report;
+
+pub use directory::{Account, Directory, DirectoryError, Group, IdentityKind};
+pub use engine::{Resolved, resolve};
+pub use exceptions::{ExceptionRule, IdentityRef};
+pub use mapping::{Candidate, Evidence, Flag, Mapping, Resolution, Summary, Target};
+pub use policy::{DuplicateClaims, Method, Policy, PolicyError};
+pub use report::ReportRow;

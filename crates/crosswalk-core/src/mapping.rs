@@ -1,0 +1,211 @@
+//! What the engine decides for one source identity, and why.
+
+use serde::{Deserialize, Serialize};
+
+use crate::directory::IdentityKind;
+
+/// How a source identity was resolved: exactly the ten values of the User Mappings report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Resolution {
+    Exception,
+    Email,
+    #[serde(rename = "ID")]
+    Id,
+    Username,
+    Name,
+    Provision,
+    Passthrough,
+    External,
+    Default,
+    Unresolved,
+}
+
+impl Resolution {
+    pub const ALL: [Resolution; 10] = [
+        Resolution::Exception,
+        Resolution::Email,
+        Resolution::Id,
+        Resolution::Username,
+        Resolution::Name,
+        Resolution::Provision,
+        Resolution::Passthrough,
+        Resolution::External,
+        Resolution::Default,
+        Resolution::Unresolved,
+    ];
+
+    /// The report's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Exception => "Exception",
+            Resolution::Email => "Email",
+            Resolution::Id => "ID",
+            Resolution::Username => "Username",
+            Resolution::Name => "Name",
+            Resolution::Provision => "Provision",
+            Resolution::Passthrough => "Passthrough",
+            Resolution::External => "External",
+            Resolution::Default => "Default",
+            Resolution::Unresolved => "Unresolved",
+        }
+    }
+
+    /// Case-insensitive parse of the report's spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        Resolution::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(text))
+    }
+
+    /// Whether the destination is an identity that already existed there.
+    pub fn links_existing(self) -> bool {
+        matches!(
+            self,
+            Resolution::Exception
+                | Resolution::Email
+                | Resolution::Id
+                | Resolution::Username
+                | Resolution::Name
+                | Resolution::Default
+        )
+    }
+}
+
+impl std::fmt::Display for Resolution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a source identity goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// An identity that exists in the destination directory, by its index there.
+    Existing { index: u32 },
+    /// A new destination identity to be created from the source's attributes.
+    Provision,
+    /// The source identity is used as-is on the destination.
+    Passthrough,
+    /// Kept as an external (guest) identity under its own address.
+    External,
+    /// A fixed destination named by the policy that is not in the destination directory.
+    Named { id: String },
+}
+
+/// A fact that made a decision: which normalised key matched which fields on each side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub method: Resolution,
+    /// The source field the key came from, e.g. `email`, `alias_emails[1]`, `display_name`.
+    pub source_field: String,
+    pub destination_field: String,
+    /// The normalised key both sides share.
+    pub key: String,
+    /// What normalisation did to get there (case fold, domain alias...), empty if nothing.
+    pub note: String,
+}
+
+/// A destination identity the engine considered but would not choose on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Index in the destination directory (accounts or groups, by the mapping's kind).
+    pub index: u32,
+    pub method: Resolution,
+    pub reason: String,
+}
+
+/// Something odd the reviewer should see, whatever the resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// More than one destination identity fit; nothing was chosen.
+    Ambiguous,
+    /// Several source identities claim the same destination identity.
+    SharedDestination,
+    /// A destination address differs from a source address only by confusable characters.
+    LookAlike,
+    /// An email address could not be used as a key.
+    InvalidEmail,
+    /// The matching destination address is not verified.
+    UnverifiedEmail,
+    /// The destination group is reserved by the platform and is never merged into.
+    ReservedGroup,
+    /// An exception rule named an identity that does not exist, or was ambiguous.
+    BadException,
+    /// The source or destination account is deactivated.
+    Inactive,
+}
+
+/// The engine's decision for one source identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    pub kind: IdentityKind,
+    /// Index in the source directory (accounts or groups, by `kind`).
+    pub source: u32,
+    pub resolution: Resolution,
+    pub target: Option<Target>,
+    /// Why it was decided, skipped or flagged; empty when there is nothing to say.
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+    pub candidates: Vec<Candidate>,
+    pub flags: Vec<Flag>,
+}
+
+impl Mapping {
+    pub fn is_ambiguous(&self) -> bool {
+        self.flags.contains(&Flag::Ambiguous) || self.flags.contains(&Flag::SharedDestination)
+    }
+
+    pub fn is_flagged(&self) -> bool {
+        !self.flags.is_empty()
+    }
+
+    /// The destination index when the target is an existing identity.
+    pub fn destination_index(&self) -> Option<u32> {
+        match self.target {
+            Some(Target::Existing { index }) => Some(index),
+            _ => None,
+        }
+    }
+}
+
+/// Counts for the run summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub accounts: usize,
+    pub groups: usize,
+    /// Count per resolution, in report order, including zeros.
+    pub by_resolution: Vec<(Resolution, usize)>,
+    pub ambiguous: usize,
+    pub flagged: usize,
+    pub look_alikes: usize,
+}
+
+impl Summary {
+    pub fn of(mappings: &[Mapping]) -> Summary {
+        let mut counts = [0usize; 10];
+        let mut summary = Summary::default();
+        for mapping in mappings {
+            counts[Resolution::ALL.iter().position(|r| *r == mapping.resolution).unwrap_or(9)] += 1;
+            match mapping.kind {
+                IdentityKind::Account => summary.accounts += 1,
+                IdentityKind::Group => summary.groups += 1,
+            }
+            if mapping.is_ambiguous() {
+                summary.ambiguous += 1;
+            }
+            if mapping.is_flagged() {
+                summary.flagged += 1;
+            }
+            if mapping.flags.contains(&Flag::LookAlike) {
+                summary.look_alikes += 1;
+            }
+        }
+        summary.by_resolution = Resolution::ALL.into_iter().zip(counts).collect();
+        summary
+    }
+
+    pub fn count(&self, resolution: Resolution) -> usize {
+        self.by_resolution.iter().find(|(r, _)| *r == resolution).map_or(0, |(_, n)| *n)
+    }
+}

@@ -1,0 +1,1 @@
+//! Crosswalk's durable store: directories, jobs, mappings, evidence and candidates in SQLite (sqlx, migrations).

@@ -1,0 +1,1 @@
+//! Synthetic directory pairs with ground truth, for demos, benchmarks and accuracy measurement.
