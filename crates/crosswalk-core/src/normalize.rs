@@ -118,8 +118,11 @@ pub fn domain_key(domain: &str) -> Option<String> {
 pub fn strip_address_prefix(raw: &str) -> &str {
     let raw = raw.trim();
     for prefix in ["smtp:", "mailto:"] {
-        if raw.len() > prefix.len() && raw[..prefix.len()].eq_ignore_ascii_case(prefix) {
-            return raw[prefix.len()..].trim();
+        // `get` rather than slicing: the prefix length may fall inside a multi-byte character.
+        if let (Some(head), Some(rest)) = (raw.get(..prefix.len()), raw.get(prefix.len()..)) {
+            if head.eq_ignore_ascii_case(prefix) && !rest.is_empty() {
+                return rest.trim();
+            }
         }
     }
     raw
@@ -255,6 +258,14 @@ mod tests {
         assert_eq!(name_key("Smith, John"), name_key("john  SMITH"));
         assert_ne!(name_key("José Smith"), name_key("Jose Smith"));
         assert_eq!(name_key(" , "), None);
+    }
+
+    #[test]
+    fn multibyte_addresses_never_panic() {
+        let none = DomainAliases::default();
+        for raw in ["jo@bücher.example", "ü", "smtpü", "mailtö:x@y.com", "ﬀ@ﬀ.com"] {
+            let _ = email_key(raw, &none);
+        }
     }
 
     #[test]

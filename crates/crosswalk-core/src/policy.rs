@@ -64,6 +64,8 @@ pub struct NamePolicy {
 pub struct GroupPolicy {
     /// Destination group names that are never merged into (case-insensitive).
     pub reserved: Vec<String>,
+    /// Link groups by name (case-insensitive) when no id or exception decided.
+    pub match_by_name: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -110,6 +112,7 @@ impl Default for GroupPolicy {
             ]
             .map(String::from)
             .to_vec(),
+            match_by_name: true,
         }
     }
 }

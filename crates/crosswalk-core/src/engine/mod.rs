@@ -1,0 +1,882 @@
+//! The resolution engine: every source identity walks the policy's chain of methods and
+//! stops at the first that decides, or at the first that finds more than one answer.
+//!
+//! Invariants (property-tested in `tests/engine_properties.rs`):
+//! - the same inputs give the same mappings whatever the order of the rows;
+//! - an exception always wins;
+//! - no method links an identity when it found more than one candidate;
+//! - no look-alike address is ever linked;
+//! - one destination is never silently claimed by two source identities.
+
+mod keys;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::directory::{Directory, IdentityKind};
+use crate::exceptions::{ExceptionRule, IdentityRef};
+use crate::mapping::{Candidate, Evidence, Flag, Mapping, Resolution, Summary, Target};
+use crate::normalize::{self, DomainAliases};
+use crate::policy::{DuplicateClaims, Method, Policy};
+use keys::{AccountIndex, AccountKeys, GroupIndex, email_field_name};
+
+/// The engine's answer: one mapping per source identity, accounts first, each kind in
+/// source-id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub mappings: Vec<Mapping>,
+    pub summary: Summary,
+    /// Problems that belong to no single mapping, e.g. an exception naming nobody.
+    pub warnings: Vec<String>,
+}
+
+/// Resolves every account and group of `source` against `destination`.
+pub fn resolve(
+    source: &Directory,
+    destination: &Directory,
+    policy: &Policy,
+    exceptions: &[ExceptionRule],
+) -> Resolved {
+    let aliases = DomainAliases::new(&policy.email.domain_aliases);
+    let (src_keys, dst_keys) = rayon::join(
+        || keys::account_keys(source, &aliases),
+        || keys::account_keys(destination, &aliases),
+    );
+    let (src_index, dst_index) = rayon::join(
+        || AccountIndex::build(&source.accounts, &src_keys, false),
+        || AccountIndex::build(&destination.accounts, &dst_keys, true),
+    );
+    let src_group_names = keys::group_name_keys(&source.groups);
+    let dst_group_names = keys::group_name_keys(&destination.groups);
+    let src_groups = GroupIndex::build(&source.groups, &src_group_names);
+    let dst_groups = GroupIndex::build(&destination.groups, &dst_group_names);
+
+    let mut warnings = Vec::new();
+    let ctx = Context {
+        source,
+        destination,
+        policy,
+        src_keys: &src_keys,
+        dst_keys: &dst_keys,
+        src_index: &src_index,
+        dst_index: &dst_index,
+        dst_groups: &dst_groups,
+        dst_group_names: &dst_group_names,
+        organisation_domains: folded_domains(&policy.name.organisation_domains),
+        external_domains: folded_domains(&policy.fallback.external_domains),
+        reserved_groups: policy.groups.reserved.iter().map(|g| normalize::fold(g).into_owned()).collect(),
+        exceptions: ExceptionTable::build(
+            exceptions,
+            &aliases,
+            (&src_index, &dst_index),
+            (&src_groups, &dst_groups),
+            &mut warnings,
+        ),
+        default_account: default_account(policy, &dst_index, &aliases),
+    };
+
+    let mut accounts: Vec<Draft> =
+        (0..source.accounts.len() as u32).into_par_iter().with_min_len(512).map(|i| ctx.resolve_account(i)).collect();
+    let mut groups: Vec<Draft> = (0..source.groups.len() as u32).map(|i| ctx.resolve_group(i)).collect();
+    settle_shared_destinations(&mut accounts, IdentityKind::Account, &ctx);
+    settle_shared_destinations(&mut groups, IdentityKind::Group, &ctx);
+
+    let mut mappings: Vec<Mapping> = Vec::with_capacity(accounts.len() + groups.len());
+    let mut account_mappings: Vec<Mapping> =
+        accounts.into_par_iter().enumerate().map(|(i, d)| d.finish(IdentityKind::Account, i as u32)).collect();
+    account_mappings.par_sort_unstable_by(|a, b| source.account(a.source).id.cmp(&source.account(b.source).id));
+    mappings.append(&mut account_mappings);
+    let mut group_mappings: Vec<Mapping> =
+        groups.into_iter().enumerate().map(|(i, d)| d.finish(IdentityKind::Group, i as u32)).collect();
+    group_mappings.sort_unstable_by(|a, b| source.group(a.source).id.cmp(&source.group(b.source).id));
+    mappings.append(&mut group_mappings);
+    warnings.sort();
+    let summary = Summary::of(&mappings);
+    Resolved { mappings, summary, warnings }
+}
+
+fn folded_domains(domains: &[String]) -> Vec<String> {
+    domains.iter().filter_map(|d| normalize::domain_key(d)).collect()
+}
+
+enum DefaultAccount {
+    None,
+    Existing(u32),
+    Named(String),
+}
+
+fn default_account(policy: &Policy, dst: &AccountIndex<'_>, aliases: &DomainAliases) -> DefaultAccount {
+    match &policy.fallback.default_account {
+        None => DefaultAccount::None,
+        Some(name) => match find_account(dst, &IdentityRef::parse(name), aliases) {
+            Ok(index) => DefaultAccount::Existing(index),
+            Err(_) => DefaultAccount::Named(name.trim().to_string()),
+        },
+    }
+}
+
+/// Finds the one account a reference names, or says why there is not exactly one.
+fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef, aliases: &DomainAliases) -> Result<u32, String> {
+    let by_id = |v: &str| index.by_id.get(v.trim()).map(|&i| vec![i]).unwrap_or_default();
+    let by_username =
+        |v: &str| index.by_username.get(&*normalize::fold(v)).map(|h| h.as_slice().to_vec()).unwrap_or_default();
+    let by_email = |v: &str| {
+        let mut found: Vec<u32> = normalize::email_key(v, aliases)
+            .ok()
+            .and_then(|k| index.by_email.get(k.key.as_str()).map(|h| h.as_slice().iter().map(|(i, _)| *i).collect()))
+            .unwrap_or_default();
+        found.sort_unstable();
+        found.dedup();
+        found
+    };
+    let found = match reference {
+        IdentityRef::Id(v) => by_id(v),
+        IdentityRef::Username(v) => by_username(v),
+        IdentityRef::Email(v) => by_email(v),
+        IdentityRef::Any(v) => [by_id(v), by_username(v), by_email(v)].into_iter().find(|f| !f.is_empty()).unwrap_or_default(),
+    };
+    one_of(found, reference, "account")
+}
+
+fn find_group(index: &GroupIndex<'_>, reference: &IdentityRef) -> Result<u32, String> {
+    let by_id = |v: &str| index.by_id.get(v.trim()).map(|&i| vec![i]).unwrap_or_default();
+    let by_name = |v: &str| index.by_name.get(&*normalize::fold(v)).map(|h| h.as_slice().to_vec()).unwrap_or_default();
+    let found = match reference {
+        IdentityRef::Id(v) => by_id(v),
+        IdentityRef::Username(v) | IdentityRef::Email(v) => by_name(v),
+        IdentityRef::Any(v) => [by_id(v), by_name(v)].into_iter().find(|f| !f.is_empty()).unwrap_or_default(),
+    };
+    one_of(found, reference, "group")
+}
+
+fn one_of(found: Vec<u32>, reference: &IdentityRef, what: &str) -> Result<u32, String> {
+    match found.as_slice() {
+        [] => Err(format!("no {what} is {reference}")),
+        [one] => Ok(*one),
+        many => Err(format!("{} {what}s match {reference}; name one by `id:`", many.len())),
+    }
+}
+
+/// Exception rules, resolved to indices on both sides before any matching starts.
+struct ExceptionTable {
+    accounts: FxHashMap<u32, ExceptionOutcome>,
+    groups: FxHashMap<u32, ExceptionOutcome>,
+}
+
+enum ExceptionOutcome {
+    To { index: u32, rule: String },
+    Bad(String),
+}
+
+impl ExceptionTable {
+    fn build(
+        rules: &[ExceptionRule],
+        aliases: &DomainAliases,
+        accounts: (&AccountIndex<'_>, &AccountIndex<'_>),
+        groups: (&GroupIndex<'_>, &GroupIndex<'_>),
+        warnings: &mut Vec<String>,
+    ) -> ExceptionTable {
+        let mut table = ExceptionTable { accounts: FxHashMap::default(), groups: FxHashMap::default() };
+        for rule in rules {
+            let (source, destination) = match rule.kind {
+                IdentityKind::Account => (
+                    find_account(accounts.0, &rule.source, aliases),
+                    find_account(accounts.1, &rule.destination, aliases),
+                ),
+                IdentityKind::Group => {
+                    (find_group(groups.0, &rule.source), find_group(groups.1, &rule.destination))
+                }
+            };
+            let source = match source {
+                Ok(index) => index,
+                Err(why) => {
+                    warnings.push(format!("exception {}: source {why}; the rule was not used", rule.origin));
+                    continue;
+                }
+            };
+            let outcome = match destination {
+                Ok(index) => ExceptionOutcome::To { index, rule: rule.origin.clone() },
+                Err(why) => ExceptionOutcome::Bad(format!(
+                    "exception {} was not applied: destination {why}; fix the rule or the destination directory",
+                    rule.origin
+                )),
+            };
+            let slot = match rule.kind {
+                IdentityKind::Account => &mut table.accounts,
+                IdentityKind::Group => &mut table.groups,
+            };
+            if let Some(previous) = slot.get(&source) {
+                let earlier = match previous {
+                    ExceptionOutcome::To { rule, .. } => rule.clone(),
+                    ExceptionOutcome::Bad(_) => "an earlier rule".to_string(),
+                };
+                slot.insert(
+                    source,
+                    ExceptionOutcome::Bad(format!(
+                        "exceptions {earlier} and {} both name this {}; neither was applied",
+                        rule.origin, rule.kind
+                    )),
+                );
+            } else {
+                slot.insert(source, outcome);
+            }
+        }
+        table
+    }
+}
+
+struct Context<'a> {
+    source: &'a Directory,
+    destination: &'a Directory,
+    policy: &'a Policy,
+    src_keys: &'a [AccountKeys],
+    dst_keys: &'a [AccountKeys],
+    src_index: &'a AccountIndex<'a>,
+    dst_index: &'a AccountIndex<'a>,
+    dst_groups: &'a GroupIndex<'a>,
+    dst_group_names: &'a [String],
+    organisation_domains: Vec<String>,
+    external_domains: Vec<String>,
+    reserved_groups: Vec<String>,
+    exceptions: ExceptionTable,
+    default_account: DefaultAccount,
+}
+
+/// A mapping being decided.
+struct Draft {
+    resolution: Resolution,
+    target: Option<Target>,
+    messages: Vec<String>,
+    evidence: Vec<Evidence>,
+    candidates: Vec<Candidate>,
+    flags: Vec<Flag>,
+}
+
+/// What one method concluded.
+enum Step {
+    /// Nothing to say: try the next method.
+    Next,
+    /// Exactly one destination identity.
+    Link { index: u32, method: Resolution, evidence: Vec<Evidence> },
+    /// Stop here and leave the identity for review (ambiguity, unverified address...).
+    Stop,
+}
+
+impl Draft {
+    fn new() -> Draft {
+        Draft {
+            resolution: Resolution::Unresolved,
+            target: None,
+            messages: Vec::new(),
+            evidence: Vec::new(),
+            candidates: Vec::new(),
+            flags: Vec::new(),
+        }
+    }
+
+    fn flag(&mut self, flag: Flag, message: String) {
+        if !self.flags.contains(&flag) {
+            self.flags.push(flag);
+        }
+        self.messages.push(message);
+    }
+
+    fn candidate(&mut self, index: u32, method: Resolution, reason: impl Into<String>) {
+        if !self.candidates.iter().any(|c| c.index == index && c.method == method) {
+            self.candidates.push(Candidate { index, method, reason: reason.into() });
+        }
+    }
+
+    fn finish(mut self, kind: IdentityKind, source: u32) -> Mapping {
+        self.flags.sort_unstable();
+        self.candidates.sort_by_key(|c| c.index);
+        Mapping {
+            kind,
+            source,
+            resolution: self.resolution,
+            target: self.target,
+            message: self.messages.join("; "),
+            evidence: self.evidence,
+            candidates: self.candidates,
+            flags: self.flags,
+        }
+    }
+}
+
+impl Context<'_> {
+    fn dst_account_label(&self, index: u32) -> String {
+        let account = self.destination.account(index);
+        match &account.email {
+            Some(email) if !email.is_empty() => format!("{} <{}>", account.id, email),
+            _ => account.id.clone(),
+        }
+    }
+
+    fn resolve_account(&self, i: u32) -> Draft {
+        let account = self.source.account(i);
+        let keys = &self.src_keys[i as usize];
+        let mut draft = Draft::new();
+        for (field, why) in &keys.invalid_emails {
+            let raw = if *field == 0 {
+                account.email.as_deref().unwrap_or_default()
+            } else {
+                account.alias_emails.get(*field as usize - 1).map_or("", String::as_str)
+            };
+            draft.flag(
+                Flag::InvalidEmail,
+                format!("{} {raw:?} {} and was not used for matching", email_field_name(*field), why.describe()),
+            );
+        }
+        let excluded = self.look_alikes(keys, &mut draft);
+
+        for method in &self.policy.order {
+            let step = match method {
+                Method::Exception => self.account_exception(i, &mut draft),
+                Method::Id => self.by_id(account.id.as_str(), &excluded, &mut draft),
+                Method::Email => self.by_email(keys, &excluded, &mut draft),
+                Method::Username => self.by_username(keys, &excluded, &mut draft),
+                Method::Name => self.by_name(i, keys, &excluded, &mut draft),
+            };
+            match step {
+                Step::Next => continue,
+                Step::Stop => return draft,
+                Step::Link { index, method, evidence } => {
+                    let target = self.destination.account(index);
+                    if !target.active {
+                        draft.flag(
+                            Flag::Inactive,
+                            format!("destination account {} is deactivated", self.dst_account_label(index)),
+                        );
+                    }
+                    draft.resolution = method;
+                    draft.target = Some(Target::Existing { index });
+                    draft.evidence = evidence;
+                    return draft;
+                }
+            }
+        }
+        self.account_fallback(keys, &excluded, draft)
+    }
+
+    /// Destination addresses that only look like one of the source's: flagged, and those
+    /// destination accounts are excluded from every method for this identity.
+    fn look_alikes(&self, keys: &AccountKeys, draft: &mut Draft) -> Vec<u32> {
+        let mut found: Vec<(u32, &str, &str)> = Vec::new();
+        for email in &keys.emails {
+            let Some(hits) = self.dst_index.by_skeleton.get(email.skeleton.as_str()) else { continue };
+            for &(index, field) in hits.as_slice() {
+                let Some(other) = self.dst_keys[index as usize].emails.iter().find(|e| e.field == field) else {
+                    continue;
+                };
+                if other.key != email.key && !found.iter().any(|(i, _, _)| *i == index) {
+                    found.push((index, other.key.as_str(), email.key.as_str()));
+                }
+            }
+        }
+        // Destination ids, not row positions, order the messages: the report must not
+        // change when the same directory is exported in another order.
+        found.sort_by(|a, b| self.destination.account(a.0).id.cmp(&self.destination.account(b.0).id));
+        for &(index, theirs, ours) in &found {
+            draft.candidate(index, Resolution::Email, format!("look-alike of {ours}"));
+            draft.flag(
+                Flag::LookAlike,
+                format!(
+                    "destination account {} has {theirs:?}, which only looks like {ours:?} (confusable characters): never matched",
+                    self.destination.account(index).id
+                ),
+            );
+        }
+        found.into_iter().map(|(index, _, _)| index).collect()
+    }
+
+    fn account_exception(&self, i: u32, draft: &mut Draft) -> Step {
+        match self.exceptions.accounts.get(&i) {
+            None => Step::Next,
+            Some(ExceptionOutcome::Bad(message)) => {
+                draft.flag(Flag::BadException, message.clone());
+                Step::Stop
+            }
+            Some(ExceptionOutcome::To { index, rule }) => Step::Link {
+                index: *index,
+                method: Resolution::Exception,
+                evidence: vec![exception_evidence(rule)],
+            },
+        }
+    }
+
+    /// A method whose hits include a look-alike account stops: which of them is the real
+    /// person is for a human to say.
+    fn stop_on_look_alike(&self, draft: &mut Draft, method: &str) -> Step {
+        draft.messages.push(format!("{method} also matches a look-alike account named above: not linked"));
+        Step::Stop
+    }
+
+    fn by_id(&self, id: &str, excluded: &[u32], draft: &mut Draft) -> Step {
+        match self.dst_index.by_id.get(id) {
+            Some(&index) if excluded.contains(&index) => self.stop_on_look_alike(draft, "the id"),
+            Some(&index) => Step::Link {
+                index,
+                method: Resolution::Id,
+                evidence: vec![Evidence {
+                    method: Resolution::Id,
+                    source_field: "id".into(),
+                    destination_field: "id".into(),
+                    key: id.to_string(),
+                    note: String::new(),
+                }],
+            },
+            _ => Step::Next,
+        }
+    }
+
+    fn by_email(&self, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
+        let mut found: Vec<(u32, u16, &keys::KeyedEmail)> = Vec::new();
+        for email in &keys.emails {
+            if let Some(hits) = self.dst_index.by_email.get(email.key.as_str()) {
+                for &(index, field) in hits.as_slice() {
+                    if excluded.contains(&index) {
+                        return self.stop_on_look_alike(draft, "the address");
+                    }
+                    found.push((index, field, email));
+                }
+            }
+        }
+        let mut indices: Vec<u32> = found.iter().map(|f| f.0).collect();
+        indices.sort_unstable();
+        indices.dedup();
+        match indices.as_slice() {
+            [] => Step::Next,
+            [index] => {
+                let index = *index;
+                let target = self.destination.account(index);
+                if self.policy.email.require_verified && target.email_verified == Some(false) {
+                    draft.candidate(index, Resolution::Email, "address not verified");
+                    draft.flag(
+                        Flag::UnverifiedEmail,
+                        format!(
+                            "destination account {} has this address but has not verified it; verify it or add an exception",
+                            self.dst_account_label(index)
+                        ),
+                    );
+                    return Step::Stop;
+                }
+                let evidence = found
+                    .iter()
+                    .map(|(_, field, email)| Evidence {
+                        method: Resolution::Email,
+                        source_field: email_field_name(email.field),
+                        destination_field: email_field_name(*field),
+                        key: email.key.clone(),
+                        note: email.note.clone(),
+                    })
+                    .collect();
+                Step::Link { index, method: Resolution::Email, evidence }
+            }
+            many => {
+                for (index, _, email) in &found {
+                    draft.candidate(*index, Resolution::Email, format!("has address {}", email.key));
+                }
+                draft.flag(
+                    Flag::Ambiguous,
+                    format!(
+                        "{} destination accounts share this person's addresses ({}): none chosen; add an exception",
+                        many.len(),
+                        self.list_accounts(many)
+                    ),
+                );
+                Step::Stop
+            }
+        }
+    }
+
+    /// Up to five destination accounts, by id, for a message.
+    fn list_accounts(&self, indices: &[u32]) -> String {
+        let mut labels: Vec<String> = indices.iter().map(|&i| self.dst_account_label(i)).collect();
+        labels.sort();
+        labels.truncate(5);
+        if indices.len() > 5 {
+            labels.push(format!("and {} more", indices.len() - 5));
+        }
+        labels.join(", ")
+    }
+
+    fn by_username(&self, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
+        let Some(username) = &keys.username else { return Step::Next };
+        let Some(hits) = self.dst_index.by_username.get(username.as_str()) else { return Step::Next };
+        if hits.as_slice().iter().any(|i| excluded.contains(i)) {
+            return self.stop_on_look_alike(draft, "the username");
+        }
+        match hits.as_slice() {
+            [] => Step::Next,
+            [index] => Step::Link {
+                index: *index,
+                method: Resolution::Username,
+                evidence: vec![Evidence {
+                    method: Resolution::Username,
+                    source_field: "username".into(),
+                    destination_field: "username".into(),
+                    key: username.clone(),
+                    note: String::new(),
+                }],
+            },
+            many => {
+                for &index in many {
+                    draft.candidate(index, Resolution::Username, format!("username {username}"));
+                }
+                draft.flag(
+                    Flag::Ambiguous,
+                    format!(
+                        "{} destination accounts have username {username:?} once case is ignored ({}): none chosen",
+                        many.len(),
+                        self.list_accounts(many)
+                    ),
+                );
+                Step::Stop
+            }
+        }
+    }
+
+    fn by_name(&self, i: u32, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
+        if self.organisation_domains.is_empty() || keys.names.is_empty() {
+            return Step::Next;
+        }
+        let mut namesakes_in_source = false;
+        let mut same_name: Vec<(u32, keys::NameField, &str)> = Vec::new();
+        for (field, key) in &keys.names {
+            if let Some(hits) = self.src_index.by_name.get(key.as_str()) {
+                namesakes_in_source |= hits.as_slice().iter().any(|&other| other != i);
+            }
+            if let Some(hits) = self.dst_index.by_name.get(key.as_str()) {
+                for &index in hits.as_slice() {
+                    if !same_name.iter().any(|(j, _, _)| *j == index) {
+                        same_name.push((index, *field, key));
+                    }
+                }
+            }
+        }
+        if same_name.is_empty() {
+            return Step::Next;
+        }
+        let account = self.source.account(i);
+        if !account.active {
+            draft.messages.push(
+                "not matched by name: the source account is deactivated, and a name alone cannot tell a departed user from a namesake".into(),
+            );
+            return Step::Next;
+        }
+        let eligible: Vec<u32> = same_name
+            .iter()
+            .map(|(index, _, _)| *index)
+            .filter(|&index| {
+                let target = self.destination.account(index);
+                target.active
+                    && !excluded.contains(&index)
+                    && self.dst_keys[index as usize]
+                        .emails
+                        .iter()
+                        .any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains))
+            })
+            .collect();
+        if namesakes_in_source || same_name.len() > 1 {
+            if eligible.is_empty() {
+                return Step::Next;
+            }
+            for &index in &eligible {
+                draft.candidate(index, Resolution::Name, "same name");
+            }
+            let who = if namesakes_in_source { "other source accounts" } else { "several destination accounts" };
+            draft.flag(
+                Flag::Ambiguous,
+                format!(
+                    "the name {:?} is shared with {who} ({}): names alone never decide; add an exception",
+                    account.display_name.as_deref().unwrap_or_default(),
+                    self.list_accounts(&eligible)
+                ),
+            );
+            return Step::Stop;
+        }
+        let (index, field, key) = same_name[0];
+        if eligible != [index] {
+            draft.messages.push(format!(
+                "destination account {} has the same name but is deactivated or outside the organisation domains: not matched",
+                self.dst_account_label(index)
+            ));
+            return Step::Next;
+        }
+        Step::Link {
+            index,
+            method: Resolution::Name,
+            evidence: vec![Evidence {
+                method: Resolution::Name,
+                source_field: field.as_str().into(),
+                destination_field: self.dst_keys[index as usize]
+                    .names
+                    .iter()
+                    .find(|(_, k)| k == key)
+                    .map_or("display_name", |(f, _)| f.as_str())
+                    .into(),
+                key: key.to_string(),
+                note: "unique name on both sides; destination in an organisation domain".into(),
+            }],
+        }
+    }
+
+    fn account_fallback(&self, keys: &AccountKeys, excluded: &[u32], mut draft: Draft) -> Draft {
+        if !excluded.is_empty() {
+            // A look-alike needs a person to look at it: creating or defaulting could hand
+            // the identity to the wrong side of an impersonation.
+            return draft;
+        }
+        if let Some(email) =
+            keys.emails.iter().find(|e| normalize::email_in_domains(&e.key, &self.external_domains))
+        {
+            draft.resolution = Resolution::External;
+            draft.target = Some(Target::External);
+            draft.messages.push(format!("{} is in an external domain: kept as an external user", email.key));
+            return draft;
+        }
+        if self.policy.fallback.provision {
+            draft.resolution = Resolution::Provision;
+            draft.target = Some(Target::Provision);
+            return draft;
+        }
+        if self.policy.fallback.passthrough {
+            draft.resolution = Resolution::Passthrough;
+            draft.target = Some(Target::Passthrough);
+            return draft;
+        }
+        match &self.default_account {
+            DefaultAccount::Existing(index) => {
+                draft.resolution = Resolution::Default;
+                draft.target = Some(Target::Existing { index: *index });
+                return draft;
+            }
+            DefaultAccount::Named(id) => {
+                draft.resolution = Resolution::Default;
+                draft.target = Some(Target::Named { id: id.clone() });
+                draft.messages.push(format!("default account {id:?} is not in the destination directory"));
+                return draft;
+            }
+            DefaultAccount::None => {}
+        }
+        draft.messages.push(format!("no destination account matched by {}", self.methods_tried()));
+        draft
+    }
+
+    fn methods_tried(&self) -> String {
+        let names: Vec<&str> = self
+            .policy
+            .order
+            .iter()
+            .filter(|m| **m != Method::Exception)
+            .map(|m| match m {
+                Method::Id => "id",
+                Method::Email => "email",
+                Method::Username => "username",
+                Method::Name => "name",
+                Method::Exception => "exception",
+            })
+            .collect();
+        if names.is_empty() { "any method (all are off)".into() } else { names.join(", ") }
+    }
+
+    fn resolve_group(&self, i: u32) -> Draft {
+        let group = self.source.group(i);
+        let mut draft = Draft::new();
+        let mut step = Step::Next;
+        for method in &self.policy.order {
+            step = match method {
+                Method::Exception => match self.exceptions.groups.get(&i) {
+                    None => Step::Next,
+                    Some(ExceptionOutcome::Bad(message)) => {
+                        draft.flag(Flag::BadException, message.clone());
+                        Step::Stop
+                    }
+                    Some(ExceptionOutcome::To { index, rule }) => Step::Link {
+                        index: *index,
+                        method: Resolution::Exception,
+                        evidence: vec![exception_evidence(rule)],
+                    },
+                },
+                Method::Id => match self.dst_groups.by_id.get(group.id.as_str()) {
+                    Some(&index) => Step::Link {
+                        index,
+                        method: Resolution::Id,
+                        evidence: vec![Evidence {
+                            method: Resolution::Id,
+                            source_field: "id".into(),
+                            destination_field: "id".into(),
+                            key: group.id.clone(),
+                            note: String::new(),
+                        }],
+                    },
+                    None => Step::Next,
+                },
+                _ => Step::Next,
+            };
+            if !matches!(step, Step::Next) {
+                break;
+            }
+        }
+        if matches!(step, Step::Next) && self.policy.groups.match_by_name {
+            step = self.group_by_name(group, &mut draft);
+        }
+        match step {
+            Step::Stop => draft,
+            Step::Link { index, method, evidence } => {
+                let name = &self.dst_group_names[index as usize];
+                if self.reserved_groups.contains(name) {
+                    let target = self.destination.group(index);
+                    if method == Resolution::Exception {
+                        draft.flag(
+                            Flag::ReservedGroup,
+                            format!("destination group {:?} is reserved by the platform; mapped only because an exception says so", target.name),
+                        );
+                    } else {
+                        draft.candidate(index, method, "reserved group");
+                        draft.flag(
+                            Flag::ReservedGroup,
+                            format!(
+                                "destination group {:?} is reserved by the platform and is never merged into; its members are still mapped",
+                                target.name
+                            ),
+                        );
+                        return draft;
+                    }
+                }
+                draft.resolution = method;
+                draft.target = Some(Target::Existing { index });
+                draft.evidence = evidence;
+                draft
+            }
+            Step::Next => {
+                let reserved = self.reserved_groups.contains(&normalize::fold(&group.name).into_owned());
+                if reserved {
+                    draft.flag(
+                        Flag::ReservedGroup,
+                        format!("group {:?} is reserved on the destination and is not created there", group.name),
+                    );
+                } else if self.policy.fallback.provision {
+                    draft.resolution = Resolution::Provision;
+                    draft.target = Some(Target::Provision);
+                } else if self.policy.fallback.passthrough {
+                    draft.resolution = Resolution::Passthrough;
+                    draft.target = Some(Target::Passthrough);
+                } else {
+                    draft.messages.push("no destination group has this id or name".into());
+                }
+                draft
+            }
+        }
+    }
+
+    fn group_by_name(&self, group: &crate::directory::Group, draft: &mut Draft) -> Step {
+        let key = normalize::fold(&group.name);
+        let Some(hits) = self.dst_groups.by_name.get(&*key) else { return Step::Next };
+        match hits.as_slice() {
+            [index] => Step::Link {
+                index: *index,
+                method: Resolution::Name,
+                evidence: vec![Evidence {
+                    method: Resolution::Name,
+                    source_field: "name".into(),
+                    destination_field: "name".into(),
+                    key: key.into_owned(),
+                    note: if self.destination.group(*index).name == group.name {
+                        String::new()
+                    } else {
+                        "case folded".into()
+                    },
+                }],
+            },
+            many => {
+                for &index in many {
+                    draft.candidate(index, Resolution::Name, format!("group name {key}"));
+                }
+                draft.flag(
+                    Flag::Ambiguous,
+                    format!("{} destination groups are named {:?} once case is ignored: none chosen", many.len(), group.name),
+                );
+                Step::Stop
+            }
+        }
+    }
+}
+
+fn exception_evidence(rule: &str) -> Evidence {
+    Evidence {
+        method: Resolution::Exception,
+        source_field: "exception".into(),
+        destination_field: "exception".into(),
+        key: rule.to_string(),
+        note: "explicit rule".into(),
+    }
+}
+
+/// Two or more source identities linked to one destination identity: never left silent.
+/// Exceptions are explicit and keep their link; automatic links are undone unless the
+/// policy says to merge, in which case every claimant keeps it (no winner is picked).
+fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Context<'_>) {
+    let mut claims: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+    for (i, draft) in drafts.iter().enumerate() {
+        if let (Some(Target::Existing { index }), true) = (&draft.target, draft.resolution != Resolution::Default) {
+            claims.entry(*index).or_default().push(i);
+        }
+    }
+    let source_id = |i: usize| match kind {
+        IdentityKind::Account => ctx.source.account(i as u32).id.clone(),
+        IdentityKind::Group => ctx.source.group(i as u32).id.clone(),
+    };
+    let destination_id = |index: u32| match kind {
+        IdentityKind::Account => ctx.destination.account(index).id.clone(),
+        IdentityKind::Group => ctx.destination.group(index).id.clone(),
+    };
+    for (index, mut claimants) in claims.into_iter().filter(|(_, c)| c.len() > 1) {
+        claimants.sort_by_key(|&i| source_id(i));
+        let by_exception: Vec<usize> =
+            claimants.iter().copied().filter(|&i| drafts[i].resolution == Resolution::Exception).collect();
+        let automatic: Vec<usize> =
+            claimants.iter().copied().filter(|&i| drafts[i].resolution != Resolution::Exception).collect();
+        if automatic.is_empty() {
+            continue;
+        }
+        if automatic.len() == 1 && by_exception.is_empty() {
+            continue;
+        }
+        let destination = destination_id(index);
+        for &i in &automatic {
+            let others: Vec<String> = claimants.iter().filter(|&&j| j != i).map(|&j| source_id(j)).collect();
+            let others_text = if others.len() > 5 {
+                format!("{} and {} more", others[..5].join(", "), others.len() - 5)
+            } else {
+                others.join(", ")
+            };
+            let draft = &mut drafts[i];
+            let method = draft.resolution;
+            match ctx.policy.duplicate_claims {
+                DuplicateClaims::Merge => {
+                    draft.flag(
+                        Flag::SharedDestination,
+                        format!("merged: destination {kind} {destination} also receives {others_text} (policy duplicate_claims = \"merge\")"),
+                    );
+                }
+                DuplicateClaims::Unresolved => {
+                    let why = if by_exception.is_empty() {
+                        format!("{} source {kind}s claim destination {destination}", claimants.len())
+                    } else {
+                        format!("destination {kind} {destination} is already mapped by exception")
+                    };
+                    draft.candidate(index, method, format!("found by {method}, also claimed by {others_text}"));
+                    draft.flag(
+                        Flag::SharedDestination,
+                        format!(
+                            "{why} (with {others_text}): not linked by {method}; add an exception, or set duplicate_claims = \"merge\""
+                        ),
+                    );
+                    draft.resolution = Resolution::Unresolved;
+                    draft.target = None;
+                }
+            }
+        }
+    }
+}

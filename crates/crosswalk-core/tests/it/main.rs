@@ -1,0 +1,5 @@
+//! One integration-test binary for the core crate (one binary links once; see ARCHITECTURE.md).
+
+mod fixtures;
+mod properties;
+mod resolutions;

@@ -1,0 +1,243 @@
+//! The engine's invariants, over small random directories built to collide: few addresses,
+//! few names, case noise, domain aliases and Cyrillic look-alikes.
+
+use std::collections::BTreeMap;
+
+use crosswalk_core::normalize::{self, DomainAliases};
+use crosswalk_core::{
+    Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Mapping, Policy, Resolution, resolve,
+};
+use proptest::prelude::*;
+
+const LOCALS: [&str; 5] = ["ann", "bob", "cy", "dee", "support"];
+const DOMAINS: [&str; 4] = ["acme.com", "ACME.com", "acme-corp.com", "partner.example"];
+const NAMES: [&str; 5] = ["Ann Lee", "Bob Ray", "Lee, Ann", "Cy Young", "Dee Dee"];
+
+fn look_alike(local: &str) -> String {
+    local.replace('a', "\u{430}").replace('o', "\u{43e}").replace('e', "\u{435}")
+}
+
+fn arb_account(prefix: &'static str) -> impl Strategy<Value = (Account, bool)> {
+    (
+        0..LOCALS.len(),
+        0..DOMAINS.len(),
+        any::<bool>(),
+        prop::option::of(0..NAMES.len()),
+        prop::option::of(0..4usize),
+        any::<bool>(),
+        prop::option::of((0..LOCALS.len(), 0..DOMAINS.len())),
+        0..10u8,
+    )
+        .prop_map(move |(local, domain, confusable, name, username, active, alias, id_noise)| {
+            let local = if confusable { look_alike(LOCALS[local]) } else { LOCALS[local].to_string() };
+            let account = Account {
+                id: String::new(),
+                username: username.map(|u| ["ann", "Ann", "bob", "cy"][u].to_string()),
+                email: Some(format!("{local}@{}", DOMAINS[domain])),
+                alias_emails: alias.map(|(l, d)| format!("{}@{}", LOCALS[l], DOMAINS[d])).into_iter().collect(),
+                display_name: name.map(|n| NAMES[n].to_string()),
+                given_name: None,
+                family_name: None,
+                active: active || prefix == "s",
+                source_directory: None,
+                email_verified: None,
+            };
+            (account, id_noise == 0)
+        })
+}
+
+fn arb_directory(prefix: &'static str) -> impl Strategy<Value = Directory> {
+    (
+        prop::collection::vec(arb_account(prefix), 0..12),
+        prop::collection::vec((0..4usize, any::<bool>()), 0..5),
+    )
+        .prop_map(move |(accounts, groups)| {
+            let accounts = accounts
+                .into_iter()
+                .enumerate()
+                // A few ids shared across sides give the ID method something to do.
+                .map(|(i, (mut a, shared))| {
+                    a.id = if shared { format!("shared{i}") } else { format!("{prefix}{i}") };
+                    a
+                })
+                .collect();
+            let mut seen = std::collections::BTreeSet::new();
+            let groups = groups
+                .into_iter()
+                .enumerate()
+                .filter(|(_, (n, upper))| seen.insert((*n, *upper)))
+                .map(|(i, (n, upper))| {
+                    let name = ["devs", "ops", "site-admins", "qa"][n];
+                    Group {
+                        id: format!("{prefix}g{i}"),
+                        name: if upper { name.to_uppercase() } else { name.to_string() },
+                        display_name: None,
+                        members: vec![],
+                    }
+                })
+                .collect();
+            Directory { name: prefix.into(), accounts, groups }
+        })
+}
+
+fn arb_policy() -> impl Strategy<Value = Policy> {
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(alias, org, merge_off, provision)| {
+        let mut policy = Policy::default();
+        if alias {
+            policy.email.domain_aliases = BTreeMap::from([("acme-corp.com".to_string(), "acme.com".to_string())]);
+        }
+        if org {
+            policy.name.organisation_domains = vec!["acme.com".into()];
+        }
+        let _ = merge_off;
+        policy.fallback.provision = provision;
+        policy.fallback.external_domains = vec!["partner.example".into()];
+        policy
+    })
+}
+
+fn shuffled(directory: &Directory, seed: u64) -> Directory {
+    let mut out = directory.clone();
+    let n = out.accounts.len();
+    // A fixed permutation per seed: rotate then reverse pieces; enough to move every row.
+    if n > 1 {
+        out.accounts.rotate_left((seed as usize) % n);
+        if seed % 2 == 0 {
+            out.accounts.reverse();
+        }
+    }
+    if out.groups.len() > 1 {
+        out.groups.reverse();
+    }
+    out
+}
+
+/// A mapping in terms that do not depend on row positions.
+fn portable(m: &Mapping, source: &Directory, destination: &Directory) -> (IdentityKind, String, Resolution, Option<String>, Vec<String>, String) {
+    let id_of = |kind, i: u32| match kind {
+        IdentityKind::Account => destination.account(i).id.clone(),
+        IdentityKind::Group => destination.group(i).id.clone(),
+    };
+    let source_id = match m.kind {
+        IdentityKind::Account => source.account(m.source).id.clone(),
+        IdentityKind::Group => source.group(m.source).id.clone(),
+    };
+    let mut candidates: Vec<String> = m.candidates.iter().map(|c| id_of(m.kind, c.index)).collect();
+    candidates.sort();
+    (m.kind, source_id, m.resolution, m.destination_index().map(|i| id_of(m.kind, i)), candidates, m.message.clone())
+}
+
+fn is_automatic(r: Resolution) -> bool {
+    matches!(r, Resolution::Email | Resolution::Id | Resolution::Username | Resolution::Name)
+}
+
+fn keys(account: &Account, aliases: &DomainAliases) -> Vec<normalize::EmailKey> {
+    account.all_emails().filter_map(|e| normalize::email_key(e, aliases).ok()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn same_mappings_whatever_the_row_order(
+        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy(), seed in any::<u64>()
+    ) {
+        let first = resolve(&source, &destination, &policy, &[]);
+        let (source2, destination2) = (shuffled(&source, seed), shuffled(&destination, seed / 7));
+        let second = resolve(&source2, &destination2, &policy, &[]);
+        let a: Vec<_> = first.mappings.iter().map(|m| portable(m, &source, &destination)).collect();
+        let b: Vec<_> = second.mappings.iter().map(|m| portable(m, &source2, &destination2)).collect();
+        prop_assert_eq!(a, b);
+        prop_assert_eq!(first.summary, second.summary);
+    }
+
+    #[test]
+    fn an_exception_always_wins(
+        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy(),
+        picks in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 1..4)
+    ) {
+        prop_assume!(!source.accounts.is_empty() && !destination.accounts.is_empty());
+        let mut rules: Vec<ExceptionRule> = Vec::new();
+        for (s, d) in &picks {
+            let s = s.get(&source.accounts);
+            if rules.iter().any(|r| r.source == IdentityRef::Id(s.id.clone())) { continue; }
+            rules.push(ExceptionRule {
+                kind: IdentityKind::Account,
+                source: IdentityRef::Id(s.id.clone()),
+                destination: IdentityRef::Id(d.get(&destination.accounts).id.clone()),
+                origin: "x.csv:2".into(),
+            });
+        }
+        let resolved = resolve(&source, &destination, &policy, &rules);
+        for rule in &rules {
+            let m = resolved.mappings.iter()
+                .find(|m| m.kind == IdentityKind::Account && IdentityRef::Id(source.account(m.source).id.clone()) == rule.source)
+                .unwrap();
+            prop_assert_eq!(m.resolution, Resolution::Exception);
+            prop_assert_eq!(IdentityRef::Id(destination.account(m.destination_index().unwrap()).id.clone()), rule.destination.clone());
+        }
+    }
+
+    #[test]
+    fn no_automatic_link_when_more_than_one_candidate_fits(
+        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy()
+    ) {
+        let aliases = DomainAliases::new(&policy.email.domain_aliases);
+        let resolved = resolve(&source, &destination, &policy, &[]);
+        for m in resolved.mappings.iter().filter(|m| m.kind == IdentityKind::Account) {
+            let s = source.account(m.source);
+            let ours: Vec<String> = keys(s, &aliases).into_iter().map(|k| k.key).collect();
+            match m.resolution {
+                Resolution::Email => {
+                    let fitting = destination.accounts.iter()
+                        .filter(|d| keys(d, &aliases).iter().any(|k| ours.contains(&k.key)))
+                        .count();
+                    prop_assert_eq!(fitting, 1, "{}", m.message);
+                }
+                Resolution::Username => {
+                    let u = normalize::fold(s.username.as_deref().unwrap()).into_owned();
+                    let fitting = destination.accounts.iter()
+                        .filter(|d| d.username.as_deref().map(|x| normalize::fold(x).into_owned()) == Some(u.clone()))
+                        .count();
+                    prop_assert_eq!(fitting, 1);
+                }
+                Resolution::Name => {
+                    let n = normalize::name_key(s.display_name.as_deref().unwrap());
+                    let same = |a: &Account| a.display_name.as_deref().and_then(normalize::name_key) == n;
+                    prop_assert_eq!(destination.accounts.iter().filter(|a| same(a)).count(), 1);
+                    prop_assert_eq!(source.accounts.iter().filter(|a| same(a)).count(), 1);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn a_look_alike_is_never_linked(
+        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy()
+    ) {
+        let aliases = DomainAliases::new(&policy.email.domain_aliases);
+        let resolved = resolve(&source, &destination, &policy, &[]);
+        for m in resolved.mappings.iter().filter(|m| m.kind == IdentityKind::Account && is_automatic(m.resolution)) {
+            let ours = keys(source.account(m.source), &aliases);
+            let theirs = keys(destination.account(m.destination_index().unwrap()), &aliases);
+            for a in &ours {
+                for b in &theirs {
+                    let looks_alike = normalize::skeleton(&a.lookalike_form) == normalize::skeleton(&b.lookalike_form);
+                    prop_assert!(!(looks_alike && a.key != b.key), "{} linked to look-alike {}", a.key, b.key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_destination_is_never_silently_claimed_twice(
+        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy()
+    ) {
+        let resolved = resolve(&source, &destination, &policy, &[]);
+        let mut seen = std::collections::BTreeSet::new();
+        for m in resolved.mappings.iter().filter(|m| is_automatic(m.resolution)) {
+            prop_assert!(seen.insert((m.kind, m.destination_index().unwrap())), "claimed twice: {}", m.message);
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! One test per resolution and per refusal: what an admin would see in the report.
+
+use crosswalk_core::{DuplicateClaims, Flag, IdentityKind, Method, Policy, Resolution, Target, resolve};
+
+use crate::fixtures::*;
+
+#[test]
+fn email_matches_ignoring_case_width_and_domain_alias() {
+    let source = dir(
+        vec![
+            person("s1", "John.Smith@ACME.com", "John Smith"),
+            person("s2", "maria@acme-corp.com", "Maria Lopez"),
+            person("s3", "ＫＡＴＥ@acme.com", "Kate Bell"),
+        ],
+        vec![],
+    );
+    let destination = dir(
+        vec![
+            person("d1", "john.smith@acme.com", "John Smith"),
+            person("d2", "maria@acme.com", "Maria Lopez"),
+            person("d3", "kate@acme.com", "Kate Bell"),
+        ],
+        vec![],
+    );
+    let mut policy = Policy::default();
+    policy.email.domain_aliases.insert("acme-corp.com".into(), "acme.com".into());
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    for (s, d) in [("s1", "d1"), ("s2", "d2"), ("s3", "d3")] {
+        let m = account_mapping(&resolved, &source, s);
+        assert_eq!(m.resolution, Resolution::Email, "{s}: {}", m.message);
+        assert_eq!(linked_to(m, &destination).as_deref(), Some(d));
+    }
+    let m = account_mapping(&resolved, &source, "s2");
+    assert!(m.evidence[0].note.contains("acme-corp.com treated as acme.com"), "{:?}", m.evidence);
+}
+
+#[test]
+fn alias_addresses_count_on_both_sides() {
+    let mut src = person("s1", "old@acme.com", "Ann Old");
+    src.alias_emails = vec!["smtp:ann@acme.com".into()];
+    let mut dst = person("d1", "ann.new@acme.com", "Ann New");
+    dst.alias_emails = vec!["ann@acme.com".into()];
+    let (source, destination) = (dir(vec![src], vec![]), dir(vec![dst], vec![]));
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Email);
+    assert_eq!(m.evidence[0].source_field, "alias_emails[0]");
+    assert_eq!(m.evidence[0].destination_field, "alias_emails[0]");
+}
+
+#[test]
+fn id_matches_before_email_by_default() {
+    let source = dir(vec![person("same-id", "a@acme.com", "A")], vec![]);
+    let destination = dir(vec![person("same-id", "z@acme.com", "Z"), person("d2", "a@acme.com", "A")], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    let m = account_mapping(&resolved, &source, "same-id");
+    assert_eq!(m.resolution, Resolution::Id);
+    assert_eq!(linked_to(m, &destination).as_deref(), Some("same-id"));
+}
+
+#[test]
+fn username_matches_when_no_email_does() {
+    let mut src = person("s1", "", "Pat");
+    src.username = Some("PSmith".into());
+    let mut dst = person("d1", "pat@acme.com", "Patricia");
+    dst.username = Some("psmith".into());
+    let (source, destination) = (dir(vec![src], vec![]), dir(vec![dst], vec![]));
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::Username);
+}
+
+#[test]
+fn name_matches_only_unique_active_names_in_organisation_domains() {
+    let source = dir(
+        vec![
+            person("s1", "olga@home.example", "Olga Petrova"),
+            person("s2", "x@home.example", "Ivan Ivanov"),
+            person("s3", "y@home.example", "Li Wei"),
+        ],
+        vec![],
+    );
+    let destination = dir(
+        vec![
+            person("d1", "olga.petrova@acme.com", "Petrova, Olga"),
+            person("d2", "ivan@elsewhere.example", "Ivan Ivanov"),
+            person("d3", "li.wei@acme.com", "Li Wei"),
+            person("d4", "li.wei2@acme.com", "Li Wei"),
+        ],
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let olga = account_mapping(&resolved, &source, "s1");
+    assert_eq!(olga.resolution, Resolution::Name, "{}", olga.message);
+    assert_eq!(linked_to(olga, &destination).as_deref(), Some("d1"));
+    let ivan = account_mapping(&resolved, &source, "s2");
+    assert_eq!(ivan.resolution, Resolution::Unresolved, "outside the organisation domains");
+    let li = account_mapping(&resolved, &source, "s3");
+    assert_eq!(li.resolution, Resolution::Unresolved);
+    assert!(li.flags.contains(&Flag::Ambiguous));
+    assert_eq!(li.candidates.len(), 2);
+}
+
+#[test]
+fn name_never_matches_without_organisation_domains() {
+    let source = dir(vec![person("s1", "", "Olga Petrova")], vec![]);
+    let destination = dir(vec![person("d1", "olga@acme.com", "Olga Petrova")], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::Unresolved);
+}
+
+#[test]
+fn departed_user_is_never_given_a_namesakes_account() {
+    let mut departed = person("s1", "jsmith@old.example", "John Smith");
+    departed.active = false;
+    let source = dir(vec![departed], vec![]);
+    let destination = dir(vec![person("d1", "john.smith@acme.com", "John Smith")], vec![]);
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved);
+    assert!(m.message.contains("deactivated"), "{}", m.message);
+}
+
+#[test]
+fn namesakes_in_the_source_are_never_matched_by_name() {
+    let source = dir(
+        vec![person("s1", "a@home.example", "Sam Lee"), person("s2", "b@home.example", "Sam Lee")],
+        vec![],
+    );
+    let destination = dir(vec![person("d1", "sam.lee@acme.com", "Sam Lee")], vec![]);
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    for id in ["s1", "s2"] {
+        let m = account_mapping(&resolved, &source, id);
+        assert_eq!(m.resolution, Resolution::Unresolved);
+        assert!(m.flags.contains(&Flag::Ambiguous), "{id}: {}", m.message);
+    }
+}
+
+#[test]
+fn exception_wins_over_every_method() {
+    let source = dir(vec![person("s1", "a@acme.com", "A")], vec![group("g1", "devs")]);
+    let destination = dir(
+        vec![person("s1", "a@acme.com", "A"), person("d2", "other@acme.com", "Other")],
+        vec![group("x1", "devs"), group("x2", "developers")],
+    );
+    let rules = [
+        rule(IdentityKind::Account, "email:a@acme.com", "other@acme.com"),
+        rule(IdentityKind::Group, "name:devs", "id:x2"),
+    ];
+    let resolved = resolve(&source, &destination, &Policy::default(), &rules);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Exception);
+    assert_eq!(linked_to(m, &destination).as_deref(), Some("d2"));
+    assert_eq!(m.evidence[0].key, "exceptions.csv:2");
+    let g = group_mapping(&resolved, &source, "g1");
+    assert_eq!(g.resolution, Resolution::Exception);
+    assert_eq!(linked_to(g, &destination).as_deref(), Some("x2"));
+}
+
+#[test]
+fn exception_to_nobody_is_refused_and_reported() {
+    let source = dir(vec![person("s1", "a@acme.com", "A")], vec![]);
+    let destination = dir(vec![person("d1", "a@acme.com", "A")], vec![]);
+    let rules = [
+        rule(IdentityKind::Account, "s1", "ghost@acme.com"),
+        rule(IdentityKind::Account, "nobody", "d1"),
+    ];
+    let resolved = resolve(&source, &destination, &Policy::default(), &rules);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved);
+    assert!(m.flags.contains(&Flag::BadException));
+    assert!(m.message.contains("exceptions.csv:2"), "{}", m.message);
+    assert_eq!(resolved.warnings.len(), 1, "{:?}", resolved.warnings);
+    assert!(resolved.warnings[0].contains("no account is nobody"));
+}
+
+#[test]
+fn shared_mailbox_is_never_given_to_one_of_its_users() {
+    let source = dir(
+        vec![person("s1", "support@acme.com", "Support A"), person("s2", "SUPPORT@acme.com", "Support B")],
+        vec![],
+    );
+    let destination = dir(vec![person("d1", "support@acme.com", "Support")], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    for id in ["s1", "s2"] {
+        let m = account_mapping(&resolved, &source, id);
+        assert_eq!(m.resolution, Resolution::Unresolved);
+        assert!(m.flags.contains(&Flag::SharedDestination));
+        assert_eq!(m.candidates.len(), 1);
+        assert!(m.message.contains("2 source accounts claim destination d1"), "{}", m.message);
+    }
+    let mut merge = Policy::default();
+    merge.duplicate_claims = DuplicateClaims::Merge;
+    let merged = resolve(&source, &destination, &merge, &[]);
+    for id in ["s1", "s2"] {
+        let m = account_mapping(&merged, &source, id);
+        assert_eq!(m.resolution, Resolution::Email);
+        assert_eq!(linked_to(m, &destination).as_deref(), Some("d1"));
+        assert!(m.message.contains("merged"));
+    }
+}
+
+#[test]
+fn two_destinations_with_one_address_are_ambiguous() {
+    let source = dir(vec![person("s1", "kim@acme.com", "Kim")], vec![]);
+    let destination = dir(vec![person("d1", "kim@acme.com", "Kim A"), person("d2", "KIM@acme.com", "Kim B")], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved);
+    assert!(m.flags.contains(&Flag::Ambiguous));
+    assert_eq!(m.candidates.iter().map(|c| c.index).collect::<Vec<_>>(), vec![0, 1]);
+}
+
+#[test]
+fn look_alike_address_is_flagged_and_never_matched() {
+    let source = dir(vec![person("s1", "john@acme.com", "John Doe")], vec![]);
+    // Cyrillic о (U+043E) in the local part, and a Cyrillic а in another domain.
+    let destination = dir(
+        vec![person("d1", "j\u{43e}hn@acme.com", "John Doe"), person("d2", "john@\u{430}cme.com", "J")],
+        vec![],
+    );
+    let mut policy = org_policy();
+    policy.fallback.provision = true;
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved, "{}", m.message);
+    assert!(m.flags.contains(&Flag::LookAlike));
+    assert!(m.target.is_none());
+    assert_eq!(m.candidates.len(), 2);
+}
+
+#[test]
+fn exact_match_still_reports_a_look_alike_beside_it() {
+    let source = dir(vec![person("s1", "john@acme.com", "John")], vec![]);
+    let destination = dir(vec![person("d1", "john@acme.com", "John"), person("d2", "j\u{43e}hn@acme.com", "J")], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Email);
+    assert_eq!(linked_to(m, &destination).as_deref(), Some("d1"));
+    assert!(m.flags.contains(&Flag::LookAlike));
+}
+
+#[test]
+fn invalid_email_is_reported_and_not_used() {
+    let source = dir(vec![person("s1", "john smith@acme.com", "John")], vec![]);
+    let destination = dir(vec![person("d1", "john smith@acme.com", "John")], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved);
+    assert!(m.flags.contains(&Flag::InvalidEmail));
+    assert!(m.message.contains("email \"john smith@acme.com\" has spaces"), "{}", m.message);
+}
+
+#[test]
+fn unverified_destination_address_is_not_linked() {
+    let source = dir(vec![person("s1", "eve@acme.com", "Eve")], vec![]);
+    let mut dst = person("d1", "eve@acme.com", "Eve");
+    dst.email_verified = Some(false);
+    let destination = dir(vec![dst], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved);
+    assert!(m.flags.contains(&Flag::UnverifiedEmail));
+    let mut lenient = Policy::default();
+    lenient.email.require_verified = false;
+    assert_eq!(account_mapping(&resolve(&source, &destination, &lenient, &[]), &source, "s1").resolution, Resolution::Email);
+}
+
+#[test]
+fn fallbacks_apply_in_order_external_provision_passthrough_default() {
+    let source = dir(vec![person("s1", "guest@partner.example", "Guest"), person("s2", "new@acme.com", "New")], vec![]);
+    let destination = dir(vec![person("svc", "migration@acme.com", "Migration Bot")], vec![]);
+    let mut policy = Policy::default();
+    policy.fallback.external_domains = vec!["partner.example".into()];
+    policy.fallback.default_account = Some("migration@acme.com".into());
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::External);
+    let default = account_mapping(&resolved, &source, "s2");
+    assert_eq!(default.resolution, Resolution::Default);
+    assert_eq!(linked_to(default, &destination).as_deref(), Some("svc"));
+
+    policy.fallback.passthrough = true;
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    assert_eq!(account_mapping(&resolved, &source, "s2").resolution, Resolution::Passthrough);
+    policy.fallback.provision = true;
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    let provisioned = account_mapping(&resolved, &source, "s2");
+    assert_eq!(provisioned.resolution, Resolution::Provision);
+    assert_eq!(provisioned.target, Some(Target::Provision));
+}
+
+#[test]
+fn unresolved_says_what_was_tried() {
+    let source = dir(vec![person("s1", "nobody@acme.com", "Nobody")], vec![]);
+    let destination = dir(vec![], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved);
+    assert_eq!(m.message, "no destination account matched by id, email, username, name");
+}
+
+#[test]
+fn disabled_methods_do_not_run() {
+    let source = dir(vec![person("s1", "a@acme.com", "A")], vec![]);
+    let destination = dir(vec![person("d1", "a@acme.com", "A")], vec![]);
+    let mut policy = Policy::default();
+    policy.order.retain(|m| *m != Method::Email);
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::Unresolved);
+}
+
+#[test]
+fn groups_resolve_by_id_then_name_and_never_into_reserved_groups() {
+    let source = dir(
+        vec![],
+        vec![group("10", "Developers"), group("11", "site-admins"), group("12", "Testers"), group("13", "Ops")],
+    );
+    let destination = dir(
+        vec![],
+        vec![group("g-dev", "developers"), group("g-sa", "Site-Admins"), group("12", "QA"), group("o1", "ops"), group("o2", "OPS")],
+    );
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    let dev = group_mapping(&resolved, &source, "10");
+    assert_eq!((dev.resolution, linked_to(dev, &destination).as_deref()), (Resolution::Name, Some("g-dev")));
+    let admins = group_mapping(&resolved, &source, "11");
+    assert_eq!(admins.resolution, Resolution::Unresolved);
+    assert!(admins.flags.contains(&Flag::ReservedGroup));
+    let testers = group_mapping(&resolved, &source, "12");
+    assert_eq!((testers.resolution, linked_to(testers, &destination).as_deref()), (Resolution::Id, Some("12")));
+    let ops = group_mapping(&resolved, &source, "13");
+    assert_eq!(ops.resolution, Resolution::Unresolved);
+    assert!(ops.flags.contains(&Flag::Ambiguous));
+}
+
+#[test]
+fn summary_counts_every_resolution() {
+    let source = dir(vec![person("s1", "a@acme.com", "A"), person("s2", "", "")], vec![group("g", "devs")]);
+    let destination = dir(vec![person("d1", "a@acme.com", "A")], vec![group("h", "devs")]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    assert_eq!(resolved.summary.accounts, 2);
+    assert_eq!(resolved.summary.groups, 1);
+    assert_eq!(resolved.summary.count(Resolution::Email), 1);
+    assert_eq!(resolved.summary.count(Resolution::Name), 1);
+    assert_eq!(resolved.summary.count(Resolution::Unresolved), 1);
+    assert_eq!(resolved.summary.by_resolution.len(), 10);
+}
