@@ -1,1 +1,165 @@
-//! Readers and writers for Crosswalk's file formats: SCIM 2.0 JSON, directory CSV, policy TOML, exceptions CSV and the report.
+//! Readers and writers for Crosswalk's file formats: SCIM 2.0 JSON, directory CSV, policy
+//! TOML, exceptions CSV and the report.
+//!
+//! Every reader takes the name to quote in messages (`source_name`, usually the path) and
+//! the content (`impl Read` or `&str`), so it works on files, pipes and test strings alike;
+//! `read_*_file(path)` wrappers open the file and use its path as the name. Every error
+//! names the file, the line or JSON pointer, and the field (see [`error`]).
+//!
+//! The readers stream: a million-row CSV or a million-resource SCIM export is read
+//! record by record with reused buffers, never held as one string or one JSON tree.
+//! See `docs/formats.md` for the file formats themselves.
+
+mod builder;
+mod csv_lines;
+pub mod directory_csv;
+pub mod error;
+pub mod exceptions;
+pub mod policy;
+pub mod report;
+pub mod scim;
+
+use std::io::Read;
+use std::path::Path;
+
+use crosswalk_core::Directory;
+
+pub use directory_csv::{DIRECTORY_CSV_COLUMNS, read_directory_csv, read_directory_csv_file, write_directory_csv};
+pub use error::{Diagnostic, FormatError, Location, SkippedRecord};
+pub use exceptions::{EXCEPTIONS_COLUMNS, read_exceptions, read_exceptions_file};
+pub use policy::{read_policy, read_policy_file};
+pub use report::{write_report_csv, write_report_json, write_report_jsonl};
+pub use scim::{read_scim, read_scim_file, write_scim_jsonl, write_scim_list_response};
+
+/// How strict a directory read is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// `false` (the default): the first invalid row or resource fails the whole read, so
+    /// nothing half-read reaches the engine. `true`: invalid records are left out and
+    /// listed in [`Imported::skipped`], for exports known to contain junk. Problems with
+    /// the file as a whole (unreadable header, broken JSON structure, I/O) fail either way.
+    pub skip_invalid: bool,
+}
+
+impl ReadOptions {
+    /// Options that skip invalid records instead of failing.
+    pub fn skipping_invalid() -> ReadOptions {
+        ReadOptions { skip_invalid: true }
+    }
+}
+
+/// A directory read from a file, with the records that were left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// Passes [`Directory::check`]. Its `name` is the file name without directories or
+    /// extension (`exports/jira-users.csv` gives `jira-users`); callers may rename it.
+    pub directory: Directory,
+    /// Empty unless [`ReadOptions::skip_invalid`] was set; in file order, except that
+    /// memberships are checked (and so listed) after every identity has been read.
+    pub skipped: Vec<SkippedRecord>,
+}
+
+/// Which reader a directory file needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryFormat {
+    Csv,
+    Scim,
+}
+
+impl DirectoryFormat {
+    /// By extension: `.csv` is CSV; `.json`, `.jsonl` and `.ndjson` are SCIM. `None` for
+    /// anything else, so the caller can sniff the content.
+    pub fn from_path(path: &Path) -> Option<DirectoryFormat> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "csv" => Some(DirectoryFormat::Csv),
+            "json" | "jsonl" | "ndjson" => Some(DirectoryFormat::Scim),
+            _ => None,
+        }
+    }
+
+    /// By content: JSON starts with `{` or `[` (after whitespace and a UTF-8 byte order
+    /// mark); everything else is taken for CSV, whose header starts with a column name.
+    pub fn sniff(start: &[u8]) -> DirectoryFormat {
+        let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
+        match start.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{' | b'[') => DirectoryFormat::Scim,
+            _ => DirectoryFormat::Csv,
+        }
+    }
+}
+
+/// Reads a directory file in whichever format it is: by extension (see
+/// [`DirectoryFormat::from_path`]), else by its first bytes.
+pub fn read_directory_file(path: impl AsRef<Path>, options: ReadOptions) -> Result<Imported, FormatError> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| FormatError::io(&name, e))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let format = match DirectoryFormat::from_path(path) {
+        Some(format) => format,
+        None => {
+            let start = std::io::BufRead::fill_buf(&mut reader).map_err(|e| FormatError::io(&name, e))?;
+            DirectoryFormat::sniff(start)
+        }
+    };
+    match format {
+        DirectoryFormat::Csv => read_directory_csv(&name, reader, options),
+        DirectoryFormat::Scim => read_scim(&name, reader, options),
+    }
+}
+
+/// Opens a file for a `read_*_file` function, naming it in the error if that fails.
+pub(crate) fn open(path: &Path) -> Result<(String, std::io::BufReader<std::fs::File>), FormatError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| FormatError::io(&name, e))?;
+    Ok((name, std::io::BufReader::with_capacity(1 << 16, file)))
+}
+
+/// Reads a whole small file (policy) as UTF-8, naming it in the error.
+pub(crate) fn read_to_string(name: &str, mut reader: impl Read) -> Result<String, FormatError> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|e| FormatError::io(name, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        FormatError::invalid(
+            Location::line(name, line),
+            None,
+            "the file is not valid UTF-8; save it as UTF-8 and try again",
+        )
+    })
+}
+
+/// The directory name a file gives: its name without directories or extension.
+pub(crate) fn directory_name(source_name: &str) -> String {
+    Path::new(source_name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty())
+        .unwrap_or(source_name)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_format_by_extension_then_content() {
+        assert_eq!(DirectoryFormat::from_path(Path::new("a/B.CSV")), Some(DirectoryFormat::Csv));
+        assert_eq!(DirectoryFormat::from_path(Path::new("u.ndjson")), Some(DirectoryFormat::Scim));
+        assert_eq!(DirectoryFormat::from_path(Path::new("export.txt")), None);
+        assert_eq!(DirectoryFormat::sniff(b"\xEF\xBB\xBF  \n{\"id\":1}"), DirectoryFormat::Scim);
+        assert_eq!(DirectoryFormat::sniff(b"[]"), DirectoryFormat::Scim);
+        assert_eq!(DirectoryFormat::sniff(b"type,id\n"), DirectoryFormat::Csv);
+        assert_eq!(DirectoryFormat::sniff(b""), DirectoryFormat::Csv);
+    }
+
+    #[test]
+    fn directory_is_named_after_the_file() {
+        assert_eq!(directory_name("exports/jira-users.csv"), "jira-users");
+        assert_eq!(directory_name("users"), "users");
+        assert_eq!(directory_name("-"), "-");
+    }
+}

@@ -1,0 +1,84 @@
+//! A cheap, stable-Rust stand-in for the cargo-fuzz targets in `fuzz/`: random bytes, and
+//! valid files with random edits, fed to every reader. No input may panic, and whatever a
+//! directory reader accepts must pass the core's own check.
+
+use crosswalk_formats::{ReadOptions, read_directory_csv, read_exceptions, read_policy, read_scim};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+const SAMPLES: [&str; 6] = [
+    "type,id,name,username,email,aliases,display_name,given_name,family_name,active,source_directory,email_verified,group,member\n\
+     account,u1,,jdoe,j@acme.com,SMTP:j@acme.com;smtp:jd@acme.com,\"Doe, John\",John,Doe,yes,ldap,1,,\n\
+     group,g1,devs,,,,Devs,,,,,,,\nmember,,,,,,,,,,,,g1,u1\n",
+    "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],\"Resources\":[\n\
+     {\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"id\":\"u1\",\"emails\":[{\"value\":\"a@b.c\",\"primary\":true}],\"active\":\"True\"},\n\
+     {\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"id\":\"g1\",\"displayName\":\"G\",\"members\":[{\"value\":\"u1\"}]}]}\n",
+    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"id\":\"u1\",\"name\":{\"givenName\":\"J\"}}\n\
+     {\"meta\":{\"resourceType\":\"Group\"},\"id\":\"g1\",\"displayName\":\"G\",\"members\":[{\"value\":\"u1\"}]}\n",
+    "order = [\"exception\", \"email\"]\n[email]\ndomain_aliases = { \"a.com\" = \"b.com\" }\n[fallback]\ndefault_account = \"x\"\n",
+    "# comment\ntype,source,destination\naccount,email:a@b.c,id:1\ngroup,name:g,name:h\n",
+    "[{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"id\":\"u1\"}]",
+];
+
+fn read_everything(bytes: &[u8]) {
+    for options in [ReadOptions::default(), ReadOptions::skipping_invalid()] {
+        if let Ok(imported) = read_directory_csv("fuzz.csv", bytes, options) {
+            assert!(imported.directory.check().is_ok());
+        }
+        if let Ok(imported) = read_scim("fuzz.json", bytes, options) {
+            assert!(imported.directory.check().is_ok());
+        }
+    }
+    let _ = read_exceptions("fuzz.csv", bytes);
+    let _ = read_policy("fuzz.toml", &String::from_utf8_lossy(bytes));
+}
+
+/// Random edits: replace, insert or delete a byte somewhere.
+fn mutate(sample: &str, edits: &[(Index, u8, u8)]) -> Vec<u8> {
+    let mut bytes = sample.as_bytes().to_vec();
+    for (at, op, byte) in edits {
+        let at = at.index(bytes.len() + 1);
+        match op % 3 {
+            0 if at < bytes.len() => bytes[at] = *byte,
+            1 => bytes.insert(at, *byte),
+            _ if at < bytes.len() => {
+                bytes.remove(at);
+            }
+            _ => {}
+        }
+    }
+    bytes
+}
+
+/// Bytes the formats give meaning to, so random edits hit the parsers' edges.
+fn interesting_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![any::<u8>(), prop::sample::select(b",\"\n\r;{}[]:#=\\ 0tf-".to_vec())]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in vec(any::<u8>(), 0..256)) {
+        read_everything(&bytes);
+    }
+
+    #[test]
+    fn edited_valid_files_never_panic(
+        sample in prop::sample::select(SAMPLES.to_vec()),
+        edits in vec((any::<Index>(), any::<u8>(), interesting_byte()), 1..8),
+    ) {
+        read_everything(&mutate(sample, &edits));
+    }
+}
+
+#[test]
+fn the_samples_are_valid() {
+    assert!(read_directory_csv("s.csv", SAMPLES[0].as_bytes(), ReadOptions::default()).is_ok());
+    for sample in [SAMPLES[1], SAMPLES[2], SAMPLES[5]] {
+        read_scim("s.json", sample.as_bytes(), ReadOptions::default()).unwrap();
+    }
+    read_policy("s.toml", SAMPLES[3]).unwrap();
+    assert_eq!(read_exceptions("s.csv", SAMPLES[4].as_bytes()).unwrap().len(), 2);
+}

@@ -1,0 +1,10 @@
+//! crosswalk-formats integration tests: one binary, one module per format, plus the
+//! round-trip properties and the no-panic smoke test over random input.
+
+mod directory_csv;
+mod exceptions;
+mod fuzz_smoke;
+mod policy;
+mod report;
+mod roundtrip;
+mod scim;
