@@ -1,1 +1,21 @@
-fn main() {}
+//! The `crosswalk` binary: parses arguments and hands each command to `commands`.
+//! It holds no matching logic; see ARCHITECTURE.md.
+
+mod cli;
+mod commands;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

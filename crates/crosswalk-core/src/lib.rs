@@ -11,10 +11,14 @@ pub mod mapping;
 pub mod normalize;
 pub mod policy;
 pub mod report;
+pub mod transform;
 
 pub use directory::{Account, Directory, DirectoryError, Group, IdentityKind};
 pub use engine::{Resolved, resolve};
 pub use exceptions::{ExceptionRule, IdentityRef};
 pub use mapping::{Candidate, Evidence, Flag, Mapping, Resolution, Summary, Target};
-pub use policy::{DuplicateClaims, Method, Policy, PolicyError};
+pub use policy::{
+    DuplicateClaims, EmailPolicy, Method, Policy, PolicyError, Transform, TransformField, TransformKind, TransformSide,
+};
 pub use report::ReportRow;
+pub use transform::{Side, TransformPreview, TransformSet, preview};

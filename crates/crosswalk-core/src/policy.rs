@@ -39,6 +39,10 @@ pub struct Policy {
     pub name: NamePolicy,
     pub groups: GroupPolicy,
     pub fallback: FallbackPolicy,
+    /// Rewrites of usernames and addresses applied before matching, in order: see
+    /// [`Transform`]. Written as `[[transforms]]` tables; none by default.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<Transform>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +53,135 @@ pub struct EmailPolicy {
     pub domain_aliases: std::collections::BTreeMap<String, String>,
     /// Refuse to link to a destination account whose address is known to be unverified.
     pub require_verified: bool,
+    /// Domains whose mail servers deliver `jo+anything@domain` to `jo@domain`: there the
+    /// subaddress (separator and tag) is removed from the key, so `jo+jira@acme.com` matches
+    /// `jo@acme.com`. Exact domains (an alias counts under either name); none by default,
+    /// because elsewhere `+` is an ordinary character of a different mailbox.
+    /// Gmail needs no entry for its dots: gmail.com and googlemail.com always ignore dots
+    /// in the local part and are one domain (Google Workspace domains do neither).
+    pub subaddress_domains: Vec<String>,
+    /// What starts a subaddress in `subaddress_domains`: `"+"` by default (Exchange, Gmail,
+    /// Postfix); `"-"` for qmail-style systems.
+    pub subaddress_separator: String,
+}
+
+/// One rewrite applied before matching, as a `[[transforms]]` table:
+///
+/// ```toml
+/// [[transforms]]
+/// kind = "domain"            # domain | regex | strip_prefix | strip_suffix
+/// field = "email"            # email | username | local_part
+/// side = "source"            # source | destination | both (default both)
+/// from = "corp.a.com"        # domain: the domain to rewrite, exact or "*.a.com" (any subdomain)
+/// to = "a.com"               # domain: what it becomes
+///
+/// [[transforms]]
+/// kind = "regex"             # every non-overlapping match is replaced; case-insensitive
+/// field = "username"         # (write (?-i) in the pattern to make it case-sensitive)
+/// pattern = '^(.+)\.ext$'
+/// replacement = "$1"         # $1, ${name}; $$ is a dollar sign; default ""
+///
+/// [[transforms]]
+/// kind = "strip_prefix"      # or strip_suffix; case-insensitive
+/// field = "username"         # username | local_part
+/// value = "adm-"
+/// ```
+///
+/// Transforms run in the order listed, each on the output of the one before, on every
+/// address of an account (primary and aliases) or on its username, on the sides named.
+/// They work on the values as given (case-insensitively) and before the email rules:
+/// domain aliases, subaddresses and Gmail's dots apply to what they produce. A rewrite
+/// that would leave an empty username or an address that is not an address is not made.
+/// Originals are never changed: the keys are, and the evidence names the transform
+/// (`transform 1 (domain corp.a.com -> a.com)`, numbered from 1 in file order). Exception
+/// rules name accounts by their values as given: the same transforms apply to them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transform {
+    pub kind: TransformKind,
+    /// What is rewritten. `domain` transforms need `email` (the default for them); `regex`
+    /// takes any of the three; `strip_prefix`/`strip_suffix` take `username` or `local_part`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<TransformField>,
+    /// Which directory's values are rewritten; both by default.
+    #[serde(default)]
+    pub side: TransformSide,
+    /// `domain`: the domain rewritten, exact (`corp.a.com`) or every subdomain (`*.a.com`,
+    /// which does not include `a.com` itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// `domain`: the domain it becomes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// `regex`: the pattern (Rust `regex` syntax), matched case-insensitively.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// `regex`: what each match becomes; `$1`/`${name}` insert groups. Empty by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+    /// `strip_prefix`/`strip_suffix`: the text removed (case-insensitively) when the value
+    /// starts/ends with it and something is left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformKind {
+    Domain,
+    Regex,
+    StripPrefix,
+    StripSuffix,
+}
+
+impl TransformKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransformKind::Domain => "domain",
+            TransformKind::Regex => "regex",
+            TransformKind::StripPrefix => "strip_prefix",
+            TransformKind::StripSuffix => "strip_suffix",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformField {
+    /// Every address, whole (`local@domain`).
+    Email,
+    Username,
+    /// The part of every address before the `@`.
+    LocalPart,
+}
+
+impl TransformField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransformField::Email => "email",
+            TransformField::Username => "username",
+            TransformField::LocalPart => "local_part",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformSide {
+    Source,
+    Destination,
+    #[default]
+    Both,
+}
+
+impl TransformSide {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransformSide::Source => "source",
+            TransformSide::Destination => "destination",
+            TransformSide::Both => "both",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -90,13 +223,19 @@ impl Default for Policy {
             name: NamePolicy::default(),
             groups: GroupPolicy::default(),
             fallback: FallbackPolicy::default(),
+            transforms: Vec::new(),
         }
     }
 }
 
 impl Default for EmailPolicy {
     fn default() -> Self {
-        EmailPolicy { domain_aliases: Default::default(), require_verified: true }
+        EmailPolicy {
+            domain_aliases: Default::default(),
+            require_verified: true,
+            subaddress_domains: Vec::new(),
+            subaddress_separator: "+".into(),
+        }
     }
 }
 
@@ -124,7 +263,8 @@ pub enum PolicyError {
 }
 
 impl Policy {
-    /// Checks what the types cannot: no method twice, domains that are domains.
+    /// Checks what the types cannot: no method twice, domains that are domains, transforms
+    /// that are complete and whose patterns compile (compiled here once to find out).
     pub fn validate(&self) -> Result<(), PolicyError> {
         for (i, method) in self.order.iter().enumerate() {
             if self.order[..i].contains(method) {
@@ -135,17 +275,28 @@ impl Policy {
             check_domain(&format!("email.domain_aliases.{from:?}"), from)?;
             check_domain(&format!("email.domain_aliases.{from:?}"), to)?;
         }
+        for (i, domain) in self.email.subaddress_domains.iter().enumerate() {
+            check_domain(&format!("email.subaddress_domains[{i}]"), domain)?;
+        }
+        let separator = &self.email.subaddress_separator;
+        if separator.is_empty() || separator.contains('@') || separator.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                "email.subaddress_separator".into(),
+                format!("{separator:?} cannot separate a subaddress: use a character such as \"+\""),
+            ));
+        }
         for (i, domain) in self.name.organisation_domains.iter().enumerate() {
             check_domain(&format!("name.organisation_domains[{i}]"), domain)?;
         }
         for (i, domain) in self.fallback.external_domains.iter().enumerate() {
             check_domain(&format!("fallback.external_domains[{i}]"), domain)?;
         }
-        if let Some(account) = &self.fallback.default_account {
-            if account.trim().is_empty() {
-                return Err(invalid("fallback.default_account".into(), "is empty".into()));
-            }
+        if let Some(account) = &self.fallback.default_account
+            && account.trim().is_empty()
+        {
+            return Err(invalid("fallback.default_account".into(), "is empty".into()));
         }
+        crate::transform::TransformSet::compile(self)?;
         Ok(())
     }
 
@@ -154,11 +305,11 @@ impl Policy {
     }
 }
 
-fn invalid(field: String, problem: String) -> PolicyError {
+pub(crate) fn invalid(field: String, problem: String) -> PolicyError {
     PolicyError::Invalid { field, problem }
 }
 
-fn check_domain(field: &str, domain: &str) -> Result<(), PolicyError> {
+pub(crate) fn check_domain(field: &str, domain: &str) -> Result<(), PolicyError> {
     match crate::normalize::domain_key(domain) {
         Some(_) => Ok(()),
         None => Err(invalid(field.to_string(), format!("{domain:?} is not a domain name"))),

@@ -1,10 +1,17 @@
 //! Matching keys derived once per identity, and the hash indexes built over them.
+//!
+//! [`KeyRules`] is the one place a value becomes a key: the policy's transforms for the
+//! side first, then the email rules and the fold. Indexing, exception look-ups and the
+//! transform preview all go through it, so they cannot disagree.
+
+use std::borrow::Cow;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::directory::{Account, Directory, Group};
-use crate::normalize::{self, DomainAliases, InvalidEmail};
+use crate::normalize::{self, DomainAliases, EmailKey, FoldNote, InvalidEmail};
+use crate::transform::{Rewrite, Side, TransformSet};
 
 /// Which field of an account a key came from: 0 is `email`, n is `alias_emails[n-1]`.
 pub(crate) type EmailField = u16;
@@ -35,21 +42,95 @@ impl NameField {
     }
 }
 
+/// How one side's values become keys: the policy's email rules, its compiled transforms,
+/// and which side they are for.
+#[derive(Clone, Copy)]
+pub(crate) struct KeyRules<'a> {
+    pub(crate) aliases: &'a DomainAliases,
+    pub(crate) side: Side,
+    pub(crate) transforms: &'a TransformSet,
+}
+
+impl<'a> KeyRules<'a> {
+    pub(crate) fn new(aliases: &'a DomainAliases, side: Side, transforms: &'a TransformSet) -> KeyRules<'a> {
+        KeyRules { aliases, side, transforms }
+    }
+
+    /// The key of an address after this side's transforms, and the rewrite if one applied.
+    /// The note names the transforms first, then what normalisation did.
+    pub(crate) fn email_key(&self, raw: &str) -> Result<(EmailKey, Option<Rewrite>), InvalidEmail> {
+        let rewrite = self.transforms.rewrite_email(self.side, raw);
+        let value = rewrite.as_ref().map_or(raw, |r| r.value.as_str());
+        let mut parsed = normalize::email_key(value, self.aliases)?;
+        if let Some(rewrite) = &rewrite {
+            parsed.note = join_notes(&self.transforms.note(&rewrite.applied), &parsed.note);
+        }
+        Ok((parsed, rewrite))
+    }
+
+    /// The username key after this side's transforms, with its evidence note; `None` for a
+    /// blank username.
+    pub(crate) fn username_key(&self, raw: &str) -> Option<(String, Cow<'static, str>)> {
+        let rewrite = self.transforms.rewrite_username(self.side, raw);
+        let value = rewrite.as_ref().map_or(raw, |r| r.value.as_str());
+        let (folded, fold_note) = normalize::fold_with_note(value);
+        if folded.is_empty() {
+            return None;
+        }
+        let note = match &rewrite {
+            None => Cow::Borrowed(fold_note.as_str()),
+            Some(rewrite) => Cow::Owned(join_notes(&self.transforms.note(&rewrite.applied), fold_note.as_str())),
+        };
+        Some((folded.into_owned(), note))
+    }
+}
+
+fn join_notes(first: &str, second: &str) -> String {
+    match (first.is_empty(), second.is_empty()) {
+        (_, true) => first.to_string(),
+        (true, false) => second.to_string(),
+        (false, false) => format!("{first}, {second}"),
+    }
+}
+
+/// The note of evidence that matched a source key to a destination key: what was done on
+/// the source side, and on the destination side when that differs.
+pub(crate) fn evidence_note(source: &str, destination: &str) -> String {
+    if destination.is_empty() || destination == source {
+        source.to_string()
+    } else if source.is_empty() {
+        format!("destination: {destination}")
+    } else {
+        format!("{source}; destination: {destination}")
+    }
+}
+
+/// The note of a Name link: why a name was enough, and what the fold did on either side.
+pub(crate) fn name_evidence_note(fold: FoldNote) -> String {
+    let why = "unique name on both sides; destination in an organisation domain";
+    if fold.is_empty() { why.to_string() } else { format!("{why}; {fold}") }
+}
+
 /// The keys of one account.
 pub(crate) struct AccountKeys {
     pub(crate) emails: Vec<KeyedEmail>,
     pub(crate) invalid_emails: Vec<(EmailField, InvalidEmail)>,
     pub(crate) username: Option<String>,
+    /// What the transforms and the fold did to the username, for the evidence.
+    pub(crate) username_note: Cow<'static, str>,
     pub(crate) names: Vec<(NameField, String)>,
+    /// What the fold did to each of `names`, in the same order.
+    pub(crate) name_notes: Vec<FoldNote>,
 }
 
 impl AccountKeys {
-    pub(crate) fn of(account: &Account, aliases: &DomainAliases) -> AccountKeys {
+    /// The keys of an account as `rules` derive them. The account itself is not changed.
+    pub(crate) fn of(account: &Account, rules: &KeyRules<'_>) -> AccountKeys {
         let mut emails = Vec::with_capacity(1 + account.alias_emails.len());
         let mut invalid_emails = Vec::new();
         for (field, raw) in account_emails(account) {
-            match normalize::email_key(raw, aliases) {
-                Ok(parsed) => {
+            match rules.email_key(raw) {
+                Ok((parsed, _)) => {
                     if emails.iter().any(|e: &KeyedEmail| e.key == parsed.key) {
                         continue;
                     }
@@ -59,31 +140,42 @@ impl AccountKeys {
                 Err(why) => invalid_emails.push((field, why)),
             }
         }
-        let username = account
-            .username
-            .as_deref()
-            .map(normalize::fold)
-            .filter(|u| !u.is_empty())
-            .map(|u| u.into_owned());
+        let (username, username_note) = match account.username.as_deref().and_then(|u| rules.username_key(u)) {
+            Some((key, note)) => (Some(key), note),
+            None => (None, Cow::Borrowed("")),
+        };
         let mut names = Vec::with_capacity(2);
-        if let Some(key) = account.display_name.as_deref().and_then(normalize::name_key) {
+        let mut name_notes = Vec::with_capacity(2);
+        if let Some((key, note)) = account.display_name.as_deref().and_then(normalize::name_key_with_note) {
             names.push((NameField::DisplayName, key));
+            name_notes.push(note);
         }
         let given_family = match (&account.given_name, &account.family_name) {
             (Some(g), Some(f)) => Some(format!("{g} {f}")),
             _ => None,
         };
-        if let Some(key) = given_family.as_deref().and_then(normalize::name_key) {
-            if names.iter().all(|(_, k)| *k != key) {
-                names.push((NameField::GivenFamily, key));
-            }
+        if let Some((key, note)) = given_family.as_deref().and_then(normalize::name_key_with_note)
+            && names.iter().all(|(_, k)| *k != key)
+        {
+            names.push((NameField::GivenFamily, key));
+            name_notes.push(note);
         }
-        AccountKeys { emails, invalid_emails, username, names }
+        AccountKeys { emails, invalid_emails, username, username_note, names, name_notes }
+    }
+
+    /// The note of the address that came from `field`; empty when there is none.
+    pub(crate) fn email_note(&self, field: EmailField) -> &str {
+        self.emails.iter().find(|e| e.field == field).map_or("", |e| e.note.as_str())
+    }
+
+    /// What the fold did to the name key `key`.
+    pub(crate) fn name_note(&self, key: &str) -> FoldNote {
+        self.names.iter().zip(&self.name_notes).find(|((_, k), _)| k == key).map_or(FoldNote::default(), |(_, n)| *n)
     }
 }
 
 /// Primary then aliases, with the field each came from; blank values are not addresses.
-fn account_emails(account: &Account) -> impl Iterator<Item = (EmailField, &str)> {
+pub(crate) fn account_emails(account: &Account) -> impl Iterator<Item = (EmailField, &str)> {
     account
         .email
         .iter()
@@ -113,8 +205,10 @@ impl<T: Copy + PartialEq> Hits<T> {
                     *self = Hits::Many(vec![*first, value]);
                 }
             }
+            // Each identity inserts a key once (keys are deduplicated per identity), so only
+            // the last entry can repeat: checking it keeps skewed keys linear to build.
             Hits::Many(all) => {
-                if !all.contains(&value) {
+                if all.last() != Some(&value) {
                     all.push(value);
                 }
             }
@@ -142,12 +236,20 @@ pub(crate) struct AccountIndex<'a> {
     pub(crate) by_username: KeyIndex<'a, u32>,
     pub(crate) by_name: KeyIndex<'a, u32>,
     pub(crate) by_skeleton: KeyIndex<'a, (u32, EmailField)>,
+    /// The rules the keys were derived with, so look-ups derive theirs the same way.
+    pub(crate) rules: KeyRules<'a>,
 }
 
 impl<'a> AccountIndex<'a> {
-    pub(crate) fn build(accounts: &'a [Account], keys: &'a [AccountKeys], with_skeletons: bool) -> AccountIndex<'a> {
+    pub(crate) fn build(
+        accounts: &'a [Account],
+        keys: &'a [AccountKeys],
+        with_skeletons: bool,
+        rules: KeyRules<'a>,
+    ) -> AccountIndex<'a> {
         let n = accounts.len();
         let mut index = AccountIndex {
+            rules,
             by_id: FxHashMap::default(),
             by_email: FxHashMap::default(),
             by_username: FxHashMap::default(),
@@ -179,10 +281,31 @@ impl<'a> AccountIndex<'a> {
         }
         index
     }
+
+    /// Accounts whose username has the key `value` gets under this side's rules.
+    pub(crate) fn accounts_with_username(&self, value: &str) -> Vec<u32> {
+        self.rules
+            .username_key(value)
+            .and_then(|(key, _)| self.by_username.get(key.as_str()).map(|h| h.as_slice().to_vec()))
+            .unwrap_or_default()
+    }
+
+    /// Accounts with an address whose key `value` shares under this side's rules.
+    pub(crate) fn accounts_with_email(&self, value: &str) -> Vec<u32> {
+        let mut found: Vec<u32> = self
+            .rules
+            .email_key(value)
+            .ok()
+            .and_then(|(k, _)| self.by_email.get(k.key.as_str()).map(|h| h.as_slice().iter().map(|(i, _)| *i).collect()))
+            .unwrap_or_default();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
 }
 
-pub(crate) fn account_keys(directory: &Directory, aliases: &DomainAliases) -> Vec<AccountKeys> {
-    directory.accounts.par_iter().with_min_len(1024).map(|a| AccountKeys::of(a, aliases)).collect()
+pub(crate) fn account_keys(directory: &Directory, rules: &KeyRules<'_>) -> Vec<AccountKeys> {
+    directory.accounts.par_iter().with_min_len(1024).map(|a| AccountKeys::of(a, rules)).collect()
 }
 
 /// Indexes over one side's groups: by id and by folded name.

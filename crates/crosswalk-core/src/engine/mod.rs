@@ -8,7 +8,7 @@
 //! - no look-alike address is ever linked;
 //! - one destination is never silently claimed by two source identities.
 
-mod keys;
+pub(crate) mod keys;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -18,7 +18,12 @@ use crate::exceptions::{ExceptionRule, IdentityRef};
 use crate::mapping::{Candidate, Evidence, Flag, Mapping, Resolution, Summary, Target};
 use crate::normalize::{self, DomainAliases};
 use crate::policy::{DuplicateClaims, Method, Policy};
-use keys::{AccountIndex, AccountKeys, GroupIndex, email_field_name};
+use crate::transform::{Side, TransformSet};
+use keys::{AccountIndex, AccountKeys, GroupIndex, KeyRules, email_field_name};
+
+/// Above this many destination accounts sharing one name, the name tier reports the name as
+/// too common instead of listing candidates.
+const NAME_BLOCK_CAP: usize = 50;
 
 /// The engine's answer: one mapping per source identity, accounts first, each kind in
 /// source-id order.
@@ -37,21 +42,27 @@ pub fn resolve(
     policy: &Policy,
     exceptions: &[ExceptionRule],
 ) -> Resolved {
-    let aliases = DomainAliases::new(&policy.email.domain_aliases);
+    let mut warnings = Vec::new();
+    let aliases = DomainAliases::from_policy(&policy.email);
+    // `Policy::validate` refuses a transform that does not compile; one that still gets here
+    // is left out, with a warning, rather than stopping the run.
+    let (transforms, problems) = TransformSet::compile_lenient(policy);
+    warnings.extend(problems.into_iter().map(|p| format!("policy {p}: that transform was not applied")));
+    let src_rules = KeyRules::new(&aliases, Side::Source, &transforms);
+    let dst_rules = KeyRules::new(&aliases, Side::Destination, &transforms);
     let (src_keys, dst_keys) = rayon::join(
-        || keys::account_keys(source, &aliases),
-        || keys::account_keys(destination, &aliases),
+        || keys::account_keys(source, &src_rules),
+        || keys::account_keys(destination, &dst_rules),
     );
     let (src_index, dst_index) = rayon::join(
-        || AccountIndex::build(&source.accounts, &src_keys, false),
-        || AccountIndex::build(&destination.accounts, &dst_keys, true),
+        || AccountIndex::build(&source.accounts, &src_keys, false, src_rules),
+        || AccountIndex::build(&destination.accounts, &dst_keys, true, dst_rules),
     );
     let src_group_names = keys::group_name_keys(&source.groups);
     let dst_group_names = keys::group_name_keys(&destination.groups);
     let src_groups = GroupIndex::build(&source.groups, &src_group_names);
     let dst_groups = GroupIndex::build(&destination.groups, &dst_group_names);
 
-    let mut warnings = Vec::new();
     let ctx = Context {
         source,
         destination,
@@ -67,12 +78,11 @@ pub fn resolve(
         reserved_groups: policy.groups.reserved.iter().map(|g| normalize::fold(g).into_owned()).collect(),
         exceptions: ExceptionTable::build(
             exceptions,
-            &aliases,
             (&src_index, &dst_index),
             (&src_groups, &dst_groups),
             &mut warnings,
         ),
-        default_account: default_account(policy, &dst_index, &aliases),
+        default_account: default_account(policy, &dst_index),
     };
 
     let mut accounts: Vec<Draft> =
@@ -105,30 +115,22 @@ enum DefaultAccount {
     Named(String),
 }
 
-fn default_account(policy: &Policy, dst: &AccountIndex<'_>, aliases: &DomainAliases) -> DefaultAccount {
+fn default_account(policy: &Policy, dst: &AccountIndex<'_>) -> DefaultAccount {
     match &policy.fallback.default_account {
         None => DefaultAccount::None,
-        Some(name) => match find_account(dst, &IdentityRef::parse(name), aliases) {
+        Some(name) => match find_account(dst, &IdentityRef::parse(name)) {
             Ok(index) => DefaultAccount::Existing(index),
             Err(_) => DefaultAccount::Named(name.trim().to_string()),
         },
     }
 }
 
-/// Finds the one account a reference names, or says why there is not exactly one.
-fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef, aliases: &DomainAliases) -> Result<u32, String> {
+/// Finds the one account a reference names, or says why there is not exactly one. Usernames
+/// and addresses are keyed as the index's own were (transforms included).
+fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef) -> Result<u32, String> {
     let by_id = |v: &str| index.by_id.get(v.trim()).map(|&i| vec![i]).unwrap_or_default();
-    let by_username =
-        |v: &str| index.by_username.get(&*normalize::fold(v)).map(|h| h.as_slice().to_vec()).unwrap_or_default();
-    let by_email = |v: &str| {
-        let mut found: Vec<u32> = normalize::email_key(v, aliases)
-            .ok()
-            .and_then(|k| index.by_email.get(k.key.as_str()).map(|h| h.as_slice().iter().map(|(i, _)| *i).collect()))
-            .unwrap_or_default();
-        found.sort_unstable();
-        found.dedup();
-        found
-    };
+    let by_username = |v: &str| index.accounts_with_username(v);
+    let by_email = |v: &str| index.accounts_with_email(v);
     let found = match reference {
         IdentityRef::Id(v) => by_id(v),
         IdentityRef::Username(v) => by_username(v),
@@ -171,7 +173,6 @@ enum ExceptionOutcome {
 impl ExceptionTable {
     fn build(
         rules: &[ExceptionRule],
-        aliases: &DomainAliases,
         accounts: (&AccountIndex<'_>, &AccountIndex<'_>),
         groups: (&GroupIndex<'_>, &GroupIndex<'_>),
         warnings: &mut Vec<String>,
@@ -179,10 +180,9 @@ impl ExceptionTable {
         let mut table = ExceptionTable { accounts: FxHashMap::default(), groups: FxHashMap::default() };
         for rule in rules {
             let (source, destination) = match rule.kind {
-                IdentityKind::Account => (
-                    find_account(accounts.0, &rule.source, aliases),
-                    find_account(accounts.1, &rule.destination, aliases),
-                ),
+                IdentityKind::Account => {
+                    (find_account(accounts.0, &rule.source), find_account(accounts.1, &rule.destination))
+                }
                 IdentityKind::Group => {
                     (find_group(groups.0, &rule.source), find_group(groups.1, &rule.destination))
                 }
@@ -467,7 +467,7 @@ impl Context<'_> {
                         source_field: email_field_name(email.field),
                         destination_field: email_field_name(*field),
                         key: email.key.clone(),
-                        note: email.note.clone(),
+                        note: keys::evidence_note(&email.note, self.dst_keys[index as usize].email_note(*field)),
                     })
                     .collect();
                 Step::Link { index, method: Resolution::Email, evidence }
@@ -516,7 +516,7 @@ impl Context<'_> {
                     source_field: "username".into(),
                     destination_field: "username".into(),
                     key: username.clone(),
-                    note: String::new(),
+                    note: keys::evidence_note(&keys.username_note, &self.dst_keys[*index as usize].username_note),
                 }],
             },
             many => {
@@ -538,6 +538,27 @@ impl Context<'_> {
 
     fn by_name(&self, i: u32, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
         if self.organisation_domains.is_empty() || keys.names.is_empty() {
+            return Step::Next;
+        }
+        // A name shared by more accounts than a person could review is not compared pair by
+        // pair: the cost would grow with the square of the block, and no answer could come
+        // of it anyway, because names only link when unique.
+        let block: usize = keys
+            .names
+            .iter()
+            .map(|(_, key)| self.dst_index.by_name.get(key.as_str()).map_or(0, |h| h.as_slice().len()))
+            .sum();
+        if block > NAME_BLOCK_CAP {
+            if self.source.account(i).active {
+                draft.flag(
+                    Flag::Ambiguous,
+                    format!(
+                        "the name {:?} is shared by {block} destination accounts, too many to compare: add an exception",
+                        self.source.account(i).display_name.as_deref().unwrap_or_default()
+                    ),
+                );
+                return Step::Stop;
+            }
             return Step::Next;
         }
         let mut namesakes_in_source = false;
@@ -616,7 +637,7 @@ impl Context<'_> {
                     .map_or("display_name", |(f, _)| f.as_str())
                     .into(),
                 key: key.to_string(),
-                note: "unique name on both sides; destination in an organisation domain".into(),
+                note: keys::name_evidence_note(keys.name_note(key).union(self.dst_keys[index as usize].name_note(key))),
             }],
         }
     }

@@ -1,0 +1,171 @@
+//! Command-line definitions. The help text is the manual: it says what each command does,
+//! what it reads and writes, and what to run next.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "crosswalk",
+    version,
+    about = "Decide, for every user and group of a source platform, which destination identity it becomes, and say why.",
+    long_about = "Crosswalk resolves a source directory (the users and groups of the platform you migrate from) \
+against a destination directory (the platform you migrate to) through an explicit, ordered chain: \
+Exception, ID, Email, Username, Name, then the fallbacks External, Provision, Passthrough, Default, \
+or Unresolved. It never guesses when two candidates fit and never links a look-alike address. \
+Results are kept in a store (an SQLite file) and served as the User Mappings report.",
+    after_help = "Start with `crosswalk demo`, then `crosswalk report --job demo`.\n\
+Typical use:\n  crosswalk run --source server.json --destination cloud.csv --policy policy.toml --job wave-1\n  \
+crosswalk report --job wave-1 --resolution unresolved > to-review.csv"
+)]
+pub(crate) struct Cli {
+    /// The store file (SQLite). Created on first use.
+    #[arg(long, global = true, env = "CROSSWALK_STORE", default_value = "crosswalk.sqlite")]
+    pub(crate) store: PathBuf,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Resolve a source directory against a destination directory and store the mappings.
+    #[command(after_help = "Directory files are SCIM 2.0 JSON (.json, .jsonl) or Crosswalk CSV (.csv); \
+see docs/formats.md. Nothing is stored unless both directories, the policy and the exceptions are valid.")]
+    Run(RunArgs),
+    /// Print the User Mappings report (12 columns) of stored jobs.
+    Report(ReportArgs),
+    /// List stored jobs and their runs.
+    Jobs,
+    /// Explain one mapping: evidence, candidates and flags.
+    Explain(ExplainArgs),
+    /// Write a realistic synthetic directory pair (with its ground truth) for demos and benchmarks.
+    Generate(GenerateArgs),
+    /// Run the whole path on bundled sample data and print the report summary.
+    Demo,
+    /// Measure the engine alone on generated data: wall time and peak memory.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The directory you migrate from (SCIM JSON or CSV).
+    #[arg(long, short = 's')]
+    pub(crate) source: PathBuf,
+    /// The directory you migrate to (SCIM JSON or CSV).
+    #[arg(long, short = 'd')]
+    pub(crate) destination: PathBuf,
+    /// Policy (TOML): method order, domain aliases, fallbacks. Default policy without it;
+    /// see docs/policy.example.toml.
+    #[arg(long, short = 'p')]
+    pub(crate) policy: Option<PathBuf>,
+    /// Exceptions (CSV `type,source,destination`): explicit mappings that always win.
+    #[arg(long, short = 'e')]
+    pub(crate) exceptions: Option<PathBuf>,
+    /// Job name. Running a job again adds a run; earlier runs are kept.
+    #[arg(long, short = 'j')]
+    pub(crate) job: Option<String>,
+    /// Store the valid rows and list the invalid ones, instead of refusing the whole file.
+    #[arg(long)]
+    pub(crate) skip_invalid: bool,
+    /// Summary format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum SummaryFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum ReportFormat {
+    /// The 12-column export, safe to open in a spreadsheet.
+    Csv,
+    /// A JSON array of row objects.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum KindFilter {
+    Account,
+    Group,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Only this job (its latest run). Default: the latest run of every job.
+    #[arg(long, short = 'j')]
+    pub(crate) job: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Csv)]
+    pub(crate) format: ReportFormat,
+    /// Only these resolutions (repeat or comma-separate): exception, email, id, username,
+    /// name, provision, passthrough, external, default, unresolved.
+    #[arg(long, short = 'r', value_delimiter = ',', value_parser = parse_resolution)]
+    pub(crate) resolution: Vec<crosswalk_core::Resolution>,
+    /// Only accounts or only groups.
+    #[arg(long = "type", short = 't', value_enum)]
+    pub(crate) kind: Option<KindFilter>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    pub(crate) output: Option<PathBuf>,
+}
+
+fn parse_resolution(text: &str) -> Result<crosswalk_core::Resolution, String> {
+    crosswalk_core::Resolution::parse(text).ok_or_else(|| {
+        let all: Vec<&str> = crosswalk_core::Resolution::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown resolution {text:?}; use one of {}", all.join(", "))
+    })
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// The job whose latest run to look in.
+    #[arg(long, short = 'j')]
+    pub(crate) job: String,
+    /// The source identity's id.
+    pub(crate) source_id: String,
+    /// Whether the id is an account's or a group's.
+    #[arg(long = "type", short = 't', value_enum, default_value_t = KindFilter::Account)]
+    pub(crate) kind: KindFilter,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// Number of source accounts (the destination gets about as many).
+    #[arg(long, short = 'n', default_value_t = 1000)]
+    pub(crate) accounts: usize,
+    /// Random seed: the same seed writes the same files.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Folder to write source.csv, destination.csv, truth.csv and policy.toml into.
+    #[arg(long, short = 'o', default_value = "generated")]
+    pub(crate) out: PathBuf,
+    /// Directory file format.
+    #[arg(long, value_enum, default_value_t = DirectoryFileFormat::Csv)]
+    pub(crate) format: DirectoryFileFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum DirectoryFileFormat {
+    Csv,
+    /// SCIM 2.0 resources, one per line.
+    Scim,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Source accounts to generate (the destination gets about as many).
+    #[arg(long, short = 'n', default_value_t = 100_000)]
+    pub(crate) accounts: usize,
+    /// How many times to resolve; the report gives the fastest and the median.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) repeat: usize,
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+}

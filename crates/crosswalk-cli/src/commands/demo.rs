@@ -1,0 +1,40 @@
+//! `crosswalk demo`: the whole path on sample data compiled into the binary, so it works
+//! from any folder on a fresh machine.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use crosswalk_formats::{ReadOptions, read_directory_csv, read_exceptions, read_policy, read_scim};
+
+use super::run::{JobInput, print_outcome, run_job};
+use crate::cli::SummaryFormat;
+
+const SOURCE: &str = include_str!("../../../../samples/server-directory.json");
+const DESTINATION: &str = include_str!("../../../../samples/cloud-directory.csv");
+const POLICY: &str = include_str!("../../../../samples/policy.toml");
+const EXCEPTIONS: &str = include_str!("../../../../samples/exceptions.csv");
+
+pub(crate) fn demo(store: &Path) -> Result<()> {
+    let strict = ReadOptions::default();
+    let input = JobInput {
+        job: "demo".into(),
+        source: read_scim("samples/server-directory.json", SOURCE.as_bytes(), strict)
+            .context("the bundled sample is invalid")?,
+        source_origin: "samples/server-directory.json (bundled)".into(),
+        destination: read_directory_csv("samples/cloud-directory.csv", DESTINATION.as_bytes(), strict)
+            .context("the bundled sample is invalid")?,
+        destination_origin: "samples/cloud-directory.csv (bundled)".into(),
+        policy: read_policy("samples/policy.toml", POLICY)?,
+        exceptions: read_exceptions("samples/exceptions.csv", EXCEPTIONS.as_bytes())?,
+    };
+    println!("Crosswalk demo: a Jira Server directory (SCIM JSON) against an Atlassian Cloud directory (CSV)");
+    println!("with the policy and exceptions in samples/ (see samples/README.md for each planted case).\n");
+    let outcome = run_job(store, input)?;
+    print_outcome(&outcome, SummaryFormat::Text)?;
+    println!(
+        "\nthe full report: crosswalk --store {} report --job demo",
+        store.display()
+    );
+    println!("why one mapping was decided: crosswalk --store {} explain --job demo <source id>", store.display());
+    Ok(())
+}

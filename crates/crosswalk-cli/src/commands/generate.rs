@@ -1,0 +1,59 @@
+//! `crosswalk generate`: a synthetic directory pair, its ground truth and a matching policy.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+use anyhow::{Context, Result};
+
+use crate::cli::{DirectoryFileFormat, GenerateArgs};
+use crate::progress;
+
+pub(crate) fn generate(args: GenerateArgs) -> Result<()> {
+    let spinner = progress::spinner(format!("generating {} source accounts", args.accounts));
+    let generated = crosswalk_synth::generate(&crosswalk_synth::GenerateOptions {
+        accounts: args.accounts,
+        seed: args.seed,
+        ..Default::default()
+    });
+    spinner.finish_and_clear();
+    std::fs::create_dir_all(&args.out).with_context(|| format!("could not create {}", args.out.display()))?;
+    let extension = match args.format {
+        DirectoryFileFormat::Csv => "csv",
+        DirectoryFileFormat::Scim => "jsonl",
+    };
+    for (name, directory) in [("source", &generated.source), ("destination", &generated.destination)] {
+        let path = args.out.join(format!("{name}.{extension}"));
+        let spinner = progress::spinner(format!("writing {}", path.display()));
+        let file = BufWriter::with_capacity(1 << 20, create(&path)?);
+        match args.format {
+            DirectoryFileFormat::Csv => crosswalk_formats::write_directory_csv(directory, file),
+            DirectoryFileFormat::Scim => crosswalk_formats::write_scim_jsonl(directory, file),
+        }
+        .with_context(|| format!("could not write {}", path.display()))?;
+        spinner.finish_and_clear();
+    }
+    let truth_path = args.out.join("truth.csv");
+    crosswalk_synth::write_truth_csv(&generated.truth, BufWriter::new(create(&truth_path)?))
+        .with_context(|| format!("could not write {}", truth_path.display()))?;
+    let policy_path = args.out.join("policy.toml");
+    let mut policy_file = create(&policy_path)?;
+    policy_file.write_all(crosswalk_synth::POLICY_TOML.as_bytes())?;
+    println!(
+        "wrote {} source and {} destination accounts, {} + {} groups, to {}",
+        generated.source.accounts.len(),
+        generated.destination.accounts.len(),
+        generated.source.groups.len(),
+        generated.destination.groups.len(),
+        args.out.display()
+    );
+    println!(
+        "next: crosswalk run --source {0}/source.{1} --destination {0}/destination.{1} --policy {0}/policy.toml",
+        args.out.display(),
+        extension
+    );
+    Ok(())
+}
+
+fn create(path: &std::path::Path) -> Result<File> {
+    File::create(path).with_context(|| format!("could not create {}", path.display()))
+}

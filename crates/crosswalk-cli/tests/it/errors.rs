@@ -1,0 +1,79 @@
+//! Bad input: a located error, a non-zero exit, and nothing stored.
+
+use crate::util::*;
+
+#[test]
+fn invalid_row_names_file_line_and_field_and_stores_nothing() {
+    let dir = Dir::new();
+    dir.write("source.csv", &SOURCE_CSV.replace("JIRAUSER5,guest,guest@partner.example,,Guest User,,,true", "JIRAUSER5,guest,guest@partner.example,,Guest User,,,maybe"));
+    dir.write("destination.csv", DESTINATION_CSV);
+    let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv"]);
+    assert!(err.contains("source.csv:6"), "{err}");
+    assert!(err.contains("active"), "{err}");
+    assert!(!dir.store().exists(), "nothing may be written when an input is invalid");
+}
+
+#[test]
+fn bad_policy_names_the_field() {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    dir.write("policy.toml", "[fallback]\nprovison = true\n");
+    let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml"]);
+    assert!(err.contains("policy.toml"), "{err}");
+    assert!(err.contains("provison"), "{err}");
+    assert!(!dir.store().exists());
+}
+
+#[test]
+fn bad_scim_names_the_json_pointer() {
+    let dir = Dir::new();
+    dir.write(
+        "source.json",
+        r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"Resources":[
+            {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"a","emails":[{"value":42}]}]}"#,
+    );
+    dir.write("destination.csv", DESTINATION_CSV);
+    let err = dir.fails(&["run", "-s", "source.json", "-d", "destination.csv"]);
+    assert!(err.contains("source.json"), "{err}");
+    assert!(err.contains("/Resources/0/emails/0/value"), "{err}");
+}
+
+#[test]
+fn bad_exception_row_names_the_line() {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    dir.write("exceptions.csv", "type,source,destination\naccount,JIRAUSER1,5b10a002\nrobot,JIRAUSER2,5b10a002\n");
+    let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv", "-e", "exceptions.csv"]);
+    assert!(err.contains("exceptions.csv:3"), "{err}");
+}
+
+#[test]
+fn missing_file_says_which() {
+    let dir = Dir::new();
+    let err = dir.fails(&["run", "-s", "nope.csv", "-d", "nope2.csv"]);
+    assert!(err.contains("nope.csv"), "{err}");
+}
+
+#[test]
+fn report_without_a_store_says_what_to_do() {
+    let dir = Dir::new();
+    let err = dir.fails(&["report"]);
+    assert!(err.contains("crosswalk run"), "{err}");
+}
+
+#[test]
+fn unknown_job_lists_the_known_ones() {
+    let dir = Dir::new();
+    dir.ok(&["demo"]);
+    let err = dir.fails(&["explain", "--job", "nope", "x"]);
+    assert!(err.contains("demo"), "{err}");
+}
+
+#[test]
+fn unknown_resolution_filter_is_refused() {
+    let dir = Dir::new();
+    let err = dir.fails(&["report", "-r", "maybe"]);
+    assert!(err.contains("unknown resolution"), "{err}");
+}

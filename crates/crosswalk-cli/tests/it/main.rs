@@ -1,0 +1,7 @@
+//! The CLI's one integration-test binary: each test runs the real `crosswalk` in a temp dir.
+
+mod util;
+
+mod demo;
+mod errors;
+mod run_and_report;

@@ -1,0 +1,123 @@
+//! The main path: run a job, read the report back in a later process, filter it, explain it.
+
+use crate::util::*;
+
+fn setup() -> Dir {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    dir.write("policy.toml", POLICY_TOML);
+    dir
+}
+
+fn run(dir: &Dir) -> String {
+    dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "wave-1"])
+}
+
+#[test]
+fn run_prints_counts_per_resolution() {
+    let dir = setup();
+    let out = run(&dir);
+    assert!(out.contains("6 accounts and 1 groups resolved"), "{out}");
+    let count = |label: &str| -> usize {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {label} line in {out}"))
+    };
+    assert_eq!(count("Email"), 2);
+    assert_eq!(count("External"), 1);
+    assert_eq!(count("Name"), 1, "the group");
+    assert_eq!(count("Unresolved"), 3, "two shared-mailbox claimants and one nobody");
+    assert_eq!(count("ambiguous"), 2);
+}
+
+#[test]
+fn report_has_the_twelve_columns_and_survives_the_process() {
+    let dir = setup();
+    run(&dir);
+    let rows = csv_rows(&dir.ok(&["report", "--job", "wave-1"]));
+    assert_eq!(
+        rows[0],
+        [
+            "Type", "Job", "Source ID", "Source Username", "Source Name", "Source Display Name", "Destination ID",
+            "Destination Username", "Destination Name", "Destination Display Name", "Resolution", "Message"
+        ]
+    );
+    assert_eq!(rows.len(), 1 + 7);
+    let john = rows.iter().find(|r| r[2] == "JIRAUSER1").unwrap();
+    assert_eq!(john[0], "account");
+    assert_eq!(john[1], "wave-1");
+    assert_eq!(john[6], "5b10a001");
+    assert_eq!(john[10], "Email");
+    let group = rows.iter().find(|r| r[0] == "group").unwrap();
+    assert_eq!((group[4].as_str(), group[8].as_str(), group[10].as_str()), ("developers", "Developers", "Name"));
+}
+
+#[test]
+fn report_filters_by_resolution_and_type() {
+    let dir = setup();
+    run(&dir);
+    let rows = csv_rows(&dir.ok(&["report", "-r", "unresolved", "-t", "account"]));
+    assert_eq!(rows.len(), 1 + 3);
+    assert!(rows[1..].iter().all(|r| r[10] == "Unresolved" && r[0] == "account"));
+    let rows = csv_rows(&dir.ok(&["report", "-r", "email,external"]));
+    assert_eq!(rows.len(), 1 + 3);
+}
+
+#[test]
+fn report_csv_is_safe_to_open_in_a_spreadsheet() {
+    let dir = setup();
+    run(&dir);
+    let rows = csv_rows(&dir.ok(&["report"]));
+    let ghost = rows.iter().find(|r| r[2] == "JIRAUSER6").unwrap();
+    assert_eq!(ghost[5], "'=HYPERLINK(\"http://x\")");
+    let json: serde_json::Value = serde_json::from_str(&dir.ok(&["report", "--format", "json"])).unwrap();
+    let ghost = json.as_array().unwrap().iter().find(|r| r["source_id"] == "JIRAUSER6").unwrap();
+    assert_eq!(ghost["source_display_name"], "=HYPERLINK(\"http://x\")", "JSON carries values unchanged");
+}
+
+#[test]
+fn shared_mailbox_is_explained_with_its_candidate() {
+    let dir = setup();
+    run(&dir);
+    let out = dir.ok(&["explain", "--job", "wave-1", "JIRAUSER3"]);
+    assert!(out.contains("resolution: Unresolved"), "{out}");
+    assert!(out.contains("candidate: 5b10a003 support@acme.com"), "{out}");
+    assert!(out.contains("SharedDestination"), "{out}");
+    let out = dir.ok(&["explain", "--job", "wave-1", "JIRAUSER2"]);
+    assert!(out.contains("domain acme-corp.com treated as acme.com"), "{out}");
+}
+
+#[test]
+fn rerunning_a_job_keeps_earlier_runs() {
+    let dir = setup();
+    run(&dir);
+    run(&dir);
+    let out = dir.ok(&["jobs"]);
+    assert!(out.contains("wave-1") && out.contains("run   1") && out.contains("run   2"), "{out}");
+    let rows = csv_rows(&dir.ok(&["report", "--job", "wave-1"]));
+    assert_eq!(rows.len(), 1 + 7, "the report shows the latest run only");
+}
+
+#[test]
+fn skip_invalid_stores_the_valid_rows_and_lists_the_rest() {
+    let dir = setup();
+    let bad = format!("{SOURCE_CSV}account,,nobody,x@acme.com,,,,,true,,,,,\n");
+    dir.write("source.csv", &bad);
+    let out = dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "--skip-invalid", "--job", "j"]);
+    assert!(out.contains("1 invalid records were skipped"), "{out}");
+    assert!(out.contains("source.csv:10"), "{out}");
+}
+
+#[test]
+fn generated_pair_runs_end_to_end() {
+    let dir = Dir::new();
+    let out = dir.ok(&["generate", "--accounts", "300", "--out", "gen"]);
+    assert!(out.contains("wrote"), "{out}");
+    let out = dir.ok(&["run", "-s", "gen/source.csv", "-d", "gen/destination.csv", "-p", "gen/policy.toml", "--format", "json"]);
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(summary["summary"]["accounts"].as_u64().unwrap() >= 300);
+    assert!(dir.path().join("gen/truth.csv").exists());
+}
