@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::directory::{Account, Directory};
 use crate::engine::keys::{self, AccountIndex, AccountKeys, KeyRules};
-use crate::mapping::{Mapping, Resolution};
+use crate::mapping::Resolution;
 use crate::normalize::{self, DomainAliases};
 use crate::policy::{
     Policy, PolicyError, Transform, TransformField, TransformKind, TransformSide, check_domain, invalid,
@@ -663,13 +663,11 @@ impl ValueField {
 /// Value identity for the preview: account index and field.
 type ValueRef = (u32, ValueField);
 
-/// Per side: which transforms changed each value, and the values' keys without and with them.
+/// Per side: which transforms changed each value.
 struct SideView<'a> {
     side: Side,
     directory: &'a Directory,
     applied: FxHashMap<ValueRef, Vec<usize>>,
-    before: Vec<AccountKeys>,
-    after: Vec<AccountKeys>,
 }
 
 /// Previews the policy's transforms on these directories. Pure; it runs the engine twice
@@ -703,19 +701,17 @@ pub fn preview(source: &Directory, destination: &Directory, policy: &Policy) -> 
         .into_iter()
         .map(|(side, directory)| {
             let applied = trace_side(&set, side, directory, &mut rules);
-            let (before, after) = rayon::join(
-                || keys::account_keys(directory, &KeyRules::new(&aliases, side, &none)),
-                || keys::account_keys(directory, &KeyRules::new(&aliases, side, &set)),
-            );
-            SideView { side, directory, applied, before, after }
+            let view = SideView { side, directory, applied };
+            if !view.applied.is_empty() {
+                // The keys as the run derives them, dropped before the runs below.
+                let after_rules = KeyRules::new(&aliases, side, &set);
+                let after = keys::account_keys(directory, &after_rules);
+                let index = AccountIndex::build(&directory.accounts, &after, false, after_rules);
+                find_collisions(&view, &after, &index, &KeyRules::new(&aliases, side, &none), &mut rules);
+            }
+            view
         })
         .collect();
-
-    for view in &views {
-        let after_rules = KeyRules::new(&aliases, view.side, &set);
-        let after_index = AccountIndex::build(&view.directory.accounts, &view.after, false, after_rules);
-        find_collisions(view, &after_index, &mut rules);
-    }
 
     let matches = match_changes(source, destination, policy, &views, &mut rules);
     TransformPreview { rules, matches }
@@ -777,14 +773,19 @@ fn email_fields(account: &Account) -> impl Iterator<Item = (keys::EmailField, &s
 
 /// Keys that transformed values produce and that now join accounts no shared key joined
 /// before. Accounts sharing a key before (directly or through each other) count as one.
-fn find_collisions(view: &SideView<'_>, after_index: &AccountIndex<'_>, rules: &mut [RulePreview]) {
-    if view.applied.is_empty() {
-        return;
-    }
+fn find_collisions(
+    view: &SideView<'_>,
+    after: &[AccountKeys],
+    after_index: &AccountIndex<'_>,
+    before_rules: &KeyRules<'_>,
+    rules: &mut [RulePreview],
+) {
     // Keys produced by changed values.
     let mut email_keys: Vec<&str> = Vec::new();
     let mut username_keys: Vec<&str> = Vec::new();
-    for (i, keys) in view.after.iter().enumerate() {
+    // The keys an account had without the transforms: only needed for a few accounts.
+    let before = |i: u32| AccountKeys::of(view.directory.account(i), before_rules);
+    for (i, keys) in after.iter().enumerate() {
         for email in &keys.emails {
             if view.applied.contains_key(&(i as u32, ValueField::Email(email.field))) {
                 email_keys.push(&email.key);
@@ -802,7 +803,7 @@ fn find_collisions(view: &SideView<'_>, after_index: &AccountIndex<'_>, rules: &
     for key in email_keys {
         let Some(hits) = after_index.by_email.get(key) else { continue };
         let holders: Vec<ValueRef> = hits.as_slice().iter().map(|&(i, field)| (i, ValueField::Email(field))).collect();
-        let before_keys = |i: u32| view.before[i as usize].emails.iter().map(|e| e.key.as_str()).collect::<Vec<_>>();
+        let before_keys = |i: u32| before(i).emails.into_iter().map(|e| e.key).collect::<Vec<_>>();
         if let Some(collision) = collision(view, "email", key, &holders, before_keys) {
             found.push(collision);
         }
@@ -812,7 +813,7 @@ fn find_collisions(view: &SideView<'_>, after_index: &AccountIndex<'_>, rules: &
     for key in username_keys {
         let Some(hits) = after_index.by_username.get(key) else { continue };
         let holders: Vec<ValueRef> = hits.as_slice().iter().map(|&i| (i, ValueField::Username)).collect();
-        let before_keys = |i: u32| view.before[i as usize].username.as_deref().into_iter().collect::<Vec<_>>();
+        let before_keys = |i: u32| before(i).username.into_iter().collect::<Vec<_>>();
         if let Some(collision) = collision(view, "username", key, &holders, before_keys) {
             found.push(collision);
         }
@@ -830,12 +831,12 @@ fn find_collisions(view: &SideView<'_>, after_index: &AccountIndex<'_>, rules: &
 
 /// Whether the holders of `key` (distinct accounts) fall into more than one group of
 /// accounts that shared a key before; if so the collision and the transforms behind it.
-fn collision<'k>(
+fn collision(
     view: &SideView<'_>,
     key_kind: &str,
     key: &str,
     holders: &[ValueRef],
-    before_keys: impl Fn(u32) -> Vec<&'k str>,
+    before_keys: impl Fn(u32) -> Vec<String>,
 ) -> Option<(Collision, Vec<usize>)> {
     let mut accounts: Vec<u32> = holders.iter().map(|(i, _)| *i).collect();
     accounts.sort_unstable();
@@ -852,10 +853,10 @@ fn collision<'k>(
         }
         i
     }
-    let mut first_holder: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut first_holder: FxHashMap<String, usize> = FxHashMap::default();
     for (position, &account) in accounts.iter().enumerate() {
         for before in before_keys(account) {
-            match first_holder.get(before) {
+            match first_holder.get(&before) {
                 Some(&other) => {
                     let (a, b) = (root(&mut parent, position), root(&mut parent, other));
                     parent[a] = b;
@@ -926,21 +927,27 @@ fn match_changes(
         return changes;
     }
     let without = Policy { transforms: Vec::new(), ..policy.clone() };
-    let before = account_outcomes(crate::resolve(source, destination, &without, &[]).mappings, source.accounts.len());
-    let after = account_outcomes(crate::resolve(source, destination, policy, &[]).mappings, source.accounts.len());
-    let outcome = |m: &Mapping| Outcome {
-        resolution: m.resolution,
-        destination: m.destination_index().map(|i| destination.account(i).id.clone()),
+    // Only the resolution and target of the first run are kept: a run's mappings are large.
+    let mut before: Vec<Option<(Resolution, Option<u32>)>> = vec![None; source.accounts.len()];
+    for m in crate::resolve(source, destination, &without, &[]).mappings {
+        if m.kind == crate::IdentityKind::Account {
+            before[m.source as usize] = Some((m.resolution, m.destination_index()));
+        }
+    }
+    let after = crate::resolve(source, destination, policy, &[]).mappings;
+    let outcome = |resolution: Resolution, target: Option<u32>| Outcome {
+        resolution,
+        destination: target.map(|i| destination.account(i).id.clone()),
     };
-    let mut order: Vec<usize> = (0..source.accounts.len()).collect();
-    order.sort_by(|&a, &b| source.accounts[a].id.cmp(&source.accounts[b].id));
-    for i in order {
-        let (Some(was), Some(now)) = (&before[i], &after[i]) else { continue };
-        let (had, has) = (by_email_or_username(was.resolution), by_email_or_username(now.resolution));
+    // Account mappings come first, in source-id order.
+    for now in after.iter().take_while(|m| m.kind == crate::IdentityKind::Account) {
+        let i = now.source as usize;
+        let Some((was, was_target)) = before[i] else { continue };
+        let (had, has) = (by_email_or_username(was), by_email_or_username(now.resolution));
         let list = match (had, has) {
             (false, true) => &mut changes.gained,
             (true, false) => &mut changes.lost,
-            (true, true) if was.destination_index() != now.destination_index() => &mut changes.changed,
+            (true, true) if was_target != now.destination_index() => &mut changes.changed,
             _ => continue,
         };
         // The transforms that changed a value this link matched on, on either side.
@@ -967,22 +974,12 @@ fn match_changes(
         }
         list.push(MatchChange {
             account: source.accounts[i].id.clone(),
-            before: outcome(was),
-            after: outcome(now),
+            before: outcome(was, was_target),
+            after: outcome(now.resolution, now.destination_index()),
             transforms: by.iter().map(|r| r + 1).collect(),
         });
     }
     changes
-}
-
-/// Account mappings by source index.
-fn account_outcomes(mappings: Vec<Mapping>, accounts: usize) -> Vec<Option<Mapping>> {
-    let mut out: Vec<Option<Mapping>> = vec![None; accounts];
-    for m in mappings.into_iter().filter(|m| m.kind == crate::IdentityKind::Account) {
-        let slot = m.source as usize;
-        out[slot] = Some(m);
-    }
-    out
 }
 
 impl fmt::Display for TransformPreview {

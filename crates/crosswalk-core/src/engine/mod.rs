@@ -13,7 +13,7 @@ pub(crate) mod keys;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::directory::{Directory, IdentityKind};
+use crate::directory::{Account, Directory, IdentityKind};
 use crate::exceptions::{ExceptionRule, IdentityRef};
 use crate::mapping::{Candidate, Evidence, Flag, Mapping, Resolution, Summary, Target};
 use crate::normalize::{self, DomainAliases};
@@ -540,6 +540,10 @@ impl Context<'_> {
         if self.organisation_domains.is_empty() || keys.names.is_empty() {
             return Step::Next;
         }
+        // An external contractor is never linked to an organisation account by name.
+        if keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.external_domains)) {
+            return Step::Next;
+        }
         // A name shared by more accounts than a person could review is not compared pair by
         // pair: the cost would grow with the square of the block, and no answer could come
         // of it anyway, because names only link when unique.
@@ -617,6 +621,9 @@ impl Context<'_> {
             return Step::Stop;
         }
         let (index, field, key) = same_name[0];
+        if excluded.contains(&index) {
+            return Step::Next;
+        }
         if eligible != [index] {
             draft.messages.push(format!(
                 "destination account {} has the same name but is deactivated or outside the organisation domains: not matched",
@@ -624,6 +631,28 @@ impl Context<'_> {
             ));
             return Step::Next;
         }
+        // A name is never proof on its own (FEBRL4 and namesakes show why): the source's own
+        // organisation address must not contradict it, and another field must agree.
+        if let Some(own) =
+            keys.emails.iter().find(|e| normalize::email_in_domains(&e.key, &self.organisation_domains))
+        {
+            draft.candidate(index, Resolution::Name, "same name, different organisation address");
+            draft.messages.push(format!(
+                "destination account {} has the same name, but this person's own organisation address {} is not on it: not linked by name; review",
+                self.dst_account_label(index),
+                own.key
+            ));
+            return Step::Stop;
+        }
+        let Some(corroboration) = corroborate(account, keys, &self.dst_keys[index as usize])
+        else {
+            draft.candidate(index, Resolution::Name, "same unique name; nothing else agrees");
+            draft.messages.push(format!(
+                "destination account {} has the same unique name, but no address or username agrees with it: left for review",
+                self.dst_account_label(index)
+            ));
+            return Step::Stop;
+        };
         Step::Link {
             index,
             method: Resolution::Name,
@@ -638,7 +667,7 @@ impl Context<'_> {
                     .into(),
                 key: key.to_string(),
                 note: keys::name_evidence_note(keys.name_note(key).union(self.dst_keys[index as usize].name_note(key))),
-            }],
+            }, corroboration],
         }
     }
 
@@ -824,6 +853,65 @@ impl Context<'_> {
     }
 }
 
+/// The second field a name link needs: the destination's address or username spells the
+/// person's name (`olga.petrova`, `opetrova`, `petrova.olga`), or both sides share a username
+/// or an address local part. Transliteration (`Özlem` / `ozlem`) counts here only as agreement
+/// between two different fields, never as proof that two names are equal.
+fn corroborate(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountKeys) -> Option<Evidence> {
+    let ascii = |text: &str| normalize::fold(&deunicode::deunicode(text)).into_owned();
+    let locals = |keys: &AccountKeys| -> Vec<String> {
+        keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(l, _)| l.to_string())).collect()
+    };
+    let evidence = |source_field: &str, destination_field: &str, key: String, note: &str| Evidence {
+        method: Resolution::Name,
+        source_field: source_field.into(),
+        destination_field: destination_field.into(),
+        key,
+        note: note.into(),
+    };
+    // 1. The destination's handle spells the source's name.
+    let given = source.given_name.as_deref().map(ascii).filter(|g| !g.is_empty());
+    let family = source.family_name.as_deref().map(ascii).filter(|f| !f.is_empty());
+    let words: Vec<String> = source
+        .display_name
+        .as_deref()
+        .map(|n| ascii(n).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
+    let (first, last) = match (given, family) {
+        (Some(g), Some(f)) => (g, f),
+        _ if words.len() >= 2 => (words[0].clone(), words[words.len() - 1].clone()),
+        _ => (String::new(), String::new()),
+    };
+    if !first.is_empty() && !last.is_empty() {
+        let compact = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+        let (f, l) = (compact(&first), compact(&last));
+        let initial: String = f.chars().take(1).collect();
+        let spellings = [format!("{f}{l}"), format!("{l}{f}"), format!("{initial}{l}"), format!("{l}{initial}")];
+        let handles = locals(dst_keys).into_iter().map(|l| ("email", l)).chain(
+            dst_keys.username.iter().map(|u| ("username", u.clone())),
+        );
+        for (field, handle) in handles {
+            let bare: String = compact(&ascii(&handle)).trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+            if spellings.iter().any(|s| *s == bare) {
+                return Some(evidence("display_name", field, handle, "the destination's handle spells the name"));
+            }
+        }
+    }
+    // 2. Both sides use the same handle.
+    if let (Some(a), Some(b)) = (&src_keys.username, &dst_keys.username) {
+        if a == b {
+            return Some(evidence("username", "username", a.clone(), "same username"));
+        }
+    }
+    let theirs = locals(dst_keys);
+    for local in locals(src_keys) {
+        if local.len() > 2 && theirs.contains(&local) {
+            return Some(evidence("email", "email", local, "same address local part in another domain"));
+        }
+    }
+    None
+}
+
 fn exception_evidence(rule: &str) -> Evidence {
     Evidence {
         method: Resolution::Exception,
@@ -852,20 +940,24 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
         IdentityKind::Account => ctx.destination.account(index).id.clone(),
         IdentityKind::Group => ctx.destination.group(index).id.clone(),
     };
+    // Lower is stronger. An exception is explicit; an id or an address is about one person;
+    // a name is the weakest claim there is.
+    let strength = |r: Resolution| match r {
+        Resolution::Exception => 0,
+        Resolution::Id => 1,
+        Resolution::Email => 2,
+        Resolution::Username => 3,
+        _ => 4,
+    };
     for (index, mut claimants) in claims.into_iter().filter(|(_, c)| c.len() > 1) {
         claimants.sort_by_key(|&i| source_id(i));
-        let by_exception: Vec<usize> =
-            claimants.iter().copied().filter(|&i| drafts[i].resolution == Resolution::Exception).collect();
-        let automatic: Vec<usize> =
-            claimants.iter().copied().filter(|&i| drafts[i].resolution != Resolution::Exception).collect();
-        if automatic.is_empty() {
-            continue;
-        }
-        if automatic.len() == 1 && by_exception.is_empty() {
-            continue;
-        }
+        let best = claimants.iter().map(|&i| strength(drafts[i].resolution)).min().unwrap_or(4);
+        let strongest: Vec<usize> =
+            claimants.iter().copied().filter(|&i| strength(drafts[i].resolution) == best).collect();
+        // Exceptions all keep their link; otherwise only a claim stronger than every other does.
+        let kept: Vec<usize> = if best == 0 || strongest.len() == 1 { strongest } else { Vec::new() };
         let destination = destination_id(index);
-        for &i in &automatic {
+        for &i in claimants.iter().filter(|i| !kept.contains(i)) {
             let others: Vec<String> = claimants.iter().filter(|&&j| j != i).map(|&j| source_id(j)).collect();
             let others_text = if others.len() > 5 {
                 format!("{} and {} more", others[..5].join(", "), others.len() - 5)
@@ -874,30 +966,27 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
             };
             let draft = &mut drafts[i];
             let method = draft.resolution;
-            match ctx.policy.duplicate_claims {
-                DuplicateClaims::Merge => {
-                    draft.flag(
-                        Flag::SharedDestination,
-                        format!("merged: destination {kind} {destination} also receives {others_text} (policy duplicate_claims = \"merge\")"),
-                    );
-                }
-                DuplicateClaims::Unresolved => {
-                    let why = if by_exception.is_empty() {
-                        format!("{} source {kind}s claim destination {destination}", claimants.len())
-                    } else {
-                        format!("destination {kind} {destination} is already mapped by exception")
-                    };
-                    draft.candidate(index, method, format!("found by {method}, also claimed by {others_text}"));
-                    draft.flag(
-                        Flag::SharedDestination,
-                        format!(
-                            "{why} (with {others_text}): not linked by {method}; add an exception, or set duplicate_claims = \"merge\""
-                        ),
-                    );
-                    draft.resolution = Resolution::Unresolved;
-                    draft.target = None;
-                }
+            let tied = kept.is_empty();
+            // Merging is the policy's explicit choice: every claimant keeps its link.
+            if ctx.policy.duplicate_claims == DuplicateClaims::Merge {
+                draft.flag(
+                    Flag::SharedDestination,
+                    format!("merged: destination {kind} {destination} also receives {others_text} (policy duplicate_claims = \"merge\")"),
+                );
+                continue;
             }
+            let why = if tied {
+                format!("{} source {kind}s claim destination {destination}", claimants.len())
+            } else {
+                let winner = kept.iter().map(|&j| source_id(j)).collect::<Vec<_>>().join(", ");
+                format!("destination {kind} {destination} is linked to {winner} by {}", drafts[kept[0]].resolution)
+            };
+            let draft = &mut drafts[i];
+            draft.candidate(index, method, format!("found by {method}, also claimed by {others_text}"));
+            let advice = if tied { "add an exception, or set duplicate_claims = \"merge\"" } else { "add an exception if this is wrong" };
+            draft.flag(Flag::SharedDestination, format!("{why} (with {others_text}): not linked by {method}; {advice}"));
+            draft.resolution = Resolution::Unresolved;
+            draft.target = None;
         }
     }
 }

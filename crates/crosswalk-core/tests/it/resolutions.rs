@@ -343,3 +343,51 @@ fn summary_counts_every_resolution() {
     assert_eq!(resolved.summary.count(Resolution::Unresolved), 1);
     assert_eq!(resolved.summary.by_resolution.len(), 10);
 }
+
+#[test]
+fn a_name_alone_is_never_enough() {
+    // FEBRL4-style: unique name on both sides, but the destination handle says nothing.
+    let source = dir(vec![person("s1", "", "Alexander Ryan")], vec![]);
+    let destination = dir(vec![person("d1", "user7f3a@acme.com", "Alexander Ryan")], vec![]);
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved);
+    assert_eq!(m.candidates.len(), 1, "offered for review");
+    assert!(m.message.contains("no address or username agrees"), "{}", m.message);
+}
+
+#[test]
+fn a_new_person_is_not_given_a_namesakes_account() {
+    // The source person has their own organisation address, which the namesake does not.
+    let source = dir(vec![person("s1", "sam.lee2@acme.com", "Sam Lee")], vec![]);
+    let destination = dir(vec![person("d1", "sam.lee@acme.com", "Sam Lee")], vec![]);
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved, "{}", m.message);
+    assert!(m.message.contains("own organisation address"), "{}", m.message);
+}
+
+#[test]
+fn a_contractor_is_never_linked_by_name() {
+    let source = dir(vec![person("s1", "sam.lee@partner.example", "Sam Lee")], vec![]);
+    let destination = dir(vec![person("d1", "sam.lee@acme.com", "Sam Lee")], vec![]);
+    let mut policy = org_policy();
+    policy.fallback.external_domains = vec!["partner.example".into()];
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::External);
+}
+
+#[test]
+fn a_stronger_claim_keeps_the_destination_and_the_weaker_is_undone() {
+    let source = dir(
+        vec![person("s1", "olga.petrova@acme.com", "Olga P"), person("s2", "olga@home.example", "Olga Petrova")],
+        vec![],
+    );
+    let destination = dir(vec![person("d1", "olga.petrova@acme.com", "Olga Petrova")], vec![]);
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let strong = account_mapping(&resolved, &source, "s1");
+    assert_eq!(strong.resolution, Resolution::Email);
+    let weak = account_mapping(&resolved, &source, "s2");
+    assert_eq!(weak.resolution, Resolution::Unresolved);
+    assert!(weak.message.contains("is linked to s1 by Email"), "{}", weak.message);
+}

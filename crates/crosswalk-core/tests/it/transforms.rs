@@ -239,7 +239,7 @@ fn evidence_notes_say_what_the_fold_did() {
     let destination = dir(
         vec![
             with_username(person("d1", "", "Pat"), "psmith"),
-            person("d2", "olga@acme.com", "Petrova, Olga"),
+            person("d2", "olga.petrova@acme.com", "Petrova, Olga"),
             person("d3", "kate@acme.com", "Kate"),
         ],
         vec![],
@@ -544,10 +544,9 @@ fn rewritten(directory: &Directory, set: &TransformSet, side: Side) -> Directory
     out
 }
 
-/// What the engine should do in a policy where only Email then Username run, claims merge
-/// and no address needs verifying: link by the first key kind that finds exactly one
-/// destination account, stop at one that finds several. Computed from the public key
-/// functions, independently of the engine.
+/// What the engine should do in a policy where one method (Email or Username) runs, claims
+/// merge and no address needs verifying: link when the keys find exactly one destination
+/// account. Computed from the public key functions, independently of the engine.
 fn expected_links(source: &Directory, destination: &Directory, policy: &Policy) -> BTreeSet<String> {
     let set = TransformSet::compile(policy).unwrap();
     let aliases = DomainAliases::from_policy(&policy.email);
@@ -566,17 +565,13 @@ fn expected_links(source: &Directory, destination: &Directory, policy: &Policy) 
     };
     let mut out = BTreeSet::new();
     for s in &source.accounts {
-        let ours = emails(s, Side::Source);
-        let by_email =
-            destination.accounts.iter().filter(|d| !emails(d, Side::Destination).is_disjoint(&ours)).count();
-        let linked = match by_email {
-            1 => true,
-            0 => {
-                let ours = username(s, Side::Source);
-                ours.is_some()
-                    && destination.accounts.iter().filter(|d| username(d, Side::Destination) == ours).count() == 1
-            }
-            _ => false,
+        let linked = if policy.order == [Method::Email] {
+            let ours = emails(s, Side::Source);
+            destination.accounts.iter().filter(|d| !emails(d, Side::Destination).is_disjoint(&ours)).count() == 1
+        } else {
+            let ours = username(s, Side::Source);
+            ours.is_some()
+                && destination.accounts.iter().filter(|d| username(d, Side::Destination) == ours).count() == 1
         };
         if linked {
             out.insert(s.id.clone());
@@ -622,14 +617,16 @@ proptest! {
         let _ = preview.to_string();
     }
 
-    /// In the policy where the outcome is determined by key uniqueness alone, the preview's
-    /// gains are what counting the keys (computed without the engine) says.
+    /// In a policy where the outcome is determined by key uniqueness alone (one method, so
+    /// every claim is as strong as any other, and claims merge), the preview's gains are what
+    /// counting the keys (computed without the engine) says.
     #[test]
     fn the_preview_gains_what_key_uniqueness_says(
-        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy()
+        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy(),
+        by_email in any::<bool>()
     ) {
         let policy = Policy {
-            order: vec![Method::Email, Method::Username],
+            order: vec![if by_email { Method::Email } else { Method::Username }],
             duplicate_claims: DuplicateClaims::Merge,
             email: crosswalk_core::EmailPolicy { require_verified: false, ..policy.email.clone() },
             ..policy
