@@ -390,18 +390,7 @@ impl Context<'_> {
     }
 
     fn account_exception(&self, i: u32, draft: &mut Draft) -> Step {
-        match self.exceptions.accounts.get(&i) {
-            None => Step::Next,
-            Some(ExceptionOutcome::Bad(message)) => {
-                draft.flag(Flag::BadException, message.clone());
-                Step::Stop
-            }
-            Some(ExceptionOutcome::To { index, rule }) => Step::Link {
-                index: *index,
-                method: Resolution::Exception,
-                evidence: vec![exception_evidence(rule)],
-            },
-        }
+        exception_step(self.exceptions.accounts.get(&i), draft)
     }
 
     /// A method whose hits include a look-alike account stops: which of them is the real
@@ -736,18 +725,7 @@ impl Context<'_> {
         let mut step = Step::Next;
         for method in &self.policy.order {
             step = match method {
-                Method::Exception => match self.exceptions.groups.get(&i) {
-                    None => Step::Next,
-                    Some(ExceptionOutcome::Bad(message)) => {
-                        draft.flag(Flag::BadException, message.clone());
-                        Step::Stop
-                    }
-                    Some(ExceptionOutcome::To { index, rule }) => Step::Link {
-                        index: *index,
-                        method: Resolution::Exception,
-                        evidence: vec![exception_evidence(rule)],
-                    },
-                },
+                Method::Exception => exception_step(self.exceptions.groups.get(&i), &mut draft),
                 Method::Id => match self.dst_groups.by_id.get(group.id.as_str()) {
                     Some(&index) => Step::Link {
                         index,
@@ -910,6 +888,22 @@ fn corroborate(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountKeys)
         }
     }
     None
+}
+
+/// The Exception method for accounts and groups alike: a rule links, a bad rule stops.
+fn exception_step(outcome: Option<&ExceptionOutcome>, draft: &mut Draft) -> Step {
+    match outcome {
+        None => Step::Next,
+        Some(ExceptionOutcome::Bad(message)) => {
+            draft.flag(Flag::BadException, message.clone());
+            Step::Stop
+        }
+        Some(ExceptionOutcome::To { index, rule }) => Step::Link {
+            index: *index,
+            method: Resolution::Exception,
+            evidence: vec![exception_evidence(rule)],
+        },
+    }
 }
 
 fn exception_evidence(rule: &str) -> Evidence {
