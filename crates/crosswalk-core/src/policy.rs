@@ -57,8 +57,9 @@ pub struct EmailPolicy {
     /// subaddress (separator and tag) is removed from the key, so `jo+jira@acme.com` matches
     /// `jo@acme.com`. Exact domains (an alias counts under either name); none by default,
     /// because elsewhere `+` is an ordinary character of a different mailbox.
-    /// Gmail needs no entry for its dots: gmail.com and googlemail.com always ignore dots
-    /// in the local part and are one domain (Google Workspace domains do neither).
+    /// Gmail's dots need no entry: gmail.com and googlemail.com always ignore dots in the
+    /// local part and are one domain (Google Workspace domains do neither). Gmail's `+tags`
+    /// are like any other domain's: list `gmail.com` here to remove them.
     pub subaddress_domains: Vec<String>,
     /// What starts a subaddress in `subaddress_domains`: `"+"` by default (Exchange, Gmail,
     /// Postfix); `"-"` for qmail-style systems.

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use rayon::prelude::*;
 use regex::{Regex, RegexBuilder};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -173,11 +174,8 @@ fn strip_suffix_caseless<'a>(value: &'a str, suffix: &str) -> Option<&'a str> {
         if !normalize::fold(value).ends_with(suffix) {
             return None;
         }
-        let start = value
-            .char_indices()
-            .map(|(i, _)| i)
-            .rev()
-            .find(|&start| normalize::fold(&value[start..]) == suffix)?;
+        let start =
+            value.char_indices().map(|(i, _)| i).rev().find(|&start| normalize::fold(&value[start..]) == suffix)?;
         &value[..start]
     };
     (!rest.trim().is_empty()).then_some(rest)
@@ -392,16 +390,24 @@ fn compile_rule(index: usize, transform: &Transform) -> Result<Rule, PolicyError
     ];
     for (name, present) in given {
         if present && !used.contains(&name) {
-            return Err(invalid(at(name), format!("is not used by a {kind_name} transform (it takes {})", used.join(", "))));
+            return Err(invalid(
+                at(name),
+                format!("is not used by a {kind_name} transform (it takes {})", used.join(", ")),
+            ));
         }
     }
     let required = |name: &str, value: &Option<String>| -> Result<String, PolicyError> {
-        value.clone().ok_or_else(|| invalid(format!("transforms[{index}]"), format!("a {kind_name} transform needs `{name}`")))
+        value
+            .clone()
+            .ok_or_else(|| invalid(format!("transforms[{index}]"), format!("a {kind_name} transform needs `{name}`")))
     };
     let (op, description) = match kind {
         TransformKind::Domain => {
             if !matches!(transform.field, None | Some(TransformField::Email)) {
-                return Err(invalid(at("field"), "a domain transform rewrites the domain of addresses: field must be \"email\"".into()));
+                return Err(invalid(
+                    at("field"),
+                    "a domain transform rewrites the domain of addresses: field must be \"email\"".into(),
+                ));
             }
             let from_text = required("from", &transform.from)?;
             let to_text = required("to", &transform.to)?;
@@ -421,20 +427,25 @@ fn compile_rule(index: usize, transform: &Transform) -> Result<Rule, PolicyError
             check_domain(&at("to"), &to_text)?;
             let to = normalize::domain_key(&to_text).unwrap_or_default();
             if from == DomainPattern::Exact(to.clone()) {
-                return Err(invalid(at("to"), format!("is the same domain as `from` ({to}): the transform would do nothing")));
+                return Err(invalid(
+                    at("to"),
+                    format!("is the same domain as `from` ({to}): the transform would do nothing"),
+                ));
             }
             let description = format!("domain {from_shown} -> {to}");
             (Op::Domain { from, to }, description)
         }
         TransformKind::Regex => {
             let field = transform.field.ok_or_else(|| {
-                invalid(format!("transforms[{index}]"), "a regex transform needs `field` (email, username or local_part)".into())
+                invalid(
+                    format!("transforms[{index}]"),
+                    "a regex transform needs `field` (email, username or local_part)".into(),
+                )
             })?;
             let pattern = required("pattern", &transform.pattern)?;
-            let regex = RegexBuilder::new(&pattern)
-                .case_insensitive(true)
-                .build()
-                .map_err(|e| invalid(at("pattern"), format!("{pattern:?} is not a valid regular expression: {e}")))?;
+            let regex = RegexBuilder::new(&pattern).case_insensitive(true).build().map_err(|e| {
+                invalid(at("pattern"), format!("{pattern:?} is not a valid regular expression: {}", regex_problem(&e)))
+            })?;
             let replacement = transform.replacement.clone().unwrap_or_default();
             check_replacement(&regex, &replacement).map_err(|problem| invalid(at("replacement"), problem))?;
             let description = format!("regex {} {pattern:?} -> {replacement:?}", field.as_str());
@@ -442,7 +453,10 @@ fn compile_rule(index: usize, transform: &Transform) -> Result<Rule, PolicyError
         }
         TransformKind::StripPrefix | TransformKind::StripSuffix => {
             let field = transform.field.ok_or_else(|| {
-                invalid(format!("transforms[{index}]"), format!("a {kind_name} transform needs `field` (username or local_part)"))
+                invalid(
+                    format!("transforms[{index}]"),
+                    format!("a {kind_name} transform needs `field` (username or local_part)"),
+                )
             })?;
             if field == TransformField::Email {
                 return Err(invalid(at("field"), format!("a {kind_name} transform applies to username or local_part")));
@@ -461,6 +475,16 @@ fn compile_rule(index: usize, transform: &Transform) -> Result<Rule, PolicyError
         }
     };
     Ok(Rule { index, side: transform.side, op, description })
+}
+
+/// The regex crate's message in one line: its syntax errors draw a caret diagram over several
+/// lines and end with `error: <what>`.
+fn regex_problem(error: &regex::Error) -> String {
+    let text = error.to_string();
+    match text.lines().rev().find_map(|line| line.trim().strip_prefix("error: ")) {
+        Some(what) => what.to_string(),
+        None => text.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
 }
 
 /// Every `$group` in a replacement names a group the pattern has: the regex crate would
@@ -663,6 +687,9 @@ impl ValueField {
 /// Value identity for the preview: account index and field.
 type ValueRef = (u32, ValueField);
 
+/// The values of one account that transforms changed, with each transform's step.
+type TracedValues = Vec<(ValueField, Vec<Step>)>;
+
 /// Per side: which transforms changed each value.
 struct SideView<'a> {
     side: Side,
@@ -734,18 +761,32 @@ fn trace_side(
     if set.address_rules[side.slot()].is_empty() && set.username_rules[side.slot()].is_empty() {
         return applied;
     }
-    for (i, account) in directory.accounts.iter().enumerate() {
-        let mut values: Vec<(ValueField, Vec<Step>)> = Vec::new();
-        for (field, raw) in email_fields(account) {
-            values.push((ValueField::Email(field), set.trace_email(side, raw)));
-        }
-        if let Some(username) = &account.username {
-            values.push((ValueField::Username, set.trace_username(side, username)));
-        }
-        for (field, steps) in values {
-            if steps.is_empty() {
-                continue;
+    // Traced in parallel, gathered in directory order so the examples are deterministic.
+    let traced: Vec<(u32, TracedValues)> = directory
+        .accounts
+        .par_iter()
+        .enumerate()
+        .with_min_len(1024)
+        .filter_map(|(i, account)| {
+            let mut values: TracedValues = Vec::new();
+            for (field, raw) in email_fields(account) {
+                let steps = set.trace_email(side, raw);
+                if !steps.is_empty() {
+                    values.push((ValueField::Email(field), steps));
+                }
             }
+            if let Some(username) = &account.username {
+                let steps = set.trace_username(side, username);
+                if !steps.is_empty() {
+                    values.push((ValueField::Username, steps));
+                }
+            }
+            (!values.is_empty()).then_some((i as u32, values))
+        })
+        .collect();
+    for (i, values) in traced {
+        let account = directory.account(i);
+        for (field, steps) in values {
             let field_name = field.name();
             for step in &steps {
                 let rule = &mut rules[step.rule];
@@ -760,7 +801,7 @@ fn trace_side(
                     });
                 }
             }
-            applied.insert((i as u32, field), steps.iter().map(|s| s.rule).collect());
+            applied.insert((i, field), steps.iter().map(|s| s.rule).collect());
         }
     }
     applied
@@ -871,12 +912,7 @@ fn collision(
     if groups.len() < 2 {
         return None;
     }
-    let mut by: Vec<usize> = holders
-        .iter()
-        .filter_map(|value| view.applied.get(value))
-        .flatten()
-        .copied()
-        .collect();
+    let mut by: Vec<usize> = holders.iter().filter_map(|value| view.applied.get(value)).flatten().copied().collect();
     by.sort_unstable();
     by.dedup();
     let mut members: Vec<CollisionMember> = holders
@@ -1043,7 +1079,14 @@ impl fmt::Display for TransformPreview {
                     c.accounts.iter().map(|m| format!("{} ({} {:?})", m.account, m.field, m.value)).collect();
                 let more = c.total_accounts.saturating_sub(c.accounts.len());
                 let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-                writeln!(f, "  collision: {} {} {:?} is shared by {}{more}", c.side, c.key_kind, c.key, members.join(", "))?;
+                writeln!(
+                    f,
+                    "  collision: {} {} {:?} is shared by {}{more}",
+                    c.side,
+                    c.key_kind,
+                    c.key,
+                    members.join(", ")
+                )?;
             }
         }
         writeln!(f)?;
@@ -1142,7 +1185,10 @@ mod tests {
         assert_eq!(set.rewrite_email(Side::Source, "_ext@a.com"), None, "nothing left before the @");
         assert_eq!(set.rewrite_email(Side::Source, "not an address"), None);
         assert_eq!(set.rewrite_email(Side::Source, "jo@a.com"), None, "a.com is not a subdomain of itself");
-        assert_eq!(set.note(&[0, 1]), "transform 1 (strip suffix \"_ext\" from local_part), transform 2 (domain *.a.com -> a.com)");
+        assert_eq!(
+            set.note(&[0, 1]),
+            "transform 1 (strip suffix \"_ext\" from local_part), transform 2 (domain *.a.com -> a.com)"
+        );
     }
 
     #[test]

@@ -61,10 +61,7 @@ fn assert_linked(resolved: &Resolved, source: &Directory, destination: &Director
 
 #[test]
 fn subaddresses_are_removed_only_in_the_listed_domains() {
-    let source = dir(
-        vec![person("s1", "Jo+Jira@acme.com", "Jo"), person("s2", "bo+x@other.example", "Bo")],
-        vec![],
-    );
+    let source = dir(vec![person("s1", "Jo+Jira@acme.com", "Jo"), person("s2", "bo+x@other.example", "Bo")], vec![]);
     let destination = dir(vec![person("d1", "jo@acme.com", "Jo"), person("d2", "bo@other.example", "Bo")], vec![]);
     let off = resolve(&source, &destination, &Policy::default(), &[]);
     assert_linked(&off, &source, &destination, &[("s1", None), ("s2", None)]);
@@ -164,10 +161,8 @@ fn a_regex_rewrites_local_parts() {
 
 #[test]
 fn a_regex_rewrites_usernames_and_whole_addresses() {
-    let source = dir(
-        vec![with_username(person("s1", "", "Jo"), "jo.ext"), person("s2", "bo@partner.example", "Bo")],
-        vec![],
-    );
+    let source =
+        dir(vec![with_username(person("s1", "", "Jo"), "jo.ext"), person("s2", "bo@partner.example", "Bo")], vec![]);
     let destination =
         dir(vec![with_username(person("d1", "", "Jo"), "jo"), person("d2", "bo.partner@acme.com", "Bo")], vec![]);
     let policy = policy_with(vec![
@@ -264,7 +259,7 @@ fn an_invalid_regex_is_refused_naming_its_field() {
     ]);
     let PolicyError::Invalid { field, problem } = policy.validate().unwrap_err();
     assert_eq!(field, "transforms[2].pattern");
-    assert!(problem.contains("not a valid regular expression"), "{problem}");
+    assert_eq!(problem, r#""^(adm-" is not a valid regular expression: unclosed group"#);
     let error = TransformSet::compile(&policy).unwrap_err();
     assert!(error.to_string().starts_with("field `transforms[2].pattern`"), "{error}");
 
