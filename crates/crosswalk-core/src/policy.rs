@@ -126,6 +126,23 @@ pub struct Transform {
     pub value: Option<String>,
 }
 
+impl Transform {
+    /// A rule of `kind` on `field` for both sides, every other setting left unset; callers
+    /// building rules in code fill in the one or two settings the kind needs.
+    pub fn new(kind: TransformKind, field: Option<TransformField>) -> Transform {
+        Transform {
+            kind,
+            field,
+            side: TransformSide::Both,
+            from: None,
+            to: None,
+            pattern: None,
+            replacement: None,
+            value: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransformKind {

@@ -1129,16 +1129,7 @@ mod tests {
     }
 
     fn rule(kind: TransformKind, field: Option<TransformField>) -> Transform {
-        Transform {
-            kind,
-            field,
-            side: TransformSide::Both,
-            from: None,
-            to: None,
-            pattern: None,
-            replacement: None,
-            value: None,
-        }
+        Transform::new(kind, field)
     }
 
     #[test]

@@ -403,17 +403,7 @@ impl Context<'_> {
     fn by_id(&self, id: &str, excluded: &[u32], draft: &mut Draft) -> Step {
         match self.dst_index.by_id.get(id) {
             Some(&index) if excluded.contains(&index) => self.stop_on_look_alike(draft, "the id"),
-            Some(&index) => Step::Link {
-                index,
-                method: Resolution::Id,
-                evidence: vec![Evidence {
-                    method: Resolution::Id,
-                    source_field: "id".into(),
-                    destination_field: "id".into(),
-                    key: id.to_string(),
-                    note: String::new(),
-                }],
-            },
+            Some(&index) => id_link(index, id),
             _ => Step::Next,
         }
     }
@@ -727,17 +717,7 @@ impl Context<'_> {
             step = match method {
                 Method::Exception => exception_step(self.exceptions.groups.get(&i), &mut draft),
                 Method::Id => match self.dst_groups.by_id.get(group.id.as_str()) {
-                    Some(&index) => Step::Link {
-                        index,
-                        method: Resolution::Id,
-                        evidence: vec![Evidence {
-                            method: Resolution::Id,
-                            source_field: "id".into(),
-                            destination_field: "id".into(),
-                            key: group.id.clone(),
-                            note: String::new(),
-                        }],
-                    },
+                    Some(&index) => id_link(index, &group.id),
                     None => Step::Next,
                 },
                 _ => Step::Next,
@@ -888,6 +868,21 @@ fn corroborate(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountKeys)
         }
     }
     None
+}
+
+/// The ID method's link, for accounts and groups alike: ids are compared exactly.
+fn id_link(index: u32, id: &str) -> Step {
+    Step::Link {
+        index,
+        method: Resolution::Id,
+        evidence: vec![Evidence {
+            method: Resolution::Id,
+            source_field: "id".into(),
+            destination_field: "id".into(),
+            key: id.to_string(),
+            note: String::new(),
+        }],
+    }
 }
 
 /// The Exception method for accounts and groups alike: a rule links, a bad rule stops.

@@ -14,16 +14,7 @@ use proptest::prelude::*;
 use crate::fixtures::*;
 
 fn transform(kind: TransformKind, field: Option<TransformField>) -> Transform {
-    Transform {
-        kind,
-        field,
-        side: TransformSide::Both,
-        from: None,
-        to: None,
-        pattern: None,
-        replacement: None,
-        value: None,
-    }
+    Transform::new(kind, field)
 }
 
 fn domain_rule(from: &str, to: &str) -> Transform {
