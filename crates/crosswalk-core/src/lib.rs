@@ -16,7 +16,7 @@ pub mod transform;
 pub use directory::{Account, Directory, DirectoryError, Group, IdentityKind};
 pub use engine::{Resolved, resolve};
 pub use exceptions::{ExceptionRule, IdentityRef};
-pub use mapping::{Candidate, Evidence, Flag, Mapping, Resolution, Summary, Target};
+pub use mapping::{Candidate, Confidence, Evidence, Flag, Mapping, Resolution, Summary, Target};
 pub use policy::{
     DuplicateClaims, EmailPolicy, Method, Policy, PolicyError, Transform, TransformField, TransformKind, TransformSide,
 };

@@ -1,5 +1,7 @@
 //! What the engine decides for one source identity, and why.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::directory::IdentityKind;
@@ -105,6 +107,54 @@ pub struct Evidence {
     pub note: String,
 }
 
+/// How sure the engine is, from 0 to 1, kept in thousandths so that the same inputs give
+/// bit-for-bit the same mappings (and mappings stay `Eq`).
+///
+/// On a link it is how strongly the evidence says the two are one person; on a candidate,
+/// the same for that pair; on a mapping that links nothing, how sure the engine is that no
+/// destination identity is this one (one minus the best candidate's score).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "f64", try_from = "f64")]
+pub struct Confidence(u16);
+
+impl Confidence {
+    pub const NONE: Confidence = Confidence(0);
+    pub const CERTAIN: Confidence = Confidence(1000);
+
+    /// The nearest thousandth of `p`, clamped to 0..=1 (NaN is 0).
+    pub fn from_probability(p: f64) -> Confidence {
+        if p.is_nan() { Confidence(0) } else { Confidence((p.clamp(0.0, 1.0) * 1000.0).round() as u16) }
+    }
+
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 1000.0
+    }
+
+    /// One minus this: how sure the engine is that the candidate is *not* the one.
+    pub fn complement(self) -> Confidence {
+        Confidence(1000 - self.0.min(1000))
+    }
+}
+
+impl From<Confidence> for f64 {
+    fn from(c: Confidence) -> f64 {
+        c.as_f64()
+    }
+}
+
+impl TryFrom<f64> for Confidence {
+    type Error = String;
+    fn try_from(p: f64) -> Result<Confidence, String> {
+        if (0.0..=1.0).contains(&p) { Ok(Confidence::from_probability(p)) } else { Err(format!("confidence {p} is not between 0 and 1")) }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.2}", self.as_f64())
+    }
+}
+
 /// A destination identity the engine considered but would not choose on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
@@ -112,6 +162,10 @@ pub struct Candidate {
     pub index: u32,
     pub method: Resolution,
     pub reason: String,
+    /// How strongly the evidence says this candidate is the same identity; candidates are
+    /// listed best first.
+    #[serde(default)]
+    pub score: Confidence,
 }
 
 /// Something odd the reviewer should see, whatever the resolution.
@@ -149,6 +203,9 @@ pub struct Mapping {
     pub evidence: Vec<Evidence>,
     pub candidates: Vec<Candidate>,
     pub flags: Vec<Flag>,
+    /// How sure the engine is of this decision (see [`Confidence`]).
+    #[serde(default)]
+    pub confidence: Confidence,
 }
 
 impl Mapping {

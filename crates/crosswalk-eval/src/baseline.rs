@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crosswalk_core::{
+use crosswalk_core::{Confidence, 
     Directory, Evidence, IdentityKind, Mapping, Resolution, Resolved, Summary, Target,
 };
 
@@ -51,6 +51,7 @@ pub fn email_only_baseline(source: &Directory, destination: &Directory) -> Resol
         }],
         candidates: vec![],
         flags: vec![],
+        confidence: Confidence::CERTAIN,
     };
     let create = |kind: IdentityKind, source: u32| Mapping {
         kind,
@@ -61,6 +62,7 @@ pub fn email_only_baseline(source: &Directory, destination: &Directory) -> Resol
         evidence: vec![],
         candidates: vec![],
         flags: vec![],
+        confidence: Confidence::CERTAIN,
     };
 
     let mut accounts: Vec<Mapping> = source

@@ -473,6 +473,7 @@ mod tests {
             evidence: vec![],
             candidates: vec![],
             flags: vec![],
+            confidence: crosswalk_core::Confidence::CERTAIN,
         }
     }
 
@@ -510,6 +511,7 @@ mod tests {
             index: 3,
             method: Resolution::Name,
             reason: "same name".into(),
+            score: crosswalk_core::Confidence::from_probability(0.5),
         });
         review.flags.push(Flag::Ambiguous);
         let mappings = vec![

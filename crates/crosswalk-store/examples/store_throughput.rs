@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use crosswalk_core::{Account, Candidate, Directory, Evidence, Flag, IdentityKind, Mapping, Resolution, Summary, Target};
+use crosswalk_core::{Account, Candidate, Confidence, Directory, Evidence, Flag, IdentityKind, Mapping, Resolution, Summary, Target};
 use crosswalk_store::{DirectoryMeta, MappingStore, NewRun, ReportQuery, Store, StoreError};
 
 fn evidence(method: Resolution, field: &str, key: &str, note: &str) -> Evidence {
@@ -64,11 +64,12 @@ async fn main() {
                 vec![evidence(Resolution::Email, "email", &format!("user{i}@acme.com"), "case folded")]
             },
             candidates: if i % 10 == 0 {
-                vec![Candidate { index: (i + 1) % n, method: Resolution::Name, reason: "same name".into() }]
+                vec![Candidate { index: (i + 1) % n, method: Resolution::Name, reason: "same name".into(), score: Confidence::from_probability(0.5) }]
             } else {
                 vec![]
             },
             flags: if i % 10 == 0 { vec![Flag::Ambiguous] } else { vec![] },
+            confidence: Confidence::from_probability(if i % 10 == 0 { 0.5 } else { 0.98 }),
         })
         .collect();
     let summary = Summary::of(&mappings);

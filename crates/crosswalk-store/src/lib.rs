@@ -164,8 +164,6 @@ pub struct MappingDetails {
     pub row: ReportRow,
     /// `mapping.candidates` with the destination identities they name, in the same order.
     pub candidates: Vec<CandidateDetails>,
-    /// Reserved for ranked matching; always `None` today.
-    pub confidence: Option<f64>,
 }
 
 /// The store's operations. Implemented by each backend and by [`Store`], which callers use.

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crosswalk_core::{
-    Account, Candidate, Directory, Evidence, Flag, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary,
+    Account, Candidate, Confidence, Directory, Evidence, Flag, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary,
     Target,
 };
 use futures_util::TryStreamExt;
@@ -31,7 +31,10 @@ use crate::{
 /// The schema, embedded: `(version, description, sql)`, one entry per file in `migrations/`
 /// (a test checks that they agree). Built the way `sqlx::migrate!()` builds them, so the
 /// checksums recorded in a store are the same either way.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "scores", include_str!("../migrations/0002_scores.sql")),
+];
 
 /// SQLite's default limit on bind parameters per statement.
 const MAX_BIND_PARAMETERS: usize = 32766;
@@ -347,7 +350,7 @@ impl SqliteStore {
     }
 
     /// A mapping row without its evidence and candidates: columns `seq, kind, source_index,
-    /// resolution, target_kind, target_index, target_id, message, flags` from `first`.
+    /// resolution, target_kind, target_index, target_id, message, flags, confidence` from `first`.
     fn mapping_head(&self, row: &SqliteRow, first: usize) -> Result<(usize, Mapping)> {
         let seq: i64 = row.get(first);
         let kind: String = row.get(first + 1);
@@ -380,6 +383,7 @@ impl SqliteStore {
                 candidates: Vec::new(),
                 flags: serde_json::from_str::<Vec<Flag>>(&flags)
                     .map_err(|error| self.corrupt("mapping flag list", error))?,
+                confidence: confidence_column(row.get(first + 9)),
             },
         ))
     }
@@ -403,12 +407,18 @@ impl SqliteStore {
                 method: parse_resolution(&method)
                     .ok_or_else(|| self.corrupt("candidate method", format!("{method:?}")))?,
                 reason: row.get(first + 2),
+                score: confidence_column(row.get(first + 6)),
             },
             destination_id: row.get(first + 3),
             destination_username: row.get(first + 4),
             destination_name: row.get(first + 5),
         })
     }
+}
+
+/// A stored score; runs saved before scores existed read as 0.
+fn confidence_column(value: Option<f64>) -> Confidence {
+    value.map_or(Confidence::NONE, Confidence::from_probability)
 }
 
 enum RunFilter<'a> {
@@ -420,7 +430,7 @@ enum RunFilter<'a> {
 }
 
 const MAPPING_HEAD_COLUMNS: &str =
-    "m.seq, m.kind, m.source_index, m.resolution, m.target_kind, m.target_index, m.target_id, m.message, m.flags";
+    "m.seq, m.kind, m.source_index, m.resolution, m.target_kind, m.target_index, m.target_id, m.message, m.flags, m.confidence";
 const REPORT_COLUMNS: &str = "kind, source_id, source_username, source_name, source_display_name, destination_id, \
      destination_username, destination_name, destination_display_name, resolution, message";
 
@@ -555,9 +565,9 @@ static GROUP_INSERT: InsertSql = InsertSql::new(
 );
 static MAPPING_INSERT: InsertSql = InsertSql::new(
     "INSERT INTO mappings (id, run_id, seq, kind, source_index, resolution, target_kind, target_index, target_id, \
-     message, flags, source_id, source_username, source_name, source_display_name, destination_id, \
+     message, flags, confidence, source_id, source_username, source_name, source_display_name, destination_id, \
      destination_username, destination_name, destination_display_name) VALUES ",
-    19,
+    20,
 );
 static EVIDENCE_INSERT: InsertSql = InsertSql::new(
     "INSERT INTO evidence (mapping_id, ord, method, source_field, destination_field, match_key, note) VALUES ",
@@ -565,8 +575,8 @@ static EVIDENCE_INSERT: InsertSql = InsertSql::new(
 );
 static CANDIDATE_INSERT: InsertSql = InsertSql::new(
     "INSERT INTO candidates (mapping_id, ord, destination_index, method, reason, destination_id, \
-     destination_username, destination_name) VALUES ",
-    8,
+     destination_username, destination_name, score) VALUES ",
+    9,
 );
 
 /// Rows waiting to be inserted into one table. Full statements queue up in `ready` until
@@ -877,6 +887,7 @@ impl MappingStore for SqliteStore {
                 mappings.bind(target_id)?;
                 mappings.bind(row.message)?;
                 mappings.bind(if mapping.flags.is_empty() { "[]".to_string() } else { to_json(&mapping.flags) })?;
+                mappings.bind(mapping.confidence.as_f64())?;
                 mappings.bind(row.source_id)?;
                 mappings.bind(row.source_username)?;
                 mappings.bind(row.source_name)?;
@@ -905,6 +916,7 @@ impl MappingStore for SqliteStore {
                     candidates.bind(id)?;
                     candidates.bind(username)?;
                     candidates.bind(name)?;
+                    candidates.bind(c.score.as_f64())?;
                     candidates.end_row();
                 }
                 Ok(())
@@ -1038,7 +1050,7 @@ impl MappingStore for SqliteStore {
         let err = || self.db("read a mapping");
         let mut conn = self.pool.acquire().await.map_err(err())?;
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT m.id, m.confidence, j.name, {MAPPING_HEAD_COLUMNS}, \
+            "SELECT m.id, j.name, {MAPPING_HEAD_COLUMNS}, \
              m.kind, m.source_id, m.source_username, m.source_name, m.source_display_name, m.destination_id, \
              m.destination_username, m.destination_name, m.destination_display_name, m.resolution, m.message \
              FROM mappings m JOIN runs r ON r.id = m.run_id JOIN jobs j ON j.id = r.job_id \
@@ -1062,9 +1074,8 @@ impl MappingStore for SqliteStore {
             });
         };
         let id: i64 = row.get(0);
-        let confidence: Option<f64> = row.get(1);
-        let job: String = row.get(2);
-        let (_, mut mapping) = self.mapping_head(&row, 3)?;
+        let job: String = row.get(1);
+        let (_, mut mapping) = self.mapping_head(&row, 2)?;
         let report_row = self.report_row(&job, &row, 12)?;
         let evidence_rows = sqlx::query(
             "SELECT method, source_field, destination_field, match_key, note FROM evidence \
@@ -1076,7 +1087,7 @@ impl MappingStore for SqliteStore {
         .map_err(err())?;
         mapping.evidence = evidence_rows.iter().map(|row| self.evidence(row, 0)).collect::<Result<_>>()?;
         let candidate_rows = sqlx::query(
-            "SELECT destination_index, method, reason, destination_id, destination_username, destination_name \
+            "SELECT destination_index, method, reason, destination_id, destination_username, destination_name, score \
              FROM candidates WHERE mapping_id = ? ORDER BY ord",
         )
         .bind(id)
@@ -1086,7 +1097,7 @@ impl MappingStore for SqliteStore {
         let candidates: Vec<CandidateDetails> =
             candidate_rows.iter().map(|row| self.candidate(row, 0)).collect::<Result<_>>()?;
         mapping.candidates = candidates.iter().map(|c| c.candidate.clone()).collect();
-        Ok(MappingDetails { run, mapping, row: report_row, candidates, confidence })
+        Ok(MappingDetails { run, mapping, row: report_row, candidates })
     }
 
     async fn load_mappings(&self, run: RunId) -> Result<Vec<Mapping>> {
@@ -1130,7 +1141,7 @@ impl MappingStore for SqliteStore {
         {
             let mut rows = sqlx::query(
                 "SELECT c.mapping_id, c.ord, c.destination_index, c.method, c.reason, c.destination_id, \
-                 c.destination_username, c.destination_name \
+                 c.destination_username, c.destination_name, c.score \
                  FROM candidates c JOIN mappings m ON m.id = c.mapping_id WHERE m.run_id = ?",
             )
             .bind(run.0)

@@ -1,6 +1,6 @@
 
 use crosswalk_core::{
-    Account, Candidate, Directory, Evidence, Flag, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary, Target,
+    Account, Candidate, Confidence, Directory, Evidence, Flag, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary, Target,
 };
 use crosswalk_store::{
     DirectoryId, DirectoryMeta, MappingStore, NewRun, ReportQuery, RunId, Store, StoreError,
@@ -96,6 +96,7 @@ fn mappings() -> Vec<Mapping> {
         evidence: vec![],
         candidates: vec![],
         flags: vec![],
+        confidence: Confidence::CERTAIN,
     };
     use IdentityKind::{Account as A, Group as G};
     vec![
@@ -116,8 +117,8 @@ fn mappings() -> Vec<Mapping> {
         Mapping {
             message: "nothing matched".into(),
             candidates: vec![
-                Candidate { index: 0, method: Resolution::Name, reason: "same display name".into() },
-                Candidate { index: 2, method: Resolution::Name, reason: "same display name, «other» domain".into() },
+                Candidate { index: 0, method: Resolution::Name, reason: "same display name".into(), score: Confidence::from_probability(0.62) },
+                Candidate { index: 2, method: Resolution::Name, reason: "same display name, «other» domain".into(), score: Confidence::from_probability(0.31) },
             ],
             flags: vec![Flag::Ambiguous],
             ..m(A, 2, Resolution::Unresolved, None)
@@ -469,7 +470,7 @@ async fn evidence_candidates_and_flags_round_trip() {
     let details = f.store.mapping_details(run, IdentityKind::Account, "u-003").await.unwrap();
     assert_eq!(details.mapping, mappings[0]);
     assert_eq!(details.row, ReportRow::build("jira", &f.source, &f.destination, &mappings[0]));
-    assert_eq!(details.confidence, None);
+    assert_eq!(details.mapping.confidence, Confidence::CERTAIN);
     assert_eq!(details.run, run);
 
     let details = f.store.mapping_details(run, IdentityKind::Account, "u-002").await.unwrap();
@@ -541,8 +542,9 @@ async fn a_failed_save_leaves_nothing_behind() {
             target: Some(Target::Existing { index: i % 3 }),
             message: String::new(),
             evidence: vec![evidence(Resolution::Email, "email", "k", "")],
-            candidates: vec![Candidate { index: 1, method: Resolution::Name, reason: String::new() }],
+            candidates: vec![Candidate { index: 1, method: Resolution::Name, reason: String::new(), score: Confidence::NONE }],
             flags: vec![],
+            confidence: Confidence::CERTAIN,
         })
         .collect();
     bad[4999].target = Some(Target::Existing { index: 3 });

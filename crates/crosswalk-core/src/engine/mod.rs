@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 
 use crate::directory::{Account, Directory, IdentityKind};
 use crate::exceptions::{ExceptionRule, IdentityRef};
-use crate::mapping::{Candidate, Evidence, Flag, Mapping, Resolution, Summary, Target};
+use crate::mapping::{Candidate, Confidence, Evidence, Flag, Mapping, Resolution, Summary, Target};
 use crate::normalize::{self, DomainAliases};
 use crate::policy::{DuplicateClaims, Method, Policy};
 use crate::transform::{Side, TransformSet};
@@ -93,11 +93,19 @@ pub fn resolve(
 
     let mut mappings: Vec<Mapping> = Vec::with_capacity(accounts.len() + groups.len());
     let mut account_mappings: Vec<Mapping> =
-        accounts.into_par_iter().enumerate().map(|(i, d)| d.finish(IdentityKind::Account, i as u32)).collect();
+        accounts
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, d)| d.finish(IdentityKind::Account, i as u32, |j| destination.account(j).id.as_str()))
+        .collect();
     account_mappings.par_sort_unstable_by(|a, b| source.account(a.source).id.cmp(&source.account(b.source).id));
     mappings.append(&mut account_mappings);
     let mut group_mappings: Vec<Mapping> =
-        groups.into_iter().enumerate().map(|(i, d)| d.finish(IdentityKind::Group, i as u32)).collect();
+        groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| d.finish(IdentityKind::Group, i as u32, |j| destination.group(j).id.as_str()))
+        .collect();
     group_mappings.sort_unstable_by(|a, b| source.group(a.source).id.cmp(&source.group(b.source).id));
     mappings.append(&mut group_mappings);
     warnings.sort();
@@ -250,6 +258,7 @@ struct Draft {
     evidence: Vec<Evidence>,
     candidates: Vec<Candidate>,
     flags: Vec<Flag>,
+    confidence: Confidence,
 }
 
 /// What one method concluded.
@@ -257,7 +266,7 @@ enum Step {
     /// Nothing to say: try the next method.
     Next,
     /// Exactly one destination identity.
-    Link { index: u32, method: Resolution, evidence: Vec<Evidence> },
+    Link { index: u32, method: Resolution, evidence: Vec<Evidence>, confidence: Confidence },
     /// Stop here and leave the identity for review (ambiguity, unverified address...).
     Stop,
 }
@@ -271,6 +280,7 @@ impl Draft {
             evidence: Vec::new(),
             candidates: Vec::new(),
             flags: Vec::new(),
+            confidence: Confidence::NONE,
         }
     }
 
@@ -282,15 +292,29 @@ impl Draft {
     }
 
     fn candidate(&mut self, index: u32, method: Resolution, reason: impl Into<String>) {
+        self.scored_candidate(index, method, reason, method_confidence(method));
+    }
+
+    fn scored_candidate(&mut self, index: u32, method: Resolution, reason: impl Into<String>, score: Confidence) {
         if !self.candidates.iter().any(|c| c.index == index && c.method == method) {
-            self.candidates.push(Candidate { index, method, reason: reason.into() });
+            self.candidates.push(Candidate { index, method, reason: reason.into(), score });
         }
     }
 
-    fn finish(mut self, kind: IdentityKind, source: u32) -> Mapping {
+    /// `destination_id` names a destination identity of the mapping's kind: candidates are
+    /// ranked best first, ties by destination id, so row order never shows.
+    fn finish<'d>(mut self, kind: IdentityKind, source: u32, destination_id: impl Fn(u32) -> &'d str) -> Mapping {
         self.flags.sort_unstable();
-        self.candidates.sort_by_key(|c| c.index);
+        self.candidates.sort_by(|a, b| {
+            b.score.cmp(&a.score).then_with(|| destination_id(a.index).cmp(destination_id(b.index))).then(a.method.cmp(&b.method))
+        });
+        let links = matches!(self.target, Some(Target::Existing { .. })) && self.resolution != Resolution::Default;
+        if !links {
+            // Nothing linked: how sure the engine is that none of the candidates is this one.
+            self.confidence = self.candidates.first().map_or(Confidence::CERTAIN, |c| c.score.complement());
+        }
         Mapping {
+            confidence: self.confidence,
             kind,
             source,
             resolution: self.resolution,
@@ -340,7 +364,8 @@ impl Context<'_> {
             match step {
                 Step::Next => continue,
                 Step::Stop => return draft,
-                Step::Link { index, method, evidence } => {
+                Step::Link { index, method, evidence, confidence } => {
+                    draft.confidence = confidence;
                     let target = self.destination.account(index);
                     if !target.active {
                         draft.flag(
@@ -449,7 +474,7 @@ impl Context<'_> {
                         note: keys::evidence_note(&email.note, self.dst_keys[index as usize].email_note(*field)),
                     })
                     .collect();
-                Step::Link { index, method: Resolution::Email, evidence }
+                Step::Link { index, method: Resolution::Email, evidence, confidence: method_confidence(Resolution::Email) }
             }
             many => {
                 for (index, _, email) in &found {
@@ -489,6 +514,7 @@ impl Context<'_> {
             [] => Step::Next,
             [index] => Step::Link {
                 index: *index,
+                confidence: method_confidence(Resolution::Username),
                 method: Resolution::Username,
                 evidence: vec![Evidence {
                     method: Resolution::Username,
@@ -635,6 +661,7 @@ impl Context<'_> {
         Step::Link {
             index,
             method: Resolution::Name,
+            confidence: method_confidence(Resolution::Name),
             evidence: vec![Evidence {
                 method: Resolution::Name,
                 source_field: field.as_str().into(),
@@ -731,7 +758,8 @@ impl Context<'_> {
         }
         match step {
             Step::Stop => draft,
-            Step::Link { index, method, evidence } => {
+            Step::Link { index, method, evidence, confidence } => {
+                draft.confidence = confidence;
                 let name = &self.dst_group_names[index as usize];
                 if self.reserved_groups.contains(name) {
                     let target = self.destination.group(index);
@@ -784,6 +812,7 @@ impl Context<'_> {
         match hits.as_slice() {
             [index] => Step::Link {
                 index: *index,
+                confidence: method_confidence(Resolution::Name),
                 method: Resolution::Name,
                 evidence: vec![Evidence {
                     method: Resolution::Name,
@@ -870,11 +899,26 @@ fn corroborate(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountKeys)
     None
 }
 
+/// How sure a link by `method` alone is: an exception is a person's word, an id or a verified
+/// address is one person's, a username is usually one person's; a name is scored by the
+/// evidence tier instead (this is its floor when nothing else agrees).
+fn method_confidence(method: Resolution) -> Confidence {
+    Confidence::from_probability(match method {
+        Resolution::Exception => 1.0,
+        Resolution::Id => 0.99,
+        Resolution::Email => 0.98,
+        Resolution::Username => 0.9,
+        Resolution::Name => 0.95,
+        _ => 0.5,
+    })
+}
+
 /// The ID method's link, for accounts and groups alike: ids are compared exactly.
 fn id_link(index: u32, id: &str) -> Step {
     Step::Link {
         index,
         method: Resolution::Id,
+        confidence: method_confidence(Resolution::Id),
         evidence: vec![Evidence {
             method: Resolution::Id,
             source_field: "id".into(),
@@ -896,6 +940,7 @@ fn exception_step(outcome: Option<&ExceptionOutcome>, draft: &mut Draft) -> Step
         Some(ExceptionOutcome::To { index, rule }) => Step::Link {
             index: *index,
             method: Resolution::Exception,
+            confidence: Confidence::CERTAIN,
             evidence: vec![exception_evidence(rule)],
         },
     }
