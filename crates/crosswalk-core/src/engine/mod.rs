@@ -8,12 +8,15 @@
 //! - no look-alike address is ever linked;
 //! - one destination is never silently claimed by two source identities.
 
+mod evidence;
 pub(crate) mod keys;
+
+pub use evidence::{LINK_THRESHOLD, REVIEW_FLOOR, RUNNER_UP_CEILING, Weights};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::directory::{Account, Directory, IdentityKind};
+use crate::directory::{Directory, IdentityKind};
 use crate::exceptions::{ExceptionRule, IdentityRef};
 use crate::mapping::{Candidate, Confidence, Evidence, Flag, Mapping, Resolution, Summary, Target};
 use crate::normalize::{self, DomainAliases};
@@ -73,6 +76,11 @@ pub fn resolve(
         dst_index: &dst_index,
         dst_groups: &dst_groups,
         dst_group_names: &dst_group_names,
+        dst_transliterated: if policy.order.contains(&Method::Name) && !policy.name.organisation_domains.is_empty() {
+            evidence::transliterated_index(&dst_keys)
+        } else {
+            FxHashMap::default()
+        },
         organisation_domains: folded_domains(&policy.name.organisation_domains),
         external_domains: folded_domains(&policy.fallback.external_domains),
         reserved_groups: policy.groups.reserved.iter().map(|g| normalize::fold(g).into_owned()).collect(),
@@ -243,6 +251,8 @@ struct Context<'a> {
     dst_index: &'a AccountIndex<'a>,
     dst_groups: &'a GroupIndex<'a>,
     dst_group_names: &'a [String],
+    /// Destination accounts by the accent-free form of a name written with accents.
+    dst_transliterated: FxHashMap<String, Vec<u32>>,
     organisation_domains: Vec<String>,
     external_domains: Vec<String>,
     reserved_groups: Vec<String>,
@@ -541,142 +551,6 @@ impl Context<'_> {
         }
     }
 
-    fn by_name(&self, i: u32, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
-        if self.organisation_domains.is_empty() || keys.names.is_empty() {
-            return Step::Next;
-        }
-        // An external contractor is never linked to an organisation account by name.
-        if keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.external_domains)) {
-            return Step::Next;
-        }
-        // A name shared by more accounts than a person could review is not compared pair by
-        // pair: the cost would grow with the square of the block, and no answer could come
-        // of it anyway, because names only link when unique.
-        let block: usize = keys
-            .names
-            .iter()
-            .map(|(_, key)| self.dst_index.by_name.get(key.as_str()).map_or(0, |h| h.as_slice().len()))
-            .sum();
-        if block > NAME_BLOCK_CAP {
-            if self.source.account(i).active {
-                draft.flag(
-                    Flag::Ambiguous,
-                    format!(
-                        "the name {:?} is shared by {block} destination accounts, too many to compare: add an exception",
-                        self.source.account(i).display_name.as_deref().unwrap_or_default()
-                    ),
-                );
-                return Step::Stop;
-            }
-            return Step::Next;
-        }
-        let mut namesakes_in_source = false;
-        let mut same_name: Vec<(u32, keys::NameField, &str)> = Vec::new();
-        for (field, key) in &keys.names {
-            if let Some(hits) = self.src_index.by_name.get(key.as_str()) {
-                namesakes_in_source |= hits.as_slice().iter().any(|&other| other != i);
-            }
-            if let Some(hits) = self.dst_index.by_name.get(key.as_str()) {
-                for &index in hits.as_slice() {
-                    if !same_name.iter().any(|(j, _, _)| *j == index) {
-                        same_name.push((index, *field, key));
-                    }
-                }
-            }
-        }
-        if same_name.is_empty() {
-            return Step::Next;
-        }
-        let account = self.source.account(i);
-        if !account.active {
-            draft.messages.push(
-                "not matched by name: the source account is deactivated, and a name alone cannot tell a departed user from a namesake".into(),
-            );
-            return Step::Next;
-        }
-        let eligible: Vec<u32> = same_name
-            .iter()
-            .map(|(index, _, _)| *index)
-            .filter(|&index| {
-                let target = self.destination.account(index);
-                target.active
-                    && !excluded.contains(&index)
-                    && self.dst_keys[index as usize]
-                        .emails
-                        .iter()
-                        .any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains))
-            })
-            .collect();
-        if namesakes_in_source || same_name.len() > 1 {
-            if eligible.is_empty() {
-                return Step::Next;
-            }
-            for &index in &eligible {
-                draft.candidate(index, Resolution::Name, "same name");
-            }
-            let who = if namesakes_in_source { "other source accounts" } else { "several destination accounts" };
-            draft.flag(
-                Flag::Ambiguous,
-                format!(
-                    "the name {:?} is shared with {who} ({}): names alone never decide; add an exception",
-                    account.display_name.as_deref().unwrap_or_default(),
-                    self.list_accounts(&eligible)
-                ),
-            );
-            return Step::Stop;
-        }
-        let (index, field, key) = same_name[0];
-        if excluded.contains(&index) {
-            return Step::Next;
-        }
-        if eligible != [index] {
-            draft.messages.push(format!(
-                "destination account {} has the same name but is deactivated or outside the organisation domains: not matched",
-                self.dst_account_label(index)
-            ));
-            return Step::Next;
-        }
-        // A name is never proof on its own (FEBRL4 and namesakes show why): the source's own
-        // organisation address must not contradict it, and another field must agree.
-        if let Some(own) =
-            keys.emails.iter().find(|e| normalize::email_in_domains(&e.key, &self.organisation_domains))
-        {
-            draft.candidate(index, Resolution::Name, "same name, different organisation address");
-            draft.messages.push(format!(
-                "destination account {} has the same name, but this person's own organisation address {} is not on it: not linked by name; review",
-                self.dst_account_label(index),
-                own.key
-            ));
-            return Step::Stop;
-        }
-        let Some(corroboration) = corroborate(account, keys, &self.dst_keys[index as usize])
-        else {
-            draft.candidate(index, Resolution::Name, "same unique name; nothing else agrees");
-            draft.messages.push(format!(
-                "destination account {} has the same unique name, but no address or username agrees with it: left for review",
-                self.dst_account_label(index)
-            ));
-            return Step::Stop;
-        };
-        Step::Link {
-            index,
-            method: Resolution::Name,
-            confidence: method_confidence(Resolution::Name),
-            evidence: vec![Evidence {
-                method: Resolution::Name,
-                source_field: field.as_str().into(),
-                destination_field: self.dst_keys[index as usize]
-                    .names
-                    .iter()
-                    .find(|(_, k)| k == key)
-                    .map_or("display_name", |(f, _)| f.as_str())
-                    .into(),
-                key: key.to_string(),
-                note: keys::name_evidence_note(keys.name_note(key).union(self.dst_keys[index as usize].name_note(key))),
-            }, corroboration],
-        }
-    }
-
     fn account_fallback(&self, keys: &AccountKeys, excluded: &[u32], mut draft: Draft) -> Draft {
         if !excluded.is_empty() {
             // A look-alike needs a person to look at it: creating or defaulting could hand
@@ -838,65 +712,6 @@ impl Context<'_> {
             }
         }
     }
-}
-
-/// The second field a name link needs: the destination's address or username spells the
-/// person's name (`olga.petrova`, `opetrova`, `petrova.olga`), or both sides share a username
-/// or an address local part. Transliteration (`Özlem` / `ozlem`) counts here only as agreement
-/// between two different fields, never as proof that two names are equal.
-fn corroborate(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountKeys) -> Option<Evidence> {
-    let ascii = |text: &str| normalize::fold(&deunicode::deunicode(text)).into_owned();
-    let locals = |keys: &AccountKeys| -> Vec<String> {
-        keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(l, _)| l.to_string())).collect()
-    };
-    let evidence = |source_field: &str, destination_field: &str, key: String, note: &str| Evidence {
-        method: Resolution::Name,
-        source_field: source_field.into(),
-        destination_field: destination_field.into(),
-        key,
-        note: note.into(),
-    };
-    // 1. The destination's handle spells the source's name.
-    let given = source.given_name.as_deref().map(ascii).filter(|g| !g.is_empty());
-    let family = source.family_name.as_deref().map(ascii).filter(|f| !f.is_empty());
-    let words: Vec<String> = source
-        .display_name
-        .as_deref()
-        .map(|n| ascii(n).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect())
-        .unwrap_or_default();
-    let (first, last) = match (given, family) {
-        (Some(g), Some(f)) => (g, f),
-        _ if words.len() >= 2 => (words[0].clone(), words[words.len() - 1].clone()),
-        _ => (String::new(), String::new()),
-    };
-    if !first.is_empty() && !last.is_empty() {
-        let compact = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
-        let (f, l) = (compact(&first), compact(&last));
-        let initial: String = f.chars().take(1).collect();
-        let spellings = [format!("{f}{l}"), format!("{l}{f}"), format!("{initial}{l}"), format!("{l}{initial}")];
-        let handles = locals(dst_keys).into_iter().map(|l| ("email", l)).chain(
-            dst_keys.username.iter().map(|u| ("username", u.clone())),
-        );
-        for (field, handle) in handles {
-            let bare: String = compact(&ascii(&handle)).trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
-            if spellings.iter().any(|s| *s == bare) {
-                return Some(evidence("display_name", field, handle, "the destination's handle spells the name"));
-            }
-        }
-    }
-    // 2. Both sides use the same handle.
-    if let (Some(a), Some(b)) = (&src_keys.username, &dst_keys.username) {
-        if a == b {
-            return Some(evidence("username", "username", a.clone(), "same username"));
-        }
-    }
-    let theirs = locals(dst_keys);
-    for local in locals(src_keys) {
-        if local.len() > 2 && theirs.contains(&local) {
-            return Some(evidence("email", "email", local, "same address local part in another domain"));
-        }
-    }
-    None
 }
 
 /// How sure a link by `method` alone is: an exception is a person's word, an id or a verified

@@ -11,7 +11,8 @@ use proptest::prelude::*;
 
 const LOCALS: [&str; 5] = ["ann", "bob", "cy", "dee", "support"];
 const DOMAINS: [&str; 4] = ["acme.com", "ACME.com", "acme-corp.com", "partner.example"];
-const NAMES: [&str; 5] = ["Ann Lee", "Bob Ray", "Lee, Ann", "Cy Young", "Dee Dee"];
+const NAMES: [&str; 8] =
+    ["Ann Lee", "Bob Ray", "Lee, Ann", "Cy Young", "Dee Dee", "Robert Ray", "Özlem Yılmaz", "Ozlem Yilmaz"];
 
 fn look_alike(local: &str) -> String {
     local.replace('a', "\u{430}").replace('o', "\u{43e}").replace('e', "\u{435}")
@@ -238,6 +239,36 @@ proptest! {
         let mut seen = std::collections::BTreeSet::new();
         for m in resolved.mappings.iter().filter(|m| is_automatic(m.resolution)) {
             prop_assert!(seen.insert((m.kind, m.destination_index().unwrap())), "claimed twice: {}", m.message);
+        }
+    }
+
+    #[test]
+    fn an_unrelated_destination_account_never_changes_an_unambiguous_match(
+        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy(),
+        at in any::<prop::sample::Index>()
+    ) {
+        let before = resolve(&source, &destination, &policy, &[]);
+        let mut grown = destination.clone();
+        let unrelated = Account {
+            id: "zz-unrelated".into(),
+            username: Some("quux-unrelated".into()),
+            email: Some("quux.unrelated@unrelated.example".into()),
+            alias_emails: vec![],
+            display_name: Some("Xavier Quux".into()),
+            given_name: Some("Xavier".into()),
+            family_name: Some("Quux".into()),
+            active: true,
+            source_directory: None,
+            email_verified: Some(true),
+        };
+        grown.accounts.insert(at.index(grown.accounts.len() + 1), unrelated);
+        let after = resolve(&source, &grown, &policy, &[]);
+        prop_assert_eq!(before.mappings.len(), after.mappings.len());
+        for (b, a) in before.mappings.iter().zip(&after.mappings) {
+            if is_automatic(b.resolution) && !b.is_ambiguous() {
+                prop_assert_eq!(portable(b, &source, &destination), portable(a, &source, &grown));
+                prop_assert_eq!(b.confidence, a.confidence);
+            }
         }
     }
 }

@@ -1,0 +1,137 @@
+//! The name tier's evidence score: confidence on every mapping, ranked review candidates,
+//! nicknames and transliterations as weak evidence only.
+
+use crosswalk_core::{Confidence, Flag, LINK_THRESHOLD, Policy, REVIEW_FLOOR, Resolution, Target, resolve};
+
+use crate::fixtures::{account_mapping, dir, linked_to, org_policy, person};
+
+#[test]
+fn every_mapping_carries_a_confidence() {
+    let source = dir(
+        vec![
+            person("s1", "ann@acme.com", "Ann Lee"),
+            person("s2", "olga@home.example", "Olga Petrova"),
+            person("s3", "nobody@home.example", "No Body"),
+        ],
+        vec![],
+    );
+    let destination = dir(
+        vec![person("d1", "ann@acme.com", "Ann Lee"), person("d2", "olga.petrova@acme.com", "Olga Petrova")],
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let email = account_mapping(&resolved, &source, "s1");
+    assert_eq!(email.resolution, Resolution::Email);
+    assert!(email.confidence.as_f64() >= 0.95, "{}", email.confidence);
+    let name = account_mapping(&resolved, &source, "s2");
+    assert_eq!(name.resolution, Resolution::Name, "{}", name.message);
+    assert!(name.confidence.as_f64() >= LINK_THRESHOLD, "{}", name.confidence);
+    assert!(name.evidence[0].note.contains("same name +4.0"), "the score's parts are explained: {}", name.evidence[0].note);
+    assert!(name.evidence[0].note.contains("handle spells the name +3.0"), "{}", name.evidence[0].note);
+    let nobody = account_mapping(&resolved, &source, "s3");
+    assert_eq!(nobody.resolution, Resolution::Unresolved);
+    assert_eq!(nobody.confidence, Confidence::CERTAIN, "no candidate at all: sure that nobody matches");
+}
+
+#[test]
+fn a_nickname_is_offered_for_review_never_linked() {
+    // Bob Smith left with a personal address; his destination account says Robert.
+    let source = dir(vec![person("s1", "bob@home.example", "Bob Smith")], vec![]);
+    let destination = dir(vec![person("d1", "robert.smith@acme.com", "Robert Smith")], vec![]);
+    let mut policy = org_policy();
+    policy.fallback.provision = true;
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved, "left for review instead of a duplicate: {}", m.message);
+    assert_eq!(m.candidates.len(), 1);
+    assert!(m.candidates[0].reason.contains("nickname"), "{}", m.candidates[0].reason);
+    assert!(m.candidates[0].score.as_f64() < LINK_THRESHOLD);
+    assert!(m.message.contains("similar"), "{}", m.message);
+}
+
+#[test]
+fn a_transliterated_name_is_weak_evidence_in_both_directions() {
+    let source = dir(
+        vec![person("s1", "ozlem@home.example", "Özlem Yılmaz"), person("s2", "jose@home.example", "Jose Garcia")],
+        vec![],
+    );
+    let destination = dir(
+        vec![
+            person("d1", "ozlem.yilmaz@acme.com", "Ozlem Yilmaz"),
+            person("d2", "jose.garcia@acme.com", "José García"),
+        ],
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    for (id, want) in [("s1", "d1"), ("s2", "d2")] {
+        let m = account_mapping(&resolved, &source, id);
+        assert_eq!(m.resolution, Resolution::Unresolved, "{id}: transliteration never proves a name: {}", m.message);
+        assert_eq!(m.candidates.len(), 1, "{id}");
+        assert_eq!(destination.account(m.candidates[0].index).id, want);
+        assert!(m.candidates[0].reason.contains("transliterated"), "{}", m.candidates[0].reason);
+    }
+}
+
+#[test]
+fn candidates_are_ranked_best_first_with_their_evidence() {
+    // Two Li Weis: the one whose handle spells the name ranks first.
+    let source = dir(vec![person("s1", "li@home.example", "Li Wei")], vec![]);
+    let destination = dir(
+        vec![person("d1", "user42@acme.com", "Li Wei"), person("d2", "li.wei@acme.com", "Li Wei")],
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved);
+    assert!(m.flags.contains(&Flag::Ambiguous));
+    let ranked: Vec<&str> = m.candidates.iter().map(|c| destination.account(c.index).id.as_str()).collect();
+    assert_eq!(ranked, ["d2", "d1"]);
+    assert!(m.candidates[0].score > m.candidates[1].score);
+    assert!(m.candidates[0].reason.contains("shared by 2 destination accounts"), "{}", m.candidates[0].reason);
+    assert!(m.confidence.as_f64() < 0.5, "sure of nothing: {}", m.confidence);
+}
+
+#[test]
+fn a_weak_runner_up_does_not_stop_a_name_link() {
+    let source = dir(vec![person("s1", "rob@home.example", "Robert Smith")], vec![]);
+    let destination = dir(
+        vec![person("d1", "robert.smith@acme.com", "Robert Smith"), person("d2", "bob.smith@acme.com", "Bob Smith")],
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Name, "{}", m.message);
+    assert_eq!(linked_to(m, &destination).as_deref(), Some("d1"));
+    assert!(m.confidence.as_f64() >= LINK_THRESHOLD);
+}
+
+#[test]
+fn a_runner_up_that_also_fits_stops_a_name_link() {
+    // The exact name's handle spells it, but the nickname account has this person's old
+    // local part: both fit, so the engine does not choose.
+    let source = dir(vec![person("s1", "rob.smith@home.example", "Robert Smith")], vec![]);
+    let destination = dir(
+        vec![person("d1", "robert.smith@acme.com", "Robert Smith"), person("d2", "rob.smith@acme.com", "Bob Smith")],
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved, "{}", m.message);
+    assert!(m.flags.contains(&Flag::Ambiguous));
+    assert!(m.message.contains("also fits"), "{}", m.message);
+    let ranked: Vec<&str> = m.candidates.iter().map(|c| destination.account(c.index).id.as_str()).collect();
+    assert_eq!(ranked, ["d1", "d2"]);
+}
+
+#[test]
+fn unrelated_names_are_not_offered_and_the_fallback_applies() {
+    let source = dir(vec![person("s1", "x@home.example", "Wendy Zhang")], vec![]);
+    let destination = dir(vec![person("d1", "w.z@acme.com", "Walter Zhang")], vec![]);
+    let mut policy: Policy = org_policy();
+    policy.fallback.provision = true;
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Provision, "{}", m.message);
+    assert_eq!(m.target, Some(Target::Provision));
+    assert!(m.candidates.iter().all(|c| c.score.as_f64() >= REVIEW_FLOOR));
+}
