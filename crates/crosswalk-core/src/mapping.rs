@@ -217,6 +217,49 @@ impl Mapping {
         !self.flags.is_empty()
     }
 
+    /// Why the engine decided what it decided, in one paragraph for a reviewer: the
+    /// resolution and its confidence, each piece of evidence, the candidates and the message.
+    pub fn explanation(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let links = self.destination_index().is_some() && self.resolution != Resolution::Default;
+        if links {
+            parts.push(format!("Linked by {} with confidence {}", self.resolution, self.confidence));
+        } else {
+            parts.push(format!(
+                "{} with confidence {} that no destination {} found is this one",
+                self.resolution, self.confidence, self.kind
+            ));
+        }
+        for evidence in &self.evidence {
+            let mut sentence = if evidence.source_field == evidence.destination_field {
+                format!("both sides' {} give {:?}", evidence.source_field, evidence.key)
+            } else {
+                format!(
+                    "the source's {} and the destination's {} give {:?}",
+                    evidence.source_field, evidence.destination_field, evidence.key
+                )
+            };
+            if !evidence.note.is_empty() {
+                sentence.push_str(&format!(" ({})", evidence.note));
+            }
+            parts.push(sentence);
+        }
+        match self.candidates.as_slice() {
+            [] => {}
+            [one] => parts.push(format!("one candidate for review, scored {}: {}", one.score, one.reason)),
+            [best, ..] => parts.push(format!(
+                "{} candidates for review, best scored {}: {}",
+                self.candidates.len(),
+                best.score,
+                best.reason
+            )),
+        }
+        if !self.message.is_empty() {
+            parts.push(self.message.clone());
+        }
+        parts.join("; ")
+    }
+
     /// The destination index when the target is an existing identity.
     pub fn destination_index(&self) -> Option<u32> {
         match self.target {

@@ -108,7 +108,7 @@ pub(crate) fn explain(store_path: &Path, args: ExplainArgs) -> Result<()> {
         store.close().await;
         let row = &details.row;
         println!("{} {} ({}) in job {:?}, run {}", row.kind, row.source_id, row.source_name, row.job, run.number);
-        println!("resolution: {}", row.resolution);
+        println!("resolution: {} (confidence {})", row.resolution, details.mapping.confidence);
         if !row.destination_id.is_empty() || !row.destination_name.is_empty() {
             println!("destination: {} {}", row.destination_id, row.destination_name);
         }
@@ -124,10 +124,11 @@ pub(crate) fn explain(store_path: &Path, args: ExplainArgs) -> Result<()> {
         }
         for candidate in &details.candidates {
             println!(
-                "candidate: {} {} by {}: {}",
+                "candidate: {} {} by {}, score {}: {}",
                 candidate.destination_id,
                 candidate.destination_name,
                 candidate.candidate.method,
+                candidate.candidate.score,
                 candidate.candidate.reason
             );
         }
@@ -135,6 +136,7 @@ pub(crate) fn explain(store_path: &Path, args: ExplainArgs) -> Result<()> {
             let flags: Vec<String> = details.mapping.flags.iter().map(|f| format!("{f:?}")).collect();
             println!("flags: {}", flags.join(", "));
         }
+        println!("in short: {}", details.mapping.explanation());
         Ok(())
     })
 }

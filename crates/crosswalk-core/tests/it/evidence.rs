@@ -135,3 +135,21 @@ fn unrelated_names_are_not_offered_and_the_fallback_applies() {
     assert_eq!(m.target, Some(Target::Provision));
     assert!(m.candidates.iter().all(|c| c.score.as_f64() >= REVIEW_FLOOR));
 }
+
+#[test]
+fn the_explanation_reads_as_a_sentence_a_reviewer_can_check() {
+    let source = dir(vec![person("s1", "olga@home.example", "Olga Petrova"), person("s2", "", "Alexander Ryan")], vec![]);
+    let destination = dir(
+        vec![person("d1", "olga.petrova@acme.com", "Petrova, Olga"), person("d2", "user7f3a@acme.com", "Alexander Ryan")],
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let linked = account_mapping(&resolved, &source, "s1").explanation();
+    assert!(linked.starts_with("Linked by Name with confidence 0.99"), "{linked}");
+    assert!(linked.contains("olga petrova"), "{linked}");
+    assert!(linked.contains("spells the name"), "{linked}");
+    let review = account_mapping(&resolved, &source, "s2").explanation();
+    assert!(review.starts_with("Unresolved with confidence"), "{review}");
+    assert!(review.contains("one candidate for review, scored 0."), "{review}");
+    assert!(review.contains("no address or username agrees"), "{review}");
+}
