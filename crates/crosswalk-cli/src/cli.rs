@@ -17,7 +17,9 @@ or Unresolved. It never guesses when two candidates fit and never links a look-a
 Results are kept in a store (an SQLite file) and served as the User Mappings report.",
     after_help = "Start with `crosswalk demo`, then `crosswalk report --job demo`.\n\
 Typical use:\n  crosswalk run --source server.json --destination cloud.csv --policy policy.toml --job wave-1\n  \
-crosswalk report --job wave-1 --resolution unresolved > to-review.csv"
+crosswalk report --job wave-1 --resolution unresolved > to-review.csv\n\
+Before a run, `crosswalk transforms preview` shows what the policy's transforms change; \
+`crosswalk eval --generate 10000` measures accuracy on labelled data."
 )]
 pub(crate) struct Cli {
     /// The store file (SQLite). Created on first use.
@@ -46,6 +48,116 @@ see docs/formats.md. Nothing is stored unless both directories, the policy and t
     Demo,
     /// Measure the engine alone on generated data: wall time and peak memory.
     Bench(BenchArgs),
+    /// Work with the policy's transforms (rewrites applied before matching).
+    #[command(subcommand)]
+    Transforms(TransformsCommand),
+    /// Score the engine against labelled data, next to the email-only rule; fails on any false merge.
+    #[command(
+        long_about = "Runs the engine on a directory pair whose right answers are known, and the naive \
+email-only rule (link by case-insensitive email, otherwise create) on the same data, and prints, per \
+category of noise, how many identities each got right, how many it linked to someone else's account \
+(false merges), how many it would give a second account (duplicates), and how many it left for \
+review although a match existed (missed). People whom nothing in the data can link (no shared id, \
+address, username or name) are counted apart as unlinkable. The engine is scored twice unless the \
+policy already creates, provisions or passes through: with the policy as given, and with \
+fallback.provision = true, so that the duplicates a migration would create are measured too.\n\n\
+The labelled data is one of: files (--source, --destination and --truth, as `crosswalk generate` \
+writes them), a pair generated in memory (--generate N), or the FEBRL4 set (--febrl4 DIR). \
+Nothing is stored.\n\n\
+Exit status: 0 when the engine made no false merge; 1 when it made any (they are listed), or when \
+an input is invalid. CI can use it as a gate.",
+        after_help = "Examples:\n  \
+crosswalk eval --generate 10000 --seed 42                 # a generated pair, its policy\n  \
+crosswalk eval --febrl4 testdata/febrl4                   # 5,000 people, names with typos\n  \
+crosswalk generate -n 5000 -o gen && crosswalk eval -s gen/source.csv -d gen/destination.csv \\\n      \
+--truth gen/truth.csv -p gen/policy.toml\n  \
+crosswalk eval --generate 100000 --format markdown         # the table BENCHMARKS.md records\n\n\
+The truth file is CSV `type,source_id,destination_id,category,linkable` (what `crosswalk generate` \
+writes): an empty destination_id means the identity has none on the destination. `linkable` is \
+checked against the data: a row whose records share an id, address, username or name is linkable \
+whatever the column says."
+    )]
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TransformsCommand {
+    /// Show what each transform of a policy changes on the real directories, before any run.
+    #[command(
+        long_about = "Applies the policy's [[transforms]] to the two directories and shows, per transform: \
+how many usernames and addresses it changes on each side (with examples), which accounts it makes \
+share a key (collisions, which the engine would then refuse as ambiguous), and how many source \
+accounts gain a match by it. Then it lists the source accounts that would gain, lose or change an \
+email or username link compared with the same policy without transforms. Nothing is stored and \
+the store is not opened.",
+        after_help = "Example:\n  crosswalk transforms preview -s server.json -d cloud.csv -p policy.toml\n\n\
+Transforms are described in docs/policy.example.toml. When the preview looks right, run the job: \
+crosswalk run -s server.json -d cloud.csv -p policy.toml --job wave-1"
+    )]
+    Preview(TransformsPreviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TransformsPreviewArgs {
+    /// The directory you migrate from (SCIM JSON or CSV).
+    #[arg(long, short = 's')]
+    pub(crate) source: PathBuf,
+    /// The directory you migrate to (SCIM JSON or CSV).
+    #[arg(long, short = 'd')]
+    pub(crate) destination: PathBuf,
+    /// The policy (TOML) whose [[transforms]] to preview.
+    #[arg(long, short = 'p')]
+    pub(crate) policy: PathBuf,
+    /// Preview on the valid rows and list the invalid ones, instead of refusing the whole file.
+    #[arg(long)]
+    pub(crate) skip_invalid: bool,
+    /// Output format: a readable summary, or JSON for programs.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("labelled").required(true).args(["truth", "generate", "febrl4"])))]
+pub(crate) struct EvalArgs {
+    /// Source directory (SCIM JSON or CSV) of a labelled pair; needs --destination and --truth.
+    #[arg(long, short = 's', requires_all = ["destination", "truth"])]
+    pub(crate) source: Option<PathBuf>,
+    /// Destination directory (SCIM JSON or CSV) of a labelled pair.
+    #[arg(long, short = 'd', requires_all = ["source", "truth"])]
+    pub(crate) destination: Option<PathBuf>,
+    /// Truth CSV (`type,source_id,destination_id,category,linkable`) for --source and --destination.
+    #[arg(long, short = 't', requires_all = ["source", "destination"])]
+    pub(crate) truth: Option<PathBuf>,
+    /// Generate a pair of this many source accounts in memory and score on it (nothing is written).
+    #[arg(long, short = 'n', value_name = "ACCOUNTS")]
+    pub(crate) generate: Option<usize>,
+    /// Random seed for --generate: the same seed scores the same data.
+    #[arg(long, default_value_t = 42, requires = "generate")]
+    pub(crate) seed: u64,
+    /// Score on FEBRL4: the folder with dataset4a.csv and dataset4b.csv (testdata/febrl4).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) febrl4: Option<PathBuf>,
+    /// Policy (TOML) for the engine. Default: Crosswalk's default policy for --truth; the
+    /// generator's policy (what `crosswalk generate` writes) for --generate; the default
+    /// policy with name.organisation_domains = ["org.example"] for --febrl4.
+    #[arg(long, short = 'p')]
+    pub(crate) policy: Option<PathBuf>,
+    /// Exceptions (CSV `type,source,destination`) for the engine; the email-only rule has none.
+    #[arg(long, short = 'e')]
+    pub(crate) exceptions: Option<PathBuf>,
+    /// Output format: tables, JSON (every false merge listed), or the Markdown table for BENCHMARKS.md.
+    #[arg(long, short = 'f', value_enum, default_value_t = EvalFormat::Text)]
+    pub(crate) format: EvalFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum EvalFormat {
+    /// Per-category tables, rule by rule, and the false merges.
+    Text,
+    /// Everything, for programs.
+    Json,
+    /// The side-by-side table as GitHub Markdown.
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! Identities as they come from one platform: accounts and groups.
 
+pub use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -37,22 +38,25 @@ impl std::fmt::Display for IdentityKind {
 
 /// A person's account on one platform. Text fields keep exactly what the platform said;
 /// the engine derives folded keys from them and never writes them back.
+///
+/// Text is held in [`CompactString`]s: up to 24 bytes inline (most ids, names and addresses),
+/// longer values on the heap. They deref to `&str`; build them with `.into()`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Account {
     /// The platform's own identifier (Jira user key, Box user id, Entra object id...).
-    pub id: String,
-    pub username: Option<String>,
+    pub id: CompactString,
+    pub username: Option<CompactString>,
     /// Primary email, unvalidated: an invalid address is reported by the engine, not dropped.
-    pub email: Option<String>,
+    pub email: Option<CompactString>,
     /// Further addresses the person receives mail at (AD `proxyAddresses`, SCIM `emails[]`).
     #[serde(default)]
-    pub alias_emails: Vec<String>,
-    pub display_name: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
+    pub alias_emails: Vec<CompactString>,
+    pub display_name: Option<CompactString>,
+    pub given_name: Option<CompactString>,
+    pub family_name: Option<CompactString>,
     pub active: bool,
     /// Which directory on the platform it came from: `internal`, `ldap`, `crowd`...
-    pub source_directory: Option<String>,
+    pub source_directory: Option<CompactString>,
     /// Destination side: whether the platform has verified that the person owns the email.
     /// `None` when the platform does not say.
     pub email_verified: Option<bool>,
@@ -61,11 +65,11 @@ pub struct Account {
 /// A group on one platform. `members` holds account ids (or ids of nested groups).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Group {
-    pub id: String,
-    pub name: String,
-    pub display_name: Option<String>,
+    pub id: CompactString,
+    pub name: CompactString,
+    pub display_name: Option<CompactString>,
     #[serde(default)]
-    pub members: Vec<String>,
+    pub members: Vec<CompactString>,
 }
 
 /// One platform's set of identities. Ids are unique per kind; [`Directory::new`] enforces it.
@@ -109,7 +113,7 @@ impl Directory {
             if account_ids.insert(&account.id, ()).is_some() {
                 return Err(DirectoryError::DuplicateId {
                     kind: IdentityKind::Account,
-                    id: account.id.clone(),
+                    id: account.id.to_string(),
                 });
             }
         }
@@ -121,7 +125,7 @@ impl Directory {
             if group_ids.insert(&group.id, ()).is_some() {
                 return Err(DirectoryError::DuplicateId {
                     kind: IdentityKind::Group,
-                    id: group.id.clone(),
+                    id: group.id.to_string(),
                 });
             }
         }
@@ -129,8 +133,8 @@ impl Directory {
             for member in &group.members {
                 if !account_ids.contains_key(member.as_str()) && !group_ids.contains_key(member.as_str()) {
                     return Err(DirectoryError::UnknownMember {
-                        group: group.id.clone(),
-                        member: member.clone(),
+                        group: group.id.to_string(),
+                        member: member.to_string(),
                     });
                 }
             }
@@ -150,6 +154,6 @@ impl Directory {
 impl Account {
     /// Every address the account receives mail at, primary first.
     pub fn all_emails(&self) -> impl Iterator<Item = &str> {
-        self.email.iter().map(String::as_str).chain(self.alias_emails.iter().map(String::as_str))
+        self.email.iter().map(CompactString::as_str).chain(self.alias_emails.iter().map(CompactString::as_str))
     }
 }

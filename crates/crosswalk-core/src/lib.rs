@@ -13,7 +13,7 @@ pub mod policy;
 pub mod report;
 pub mod transform;
 
-pub use directory::{Account, Directory, DirectoryError, Group, IdentityKind};
+pub use directory::{Account, CompactString, Directory, DirectoryError, Group, IdentityKind};
 pub use engine::{LINK_THRESHOLD, REVIEW_FLOOR, RUNNER_UP_CEILING, Resolved, Weights, resolve};
 pub use exceptions::{ExceptionRule, IdentityRef};
 pub use mapping::{Candidate, Confidence, Evidence, Flag, Mapping, Resolution, Summary, Target};

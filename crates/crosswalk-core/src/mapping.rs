@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::IdentityKind;
@@ -99,8 +100,9 @@ pub enum Target {
 pub struct Evidence {
     pub method: Resolution,
     /// The source field the key came from, e.g. `email`, `alias_emails[1]`, `display_name`.
-    pub source_field: String,
-    pub destination_field: String,
+    /// A small string: field names fit inline, so evidence allocates nothing for them.
+    pub source_field: CompactString,
+    pub destination_field: CompactString,
     /// The normalised key both sides share.
     pub key: String,
     /// What normalisation did to get there (case fold, domain alias...), empty if nothing.

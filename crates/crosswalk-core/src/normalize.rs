@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use unicode_normalization::UnicodeNormalization;
+use compact_str::CompactString;
+use smallvec::SmallVec;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// Caseless matching key for free text: NFKC, full case folding, NFKC again (the fold can
 /// produce sequences that need recomposing). Turkish `İ`/`ı` fold to plain `i`, because the
@@ -94,26 +96,50 @@ pub fn fold_with_note(text: &str) -> (Cow<'_, str>, FoldNote) {
     } else {
         Cow::Borrowed(text)
     };
-    let nfkc: String = dotless.nfkc().collect();
-    if nfkc != *dotless {
-        for c in dotless.chars().filter(|c| !c.is_ascii()) {
-            if std::iter::once(c).nfkc().ne(std::iter::once(c).nfc()) {
-                if matches!(c, '\u{3000}' | '\u{FF00}'..='\u{FFEF}') {
-                    note.width = true;
-                } else {
-                    note.compatibility = true;
+    // The quick check answers "already NFKC" for most text without building a copy.
+    let nfkc: Cow<'_, str> = if is_nfkc_quick(dotless.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(&*dotless)
+    } else {
+        let nfkc: String = dotless.nfkc().collect();
+        if nfkc != *dotless {
+            for c in dotless.chars().filter(|c| !c.is_ascii()) {
+                if std::iter::once(c).nfkc().ne(std::iter::once(c).nfc()) {
+                    if matches!(c, '\u{3000}' | '\u{FF00}'..='\u{FFEF}') {
+                        note.width = true;
+                    } else {
+                        note.compatibility = true;
+                    }
                 }
             }
+            if !note.width && !note.compatibility {
+                note.normalised = true;
+            }
         }
-        if !note.width && !note.compatibility {
-            note.normalised = true;
-        }
-    }
+        Cow::Owned(nfkc)
+    };
     let folded = caseless::default_case_fold_str(&nfkc);
-    if folded != nfkc {
+    if folded != *nfkc {
         note.case = true;
     }
+    if is_nfkc_quick(folded.chars()) == IsNormalized::Yes {
+        return (Cow::Owned(folded), note);
+    }
     (Cow::Owned(folded.nfkc().collect()), note)
+}
+
+/// [`fold_with_note`] into a small string: short ASCII values never touch the heap.
+pub(crate) fn fold_compact(text: &str) -> (CompactString, FoldNote) {
+    let text = text.trim();
+    if text.is_ascii() {
+        let mut out = CompactString::from(text);
+        if !text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return (out, FoldNote::default());
+        }
+        out.as_mut_str().make_ascii_lowercase();
+        return (out, FoldNote::CASE);
+    }
+    let (folded, note) = fold_with_note(text);
+    (CompactString::from(folded), note)
 }
 
 /// Why an address cannot be used as a matching key.
@@ -193,10 +219,6 @@ impl DomainAliases {
         self
     }
 
-    fn canonical<'a>(&'a self, domain: &'a str) -> &'a str {
-        self.map.get(domain).map_or(domain, String::as_str)
-    }
-
     /// The separator, when one of these names of a domain has subaddresses removed.
     fn subaddress_separator(&self, names: [&str; 3]) -> Option<&str> {
         if self.subaddress_domains.is_empty() || self.subaddress_separator.is_empty() {
@@ -212,27 +234,39 @@ impl DomainAliases {
 /// ASCII form of a domain (IDNA ToASCII, lowercase, no trailing dot), or `None` when it
 /// is not a plausible mail domain (needs a dot, LDH labels).
 pub fn domain_key(domain: &str) -> Option<String> {
+    domain_ascii(domain).map(Cow::into_owned)
+}
+
+/// [`domain_key`], borrowing when the domain is already lowercase ASCII.
+fn domain_ascii(domain: &str) -> Option<Cow<'_, str>> {
     let domain = domain.trim().trim_end_matches('.');
     if domain.is_empty() {
         return None;
     }
-    let ascii = if domain.is_ascii() {
-        domain.to_ascii_lowercase()
+    let ascii: Cow<'_, str> = if domain.is_ascii() {
+        if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(domain.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(domain)
+        }
     } else {
-        idna::domain_to_ascii(domain).ok()?
+        Cow::Owned(idna::domain_to_ascii(domain).ok()?)
     };
-    let labels: Vec<&str> = ascii.split('.').collect();
-    if labels.len() < 2 {
-        return None;
-    }
-    let label_ok = |l: &&str| {
+    let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
             && !l.starts_with('-')
             && !l.ends_with('-')
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
-    labels.iter().all(label_ok).then_some(ascii)
+    let mut labels = 0;
+    for label in ascii.split('.') {
+        if !label_ok(label) {
+            return None;
+        }
+        labels += 1;
+    }
+    (labels >= 2).then_some(ascii)
 }
 
 /// Strips the prefixes directories put before addresses: `SMTP:`/`smtp:` (AD proxyAddresses)
@@ -278,52 +312,180 @@ pub fn check_local_part(local: &str) -> Result<(), InvalidEmail> {
     Ok(())
 }
 
-/// Parses an address into its matching key, or says why it cannot be one.
-pub fn email_key(raw: &str, aliases: &DomainAliases) -> Result<EmailKey, InvalidEmail> {
+/// An address taken apart: everything [`email_key`] and [`email_key_compact`] need, so the
+/// two cannot disagree.
+struct ParsedEmail<'r, 'a> {
+    local_key: Cow<'r, str>,
+    /// The domain as written.
+    domain: &'r str,
+    domain_ascii: Cow<'r, str>,
+    /// The policy's canonical name for the domain, when it has one.
+    alias: Option<&'a str>,
+    prefix: bool,
+    idna: bool,
+    fold: FoldNote,
+    /// The subaddress removed, with its separator.
+    subaddress: Option<String>,
+    dots: bool,
+}
+
+impl ParsedEmail<'_, '_> {
+    fn aliased(&self) -> &str {
+        self.alias.unwrap_or(&self.domain_ascii)
+    }
+
+    fn canonical(&self) -> &str {
+        let aliased = self.aliased();
+        if aliased == GOOGLEMAIL { GMAIL } else { aliased }
+    }
+
+    /// The domain of the look-alike form: in Unicode unless an alias replaced it.
+    fn lookalike_domain(&self) -> Cow<'_, str> {
+        let canonical = self.canonical();
+        if canonical != self.domain_ascii { Cow::Borrowed(canonical) } else { fold(self.domain) }
+    }
+}
+
+fn parse_email<'r, 'a>(raw: &'r str, aliases: &'a DomainAliases) -> Result<ParsedEmail<'r, 'a>, InvalidEmail> {
     let address = strip_address_prefix(raw);
     let (local, domain) = split_address(address)?;
-    let domain_ascii = domain_key(domain).ok_or(InvalidEmail::BadDomain)?;
-    let aliased = aliases.canonical(&domain_ascii);
-    let canonical = if aliased == GOOGLEMAIL { GMAIL } else { aliased };
-    let (mut local_key, local_note) = fold_with_note(local);
+    let domain_ascii = domain_ascii(domain).ok_or(InvalidEmail::BadDomain)?;
+    let alias = aliases.map.get(&*domain_ascii).map(String::as_str);
+    let (local_key, local_note) = fold_with_note(local);
+    let mut parsed = ParsedEmail {
+        local_key,
+        domain,
+        domain_ascii,
+        alias,
+        prefix: address != raw.trim(),
+        idna: !domain.is_ascii(),
+        fold: local_note,
+        subaddress: None,
+        dots: false,
+    };
+    if domain.is_ascii() {
+        parsed.fold.case |= domain.bytes().any(|b| b.is_ascii_uppercase());
+    } else {
+        parsed.fold.case |= domain.chars().any(char::is_uppercase);
+    }
+    let (aliased, canonical) = (parsed.aliased(), parsed.canonical());
+    if let Some(separator) = aliases.subaddress_separator([&*parsed.domain_ascii, aliased, canonical])
+        && let Some(at) = parsed.local_key.find(separator).filter(|&at| at > 0)
+    {
+        parsed.subaddress = Some(parsed.local_key[at..].to_string());
+        parsed.local_key.to_mut().truncate(at);
+    }
+    if parsed.canonical() == GMAIL && parsed.local_key.contains('.') {
+        let without_dots: String = parsed.local_key.chars().filter(|&c| c != '.').collect();
+        if !without_dots.is_empty() {
+            parsed.dots = true;
+            parsed.local_key = Cow::Owned(without_dots);
+        }
+    }
+    Ok(parsed)
+}
+
+/// Parses an address into its matching key, or says why it cannot be one.
+pub fn email_key(raw: &str, aliases: &DomainAliases) -> Result<EmailKey, InvalidEmail> {
+    let parsed = parse_email(raw, aliases)?;
+    let (aliased, canonical) = (parsed.aliased(), parsed.canonical());
     let mut notes: Vec<Cow<'static, str>> = Vec::new();
-    if address != raw.trim() {
+    if parsed.prefix {
         notes.push("prefix removed".into());
     }
-    let mut fold_note = local_note;
-    if domain.is_ascii() {
-        fold_note.case |= domain.bytes().any(|b| b.is_ascii_uppercase());
-    } else {
-        fold_note.case |= domain.chars().any(char::is_uppercase);
+    if parsed.idna {
         notes.push("domain IDNA-encoded".into());
     }
-    if !fold_note.is_empty() {
-        notes.push(fold_note.as_str().into());
+    if !parsed.fold.is_empty() {
+        notes.push(parsed.fold.as_str().into());
     }
-    if aliased != domain_ascii {
-        notes.push(format!("domain {domain_ascii} treated as {aliased}").into());
+    if aliased != parsed.domain_ascii {
+        notes.push(format!("domain {} treated as {aliased}", parsed.domain_ascii).into());
     }
     if canonical != aliased {
         notes.push(format!("domain {aliased} treated as {canonical}").into());
     }
-    if let Some(separator) = aliases.subaddress_separator([domain_ascii.as_str(), aliased, canonical])
-        && let Some(at) = local_key.find(separator).filter(|&at| at > 0)
-    {
-        notes.push(format!("subaddress {} removed", &local_key[at..]).into());
-        local_key.to_mut().truncate(at);
+    if let Some(tag) = &parsed.subaddress {
+        notes.push(format!("subaddress {tag} removed").into());
     }
-    if canonical == GMAIL && local_key.contains('.') {
-        let without_dots: String = local_key.chars().filter(|&c| c != '.').collect();
-        if !without_dots.is_empty() {
-            notes.push("dots ignored (gmail.com)".into());
-            local_key = Cow::Owned(without_dots);
-        }
+    if parsed.dots {
+        notes.push("dots ignored (gmail.com)".into());
     }
-    let key = format!("{local_key}@{canonical}");
-    let lookalike_domain =
-        if canonical != domain_ascii { Cow::Borrowed(canonical) } else { fold(domain) };
-    let lookalike_form = format!("{local_key}@{lookalike_domain}");
+    let key = format!("{}@{canonical}", parsed.local_key);
+    let lookalike_form = format!("{}@{}", parsed.local_key, parsed.lookalike_domain());
     Ok(EmailKey { key, lookalike_form, note: notes.join(", ") })
+}
+
+/// What normalisation did to an address, as flags: the common notes are static text
+/// ([`EmailNote::as_str`]); the rest (domain aliases, subaddresses, transforms) are
+/// `detailed` and rendered again from the value when evidence needs them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct EmailNote {
+    pub(crate) fold: FoldNote,
+    pub(crate) prefix: bool,
+    pub(crate) idna: bool,
+    pub(crate) dots: bool,
+    /// The note names a domain, a subaddress or a transform: see [`email_key`].
+    pub(crate) detailed: bool,
+}
+
+impl EmailNote {
+    /// The note's text, or `None` when it is `detailed`.
+    pub(crate) fn as_str(self) -> Option<&'static str> {
+        static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
+        if self.detailed {
+            return None;
+        }
+        let texts = TEXTS.get_or_init(|| {
+            (0..128usize)
+                .map(|bits| {
+                    let fold = FoldNote {
+                        normalised: bits & 1 != 0,
+                        width: bits & 2 != 0,
+                        compatibility: bits & 4 != 0,
+                        case: bits & 8 != 0,
+                    };
+                    let mut notes: Vec<&str> = Vec::new();
+                    if bits & 16 != 0 {
+                        notes.push("prefix removed");
+                    }
+                    if bits & 32 != 0 {
+                        notes.push("domain IDNA-encoded");
+                    }
+                    if !fold.is_empty() {
+                        notes.push(fold.as_str());
+                    }
+                    if bits & 64 != 0 {
+                        notes.push("dots ignored (gmail.com)");
+                    }
+                    notes.join(", ")
+                })
+                .collect()
+        });
+        let bits = self.fold.bits() | usize::from(self.prefix) << 4 | usize::from(self.idna) << 5 | usize::from(self.dots) << 6;
+        Some(texts[bits].as_str())
+    }
+}
+
+/// [`email_key`] without the text: the key as a small string, the hash of the look-alike
+/// form's skeleton ([`skeleton_hash`]) and the note as flags. Allocation-free for short ASCII
+/// addresses.
+pub(crate) fn email_key_compact(raw: &str, aliases: &DomainAliases) -> Result<(CompactString, u64, EmailNote), InvalidEmail> {
+    let parsed = parse_email(raw, aliases)?;
+    let (aliased, canonical) = (parsed.aliased(), parsed.canonical());
+    let mut key = CompactString::with_capacity(parsed.local_key.len() + 1 + canonical.len());
+    key.push_str(&parsed.local_key);
+    key.push('@');
+    key.push_str(canonical);
+    let skeleton = skeleton_hash(&[&parsed.local_key, "@", &parsed.lookalike_domain()]);
+    let note = EmailNote {
+        fold: parsed.fold,
+        prefix: parsed.prefix,
+        idna: parsed.idna,
+        dots: parsed.dots,
+        detailed: aliased != parsed.domain_ascii || canonical != aliased || parsed.subaddress.is_some(),
+    };
+    Ok((key, skeleton, note))
 }
 
 /// Name key: folded words with punctuation removed, sorted, so "Smith, John" and
@@ -347,6 +509,27 @@ pub fn name_key_with_note(name: &str) -> Option<(String, FoldNote)> {
     Some((words.join(" "), note))
 }
 
+/// [`name_key_with_note`] into a small string.
+pub(crate) fn name_key_compact(name: &str) -> Option<(CompactString, FoldNote)> {
+    let (folded, note) = fold_compact(name);
+    let mut words: SmallVec<[&str; 8]> = folded
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | '(' | ')' | '"' | '\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    words.sort_unstable();
+    let mut key = CompactString::with_capacity(words.iter().map(|w| w.len() + 1).sum::<usize>() - 1);
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            key.push(' ');
+        }
+        key.push_str(word);
+    }
+    Some((key, note))
+}
+
 /// UTS #39 skeleton of an already folded key: two keys with the same skeleton look alike.
 /// ASCII goes through a table built once from the same data.
 pub fn skeleton(key: &str) -> String {
@@ -361,6 +544,34 @@ pub fn skeleton(key: &str) -> String {
     unicode_security::skeleton(key).collect::<String>().nfkc().collect()
 }
 
+/// A 64-bit hash of the [`skeleton`] of the concatenated `pieces`, computed without building
+/// it for ASCII. Equal skeletons hash equal; unequal ones almost never do, so a match on the
+/// hash is confirmed on the skeletons themselves.
+pub(crate) fn skeleton_hash(pieces: &[&str]) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    let mut n = 0u64;
+    if pieces.iter().all(|p| p.is_ascii()) {
+        let table = ascii_skeleton_chars();
+        for piece in pieces {
+            for b in piece.bytes() {
+                for &c in &table[b as usize] {
+                    hasher.write_u32(c);
+                    n += 1;
+                }
+            }
+        }
+    } else {
+        let joined = pieces.concat();
+        for c in unicode_security::skeleton(&joined).nfkc() {
+            hasher.write_u32(c as u32);
+            n += 1;
+        }
+    }
+    hasher.write_u64(n);
+    hasher.finish()
+}
+
 fn ascii_skeletons() -> &'static [String; 128] {
     static TABLE: OnceLock<[String; 128]> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -370,6 +581,11 @@ fn ascii_skeletons() -> &'static [String; 128] {
             unicode_security::skeleton(c.encode_utf8(&mut buf)).collect::<String>().nfkc().collect()
         })
     })
+}
+
+fn ascii_skeleton_chars() -> &'static [Vec<u32>; 128] {
+    static TABLE: OnceLock<[Vec<u32>; 128]> = OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|i| ascii_skeletons()[i].chars().map(|c| c as u32).collect()))
 }
 
 /// Whether the address belongs to one of these (already `domain_key`ed) domains.
@@ -486,6 +702,45 @@ mod tests {
         for raw in ["jo@bücher.example", "ü", "smtpü", "mailtö:x@y.com", "ﬀ@ﬀ.com"] {
             let _ = email_key(raw, &none);
         }
+    }
+
+    #[test]
+    fn compact_forms_agree_with_the_string_forms() {
+        let rules = DomainAliases::new(&BTreeMap::from([("acme-corp.com".to_string(), "acme.com".to_string())]))
+            .with_subaddresses(&["acme.com".to_string()], "+");
+        let texts = [
+            "", " Jo ", "JOHN", "Straße", "ＪＯＨＮ", "İstanbul", "IŞIK", "ﬃ", "jose\u{301}", "Smith, John", "Élodie Dupont",
+            "Zoë O'Brien-Smith", "  (Kim)  Lee ", "Ｋａｔｅ Ｂｒｏｗｎ",
+        ];
+        for text in texts {
+            let (compact, note) = fold_compact(text);
+            assert_eq!((compact.as_str(), note), (&*fold(text), fold_with_note(text).1), "{text:?}");
+            let compact = name_key_compact(text).map(|(k, n)| (k.to_string(), n));
+            assert_eq!(compact, name_key_with_note(text), "{text:?}");
+        }
+        let addresses = [
+            "John.Doe@ACME.com", "SMTP:jo@acme-corp.com", "jo+tag@acme.com", "J.O.Hn@googlemail.com", "ＫＡＴＥ@acme.com",
+            "jo@bücher.example", "j\u{43e}hn@acme.com", "mailto:x@y.com.", "bad", "a@b@c.com", "jo@acme..com",
+        ];
+        for raw in addresses {
+            match (email_key(raw, &rules), email_key_compact(raw, &rules)) {
+                (Ok(full), Ok((key, skeleton, note))) => {
+                    assert_eq!(full.key, key.as_str(), "{raw}");
+                    assert_eq!(skeleton_hash(&[&full.lookalike_form]), skeleton, "{raw}");
+                    if let Some(text) = note.as_str() {
+                        assert_eq!(full.note, text, "{raw}");
+                    }
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "{raw}"),
+                (a, b) => panic!("{raw}: {a:?} / {b:?}"),
+            }
+        }
+        assert_eq!(
+            skeleton_hash(&["john@acme.com"]),
+            skeleton_hash(&["j\u{43e}hn@acme.com"]),
+            "equal skeletons hash equal"
+        );
+        assert_ne!(skeleton_hash(&["john@acme.com"]), skeleton_hash(&["joan@acme.com"]));
     }
 
     #[test]

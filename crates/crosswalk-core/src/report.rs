@@ -51,19 +51,19 @@ fn side_of(directory: &Directory, kind: IdentityKind, index: u32) -> Side {
         IdentityKind::Account => {
             let a = directory.account(index);
             Side {
-                id: a.id.clone(),
-                username: a.username.clone().unwrap_or_default(),
-                name: a.email.clone().unwrap_or_default(),
-                display_name: a.display_name.clone().unwrap_or_default(),
+                id: a.id.to_string(),
+                username: a.username.as_deref().unwrap_or_default().to_string(),
+                name: a.email.as_deref().unwrap_or_default().to_string(),
+                display_name: a.display_name.as_deref().unwrap_or_default().to_string(),
             }
         }
         IdentityKind::Group => {
             let g = directory.group(index);
             Side {
-                id: g.id.clone(),
+                id: g.id.to_string(),
                 username: String::new(),
-                name: g.name.clone(),
-                display_name: g.display_name.clone().unwrap_or_else(|| g.name.clone()),
+                name: g.name.to_string(),
+                display_name: g.display_name.as_deref().unwrap_or(&g.name).to_string(),
             }
         }
     }

@@ -794,7 +794,7 @@ fn trace_side(
                 if rule.examples.len() < EXAMPLES {
                     rule.examples.push(ChangeExample {
                         side,
-                        account: account.id.clone(),
+                        account: account.id.to_string(),
                         field: field_name.clone(),
                         before: step.before.clone(),
                         after: step.after.clone(),
@@ -844,7 +844,7 @@ fn find_collisions(
     for key in email_keys {
         let Some(hits) = after_index.by_email.get(key) else { continue };
         let holders: Vec<ValueRef> = hits.as_slice().iter().map(|&(i, field)| (i, ValueField::Email(field))).collect();
-        let before_keys = |i: u32| before(i).emails.into_iter().map(|e| e.key).collect::<Vec<_>>();
+        let before_keys = |i: u32| before(i).emails.into_iter().map(|e| e.key.into_string()).collect::<Vec<_>>();
         if let Some(collision) = collision(view, "email", key, &holders, before_keys) {
             found.push(collision);
         }
@@ -854,7 +854,7 @@ fn find_collisions(
     for key in username_keys {
         let Some(hits) = after_index.by_username.get(key) else { continue };
         let holders: Vec<ValueRef> = hits.as_slice().iter().map(|&i| (i, ValueField::Username)).collect();
-        let before_keys = |i: u32| before(i).username.into_iter().collect::<Vec<_>>();
+        let before_keys = |i: u32| before(i).username.into_iter().map(|u| u.into_string()).collect::<Vec<_>>();
         if let Some(collision) = collision(view, "username", key, &holders, before_keys) {
             found.push(collision);
         }
@@ -919,7 +919,7 @@ fn collision(
         .iter()
         .map(|&(i, field)| {
             let account = view.directory.account(i);
-            CollisionMember { account: account.id.clone(), field: field.name(), value: field_value(account, field) }
+            CollisionMember { account: account.id.to_string(), field: field.name(), value: field_value(account, field) }
         })
         .collect();
     members.sort_by(|a, b| a.account.cmp(&b.account));
@@ -942,7 +942,7 @@ fn field_value(account: &Account, field: ValueField) -> String {
     let value = match field {
         ValueField::Username => account.username.as_deref(),
         ValueField::Email(0) => account.email.as_deref(),
-        ValueField::Email(n) => account.alias_emails.get(usize::from(n) - 1).map(String::as_str),
+        ValueField::Email(n) => account.alias_emails.get(usize::from(n) - 1).map(|e| e.as_str()),
     };
     value.unwrap_or_default().to_string()
 }
@@ -973,7 +973,7 @@ fn match_changes(
     let after = crate::resolve(source, destination, policy, &[]).mappings;
     let outcome = |resolution: Resolution, target: Option<u32>| Outcome {
         resolution,
-        destination: target.map(|i| destination.account(i).id.clone()),
+        destination: target.map(|i| destination.account(i).id.to_string()),
     };
     // Account mappings come first, in source-id order.
     for now in after.iter().take_while(|m| m.kind == crate::IdentityKind::Account) {
@@ -1009,7 +1009,7 @@ fn match_changes(
             }
         }
         list.push(MatchChange {
-            account: source.accounts[i].id.clone(),
+            account: source.accounts[i].id.to_string(),
             before: outcome(was, was_target),
             after: outcome(now.resolution, now.destination_index()),
             transforms: by.iter().map(|r| r + 1).collect(),

@@ -1,4 +1,6 @@
-//! Prints how the engine and the email-only baseline score on FEBRL4, for BENCHMARKS.md.
+//! Prints how the engine and the email-only baseline score on FEBRL4, as `EvalReport`
+//! tables. `crosswalk eval --febrl4 testdata/febrl4` prints the same side by side (and is
+//! what BENCHMARKS.md records).
 //!
 //! ```sh
 //! cargo run --release -p crosswalk-eval --example febrl_report            # text tables

@@ -27,7 +27,7 @@ pub fn email_only_baseline(source: &Directory, destination: &Directory) -> Resol
     let mut by_name: HashMap<String, u32> = HashMap::with_capacity(destination.groups.len());
     for (i, group) in destination.groups.iter().enumerate() {
         by_name
-            .entry(group.name.to_ascii_lowercase())
+            .entry(group.name.as_str().to_ascii_lowercase())
             .or_insert(i as u32);
     }
 
@@ -93,7 +93,7 @@ pub fn email_only_baseline(source: &Directory, destination: &Directory) -> Resol
         .iter()
         .enumerate()
         .map(|(i, group)| {
-            let key = group.name.to_ascii_lowercase();
+            let key = group.name.as_str().to_ascii_lowercase();
             match by_name.get(&key) {
                 Some(&index) => link(
                     IdentityKind::Group,

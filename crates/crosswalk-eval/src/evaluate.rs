@@ -80,6 +80,9 @@ pub struct Counts {
     pub missed: usize,
     /// Missed rows that nothing in the data can link (a subset of `missed`).
     pub unlinkable: usize,
+    /// Duplicated rows that nothing in the data can link (a subset of `duplicate`): the
+    /// duplicates no resolver could have avoided, left out of `duplicate_pct`.
+    pub duplicate_unlinkable: usize,
     /// Missed rows whose right destination is among the mapping's candidates: a reviewer
     /// is shown the answer (a subset of `missed`).
     pub missed_with_answer: usize,
@@ -116,6 +119,7 @@ impl Counts {
             Outcome::Duplicate => {
                 self.duplicate += 1;
                 self.duplicate_linkable += usize::from(linkable);
+                self.duplicate_unlinkable += usize::from(!linkable);
             }
             Outcome::Missed => {
                 self.missed += 1;
@@ -266,17 +270,17 @@ pub fn evaluate(
                 IdentityKind::Account => {
                     let theirs = destination.account(index);
                     (
-                        source.account(source_index).display_name.clone(),
-                        theirs.id.clone(),
-                        theirs.display_name.clone(),
+                        source.account(source_index).display_name.as_deref().map(str::to_string),
+                        theirs.id.to_string(),
+                        theirs.display_name.as_deref().map(str::to_string),
                     )
                 }
                 IdentityKind::Group => {
                     let theirs = destination.group(index);
                     (
-                        Some(source.group(source_index).name.clone()),
-                        theirs.id.clone(),
-                        Some(theirs.name.clone()),
+                        Some(source.group(source_index).name.to_string()),
+                        theirs.id.to_string(),
+                        Some(theirs.name.to_string()),
                     )
                 }
             };
@@ -444,7 +448,7 @@ mod tests {
     fn account(id: &str) -> Account {
         Account {
             id: id.into(),
-            display_name: Some(format!("person {id}")),
+            display_name: Some(format!("person {id}").into()),
             active: true,
             ..Account::default()
         }

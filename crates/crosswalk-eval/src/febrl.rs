@@ -120,7 +120,7 @@ pub fn febrl4_pair(a_csv: &str, b_csv: &str) -> Result<LabelledPair, EvalError> 
                 source_id: record.rec_id.clone(),
                 destination_id: None,
                 category: CATEGORY_NO_COUNTERPART.into(),
-                linkable: true,
+                linkable: false,
             },
             [j] => {
                 let (ours, theirs) = (&source.accounts[i], &destination.accounts[*j]);
@@ -144,7 +144,7 @@ pub fn febrl4_pair(a_csv: &str, b_csv: &str) -> Result<LabelledPair, EvalError> 
                 Truth {
                     kind: IdentityKind::Account,
                     source_id: record.rec_id.clone(),
-                    destination_id: Some(theirs.id.clone()),
+                    destination_id: Some(theirs.id.to_string()),
                     category: category.into(),
                     linkable,
                 }
@@ -181,7 +181,7 @@ pub fn load_febrl4(dir: &Path) -> Result<LabelledPair, EvalError> {
 }
 
 fn account(record: &Record, email: Option<String>) -> Account {
-    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.into());
     let display = [record.given.as_str(), record.surname.as_str()]
         .iter()
         .filter(|p| !p.is_empty())
@@ -189,9 +189,9 @@ fn account(record: &Record, email: Option<String>) -> Account {
         .collect::<Vec<_>>()
         .join(" ");
     Account {
-        id: record.rec_id.clone(),
+        id: record.rec_id.as_str().into(),
         username: None,
-        email,
+        email: email.map(Into::into),
         alias_emails: vec![],
         display_name: non_empty(&display),
         given_name: non_empty(&record.given),

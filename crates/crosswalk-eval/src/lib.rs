@@ -11,15 +11,22 @@
 //!   returns an [`EvalReport`] (serde `Serialize`, and `Display` as a text table).
 //! - [`email_only_baseline`]: the naive "same email (lowercased) or create" rule, built
 //!   without the engine, so the same `evaluate` scores it.
+//! - [`compare`]: the engine (with the policy as given, and again with provisioning on) and
+//!   the email-only rule scored side by side as a [`Comparison`] (text table, Markdown for
+//!   BENCHMARKS.md, JSON): what `crosswalk eval` prints.
+//! - [`Truth::linkable`] / [`confirm_linkable`]: whether anything in the data links the two
+//!   records, independent of any resolver's rules; the same meaning as the generator's.
 
 pub mod baseline;
+pub mod compare;
 pub mod error;
 pub mod evaluate;
 pub mod febrl;
 pub mod truth;
 
 pub use baseline::email_only_baseline;
+pub use compare::{Comparison, RULE_EMAIL_ONLY, RULE_ENGINE, RULE_ENGINE_PROVISION, Scored, compare};
 pub use error::EvalError;
 pub use evaluate::{Counts, EvalReport, FalseMerge, Outcome, evaluate};
 pub use febrl::{FEBRL4_ORG_DOMAIN, LabelledPair, febrl4_pair, load_febrl4};
-pub use truth::{Truth, shares_a_key};
+pub use truth::{Truth, confirm_linkable, shares_a_key};

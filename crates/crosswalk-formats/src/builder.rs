@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crosswalk_core::{Account, Directory, DirectoryError, Group, IdentityKind};
+use crosswalk_core::{Account, CompactString, Directory, DirectoryError, Group, IdentityKind};
 
 use crate::error::{Diagnostic, FormatError, Location, quoted};
 use crate::{Imported, ReadOptions};
@@ -50,10 +50,10 @@ pub(crate) struct Builder {
     options: ReadOptions,
     accounts: Vec<Account>,
     account_spots: Vec<Spot>,
-    account_ids: FxHashMap<String, u32>,
+    account_ids: FxHashMap<CompactString, u32>,
     groups: Vec<Group>,
     group_spots: Vec<Spot>,
-    group_ids: FxHashMap<String, u32>,
+    group_ids: FxHashMap<CompactString, u32>,
     /// Ids of records that were skipped, so memberships naming them say why they go too.
     skipped_ids: FxHashMap<String, Spot>,
     pending: Vec<PendingMember>,
@@ -212,7 +212,7 @@ impl Builder {
                 Layout::Csv => ("group", "member"),
                 Layout::Scim { .. } => ("id", "members"),
             };
-            let Some(&group_index) = self.group_ids.get(&membership.group) else {
+            let Some(&group_index) = self.group_ids.get(membership.group.as_str()) else {
                 let reason = match self.skipped_ids.get(&membership.group) {
                     Some(&spot) => format!(
                         "group {} was skipped ({}), so this membership is skipped too",
@@ -228,7 +228,7 @@ impl Builder {
                 continue;
             };
             let known =
-                self.account_ids.contains_key(&membership.member) || self.group_ids.contains_key(&membership.member);
+                self.account_ids.contains_key(membership.member.as_str()) || self.group_ids.contains_key(membership.member.as_str());
             if !known {
                 let reason = match self.skipped_ids.get(&membership.member) {
                     Some(&spot) => format!(
@@ -245,7 +245,7 @@ impl Builder {
                 continue;
             }
             if let Some(group) = self.groups.get_mut(group_index as usize) {
-                group.members.push(membership.member);
+                group.members.push(membership.member.into());
             }
         }
         let directory = Directory {

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use csv::ByteRecord;
 
-use crosswalk_core::{Account, Directory, Group};
+use crosswalk_core::{Account, CompactString, Directory, Group};
 
 use crate::builder::{Builder, Layout, Spot};
 use crate::csv_lines;
@@ -225,12 +225,12 @@ impl<'a> Row<'a> {
     }
 
     /// The cell as an optional value: blank is absent.
-    fn optional(&self, column: usize) -> Result<Option<String>, RowError> {
+    fn optional<T: for<'s> From<&'s str>>(&self, column: usize) -> Result<Option<T>, RowError> {
         let value = self.get(column)?;
-        Ok(if value.trim().is_empty() { None } else { Some(value.to_string()) })
+        Ok(if value.trim().is_empty() { None } else { Some(T::from(value)) })
     }
 
-    fn required(&self, column: usize, what: &str) -> Result<String, RowError> {
+    fn required<T: for<'s> From<&'s str>>(&self, column: usize, what: &str) -> Result<T, RowError> {
         match self.optional(column)? {
             Some(value) => Ok(value),
             None => Err(row_error(column, format!("is required: {what}"))),
@@ -292,7 +292,7 @@ fn parse_row(row: &Row<'_>) -> Result<Parsed, RowError> {
                 .split(';')
                 .map(str::trim)
                 .filter(|alias| !alias.is_empty())
-                .map(str::to_string)
+                .map(CompactString::from)
                 .collect();
             Ok(Parsed::Account(Account {
                 id,
@@ -408,7 +408,7 @@ pub fn read_directory_csv_file(path: impl AsRef<Path>, options: ReadOptions) -> 
     read_directory_csv(&name, reader, options)
 }
 
-fn text(value: &Option<String>) -> &str {
+fn text(value: &Option<CompactString>) -> &str {
     value.as_deref().unwrap_or_default()
 }
 

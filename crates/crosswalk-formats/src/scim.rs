@@ -305,15 +305,15 @@ fn parse_user(object: &Map<String, Value>, id: String) -> Result<Account, Bad> {
         email_verified = opt_bool(find(extension, "emailVerified", &at)?, &at)?;
     }
     Ok(Account {
-        id,
-        username,
-        email,
-        alias_emails: others,
-        display_name,
-        given_name,
-        family_name,
+        id: id.into(),
+        username: username.map(Into::into),
+        email: email.map(Into::into),
+        alias_emails: others.into_iter().map(Into::into).collect(),
+        display_name: display_name.map(Into::into),
+        given_name: given_name.map(Into::into),
+        family_name: family_name.map(Into::into),
         active,
-        source_directory,
+        source_directory: source_directory.map(Into::into),
         email_verified,
     })
 }
@@ -344,7 +344,7 @@ fn parse_group(object: &Map<String, Value>, id: String) -> Result<Resource, Bad>
             opt_str(find(entry, "type", &entry_at)?, &entry_at)?;
         }
     }
-    Ok(Resource::Group(Group { id, name, display_name, members: Vec::new() }, members))
+    Ok(Resource::Group(Group { id: id.into(), name: name.into(), display_name: display_name.map(Into::into), members: Vec::new() }, members))
 }
 
 /// The `id` of a resource too broken to read, so memberships naming it can say why they go.
@@ -386,7 +386,7 @@ impl Sink {
         match parse_resource(value) {
             Ok(Resource::User(account)) => self.builder.add_account(account, spot),
             Ok(Resource::Group(group, members)) => {
-                let id = group.id.clone();
+                let id = group.id.to_string();
                 if self.builder.add_group(group, spot)? {
                     for (entry, member) in members.into_iter().enumerate() {
                         let entry = u32::try_from(entry).unwrap_or(u32::MAX);

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crosswalk_core::{
-    Account, Candidate, Confidence, Directory, Evidence, Flag, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary,
+    Account, Candidate, CompactString, Confidence, Directory, Evidence, Flag, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary,
     Target,
 };
 use futures_util::TryStreamExt;
@@ -392,8 +392,8 @@ impl SqliteStore {
         let method: String = row.get(first);
         Ok(Evidence {
             method: parse_resolution(&method).ok_or_else(|| self.corrupt("evidence method", format!("{method:?}")))?,
-            source_field: row.get(first + 1),
-            destination_field: row.get(first + 2),
+            source_field: row.get::<&str, _>(first + 1).into(),
+            destination_field: row.get::<&str, _>(first + 2).into(),
             key: row.get(first + 3),
             note: row.get(first + 4),
         })
@@ -515,8 +515,18 @@ fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
 }
 
-fn string_list_json(list: &[String]) -> String {
+fn string_list_json<T: serde::Serialize>(list: &[T]) -> String {
     if list.is_empty() { "[]".to_string() } else { to_json(list) }
+}
+
+/// A text column as a small string.
+fn text(row: &SqliteRow, column: usize) -> CompactString {
+    row.get::<&str, _>(column).into()
+}
+
+/// A nullable text column as a small string.
+fn opt_text(row: &SqliteRow, column: usize) -> Option<CompactString> {
+    row.get::<Option<&str>, _>(column).map(Into::into)
 }
 
 /// A multi-row `INSERT` into one table: `head` is `INSERT INTO t (a, b, c) VALUES `.
@@ -764,16 +774,16 @@ impl MappingStore for SqliteStore {
                 }
                 let aliases: String = row.get(4);
                 accounts.push(Account {
-                    id: row.get(1),
-                    username: row.get(2),
-                    email: row.get(3),
+                    id: text(&row, 1),
+                    username: opt_text(&row, 2),
+                    email: opt_text(&row, 3),
                     alias_emails: serde_json::from_str(&aliases)
                         .map_err(|error| self.corrupt(format!("alias list of account {idx} of directory {id}"), error))?,
-                    display_name: row.get(5),
-                    given_name: row.get(6),
-                    family_name: row.get(7),
+                    display_name: opt_text(&row, 5),
+                    given_name: opt_text(&row, 6),
+                    family_name: opt_text(&row, 7),
                     active: row.get(8),
-                    source_directory: row.get(9),
+                    source_directory: opt_text(&row, 9),
                     email_verified: row.get(10),
                 });
             }
@@ -792,9 +802,9 @@ impl MappingStore for SqliteStore {
                 }
                 let members: String = row.get(4);
                 groups.push(Group {
-                    id: row.get(1),
-                    name: row.get(2),
-                    display_name: row.get(3),
+                    id: text(&row, 1),
+                    name: text(&row, 2),
+                    display_name: opt_text(&row, 3),
                     members: serde_json::from_str(&members)
                         .map_err(|error| self.corrupt(format!("member list of group {idx} of directory {id}"), error))?,
                 });

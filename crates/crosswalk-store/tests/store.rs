@@ -10,10 +10,10 @@ use sqlx::Connection;
 
 fn account(id: &str, username: Option<&str>, email: Option<&str>, display: Option<&str>) -> Account {
     Account {
-        id: id.to_string(),
-        username: username.map(String::from),
-        email: email.map(String::from),
-        display_name: display.map(String::from),
+        id: id.into(),
+        username: username.map(Into::into),
+        email: email.map(Into::into),
+        display_name: display.map(Into::into),
         active: true,
         ..Default::default()
     }
@@ -57,7 +57,7 @@ fn source_directory() -> Directory {
             display_name: Some("Site Admins".into()),
             members: vec!["g-2".into()],
         },
-        Group { id: "g-3".into(), name: "empty".into(), display_name: Some(String::new()), members: vec![] },
+        Group { id: "g-3".into(), name: "empty".into(), display_name: Some("".into()), members: vec![] },
     ];
     Directory::new("jira-server", accounts, groups).unwrap()
 }
@@ -78,8 +78,8 @@ fn destination_directory() -> Directory {
 fn evidence(method: Resolution, field: &str, key: &str, note: &str) -> Evidence {
     Evidence {
         method,
-        source_field: field.to_string(),
-        destination_field: "email".to_string(),
+        source_field: field.into(),
+        destination_field: "email".into(),
         key: key.to_string(),
         note: note.to_string(),
     }
@@ -232,16 +232,16 @@ async fn large_directory_round_trips_across_statements() {
     let store = Store::open_in_memory().await.unwrap();
     let accounts: Vec<Account> = (0..7000)
         .map(|i| Account {
-            id: format!("u{i}"),
-            email: Some(format!("user{i}@acme.com")),
-            alias_emails: (0..i % 3).map(|k| format!("alias{k}.{i}@acme.com")).collect(),
+            id: format!("u{i}").into(),
+            email: Some(format!("user{i}@acme.com").into()),
+            alias_emails: (0..i % 3).map(|k| format!("alias{k}.{i}@acme.com").into()).collect(),
             active: i % 2 == 0,
             email_verified: [None, Some(true), Some(false)][i % 3],
             ..Default::default()
         })
         .collect();
     let groups: Vec<Group> = (0..6000)
-        .map(|i| Group { id: format!("g{i}"), name: format!("group {i}"), display_name: None, members: vec![format!("u{i}")] })
+        .map(|i| Group { id: format!("g{i}").into(), name: format!("group {i}").into(), display_name: None, members: vec![format!("u{i}").into()] })
         .collect();
     let directory = Directory::new("big", accounts, groups).unwrap();
     let mut last = 0;
@@ -266,7 +266,18 @@ fn arb_account() -> impl Strategy<Value = Account> {
         (any::<bool>(), proptest::option::of(arb_text()), proptest::option::of(any::<bool>())),
     )
         .prop_map(|((id, username, email), alias_emails, (display_name, given_name, family_name), (active, source_directory, email_verified))| {
-            Account { id, username, email, alias_emails, display_name, given_name, family_name, active, source_directory, email_verified }
+            Account {
+                id: id.into(),
+                username: username.map(Into::into),
+                email: email.map(Into::into),
+                alias_emails: alias_emails.into_iter().map(Into::into).collect(),
+                display_name: display_name.map(Into::into),
+                given_name: given_name.map(Into::into),
+                family_name: family_name.map(Into::into),
+                active,
+                source_directory: source_directory.map(Into::into),
+                email_verified,
+            }
         })
 }
 
@@ -279,15 +290,15 @@ fn arb_directory() -> impl Strategy<Value = Directory> {
         .prop_map(|(name, mut accounts, groups)| {
             // Ids must be unique and non-empty: make them so while keeping the generated text.
             for (i, a) in accounts.iter_mut().enumerate() {
-                a.id = format!("{i}:{}", a.id);
+                a.id = format!("{i}:{}", a.id).into();
             }
             let groups = groups
                 .into_iter()
                 .enumerate()
                 .map(|(i, (gname, display_name, members))| Group {
-                    id: format!("g{i}"),
-                    name: gname,
-                    display_name,
+                    id: format!("g{i}").into(),
+                    name: gname.into(),
+                    display_name: display_name.map(Into::into),
                     members: if accounts.is_empty() {
                         vec![]
                     } else {

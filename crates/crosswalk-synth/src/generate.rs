@@ -12,7 +12,8 @@
 
 use std::hash::Hasher;
 
-use crosswalk_core::{Account, Directory, Group, IdentityKind};
+use crosswalk_core::normalize::DomainAliases;
+use crosswalk_core::{Account, CompactString, Directory, Group, IdentityKind};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use crate::names::{Order, Tables, tables};
@@ -84,7 +85,7 @@ pub fn generate(options: &GenerateOptions) -> GeneratedPair {
     let mut rng = Rand::new(options.seed);
     let n = options.accounts;
     let mut plans = plan_people(options, &mut rng, t);
-    let (src_keys, dst_keys) = unique_names(&mut plans, n, &mut rng, t);
+    unique_names(&mut plans, n, &mut rng, t);
 
     let dest_capacity = plans.iter().filter(|p| p.has_dest).count()
         + plans.iter().filter(|p| p.category == Some(Category::Lookalike)).count()
@@ -101,8 +102,7 @@ pub fn generate(options: &GenerateOptions) -> GeneratedPair {
         rng,
         taken: FxHashMap::default(),
         scratch: String::with_capacity(64),
-        src_keys,
-        dst_keys,
+        aliases: crate::data_domain_aliases(),
         source: Vec::with_capacity(n),
         destination: Vec::with_capacity(dest_capacity),
         truth: Vec::with_capacity(n + group_count),
@@ -124,8 +124,6 @@ pub fn generate(options: &GenerateOptions) -> GeneratedPair {
             b.destination_person(index, plan);
         }
     }
-    b.src_keys = Vec::new();
-    b.dst_keys = Vec::new();
     b.taken = FxHashMap::default();
     drop(plans);
     let (source_groups, mut destination_groups) = b.groups(n, group_count);
@@ -429,13 +427,11 @@ fn name_links(t: &Tables, plan: &Plan, src: &[u128], dst: &[u128]) -> bool {
 }
 
 /// Gives every `name_only` person whose name is not unique on both sides a fresh
-/// three-part name (given, second given, family) nobody else has. Returns the final sorted
-/// name keys of each side.
-fn unique_names(plans: &mut [Plan], n: usize, rng: &mut Rand, t: &Tables) -> (Vec<u128>, Vec<u128>) {
+/// three-part name (given, second given, family) nobody else has.
+fn unique_names(plans: &mut [Plan], n: usize, rng: &mut Rand, t: &Tables) {
     let (src, dst) = sorted_keys(plans, t);
     let western: Vec<usize> = (0..t.locales.len()).filter(|&l| t.locales[l].order == Order::GivenFamily).collect();
     let mut fresh: FxHashSet<u128> = FxHashSet::default();
-    let mut changed = false;
     for p in plans[..n].iter_mut().filter(|p| p.category == Some(Category::NameOnly)) {
         if name_links(t, p, &src, &dst) {
             continue;
@@ -456,12 +452,10 @@ fn unique_names(plans: &mut [Plan], n: usize, rng: &mut Rand, t: &Tables) -> (Ve
             if count(&src, key) == 0 && count(&dst, key) == 0 && fresh.insert(key) {
                 p.name = name;
                 p.dst_romanised = p.src_romanised;
-                changed = true;
                 break;
             }
         }
     }
-    if changed { sorted_keys(plans, t) } else { (src, dst) }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -534,8 +528,8 @@ struct Builder<'a> {
     /// Allocator: hash of (namespace, domain, base) -> how many took that base so far.
     taken: FxHashMap<u64, u32>,
     scratch: String,
-    src_keys: Vec<u128>,
-    dst_keys: Vec<u128>,
+    /// The data's own domain equivalence, for `linkable`.
+    aliases: DomainAliases,
     source: Vec<Account>,
     destination: Vec<Account>,
     truth: Vec<TruthRow>,
@@ -914,31 +908,38 @@ impl Builder<'_> {
         }
 
         let mut destination_id = None;
-        let mut linkable = false;
+        let mut planted_link = false;
         if let Some(draft) = dest {
             let id_link = draft.id.is_some();
-            let (at, username_link, verified) = self.push_destination(draft, &name, plan, &login);
+            let (at, username_link, _verified) = self.push_destination(draft, &name, plan, &login);
             self.dest_of[index] = at;
-            destination_id = Some(self.destination[at as usize].id.clone());
-            linkable = verified
-                && (email_link || id_link || username_link || name_links(self.t, plan, &self.src_keys, &self.dst_keys));
+            destination_id = Some(self.destination[at as usize].id.to_string());
+            planted_link = email_link || id_link || username_link;
         }
         if let Some(real) = impostor_of {
             self.impostor(&real, &name, plan);
         }
         let (display, given, family) = self.names(&name, plan.src_romanised, plan.src_comma, true);
         self.source.push(Account {
-            id: source_id.clone(),
-            username: Some(source_username.unwrap_or(login)),
-            email: source_email,
-            alias_emails: source_aliases,
-            display_name: Some(display),
-            given_name: given,
-            family_name: family,
+            id: source_id.clone().into(),
+            username: Some(source_username.unwrap_or(login).into()),
+            email: source_email.map(Into::into),
+            alias_emails: source_aliases.into_iter().map(Into::into).collect(),
+            display_name: Some(display.into()),
+            given_name: given.map(Into::into),
+            family_name: family.map(Into::into),
             active: plan.src_active,
-            source_directory: Some(exact(DIRECTORIES[plan.directory as usize])),
+            source_directory: Some(exact(DIRECTORIES[plan.directory as usize]).into()),
             email_verified: None,
         });
+        // Linkable: anything in the data links the two (see `truth`), whatever the engine's
+        // rules make of it.
+        let linkable = destination_id.is_some() && {
+            let at = self.dest_of[index] as usize;
+            let (ours, theirs) = (&self.source[self.source.len() - 1], &self.destination[at]);
+            crate::accounts_share_evidence(ours, theirs, &self.aliases)
+        };
+        debug_assert!(linkable || !planted_link, "a planted link is evidence in the data");
         self.truth.push(TruthRow {
             kind: IdentityKind::Account,
             source_id,
@@ -981,13 +982,13 @@ impl Builder<'_> {
         let (display, given, family) = self.names(name, plan.dst_romanised, false, plan.dst_names);
         let index = self.destination.len() as u32;
         self.destination.push(Account {
-            id,
-            username,
-            email: Some(draft.email),
-            alias_emails: aliases,
-            display_name: Some(display),
-            given_name: given,
-            family_name: family,
+            id: id.into(),
+            username: username.map(Into::into),
+            email: Some(draft.email.into()),
+            alias_emails: aliases.into_iter().map(Into::into).collect(),
+            display_name: Some(display.into()),
+            given_name: given.map(Into::into),
+            family_name: family.map(Into::into),
             active: plan.dst_active,
             source_directory: None,
             email_verified: Some(verified),
@@ -1014,11 +1015,11 @@ impl Builder<'_> {
         let email = self.at(ORGANISATION_DOMAIN);
         let id = self.account_id();
         self.destination.push(Account {
-            id,
+            id: id.into(),
             username: None,
-            email: Some(email.clone()),
+            email: Some(email.clone().into()),
             alias_emails: Vec::new(),
-            display_name: Some(exact(display)),
+            display_name: Some(exact(display).into()),
             given_name: None,
             family_name: None,
             active: true,
@@ -1037,11 +1038,11 @@ impl Builder<'_> {
         let verified = self.rng.chance(0.5);
         let (display, _, _) = self.names(name, plan.dst_romanised, false, false);
         self.destination.push(Account {
-            id,
-            username,
-            email: Some(email),
+            id: id.into(),
+            username: username.map(Into::into),
+            email: Some(email.into()),
             alias_emails: Vec::new(),
-            display_name: Some(display),
+            display_name: Some(display.into()),
             given_name: None,
             family_name: None,
             active: true,
@@ -1135,12 +1136,12 @@ impl Builder<'_> {
 
         let source_groups: Vec<Group> = (0..count)
             .map(|g| {
-                let mut ids: Vec<String> = Vec::with_capacity(members[g].len() + if g == 7 { nested.len() } else { 0 });
+                let mut ids: Vec<CompactString> = Vec::with_capacity(members[g].len() + if g == 7 { nested.len() } else { 0 });
                 ids.extend(members[g].iter().map(|&p| self.source[p as usize].id.clone()));
                 if g == 7 {
-                    ids.extend(nested.iter().map(|&s| source_group_id(s)));
+                    ids.extend(nested.iter().map(|&s| source_group_id(s).into()));
                 }
-                Group { id: source_group_id(g), name: names[g].clone(), display_name: None, members: ids }
+                Group { id: source_group_id(g).into(), name: names[g].clone().into(), display_name: None, members: ids }
             })
             .collect();
 
@@ -1236,14 +1237,14 @@ impl Builder<'_> {
         let destination_groups: Vec<Group> = (0..dest_names.len())
             .map(|g| {
                 let extra = if Some(g) == all_engineering { nested_dest.len() } else { 0 };
-                let mut ids: Vec<String> = Vec::with_capacity(dest_members[g].len() + extra);
+                let mut ids: Vec<CompactString> = Vec::with_capacity(dest_members[g].len() + extra);
                 ids.extend(dest_members[g].iter().map(|&d| self.destination[d as usize].id.clone()));
                 if Some(g) == all_engineering {
-                    ids.extend(nested_dest.iter().map(|&h| dest_group_ids[h].clone()));
+                    ids.extend(nested_dest.iter().map(|&h| CompactString::from(dest_group_ids[h].as_str())));
                 }
                 Group {
-                    id: dest_group_ids[g].clone(),
-                    name: std::mem::take(&mut dest_names[g]),
+                    id: dest_group_ids[g].clone().into(),
+                    name: std::mem::take(&mut dest_names[g]).into(),
                     display_name: None,
                     members: ids,
                 }

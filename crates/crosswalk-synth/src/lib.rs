@@ -25,7 +25,10 @@ use crosswalk_core::{Directory, IdentityKind, Policy};
 use serde::{Deserialize, Serialize};
 
 pub use generate::generate;
-pub use truth::{TRUTH_COLUMNS, TruthCsvError, read_truth_csv, write_truth_csv};
+pub use truth::{
+    TRUTH_COLUMNS, TruthCsvError, accounts_share_evidence, groups_share_evidence, name_keys, read_truth_csv,
+    write_truth_csv,
+};
 
 /// The organisation's mail domain, on the destination and for most source addresses.
 pub const ORGANISATION_DOMAIN: &str = "acme.com";
@@ -71,6 +74,15 @@ pub fn policy() -> Policy {
     policy
 }
 
+/// The domain equivalence that is a fact of every generated pair: the organisation renamed
+/// [`OLD_DOMAIN`] to [`ORGANISATION_DOMAIN`]. What `linkable` in the truth applies when it
+/// compares addresses (see [`accounts_share_evidence`]).
+pub fn data_domain_aliases() -> crosswalk_core::normalize::DomainAliases {
+    crosswalk_core::normalize::DomainAliases::new(
+        &[(OLD_DOMAIN.to_string(), ORGANISATION_DOMAIN.to_string())].into_iter().collect(),
+    )
+}
+
 /// The policy that fits a generated pair (the domains are fixed, so it is [`policy`]).
 pub fn policy_for(_pair: &GeneratedPair) -> Policy {
     policy()
@@ -110,7 +122,7 @@ pub enum Category {
     /// it), otherwise there is nothing to link to.
     Lookalike,
     /// No source address (absent or empty). Most have a destination account: the truth names
-    /// it, and it is linkable when the username or a unique name leads there.
+    /// it, and it is linkable when the username or the name leads there.
     MissingEmail,
     /// An unusable source address (`john.smith`, `john.smith@`, `john smith@acme.com`...).
     /// Same truth rules as [`Category::MissingEmail`].
@@ -374,11 +386,12 @@ pub struct TruthRow {
     pub destination_id: Option<String>,
     /// A [`Category`] name (`exact`, `case_noise`, ... `group_new`).
     pub category: String,
-    /// Whether anything in the data justifies an automatic link to `destination_id` under
-    /// [`policy`]: a shared id, an address key (case folded, domain alias applied, aliases
-    /// included), the same folded username, or a display name that is unique on both sides
-    /// with the destination in the organisation domain. False when `destination_id` is
-    /// `None`, and when the destination address is unverified (`require_verified`).
+    /// Whether anything in the data links the two records: the same id, an address key in
+    /// common (case folded, the [`OLD_DOMAIN`] rename applied, aliases included), the same
+    /// folded username, or a name key in common; for groups, the same id or folded name.
+    /// Independent of the engine's rules (uniqueness, activity, verified addresses,
+    /// organisation domains): see [`accounts_share_evidence`]. False when `destination_id`
+    /// is `None`.
     pub linkable: bool,
 }
 

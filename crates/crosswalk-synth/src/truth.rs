@@ -1,10 +1,77 @@
-//! The truth file: `type,source_id,destination_id,category,linkable`.
+//! The truth file (`type,source_id,destination_id,category,linkable`) and what `linkable`
+//! means.
+//!
+//! **`linkable`** says whether *anything in the data* links a source identity to the
+//! destination identity the truth names: the two records share an identifier once
+//! normalised. For accounts ([`accounts_share_evidence`]): the same id; an address (primary
+//! or alias) with the same key (case folded, IDNA, and the data set's own domain
+//! equivalences, such as a company rename, which are facts about the data, not a matching
+//! rule); the same folded username; or the same name key (display name, or given + family
+//! name). For groups ([`groups_share_evidence`]): the same id or the same folded name.
+//!
+//! It is deliberately independent of any resolver's rules: uniqueness, activity, verified
+//! addresses, organisation domains or a second agreeing field are conditions a resolver may
+//! impose, and a person it refuses to link under them still counts against it (missed, or a
+//! duplicate). Only the people nothing in the data can link are set apart as unlinkable.
+//! `crosswalk-eval` uses the same functions, so both crates mean the same thing.
 
 use std::io::{Read, Write};
 
-use crosswalk_core::IdentityKind;
+use crosswalk_core::normalize::{self, DomainAliases};
+use crosswalk_core::{Account, Group, IdentityKind};
 
 use crate::TruthRow;
+
+/// Whether anything in the data links the two accounts: the same id, an address key in
+/// common (primary or alias, under `aliases`: pass the data set's own domain equivalences,
+/// or `DomainAliases::default()` for none), the same folded username, or a name key in
+/// common ([`name_keys`]). No condition of any resolver applies: see the module docs.
+pub fn accounts_share_evidence(source: &Account, destination: &Account, aliases: &DomainAliases) -> bool {
+    if source.id == destination.id {
+        return true;
+    }
+    let email_keys = |a: &Account| -> Vec<String> {
+        a.all_emails().filter_map(|e| normalize::email_key(e, aliases).ok()).map(|k| k.key).collect()
+    };
+    let ours = email_keys(source);
+    if !ours.is_empty() && email_keys(destination).iter().any(|k| ours.contains(k)) {
+        return true;
+    }
+    let username = |a: &Account| {
+        a.username.as_deref().map(|u| normalize::fold(u).into_owned()).filter(|u| !u.is_empty())
+    };
+    if let (Some(a), Some(b)) = (username(source), username(destination))
+        && a == b
+    {
+        return true;
+    }
+    let ours = name_keys(source);
+    !ours.is_empty() && name_keys(destination).iter().any(|k| ours.contains(k))
+}
+
+/// Whether anything in the data links the two groups: the same id or the same folded name.
+pub fn groups_share_evidence(source: &Group, destination: &Group) -> bool {
+    source.id == destination.id || {
+        let name = normalize::fold(&source.name);
+        !name.is_empty() && name == normalize::fold(&destination.name)
+    }
+}
+
+/// An account's name keys: from the display name, and from given + family name when both
+/// are present and give another key.
+pub fn name_keys(account: &Account) -> Vec<String> {
+    let mut keys = Vec::with_capacity(2);
+    if let Some(key) = account.display_name.as_deref().and_then(normalize::name_key) {
+        keys.push(key);
+    }
+    if let (Some(given), Some(family)) = (account.given_name.as_deref(), account.family_name.as_deref())
+        && let Some(key) = normalize::name_key(&format!("{given} {family}"))
+        && !keys.contains(&key)
+    {
+        keys.push(key);
+    }
+    keys
+}
 
 /// The truth file's header, in order.
 pub const TRUTH_COLUMNS: [&str; 5] = ["type", "source_id", "destination_id", "category", "linkable"];
@@ -150,6 +217,37 @@ mod tests {
         assert!(text.starts_with("type,source_id,destination_id,category,linkable\n"));
         assert!(text.contains("group,10000,,group_new,false\n"));
         assert_eq!(read_truth_csv(buf.as_slice()).unwrap(), rows);
+    }
+
+    #[test]
+    fn linkable_is_evidence_in_the_data_not_the_engine_rules() {
+        let person = |id: &str, email: &str, name: &str| Account {
+            id: id.into(),
+            email: Some(email.into()),
+            display_name: Some(name.into()),
+            active: true,
+            ..Account::default()
+        };
+        let renamed = crate::data_domain_aliases();
+        let none = DomainAliases::default();
+        let src = person("s1", "jo.ray@acme-corp.com", "Jo Ray");
+        // Unverified, inactive: the engine would not link them, the data still does.
+        let mut dst = Account { email_verified: Some(false), active: false, ..person("d1", "JO.RAY@acme.com", "X") };
+        assert!(accounts_share_evidence(&src, &dst, &renamed));
+        assert!(!accounts_share_evidence(&src, &dst, &none), "no rename known: the addresses differ");
+        dst.display_name = Some("ray, jo".into());
+        assert!(accounts_share_evidence(&src, &dst, &none), "a name key in common is evidence too");
+        let mut other = person("d2", "someone@acme.com", "Someone Else");
+        assert!(!accounts_share_evidence(&src, &other, &renamed));
+        other.username = Some("JoRay".into());
+        let mut src = src;
+        src.username = Some("joray".into());
+        assert!(accounts_share_evidence(&src, &other, &none));
+        assert!(accounts_share_evidence(&person("x", "a@b.com", "A"), &person("x", "c@d.com", "C"), &none));
+
+        let group = |id: &str, name: &str| Group { id: id.into(), name: name.into(), ..Group::default() };
+        assert!(groups_share_evidence(&group("1", "Devs"), &group("2", "DEVS")));
+        assert!(!groups_share_evidence(&group("1", "Devs"), &group("2", "Ops")));
     }
 
     #[test]

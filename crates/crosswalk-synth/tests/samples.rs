@@ -34,10 +34,10 @@ fn every_planted_case_resolves_as_documented() {
     for m in &resolved.mappings {
         let (source_id, target) = match m.kind {
             IdentityKind::Account => {
-                (source.account(m.source).id.clone(), m.destination_index().map(|i| destination.account(i).id.clone()))
+                (source.account(m.source).id.to_string(), m.destination_index().map(|i| destination.account(i).id.to_string()))
             }
             IdentityKind::Group => {
-                (source.group(m.source).name.clone(), m.destination_index().map(|i| destination.group(i).name.clone()))
+                (source.group(m.source).name.to_string(), m.destination_index().map(|i| destination.group(i).name.to_string()))
             }
         };
         outcome.insert((m.kind, source_id), (m.resolution, target, m.flags.clone()));
@@ -86,7 +86,7 @@ fn every_planted_case_resolves_as_documented() {
     let planted: Vec<&str> = accounts.iter().map(|a| a.0).collect();
     for account in &source.accounts {
         if !planted.contains(&account.id.as_str()) {
-            let (got, target, flags) = &outcome[&(IdentityKind::Account, account.id.clone())];
+            let (got, target, flags) = &outcome[&(IdentityKind::Account, account.id.to_string())];
             assert_eq!(*got, Email, "{}: {target:?} {flags:?}", account.id);
         }
     }

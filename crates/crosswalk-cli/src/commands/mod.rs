@@ -2,9 +2,11 @@
 
 mod bench;
 mod demo;
+mod eval;
 mod generate;
 mod report;
 mod run;
+mod transforms;
 
 use std::path::Path;
 
@@ -22,6 +24,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::generate(args),
         Command::Demo => demo::demo(&cli.store),
         Command::Bench(args) => bench::bench(args),
+        Command::Transforms(command) => transforms::transforms(command),
+        Command::Eval(args) => eval::eval(args),
     }
 }
 

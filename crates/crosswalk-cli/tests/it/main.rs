@@ -5,3 +5,4 @@ mod util;
 mod demo;
 mod errors;
 mod run_and_report;
+mod transforms_and_eval;

@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 use super::keys::{AccountKeys, NameField};
 use super::{Context, Draft, NAME_BLOCK_CAP, Step};
 use crate::directory::Account;
-use crate::mapping::{Confidence, Evidence, Flag, Resolution};
+use crate::mapping::{Confidence, Evidence, Flag, Resolution, Target};
 use crate::normalize::{self, FoldNote};
 
 /// A name link needs a score at least this high (and every hard rule).
@@ -46,14 +46,23 @@ impl Weights {
     pub const TRANSLITERATED_NAME: f64 = 2.0;
     /// The same family name and given names that are nicknames of each other.
     pub const NICKNAME: f64 = 1.5;
-    /// The destination's address or username spells the person's name.
-    pub const HANDLE_SPELLS_NAME: f64 = 3.0;
-    /// Both sides have the same username.
+    /// Names spelled almost alike (Jaro-Winkler ≥ 0.9 on the name keys: a typo, a dropped
+    /// letter), among destination accounts nobody else claimed.
+    pub const SIMILAR_NAME: f64 = 2.0;
+    /// The destination's address or username spells the person's name. Weak: a namesake's
+    /// account spells it just as well.
+    pub const HANDLE_SPELLS_NAME: f64 = 0.5;
+    /// Both sides have the same username, and the name does not explain it.
     pub const SAME_USERNAME: f64 = 3.0;
-    /// Both sides have the same address local part (in different domains).
+    /// Both sides have the same address local part (in different domains), and the name does
+    /// not explain it.
     pub const SAME_LOCAL_PART: f64 = 2.5;
-    /// A username or local part on one side is close to one on the other (Jaro-Winkler ≥ 0.92).
-    pub const SIMILAR_HANDLE: f64 = 1.0;
+    /// Both sides share a handle that only spells the name (`andrew.taylor`): a namesake
+    /// following the same naming pattern would share it too.
+    pub const SHARED_NAME_HANDLE: f64 = 1.0;
+    /// A username or local part on one side is close to one on the other (Jaro-Winkler ≥
+    /// 0.92) without being equal. Weak for the same reason.
+    pub const SIMILAR_HANDLE: f64 = 0.5;
     /// Only one destination account has the name.
     pub const UNIQUE_IN_DESTINATION: f64 = 1.0;
     /// Per natural-log unit of how many destination accounts share the name.
@@ -70,6 +79,8 @@ impl Weights {
 
 /// Jaro-Winkler similarity from which two handles count as similar.
 const SIMILAR_HANDLE_FROM: f64 = 0.92;
+/// Jaro-Winkler similarity of two name keys from which they count as a near miss.
+const SIMILAR_NAME_FROM: f64 = 0.9;
 
 /// How the names of a candidate pair agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,6 +88,9 @@ enum Agreement {
     Exact,
     Transliterated,
     Nickname,
+    /// Close spellings (a typo, a letter dropped), found only among unclaimed destination
+    /// accounts by [`Context::offer_near_misses`].
+    Similar,
 }
 
 impl Agreement {
@@ -85,6 +99,7 @@ impl Agreement {
             Agreement::Exact => (Weights::SAME_NAME, "same name"),
             Agreement::Transliterated => (Weights::TRANSLITERATED_NAME, "same name once transliterated"),
             Agreement::Nickname => (Weights::NICKNAME, "nickname of the same name"),
+            Agreement::Similar => (Weights::SIMILAR_NAME, "similar name"),
         }
     }
 }
@@ -115,6 +130,7 @@ impl Scored {
         Confidence::from_probability(self.probability)
     }
 
+    /// The score and its parts, for messages.
     fn reason(&self) -> String {
         format!("score {:.2}: {}", self.probability, self.explanation)
     }
@@ -304,7 +320,7 @@ impl Context<'_> {
             let Some(corroboration) = candidate.corroboration.clone() else {
                 self.offer(&scored, draft);
                 draft.messages.push(format!(
-                    "destination account {} has the same unique name, but no address or username agrees with it: left for review ({})",
+                    "destination account {} has the same unique name, but no address or username agrees with it beyond spelling the name, as a namesake's would: left for review ({})",
                     self.dst_account_label(index),
                     candidate.reason()
                 ));
@@ -442,23 +458,10 @@ impl Context<'_> {
         } else {
             parts.push((Weights::UNIQUE_IN_SOURCE, "unique in the source".into()));
         }
-        let corroboration = corroborate(account, keys, dst_keys);
-        match &corroboration {
-            Some(evidence) => {
-                let weight = match evidence.note.as_str() {
-                    SPELLS => Weights::HANDLE_SPELLS_NAME,
-                    SAME_USERNAME => Weights::SAME_USERNAME,
-                    _ => Weights::SAME_LOCAL_PART,
-                };
-                parts.push((weight, evidence.note.clone()));
-            }
-            None => {
-                if let Some((similarity, ours, theirs)) = closest_handles(keys, dst_keys)
-                    && similarity >= SIMILAR_HANDLE_FROM
-                {
-                    parts.push((Weights::SIMILAR_HANDLE, format!("similar handles {ours} / {theirs} ({similarity:.2})")));
-                }
-            }
+        let handles = handle_evidence(account, keys, dst_keys);
+        let corroboration = handles.as_ref().and_then(|h| h.corroboration.clone());
+        if let Some(handles) = handles {
+            parts.push((handles.weight, handles.what));
         }
         if dst_keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains)) {
             parts.push((Weights::ORGANISATION_ADDRESS, "organisation address".into()));
@@ -470,7 +473,7 @@ impl Context<'_> {
                 normalize::email_in_domains(&e.key, &self.organisation_domains)
                     && !dst_keys.emails.iter().any(|d| d.key == e.key)
             })
-            .map(|e| e.key.clone());
+            .map(|e| e.key.to_string());
         if let Some(own) = &contradiction {
             parts.push((Weights::CONTRADICTING_ADDRESS, format!("own organisation address {own} not on it")));
         }
@@ -487,9 +490,9 @@ impl Context<'_> {
     }
 
     /// Offers the scored candidates, best first, for review.
-    fn offer(&self, scored: &[Scored], draft: &mut Draft) {
+    fn offer<'s>(&self, scored: impl IntoIterator<Item = &'s Scored>, draft: &mut Draft) {
         for s in scored {
-            draft.scored_candidate(s.found.index, Resolution::Name, s.reason(), s.confidence());
+            draft.scored_candidate(s.found.index, Resolution::Name, s.explanation.clone(), s.confidence());
         }
     }
 
@@ -498,9 +501,7 @@ impl Context<'_> {
     fn review_similar(&self, scored: &[Scored], draft: &mut Draft) -> Step {
         let similar: Vec<&Scored> = scored.iter().filter(|s| s.probability >= REVIEW_FLOOR).collect();
         let Some(best) = similar.first() else { return Step::Next };
-        for s in &similar {
-            draft.scored_candidate(s.found.index, Resolution::Name, s.reason(), s.confidence());
-        }
+        self.offer(similar.iter().copied(), draft);
         draft.messages.push(format!(
             "no destination account has this exact name; {} with a similar one left for review, best {} ({})",
             if similar.len() == 1 { "one".to_string() } else { similar.len().to_string() },
@@ -508,6 +509,141 @@ impl Context<'_> {
             best.reason()
         ));
         Step::Stop
+    }
+}
+
+/// Near-miss blocking keys of a name key: each word with the initials of the others
+/// (`john smith` → `john|s`, `smith|j`), so a typo in one word still meets the other.
+fn near_miss_keys(key: &str) -> impl Iterator<Item = String> + '_ {
+    let words: Vec<&str> = key.split(' ').filter(|w| !w.is_empty()).collect();
+    let count = words.len();
+    (0..count).filter(move |_| count >= 2).filter_map(move |i| {
+        if words[i].chars().count() < 2 {
+            return None;
+        }
+        let mut initials: Vec<char> =
+            words.iter().enumerate().filter(|(j, _)| *j != i).filter_map(|(_, w)| w.chars().next()).collect();
+        initials.sort_unstable();
+        Some(format!("{}|{}", words[i], initials.into_iter().collect::<String>()))
+    })
+}
+
+impl Context<'_> {
+    /// The last look before a fallback creates an account: a source account about to be
+    /// provisioned or passed through, or left with nothing to review, is compared with the
+    /// destination accounts nobody claimed whose names are spelled almost alike. Those that
+    /// score above the review floor stop it for review. A near miss never links.
+    pub(super) fn offer_near_misses(&self, drafts: &mut [Draft]) {
+        use rayon::prelude::*;
+        if self.organisation_domains.is_empty() {
+            return;
+        }
+        let pending = |(i, draft): &(usize, &mut Draft)| {
+            let creates = matches!(draft.target, Some(Target::Provision | Target::Passthrough));
+            let nothing = draft.target.is_none() && draft.candidates.is_empty() && draft.flags.is_empty();
+            (creates || nothing) && self.source.account(*i as u32).active && !self.src_keys[*i].names.is_empty()
+        };
+        if !drafts.iter_mut().enumerate().any(|d| pending(&d)) {
+            return;
+        }
+        let mut claimed = vec![false; self.destination.accounts.len()];
+        for draft in drafts.iter() {
+            if let Some(Target::Existing { index }) = draft.target {
+                claimed[index as usize] = true;
+            }
+        }
+        let mut blocks: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+        for (index, keys) in self.dst_keys.iter().enumerate() {
+            let account = self.destination.account(index as u32);
+            if claimed[index]
+                || !account.active
+                || !keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains))
+            {
+                continue;
+            }
+            for (_, name) in &keys.names {
+                for block in near_miss_keys(name) {
+                    let entry = blocks.entry(block).or_default();
+                    if entry.last() != Some(&(index as u32)) {
+                        entry.push(index as u32);
+                    }
+                }
+            }
+        }
+        if blocks.is_empty() {
+            return;
+        }
+        drafts.par_iter_mut().with_min_len(256).enumerate().filter(|d| pending(d)).for_each(|(i, draft)| {
+            self.near_misses_of(i as u32, &blocks, draft);
+        });
+    }
+
+    fn near_misses_of(&self, i: u32, blocks: &FxHashMap<String, Vec<u32>>, draft: &mut Draft) {
+        let account = self.source.account(i);
+        let keys = &self.src_keys[i as usize];
+        if keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.external_domains)) {
+            return;
+        }
+        let mut found: Vec<Found> = Vec::new();
+        for (_, ours) in &keys.names {
+            for block in near_miss_keys(ours) {
+                let Some(hits) = blocks.get(&block) else { continue };
+                if hits.len() > NAME_BLOCK_CAP {
+                    continue;
+                }
+                for &index in hits {
+                    if found.iter().any(|f| f.index == index) {
+                        continue;
+                    }
+                    let best = self.dst_keys[index as usize]
+                        .names
+                        .iter()
+                        .map(|(_, theirs)| (strsim::jaro_winkler(ours, theirs), theirs))
+                        .max_by(|a, b| a.0.total_cmp(&b.0));
+                    if let Some((similarity, theirs)) = best
+                        && similarity >= SIMILAR_NAME_FROM
+                        && theirs != ours
+                    {
+                        found.push(Found { index, agreement: Agreement::Similar, key: theirs.to_string(), block: 1 });
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        let namesakes_in_source = keys.names.iter().any(|(_, key)| {
+            self.src_index.by_name.get(key.as_str()).is_some_and(|h| h.as_slice().iter().any(|&other| other != i))
+        });
+        let mut scored: Vec<Scored> = found
+            .into_iter()
+            .map(|f| self.score(account, keys, f, namesakes_in_source))
+            .filter(|s| s.probability >= REVIEW_FLOOR && s.contradiction.is_none())
+            .collect();
+        if scored.is_empty() {
+            return;
+        }
+        scored.sort_by(|a, b| {
+            b.probability
+                .total_cmp(&a.probability)
+                .then_with(|| self.destination.account(a.found.index).id.cmp(&self.destination.account(b.found.index).id))
+        });
+        let best = &scored[0];
+        let instead = match draft.resolution {
+            Resolution::Provision => "not created",
+            Resolution::Passthrough => "not passed through",
+            _ => "left for review",
+        };
+        draft.messages.push(format!(
+            "{instead}: {} no one else claimed {} a similar name and could be this person, best {} ({})",
+            if scored.len() == 1 { "a destination account".to_string() } else { format!("{} destination accounts", scored.len()) },
+            if scored.len() == 1 { "has" } else { "have" },
+            self.dst_account_label(best.found.index),
+            best.reason()
+        ));
+        self.offer(&scored, draft);
+        draft.resolution = Resolution::Unresolved;
+        draft.target = None;
     }
 }
 
@@ -534,11 +670,18 @@ fn closest_handles<'a>(ours: &'a AccountKeys, theirs: &'a AccountKeys) -> Option
     best
 }
 
-/// The second field a name link needs: the destination's address or username spells the
-/// person's name (`olga.petrova`, `opetrova`, `petrova.olga`), or both sides share a username
-/// or an address local part. Transliteration (`Özlem` / `ozlem`) counts here only as agreement
-/// between two different fields, never as proof that two names are equal.
-fn corroborate(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountKeys) -> Option<Evidence> {
+/// What the handles (usernames, address local parts) of a pair say. A handle built from the
+/// name (`olga.petrova`, `opetrova`) is what a namesake's account would have too, so it is
+/// weak evidence; a handle both sides share that the name does not explain (`kitty`,
+/// `e10442`) is the independent agreement a name link needs.
+struct HandleEvidence {
+    weight: f64,
+    what: String,
+    /// Set only for independent agreement.
+    corroboration: Option<Evidence>,
+}
+
+fn handle_evidence(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountKeys) -> Option<HandleEvidence> {
     let evidence = |source_field: &str, destination_field: &str, key: &str, note: &str| Evidence {
         method: Resolution::Name,
         source_field: source_field.into(),
@@ -546,32 +689,70 @@ fn corroborate(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountKeys)
         key: key.to_string(),
         note: note.into(),
     };
-    // 1. The destination's handle spells the source's name.
-    if let Some((first, last)) = given_and_family(source) {
-        let compact = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
-        let (f, l) = (compact(&first), compact(&last));
-        let initial: String = f.chars().take(1).collect();
-        let spellings = [format!("{f}{l}"), format!("{l}{f}"), format!("{initial}{l}"), format!("{l}{initial}")];
-        let locals = dst_keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(l, _)| ("email", l)));
-        for (field, handle) in locals.chain(dst_keys.username.as_deref().map(|u| ("username", u))) {
-            let bare = compact(&ascii_fold(handle));
-            let bare = bare.trim_end_matches(|c: char| c.is_ascii_digit());
-            if !f.is_empty() && !l.is_empty() && spellings.iter().any(|s| s == bare) {
-                return Some(evidence("display_name", field, handle, SPELLS));
+    let spells = spelling_check(source);
+    let locals = |keys: &'_ AccountKeys| -> Vec<(&'static str, String)> {
+        keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(l, _)| ("email", l.to_string()))).collect()
+    };
+    // 1. Both sides use the same handle.
+    let shared = match (&src_keys.username, &dst_keys.username) {
+        (Some(a), Some(b)) if a == b => Some(("username", a.to_string(), SAME_USERNAME, Weights::SAME_USERNAME)),
+        _ => {
+            let theirs = locals(dst_keys);
+            locals(src_keys)
+                .into_iter()
+                .find(|(_, l)| l.chars().count() > 2 && theirs.iter().any(|(_, t)| t == l))
+                .map(|(field, l)| (field, l, SAME_LOCAL_PART, Weights::SAME_LOCAL_PART))
+        }
+    };
+    if let Some((field, handle, note, weight)) = shared {
+        if spells(&handle) {
+            return Some(HandleEvidence {
+                weight: Weights::SHARED_NAME_HANDLE,
+                what: format!("{note} {handle}, which only spells the name"),
+                corroboration: None,
+            });
+        }
+        return Some(HandleEvidence {
+            weight,
+            what: format!("{note} {handle}"),
+            corroboration: Some(evidence(field, field, &handle, note)),
+        });
+    }
+    // 2. The destination's handle spells the source's name.
+    let dst_handles = locals(dst_keys).into_iter().chain(dst_keys.username.iter().map(|u| ("username", u.to_string())));
+    for (_, handle) in dst_handles {
+        if spells(&handle) {
+            return Some(HandleEvidence { weight: Weights::HANDLE_SPELLS_NAME, what: format!("{SPELLS} ({handle})"), corroboration: None });
+        }
+    }
+    // 3. Handles that are close without being equal.
+    let (similarity, ours, theirs) = closest_handles(src_keys, dst_keys)?;
+    (similarity >= SIMILAR_HANDLE_FROM).then(|| HandleEvidence {
+        weight: Weights::SIMILAR_HANDLE,
+        what: format!("similar handles {ours} / {theirs} ({similarity:.2})"),
+        corroboration: None,
+    })
+}
+
+/// Whether a handle is one of the usual spellings of the account's name: `first.last`,
+/// `flast`, `last.first`, `lastf`, with separators and a trailing number ignored.
+fn spelling_check(source: &Account) -> impl Fn(&str) -> bool {
+    let compact = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+    let spellings: Vec<String> = match given_and_family(source) {
+        Some((first, last)) => {
+            let (f, l) = (compact(&first), compact(&last));
+            let initial: String = f.chars().take(1).collect();
+            if f.is_empty() || l.is_empty() {
+                Vec::new()
+            } else {
+                vec![format!("{f}{l}"), format!("{l}{f}"), format!("{initial}{l}"), format!("{l}{initial}")]
             }
         }
+        None => Vec::new(),
+    };
+    move |handle: &str| {
+        let bare = compact(&ascii_fold(handle));
+        let bare = bare.trim_end_matches(|c: char| c.is_ascii_digit());
+        spellings.iter().any(|s| s == bare)
     }
-    // 2. Both sides use the same handle.
-    if let (Some(a), Some(b)) = (&src_keys.username, &dst_keys.username)
-        && a == b
-    {
-        return Some(evidence("username", "username", a, SAME_USERNAME));
-    }
-    let theirs: Vec<&str> = dst_keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(l, _)| l)).collect();
-    for local in src_keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(l, _)| l)) {
-        if local.len() > 2 && theirs.contains(&local) {
-            return Some(evidence("email", "email", local, SAME_LOCAL_PART));
-        }
-    }
-    None
 }

@@ -3,28 +3,64 @@
 //! [`KeyRules`] is the one place a value becomes a key: the policy's transforms for the
 //! side first, then the email rules and the fold. Indexing, exception look-ups and the
 //! transform preview all go through it, so they cannot disagree.
+//!
+//! Keys are small strings ([`Key`]: up to 24 bytes inline, so most never touch the heap);
+//! evidence notes are flags ([`EmailNote`], [`UsernameNote`], [`FoldNote`]) rendered as text
+//! only when a mapping's evidence is built; a look-alike skeleton is kept as a 64-bit hash
+//! and confirmed on the skeletons themselves when two hashes meet. The indexes hold one
+//! `u32` per bucket and one slot per distinct key.
 
 use std::borrow::Cow;
+use std::hash::BuildHasher;
 
+use compact_str::CompactString;
+use hashbrown::HashTable;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::FxBuildHasher;
+use smallvec::SmallVec;
 
 use crate::directory::{Account, Directory, Group};
-use crate::normalize::{self, DomainAliases, EmailKey, FoldNote, InvalidEmail};
+use crate::normalize::{self, DomainAliases, EmailKey, EmailNote, FoldNote, InvalidEmail};
 use crate::transform::{Rewrite, Side, TransformSet};
+
+/// A matching key: derefs to `&str`.
+pub(crate) type Key = CompactString;
 
 /// Which field of an account a key came from: 0 is `email`, n is `alias_emails[n-1]`.
 pub(crate) type EmailField = u16;
 
 pub(crate) fn email_field_name(field: EmailField) -> String {
-    if field == 0 { "email".to_string() } else { format!("alias_emails[{}]", field - 1) }
+    email_field(field).into_string()
+}
+
+/// [`email_field_name`] as a small string (no allocation: the longest fits inline).
+pub(crate) fn email_field(field: EmailField) -> CompactString {
+    if field == 0 { CompactString::const_new("email") } else { compact_str::format_compact!("alias_emails[{}]", field - 1) }
+}
+
+/// The value of an account's email field `field`, as the platform gave it.
+pub(crate) fn email_value(account: &Account, field: EmailField) -> &str {
+    if field == 0 {
+        account.email.as_deref().unwrap_or_default()
+    } else {
+        account.alias_emails.get(field as usize - 1).map_or("", |e| e.as_str())
+    }
 }
 
 pub(crate) struct KeyedEmail {
     pub(crate) field: EmailField,
-    pub(crate) key: String,
-    pub(crate) skeleton: String,
-    pub(crate) note: String,
+    pub(crate) note: EmailNote,
+    pub(crate) key: Key,
+    /// [`normalize::skeleton_hash`] of the look-alike form.
+    pub(crate) skeleton: u64,
+}
+
+/// What the transforms and the fold did to a username.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct UsernameNote {
+    pub(crate) fold: FoldNote,
+    /// A transform changed it: the note names it and is rendered from the value again.
+    pub(crate) transformed: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -85,6 +121,50 @@ impl<'a> KeyRules<'a> {
     }
 }
 
+impl KeyRules<'_> {
+    /// [`KeyRules::email_key`] as a small key, a skeleton hash and note flags.
+    pub(crate) fn email_key_compact(&self, raw: &str) -> Result<(Key, u64, EmailNote), InvalidEmail> {
+        let rewrite = self.transforms.rewrite_email(self.side, raw);
+        let value = rewrite.as_ref().map_or(raw, |r| r.value.as_str());
+        let (key, skeleton, mut note) = normalize::email_key_compact(value, self.aliases)?;
+        note.detailed |= rewrite.is_some();
+        Ok((key, skeleton, note))
+    }
+
+    /// [`KeyRules::username_key`] as a small key and note flags.
+    pub(crate) fn username_key_compact(&self, raw: &str) -> Option<(Key, UsernameNote)> {
+        let rewrite = self.transforms.rewrite_username(self.side, raw);
+        let value = rewrite.as_ref().map_or(raw, |r| r.value.as_str());
+        let (folded, fold) = normalize::fold_compact(value);
+        if folded.is_empty() {
+            return None;
+        }
+        Some((folded, UsernameNote { fold, transformed: rewrite.is_some() }))
+    }
+
+    /// The evidence note of an address: static text unless it names a domain, a subaddress
+    /// or a transform, in which case it is derived from the value again.
+    pub(crate) fn email_note(&self, account: &Account, email: &KeyedEmail) -> Cow<'static, str> {
+        match email.note.as_str() {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(self.email_key(email_value(account, email.field)).map(|(k, _)| k.note).unwrap_or_default()),
+        }
+    }
+
+    /// The evidence note of a username.
+    pub(crate) fn username_note(&self, account: &Account, note: UsernameNote) -> Cow<'static, str> {
+        if !note.transformed {
+            return Cow::Borrowed(note.fold.as_str());
+        }
+        account.username.as_deref().and_then(|u| self.username_key(u)).map_or(Cow::Borrowed(""), |(_, note)| note)
+    }
+
+    /// The skeleton of the look-alike form of an address, or `None` for an invalid one.
+    pub(crate) fn skeleton(&self, raw: &str) -> Option<String> {
+        self.email_key(raw).ok().map(|(k, _)| normalize::skeleton(&k.lookalike_form))
+    }
+}
+
 fn join_notes(first: &str, second: &str) -> String {
     match (first.is_empty(), second.is_empty()) {
         (_, true) => first.to_string(),
@@ -95,77 +175,72 @@ fn join_notes(first: &str, second: &str) -> String {
 
 /// The note of evidence that matched a source key to a destination key: what was done on
 /// the source side, and on the destination side when that differs.
-pub(crate) fn evidence_note(source: &str, destination: &str) -> String {
+pub(crate) fn evidence_note(source: Cow<'static, str>, destination: Cow<'static, str>) -> Cow<'static, str> {
     if destination.is_empty() || destination == source {
-        source.to_string()
+        source
     } else if source.is_empty() {
-        format!("destination: {destination}")
+        Cow::Owned(format!("destination: {destination}"))
     } else {
-        format!("{source}; destination: {destination}")
+        Cow::Owned(format!("{source}; destination: {destination}"))
     }
-}
-
-/// The note of a Name link: why a name was enough, and what the fold did on either side.
-pub(crate) fn name_evidence_note(fold: FoldNote) -> String {
-    let why = "unique name on both sides; destination in an organisation domain";
-    if fold.is_empty() { why.to_string() } else { format!("{why}; {fold}") }
 }
 
 /// The keys of one account.
 pub(crate) struct AccountKeys {
-    pub(crate) emails: Vec<KeyedEmail>,
+    pub(crate) emails: SmallVec<[KeyedEmail; 1]>,
     pub(crate) invalid_emails: Vec<(EmailField, InvalidEmail)>,
-    pub(crate) username: Option<String>,
+    pub(crate) username: Option<Key>,
     /// What the transforms and the fold did to the username, for the evidence.
-    pub(crate) username_note: Cow<'static, str>,
-    pub(crate) names: Vec<(NameField, String)>,
+    pub(crate) username_note: UsernameNote,
+    pub(crate) names: SmallVec<[(NameField, Key); 2]>,
     /// What the fold did to each of `names`, in the same order.
-    pub(crate) name_notes: Vec<FoldNote>,
+    pub(crate) name_notes: [FoldNote; 2],
 }
 
 impl AccountKeys {
     /// The keys of an account as `rules` derive them. The account itself is not changed.
     pub(crate) fn of(account: &Account, rules: &KeyRules<'_>) -> AccountKeys {
-        let mut emails = Vec::with_capacity(1 + account.alias_emails.len());
+        let mut emails: SmallVec<[KeyedEmail; 1]> = SmallVec::new();
         let mut invalid_emails = Vec::new();
         for (field, raw) in account_emails(account) {
-            match rules.email_key(raw) {
-                Ok((parsed, _)) => {
-                    if emails.iter().any(|e: &KeyedEmail| e.key == parsed.key) {
+            match rules.email_key_compact(raw) {
+                Ok((key, skeleton, note)) => {
+                    if emails.iter().any(|e| e.key == key) {
                         continue;
                     }
-                    let skeleton = normalize::skeleton(&parsed.lookalike_form);
-                    emails.push(KeyedEmail { field, key: parsed.key, skeleton, note: parsed.note });
+                    emails.push(KeyedEmail { field, note, key, skeleton });
                 }
                 Err(why) => invalid_emails.push((field, why)),
             }
         }
-        let (username, username_note) = match account.username.as_deref().and_then(|u| rules.username_key(u)) {
+        let (username, username_note) = match account.username.as_deref().and_then(|u| rules.username_key_compact(u)) {
             Some((key, note)) => (Some(key), note),
-            None => (None, Cow::Borrowed("")),
+            None => (None, UsernameNote::default()),
         };
-        let mut names = Vec::with_capacity(2);
-        let mut name_notes = Vec::with_capacity(2);
-        if let Some((key, note)) = account.display_name.as_deref().and_then(normalize::name_key_with_note) {
+        let mut names: SmallVec<[(NameField, Key); 2]> = SmallVec::new();
+        let mut name_notes = [FoldNote::default(); 2];
+        if let Some((key, note)) = account.display_name.as_deref().and_then(normalize::name_key_compact) {
             names.push((NameField::DisplayName, key));
-            name_notes.push(note);
+            name_notes[0] = note;
         }
-        let given_family = match (&account.given_name, &account.family_name) {
-            (Some(g), Some(f)) => Some(format!("{g} {f}")),
-            _ => None,
-        };
-        if let Some((key, note)) = given_family.as_deref().and_then(normalize::name_key_with_note)
-            && names.iter().all(|(_, k)| *k != key)
-        {
-            names.push((NameField::GivenFamily, key));
-            name_notes.push(note);
+        if let (Some(g), Some(f)) = (&account.given_name, &account.family_name) {
+            let mut given_family = CompactString::with_capacity(g.len() + 1 + f.len());
+            given_family.push_str(g);
+            given_family.push(' ');
+            given_family.push_str(f);
+            if let Some((key, note)) = normalize::name_key_compact(&given_family)
+                && names.iter().all(|(_, k)| *k != key)
+            {
+                name_notes[names.len()] = note;
+                names.push((NameField::GivenFamily, key));
+            }
         }
         AccountKeys { emails, invalid_emails, username, username_note, names, name_notes }
     }
 
-    /// The note of the address that came from `field`; empty when there is none.
-    pub(crate) fn email_note(&self, field: EmailField) -> &str {
-        self.emails.iter().find(|e| e.field == field).map_or("", |e| e.note.as_str())
+    /// The address that came from `field`.
+    pub(crate) fn email(&self, field: EmailField) -> Option<&KeyedEmail> {
+        self.emails.iter().find(|e| e.field == field)
     }
 
     /// What the fold did to the name key `key`.
@@ -190,54 +265,169 @@ pub(crate) fn account_emails(account: &Account) -> impl Iterator<Item = (EmailFi
         .filter(|(_, e)| !e.trim().is_empty())
 }
 
-/// Identities sharing a key. Most keys have exactly one, so the common case allocates nothing.
-#[derive(Debug, Clone)]
-pub(crate) enum Hits<T> {
-    One(T),
-    Many(Vec<T>),
+/// The identities sharing one key, as an index hands them out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hits<'i, T>(&'i [T]);
+
+impl<'i, T> Hits<'i, T> {
+    pub(crate) fn as_slice(&self) -> &'i [T] {
+        self.0
+    }
 }
 
-impl<T: Copy + PartialEq> Hits<T> {
-    fn push(&mut self, value: T) {
-        match self {
-            Hits::One(first) => {
-                if *first != value {
-                    *self = Hits::Many(vec![*first, value]);
+/// One distinct key: its first identity inline (most keys have exactly one), the full list in
+/// `overflow` when there are more.
+struct Slot<K, T> {
+    key: K,
+    first: T,
+    /// 0: only `first`; n: `overflow[n - 1]` holds every identity, `first` included.
+    more: u32,
+}
+
+/// A multimap from keys to identities, in insertion order: a table of `u32` slot numbers
+/// over a vector of slots, so an index costs about a slot and a bucket per distinct key.
+pub(crate) struct KeyIndex<K, T> {
+    table: HashTable<u32>,
+    slots: Vec<Slot<K, T>>,
+    overflow: Vec<Vec<T>>,
+}
+
+fn hash_str(key: &str) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
+
+/// Skeleton hashes are hashes already; this spreads them over the table's bits.
+fn hash_u64(key: u64) -> u64 {
+    key.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29)
+}
+
+impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
+    fn with_capacity(n: usize) -> Self {
+        KeyIndex { table: HashTable::with_capacity(n), slots: Vec::with_capacity(n), overflow: Vec::new() }
+    }
+
+    fn insert_hashed(&mut self, hash: u64, key: K, value: T, eq: impl Fn(K, K) -> bool, rehash: impl Fn(K) -> u64) {
+        let slots = &mut self.slots;
+        if let Some(&id) = self.table.find(hash, |&id| eq(slots[id as usize].key, key)) {
+            let slot = &mut slots[id as usize];
+            if slot.more == 0 {
+                if slot.first != value {
+                    self.overflow.push(vec![slot.first, value]);
+                    slot.more = self.overflow.len() as u32;
                 }
-            }
-            // Each identity inserts a key once (keys are deduplicated per identity), so only
-            // the last entry can repeat: checking it keeps skewed keys linear to build.
-            Hits::Many(all) => {
+            } else {
+                // Each identity inserts a key once (keys are deduplicated per identity), so
+                // only the last entry can repeat: checking it keeps skewed keys linear.
+                let all = &mut self.overflow[slot.more as usize - 1];
                 if all.last() != Some(&value) {
                     all.push(value);
                 }
             }
+            return;
+        }
+        let id = slots.len() as u32;
+        slots.push(Slot { key, first: value, more: 0 });
+        let slots = &self.slots;
+        self.table.insert_unique(hash, id, |&id| rehash(slots[id as usize].key));
+    }
+
+    fn hits(&self, id: u32) -> Hits<'_, T> {
+        let slot = &self.slots[id as usize];
+        if slot.more == 0 {
+            Hits(std::slice::from_ref(&slot.first))
+        } else {
+            Hits(&self.overflow[slot.more as usize - 1])
         }
     }
 
-    pub(crate) fn as_slice(&self) -> &[T] {
-        match self {
-            Hits::One(v) => std::slice::from_ref(v),
-            Hits::Many(all) => all,
-        }
+    /// Number of distinct keys.
+    #[allow(dead_code)]
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
     }
 }
 
-pub(crate) type KeyIndex<'a, T> = FxHashMap<&'a str, Hits<T>>;
+impl<'a, T: Copy + PartialEq> KeyIndex<&'a str, T> {
+    fn insert(&mut self, key: &'a str, value: T) {
+        self.insert_hashed(hash_str(key), key, value, |a, b| a == b, hash_str);
+    }
 
-fn insert<'a, T: Copy + PartialEq>(index: &mut KeyIndex<'a, T>, key: &'a str, value: T) {
-    index.entry(key).and_modify(|h| h.push(value)).or_insert(Hits::One(value));
+    /// The identities with this key.
+    pub(crate) fn get(&self, key: &str) -> Option<Hits<'_, T>> {
+        let slots = &self.slots;
+        self.table.find(hash_str(key), |&id| slots[id as usize].key == key).map(|&id| self.hits(id))
+    }
+}
+
+impl<T: Copy + PartialEq> KeyIndex<u64, T> {
+    fn insert(&mut self, key: u64, value: T) {
+        self.insert_hashed(hash_u64(key), key, value, |a, b| a == b, hash_u64);
+    }
+
+    /// The identities with this key.
+    pub(crate) fn get(&self, key: u64) -> Option<Hits<'_, T>> {
+        let slots = &self.slots;
+        self.table.find(hash_u64(key), |&id| slots[id as usize].key == key).map(|&id| self.hits(id))
+    }
+}
+
+/// Identities by their platform id: one `u32` per bucket, the ids read from the identities.
+pub(crate) struct IdIndex<'a, I> {
+    items: &'a [I],
+    table: HashTable<u32>,
+}
+
+/// Something with a platform id.
+pub(crate) trait HasId {
+    fn id(&self) -> &str;
+}
+
+impl HasId for Account {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Group {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl<'a, I: HasId> IdIndex<'a, I> {
+    /// Ids are unique in a checked directory; if one repeats, the last holder wins.
+    fn build(items: &'a [I]) -> Self {
+        let mut table: HashTable<u32> = HashTable::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let hash = hash_str(item.id());
+            match table.find_mut(hash, |&j| items[j as usize].id() == item.id()) {
+                Some(j) => *j = i as u32,
+                None => {
+                    table.insert_unique(hash, i as u32, |&j| hash_str(items[j as usize].id()));
+                }
+            }
+        }
+        IdIndex { items, table }
+    }
+
+    /// The index of the identity with this id.
+    pub(crate) fn get(&self, id: &str) -> Option<&u32> {
+        self.table.find(hash_str(id), |&j| self.items[j as usize].id() == id)
+    }
 }
 
 /// Indexes over one side's accounts. Skeletons are only indexed for the destination.
 pub(crate) struct AccountIndex<'a> {
-    pub(crate) by_id: FxHashMap<&'a str, u32>,
-    pub(crate) by_email: KeyIndex<'a, (u32, EmailField)>,
-    pub(crate) by_username: KeyIndex<'a, u32>,
-    pub(crate) by_name: KeyIndex<'a, u32>,
-    pub(crate) by_skeleton: KeyIndex<'a, (u32, EmailField)>,
+    pub(crate) by_id: IdIndex<'a, Account>,
+    pub(crate) by_email: KeyIndex<&'a str, (u32, EmailField)>,
+    pub(crate) by_username: KeyIndex<&'a str, u32>,
+    pub(crate) by_name: KeyIndex<&'a str, u32>,
+    /// By [`KeyedEmail::skeleton`]: confirm a hit with [`AccountIndex::look_alikes`].
+    pub(crate) by_skeleton: KeyIndex<u64, (u32, EmailField)>,
     /// The rules the keys were derived with, so look-ups derive theirs the same way.
     pub(crate) rules: KeyRules<'a>,
+    accounts: &'a [Account],
+    keys: &'a [AccountKeys],
 }
 
 impl<'a> AccountIndex<'a> {
@@ -248,44 +438,55 @@ impl<'a> AccountIndex<'a> {
         rules: KeyRules<'a>,
     ) -> AccountIndex<'a> {
         let n = accounts.len();
-        let mut index = AccountIndex {
-            rules,
-            by_id: FxHashMap::default(),
-            by_email: FxHashMap::default(),
-            by_username: FxHashMap::default(),
-            by_name: FxHashMap::default(),
-            by_skeleton: FxHashMap::default(),
-        };
-        index.by_id.reserve(n);
-        index.by_email.reserve(n + n / 4);
-        index.by_username.reserve(n);
-        index.by_name.reserve(n);
-        if with_skeletons {
-            index.by_skeleton.reserve(n + n / 4);
-        }
-        for (i, (account, keys)) in accounts.iter().zip(keys).enumerate() {
-            let i = i as u32;
-            index.by_id.insert(account.id.as_str(), i);
-            for email in &keys.emails {
-                insert(&mut index.by_email, &email.key, (i, email.field));
-                if with_skeletons {
-                    insert(&mut index.by_skeleton, &email.skeleton, (i, email.field));
+        let emails = || {
+            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(n + n / 16);
+            for (i, keys) in keys.iter().enumerate() {
+                for email in &keys.emails {
+                    index.insert(email.key.as_str(), (i as u32, email.field));
                 }
             }
-            if let Some(username) = &keys.username {
-                insert(&mut index.by_username, username, i);
+            index
+        };
+        let skeletons = || {
+            let mut index: KeyIndex<u64, _> = KeyIndex::with_capacity(if with_skeletons { n + n / 16 } else { 0 });
+            if with_skeletons {
+                for (i, keys) in keys.iter().enumerate() {
+                    for email in &keys.emails {
+                        index.insert(email.skeleton, (i as u32, email.field));
+                    }
+                }
             }
-            for (_, name) in &keys.names {
-                insert(&mut index.by_name, name, i);
+            index
+        };
+        let usernames = || {
+            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(n);
+            for (i, keys) in keys.iter().enumerate() {
+                if let Some(username) = &keys.username {
+                    index.insert(username.as_str(), i as u32);
+                }
             }
-        }
-        index
+            index
+        };
+        let names = || {
+            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(n);
+            for (i, keys) in keys.iter().enumerate() {
+                for (_, name) in &keys.names {
+                    index.insert(name.as_str(), i as u32);
+                }
+            }
+            index
+        };
+        let ((by_email, by_skeleton), ((by_username, by_name), by_id)) = rayon::join(
+            || rayon::join(emails, skeletons),
+            || rayon::join(|| rayon::join(usernames, names), || IdIndex::build(accounts)),
+        );
+        AccountIndex { by_id, by_email, by_username, by_name, by_skeleton, rules, accounts, keys }
     }
 
     /// Accounts whose username has the key `value` gets under this side's rules.
     pub(crate) fn accounts_with_username(&self, value: &str) -> Vec<u32> {
         self.rules
-            .username_key(value)
+            .username_key_compact(value)
             .and_then(|(key, _)| self.by_username.get(key.as_str()).map(|h| h.as_slice().to_vec()))
             .unwrap_or_default()
     }
@@ -294,12 +495,40 @@ impl<'a> AccountIndex<'a> {
     pub(crate) fn accounts_with_email(&self, value: &str) -> Vec<u32> {
         let mut found: Vec<u32> = self
             .rules
-            .email_key(value)
+            .email_key_compact(value)
             .ok()
-            .and_then(|(k, _)| self.by_email.get(k.key.as_str()).map(|h| h.as_slice().iter().map(|(i, _)| *i).collect()))
+            .and_then(|(key, _, _)| self.by_email.get(key.as_str()).map(|h| h.as_slice().iter().map(|(i, _)| *i).collect()))
             .unwrap_or_default();
         found.sort_unstable();
         found.dedup();
+        found
+    }
+
+    /// The addresses of this side (a destination index) that only look like `email`, an
+    /// address of `account` keyed by `rules`: same skeleton, different key. In index order,
+    /// with the destination's address.
+    pub(crate) fn look_alikes(
+        &self,
+        account: &Account,
+        email: &KeyedEmail,
+        rules: &KeyRules<'_>,
+    ) -> Vec<(u32, &'a KeyedEmail)> {
+        let mut found = Vec::new();
+        let Some(hits) = self.by_skeleton.get(email.skeleton) else { return found };
+        let mut ours: Option<Option<String>> = None;
+        for &(index, field) in hits.as_slice() {
+            let keys: &'a AccountKeys = &self.keys[index as usize];
+            let Some(other) = keys.email(field) else { continue };
+            if other.key == email.key {
+                continue;
+            }
+            // Equal hashes: confirm on the skeletons themselves.
+            let ours = ours.get_or_insert_with(|| rules.skeleton(email_value(account, email.field)));
+            let theirs = self.rules.skeleton(email_value(&self.accounts[index as usize], field));
+            if ours.is_some() && *ours == theirs {
+                found.push((index, other));
+            }
+        }
         found
     }
 }
@@ -310,20 +539,19 @@ pub(crate) fn account_keys(directory: &Directory, rules: &KeyRules<'_>) -> Vec<A
 
 /// Indexes over one side's groups: by id and by folded name.
 pub(crate) struct GroupIndex<'a> {
-    pub(crate) by_id: FxHashMap<&'a str, u32>,
-    pub(crate) by_name: KeyIndex<'a, u32>,
+    pub(crate) by_id: IdIndex<'a, Group>,
+    pub(crate) by_name: KeyIndex<&'a str, u32>,
 }
 
 impl<'a> GroupIndex<'a> {
     pub(crate) fn build(groups: &'a [Group], names: &'a [String]) -> GroupIndex<'a> {
-        let mut index = GroupIndex { by_id: FxHashMap::default(), by_name: FxHashMap::default() };
-        for (i, (group, name)) in groups.iter().zip(names).enumerate() {
-            index.by_id.insert(group.id.as_str(), i as u32);
+        let mut by_name: KeyIndex<&str, _> = KeyIndex::with_capacity(groups.len());
+        for (i, name) in names.iter().enumerate() {
             if !name.is_empty() {
-                insert(&mut index.by_name, name, i as u32);
+                by_name.insert(name.as_str(), i as u32);
             }
         }
-        index
+        GroupIndex { by_id: IdIndex::build(groups), by_name }
     }
 }
 

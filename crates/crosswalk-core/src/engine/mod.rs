@@ -16,7 +16,9 @@ pub use evidence::{LINK_THRESHOLD, REVIEW_FLOOR, RUNNER_UP_CEILING, Weights};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::directory::{Directory, IdentityKind};
+use std::borrow::Cow;
+
+use crate::directory::{Account, Directory, IdentityKind};
 use crate::exceptions::{ExceptionRule, IdentityRef};
 use crate::mapping::{Candidate, Confidence, Evidence, Flag, Mapping, Resolution, Summary, Target};
 use crate::normalize::{self, DomainAliases};
@@ -97,6 +99,9 @@ pub fn resolve(
         (0..source.accounts.len() as u32).into_par_iter().with_min_len(512).map(|i| ctx.resolve_account(i)).collect();
     let mut groups: Vec<Draft> = (0..source.groups.len() as u32).map(|i| ctx.resolve_group(i)).collect();
     settle_shared_destinations(&mut accounts, IdentityKind::Account, &ctx);
+    if policy.order.contains(&Method::Name) {
+        ctx.offer_near_misses(&mut accounts);
+    }
     settle_shared_destinations(&mut groups, IdentityKind::Group, &ctx);
 
     let mut mappings: Vec<Mapping> = Vec::with_capacity(accounts.len() + groups.len());
@@ -342,7 +347,7 @@ impl Context<'_> {
         let account = self.destination.account(index);
         match &account.email {
             Some(email) if !email.is_empty() => format!("{} <{}>", account.id, email),
-            _ => account.id.clone(),
+            _ => account.id.to_string(),
         }
     }
 
@@ -351,24 +356,20 @@ impl Context<'_> {
         let keys = &self.src_keys[i as usize];
         let mut draft = Draft::new();
         for (field, why) in &keys.invalid_emails {
-            let raw = if *field == 0 {
-                account.email.as_deref().unwrap_or_default()
-            } else {
-                account.alias_emails.get(*field as usize - 1).map_or("", String::as_str)
-            };
+            let raw = keys::email_value(account, *field);
             draft.flag(
                 Flag::InvalidEmail,
                 format!("{} {raw:?} {} and was not used for matching", email_field_name(*field), why.describe()),
             );
         }
-        let excluded = self.look_alikes(keys, &mut draft);
+        let excluded = self.look_alikes(account, keys, &mut draft);
 
         for method in &self.policy.order {
             let step = match method {
                 Method::Exception => self.account_exception(i, &mut draft),
                 Method::Id => self.by_id(account.id.as_str(), &excluded, &mut draft),
-                Method::Email => self.by_email(keys, &excluded, &mut draft),
-                Method::Username => self.by_username(keys, &excluded, &mut draft),
+                Method::Email => self.by_email(account, keys, &excluded, &mut draft),
+                Method::Username => self.by_username(account, keys, &excluded, &mut draft),
                 Method::Name => self.by_name(i, keys, &excluded, &mut draft),
             };
             match step {
@@ -395,15 +396,11 @@ impl Context<'_> {
 
     /// Destination addresses that only look like one of the source's: flagged, and those
     /// destination accounts are excluded from every method for this identity.
-    fn look_alikes(&self, keys: &AccountKeys, draft: &mut Draft) -> Vec<u32> {
+    fn look_alikes(&self, account: &Account, keys: &AccountKeys, draft: &mut Draft) -> Vec<u32> {
         let mut found: Vec<(u32, &str, &str)> = Vec::new();
         for email in &keys.emails {
-            let Some(hits) = self.dst_index.by_skeleton.get(email.skeleton.as_str()) else { continue };
-            for &(index, field) in hits.as_slice() {
-                let Some(other) = self.dst_keys[index as usize].emails.iter().find(|e| e.field == field) else {
-                    continue;
-                };
-                if other.key != email.key && !found.iter().any(|(i, _, _)| *i == index) {
+            for (index, other) in self.dst_index.look_alikes(account, email, &self.src_index.rules) {
+                if !found.iter().any(|(i, _, _)| *i == index) {
                     found.push((index, other.key.as_str(), email.key.as_str()));
                 }
             }
@@ -443,7 +440,7 @@ impl Context<'_> {
         }
     }
 
-    fn by_email(&self, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
+    fn by_email(&self, account: &Account, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
         let mut found: Vec<(u32, u16, &keys::KeyedEmail)> = Vec::new();
         for email in &keys.emails {
             if let Some(hits) = self.dst_index.by_email.get(email.key.as_str()) {
@@ -478,10 +475,16 @@ impl Context<'_> {
                     .iter()
                     .map(|(_, field, email)| Evidence {
                         method: Resolution::Email,
-                        source_field: email_field_name(email.field),
-                        destination_field: email_field_name(*field),
-                        key: email.key.clone(),
-                        note: keys::evidence_note(&email.note, self.dst_keys[index as usize].email_note(*field)),
+                        source_field: keys::email_field(email.field),
+                        destination_field: keys::email_field(*field),
+                        key: email.key.to_string(),
+                        note: keys::evidence_note(
+                            self.src_index.rules.email_note(account, email),
+                            self.dst_keys[index as usize]
+                                .email(*field)
+                                .map_or(Cow::Borrowed(""), |e| self.dst_index.rules.email_note(target, e)),
+                        )
+                        .into_owned(),
                     })
                     .collect();
                 Step::Link { index, method: Resolution::Email, evidence, confidence: method_confidence(Resolution::Email) }
@@ -514,7 +517,7 @@ impl Context<'_> {
         labels.join(", ")
     }
 
-    fn by_username(&self, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
+    fn by_username(&self, account: &Account, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
         let Some(username) = &keys.username else { return Step::Next };
         let Some(hits) = self.dst_index.by_username.get(username.as_str()) else { return Step::Next };
         if hits.as_slice().iter().any(|i| excluded.contains(i)) {
@@ -530,8 +533,14 @@ impl Context<'_> {
                     method: Resolution::Username,
                     source_field: "username".into(),
                     destination_field: "username".into(),
-                    key: username.clone(),
-                    note: keys::evidence_note(&keys.username_note, &self.dst_keys[*index as usize].username_note),
+                    key: username.to_string(),
+                    note: keys::evidence_note(
+                        self.src_index.rules.username_note(account, keys.username_note),
+                        self.dst_index
+                            .rules
+                            .username_note(self.destination.account(*index), self.dst_keys[*index as usize].username_note),
+                    )
+                    .into_owned(),
                 }],
             },
             many => {
@@ -782,8 +791,8 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
         }
     }
     let source_id = |i: usize| match kind {
-        IdentityKind::Account => ctx.source.account(i as u32).id.clone(),
-        IdentityKind::Group => ctx.source.group(i as u32).id.clone(),
+        IdentityKind::Account => ctx.source.account(i as u32).id.to_string(),
+        IdentityKind::Group => ctx.source.group(i as u32).id.to_string(),
     };
     let destination_id = |index: u32| match kind {
         IdentityKind::Account => ctx.destination.account(index).id.clone(),

@@ -3,20 +3,23 @@
 
 use crosswalk_core::{Confidence, Flag, LINK_THRESHOLD, Policy, REVIEW_FLOOR, Resolution, Target, resolve};
 
-use crate::fixtures::{account_mapping, dir, linked_to, org_policy, person};
+use crate::fixtures::{account_mapping, dir, linked_to, org_policy, person, with_alias};
 
 #[test]
 fn every_mapping_carries_a_confidence() {
     let source = dir(
         vec![
             person("s1", "ann@acme.com", "Ann Lee"),
-            person("s2", "olga@home.example", "Olga Petrova"),
+            person("s2", "kitty.p@home.example", "Olga Petrova"),
             person("s3", "nobody@home.example", "No Body"),
         ],
         vec![],
     );
     let destination = dir(
-        vec![person("d1", "ann@acme.com", "Ann Lee"), person("d2", "olga.petrova@acme.com", "Olga Petrova")],
+        vec![
+            person("d1", "ann@acme.com", "Ann Lee"),
+            with_alias(person("d2", "olga.petrova@acme.com", "Olga Petrova"), "kitty.p@acme.com"),
+        ],
         vec![],
     );
     let resolved = resolve(&source, &destination, &org_policy(), &[]);
@@ -27,7 +30,7 @@ fn every_mapping_carries_a_confidence() {
     assert_eq!(name.resolution, Resolution::Name, "{}", name.message);
     assert!(name.confidence.as_f64() >= LINK_THRESHOLD, "{}", name.confidence);
     assert!(name.evidence[0].note.contains("same name +4.0"), "the score's parts are explained: {}", name.evidence[0].note);
-    assert!(name.evidence[0].note.contains("handle spells the name +3.0"), "{}", name.evidence[0].note);
+    assert!(name.evidence[0].note.contains("same address local part in another domain kitty.p +2.5"), "{}", name.evidence[0].note);
     let nobody = account_mapping(&resolved, &source, "s3");
     assert_eq!(nobody.resolution, Resolution::Unresolved);
     assert_eq!(nobody.confidence, Confidence::CERTAIN, "no candidate at all: sure that nobody matches");
@@ -92,10 +95,37 @@ fn candidates_are_ranked_best_first_with_their_evidence() {
 }
 
 #[test]
-fn a_weak_runner_up_does_not_stop_a_name_link() {
-    let source = dir(vec![person("s1", "rob@home.example", "Robert Smith")], vec![]);
+fn a_handle_that_only_spells_the_name_is_not_enough() {
+    // Andrew Taylor has no address of his own; the one Andrew Taylor on the destination has
+    // andrew.taylor@acme.com. A namesake's account would look exactly the same.
+    let source = dir(
+        vec![person("s1", "", "Andrew Taylor"), person("s2", "barbara.adams@home.example", "Barbara Adams")],
+        vec![],
+    );
     let destination = dir(
-        vec![person("d1", "robert.smith@acme.com", "Robert Smith"), person("d2", "bob.smith@acme.com", "Bob Smith")],
+        vec![person("d1", "andrew.taylor@acme.com", "Andrew Taylor"), person("d2", "barbara.adams@acme.com", "Barbara Adams")],
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    for (id, want) in [("s1", "d1"), ("s2", "d2")] {
+        let m = account_mapping(&resolved, &source, id);
+        assert_eq!(m.resolution, Resolution::Unresolved, "{id}: {}", m.message);
+        assert_eq!(m.candidates.len(), 1, "{id}: offered for review");
+        assert_eq!(destination.account(m.candidates[0].index).id, want);
+        assert!(m.candidates[0].score.as_f64() < LINK_THRESHOLD);
+    }
+    let shared = account_mapping(&resolved, &source, "s2");
+    assert!(shared.candidates[0].reason.contains("which only spells the name"), "{}", shared.candidates[0].reason);
+}
+
+#[test]
+fn a_weak_runner_up_does_not_stop_a_name_link() {
+    let source = dir(vec![person("s1", "rs.dev@home.example", "Robert Smith")], vec![]);
+    let destination = dir(
+        vec![
+            with_alias(person("d1", "robert.smith@acme.com", "Robert Smith"), "rs.dev@acme.com"),
+            person("d2", "bob.smith@acme.com", "Bob Smith"),
+        ],
         vec![],
     );
     let resolved = resolve(&source, &destination, &org_policy(), &[]);
@@ -107,11 +137,14 @@ fn a_weak_runner_up_does_not_stop_a_name_link() {
 
 #[test]
 fn a_runner_up_that_also_fits_stops_a_name_link() {
-    // The exact name's handle spells it, but the nickname account has this person's old
-    // local part: both fit, so the engine does not choose.
-    let source = dir(vec![person("s1", "rob.smith@home.example", "Robert Smith")], vec![]);
+    // The exact name shares one of this person's old handles, the nickname account another:
+    // both fit, so the engine does not choose.
+    let source = dir(vec![with_alias(person("s1", "rs.dev@home.example", "Robert Smith"), "rob.smith@home.example")], vec![]);
     let destination = dir(
-        vec![person("d1", "robert.smith@acme.com", "Robert Smith"), person("d2", "rob.smith@acme.com", "Bob Smith")],
+        vec![
+            with_alias(person("d1", "robert.smith@acme.com", "Robert Smith"), "rs.dev@acme.com"),
+            person("d2", "rob.smith@acme.com", "Bob Smith"),
+        ],
         vec![],
     );
     let resolved = resolve(&source, &destination, &org_policy(), &[]);
@@ -138,18 +171,47 @@ fn unrelated_names_are_not_offered_and_the_fallback_applies() {
 
 #[test]
 fn the_explanation_reads_as_a_sentence_a_reviewer_can_check() {
-    let source = dir(vec![person("s1", "olga@home.example", "Olga Petrova"), person("s2", "", "Alexander Ryan")], vec![]);
+    let source = dir(vec![person("s1", "kitty.p@home.example", "Olga Petrova"), person("s2", "", "Alexander Ryan")], vec![]);
     let destination = dir(
-        vec![person("d1", "olga.petrova@acme.com", "Petrova, Olga"), person("d2", "user7f3a@acme.com", "Alexander Ryan")],
+        vec![
+            with_alias(person("d1", "olga.petrova@acme.com", "Petrova, Olga"), "kitty.p@acme.com"),
+            person("d2", "user7f3a@acme.com", "Alexander Ryan"),
+        ],
         vec![],
     );
     let resolved = resolve(&source, &destination, &org_policy(), &[]);
     let linked = account_mapping(&resolved, &source, "s1").explanation();
-    assert!(linked.starts_with("Linked by Name with confidence 0.99"), "{linked}");
+    assert!(linked.starts_with("Linked by Name with confidence 0.98"), "{linked}");
     assert!(linked.contains("olga petrova"), "{linked}");
-    assert!(linked.contains("spells the name"), "{linked}");
+    assert!(linked.contains("kitty.p"), "{linked}");
     let review = account_mapping(&resolved, &source, "s2").explanation();
     assert!(review.starts_with("Unresolved with confidence"), "{review}");
     assert!(review.contains("one candidate for review, scored 0."), "{review}");
     assert!(review.contains("no address or username agrees"), "{review}");
+}
+
+#[test]
+fn a_typo_in_a_name_stops_a_second_account_for_review() {
+    // FEBRL-style corruption: the same person, one letter swapped, nothing else to link.
+    let source = dir(
+        vec![person("s1", "", "Jonh Smith"), person("s2", "wendi.zhang@acme.com", "Wendi Zhang"), person("s3", "", "Wendy Zhang")],
+        vec![],
+    );
+    let destination = dir(
+        vec![person("d1", "john.smith@acme.com", "John Smith"), person("d2", "wendi.zhang@acme.com", "Wendi Zhang")],
+        vec![],
+    );
+    let mut policy = org_policy();
+    policy.fallback.provision = true;
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    let typo = account_mapping(&resolved, &source, "s1");
+    assert_eq!(typo.resolution, Resolution::Unresolved, "not created: {}", typo.message);
+    assert!(typo.message.starts_with("not created"), "{}", typo.message);
+    assert_eq!(typo.candidates.len(), 1);
+    assert_eq!(destination.account(typo.candidates[0].index).id, "d1");
+    assert!(typo.candidates[0].reason.contains("similar name"), "{}", typo.candidates[0].reason);
+    // d2 is already Wendi's by email: a near miss is only looked for among unclaimed accounts.
+    let wendy = account_mapping(&resolved, &source, "s3");
+    assert_eq!(wendy.resolution, Resolution::Provision, "{}", wendy.message);
+    assert!(wendy.candidates.is_empty());
 }

@@ -61,7 +61,13 @@ pub(crate) fn group_mapping<'a>(resolved: &'a Resolved, source: &Directory, id: 
 /// Destination account id of a mapping, if it links an existing one.
 pub(crate) fn linked_to(mapping: &Mapping, destination: &Directory) -> Option<String> {
     mapping.destination_index().map(|i| match mapping.kind {
-        IdentityKind::Account => destination.account(i).id.clone(),
-        IdentityKind::Group => destination.group(i).id.clone(),
+        IdentityKind::Account => destination.account(i).id.to_string(),
+        IdentityKind::Group => destination.group(i).id.to_string(),
     })
+}
+
+/// The account with one more alias address.
+pub(crate) fn with_alias(mut account: Account, alias: &str) -> Account {
+    account.alias_emails.push(alias.into());
+    account
 }

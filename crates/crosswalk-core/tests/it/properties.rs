@@ -32,11 +32,11 @@ fn arb_account(prefix: &'static str) -> impl Strategy<Value = (Account, bool)> {
         .prop_map(move |(local, domain, confusable, name, username, active, alias, id_noise)| {
             let local = if confusable { look_alike(LOCALS[local]) } else { LOCALS[local].to_string() };
             let account = Account {
-                id: String::new(),
-                username: username.map(|u| ["ann", "Ann", "bob", "cy"][u].to_string()),
-                email: Some(format!("{local}@{}", DOMAINS[domain])),
-                alias_emails: alias.map(|(l, d)| format!("{}@{}", LOCALS[l], DOMAINS[d])).into_iter().collect(),
-                display_name: name.map(|n| NAMES[n].to_string()),
+                id: "".into(),
+                username: username.map(|u| ["ann", "Ann", "bob", "cy"][u].into()),
+                email: Some(format!("{local}@{}", DOMAINS[domain]).into()),
+                alias_emails: alias.map(|(l, d)| format!("{}@{}", LOCALS[l], DOMAINS[d]).into()).into_iter().collect(),
+                display_name: name.map(|n| NAMES[n].into()),
                 given_name: None,
                 family_name: None,
                 active: active || prefix == "s",
@@ -58,7 +58,7 @@ fn arb_directory(prefix: &'static str) -> impl Strategy<Value = Directory> {
                 .enumerate()
                 // A few ids shared across sides give the ID method something to do.
                 .map(|(i, (mut a, shared))| {
-                    a.id = if shared { format!("shared{i}") } else { format!("{prefix}{i}") };
+                    a.id = if shared { format!("shared{i}") } else { format!("{prefix}{i}") }.into();
                     a
                 })
                 .collect();
@@ -70,8 +70,8 @@ fn arb_directory(prefix: &'static str) -> impl Strategy<Value = Directory> {
                 .map(|(i, (n, upper))| {
                     let name = ["devs", "ops", "site-admins", "qa"][n];
                     Group {
-                        id: format!("{prefix}g{i}"),
-                        name: if upper { name.to_uppercase() } else { name.to_string() },
+                        id: format!("{prefix}g{i}").into(),
+                        name: (if upper { name.to_uppercase() } else { name.to_string() }).into(),
                         display_name: None,
                         members: vec![],
                     }
@@ -103,7 +103,7 @@ fn shuffled(directory: &Directory, seed: u64) -> Directory {
     // A fixed permutation per seed: rotate then reverse pieces; enough to move every row.
     if n > 1 {
         out.accounts.rotate_left((seed as usize) % n);
-        if seed % 2 == 0 {
+        if seed.is_multiple_of(2) {
             out.accounts.reverse();
         }
     }
@@ -116,12 +116,12 @@ fn shuffled(directory: &Directory, seed: u64) -> Directory {
 /// A mapping in terms that do not depend on row positions.
 fn portable(m: &Mapping, source: &Directory, destination: &Directory) -> (IdentityKind, String, Resolution, Option<String>, Vec<String>, String) {
     let id_of = |kind, i: u32| match kind {
-        IdentityKind::Account => destination.account(i).id.clone(),
-        IdentityKind::Group => destination.group(i).id.clone(),
+        IdentityKind::Account => destination.account(i).id.to_string(),
+        IdentityKind::Group => destination.group(i).id.to_string(),
     };
     let source_id = match m.kind {
-        IdentityKind::Account => source.account(m.source).id.clone(),
-        IdentityKind::Group => source.group(m.source).id.clone(),
+        IdentityKind::Account => source.account(m.source).id.to_string(),
+        IdentityKind::Group => source.group(m.source).id.to_string(),
     };
     let mut candidates: Vec<String> = m.candidates.iter().map(|c| id_of(m.kind, c.index)).collect();
     candidates.sort();
@@ -161,21 +161,21 @@ proptest! {
         let mut rules: Vec<ExceptionRule> = Vec::new();
         for (s, d) in &picks {
             let s = s.get(&source.accounts);
-            if rules.iter().any(|r| r.source == IdentityRef::Id(s.id.clone())) { continue; }
+            if rules.iter().any(|r| r.source == IdentityRef::Id(s.id.to_string())) { continue; }
             rules.push(ExceptionRule {
                 kind: IdentityKind::Account,
-                source: IdentityRef::Id(s.id.clone()),
-                destination: IdentityRef::Id(d.get(&destination.accounts).id.clone()),
+                source: IdentityRef::Id(s.id.to_string()),
+                destination: IdentityRef::Id(d.get(&destination.accounts).id.to_string()),
                 origin: "x.csv:2".into(),
             });
         }
         let resolved = resolve(&source, &destination, &policy, &rules);
         for rule in &rules {
             let m = resolved.mappings.iter()
-                .find(|m| m.kind == IdentityKind::Account && IdentityRef::Id(source.account(m.source).id.clone()) == rule.source)
+                .find(|m| m.kind == IdentityKind::Account && IdentityRef::Id(source.account(m.source).id.to_string()) == rule.source)
                 .unwrap();
             prop_assert_eq!(m.resolution, Resolution::Exception);
-            prop_assert_eq!(IdentityRef::Id(destination.account(m.destination_index().unwrap()).id.clone()), rule.destination.clone());
+            prop_assert_eq!(IdentityRef::Id(destination.account(m.destination_index().unwrap()).id.to_string()), rule.destination.clone());
         }
     }
 

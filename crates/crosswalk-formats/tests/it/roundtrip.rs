@@ -48,15 +48,15 @@ fn account() -> impl Strategy<Value = Account> {
                 email_verified,
             )| {
                 Account {
-                    id,
-                    username,
-                    email,
-                    alias_emails,
-                    display_name,
-                    given_name,
-                    family_name,
+                    id: id.into(),
+                    username: username.map(Into::into),
+                    email: email.map(Into::into),
+                    alias_emails: alias_emails.into_iter().map(Into::into).collect(),
+                    display_name: display_name.map(Into::into),
+                    given_name: given_name.map(Into::into),
+                    family_name: family_name.map(Into::into),
                     active,
-                    source_directory,
+                    source_directory: source_directory.map(Into::into),
                     email_verified,
                 }
             },
@@ -68,18 +68,18 @@ fn directory() -> impl Strategy<Value = Directory> {
     (vec(account(), 0..6), vec(group, 0..4)).prop_map(|(mut accounts, groups)| {
         // Ids must be unique per kind; a suffix makes them so whatever the text was.
         for (i, account) in accounts.iter_mut().enumerate() {
-            account.id = format!("{}#{i}", account.id);
+            account.id = format!("{}#{i}", account.id).into();
         }
         let group_ids: Vec<String> = groups.iter().enumerate().map(|(i, (id, ..))| format!("{id}#g{i}")).collect();
-        let all_ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).chain(group_ids.iter().cloned()).collect();
+        let all_ids: Vec<String> = accounts.iter().map(|a| a.id.to_string()).chain(group_ids.iter().cloned()).collect();
         let groups = groups
             .into_iter()
             .zip(group_ids)
             .map(|((_, name, display_name, members), id)| Group {
-                id,
-                name,
-                display_name,
-                members: members.iter().map(|m| all_ids[m.index(all_ids.len())].clone()).collect(),
+                id: id.into(),
+                name: name.into(),
+                display_name: display_name.map(Into::into),
+                members: members.iter().map(|m| all_ids[m.index(all_ids.len())].as_str().into()).collect(),
             })
             .collect();
         Directory { name: "people".into(), accounts, groups }

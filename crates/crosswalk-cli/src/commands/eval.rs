@@ -1,0 +1,193 @@
+//! `crosswalk eval`: the engine and the email-only rule scored against labelled data (files,
+//! a generated pair, or FEBRL4). The scoring is `crosswalk_eval::compare`; this is glue.
+//! Fails (exit 1) when the engine makes any false merge.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use crosswalk_core::{Directory, Policy};
+use crosswalk_core::normalize::DomainAliases;
+use crosswalk_eval::{Comparison, Truth};
+use crosswalk_formats::ReadOptions;
+
+use super::transforms::read_directory;
+use crate::cli::{EvalArgs, EvalFormat};
+use crate::progress;
+
+/// A labelled pair, the policy to run the engine with, and what to call them.
+struct Labelled {
+    dataset: String,
+    source: Directory,
+    destination: Directory,
+    truth: Vec<Truth>,
+    policy: Policy,
+    policy_origin: String,
+}
+
+pub(crate) fn eval(args: EvalArgs) -> Result<()> {
+    let exceptions = match &args.exceptions {
+        Some(path) => crosswalk_formats::read_exceptions_file(path)?,
+        None => Vec::new(),
+    };
+    let given_policy = match &args.policy {
+        Some(path) => Some((crosswalk_formats::read_policy_file(path)?, format!("the policy in {}", path.display()))),
+        None => None,
+    };
+    let mut labelled = if let (Some(source), Some(destination), Some(truth)) =
+        (&args.source, &args.destination, &args.truth)
+    {
+        from_files(source, destination, truth, given_policy)?
+    } else if let Some(accounts) = args.generate {
+        generated(accounts, args.seed, given_policy)
+    } else if let Some(dir) = &args.febrl4 {
+        febrl4(dir, given_policy)?
+    } else {
+        bail!("say what to score: --source, --destination and --truth; --generate N; or --febrl4 DIR");
+    };
+    // A row whose records share an id, address, username or name is linkable whatever its label.
+    crosswalk_eval::confirm_linkable(
+        &labelled.source,
+        &labelled.destination,
+        &mut labelled.truth,
+        &DomainAliases::default(),
+    );
+
+    let spinner = progress::spinner(format!(
+        "resolving and scoring {} source identities, with the engine and the email-only rule",
+        labelled.source.accounts.len() + labelled.source.groups.len()
+    ));
+    let comparison = crosswalk_eval::compare(
+        labelled.dataset,
+        &labelled.source,
+        &labelled.destination,
+        &labelled.truth,
+        &labelled.policy,
+        labelled.policy_origin,
+        &exceptions,
+    )
+    .with_context(|| match &args.truth {
+        Some(path) => format!("the truth {} does not fit the directories", path.display()),
+        None => "the truth does not fit the directories".to_string(),
+    })?;
+    spinner.finish_and_clear();
+
+    print(&comparison, args.format)?;
+    if !comparison.passed() {
+        bail!(
+            "the engine made {} false merge{} (linked someone to another person's account); they are listed above",
+            comparison.engine_false_merges,
+            if comparison.engine_false_merges == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
+}
+
+fn print(comparison: &Comparison, format: EvalFormat) -> Result<()> {
+    match format {
+        EvalFormat::Text => print!("{comparison}"),
+        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(comparison)?),
+        EvalFormat::Markdown => {
+            println!("{}  ", comparison.dataset);
+            println!("engine policy: {}", comparison.policy_origin);
+            println!();
+            print!("{}", comparison.to_markdown());
+            println!();
+            for scored in &comparison.results {
+                println!("- {}: {}", scored.rule, scored.description);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn from_files(
+    source_path: &Path,
+    destination_path: &Path,
+    truth_path: &Path,
+    policy: Option<(Policy, String)>,
+) -> Result<Labelled> {
+    let (policy, policy_origin) = policy.unwrap_or_else(|| (Policy::default(), "the default policy".into()));
+    let source = read_directory(source_path, ReadOptions::default(), "source")?.directory;
+    let destination = read_directory(destination_path, ReadOptions::default(), "destination")?.directory;
+    let file = std::fs::File::open(truth_path)
+        .with_context(|| format!("could not open the truth file {}", truth_path.display()))?;
+    let rows = crosswalk_synth::read_truth_csv(std::io::BufReader::new(file))
+        .with_context(|| format!("{} is not a truth file", truth_path.display()))?;
+    let dataset = format!(
+        "labelled pair: source {} ({} accounts, {} groups), destination {} ({} accounts, {} groups), truth {}",
+        source_path.display(),
+        source.accounts.len(),
+        source.groups.len(),
+        destination_path.display(),
+        destination.accounts.len(),
+        destination.groups.len(),
+        truth_path.display()
+    );
+    Ok(Labelled {
+        dataset,
+        source,
+        destination,
+        truth: rows.into_iter().map(Truth::from).collect(),
+        policy,
+        policy_origin,
+    })
+}
+
+fn generated(accounts: usize, seed: u64, policy: Option<(Policy, String)>) -> Labelled {
+    let spinner = progress::spinner(format!("generating {accounts} source accounts (seed {seed})"));
+    let pair = crosswalk_synth::generate(&crosswalk_synth::GenerateOptions::new(accounts, seed));
+    spinner.finish_and_clear();
+    let (policy, policy_origin) = policy.unwrap_or_else(|| {
+        (
+            crosswalk_synth::policy_for(&pair),
+            "the generator's policy (the policy.toml `crosswalk generate` writes: domain alias, organisation domain, external domain; provision off)".into(),
+        )
+    });
+    let dataset = format!(
+        "generated pair, seed {seed}: {} source accounts and {} groups, {} destination accounts and {} groups (`crosswalk generate -n {accounts} --seed {seed}` writes the same data)",
+        pair.source.accounts.len(),
+        pair.source.groups.len(),
+        pair.destination.accounts.len(),
+        pair.destination.groups.len()
+    );
+    let labelled = crosswalk_eval::LabelledPair::from(pair);
+    Labelled {
+        dataset,
+        source: labelled.source,
+        destination: labelled.destination,
+        truth: labelled.truth,
+        policy,
+        policy_origin,
+    }
+}
+
+fn febrl4(dir: &Path, policy: Option<(Policy, String)>) -> Result<Labelled> {
+    let spinner = progress::spinner(format!("reading FEBRL4 from {}", dir.display()));
+    let pair = crosswalk_eval::load_febrl4(dir).with_context(|| format!("could not load FEBRL4 from {}", dir.display()))?;
+    spinner.finish_and_clear();
+    let (policy, policy_origin) = policy.unwrap_or_else(|| {
+        let mut policy = Policy::default();
+        policy.name.organisation_domains = vec![crosswalk_eval::FEBRL4_ORG_DOMAIN.into()];
+        (
+            policy,
+            format!(
+                "the default policy with name.organisation_domains = [\"{}\"] (the destination's domain)",
+                crosswalk_eval::FEBRL4_ORG_DOMAIN
+            ),
+        )
+    });
+    let dataset = format!(
+        "FEBRL4 ({}): {} source and {} destination people, one true link each; names with typos, no addresses",
+        dir.display(),
+        pair.source.accounts.len(),
+        pair.destination.accounts.len()
+    );
+    Ok(Labelled {
+        dataset,
+        source: pair.source,
+        destination: pair.destination,
+        truth: pair.truth,
+        policy,
+        policy_origin,
+    })
+}

@@ -1,0 +1,73 @@
+//! `crosswalk transforms preview`: what the policy's transforms do to the real directories,
+//! before anything runs. Reads exactly as `run` does; never opens the store.
+
+use std::path::Path;
+
+use anyhow::Result;
+use crosswalk_core::TransformPreview;
+use crosswalk_formats::{Imported, ReadOptions, SkippedRecord};
+use serde::Serialize;
+
+use crate::cli::{SummaryFormat, TransformsCommand, TransformsPreviewArgs};
+use crate::progress;
+
+pub(crate) fn transforms(command: TransformsCommand) -> Result<()> {
+    match command {
+        TransformsCommand::Preview(args) => preview(args),
+    }
+}
+
+#[derive(Serialize)]
+struct PreviewOutput<'a> {
+    #[serde(flatten)]
+    preview: &'a TransformPreview,
+    /// Invalid records left out (`--skip-invalid`).
+    skipped: Vec<String>,
+}
+
+fn preview(args: TransformsPreviewArgs) -> Result<()> {
+    let options = ReadOptions { skip_invalid: args.skip_invalid };
+    let policy = crosswalk_formats::read_policy_file(&args.policy)?;
+    let source = read_directory(&args.source, options, "source")?;
+    let destination = read_directory(&args.destination, options, "destination")?;
+    let spinner = progress::spinner(format!(
+        "previewing {} transforms on {} source and {} destination accounts",
+        policy.transforms.len(),
+        source.directory.accounts.len(),
+        destination.directory.accounts.len()
+    ));
+    let preview = crosswalk_core::preview(&source.directory, &destination.directory, &policy);
+    spinner.finish_and_clear();
+    let skipped: Vec<String> =
+        source.skipped.iter().chain(&destination.skipped).map(SkippedRecord::to_string).collect();
+    match args.format {
+        SummaryFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&PreviewOutput { preview: &preview, skipped })?);
+        }
+        SummaryFormat::Text => {
+            print!("{preview}");
+            if !skipped.is_empty() {
+                println!("{} invalid records were skipped:", skipped.len());
+                for record in &skipped {
+                    println!("  {record}");
+                }
+            }
+            if !policy.transforms.is_empty() {
+                println!(
+                    "next: crosswalk run --source {} --destination {} --policy {}",
+                    args.source.display(),
+                    args.destination.display(),
+                    args.policy.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn read_directory(path: &Path, options: ReadOptions, side: &str) -> Result<Imported> {
+    let spinner = progress::spinner(format!("reading {side} directory {}", path.display()));
+    let imported = crosswalk_formats::read_directory_file(path, options)?;
+    spinner.finish_and_clear();
+    Ok(imported)
+}
