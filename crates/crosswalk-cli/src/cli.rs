@@ -280,4 +280,7 @@ pub(crate) struct BenchArgs {
     pub(crate) repeat: usize,
     #[arg(long, default_value_t = 42)]
     pub(crate) seed: u64,
+    /// Leave the Name method (the evidence tier) out of the policy, to measure what it costs.
+    #[arg(long)]
+    pub(crate) without_name_tier: bool,
 }

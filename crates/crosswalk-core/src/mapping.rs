@@ -153,7 +153,9 @@ impl TryFrom<f64> for Confidence {
 
 impl fmt::Display for Confidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.2}", self.as_f64())
+        // Two decimals, rounded half up, with integers: this runs once per review candidate.
+        let hundredths = (self.0 + 5) / 10;
+        write!(f, "{}.{:02}", hundredths / 100, hundredths % 100)
     }
 }
 

@@ -17,7 +17,10 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         seed: args.seed,
         ..Default::default()
     });
-    let policy = crosswalk_synth::policy_for(&generated);
+    let mut policy = crosswalk_synth::policy_for(&generated);
+    if args.without_name_tier {
+        policy.order.retain(|m| *m != crosswalk_core::Method::Name);
+    }
     // The engine's inputs are the two directories: the ground truth is dropped, and the
     // spare capacity the generator's vectors grew is returned, as a reader's would be.
     let crosswalk_synth::GeneratedPair { mut source, mut destination, truth } = generated;

@@ -14,6 +14,7 @@
 //! The score is a log-odds sum ([`Weights`]), turned into a probability by the logistic
 //! function. The weights and thresholds are documented in `docs/matching.md`.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
@@ -118,8 +119,9 @@ struct Found {
 struct Scored {
     found: Found,
     probability: f64,
-    /// `"same name +4.0, ..."`, the score's parts in the order they were added.
-    explanation: String,
+    /// The score's parts in the order they were added, the prior first. Text is rendered
+    /// only for the candidates that are shown.
+    parts: Vec<(f64, Cow<'static, str>)>,
     corroboration: Option<Evidence>,
     /// The source's own organisation address that the destination lacks.
     contradiction: Option<String>,
@@ -130,9 +132,69 @@ impl Scored {
         Confidence::from_probability(self.probability)
     }
 
+    /// `"same name +4.0, ..., prior -4.5"`.
+    fn explanation(&self) -> String {
+        let mut text = String::with_capacity(160);
+        for (weight, what) in self.parts.iter().skip(1).chain(self.parts.first()) {
+            if !text.is_empty() {
+                text.push_str(", ");
+            }
+            text.push_str(what);
+            text.push(' ');
+            push_tenths(&mut text, *weight);
+        }
+        text
+    }
+
     /// The score and its parts, for messages.
     fn reason(&self) -> String {
-        format!("score {:.2}: {}", self.probability, self.explanation)
+        format!("score {}: {}", self.confidence(), self.explanation())
+    }
+}
+
+/// Appends a weight as `+4.0` / `-1.5` with integer arithmetic: float formatting was a
+/// tenth of the name tier's time.
+fn push_tenths(text: &mut String, weight: f64) {
+    use std::fmt::Write;
+    let tenths = (weight * 10.0).round() as i64;
+    let sign = if tenths < 0 { '-' } else { '+' };
+    let tenths = tenths.unsigned_abs();
+    let _ = write!(text, "{sign}{}.{}", tenths / 10, tenths % 10);
+}
+
+/// What the name tier needs of a source account's name, derived once per account.
+struct SourceName {
+    /// ASCII-folded given name (all its words) and family name.
+    given: String,
+    family: String,
+    /// The usual handle spellings of the name: `firstlast`, `lastfirst`, `flast`, `lastf`.
+    spellings: [String; 4],
+}
+
+impl SourceName {
+    fn of(account: &Account) -> Option<SourceName> {
+        let (given, family) = given_and_family(account)?;
+        let compact = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+        let (f, l) = (compact(&given), compact(&family));
+        if f.is_empty() || l.is_empty() {
+            return None;
+        }
+        let initial: String = f.chars().take(1).collect();
+        let spellings = [format!("{f}{l}"), format!("{l}{f}"), format!("{initial}{l}"), format!("{l}{initial}")];
+        Some(SourceName { given, family, spellings })
+    }
+
+    /// Whether a handle is one of the usual spellings of the name, with separators and a
+    /// trailing number ignored.
+    fn spelled_by(&self, handle: &str) -> bool {
+        let mut bare = String::with_capacity(handle.len());
+        if handle.is_ascii() {
+            bare.extend(handle.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()));
+        } else {
+            bare.extend(ascii_fold(handle).chars().filter(|c| c.is_alphanumeric()));
+        }
+        let bare = bare.trim_end_matches(|c: char| c.is_ascii_digit());
+        self.spellings.iter().any(|s| s == bare)
     }
 }
 
@@ -245,7 +307,8 @@ impl Context<'_> {
             return Step::Next;
         }
         let mut found = self.name_blocks(keys);
-        self.nickname_blocks(account, &mut found);
+        let name = SourceName::of(account);
+        self.nickname_blocks(name.as_ref(), &mut found);
         if found.is_empty() {
             return Step::Next;
         }
@@ -270,7 +333,7 @@ impl Context<'_> {
         let mut scored: Vec<Scored> = found
             .into_iter()
             .filter(|f| eligible(f.index))
-            .map(|f| self.score(account, keys, f, namesakes_in_source))
+            .map(|f| self.score(name.as_ref(), keys, f, namesakes_in_source))
             .filter(|s| s.probability >= REVIEW_FLOOR || s.found.agreement == Agreement::Exact)
             .collect();
         // Best first; ties by destination id so row order never shows.
@@ -423,11 +486,17 @@ impl Context<'_> {
         found
     }
 
-    fn nickname_blocks(&self, account: &Account, found: &mut Vec<Found>) {
-        let Some((given, family)) = given_and_family(account) else { return };
-        let first = given.split(' ').next().unwrap_or_default();
+    fn nickname_blocks(&self, name: Option<&SourceName>, found: &mut Vec<Found>) {
+        let Some(name) = name else { return };
+        let first = name.given.split(' ').next().unwrap_or_default();
+        let family: Vec<&str> = name.family.split(' ').filter(|w| !w.is_empty()).collect();
         for nickname in nicknames(first) {
-            let Some(key) = normalize::name_key(&format!("{nickname} {family}")) else { continue };
+            // A name key is the folded words, sorted: nicknames and the family are folded already.
+            let mut words: Vec<&str> = Vec::with_capacity(family.len() + 1);
+            words.push(nickname);
+            words.extend_from_slice(&family);
+            words.sort_unstable();
+            let key = words.join(" ");
             let Some(hits) = self.dst_index.by_name.get(key.as_str()).map(|h| h.as_slice()) else { continue };
             if hits.len() > NAME_BLOCK_CAP {
                 continue;
@@ -440,9 +509,10 @@ impl Context<'_> {
         }
     }
 
-    fn score(&self, account: &Account, keys: &AccountKeys, found: Found, namesakes_in_source: bool) -> Scored {
+    fn score(&self, name: Option<&SourceName>, keys: &AccountKeys, found: Found, namesakes_in_source: bool) -> Scored {
         let dst_keys = &self.dst_keys[found.index as usize];
-        let mut parts: Vec<(f64, String)> = vec![(Weights::PRIOR, "prior".into())];
+        let mut parts: Vec<(f64, Cow<'static, str>)> = Vec::with_capacity(8);
+        parts.push((Weights::PRIOR, "prior".into()));
         let (weight, what) = found.agreement.weight();
         parts.push((weight, what.into()));
         if found.block <= 1 {
@@ -450,7 +520,7 @@ impl Context<'_> {
         } else {
             parts.push((
                 Weights::SHARED_IN_DESTINATION * (found.block as f64).ln(),
-                format!("shared by {} destination accounts", found.block),
+                format!("shared by {} destination accounts", found.block).into(),
             ));
         }
         if namesakes_in_source {
@@ -458,10 +528,10 @@ impl Context<'_> {
         } else {
             parts.push((Weights::UNIQUE_IN_SOURCE, "unique in the source".into()));
         }
-        let handles = handle_evidence(account, keys, dst_keys);
+        let handles = handle_evidence(name, keys, dst_keys);
         let corroboration = handles.as_ref().and_then(|h| h.corroboration.clone());
         if let Some(handles) = handles {
-            parts.push((handles.weight, handles.what));
+            parts.push((handles.weight, handles.what.into()));
         }
         if dst_keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains)) {
             parts.push((Weights::ORGANISATION_ADDRESS, "organisation address".into()));
@@ -475,24 +545,17 @@ impl Context<'_> {
             })
             .map(|e| e.key.to_string());
         if let Some(own) = &contradiction {
-            parts.push((Weights::CONTRADICTING_ADDRESS, format!("own organisation address {own} not on it")));
+            parts.push((Weights::CONTRADICTING_ADDRESS, format!("own organisation address {own} not on it").into()));
         }
         let log_odds: f64 = parts.iter().map(|(w, _)| w).sum();
         let probability = 1.0 / (1.0 + (-log_odds).exp());
-        let explanation = parts
-            .iter()
-            .skip(1)
-            .map(|(w, what)| format!("{what} {w:+.1}"))
-            .chain(std::iter::once(format!("prior {:+.1}", Weights::PRIOR)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        Scored { found, probability, explanation, corroboration, contradiction }
+        Scored { found, probability, parts, corroboration, contradiction }
     }
 
     /// Offers the scored candidates, best first, for review.
     fn offer<'s>(&self, scored: impl IntoIterator<Item = &'s Scored>, draft: &mut Draft) {
         for s in scored {
-            draft.scored_candidate(s.found.index, Resolution::Name, s.explanation.clone(), s.confidence());
+            draft.scored_candidate(s.found.index, Resolution::Name, s.explanation(), s.confidence());
         }
     }
 
@@ -615,9 +678,10 @@ impl Context<'_> {
         let namesakes_in_source = keys.names.iter().any(|(_, key)| {
             self.src_index.by_name.get(key.as_str()).is_some_and(|h| h.as_slice().iter().any(|&other| other != i))
         });
+        let name = SourceName::of(account);
         let mut scored: Vec<Scored> = found
             .into_iter()
-            .map(|f| self.score(account, keys, f, namesakes_in_source))
+            .map(|f| self.score(name.as_ref(), keys, f, namesakes_in_source))
             .filter(|s| s.probability >= REVIEW_FLOOR && s.contradiction.is_none())
             .collect();
         if scored.is_empty() {
@@ -653,7 +717,7 @@ const SAME_LOCAL_PART: &str = "same address local part in another domain";
 
 /// The username and address local parts of an account's keys.
 fn handles(keys: &AccountKeys) -> impl Iterator<Item = &str> {
-    keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(local, _)| local)).chain(keys.username.as_deref())
+    locals(keys).chain(keys.username.as_deref())
 }
 
 /// The most similar pair of handles (Jaro-Winkler on the folded forms).
@@ -681,31 +745,29 @@ struct HandleEvidence {
     corroboration: Option<Evidence>,
 }
 
-fn handle_evidence(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountKeys) -> Option<HandleEvidence> {
-    let evidence = |source_field: &str, destination_field: &str, key: &str, note: &str| Evidence {
+/// The address local parts of an account's keys.
+fn locals(keys: &AccountKeys) -> impl Iterator<Item = &str> {
+    keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(local, _)| local))
+}
+
+fn handle_evidence(name: Option<&SourceName>, src_keys: &AccountKeys, dst_keys: &AccountKeys) -> Option<HandleEvidence> {
+    let evidence = |field: &str, key: &str, note: &str| Evidence {
         method: Resolution::Name,
-        source_field: source_field.into(),
-        destination_field: destination_field.into(),
+        source_field: field.into(),
+        destination_field: field.into(),
         key: key.to_string(),
         note: note.into(),
     };
-    let spells = spelling_check(source);
-    let locals = |keys: &'_ AccountKeys| -> Vec<(&'static str, String)> {
-        keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(l, _)| ("email", l.to_string()))).collect()
-    };
+    let spells = |handle: &str| name.is_some_and(|n| n.spelled_by(handle));
     // 1. Both sides use the same handle.
-    let shared = match (&src_keys.username, &dst_keys.username) {
-        (Some(a), Some(b)) if a == b => Some(("username", a.to_string(), SAME_USERNAME, Weights::SAME_USERNAME)),
-        _ => {
-            let theirs = locals(dst_keys);
-            locals(src_keys)
-                .into_iter()
-                .find(|(_, l)| l.chars().count() > 2 && theirs.iter().any(|(_, t)| t == l))
-                .map(|(field, l)| (field, l, SAME_LOCAL_PART, Weights::SAME_LOCAL_PART))
-        }
+    let shared: Option<(&str, &str, &str, f64)> = match (&src_keys.username, &dst_keys.username) {
+        (Some(a), Some(b)) if a == b => Some(("username", a.as_str(), SAME_USERNAME, Weights::SAME_USERNAME)),
+        _ => locals(src_keys)
+            .find(|l| l.chars().count() > 2 && locals(dst_keys).any(|t| t == *l))
+            .map(|l| ("email", l, SAME_LOCAL_PART, Weights::SAME_LOCAL_PART)),
     };
     if let Some((field, handle, note, weight)) = shared {
-        if spells(&handle) {
+        if spells(handle) {
             return Some(HandleEvidence {
                 weight: Weights::SHARED_NAME_HANDLE,
                 what: format!("{note} {handle}, which only spells the name"),
@@ -715,44 +777,18 @@ fn handle_evidence(source: &Account, src_keys: &AccountKeys, dst_keys: &AccountK
         return Some(HandleEvidence {
             weight,
             what: format!("{note} {handle}"),
-            corroboration: Some(evidence(field, field, &handle, note)),
+            corroboration: Some(evidence(field, handle, note)),
         });
     }
     // 2. The destination's handle spells the source's name.
-    let dst_handles = locals(dst_keys).into_iter().chain(dst_keys.username.iter().map(|u| ("username", u.to_string())));
-    for (_, handle) in dst_handles {
-        if spells(&handle) {
-            return Some(HandleEvidence { weight: Weights::HANDLE_SPELLS_NAME, what: format!("{SPELLS} ({handle})"), corroboration: None });
-        }
+    if let Some(handle) = locals(dst_keys).chain(dst_keys.username.as_deref()).find(|h| spells(h)) {
+        return Some(HandleEvidence { weight: Weights::HANDLE_SPELLS_NAME, what: format!("{SPELLS} ({handle})"), corroboration: None });
     }
     // 3. Handles that are close without being equal.
     let (similarity, ours, theirs) = closest_handles(src_keys, dst_keys)?;
     (similarity >= SIMILAR_HANDLE_FROM).then(|| HandleEvidence {
         weight: Weights::SIMILAR_HANDLE,
-        what: format!("similar handles {ours} / {theirs} ({similarity:.2})"),
+        what: format!("similar handles {ours} / {theirs} (Jaro-Winkler {})", Confidence::from_probability(similarity)),
         corroboration: None,
     })
-}
-
-/// Whether a handle is one of the usual spellings of the account's name: `first.last`,
-/// `flast`, `last.first`, `lastf`, with separators and a trailing number ignored.
-fn spelling_check(source: &Account) -> impl Fn(&str) -> bool {
-    let compact = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
-    let spellings: Vec<String> = match given_and_family(source) {
-        Some((first, last)) => {
-            let (f, l) = (compact(&first), compact(&last));
-            let initial: String = f.chars().take(1).collect();
-            if f.is_empty() || l.is_empty() {
-                Vec::new()
-            } else {
-                vec![format!("{f}{l}"), format!("{l}{f}"), format!("{initial}{l}"), format!("{l}{initial}")]
-            }
-        }
-        None => Vec::new(),
-    };
-    move |handle: &str| {
-        let bare = compact(&ascii_fold(handle));
-        let bare = bare.trim_end_matches(|c: char| c.is_ascii_digit());
-        spellings.iter().any(|s| s == bare)
-    }
 }
