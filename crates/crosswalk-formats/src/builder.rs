@@ -260,10 +260,10 @@ impl Builder {
                 DirectoryError::DuplicateId { kind: IdentityKind::Account, id } => directory
                     .accounts
                     .iter()
-                    .rposition(|a| &a.id == id)
+                    .rposition(|a| a.id == id)
                     .and_then(|i| self.account_spots.get(i).copied()),
                 DirectoryError::DuplicateId { kind: IdentityKind::Group, id } => {
-                    directory.groups.iter().rposition(|g| &g.id == id).and_then(|i| self.group_spots.get(i).copied())
+                    directory.groups.iter().rposition(|g| g.id == id).and_then(|i| self.group_spots.get(i).copied())
                 }
                 DirectoryError::EmptyId { kind: IdentityKind::Account } => directory
                     .accounts
@@ -274,7 +274,7 @@ impl Builder {
                     directory.groups.iter().position(|g| g.id.is_empty()).and_then(|i| self.group_spots.get(i).copied())
                 }
                 DirectoryError::UnknownMember { group, .. } => {
-                    directory.groups.iter().position(|g| &g.id == group).and_then(|i| self.group_spots.get(i).copied())
+                    directory.groups.iter().position(|g| g.id == group).and_then(|i| self.group_spots.get(i).copied())
                 }
             };
             let location = match spot {

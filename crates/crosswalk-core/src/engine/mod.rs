@@ -163,7 +163,7 @@ fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef) -> Result<u32
 
 fn find_group(index: &GroupIndex<'_>, reference: &IdentityRef) -> Result<u32, String> {
     let by_id = |v: &str| index.by_id.get(v.trim()).map(|&i| vec![i]).unwrap_or_default();
-    let by_name = |v: &str| index.by_name.get(&*normalize::fold(v)).map(|h| h.as_slice().to_vec()).unwrap_or_default();
+    let by_name = |v: &str| index.by_name.get(&normalize::fold(v)).map(|h| h.as_slice().to_vec()).unwrap_or_default();
     let found = match reference {
         IdentityRef::Id(v) => by_id(v),
         IdentityRef::Username(v) | IdentityRef::Email(v) => by_name(v),
@@ -691,7 +691,7 @@ impl Context<'_> {
 
     fn group_by_name(&self, group: &crate::directory::Group, draft: &mut Draft) -> Step {
         let key = normalize::fold(&group.name);
-        let Some(hits) = self.dst_groups.by_name.get(&*key) else { return Step::Next };
+        let Some(hits) = self.dst_groups.by_name.get(&key) else { return Step::Next };
         match hits.as_slice() {
             [index] => Step::Link {
                 index: *index,
