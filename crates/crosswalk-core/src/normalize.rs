@@ -497,16 +497,7 @@ pub fn name_key(name: &str) -> Option<String> {
 /// [`name_key`], with what the fold changed (reordering and punctuation are not noted: they
 /// are what a name key is).
 pub fn name_key_with_note(name: &str) -> Option<(String, FoldNote)> {
-    let (folded, note) = fold_with_note(name);
-    let mut words: Vec<&str> = folded
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | '(' | ')' | '"' | '\''))
-        .filter(|w| !w.is_empty())
-        .collect();
-    if words.is_empty() {
-        return None;
-    }
-    words.sort_unstable();
-    Some((words.join(" "), note))
+    name_key_compact(name).map(|(key, note)| (key.into_string(), note))
 }
 
 /// [`name_key_with_note`] into a small string.

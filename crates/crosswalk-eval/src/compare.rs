@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crosswalk_core::{Directory, ExceptionRule, IdentityKind, Policy, resolve};
+use crosswalk_core::{Directory, ExceptionRule, Policy, resolve};
 use serde::Serialize;
 
 use crate::baseline::email_only_baseline;
@@ -261,18 +261,7 @@ impl fmt::Display for Comparison {
             }
             writeln!(f, "  false merges: {}", r.false_merges.len())?;
             for m in r.false_merges.iter().take(FALSE_MERGES_SHOWN) {
-                writeln!(
-                    f,
-                    "    [{}] {} {} ({}) -> {} ({}) by {}; truth: {}",
-                    m.category,
-                    kind_name(m.kind),
-                    m.source_id,
-                    m.source_name.as_deref().unwrap_or(""),
-                    m.linked_to,
-                    m.linked_name.as_deref().unwrap_or(""),
-                    m.resolution,
-                    m.expected.as_deref().unwrap_or("none on the destination"),
-                )?;
+                writeln!(f, "    [{}] {m}", m.category)?;
             }
             if r.false_merges.len() > FALSE_MERGES_SHOWN {
                 writeln!(f, "    ... and {} more (--format json lists them all)", r.false_merges.len() - FALSE_MERGES_SHOWN)?;
@@ -284,13 +273,6 @@ impl fmt::Display for Comparison {
         } else {
             writeln!(f, "engine false merges: {} (FAIL)", self.engine_false_merges)
         }
-    }
-}
-
-fn kind_name(kind: IdentityKind) -> &'static str {
-    match kind {
-        IdentityKind::Account => "account",
-        IdentityKind::Group => "group",
     }
 }
 
@@ -310,7 +292,7 @@ fn with_thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crosswalk_core::{Account, Group};
+    use crosswalk_core::{Account, Group, IdentityKind};
 
     fn account(id: &str, email: &str, name: &str) -> Account {
         Account {

@@ -152,6 +152,23 @@ pub struct FalseMerge {
     pub category: String,
 }
 
+/// `account s1 (Ann Lee) -> d7 (Ann Leigh) by Name; truth: d3`
+impl fmt::Display for FalseMerge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} ({}) -> {} ({}) by {}; truth: {}",
+            self.kind,
+            self.source_id,
+            self.source_name.as_deref().unwrap_or(""),
+            self.linked_to,
+            self.linked_name.as_deref().unwrap_or(""),
+            self.resolution,
+            self.expected.as_deref().unwrap_or("none on the destination"),
+        )
+    }
+}
+
 /// The score of one resolver run against truth.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EvalReport {
@@ -416,17 +433,7 @@ impl fmt::Display for EvalReport {
         } else {
             writeln!(f, "false merges: {}", self.false_merges.len())?;
             for m in self.false_merges.iter().take(FALSE_MERGES_SHOWN) {
-                writeln!(
-                    f,
-                    "  {} {} ({}) -> {} ({}) by {}; truth: {}",
-                    m.kind,
-                    m.source_id,
-                    m.source_name.as_deref().unwrap_or(""),
-                    m.linked_to,
-                    m.linked_name.as_deref().unwrap_or(""),
-                    m.resolution,
-                    m.expected.as_deref().unwrap_or("none on the destination"),
-                )?;
+                writeln!(f, "  {m}")?;
             }
             if self.false_merges.len() > FALSE_MERGES_SHOWN {
                 writeln!(
