@@ -281,7 +281,7 @@ impl Context<'_> {
             return Step::Next;
         }
         // An external contractor is never linked to an organisation account by name.
-        if keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.external_domains)) {
+        if self.is_external(keys) {
             return Step::Next;
         }
         let account = self.source.account(i);
@@ -318,17 +318,12 @@ impl Context<'_> {
             );
             return Step::Next;
         }
-        let namesakes_in_source = keys.names.iter().any(|(_, key)| {
-            self.src_index.by_name.get(key.as_str()).is_some_and(|h| h.as_slice().iter().any(|&other| other != i))
-        });
+        let namesakes_in_source = self.has_namesakes_in_source(i, keys);
         let exact: Vec<u32> = found.iter().filter(|f| f.agreement == Agreement::Exact).map(|f| f.index).collect();
         let eligible = |index: u32| {
             self.destination.account(index).active
                 && !excluded.contains(&index)
-                && self.dst_keys[index as usize]
-                    .emails
-                    .iter()
-                    .any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains))
+                && self.in_organisation(&self.dst_keys[index as usize])
         };
         let mut scored: Vec<Scored> = found
             .into_iter()
@@ -336,12 +331,7 @@ impl Context<'_> {
             .map(|f| self.score(name.as_ref(), keys, f, namesakes_in_source))
             .filter(|s| s.probability >= REVIEW_FLOOR || s.found.agreement == Agreement::Exact)
             .collect();
-        // Best first; ties by destination id so row order never shows.
-        scored.sort_by(|a, b| {
-            b.probability
-                .total_cmp(&a.probability)
-                .then_with(|| self.destination.account(a.found.index).id.cmp(&self.destination.account(b.found.index).id))
-        });
+        self.rank(&mut scored);
 
         if exact.len() > 1 || (namesakes_in_source && !exact.is_empty()) {
             let same_name: Vec<u32> =
@@ -533,7 +523,7 @@ impl Context<'_> {
         if let Some(handles) = handles {
             parts.push((handles.weight, handles.what.into()));
         }
-        if dst_keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains)) {
+        if self.in_organisation(dst_keys) {
             parts.push((Weights::ORGANISATION_ADDRESS, "organisation address".into()));
         }
         let contradiction = keys
@@ -550,6 +540,33 @@ impl Context<'_> {
         let log_odds: f64 = parts.iter().map(|(w, _)| w).sum();
         let probability = 1.0 / (1.0 + (-log_odds).exp());
         Scored { found, probability, parts, corroboration, contradiction }
+    }
+
+    /// Best first; ties by destination id, so row order never shows.
+    fn rank(&self, scored: &mut [Scored]) {
+        scored.sort_by(|a, b| {
+            b.probability
+                .total_cmp(&a.probability)
+                .then_with(|| self.destination.account(a.found.index).id.cmp(&self.destination.account(b.found.index).id))
+        });
+    }
+
+    /// Whether another source account has one of this account's name keys.
+    fn has_namesakes_in_source(&self, i: u32, keys: &AccountKeys) -> bool {
+        keys.names.iter().any(|(_, key)| {
+            self.src_index.by_name.get(key.as_str()).is_some_and(|h| h.as_slice().iter().any(|&other| other != i))
+        })
+    }
+
+    /// Whether the account has an address in one of the policy's organisation domains.
+    fn in_organisation(&self, keys: &AccountKeys) -> bool {
+        keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains))
+    }
+
+    /// Whether the account has an address in one of the policy's external domains: a
+    /// contractor, never linked to an organisation account by name.
+    fn is_external(&self, keys: &AccountKeys) -> bool {
+        keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.external_domains))
     }
 
     /// Offers the scored candidates, best first, for review.
@@ -601,12 +618,12 @@ impl Context<'_> {
         if self.organisation_domains.is_empty() {
             return;
         }
-        let pending = |(i, draft): &(usize, &mut Draft)| {
+        let pending = |i: usize, draft: &Draft| {
             let creates = matches!(draft.target, Some(Target::Provision | Target::Passthrough));
             let nothing = draft.target.is_none() && draft.candidates.is_empty() && draft.flags.is_empty();
-            (creates || nothing) && self.source.account(*i as u32).active && !self.src_keys[*i].names.is_empty()
+            (creates || nothing) && self.source.account(i as u32).active && !self.src_keys[i].names.is_empty()
         };
-        if !drafts.iter_mut().enumerate().any(|d| pending(&d)) {
+        if !drafts.iter().enumerate().any(|(i, draft)| pending(i, draft)) {
             return;
         }
         let mut claimed = vec![false; self.destination.accounts.len()];
@@ -620,7 +637,7 @@ impl Context<'_> {
             let account = self.destination.account(index as u32);
             if claimed[index]
                 || !account.active
-                || !keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains))
+                || !self.in_organisation(keys)
             {
                 continue;
             }
@@ -636,7 +653,7 @@ impl Context<'_> {
         if blocks.is_empty() {
             return;
         }
-        drafts.par_iter_mut().with_min_len(256).enumerate().filter(|d| pending(d)).for_each(|(i, draft)| {
+        drafts.par_iter_mut().with_min_len(256).enumerate().filter(|(i, draft)| pending(*i, draft)).for_each(|(i, draft)| {
             self.near_misses_of(i as u32, &blocks, draft);
         });
     }
@@ -644,7 +661,7 @@ impl Context<'_> {
     fn near_misses_of(&self, i: u32, blocks: &FxHashMap<String, Vec<u32>>, draft: &mut Draft) {
         let account = self.source.account(i);
         let keys = &self.src_keys[i as usize];
-        if keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.external_domains)) {
+        if self.is_external(keys) {
             return;
         }
         let mut found: Vec<Found> = Vec::new();
@@ -675,9 +692,7 @@ impl Context<'_> {
         if found.is_empty() {
             return;
         }
-        let namesakes_in_source = keys.names.iter().any(|(_, key)| {
-            self.src_index.by_name.get(key.as_str()).is_some_and(|h| h.as_slice().iter().any(|&other| other != i))
-        });
+        let namesakes_in_source = self.has_namesakes_in_source(i, keys);
         let name = SourceName::of(account);
         let mut scored: Vec<Scored> = found
             .into_iter()
@@ -687,11 +702,7 @@ impl Context<'_> {
         if scored.is_empty() {
             return;
         }
-        scored.sort_by(|a, b| {
-            b.probability
-                .total_cmp(&a.probability)
-                .then_with(|| self.destination.account(a.found.index).id.cmp(&self.destination.account(b.found.index).id))
-        });
+        self.rank(&mut scored);
         let best = &scored[0];
         let instead = match draft.resolution {
             Resolution::Provision => "not created",
