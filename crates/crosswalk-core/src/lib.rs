@@ -16,7 +16,7 @@ pub mod transform;
 pub use directory::{Account, CompactString, Directory, DirectoryError, Group, IdentityKind};
 pub use engine::{LINK_THRESHOLD, REVIEW_FLOOR, RUNNER_UP_CEILING, Resolved, Weights, resolve};
 pub use exceptions::{ExceptionRule, IdentityRef};
-pub use mapping::{Candidate, Confidence, Evidence, Flag, Mapping, Resolution, Summary, Target};
+pub use mapping::{Candidate, Confidence, Evidence, Flag, Flags, Mapping, Resolution, Summary, Target};
 pub use policy::{
     DuplicateClaims, EmailPolicy, Method, Policy, PolicyError, Transform, TransformField, TransformKind, TransformSide,
 };

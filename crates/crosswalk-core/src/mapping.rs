@@ -1,8 +1,10 @@
 //! What the engine decides for one source identity, and why.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use compact_str::CompactString;
+use smallvec::SmallVec;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::IdentityKind;
@@ -103,10 +105,11 @@ pub struct Evidence {
     /// A small string: field names fit inline, so evidence allocates nothing for them.
     pub source_field: CompactString,
     pub destination_field: CompactString,
-    /// The normalised key both sides share.
-    pub key: String,
+    /// The normalised key both sides share (inline when short, as most are).
+    pub key: CompactString,
     /// What normalisation did to get there (case fold, domain alias...), empty if nothing.
-    pub note: String,
+    /// Usually one of a few fixed phrases, borrowed.
+    pub note: Cow<'static, str>,
 }
 
 /// How sure the engine is, from 0 to 1, kept in thousandths so that the same inputs give
@@ -165,7 +168,9 @@ pub struct Candidate {
     /// Index in the destination directory (accounts or groups, by the mapping's kind).
     pub index: u32,
     pub method: Resolution,
-    pub reason: String,
+    /// Why it was considered. Fixed phrases are borrowed: a run can record a million
+    /// candidates, and most of their reasons are one of a few sentences.
+    pub reason: Cow<'static, str>,
     /// How strongly the evidence says this candidate is the same identity; candidates are
     /// listed best first.
     #[serde(default)]
@@ -194,6 +199,10 @@ pub enum Flag {
     Inactive,
 }
 
+/// A mapping's flags, in [`Flag`] order once the engine has finished. Held inline: there are
+/// only eight kinds, and a heap allocation per flagged mapping is what a million would cost.
+pub type Flags = SmallVec<[Flag; 8]>;
+
 /// The engine's decision for one source identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mapping {
@@ -206,7 +215,7 @@ pub struct Mapping {
     pub message: String,
     pub evidence: Vec<Evidence>,
     pub candidates: Vec<Candidate>,
-    pub flags: Vec<Flag>,
+    pub flags: Flags,
     /// How sure the engine is of this decision (see [`Confidence`]).
     #[serde(default)]
     pub confidence: Confidence,

@@ -14,7 +14,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::directory::{Account, Directory};
-use crate::engine::keys::{self, AccountIndex, AccountKeys, KeyRules};
+use crate::engine::keys::{self, AccountIndex, AccountKeys, KeyRules, Tables};
 use crate::mapping::Resolution;
 use crate::normalize::{self, DomainAliases};
 use crate::policy::{
@@ -733,7 +733,7 @@ pub fn preview(source: &Directory, destination: &Directory, policy: &Policy) -> 
                 // The keys as the run derives them, dropped before the runs below.
                 let after_rules = KeyRules::new(&aliases, side, &set);
                 let after = keys::account_keys(directory, &after_rules);
-                let index = AccountIndex::build(&directory.accounts, &after, false, after_rules);
+                let index = AccountIndex::build(&directory.accounts, &after, Tables::LOOKUPS, after_rules);
                 find_collisions(&view, &after, &index, &KeyRules::new(&aliases, side, &none), &mut rules);
             }
             view

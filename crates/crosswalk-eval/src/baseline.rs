@@ -46,11 +46,11 @@ pub fn email_only_baseline(source: &Directory, destination: &Directory) -> Resol
             method,
             source_field: field.into(),
             destination_field: field.into(),
-            key,
+            key: key.into(),
             note: "email-only baseline".into(),
         }],
         candidates: vec![],
-        flags: vec![],
+        flags: vec![].into(),
         confidence: Confidence::CERTAIN,
     };
     let create = |kind: IdentityKind, source: u32| Mapping {
@@ -61,7 +61,7 @@ pub fn email_only_baseline(source: &Directory, destination: &Directory) -> Resol
         message: String::new(),
         evidence: vec![],
         candidates: vec![],
-        flags: vec![],
+        flags: vec![].into(),
         confidence: Confidence::CERTAIN,
     };
 

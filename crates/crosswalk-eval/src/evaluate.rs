@@ -483,7 +483,7 @@ mod tests {
             message: String::new(),
             evidence: vec![],
             candidates: vec![],
-            flags: vec![],
+            flags: vec![].into(),
             confidence: crosswalk_core::Confidence::CERTAIN,
         }
     }

@@ -15,7 +15,7 @@ fn evidence(method: Resolution, field: &str, key: &str, note: &str) -> Evidence 
         source_field: field.into(),
         destination_field: field.into(),
         key: key.into(),
-        note: note.into(),
+        note: note.to_string().into(),
     }
 }
 
@@ -68,7 +68,7 @@ async fn main() {
             } else {
                 vec![]
             },
-            flags: if i % 10 == 0 { vec![Flag::Ambiguous] } else { vec![] },
+            flags: if i % 10 == 0 { vec![Flag::Ambiguous].into() } else { Default::default() },
             confidence: Confidence::from_probability(if i % 10 == 0 { 0.5 } else { 0.98 }),
         })
         .collect();

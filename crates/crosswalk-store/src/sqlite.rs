@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crosswalk_core::{
-    Account, Candidate, CompactString, Confidence, Directory, Evidence, Flag, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary,
+    Account, Candidate, CompactString, Confidence, Directory, Evidence, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary,
     Target,
 };
 use futures_util::TryStreamExt;
@@ -381,7 +381,7 @@ impl SqliteStore {
                 message: row.get(first + 7),
                 evidence: Vec::new(),
                 candidates: Vec::new(),
-                flags: serde_json::from_str::<Vec<Flag>>(&flags)
+                flags: serde_json::from_str::<crosswalk_core::Flags>(&flags)
                     .map_err(|error| self.corrupt("mapping flag list", error))?,
                 confidence: confidence_column(row.get(first + 9)),
             },
@@ -394,8 +394,8 @@ impl SqliteStore {
             method: parse_resolution(&method).ok_or_else(|| self.corrupt("evidence method", format!("{method:?}")))?,
             source_field: row.get::<&str, _>(first + 1).into(),
             destination_field: row.get::<&str, _>(first + 2).into(),
-            key: row.get(first + 3),
-            note: row.get(first + 4),
+            key: row.get::<&str, _>(first + 3).into(),
+            note: row.get::<String, _>(first + 4).into(),
         })
     }
 
@@ -406,7 +406,7 @@ impl SqliteStore {
                 index: row.get::<i64, _>(first) as u32,
                 method: parse_resolution(&method)
                     .ok_or_else(|| self.corrupt("candidate method", format!("{method:?}")))?,
-                reason: row.get(first + 2),
+                reason: row.get::<String, _>(first + 2).into(),
                 score: confidence_column(row.get(first + 6)),
             },
             destination_id: row.get(first + 3),
@@ -913,7 +913,7 @@ impl MappingStore for SqliteStore {
                     evidence.bind(e.source_field.as_str())?;
                     evidence.bind(e.destination_field.as_str())?;
                     evidence.bind(e.key.as_str())?;
-                    evidence.bind(e.note.as_str())?;
+                    evidence.bind(e.note.as_ref())?;
                     evidence.end_row();
                 }
                 for (ord, c) in mapping.candidates.iter().enumerate() {
@@ -922,7 +922,7 @@ impl MappingStore for SqliteStore {
                     candidates.bind(ord as i64)?;
                     candidates.bind(i64::from(c.index))?;
                     candidates.bind(c.method.as_str())?;
-                    candidates.bind(c.reason.as_str())?;
+                    candidates.bind(c.reason.as_ref())?;
                     candidates.bind(id)?;
                     candidates.bind(username)?;
                     candidates.bind(name)?;

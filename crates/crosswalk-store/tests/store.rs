@@ -80,8 +80,8 @@ fn evidence(method: Resolution, field: &str, key: &str, note: &str) -> Evidence 
         method,
         source_field: field.into(),
         destination_field: "email".into(),
-        key: key.to_string(),
-        note: note.to_string(),
+        key: key.into(),
+        note: note.to_string().into(),
     }
 }
 
@@ -95,7 +95,7 @@ fn mappings() -> Vec<Mapping> {
         message: String::new(),
         evidence: vec![],
         candidates: vec![],
-        flags: vec![],
+        flags: vec![].into(),
         confidence: Confidence::CERTAIN,
     };
     use IdentityKind::{Account as A, Group as G};
@@ -105,13 +105,13 @@ fn mappings() -> Vec<Mapping> {
                 evidence(Resolution::Email, "email", "john.doe@acme.com", "case folded"),
                 evidence(Resolution::Email, "alias_emails[0]", "jd@acme.com", "prefix removed; acme-corp.com treated as acme.com"),
             ],
-            flags: vec![Flag::LookAlike, Flag::UnverifiedEmail],
+            flags: vec![Flag::LookAlike, Flag::UnverifiedEmail].into(),
             message: "matched on email".into(),
             ..m(A, 0, Resolution::Email, Some(Target::Existing { index: 0 }))
         },
         Mapping {
             evidence: vec![evidence(Resolution::Email, "email", "a.smith@acme.com", "")],
-            flags: vec![Flag::Inactive],
+            flags: vec![Flag::Inactive].into(),
             ..m(A, 1, Resolution::Email, Some(Target::Existing { index: 1 }))
         },
         Mapping {
@@ -120,18 +120,18 @@ fn mappings() -> Vec<Mapping> {
                 Candidate { index: 0, method: Resolution::Name, reason: "same display name".into(), score: Confidence::from_probability(0.62) },
                 Candidate { index: 2, method: Resolution::Name, reason: "same display name, «other» domain".into(), score: Confidence::from_probability(0.31) },
             ],
-            flags: vec![Flag::Ambiguous],
+            flags: vec![Flag::Ambiguous].into(),
             ..m(A, 2, Resolution::Unresolved, None)
         },
         Mapping { message: "partner.org is external".into(), ..m(A, 3, Resolution::External, Some(Target::External)) },
         Mapping {
-            flags: vec![Flag::InvalidEmail],
+            flags: vec![Flag::InvalidEmail].into(),
             ..m(A, 4, Resolution::Default, Some(Target::Named { id: "service-account".into() }))
         },
         m(A, 5, Resolution::Provision, Some(Target::Provision)),
         m(G, 0, Resolution::Name, Some(Target::Existing { index: 0 })),
         Mapping {
-            flags: vec![Flag::ReservedGroup],
+            flags: vec![Flag::ReservedGroup].into(),
             message: "site-admins is reserved".into(),
             ..m(G, 1, Resolution::Passthrough, Some(Target::Passthrough))
         },
@@ -421,7 +421,7 @@ async fn the_report_reads_the_latest_run_unless_asked_for_another() {
         target: Some(Target::Existing { index: 2 }),
         message: "resolved by hand".into(),
         candidates: vec![],
-        flags: vec![],
+        flags: vec![].into(),
         ..second[2].clone()
     };
     let run1 = f.save("jira", &first, 100).await.unwrap();
@@ -553,8 +553,8 @@ async fn a_failed_save_leaves_nothing_behind() {
             target: Some(Target::Existing { index: i % 3 }),
             message: String::new(),
             evidence: vec![evidence(Resolution::Email, "email", "k", "")],
-            candidates: vec![Candidate { index: 1, method: Resolution::Name, reason: String::new(), score: Confidence::NONE }],
-            flags: vec![],
+            candidates: vec![Candidate { index: 1, method: Resolution::Name, reason: "".into(), score: Confidence::NONE }],
+            flags: vec![].into(),
             confidence: Confidence::CERTAIN,
         })
         .collect();

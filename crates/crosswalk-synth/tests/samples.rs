@@ -40,7 +40,7 @@ fn every_planted_case_resolves_as_documented() {
                 (source.group(m.source).name.to_string(), m.destination_index().map(|i| destination.group(i).name.to_string()))
             }
         };
-        outcome.insert((m.kind, source_id), (m.resolution, target, m.flags.clone()));
+        outcome.insert((m.kind, source_id), (m.resolution, target, m.flags.to_vec()));
     }
 
     use Resolution::*;

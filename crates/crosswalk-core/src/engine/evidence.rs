@@ -78,6 +78,9 @@ impl Weights {
     pub const CONTRADICTING_ADDRESS: f64 = -6.0;
 }
 
+/// The reason recorded for a same-name candidate that scored below [`REVIEW_FLOOR`].
+const BELOW_REVIEW_FLOOR: &str = "same name; scored below the review floor";
+
 /// Jaro-Winkler similarity from which two handles count as similar.
 const SIMILAR_HANDLE_FROM: f64 = 0.92;
 /// Jaro-Winkler similarity of two name keys from which they count as a near miss.
@@ -143,6 +146,8 @@ impl Scored {
             text.push(' ');
             push_tenths(&mut text, *weight);
         }
+        // Kept on a candidate for the life of the run: no spare capacity.
+        text.shrink_to_fit();
         text
     }
 
@@ -213,7 +218,7 @@ pub(crate) fn transliterated_key(key: &str) -> Option<String> {
 pub(crate) fn transliterated_index(keys: &[AccountKeys]) -> FxHashMap<String, Vec<u32>> {
     let mut index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
     for (i, keys) in keys.iter().enumerate() {
-        for (_, key) in &keys.names {
+        for (_, key) in keys.names() {
             if let Some(ascii) = transliterated_key(key) {
                 let entry = index.entry(ascii).or_default();
                 if entry.last() != Some(&(i as u32)) {
@@ -277,7 +282,7 @@ fn given_and_family(account: &Account) -> Option<(String, String)> {
 impl Context<'_> {
     /// The name tier for source account `i`.
     pub(super) fn by_name(&self, i: u32, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
-        if self.organisation_domains.is_empty() || keys.names.is_empty() {
+        if self.organisation_domains.is_empty() || !keys.has_names() {
             return Step::Next;
         }
         // An external contractor is never linked to an organisation account by name.
@@ -289,8 +294,7 @@ impl Context<'_> {
         // pair: the cost would grow with the square of the block, and no answer could come
         // of it anyway, because names only link when unique.
         let block: usize = keys
-            .names
-            .iter()
+            .names()
             .map(|(_, key)| self.dst_index.by_name.get(key.as_str()).map_or(0, |h| h.as_slice().len()))
             .sum();
         if block > NAME_BLOCK_CAP {
@@ -313,8 +317,8 @@ impl Context<'_> {
             return Step::Next;
         }
         if !account.active {
-            draft.messages.push(
-                "not matched by name: the source account is deactivated, and a name alone cannot tell a departed user from a namesake".into(),
+            draft.say(
+                "not matched by name: the source account is deactivated, and a name alone cannot tell a departed user from a namesake",
             );
             return Step::Next;
         }
@@ -354,7 +358,7 @@ impl Context<'_> {
         if let [index] = exact[..] {
             let Some(best) = scored.iter().position(|s| s.found.index == index && s.found.agreement == Agreement::Exact) else {
                 if !excluded.contains(&index) {
-                    draft.messages.push(format!(
+                    draft.say(format!(
                         "destination account {} has the same name but is deactivated or outside the organisation domains: not matched",
                         self.dst_account_label(index)
                     ));
@@ -364,7 +368,7 @@ impl Context<'_> {
             let candidate = &scored[best];
             if let Some(own) = &candidate.contradiction {
                 self.offer(&scored, draft);
-                draft.messages.push(format!(
+                draft.say(format!(
                     "destination account {} has the same name, but this person's own organisation address {own} is not on it: not linked by name; review",
                     self.dst_account_label(index),
                 ));
@@ -372,7 +376,7 @@ impl Context<'_> {
             }
             let Some(corroboration) = candidate.corroboration.clone() else {
                 self.offer(&scored, draft);
-                draft.messages.push(format!(
+                draft.say(format!(
                     "destination account {} has the same unique name, but no address or username agrees with it beyond spelling the name, as a namesake's would: left for review ({})",
                     self.dst_account_label(index),
                     candidate.reason()
@@ -400,9 +404,9 @@ impl Context<'_> {
                 return Step::Stop;
             }
             let key = candidate.found.key.as_str();
-            let src_field = keys.names.iter().find(|(_, k)| k == key).map_or(NameField::DisplayName, |(f, _)| *f);
+            let src_field = keys.names().find(|(_, k)| *k == key).map_or(NameField::DisplayName, |(f, _)| f);
             let dst_keys = &self.dst_keys[index as usize];
-            let dst_field = dst_keys.names.iter().find(|(_, k)| k == key).map_or(NameField::DisplayName, |(f, _)| *f);
+            let dst_field = dst_keys.names().find(|(_, k)| *k == key).map_or(NameField::DisplayName, |(f, _)| f);
             let fold: FoldNote = keys.name_note(key).union(dst_keys.name_note(key));
             let note = if fold.is_empty() {
                 candidate.reason()
@@ -418,8 +422,8 @@ impl Context<'_> {
                         method: Resolution::Name,
                         source_field: src_field.as_str().into(),
                         destination_field: dst_field.as_str().into(),
-                        key: key.to_string(),
-                        note,
+                        key: key.into(),
+                        note: note.into(),
                     },
                     corroboration,
                 ],
@@ -448,7 +452,7 @@ impl Context<'_> {
         };
         let by_name = |key: &str| self.dst_index.by_name.get(key).map(|h| h.as_slice());
         let by_transliteration = |key: &str| self.dst_transliterated.get(key).map(Vec::as_slice);
-        for (_, key) in &keys.names {
+        for (_, key) in keys.names() {
             if let Some(hits) = by_name(key) {
                 add(&mut found, hits, Agreement::Exact, key);
             }
@@ -456,8 +460,7 @@ impl Context<'_> {
             if let Some(hits) = by_transliteration(key) {
                 for &index in hits {
                     let theirs = self.dst_keys[index as usize]
-                        .names
-                        .iter()
+                        .names()
                         .find(|(_, k)| transliterated_key(k).as_deref() == Some(key.as_str()))
                         .map_or(key.as_str(), |(_, k)| k.as_str());
                     add(&mut found, &[index], Agreement::Transliterated, theirs);
@@ -553,7 +556,7 @@ impl Context<'_> {
 
     /// Whether another source account has one of this account's name keys.
     fn has_namesakes_in_source(&self, i: u32, keys: &AccountKeys) -> bool {
-        keys.names.iter().any(|(_, key)| {
+        keys.names().any(|(_, key)| {
             self.src_index.by_name.get(key.as_str()).is_some_and(|h| h.as_slice().iter().any(|&other| other != i))
         })
     }
@@ -569,10 +572,17 @@ impl Context<'_> {
         keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.external_domains))
     }
 
-    /// Offers the scored candidates, best first, for review.
-    fn offer<'s>(&self, scored: impl IntoIterator<Item = &'s Scored>, draft: &mut Draft) {
+    /// Offers the scored candidates, best first, for review. Same-name candidates scoring
+    /// below the review floor are recorded (an ambiguity always names its candidates) with
+    /// a fixed reason instead of their full score: a common name can put dozens of them on
+    /// one mapping, and what they share is in the mapping's message.
+    fn offer<'s>(&self, scored: impl IntoIterator<Item = &'s Scored, IntoIter: ExactSizeIterator>, draft: &mut Draft) {
+        let scored = scored.into_iter();
+        draft.candidates.reserve_exact(scored.len());
         for s in scored {
-            draft.scored_candidate(s.found.index, Resolution::Name, s.explanation(), s.confidence());
+            let reason: Cow<'static, str> =
+                if s.probability < REVIEW_FLOOR { Cow::Borrowed(BELOW_REVIEW_FLOOR) } else { Cow::Owned(s.explanation()) };
+            draft.scored_candidate(s.found.index, Resolution::Name, reason, s.confidence());
         }
     }
 
@@ -582,7 +592,7 @@ impl Context<'_> {
         let similar: Vec<&Scored> = scored.iter().filter(|s| s.probability >= REVIEW_FLOOR).collect();
         let Some(best) = similar.first() else { return Step::Next };
         self.offer(similar.iter().copied(), draft);
-        draft.messages.push(format!(
+        draft.say(format!(
             "no destination account has this exact name; {} with a similar one left for review, best {} ({})",
             if similar.len() == 1 { "one".to_string() } else { similar.len().to_string() },
             self.dst_account_label(best.found.index),
@@ -618,12 +628,14 @@ impl Context<'_> {
         if self.organisation_domains.is_empty() {
             return;
         }
-        let pending = |i: usize, draft: &Draft| {
+        let pending = |draft: &Draft| {
             let creates = matches!(draft.target, Some(Target::Provision | Target::Passthrough));
             let nothing = draft.target.is_none() && draft.candidates.is_empty() && draft.flags.is_empty();
-            (creates || nothing) && self.source.account(i as u32).active && !self.src_keys[i].names.is_empty()
+            (creates || nothing)
+                && self.source.account(draft.source).active
+                && self.src_keys[draft.source as usize].has_names()
         };
-        if !drafts.iter().enumerate().any(|(i, draft)| pending(i, draft)) {
+        if !drafts.iter().any(pending) {
             return;
         }
         let mut claimed = vec![false; self.destination.accounts.len()];
@@ -641,7 +653,7 @@ impl Context<'_> {
             {
                 continue;
             }
-            for (_, name) in &keys.names {
+            for (_, name) in keys.names() {
                 for block in near_miss_keys(name) {
                     let entry = blocks.entry(block).or_default();
                     if entry.last() != Some(&(index as u32)) {
@@ -653,8 +665,8 @@ impl Context<'_> {
         if blocks.is_empty() {
             return;
         }
-        drafts.par_iter_mut().with_min_len(256).enumerate().filter(|(i, draft)| pending(*i, draft)).for_each(|(i, draft)| {
-            self.near_misses_of(i as u32, &blocks, draft);
+        drafts.par_iter_mut().with_min_len(256).filter(|draft| pending(draft)).for_each(|draft| {
+            self.near_misses_of(draft.source, &blocks, draft);
         });
     }
 
@@ -665,7 +677,7 @@ impl Context<'_> {
             return;
         }
         let mut found: Vec<Found> = Vec::new();
-        for (_, ours) in &keys.names {
+        for (_, ours) in keys.names() {
             for block in near_miss_keys(ours) {
                 let Some(hits) = blocks.get(&block) else { continue };
                 if hits.len() > NAME_BLOCK_CAP {
@@ -676,8 +688,7 @@ impl Context<'_> {
                         continue;
                     }
                     let best = self.dst_keys[index as usize]
-                        .names
-                        .iter()
+                        .names()
                         .map(|(_, theirs)| (strsim::jaro_winkler(ours, theirs), theirs))
                         .max_by(|a, b| a.0.total_cmp(&b.0));
                     if let Some((similarity, theirs)) = best
@@ -709,7 +720,7 @@ impl Context<'_> {
             Resolution::Passthrough => "not passed through",
             _ => "left for review",
         };
-        draft.messages.push(format!(
+        draft.say(format!(
             "{instead}: {} no one else claimed {} a similar name and could be this person, best {} ({})",
             if scored.len() == 1 { "a destination account".to_string() } else { format!("{} destination accounts", scored.len()) },
             if scored.len() == 1 { "has" } else { "have" },
@@ -762,11 +773,11 @@ fn locals(keys: &AccountKeys) -> impl Iterator<Item = &str> {
 }
 
 fn handle_evidence(name: Option<&SourceName>, src_keys: &AccountKeys, dst_keys: &AccountKeys) -> Option<HandleEvidence> {
-    let evidence = |field: &str, key: &str, note: &str| Evidence {
+    let evidence = |field: &str, key: &str, note: &'static str| Evidence {
         method: Resolution::Name,
         source_field: field.into(),
         destination_field: field.into(),
-        key: key.to_string(),
+        key: key.into(),
         note: note.into(),
     };
     let spells = |handle: &str| name.is_some_and(|n| n.spelled_by(handle));

@@ -185,23 +185,27 @@ pub(crate) fn evidence_note(source: Cow<'static, str>, destination: Cow<'static,
     }
 }
 
-/// The keys of one account.
+/// The keys of one account. Two million of these live through a 1M × 1M run, so the layout
+/// is kept tight: names sit in two fixed slots, invalid addresses in a boxed slice.
 pub(crate) struct AccountKeys {
     pub(crate) emails: SmallVec<[KeyedEmail; 1]>,
-    pub(crate) invalid_emails: Vec<(EmailField, InvalidEmail)>,
+    pub(crate) invalid_emails: Box<[(EmailField, InvalidEmail)]>,
     pub(crate) username: Option<Key>,
     /// What the transforms and the fold did to the username, for the evidence.
     pub(crate) username_note: UsernameNote,
-    pub(crate) names: SmallVec<[(NameField, Key); 2]>,
-    /// What the fold did to each of `names`, in the same order.
-    pub(crate) name_notes: [FoldNote; 2],
+    /// The display name's key, then the given+family key when it differs; empty when absent.
+    name_slots: [Key; 2],
+    /// What the fold did to each name slot.
+    name_notes: [FoldNote; 2],
 }
+
+const NAME_FIELDS: [NameField; 2] = [NameField::DisplayName, NameField::GivenFamily];
 
 impl AccountKeys {
     /// The keys of an account as `rules` derive them. The account itself is not changed.
     pub(crate) fn of(account: &Account, rules: &KeyRules<'_>) -> AccountKeys {
         let mut emails: SmallVec<[KeyedEmail; 1]> = SmallVec::new();
-        let mut invalid_emails = Vec::new();
+        let mut invalid_emails: Vec<(EmailField, InvalidEmail)> = Vec::new();
         for (field, raw) in account_emails(account) {
             match rules.email_key_compact(raw) {
                 Ok((key, skeleton, note)) => {
@@ -217,10 +221,10 @@ impl AccountKeys {
             Some((key, note)) => (Some(key), note),
             None => (None, UsernameNote::default()),
         };
-        let mut names: SmallVec<[(NameField, Key); 2]> = SmallVec::new();
+        let mut name_slots: [Key; 2] = Default::default();
         let mut name_notes = [FoldNote::default(); 2];
         if let Some((key, note)) = account.display_name.as_deref().and_then(normalize::name_key_compact) {
-            names.push((NameField::DisplayName, key));
+            name_slots[0] = key;
             name_notes[0] = note;
         }
         if let (Some(g), Some(f)) = (&account.given_name, &account.family_name) {
@@ -229,13 +233,29 @@ impl AccountKeys {
             given_family.push(' ');
             given_family.push_str(f);
             if let Some((key, note)) = normalize::name_key_compact(&given_family)
-                && names.iter().all(|(_, k)| *k != key)
+                && name_slots[0] != key
             {
-                name_notes[names.len()] = note;
-                names.push((NameField::GivenFamily, key));
+                name_slots[1] = key;
+                name_notes[1] = note;
             }
         }
-        AccountKeys { emails, invalid_emails, username, username_note, names, name_notes }
+        AccountKeys {
+            emails,
+            invalid_emails: invalid_emails.into_boxed_slice(),
+            username,
+            username_note,
+            name_slots,
+            name_notes,
+        }
+    }
+
+    /// The account's name keys with the field each came from: the display name first.
+    pub(crate) fn names(&self) -> impl Iterator<Item = (NameField, &Key)> {
+        NAME_FIELDS.into_iter().zip(&self.name_slots).filter(|(_, key)| !key.is_empty())
+    }
+
+    pub(crate) fn has_names(&self) -> bool {
+        self.name_slots.iter().any(|key| !key.is_empty())
     }
 
     /// The address that came from `field`.
@@ -245,7 +265,11 @@ impl AccountKeys {
 
     /// What the fold did to the name key `key`.
     pub(crate) fn name_note(&self, key: &str) -> FoldNote {
-        self.names.iter().zip(&self.name_notes).find(|((_, k), _)| k == key).map_or(FoldNote::default(), |(_, n)| *n)
+        self.name_slots
+            .iter()
+            .zip(&self.name_notes)
+            .find(|(k, _)| !k.is_empty() && *k == key)
+            .map_or(FoldNote::default(), |(_, n)| *n)
     }
 }
 
@@ -416,7 +440,22 @@ impl<'a, I: HasId> IdIndex<'a, I> {
     }
 }
 
-/// Indexes over one side's accounts. Skeletons are only indexed for the destination.
+/// Which of an [`AccountIndex`]'s tables to build; names are always indexed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tables {
+    /// By id, address and username: what methods and exception rules look up.
+    pub(crate) lookups: bool,
+    /// By look-alike skeleton: only the destination is searched for look-alikes.
+    pub(crate) skeletons: bool,
+}
+
+impl Tables {
+    pub(crate) const ALL: Tables = Tables { lookups: true, skeletons: true };
+    /// What the transform preview looks up.
+    pub(crate) const LOOKUPS: Tables = Tables { lookups: true, skeletons: false };
+}
+
+/// Indexes over one side's accounts; a table [`Tables`] left out is empty.
 pub(crate) struct AccountIndex<'a> {
     pub(crate) by_id: IdIndex<'a, Account>,
     pub(crate) by_email: KeyIndex<&'a str, (u32, EmailField)>,
@@ -434,13 +473,15 @@ impl<'a> AccountIndex<'a> {
     pub(crate) fn build(
         accounts: &'a [Account],
         keys: &'a [AccountKeys],
-        with_skeletons: bool,
+        tables: Tables,
         rules: KeyRules<'a>,
     ) -> AccountIndex<'a> {
         let n = accounts.len();
+        let with_skeletons = tables.skeletons;
+        let lookups = if tables.lookups { n } else { 0 };
         let emails = || {
-            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(n + n / 16);
-            for (i, keys) in keys.iter().enumerate() {
+            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups + lookups / 16);
+            for (i, keys) in keys.iter().enumerate().take(lookups) {
                 for email in &keys.emails {
                     index.insert(email.key.as_str(), (i as u32, email.field));
                 }
@@ -459,8 +500,8 @@ impl<'a> AccountIndex<'a> {
             index
         };
         let usernames = || {
-            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(n);
-            for (i, keys) in keys.iter().enumerate() {
+            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups);
+            for (i, keys) in keys.iter().enumerate().take(lookups) {
                 if let Some(username) = &keys.username {
                     index.insert(username.as_str(), i as u32);
                 }
@@ -470,7 +511,7 @@ impl<'a> AccountIndex<'a> {
         let names = || {
             let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(n);
             for (i, keys) in keys.iter().enumerate() {
-                for (_, name) in &keys.names {
+                for (_, name) in keys.names() {
                     index.insert(name.as_str(), i as u32);
                 }
             }
@@ -478,7 +519,7 @@ impl<'a> AccountIndex<'a> {
         };
         let ((by_email, by_skeleton), ((by_username, by_name), by_id)) = rayon::join(
             || rayon::join(emails, skeletons),
-            || rayon::join(|| rayon::join(usernames, names), || IdIndex::build(accounts)),
+            || rayon::join(|| rayon::join(usernames, names), || IdIndex::build(&accounts[..lookups])),
         );
         AccountIndex { by_id, by_email, by_username, by_name, by_skeleton, rules, accounts, keys }
     }

@@ -20,11 +20,11 @@ use std::borrow::Cow;
 
 use crate::directory::{Account, Directory, IdentityKind};
 use crate::exceptions::{ExceptionRule, IdentityRef};
-use crate::mapping::{Candidate, Confidence, Evidence, Flag, Mapping, Resolution, Summary, Target};
+use crate::mapping::{Candidate, Confidence, Evidence, Flag, Flags, Mapping, Resolution, Summary, Target};
 use crate::normalize::{self, DomainAliases};
 use crate::policy::{DuplicateClaims, Method, Policy};
 use crate::transform::{Side, TransformSet};
-use keys::{AccountIndex, AccountKeys, GroupIndex, KeyRules, email_field_name};
+use keys::{AccountIndex, AccountKeys, GroupIndex, HasId, KeyRules, Tables, email_field_name};
 
 /// Above this many destination accounts sharing one name, the name tier reports the name as
 /// too common instead of listing candidates.
@@ -59,9 +59,15 @@ pub fn resolve(
         || keys::account_keys(source, &src_rules),
         || keys::account_keys(destination, &dst_rules),
     );
+    // The source side is only looked up by exception rules; its names are counted for the
+    // name tier's rarity. The destination is looked up by everything.
+    let src_tables = Tables {
+        lookups: exceptions.iter().any(|rule| rule.kind == IdentityKind::Account),
+        skeletons: false,
+    };
     let (src_index, dst_index) = rayon::join(
-        || AccountIndex::build(&source.accounts, &src_keys, false, src_rules),
-        || AccountIndex::build(&destination.accounts, &dst_keys, true, dst_rules),
+        || AccountIndex::build(&source.accounts, &src_keys, src_tables, src_rules),
+        || AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules),
     );
     let src_group_names = keys::group_name_keys(&source.groups);
     let dst_group_names = keys::group_name_keys(&destination.groups);
@@ -72,6 +78,7 @@ pub fn resolve(
         source,
         destination,
         policy,
+        src_rules,
         src_keys: &src_keys,
         dst_keys: &dst_keys,
         src_index: &src_index,
@@ -95,35 +102,37 @@ pub fn resolve(
         default_account: default_account(policy, &dst_index),
     };
 
-    let mut accounts: Vec<Draft> =
-        (0..source.accounts.len() as u32).into_par_iter().with_min_len(512).map(|i| ctx.resolve_account(i)).collect();
-    let mut groups: Vec<Draft> = (0..source.groups.len() as u32).map(|i| ctx.resolve_group(i)).collect();
-    settle_shared_destinations(&mut accounts, IdentityKind::Account, &ctx);
+    // Identities are resolved in source-id order, straight into the vector that is returned:
+    // the mappings are built in place, never copied, and the report order needs no sort.
+    let account_order = id_order(&source.accounts);
+    let group_order = id_order(&source.groups);
+    let mut mappings: Vec<Mapping> = Vec::with_capacity(account_order.len() + group_order.len());
+    account_order.par_iter().with_min_len(512).map(|&i| ctx.resolve_account(i)).collect_into_vec(&mut mappings);
+    settle_shared_destinations(&mut mappings, IdentityKind::Account, &ctx);
     if policy.order.contains(&Method::Name) {
-        ctx.offer_near_misses(&mut accounts);
+        ctx.offer_near_misses(&mut mappings);
     }
-    settle_shared_destinations(&mut groups, IdentityKind::Group, &ctx);
-
-    let mut mappings: Vec<Mapping> = Vec::with_capacity(accounts.len() + groups.len());
-    let mut account_mappings: Vec<Mapping> =
-        accounts
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, d)| d.finish(IdentityKind::Account, i as u32, |j| destination.account(j).id.as_str()))
-        .collect();
-    account_mappings.par_sort_unstable_by(|a, b| source.account(a.source).id.cmp(&source.account(b.source).id));
-    mappings.append(&mut account_mappings);
-    let mut group_mappings: Vec<Mapping> =
-        groups
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| d.finish(IdentityKind::Group, i as u32, |j| destination.group(j).id.as_str()))
-        .collect();
-    group_mappings.sort_unstable_by(|a, b| source.group(a.source).id.cmp(&source.group(b.source).id));
-    mappings.append(&mut group_mappings);
+    let accounts = mappings.len();
+    mappings.extend(group_order.iter().map(|&i| ctx.resolve_group(i)));
+    settle_shared_destinations(&mut mappings[accounts..], IdentityKind::Group, &ctx);
+    // Keys and indexes are not needed to finish: free them before the last pass.
+    drop(ctx);
+    drop((src_index, dst_index, src_groups, dst_groups));
+    drop((src_keys, dst_keys));
+    let (account_mappings, group_mappings) = mappings.split_at_mut(accounts);
+    account_mappings.par_iter_mut().with_min_len(512).for_each(|m| m.finish(|j| destination.account(j).id.as_str()));
+    group_mappings.iter_mut().for_each(|m| m.finish(|j| destination.group(j).id.as_str()));
     warnings.sort();
     let summary = Summary::of(&mappings);
     Resolved { mappings, summary, warnings }
+}
+
+/// Positions of identities ordered by platform id (row position breaks ties, which only a
+/// directory with repeated ids has).
+fn id_order<I: HasId + Sync>(items: &[I]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| items[a as usize].id().cmp(items[b as usize].id()).then(a.cmp(&b)));
+    order
 }
 
 fn folded_domains(domains: &[String]) -> Vec<String> {
@@ -250,6 +259,8 @@ struct Context<'a> {
     source: &'a Directory,
     destination: &'a Directory,
     policy: &'a Policy,
+    /// How source values become keys (for evidence notes and look-alike checks).
+    src_rules: KeyRules<'a>,
     src_keys: &'a [AccountKeys],
     dst_keys: &'a [AccountKeys],
     src_index: &'a AccountIndex<'a>,
@@ -265,16 +276,9 @@ struct Context<'a> {
     default_account: DefaultAccount,
 }
 
-/// A mapping being decided.
-struct Draft {
-    resolution: Resolution,
-    target: Option<Target>,
-    messages: Vec<String>,
-    evidence: Vec<Evidence>,
-    candidates: Vec<Candidate>,
-    flags: Vec<Flag>,
-    confidence: Confidence,
-}
+/// A mapping being decided: the engine fills each [`Mapping`] in place and
+/// [`Mapping::finish`]es it once every pass is done.
+type Draft = Mapping;
 
 /// What one method concluded.
 enum Step {
@@ -286,31 +290,43 @@ enum Step {
     Stop,
 }
 
-impl Draft {
-    fn new() -> Draft {
-        Draft {
+impl Mapping {
+    /// An undecided mapping for source identity `source` of kind `kind`.
+    fn draft(kind: IdentityKind, source: u32) -> Draft {
+        Mapping {
+            kind,
+            source,
             resolution: Resolution::Unresolved,
             target: None,
-            messages: Vec::new(),
+            message: String::new(),
             evidence: Vec::new(),
             candidates: Vec::new(),
-            flags: Vec::new(),
+            flags: Flags::new(),
             confidence: Confidence::NONE,
         }
+    }
+
+    /// Adds a sentence to the message; sentences are separated by `"; "`.
+    fn say(&mut self, sentence: impl AsRef<str>) {
+        let sentence = sentence.as_ref();
+        if !self.message.is_empty() {
+            self.message.push_str("; ");
+        }
+        self.message.push_str(sentence);
     }
 
     fn flag(&mut self, flag: Flag, message: String) {
         if !self.flags.contains(&flag) {
             self.flags.push(flag);
         }
-        self.messages.push(message);
+        self.say(message);
     }
 
-    fn candidate(&mut self, index: u32, method: Resolution, reason: impl Into<String>) {
+    fn candidate(&mut self, index: u32, method: Resolution, reason: impl Into<Cow<'static, str>>) {
         self.scored_candidate(index, method, reason, method_confidence(method));
     }
 
-    fn scored_candidate(&mut self, index: u32, method: Resolution, reason: impl Into<String>, score: Confidence) {
+    fn scored_candidate(&mut self, index: u32, method: Resolution, reason: impl Into<Cow<'static, str>>, score: Confidence) {
         if !self.candidates.iter().any(|c| c.index == index && c.method == method) {
             self.candidates.push(Candidate { index, method, reason: reason.into(), score });
         }
@@ -318,7 +334,7 @@ impl Draft {
 
     /// `destination_id` names a destination identity of the mapping's kind: candidates are
     /// ranked best first, ties by destination id, so row order never shows.
-    fn finish<'d>(mut self, kind: IdentityKind, source: u32, destination_id: impl Fn(u32) -> &'d str) -> Mapping {
+    fn finish<'d>(&mut self, destination_id: impl Fn(u32) -> &'d str) {
         self.flags.sort_unstable();
         self.candidates.sort_by(|a, b| {
             b.score.cmp(&a.score).then_with(|| destination_id(a.index).cmp(destination_id(b.index))).then(a.method.cmp(&b.method))
@@ -327,17 +343,6 @@ impl Draft {
         if !links {
             // Nothing linked: how sure the engine is that none of the candidates is this one.
             self.confidence = self.candidates.first().map_or(Confidence::CERTAIN, |c| c.score.complement());
-        }
-        Mapping {
-            confidence: self.confidence,
-            kind,
-            source,
-            resolution: self.resolution,
-            target: self.target,
-            message: self.messages.join("; "),
-            evidence: self.evidence,
-            candidates: self.candidates,
-            flags: self.flags,
         }
     }
 }
@@ -354,7 +359,7 @@ impl Context<'_> {
     fn resolve_account(&self, i: u32) -> Draft {
         let account = self.source.account(i);
         let keys = &self.src_keys[i as usize];
-        let mut draft = Draft::new();
+        let mut draft = Draft::draft(IdentityKind::Account, i);
         for (field, why) in &keys.invalid_emails {
             let raw = keys::email_value(account, *field);
             draft.flag(
@@ -399,7 +404,7 @@ impl Context<'_> {
     fn look_alikes(&self, account: &Account, keys: &AccountKeys, draft: &mut Draft) -> Vec<u32> {
         let mut found: Vec<(u32, &str, &str)> = Vec::new();
         for email in &keys.emails {
-            for (index, other) in self.dst_index.look_alikes(account, email, &self.src_index.rules) {
+            for (index, other) in self.dst_index.look_alikes(account, email, &self.src_rules) {
                 if !found.iter().any(|(i, _, _)| *i == index) {
                     found.push((index, other.key.as_str(), email.key.as_str()));
                 }
@@ -428,7 +433,7 @@ impl Context<'_> {
     /// A method whose hits include a look-alike account stops: which of them is the real
     /// person is for a human to say.
     fn stop_on_look_alike(&self, draft: &mut Draft, method: &str) -> Step {
-        draft.messages.push(format!("{method} also matches a look-alike account named above: not linked"));
+        draft.say(format!("{method} also matches a look-alike account named above: not linked"));
         Step::Stop
     }
 
@@ -477,14 +482,13 @@ impl Context<'_> {
                         method: Resolution::Email,
                         source_field: keys::email_field(email.field),
                         destination_field: keys::email_field(*field),
-                        key: email.key.to_string(),
+                        key: email.key.clone(),
                         note: keys::evidence_note(
-                            self.src_index.rules.email_note(account, email),
+                            self.src_rules.email_note(account, email),
                             self.dst_keys[index as usize]
                                 .email(*field)
                                 .map_or(Cow::Borrowed(""), |e| self.dst_index.rules.email_note(target, e)),
-                        )
-                        .into_owned(),
+                        ),
                     })
                     .collect();
                 Step::Link { index, method: Resolution::Email, evidence, confidence: method_confidence(Resolution::Email) }
@@ -533,14 +537,13 @@ impl Context<'_> {
                     method: Resolution::Username,
                     source_field: "username".into(),
                     destination_field: "username".into(),
-                    key: username.to_string(),
+                    key: username.clone(),
                     note: keys::evidence_note(
-                        self.src_index.rules.username_note(account, keys.username_note),
+                        self.src_rules.username_note(account, keys.username_note),
                         self.dst_index
                             .rules
                             .username_note(self.destination.account(*index), self.dst_keys[*index as usize].username_note),
-                    )
-                    .into_owned(),
+                    ),
                 }],
             },
             many => {
@@ -571,7 +574,7 @@ impl Context<'_> {
         {
             draft.resolution = Resolution::External;
             draft.target = Some(Target::External);
-            draft.messages.push(format!("{} is in an external domain: kept as an external user", email.key));
+            draft.say(format!("{} is in an external domain: kept as an external user", email.key));
             return draft;
         }
         if self.policy.fallback.provision {
@@ -593,12 +596,12 @@ impl Context<'_> {
             DefaultAccount::Named(id) => {
                 draft.resolution = Resolution::Default;
                 draft.target = Some(Target::Named { id: id.clone() });
-                draft.messages.push(format!("default account {id:?} is not in the destination directory"));
+                draft.say(format!("default account {id:?} is not in the destination directory"));
                 return draft;
             }
             DefaultAccount::None => {}
         }
-        draft.messages.push(format!("no destination account matched by {}", self.methods_tried()));
+        draft.say(format!("no destination account matched by {}", self.methods_tried()));
         draft
     }
 
@@ -621,7 +624,7 @@ impl Context<'_> {
 
     fn resolve_group(&self, i: u32) -> Draft {
         let group = self.source.group(i);
-        let mut draft = Draft::new();
+        let mut draft = Draft::draft(IdentityKind::Group, i);
         let mut step = Step::Next;
         for method in &self.policy.order {
             step = match method {
@@ -682,7 +685,7 @@ impl Context<'_> {
                     draft.resolution = Resolution::Passthrough;
                     draft.target = Some(Target::Passthrough);
                 } else {
-                    draft.messages.push("no destination group has this id or name".into());
+                    draft.say("no destination group has this id or name");
                 }
                 draft
             }
@@ -701,9 +704,9 @@ impl Context<'_> {
                     method: Resolution::Name,
                     source_field: "name".into(),
                     destination_field: "name".into(),
-                    key: key.into_owned(),
+                    key: key.as_ref().into(),
                     note: if self.destination.group(*index).name == group.name {
-                        String::new()
+                        Cow::Borrowed("")
                     } else {
                         "case folded".into()
                     },
@@ -747,8 +750,8 @@ fn id_link(index: u32, id: &str) -> Step {
             method: Resolution::Id,
             source_field: "id".into(),
             destination_field: "id".into(),
-            key: id.to_string(),
-            note: String::new(),
+            key: id.into(),
+            note: Cow::Borrowed(""),
         }],
     }
 }
@@ -775,7 +778,7 @@ fn exception_evidence(rule: &str) -> Evidence {
         method: Resolution::Exception,
         source_field: "exception".into(),
         destination_field: "exception".into(),
-        key: rule.to_string(),
+        key: rule.into(),
         note: "explicit rule".into(),
     }
 }
@@ -784,15 +787,26 @@ fn exception_evidence(rule: &str) -> Evidence {
 /// Exceptions are explicit and keep their link; automatic links are undone unless the
 /// policy says to merge, in which case every claimant keeps it (no winner is picked).
 fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Context<'_>) {
-    let mut claims: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
-    for (i, draft) in drafts.iter().enumerate() {
-        if let (Some(Target::Existing { index }), true) = (&draft.target, draft.resolution != Resolution::Default) {
-            claims.entry(*index).or_default().push(i);
-        }
-    }
-    let source_id = |i: usize| match kind {
-        IdentityKind::Account => ctx.source.account(i as u32).id.to_string(),
-        IdentityKind::Group => ctx.source.group(i as u32).id.to_string(),
+    // (destination, position) pairs sorted: a run of equal destinations is one shared claim.
+    // A flat vector, not a map of vectors: at a million claims that is 8 MB and one sort.
+    let mut claims: Vec<(u32, u32)> = drafts
+        .iter()
+        .enumerate()
+        .filter_map(|(position, draft)| match (&draft.target, draft.resolution != Resolution::Default) {
+            (Some(Target::Existing { index }), true) => Some((*index, position as u32)),
+            _ => None,
+        })
+        .collect();
+    claims.par_sort_unstable();
+    let shared: Vec<(u32, Vec<usize>)> = claims
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .map(|run| (run[0].0, run.iter().map(|&(_, position)| position as usize).collect()))
+        .collect();
+    drop(claims);
+    let source_id = |drafts: &[Draft], i: usize| match kind {
+        IdentityKind::Account => ctx.source.account(drafts[i].source).id.to_string(),
+        IdentityKind::Group => ctx.source.group(drafts[i].source).id.to_string(),
     };
     let destination_id = |index: u32| match kind {
         IdentityKind::Account => ctx.destination.account(index).id.clone(),
@@ -807,8 +821,8 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
         Resolution::Username => 3,
         _ => 4,
     };
-    for (index, mut claimants) in claims.into_iter().filter(|(_, c)| c.len() > 1) {
-        claimants.sort_by_key(|&i| source_id(i));
+    for (index, mut claimants) in shared {
+        claimants.sort_by_key(|&i| source_id(drafts, i));
         let best = claimants.iter().map(|&i| strength(drafts[i].resolution)).min().unwrap_or(4);
         let strongest: Vec<usize> =
             claimants.iter().copied().filter(|&i| strength(drafts[i].resolution) == best).collect();
@@ -816,7 +830,7 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
         let kept: Vec<usize> = if best == 0 || strongest.len() == 1 { strongest } else { Vec::new() };
         let destination = destination_id(index);
         for &i in claimants.iter().filter(|i| !kept.contains(i)) {
-            let others: Vec<String> = claimants.iter().filter(|&&j| j != i).map(|&j| source_id(j)).collect();
+            let others: Vec<String> = claimants.iter().filter(|&&j| j != i).map(|&j| source_id(drafts, j)).collect();
             let others_text = if others.len() > 5 {
                 format!("{} and {} more", others[..5].join(", "), others.len() - 5)
             } else {
@@ -836,7 +850,7 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
             let why = if tied {
                 format!("{} source {kind}s claim destination {destination}", claimants.len())
             } else {
-                let winner = kept.iter().map(|&j| source_id(j)).collect::<Vec<_>>().join(", ");
+                let winner = kept.iter().map(|&j| source_id(drafts, j)).collect::<Vec<_>>().join(", ");
                 format!("destination {kind} {destination} is linked to {winner} by {}", drafts[kept[0]].resolution)
             };
             let draft = &mut drafts[i];

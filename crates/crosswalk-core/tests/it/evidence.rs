@@ -215,3 +215,30 @@ fn a_typo_in_a_name_stops_a_second_account_for_review() {
     assert_eq!(wendy.resolution, Resolution::Provision, "{}", wendy.message);
     assert!(wendy.candidates.is_empty());
 }
+
+#[test]
+fn a_common_name_records_every_namesake_and_explains_only_the_plausible_ones() {
+    // Twelve Maria Garcias on the destination, and the source's Maria Garcia has her own
+    // organisation address that none of them carries: every one scores below the review
+    // floor. The ambiguity still names all twelve, ranked, so a reviewer can pick; their
+    // reason says why none is offered instead of repeating the same score twelve times.
+    let source = dir(vec![person("s1", "mgarcia7@acme.com", "Maria Garcia")], vec![]);
+    let destination = dir(
+        (0..12).map(|i| person(&format!("d{i:02}"), &format!("maria.garcia{i}@acme.com"), "Maria Garcia")).collect(),
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved, "{}", m.message);
+    assert_eq!(m.candidates.len(), 12, "every namesake is recorded: {}", m.message);
+    assert!(m.candidates.iter().all(|c| c.score.as_f64() < REVIEW_FLOOR));
+    assert!(
+        m.candidates.iter().all(|c| c.reason == "same name; scored below the review floor"),
+        "{:?}",
+        m.candidates.iter().map(|c| c.reason.as_ref()).collect::<Vec<_>>()
+    );
+    let ids: Vec<&str> = m.candidates.iter().map(|c| destination.account(c.index).id.as_str()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids, sorted, "equal scores are listed by destination id");
+}
