@@ -322,7 +322,7 @@ impl Context<'_> {
             );
             return Step::Next;
         }
-        let namesakes_in_source = self.has_namesakes_in_source(i, keys);
+        let namesakes_in_source = self.has_namesakes_in_source(keys);
         let exact: Vec<u32> = found.iter().filter(|f| f.agreement == Agreement::Exact).map(|f| f.index).collect();
         let eligible = |index: u32| {
             self.destination.account(index).active
@@ -555,9 +555,9 @@ impl Context<'_> {
     }
 
     /// Whether another source account has one of this account's name keys.
-    fn has_namesakes_in_source(&self, i: u32, keys: &AccountKeys) -> bool {
+    fn has_namesakes_in_source(&self, keys: &AccountKeys) -> bool {
         keys.names().any(|(_, key)| {
-            self.src_index.by_name.get(key.as_str()).is_some_and(|h| h.as_slice().iter().any(|&other| other != i))
+            self.src_shared_names.contains(&super::keys::name_hash(key))
         })
     }
 
@@ -633,7 +633,7 @@ impl Context<'_> {
             let nothing = draft.target.is_none() && draft.candidates.is_empty() && draft.flags.is_empty();
             (creates || nothing)
                 && self.source.account(draft.source).active
-                && self.src_keys[draft.source as usize].has_names()
+                && super::keys::name_keys(self.source.account(draft.source)).0.iter().any(|key| !key.is_empty())
         };
         if !drafts.iter().any(pending) {
             return;
@@ -672,7 +672,7 @@ impl Context<'_> {
 
     fn near_misses_of(&self, i: u32, blocks: &FxHashMap<String, Vec<u32>>, draft: &mut Draft) {
         let account = self.source.account(i);
-        let keys = &self.src_keys[i as usize];
+        let keys = &AccountKeys::of(account, &self.src_rules);
         if self.is_external(keys) {
             return;
         }
@@ -703,7 +703,7 @@ impl Context<'_> {
         if found.is_empty() {
             return;
         }
-        let namesakes_in_source = self.has_namesakes_in_source(i, keys);
+        let namesakes_in_source = self.has_namesakes_in_source(keys);
         let name = SourceName::of(account);
         let mut scored: Vec<Scored> = found
             .into_iter()

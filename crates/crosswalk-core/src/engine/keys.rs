@@ -221,24 +221,7 @@ impl AccountKeys {
             Some((key, note)) => (Some(key), note),
             None => (None, UsernameNote::default()),
         };
-        let mut name_slots: [Key; 2] = Default::default();
-        let mut name_notes = [FoldNote::default(); 2];
-        if let Some((key, note)) = account.display_name.as_deref().and_then(normalize::name_key_compact) {
-            name_slots[0] = key;
-            name_notes[0] = note;
-        }
-        if let (Some(g), Some(f)) = (&account.given_name, &account.family_name) {
-            let mut given_family = CompactString::with_capacity(g.len() + 1 + f.len());
-            given_family.push_str(g);
-            given_family.push(' ');
-            given_family.push_str(f);
-            if let Some((key, note)) = normalize::name_key_compact(&given_family)
-                && name_slots[0] != key
-            {
-                name_slots[1] = key;
-                name_notes[1] = note;
-            }
-        }
+        let (name_slots, name_notes) = name_keys(account);
         AccountKeys {
             emails,
             invalid_emails: invalid_emails.into_boxed_slice(),
@@ -271,6 +254,53 @@ impl AccountKeys {
             .find(|(k, _)| !k.is_empty() && *k == key)
             .map_or(FoldNote::default(), |(_, n)| *n)
     }
+}
+
+/// The name keys of an account in [`AccountKeys`]' two slots (display name, then
+/// given+family when it differs; empty when absent), with what the fold did to each.
+pub(crate) fn name_keys(account: &Account) -> ([Key; 2], [FoldNote; 2]) {
+    let mut name_slots: [Key; 2] = Default::default();
+    let mut name_notes = [FoldNote::default(); 2];
+    if let Some((key, note)) = account.display_name.as_deref().and_then(normalize::name_key_compact) {
+        name_slots[0] = key;
+        name_notes[0] = note;
+    }
+    if let (Some(g), Some(f)) = (&account.given_name, &account.family_name) {
+        let mut given_family = CompactString::with_capacity(g.len() + 1 + f.len());
+        given_family.push_str(g);
+        given_family.push(' ');
+        given_family.push_str(f);
+        if let Some((key, note)) = normalize::name_key_compact(&given_family)
+            && name_slots[0] != key
+        {
+            name_slots[1] = key;
+            name_notes[1] = note;
+        }
+    }
+    (name_slots, name_notes)
+}
+
+/// Hashes of the name keys that more than one account of `directory` has. Only hashes are
+/// kept: the name tier asks "does anyone else have this name?" of every source account, and a
+/// set of the shared ones answers that without holding a key per account. (Two different
+/// names colliding in 64 bits would only make the engine more careful.)
+pub(crate) fn shared_name_hashes(directory: &Directory) -> rustc_hash::FxHashSet<u64> {
+    let mut hashes: Vec<u64> = directory
+        .accounts
+        .par_iter()
+        .with_min_len(1024)
+        .flat_map_iter(|account| {
+            let (slots, _) = name_keys(account);
+            slots.into_iter().filter(|key| !key.is_empty()).map(|key| name_hash(&key))
+        })
+        .collect();
+    hashes.par_sort_unstable();
+    hashes.chunk_by(|a, b| a == b).filter(|run| run.len() > 1).map(|run| run[0]).collect()
+}
+
+/// The hash [`shared_name_hashes`] keeps of a name key.
+pub(crate) fn name_hash(key: &str) -> u64 {
+    hash_str(key)
 }
 
 /// Primary then aliases, with the field each came from; blank values are not addresses.

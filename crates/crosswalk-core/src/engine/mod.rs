@@ -55,20 +55,14 @@ pub fn resolve(
     warnings.extend(problems.into_iter().map(|p| format!("policy {p}: that transform was not applied")));
     let src_rules = KeyRules::new(&aliases, Side::Source, &transforms);
     let dst_rules = KeyRules::new(&aliases, Side::Destination, &transforms);
-    let (src_keys, dst_keys) = rayon::join(
-        || keys::account_keys(source, &src_rules),
+    // Destination keys are derived once and indexed: every source account looks them up.
+    // Source keys are derived where each account is resolved and dropped with it; of the
+    // source side only the names that several accounts share are kept, for the name tier.
+    let (dst_keys, src_shared_names) = rayon::join(
         || keys::account_keys(destination, &dst_rules),
+        || keys::shared_name_hashes(source),
     );
-    // The source side is only looked up by exception rules; its names are counted for the
-    // name tier's rarity. The destination is looked up by everything.
-    let src_tables = Tables {
-        lookups: exceptions.iter().any(|rule| rule.kind == IdentityKind::Account),
-        skeletons: false,
-    };
-    let (src_index, dst_index) = rayon::join(
-        || AccountIndex::build(&source.accounts, &src_keys, src_tables, src_rules),
-        || AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules),
-    );
+    let dst_index = AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules);
     let src_group_names = keys::group_name_keys(&source.groups);
     let dst_group_names = keys::group_name_keys(&destination.groups);
     let src_groups = GroupIndex::build(&source.groups, &src_group_names);
@@ -79,9 +73,8 @@ pub fn resolve(
         destination,
         policy,
         src_rules,
-        src_keys: &src_keys,
+        src_shared_names,
         dst_keys: &dst_keys,
-        src_index: &src_index,
         dst_index: &dst_index,
         dst_groups: &dst_groups,
         dst_group_names: &dst_group_names,
@@ -93,12 +86,15 @@ pub fn resolve(
         organisation_domains: folded_domains(&policy.name.organisation_domains),
         external_domains: folded_domains(&policy.fallback.external_domains),
         reserved_groups: policy.groups.reserved.iter().map(|g| normalize::fold(g).into_owned()).collect(),
-        exceptions: ExceptionTable::build(
-            exceptions,
-            (&src_index, &dst_index),
-            (&src_groups, &dst_groups),
-            &mut warnings,
-        ),
+        exceptions: {
+            // Only exception rules look source accounts up: their keys and index are built
+            // for that, when there are such rules, and dropped once the rules are resolved.
+            let account_rules = exceptions.iter().any(|rule| rule.kind == IdentityKind::Account);
+            let looked_up: &[Account] = if account_rules { &source.accounts } else { &[] };
+            let src_keys: Vec<AccountKeys> = looked_up.par_iter().map(|a| AccountKeys::of(a, &src_rules)).collect();
+            let src_index = AccountIndex::build(looked_up, &src_keys, Tables::LOOKUPS, src_rules);
+            ExceptionTable::build(exceptions, (&src_index, &dst_index), (&src_groups, &dst_groups), &mut warnings)
+        },
         default_account: default_account(policy, &dst_index),
     };
 
@@ -117,8 +113,8 @@ pub fn resolve(
     settle_shared_destinations(&mut mappings[accounts..], IdentityKind::Group, &ctx);
     // Keys and indexes are not needed to finish: free them before the last pass.
     drop(ctx);
-    drop((src_index, dst_index, src_groups, dst_groups));
-    drop((src_keys, dst_keys));
+    drop((dst_index, src_groups, dst_groups));
+    drop(dst_keys);
     let (account_mappings, group_mappings) = mappings.split_at_mut(accounts);
     account_mappings.par_iter_mut().with_min_len(512).for_each(|m| m.finish(|j| destination.account(j).id.as_str()));
     group_mappings.iter_mut().for_each(|m| m.finish(|j| destination.group(j).id.as_str()));
@@ -261,9 +257,10 @@ struct Context<'a> {
     policy: &'a Policy,
     /// How source values become keys (for evidence notes and look-alike checks).
     src_rules: KeyRules<'a>,
-    src_keys: &'a [AccountKeys],
+
     dst_keys: &'a [AccountKeys],
-    src_index: &'a AccountIndex<'a>,
+    /// [`keys::name_hash`]es of the name keys more than one source account has.
+    src_shared_names: rustc_hash::FxHashSet<u64>,
     dst_index: &'a AccountIndex<'a>,
     dst_groups: &'a GroupIndex<'a>,
     dst_group_names: &'a [String],
@@ -358,7 +355,7 @@ impl Context<'_> {
 
     fn resolve_account(&self, i: u32) -> Draft {
         let account = self.source.account(i);
-        let keys = &self.src_keys[i as usize];
+        let keys = &AccountKeys::of(account, &self.src_rules);
         let mut draft = Draft::draft(IdentityKind::Account, i);
         for (field, why) in &keys.invalid_emails {
             let raw = keys::email_value(account, *field);
