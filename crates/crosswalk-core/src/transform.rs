@@ -732,7 +732,7 @@ pub fn preview(source: &Directory, destination: &Directory, policy: &Policy) -> 
             if !view.applied.is_empty() {
                 // The keys as the run derives them, dropped before the runs below.
                 let after_rules = KeyRules::new(&aliases, side, &set);
-                let after = keys::account_keys(directory, &after_rules);
+                let after = keys::account_keys(&directory.accounts, &after_rules);
                 let index = AccountIndex::build(&directory.accounts, &after, Tables::LOOKUPS, after_rules);
                 find_collisions(&view, &after, &index, &KeyRules::new(&aliases, side, &none), &mut rules);
             }

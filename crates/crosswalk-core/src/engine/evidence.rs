@@ -631,9 +631,8 @@ impl Context<'_> {
         let pending = |draft: &Draft| {
             let creates = matches!(draft.target, Some(Target::Provision | Target::Passthrough));
             let nothing = draft.target.is_none() && draft.candidates.is_empty() && draft.flags.is_empty();
-            (creates || nothing)
-                && self.source.account(draft.source).active
-                && super::keys::name_keys(self.source.account(draft.source)).0.iter().any(|key| !key.is_empty())
+            // Whether it has a name at all is seen in `near_misses_of`, which derives its keys.
+            (creates || nothing) && self.source.account(draft.source).active
         };
         if !drafts.iter().any(pending) {
             return;

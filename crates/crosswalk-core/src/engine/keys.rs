@@ -604,8 +604,8 @@ impl<'a> AccountIndex<'a> {
     }
 }
 
-pub(crate) fn account_keys(directory: &Directory, rules: &KeyRules<'_>) -> Vec<AccountKeys> {
-    directory.accounts.par_iter().with_min_len(1024).map(|a| AccountKeys::of(a, rules)).collect()
+pub(crate) fn account_keys(accounts: &[Account], rules: &KeyRules<'_>) -> Vec<AccountKeys> {
+    accounts.par_iter().with_min_len(1024).map(|a| AccountKeys::of(a, rules)).collect()
 }
 
 /// Indexes over one side's groups: by id and by folded name.

@@ -59,7 +59,7 @@ pub fn resolve(
     // Source keys are derived where each account is resolved and dropped with it; of the
     // source side only the names that several accounts share are kept, for the name tier.
     let (dst_keys, src_shared_names) = rayon::join(
-        || keys::account_keys(destination, &dst_rules),
+        || keys::account_keys(&destination.accounts, &dst_rules),
         || keys::shared_name_hashes(source),
     );
     let dst_index = AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules);
@@ -91,7 +91,7 @@ pub fn resolve(
             // for that, when there are such rules, and dropped once the rules are resolved.
             let account_rules = exceptions.iter().any(|rule| rule.kind == IdentityKind::Account);
             let looked_up: &[Account] = if account_rules { &source.accounts } else { &[] };
-            let src_keys: Vec<AccountKeys> = looked_up.par_iter().map(|a| AccountKeys::of(a, &src_rules)).collect();
+            let src_keys = keys::account_keys(looked_up, &src_rules);
             let src_index = AccountIndex::build(looked_up, &src_keys, Tables::LOOKUPS, src_rules);
             ExceptionTable::build(exceptions, (&src_index, &dst_index), (&src_groups, &dst_groups), &mut warnings)
         },
@@ -818,8 +818,9 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
         Resolution::Username => 3,
         _ => 4,
     };
-    for (index, mut claimants) in shared {
-        claimants.sort_by_key(|&i| source_id(drafts, i));
+    // Positions follow source ids (mappings are built in id order), so each run of
+    // claimants is in source-id order already.
+    for (index, claimants) in shared {
         let best = claimants.iter().map(|&i| strength(drafts[i].resolution)).min().unwrap_or(4);
         let strongest: Vec<usize> =
             claimants.iter().copied().filter(|&i| strength(drafts[i].resolution) == best).collect();
