@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use super::keys::{AccountKeys, NameField};
 use super::{Context, Draft, NAME_BLOCK_CAP, Step};
@@ -108,42 +109,87 @@ impl Agreement {
     }
 }
 
-/// One destination account the name blocks found for a source account.
-struct Found {
+/// One destination account the name blocks found for a source account. `'k` is the life
+/// of the keys it borrows from.
+struct Found<'k> {
     index: u32,
     agreement: Agreement,
     /// The destination's name key that agreed.
-    key: String,
+    key: Cow<'k, str>,
     /// How many destination accounts share that key.
     block: usize,
 }
 
-/// A scored candidate.
-struct Scored {
-    found: Found,
-    probability: f64,
-    /// The score's parts in the order they were added, the prior first. Text is rendered
-    /// only for the candidates that are shown.
-    parts: Vec<(f64, Cow<'static, str>)>,
-    corroboration: Option<Evidence>,
-    /// The source's own organisation address that the destination lacks.
-    contradiction: Option<String>,
+/// One piece of a score. A common name puts dozens of candidates in a block and each is
+/// scored, but only those a person is shown need words: the text is written then, from here.
+#[derive(Clone, Copy)]
+enum Part<'k> {
+    Prior,
+    Agreement(Agreement),
+    UniqueInDestination,
+    SharedInDestination(usize),
+    UniqueInSource,
+    NamesakesInSource,
+    Handles(Handles<'k>),
+    OrganisationAddress,
+    ContradictingAddress(&'k str),
 }
 
-impl Scored {
+impl std::fmt::Display for Part<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Part::Prior => f.write_str("prior"),
+            Part::Agreement(agreement) => f.write_str(agreement.weight().1),
+            Part::UniqueInDestination => f.write_str("unique in the destination"),
+            Part::SharedInDestination(block) => write!(f, "shared by {block} destination accounts"),
+            Part::UniqueInSource => f.write_str("unique in the source"),
+            Part::NamesakesInSource => f.write_str("namesakes in the source"),
+            Part::Handles(handles) => handles.fmt(f),
+            Part::OrganisationAddress => f.write_str("organisation address"),
+            Part::ContradictingAddress(own) => write!(f, "own organisation address {own} not on it"),
+        }
+    }
+}
+
+/// A scored candidate.
+struct Scored<'k> {
+    found: Found<'k>,
+    probability: f64,
+    /// The score's parts with their weights, in the order they were added, the prior first.
+    parts: SmallVec<[(f64, Part<'k>); 8]>,
+}
+
+impl Scored<'_> {
     fn confidence(&self) -> Confidence {
         Confidence::from_probability(self.probability)
     }
 
+    /// The handle both sides share that the name does not explain: the second field a name
+    /// link needs.
+    fn corroboration(&self) -> Option<Evidence> {
+        self.parts.iter().find_map(|(_, part)| match part {
+            Part::Handles(handles) => handles.corroboration(),
+            _ => None,
+        })
+    }
+
+    /// The source's own organisation address that the destination lacks.
+    fn contradiction(&self) -> Option<&str> {
+        self.parts.iter().find_map(|(_, part)| match part {
+            Part::ContradictingAddress(own) => Some(*own),
+            _ => None,
+        })
+    }
+
     /// `"same name +4.0, ..., prior -4.5"`.
     fn explanation(&self) -> String {
+        use std::fmt::Write;
         let mut text = String::with_capacity(160);
         for (weight, what) in self.parts.iter().skip(1).chain(self.parts.first()) {
             if !text.is_empty() {
                 text.push_str(", ");
             }
-            text.push_str(what);
-            text.push(' ');
+            let _ = write!(text, "{what} ");
             push_tenths(&mut text, *weight);
         }
         // Kept on a candidate for the life of the run: no spare capacity.
@@ -192,12 +238,15 @@ impl SourceName {
     /// Whether a handle is one of the usual spellings of the name, with separators and a
     /// trailing number ignored.
     fn spelled_by(&self, handle: &str) -> bool {
-        let mut bare = String::with_capacity(handle.len());
         if handle.is_ascii() {
-            bare.extend(handle.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()));
-        } else {
-            bare.extend(ascii_fold(handle).chars().filter(|c| c.is_alphanumeric()));
+            // Asked of every handle of every candidate: compared on the stack.
+            let bare: SmallVec<[u8; 64]> =
+                handle.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase()).collect();
+            let digits = bare.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+            let bare = &bare[..bare.len() - digits];
+            return self.spellings.iter().any(|s| s.as_bytes() == bare);
         }
+        let bare: String = ascii_fold(handle).chars().filter(|c| c.is_alphanumeric()).collect();
         let bare = bare.trim_end_matches(|c: char| c.is_ascii_digit());
         self.spellings.iter().any(|s| s == bare)
     }
@@ -366,7 +415,7 @@ impl Context<'_> {
                 return self.review_similar(&scored, draft);
             };
             let candidate = &scored[best];
-            if let Some(own) = &candidate.contradiction {
+            if let Some(own) = candidate.contradiction() {
                 self.offer(&scored, draft);
                 draft.say(format!(
                     "destination account {} has the same name, but this person's own organisation address {own} is not on it: not linked by name; review",
@@ -374,7 +423,7 @@ impl Context<'_> {
                 ));
                 return Step::Stop;
             }
-            let Some(corroboration) = candidate.corroboration.clone() else {
+            let Some(corroboration) = candidate.corroboration() else {
                 self.offer(&scored, draft);
                 draft.say(format!(
                     "destination account {} has the same unique name, but no address or username agrees with it beyond spelling the name, as a namesake's would: left for review ({})",
@@ -403,7 +452,7 @@ impl Context<'_> {
                 );
                 return Step::Stop;
             }
-            let key = candidate.found.key.as_str();
+            let key = &*candidate.found.key;
             let src_field = keys.names().find(|(_, k)| *k == key).map_or(NameField::DisplayName, |(f, _)| f);
             let dst_keys = &self.dst_keys[index as usize];
             let dst_field = dst_keys.names().find(|(_, k)| *k == key).map_or(NameField::DisplayName, |(f, _)| f);
@@ -434,9 +483,9 @@ impl Context<'_> {
 
     /// Every destination account sharing a name key, a transliterated key or a nickname key
     /// with the source account. Weak blocks larger than [`NAME_BLOCK_CAP`] are skipped.
-    fn name_blocks(&self, keys: &AccountKeys) -> Vec<Found> {
-        let mut found: Vec<Found> = Vec::new();
-        let add = |found: &mut Vec<Found>, hits: &[u32], agreement: Agreement, key: &str| {
+    fn name_blocks<'k>(&'k self, keys: &'k AccountKeys) -> Vec<Found<'k>> {
+        let mut found: Vec<Found<'k>> = Vec::new();
+        let add = |found: &mut Vec<Found<'k>>, hits: &[u32], agreement: Agreement, key: Cow<'k, str>| {
             if agreement != Agreement::Exact && hits.len() > NAME_BLOCK_CAP {
                 return;
             }
@@ -444,9 +493,9 @@ impl Context<'_> {
                 match found.iter_mut().find(|f| f.index == index) {
                     Some(f) if f.agreement <= agreement => {}
                     Some(f) => {
-                        *f = Found { index, agreement, key: key.to_string(), block: hits.len() };
+                        *f = Found { index, agreement, key: key.clone(), block: hits.len() };
                     }
-                    None => found.push(Found { index, agreement, key: key.to_string(), block: hits.len() }),
+                    None => found.push(Found { index, agreement, key: key.clone(), block: hits.len() }),
                 }
             }
         };
@@ -454,7 +503,7 @@ impl Context<'_> {
         let by_transliteration = |key: &str| self.dst_transliterated.get(key).map(Vec::as_slice);
         for (_, key) in keys.names() {
             if let Some(hits) = by_name(key) {
-                add(&mut found, hits, Agreement::Exact, key);
+                add(&mut found, hits, Agreement::Exact, Cow::Borrowed(key));
             }
             // The destination wrote the accents the source left out.
             if let Some(hits) = by_transliteration(key) {
@@ -463,23 +512,23 @@ impl Context<'_> {
                         .names()
                         .find(|(_, k)| transliterated_key(k).as_deref() == Some(key.as_str()))
                         .map_or(key.as_str(), |(_, k)| k.as_str());
-                    add(&mut found, &[index], Agreement::Transliterated, theirs);
+                    add(&mut found, &[index], Agreement::Transliterated, Cow::Borrowed(theirs));
                 }
             }
             // The source wrote accents the destination left out, or both differ.
             if let Some(ascii) = transliterated_key(key) {
                 if let Some(hits) = by_name(&ascii) {
-                    add(&mut found, hits, Agreement::Transliterated, &ascii);
+                    add(&mut found, hits, Agreement::Transliterated, Cow::Owned(ascii.clone()));
                 }
                 if let Some(hits) = by_transliteration(&ascii) {
-                    add(&mut found, hits, Agreement::Transliterated, &ascii);
+                    add(&mut found, hits, Agreement::Transliterated, Cow::Owned(ascii));
                 }
             }
         }
         found
     }
 
-    fn nickname_blocks(&self, name: Option<&SourceName>, found: &mut Vec<Found>) {
+    fn nickname_blocks(&self, name: Option<&SourceName>, found: &mut Vec<Found<'_>>) {
         let Some(name) = name else { return };
         let first = name.given.split(' ').next().unwrap_or_default();
         let family: Vec<&str> = name.family.split(' ').filter(|w| !w.is_empty()).collect();
@@ -496,53 +545,49 @@ impl Context<'_> {
             }
             for &index in hits {
                 if !found.iter().any(|f| f.index == index) {
-                    found.push(Found { index, agreement: Agreement::Nickname, key: key.clone(), block: hits.len() });
+                    found.push(Found { index, agreement: Agreement::Nickname, key: Cow::Owned(key.clone()), block: hits.len() });
                 }
             }
         }
     }
 
-    fn score(&self, name: Option<&SourceName>, keys: &AccountKeys, found: Found, namesakes_in_source: bool) -> Scored {
+    fn score<'k>(
+        &'k self,
+        name: Option<&SourceName>,
+        keys: &'k AccountKeys,
+        found: Found<'k>,
+        namesakes_in_source: bool,
+    ) -> Scored<'k> {
         let dst_keys = &self.dst_keys[found.index as usize];
-        let mut parts: Vec<(f64, Cow<'static, str>)> = Vec::with_capacity(8);
-        parts.push((Weights::PRIOR, "prior".into()));
-        let (weight, what) = found.agreement.weight();
-        parts.push((weight, what.into()));
+        let mut parts: SmallVec<[(f64, Part<'k>); 8]> = SmallVec::new();
+        parts.push((Weights::PRIOR, Part::Prior));
+        parts.push((found.agreement.weight().0, Part::Agreement(found.agreement)));
         if found.block <= 1 {
-            parts.push((Weights::UNIQUE_IN_DESTINATION, "unique in the destination".into()));
+            parts.push((Weights::UNIQUE_IN_DESTINATION, Part::UniqueInDestination));
         } else {
-            parts.push((
-                Weights::SHARED_IN_DESTINATION * (found.block as f64).ln(),
-                format!("shared by {} destination accounts", found.block).into(),
-            ));
+            parts.push((Weights::SHARED_IN_DESTINATION * (found.block as f64).ln(), Part::SharedInDestination(found.block)));
         }
         if namesakes_in_source {
-            parts.push((Weights::SHARED_IN_SOURCE, "namesakes in the source".into()));
+            parts.push((Weights::SHARED_IN_SOURCE, Part::NamesakesInSource));
         } else {
-            parts.push((Weights::UNIQUE_IN_SOURCE, "unique in the source".into()));
+            parts.push((Weights::UNIQUE_IN_SOURCE, Part::UniqueInSource));
         }
-        let handles = handle_evidence(name, keys, dst_keys);
-        let corroboration = handles.as_ref().and_then(|h| h.corroboration.clone());
-        if let Some(handles) = handles {
-            parts.push((handles.weight, handles.what.into()));
+        if let Some(handles) = Handles::of(name, keys, dst_keys) {
+            parts.push((handles.weight(), Part::Handles(handles)));
         }
         if self.in_organisation(dst_keys) {
-            parts.push((Weights::ORGANISATION_ADDRESS, "organisation address".into()));
+            parts.push((Weights::ORGANISATION_ADDRESS, Part::OrganisationAddress));
         }
-        let contradiction = keys
-            .emails
-            .iter()
-            .find(|e| {
-                normalize::email_in_domains(&e.key, &self.organisation_domains)
-                    && !dst_keys.emails.iter().any(|d| d.key == e.key)
-            })
-            .map(|e| e.key.to_string());
-        if let Some(own) = &contradiction {
-            parts.push((Weights::CONTRADICTING_ADDRESS, format!("own organisation address {own} not on it").into()));
+        let contradiction = keys.emails.iter().find(|e| {
+            normalize::email_in_domains(&e.key, &self.organisation_domains)
+                && !dst_keys.emails.iter().any(|d| d.key == e.key)
+        });
+        if let Some(own) = contradiction {
+            parts.push((Weights::CONTRADICTING_ADDRESS, Part::ContradictingAddress(&own.key)));
         }
         let log_odds: f64 = parts.iter().map(|(w, _)| w).sum();
         let probability = 1.0 / (1.0 + (-log_odds).exp());
-        Scored { found, probability, parts, corroboration, contradiction }
+        Scored { found, probability, parts }
     }
 
     /// Best first; ties by destination id, so row order never shows.
@@ -576,7 +621,7 @@ impl Context<'_> {
     /// below the review floor are recorded (an ambiguity always names its candidates) with
     /// a fixed reason instead of their full score: a common name can put dozens of them on
     /// one mapping, and what they share is in the mapping's message.
-    fn offer<'s>(&self, scored: impl IntoIterator<Item = &'s Scored, IntoIter: ExactSizeIterator>, draft: &mut Draft) {
+    fn offer<'s, 'k: 's>(&self, scored: impl IntoIterator<Item = &'s Scored<'k>, IntoIter: ExactSizeIterator>, draft: &mut Draft) {
         let scored = scored.into_iter();
         draft.candidates.reserve_exact(scored.len());
         for s in scored {
@@ -694,7 +739,7 @@ impl Context<'_> {
                         && similarity >= SIMILAR_NAME_FROM
                         && theirs != ours
                     {
-                        found.push(Found { index, agreement: Agreement::Similar, key: theirs.to_string(), block: 1 });
+                        found.push(Found { index, agreement: Agreement::Similar, key: Cow::Borrowed(theirs), block: 1 });
                     }
                 }
             }
@@ -707,7 +752,7 @@ impl Context<'_> {
         let mut scored: Vec<Scored> = found
             .into_iter()
             .map(|f| self.score(name.as_ref(), keys, f, namesakes_in_source))
-            .filter(|s| s.probability >= REVIEW_FLOOR && s.contradiction.is_none())
+            .filter(|s| s.probability >= REVIEW_FLOOR && s.contradiction().is_none())
             .collect();
         if scored.is_empty() {
             return;
@@ -759,57 +804,79 @@ fn closest_handles<'a>(ours: &'a AccountKeys, theirs: &'a AccountKeys) -> Option
 /// name (`olga.petrova`, `opetrova`) is what a namesake's account would have too, so it is
 /// weak evidence; a handle both sides share that the name does not explain (`kitty`,
 /// `e10442`) is the independent agreement a name link needs.
-struct HandleEvidence {
-    weight: f64,
-    what: String,
-    /// Set only for independent agreement.
-    corroboration: Option<Evidence>,
+#[derive(Clone, Copy)]
+enum Handles<'k> {
+    /// Both sides have this handle, and it only spells the name.
+    SharedSpelling { note: &'static str, handle: &'k str },
+    /// Both sides have this handle, and the name does not explain it: the corroboration.
+    Shared { field: &'static str, note: &'static str, handle: &'k str, weight: f64 },
+    /// The destination's handle spells the source's name.
+    Spells(&'k str),
+    /// Handles close without being equal.
+    Similar { ours: &'k str, theirs: &'k str, similarity: f64 },
+}
+
+impl<'k> Handles<'k> {
+    fn of(name: Option<&SourceName>, src_keys: &'k AccountKeys, dst_keys: &'k AccountKeys) -> Option<Handles<'k>> {
+        let spells = |handle: &str| name.is_some_and(|n| n.spelled_by(handle));
+        // 1. Both sides use the same handle.
+        let shared: Option<(&'static str, &'k str, &'static str, f64)> = match (&src_keys.username, &dst_keys.username) {
+            (Some(a), Some(b)) if a == b => Some(("username", a.as_str(), SAME_USERNAME, Weights::SAME_USERNAME)),
+            _ => locals(src_keys)
+                .find(|l| l.chars().count() > 2 && locals(dst_keys).any(|t| t == *l))
+                .map(|l| ("email", l, SAME_LOCAL_PART, Weights::SAME_LOCAL_PART)),
+        };
+        if let Some((field, handle, note, weight)) = shared {
+            if spells(handle) {
+                return Some(Handles::SharedSpelling { note, handle });
+            }
+            return Some(Handles::Shared { field, note, handle, weight });
+        }
+        // 2. The destination's handle spells the source's name.
+        if let Some(handle) = locals(dst_keys).chain(dst_keys.username.as_deref()).find(|h| spells(h)) {
+            return Some(Handles::Spells(handle));
+        }
+        // 3. Handles that are close without being equal.
+        let (similarity, ours, theirs) = closest_handles(src_keys, dst_keys)?;
+        (similarity >= SIMILAR_HANDLE_FROM).then_some(Handles::Similar { ours, theirs, similarity })
+    }
+
+    fn weight(self) -> f64 {
+        match self {
+            Handles::SharedSpelling { .. } => Weights::SHARED_NAME_HANDLE,
+            Handles::Shared { weight, .. } => weight,
+            Handles::Spells(_) => Weights::HANDLE_SPELLS_NAME,
+            Handles::Similar { .. } => Weights::SIMILAR_HANDLE,
+        }
+    }
+
+    /// Evidence for a name link: only a shared handle the name does not explain.
+    fn corroboration(self) -> Option<Evidence> {
+        let Handles::Shared { field, note, handle, .. } = self else { return None };
+        Some(Evidence {
+            method: Resolution::Name,
+            source_field: field.into(),
+            destination_field: field.into(),
+            key: handle.into(),
+            note: note.into(),
+        })
+    }
+}
+
+impl std::fmt::Display for Handles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Handles::SharedSpelling { note, handle } => write!(f, "{note} {handle}, which only spells the name"),
+            Handles::Shared { note, handle, .. } => write!(f, "{note} {handle}"),
+            Handles::Spells(handle) => write!(f, "{SPELLS} ({handle})"),
+            Handles::Similar { ours, theirs, similarity } => {
+                write!(f, "similar handles {ours} / {theirs} (Jaro-Winkler {})", Confidence::from_probability(*similarity))
+            }
+        }
+    }
 }
 
 /// The address local parts of an account's keys.
 fn locals(keys: &AccountKeys) -> impl Iterator<Item = &str> {
     keys.emails.iter().filter_map(|e| e.key.rsplit_once('@').map(|(local, _)| local))
-}
-
-fn handle_evidence(name: Option<&SourceName>, src_keys: &AccountKeys, dst_keys: &AccountKeys) -> Option<HandleEvidence> {
-    let evidence = |field: &str, key: &str, note: &'static str| Evidence {
-        method: Resolution::Name,
-        source_field: field.into(),
-        destination_field: field.into(),
-        key: key.into(),
-        note: note.into(),
-    };
-    let spells = |handle: &str| name.is_some_and(|n| n.spelled_by(handle));
-    // 1. Both sides use the same handle.
-    let shared: Option<(&str, &str, &str, f64)> = match (&src_keys.username, &dst_keys.username) {
-        (Some(a), Some(b)) if a == b => Some(("username", a.as_str(), SAME_USERNAME, Weights::SAME_USERNAME)),
-        _ => locals(src_keys)
-            .find(|l| l.chars().count() > 2 && locals(dst_keys).any(|t| t == *l))
-            .map(|l| ("email", l, SAME_LOCAL_PART, Weights::SAME_LOCAL_PART)),
-    };
-    if let Some((field, handle, note, weight)) = shared {
-        if spells(handle) {
-            return Some(HandleEvidence {
-                weight: Weights::SHARED_NAME_HANDLE,
-                what: format!("{note} {handle}, which only spells the name"),
-                corroboration: None,
-            });
-        }
-        return Some(HandleEvidence {
-            weight,
-            what: format!("{note} {handle}"),
-            corroboration: Some(evidence(field, handle, note)),
-        });
-    }
-    // 2. The destination's handle spells the source's name.
-    if let Some(handle) = locals(dst_keys).chain(dst_keys.username.as_deref()).find(|h| spells(h)) {
-        return Some(HandleEvidence { weight: Weights::HANDLE_SPELLS_NAME, what: format!("{SPELLS} ({handle})"), corroboration: None });
-    }
-    // 3. Handles that are close without being equal.
-    let (similarity, ours, theirs) = closest_handles(src_keys, dst_keys)?;
-    (similarity >= SIMILAR_HANDLE_FROM).then(|| HandleEvidence {
-        weight: Weights::SIMILAR_HANDLE,
-        what: format!("similar handles {ours} / {theirs} (Jaro-Winkler {})", Confidence::from_probability(similarity)),
-        corroboration: None,
-    })
 }

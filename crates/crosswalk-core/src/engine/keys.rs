@@ -204,6 +204,15 @@ const NAME_FIELDS: [NameField; 2] = [NameField::DisplayName, NameField::GivenFam
 impl AccountKeys {
     /// The keys of an account as `rules` derive them. The account itself is not changed.
     pub(crate) fn of(account: &Account, rules: &KeyRules<'_>) -> AccountKeys {
+        let mut keys = AccountKeys::without_names(account, rules);
+        keys.derive_names(account);
+        keys
+    }
+
+    /// [`AccountKeys::of`] but for the names, which are the dearest keys to derive and which
+    /// only the name tier reads: a source account derives them with
+    /// [`AccountKeys::derive_names`] when it gets that far, and most are linked before.
+    pub(crate) fn without_names(account: &Account, rules: &KeyRules<'_>) -> AccountKeys {
         let mut emails: SmallVec<[KeyedEmail; 1]> = SmallVec::new();
         let mut invalid_emails: Vec<(EmailField, InvalidEmail)> = Vec::new();
         for (field, raw) in account_emails(account) {
@@ -221,15 +230,19 @@ impl AccountKeys {
             Some((key, note)) => (Some(key), note),
             None => (None, UsernameNote::default()),
         };
-        let (name_slots, name_notes) = name_keys(account);
         AccountKeys {
             emails,
             invalid_emails: invalid_emails.into_boxed_slice(),
             username,
             username_note,
-            name_slots,
-            name_notes,
+            name_slots: Default::default(),
+            name_notes: Default::default(),
         }
+    }
+
+    /// Fills in the name keys [`AccountKeys::without_names`] left out.
+    pub(crate) fn derive_names(&mut self, account: &Account) {
+        (self.name_slots, self.name_notes) = name_keys(account);
     }
 
     /// The account's name keys with the field each came from: the display name first.

@@ -96,6 +96,7 @@ pub fn resolve(
             ExceptionTable::build(exceptions, (&src_index, &dst_index), (&src_groups, &dst_groups), &mut warnings)
         },
         default_account: default_account(policy, &dst_index),
+        no_match: no_match_message(policy),
     };
 
     // Identities are resolved in source-id order, straight into the vector that is returned:
@@ -129,6 +130,24 @@ fn id_order<I: HasId + Sync>(items: &[I]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..items.len() as u32).collect();
     order.par_sort_unstable_by(|&a, &b| items[a as usize].id().cmp(items[b as usize].id()).then(a.cmp(&b)));
     order
+}
+
+/// The message of an account no method matched, naming the methods tried.
+fn no_match_message(policy: &Policy) -> String {
+    let names: Vec<&str> = policy
+        .order
+        .iter()
+        .filter(|m| **m != Method::Exception)
+        .map(|m| match m {
+            Method::Id => "id",
+            Method::Email => "email",
+            Method::Username => "username",
+            Method::Name => "name",
+            Method::Exception => "exception",
+        })
+        .collect();
+    let methods = if names.is_empty() { "any method (all are off)".into() } else { names.join(", ") };
+    format!("no destination account matched by {methods}")
 }
 
 fn folded_domains(domains: &[String]) -> Vec<String> {
@@ -271,6 +290,8 @@ struct Context<'a> {
     reserved_groups: Vec<String>,
     exceptions: ExceptionTable,
     default_account: DefaultAccount,
+    /// [`no_match_message`], said of every account no method matched.
+    no_match: String,
 }
 
 /// A mapping being decided: the engine fills each [`Mapping`] in place and
@@ -355,7 +376,7 @@ impl Context<'_> {
 
     fn resolve_account(&self, i: u32) -> Draft {
         let account = self.source.account(i);
-        let keys = &AccountKeys::of(account, &self.src_rules);
+        let mut keys = AccountKeys::without_names(account, &self.src_rules);
         let mut draft = Draft::draft(IdentityKind::Account, i);
         for (field, why) in &keys.invalid_emails {
             let raw = keys::email_value(account, *field);
@@ -364,15 +385,18 @@ impl Context<'_> {
                 format!("{} {raw:?} {} and was not used for matching", email_field_name(*field), why.describe()),
             );
         }
-        let excluded = self.look_alikes(account, keys, &mut draft);
+        let excluded = self.look_alikes(account, &keys, &mut draft);
 
         for method in &self.policy.order {
             let step = match method {
                 Method::Exception => self.account_exception(i, &mut draft),
                 Method::Id => self.by_id(account.id.as_str(), &excluded, &mut draft),
-                Method::Email => self.by_email(account, keys, &excluded, &mut draft),
-                Method::Username => self.by_username(account, keys, &excluded, &mut draft),
-                Method::Name => self.by_name(i, keys, &excluded, &mut draft),
+                Method::Email => self.by_email(account, &keys, &excluded, &mut draft),
+                Method::Username => self.by_username(account, &keys, &excluded, &mut draft),
+                Method::Name => {
+                    keys.derive_names(account);
+                    self.by_name(i, &keys, &excluded, &mut draft)
+                }
             };
             match step {
                 Step::Next => continue,
@@ -393,7 +417,7 @@ impl Context<'_> {
                 }
             }
         }
-        self.account_fallback(keys, &excluded, draft)
+        self.account_fallback(&keys, &excluded, draft)
     }
 
     /// Destination addresses that only look like one of the source's: flagged, and those
@@ -598,25 +622,8 @@ impl Context<'_> {
             }
             DefaultAccount::None => {}
         }
-        draft.say(format!("no destination account matched by {}", self.methods_tried()));
+        draft.say(&self.no_match);
         draft
-    }
-
-    fn methods_tried(&self) -> String {
-        let names: Vec<&str> = self
-            .policy
-            .order
-            .iter()
-            .filter(|m| **m != Method::Exception)
-            .map(|m| match m {
-                Method::Id => "id",
-                Method::Email => "email",
-                Method::Username => "username",
-                Method::Name => "name",
-                Method::Exception => "exception",
-            })
-            .collect();
-        if names.is_empty() { "any method (all are off)".into() } else { names.join(", ") }
     }
 
     fn resolve_group(&self, i: u32) -> Draft {
