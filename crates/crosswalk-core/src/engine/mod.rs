@@ -62,7 +62,12 @@ pub fn resolve(
         || keys::account_keys(&destination.accounts, &dst_rules),
         || keys::shared_name_hashes(source),
     );
-    let dst_index = AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules);
+    // The name tier's transliteration index is built beside the others, not after them.
+    let name_tier = policy.order.contains(&Method::Name) && !policy.name.organisation_domains.is_empty();
+    let (dst_index, dst_transliterated) = rayon::join(
+        || AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules),
+        || if name_tier { evidence::transliterated_index(&dst_keys) } else { FxHashMap::default() },
+    );
     let src_group_names = keys::group_name_keys(&source.groups);
     let dst_group_names = keys::group_name_keys(&destination.groups);
     let src_groups = GroupIndex::build(&source.groups, &src_group_names);
@@ -78,11 +83,7 @@ pub fn resolve(
         dst_index: &dst_index,
         dst_groups: &dst_groups,
         dst_group_names: &dst_group_names,
-        dst_transliterated: if policy.order.contains(&Method::Name) && !policy.name.organisation_domains.is_empty() {
-            evidence::transliterated_index(&dst_keys)
-        } else {
-            FxHashMap::default()
-        },
+        dst_transliterated,
         organisation_domains: folded_domains(&policy.name.organisation_domains),
         external_domains: folded_domains(&policy.fallback.external_domains),
         reserved_groups: policy.groups.reserved.iter().map(|g| normalize::fold(g).into_owned()).collect(),
@@ -366,6 +367,17 @@ impl Mapping {
 }
 
 impl Context<'_> {
+    /// Compares the [`Context::dst_account_label`]s of two accounts without writing them.
+    fn dst_account_label_cmp(&self, a: u32, b: u32) -> std::cmp::Ordering {
+        let label = |index: u32| {
+            let account = self.destination.account(index);
+            let email = account.email.as_deref().filter(|e| !e.is_empty());
+            let (open, close) = if email.is_some() { (" <", ">") } else { ("", "") };
+            [account.id.as_str(), open, email.unwrap_or_default(), close].into_iter().flat_map(str::bytes)
+        };
+        label(a).cmp(label(b))
+    }
+
     fn dst_account_label(&self, index: u32) -> String {
         let account = self.destination.account(index);
         match &account.email {
@@ -531,11 +543,17 @@ impl Context<'_> {
         }
     }
 
-    /// Up to five destination accounts, by id, for a message.
+    /// Up to five destination accounts, by id, for a message. A common name can list fifty:
+    /// the first five are chosen before any label is written.
     fn list_accounts(&self, indices: &[u32]) -> String {
-        let mut labels: Vec<String> = indices.iter().map(|&i| self.dst_account_label(i)).collect();
-        labels.sort();
-        labels.truncate(5);
+        let mut shown = indices.to_vec();
+        let by_label = |a: &u32, b: &u32| self.dst_account_label_cmp(*a, *b);
+        if shown.len() > 5 {
+            shown.select_nth_unstable_by(4, by_label);
+            shown.truncate(5);
+        }
+        shown.sort_by(by_label);
+        let mut labels: Vec<String> = shown.iter().map(|&i| self.dst_account_label(i)).collect();
         if indices.len() > 5 {
             labels.push(format!("and {} more", indices.len() - 5));
         }
