@@ -373,7 +373,8 @@ impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
         KeyIndex { table: HashTable::with_capacity(n), slots: Vec::with_capacity(n), overflow: Vec::new() }
     }
 
-    fn insert_hashed(&mut self, hash: u64, key: K, value: T, eq: impl Fn(K, K) -> bool, rehash: impl Fn(K) -> u64) {
+    /// Adds `value` under `key`; returns the key's slot.
+    fn insert_hashed(&mut self, hash: u64, key: K, value: T, eq: impl Fn(K, K) -> bool, rehash: impl Fn(K) -> u64) -> u32 {
         let slots = &mut self.slots;
         if let Some(&id) = self.table.find(hash, |&id| eq(slots[id as usize].key, key)) {
             let slot = &mut slots[id as usize];
@@ -390,12 +391,13 @@ impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
                     all.push(value);
                 }
             }
-            return;
+            return id;
         }
         let id = slots.len() as u32;
         slots.push(Slot { key, first: value, more: 0 });
         let slots = &self.slots;
         self.table.insert_unique(hash, id, |&id| rehash(slots[id as usize].key));
+        id
     }
 
     fn hits(&self, id: u32) -> Hits<'_, T> {
@@ -415,8 +417,14 @@ impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
 }
 
 impl<'a, T: Copy + PartialEq> KeyIndex<&'a str, T> {
-    fn insert(&mut self, key: &'a str, value: T) {
-        self.insert_hashed(hash_str(key), key, value, |a, b| a == b, hash_str);
+    fn insert(&mut self, key: &'a str, value: T) -> u32 {
+        self.insert_hashed(hash_str(key), key, value, |a, b| a == b, hash_str)
+    }
+
+    /// The slot of this key: equal slots, equal keys.
+    pub(crate) fn slot(&self, key: &str) -> Option<u32> {
+        let slots = &self.slots;
+        self.table.find(hash_str(key), |&id| slots[id as usize].key == key).copied()
     }
 
     /// The identities with this key.
@@ -498,6 +506,15 @@ impl Tables {
     pub(crate) const LOOKUPS: Tables = Tables { lookups: true, skeletons: false };
 }
 
+/// An address in the look-alike table: whose it is, and the slot of its key in the address
+/// table, so that the same address is told from a look-alike without reading its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SkeletonEntry {
+    index: u32,
+    field: EmailField,
+    email_slot: u32,
+}
+
 /// Indexes over one side's accounts; a table [`Tables`] left out is empty.
 pub(crate) struct AccountIndex<'a> {
     pub(crate) by_id: IdIndex<'a, Account>,
@@ -505,7 +522,7 @@ pub(crate) struct AccountIndex<'a> {
     pub(crate) by_username: KeyIndex<&'a str, u32>,
     pub(crate) by_name: KeyIndex<&'a str, u32>,
     /// By [`KeyedEmail::skeleton`]: confirm a hit with [`AccountIndex::look_alikes`].
-    pub(crate) by_skeleton: KeyIndex<u64, (u32, EmailField)>,
+    pub(crate) by_skeleton: KeyIndex<u64, SkeletonEntry>,
     /// The rules the keys were derived with, so look-ups derive theirs the same way.
     pub(crate) rules: KeyRules<'a>,
     accounts: &'a [Account],
@@ -522,25 +539,30 @@ impl<'a> AccountIndex<'a> {
         let n = accounts.len();
         let with_skeletons = tables.skeletons;
         let lookups = if tables.lookups { n } else { 0 };
-        let emails = || {
-            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups + lookups / 16);
+        // Addresses, then their skeletons: each skeleton entry carries its address's slot.
+        let emails_and_skeletons = || {
+            let mut by_email: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups + lookups / 16);
+            let mut email_slots: Vec<u32> = Vec::with_capacity(if with_skeletons { n + n / 16 } else { 0 });
             for (i, keys) in keys.iter().enumerate().take(lookups) {
                 for email in &keys.emails {
-                    index.insert(email.key.as_str(), (i as u32, email.field));
-                }
-            }
-            index
-        };
-        let skeletons = || {
-            let mut index: KeyIndex<u64, _> = KeyIndex::with_capacity(if with_skeletons { n + n / 16 } else { 0 });
-            if with_skeletons {
-                for (i, keys) in keys.iter().enumerate() {
-                    for email in &keys.emails {
-                        index.insert(email.skeleton, (i as u32, email.field));
+                    let slot = by_email.insert(email.key.as_str(), (i as u32, email.field));
+                    if with_skeletons {
+                        email_slots.push(slot);
                     }
                 }
             }
-            index
+            let mut by_skeleton: KeyIndex<u64, _> = KeyIndex::with_capacity(if with_skeletons { n + n / 16 } else { 0 });
+            if with_skeletons {
+                // Skeletons are only looked up on an index with every table.
+                let mut email_slots = email_slots.into_iter();
+                for (i, keys) in keys.iter().enumerate() {
+                    for email in &keys.emails {
+                        let email_slot = email_slots.next().unwrap_or(u32::MAX);
+                        by_skeleton.insert(email.skeleton, SkeletonEntry { index: i as u32, field: email.field, email_slot });
+                    }
+                }
+            }
+            (by_email, by_skeleton)
         };
         let usernames = || {
             let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups);
@@ -561,7 +583,7 @@ impl<'a> AccountIndex<'a> {
             index
         };
         let ((by_email, by_skeleton), ((by_username, by_name), by_id)) = rayon::join(
-            || rayon::join(emails, skeletons),
+            emails_and_skeletons,
             || rayon::join(|| rayon::join(usernames, names), || IdIndex::build(&accounts[..lookups])),
         );
         AccountIndex { by_id, by_email, by_username, by_name, by_skeleton, rules, accounts, keys }
@@ -599,8 +621,14 @@ impl<'a> AccountIndex<'a> {
     ) -> Vec<(u32, &'a KeyedEmail)> {
         let mut found = Vec::new();
         let Some(hits) = self.by_skeleton.get(email.skeleton) else { return found };
+        // Most hits are this very address on the person's own account: the same key slot
+        // says so without reading the key.
+        let same_address = self.by_email.slot(email.key.as_str());
         let mut ours: Option<Option<String>> = None;
-        for &(index, field) in hits.as_slice() {
+        for &SkeletonEntry { index, field, email_slot } in hits.as_slice() {
+            if Some(email_slot) == same_address {
+                continue;
+            }
             let keys: &'a AccountKeys = &self.keys[index as usize];
             let Some(other) = keys.email(field) else { continue };
             if other.key == email.key {
