@@ -21,8 +21,10 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::keys::{AccountKeys, NameField};
-use super::{Context, Draft, NAME_BLOCK_CAP, Step};
-use crate::directory::Account;
+use rayon::prelude::*;
+
+use super::{Bits, Context, Draft, NAME_BLOCK_CAP, Step};
+use crate::directory::{Account, Directory};
 use crate::mapping::{Confidence, Evidence, Flag, Resolution, Target};
 use crate::normalize::{self, FoldNote};
 
@@ -287,6 +289,14 @@ pub(crate) fn transliterated_key(key: &str) -> Option<String> {
 
 /// Destination accounts by the transliterated form of a name that has accents: the few
 /// whose accent-free key differs from their key.
+/// [`Context::dst_name_targets`]: active destination accounts with an address in one of
+/// the (folded) organisation domains.
+pub(crate) fn name_targets(destination: &Directory, keys: &[AccountKeys], organisation_domains: &[String]) -> Bits {
+    Bits::from_bools(destination.accounts.par_iter().zip(keys).map(|(account, keys)| {
+        account.active && keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, organisation_domains))
+    }))
+}
+
 pub(crate) fn transliterated_index(keys: &[AccountKeys]) -> FxHashMap<String, Vec<u32>> {
     let mut index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
     for (i, keys) in keys.iter().enumerate() {
@@ -396,11 +406,7 @@ impl Context<'_> {
         }
         let namesakes_in_source = self.has_namesakes_in_source(keys);
         let exact: Vec<u32> = found.iter().filter(|f| f.agreement == Agreement::Exact).map(|f| f.index).collect();
-        let eligible = |index: u32| {
-            self.destination.account(index).active
-                && !excluded.contains(&index)
-                && self.in_organisation(&self.dst_keys[index as usize])
-        };
+        let eligible = |index: u32| self.dst_name_targets.get(index) && !excluded.contains(&index);
         let mut scored: Vec<Scored> = found
             .into_iter()
             .filter(|f| eligible(f.index))
@@ -598,7 +604,8 @@ impl Context<'_> {
         if let Some(handles) = Handles::of(name, keys, dst_keys) {
             parts.push((handles.weight(), Part::Handles(handles)));
         }
-        if self.in_organisation(dst_keys) {
+        // Every candidate scored is a name target: active, in an organisation domain.
+        if self.dst_name_targets.get(found.index) {
             parts.push((Weights::ORGANISATION_ADDRESS, Part::OrganisationAddress));
         }
         let contradiction = keys.emails.iter().find(|e| {
@@ -626,11 +633,6 @@ impl Context<'_> {
         keys.names().any(|(_, key)| {
             self.src_shared_names.contains(&super::keys::name_hash(key))
         })
-    }
-
-    /// Whether the account has an address in one of the policy's organisation domains.
-    fn in_organisation(&self, keys: &AccountKeys) -> bool {
-        keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.organisation_domains))
     }
 
     /// Whether the account has an address in one of the policy's external domains: a
@@ -691,7 +693,6 @@ impl Context<'_> {
     /// destination accounts nobody claimed whose names are spelled almost alike. Those that
     /// score above the review floor stop it for review. A near miss never links.
     pub(super) fn offer_near_misses(&self, drafts: &mut [Draft]) {
-        use rayon::prelude::*;
         if self.organisation_domains.is_empty() {
             return;
         }
@@ -712,11 +713,7 @@ impl Context<'_> {
         }
         let mut blocks: FxHashMap<String, Vec<u32>> = FxHashMap::default();
         for (index, keys) in self.dst_keys.iter().enumerate() {
-            let account = self.destination.account(index as u32);
-            if claimed[index]
-                || !account.active
-                || !self.in_organisation(keys)
-            {
+            if claimed[index] || !self.dst_name_targets.get(index as u32) {
                 continue;
             }
             for (_, name) in keys.names() {

@@ -84,6 +84,11 @@ pub fn resolve(
         dst_groups: &dst_groups,
         dst_group_names: &dst_group_names,
         dst_transliterated,
+        dst_name_targets: if name_tier {
+            evidence::name_targets(destination, &dst_keys, &folded_domains(&policy.name.organisation_domains))
+        } else {
+            Bits::default()
+        },
         organisation_domains: folded_domains(&policy.name.organisation_domains),
         external_domains: folded_domains(&policy.fallback.external_domains),
         reserved_groups: policy.groups.reserved.iter().map(|g| normalize::fold(g).into_owned()).collect(),
@@ -123,6 +128,22 @@ pub fn resolve(
     warnings.sort();
     let summary = Summary::of(&mappings);
     Resolved { mappings, summary, warnings }
+}
+
+/// One bit per identity, for a property read of many identities in a random order: the bits
+/// of a million accounts fit in a processor cache, the accounts do not.
+#[derive(Default)]
+pub(crate) struct Bits(Vec<u64>);
+
+impl Bits {
+    pub(crate) fn from_bools(bools: impl IndexedParallelIterator<Item = bool>) -> Bits {
+        let bools: Vec<bool> = bools.collect();
+        Bits(bools.par_chunks(64).map(|chunk| chunk.iter().rev().fold(0u64, |word, &b| word << 1 | u64::from(b))).collect())
+    }
+
+    pub(crate) fn get(&self, index: u32) -> bool {
+        self.0.get(index as usize / 64).is_some_and(|word| word >> (index % 64) & 1 == 1)
+    }
 }
 
 /// Positions of identities ordered by platform id (row position breaks ties, which only a
@@ -284,6 +305,8 @@ struct Context<'a> {
     dst_index: &'a AccountIndex<'a>,
     dst_groups: &'a GroupIndex<'a>,
     dst_group_names: &'a [String],
+    /// Destination accounts the name tier may link to: active, in an organisation domain.
+    dst_name_targets: Bits,
     /// Destination accounts by the accent-free form of a name written with accents.
     dst_transliterated: FxHashMap<String, Vec<u32>>,
     organisation_domains: Vec<String>,
@@ -369,6 +392,13 @@ impl Mapping {
 impl Context<'_> {
     /// Compares the [`Context::dst_account_label`]s of two accounts without writing them.
     fn dst_account_label_cmp(&self, a: u32, b: u32) -> std::cmp::Ordering {
+        // Labels start with the id: ids that differ before either ends decide at once.
+        let (id_a, id_b) = (self.destination.account(a).id.as_bytes(), self.destination.account(b).id.as_bytes());
+        let common = id_a.len().min(id_b.len());
+        match id_a[..common].cmp(&id_b[..common]) {
+            std::cmp::Ordering::Equal => {}
+            decided => return decided,
+        }
         let label = |index: u32| {
             let account = self.destination.account(index);
             let email = account.email.as_deref().filter(|e| !e.is_empty());
