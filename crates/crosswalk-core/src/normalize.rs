@@ -670,32 +670,45 @@ pub fn skeleton(key: &str) -> String {
     unicode_security::skeleton(key).collect::<String>().nfkc().collect()
 }
 
-/// A 64-bit hash of the [`skeleton`] of the concatenated `pieces`, computed without building
-/// it for ASCII. Equal skeletons hash equal; unequal ones almost never do, so a match on the
-/// hash is confirmed on the skeletons themselves.
+/// A 64-bit hash of the [`skeleton`] of the concatenated `pieces` (the hash of its text),
+/// built on the stack for ASCII. Equal skeletons hash equal; unequal ones almost never do, so
+/// a match on the hash is confirmed on the skeletons themselves.
 pub(crate) fn skeleton_hash(pieces: &[&str]) -> u64 {
-    use std::hash::Hasher;
-    let mut hasher = rustc_hash::FxHasher::default();
-    let mut n = 0u64;
+    use std::hash::BuildHasher;
     if pieces.iter().all(|p| p.is_ascii()) {
-        let table = ascii_skeleton_chars();
-        for piece in pieces {
-            for b in piece.bytes() {
-                for &c in &table[b as usize] {
-                    hasher.write_u32(c);
-                    n += 1;
-                }
-            }
+        let table = ascii_skeleton_bytes();
+        // Each character's skeleton is copied as eight bytes and the end moved by its length:
+        // one store a character, no branch on the length.
+        let mut text = [0u8; 256];
+        let mut end = 0;
+        for b in pieces.iter().flat_map(|piece| piece.bytes()) {
+            let (bytes, len) = table[b as usize];
+            let Some(slot) = text.get_mut(end..end + 8).filter(|_| len <= 8) else {
+                return rustc_hash::FxBuildHasher.hash_one(skeleton(&pieces.concat()).as_bytes());
+            };
+            slot.copy_from_slice(&bytes);
+            end += len;
         }
-    } else {
-        let joined = pieces.concat();
-        for c in unicode_security::skeleton(&joined).nfkc() {
-            hasher.write_u32(c as u32);
-            n += 1;
-        }
+        return rustc_hash::FxBuildHasher.hash_one(&text[..end]);
     }
-    hasher.write_u64(n);
-    hasher.finish()
+    rustc_hash::FxBuildHasher.hash_one(skeleton(&pieces.concat()).as_bytes())
+}
+
+/// [`ascii_skeletons`] as up to eight bytes each, with their length (more than 8 sends
+/// [`skeleton_hash`] to the long way).
+fn ascii_skeleton_bytes() -> &'static [([u8; 8], usize); 128] {
+    static TABLE: OnceLock<[([u8; 8], usize); 128]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        std::array::from_fn(|i| {
+            let skeleton = ascii_skeletons()[i].as_bytes();
+            let mut bytes = [0u8; 8];
+            let len = skeleton.len();
+            if len <= 8 {
+                bytes[..len].copy_from_slice(skeleton);
+            }
+            (bytes, len)
+        })
+    })
 }
 
 fn ascii_skeletons() -> &'static [String; 128] {
@@ -707,11 +720,6 @@ fn ascii_skeletons() -> &'static [String; 128] {
             unicode_security::skeleton(c.encode_utf8(&mut buf)).collect::<String>().nfkc().collect()
         })
     })
-}
-
-fn ascii_skeleton_chars() -> &'static [Vec<u32>; 128] {
-    static TABLE: OnceLock<[Vec<u32>; 128]> = OnceLock::new();
-    TABLE.get_or_init(|| std::array::from_fn(|i| ascii_skeletons()[i].chars().map(|c| c as u32).collect()))
 }
 
 /// Whether the address belongs to one of these (already `domain_key`ed) domains.
