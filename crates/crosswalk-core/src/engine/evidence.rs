@@ -181,7 +181,7 @@ struct Scored<'k> {
     found: Found<'k>,
     probability: f64,
     /// The score's parts with their weights, in the order they were added, the prior first.
-    parts: SmallVec<[(f64, Part<'k>); 8]>,
+    parts: Vec<(f64, Part<'k>)>,
 }
 
 impl Scored<'_> {
@@ -588,7 +588,7 @@ impl Context<'_> {
         namesakes_in_source: bool,
     ) -> Scored<'k> {
         let dst_keys = &self.dst_keys[found.index as usize];
-        let mut parts: SmallVec<[(f64, Part<'k>); 8]> = SmallVec::new();
+        let mut parts: Vec<(f64, Part<'k>)> = Vec::with_capacity(7);
         parts.push((Weights::PRIOR, Part::Prior));
         parts.push((found.agreement.weight().0, Part::Agreement(found.agreement)));
         if found.block <= 1 {
