@@ -422,15 +422,14 @@ impl Context<'_> {
                 return self.review_similar(&scored, draft);
             }
             self.offer(&scored, draft);
-            let who = if namesakes_in_source { "other source accounts" } else { "several destination accounts" };
-            draft.flag(
-                Flag::Ambiguous,
-                format!(
-                    "the name {:?} is shared with {who} ({}): names alone never decide; add an exception",
-                    account.display_name.as_deref().unwrap_or_default(),
-                    self.list_accounts(&same_name)
-                ),
-            );
+            let name = account.display_name.as_deref().unwrap_or_default();
+            let accounts = self.list_accounts(&same_name);
+            let why = if namesakes_in_source {
+                format!("other source accounts also have the name {name:?}, so the destination accounts with it ({accounts}) are not linked by name")
+            } else {
+                format!("the name {name:?} is shared by several destination accounts ({accounts})")
+            };
+            draft.flag(Flag::Ambiguous, format!("{why}: names alone never decide; add an exception"));
             return Step::Stop;
         }
         if let [index] = exact[..] {

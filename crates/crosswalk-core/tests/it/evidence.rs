@@ -242,3 +242,32 @@ fn a_common_name_records_every_namesake_and_explains_only_the_plausible_ones() {
     sorted.sort_unstable();
     assert_eq!(ids, sorted, "equal scores are listed by destination id");
 }
+
+#[test]
+fn a_name_shared_on_either_side_says_which_side_shares_it() {
+    // Two Li Weis in the source, one on the destination: the message must not call the
+    // destination's account one of the "other source accounts".
+    let source = dir(vec![person("s1", "li1@home.example", "Li Wei"), person("s2", "li2@home.example", "Li Wei")], vec![]);
+    let destination = dir(vec![person("d1", "user42@acme.com", "Li Wei")], vec![]);
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert_eq!(m.resolution, Resolution::Unresolved, "{}", m.message);
+    assert!(
+        m.message.contains(
+            "other source accounts also have the name \"Li Wei\", so the destination accounts with it (d1 <user42@acme.com>) are not linked by name"
+        ),
+        "{}",
+        m.message
+    );
+
+    // One Li Wei in the source, two on the destination.
+    let source = dir(vec![person("s1", "li1@home.example", "Li Wei")], vec![]);
+    let destination = dir(vec![person("d1", "user42@acme.com", "Li Wei"), person("d2", "user7@acme.com", "Li Wei")], vec![]);
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let m = account_mapping(&resolved, &source, "s1");
+    assert!(
+        m.message.contains("the name \"Li Wei\" is shared by several destination accounts (d1 <user42@acme.com>, d2 <user7@acme.com>)"),
+        "{}",
+        m.message
+    );
+}
