@@ -732,7 +732,7 @@ pub fn preview(source: &Directory, destination: &Directory, policy: &Policy) -> 
             if !view.applied.is_empty() {
                 // The keys as the run derives them, dropped before the runs below.
                 let after_rules = KeyRules::new(&aliases, side, &set);
-                let after = keys::account_keys(&directory.accounts, &after_rules);
+                let after = keys::account_keys(&directory.accounts, &after_rules, Tables::LOOKUPS);
                 let index = AccountIndex::build(&directory.accounts, &after, Tables::LOOKUPS, after_rules);
                 find_collisions(&view, &after, &index, &KeyRules::new(&aliases, side, &none), &mut rules);
             }
@@ -825,7 +825,7 @@ fn find_collisions(
     let mut email_keys: Vec<&str> = Vec::new();
     let mut username_keys: Vec<&str> = Vec::new();
     // The keys an account had without the transforms: only needed for a few accounts.
-    let before = |i: u32| AccountKeys::of(view.directory.account(i), before_rules);
+    let before = |i: u32| AccountKeys::without_names(view.directory.account(i), before_rules);
     for (i, keys) in after.iter().enumerate() {
         for email in &keys.emails {
             if view.applied.contains_key(&(i as u32, ValueField::Email(email.field))) {

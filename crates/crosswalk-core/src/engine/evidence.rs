@@ -287,8 +287,6 @@ pub(crate) fn transliterated_key(key: &str) -> Option<String> {
     normalize::name_key(&ascii).filter(|a| a != key)
 }
 
-/// Destination accounts by the transliterated form of a name that has accents: the few
-/// whose accent-free key differs from their key.
 /// [`Context::dst_name_targets`]: active destination accounts with an address in one of
 /// the (folded) organisation domains.
 pub(crate) fn name_targets(destination: &Directory, keys: &[AccountKeys], organisation_domains: &[String]) -> Bits {
@@ -297,6 +295,8 @@ pub(crate) fn name_targets(destination: &Directory, keys: &[AccountKeys], organi
     }))
 }
 
+/// Destination accounts by the transliterated form of a name that has accents: the few
+/// whose accent-free key differs from their key.
 pub(crate) fn transliterated_index(keys: &[AccountKeys]) -> FxHashMap<String, Vec<u32>> {
     let mut index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
     for (i, keys) in keys.iter().enumerate() {
@@ -513,25 +513,11 @@ impl Context<'_> {
     /// with the source account. Weak blocks larger than [`NAME_BLOCK_CAP`] are skipped.
     fn name_blocks<'k>(&'k self, keys: &'k AccountKeys) -> Vec<Found<'k>> {
         let mut found: Vec<Found<'k>> = Vec::new();
-        let add = |found: &mut Vec<Found<'k>>, hits: &[u32], agreement: Agreement, key: Cow<'k, str>| {
-            if agreement != Agreement::Exact && hits.len() > NAME_BLOCK_CAP {
-                return;
-            }
-            for &index in hits {
-                match found.iter_mut().find(|f| f.index == index) {
-                    Some(f) if f.agreement <= agreement => {}
-                    Some(f) => {
-                        *f = Found { index, agreement, key: key.clone(), block: hits.len() };
-                    }
-                    None => found.push(Found { index, agreement, key: key.clone(), block: hits.len() }),
-                }
-            }
-        };
         let by_name = |key: &str| self.dst_index.by_name.get(key).map(|h| h.as_slice());
         let by_transliteration = |key: &str| self.dst_transliterated.get(key).map(Vec::as_slice);
         for (_, key) in keys.names() {
             if let Some(hits) = by_name(key) {
-                add(&mut found, hits, Agreement::Exact, Cow::Borrowed(key));
+                add_block(&mut found, hits, Agreement::Exact, Cow::Borrowed(key));
             }
             // The destination wrote the accents the source left out.
             if let Some(hits) = by_transliteration(key) {
@@ -540,16 +526,16 @@ impl Context<'_> {
                         .names()
                         .find(|(_, k)| transliterated_key(k).as_deref() == Some(key.as_str()))
                         .map_or(key.as_str(), |(_, k)| k.as_str());
-                    add(&mut found, &[index], Agreement::Transliterated, Cow::Borrowed(theirs));
+                    add_block(&mut found, &[index], Agreement::Transliterated, Cow::Borrowed(theirs));
                 }
             }
             // The source wrote accents the destination left out, or both differ.
             if let Some(ascii) = transliterated_key(key) {
                 if let Some(hits) = by_name(&ascii) {
-                    add(&mut found, hits, Agreement::Transliterated, Cow::Owned(ascii.clone()));
+                    add_block(&mut found, hits, Agreement::Transliterated, Cow::Owned(ascii.clone()));
                 }
                 if let Some(hits) = by_transliteration(&ascii) {
-                    add(&mut found, hits, Agreement::Transliterated, Cow::Owned(ascii));
+                    add_block(&mut found, hits, Agreement::Transliterated, Cow::Owned(ascii));
                 }
             }
         }
@@ -567,14 +553,8 @@ impl Context<'_> {
             words.extend_from_slice(&family);
             words.sort_unstable();
             let key = words.join(" ");
-            let Some(hits) = self.dst_index.by_name.get(key.as_str()).map(|h| h.as_slice()) else { continue };
-            if hits.len() > NAME_BLOCK_CAP {
-                continue;
-            }
-            for &index in hits {
-                if !found.iter().any(|f| f.index == index) {
-                    found.push(Found { index, agreement: Agreement::Nickname, key: Cow::Owned(key.clone()), block: hits.len() });
-                }
+            if let Some(hits) = self.dst_index.by_name.get(key.as_str()) {
+                add_block(found, hits.as_slice(), Agreement::Nickname, Cow::Owned(key));
             }
         }
     }
@@ -667,6 +647,22 @@ impl Context<'_> {
             best.reason()
         ));
         Step::Stop
+    }
+}
+
+/// Adds a block of destination accounts found by `key` with `agreement` to `found`: an
+/// account found already keeps its stronger agreement. Weak blocks larger than
+/// [`NAME_BLOCK_CAP`] are skipped.
+fn add_block<'k>(found: &mut Vec<Found<'k>>, hits: &[u32], agreement: Agreement, key: Cow<'k, str>) {
+    if agreement != Agreement::Exact && hits.len() > NAME_BLOCK_CAP {
+        return;
+    }
+    for &index in hits {
+        match found.iter_mut().find(|f| f.index == index) {
+            Some(f) if f.agreement <= agreement => {}
+            Some(f) => *f = Found { index, agreement, key: key.clone(), block: hits.len() },
+            None => found.push(Found { index, agreement, key: key.clone(), block: hits.len() }),
+        }
     }
 }
 

@@ -409,11 +409,6 @@ impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
         }
     }
 
-    /// Number of distinct keys.
-    #[allow(dead_code)]
-    pub(crate) fn len(&self) -> usize {
-        self.slots.len()
-    }
 }
 
 impl<'a, T: Copy + PartialEq> KeyIndex<&'a str, T> {
@@ -429,8 +424,7 @@ impl<'a, T: Copy + PartialEq> KeyIndex<&'a str, T> {
 
     /// The identities with this key.
     pub(crate) fn get(&self, key: &str) -> Option<Hits<'_, T>> {
-        let slots = &self.slots;
-        self.table.find(hash_str(key), |&id| slots[id as usize].key == key).map(|&id| self.hits(id))
+        self.slot(key).map(|id| self.hits(id))
     }
 }
 
@@ -491,19 +485,21 @@ impl<'a, I: HasId> IdIndex<'a, I> {
     }
 }
 
-/// Which of an [`AccountIndex`]'s tables to build; names are always indexed.
+/// Which keys to derive and which of an [`AccountIndex`]'s tables to build.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Tables {
     /// By id, address and username: what methods and exception rules look up.
     pub(crate) lookups: bool,
     /// By look-alike skeleton: only the destination is searched for look-alikes.
     pub(crate) skeletons: bool,
+    /// By name key (and the name keys themselves): only the name tier reads them.
+    pub(crate) names: bool,
 }
 
 impl Tables {
-    pub(crate) const ALL: Tables = Tables { lookups: true, skeletons: true };
-    /// What the transform preview looks up.
-    pub(crate) const LOOKUPS: Tables = Tables { lookups: true, skeletons: false };
+    pub(crate) const ALL: Tables = Tables { lookups: true, skeletons: true, names: true };
+    /// What exception rules and the transform preview look up.
+    pub(crate) const LOOKUPS: Tables = Tables { lookups: true, skeletons: false, names: false };
 }
 
 /// An address in the look-alike table: whose it is, and the slot of its key in the address
@@ -574,8 +570,8 @@ impl<'a> AccountIndex<'a> {
             index
         };
         let names = || {
-            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(n);
-            for (i, keys) in keys.iter().enumerate() {
+            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(if tables.names { n } else { 0 });
+            for (i, keys) in keys.iter().enumerate().take(if tables.names { n } else { 0 }) {
                 for (_, name) in keys.names() {
                     index.insert(name.as_str(), i as u32);
                 }
@@ -621,8 +617,9 @@ impl<'a> AccountIndex<'a> {
     ) -> Vec<(u32, &'a KeyedEmail)> {
         let mut found = Vec::new();
         let Some(hits) = self.by_skeleton.get(email.skeleton) else { return found };
-        // Most hits are this very address on the person's own account: the same key slot
-        // says so without reading the key.
+        // Most hits are this very address on the person's own account. Equal key slots are
+        // equal keys, and every address of this index has a slot: so a hit with another slot
+        // has another key, and only its skeleton is left to compare.
         let same_address = self.by_email.slot(email.key.as_str());
         let mut ours: Option<Option<String>> = None;
         for &SkeletonEntry { index, field, email_slot } in hits.as_slice() {
@@ -631,9 +628,6 @@ impl<'a> AccountIndex<'a> {
             }
             let keys: &'a AccountKeys = &self.keys[index as usize];
             let Some(other) = keys.email(field) else { continue };
-            if other.key == email.key {
-                continue;
-            }
             // Equal hashes: confirm on the skeletons themselves.
             let ours = ours.get_or_insert_with(|| rules.skeleton(email_value(account, email.field)));
             let theirs = self.rules.skeleton(email_value(&self.accounts[index as usize], field));
@@ -645,8 +639,13 @@ impl<'a> AccountIndex<'a> {
     }
 }
 
-pub(crate) fn account_keys(accounts: &[Account], rules: &KeyRules<'_>) -> Vec<AccountKeys> {
-    accounts.par_iter().with_min_len(1024).map(|a| AccountKeys::of(a, rules)).collect()
+/// The keys of `accounts` that `tables` need (name keys only for an index with names).
+pub(crate) fn account_keys(accounts: &[Account], rules: &KeyRules<'_>, tables: Tables) -> Vec<AccountKeys> {
+    accounts
+        .par_iter()
+        .with_min_len(1024)
+        .map(|a| if tables.names { AccountKeys::of(a, rules) } else { AccountKeys::without_names(a, rules) })
+        .collect()
 }
 
 /// Indexes over one side's groups: by id and by folded name.

@@ -59,11 +59,12 @@ pub fn resolve(
     // Source keys are derived where each account is resolved and dropped with it; of the
     // source side only the names that several accounts share are kept, for the name tier.
     let (dst_keys, src_shared_names) = rayon::join(
-        || keys::account_keys(&destination.accounts, &dst_rules),
+        || keys::account_keys(&destination.accounts, &dst_rules, Tables::ALL),
         || keys::shared_name_hashes(source),
     );
     // The name tier's transliteration index is built beside the others, not after them.
-    let name_tier = policy.order.contains(&Method::Name) && !policy.name.organisation_domains.is_empty();
+    let organisation_domains = folded_domains(&policy.name.organisation_domains);
+    let name_tier = policy.order.contains(&Method::Name) && !organisation_domains.is_empty();
     let (dst_index, dst_transliterated) = rayon::join(
         || AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules),
         || if name_tier { evidence::transliterated_index(&dst_keys) } else { FxHashMap::default() },
@@ -85,11 +86,11 @@ pub fn resolve(
         dst_group_names: &dst_group_names,
         dst_transliterated,
         dst_name_targets: if name_tier {
-            evidence::name_targets(destination, &dst_keys, &folded_domains(&policy.name.organisation_domains))
+            evidence::name_targets(destination, &dst_keys, &organisation_domains)
         } else {
             Bits::default()
         },
-        organisation_domains: folded_domains(&policy.name.organisation_domains),
+        organisation_domains,
         external_domains: folded_domains(&policy.fallback.external_domains),
         reserved_groups: policy.groups.reserved.iter().map(|g| normalize::fold(g).into_owned()).collect(),
         exceptions: {
@@ -97,7 +98,7 @@ pub fn resolve(
             // for that, when there are such rules, and dropped once the rules are resolved.
             let account_rules = exceptions.iter().any(|rule| rule.kind == IdentityKind::Account);
             let looked_up: &[Account] = if account_rules { &source.accounts } else { &[] };
-            let src_keys = keys::account_keys(looked_up, &src_rules);
+            let src_keys = keys::account_keys(looked_up, &src_rules, Tables::LOOKUPS);
             let src_index = AccountIndex::build(looked_up, &src_keys, Tables::LOOKUPS, src_rules);
             ExceptionTable::build(exceptions, (&src_index, &dst_index), (&src_groups, &dst_groups), &mut warnings)
         },
