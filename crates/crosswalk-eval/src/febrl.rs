@@ -20,9 +20,10 @@
 use std::path::Path;
 
 use crosswalk_core::{Account, Directory, IdentityKind};
+use crosswalk_synth::name_keys;
 
 use crate::error::EvalError;
-use crate::truth::{Truth, name_keys, shares_a_key};
+use crate::truth::{Truth, shares_a_key};
 
 /// The organisation domain of FEBRL4's destination addresses.
 pub const FEBRL4_ORG_DOMAIN: &str = "org.example";

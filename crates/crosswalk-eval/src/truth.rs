@@ -61,11 +61,6 @@ pub fn shares_a_key(source: &Account, destination: &Account) -> bool {
     crosswalk_synth::accounts_share_evidence(source, destination, &DomainAliases::default())
 }
 
-/// The name keys of an account: display name, and given + family name.
-pub(crate) fn name_keys(account: &Account) -> Vec<String> {
-    crosswalk_synth::name_keys(account)
-}
-
 fn ids(directory: &Directory) -> HashMap<(IdentityKind, &str), u32> {
     let accounts =
         directory.accounts.iter().enumerate().map(|(i, a)| ((IdentityKind::Account, a.id.as_str()), i as u32));

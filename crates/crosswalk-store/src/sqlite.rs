@@ -392,9 +392,9 @@ impl SqliteStore {
         let method: String = row.get(first);
         Ok(Evidence {
             method: parse_resolution(&method).ok_or_else(|| self.corrupt("evidence method", format!("{method:?}")))?,
-            source_field: row.get::<&str, _>(first + 1).into(),
-            destination_field: row.get::<&str, _>(first + 2).into(),
-            key: row.get::<&str, _>(first + 3).into(),
+            source_field: text(row, first + 1),
+            destination_field: text(row, first + 2),
+            key: text(row, first + 3),
             note: row.get::<String, _>(first + 4).into(),
         })
     }
