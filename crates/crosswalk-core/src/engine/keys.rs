@@ -279,6 +279,16 @@ pub(crate) fn name_keys(account: &Account) -> ([Key; 2], [FoldNote; 2]) {
         name_notes[0] = note;
     }
     if let (Some(g), Some(f)) = (&account.given_name, &account.family_name) {
+        // Most display names are the given and family names with a space between: their key
+        // is the display name's key, already in the first slot.
+        let display = account.display_name.as_deref().unwrap_or_default();
+        let display_is_given_family = display.len() == g.len() + 1 + f.len()
+            && display.starts_with(g.as_str())
+            && display.ends_with(f.as_str())
+            && display.as_bytes()[g.len()] == b' ';
+        if display_is_given_family {
+            return (name_slots, name_notes);
+        }
         let mut given_family = CompactString::with_capacity(g.len() + 1 + f.len());
         given_family.push_str(g);
         given_family.push(' ');
@@ -400,7 +410,8 @@ impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
         id
     }
 
-    fn hits(&self, id: u32) -> Hits<'_, T> {
+    /// The identities under the key in slot `id` (from [`KeyIndex::slot`]).
+    pub(crate) fn hits(&self, id: u32) -> Hits<'_, T> {
         let slot = &self.slots[id as usize];
         if slot.more == 0 {
             Hits(std::slice::from_ref(&slot.first))
@@ -607,20 +618,22 @@ impl<'a> AccountIndex<'a> {
     }
 
     /// The addresses of this side (a destination index) that only look like `email`, an
-    /// address of `account` keyed by `rules`: same skeleton, different key. In index order,
-    /// with the destination's address.
+    /// address of `account` keyed by `rules` whose key has slot `same_address` in this
+    /// index's address table: same skeleton, different key. In index order, with the
+    /// destination's address.
     pub(crate) fn look_alikes(
         &self,
         account: &Account,
         email: &KeyedEmail,
+        same_address: Option<u32>,
         rules: &KeyRules<'_>,
     ) -> Vec<(u32, &'a KeyedEmail)> {
         let mut found = Vec::new();
         let Some(hits) = self.by_skeleton.get(email.skeleton) else { return found };
         // Most hits are this very address on the person's own account. Equal key slots are
         // equal keys, and every address of this index has a slot: so a hit with another slot
-        // has another key, and only its skeleton is left to compare.
-        let same_address = self.by_email.slot(email.key.as_str());
+        // has another key, and only its skeleton is left to compare. `same_address` is the
+        // slot of `email`'s key in this index's address table.
         let mut ours: Option<Option<String>> = None;
         for &SkeletonEntry { index, field, email_slot } in hits.as_slice() {
             if Some(email_slot) == same_address {

@@ -319,6 +319,10 @@ struct Context<'a> {
     no_match: String,
 }
 
+/// The slot of each of a source account's addresses (in [`AccountKeys::emails`] order) in the
+/// destination's address table; `None` where no destination account has the address.
+type EmailSlots = smallvec::SmallVec<[Option<u32>; 2]>;
+
 /// A mapping being decided: the engine fills each [`Mapping`] in place and
 /// [`Mapping::finish`]es it once every pass is done.
 type Draft = Mapping;
@@ -428,13 +432,16 @@ impl Context<'_> {
                 format!("{} {raw:?} {} and was not used for matching", email_field_name(*field), why.describe()),
             );
         }
-        let excluded = self.look_alikes(account, &keys, &mut draft);
+        // Each address's slot in the destination's address table, looked up once: the
+        // look-alike check and the Email method both read it.
+        let email_slots: EmailSlots = keys.emails.iter().map(|e| self.dst_index.by_email.slot(e.key.as_str())).collect();
+        let excluded = self.look_alikes(account, &keys, &email_slots, &mut draft);
 
         for method in &self.policy.order {
             let step = match method {
                 Method::Exception => self.account_exception(i, &mut draft),
                 Method::Id => self.by_id(account.id.as_str(), &excluded, &mut draft),
-                Method::Email => self.by_email(account, &keys, &excluded, &mut draft),
+                Method::Email => self.by_email(account, &keys, &email_slots, &excluded, &mut draft),
                 Method::Username => self.by_username(account, &keys, &excluded, &mut draft),
                 Method::Name => {
                     keys.derive_names(account);
@@ -465,10 +472,10 @@ impl Context<'_> {
 
     /// Destination addresses that only look like one of the source's: flagged, and those
     /// destination accounts are excluded from every method for this identity.
-    fn look_alikes(&self, account: &Account, keys: &AccountKeys, draft: &mut Draft) -> Vec<u32> {
+    fn look_alikes(&self, account: &Account, keys: &AccountKeys, email_slots: &EmailSlots, draft: &mut Draft) -> Vec<u32> {
         let mut found: Vec<(u32, &str, &str)> = Vec::new();
-        for email in &keys.emails {
-            for (index, other) in self.dst_index.look_alikes(account, email, &self.src_rules) {
+        for (email, &slot) in keys.emails.iter().zip(email_slots) {
+            for (index, other) in self.dst_index.look_alikes(account, email, slot, &self.src_rules) {
                 if !found.iter().any(|(i, _, _)| *i == index) {
                     found.push((index, other.key.as_str(), email.key.as_str()));
                 }
@@ -509,11 +516,11 @@ impl Context<'_> {
         }
     }
 
-    fn by_email(&self, account: &Account, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
+    fn by_email(&self, account: &Account, keys: &AccountKeys, email_slots: &EmailSlots, excluded: &[u32], draft: &mut Draft) -> Step {
         let mut found: Vec<(u32, u16, &keys::KeyedEmail)> = Vec::new();
-        for email in &keys.emails {
-            if let Some(hits) = self.dst_index.by_email.get(email.key.as_str()) {
-                for &(index, field) in hits.as_slice() {
+        for (email, &slot) in keys.emails.iter().zip(email_slots) {
+            if let Some(slot) = slot {
+                for &(index, field) in self.dst_index.by_email.hits(slot).as_slice() {
                     if excluded.contains(&index) {
                         return self.stop_on_look_alike(draft, "the address");
                     }
