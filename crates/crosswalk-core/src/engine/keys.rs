@@ -53,6 +53,21 @@ pub(crate) struct KeyedEmail {
     pub(crate) key: Key,
     /// [`normalize::skeleton_hash`] of the look-alike form.
     pub(crate) skeleton: u64,
+    /// Where the key's last `@` is (`u32::MAX`: it has none): the name tier reads the local
+    /// part of every candidate's addresses several times over.
+    at: u32,
+}
+
+impl KeyedEmail {
+    pub(crate) fn new(field: EmailField, note: EmailNote, key: Key, skeleton: u64) -> KeyedEmail {
+        let at = key.rfind('@').and_then(|at| u32::try_from(at).ok()).unwrap_or(u32::MAX);
+        KeyedEmail { field, note, key, skeleton, at }
+    }
+
+    /// The key's local part: what comes before its last `@`.
+    pub(crate) fn local(&self) -> Option<&str> {
+        self.key.get(..self.at as usize).filter(|_| self.at != u32::MAX)
+    }
 }
 
 /// What the transforms and the fold did to a username.
@@ -221,7 +236,7 @@ impl AccountKeys {
                     if emails.iter().any(|e| e.key == key) {
                         continue;
                     }
-                    emails.push(KeyedEmail { field, note, key, skeleton });
+                    emails.push(KeyedEmail::new(field, note, key, skeleton));
                 }
                 Err(why) => invalid_emails.push((field, why)),
             }
