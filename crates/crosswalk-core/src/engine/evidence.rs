@@ -15,6 +15,7 @@
 //! function. The weights and thresholds are documented in `docs/matching.md`.
 
 use std::borrow::Cow;
+use std::hash::BuildHasher;
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
@@ -667,18 +668,26 @@ fn add_block<'k>(found: &mut Vec<Found<'k>>, hits: &[u32], agreement: Agreement,
 }
 
 /// Near-miss blocking keys of a name key: each word with the initials of the others
-/// (`john smith` → `john|s`, `smith|j`), so a typo in one word still meets the other.
-fn near_miss_keys(key: &str) -> impl Iterator<Item = String> + '_ {
-    let words: Vec<&str> = key.split(' ').filter(|w| !w.is_empty()).collect();
+/// (`john smith` → `john|s`, `smith|j`), so a typo in one word still meets the other. Kept
+/// as 64-bit hashes, built on the stack: the destination side makes hundreds of thousands.
+/// (Two blocks colliding would only put more candidates before the similarity check.)
+fn near_miss_keys(key: &str) -> impl Iterator<Item = u64> + '_ {
+    let words: SmallVec<[&str; 8]> = key.split(' ').filter(|w| !w.is_empty()).collect();
     let count = words.len();
     (0..count).filter(move |_| count >= 2).filter_map(move |i| {
         if words[i].chars().count() < 2 {
             return None;
         }
-        let mut initials: Vec<char> =
+        let mut initials: SmallVec<[char; 8]> =
             words.iter().enumerate().filter(|(j, _)| *j != i).filter_map(|(_, w)| w.chars().next()).collect();
         initials.sort_unstable();
-        Some(format!("{}|{}", words[i], initials.into_iter().collect::<String>()))
+        let mut block: SmallVec<[u8; 96]> = SmallVec::new();
+        block.extend_from_slice(words[i].as_bytes());
+        block.push(b'|');
+        for initial in initials {
+            block.extend_from_slice(initial.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+        Some(rustc_hash::FxBuildHasher.hash_one(&block[..]))
     })
 }
 
@@ -706,20 +715,34 @@ impl Context<'_> {
                 claimed[index as usize] = true;
             }
         }
-        let mut blocks: FxHashMap<String, Vec<u32>> = FxHashMap::default();
-        for (index, keys) in self.dst_keys.iter().enumerate() {
-            if claimed[index] || !self.dst_name_targets.get(index as u32) {
-                continue;
-            }
-            for (_, name) in keys.names() {
-                for block in near_miss_keys(name) {
-                    let entry = blocks.entry(block).or_default();
-                    if entry.last() != Some(&(index as u32)) {
-                        entry.push(index as u32);
+        // Built in a few pieces at once, each over a run of destination accounts, then joined
+        // in order: every block lists its accounts in index order, as one pass would.
+        let pieces = self.dst_keys.len() / rayon::current_num_threads().max(1) / 4 + 1;
+        let blocks: FxHashMap<u64, Vec<u32>> = self
+            .dst_keys
+            .par_iter()
+            .enumerate()
+            .with_min_len(pieces)
+            .fold(FxHashMap::default, |mut blocks: FxHashMap<u64, Vec<u32>>, (index, keys)| {
+                if claimed[index] || !self.dst_name_targets.get(index as u32) {
+                    return blocks;
+                }
+                for (_, name) in keys.names() {
+                    for block in near_miss_keys(name) {
+                        let entry = blocks.entry(block).or_default();
+                        if entry.last() != Some(&(index as u32)) {
+                            entry.push(index as u32);
+                        }
                     }
                 }
-            }
-        }
+                blocks
+            })
+            .reduce(FxHashMap::default, |mut left, right| {
+                for (block, indices) in right {
+                    left.entry(block).or_default().extend(indices);
+                }
+                left
+            });
         if blocks.is_empty() {
             return;
         }
@@ -728,7 +751,7 @@ impl Context<'_> {
         });
     }
 
-    fn near_misses_of(&self, i: u32, blocks: &FxHashMap<String, Vec<u32>>, draft: &mut Draft) {
+    fn near_misses_of(&self, i: u32, blocks: &FxHashMap<u64, Vec<u32>>, draft: &mut Draft) {
         let account = self.source.account(i);
         let keys = &AccountKeys::of(account, &self.src_rules);
         if self.is_external(keys) {

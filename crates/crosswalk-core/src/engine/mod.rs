@@ -117,12 +117,13 @@ pub fn resolve(
         ctx.offer_near_misses(&mut mappings);
     }
     let accounts = mappings.len();
-    mappings.extend(group_order.iter().map(|&i| ctx.resolve_group(i)));
+    mappings.par_extend(group_order.par_iter().with_min_len(512).map(|&i| ctx.resolve_group(i)));
     settle_shared_destinations(&mut mappings[accounts..], IdentityKind::Group, &ctx);
     // Keys and indexes are not needed to finish: free them before the last pass.
     drop(ctx);
     drop((dst_index, src_groups, dst_groups));
-    drop(dst_keys);
+    // A million keys own a million strings: they are freed on every thread.
+    dst_keys.into_par_iter().with_min_len(4096).for_each(drop);
     let (account_mappings, group_mappings) = mappings.split_at_mut(accounts);
     account_mappings.par_iter_mut().with_min_len(512).for_each(|m| m.finish(|j| destination.account(j).id.as_str()));
     group_mappings.iter_mut().for_each(|m| m.finish(|j| destination.group(j).id.as_str()));
@@ -150,9 +151,20 @@ impl Bits {
 /// Positions of identities ordered by platform id (row position breaks ties, which only a
 /// directory with repeated ids has).
 fn id_order<I: HasId + Sync>(items: &[I]) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..items.len() as u32).collect();
-    order.par_sort_unstable_by(|&a, &b| items[a as usize].id().cmp(items[b as usize].id()).then(a.cmp(&b)));
-    order
+    // Sorted on the ids' first sixteen bytes, read once each in row order: most ids differ
+    // there, and comparing whole ids would fetch two identities from anywhere in memory per
+    // comparison. Equal prefixes fall back to the whole ids.
+    let prefix = |id: &str| {
+        let mut bytes = [0u8; 16];
+        let head = &id.as_bytes()[..id.len().min(16)];
+        bytes[..head.len()].copy_from_slice(head);
+        u128::from_be_bytes(bytes)
+    };
+    let mut keyed: Vec<(u128, u32)> = items.par_iter().enumerate().map(|(i, item)| (prefix(item.id()), i as u32)).collect();
+    keyed.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| items[a.1 as usize].id().cmp(items[b.1 as usize].id())).then(a.1.cmp(&b.1))
+    });
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// The message of an account no method matched, naming the methods tried.
@@ -850,7 +862,7 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
     // (destination, position) pairs sorted: a run of equal destinations is one shared claim.
     // A flat vector, not a map of vectors: at a million claims that is 8 MB and one sort.
     let mut claims: Vec<(u32, u32)> = drafts
-        .iter()
+        .par_iter()
         .enumerate()
         .filter_map(|(position, draft)| match (&draft.target, draft.resolution != Resolution::Default) {
             (Some(Target::Existing { index }), true) => Some((*index, position as u32)),
