@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use super::keys::{AccountKeys, KeyedEmail, NameField};
+use super::keys::{AccountKeys, Key, KeyedEmail, NameField};
 use rayon::prelude::*;
 
 use super::{Bits, Context, Draft, NAME_BLOCK_CAP, Step};
@@ -299,15 +299,18 @@ pub(crate) fn name_targets(destination: &Directory, keys: &[AccountKeys], organi
 /// Destination accounts by the transliterated form of a name that has accents: the few
 /// whose accent-free key differs from their key.
 pub(crate) fn transliterated_index(keys: &[AccountKeys]) -> FxHashMap<String, Vec<u32>> {
+    // Transliterating is the dear part: done on every thread, in order, then indexed.
+    let transliterated: Vec<(String, u32)> = keys
+        .par_iter()
+        .enumerate()
+        .with_min_len(1024)
+        .flat_map_iter(|(i, keys)| keys.names().filter_map(move |(_, key)| Some((transliterated_key(key)?, i as u32))))
+        .collect();
     let mut index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
-    for (i, keys) in keys.iter().enumerate() {
-        for (_, key) in keys.names() {
-            if let Some(ascii) = transliterated_key(key) {
-                let entry = index.entry(ascii).or_default();
-                if entry.last() != Some(&(i as u32)) {
-                    entry.push(i as u32);
-                }
-            }
+    for (ascii, i) in transliterated {
+        let entry = index.entry(ascii).or_default();
+        if entry.last() != Some(&i) {
+            entry.push(i);
         }
     }
     index
@@ -376,10 +379,12 @@ impl Context<'_> {
         // A name shared by more accounts than a person could review is not compared pair by
         // pair: the cost would grow with the square of the block, and no answer could come
         // of it anyway, because names only link when unique.
-        let block: usize = keys
+        // Each name key with the destination accounts that have it, looked up once.
+        let named: SmallVec<[(&Key, &[u32]); 2]> = keys
             .names()
-            .map(|(_, key)| self.dst_index.by_name.get(key.as_str()).map_or(0, |h| h.as_slice().len()))
-            .sum();
+            .map(|(_, key)| (key, self.dst_index.by_name.get(key.as_str()).map_or(&[][..], |h| h.as_slice())))
+            .collect();
+        let block: usize = named.iter().map(|(_, hits)| hits.len()).sum();
         if block > NAME_BLOCK_CAP {
             if account.active {
                 draft.flag(
@@ -393,7 +398,7 @@ impl Context<'_> {
             }
             return Step::Next;
         }
-        let mut found = self.name_blocks(keys);
+        let mut found = self.name_blocks(&named);
         let name = SourceName::of(account);
         self.nickname_blocks(name.as_ref(), &mut found);
         if found.is_empty() {
@@ -510,14 +515,15 @@ impl Context<'_> {
         self.review_similar(&scored, draft)
     }
 
-    /// Every destination account sharing a name key, a transliterated key or a nickname key
-    /// with the source account. Weak blocks larger than [`NAME_BLOCK_CAP`] are skipped.
-    fn name_blocks<'k>(&'k self, keys: &'k AccountKeys) -> Vec<Found<'k>> {
+    /// Every destination account sharing a name key or a transliterated key with the source
+    /// account, given its name keys with the accounts that have each (`named`). Weak blocks
+    /// larger than [`NAME_BLOCK_CAP`] are skipped.
+    fn name_blocks<'k>(&'k self, named: &[(&'k Key, &'k [u32])]) -> Vec<Found<'k>> {
         let mut found: Vec<Found<'k>> = Vec::new();
         let by_name = |key: &str| self.dst_index.by_name.get(key).map(|h| h.as_slice());
         let by_transliteration = |key: &str| self.dst_transliterated.get(key).map(Vec::as_slice);
-        for (_, key) in keys.names() {
-            if let Some(hits) = by_name(key) {
+        for &(key, hits) in named {
+            if !hits.is_empty() {
                 add_block(&mut found, hits, Agreement::Exact, Cow::Borrowed(key));
             }
             // The destination wrote the accents the source left out.
