@@ -4,6 +4,8 @@ pub use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::normalize::{self, FoldNote};
+
 /// Whether an identity is a person's account or a group. Serialised as the report's
 /// `Type` column: `account` or `group`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -155,5 +157,48 @@ impl Account {
     /// Every address the account receives mail at, primary first.
     pub fn all_emails(&self) -> impl Iterator<Item = &str> {
         self.email.iter().map(CompactString::as_str).chain(self.alias_emails.iter().map(CompactString::as_str))
+    }
+
+    /// The account's name keys ([`normalize::name_key`]): the display name's, then that of
+    /// the given and family names when both are present and give another key. The engine's
+    /// name tier blocks on these; the generator's truth calls two accounts linkable by name
+    /// when they share one.
+    pub fn name_keys(&self) -> Vec<String> {
+        let (slots, _) = self.name_key_slots();
+        slots.into_iter().filter(|key| !key.is_empty()).map(CompactString::into_string).collect()
+    }
+
+    /// [`Account::name_keys`] in two fixed slots (display name, then given+family when it
+    /// differs; empty when absent), with what the fold did to each.
+    pub(crate) fn name_key_slots(&self) -> ([CompactString; 2], [FoldNote; 2]) {
+        let mut name_slots: [CompactString; 2] = Default::default();
+        let mut name_notes = [FoldNote::default(); 2];
+        if let Some((key, note)) = self.display_name.as_deref().and_then(normalize::name_key_compact) {
+            name_slots[0] = key;
+            name_notes[0] = note;
+        }
+        if let (Some(g), Some(f)) = (&self.given_name, &self.family_name) {
+            // Most display names are the given and family names with a space between: their
+            // key is the display name's key, already in the first slot.
+            let display = self.display_name.as_deref().unwrap_or_default();
+            let display_is_given_family = display.len() == g.len() + 1 + f.len()
+                && display.starts_with(g.as_str())
+                && display.ends_with(f.as_str())
+                && display.as_bytes()[g.len()] == b' ';
+            if display_is_given_family {
+                return (name_slots, name_notes);
+            }
+            let mut given_family = CompactString::with_capacity(g.len() + 1 + f.len());
+            given_family.push_str(g);
+            given_family.push(' ');
+            given_family.push_str(f);
+            if let Some((key, note)) = normalize::name_key_compact(&given_family)
+                && name_slots[0] != key
+            {
+                name_slots[1] = key;
+                name_notes[1] = note;
+            }
+        }
+        (name_slots, name_notes)
     }
 }

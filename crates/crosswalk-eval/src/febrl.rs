@@ -20,7 +20,6 @@
 use std::path::Path;
 
 use crosswalk_core::{Account, Directory, IdentityKind};
-use crosswalk_synth::name_keys;
 
 use crate::error::EvalError;
 use crate::truth::{Truth, shares_a_key};
@@ -138,9 +137,7 @@ pub fn febrl4_pair(a_csv: &str, b_csv: &str) -> Result<LabelledPair, EvalError> 
                 };
                 debug_assert_eq!(
                     linkable,
-                    name_keys(ours)
-                        .iter()
-                        .any(|k| name_keys(theirs).contains(k))
+                    ours.name_keys().iter().any(|k| theirs.name_keys().contains(k))
                 );
                 Truth {
                     kind: IdentityKind::Account,

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use generate::generate;
 pub use truth::{
-    TRUTH_COLUMNS, TruthCsvError, accounts_share_evidence, groups_share_evidence, name_keys, read_truth_csv,
+    TRUTH_COLUMNS, TruthCsvError, accounts_share_evidence, groups_share_evidence, read_truth_csv,
     write_truth_csv,
 };
 

@@ -25,7 +25,7 @@ use crate::TruthRow;
 /// Whether anything in the data links the two accounts: the same id, an address key in
 /// common (primary or alias, under `aliases`: pass the data set's own domain equivalences,
 /// or `DomainAliases::default()` for none), the same folded username, or a name key in
-/// common ([`name_keys`]). No condition of any resolver applies: see the module docs.
+/// common ([`Account::name_keys`]). No condition of any resolver applies: see the module docs.
 pub fn accounts_share_evidence(source: &Account, destination: &Account, aliases: &DomainAliases) -> bool {
     if source.id == destination.id {
         return true;
@@ -45,8 +45,8 @@ pub fn accounts_share_evidence(source: &Account, destination: &Account, aliases:
     {
         return true;
     }
-    let ours = name_keys(source);
-    !ours.is_empty() && name_keys(destination).iter().any(|k| ours.contains(k))
+    let ours = source.name_keys();
+    !ours.is_empty() && destination.name_keys().iter().any(|k| ours.contains(k))
 }
 
 /// Whether anything in the data links the two groups: the same id or the same folded name.
@@ -55,22 +55,6 @@ pub fn groups_share_evidence(source: &Group, destination: &Group) -> bool {
         let name = normalize::fold(&source.name);
         !name.is_empty() && name == normalize::fold(&destination.name)
     }
-}
-
-/// An account's name keys: from the display name, and from given + family name when both
-/// are present and give another key.
-pub fn name_keys(account: &Account) -> Vec<String> {
-    let mut keys = Vec::with_capacity(2);
-    if let Some(key) = account.display_name.as_deref().and_then(normalize::name_key) {
-        keys.push(key);
-    }
-    if let (Some(given), Some(family)) = (account.given_name.as_deref(), account.family_name.as_deref())
-        && let Some(key) = normalize::name_key(&format!("{given} {family}"))
-        && !keys.contains(&key)
-    {
-        keys.push(key);
-    }
-    keys
 }
 
 /// The truth file's header, in order.

@@ -257,7 +257,7 @@ impl AccountKeys {
 
     /// Fills in the name keys [`AccountKeys::without_names`] left out.
     pub(crate) fn derive_names(&mut self, account: &Account) {
-        (self.name_slots, self.name_notes) = name_keys(account);
+        (self.name_slots, self.name_notes) = account.name_key_slots();
     }
 
     /// The account's name keys with the field each came from: the display name first.
@@ -284,39 +284,6 @@ impl AccountKeys {
     }
 }
 
-/// The name keys of an account in [`AccountKeys`]' two slots (display name, then
-/// given+family when it differs; empty when absent), with what the fold did to each.
-pub(crate) fn name_keys(account: &Account) -> ([Key; 2], [FoldNote; 2]) {
-    let mut name_slots: [Key; 2] = Default::default();
-    let mut name_notes = [FoldNote::default(); 2];
-    if let Some((key, note)) = account.display_name.as_deref().and_then(normalize::name_key_compact) {
-        name_slots[0] = key;
-        name_notes[0] = note;
-    }
-    if let (Some(g), Some(f)) = (&account.given_name, &account.family_name) {
-        // Most display names are the given and family names with a space between: their key
-        // is the display name's key, already in the first slot.
-        let display = account.display_name.as_deref().unwrap_or_default();
-        let display_is_given_family = display.len() == g.len() + 1 + f.len()
-            && display.starts_with(g.as_str())
-            && display.ends_with(f.as_str())
-            && display.as_bytes()[g.len()] == b' ';
-        if display_is_given_family {
-            return (name_slots, name_notes);
-        }
-        let mut given_family = CompactString::with_capacity(g.len() + 1 + f.len());
-        given_family.push_str(g);
-        given_family.push(' ');
-        given_family.push_str(f);
-        if let Some((key, note)) = normalize::name_key_compact(&given_family)
-            && name_slots[0] != key
-        {
-            name_slots[1] = key;
-            name_notes[1] = note;
-        }
-    }
-    (name_slots, name_notes)
-}
 
 /// Hashes of the name keys that more than one account of `directory` has. Only hashes are
 /// kept: the name tier asks "does anyone else have this name?" of every source account, and a
@@ -328,7 +295,7 @@ pub(crate) fn shared_name_hashes(directory: &Directory) -> rustc_hash::FxHashSet
         .par_iter()
         .with_min_len(1024)
         .flat_map_iter(|account| {
-            let (slots, _) = name_keys(account);
+            let (slots, _) = account.name_key_slots();
             slots.into_iter().filter(|key| !key.is_empty()).map(|key| name_hash(&key))
         })
         .collect();
