@@ -675,6 +675,7 @@ pub fn skeleton(key: &str) -> String {
 /// a match on the hash is confirmed on the skeletons themselves.
 pub(crate) fn skeleton_hash(pieces: &[&str]) -> u64 {
     use std::hash::BuildHasher;
+    let the_long_way = || rustc_hash::FxBuildHasher.hash_one(skeleton(&pieces.concat()).as_bytes());
     if pieces.iter().all(|p| p.is_ascii()) {
         let table = ascii_skeleton_bytes();
         // Each character's skeleton is copied as eight bytes and the end moved by its length:
@@ -683,15 +684,13 @@ pub(crate) fn skeleton_hash(pieces: &[&str]) -> u64 {
         let mut end = 0;
         for b in pieces.iter().flat_map(|piece| piece.bytes()) {
             let (bytes, len) = table[b as usize];
-            let Some(slot) = text.get_mut(end..end + 8).filter(|_| len <= 8) else {
-                return rustc_hash::FxBuildHasher.hash_one(skeleton(&pieces.concat()).as_bytes());
-            };
+            let Some(slot) = text.get_mut(end..end + 8).filter(|_| len <= 8) else { return the_long_way() };
             slot.copy_from_slice(&bytes);
             end += len;
         }
         return rustc_hash::FxBuildHasher.hash_one(&text[..end]);
     }
-    rustc_hash::FxBuildHasher.hash_one(skeleton(&pieces.concat()).as_bytes())
+    the_long_way()
 }
 
 /// [`ascii_skeletons`] as up to eight bytes each, with their length (more than 8 sends

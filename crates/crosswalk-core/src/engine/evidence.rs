@@ -18,12 +18,11 @@ use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::sync::LazyLock;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::keys::{AccountKeys, Key, KeyedEmail, NameField};
-use rayon::prelude::*;
-
 use super::{Bits, Context, Draft, NAME_BLOCK_CAP, Step};
 use crate::directory::{Account, Directory};
 use crate::mapping::{Confidence, Evidence, Flag, Resolution, Target};
@@ -308,12 +307,18 @@ pub(crate) fn transliterated_index(keys: &[AccountKeys]) -> FxHashMap<String, Ve
         .collect();
     let mut index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
     for (ascii, i) in transliterated {
-        let entry = index.entry(ascii).or_default();
-        if entry.last() != Some(&i) {
-            entry.push(i);
-        }
+        add_to_block(&mut index, ascii, i);
     }
     index
+}
+
+/// Adds destination account `index` to the block `key`, once. Accounts are added in index
+/// order, and an account's keys one after another, so only the last entry can repeat.
+fn add_to_block<K: std::hash::Hash + Eq>(blocks: &mut FxHashMap<K, Vec<u32>>, key: K, index: u32) {
+    let entry = blocks.entry(key).or_default();
+    if entry.last() != Some(&index) {
+        entry.push(index);
+    }
 }
 
 /// Nicknames both ways (`bob` → `robert`, `robert` → `bob`...), from the carltonnorthern
@@ -735,10 +740,7 @@ impl Context<'_> {
                 }
                 for (_, name) in keys.names() {
                     for block in near_miss_keys(name) {
-                        let entry = blocks.entry(block).or_default();
-                        if entry.last() != Some(&(index as u32)) {
-                            entry.push(index as u32);
-                        }
+                        add_to_block(&mut blocks, block, index as u32);
                     }
                 }
                 blocks
@@ -895,7 +897,7 @@ impl<'k> Handles<'k> {
             return Some(Handles::Shared { field, note, handle, weight });
         }
         // 2. The destination's handle spells the source's name.
-        if let Some(handle) = locals(dst_keys).chain(dst_keys.username.as_deref()).find(|h| spells(h)) {
+        if let Some(handle) = handles(dst_keys).find(|h| spells(h)) {
             return Some(Handles::Spells(handle));
         }
         // 3. Handles that are close without being equal.

@@ -284,7 +284,6 @@ impl AccountKeys {
     }
 }
 
-
 /// Hashes of the name keys that more than one account of `directory` has. Only hashes are
 /// kept: the name tier asks "does anyone else have this name?" of every source account, and a
 /// set of the shared ones answers that without holding a key per account. (Two different
@@ -401,7 +400,6 @@ impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
             Hits(&self.overflow[slot.more as usize - 1])
         }
     }
-
 }
 
 impl<'a, T: Copy + PartialEq> KeyIndex<&'a str, T> {
@@ -614,8 +612,7 @@ impl<'a> AccountIndex<'a> {
         let Some(hits) = self.by_skeleton.get(email.skeleton) else { return found };
         // Most hits are this very address on the person's own account. Equal key slots are
         // equal keys, and every address of this index has a slot: so a hit with another slot
-        // has another key, and only its skeleton is left to compare. `same_address` is the
-        // slot of `email`'s key in this index's address table.
+        // has another key, and only its skeleton is left to compare.
         let mut ours: Option<Option<String>> = None;
         for &SkeletonEntry { index, field, email_slot } in hits.as_slice() {
             if Some(email_slot) == same_address {
