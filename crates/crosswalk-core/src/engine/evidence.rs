@@ -176,15 +176,61 @@ impl PartialEq for ProbabilityOrder {
 
 impl Eq for ProbabilityOrder {}
 
-/// A scored candidate.
+/// A scored candidate. What the score is made of is kept as facts, and the weighted parts
+/// are derived from them when they are summed or put into words: a common name puts dozens
+/// of candidates in a block, and most are never explained.
 struct Scored<'k> {
     found: Found<'k>,
     probability: f64,
-    /// The score's parts with their weights, in the order they were added, the prior first.
-    parts: Vec<(f64, Part<'k>)>,
+    namesakes_in_source: bool,
+    handles: Option<Handles<'k>>,
+    organisation_address: bool,
+    /// The source's own organisation address, which the destination does not have.
+    contradiction: Option<&'k str>,
 }
 
-impl Scored<'_> {
+impl<'k> Scored<'k> {
+    fn new(
+        found: Found<'k>,
+        namesakes_in_source: bool,
+        handles: Option<Handles<'k>>,
+        organisation_address: bool,
+        contradiction: Option<&'k str>,
+    ) -> Scored<'k> {
+        let mut scored = Scored { found, probability: 0.0, namesakes_in_source, handles, organisation_address, contradiction };
+        let log_odds: f64 = scored.parts().iter().map(|(w, _)| w).sum();
+        scored.probability = 1.0 / (1.0 + (-log_odds).exp());
+        scored
+    }
+
+    /// The score's parts with their weights, the prior first.
+    fn parts(&self) -> SmallVec<[(f64, Part<'k>); 7]> {
+        let mut parts: SmallVec<[(f64, Part<'k>); 7]> = SmallVec::new();
+        parts.push((Weights::PRIOR, Part::Prior));
+        parts.push((self.found.agreement.weight().0, Part::Agreement(self.found.agreement)));
+        let block = self.found.block;
+        if block <= 1 {
+            parts.push((Weights::UNIQUE_IN_DESTINATION, Part::UniqueInDestination));
+        } else {
+            parts.push((Weights::SHARED_IN_DESTINATION * (block as f64).ln(), Part::SharedInDestination(block)));
+        }
+        if self.namesakes_in_source {
+            parts.push((Weights::SHARED_IN_SOURCE, Part::NamesakesInSource));
+        } else {
+            parts.push((Weights::UNIQUE_IN_SOURCE, Part::UniqueInSource));
+        }
+        if let Some(handles) = self.handles {
+            parts.push((handles.weight(), Part::Handles(handles)));
+        }
+        if self.organisation_address {
+            parts.push((Weights::ORGANISATION_ADDRESS, Part::OrganisationAddress));
+        }
+        if let Some(own) = self.contradiction {
+            parts.push((Weights::CONTRADICTING_ADDRESS, Part::ContradictingAddress(own)));
+        }
+        parts
+    }
+
     fn confidence(&self) -> Confidence {
         Confidence::from_probability(self.probability)
     }
@@ -192,25 +238,20 @@ impl Scored<'_> {
     /// The handle both sides share that the name does not explain: the second field a name
     /// link needs.
     fn corroboration(&self) -> Option<Evidence> {
-        self.parts.iter().find_map(|(_, part)| match part {
-            Part::Handles(handles) => handles.corroboration(),
-            _ => None,
-        })
+        self.handles.and_then(Handles::corroboration)
     }
 
     /// The source's own organisation address that the destination lacks.
     fn contradiction(&self) -> Option<&str> {
-        self.parts.iter().find_map(|(_, part)| match part {
-            Part::ContradictingAddress(own) => Some(*own),
-            _ => None,
-        })
+        self.contradiction
     }
 
     /// `"same name +4.0, ..., prior -4.5"`.
     fn explanation(&self) -> String {
         use std::fmt::Write;
         let mut text = String::with_capacity(160);
-        for (weight, what) in self.parts.iter().skip(1).chain(self.parts.first()) {
+        let parts = self.parts();
+        for (weight, what) in parts.iter().skip(1).chain(parts.first()) {
             if !text.is_empty() {
                 text.push_str(", ");
             }
@@ -579,36 +620,14 @@ impl Context<'_> {
         namesakes_in_source: bool,
     ) -> Scored<'k> {
         let dst_keys = &self.dst_keys[found.index as usize];
-        let mut parts: Vec<(f64, Part<'k>)> = Vec::with_capacity(7);
-        parts.push((Weights::PRIOR, Part::Prior));
-        parts.push((found.agreement.weight().0, Part::Agreement(found.agreement)));
-        if found.block <= 1 {
-            parts.push((Weights::UNIQUE_IN_DESTINATION, Part::UniqueInDestination));
-        } else {
-            parts.push((Weights::SHARED_IN_DESTINATION * (found.block as f64).ln(), Part::SharedInDestination(found.block)));
-        }
-        if namesakes_in_source {
-            parts.push((Weights::SHARED_IN_SOURCE, Part::NamesakesInSource));
-        } else {
-            parts.push((Weights::UNIQUE_IN_SOURCE, Part::UniqueInSource));
-        }
-        if let Some(handles) = Handles::of(name, keys, dst_keys) {
-            parts.push((handles.weight(), Part::Handles(handles)));
-        }
+        let handles = Handles::of(name, keys, dst_keys);
         // Every candidate scored is a name target: active, in an organisation domain.
-        if self.dst_name_targets.get(found.index) {
-            parts.push((Weights::ORGANISATION_ADDRESS, Part::OrganisationAddress));
-        }
+        let organisation_address = self.dst_name_targets.get(found.index);
         let contradiction = keys.emails.iter().find(|e| {
             normalize::email_in_domains(&e.key, &self.organisation_domains)
                 && !dst_keys.emails.iter().any(|d| d.key == e.key)
         });
-        if let Some(own) = contradiction {
-            parts.push((Weights::CONTRADICTING_ADDRESS, Part::ContradictingAddress(&own.key)));
-        }
-        let log_odds: f64 = parts.iter().map(|(w, _)| w).sum();
-        let probability = 1.0 / (1.0 + (-log_odds).exp());
-        Scored { found, probability, parts }
+        Scored::new(found, namesakes_in_source, handles, organisation_address, contradiction.map(|own| own.key.as_str()))
     }
 
     /// Best first; ties by destination id, so row order never shows.
