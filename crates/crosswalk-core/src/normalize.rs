@@ -606,6 +606,14 @@ impl EmailNote {
 /// form's skeleton ([`skeleton_hash`]) and the note as flags. Allocation-free for short ASCII
 /// addresses.
 pub(crate) fn email_key_compact(raw: &str, aliases: &DomainAliases) -> Result<(CompactString, u64, EmailNote), InvalidEmail> {
+    match email_key_ascii(raw, aliases) {
+        Some(keyed) => Ok(keyed),
+        None => email_key_parsed(raw, aliases),
+    }
+}
+
+/// [`email_key_compact`] the general way, through [`parse_email`].
+fn email_key_parsed(raw: &str, aliases: &DomainAliases) -> Result<(CompactString, u64, EmailNote), InvalidEmail> {
     let parsed = parse_email(raw, aliases)?;
     let (aliased, canonical) = (parsed.aliased(), parsed.canonical());
     let mut key = CompactString::with_capacity(parsed.local_key.len() + 1 + canonical.len());
@@ -623,6 +631,98 @@ pub(crate) fn email_key_compact(raw: &str, aliases: &DomainAliases) -> Result<(C
     Ok((key, skeleton, note))
 }
 
+/// The longest address [`email_key_ascii`] takes (the longest a mail server accepts).
+const ASCII_EMAIL_MAX: usize = 254;
+
+/// [`email_key_compact`] for the usual address, in one pass on the stack: ASCII, a valid
+/// local part without `@`, a domain of letters, digits, hyphens and inner dots, no subaddress
+/// rule and not consumer Gmail. `None` sends the address the general way, which also says why
+/// an invalid one is invalid. The two agree on every address this one takes (property-tested):
+/// two million addresses are keyed in a 1M × 1M run, most of them this simple.
+fn email_key_ascii(raw: &str, aliases: &DomainAliases) -> Option<(CompactString, u64, EmailNote)> {
+    if !raw.is_ascii() {
+        return None;
+    }
+    let trimmed = raw.trim();
+    // Only `smtp:` and `mailto:` are prefixes: most addresses need not be asked.
+    let address = if matches!(trimmed.as_bytes().first(), Some(b's' | b'S' | b'm' | b'M')) {
+        strip_address_prefix(trimmed)
+    } else {
+        trimmed
+    };
+    let bytes = address.as_bytes();
+    if bytes.len() > ASCII_EMAIL_MAX {
+        return None;
+    }
+    let at = bytes.iter().rposition(|&b| b == b'@')?;
+    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+    // Space and control characters are what `check_local_part` refuses in ASCII.
+    let mut local_case = false;
+    for &b in local {
+        if b == b'@' || b <= b' ' || b == 0x7f {
+            return None;
+        }
+        local_case |= b.is_ascii_uppercase();
+    }
+    if local.is_empty() {
+        return None;
+    }
+    // The domain's labels: 1 to 63 letters, digits and inner hyphens; two labels at least.
+    let (mut domain_case, mut labels, mut label_len, mut previous) = (false, 0, 0, b'.');
+    for &b in domain {
+        if b == b'.' {
+            if label_len == 0 || previous == b'-' {
+                return None;
+            }
+            labels += 1;
+            label_len = 0;
+        } else {
+            if !(b.is_ascii_alphanumeric() || b == b'-' && label_len > 0) {
+                return None;
+            }
+            domain_case |= b.is_ascii_uppercase();
+            label_len += 1;
+        }
+        if label_len > 63 {
+            return None;
+        }
+        previous = b;
+    }
+    if label_len == 0 || previous == b'-' || labels < 1 {
+        return None;
+    }
+    let written = &address[at + 1..];
+    let lowered;
+    let domain_ascii = if domain_case {
+        lowered = written.to_ascii_lowercase();
+        lowered.as_str()
+    } else {
+        written
+    };
+    let aliased = aliases.map.get(domain_ascii).map_or(domain_ascii, String::as_str);
+    let canonical = if aliased == GOOGLEMAIL { GMAIL } else { aliased };
+    if canonical == GMAIL || aliases.subaddress_separator([domain_ascii, aliased, canonical]).is_some() {
+        return None;
+    }
+    let detailed = aliased != domain_ascii || canonical != aliased;
+    let mut key = if canonical == written {
+        CompactString::from(address)
+    } else {
+        let mut key = CompactString::with_capacity(at + 1 + canonical.len());
+        key.push_str(&address[..=at]);
+        key.push_str(canonical);
+        key
+    };
+    if local_case {
+        key.as_mut_str()[..at].make_ascii_lowercase();
+    }
+    // The look-alike form is the key itself: the domain as written, folded, is its ASCII form.
+    let skeleton = ascii_skeleton_hash(key.as_bytes()).unwrap_or_else(|| skeleton_hash(&[&key]));
+    let prefix = address.len() != trimmed.len();
+    let fold = FoldNote { case: local_case || domain_case, ..FoldNote::default() };
+    Some((key, skeleton, EmailNote { fold, prefix, idna: false, dots: false, detailed }))
+}
+
 /// Name key: folded words with punctuation removed, sorted, so "Smith, John" and
 /// "john smith" agree. Accents are kept: they are not proof of anything either way.
 pub fn name_key(name: &str) -> Option<String> {
@@ -637,7 +737,15 @@ pub fn name_key_with_note(name: &str) -> Option<(String, FoldNote)> {
 
 /// [`name_key_with_note`] into a small string.
 pub(crate) fn name_key_compact(name: &str) -> Option<(CompactString, FoldNote)> {
-    let (folded, note) = fold_compact(name);
+    if name.is_ascii() && name.len() <= ASCII_NAME_MAX {
+        return name_key_ascii(name.as_bytes());
+    }
+    name_key_folded(name)
+}
+
+/// [`name_key_compact`] the general way: folded, then split into words.
+fn name_key_folded(name: &str) -> Option<(CompactString, FoldNote)> {
+    let (folded, note) = fold_with_note(name);
     let mut words: SmallVec<[&str; 8]> = folded
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | '(' | ')' | '"' | '\''))
         .filter(|w| !w.is_empty())
@@ -654,6 +762,38 @@ pub(crate) fn name_key_compact(name: &str) -> Option<(CompactString, FoldNote)> 
         key.push_str(word);
     }
     Some((key, note))
+}
+
+/// The longest name [`name_key_ascii`] keys on the stack.
+const ASCII_NAME_MAX: usize = 128;
+
+/// [`name_key_compact`] for an ASCII name, on the stack: the same words, split on the same
+/// characters, lowercased and sorted. Every account's names are keyed, on both sides.
+fn name_key_ascii(name: &[u8]) -> Option<(CompactString, FoldNote)> {
+    // ASCII whitespace as `char::is_whitespace` has it, and the punctuation the general way drops.
+    let separates = |b: &u8| matches!(b, b' ' | b'\t'..=b'\r' | b',' | b'.' | b';' | b'(' | b')' | b'"' | b'\'');
+    let mut lower = [0u8; ASCII_NAME_MAX];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name);
+    let case = name.iter().any(u8::is_ascii_uppercase);
+    lower.make_ascii_lowercase();
+    let mut words: SmallVec<[&[u8]; 8]> = lower.split(separates).filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        return None;
+    }
+    words.sort_unstable();
+    let mut key = [0u8; ASCII_NAME_MAX];
+    let mut end = 0;
+    for word in &words {
+        if end > 0 {
+            key[end] = b' ';
+            end += 1;
+        }
+        key[end..end + word.len()].copy_from_slice(word);
+        end += word.len();
+    }
+    let key = std::str::from_utf8(&key[..end]).ok()?;
+    Some((CompactString::from(key), FoldNote { case, ..FoldNote::default() }))
 }
 
 /// UTS #39 skeleton of an already folded key: two keys with the same skeleton look alike.
@@ -675,22 +815,26 @@ pub fn skeleton(key: &str) -> String {
 /// a match on the hash is confirmed on the skeletons themselves.
 pub(crate) fn skeleton_hash(pieces: &[&str]) -> u64 {
     use std::hash::BuildHasher;
-    let the_long_way = || rustc_hash::FxBuildHasher.hash_one(skeleton(&pieces.concat()).as_bytes());
-    if pieces.iter().all(|p| p.is_ascii()) {
-        let table = ascii_skeleton_bytes();
-        // Each character's skeleton is copied as eight bytes and the end moved by its length:
-        // one store a character, no branch on the length.
-        let mut text = [0u8; 256];
-        let mut end = 0;
-        for b in pieces.iter().flat_map(|piece| piece.bytes()) {
-            let (bytes, len) = table[b as usize];
-            let Some(slot) = text.get_mut(end..end + 8).filter(|_| len <= 8) else { return the_long_way() };
-            slot.copy_from_slice(&bytes);
-            end += len;
-        }
-        return rustc_hash::FxBuildHasher.hash_one(&text[..end]);
+    let text = pieces.concat();
+    ascii_skeleton_hash(text.as_bytes()).unwrap_or_else(|| rustc_hash::FxBuildHasher.hash_one(skeleton(&text).as_bytes()))
+}
+
+/// [`skeleton_hash`] of an ASCII text, built on the stack; `None` for any other text, or a
+/// skeleton too long for the stack.
+fn ascii_skeleton_hash(text: &[u8]) -> Option<u64> {
+    use std::hash::BuildHasher;
+    let table = ascii_skeleton_bytes();
+    // Each character's skeleton is copied as eight bytes and the end moved by its length:
+    // one store a character, no branch on the length.
+    let mut skeleton = [0u8; 256];
+    let mut end = 0;
+    for &b in text {
+        let &(bytes, len) = table.get(b as usize)?;
+        let slot = skeleton.get_mut(end..end + 8).filter(|_| len <= 8)?;
+        slot.copy_from_slice(&bytes);
+        end += len;
     }
-    the_long_way()
+    Some(rustc_hash::FxBuildHasher.hash_one(&skeleton[..end]))
 }
 
 /// [`ascii_skeletons`] as up to eight bytes each, with their length (more than 8 sends
@@ -793,6 +937,48 @@ mod tests {
             let (compact, compact_note) = fold_compact(text);
             let (long, long_note) = fold_with_note(text);
             proptest::prop_assert_eq!((compact.as_str(), compact_note), (&*long, long_note));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The one-pass ASCII address key gives what the general way gives, for every address
+        /// it takes: prefixes, case, aliases, Gmail, subaddress domains, bad local parts and
+        /// domains all mixed in.
+        #[test]
+        fn the_ascii_email_shortcut_agrees_with_the_general_way(
+            prefix in "(|SMTP:|smtp:|mailto:|Mailto: | )",
+            local in "[a-zA-Z0-9.+_@\" \t\x01-]{0,12}",
+            domain in "(acme-corp\\.com|ACME\\.com|gmail\\.com|GoogleMail\\.com|sub\\.example|([a-zA-Z0-9-]{0,4}\\.){0,3}[a-zA-Z0-9_-]{0,4}\\.?)",
+            suffix in "(| |\t)",
+        ) {
+            let raw = format!("{prefix}{local}@{domain}{suffix}");
+            let mut map = BTreeMap::new();
+            map.insert("acme-corp.com".to_string(), "acme.com".to_string());
+            let rules = DomainAliases::new(&map).with_subaddresses(&["sub.example".to_string()], "+");
+            for aliases in [&DomainAliases::default(), &rules] {
+                if let Some(fast) = email_key_ascii(&raw, aliases) {
+                    proptest::prop_assert_eq!(Ok(fast), email_key_parsed(&raw, aliases), "{:?}", raw);
+                }
+            }
+        }
+
+        /// The ASCII name key gives what folding and splitting give.
+        #[test]
+        fn the_ascii_name_shortcut_agrees_with_the_general_way(name in "[a-zA-Z0-9 ,.;()\"'\t\n\x0b\x0c\r_-]{0,20}") {
+            proptest::prop_assert_eq!(name_key_ascii(name.as_bytes()), name_key_folded(&name));
+        }
+    }
+
+    #[test]
+    fn the_ascii_shortcuts_take_the_usual_values() {
+        let aliases = DomainAliases::default();
+        for raw in ["jo@acme.com", "Jo.Smith@Acme.COM", "SMTP:jo@acme.com", " jo_1@a-b.example.org "] {
+            assert!(email_key_ascii(raw, &aliases).is_some(), "{raw}");
+        }
+        for raw in ["jo@gmail.com", "jo@acme.com.", "\"a@b\"@acme.com", "jo@-acme.com", "jo@acme", "jö@acme.com", "jo @acme.com"] {
+            assert!(email_key_ascii(raw, &aliases).is_none(), "{raw}");
         }
     }
 
