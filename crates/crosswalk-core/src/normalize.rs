@@ -523,32 +523,45 @@ fn parse_email<'r, 'a>(raw: &'r str, aliases: &'a DomainAliases) -> Result<Parse
 /// Parses an address into its matching key, or says why it cannot be one.
 pub fn email_key(raw: &str, aliases: &DomainAliases) -> Result<EmailKey, InvalidEmail> {
     let parsed = parse_email(raw, aliases)?;
-    let (aliased, canonical) = (parsed.aliased(), parsed.canonical());
-    let mut notes: Vec<Cow<'static, str>> = Vec::new();
-    if parsed.prefix {
-        notes.push("prefix removed".into());
-    }
-    if parsed.idna {
-        notes.push("domain IDNA-encoded".into());
-    }
-    if !parsed.fold.is_empty() {
-        notes.push(parsed.fold.as_str().into());
-    }
-    if aliased != parsed.domain_ascii {
-        notes.push(format!("domain {} treated as {aliased}", parsed.domain_ascii).into());
-    }
-    if canonical != aliased {
-        notes.push(format!("domain {aliased} treated as {canonical}").into());
-    }
-    if let Some(tag) = &parsed.subaddress {
-        notes.push(format!("subaddress {tag} removed").into());
-    }
-    if parsed.dots {
-        notes.push("dots ignored (gmail.com)".into());
-    }
-    let key = format!("{}@{canonical}", parsed.local_key);
+    let key = format!("{}@{}", parsed.local_key, parsed.canonical());
     let lookalike_form = format!("{}@{}", parsed.local_key, parsed.lookalike_domain());
-    Ok(EmailKey { key, lookalike_form, note: notes.join(", ") })
+    Ok(EmailKey { key, lookalike_form, note: parsed.note() })
+}
+
+/// [`email_key`]'s note alone: what evidence shows of an address whose note names a domain
+/// or a subaddress.
+pub(crate) fn email_note(raw: &str, aliases: &DomainAliases) -> Result<String, InvalidEmail> {
+    Ok(parse_email(raw, aliases)?.note())
+}
+
+impl ParsedEmail<'_, '_> {
+    /// What normalisation did, for the evidence: empty when the key is the address as given.
+    fn note(&self) -> String {
+        let (aliased, canonical) = (self.aliased(), self.canonical());
+        let mut notes: Vec<Cow<'static, str>> = Vec::new();
+        if self.prefix {
+            notes.push("prefix removed".into());
+        }
+        if self.idna {
+            notes.push("domain IDNA-encoded".into());
+        }
+        if !self.fold.is_empty() {
+            notes.push(self.fold.as_str().into());
+        }
+        if aliased != self.domain_ascii {
+            notes.push(format!("domain {} treated as {aliased}", self.domain_ascii).into());
+        }
+        if canonical != aliased {
+            notes.push(format!("domain {aliased} treated as {canonical}").into());
+        }
+        if let Some(tag) = &self.subaddress {
+            notes.push(format!("subaddress {tag} removed").into());
+        }
+        if self.dots {
+            notes.push("dots ignored (gmail.com)".into());
+        }
+        notes.join(", ")
+    }
 }
 
 /// What normalisation did to an address, as flags: the common notes are static text
@@ -810,46 +823,45 @@ pub fn skeleton(key: &str) -> String {
     unicode_security::skeleton(key).collect::<String>().nfkc().collect()
 }
 
-/// A 64-bit hash of the [`skeleton`] of the concatenated `pieces` (the hash of its text),
-/// built on the stack for ASCII. Equal skeletons hash equal; unequal ones almost never do, so
-/// a match on the hash is confirmed on the skeletons themselves.
+/// A 64-bit hash of the [`skeleton`] of the concatenated `pieces` (the hash of its text).
+/// Equal skeletons hash equal; unequal ones almost never do, so a match on the hash is
+/// confirmed on the skeletons themselves.
 pub(crate) fn skeleton_hash(pieces: &[&str]) -> u64 {
-    use std::hash::BuildHasher;
     let text = pieces.concat();
-    ascii_skeleton_hash(text.as_bytes()).unwrap_or_else(|| rustc_hash::FxBuildHasher.hash_one(skeleton(&text).as_bytes()))
+    ascii_skeleton_hash(text.as_bytes())
+        .unwrap_or_else(|| skeleton(&text).bytes().fold(0, |hash, byte| skeleton_hash_step(hash, byte)))
 }
 
-/// [`skeleton_hash`] of an ASCII text, built on the stack; `None` for any other text, or a
-/// skeleton too long for the stack.
+/// The multiplier of [`skeleton_hash_step`] (odd, with well-mixed bits: rustc-hash's).
+const SKELETON_HASH_K: u64 = 0xf135_7aea_2e62_a9c5;
+
+/// One byte of a skeleton into its hash: `hash -> (hash + byte) * K`.
+fn skeleton_hash_step(hash: u64, byte: u8) -> u64 {
+    hash.wrapping_add(u64::from(byte)).wrapping_mul(SKELETON_HASH_K)
+}
+
+/// [`skeleton_hash`] of an ASCII text without writing its skeleton out; `None` for any other
+/// text. A step is affine in the hash, so the steps of a character's whole skeleton are one:
+/// `hash -> hash * multiply + add`, from [`ascii_skeleton_steps`].
 fn ascii_skeleton_hash(text: &[u8]) -> Option<u64> {
-    use std::hash::BuildHasher;
-    let table = ascii_skeleton_bytes();
-    // Each character's skeleton is copied as eight bytes and the end moved by its length:
-    // one store a character, no branch on the length.
-    let mut skeleton = [0u8; 256];
-    let mut end = 0;
+    let steps = ascii_skeleton_steps();
+    let mut hash = 0u64;
     for &b in text {
-        let &(bytes, len) = table.get(b as usize)?;
-        let slot = skeleton.get_mut(end..end + 8).filter(|_| len <= 8)?;
-        slot.copy_from_slice(&bytes);
-        end += len;
+        let &(multiply, add) = steps.get(usize::from(b))?;
+        hash = hash.wrapping_mul(multiply).wrapping_add(add);
     }
-    Some(rustc_hash::FxBuildHasher.hash_one(&skeleton[..end]))
+    Some(hash)
 }
 
-/// [`ascii_skeletons`] as up to eight bytes each, with their length (more than 8 sends
-/// [`skeleton_hash`] to the long way).
-fn ascii_skeleton_bytes() -> &'static [([u8; 8], usize); 128] {
-    static TABLE: OnceLock<[([u8; 8], usize); 128]> = OnceLock::new();
+/// Each ASCII character's skeleton as one hash step: `(multiply, add)` such that
+/// `hash * multiply + add` is [`skeleton_hash_step`] applied to each byte of the skeleton.
+fn ascii_skeleton_steps() -> &'static [(u64, u64); 128] {
+    static TABLE: OnceLock<[(u64, u64); 128]> = OnceLock::new();
     TABLE.get_or_init(|| {
         std::array::from_fn(|i| {
-            let skeleton = ascii_skeletons()[i].as_bytes();
-            let mut bytes = [0u8; 8];
-            let len = skeleton.len();
-            if len <= 8 {
-                bytes[..len].copy_from_slice(skeleton);
-            }
-            (bytes, len)
+            ascii_skeletons()[i].bytes().fold((1u64, 0u64), |(multiply, add), byte| {
+                (multiply.wrapping_mul(SKELETON_HASH_K), skeleton_hash_step(add, byte))
+            })
         })
     })
 }
@@ -962,6 +974,15 @@ mod tests {
                     proptest::prop_assert_eq!(Ok(fast), email_key_parsed(&raw, aliases), "{:?}", raw);
                 }
             }
+        }
+
+        /// An ASCII text's skeleton hash, taken a character at a time, is the hash of its
+        /// skeleton written out.
+        #[test]
+        fn the_ascii_skeleton_hash_is_the_hash_of_the_skeleton(text in "[ -~]{0,30}") {
+            let written = skeleton(&text).bytes().fold(0, |hash, byte| skeleton_hash_step(hash, byte));
+            proptest::prop_assert_eq!(ascii_skeleton_hash(text.as_bytes()), Some(written));
+            proptest::prop_assert_eq!(skeleton_hash(&[&text]), written);
         }
 
         /// The ASCII name key gives what folding and splitting give.

@@ -293,11 +293,18 @@ impl SourceName {
         let (given, family) = given_and_family(account)?;
         let compact = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
         let (f, l) = (compact(&given), compact(&family));
-        if f.is_empty() || l.is_empty() {
+        let initial = &f[..f.chars().next()?.len_utf8()];
+        if l.is_empty() {
             return None;
         }
-        let initial: String = f.chars().take(1).collect();
-        let spellings = [format!("{f}{l}"), format!("{l}{f}"), format!("{initial}{l}"), format!("{l}{initial}")];
+        // Written piece by piece: every account the name tier sees has these.
+        let joined = |a: &str, b: &str| {
+            let mut text = String::with_capacity(a.len() + b.len());
+            text.push_str(a);
+            text.push_str(b);
+            text
+        };
+        let spellings = [joined(&f, &l), joined(&l, &f), joined(initial, &l), joined(&l, initial)];
         Some(SourceName { given, family, spellings })
     }
 
@@ -389,26 +396,34 @@ fn nicknames(given: &str) -> &'static [&'static str] {
 }
 
 fn ascii_fold(text: &str) -> String {
-    normalize::fold(&deunicode::deunicode(text)).into_owned()
+    // `deunicode`'s own placeholder, without copying text that is ASCII already.
+    normalize::fold(&deunicode::deunicode_with_tofu_cow(text, "[?]")).into_owned()
 }
 
 /// The given and family name of an account, folded to ASCII: the fields when both are set,
 /// else the first and last words of the display name.
 fn given_and_family(account: &Account) -> Option<(String, String)> {
-    let words = |text: &str| -> Vec<String> {
-        ascii_fold(text).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
+    let words = |text: &str| -> String {
+        let folded = ascii_fold(text);
+        let mut words = String::with_capacity(folded.len());
+        for word in folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+            if !words.is_empty() {
+                words.push(' ');
+            }
+            words.push_str(word);
+        }
+        words
     };
     if let (Some(given), Some(family)) = (&account.given_name, &account.family_name) {
         let (given, family) = (words(given), words(family));
         if !given.is_empty() && !family.is_empty() {
-            return Some((given.join(" "), family.join(" ")));
+            return Some((given, family));
         }
     }
     let words = words(account.display_name.as_deref()?);
-    match words.as_slice() {
-        [first, .., last] => Some((first.clone(), last.clone())),
-        _ => None,
-    }
+    let (first, rest) = words.split_once(' ')?;
+    let last = rest.rsplit(' ').next()?;
+    Some((first.to_string(), last.to_string()))
 }
 
 impl Context<'_> {

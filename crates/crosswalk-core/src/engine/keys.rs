@@ -162,7 +162,19 @@ impl KeyRules<'_> {
     pub(crate) fn email_note(&self, account: &Account, email: &KeyedEmail) -> Cow<'static, str> {
         match email.note.as_str() {
             Some(text) => Cow::Borrowed(text),
-            None => Cow::Owned(self.email_key(email_value(account, email.field)).map(|(k, _)| k.note).unwrap_or_default()),
+            None => Cow::Owned(self.email_note_of(email_value(account, email.field))),
+        }
+    }
+
+    /// The note [`KeyRules::email_key`] gives an address (empty for an invalid one), without
+    /// the key.
+    fn email_note_of(&self, raw: &str) -> String {
+        let rewrite = self.transforms.rewrite_email(self.side, raw);
+        let value = rewrite.as_ref().map_or(raw, |r| r.value.as_str());
+        let Ok(note) = normalize::email_note(value, self.aliases) else { return String::new() };
+        match &rewrite {
+            Some(rewrite) => join_notes(&self.transforms.note(&rewrite.applied), &note),
+            None => note,
         }
     }
 

@@ -428,7 +428,15 @@ impl Context<'_> {
     fn dst_account_label(&self, index: u32) -> String {
         let account = self.destination.account(index);
         match &account.email {
-            Some(email) if !email.is_empty() => format!("{} <{}>", account.id, email),
+            // Written piece by piece: a common name lists dozens of these.
+            Some(email) if !email.is_empty() => {
+                let mut label = String::with_capacity(account.id.len() + email.len() + 3);
+                label.push_str(&account.id);
+                label.push_str(" <");
+                label.push_str(email);
+                label.push('>');
+                label
+            }
             _ => account.id.to_string(),
         }
     }
