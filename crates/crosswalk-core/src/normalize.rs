@@ -829,7 +829,7 @@ pub fn skeleton(key: &str) -> String {
 pub(crate) fn skeleton_hash(pieces: &[&str]) -> u64 {
     let text = pieces.concat();
     ascii_skeleton_hash(text.as_bytes())
-        .unwrap_or_else(|| skeleton(&text).bytes().fold(0, |hash, byte| skeleton_hash_step(hash, byte)))
+        .unwrap_or_else(|| skeleton(&text).bytes().fold(0, skeleton_hash_step))
 }
 
 /// The multiplier of [`skeleton_hash_step`] (odd, with well-mixed bits: rustc-hash's).
@@ -980,7 +980,7 @@ mod tests {
         /// skeleton written out.
         #[test]
         fn the_ascii_skeleton_hash_is_the_hash_of_the_skeleton(text in "[ -~]{0,30}") {
-            let written = skeleton(&text).bytes().fold(0, |hash, byte| skeleton_hash_step(hash, byte));
+            let written = skeleton(&text).bytes().fold(0, skeleton_hash_step);
             proptest::prop_assert_eq!(ascii_skeleton_hash(text.as_bytes()), Some(written));
             proptest::prop_assert_eq!(skeleton_hash(&[&text]), written);
         }
