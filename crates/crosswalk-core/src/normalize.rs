@@ -156,12 +156,16 @@ fn fold_whole(text: &str) -> (String, FoldNote) {
 }
 
 /// A string [`fold_by_character`] can write into.
-trait FoldOutput: Default {
+trait FoldOutput {
+    fn with_capacity(capacity: usize) -> Self;
     fn push(&mut self, c: char);
     fn push_str(&mut self, s: &str);
 }
 
 impl FoldOutput for String {
+    fn with_capacity(capacity: usize) -> Self {
+        String::with_capacity(capacity)
+    }
     fn push(&mut self, c: char) {
         String::push(self, c)
     }
@@ -171,6 +175,9 @@ impl FoldOutput for String {
 }
 
 impl FoldOutput for CompactString {
+    fn with_capacity(capacity: usize) -> Self {
+        CompactString::with_capacity(capacity)
+    }
     fn push(&mut self, c: char) {
         CompactString::push(self, c)
     }
@@ -185,7 +192,8 @@ impl FoldOutput for CompactString {
 /// and most names in most scripts qualify: this avoids two normalisation passes and a copy
 /// per name. Agreement with [`fold_whole`] is tested for every character of the BMP.
 fn fold_by_character<S: FoldOutput>(text: &str) -> Option<(S, FoldNote)> {
-    let mut out = S::default();
+    // Folding seldom changes a text's length much: one allocation, not one per growth.
+    let mut out = S::with_capacity(text.len() + text.len() / 4);
     let mut case = false;
     let mut ascii_from = 0;
     for (at, c) in text.char_indices() {
