@@ -792,13 +792,35 @@ const ASCII_NAME_MAX: usize = 128;
 /// characters, lowercased and sorted. Every account's names are keyed, on both sides.
 fn name_key_ascii(name: &[u8]) -> Option<(CompactString, FoldNote)> {
     // ASCII whitespace as `char::is_whitespace` has it, and the punctuation the general way drops.
-    let separates = |b: &u8| matches!(b, b' ' | b'\t'..=b'\r' | b',' | b'.' | b';' | b'(' | b')' | b'"' | b'\'');
+    const SEPARATES: [bool; 256] = {
+        let mut table = [false; 256];
+        let separators = *b" \t\n\x0b\x0c\r,.;()\"'";
+        let mut i = 0;
+        while i < separators.len() {
+            table[separators[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
     let mut lower = [0u8; ASCII_NAME_MAX];
     let lower = &mut lower[..name.len()];
     lower.copy_from_slice(name);
     let case = name.iter().any(u8::is_ascii_uppercase);
     lower.make_ascii_lowercase();
-    let mut words: SmallVec<[&[u8]; 8]> = lower.split(separates).filter(|w| !w.is_empty()).collect();
+    let lower: &[u8] = lower;
+    let mut words: SmallVec<[&[u8]; 8]> = SmallVec::new();
+    let mut start = 0;
+    for (i, &b) in lower.iter().enumerate() {
+        if SEPARATES[usize::from(b)] {
+            if i > start {
+                words.push(&lower[start..i]);
+            }
+            start = i + 1;
+        }
+    }
+    if lower.len() > start {
+        words.push(&lower[start..]);
+    }
     if words.is_empty() {
         return None;
     }
