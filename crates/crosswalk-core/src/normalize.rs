@@ -768,7 +768,7 @@ pub(crate) fn name_key_compact(name: &str) -> Option<(CompactString, FoldNote)> 
 fn name_key_folded(name: &str) -> Option<(CompactString, FoldNote)> {
     let (folded, note) = fold_with_note(name);
     let mut words: SmallVec<[&str; 8]> = folded
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | '(' | ')' | '"' | '\''))
+        .split(separates_name_words)
         .filter(|w| !w.is_empty())
         .collect();
     if words.is_empty() {
@@ -785,20 +785,25 @@ fn name_key_folded(name: &str) -> Option<(CompactString, FoldNote)> {
     Some((key, note))
 }
 
+/// Whether a character separates the words of a name: whitespace, or punctuation a name
+/// key drops.
+const fn separates_name_words(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ',' | '.' | ';' | '(' | ')' | '"' | '\'')
+}
+
 /// The longest name [`name_key_ascii`] keys on the stack.
 const ASCII_NAME_MAX: usize = 128;
 
 /// [`name_key_compact`] for an ASCII name, on the stack: the same words, split on the same
 /// characters, lowercased and sorted. Every account's names are keyed, on both sides.
 fn name_key_ascii(name: &[u8]) -> Option<(CompactString, FoldNote)> {
-    // ASCII whitespace as `char::is_whitespace` has it, and the punctuation the general way drops.
+    // `separates_name_words` for each byte, as a table.
     const SEPARATES: [bool; 256] = {
         let mut table = [false; 256];
-        let separators = *b" \t\n\x0b\x0c\r,.;()\"'";
-        let mut i = 0;
-        while i < separators.len() {
-            table[separators[i] as usize] = true;
-            i += 1;
+        let mut b = 0;
+        while b < 128 {
+            table[b] = separates_name_words(b as u8 as char);
+            b += 1;
         }
         table
     };

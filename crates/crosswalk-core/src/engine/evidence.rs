@@ -241,11 +241,6 @@ impl<'k> Scored<'k> {
         self.handles.and_then(Handles::corroboration)
     }
 
-    /// The source's own organisation address that the destination lacks.
-    fn contradiction(&self) -> Option<&str> {
-        self.contradiction
-    }
-
     /// `"same name +4.0, ..., prior -4.5"`.
     fn explanation(&self) -> String {
         use std::fmt::Write;
@@ -510,7 +505,7 @@ impl Context<'_> {
                 return self.review_similar(&scored, draft);
             };
             let candidate = &scored[best];
-            if let Some(own) = candidate.contradiction() {
+            if let Some(own) = candidate.contradiction {
                 self.offer(&scored, draft);
                 draft.say(format!(
                     "destination account {} has the same name, but this person's own organisation address {own} is not on it: not linked by name; review",
@@ -831,7 +826,7 @@ impl Context<'_> {
         let mut scored: Vec<Scored> = found
             .into_iter()
             .map(|f| self.score(name.as_ref(), keys, f, namesakes_in_source))
-            .filter(|s| s.probability >= REVIEW_FLOOR && s.contradiction().is_none())
+            .filter(|s| s.probability >= REVIEW_FLOOR && s.contradiction.is_none())
             .collect();
         if scored.is_empty() {
             return;
