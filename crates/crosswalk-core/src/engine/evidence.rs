@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::keys::{AccountKeys, Key, KeyedEmail, NameField};
-use super::{Bits, Context, Draft, NAME_BLOCK_CAP, Step};
+use super::{Bits, Context, Draft, NAME_BLOCK_CAP, Step, fetch};
 use crate::directory::{Account, Directory};
 use crate::mapping::{Confidence, Evidence, Flag, Resolution, Target};
 use crate::normalize::{self, FoldNote};
@@ -465,6 +465,18 @@ impl Context<'_> {
                 "not matched by name: the source account is deactivated, and a name alone cannot tell a departed user from a namesake",
             );
             return Step::Next;
+        }
+        // Every candidate's records are fetched before any is scored (see [`fetch`]): a
+        // common name puts dozens of accounts, from anywhere in memory, in one block.
+        for f in &found {
+            let dst_keys = &self.dst_keys[f.index as usize];
+            fetch(dst_keys.emails.len());
+            fetch(dst_keys.username.as_ref().map(|u| u.len()));
+            fetch(self.destination.account(f.index).id.len());
+        }
+        for f in &found {
+            fetch(self.dst_keys[f.index as usize].emails.first().map(|e| e.key.as_bytes()[0]));
+            fetch(self.destination.account(f.index).id.as_bytes().first());
         }
         let namesakes_in_source = self.has_namesakes_in_source(keys);
         let exact: Vec<u32> = found.iter().filter(|f| f.agreement == Agreement::Exact).map(|f| f.index).collect();

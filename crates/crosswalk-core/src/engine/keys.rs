@@ -436,10 +436,10 @@ impl<T: Copy + PartialEq> KeyIndex<u64, T> {
         self.insert_hashed(hash_u64(key), key, value, |a, b| a == b, hash_u64);
     }
 
-    /// The identities with this key.
-    pub(crate) fn get(&self, key: u64) -> Option<Hits<'_, T>> {
+    /// The slot of this key: equal slots, equal keys.
+    pub(crate) fn slot(&self, key: u64) -> Option<u32> {
         let slots = &self.slots;
-        self.table.find(hash_u64(key), |&id| slots[id as usize].key == key).map(|&id| self.hits(id))
+        self.table.find(hash_u64(key), |&id| slots[id as usize].key == key).copied()
     }
 }
 
@@ -611,17 +611,18 @@ impl<'a> AccountIndex<'a> {
 
     /// The addresses of this side (a destination index) that only look like `email`, an
     /// address of `account` keyed by `rules` whose key has slot `same_address` in this
-    /// index's address table: same skeleton, different key. In index order, with the
-    /// destination's address.
+    /// index's address table and whose skeleton has slot `same_skeleton` in its look-alike
+    /// table: same skeleton, different key. In index order, with the destination's address.
     pub(crate) fn look_alikes(
         &self,
         account: &Account,
         email: &KeyedEmail,
-        same_address: Option<u32>,
+        (same_address, same_skeleton): (Option<u32>, Option<u32>),
         rules: &KeyRules<'_>,
     ) -> Vec<(u32, &'a KeyedEmail)> {
         let mut found = Vec::new();
-        let Some(hits) = self.by_skeleton.get(email.skeleton) else { return found };
+        let Some(skeleton_slot) = same_skeleton else { return found };
+        let hits = self.by_skeleton.hits(skeleton_slot);
         // Most hits are this very address on the person's own account. Equal key slots are
         // equal keys, and every address of this index has a slot: so a hit with another slot
         // has another key, and only its skeleton is left to compare.

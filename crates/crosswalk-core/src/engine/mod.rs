@@ -111,7 +111,15 @@ pub fn resolve(
     let account_order = id_order(&source.accounts);
     let group_order = id_order(&source.groups);
     let mut mappings: Vec<Mapping> = Vec::with_capacity(account_order.len() + group_order.len());
-    account_order.par_iter().with_min_len(512).map(|&i| ctx.resolve_account(i)).collect_into_vec(&mut mappings);
+    account_order
+        .par_iter()
+        .enumerate()
+        .with_min_len(512)
+        .map_init(Lookahead::default, |lookahead, (position, &i)| {
+            let probe = ctx.probe(lookahead, &account_order, position);
+            ctx.resolve_account(i, probe)
+        })
+        .collect_into_vec(&mut mappings);
     settle_shared_destinations(&mut mappings, IdentityKind::Account, &ctx);
     if policy.order.contains(&Method::Name) {
         ctx.offer_near_misses(&mut mappings);
@@ -130,6 +138,15 @@ pub fn resolve(
     warnings.sort();
     let summary = Summary::of(&mappings);
     Resolved { mappings, summary, warnings }
+}
+
+/// Reads a value only so that it is in cache when it is needed. A loop of such reads over
+/// records that do not depend on each other lets the processor fetch them all at once,
+/// where using each record as it is reached waits out each fetch in turn. (`black_box`
+/// keeps the read; a prefetch instruction would need `unsafe`, which the workspace forbids.)
+#[inline(always)]
+pub(crate) fn fetch<T>(value: T) {
+    std::hint::black_box(value);
 }
 
 /// One bit per identity, for a property read of many identities in a random order: the bits
@@ -335,6 +352,68 @@ struct Context<'a> {
 /// destination's address table; `None` where no destination account has the address.
 type EmailSlots = smallvec::SmallVec<[Option<u32>; 2]>;
 
+/// A source account's keys, and where the destination's tables hold them.
+struct Probe {
+    keys: AccountKeys,
+    /// Each address's slot in the destination's address table.
+    email_slots: EmailSlots,
+    /// Each address's slot in the destination's look-alike table.
+    skeleton_slots: EmailSlots,
+    /// The destination account with the same id (looked up when the ID method is on).
+    same_id: Option<u32>,
+}
+
+impl Probe {
+    /// The keys of source account `i`, nothing looked up yet.
+    fn keys(ctx: &Context<'_>, i: u32) -> Probe {
+        let keys = AccountKeys::without_names(ctx.source.account(i), &ctx.src_rules);
+        Probe { keys, email_slots: EmailSlots::new(), skeleton_slots: EmailSlots::new(), same_id: None }
+    }
+
+    fn look_up_addresses(&mut self, ctx: &Context<'_>) {
+        self.email_slots = self.keys.emails.iter().map(|e| ctx.dst_index.by_email.slot(e.key.as_str())).collect();
+    }
+
+    /// Fetches what the Email method reads of the account the first address leads to.
+    fn fetch_email_target(&self, ctx: &Context<'_>) {
+        let first = self.email_slots.iter().flatten().next();
+        if let Some(&(index, _)) = first.and_then(|&slot| ctx.dst_index.by_email.hits(slot).as_slice().first()) {
+            fetch(ctx.destination.account(index).email_verified);
+            fetch(ctx.dst_keys[index as usize].emails.len());
+        }
+    }
+
+    fn look_up_skeletons(&mut self, ctx: &Context<'_>) {
+        self.skeleton_slots = self.keys.emails.iter().map(|e| ctx.dst_index.by_skeleton.slot(e.skeleton)).collect();
+    }
+
+    fn look_up_id(&mut self, ctx: &Context<'_>, i: u32) {
+        if ctx.policy.order.contains(&Method::Id) {
+            self.same_id = ctx.dst_index.by_id.get(ctx.source.account(i).id.as_str()).copied();
+        }
+    }
+
+    /// The probe of one account, step by step.
+    fn alone(ctx: &Context<'_>, i: u32) -> Probe {
+        let mut probe = Probe::keys(ctx, i);
+        probe.look_up_addresses(ctx);
+        probe.look_up_skeletons(ctx);
+        probe.look_up_id(ctx, i);
+        probe
+    }
+}
+
+/// How many source accounts are probed together.
+const LOOKAHEAD: usize = 16;
+
+/// The probes of the next few source accounts of one rayon job, in resolution order.
+#[derive(Default)]
+struct Lookahead {
+    /// The position, in resolution order, of `probes[0]`.
+    start: usize,
+    probes: Vec<Option<Probe>>,
+}
+
 /// A mapping being decided: the engine fills each [`Mapping`] in place and
 /// [`Mapping::finish`]es it once every pass is done.
 type Draft = Mapping;
@@ -441,9 +520,36 @@ impl Context<'_> {
         }
     }
 
-    fn resolve_account(&self, i: u32) -> Draft {
+    /// The probe of the source account at `position` in `order`. Accounts are probed
+    /// [`LOOKAHEAD`] at a time, one step after another: the look-ups of different accounts
+    /// do not depend on each other, so the processor overlaps their cache misses instead of
+    /// waiting out each in turn, as it must within one account's chain of look-ups.
+    fn probe(&self, lookahead: &mut Lookahead, order: &[u32], position: usize) -> Probe {
+        if let Some(probe) = lookahead.probes.get_mut(position.wrapping_sub(lookahead.start)).and_then(Option::take) {
+            return probe;
+        }
+        let ahead = &order[position..order.len().min(position + LOOKAHEAD)];
+        lookahead.start = position;
+        lookahead.probes.clear();
+        lookahead.probes.extend(ahead.iter().map(|&i| Some(Probe::keys(self, i))));
+        for probe in lookahead.probes.iter_mut().flatten() {
+            probe.look_up_addresses(self);
+        }
+        for probe in lookahead.probes.iter().flatten() {
+            probe.fetch_email_target(self);
+        }
+        for probe in lookahead.probes.iter_mut().flatten() {
+            probe.look_up_skeletons(self);
+        }
+        for (probe, &i) in lookahead.probes.iter_mut().flatten().zip(ahead) {
+            probe.look_up_id(self, i);
+        }
+        lookahead.probes.first_mut().and_then(Option::take).unwrap_or_else(|| Probe::alone(self, order[position]))
+    }
+
+    fn resolve_account(&self, i: u32, probe: Probe) -> Draft {
         let account = self.source.account(i);
-        let mut keys = AccountKeys::without_names(account, &self.src_rules);
+        let Probe { mut keys, email_slots, skeleton_slots, same_id } = probe;
         let mut draft = Draft::draft(IdentityKind::Account, i);
         for (field, why) in &keys.invalid_emails {
             let raw = keys::email_value(account, *field);
@@ -452,15 +558,12 @@ impl Context<'_> {
                 format!("{} {raw:?} {} and was not used for matching", email_field_name(*field), why.describe()),
             );
         }
-        // Each address's slot in the destination's address table, looked up once: the
-        // look-alike check and the Email method both read it.
-        let email_slots: EmailSlots = keys.emails.iter().map(|e| self.dst_index.by_email.slot(e.key.as_str())).collect();
-        let excluded = self.look_alikes(account, &keys, &email_slots, &mut draft);
+        let excluded = self.look_alikes(account, &keys, (&email_slots, &skeleton_slots), &mut draft);
 
         for method in &self.policy.order {
             let step = match method {
                 Method::Exception => self.account_exception(i, &mut draft),
-                Method::Id => self.by_id(account.id.as_str(), &excluded, &mut draft),
+                Method::Id => self.by_id(same_id, account.id.as_str(), &excluded, &mut draft),
                 Method::Email => self.by_email(account, &keys, &email_slots, &excluded, &mut draft),
                 Method::Username => self.by_username(account, &keys, &excluded, &mut draft),
                 Method::Name => {
@@ -492,10 +595,10 @@ impl Context<'_> {
 
     /// Destination addresses that only look like one of the source's: flagged, and those
     /// destination accounts are excluded from every method for this identity.
-    fn look_alikes(&self, account: &Account, keys: &AccountKeys, email_slots: &EmailSlots, draft: &mut Draft) -> Vec<u32> {
+    fn look_alikes(&self, account: &Account, keys: &AccountKeys, slots: (&EmailSlots, &EmailSlots), draft: &mut Draft) -> Vec<u32> {
         let mut found: Vec<(u32, &str, &str)> = Vec::new();
-        for (email, &slot) in keys.emails.iter().zip(email_slots) {
-            for (index, other) in self.dst_index.look_alikes(account, email, slot, &self.src_rules) {
+        for (email, slots) in keys.emails.iter().zip(slots.0.iter().copied().zip(slots.1.iter().copied())) {
+            for (index, other) in self.dst_index.look_alikes(account, email, slots, &self.src_rules) {
                 if !found.iter().any(|(i, _, _)| *i == index) {
                     found.push((index, other.key.as_str(), email.key.as_str()));
                 }
@@ -528,10 +631,11 @@ impl Context<'_> {
         Step::Stop
     }
 
-    fn by_id(&self, id: &str, excluded: &[u32], draft: &mut Draft) -> Step {
-        match self.dst_index.by_id.get(id) {
-            Some(&index) if excluded.contains(&index) => self.stop_on_look_alike(draft, "the id"),
-            Some(&index) => id_link(index, id),
+    /// `same_id`: the destination account with the source's `id`.
+    fn by_id(&self, same_id: Option<u32>, id: &str, excluded: &[u32], draft: &mut Draft) -> Step {
+        match same_id {
+            Some(index) if excluded.contains(&index) => self.stop_on_look_alike(draft, "the id"),
+            Some(index) => id_link(index, id),
             _ => Step::Next,
         }
     }
