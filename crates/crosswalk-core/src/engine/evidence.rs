@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use super::keys::{AccountKeys, Key, KeyedEmail, NameField};
+use super::keys::{AccountKeys, Key, KeyIndex, KeyedEmail, NameField};
 use super::{Bits, Context, Draft, NAME_BLOCK_CAP, Step, fetch};
 use crate::directory::{Account, Directory};
 use crate::mapping::{Confidence, Evidence, Flag, Resolution, Target};
@@ -339,18 +339,22 @@ pub(crate) fn name_targets(destination: &Directory, keys: &[AccountKeys], organi
 }
 
 /// Destination accounts by the transliterated form of a name that has accents: the few
-/// whose accent-free key differs from their key.
-pub(crate) fn transliterated_index(keys: &[AccountKeys]) -> FxHashMap<String, Vec<u32>> {
-    // Transliterating is the dear part: done on every thread, in order, then indexed.
-    let transliterated: Vec<(String, u32)> = keys
-        .par_iter()
-        .enumerate()
+/// whose accent-free key differs from their key. `by_name` is the destination's name table.
+pub(crate) fn transliterated_index(by_name: &KeyIndex<&str, u32>) -> FxHashMap<String, Vec<u32>> {
+    // Transliterating is the dear part: done once per distinct name, on every thread.
+    let transliterated: Vec<(String, u32)> = by_name
+        .par_keys()
         .with_min_len(1024)
-        .flat_map_iter(|(i, keys)| keys.names().filter_map(move |(_, key)| Some((transliterated_key(key)?, i as u32))))
+        .filter_map(|(slot, key)| Some((transliterated_key(key)?, slot)))
         .collect();
     let mut index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
-    for (ascii, i) in transliterated {
-        add_to_block(&mut index, ascii, i);
+    for (ascii, slot) in transliterated {
+        index.entry(ascii).or_default().extend_from_slice(by_name.hits(slot).as_slice());
+    }
+    // Each block lists its accounts once, in index order, as the name table does.
+    for block in index.values_mut() {
+        block.sort_unstable();
+        block.dedup();
     }
     index
 }

@@ -414,6 +414,13 @@ impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
     }
 }
 
+impl<K: Copy + Send + Sync, T: Sync> KeyIndex<K, T> {
+    /// Each distinct key with its slot, in slot order.
+    pub(crate) fn par_keys(&self) -> impl IndexedParallelIterator<Item = (u32, K)> + '_ {
+        self.slots.par_iter().enumerate().map(|(id, slot)| (id as u32, slot.key))
+    }
+}
+
 impl<'a, T: Copy + PartialEq> KeyIndex<&'a str, T> {
     fn insert(&mut self, key: &'a str, value: T) -> u32 {
         self.insert_hashed(hash_str(key), key, value, |a, b| a == b, hash_str)
@@ -505,13 +512,11 @@ impl Tables {
     pub(crate) const LOOKUPS: Tables = Tables { lookups: true, skeletons: false, names: false };
 }
 
-/// An address in the look-alike table: whose it is, and the slot of its key in the address
-/// table, so that the same address is told from a look-alike without reading its key.
+/// An address in the look-alike table: whose it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SkeletonEntry {
     index: u32,
     field: EmailField,
-    email_slot: u32,
 }
 
 /// Indexes over one side's accounts; a table [`Tables`] left out is empty.
@@ -538,30 +543,24 @@ impl<'a> AccountIndex<'a> {
         let n = accounts.len();
         let with_skeletons = tables.skeletons;
         let lookups = if tables.lookups { n } else { 0 };
-        // Addresses, then their skeletons: each skeleton entry carries its address's slot.
-        let emails_and_skeletons = || {
-            let mut by_email: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups + lookups / 16);
-            let mut email_slots: Vec<u32> = Vec::with_capacity(if with_skeletons { n + n / 16 } else { 0 });
+        let emails = || {
+            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups + lookups / 16);
             for (i, keys) in keys.iter().enumerate().take(lookups) {
                 for email in &keys.emails {
-                    let slot = by_email.insert(email.key.as_str(), (i as u32, email.field));
-                    if with_skeletons {
-                        email_slots.push(slot);
-                    }
+                    index.insert(email.key.as_str(), (i as u32, email.field));
                 }
             }
-            let mut by_skeleton: KeyIndex<u64, _> = KeyIndex::with_capacity(if with_skeletons { n + n / 16 } else { 0 });
-            if with_skeletons {
-                // Skeletons are only looked up on an index with every table.
-                let mut email_slots = email_slots.into_iter();
-                for (i, keys) in keys.iter().enumerate() {
-                    for email in &keys.emails {
-                        let email_slot = email_slots.next().unwrap_or(u32::MAX);
-                        by_skeleton.insert(email.skeleton, SkeletonEntry { index: i as u32, field: email.field, email_slot });
-                    }
+            index
+        };
+        // Skeletons are only looked up on an index with every table.
+        let skeletons = || {
+            let mut index: KeyIndex<u64, _> = KeyIndex::with_capacity(if with_skeletons { n + n / 16 } else { 0 });
+            for (i, keys) in keys.iter().enumerate().take(if with_skeletons { n } else { 0 }) {
+                for email in &keys.emails {
+                    index.insert(email.skeleton, SkeletonEntry { index: i as u32, field: email.field });
                 }
             }
-            (by_email, by_skeleton)
+            index
         };
         let usernames = || {
             let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups);
@@ -581,9 +580,10 @@ impl<'a> AccountIndex<'a> {
             }
             index
         };
-        let ((by_email, by_skeleton), ((by_username, by_name), by_id)) = rayon::join(
-            emails_and_skeletons,
-            || rayon::join(|| rayon::join(usernames, names), || IdIndex::build(&accounts[..lookups])),
+        // Each table is filled by one thread; they are filled side by side.
+        let ((by_email, by_skeleton), ((by_username, by_id), by_name)) = rayon::join(
+            || rayon::join(emails, skeletons),
+            || rayon::join(|| rayon::join(usernames, || IdIndex::build(&accounts[..lookups])), names),
         );
         AccountIndex { by_id, by_email, by_username, by_name, by_skeleton, rules, accounts, keys }
     }
@@ -623,12 +623,17 @@ impl<'a> AccountIndex<'a> {
         let mut found = Vec::new();
         let Some(skeleton_slot) = same_skeleton else { return found };
         let hits = self.by_skeleton.hits(skeleton_slot);
-        // Most hits are this very address on the person's own account. Equal key slots are
-        // equal keys, and every address of this index has a slot: so a hit with another slot
-        // has another key, and only its skeleton is left to compare.
+        // Most hits are this very address on the person's own account: the accounts holding
+        // the same key, which the address table lists. Both tables list their accounts in
+        // index order, fields in order, so the same address's holders are passed in step,
+        // without reading any key; a hit that is not one of them has another key, and only
+        // its skeleton is left to compare.
+        let same = same_address.map_or(&[][..], |slot| self.by_email.hits(slot).as_slice());
+        let mut same = same.iter().copied().peekable();
         let mut ours: Option<Option<String>> = None;
-        for &SkeletonEntry { index, field, email_slot } in hits.as_slice() {
-            if Some(email_slot) == same_address {
+        for &SkeletonEntry { index, field } in hits.as_slice() {
+            while same.next_if(|&holder| holder < (index, field)).is_some() {}
+            if same.peek() == Some(&(index, field)) {
                 continue;
             }
             let keys: &'a AccountKeys = &self.keys[index as usize];

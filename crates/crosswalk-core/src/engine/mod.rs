@@ -62,13 +62,11 @@ pub fn resolve(
         || keys::account_keys(&destination.accounts, &dst_rules, Tables::ALL),
         || keys::shared_name_hashes(source),
     );
-    // The name tier's transliteration index is built beside the others, not after them.
     let organisation_domains = folded_domains(&policy.name.organisation_domains);
     let name_tier = policy.order.contains(&Method::Name) && !organisation_domains.is_empty();
-    let (dst_index, dst_transliterated) = rayon::join(
-        || AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules),
-        || if name_tier { evidence::transliterated_index(&dst_keys) } else { FxHashMap::default() },
-    );
+    let dst_index = AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules);
+    let dst_transliterated =
+        if name_tier { evidence::transliterated_index(&dst_index.by_name) } else { FxHashMap::default() };
     let src_group_names = keys::group_name_keys(&source.groups);
     let dst_group_names = keys::group_name_keys(&destination.groups);
     let src_groups = GroupIndex::build(&source.groups, &src_group_names);
