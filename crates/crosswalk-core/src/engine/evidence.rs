@@ -340,7 +340,7 @@ pub(crate) fn name_targets(destination: &Directory, keys: &[AccountKeys], organi
 
 /// Destination accounts by the transliterated form of a name that has accents: the few
 /// whose accent-free key differs from their key. `by_name` is the destination's name table.
-pub(crate) fn transliterated_index(by_name: &KeyIndex<&str, u32>) -> FxHashMap<String, Vec<u32>> {
+pub(crate) fn transliterated_index(by_name: &KeyIndex<Key, u32>) -> FxHashMap<String, Vec<u32>> {
     // Transliterating is the dear part: done once per distinct name, on every thread.
     let transliterated: Vec<(String, u32)> = by_name
         .par_keys()

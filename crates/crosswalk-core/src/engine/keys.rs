@@ -356,6 +356,8 @@ struct Slot<K, T> {
 
 /// A multimap from keys to identities, in insertion order: a table of `u32` slot numbers
 /// over a vector of slots, so an index costs about a slot and a bucket per distinct key.
+/// A text key is held in its slot (inline when short, as most are): a look-up then reads the
+/// key where it reads the slot, not from the identity's keys somewhere else in memory.
 pub(crate) struct KeyIndex<K, T> {
     table: HashTable<u32>,
     slots: Vec<Slot<K, T>>,
@@ -371,36 +373,35 @@ fn hash_u64(key: u64) -> u64 {
     key.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29)
 }
 
-impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
+impl<K, T: Copy + PartialEq> KeyIndex<K, T> {
     fn with_capacity(n: usize) -> Self {
         KeyIndex { table: HashTable::with_capacity(n), slots: Vec::with_capacity(n), overflow: Vec::new() }
     }
 
-    /// Adds `value` under `key`; returns the key's slot.
-    fn insert_hashed(&mut self, hash: u64, key: K, value: T, eq: impl Fn(K, K) -> bool, rehash: impl Fn(K) -> u64) -> u32 {
-        let slots = &mut self.slots;
-        if let Some(&id) = self.table.find(hash, |&id| eq(slots[id as usize].key, key)) {
-            let slot = &mut slots[id as usize];
-            if slot.more == 0 {
-                if slot.first != value {
-                    self.overflow.push(vec![slot.first, value]);
-                    slot.more = self.overflow.len() as u32;
-                }
-            } else {
-                // Each identity inserts a key once (keys are deduplicated per identity), so
-                // only the last entry can repeat: checking it keeps skewed keys linear.
-                let all = &mut self.overflow[slot.more as usize - 1];
-                if all.last() != Some(&value) {
-                    all.push(value);
-                }
+    /// Adds `value` under the key of slot `id`.
+    fn add_to(&mut self, id: u32, value: T) {
+        let slot = &mut self.slots[id as usize];
+        if slot.more == 0 {
+            if slot.first != value {
+                self.overflow.push(vec![slot.first, value]);
+                slot.more = self.overflow.len() as u32;
             }
-            return id;
+        } else {
+            // Each identity inserts a key once (keys are deduplicated per identity), so
+            // only the last entry can repeat: checking it keeps skewed keys linear.
+            let all = &mut self.overflow[slot.more as usize - 1];
+            if all.last() != Some(&value) {
+                all.push(value);
+            }
         }
-        let id = slots.len() as u32;
-        slots.push(Slot { key, first: value, more: 0 });
+    }
+
+    /// A new slot for `key`, whose hash is `hash`, with `value` under it.
+    fn add_slot(&mut self, hash: u64, key: K, value: T, rehash: impl Fn(&K) -> u64) {
+        let id = self.slots.len() as u32;
+        self.slots.push(Slot { key, first: value, more: 0 });
         let slots = &self.slots;
-        self.table.insert_unique(hash, id, |&id| rehash(slots[id as usize].key));
-        id
+        self.table.insert_unique(hash, id, |&id| rehash(&slots[id as usize].key));
     }
 
     /// The identities under the key in slot `id` (from [`KeyIndex::slot`]).
@@ -414,22 +415,25 @@ impl<K: Copy, T: Copy + PartialEq> KeyIndex<K, T> {
     }
 }
 
-impl<K: Copy + Send + Sync, T: Sync> KeyIndex<K, T> {
+impl<K: Sync, T: Sync> KeyIndex<K, T> {
     /// Each distinct key with its slot, in slot order.
-    pub(crate) fn par_keys(&self) -> impl IndexedParallelIterator<Item = (u32, K)> + '_ {
-        self.slots.par_iter().enumerate().map(|(id, slot)| (id as u32, slot.key))
+    pub(crate) fn par_keys(&self) -> impl IndexedParallelIterator<Item = (u32, &K)> + '_ {
+        self.slots.par_iter().enumerate().map(|(id, slot)| (id as u32, &slot.key))
     }
 }
 
-impl<'a, T: Copy + PartialEq> KeyIndex<&'a str, T> {
-    fn insert(&mut self, key: &'a str, value: T) -> u32 {
-        self.insert_hashed(hash_str(key), key, value, |a, b| a == b, hash_str)
+impl<T: Copy + PartialEq> KeyIndex<Key, T> {
+    fn insert(&mut self, key: &str, value: T) {
+        let hash = hash_str(key);
+        match self.table.find(hash, |&id| self.slots[id as usize].key == key).copied() {
+            Some(id) => self.add_to(id, value),
+            None => self.add_slot(hash, Key::from(key), value, |key| hash_str(key)),
+        }
     }
 
     /// The slot of this key: equal slots, equal keys.
     pub(crate) fn slot(&self, key: &str) -> Option<u32> {
-        let slots = &self.slots;
-        self.table.find(hash_str(key), |&id| slots[id as usize].key == key).copied()
+        self.table.find(hash_str(key), |&id| self.slots[id as usize].key == key).copied()
     }
 
     /// The identities with this key.
@@ -440,7 +444,11 @@ impl<'a, T: Copy + PartialEq> KeyIndex<&'a str, T> {
 
 impl<T: Copy + PartialEq> KeyIndex<u64, T> {
     fn insert(&mut self, key: u64, value: T) {
-        self.insert_hashed(hash_u64(key), key, value, |a, b| a == b, hash_u64);
+        let hash = hash_u64(key);
+        match self.table.find(hash, |&id| self.slots[id as usize].key == key).copied() {
+            Some(id) => self.add_to(id, value),
+            None => self.add_slot(hash, key, value, |&key| hash_u64(key)),
+        }
     }
 
     /// The slot of this key: equal slots, equal keys.
@@ -522,9 +530,9 @@ pub(crate) struct SkeletonEntry {
 /// Indexes over one side's accounts; a table [`Tables`] left out is empty.
 pub(crate) struct AccountIndex<'a> {
     pub(crate) by_id: IdIndex<'a, Account>,
-    pub(crate) by_email: KeyIndex<&'a str, (u32, EmailField)>,
-    pub(crate) by_username: KeyIndex<&'a str, u32>,
-    pub(crate) by_name: KeyIndex<&'a str, u32>,
+    pub(crate) by_email: KeyIndex<Key, (u32, EmailField)>,
+    pub(crate) by_username: KeyIndex<Key, u32>,
+    pub(crate) by_name: KeyIndex<Key, u32>,
     /// By [`KeyedEmail::skeleton`]: confirm a hit with [`AccountIndex::look_alikes`].
     pub(crate) by_skeleton: KeyIndex<u64, SkeletonEntry>,
     /// The rules the keys were derived with, so look-ups derive theirs the same way.
@@ -544,7 +552,7 @@ impl<'a> AccountIndex<'a> {
         let with_skeletons = tables.skeletons;
         let lookups = if tables.lookups { n } else { 0 };
         let emails = || {
-            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups + lookups / 16);
+            let mut index: KeyIndex<Key, _> = KeyIndex::with_capacity(lookups + lookups / 16);
             for (i, keys) in keys.iter().enumerate().take(lookups) {
                 for email in &keys.emails {
                     index.insert(email.key.as_str(), (i as u32, email.field));
@@ -563,7 +571,7 @@ impl<'a> AccountIndex<'a> {
             index
         };
         let usernames = || {
-            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(lookups);
+            let mut index: KeyIndex<Key, _> = KeyIndex::with_capacity(lookups);
             for (i, keys) in keys.iter().enumerate().take(lookups) {
                 if let Some(username) = &keys.username {
                     index.insert(username.as_str(), i as u32);
@@ -572,7 +580,7 @@ impl<'a> AccountIndex<'a> {
             index
         };
         let names = || {
-            let mut index: KeyIndex<&str, _> = KeyIndex::with_capacity(if tables.names { n } else { 0 });
+            let mut index: KeyIndex<Key, _> = KeyIndex::with_capacity(if tables.names { n } else { 0 });
             for (i, keys) in keys.iter().enumerate().take(if tables.names { n } else { 0 }) {
                 for (_, name) in keys.names() {
                     index.insert(name.as_str(), i as u32);
@@ -661,12 +669,12 @@ pub(crate) fn account_keys(accounts: &[Account], rules: &KeyRules<'_>, tables: T
 /// Indexes over one side's groups: by id and by folded name.
 pub(crate) struct GroupIndex<'a> {
     pub(crate) by_id: IdIndex<'a, Group>,
-    pub(crate) by_name: KeyIndex<&'a str, u32>,
+    pub(crate) by_name: KeyIndex<Key, u32>,
 }
 
 impl<'a> GroupIndex<'a> {
     pub(crate) fn build(groups: &'a [Group], names: &'a [String]) -> GroupIndex<'a> {
-        let mut by_name: KeyIndex<&str, _> = KeyIndex::with_capacity(groups.len());
+        let mut by_name: KeyIndex<Key, _> = KeyIndex::with_capacity(groups.len());
         for (i, name) in names.iter().enumerate() {
             if !name.is_empty() {
                 by_name.insert(name.as_str(), i as u32);
