@@ -177,28 +177,64 @@ impl Account {
             name_slots[0] = key;
             name_notes[0] = note;
         }
-        if let (Some(g), Some(f)) = (&self.given_name, &self.family_name) {
-            // Most display names are the given and family names with a space between: their
-            // key is the display name's key, already in the first slot.
-            let display = self.display_name.as_deref().unwrap_or_default();
-            let display_is_given_family = display.len() == g.len() + 1 + f.len()
-                && display.starts_with(g.as_str())
-                && display.ends_with(f.as_str())
-                && display.as_bytes()[g.len()] == b' ';
-            if display_is_given_family {
-                return (name_slots, name_notes);
-            }
-            let mut given_family = CompactString::with_capacity(g.len() + 1 + f.len());
-            given_family.push_str(g);
-            given_family.push(' ');
-            given_family.push_str(f);
-            if let Some((key, note)) = normalize::name_key_compact(&given_family)
-                && name_slots[0] != key
-            {
-                name_slots[1] = key;
-                name_notes[1] = note;
-            }
+        if let Some(given_family) = self.given_family_apart()
+            && let Some((key, note)) = normalize::name_key_compact(&given_family)
+            && name_slots[0] != key
+        {
+            name_slots[1] = key;
+            name_notes[1] = note;
         }
         (name_slots, name_notes)
+    }
+
+    /// [`normalize::name_key_hash`] of the keys in [`Account::name_key_slots`], without
+    /// writing the keys. (Where the two keys differ but their hashes are equal, the second
+    /// is left out: this account holds that hash either way.)
+    pub(crate) fn name_hashes(&self) -> [Option<u64>; 2] {
+        let display = self.display_name.as_deref().and_then(normalize::name_hash);
+        let given_family = self.given_family_apart().and_then(|name| normalize::name_hash(&name)).filter(|h| Some(*h) != display);
+        [display, given_family]
+    }
+
+    /// The given and family names with a space between, when both are set and the display
+    /// name is not just that. (Most display names are: their key is the display name's.)
+    fn given_family_apart(&self) -> Option<CompactString> {
+        let (Some(g), Some(f)) = (&self.given_name, &self.family_name) else { return None };
+        let display = self.display_name.as_deref().unwrap_or_default();
+        let display_is_given_family = display.len() == g.len() + 1 + f.len()
+            && display.starts_with(g.as_str())
+            && display.ends_with(f.as_str())
+            && display.as_bytes()[g.len()] == b' ';
+        if display_is_given_family {
+            return None;
+        }
+        let mut given_family = CompactString::with_capacity(g.len() + 1 + f.len());
+        given_family.push_str(g);
+        given_family.push(' ');
+        given_family.push_str(f);
+        Some(given_family)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::strategy::Strategy;
+
+    use super::*;
+
+    fn name() -> impl proptest::strategy::Strategy<Value = Option<CompactString>> {
+        proptest::option::of("([a-zA-Z ,.'-]|é|Ö){0,12}".prop_map(CompactString::from))
+    }
+
+    proptest::proptest! {
+        /// An account's name hashes are the hashes of its name keys, written out or not.
+        #[test]
+        fn an_accounts_name_hashes_are_its_name_keys_hashes(display_name in name(), given_name in name(), family_name in name()) {
+            let account = Account { display_name, given_name, family_name, ..Account::default() };
+            let (slots, _) = account.name_key_slots();
+            let from_keys: Vec<u64> = slots.iter().filter(|k| !k.is_empty()).map(|k| normalize::name_key_hash(k)).collect();
+            let hashed: Vec<u64> = account.name_hashes().into_iter().flatten().collect();
+            proptest::prop_assert_eq!(hashed, from_keys);
+        }
     }
 }

@@ -791,22 +791,58 @@ const fn separates_name_words(c: char) -> bool {
     c.is_whitespace() || matches!(c, ',' | '.' | ';' | '(' | ')' | '"' | '\'')
 }
 
+/// [`separates_name_words`] for each byte, as a table.
+const SEPARATES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = separates_name_words(b as u8 as char);
+        b += 1;
+    }
+    table
+};
+
+/// A hash of a name key that does not depend on the order of its words: the sum of a hash
+/// of each word. A key's words are sorted, so equal keys give equal hashes; a name's words
+/// need not be sorted (nor the key written) to give its key's hash, which is what
+/// [`name_hash`] saves. Two different keys can share one, as any two hashes can.
+pub(crate) fn name_key_hash(key: &str) -> u64 {
+    key.split(' ').filter(|w| !w.is_empty()).fold(0, |sum, word| sum.wrapping_add(name_word_hash(word.as_bytes())))
+}
+
+/// A word's part of [`name_key_hash`]: mixed after hashing, so that the sum of two words'
+/// hashes is not the hash of some third word but for chance.
+fn name_word_hash(word: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    let mut hash = rustc_hash::FxBuildHasher.hash_one(word);
+    // The finaliser of MurmurHash3.
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
+}
+
+/// [`name_key_hash`] of the name key of `name`; `None` when it has no key. A plain ASCII
+/// name is hashed word by word as it is split, without sorting or writing the key.
+pub(crate) fn name_hash(name: &str) -> Option<u64> {
+    if !name.is_ascii() || name.len() > ASCII_NAME_MAX {
+        return name_key_compact(name).map(|(key, _)| name_key_hash(&key));
+    }
+    let mut lower = [0u8; ASCII_NAME_MAX];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    let words = lower.split(|&b| SEPARATES[usize::from(b)]).filter(|w| !w.is_empty());
+    words.fold(None, |sum: Option<u64>, word| Some(sum.unwrap_or(0).wrapping_add(name_word_hash(word))))
+}
+
 /// The longest name [`name_key_ascii`] keys on the stack.
 const ASCII_NAME_MAX: usize = 128;
 
 /// [`name_key_compact`] for an ASCII name, on the stack: the same words, split on the same
 /// characters, lowercased and sorted. Every account's names are keyed, on both sides.
 fn name_key_ascii(name: &[u8]) -> Option<(CompactString, FoldNote)> {
-    // `separates_name_words` for each byte, as a table.
-    const SEPARATES: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut b = 0;
-        while b < 128 {
-            table[b] = separates_name_words(b as u8 as char);
-            b += 1;
-        }
-        table
-    };
     let mut lower = [0u8; ASCII_NAME_MAX];
     let lower = &mut lower[..name.len()];
     lower.copy_from_slice(name);
@@ -1025,6 +1061,33 @@ mod tests {
         fn the_ascii_name_shortcut_agrees_with_the_general_way(name in "[a-zA-Z0-9 ,.;()\"'\t\n\x0b\x0c\r_-]{0,20}") {
             proptest::prop_assert_eq!(name_key_ascii(name.as_bytes()), name_key_folded(&name));
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// A name's hash is its key's hash, whatever the name: ASCII or not, any case, any
+        /// separators, words in any order.
+        #[test]
+        fn a_names_hash_is_its_keys_hash(name in "([a-zA-Z0-9 ,.;()\"'\t\n_-]|ä|Ö|ß|İ|ı|Ａ|ﬁ|ž|\u{3000}){0,24}") {
+            proptest::prop_assert_eq!(name_hash(&name), name_key(&name).map(|key| name_key_hash(&key)));
+        }
+
+        /// Words in another order, case and separators give the same hash.
+        #[test]
+        fn a_names_hash_ignores_order_case_and_separators(words in proptest::collection::vec("[a-z]{1,6}", 1..4)) {
+            let forward = words.join(" ");
+            let backward: Vec<String> = words.iter().rev().map(|w| w.to_uppercase()).collect();
+            proptest::prop_assert_eq!(name_hash(&forward), name_hash(&backward.join(", ")));
+        }
+    }
+
+    #[test]
+    fn names_with_other_words_hash_apart() {
+        let hash = |name: &str| name_hash(name).expect("a key");
+        assert_ne!(hash("Ann Lee"), hash("Ann Li"));
+        assert_ne!(hash("Ann Lee"), hash("Ann Ann Lee"));
+        assert_ne!(hash("Ann Lee"), hash("Annlee"));
+        assert_eq!(name_hash(" ,. "), None);
     }
 
     #[test]

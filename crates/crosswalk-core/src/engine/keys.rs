@@ -296,27 +296,20 @@ impl AccountKeys {
     }
 }
 
-/// Hashes of the name keys that more than one account of `directory` has. Only hashes are
-/// kept: the name tier asks "does anyone else have this name?" of every source account, and a
-/// set of the shared ones answers that without holding a key per account. (Two different
-/// names colliding in 64 bits would only make the engine more careful.)
+/// Hashes ([`normalize::name_key_hash`]) of the name keys that more than one account of
+/// `directory` has. Only hashes are kept: the name tier asks "does anyone else have this
+/// name?" of every source account, and a set of the shared ones answers that without holding
+/// a key per account. (Two different names sharing a hash would only make the engine more
+/// careful.)
 pub(crate) fn shared_name_hashes(directory: &Directory) -> rustc_hash::FxHashSet<u64> {
     let mut hashes: Vec<u64> = directory
         .accounts
         .par_iter()
         .with_min_len(1024)
-        .flat_map_iter(|account| {
-            let (slots, _) = account.name_key_slots();
-            slots.into_iter().filter(|key| !key.is_empty()).map(|key| name_hash(&key))
-        })
+        .flat_map_iter(|account| account.name_hashes().into_iter().flatten())
         .collect();
     hashes.par_sort_unstable();
     hashes.chunk_by(|a, b| a == b).filter(|run| run.len() > 1).map(|run| run[0]).collect()
-}
-
-/// The hash [`shared_name_hashes`] keeps of a name key.
-pub(crate) fn name_hash(key: &str) -> u64 {
-    hash_str(key)
 }
 
 /// Primary then aliases, with the field each came from; blank values are not addresses.

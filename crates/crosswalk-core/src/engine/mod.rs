@@ -328,7 +328,7 @@ struct Context<'a> {
     src_rules: KeyRules<'a>,
 
     dst_keys: &'a [AccountKeys],
-    /// [`keys::name_hash`]es of the name keys more than one source account has.
+    /// [`normalize::name_key_hash`]es of the name keys more than one source account has.
     src_shared_names: rustc_hash::FxHashSet<u64>,
     dst_index: &'a AccountIndex<'a>,
     dst_groups: &'a GroupIndex<'a>,
