@@ -19,7 +19,7 @@ use std::hash::BuildHasher;
 use std::sync::LazyLock;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 
 use super::keys::{AccountKeys, Key, KeyIndex, KeyedEmail, NameField};
@@ -766,11 +766,26 @@ impl Context<'_> {
             return;
         }
         let mut claimed = vec![false; self.destination.accounts.len()];
-        for draft in drafts.iter() {
-            if let Some(Target::Existing { index }) = draft.target {
-                claimed[index as usize] = true;
-            }
+        let links: Vec<u32> = drafts
+            .par_iter()
+            .filter_map(|draft| match draft.target {
+                Some(Target::Existing { index }) => Some(index),
+                _ => None,
+            })
+            .collect();
+        for index in links {
+            claimed[index as usize] = true;
         }
+        // Only the blocks the pending accounts will look in are built: they are few, and the
+        // destination has a block for nearly every unclaimed name.
+        let wanted: FxHashSet<u64> = drafts
+            .par_iter()
+            .filter(|draft| pending(draft))
+            .flat_map_iter(|draft| {
+                let (names, _) = self.source.account(draft.source).name_key_slots();
+                names.iter().flat_map(|name| near_miss_keys(name)).collect::<SmallVec<[u64; 8]>>()
+            })
+            .collect();
         // Built in a few pieces at once, each over a run of destination accounts, then joined
         // in order: every block lists its accounts in index order, as one pass would.
         let pieces = self.dst_keys.len() / rayon::current_num_threads().max(1) / 4 + 1;
@@ -784,7 +799,7 @@ impl Context<'_> {
                     return blocks;
                 }
                 for (_, name) in keys.names() {
-                    for block in near_miss_keys(name) {
+                    for block in near_miss_keys(name).filter(|block| wanted.contains(block)) {
                         add_to_block(&mut blocks, block, index as u32);
                     }
                 }

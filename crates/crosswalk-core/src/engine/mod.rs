@@ -1013,12 +1013,11 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
         let kept: Vec<usize> = if best == 0 || strongest.len() == 1 { strongest } else { Vec::new() };
         let destination = destination_id(index);
         for &i in claimants.iter().filter(|i| !kept.contains(i)) {
-            let others: Vec<String> = claimants.iter().filter(|&&j| j != i).map(|&j| source_id(drafts, j)).collect();
-            let others_text = if others.len() > 5 {
-                format!("{} and {} more", others[..5].join(", "), others.len() - 5)
-            } else {
-                others.join(", ")
-            };
+            // Five others are named: a shared mailbox can have thousands of claimants, and
+            // naming them all to each of them would take the square of that.
+            let others: Vec<String> = claimants.iter().filter(|&&j| j != i).take(5).map(|&j| source_id(drafts, j)).collect();
+            let more = claimants.len() - 1 - others.len();
+            let others_text = if more > 0 { format!("{} and {more} more", others.join(", ")) } else { others.join(", ") };
             let draft = &mut drafts[i];
             let method = draft.resolution;
             let tied = kept.is_empty();

@@ -1,6 +1,6 @@
 //! One test per resolution and per refusal: what an admin would see in the report.
 
-use crosswalk_core::{DuplicateClaims, Flag, IdentityKind, Method, Policy, Resolution, Target, resolve};
+use crosswalk_core::{Account, DuplicateClaims, Flag, IdentityKind, Method, Policy, Resolution, Target, resolve};
 
 use crate::fixtures::*;
 
@@ -173,6 +173,25 @@ fn exception_to_nobody_is_refused_and_reported() {
     assert!(m.message.contains("exceptions.csv:2"), "{}", m.message);
     assert_eq!(resolved.warnings.len(), 1, "{:?}", resolved.warnings);
     assert!(resolved.warnings[0].contains("no account is nobody"));
+}
+
+#[test]
+fn a_mailbox_shared_by_many_names_five_others_and_counts_the_rest() {
+    let users: Vec<Account> = (0..3000).map(|i| person(&format!("s{i:04}"), "noreply@acme.com", &format!("Service {i}"))).collect();
+    let source = dir(users, vec![]);
+    let destination = dir(vec![person("d1", "noreply@acme.com", "No Reply")], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[]);
+    let m = account_mapping(&resolved, &source, "s0002");
+    assert_eq!(m.resolution, Resolution::Unresolved);
+    assert!(
+        m.message.contains("3000 source accounts claim destination d1 (with s0000, s0001, s0003, s0004, s0005 and 2994 more)"),
+        "{}",
+        m.message
+    );
+    let merge = Policy { duplicate_claims: DuplicateClaims::Merge, ..Policy::default() };
+    let merged = resolve(&source, &destination, &merge, &[]);
+    let m = account_mapping(&merged, &source, "s2999");
+    assert!(m.message.contains("also receives s0000, s0001, s0002, s0003, s0004 and 2994 more"), "{}", m.message);
 }
 
 #[test]
