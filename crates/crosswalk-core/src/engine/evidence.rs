@@ -714,6 +714,12 @@ fn add_block<'k>(found: &mut Vec<Found<'k>>, hits: &[u32], agreement: Agreement,
     if agreement != Agreement::Exact && hits.len() > NAME_BLOCK_CAP {
         return;
     }
+    if found.is_empty() {
+        // A block lists each account once: the first needs no comparing, and it is the
+        // exact name's block, the largest.
+        found.extend(hits.iter().map(|&index| Found { index, agreement, key: key.clone(), block: hits.len() }));
+        return;
+    }
     for &index in hits {
         match found.iter_mut().find(|f| f.index == index) {
             Some(f) if f.agreement <= agreement => {}

@@ -15,6 +15,7 @@ pub use evidence::{LINK_THRESHOLD, REVIEW_FLOOR, RUNNER_UP_CEILING, Weights};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use std::borrow::Cow;
 
@@ -639,7 +640,8 @@ impl Context<'_> {
     }
 
     fn by_email(&self, account: &Account, keys: &AccountKeys, email_slots: &EmailSlots, excluded: &[u32], draft: &mut Draft) -> Step {
-        let mut found: Vec<(u32, u16, &keys::KeyedEmail)> = Vec::new();
+        // Most accounts have one address, found on one account: no heap for either list.
+        let mut found: SmallVec<[(u32, u16, &keys::KeyedEmail); 2]> = SmallVec::new();
         for (email, &slot) in keys.emails.iter().zip(email_slots) {
             if let Some(slot) = slot {
                 for &(index, field) in self.dst_index.by_email.hits(slot).as_slice() {
@@ -650,7 +652,7 @@ impl Context<'_> {
                 }
             }
         }
-        let mut indices: Vec<u32> = found.iter().map(|f| f.0).collect();
+        let mut indices: SmallVec<[u32; 2]> = found.iter().map(|f| f.0).collect();
         indices.sort_unstable();
         indices.dedup();
         match indices.as_slice() {
