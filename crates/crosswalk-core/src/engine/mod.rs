@@ -473,9 +473,14 @@ impl Mapping {
     /// ranked best first, ties by destination id, so row order never shows.
     fn finish<'d>(&mut self, destination_id: impl Fn(u32) -> &'d str) {
         self.flags.sort_unstable();
-        self.candidates.sort_by(|a, b| {
+        let order = |a: &Candidate, b: &Candidate| {
             b.score.cmp(&a.score).then_with(|| destination_id(a.index).cmp(destination_id(b.index))).then(a.method.cmp(&b.method))
-        });
+        };
+        // The name tier offers its candidates ranked already: checking reads fewer ids than
+        // sorting, and each id read is a cache miss.
+        if !self.candidates.is_sorted_by(|a, b| order(a, b).is_le()) {
+            self.candidates.sort_by(order);
+        }
         let links = matches!(self.target, Some(Target::Existing { .. })) && self.resolution != Resolution::Default;
         if !links {
             // Nothing linked: how sure the engine is that none of the candidates is this one.
