@@ -830,11 +830,33 @@ pub(crate) fn name_hash(name: &str) -> Option<u64> {
         return name_key_compact(name).map(|(key, _)| name_key_hash(&key));
     }
     let mut lower = [0u8; ASCII_NAME_MAX];
+    let mut sum = None;
+    for_each_ascii_name_word(name.as_bytes(), &mut lower, |word| {
+        sum = Some(sum.unwrap_or(0u64).wrapping_add(name_word_hash(word)));
+    });
+    sum
+}
+
+/// Calls `each` with the words of an ASCII name of at most [`ASCII_NAME_MAX`] bytes,
+/// lowercased into `lower` and split on [`separates_name_words`], in the order written: what
+/// [`name_key_ascii`] sorts and [`name_hash`] sums.
+fn for_each_ascii_name_word<'b>(name: &[u8], lower: &'b mut [u8; ASCII_NAME_MAX], mut each: impl FnMut(&'b [u8])) {
     let lower = &mut lower[..name.len()];
-    lower.copy_from_slice(name.as_bytes());
+    lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    let words = lower.split(|&b| SEPARATES[usize::from(b)]).filter(|w| !w.is_empty());
-    words.fold(None, |sum: Option<u64>, word| Some(sum.unwrap_or(0).wrapping_add(name_word_hash(word))))
+    let lower: &'b [u8] = lower;
+    let mut start = 0;
+    for (i, &b) in lower.iter().enumerate() {
+        if SEPARATES[usize::from(b)] {
+            if i > start {
+                each(&lower[start..i]);
+            }
+            start = i + 1;
+        }
+    }
+    if lower.len() > start {
+        each(&lower[start..]);
+    }
 }
 
 /// The longest name [`name_key_ascii`] keys on the stack.
@@ -843,25 +865,10 @@ const ASCII_NAME_MAX: usize = 128;
 /// [`name_key_compact`] for an ASCII name, on the stack: the same words, split on the same
 /// characters, lowercased and sorted. Every account's names are keyed, on both sides.
 fn name_key_ascii(name: &[u8]) -> Option<(CompactString, FoldNote)> {
-    let mut lower = [0u8; ASCII_NAME_MAX];
-    let lower = &mut lower[..name.len()];
-    lower.copy_from_slice(name);
     let case = name.iter().any(u8::is_ascii_uppercase);
-    lower.make_ascii_lowercase();
-    let lower: &[u8] = lower;
+    let mut lower = [0u8; ASCII_NAME_MAX];
     let mut words: SmallVec<[&[u8]; 8]> = SmallVec::new();
-    let mut start = 0;
-    for (i, &b) in lower.iter().enumerate() {
-        if SEPARATES[usize::from(b)] {
-            if i > start {
-                words.push(&lower[start..i]);
-            }
-            start = i + 1;
-        }
-    }
-    if lower.len() > start {
-        words.push(&lower[start..]);
-    }
+    for_each_ascii_name_word(name, &mut lower, |word| words.push(word));
     if words.is_empty() {
         return None;
     }

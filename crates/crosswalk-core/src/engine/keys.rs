@@ -389,10 +389,20 @@ impl<K, T: Copy + PartialEq> KeyIndex<K, T> {
         }
     }
 
-    /// A new slot for `key`, whose hash is `hash`, with `value` under it.
-    fn add_slot(&mut self, hash: u64, key: K, value: T, rehash: impl Fn(&K) -> u64) {
+    /// The slot of the key whose hash is `hash` and which `is_key` recognises.
+    fn find(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<u32> {
+        self.table.find(hash, |&id| is_key(&self.slots[id as usize].key)).copied()
+    }
+
+    /// Adds `value` under the key whose hash is `hash` and which `is_key` recognises; a new
+    /// key gets a slot, holding the key `own` makes.
+    fn insert_hashed(&mut self, hash: u64, is_key: impl Fn(&K) -> bool, own: impl FnOnce() -> K, value: T, rehash: impl Fn(&K) -> u64) {
+        if let Some(id) = self.find(hash, is_key) {
+            self.add_to(id, value);
+            return;
+        }
         let id = self.slots.len() as u32;
-        self.slots.push(Slot { key, first: value, more: 0 });
+        self.slots.push(Slot { key: own(), first: value, more: 0 });
         let slots = &self.slots;
         self.table.insert_unique(hash, id, |&id| rehash(&slots[id as usize].key));
     }
@@ -417,16 +427,12 @@ impl<K: Sync, T: Sync> KeyIndex<K, T> {
 
 impl<T: Copy + PartialEq> KeyIndex<Key, T> {
     fn insert(&mut self, key: &str, value: T) {
-        let hash = hash_str(key);
-        match self.table.find(hash, |&id| self.slots[id as usize].key == key).copied() {
-            Some(id) => self.add_to(id, value),
-            None => self.add_slot(hash, Key::from(key), value, |key| hash_str(key)),
-        }
+        self.insert_hashed(hash_str(key), |held| held == key, || Key::from(key), value, |held| hash_str(held));
     }
 
     /// The slot of this key: equal slots, equal keys.
     pub(crate) fn slot(&self, key: &str) -> Option<u32> {
-        self.table.find(hash_str(key), |&id| self.slots[id as usize].key == key).copied()
+        self.find(hash_str(key), |held| held == key)
     }
 
     /// The identities with this key.
@@ -437,17 +443,12 @@ impl<T: Copy + PartialEq> KeyIndex<Key, T> {
 
 impl<T: Copy + PartialEq> KeyIndex<u64, T> {
     fn insert(&mut self, key: u64, value: T) {
-        let hash = hash_u64(key);
-        match self.table.find(hash, |&id| self.slots[id as usize].key == key).copied() {
-            Some(id) => self.add_to(id, value),
-            None => self.add_slot(hash, key, value, |&key| hash_u64(key)),
-        }
+        self.insert_hashed(hash_u64(key), |&held| held == key, || key, value, |&held| hash_u64(held));
     }
 
     /// The slot of this key: equal slots, equal keys.
     pub(crate) fn slot(&self, key: u64) -> Option<u32> {
-        let slots = &self.slots;
-        self.table.find(hash_u64(key), |&id| slots[id as usize].key == key).copied()
+        self.find(hash_u64(key), |&held| held == key)
     }
 }
 

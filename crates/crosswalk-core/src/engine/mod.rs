@@ -347,8 +347,9 @@ struct Context<'a> {
     no_match: String,
 }
 
-/// The slot of each of a source account's addresses (in [`AccountKeys::emails`] order) in the
-/// destination's address table; `None` where no destination account has the address.
+/// The slot of each of a source account's addresses (in [`AccountKeys::emails`] order) in one
+/// of the destination's tables (addresses, or look-alike skeletons); `None` where that table
+/// does not have it.
 type EmailSlots = smallvec::SmallVec<[Option<u32>; 2]>;
 
 /// A source account's keys, and where the destination's tables hold them.
