@@ -306,12 +306,18 @@ impl SourceName {
     /// Whether a handle is one of the usual spellings of the name, with separators and a
     /// trailing number ignored.
     fn spelled_by(&self, handle: &str) -> bool {
-        if handle.is_ascii() {
+        if handle.is_ascii() && handle.len() <= 64 {
             // Asked of every handle of every candidate: compared on the stack.
-            let bare: SmallVec<[u8; 64]> =
-                handle.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase()).collect();
-            let digits = bare.iter().rev().take_while(|b| b.is_ascii_digit()).count();
-            let bare = &bare[..bare.len() - digits];
+            let mut bare = [0u8; 64];
+            let mut len = 0;
+            for b in handle.bytes().filter(u8::is_ascii_alphanumeric) {
+                bare[len] = b.to_ascii_lowercase();
+                len += 1;
+            }
+            while len > 0 && bare[len - 1].is_ascii_digit() {
+                len -= 1;
+            }
+            let bare = &bare[..len];
             return self.spellings.iter().any(|s| s.as_bytes() == bare);
         }
         let bare: String = ascii_fold(handle).chars().filter(|c| c.is_alphanumeric()).collect();
@@ -921,7 +927,7 @@ fn jaro_winkler(a: &str, b: &str) -> f64 {
 /// `strsim`'s Jaro-Winkler of two byte strings of at most 64 bytes, step for step and with
 /// the same arithmetic, so the same figure to the last bit; the matched positions are kept
 /// in two words on the stack where `strsim` allocates flags (the name tier compares a few
-/// handles for each of a million candidates). `None` for longer strings.
+/// handles for each of a million candidates). `None` for longer strings, or any but ASCII.
 fn short_jaro_winkler(a: &[u8], b: &[u8]) -> Option<f64> {
     if a.len() > 64 || b.len() > 64 {
         return None;
@@ -930,13 +936,23 @@ fn short_jaro_winkler(a: &[u8], b: &[u8]) -> Option<f64> {
         return Some(if a.is_empty() && b.is_empty() { 1.0 } else { 0.0 });
     }
     let search_range = (a.len().max(b.len()) / 2).saturating_sub(1);
+    // Where each byte value stands in `b`, a bit per position: the first unmatched `b[j]`
+    // equal to `a[i]` inside `i`'s window is then the lowest bit of one AND, where `strsim`
+    // walks the window.
+    let mut positions = [0u64; 128];
+    for (j, &byte) in b.iter().enumerate() {
+        *positions.get_mut(usize::from(byte))? |= 1 << j;
+    }
+    let below = |end: usize| if end >= 64 { u64::MAX } else { (1u64 << end) - 1 };
     let (mut a_matched, mut b_matched) = (0u64, 0u64);
     let mut matches = 0usize;
     for (i, &byte) in a.iter().enumerate() {
         let (low, high) = (i.saturating_sub(search_range), b.len().min(i + search_range + 1));
-        if let Some(j) = (low..high).find(|&j| b[j] == byte && b_matched & (1 << j) == 0) {
+        let window = below(high) & !below(low);
+        let free = *positions.get(usize::from(byte))? & window & !b_matched;
+        if free != 0 {
             a_matched |= 1 << i;
-            b_matched |= 1 << j;
+            b_matched |= free & free.wrapping_neg();
             matches += 1;
         }
     }
@@ -1075,6 +1091,30 @@ mod tests {
         #[test]
         fn jaro_winkler_is_strsims_at_any_length(a in "[ab]{0,70}", b in "[abc]{0,70}") {
             proptest::prop_assert_eq!(super::jaro_winkler(&a, &b).to_bits(), strsim::jaro_winkler(&a, &b).to_bits());
+        }
+
+        /// A short ASCII handle, checked on the stack, spells the name exactly when the
+        /// general way (fold, keep letters and digits, drop a trailing number) says it does:
+        /// separators, case, numbers, any length (separators never change the answer).
+        #[test]
+        fn a_handle_spells_a_name_on_the_stack_as_the_general_way_says(
+            handle in "[._ -]?(Ann|ann|ANN|Lee|lee|a|A|l|x|7)[._ -]?(Lee|lee|LEE|ann|Ann|l|L|a|x)?[0-9]{0,3}[._ -]?[0-9a-z]?"
+        ) {
+            let account = crate::directory::Account {
+                given_name: Some("Ann".into()),
+                family_name: Some("Lee".into()),
+                ..crate::directory::Account::default()
+            };
+            let name = super::SourceName::of(&account).expect("a name");
+            let general = |handle: &str| {
+                let bare: String = super::ascii_fold(handle).chars().filter(|c| c.is_alphanumeric()).collect();
+                let bare = bare.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+                name.spellings.iter().any(|s| *s == bare)
+            };
+            proptest::prop_assert_eq!(name.spelled_by(&handle), general(&handle));
+            // Past 64 bytes, the general way answers.
+            let long = format!("{handle}{}", ".".repeat(64));
+            proptest::prop_assert_eq!(name.spelled_by(&long), general(&handle));
         }
     }
 }
