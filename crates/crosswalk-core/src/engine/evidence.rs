@@ -1109,7 +1109,7 @@ mod tests {
             let general = |handle: &str| {
                 let bare: String = super::ascii_fold(handle).chars().filter(|c| c.is_alphanumeric()).collect();
                 let bare = bare.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
-                name.spellings.iter().any(|s| *s == bare)
+                name.spellings.contains(&bare)
             };
             proptest::prop_assert_eq!(name.spelled_by(&handle), general(&handle));
             // Past 64 bytes, the general way answers.
