@@ -198,7 +198,10 @@ impl<'k> Scored<'k> {
         contradiction: Option<&'k str>,
     ) -> Scored<'k> {
         let mut scored = Scored { found, probability: 0.0, namesakes_in_source, handles, organisation_address, contradiction };
-        let log_odds: f64 = scored.parts().iter().map(|(w, _)| w).sum();
+        // Summed in the order `parts` lists them, as the explanation adds them up; nothing
+        // is collected, because most candidates are never explained.
+        let mut log_odds = -0.0;
+        scored.each_part(|weight, _| log_odds += weight);
         scored.probability = 1.0 / (1.0 + (-log_odds).exp());
         scored
     }
@@ -206,29 +209,35 @@ impl<'k> Scored<'k> {
     /// The score's parts with their weights, the prior first.
     fn parts(&self) -> SmallVec<[(f64, Part<'k>); 7]> {
         let mut parts: SmallVec<[(f64, Part<'k>); 7]> = SmallVec::new();
-        parts.push((Weights::PRIOR, Part::Prior));
-        parts.push((self.found.agreement.weight().0, Part::Agreement(self.found.agreement)));
+        self.each_part(|weight, part| parts.push((weight, part)));
+        parts
+    }
+
+    /// Calls `each` with every part of the score and its weight, the prior first.
+    #[inline(always)]
+    fn each_part(&self, mut each: impl FnMut(f64, Part<'k>)) {
+        each(Weights::PRIOR, Part::Prior);
+        each(self.found.agreement.weight().0, Part::Agreement(self.found.agreement));
         let block = self.found.block;
         if block <= 1 {
-            parts.push((Weights::UNIQUE_IN_DESTINATION, Part::UniqueInDestination));
+            each(Weights::UNIQUE_IN_DESTINATION, Part::UniqueInDestination);
         } else {
-            parts.push((Weights::SHARED_IN_DESTINATION * (block as f64).ln(), Part::SharedInDestination(block)));
+            each(Weights::SHARED_IN_DESTINATION * (block as f64).ln(), Part::SharedInDestination(block));
         }
         if self.namesakes_in_source {
-            parts.push((Weights::SHARED_IN_SOURCE, Part::NamesakesInSource));
+            each(Weights::SHARED_IN_SOURCE, Part::NamesakesInSource);
         } else {
-            parts.push((Weights::UNIQUE_IN_SOURCE, Part::UniqueInSource));
+            each(Weights::UNIQUE_IN_SOURCE, Part::UniqueInSource);
         }
         if let Some(handles) = self.handles {
-            parts.push((handles.weight(), Part::Handles(handles)));
+            each(handles.weight(), Part::Handles(handles));
         }
         if self.organisation_address {
-            parts.push((Weights::ORGANISATION_ADDRESS, Part::OrganisationAddress));
+            each(Weights::ORGANISATION_ADDRESS, Part::OrganisationAddress);
         }
         if let Some(own) = self.contradiction {
-            parts.push((Weights::CONTRADICTING_ADDRESS, Part::ContradictingAddress(own)));
+            each(Weights::CONTRADICTING_ADDRESS, Part::ContradictingAddress(own));
         }
-        parts
     }
 
     fn confidence(&self) -> Confidence {
