@@ -317,11 +317,24 @@ impl SourceName {
     fn spelled_by(&self, handle: &str) -> bool {
         if handle.is_ascii() && handle.len() <= 64 {
             // Asked of every handle of every candidate: compared on the stack.
+            // Each byte to its lowercase letter or digit, or to 0 (dropped) for anything else.
+            const BARE: [u8; 128] = {
+                let mut table = [0u8; 128];
+                let mut b = 0;
+                while b < 128 {
+                    if (b as u8).is_ascii_alphanumeric() {
+                        table[b] = (b as u8).to_ascii_lowercase();
+                    }
+                    b += 1;
+                }
+                table
+            };
             let mut bare = [0u8; 64];
             let mut len = 0;
-            for b in handle.bytes().filter(u8::is_ascii_alphanumeric) {
-                bare[len] = b.to_ascii_lowercase();
-                len += 1;
+            for b in handle.bytes() {
+                let kept = BARE[usize::from(b & 0x7f)];
+                bare[len] = kept;
+                len += usize::from(kept != 0);
             }
             while len > 0 && bare[len - 1].is_ascii_digit() {
                 len -= 1;
@@ -673,9 +686,11 @@ impl Context<'_> {
 
     /// Best first; ties by destination id, so row order never shows.
     fn rank(&self, scored: &mut [Scored]) {
-        // Each id is read once, not once per comparison: a block can hold fifty namesakes.
+        // Each id is read once, not once per comparison: a block can hold fifty namesakes,
+        // most with the same score, so ids mostly decide: by their prefixes, seldom whole.
         scored.sort_by_cached_key(|s| {
-            (std::cmp::Reverse(ProbabilityOrder(s.probability)), self.destination.account(s.found.index).id.as_str())
+            let id = self.destination.account(s.found.index).id.as_str();
+            (std::cmp::Reverse(ProbabilityOrder(s.probability)), super::id_prefix(id), id)
         });
     }
 

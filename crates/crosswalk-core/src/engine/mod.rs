@@ -164,19 +164,23 @@ impl Bits {
     }
 }
 
+/// An id's first sixteen bytes as a number, padded with zeros: ids in this order are in
+/// the order of their text, but for those the prefix cannot tell apart, which must then be
+/// compared whole. A comparison of two numbers is much cheaper than one of two strings.
+pub(crate) fn id_prefix(id: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let head = &id.as_bytes()[..id.len().min(16)];
+    bytes[..head.len()].copy_from_slice(head);
+    u128::from_be_bytes(bytes)
+}
+
 /// Positions of identities ordered by platform id (row position breaks ties, which only a
 /// directory with repeated ids has).
 fn id_order<I: HasId + Sync>(items: &[I]) -> Vec<u32> {
     // Sorted on the ids' first sixteen bytes, read once each in row order: most ids differ
     // there, and comparing whole ids would fetch two identities from anywhere in memory per
     // comparison. Equal prefixes fall back to the whole ids.
-    let prefix = |id: &str| {
-        let mut bytes = [0u8; 16];
-        let head = &id.as_bytes()[..id.len().min(16)];
-        bytes[..head.len()].copy_from_slice(head);
-        u128::from_be_bytes(bytes)
-    };
-    let mut keyed: Vec<(u128, u32)> = items.par_iter().enumerate().map(|(i, item)| (prefix(item.id()), i as u32)).collect();
+    let mut keyed: Vec<(u128, u32)> = items.par_iter().enumerate().map(|(i, item)| (id_prefix(item.id()), i as u32)).collect();
     keyed.par_sort_unstable_by(|a, b| {
         a.0.cmp(&b.0).then_with(|| items[a.1 as usize].id().cmp(items[b.1 as usize].id())).then(a.1.cmp(&b.1))
     });
