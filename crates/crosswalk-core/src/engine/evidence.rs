@@ -362,7 +362,7 @@ pub(crate) fn transliterated_key(key: &str) -> Option<String> {
 /// the (folded) organisation domains.
 pub(crate) fn name_targets(destination: &Directory, keys: &[AccountKeys], organisation_domains: &[String]) -> Bits {
     Bits::from_bools(destination.accounts.par_iter().zip(keys).map(|(account, keys)| {
-        account.active && keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, organisation_domains))
+        account.active && keys.emails.iter().any(|e| e.in_domains(organisation_domains))
     }))
 }
 
@@ -678,7 +678,7 @@ impl Context<'_> {
         // Every candidate scored is a name target: active, in an organisation domain.
         let organisation_address = self.dst_name_targets.get(found.index);
         let contradiction = keys.emails.iter().find(|e| {
-            normalize::email_in_domains(&e.key, &self.organisation_domains)
+            e.in_domains(&self.organisation_domains)
                 && !dst_keys.emails.iter().any(|d| d.key == e.key)
         });
         Scored::new(found, namesakes_in_source, handles, organisation_address, contradiction.map(|own| own.key.as_str()))
@@ -704,7 +704,7 @@ impl Context<'_> {
     /// Whether the account has an address in one of the policy's external domains: a
     /// contractor, never linked to an organisation account by name.
     fn is_external(&self, keys: &AccountKeys) -> bool {
-        keys.emails.iter().any(|e| normalize::email_in_domains(&e.key, &self.external_domains))
+        keys.emails.iter().any(|e| e.in_domains(&self.external_domains))
     }
 
     /// Offers the scored candidates, best first, for review. Same-name candidates scoring

@@ -781,7 +781,7 @@ impl Context<'_> {
             return draft;
         }
         if let Some(email) =
-            keys.emails.iter().find(|e| normalize::email_in_domains(&e.key, &self.external_domains))
+            keys.emails.iter().find(|e| e.in_domains(&self.external_domains))
         {
             draft.resolution = Resolution::External;
             draft.target = Some(Target::External);
