@@ -528,14 +528,21 @@ impl Context<'_> {
                 return self.review_similar(&scored, draft);
             }
             self.offer(&scored, draft);
+            // Written piece by piece, once: a common name gives thousands of these.
+            use std::fmt::Write;
             let name = account.display_name.as_deref().unwrap_or_default();
-            let accounts = self.list_accounts(&same_name);
-            let why = if namesakes_in_source {
-                format!("other source accounts also have the name {name:?}, so the destination accounts with it ({accounts}) are not linked by name")
+            let mut why = String::with_capacity(256);
+            why.push_str(if namesakes_in_source { "other source accounts also have the name " } else { "the name " });
+            let _ = write!(why, "{name:?}");
+            why.push_str(if namesakes_in_source {
+                ", so the destination accounts with it ("
             } else {
-                format!("the name {name:?} is shared by several destination accounts ({accounts})")
-            };
-            draft.flag(Flag::Ambiguous, format!("{why}: names alone never decide; add an exception"));
+                " is shared by several destination accounts ("
+            });
+            self.write_accounts(&mut why, &same_name);
+            why.push_str(if namesakes_in_source { ") are not linked by name" } else { ")" });
+            why.push_str(": names alone never decide; add an exception");
+            draft.flag(Flag::Ambiguous, why);
             return Step::Stop;
         }
         if let [index] = exact[..] {

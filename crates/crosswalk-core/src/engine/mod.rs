@@ -514,18 +514,20 @@ impl Context<'_> {
     }
 
     fn dst_account_label(&self, index: u32) -> String {
+        let mut label = String::new();
+        self.push_dst_account_label(&mut label, index);
+        label
+    }
+
+    /// [`Context::dst_account_label`] written onto the end of `text`, piece by piece: a
+    /// common name lists dozens of these.
+    fn push_dst_account_label(&self, text: &mut String, index: u32) {
         let account = self.destination.account(index);
-        match &account.email {
-            // Written piece by piece: a common name lists dozens of these.
-            Some(email) if !email.is_empty() => {
-                let mut label = String::with_capacity(account.id.len() + email.len() + 3);
-                label.push_str(&account.id);
-                label.push_str(" <");
-                label.push_str(email);
-                label.push('>');
-                label
-            }
-            _ => account.id.to_string(),
+        text.push_str(&account.id);
+        if let Some(email) = account.email.as_deref().filter(|e| !e.is_empty()) {
+            text.push_str(" <");
+            text.push_str(email);
+            text.push('>');
         }
     }
 
@@ -718,18 +720,30 @@ impl Context<'_> {
     /// Up to five destination accounts, by id, for a message. A common name can list fifty:
     /// the first five are chosen before any label is written.
     fn list_accounts(&self, indices: &[u32]) -> String {
-        let mut shown = indices.to_vec();
+        let mut list = String::new();
+        self.write_accounts(&mut list, indices);
+        list
+    }
+
+    /// [`Context::list_accounts`] written onto the end of `text`.
+    fn write_accounts(&self, text: &mut String, indices: &[u32]) {
+        let mut shown: SmallVec<[u32; 64]> = SmallVec::from_slice(indices);
         let by_label = |a: &u32, b: &u32| self.dst_account_label_cmp(*a, *b);
         if shown.len() > 5 {
             shown.select_nth_unstable_by(4, by_label);
             shown.truncate(5);
         }
         shown.sort_by(by_label);
-        let mut labels: Vec<String> = shown.iter().map(|&i| self.dst_account_label(i)).collect();
-        if indices.len() > 5 {
-            labels.push(format!("and {} more", indices.len() - 5));
+        for (n, &index) in shown.iter().enumerate() {
+            if n > 0 {
+                text.push_str(", ");
+            }
+            self.push_dst_account_label(text, index);
         }
-        labels.join(", ")
+        if indices.len() > 5 {
+            use std::fmt::Write;
+            let _ = write!(text, ", and {} more", indices.len() - 5);
+        }
     }
 
     fn by_username(&self, account: &Account, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
