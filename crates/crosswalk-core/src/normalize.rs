@@ -79,10 +79,20 @@ impl std::fmt::Display for FoldNote {
     }
 }
 
+/// `str::trim`, without decoding a character when the text begins and ends with a visible
+/// ASCII character, as nearly every value does: there is then nothing to trim. Every address
+/// and username is trimmed, on both sides.
+pub(crate) fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 /// [`fold`], saying what it changed: case, width, compatibility forms. Surrounding
 /// whitespace is trimmed without comment.
 pub fn fold_with_note(text: &str) -> (Cow<'_, str>, FoldNote) {
-    let text = text.trim();
+    let text = trim(text);
     if text.is_ascii() {
         if text.bytes().any(|b| b.is_ascii_uppercase()) {
             return (Cow::Owned(text.to_ascii_lowercase()), FoldNote::CASE);
@@ -98,7 +108,7 @@ pub fn fold_with_note(text: &str) -> (Cow<'_, str>, FoldNote) {
 
 /// [`fold_with_note`] into a small string: short ASCII values never touch the heap.
 pub(crate) fn fold_compact(text: &str) -> (CompactString, FoldNote) {
-    let text = text.trim();
+    let text = trim(text);
     if text.is_ascii() {
         let mut out = CompactString::from(text);
         if !text.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -415,14 +425,14 @@ fn domain_ascii(domain: &str) -> Option<Cow<'_, str>> {
 /// Strips the prefixes directories put before addresses: `SMTP:`/`smtp:` (AD proxyAddresses)
 /// and `mailto:`.
 pub fn strip_address_prefix(raw: &str) -> &str {
-    let raw = raw.trim();
+    let raw = trim(raw);
     for prefix in ["smtp:", "mailto:"] {
         // `get` rather than slicing: the prefix length may fall inside a multi-byte character.
         if let (Some(head), Some(rest)) = (raw.get(..prefix.len()), raw.get(prefix.len()..))
             && head.eq_ignore_ascii_case(prefix)
             && !rest.is_empty()
         {
-            return rest.trim();
+            return trim(rest);
         }
     }
     raw
@@ -664,7 +674,7 @@ fn email_key_ascii(raw: &str, aliases: &DomainAliases) -> Option<(CompactString,
     if !raw.is_ascii() {
         return None;
     }
-    let trimmed = raw.trim();
+    let trimmed = trim(raw);
     // Only `smtp:` and `mailto:` are prefixes: most addresses need not be asked.
     let address = if matches!(trimmed.as_bytes().first(), Some(b's' | b'S' | b'm' | b'M')) {
         strip_address_prefix(trimmed)
@@ -1156,6 +1166,14 @@ mod tests {
             let forward = words.join(" ");
             let backward: Vec<String> = words.iter().rev().map(|w| w.to_uppercase()).collect();
             proptest::prop_assert_eq!(name_hash(&forward), name_hash(&backward.join(", ")));
+        }
+    }
+
+    proptest::proptest! {
+        /// Trimming that skips the text it needs not decode trims what `str::trim` trims.
+        #[test]
+        fn trim_is_strs_trim(text in "[ \t\n\x0b\x0c\r\u{85}\u{a0}\u{3000}a~é.]{0,6}") {
+            proptest::prop_assert_eq!(trim(&text), text.trim());
         }
     }
 

@@ -337,7 +337,7 @@ pub(crate) fn account_emails(account: &Account) -> impl Iterator<Item = (EmailFi
                 .enumerate()
                 .map(|(i, e)| ((i + 1).min(u16::MAX as usize) as u16, e.as_str())),
         )
-        .filter(|(_, e)| !e.trim().is_empty())
+        .filter(|(_, e)| !normalize::trim(e).is_empty())
 }
 
 /// The identities sharing one key, as an index hands them out.
