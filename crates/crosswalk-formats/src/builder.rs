@@ -36,9 +36,11 @@ impl Spot {
 }
 
 /// A membership waiting for the end of the file, where forward references resolve.
+/// Ids are `CompactString`s so that a short id (nearly all are) takes no allocation of its
+/// own: a million memberships would otherwise leave a million small blocks behind.
 struct PendingMember {
-    group: String,
-    member: String,
+    group: CompactString,
+    member: CompactString,
     spot: Spot,
     /// Index in the SCIM `members` array (unused for CSV).
     entry: u32,
@@ -196,8 +198,24 @@ impl Builder {
 
     /// Notes that `member` (an account or group id) belongs to group `group`; checked in
     /// [`Builder::finish`], since either may be defined further down the file.
-    pub(crate) fn add_member(&mut self, group: String, member: String, spot: Spot, entry: u32) {
+    ///
+    /// A membership whose group and member are both already read is added at once, unless
+    /// one before it is still waiting: members then keep the file's order, and a file that
+    /// lists identities before memberships (as exports do) keeps no list of them at all.
+    pub(crate) fn add_member(&mut self, group: CompactString, member: CompactString, spot: Spot, entry: u32) {
+        if self.pending.is_empty()
+            && self.is_known(&member)
+            && let Some(&group_index) = self.group_ids.get(group.as_str())
+            && let Some(group) = self.groups.get_mut(group_index as usize)
+        {
+            group.members.push(member);
+            return;
+        }
         self.pending.push(PendingMember { group, member, spot, entry });
+    }
+
+    fn is_known(&self, id: &str) -> bool {
+        self.account_ids.contains_key(id) || self.group_ids.contains_key(id)
     }
 
     /// Resolves memberships and returns the directory, checked by the core's own rules.
@@ -213,7 +231,7 @@ impl Builder {
                 Layout::Scim { .. } => ("id", "members"),
             };
             let Some(&group_index) = self.group_ids.get(membership.group.as_str()) else {
-                let reason = match self.skipped_ids.get(&membership.group) {
+                let reason = match self.skipped_ids.get(membership.group.as_str()) {
                     Some(&spot) => format!(
                         "group {} was skipped ({}), so this membership is skipped too",
                         quoted(&membership.group),
@@ -227,10 +245,8 @@ impl Builder {
                 self.reject(membership.spot, &group_sub, Some(group_field), reason)?;
                 continue;
             };
-            let known =
-                self.account_ids.contains_key(membership.member.as_str()) || self.group_ids.contains_key(membership.member.as_str());
-            if !known {
-                let reason = match self.skipped_ids.get(&membership.member) {
+            if !self.is_known(&membership.member) {
+                let reason = match self.skipped_ids.get(membership.member.as_str()) {
                     Some(&spot) => format!(
                         "member {} was skipped ({}), so this membership is skipped too",
                         quoted(&membership.member),
@@ -245,7 +261,7 @@ impl Builder {
                 continue;
             }
             if let Some(group) = self.groups.get_mut(group_index as usize) {
-                group.members.push(membership.member.into());
+                group.members.push(membership.member);
             }
         }
         let directory = Directory {

@@ -264,7 +264,7 @@ pub(crate) fn parse_bool(text: &str) -> Result<Option<bool>, ()> {
 enum Parsed {
     Account(Account),
     Group(Group),
-    Member { group: String, member: String },
+    Member { group: CompactString, member: CompactString },
 }
 
 fn parse_row(row: &Row<'_>) -> Result<Parsed, RowError> {

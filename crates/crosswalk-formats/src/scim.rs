@@ -46,7 +46,7 @@ use serde::Serialize;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crosswalk_core::{Account, Directory, Group};
+use crosswalk_core::{Account, CompactString, Directory, Group};
 
 use crate::builder::{Builder, Layout, Spot};
 use crate::error::{Diagnostic, FormatError, Location, quoted};
@@ -196,7 +196,7 @@ enum Kind {
 /// A resource converted, groups with their member ids still to be checked.
 enum Resource {
     User(Account),
-    Group(Group, Vec<String>),
+    Group(Group, Vec<CompactString>),
 }
 
 fn parse_resource(value: &Value) -> Result<Resource, Bad> {
@@ -340,7 +340,7 @@ fn parse_group(object: &Map<String, Value>, id: String) -> Result<Resource, Bad>
             let Value::Object(entry) = entry else {
                 return Err(Bad::new(entry_at, expected("an object with a \"value\"", entry)));
             };
-            members.push(required_str(find(entry, "value", &entry_at)?, &entry_at, "value")?.to_string());
+            members.push(required_str(find(entry, "value", &entry_at)?, &entry_at, "value")?.into());
             opt_str(find(entry, "type", &entry_at)?, &entry_at)?;
         }
     }
@@ -386,7 +386,7 @@ impl Sink {
         match parse_resource(value) {
             Ok(Resource::User(account)) => self.builder.add_account(account, spot),
             Ok(Resource::Group(group, members)) => {
-                let id = group.id.to_string();
+                let id = group.id.clone();
                 if self.builder.add_group(group, spot)? {
                     for (entry, member) in members.into_iter().enumerate() {
                         let entry = u32::try_from(entry).unwrap_or(u32::MAX);

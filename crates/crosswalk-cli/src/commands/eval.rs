@@ -10,7 +10,7 @@ use crosswalk_core::normalize::DomainAliases;
 use crosswalk_eval::{Comparison, Truth};
 use crosswalk_formats::ReadOptions;
 
-use super::transforms::read_directory;
+use super::read_directories;
 use crate::cli::{EvalArgs, EvalFormat};
 use crate::progress;
 
@@ -107,8 +107,8 @@ fn from_files(
     policy: Option<(Policy, String)>,
 ) -> Result<Labelled> {
     let (policy, policy_origin) = policy.unwrap_or_else(|| (Policy::default(), "the default policy".into()));
-    let source = read_directory(source_path, ReadOptions::default(), "source")?.directory;
-    let destination = read_directory(destination_path, ReadOptions::default(), "destination")?.directory;
+    let (source, destination) = read_directories(source_path, destination_path, ReadOptions::default())?;
+    let (source, destination) = (source.directory, destination.directory);
     let file = std::fs::File::open(truth_path)
         .with_context(|| format!("could not open the truth file {}", truth_path.display()))?;
     let rows = crosswalk_synth::read_truth_csv(std::io::BufReader::new(file))

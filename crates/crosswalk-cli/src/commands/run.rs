@@ -1,6 +1,6 @@
 //! `crosswalk run`: read, validate, resolve, store, summarise.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use crosswalk_core::{Directory, ExceptionRule, Policy, Resolution, Resolved, Summary, resolve};
@@ -8,7 +8,7 @@ use crosswalk_formats::{Imported, ReadOptions, SkippedRecord};
 use crosswalk_store::{DirectoryMeta, MappingStore, NewRun};
 use serde::Serialize;
 
-use super::{block_on, now, open_store};
+use super::{block_on, now, open_store, read_directories};
 use crate::cli::{RunArgs, SummaryFormat};
 use crate::progress;
 
@@ -33,8 +33,7 @@ pub(crate) fn run(store: &Path, args: RunArgs) -> Result<()> {
         Some(path) => crosswalk_formats::read_exceptions_file(path)?,
         None => Vec::new(),
     };
-    let source = read_directory(&args.source, options, "source")?;
-    let destination = read_directory(&args.destination, options, "destination")?;
+    let (source, destination) = read_directories(&args.source, &args.destination, options)?;
     let job = args.job.clone().unwrap_or_else(|| default_job_name(&source.directory, &destination.directory));
     let input = JobInput {
         job,
@@ -47,13 +46,6 @@ pub(crate) fn run(store: &Path, args: RunArgs) -> Result<()> {
     };
     let outcome = run_job(store, input)?;
     print_outcome(&outcome, args.format)
-}
-
-fn read_directory(path: &PathBuf, options: ReadOptions, side: &str) -> Result<Imported> {
-    let spinner = progress::spinner(format!("reading {side} directory {}", path.display()));
-    let imported = crosswalk_formats::read_directory_file(path, options)?;
-    spinner.finish_and_clear();
-    Ok(imported)
 }
 
 fn default_job_name(source: &Directory, destination: &Directory) -> String {

@@ -1,11 +1,10 @@
 //! `crosswalk transforms preview`: what the policy's transforms do to the real directories,
 //! before anything runs. Reads exactly as `run` does; never opens the store.
 
-use std::path::Path;
 
 use anyhow::Result;
 use crosswalk_core::TransformPreview;
-use crosswalk_formats::{Imported, ReadOptions, SkippedRecord};
+use crosswalk_formats::{ReadOptions, SkippedRecord};
 use serde::Serialize;
 
 use crate::cli::{SummaryFormat, TransformsCommand, TransformsPreviewArgs};
@@ -28,8 +27,7 @@ struct PreviewOutput<'a> {
 fn preview(args: TransformsPreviewArgs) -> Result<()> {
     let options = ReadOptions { skip_invalid: args.skip_invalid };
     let policy = crosswalk_formats::read_policy_file(&args.policy)?;
-    let source = read_directory(&args.source, options, "source")?;
-    let destination = read_directory(&args.destination, options, "destination")?;
+    let (source, destination) = super::read_directories(&args.source, &args.destination, options)?;
     let spinner = progress::spinner(format!(
         "previewing {} transforms on {} source and {} destination accounts",
         policy.transforms.len(),
@@ -63,11 +61,4 @@ fn preview(args: TransformsPreviewArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-pub(crate) fn read_directory(path: &Path, options: ReadOptions, side: &str) -> Result<Imported> {
-    let spinner = progress::spinner(format!("reading {side} directory {}", path.display()));
-    let imported = crosswalk_formats::read_directory_file(path, options)?;
-    spinner.finish_and_clear();
-    Ok(imported)
 }

@@ -167,6 +167,25 @@ fn invalid_utf8_is_reported_with_its_column() {
 }
 
 #[test]
+fn members_keep_the_files_order_when_some_name_identities_further_down() {
+    let text = format!(
+        "{HEADER}\n\
+         account,u1,,,,,,,,,,,,\n\
+         account,u2,,,,,,,,,,,,\n\
+         group,g1,devs,,,,,,,,,,,\n\
+         member,,,,,,,,,,,,g1,u1\n\
+         member,,,,,,,,,,,,g1,u3\n\
+         member,,,,,,,,,,,,g1,u2\n\
+         member,,,,,,,,,,,,g2,u1\n\
+         account,u3,,,,,,,,,,,,\n\
+         group,g2,ops,,,,,,,,,,,\n"
+    );
+    let directory = read(&text).unwrap().directory;
+    assert_eq!(directory.groups[0].members, ["u1", "u3", "u2"]);
+    assert_eq!(directory.groups[1].members, ["u1"]);
+}
+
+#[test]
 fn skip_invalid_leaves_bad_rows_and_their_memberships_out() {
     let text = format!(
         "{HEADER}\n\
