@@ -4,17 +4,19 @@ use crosswalk_core::{DirectoryError, IdentityKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("cannot read {path}: {source}")]
+    // The causes below are part of the message, and so deliberately not `source()`s: a
+    // reporter that prints the chain would say them twice.
+    #[error("cannot read {path}: {cause}")]
     Io {
         path: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{file}: {problem}")]
     Csv { file: String, problem: String },
-    #[error("{file}: {source}")]
+    #[error("{file}: {cause}")]
     Directory {
         file: String,
-        source: DirectoryError,
+        cause: DirectoryError,
     },
     #[error("truth row {row}: source {kind} {id:?} is not in the source directory")]
     UnknownSource {

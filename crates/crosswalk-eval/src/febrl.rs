@@ -89,14 +89,14 @@ pub fn febrl4_pair(a_csv: &str, b_csv: &str) -> Result<LabelledPair, EvalError> 
     let source = Directory::new("febrl4a", source_accounts, vec![]).map_err(|source| {
         EvalError::Directory {
             file: "dataset4a.csv".into(),
-            source,
+            cause: source,
         }
     })?;
     let destination =
         Directory::new("febrl4b", destination_accounts, vec![]).map_err(|source| {
             EvalError::Directory {
                 file: "dataset4b.csv".into(),
-                source,
+                cause: source,
             }
         })?;
 
@@ -172,7 +172,7 @@ pub fn load_febrl4(dir: &Path) -> Result<LabelledPair, EvalError> {
         let path = dir.join(name);
         std::fs::read_to_string(&path).map_err(|source| EvalError::Io {
             path: path.display().to_string(),
-            source,
+            cause: source,
         })
     };
     febrl4_pair(&read("dataset4a.csv")?, &read("dataset4b.csv")?)

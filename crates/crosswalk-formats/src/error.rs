@@ -93,13 +93,10 @@ impl fmt::Display for Diagnostic {
 /// Why a file could not be read (or a document could not be written).
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
-    /// The file could not be opened or read at all.
-    #[error("{file}: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be opened or read at all. The I/O error is part of the message and
+    /// deliberately not also a `source()`: a reporter that prints the chain would say it twice.
+    #[error("{file}: {cause}")]
+    Io { file: String, cause: std::io::Error },
     /// The content is wrong somewhere; the diagnostic says where and how.
     #[error("{0}")]
     Invalid(Box<Diagnostic>),
@@ -107,7 +104,7 @@ pub enum FormatError {
 
 impl FormatError {
     pub(crate) fn io(file: &str, source: std::io::Error) -> FormatError {
-        FormatError::Io { file: file.to_string(), source }
+        FormatError::Io { file: file.to_string(), cause: source }
     }
 
     pub(crate) fn invalid(location: Location, field: Option<&str>, reason: impl Into<String>) -> FormatError {

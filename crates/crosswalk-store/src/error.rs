@@ -7,12 +7,13 @@ use crate::{DirectoryId, RunId};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("cannot {operation} in store {location}: {source}")]
+    // The causes of this and `Migrate` are part of the message, and so deliberately not
+    // `source()`s: a reporter that prints the chain (`{:#}`) would say them twice.
+    #[error("cannot {operation} in store {location}: {cause}")]
     Database {
         operation: &'static str,
         location: String,
-        #[source]
-        source: sqlx::Error,
+        cause: sqlx::Error,
     },
 
     #[error("cannot open store file {location}: {detail}; check that the path names a file in a folder that exists and that you may write to it")]
@@ -27,11 +28,10 @@ pub enum StoreError {
     #[error("store file {location}: migration {version} differs from the one this Crosswalk applies; the file was changed by another build of Crosswalk or by hand")]
     ChangedMigration { location: String, version: i64 },
 
-    #[error("cannot bring store file {location} up to date: {source}")]
+    #[error("cannot bring store file {location} up to date: {cause}")]
     Migrate {
         location: String,
-        #[source]
-        source: sqlx::migrate::MigrateError,
+        cause: sqlx::migrate::MigrateError,
     },
 
     #[error("no job named {name:?}; {}", list_or_none("jobs in this store", known, "no job has been run yet"))]

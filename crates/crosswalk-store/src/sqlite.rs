@@ -123,7 +123,7 @@ impl SqliteStore {
 
     fn db(&self, operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError + use<> {
         let location = self.location.clone();
-        move |source| StoreError::Database { operation, location: location.to_string(), source }
+        move |cause| StoreError::Database { operation, location: location.to_string(), cause }
     }
 
     fn corrupt(&self, what: impl Into<String>, detail: impl std::fmt::Display) -> StoreError {
@@ -150,7 +150,7 @@ impl SqliteStore {
                 StoreError::ChangedMigration { location: location.clone(), version }
             }
             MigrateError::Execute(error) => open_error(&location, error),
-            source => StoreError::Migrate { location: location.clone(), source },
+            cause => StoreError::Migrate { location: location.clone(), cause },
         })
     }
 
@@ -501,7 +501,7 @@ fn open_error(location: &str, error: sqlx::Error) -> StoreError {
             _ => {}
         }
     }
-    StoreError::Database { operation: "open the store", location: location.to_string(), source: error }
+    StoreError::Database { operation: "open the store", location: location.to_string(), cause: error }
 }
 
 fn json_check(what: &'static str, text: &str) -> Result<()> {

@@ -39,28 +39,33 @@ pub(crate) fn report(store_path: &Path, args: ReportArgs) -> Result<()> {
         kind: args.kind.map(kind_of),
         ..Default::default()
     };
-    let output: Box<dyn Write + Send> = match &args.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?,
-        ),
-        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
-    };
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportRow>(4096);
-    let format = args.format;
-    let writer = std::thread::spawn(move || match format {
-        ReportFormat::Csv => crosswalk_formats::write_report_csv(receiver, output),
-        ReportFormat::Json => crosswalk_formats::write_report_json(receiver, output),
-        ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(receiver, output),
-    });
-    let read = block_on(async {
+    block_on(async {
         if !store_path.exists() {
             anyhow::bail!(
                 "no store at {}; run `crosswalk run` (or `crosswalk demo`) first, or pass --store",
                 store_path.display()
             );
         }
+        // The store is open, and the job known, before the output exists: a report that
+        // cannot be read leaves no empty file or lone header behind.
         let store = open_store(store_path).await?;
-        let count = store
+        if let Some(job) = &query.job {
+            store.latest_run(job).await.context("could not read the report")?;
+        }
+        let output: Box<dyn Write + Send> = match &args.output {
+            Some(path) => Box::new(
+                std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?,
+            ),
+            None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
+        };
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportRow>(4096);
+        let format = args.format;
+        let writer = std::thread::spawn(move || match format {
+            ReportFormat::Csv => crosswalk_formats::write_report_csv(receiver, output),
+            ReportFormat::Json => crosswalk_formats::write_report_json(receiver, output),
+            ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(receiver, output),
+        });
+        let read = store
             .report_each(&query, |row| {
                 // A closed receiver means the writer stopped (e.g. `| head`): stop reading.
                 sender.send(row).map_err(|_| ReadStop::WriterGone)
@@ -68,16 +73,15 @@ pub(crate) fn report(store_path: &Path, args: ReportArgs) -> Result<()> {
             .await;
         store.close().await;
         drop(sender);
-        anyhow::Ok(count)
-    });
-    let written = writer.join().map_err(|_| anyhow::anyhow!("the report writer thread panicked"))?;
-    match (read?, written) {
-        (_, Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        (_, Err(e)) => Err(e).context("could not write the report"),
-        (Err(ReadStop::WriterGone), Ok(())) => Ok(()),
-        (Err(ReadStop::Store(e)), Ok(())) => Err(e).context("could not read the report"),
-        (Ok(_), Ok(())) => Ok(()),
-    }
+        let written = writer.join().map_err(|_| anyhow::anyhow!("the report writer thread panicked"))?;
+        match (read, written) {
+            (_, Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            (_, Err(e)) => Err(e).context("could not write the report"),
+            (Err(ReadStop::WriterGone), Ok(())) => Ok(()),
+            (Err(ReadStop::Store(e)), Ok(())) => Err(e).context("could not read the report"),
+            (Ok(_), Ok(())) => Ok(()),
+        }
+    })
 }
 
 pub(crate) fn jobs(store_path: &Path) -> Result<()> {

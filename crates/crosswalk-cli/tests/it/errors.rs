@@ -50,17 +50,34 @@ fn bad_exception_row_names_the_line() {
 }
 
 #[test]
-fn missing_file_says_which() {
+fn missing_file_says_which_once() {
     let dir = Dir::new();
     let err = dir.fails(&["run", "-s", "nope.csv", "-d", "nope2.csv"]);
     assert!(err.contains("nope.csv"), "{err}");
+    // The source is named, not the destination, and the cause is said once.
+    assert!(!err.contains("nope2.csv"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
 }
 
 #[test]
-fn report_without_a_store_says_what_to_do() {
+fn report_without_a_store_says_what_to_do_and_writes_nothing() {
     let dir = Dir::new();
-    let err = dir.fails(&["report"]);
-    assert!(err.contains("crosswalk run"), "{err}");
+    let out = dir.crosswalk(&["report"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("crosswalk run"), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    dir.fails(&["report", "--output", "report.csv"]);
+    assert!(!dir.path().join("report.csv").exists(), "an empty report was left behind");
+}
+
+#[test]
+fn report_of_an_unknown_job_names_the_known_ones_and_writes_nothing() {
+    let dir = Dir::new();
+    dir.ok(&["demo"]);
+    let out = dir.crosswalk(&["report", "--job", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("demo"), "{out:?}");
+    assert!(out.stdout.is_empty(), "a lone header was written: {out:?}");
 }
 
 #[test]
