@@ -108,6 +108,11 @@ pub(crate) struct TransformsPreviewArgs {
     /// The policy (TOML) whose [[transforms]] to preview.
     #[arg(long, short = 'p')]
     pub(crate) policy: PathBuf,
+    /// The exceptions (CSV `type,source,destination`) the run will have. An account they pin
+    /// is resolved by its exception whatever the transforms do, so the preview leaves it out
+    /// of the links gained and lost, as the run will.
+    #[arg(long, short = 'e')]
+    pub(crate) exceptions: Option<PathBuf>,
     /// Preview on the valid rows and list the invalid ones, instead of refusing the whole file.
     #[arg(long)]
     pub(crate) skip_invalid: bool,

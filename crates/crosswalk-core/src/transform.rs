@@ -14,6 +14,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::directory::{Account, Directory};
+use crate::exceptions::ExceptionRule;
 use crate::engine::keys::{self, AccountIndex, AccountKeys, KeyRules, Tables};
 use crate::mapping::Resolution;
 use crate::normalize::{self, DomainAliases};
@@ -627,7 +628,7 @@ pub struct MatchChange {
 }
 
 /// Source accounts whose Email/Username links change, comparing `resolve` without the
-/// transforms and with them (same directories, same policy otherwise, no exception rules).
+/// transforms and with them (same directories, same exception rules, same policy otherwise).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MatchChanges {
     /// Linked by Email or Username with the transforms, and not by either without them.
@@ -645,6 +646,9 @@ pub struct MatchChanges {
 pub struct TransformPreview {
     pub rules: Vec<RulePreview>,
     pub matches: MatchChanges,
+    /// How many exception rules both runs were given: an account an exception pins is
+    /// resolved by it with or without the transforms, so it never shows in `matches`.
+    pub exception_rules: usize,
 }
 
 impl TransformPreview {
@@ -698,9 +702,14 @@ struct SideView<'a> {
 }
 
 /// Previews the policy's transforms on these directories. Pure; it runs the engine twice
-/// (without and with the transforms, without exception rules) so what it reports about
-/// matches is what a run does, and derives keys exactly as the engine does.
-pub fn preview(source: &Directory, destination: &Directory, policy: &Policy) -> TransformPreview {
+/// (without and with the transforms, each with the run's exception rules) so what it
+/// reports about matches is what a run does, and derives keys exactly as the engine does.
+pub fn preview(
+    source: &Directory,
+    destination: &Directory,
+    policy: &Policy,
+    exceptions: &[ExceptionRule],
+) -> TransformPreview {
     let (set, _) = TransformSet::compile_lenient(policy);
     let none = TransformSet::default();
     let aliases = DomainAliases::from_policy(&policy.email);
@@ -740,8 +749,8 @@ pub fn preview(source: &Directory, destination: &Directory, policy: &Policy) -> 
         })
         .collect();
 
-    let matches = match_changes(source, destination, policy, &views, &mut rules);
-    TransformPreview { rules, matches }
+    let matches = match_changes(source, destination, policy, exceptions, &views, &mut rules);
+    TransformPreview { rules, matches, exception_rules: exceptions.len() }
 }
 
 fn describe_uncompiled(transform: &Transform) -> String {
@@ -955,6 +964,7 @@ fn match_changes(
     source: &Directory,
     destination: &Directory,
     policy: &Policy,
+    exceptions: &[ExceptionRule],
     views: &[SideView<'_>],
     rules: &mut [RulePreview],
 ) -> MatchChanges {
@@ -965,12 +975,12 @@ fn match_changes(
     let without = Policy { transforms: Vec::new(), ..policy.clone() };
     // Only the resolution and target of the first run are kept: a run's mappings are large.
     let mut before: Vec<Option<(Resolution, Option<u32>)>> = vec![None; source.accounts.len()];
-    for m in crate::resolve(source, destination, &without, &[]).mappings {
+    for m in crate::resolve(source, destination, &without, exceptions).mappings {
         if m.kind == crate::IdentityKind::Account {
             before[m.source as usize] = Some((m.resolution, m.destination_index()));
         }
     }
-    let after = crate::resolve(source, destination, policy, &[]).mappings;
+    let after = crate::resolve(source, destination, policy, exceptions).mappings;
     let outcome = |resolution: Resolution, target: Option<u32>| Outcome {
         resolution,
         destination: target.map(|i| destination.account(i).id.to_string()),
@@ -1091,9 +1101,14 @@ impl fmt::Display for TransformPreview {
         }
         writeln!(f)?;
         let m = &self.matches;
+        let exceptions = match self.exception_rules {
+            0 => "no exception rules given".to_string(),
+            1 => "with the 1 exception rule given".to_string(),
+            n => format!("with the {n} exception rules given"),
+        };
         writeln!(
             f,
-            "Source accounts linked by email or username (exception rules not considered): {} gained, {} lost, {} changed",
+            "Source accounts linked by email or username ({exceptions}): {} gained, {} lost, {} changed",
             m.gained.len(),
             m.lost.len(),
             m.changed.len()

@@ -27,6 +27,10 @@ struct PreviewOutput<'a> {
 fn preview(args: TransformsPreviewArgs) -> Result<()> {
     let options = ReadOptions { skip_invalid: args.skip_invalid };
     let policy = crosswalk_formats::read_policy_file(&args.policy)?;
+    let exceptions = match &args.exceptions {
+        Some(path) => crosswalk_formats::read_exceptions_file(path)?,
+        None => Vec::new(),
+    };
     let (source, destination) = super::read_directories(&args.source, &args.destination, options)?;
     let spinner = progress::spinner(format!(
         "previewing {} transforms on {} source and {} destination accounts",
@@ -34,7 +38,7 @@ fn preview(args: TransformsPreviewArgs) -> Result<()> {
         source.directory.accounts.len(),
         destination.directory.accounts.len()
     ));
-    let preview = crosswalk_core::preview(&source.directory, &destination.directory, &policy);
+    let preview = crosswalk_core::preview(&source.directory, &destination.directory, &policy, &exceptions);
     spinner.finish_and_clear();
     let skipped: Vec<String> =
         source.skipped.iter().chain(&destination.skipped).map(SkippedRecord::to_string).collect();
@@ -51,8 +55,10 @@ fn preview(args: TransformsPreviewArgs) -> Result<()> {
                 }
             }
             if !policy.transforms.is_empty() {
+                let exceptions =
+                    args.exceptions.as_ref().map(|path| format!(" --exceptions {}", path.display())).unwrap_or_default();
                 println!(
-                    "next: crosswalk run --source {} --destination {} --policy {}",
+                    "next: crosswalk run --source {} --destination {} --policy {}{exceptions}",
                     args.source.display(),
                     args.destination.display(),
                     args.policy.display()

@@ -64,6 +64,25 @@ fn transforms_preview_shows_counts_examples_and_collisions() {
 }
 
 #[test]
+fn transforms_preview_leaves_out_what_an_exception_settles_as_the_run_does() {
+    let dir = transform_fixture();
+    // S3 would gain D2 through the transform; the exception sends it to D3 instead.
+    dir.write("exceptions.csv", "type,source,destination\naccount,id:S3,id:D3\n");
+    let out = dir.ok(&[&PREVIEW[..], &["--exceptions", "exceptions.csv"]].concat());
+    assert!(!out.contains("gained S3"), "{out}");
+    assert!(out.contains("(with the 1 exception rule given): 0 gained, 1 lost"), "{out}");
+    assert!(out.contains("--exceptions exceptions.csv"), "the next command keeps the exceptions:\n{out}");
+    dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml", "-e", "exceptions.csv", "--job", "j"]);
+    let rows = csv_rows(&dir.ok(&["report", "--job", "j", "-t", "account"]));
+    let s3 = rows.iter().find(|r| r[2] == "S3").expect("S3 row");
+    assert_eq!((s3[6].as_str(), s3[10].as_str()), ("D3", "Exception"), "{rows:?}");
+    // A bad exceptions file is refused with its line, as by `run`.
+    dir.write("exceptions.csv", "type,source,destination\nperson,S3,D3\n");
+    let err = dir.fails(&[&PREVIEW[..], &["-e", "exceptions.csv"]].concat());
+    assert!(err.contains("exceptions.csv:2"), "{err}");
+}
+
+#[test]
 fn transforms_preview_refuses_a_bad_policy_naming_file_and_field() {
     let dir = transform_fixture();
     dir.write("policy.toml", "[[transforms]]\nkind = \"regex\"\nfield = \"username\"\npattern = \"([\"\n");

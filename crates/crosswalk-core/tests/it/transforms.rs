@@ -352,7 +352,7 @@ fn the_preview_counts_examples_collisions_and_gains() {
         domain_rule("corp.a.com", "a.com"),
         strip_rule(TransformKind::StripPrefix, TransformField::Username, "adm-"),
     ]);
-    let preview = transform::preview(&source, &destination, &policy);
+    let preview = transform::preview(&source, &destination, &policy, &[]);
     let rule = &preview.rules[0];
     assert_eq!(rule.description, "domain corp.a.com -> a.com");
     assert_eq!((rule.changed.source, rule.changed.destination), (2, 1));
@@ -383,6 +383,27 @@ fn the_preview_counts_examples_collisions_and_gains() {
 }
 
 #[test]
+fn an_account_an_exception_pins_is_not_previewed_as_gaining_a_link() {
+    // s1 would gain d1 through the domain rewrite, but an exception sends it to d2: the run
+    // resolves it by Exception either way, so the preview must not promise the gain.
+    let source = dir(vec![person("s1", "jo@corp.a.com", "Jo"), person("s2", "bo@corp.a.com", "Bo")], vec![]);
+    let destination =
+        dir(vec![person("d1", "jo@a.com", "Jo"), person("d2", "jo.admin@a.com", "Jo Admin"), person("d3", "bo@a.com", "Bo")], vec![]);
+    let policy = policy_with(vec![domain_rule("corp.a.com", "a.com")]);
+    let unpinned = transform::preview(&source, &destination, &policy, &[]);
+    assert_eq!(unpinned.gained_accounts().collect::<Vec<_>>(), ["s1", "s2"]);
+    let exceptions = [rule(IdentityKind::Account, "id:s1", "id:d2")];
+    let preview = transform::preview(&source, &destination, &policy, &exceptions);
+    assert_eq!(preview.gained_accounts().collect::<Vec<_>>(), ["s2"]);
+    let run = resolve(&source, &destination, &policy, &exceptions);
+    assert_eq!(run.mappings[0].resolution, Resolution::Exception);
+    // What each rule changes is about values, not links: the pin does not hide it.
+    assert_eq!(preview.rules[0].changed.source, 2);
+    let text = preview.to_string();
+    assert!(text.contains("(with the 1 exception rule given): 1 gained"), "{text}");
+}
+
+#[test]
 fn the_preview_reports_lost_matches_and_problems() {
     // Stripping `adm-` makes two destination usernames one: the source's match is lost.
     let source = dir(vec![with_username(person("s1", "", "Jo"), "jo")], vec![]);
@@ -394,7 +415,7 @@ fn the_preview_reports_lost_matches_and_problems() {
         strip_rule(TransformKind::StripPrefix, TransformField::Username, "adm-"),
         regex_rule(TransformField::Username, "[", ""),
     ]);
-    let preview = transform::preview(&source, &destination, &policy);
+    let preview = transform::preview(&source, &destination, &policy, &[]);
     assert_eq!(preview.matches.lost.len(), 1);
     assert_eq!(preview.matches.lost[0].before.destination.as_deref(), Some("d1"));
     assert_eq!(preview.matches.lost[0].after.resolution, Resolution::Unresolved);
@@ -406,7 +427,7 @@ fn the_preview_reports_lost_matches_and_problems() {
 #[test]
 fn no_transforms_preview_nothing() {
     let source = dir(vec![person("s1", "jo@acme.com", "Jo")], vec![]);
-    let preview = transform::preview(&source, &source, &Policy::default());
+    let preview = transform::preview(&source, &source, &Policy::default(), &[]);
     assert!(preview.rules.is_empty());
     assert!(preview.matches.gained.is_empty() && preview.matches.lost.is_empty());
     assert_eq!(preview.to_string(), "The policy has no transforms.\n");
@@ -571,15 +592,20 @@ proptest! {
     #![proptest_config(ProptestConfig::default())]
 
     /// The preview's gains are exactly the run's: source accounts linked by Email or
-    /// Username with the transforms and by neither without them (no exception rules).
+    /// Username with the transforms and by neither without them, under the same exception
+    /// rules (which pin source accounts, or name ones that are not there).
     #[test]
     fn the_preview_gains_what_the_run_gains(
-        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy()
+        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy(),
+        pins in prop::collection::vec((0..12usize, 0..12usize), 0..4)
     ) {
-        let preview = transform::preview(&source, &destination, &policy);
+        let exceptions: Vec<_> =
+            pins.iter().map(|(s, d)| rule(IdentityKind::Account, &format!("id:s{s}"), &format!("id:d{d}"))).collect();
+        let preview = transform::preview(&source, &destination, &policy, &exceptions);
+        prop_assert_eq!(preview.exception_rules, exceptions.len());
         let without = Policy { transforms: vec![], ..policy.clone() };
-        let before = linked(&resolve(&source, &destination, &without, &[]), &source);
-        let after = linked(&resolve(&source, &destination, &policy, &[]), &source);
+        let before = linked(&resolve(&source, &destination, &without, &exceptions), &source);
+        let after = linked(&resolve(&source, &destination, &policy, &exceptions), &source);
         let mut gained = BTreeSet::new();
         let mut lost = BTreeSet::new();
         for ((id, was, _), (_, now, _)) in before.iter().zip(&after) {
@@ -624,7 +650,7 @@ proptest! {
             .difference(&expected_links(&source, &destination, &without))
             .cloned()
             .collect();
-        let preview = transform::preview(&source, &destination, &policy);
+        let preview = transform::preview(&source, &destination, &policy, &[]);
         let said: BTreeSet<String> = preview.gained_accounts().map(str::to_string).collect();
         prop_assert_eq!(said, expected);
     }
@@ -656,7 +682,7 @@ proptest! {
         source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy()
     ) {
         let policy = Policy { transforms: vec![], ..policy };
-        let preview = transform::preview(&source, &destination, &policy);
+        let preview = transform::preview(&source, &destination, &policy, &[]);
         prop_assert!(preview.rules.is_empty() && preview.matches.gained.is_empty() && preview.matches.lost.is_empty());
     }
 }
