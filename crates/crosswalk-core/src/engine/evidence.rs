@@ -532,15 +532,15 @@ impl Context<'_> {
             use std::fmt::Write;
             let name = account.display_name.as_deref().unwrap_or_default();
             let mut why = String::with_capacity(256);
-            why.push_str(if namesakes_in_source { "other source accounts also have the name " } else { "the name " });
-            let _ = write!(why, "{name:?}");
-            why.push_str(if namesakes_in_source {
-                ", so the destination accounts with it ("
+            if namesakes_in_source {
+                let _ = write!(why, "other source accounts also have the name {name:?}, so the destination accounts with it (");
+                self.write_accounts(&mut why, &same_name);
+                why.push_str(") are not linked by name");
             } else {
-                " is shared by several destination accounts ("
-            });
-            self.write_accounts(&mut why, &same_name);
-            why.push_str(if namesakes_in_source { ") are not linked by name" } else { ")" });
+                let _ = write!(why, "the name {name:?} is shared by several destination accounts (");
+                self.write_accounts(&mut why, &same_name);
+                why.push(')');
+            }
             why.push_str(": names alone never decide; add an exception");
             draft.flag(Flag::Ambiguous, why);
             return Step::Stop;
