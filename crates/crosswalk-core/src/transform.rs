@@ -14,8 +14,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::directory::{Account, Directory};
-use crate::exceptions::ExceptionRule;
 use crate::engine::keys::{self, AccountIndex, AccountKeys, KeyRules, Tables};
+use crate::exceptions::ExceptionRule;
 use crate::mapping::Resolution;
 use crate::normalize::{self, DomainAliases};
 use crate::policy::{

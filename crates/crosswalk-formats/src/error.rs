@@ -103,8 +103,8 @@ pub enum FormatError {
 }
 
 impl FormatError {
-    pub(crate) fn io(file: &str, source: std::io::Error) -> FormatError {
-        FormatError::Io { file: file.to_string(), cause: source }
+    pub(crate) fn io(file: &str, cause: std::io::Error) -> FormatError {
+        FormatError::Io { file: file.to_string(), cause }
     }
 
     pub(crate) fn invalid(location: Location, field: Option<&str>, reason: impl Into<String>) -> FormatError {

@@ -10,7 +10,7 @@ use crosswalk_core::normalize::DomainAliases;
 use crosswalk_eval::{Comparison, Truth};
 use crosswalk_formats::ReadOptions;
 
-use super::read_directories;
+use super::{read_directories, read_exceptions};
 use crate::cli::{EvalArgs, EvalFormat};
 use crate::progress;
 
@@ -25,10 +25,7 @@ struct Labelled {
 }
 
 pub(crate) fn eval(args: EvalArgs) -> Result<()> {
-    let exceptions = match &args.exceptions {
-        Some(path) => crosswalk_formats::read_exceptions_file(path)?,
-        None => Vec::new(),
-    };
+    let exceptions = read_exceptions(args.exceptions.as_deref())?;
     let given_policy = match &args.policy {
         Some(path) => Some((crosswalk_formats::read_policy_file(path)?, format!("the policy in {}", path.display()))),
         None => None,

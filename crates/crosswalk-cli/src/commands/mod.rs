@@ -11,6 +11,7 @@ mod transforms;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use crosswalk_core::ExceptionRule;
 use crosswalk_formats::{Imported, ReadOptions};
 use crosswalk_store::Store;
 
@@ -41,9 +42,9 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 /// Reads the source and the destination directory side by side, one thread each: two files
-/// on two cores take about the time of the larger (at 1M accounts a whole `run` went from
-/// 28–30 s to 26 s). A bad source is reported before a bad destination, as when they were
-/// read one after the other.
+/// on two cores take about the time of the larger (2–4 s less of a whole `run` at 1M
+/// accounts; BENCHMARKS.md). A bad source is reported before a bad destination, as when they
+/// were read one after the other.
 pub(crate) fn read_directories(source: &Path, destination: &Path, options: ReadOptions) -> Result<(Imported, Imported)> {
     let spinner = crate::progress::spinner(format!(
         "reading the source directory {} and the destination directory {}",
@@ -57,6 +58,14 @@ pub(crate) fn read_directories(source: &Path, destination: &Path, options: ReadO
     });
     spinner.finish_and_clear();
     Ok((source?, destination?))
+}
+
+/// The exception rules of `--exceptions`, or none when it is not given.
+pub(crate) fn read_exceptions(path: Option<&Path>) -> Result<Vec<ExceptionRule>> {
+    Ok(match path {
+        Some(path) => crosswalk_formats::read_exceptions_file(path)?,
+        None => Vec::new(),
+    })
 }
 
 /// A reader's result; a panic in it is the caller's panic, not a lost error.

@@ -8,7 +8,7 @@ use crosswalk_formats::{Imported, ReadOptions, SkippedRecord};
 use crosswalk_store::{DirectoryMeta, MappingStore, NewRun};
 use serde::Serialize;
 
-use super::{block_on, now, open_store, read_directories};
+use super::{block_on, now, open_store, read_directories, read_exceptions};
 use crate::cli::{RunArgs, SummaryFormat};
 use crate::progress;
 
@@ -29,10 +29,7 @@ pub(crate) fn run(store: &Path, args: RunArgs) -> Result<()> {
         Some(path) => crosswalk_formats::read_policy_file(path)?,
         None => Policy::default(),
     };
-    let exceptions = match &args.exceptions {
-        Some(path) => crosswalk_formats::read_exceptions_file(path)?,
-        None => Vec::new(),
-    };
+    let exceptions = read_exceptions(args.exceptions.as_deref())?;
     let (source, destination) = read_directories(&args.source, &args.destination, options)?;
     let job = args.job.clone().unwrap_or_else(|| default_job_name(&source.directory, &destination.directory));
     let input = JobInput {

@@ -1,12 +1,12 @@
 //! `crosswalk transforms preview`: what the policy's transforms do to the real directories,
 //! before anything runs. Reads exactly as `run` does; never opens the store.
 
-
 use anyhow::Result;
 use crosswalk_core::TransformPreview;
 use crosswalk_formats::{ReadOptions, SkippedRecord};
 use serde::Serialize;
 
+use super::{read_directories, read_exceptions};
 use crate::cli::{SummaryFormat, TransformsCommand, TransformsPreviewArgs};
 use crate::progress;
 
@@ -27,11 +27,8 @@ struct PreviewOutput<'a> {
 fn preview(args: TransformsPreviewArgs) -> Result<()> {
     let options = ReadOptions { skip_invalid: args.skip_invalid };
     let policy = crosswalk_formats::read_policy_file(&args.policy)?;
-    let exceptions = match &args.exceptions {
-        Some(path) => crosswalk_formats::read_exceptions_file(path)?,
-        None => Vec::new(),
-    };
-    let (source, destination) = super::read_directories(&args.source, &args.destination, options)?;
+    let exceptions = read_exceptions(args.exceptions.as_deref())?;
+    let (source, destination) = read_directories(&args.source, &args.destination, options)?;
     let spinner = progress::spinner(format!(
         "previewing {} transforms on {} source and {} destination accounts",
         policy.transforms.len(),
