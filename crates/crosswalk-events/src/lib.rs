@@ -1,0 +1,14 @@
+//! Crosswalk's outgoing events and webhooks, the parts that need no store and no server:
+//!
+//! - [`event`]: the events (`job.completed`, `mappings.changed`, …) and their JSON;
+//! - [`sign`]: Standard Webhooks signatures, secrets (`whsec_…`) and verification.
+
+pub mod event;
+pub mod sign;
+
+pub use event::{
+    ChangeCounts, Event, EventFilter, EventPayload, EventType, ExceptionRecorded, JobCompleted,
+    JobFailed, JobStarted, JobSummary, MappingsChanged, PurgedNamespace, RetentionPurged,
+    ReviewDecided, ReviewDecision, ScimGroupConflict, UnknownEventType,
+};
+pub use sign::{SecretError, SignedHeaders, VerifyError, WebhookSecret, sign, verify};
