@@ -1,9 +1,11 @@
 //! Crosswalk's outgoing events and webhooks, the parts that need no store and no server:
 //!
 //! - [`event`]: the events (`job.completed`, `mappings.changed`, …) and their JSON;
-//! - [`sign`]: Standard Webhooks signatures, secrets (`whsec_…`) and verification.
+//! - [`sign`]: Standard Webhooks signatures, secrets (`whsec_…`) and verification;
+//! - [`retry`]: when a failed delivery is tried again, and when it is given up.
 
 pub mod event;
+pub mod retry;
 pub mod sign;
 
 pub use event::{
@@ -11,4 +13,5 @@ pub use event::{
     JobFailed, JobStarted, JobSummary, MappingsChanged, PurgedNamespace, RetentionPurged,
     ReviewDecided, ReviewDecision, ScimGroupConflict, UnknownEventType,
 };
+pub use retry::{NextAttempt, RetrySchedule, ScheduleError};
 pub use sign::{SecretError, SignedHeaders, VerifyError, WebhookSecret, sign, verify};

@@ -2,6 +2,7 @@
 //! ARCHITECTURE.md).
 
 mod events;
+mod retry;
 mod signing;
 
 use std::path::PathBuf;
