@@ -2,11 +2,13 @@
 //!
 //! - [`event`]: the events (`job.completed`, `mappings.changed`, …) and their JSON;
 //! - [`sign`]: Standard Webhooks signatures, secrets (`whsec_…`) and verification;
-//! - [`retry`]: when a failed delivery is tried again, and when it is given up.
+//! - [`retry`]: when a failed delivery is tried again, and when it is given up;
+//! - [`target`]: which webhook URLs and addresses may be reached.
 
 pub mod event;
 pub mod retry;
 pub mod sign;
+pub mod target;
 
 pub use event::{
     ChangeCounts, Event, EventFilter, EventPayload, EventType, ExceptionRecorded, JobCompleted,
@@ -15,3 +17,6 @@ pub use event::{
 };
 pub use retry::{NextAttempt, RetrySchedule, ScheduleError};
 pub use sign::{SecretError, SignedHeaders, VerifyError, WebhookSecret, sign, verify};
+pub use target::{
+    InvalidRange, RefusedAddress, TargetError, TargetPolicy, WebhookUrl, parse_range,
+};

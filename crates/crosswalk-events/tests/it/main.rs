@@ -4,6 +4,7 @@
 mod events;
 mod retry;
 mod signing;
+mod target;
 
 use std::path::PathBuf;
 
