@@ -3,13 +3,19 @@
 //! - [`event`]: the events (`job.completed`, `mappings.changed`, …) and their JSON;
 //! - [`sign`]: Standard Webhooks signatures, secrets (`whsec_…`) and verification;
 //! - [`retry`]: when a failed delivery is tried again, and when it is given up;
-//! - [`target`]: which webhook URLs and addresses may be reached.
+//! - [`target`]: which webhook URLs and addresses may be reached;
+//! - [`deliver`]: one signed POST of one event to one target, and its outcome.
 
+pub mod deliver;
 pub mod event;
 pub mod retry;
 pub mod sign;
 pub mod target;
 
+pub use deliver::{
+    Attempt, ClientError, DEFAULT_TIMEOUT, Deliverer, DeliveryConfig, DeliveryFailure,
+    DeliveryOutcome, FailureKind,
+};
 pub use event::{
     ChangeCounts, Event, EventFilter, EventPayload, EventType, ExceptionRecorded, JobCompleted,
     JobFailed, JobStarted, JobSummary, MappingsChanged, PurgedNamespace, RetentionPurged,

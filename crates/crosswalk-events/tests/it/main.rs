@@ -1,6 +1,7 @@
 //! One integration-test binary for the events crate (one binary links once; see
 //! ARCHITECTURE.md).
 
+mod delivery;
 mod events;
 mod retry;
 mod signing;
