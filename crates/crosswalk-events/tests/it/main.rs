@@ -3,6 +3,7 @@
 
 mod delivery;
 mod events;
+mod order;
 mod retry;
 mod signing;
 mod target;
