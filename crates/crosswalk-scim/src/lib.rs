@@ -18,8 +18,13 @@
 //! Architecture invariant: like `crosswalk-core`, this crate does no I/O and knows no
 //! clock; every function is a function of its arguments.
 
+pub mod datetime;
 pub mod error;
+pub mod filter;
 pub mod json;
+pub mod schema;
 
 pub use error::{ErrorBody, ScimError, ScimType};
+pub use filter::{CompiledFilter, Filter, FilterError, PatchPath};
 pub use json::{AttributeError, parse_strict};
+pub use schema::{GROUP, RESOURCE_TYPES, ResourceType, USER};
