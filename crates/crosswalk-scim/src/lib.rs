@@ -22,9 +22,13 @@ pub mod datetime;
 pub mod error;
 pub mod filter;
 pub mod json;
+pub mod message;
+pub mod resource;
 pub mod schema;
 
 pub use error::{ErrorBody, ScimError, ScimType};
 pub use filter::{CompiledFilter, Filter, FilterError, PatchPath};
 pub use json::{AttributeError, parse_strict};
+pub use message::{BulkRequest, BulkResponse, ListResponse, SearchRequest};
+pub use resource::{Email, Group, GroupExtras, Member, Meta, Name, PrimaryEmail, ResourceKind, User, UserExtras};
 pub use schema::{GROUP, RESOURCE_TYPES, ResourceType, USER};
