@@ -23,6 +23,7 @@ pub mod error;
 pub mod filter;
 pub mod json;
 pub mod message;
+pub mod patch;
 pub mod resource;
 pub mod schema;
 
@@ -30,5 +31,6 @@ pub use error::{ErrorBody, ScimError, ScimType};
 pub use filter::{CompiledFilter, Filter, FilterError, PatchPath};
 pub use json::{AttributeError, parse_strict};
 pub use message::{BulkRequest, BulkResponse, ListResponse, SearchRequest};
+pub use patch::{PatchKind, PatchOperation, PatchRequest};
 pub use resource::{Email, Group, GroupExtras, Member, Meta, Name, PrimaryEmail, ResourceKind, User, UserExtras};
 pub use schema::{GROUP, RESOURCE_TYPES, ResourceType, USER};
