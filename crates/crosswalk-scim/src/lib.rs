@@ -24,6 +24,7 @@ pub mod filter;
 pub mod json;
 pub mod message;
 pub mod patch;
+pub mod query;
 pub mod resource;
 pub mod schema;
 
@@ -32,5 +33,6 @@ pub use filter::{CompiledFilter, Filter, FilterError, PatchPath};
 pub use json::{AttributeError, parse_strict};
 pub use message::{BulkRequest, BulkResponse, ListResponse, SearchRequest};
 pub use patch::{PatchKind, PatchOperation, PatchRequest};
+pub use query::{ListQuery, Page, Projection, QueryLimits, Sort, SortOrder};
 pub use resource::{Email, Group, GroupExtras, Member, Meta, Name, PrimaryEmail, ResourceKind, User, UserExtras};
 pub use schema::{GROUP, RESOURCE_TYPES, ResourceType, USER};
