@@ -19,7 +19,9 @@
 //! clock; every function is a function of its arguments.
 
 pub mod datetime;
+pub mod discovery;
 pub mod error;
+pub mod etag;
 pub mod filter;
 pub mod json;
 pub mod message;
