@@ -324,15 +324,27 @@ impl<'t> Parser<'t> {
             Some(Kind::Word(w)) if w.eq_ignore_ascii_case("true") => CompValue::Bool(true),
             Some(Kind::Word(w)) if w.eq_ignore_ascii_case("false") => CompValue::Bool(false),
             Some(Kind::Word(w)) if w.eq_ignore_ascii_case("null") => CompValue::Null,
-            Some(Kind::Word(w)) if is_json_number(w) => match serde_json::from_str::<Number>(w) {
-                Ok(n) => CompValue::Number(n),
-                Err(_) => return Err(FilterError::at(self.here(), format!("the number {w} is out of range"))),
+            Some(Kind::Word(w)) if is_json_number(w) => match number(w) {
+                Some(n) => CompValue::Number(n),
+                None => return Err(FilterError::at(self.here(), format!("the number {w} is out of range"))),
             },
             _ => return Err(self.error_here(expected)),
         };
         self.next();
         Ok(value)
     }
+}
+
+/// A JSON number as an integer when it is one, else the nearest `f64` (std's parser is
+/// correctly rounded, so a printed number reads back to the same value).
+fn number(word: &str) -> Option<Number> {
+    if let Ok(n) = word.parse::<i64>() {
+        return Some(n.into());
+    }
+    if let Ok(n) = word.parse::<u64>() {
+        return Some(n.into());
+    }
+    word.parse::<f64>().ok().filter(|f| f.is_finite()).and_then(Number::from_f64)
 }
 
 /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, JSON's number.
