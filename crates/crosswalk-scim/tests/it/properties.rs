@@ -367,6 +367,50 @@ proptest! {
     }
 
     #[test]
+    fn no_request_body_makes_a_parser_panic(
+        sample in select(vec![
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"u1"}]},{"op":"remove","path":"emails[type eq \"work\"]"}]}"#,
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"attributes":["userName"],"filter":"userName sw \"a\"","startIndex":1,"count":10}"#,
+            r#"{"failOnErrors":1,"Operations":[{"method":"POST","path":"/Users","bulkId":"q","data":{"userName":"a"}},{"method":"PATCH","path":"/Groups/bulkId:q","data":{"Operations":[]}}]}"#,
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"a","name":{"givenName":"G"},"emails":[{"value":"a@b.c","primary":"True"}],"active":"False"}"#,
+        ]),
+        edits in vec((any::<Index>(), 0u8..3, select(b"{}[]\":,\\ 0aetf-".to_vec())), 0..8),
+        noise in vec(any::<u8>(), 0..40),
+    ) {
+        let mut bytes = sample.as_bytes().to_vec();
+        for (at, op, byte) in edits {
+            let at = at.index(bytes.len() + 1);
+            match op {
+                0 if at < bytes.len() => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                _ if at < bytes.len() => { bytes.remove(at); }
+                _ => {}
+            }
+        }
+        for body in [&bytes[..], &noise[..]] {
+            if let Ok(request) = PatchRequest::parse(body) {
+                let _ = request.apply_to_user(&User { id: Some("u1".into()), user_name: Some("a".into()), ..User::default() });
+                let _ = request.apply_to_group(&crosswalk_scim::Group { id: Some("g".into()), display_name: Some("G".into()), ..Default::default() });
+            }
+            if let Ok(search) = crosswalk_scim::SearchRequest::parse(body) {
+                let _ = crosswalk_scim::ListQuery::from_search(&search, &USER, crosswalk_scim::QueryLimits::default());
+            }
+            if let Ok(bulk) = crosswalk_scim::BulkRequest::parse(body, crosswalk_scim::message::BulkLimits { max_operations: 10, max_payload_size: 4096 }) {
+                let _ = bulk.order();
+            }
+            if let Ok(value) = crosswalk_scim::parse_strict(body) {
+                if let Ok(user) = User::from_json(&value) {
+                    let _ = user.check_write();
+                    let _ = user.into_account();
+                }
+                if let Ok(group) = crosswalk_scim::Group::from_json(&value) {
+                    let _ = group.into_group();
+                }
+            }
+        }
+    }
+
+    #[test]
     fn folding_ascii_takes_the_shortcut_to_the_same_place(text in "[ -~]{0,20}") {
         prop_assert_eq!(fold_case(&text).into_owned(), caseless::default_case_fold_str(&text));
     }
