@@ -652,59 +652,56 @@ fn filtered(
     let container = container_mut(document, target);
     let mut items = take_array(container, name);
     let matched: Vec<usize> = (0..items.len()).filter(|&i| element_filter.matches(&items[i])).collect();
-    let result = (|| {
-        match op {
-            PatchKind::Remove => match target.sub {
-                Some(sub) => {
-                    for &i in &matched {
-                        set_sub(&mut items[i], sub, None)?;
-                    }
+    match op {
+        PatchKind::Remove => match target.sub {
+            Some(sub) => {
+                for &i in &matched {
+                    set_sub(&mut items[i], sub, None)?;
                 }
-                None => {
-                    let mut i = 0;
-                    items.retain(|_| {
-                        let keep = !matched.contains(&i);
-                        i += 1;
-                        keep
-                    });
-                }
-            },
-            PatchKind::Add | PatchKind::Replace => {
-                let value = value.unwrap_or(&Value::Null);
-                let mut touched = matched.clone();
-                if matched.is_empty() {
-                    // Entra adds a work address as `add emails[type eq "work"].value`: make
-                    // the value the filter describes.
-                    let Some(template) = template_of(filter, attribute) else {
-                        return Err(ScimError::no_target(format!(
-                            "no value of {name} matches [{filter}], and a value cannot be made from it \
-                             (only from eq tests joined by and)"
-                        )));
-                    };
-                    items.push(template);
-                    touched.push(items.len() - 1);
-                }
-                for &i in &touched {
-                    match target.sub {
-                        Some(sub) => set_sub(&mut items[i], sub, Some(value))?,
-                        None => {
-                            let incoming = coerce(attribute, value)?;
-                            if op == PatchKind::Replace && !matched.is_empty() {
-                                items[i] = incoming;
-                            } else {
-                                merge(&mut items[i], incoming);
-                            }
+            }
+            None => {
+                let mut i = 0;
+                items.retain(|_| {
+                    let keep = !matched.contains(&i);
+                    i += 1;
+                    keep
+                });
+            }
+        },
+        PatchKind::Add | PatchKind::Replace => {
+            let value = value.unwrap_or(&Value::Null);
+            let mut touched = matched.clone();
+            if matched.is_empty() {
+                // Entra adds a work address as `add emails[type eq "work"].value`: make the
+                // value the filter describes.
+                let Some(template) = template_of(filter, attribute) else {
+                    return Err(ScimError::no_target(format!(
+                        "no value of {name} matches [{filter}], and a value cannot be made from it \
+                         (only from eq tests joined by and)"
+                    )));
+                };
+                items.push(template);
+                touched.push(items.len() - 1);
+            }
+            for &i in &touched {
+                match target.sub {
+                    Some(sub) => set_sub(&mut items[i], sub, Some(value))?,
+                    None => {
+                        let incoming = coerce(attribute, value)?;
+                        if op == PatchKind::Replace && !matched.is_empty() {
+                            items[i] = incoming;
+                        } else {
+                            merge(&mut items[i], incoming);
                         }
                     }
                 }
-                let keep = touched.iter().rev().copied().find(|&i| is_primary(&items[i]));
-                one_primary(attribute, &mut items, keep);
             }
+            let keep = touched.iter().rev().copied().find(|&i| is_primary(&items[i]));
+            one_primary(attribute, &mut items, keep);
         }
-        Ok(())
-    })();
+    }
     put_array(container, name, items);
-    result
+    Ok(())
 }
 
 /// The value a filter of `eq` tests joined by `and` describes (`type eq "work"` gives

@@ -290,14 +290,11 @@ impl<'t> Parser<'t> {
     }
 
     fn attr_path(&mut self) -> Result<AttrPath, FilterError> {
-        match self.next() {
-            Some(Token { kind: Kind::Word(word), span }) => attr_path_of(word, span),
-            other => {
-                self.pos -= 1;
-                let _ = other;
-                Err(self.error_here("expected an attribute name"))
-            }
-        }
+        let Some(&Token { kind: Kind::Word(word), span }) = self.peek() else {
+            return Err(self.error_here("expected an attribute name"));
+        };
+        self.next();
+        attr_path_of(word, span)
     }
 
     fn test(&mut self) -> Result<Test, FilterError> {
