@@ -14,7 +14,10 @@
 //! a million-user `ListResponse` are parsed and converted one at a time, never held as one
 //! JSON tree.
 //!
-//! Mapping (attribute names are case-insensitive, as SCIM says; unknown attributes are
+//! Each resource is read with `crosswalk_scim`'s typed [`User`](crosswalk_scim::User) and
+//! [`Group`](crosswalk_scim::Group), the types the SCIM service uses, and converted to the
+//! directory model. Mapping (attribute names are case-insensitive, as SCIM says, and a name
+//! given twice in one object, in the same case or not, is an error; unknown attributes are
 //! ignored, as SCIM says; `null` is the same as absent; a known attribute of the wrong JSON
 //! type is an error):
 //!
@@ -34,7 +37,7 @@
 //! | Group `members[].value` | `members` |
 //!
 //! `externalId`, `meta` (apart from `resourceType`), the enterprise extension and anything
-//! else are not read.
+//! else are not kept.
 
 use std::cell::Cell;
 use std::fmt;
@@ -42,156 +45,26 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::rc::Rc;
 
-use serde::Serialize;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crosswalk_core::{Account, CompactString, Directory, Group};
+use crosswalk_scim::json::{AttributeError, StrictValueSeed, expected, json_message, pointer};
+use crosswalk_scim::{GroupExtras, ResourceKind, UserExtras};
 
 use crate::builder::{Builder, Layout, Spot};
-use crate::error::{Diagnostic, FormatError, Location, quoted};
+use crate::error::{Diagnostic, FormatError, Location};
 use crate::{Imported, ReadOptions};
 
-pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-/// Crosswalk's own User extension, for the account fields SCIM has no attribute for:
-/// `sourceDirectory` (string) and `emailVerified` (boolean).
-pub const CROSSWALK_USER_EXTENSION: &str = "urn:crosswalk:params:scim:schemas:extension:2.0:User";
-/// Crosswalk's own Group extension: `displayName` (string or `null`), written only when a
-/// group's display name is not simply its name, so that writing and reading give the same
-/// group.
-pub const CROSSWALK_GROUP_EXTENSION: &str = "urn:crosswalk:params:scim:schemas:extension:2.0:Group";
+pub use crosswalk_scim::message::LIST_RESPONSE_SCHEMA;
+pub use crosswalk_scim::schema::{
+    CROSSWALK_GROUP_EXTENSION, CROSSWALK_USER_EXTENSION, ENTERPRISE_USER_SCHEMA_ID as ENTERPRISE_USER_SCHEMA,
+    GROUP_SCHEMA_ID as GROUP_SCHEMA, USER_SCHEMA_ID as USER_SCHEMA,
+};
 
 // ---------------------------------------------------------------------------------------
 // Reading one resource
 // ---------------------------------------------------------------------------------------
-
-/// A problem inside one resource: a JSON pointer relative to the resource, and why.
-struct Bad {
-    pointer: String,
-    reason: String,
-}
-
-impl Bad {
-    fn new(pointer: String, reason: impl Into<String>) -> Bad {
-        Bad { pointer, reason: reason.into() }
-    }
-
-    /// The top-level attribute the problem is in, for [`Diagnostic::field`].
-    fn field(&self) -> Option<&str> {
-        self.pointer.split('/').nth(1).filter(|f| !f.is_empty())
-    }
-}
-
-/// `parent` + `/` + `key`, with the key escaped as RFC 6901 requires.
-fn pointer(parent: &str, key: &str) -> String {
-    let mut out = String::with_capacity(parent.len() + key.len() + 1);
-    out.push_str(parent);
-    out.push('/');
-    for c in key.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {}", quoted(s)),
-        Value::Array(_) => "an array".to_string(),
-        Value::Object(_) => "an object".to_string(),
-    }
-}
-
-fn expected(what: &str, found: &Value) -> String {
-    format!("expected {what}, found {}", describe(found))
-}
-
-/// An attribute as found: its key as spelt in the file, and its value.
-type Attr<'v> = Option<(&'v str, &'v Value)>;
-
-/// Finds an attribute by name, ignoring case as SCIM requires; two spellings of one name in
-/// the same object are an error rather than a coin toss.
-fn find<'v>(object: &'v Map<String, Value>, name: &str, parent: &str) -> Result<Attr<'v>, Bad> {
-    let mut found: Attr<'v> = None;
-    for (key, value) in object {
-        if key.eq_ignore_ascii_case(name) {
-            if let Some((first, _)) = found {
-                return Err(Bad::new(
-                    pointer(parent, key),
-                    format!("attribute given twice, as {first:?} and {key:?} (SCIM names ignore case)"),
-                ));
-            }
-            found = Some((key.as_str(), value));
-        }
-    }
-    Ok(found)
-}
-
-fn opt_str<'v>(attr: Attr<'v>, parent: &str) -> Result<Option<&'v str>, Bad> {
-    match attr {
-        None | Some((_, Value::Null)) => Ok(None),
-        Some((_, Value::String(s))) => Ok(Some(s)),
-        Some((key, other)) => Err(Bad::new(pointer(parent, key), expected("a string", other))),
-    }
-}
-
-fn opt_string(attr: Attr<'_>, parent: &str) -> Result<Option<String>, Bad> {
-    Ok(opt_str(attr, parent)?.map(str::to_string))
-}
-
-/// A required, non-blank string; `name` is used when the attribute is missing altogether.
-fn required_str<'v>(attr: Attr<'v>, parent: &str, name: &str) -> Result<&'v str, Bad> {
-    match opt_str(attr, parent)? {
-        Some(s) if !s.trim().is_empty() => Ok(s),
-        Some(_) => Err(Bad::new(pointer(parent, attr.map_or(name, |(k, _)| k)), "must not be empty")),
-        None => Err(Bad::new(pointer(parent, name), "is required")),
-    }
-}
-
-/// A boolean; also the strings `"true"`/`"false"` in any case, which Entra ID sends.
-fn opt_bool(attr: Attr<'_>, parent: &str) -> Result<Option<bool>, Bad> {
-    match attr {
-        None | Some((_, Value::Null)) => Ok(None),
-        Some((_, Value::Bool(b))) => Ok(Some(*b)),
-        Some((_, Value::String(s))) if s.trim().eq_ignore_ascii_case("true") => Ok(Some(true)),
-        Some((_, Value::String(s))) if s.trim().eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some((key, other)) => Err(Bad::new(pointer(parent, key), expected("true or false", other))),
-    }
-}
-
-/// A JSON object or array found at a pointer (kept, to point inside it).
-type Located<'v, T> = Option<(String, &'v T)>;
-
-fn opt_object<'v>(attr: Attr<'v>, parent: &str) -> Result<Located<'v, Map<String, Value>>, Bad> {
-    match attr {
-        None | Some((_, Value::Null)) => Ok(None),
-        Some((key, Value::Object(m))) => Ok(Some((pointer(parent, key), m))),
-        Some((key, other)) => Err(Bad::new(pointer(parent, key), expected("an object", other))),
-    }
-}
-
-fn opt_array<'v>(attr: Attr<'v>, parent: &str) -> Result<Located<'v, Vec<Value>>, Bad> {
-    match attr {
-        None | Some((_, Value::Null)) => Ok(None),
-        Some((key, Value::Array(a))) => Ok(Some((pointer(parent, key), a))),
-        Some((key, other)) => Err(Bad::new(pointer(parent, key), expected("an array", other))),
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    User,
-    Group,
-}
 
 /// A resource converted, groups with their member ids still to be checked.
 enum Resource {
@@ -199,152 +72,31 @@ enum Resource {
     Group(Group, Vec<CompactString>),
 }
 
-fn parse_resource(value: &Value) -> Result<Resource, Bad> {
+/// Reads one resource with `crosswalk_scim`'s typed User and Group. `duplicate` is the
+/// pointer of a name the resource's JSON gave twice (the JSON reader keeps the last), which
+/// is refused like a case-variant pair: either way the file says two things at once.
+fn parse_resource(value: &Value, duplicate: Option<&str>) -> Result<Resource, AttributeError> {
+    if let Some(at) = duplicate {
+        return Err(AttributeError::new(at, "attribute given twice; a JSON object names each attribute once"));
+    }
     let Value::Object(object) = value else {
-        return Err(Bad::new(String::new(), expected("a SCIM User or Group (a JSON object)", value)));
+        return Err(AttributeError::new("", expected("a SCIM User or Group (a JSON object)", value)));
     };
-    let kind = resource_kind(object)?;
-    let id = required_str(find(object, "id", "")?, "", "id")?.to_string();
-    match kind {
-        Kind::User => parse_user(object, id).map(Resource::User),
-        Kind::Group => parse_group(object, id),
-    }
-}
-
-/// User or Group, from the core schema URN in `schemas`, else `meta.resourceType`.
-fn resource_kind(object: &Map<String, Value>) -> Result<Kind, Bad> {
-    let mut from_schemas = None;
-    if let Some((at, schemas)) = opt_array(find(object, "schemas", "")?, "")? {
-        for (i, schema) in schemas.iter().enumerate() {
-            let Value::String(schema) = schema else {
-                return Err(Bad::new(format!("{at}/{i}"), expected("a schema URN (a string)", schema)));
-            };
-            let this = if schema.eq_ignore_ascii_case(USER_SCHEMA) {
-                Kind::User
-            } else if schema.eq_ignore_ascii_case(GROUP_SCHEMA) {
-                Kind::Group
-            } else {
-                continue;
-            };
-            if from_schemas.is_some_and(|kind| kind != this) {
-                return Err(Bad::new(at, "lists both the User and the Group schema; a resource is one or the other"));
+    match ResourceKind::detect(object)? {
+        ResourceKind::User => {
+            let (mut account, UserExtras { name_formatted, .. }) = crosswalk_scim::User::from_json(value)?.into_account()?;
+            // An export without a displayName still names the person.
+            if account.display_name.is_none() {
+                account.display_name = name_formatted;
             }
-            from_schemas = Some(this);
+            Ok(Resource::User(account))
+        }
+        ResourceKind::Group => {
+            let (mut group, GroupExtras { .. }) = crosswalk_scim::Group::from_json(value)?.into_group()?;
+            let members = std::mem::take(&mut group.members);
+            Ok(Resource::Group(group, members))
         }
     }
-    let mut from_meta = None;
-    if let Some((at, meta)) = opt_object(find(object, "meta", "")?, "")? {
-        let attr = find(meta, "resourceType", &at)?;
-        if let Some(resource_type) = opt_str(attr, &at)? {
-            from_meta = match resource_type {
-                t if t.eq_ignore_ascii_case("User") => Some(Kind::User),
-                t if t.eq_ignore_ascii_case("Group") => Some(Kind::Group),
-                // Other resource types exist (e.g. extensions); they only matter if the
-                // schemas do not say what this is.
-                _ if from_schemas.is_some() => None,
-                other => {
-                    let key = attr.map_or("resourceType", |(k, _)| k);
-                    return Err(Bad::new(
-                        pointer(&at, key),
-                        format!("expected \"User\" or \"Group\", found {}", quoted(other)),
-                    ));
-                }
-            };
-        }
-    }
-    from_schemas.or(from_meta).ok_or_else(|| {
-        Bad::new(
-            "/schemas".to_string(),
-            format!(
-                "cannot tell a User from a Group: add \"schemas\": [\"{USER_SCHEMA}\"] (or the Group \
-                 schema), or \"meta\": {{\"resourceType\": \"User\"}}"
-            ),
-        )
-    })
-}
-
-fn parse_user(object: &Map<String, Value>, id: String) -> Result<Account, Bad> {
-    let username = opt_string(find(object, "userName", "")?, "")?;
-    let (mut given_name, mut family_name, mut formatted) = (None, None, None);
-    if let Some((at, name)) = opt_object(find(object, "name", "")?, "")? {
-        given_name = opt_string(find(name, "givenName", &at)?, &at)?;
-        family_name = opt_string(find(name, "familyName", &at)?, &at)?;
-        formatted = opt_string(find(name, "formatted", &at)?, &at)?;
-    }
-    let display_name = opt_string(find(object, "displayName", "")?, "")?.or(formatted);
-
-    let mut primary = None;
-    let mut others = Vec::new();
-    if let Some((at, emails)) = opt_array(find(object, "emails", "")?, "")? {
-        for (i, entry) in emails.iter().enumerate() {
-            let entry_at = format!("{at}/{i}");
-            let Value::Object(entry) = entry else {
-                return Err(Bad::new(entry_at, expected("an object with a \"value\"", entry)));
-            };
-            let value = required_str(find(entry, "value", &entry_at)?, &entry_at, "value")?.to_string();
-            let is_primary = opt_bool(find(entry, "primary", &entry_at)?, &entry_at)?.unwrap_or(false);
-            // Not used, but a known attribute: a wrong type means the export is not what we think.
-            opt_str(find(entry, "type", &entry_at)?, &entry_at)?;
-            if is_primary && primary.is_none() {
-                primary = Some(value);
-            } else {
-                others.push(value);
-            }
-        }
-    }
-    let email = match primary {
-        Some(primary) => Some(primary),
-        None if others.is_empty() => None,
-        None => Some(others.remove(0)),
-    };
-
-    let active = opt_bool(find(object, "active", "")?, "")?.unwrap_or(true);
-    let (mut source_directory, mut email_verified) = (None, None);
-    if let Some((at, extension)) = opt_object(find(object, CROSSWALK_USER_EXTENSION, "")?, "")? {
-        source_directory = opt_string(find(extension, "sourceDirectory", &at)?, &at)?;
-        email_verified = opt_bool(find(extension, "emailVerified", &at)?, &at)?;
-    }
-    Ok(Account {
-        id: id.into(),
-        username: username.map(Into::into),
-        email: email.map(Into::into),
-        alias_emails: others.into_iter().map(Into::into).collect(),
-        display_name: display_name.map(Into::into),
-        given_name: given_name.map(Into::into),
-        family_name: family_name.map(Into::into),
-        active,
-        source_directory: source_directory.map(Into::into),
-        email_verified,
-    })
-}
-
-fn parse_group(object: &Map<String, Value>, id: String) -> Result<Resource, Bad> {
-    let name = required_str(find(object, "displayName", "")?, "", "displayName")?.to_string();
-    let mut display_name = Some(name.clone());
-    if let Some((at, extension)) = opt_object(find(object, CROSSWALK_GROUP_EXTENSION, "")?, "")? {
-        // Present-and-null means "no display name", unlike everywhere else where null is absent.
-        match find(extension, "displayName", &at)? {
-            None => {}
-            Some((_, Value::Null)) => display_name = None,
-            Some((_, Value::String(s))) => display_name = Some(s.clone()),
-            Some((key, other)) => {
-                return Err(Bad::new(pointer(&at, key), expected("a string or null", other)));
-            }
-        }
-    }
-    let mut members = Vec::new();
-    if let Some((at, entries)) = opt_array(find(object, "members", "")?, "")? {
-        members.reserve(entries.len());
-        for (i, entry) in entries.iter().enumerate() {
-            let entry_at = format!("{at}/{i}");
-            let Value::Object(entry) = entry else {
-                return Err(Bad::new(entry_at, expected("an object with a \"value\"", entry)));
-            };
-            members.push(required_str(find(entry, "value", &entry_at)?, &entry_at, "value")?.into());
-            opt_str(find(entry, "type", &entry_at)?, &entry_at)?;
-        }
-    }
-    Ok(Resource::Group(Group { id: id.into(), name: name.into(), display_name: display_name.map(Into::into), members: Vec::new() }, members))
 }
 
 /// The `id` of a resource too broken to read, so memberships naming it can say why they go.
@@ -360,6 +112,18 @@ fn is_list_response(object: &Map<String, Value>) -> bool {
                 schemas.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(LIST_RESPONSE_SCHEMA)))
             })
     })
+}
+
+const TWICE_IN_A_PAGE: &str = "attribute given twice; a ListResponse has one \"Resources\" array and a JSON object names each attribute once";
+
+/// Reads one JSON value strictly: the value, and where a name was first given twice.
+fn strict_value(bytes: &[u8]) -> Result<(Value, Option<String>), serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let mut path = String::new();
+    let mut duplicate = None;
+    let value = StrictValueSeed { path: &mut path, duplicate: &mut duplicate }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok((value, duplicate))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -381,9 +145,10 @@ struct Sink {
 }
 
 impl Sink {
-    /// One resource into the directory (or into `skipped`).
-    fn resource(&mut self, value: &Value, spot: Spot) -> Result<(), FormatError> {
-        match parse_resource(value) {
+    /// One resource into the directory (or into `skipped`); `duplicate` is where its JSON
+    /// gave a name twice, if it did.
+    fn resource(&mut self, value: &Value, duplicate: Option<&str>, spot: Spot) -> Result<(), FormatError> {
+        match parse_resource(value, duplicate) {
             Ok(Resource::User(account)) => self.builder.add_account(account, spot),
             Ok(Resource::Group(group, members)) => {
                 let id = group.id.clone();
@@ -405,21 +170,36 @@ impl Sink {
         }
     }
 
-    /// A whole parsed document or line: a ListResponse page, or one resource.
-    fn value(&mut self, value: &Value, line: Option<u64>) -> Result<(), FormatError> {
+    /// A whole parsed document or line: a ListResponse page, or one resource. `duplicate`
+    /// is where the line gave a name twice, if it did.
+    fn value(&mut self, value: &Value, duplicate: Option<&str>, line: Option<u64>) -> Result<(), FormatError> {
         if let Value::Object(object) = value {
-            if let Some((key, resources)) = object.iter().find(|(k, _)| k.eq_ignore_ascii_case("Resources")) {
+            let mut lists = object.iter().filter(|(k, _)| k.eq_ignore_ascii_case("Resources"));
+            if let Some((key, resources)) = lists.next() {
+                let at = pointer("", key);
+                let spot = Spot { line, item: None };
+                if let Some((second, _)) = lists.next() {
+                    return self.builder.reject(spot, &pointer("", second), Some(second), TWICE_IN_A_PAGE);
+                }
                 let Value::Array(items) = resources else {
-                    let at = pointer("", key);
-                    return self.builder.reject(
-                        Spot { line, item: None },
-                        &at,
-                        Some(key),
-                        expected("an array of resources", resources),
-                    );
+                    return self.builder.reject(spot, &at, Some(key), expected("an array of resources", resources));
                 };
+                // A name given twice inside a resource is that resource's fault; anywhere
+                // else in the page (`"Resources"` twice included), the page's.
+                let item_prefix = format!("{at}/");
+                let in_item = duplicate.and_then(|d| {
+                    let rest = d.strip_prefix(&item_prefix)?;
+                    let (index, inner) = rest.split_once('/').map_or((rest, ""), |(i, inner)| (i, inner));
+                    let index: usize = index.parse().ok().filter(|&i| i < items.len())?;
+                    Some((index, inner))
+                });
+                if let (Some(d), None) = (duplicate, in_item) {
+                    let field = d.split('/').nth(1).map(str::to_string);
+                    return self.builder.reject(spot, d, field.as_deref(), TWICE_IN_A_PAGE);
+                }
                 for (i, item) in items.iter().enumerate() {
-                    self.resource(item, Spot { line, item: Some(i as u64) })?;
+                    let inner = in_item.filter(|(index, _)| *index == i).map(|(_, inner)| format!("/{inner}"));
+                    self.resource(item, inner.as_deref(), Spot { line, item: Some(i as u64) })?;
                 }
                 return Ok(());
             }
@@ -428,7 +208,7 @@ impl Sink {
                 return Ok(());
             }
         }
-        self.resource(value, Spot { line, item: None })
+        self.resource(value, duplicate, Spot { line, item: None })
     }
 
     /// The line of a resource being streamed, while the reader is still on the first line.
@@ -477,12 +257,26 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut rest = Map::new();
         let mut saw_resources = false;
+        let mut duplicate = None;
+        let mut path = String::new();
         while let Some(key) = map.next_key::<String>()? {
-            if !saw_resources && key.eq_ignore_ascii_case("Resources") {
+            if key.eq_ignore_ascii_case("Resources") {
+                if saw_resources {
+                    // A second array would be read over the first's resources: refuse it.
+                    let spot = Spot { line: self.sink.streamed_line(), item: None };
+                    let location = self.sink.builder.location(spot, &pointer("", &key));
+                    let error = FormatError::from(Diagnostic::new(location, Some(&key), TWICE_IN_A_PAGE));
+                    return Err(self.sink.stop(error));
+                }
                 saw_resources = true;
                 map.next_value_seed(ResourcesSeed { sink: &mut *self.sink })?;
             } else {
-                let value: Value = map.next_value()?;
+                if duplicate.is_none() && rest.contains_key(&key) {
+                    duplicate = Some(pointer("", &key));
+                }
+                path.clear();
+                path.push_str(&pointer("", &key));
+                let value = map.next_value_seed(StrictValueSeed { path: &mut path, duplicate: &mut duplicate })?;
                 rest.insert(key, value);
             }
         }
@@ -492,7 +286,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
         // Not a ListResponse: the document is one resource.
         let line = self.sink.streamed_line();
         let resource = Value::Object(rest);
-        match self.sink.resource(&resource, Spot { line, item: None }) {
+        match self.sink.resource(&resource, duplicate.as_deref(), Spot { line, item: None }) {
             Ok(()) => Ok(()),
             Err(error) => Err(self.sink.stop(error)),
         }
@@ -530,9 +324,13 @@ impl<'de> Visitor<'de> for ResourcesSeed<'_> {
         let mut index = 0u64;
         loop {
             self.sink.current_item = Some(index);
-            let Some(resource) = seq.next_element::<Value>()? else { break };
+            let mut path = String::new();
+            let mut duplicate = None;
+            let Some(resource) = seq.next_element_seed(StrictValueSeed { path: &mut path, duplicate: &mut duplicate })? else {
+                break;
+            };
             let spot = Spot { line: self.sink.streamed_line(), item: Some(index) };
-            if let Err(error) = self.sink.resource(&resource, spot) {
+            if let Err(error) = self.sink.resource(&resource, duplicate.as_deref(), spot) {
                 return Err(self.sink.stop(error));
             }
             index += 1;
@@ -629,15 +427,6 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-/// serde_json's message without its " at line L column C", which the location says better.
-fn json_message(error: &serde_json::Error) -> String {
-    let mut message = error.to_string();
-    if let Some(at) = message.rfind(" at line ") {
-        message.truncate(at);
-    }
-    message
-}
-
 /// Reads a directory from SCIM 2.0 JSON in any of the shapes in the [module docs](self).
 ///
 /// `source_name` is only used in messages and to name the directory.
@@ -727,8 +516,8 @@ pub fn read_scim(source_name: &str, input: impl Read, options: ReadOptions) -> R
         if content.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Value>(content) {
-            Ok(value) => sink.value(&value, Some(line_number))?,
+        match strict_value(content) {
+            Ok((value, duplicate)) => sink.value(&value, duplicate.as_deref(), Some(line_number))?,
             Err(error) => {
                 let column = leading as u64 + error.column() as u64;
                 sink.builder.reject(
@@ -753,115 +542,12 @@ pub fn read_scim_file(path: impl AsRef<Path>, options: ReadOptions) -> Result<Im
 // Writing
 // ---------------------------------------------------------------------------------------
 
-#[derive(Serialize)]
-struct UserOut<'a> {
-    schemas: &'static [&'static str],
-    id: &'a str,
-    #[serde(rename = "userName", skip_serializing_if = "Option::is_none")]
-    user_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "NameOut::is_empty")]
-    name: NameOut<'a>,
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
-    display_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    emails: Vec<EmailOut<'a>>,
-    active: bool,
-    #[serde(rename = "urn:crosswalk:params:scim:schemas:extension:2.0:User", skip_serializing_if = "Option::is_none")]
-    extension: Option<UserExtensionOut<'a>>,
-    meta: MetaOut,
+fn user_out(account: &Account) -> crosswalk_scim::User {
+    crosswalk_scim::User::from_account(account, &UserExtras::default())
 }
 
-#[derive(Serialize)]
-struct NameOut<'a> {
-    #[serde(rename = "givenName", skip_serializing_if = "Option::is_none")]
-    given_name: Option<&'a str>,
-    #[serde(rename = "familyName", skip_serializing_if = "Option::is_none")]
-    family_name: Option<&'a str>,
-}
-
-impl NameOut<'_> {
-    fn is_empty(&self) -> bool {
-        self.given_name.is_none() && self.family_name.is_none()
-    }
-}
-
-#[derive(Serialize)]
-struct EmailOut<'a> {
-    value: &'a str,
-    primary: bool,
-}
-
-#[derive(Serialize)]
-struct UserExtensionOut<'a> {
-    #[serde(rename = "sourceDirectory", skip_serializing_if = "Option::is_none")]
-    source_directory: Option<&'a str>,
-    #[serde(rename = "emailVerified", skip_serializing_if = "Option::is_none")]
-    email_verified: Option<bool>,
-}
-
-#[derive(Serialize)]
-struct MetaOut {
-    #[serde(rename = "resourceType")]
-    resource_type: &'static str,
-}
-
-#[derive(Serialize)]
-struct GroupOut<'a> {
-    schemas: &'static [&'static str],
-    id: &'a str,
-    #[serde(rename = "displayName")]
-    display_name: &'a str,
-    members: Vec<MemberOut<'a>>,
-    #[serde(rename = "urn:crosswalk:params:scim:schemas:extension:2.0:Group", skip_serializing_if = "Option::is_none")]
-    extension: Option<GroupExtensionOut<'a>>,
-    meta: MetaOut,
-}
-
-#[derive(Serialize)]
-struct MemberOut<'a> {
-    value: &'a str,
-}
-
-#[derive(Serialize)]
-struct GroupExtensionOut<'a> {
-    #[serde(rename = "displayName")]
-    display_name: Option<&'a str>,
-}
-
-fn user_out(account: &Account) -> UserOut<'_> {
-    let has_extension = account.source_directory.is_some() || account.email_verified.is_some();
-    let mut emails = Vec::with_capacity(account.alias_emails.len() + 1);
-    if let Some(email) = &account.email {
-        emails.push(EmailOut { value: email, primary: true });
-    }
-    emails.extend(account.alias_emails.iter().map(|alias| EmailOut { value: alias, primary: false }));
-    UserOut {
-        schemas: if has_extension { &[USER_SCHEMA, CROSSWALK_USER_EXTENSION] } else { &[USER_SCHEMA] },
-        id: &account.id,
-        user_name: account.username.as_deref(),
-        name: NameOut { given_name: account.given_name.as_deref(), family_name: account.family_name.as_deref() },
-        display_name: account.display_name.as_deref(),
-        emails,
-        active: account.active,
-        extension: has_extension.then_some(UserExtensionOut {
-            source_directory: account.source_directory.as_deref(),
-            email_verified: account.email_verified,
-        }),
-        meta: MetaOut { resource_type: "User" },
-    }
-}
-
-fn group_out(group: &Group) -> GroupOut<'_> {
-    // Readers take displayName as both name and display name; say otherwise only if needed.
-    let plain = group.display_name.as_deref() == Some(group.name.as_str());
-    GroupOut {
-        schemas: if plain { &[GROUP_SCHEMA] } else { &[GROUP_SCHEMA, CROSSWALK_GROUP_EXTENSION] },
-        id: &group.id,
-        display_name: &group.name,
-        members: group.members.iter().map(|m| MemberOut { value: m }).collect(),
-        extension: (!plain).then_some(GroupExtensionOut { display_name: group.display_name.as_deref() }),
-        meta: MetaOut { resource_type: "Group" },
-    }
+fn group_out(group: &Group) -> crosswalk_scim::Group {
+    crosswalk_scim::Group::from_group(group, &GroupExtras::default())
 }
 
 /// Writes every account then every group as JSON Lines, one resource per line.

@@ -160,7 +160,10 @@ fn wrong_types_of_known_attributes_are_errors() {
         (r#""username":"a""#, "attribute given twice"),
     ];
     for (attribute, message) in cases {
-        let text = format!(r#"{{"schemas":["{USER}"],"id":"u1","userName":"x",{attribute}}}"#);
+        // The userName case replaces the base userName: given twice, it would be refused
+        // as a duplicate before its type is looked at.
+        let base = if attribute.starts_with(r#""userName""#) { "" } else { r#""userName":"x","# };
+        let text = format!(r#"{{"schemas":["{USER}"],"id":"u1",{base}{attribute}}}"#);
         let error = read("users.jsonl", &text).expect_err(attribute).to_string();
         assert!(error.starts_with("users.jsonl:1: /"), "{error}");
         assert!(error.contains(message), "{error:?} lacks {message:?}");
@@ -305,4 +308,32 @@ fn read_directory_file_picks_scim_by_extension_or_content() {
     std::fs::write(&path, format!(r#"[{{"schemas":["{USER}"],"id":1}}]"#)).unwrap();
     let error = crosswalk_formats::read_scim_file(&path, ReadOptions::default()).unwrap_err();
     assert!(error.to_string().starts_with(&format!("{}:1: /0/id: expected a string", path.display())), "{error}");
+}
+
+#[test]
+fn a_name_given_twice_is_refused_with_its_pointer_in_every_shape() {
+    // Exactly the same name twice: serde_json would keep the second silently.
+    let twice = format!(r#"{{"schemas":["{USER}"],"id":"u1","id":"u2","userName":"x"}}"#);
+    let nested = format!(r#"{{"schemas":["{USER}"],"id":"u1","emails":[{{"value":"a@b.c","value":"d@e.f"}}]}}"#);
+    let message = "attribute given twice";
+
+    let error = assert_fails("users.json", &list(&[user("u0"), twice.clone()]), &["users.json: /Resources/1/id: ", message]);
+    assert_eq!(error.field(), Some("id"));
+    assert_fails("users.json", &list(std::slice::from_ref(&nested)), &["users.json: /Resources/0/emails/0/value: ", message]);
+    assert_fails("users.json", &format!("[{}, {twice}]", user("u0")), &["users.json:1: /1/id: ", message]);
+    assert_fails("users.jsonl", &format!("{}\n{twice}\n", user("u0")), &["users.jsonl:2: /id: ", message]);
+    assert_fails("users.jsonl", &format!("{nested}\n"), &["users.jsonl:1: /emails/0/value: ", message]);
+    assert_fails("user.json", &twice.replace(",", ",\n"), &["user.json: /id: ", message]);
+    // Inside a ListResponse on one line of JSON Lines, and in the page itself.
+    let page = list(&[user("u0"), twice.clone()]).replace('\n', "");
+    assert_fails("users.jsonl", &format!("{page}\n"), &["users.jsonl:1: /Resources/1/id: ", message]);
+    let two_lists = r#"{"Resources":[],"Resources":[{"id":"u9"}]}"#;
+    assert_fails("users.jsonl", &format!("{two_lists}\n"), &["users.jsonl:1: /Resources: ", message]);
+    assert_fails("users.json", "{\n\"Resources\": [],\n\"resources\": []\n}", &["users.json: /resources: ", message]);
+
+    // With --skip-invalid, the resource is skipped like any other invalid one.
+    let text = list(&[user("u0"), twice, user("u3")]);
+    let imported = read_scim("users.json", text.as_bytes(), ReadOptions::skipping_invalid()).unwrap();
+    assert_eq!(imported.directory.accounts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["u0", "u3"]);
+    assert_eq!(imported.skipped[0].location.pointer.as_deref(), Some("/Resources/1/id"));
 }

@@ -1,0 +1,6 @@
+//! Integration tests of the SCIM protocol crate.
+
+mod filter;
+mod patch;
+mod properties;
+mod providers;
