@@ -91,7 +91,7 @@ pub fn resolve(
         },
         organisation_domains,
         external_domains: folded_domains(&policy.fallback.external_domains),
-        reserved_groups: policy.groups.reserved.iter().map(|g| normalize::fold(g).into_owned()).collect(),
+        reserved_groups: policy.groups.reserved.iter().map(|g| normalize::skeleton(&normalize::fold(g))).collect(),
         exceptions: {
             // Only exception rules look source accounts up: their keys and index are built
             // for that, when there are such rules, and dropped once the rules are resolved.
@@ -344,6 +344,8 @@ struct Context<'a> {
     dst_transliterated: FxHashMap<String, Vec<u32>>,
     organisation_domains: Vec<String>,
     external_domains: Vec<String>,
+    /// The look-alike forms ([`normalize::skeleton`]) of the reserved group names: a group
+    /// named like a reserved one is treated as one.
     reserved_groups: Vec<String>,
     exceptions: ExceptionTable,
     default_account: DefaultAccount,
@@ -363,6 +365,8 @@ struct Probe {
     email_slots: EmailSlots,
     /// Each address's slot in the destination's look-alike table.
     skeleton_slots: EmailSlots,
+    /// The username's slot in the destination's username look-alike table.
+    username_skeleton_slot: Option<u32>,
     /// The destination account with the same id (looked up when the ID method is on).
     same_id: Option<u32>,
 }
@@ -371,7 +375,7 @@ impl Probe {
     /// The keys of source account `i`, nothing looked up yet.
     fn keys(ctx: &Context<'_>, i: u32) -> Probe {
         let keys = AccountKeys::without_names(ctx.source.account(i), &ctx.src_rules);
-        Probe { keys, email_slots: EmailSlots::new(), skeleton_slots: EmailSlots::new(), same_id: None }
+        Probe { keys, email_slots: EmailSlots::new(), skeleton_slots: EmailSlots::new(), username_skeleton_slot: None, same_id: None }
     }
 
     fn look_up_addresses(&mut self, ctx: &Context<'_>) {
@@ -389,6 +393,9 @@ impl Probe {
 
     fn look_up_skeletons(&mut self, ctx: &Context<'_>) {
         self.skeleton_slots = self.keys.emails.iter().map(|e| ctx.dst_index.by_skeleton.slot(e.skeleton)).collect();
+        if self.keys.username.is_some() {
+            self.username_skeleton_slot = ctx.dst_index.by_username_skeleton.slot(self.keys.username_skeleton);
+        }
     }
 
     fn look_up_id(&mut self, ctx: &Context<'_>, i: u32) {
@@ -560,7 +567,7 @@ impl Context<'_> {
 
     fn resolve_account(&self, i: u32, probe: Probe) -> Draft {
         let account = self.source.account(i);
-        let Probe { mut keys, email_slots, skeleton_slots, same_id } = probe;
+        let Probe { mut keys, email_slots, skeleton_slots, username_skeleton_slot, same_id } = probe;
         let mut draft = Draft::draft(IdentityKind::Account, i);
         for (field, why) in &keys.invalid_emails {
             let raw = keys::email_value(account, *field);
@@ -569,7 +576,7 @@ impl Context<'_> {
                 format!("{} {raw:?} {} and was not used for matching", email_field_name(*field), why.describe()),
             );
         }
-        let excluded = self.look_alikes(account, &keys, (&email_slots, &skeleton_slots), &mut draft);
+        let excluded = self.look_alikes(account, &keys, (&email_slots, &skeleton_slots), username_skeleton_slot, &mut draft);
 
         for method in &self.policy.order {
             let step = match method {
@@ -604,31 +611,50 @@ impl Context<'_> {
         self.account_fallback(&keys, &excluded, draft)
     }
 
-    /// Destination addresses that only look like one of the source's: flagged, and those
-    /// destination accounts are excluded from every method for this identity.
-    fn look_alikes(&self, account: &Account, keys: &AccountKeys, slots: (&EmailSlots, &EmailSlots), draft: &mut Draft) -> Vec<u32> {
-        let mut found: Vec<(u32, &str, &str)> = Vec::new();
+    /// Destination addresses and usernames that only look like one of the source's (see
+    /// [`normalize::skeleton`]): flagged, listed as candidates, and those destination accounts
+    /// are excluded from every method for this identity.
+    fn look_alikes(
+        &self,
+        account: &Account,
+        keys: &AccountKeys,
+        slots: (&EmailSlots, &EmailSlots),
+        username_skeleton_slot: Option<u32>,
+        draft: &mut Draft,
+    ) -> Vec<u32> {
+        // (destination, its value, ours, found by username)
+        let mut found: Vec<(u32, &str, &str, bool)> = Vec::new();
         for (email, slots) in keys.emails.iter().zip(slots.0.iter().copied().zip(slots.1.iter().copied())) {
             for (index, other) in self.dst_index.look_alikes(account, email, slots, &self.src_rules) {
-                if !found.iter().any(|(i, _, _)| *i == index) {
-                    found.push((index, other.key.as_str(), email.key.as_str()));
+                if !found.iter().any(|f| f.0 == index) {
+                    found.push((index, other.key.as_str(), email.key.as_str(), false));
+                }
+            }
+        }
+        if let Some(username) = keys.username.as_deref() {
+            for index in self.dst_index.username_look_alikes(username, username_skeleton_slot) {
+                if !found.iter().any(|f| f.0 == index)
+                    && let Some(theirs) = self.dst_keys[index as usize].username.as_deref()
+                {
+                    found.push((index, theirs, username, true));
                 }
             }
         }
         // Destination ids, not row positions, order the messages: the report must not
         // change when the same directory is exported in another order.
         found.sort_by(|a, b| self.destination.account(a.0).id.cmp(&self.destination.account(b.0).id));
-        for &(index, theirs, ours) in &found {
-            draft.candidate(index, Resolution::Email, format!("look-alike of {ours}"));
+        for &(index, theirs, ours, by_username) in &found {
+            let (method, what) = if by_username { (Resolution::Username, "username ") } else { (Resolution::Email, "") };
+            draft.candidate(index, method, format!("look-alike of {what}{ours}"));
             draft.flag(
                 Flag::LookAlike,
                 format!(
-                    "destination account {} has {theirs:?}, which only looks like {ours:?} (confusable characters): never matched",
+                    "destination account {} has {what}{theirs:?}, which only looks like {ours:?} (confusable characters): never matched",
                     self.destination.account(index).id
                 ),
             );
         }
-        found.into_iter().map(|(index, _, _)| index).collect()
+        found.into_iter().map(|f| f.0).collect()
     }
 
     fn account_exception(&self, i: u32, draft: &mut Draft) -> Step {
@@ -833,11 +859,16 @@ impl Context<'_> {
     fn resolve_group(&self, i: u32) -> Draft {
         let group = self.source.group(i);
         let mut draft = Draft::draft(IdentityKind::Group, i);
+        let excluded = self.group_look_alikes(group, &mut draft);
         let mut step = Step::Next;
         for method in &self.policy.order {
             step = match method {
                 Method::Exception => exception_step(self.exceptions.groups.get(&i), &mut draft),
                 Method::Id => match self.dst_groups.by_id.get(group.id.as_str()) {
+                    Some(index) if excluded.contains(index) => {
+                        draft.say("the id also matches a look-alike group named above: not linked");
+                        Step::Stop
+                    }
                     Some(&index) => id_link(index, &group.id),
                     None => Step::Next,
                 },
@@ -855,7 +886,7 @@ impl Context<'_> {
             Step::Link { index, method, evidence, confidence } => {
                 draft.confidence = confidence;
                 let name = &self.dst_group_names[index as usize];
-                if self.reserved_groups.contains(name) {
+                if self.is_reserved_group(name) {
                     let target = self.destination.group(index);
                     if method == Resolution::Exception {
                         draft.flag(
@@ -880,8 +911,12 @@ impl Context<'_> {
                 draft
             }
             Step::Next => {
-                let reserved = self.reserved_groups.contains(&normalize::fold(&group.name).into_owned());
-                if reserved {
+                if !excluded.is_empty() {
+                    // A look-alike needs a person: creating the group could set up the
+                    // impersonation it looks like.
+                    return draft;
+                }
+                if self.is_reserved_group(&normalize::fold(&group.name)) {
                     draft.flag(
                         Flag::ReservedGroup,
                         format!("group {:?} is reserved on the destination and is not created there", group.name),
@@ -898,6 +933,31 @@ impl Context<'_> {
                 draft
             }
         }
+    }
+
+    /// Whether a group name key is, or looks like, a reserved group's name.
+    fn is_reserved_group(&self, name: &str) -> bool {
+        !self.reserved_groups.is_empty() && self.reserved_groups.contains(&normalize::skeleton(name))
+    }
+
+    /// Destination groups whose name only looks like the source group's: flagged, listed as
+    /// candidates, and excluded from every method but an exception.
+    fn group_look_alikes(&self, group: &crate::directory::Group, draft: &mut Draft) -> Vec<u32> {
+        let ours = normalize::fold(&group.name);
+        let mut found = self.dst_groups.look_alikes(&ours);
+        found.sort_by(|&a, &b| self.destination.group(a).id.cmp(&self.destination.group(b).id));
+        for &index in &found {
+            let target = self.destination.group(index);
+            draft.candidate(index, Resolution::Name, format!("look-alike of group name {ours}"));
+            draft.flag(
+                Flag::LookAlike,
+                format!(
+                    "destination group {} is named {:?}, which only looks like {:?} (confusable characters): never matched",
+                    target.id, target.name, group.name
+                ),
+            );
+        }
+        found
     }
 
     fn group_by_name(&self, group: &crate::directory::Group, draft: &mut Draft) -> Step {
