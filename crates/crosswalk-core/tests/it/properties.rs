@@ -391,3 +391,46 @@ proptest! {
         }
     }
 }
+
+const POLICY_DOMAINS: [&str; 4] = ["acme.com", "ACME-corp.com", "acme.co.uk", "other.example"];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// No policy that validation accepts can change an address into another person's: the
+    /// key's local part is the address's own (folded), or that cut at a documented subaddress
+    /// separator (`+` or `-`) in a listed domain; its domain is the address's own or the one
+    /// domain its alias names, which is no alias itself (no chain, no cycle).
+    #[test]
+    fn no_accepted_policy_turns_an_address_into_another(
+        separator in prop_oneof![2 => Just("+".to_string()), 2 => Just("-".to_string()), 3 => "[-+._=~x@ ]{0,2}"],
+        aliases in prop::collection::vec((0..POLICY_DOMAINS.len(), 0..POLICY_DOMAINS.len()), 0..3),
+        subaddress_domains in prop::collection::vec(0..POLICY_DOMAINS.len(), 0..3),
+        local in "[a-z]{1,3}([-+._=~x][a-z]{1,3}){0,2}",
+        domain in 0..POLICY_DOMAINS.len(),
+    ) {
+        let mut policy = Policy::default();
+        policy.email.subaddress_separator = separator.clone();
+        policy.email.domain_aliases = aliases.iter().map(|&(a, b)| (POLICY_DOMAINS[a].to_string(), POLICY_DOMAINS[b].to_string())).collect();
+        policy.email.subaddress_domains = subaddress_domains.iter().map(|&d| POLICY_DOMAINS[d].to_string()).collect();
+        if policy.validate().is_err() {
+            // Refused: nothing to check (the separator and alias tests say why each is).
+            return Ok(());
+        }
+        prop_assert!(separator == "+" || separator == "-", "accepted separator {:?}", separator);
+        let rules = DomainAliases::from_policy(&policy.email);
+        let address = format!("{local}@{}", POLICY_DOMAINS[domain]);
+        let key = normalize::email_key(&address, &rules).expect("a valid address").key;
+        let (key_local, key_domain) = key.rsplit_once('@').expect("an @");
+        let cut_at_separator = local.find(separator.as_str()).filter(|&at| at > 0).map(|at| &local[..at]);
+        prop_assert!(key_local == local || Some(key_local) == cut_at_separator, "{} keyed as {}", address, key);
+        let own = normalize::domain_key(POLICY_DOMAINS[domain]).unwrap();
+        let aliased = policy.email.domain_aliases.iter()
+            .find(|(from, _)| normalize::domain_key(from).as_deref() == Some(own.as_str()))
+            .and_then(|(_, to)| normalize::domain_key(to));
+        prop_assert!(key_domain == own || Some(key_domain) == aliased.as_deref(), "{} keyed as {}", address, key);
+        // The canonical domain is final: keying an address in it again keeps it.
+        let again = normalize::email_key(&format!("x@{key_domain}"), &rules).expect("a valid address").key;
+        prop_assert_eq!(again.rsplit_once('@').map(|(_, d)| d), Some(key_domain), "{} is aliased again", key_domain);
+    }
+}
