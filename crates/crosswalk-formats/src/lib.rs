@@ -27,7 +27,7 @@ use crosswalk_core::Directory;
 pub use directory_csv::{DIRECTORY_CSV_COLUMNS, read_directory_csv, read_directory_csv_file, write_directory_csv};
 pub use error::{Diagnostic, FormatError, Location, SkippedRecord};
 pub use exceptions::{EXCEPTIONS_COLUMNS, read_exceptions, read_exceptions_file};
-pub use policy::{read_policy, read_policy_file};
+pub use policy::{locate_policy_error, locate_policy_file_error, read_policy, read_policy_file};
 pub use report::{write_report_csv, write_report_json, write_report_jsonl};
 pub use scim::{read_scim, read_scim_file, write_scim_jsonl, write_scim_list_response};
 

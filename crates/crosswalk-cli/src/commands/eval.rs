@@ -10,7 +10,7 @@ use crosswalk_core::normalize::DomainAliases;
 use crosswalk_eval::{Comparison, Truth};
 use crosswalk_formats::ReadOptions;
 
-use super::{read_directories, read_exceptions};
+use super::{check_policy, read_directories, read_exceptions};
 use crate::cli::{EvalArgs, EvalFormat};
 use crate::progress;
 
@@ -41,6 +41,7 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
     } else {
         bail!("say what to score: --source, --destination and --truth; --generate N; or --febrl4 DIR");
     };
+    check_policy(&labelled.policy, args.policy.as_deref(), &labelled.destination)?;
     // A row whose records share an id, address, username or name is linkable whatever its label.
     crosswalk_eval::confirm_linkable(
         &labelled.source,

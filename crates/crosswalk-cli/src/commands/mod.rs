@@ -11,7 +11,7 @@ mod transforms;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use crosswalk_core::ExceptionRule;
+use crosswalk_core::{Directory, ExceptionRule, Policy};
 use crosswalk_formats::{Imported, ReadOptions};
 use crosswalk_store::Store;
 
@@ -65,6 +65,15 @@ pub(crate) fn read_exceptions(path: Option<&Path>) -> Result<Vec<ExceptionRule>>
     Ok(match path {
         Some(path) => crosswalk_formats::read_exceptions_file(path)?,
         None => Vec::new(),
+    })
+}
+
+/// Refuses a policy whose `default_account` is not one account of the destination (only
+/// the destination can tell), naming the policy file's line, before anything is stored.
+pub(crate) fn check_policy(policy: &Policy, path: Option<&Path>, destination: &Directory) -> Result<()> {
+    crosswalk_core::check_policy_against(destination, policy).map_err(|error| match path {
+        Some(path) => anyhow::Error::new(crosswalk_formats::locate_policy_file_error(path, error)),
+        None => anyhow::anyhow!("the policy: {error}"),
     })
 }
 

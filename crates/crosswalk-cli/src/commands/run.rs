@@ -8,7 +8,7 @@ use crosswalk_formats::{Imported, ReadOptions, SkippedRecord};
 use crosswalk_store::{DirectoryMeta, MappingStore, NewRun};
 use serde::Serialize;
 
-use super::{block_on, now, open_store, read_directories, read_exceptions};
+use super::{block_on, check_policy, now, open_store, read_directories, read_exceptions};
 use crate::cli::{RunArgs, SummaryFormat};
 use crate::progress;
 
@@ -31,6 +31,7 @@ pub(crate) fn run(store: &Path, args: RunArgs) -> Result<()> {
     };
     let exceptions = read_exceptions(args.exceptions.as_deref())?;
     let (source, destination) = read_directories(&args.source, &args.destination, options)?;
+    check_policy(&policy, args.policy.as_deref(), &destination.directory)?;
     let job = args.job.clone().unwrap_or_else(|| default_job_name(&source.directory, &destination.directory));
     let input = JobInput {
         job,

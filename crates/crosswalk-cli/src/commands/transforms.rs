@@ -6,7 +6,7 @@ use crosswalk_core::TransformPreview;
 use crosswalk_formats::{ReadOptions, SkippedRecord};
 use serde::Serialize;
 
-use super::{read_directories, read_exceptions};
+use super::{check_policy, read_directories, read_exceptions};
 use crate::cli::{SummaryFormat, TransformsCommand, TransformsPreviewArgs};
 use crate::progress;
 
@@ -29,6 +29,7 @@ fn preview(args: TransformsPreviewArgs) -> Result<()> {
     let policy = crosswalk_formats::read_policy_file(&args.policy)?;
     let exceptions = read_exceptions(args.exceptions.as_deref())?;
     let (source, destination) = read_directories(&args.source, &args.destination, options)?;
+    check_policy(&policy, Some(&args.policy), &destination.directory)?;
     let spinner = progress::spinner(format!(
         "previewing {} transforms on {} source and {} destination accounts",
         policy.transforms.len(),

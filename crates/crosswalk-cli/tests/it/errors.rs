@@ -94,3 +94,21 @@ fn unknown_resolution_filter_is_refused() {
     let err = dir.fails(&["report", "-r", "maybe"]);
     assert!(err.contains("unknown resolution"), "{err}");
 }
+
+/// A default account the destination does not have would give every leftover identity a
+/// Default pointing at nobody: the run is refused before anything is stored, naming the
+/// policy's line.
+#[test]
+fn a_default_account_not_in_the_destination_refuses_the_run() {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    dir.write("policy.toml", "# leftovers go to the owner\n[fallback]\ndefault_account = \"owner@acme.com\"\n");
+    let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml"]);
+    for part in ["policy.toml:3", "fallback.default_account", "owner@acme.com", "destination", "remove default_account"] {
+        assert!(err.contains(part), "{part:?} not in {err}");
+    }
+    assert!(!dir.store().exists(), "nothing may be written");
+    dir.write("policy.toml", "[fallback]\ndefault_account = \"email:support@acme.com\"\n");
+    dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml"]);
+}

@@ -618,6 +618,11 @@ impl<'a> AccountIndex<'a> {
         AccountIndex { by_id, by_email, by_username, by_name, by_skeleton, by_username_skeleton, rules, accounts, keys }
     }
 
+    /// The platform id of the account at `index`.
+    pub(crate) fn account_id(&self, index: u32) -> &'a str {
+        &self.accounts[index as usize].id
+    }
+
     /// Accounts whose username has the key `value` gets under this side's rules.
     pub(crate) fn accounts_with_username(&self, value: &str) -> Vec<u32> {
         self.rules
@@ -719,6 +724,7 @@ pub(crate) struct GroupIndex<'a> {
     /// By the [`normalize::skeleton`] of the name key.
     by_skeleton: KeyIndex<Key, u32>,
     names: &'a [String],
+    groups: &'a [Group],
 }
 
 impl<'a> GroupIndex<'a> {
@@ -731,7 +737,12 @@ impl<'a> GroupIndex<'a> {
                 by_skeleton.insert(&normalize::skeleton(name), i as u32);
             }
         }
-        GroupIndex { by_id: IdIndex::build(groups), by_name, by_skeleton, names }
+        GroupIndex { by_id: IdIndex::build(groups), by_name, by_skeleton, names, groups }
+    }
+
+    /// The platform id of the group at `index`.
+    pub(crate) fn group_id(&self, index: u32) -> &'a str {
+        &self.groups[index as usize].id
     }
 
     /// The groups of this side whose name only looks like the name key `name`: same

@@ -119,13 +119,13 @@ pub fn resolve(
             ctx.resolve_account(i, probe)
         })
         .collect_into_vec(&mut mappings);
-    settle_shared_destinations(&mut mappings, IdentityKind::Account, &ctx);
+    settle_shared_destinations(&mut mappings, IdentityKind::Account, &ctx, &mut warnings);
     if policy.order.contains(&Method::Name) {
         ctx.offer_near_misses(&mut mappings);
     }
     let accounts = mappings.len();
     mappings.par_extend(group_order.par_iter().with_min_len(512).map(|&i| ctx.resolve_group(i)));
-    settle_shared_destinations(&mut mappings[accounts..], IdentityKind::Group, &ctx);
+    settle_shared_destinations(&mut mappings[accounts..], IdentityKind::Group, &ctx, &mut warnings);
     // Keys and indexes are not needed to finish: free them before the last pass.
     drop(ctx);
     drop((dst_index, src_groups, dst_groups));
@@ -215,6 +215,28 @@ enum DefaultAccount {
     Named(String),
 }
 
+/// Checks what only the destination can tell about a policy: that its `default_account`
+/// names exactly one destination account. Run it before anything is stored: the engine
+/// would otherwise give every unmatched identity a Default pointing at nobody.
+pub fn check_policy_against(destination: &Directory, policy: &Policy) -> Result<(), crate::PolicyError> {
+    let Some(name) = &policy.fallback.default_account else { return Ok(()) };
+    let aliases = DomainAliases::from_policy(&policy.email);
+    let (transforms, _) = TransformSet::compile_lenient(policy);
+    let rules = KeyRules::new(&aliases, Side::Destination, &transforms);
+    let keys = keys::account_keys(&destination.accounts, &rules, Tables::LOOKUPS);
+    let index = AccountIndex::build(&destination.accounts, &keys, Tables::LOOKUPS, rules);
+    match find_account(&index, &IdentityRef::parse(name)) {
+        Ok(_) => Ok(()),
+        Err(why) => Err(crate::policy::invalid(
+            "fallback.default_account".into(),
+            format!(
+                "{name:?} is not one account of the destination directory ({why}); name an existing account (id:, \
+                 username: or email:), or remove default_account to leave unmatched identities Unresolved"
+            ),
+        )),
+    }
+}
+
 fn default_account(policy: &Policy, dst: &AccountIndex<'_>) -> DefaultAccount {
     match &policy.fallback.default_account {
         None => DefaultAccount::None,
@@ -226,7 +248,8 @@ fn default_account(policy: &Policy, dst: &AccountIndex<'_>) -> DefaultAccount {
 }
 
 /// Finds the one account a reference names, or says why there is not exactly one. Usernames
-/// and addresses are keyed as the index's own were (transforms included).
+/// and addresses are keyed as the index's own were (transforms included), as identity: a
+/// value never finds an account that only looks like it.
 fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef) -> Result<u32, String> {
     let by_id = |v: &str| index.by_id.get(v.trim()).map(|&i| vec![i]).unwrap_or_default();
     let by_username = |v: &str| index.accounts_with_username(v);
@@ -235,7 +258,10 @@ fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef) -> Result<u32
         IdentityRef::Id(v) => by_id(v),
         IdentityRef::Username(v) => by_username(v),
         IdentityRef::Email(v) => by_email(v),
-        IdentityRef::Any(v) => [by_id(v), by_username(v), by_email(v)].into_iter().find(|f| !f.is_empty()).unwrap_or_default(),
+        IdentityRef::Any(v) => {
+            let by_kind = [("id", by_id(v)), ("username", by_username(v)), ("email", by_email(v))];
+            unambiguous(v, &by_kind, "account", |i| index.account_id(i))?
+        }
     };
     one_of(found, reference, "account")
 }
@@ -246,9 +272,43 @@ fn find_group(index: &GroupIndex<'_>, reference: &IdentityRef) -> Result<u32, St
     let found = match reference {
         IdentityRef::Id(v) => by_id(v),
         IdentityRef::Username(v) | IdentityRef::Email(v) => by_name(v),
-        IdentityRef::Any(v) => [by_id(v), by_name(v)].into_iter().find(|f| !f.is_empty()).unwrap_or_default(),
+        IdentityRef::Any(v) => {
+            let by_kind = [("id", by_id(v)), ("name", by_name(v))];
+            unambiguous(v, &by_kind, "group", |i| index.group_id(i))?
+        }
     };
     one_of(found, reference, "group")
+}
+
+/// The identities a bare value names, by each kind of name it can be (`by_kind`): an error
+/// when it names one identity as one kind and another as another (`jdoe` the id of one
+/// account and the username of another), because choosing between them would be a guess.
+fn unambiguous<'i>(
+    value: &str,
+    by_kind: &[(&str, Vec<u32>)],
+    what: &str,
+    id_of: impl Fn(u32) -> &'i str,
+) -> Result<Vec<u32>, String> {
+    let mut all: Vec<u32> = by_kind.iter().flat_map(|(_, found)| found.iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let kinds: Vec<&(&str, Vec<u32>)> = by_kind.iter().filter(|(_, found)| !found.is_empty()).collect();
+    if all.len() > 1 && kinds.len() > 1 {
+        let named: Vec<String> = kinds
+            .iter()
+            .map(|(kind, found)| {
+                let ids: Vec<&str> = found.iter().map(|&i| id_of(i)).collect();
+                format!("{what} {} by {kind}", ids.join(", "))
+            })
+            .collect();
+        let prefixes: Vec<String> = kinds.iter().map(|(kind, _)| format!("{kind}:{value}")).collect();
+        return Err(format!(
+            "{value:?} is ambiguous: it names {}; write {} to say which",
+            named.join(" and "),
+            prefixes.join(" or ")
+        ));
+    }
+    Ok(all)
 }
 
 fn one_of(found: Vec<u32>, reference: &IdentityRef, what: &str) -> Result<u32, String> {
@@ -1051,10 +1111,42 @@ fn exception_evidence(rule: &str) -> Evidence {
     }
 }
 
+/// Several exception rules send different source identities (`kept`, in source-id order) to
+/// one destination: an explicit merge, allowed, and said in each mapping's message and in
+/// the run's warnings.
+fn say_explicit_merge(
+    drafts: &mut [Draft],
+    kept: &[usize],
+    kind: IdentityKind,
+    destination: &str,
+    source_id: &impl Fn(&[Draft], usize) -> String,
+    warnings: &mut Vec<String>,
+) {
+    // The rule's origin is the key of an exception's evidence.
+    let origin = |drafts: &[Draft], i: usize| drafts[i].evidence.first().map_or_else(String::new, |e| e.key.to_string());
+    let labels: Vec<String> =
+        kept.iter().map(|&i| format!("{} ({})", source_id(drafts, i), origin(drafts, i))).collect();
+    warnings.push(format!(
+        "exceptions send {} source {kind}s to destination {kind} {destination}: {}; an explicit merge",
+        kept.len(),
+        labels.join(", ")
+    ));
+    for (n, &i) in kept.iter().enumerate() {
+        // Five others are named, as for shared claims.
+        let others: Vec<&str> = labels.iter().enumerate().filter(|&(m, _)| m != n).take(5).map(|(_, l)| l.as_str()).collect();
+        let more = kept.len() - 1 - others.len();
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        drafts[i].say(format!(
+            "explicit merge: exceptions also send {}{more} to destination {kind} {destination}",
+            others.join(", ")
+        ));
+    }
+}
+
 /// Two or more source identities linked to one destination identity: never left silent.
 /// Exceptions are explicit and keep their link; automatic links are undone unless the
 /// policy says to merge, in which case every claimant keeps it (no winner is picked).
-fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Context<'_>) {
+fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Context<'_>, warnings: &mut Vec<String>) {
     // (destination, position) pairs sorted: a run of equal destinations is one shared claim.
     // A flat vector, not a map of vectors: at a million claims that is 8 MB and one sort.
     let mut claims: Vec<(u32, u32)> = drafts
@@ -1098,6 +1190,9 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
         // Exceptions all keep their link; otherwise only a claim stronger than every other does.
         let kept: Vec<usize> = if best == 0 || strongest.len() == 1 { strongest } else { Vec::new() };
         let destination = destination_id(index);
+        if best == 0 && kept.len() > 1 {
+            say_explicit_merge(drafts, &kept, kind, &destination, &source_id, warnings);
+        }
         for &i in claimants.iter().filter(|i| !kept.contains(i)) {
             // Five others are named: a shared mailbox can have thousands of claimants, and
             // naming them all to each of them would take the square of that.

@@ -1,6 +1,8 @@
 //! One test per resolution and per refusal: what an admin would see in the report.
 
-use crosswalk_core::{Account, DuplicateClaims, Flag, IdentityKind, Method, Policy, Resolution, Target, resolve};
+use crosswalk_core::{
+    Account, DuplicateClaims, ExceptionRule, Flag, IdentityKind, Method, Policy, Resolution, Target, check_policy_against, resolve,
+};
 
 use crate::fixtures::*;
 
@@ -272,6 +274,88 @@ fn exception_to_nobody_is_refused_and_reported() {
     assert!(m.message.contains("exceptions.csv:2"), "{}", m.message);
     assert_eq!(resolved.warnings.len(), 1, "{:?}", resolved.warnings);
     assert!(resolved.warnings[0].contains("no account is nobody"));
+}
+
+/// A bare value that names one account by id and another by username (or address) is
+/// ambiguous: the rule is refused, naming its line, and a prefix is asked for.
+#[test]
+fn a_bare_exception_value_naming_two_accounts_is_refused() {
+    let user = |id: &str, username: &str, email: &str| Account { username: Some(username.into()), ..person(id, email, "") };
+    let source = dir(vec![user("s1", "jane", "jane@acme.com"), user("s2", "bob", "bob@acme.com")], vec![group("g1", "devs")]);
+    let destination = dir(
+        vec![user("jdoe", "john", "john@acme.com"), user("d2", "jdoe", "j.doe@acme.com"), user("d3", "x", "bob@acme.com")],
+        vec![group("devs", "ops"), group("x2", "devs")],
+    );
+    let rules = [
+        rule(IdentityKind::Account, "jane", "jdoe"),
+        ExceptionRule { origin: "exceptions.csv:3".into(), ..rule(IdentityKind::Account, "bob", "id:jdoe") },
+        ExceptionRule { origin: "exceptions.csv:4".into(), ..rule(IdentityKind::Group, "devs", "devs") },
+    ];
+    let resolved = resolve(&source, &destination, &Policy::default(), &rules);
+    let jane = account_mapping(&resolved, &source, "s1");
+    assert_eq!(jane.resolution, Resolution::Unresolved, "{}", jane.message);
+    assert!(jane.flags.contains(&Flag::BadException));
+    for part in ["exceptions.csv:2", "\"jdoe\" is ambiguous", "account jdoe by id and account d2 by username", "id:jdoe or username:jdoe"] {
+        assert!(jane.message.contains(part), "{part:?} not in {}", jane.message);
+    }
+    // The prefixed rule is applied.
+    let bob = account_mapping(&resolved, &source, "s2");
+    assert_eq!((bob.resolution, linked_to(bob, &destination).as_deref()), (Resolution::Exception, Some("jdoe")));
+    let devs = group_mapping(&resolved, &source, "g1");
+    assert!(devs.flags.contains(&Flag::BadException), "{}", devs.message);
+    assert!(devs.message.contains("group devs by id and group x2 by name; write id:devs or name:devs"), "{}", devs.message);
+    // On the source side the rule is refused with a warning naming its line.
+    let source = dir(vec![user("s1", "s2", "a@acme.com"), user("s2", "b", "b@acme.com")], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[rule(IdentityKind::Account, "s2", "id:d3")]);
+    assert!(resolved.warnings.iter().any(|w| w.contains("exceptions.csv:2") && w.contains("ambiguous")), "{:?}", resolved.warnings);
+}
+
+/// Several rules sending different source accounts to one destination are an explicit merge:
+/// allowed, and said in each mapping's message and in the run's warnings.
+#[test]
+fn exceptions_sending_several_accounts_to_one_destination_say_so() {
+    let source = dir(vec![person("s1", "a@acme.com", "A"), person("s2", "b@acme.com", "B"), person("s3", "c@acme.com", "C")], vec![]);
+    let destination = dir(vec![person("d1", "team@acme.com", "Team")], vec![]);
+    let rules = [
+        rule(IdentityKind::Account, "id:s1", "id:d1"),
+        ExceptionRule { origin: "exceptions.csv:3".into(), ..rule(IdentityKind::Account, "id:s2", "email:team@acme.com") },
+    ];
+    let resolved = resolve(&source, &destination, &Policy::default(), &rules);
+    let s1 = account_mapping(&resolved, &source, "s1");
+    let s2 = account_mapping(&resolved, &source, "s2");
+    assert_eq!((s1.resolution, s2.resolution), (Resolution::Exception, Resolution::Exception));
+    assert!(s1.message.contains("explicit merge: exceptions also send s2 (exceptions.csv:3) to destination account d1"), "{}", s1.message);
+    assert!(s2.message.contains("explicit merge: exceptions also send s1 (exceptions.csv:2) to destination account d1"), "{}", s2.message);
+    assert!(
+        resolved.warnings.iter().any(|w| w.contains("exceptions send 2 source accounts to destination account d1")),
+        "{:?}",
+        resolved.warnings
+    );
+    assert!(!account_mapping(&resolved, &source, "s3").message.contains("merge"));
+}
+
+/// A default account must be one account of the destination: only the destination can tell,
+/// so callers check before anything is stored.
+#[test]
+fn a_default_account_must_be_one_destination_account() {
+    let destination = dir(
+        vec![Account { username: Some("owner".into()), ..person("d1", "owner@acme.com", "Owner") }, person("owner", "x@acme.com", "X")],
+        vec![],
+    );
+    let with_default = |name: &str| {
+        let mut policy = Policy::default();
+        policy.fallback.default_account = Some(name.into());
+        policy
+    };
+    for name in ["d1", "email:owner@acme.com", "username:owner", "OWNER@acme.com", "id:owner"] {
+        assert_eq!(check_policy_against(&destination, &with_default(name)), Ok(()), "{name}");
+    }
+    for (name, why) in [("ghost@acme.com", "no account is ghost@acme.com"), ("owner", "\"owner\" is ambiguous")] {
+        let error = check_policy_against(&destination, &with_default(name)).expect_err(name).to_string();
+        assert!(error.contains("fallback.default_account") && error.contains(why), "{error}");
+        assert!(error.contains("remove default_account"), "{error}");
+    }
+    assert_eq!(check_policy_against(&destination, &Policy::default()), Ok(()));
 }
 
 #[test]
