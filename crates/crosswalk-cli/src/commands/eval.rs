@@ -82,16 +82,16 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
 
 fn print(comparison: &Comparison, format: EvalFormat) -> Result<()> {
     match format {
-        EvalFormat::Text => print!("{comparison}"),
-        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(comparison)?),
+        EvalFormat::Text => out!("{comparison}")?,
+        EvalFormat::Json => outln!("{}", serde_json::to_string_pretty(comparison)?)?,
         EvalFormat::Markdown => {
-            println!("{}  ", comparison.dataset);
-            println!("engine policy: {}", comparison.policy_origin);
-            println!();
-            print!("{}", comparison.to_markdown());
-            println!();
+            outln!("{}  ", comparison.dataset)?;
+            outln!("engine policy: {}", comparison.policy_origin)?;
+            outln!()?;
+            out!("{}", comparison.to_markdown())?;
+            outln!()?;
             for scored in &comparison.results {
-                println!("- {}: {}", scored.rule, scored.description);
+                outln!("- {}: {}", scored.rule, scored.description)?;
             }
         }
     }

@@ -42,25 +42,25 @@ fn preview(args: TransformsPreviewArgs) -> Result<()> {
         source.skipped.iter().chain(&destination.skipped).map(SkippedRecord::to_string).collect();
     match args.format {
         SummaryFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&PreviewOutput { preview: &preview, skipped })?);
+            outln!("{}", serde_json::to_string_pretty(&PreviewOutput { preview: &preview, skipped })?)?;
         }
         SummaryFormat::Text => {
-            print!("{preview}");
+            out!("{preview}")?;
             if !skipped.is_empty() {
-                println!("{} invalid records were skipped:", skipped.len());
+                outln!("{} invalid records were skipped:", skipped.len())?;
                 for record in &skipped {
-                    println!("  {record}");
+                    outln!("  {record}")?;
                 }
             }
             if !policy.transforms.is_empty() {
                 let exceptions =
                     args.exceptions.as_ref().map(|path| format!(" --exceptions {}", path.display())).unwrap_or_default();
-                println!(
+                outln!(
                     "next: crosswalk run --source {} --destination {} --policy {}{exceptions}",
                     args.source.display(),
                     args.destination.display(),
                     args.policy.display()
-                );
+                )?;
             }
         }
     }
