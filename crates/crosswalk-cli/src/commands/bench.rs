@@ -10,6 +10,7 @@ use crate::cli::BenchArgs;
 use crate::progress;
 
 pub(crate) fn bench(args: BenchArgs) -> Result<()> {
+    super::check_generated_accounts(args.accounts)?;
     let spinner = progress::spinner(format!("generating {} × {} accounts", args.accounts, args.accounts));
     let started = Instant::now();
     let generated = crosswalk_synth::generate(&crosswalk_synth::GenerateOptions {

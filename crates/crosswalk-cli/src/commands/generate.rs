@@ -9,6 +9,7 @@ use crate::cli::{DirectoryFileFormat, GenerateArgs};
 use crate::progress;
 
 pub(crate) fn generate(args: GenerateArgs) -> Result<()> {
+    super::check_generated_accounts(args.accounts)?;
     let spinner = progress::spinner(format!("generating {} source accounts", args.accounts));
     let generated = crosswalk_synth::generate(&crosswalk_synth::GenerateOptions {
         accounts: args.accounts,
