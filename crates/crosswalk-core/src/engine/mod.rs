@@ -132,8 +132,14 @@ pub fn resolve(
     // A million keys own a million strings: they are freed on every thread.
     dst_keys.into_par_iter().with_min_len(4096).for_each(drop);
     let (account_mappings, group_mappings) = mappings.split_at_mut(accounts);
-    account_mappings.par_iter_mut().with_min_len(512).for_each(|m| m.finish(|j| destination.account(j).id.as_str()));
-    group_mappings.iter_mut().for_each(|m| m.finish(|j| destination.group(j).id.as_str()));
+    account_mappings.par_iter_mut().with_min_len(512).for_each(|m| {
+        m.say_what_is_made(&source.account(m.source).id);
+        m.finish(|j| destination.account(j).id.as_str());
+    });
+    group_mappings.iter_mut().for_each(|m| {
+        m.say_what_is_made(&source.group(m.source).id);
+        m.finish(|j| destination.group(j).id.as_str());
+    });
     warnings.sort();
     let summary = Summary::of(&mappings);
     Resolved { mappings, summary, warnings }
@@ -541,6 +547,23 @@ impl Mapping {
         }
     }
 
+    /// Says, for a fallback that makes an identity rather than linking one, what the
+    /// destination gets: the report shows it under Destination without a destination id,
+    /// because there is no existing destination identity to name (`docs/formats.md`).
+    fn say_what_is_made(&mut self, source_id: &str) {
+        let kind = self.kind;
+        match self.target {
+            Some(Target::Provision) => self.say(format!(
+                "a new destination {kind} will be created from this one's {}; it has no id until then",
+                if kind == IdentityKind::Account { "username, address and display name" } else { "name" }
+            )),
+            Some(Target::Passthrough) => self.say(format!(
+                "passed through: the destination gets this {kind} as it is, with the source's id {source_id}; it is not an existing destination {kind}"
+            )),
+            _ => {}
+        }
+    }
+
     /// `destination_id` names a destination identity of the mapping's kind: candidates are
     /// ranked best first, ties by destination id, so row order never shows.
     fn finish<'d>(&mut self, destination_id: impl Fn(u32) -> &'d str) {
@@ -885,7 +908,10 @@ impl Context<'_> {
         {
             draft.resolution = Resolution::External;
             draft.target = Some(Target::External);
-            draft.say(format!("{} is in an external domain: kept as an external user", email.key));
+            draft.say(format!(
+                "{} is in an external domain: kept as an external user, a guest under its own address, not an existing destination account",
+                email.key
+            ));
             return draft;
         }
         if self.policy.fallback.provision {

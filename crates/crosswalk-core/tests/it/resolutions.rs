@@ -1,7 +1,8 @@
 //! One test per resolution and per refusal: what an admin would see in the report.
 
 use crosswalk_core::{
-    Account, DuplicateClaims, ExceptionRule, Flag, IdentityKind, Method, Policy, Resolution, Target, check_policy_against, resolve,
+    Account, DuplicateClaims, ExceptionRule, Flag, IdentityKind, Method, Policy, ReportRow, Resolution, Target, check_policy_against,
+    resolve,
 };
 
 use crate::fixtures::*;
@@ -489,6 +490,43 @@ fn fallbacks_apply_in_order_external_provision_passthrough_default() {
     let provisioned = account_mapping(&resolved, &source, "s2");
     assert_eq!(provisioned.resolution, Resolution::Provision);
     assert_eq!(provisioned.target, Some(Target::Provision));
+}
+
+/// A row that makes an identity rather than linking one never shows an id in Destination
+/// ID, which would read as an existing destination account: the Destination columns show
+/// what will be made, and the message says so.
+#[test]
+fn made_identities_show_no_destination_id() {
+    let source = dir(
+        vec![
+            Account { username: Some("guest".into()), ..person("s1", "guest@partner.example", "Guest") },
+            Account { username: Some("newbie".into()), ..person("s2", "new@acme.com", "New Person") },
+        ],
+        vec![group("g1", "newgroup")],
+    );
+    let destination = dir(vec![], vec![]);
+    let mut policy = Policy::default();
+    policy.fallback.external_domains = vec!["partner.example".into()];
+    for (provision, passthrough, made, says) in [
+        (true, false, Resolution::Provision, "a new destination account will be created"),
+        (false, true, Resolution::Passthrough, "with the source's id s2; it is not an existing destination account"),
+    ] {
+        policy.fallback.provision = provision;
+        policy.fallback.passthrough = passthrough;
+        let resolved = resolve(&source, &destination, &policy, &[]);
+        let rows: Vec<ReportRow> = resolved.mappings.iter().map(|m| ReportRow::build("j", &source, &destination, m)).collect();
+        let external = &rows[0];
+        assert_eq!((external.resolution, external.destination_id.as_str()), (Resolution::External, ""));
+        assert_eq!(external.destination_name, "guest@partner.example");
+        assert!(external.message.contains("a guest under its own address, not an existing destination account"), "{}", external.message);
+        let new = &rows[1];
+        assert_eq!((new.resolution, new.destination_id.as_str()), (made, ""));
+        assert_eq!((new.destination_username.as_str(), new.destination_name.as_str()), ("newbie", "new@acme.com"));
+        assert!(new.message.contains(says), "{}", new.message);
+        let group = &rows[2];
+        assert_eq!((group.resolution, group.destination_id.as_str(), group.destination_name.as_str()), (made, "", "newgroup"));
+        assert!(group.message.contains("destination group"), "{}", group.message);
+    }
 }
 
 #[test]
