@@ -65,7 +65,7 @@ pub(crate) struct Outcome {
 /// validated, and the run is written in one transaction.
 pub(crate) fn run_job(store_path: &Path, input: JobInput) -> Result<Outcome> {
     let spinner = progress::spinner(format!(
-        "resolving {} source identities against {}",
+        "resolving {} source identities against {} destination identities",
         input.source.directory.accounts.len() + input.source.directory.groups.len(),
         input.destination.directory.accounts.len() + input.destination.directory.groups.len()
     ));
