@@ -139,11 +139,11 @@ fn read<R: Read>(
     lines: &csv_lines::LineFinder,
 ) -> Result<bool, FormatError> {
     reader.read_record(record).map_err(|error| {
-        // Invalid UTF-8 is the one content error a flexible reader reports.
-        let line = error.position().map(csv::Position::line);
+        // Invalid UTF-8 is the one content error a flexible reader reports. Its line is the
+        // record's own: csv's counts from before the blank and comment lines it skipped.
         match error.kind() {
             csv::ErrorKind::Utf8 { err, .. } => FormatError::invalid(
-                Location { file: source_name.to_string(), line, pointer: None },
+                Location::line(source_name, lines.current_record_line()),
                 None,
                 format!("column {} is not valid UTF-8; save the file as UTF-8", err.field() + 1),
             ),
