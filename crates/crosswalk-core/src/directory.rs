@@ -117,7 +117,8 @@ pub fn forbidden_in_identifier(c: char) -> Option<&'static str> {
 
 /// What is wrong with `text` as an identifier, in words (`contains U+0000, a control
 /// character, at character 3, ...`), or `None` when nothing is. ASCII text is checked a byte
-/// at a time.
+/// at a time. The directory readers refuse such values (`crosswalk-formats`); a directory
+/// built in code is not checked for them, as the store keeps whatever text it is given.
 pub fn identifier_problem(text: &str) -> Option<String> {
     if text.bytes().all(|b| (b' '..0x7f).contains(&b)) {
         return None;
@@ -139,8 +140,6 @@ pub enum DirectoryError {
     EmptyId { kind: IdentityKind },
     #[error("group {group:?} lists member {member:?}, which is neither an account nor a group in this directory")]
     UnknownMember { group: String, member: String },
-    #[error("{kind} {id:?}: field {field}: {problem}")]
-    ForbiddenCharacter { kind: IdentityKind, id: String, field: &'static str, problem: String },
 }
 
 impl Group {
@@ -168,10 +167,6 @@ impl Directory {
         let mut account_ids: FxHashMap<&str, ()> = FxHashMap::default();
         account_ids.reserve(self.accounts.len());
         for account in &self.accounts {
-            if let Some((field, problem)) = account.identifier_problem() {
-                let id = account.id.to_string();
-                return Err(DirectoryError::ForbiddenCharacter { kind: IdentityKind::Account, id, field, problem });
-            }
             if account.id.is_empty() {
                 return Err(DirectoryError::EmptyId { kind: IdentityKind::Account });
             }
@@ -184,10 +179,6 @@ impl Directory {
         }
         let mut group_ids: FxHashMap<&str, ()> = FxHashMap::default();
         for group in &self.groups {
-            if let Some((field, problem)) = group.identifier_problem() {
-                let id = group.id.to_string();
-                return Err(DirectoryError::ForbiddenCharacter { kind: IdentityKind::Group, id, field, problem });
-            }
             if group.id.is_empty() {
                 return Err(DirectoryError::EmptyId { kind: IdentityKind::Group });
             }

@@ -382,15 +382,9 @@ impl Builder {
                 DirectoryError::EmptyId { kind: IdentityKind::Group } => {
                     directory.groups.iter().position(|g| g.id.is_empty()).and_then(|i| self.group_spots.get(i).copied())
                 }
-                DirectoryError::UnknownMember { group, .. }
-                | DirectoryError::ForbiddenCharacter { kind: IdentityKind::Group, id: group, .. } => {
+                DirectoryError::UnknownMember { group, .. } => {
                     directory.groups.iter().position(|g| g.id == group).and_then(|i| self.group_spots.get(i).copied())
                 }
-                DirectoryError::ForbiddenCharacter { kind: IdentityKind::Account, id, .. } => directory
-                    .accounts
-                    .iter()
-                    .position(|a| a.id == id)
-                    .and_then(|i| self.account_spots.get(i).copied()),
             };
             let location = match spot {
                 Some(spot) => self.location(spot, ""),
