@@ -1085,9 +1085,16 @@ fn skeleton_whole(key: &str) -> String {
 /// Equal skeletons hash equal; unequal ones almost never do, so a match on the hash is
 /// confirmed on the skeletons themselves.
 pub(crate) fn skeleton_hash(pieces: &[&str]) -> u64 {
-    let text = pieces.concat();
-    ascii_skeleton_hash(text.as_bytes())
-        .unwrap_or_else(|| skeleton(&text).bytes().fold(0, skeleton_hash_step))
+    if let [text] = pieces {
+        return text_skeleton_hash(text);
+    }
+    text_skeleton_hash(&pieces.concat())
+}
+
+/// [`skeleton_hash`] of one text, not copied: an ASCII username's is taken a character at a
+/// time without allocating.
+pub(crate) fn text_skeleton_hash(text: &str) -> u64 {
+    ascii_skeleton_hash(text.as_bytes()).unwrap_or_else(|| skeleton(text).bytes().fold(0, skeleton_hash_step))
 }
 
 /// The multiplier of [`skeleton_hash_step`] (odd, with well-mixed bits: rustc-hash's).

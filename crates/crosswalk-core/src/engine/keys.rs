@@ -271,7 +271,7 @@ impl AccountKeys {
             Some((key, note)) => (Some(key), note),
             None => (None, UsernameNote::default()),
         };
-        let username_skeleton = username.as_deref().map_or(0, |key| normalize::skeleton_hash(&[key]));
+        let username_skeleton = username.as_deref().map_or(0, normalize::text_skeleton_hash);
         AccountKeys {
             emails,
             invalid_emails: invalid_emails.into_boxed_slice(),
