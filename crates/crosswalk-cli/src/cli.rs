@@ -181,7 +181,7 @@ pub(crate) struct RunArgs {
     #[arg(long, short = 'e')]
     pub(crate) exceptions: Option<PathBuf>,
     /// Job name. Running a job again adds a run; earlier runs are kept.
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_parser = parse_job_name)]
     pub(crate) job: Option<String>,
     /// Store the valid rows and list the invalid ones, instead of refusing the whole file.
     #[arg(long)]
@@ -216,7 +216,7 @@ pub(crate) enum KindFilter {
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
     /// Only this job (its latest run). Default: the latest run of every job.
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_parser = parse_job_name)]
     pub(crate) job: Option<String>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Csv)]
@@ -233,6 +233,18 @@ pub(crate) struct ReportArgs {
     pub(crate) output: Option<PathBuf>,
 }
 
+/// A job name: something to see in a listing. Empty or blank names, and control or
+/// invisible characters, would make jobs no one can tell apart or type.
+fn parse_job_name(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err("a job needs a name; say which, e.g. --job wave-1".into());
+    }
+    if let Some(problem) = crosswalk_core::directory::identifier_problem(text) {
+        return Err(problem.replace("an identifier", "a job name"));
+    }
+    Ok(text.to_string())
+}
+
 fn parse_resolution(text: &str) -> Result<crosswalk_core::Resolution, String> {
     crosswalk_core::Resolution::parse(text).ok_or_else(|| {
         let all: Vec<&str> = crosswalk_core::Resolution::ALL.iter().map(|r| r.as_str()).collect();
@@ -243,7 +255,7 @@ fn parse_resolution(text: &str) -> Result<crosswalk_core::Resolution, String> {
 #[derive(Debug, Args)]
 pub(crate) struct ExplainArgs {
     /// The job whose latest run to look in.
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_parser = parse_job_name)]
     pub(crate) job: String,
     /// The source identity's id.
     pub(crate) source_id: String,

@@ -1,6 +1,9 @@
 //! The `crosswalk` binary: parses arguments and hands each command to `commands`.
 //! It holds no matching logic; see ARCHITECTURE.md.
 
+// First: its macros are used by the modules after it.
+#[macro_use]
+mod output;
 mod cli;
 mod commands;
 mod progress;
@@ -16,6 +19,8 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // `crosswalk eval | head -1`: the reader had what it wanted.
+        Err(error) if output::reader_gone(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

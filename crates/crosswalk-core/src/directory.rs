@@ -82,6 +82,56 @@ pub struct Directory {
     pub groups: Vec<Group>,
 }
 
+/// Why a character cannot be part of an identifier (an id, username, address or group
+/// name), or `None` when it can. Control characters (NUL, line breaks, tabs, C1 controls)
+/// are never part of one; invisible formatting characters (zero-width spaces and joiners,
+/// bidirectional controls, the byte order mark, the soft hyphen, variation selectors,
+/// Unicode's other default-ignorable characters) would make two identifiers that read the
+/// same compare different: a look-alike no skeleton shows.
+pub fn forbidden_in_identifier(c: char) -> Option<&'static str> {
+    if c.is_control() {
+        return Some("a control character");
+    }
+    let invisible = matches!(
+        c,
+        '\u{AD}'
+            | '\u{34F}'
+            | '\u{61C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    );
+    invisible.then_some("an invisible formatting character")
+}
+
+/// What is wrong with `text` as an identifier, in words (`contains U+0000, a control
+/// character, at character 3, ...`), or `None` when nothing is. ASCII text is checked a byte
+/// at a time. The directory readers refuse such values (`crosswalk-formats`); a directory
+/// built in code is not checked for them, as the store keeps whatever text it is given.
+pub fn identifier_problem(text: &str) -> Option<String> {
+    if text.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+        return None;
+    }
+    let (position, c, what) =
+        text.chars().enumerate().find_map(|(i, c)| forbidden_in_identifier(c).map(|what| (i + 1, c, what)))?;
+    let name = if c == '\0' { " (NUL)" } else { "" };
+    Some(format!(
+        "contains U+{:04X}{name}, {what}, at character {position}, which cannot be part of an identifier; remove it",
+        c as u32
+    ))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectoryError {
     #[error("{kind} id {id:?} appears more than once")]
@@ -90,6 +140,14 @@ pub enum DirectoryError {
     EmptyId { kind: IdentityKind },
     #[error("group {group:?} lists member {member:?}, which is neither an account nor a group in this directory")]
     UnknownMember { group: String, member: String },
+}
+
+impl Group {
+    /// The first field that names the group (id, name) with a character no identifier may
+    /// hold ([`identifier_problem`]), and what is wrong.
+    pub fn identifier_problem(&self) -> Option<(&'static str, String)> {
+        [("id", &self.id), ("name", &self.name)].into_iter().find_map(|(field, value)| Some((field, identifier_problem(value)?)))
+    }
 }
 
 impl Directory {
@@ -154,6 +212,16 @@ impl Directory {
 }
 
 impl Account {
+    /// The first field that names the account (id, username, email, an alias) with a
+    /// character no identifier may hold ([`identifier_problem`]), and what is wrong.
+    pub fn identifier_problem(&self) -> Option<(&'static str, String)> {
+        let fields = [("id", Some(&self.id)), ("username", self.username.as_ref()), ("email", self.email.as_ref())];
+        fields
+            .into_iter()
+            .chain(self.alias_emails.iter().map(|alias| ("aliases", Some(alias))))
+            .find_map(|(field, value)| Some((field, identifier_problem(value?)?)))
+    }
+
     /// Every address the account receives mail at, primary first.
     pub fn all_emails(&self) -> impl Iterator<Item = &str> {
         self.email.iter().map(CompactString::as_str).chain(self.alias_emails.iter().map(CompactString::as_str))

@@ -14,7 +14,7 @@ pub mod report;
 pub mod transform;
 
 pub use directory::{Account, CompactString, Directory, DirectoryError, Group, IdentityKind};
-pub use engine::{LINK_THRESHOLD, REVIEW_FLOOR, RUNNER_UP_CEILING, Resolved, Weights, resolve};
+pub use engine::{LINK_THRESHOLD, REVIEW_FLOOR, RUNNER_UP_CEILING, Resolved, Weights, check_policy_against, resolve};
 pub use exceptions::{ExceptionRule, IdentityRef};
 pub use mapping::{Candidate, Confidence, Evidence, Flag, Flags, Mapping, Resolution, Summary, Target};
 pub use policy::{

@@ -9,12 +9,41 @@ use compact_str::CompactString;
 use smallvec::SmallVec;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
-/// Caseless matching key for free text: NFKC, full case folding, NFKC again (the fold can
-/// produce sequences that need recomposing). Turkish `İ`/`ı` fold to plain `i`, because the
-/// default fold turns `İ` into `i` plus a combining dot that never matches the Latin letter.
-/// Pure ASCII takes a fast path that gives the same answer.
+/// Which equivalence a fold keys text by. Two values are the same identity when their
+/// identity keys are equal; values that are only alike (compatibility forms, confusable
+/// letters) are told apart by identity and brought together by resemblance, which the engine
+/// uses to flag look-alikes and to block and rank names, never to link a handle or address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Folding {
+    /// Canonical equivalence and simple case folding (each character to one character, as
+    /// `CaseFolding.txt`'s C and S entries do): `JOSÉ`, `jose\u{301}` and `josé` are one value,
+    /// and so are `STRAẞE` and `straße`. Full case folding is left out because it is partly a
+    /// compatibility fold: it maps the ligature `ﬁ` to `fi` and `ß` to `ss`. So `ｊｏｓé`
+    /// (fullwidth), `ﬁ`, `𝐣` (mathematical bold), `ss` for `ß` and the Turkish `İ`/`ı` are
+    /// other values than the letters they resemble.
+    Identity,
+    /// Compatibility caseless matching: NFKC, full case folding, NFKC again, and Turkish
+    /// `İ`/`ı` read as `i`. `ＪＯＨＮ`, `ﬁona` and `𝐣𝐨𝐡𝐧` fold to `john`, `fiona`: resemblance.
+    Compatible,
+}
+
+/// Identity key for a handle (username, address local part, group name): canonical
+/// equivalence and simple case folding, nothing more. Text that differs only in width,
+/// compatibility forms or confusable letters keeps different keys: that is a look-alike
+/// ([`skeleton`]), never the same identity. Pure ASCII takes a fast path that gives the same
+/// answer.
 pub fn fold(text: &str) -> Cow<'_, str> {
     fold_with_note(text).0
+}
+
+/// Resemblance key for free text (names): NFKC, full case folding, NFKC again (the fold can
+/// produce sequences that need recomposing), so fullwidth letters, ligatures and
+/// mathematical letters read as the plain letters they show. Turkish `İ`/`ı` fold to plain
+/// `i`, because the default fold turns `İ` into `i` plus a combining dot that never matches
+/// the Latin letter. Used for name keys (blocking and ranking) and as the first step of
+/// [`skeleton`]; never as the key of a handle or an address.
+pub fn fold_compatible(text: &str) -> Cow<'_, str> {
+    fold_compatible_with_note(text).0
 }
 
 /// What [`fold`] changed in a value, for the evidence. `Copy` and allocation-free: the text
@@ -89,20 +118,29 @@ pub(crate) fn trim(text: &str) -> &str {
     }
 }
 
-/// [`fold`], saying what it changed: case, width, compatibility forms. Surrounding
-/// whitespace is trimmed without comment.
+/// [`fold`], saying what it changed: case, canonical composition. Surrounding whitespace is
+/// trimmed without comment.
 pub fn fold_with_note(text: &str) -> (Cow<'_, str>, FoldNote) {
-    let text = trim(text);
+    fold_trimmed(trim(text), Folding::Identity)
+}
+
+/// [`fold_compatible`], saying what it changed: case, width, compatibility forms.
+/// Surrounding whitespace is trimmed without comment.
+pub fn fold_compatible_with_note(text: &str) -> (Cow<'_, str>, FoldNote) {
+    fold_trimmed(trim(text), Folding::Compatible)
+}
+
+fn fold_trimmed(text: &str, folding: Folding) -> (Cow<'_, str>, FoldNote) {
     if text.is_ascii() {
         if text.bytes().any(|b| b.is_ascii_uppercase()) {
             return (Cow::Owned(text.to_ascii_lowercase()), FoldNote::CASE);
         }
         return (Cow::Borrowed(text), FoldNote::default());
     }
-    if let Some((folded, note)) = fold_by_character::<String>(text) {
+    if let Some((folded, note)) = fold_by_character::<String>(text, folding) {
         return (Cow::Owned(folded), note);
     }
-    let (folded, note) = fold_whole(text);
+    let (folded, note) = fold_whole(text, folding);
     (Cow::Owned(folded), note)
 }
 
@@ -117,16 +155,54 @@ pub(crate) fn fold_compact(text: &str) -> (CompactString, FoldNote) {
         out.as_mut_str().make_ascii_lowercase();
         return (out, FoldNote::CASE);
     }
-    if let Some(folded) = fold_by_character::<CompactString>(text) {
+    if let Some(folded) = fold_by_character::<CompactString>(text, Folding::Identity) {
         return folded;
     }
-    let (folded, note) = fold_whole(text);
+    let (folded, note) = fold_whole(text, Folding::Identity);
     (CompactString::from(folded), note)
 }
 
 /// The fold as the standard defines it, on a trimmed, non-ASCII text: the reference that
 /// [`fold_by_character`] must agree with.
-fn fold_whole(text: &str) -> (String, FoldNote) {
+fn fold_whole(text: &str, folding: Folding) -> (String, FoldNote) {
+    match folding {
+        Folding::Identity => fold_whole_canonical(text),
+        Folding::Compatible => fold_whole_compatible(text),
+    }
+}
+
+/// The identity key: canonical decomposition, simple case folding a character at a time,
+/// canonical composition (so that a key reads as the text it came from).
+fn fold_whole_canonical(text: &str) -> (String, FoldNote) {
+    let mut note = FoldNote::default();
+    let mut folded = String::with_capacity(text.len());
+    for c in text.nfd() {
+        let f = simple_case_fold(c);
+        note.case |= f != c;
+        folded.push(f);
+    }
+    note.normalised = !unicode_normalization::is_nfc(text);
+    (folded.nfc().collect(), note)
+}
+
+/// Simple case folding: the full fold when it is one character (`CaseFolding.txt`'s C
+/// entries), else the lower case when that is one character (its S entries: `ẞ` → `ß`,
+/// `ᾈ` → `ᾀ`), else the character itself (`ß`, `ﬁ`, `İ` have only multi-character folds).
+fn simple_case_fold(c: char) -> char {
+    use caseless::Caseless;
+    let mut full = std::iter::once(c).default_case_fold();
+    if let (Some(one), None) = (full.next(), full.next()) {
+        return one;
+    }
+    let mut lower = c.to_lowercase();
+    if let (Some(one), None) = (lower.next(), lower.next()) {
+        return one;
+    }
+    c
+}
+
+/// The compatibility fold: NFKC, case fold, NFKC, Turkish `İ`/`ı` (and `İ` decomposed) as `i`.
+fn fold_whole_compatible(text: &str) -> (String, FoldNote) {
     let mut note = FoldNote::default();
     let dotless: Cow<'_, str> = if text.contains(['\u{130}', '\u{131}']) {
         note.case = true;
@@ -155,14 +231,19 @@ fn fold_whole(text: &str) -> (String, FoldNote) {
         }
         Cow::Owned(nfkc)
     };
-    let folded = caseless::default_case_fold_str(&nfkc);
+    let mut folded = caseless::default_case_fold_str(&nfkc);
     if folded != *nfkc {
         note.case = true;
     }
-    if is_nfkc_quick(folded.chars()) == IsNormalized::Yes {
-        return (folded, note);
+    if is_nfkc_quick(folded.chars()) != IsNormalized::Yes {
+        folded = folded.nfkc().collect();
     }
-    (folded.nfkc().collect(), note)
+    // An `i` with a combining dot above is the decomposed `İ`: read as `i` too.
+    if folded.contains("i\u{307}") {
+        note.case = true;
+        folded = folded.replace("i\u{307}", "i");
+    }
+    (folded, note)
 }
 
 /// A string [`fold_by_character`] can write into.
@@ -200,8 +281,9 @@ impl FoldOutput for CompactString {
 /// the same answer (accented Latin, Greek, Cyrillic, Arabic, CJK... in their usual composed
 /// forms); `None` sends anything else to [`fold_whole`]. Names are most of what is folded,
 /// and most names in most scripts qualify: this avoids two normalisation passes and a copy
-/// per name. Agreement with [`fold_whole`] is tested for every character of the BMP.
-fn fold_by_character<S: FoldOutput>(text: &str) -> Option<(S, FoldNote)> {
+/// per name. Each [`Folding`] has its own table. Agreement with [`fold_whole`], for both
+/// foldings, is tested for every character of the BMP.
+fn fold_by_character<S: FoldOutput>(text: &str, folding: Folding) -> Option<(S, FoldNote)> {
     // Folding seldom changes a text's length much: one allocation, not one per growth.
     let mut out = S::with_capacity(text.len() + text.len() / 4);
     let mut case = false;
@@ -218,7 +300,7 @@ fn fold_by_character<S: FoldOutput>(text: &str) -> Option<(S, FoldNote)> {
         }
         out.push_str(&text[ascii_from..at]);
         ascii_from = at + c.len_utf8();
-        match CharFold::of(c) {
+        match CharFold::of(c, folding) {
             CharFold::Same => out.push(c),
             CharFold::To(folded) => {
                 out.push(folded);
@@ -251,23 +333,29 @@ impl CharFold {
     /// as it stands, and case folding is per character; so a character qualifies when it is
     /// such a character and so is everything it folds to. The table is built a block of
     /// 256 characters at a time, on first use, from the same Unicode data as [`fold_whole`].
-    fn of(c: char) -> CharFold {
+    fn of(c: char, folding: Folding) -> CharFold {
         const BLOCKS: usize = 0x100;
-        static TABLE: [OnceLock<Box<[CharFold; 256]>>; BLOCKS] = [const { OnceLock::new() }; BLOCKS];
+        type Table = [OnceLock<Box<[CharFold; 256]>>; BLOCKS];
+        static IDENTITY: Table = [const { OnceLock::new() }; BLOCKS];
+        static COMPATIBLE: Table = [const { OnceLock::new() }; BLOCKS];
         let code = c as usize;
         if code >= BLOCKS * 256 {
             return CharFold::InContext;
         }
-        let block = TABLE[code >> 8].get_or_init(|| {
+        let table = match folding {
+            Folding::Identity => &IDENTITY,
+            Folding::Compatible => &COMPATIBLE,
+        };
+        let block = table[code >> 8].get_or_init(|| {
             Box::new(std::array::from_fn(|low| {
                 char::from_u32(((code >> 8) << 8 | low) as u32)
-                    .map_or(CharFold::InContext, CharFold::derive)
+                    .map_or(CharFold::InContext, |c| CharFold::derive(c, folding))
             }))
         });
         block[code & 0xFF]
     }
 
-    fn derive(c: char) -> CharFold {
+    fn derive(c: char, folding: Folding) -> CharFold {
         use unicode_normalization::char::canonical_combining_class;
         let stands_alone = |c: char| {
             canonical_combining_class(c) == 0
@@ -278,7 +366,7 @@ impl CharFold {
             return CharFold::InContext;
         }
         let mut buf = [0u8; 4];
-        let (folded, note) = fold_whole(c.encode_utf8(&mut buf));
+        let (folded, note) = fold_whole(c.encode_utf8(&mut buf), folding);
         // The note must be what folding by character would say: only "case", and only when
         // the character changed (`ΐ` folds to three characters that recompose to itself).
         let says = FoldNote { case: folded.chars().ne([c]), ..FoldNote::default() };
@@ -776,7 +864,7 @@ pub(crate) fn name_key_compact(name: &str) -> Option<(CompactString, FoldNote)> 
 
 /// [`name_key_compact`] the general way: folded, then split into words.
 fn name_key_folded(name: &str) -> Option<(CompactString, FoldNote)> {
-    let (folded, note) = fold_with_note(name);
+    let (folded, note) = fold_compatible_with_note(name);
     let mut words: SmallVec<[&str; 8]> = folded
         .split(separates_name_words)
         .filter(|w| !w.is_empty())
@@ -913,7 +1001,7 @@ fn fold_name_by_character(name: &str) -> Option<(FoldedName, FoldNote)> {
         let case = name.bytes().any(|b| b.is_ascii_uppercase());
         return (!folded.overflowed).then_some((folded, FoldNote { case, ..FoldNote::default() }));
     }
-    fold_by_character::<FoldedName>(name).filter(|(folded, _)| !folded.overflowed)
+    fold_by_character::<FoldedName>(name, Folding::Compatible).filter(|(folded, _)| !folded.overflowed)
 }
 
 /// Calls `each` with the words of a name [`fold_name_by_character`] folded, split on
@@ -958,8 +1046,13 @@ fn sorted_name_key(folded: &FoldedName, note: FoldNote) -> Option<(CompactString
     Some((CompactString::from(key), note))
 }
 
-/// UTS #39 skeleton of an already folded key: two keys with the same skeleton look alike.
-/// ASCII goes through a table built once from the same data.
+/// The look-alike form of a key: two keys with the same skeleton look alike. It is the UTS #39
+/// skeleton of the key's compatibility fold ([`fold_compatible`]), folded again: fullwidth
+/// letters, ligatures and mathematical letters look like the plain ones, and confusable
+/// letters like their prototypes (`а` Cyrillic like `a`, `rn` like `m`, `1` like `l`). The
+/// fold after the skeleton makes it caseless: UTS #39 maps the digit `0` to the capital `O`,
+/// which a lower-case key would never meet, so `j0hn` and `john` look alike too.
+/// ASCII goes through a table built once from the same steps, a character at a time.
 pub fn skeleton(key: &str) -> String {
     if key.is_ascii() {
         let table = ascii_skeletons();
@@ -969,16 +1062,39 @@ pub fn skeleton(key: &str) -> String {
         }
         return out;
     }
-    unicode_security::skeleton(key).collect::<String>().nfkc().collect()
+    skeleton_whole(key)
+}
+
+/// [`skeleton`] by its definition, for any text: the reference the ASCII table is built
+/// from and agrees with. The text is not trimmed: keys are, and a character on its own must
+/// give what it gives inside a key.
+fn skeleton_whole(key: &str) -> String {
+    let untrimmed_fold = |text: &str| -> String {
+        if text.is_ascii() {
+            return text.to_ascii_lowercase();
+        }
+        fold_by_character::<String>(text, Folding::Compatible)
+            .unwrap_or_else(|| fold_whole(text, Folding::Compatible))
+            .0
+    };
+    let prototypes: String = unicode_security::skeleton(&untrimmed_fold(key)).collect();
+    untrimmed_fold(&prototypes)
 }
 
 /// A 64-bit hash of the [`skeleton`] of the concatenated `pieces` (the hash of its text).
 /// Equal skeletons hash equal; unequal ones almost never do, so a match on the hash is
 /// confirmed on the skeletons themselves.
 pub(crate) fn skeleton_hash(pieces: &[&str]) -> u64 {
-    let text = pieces.concat();
-    ascii_skeleton_hash(text.as_bytes())
-        .unwrap_or_else(|| skeleton(&text).bytes().fold(0, skeleton_hash_step))
+    if let [text] = pieces {
+        return text_skeleton_hash(text);
+    }
+    text_skeleton_hash(&pieces.concat())
+}
+
+/// [`skeleton_hash`] of one text, not copied: an ASCII username's is taken a character at a
+/// time without allocating.
+pub(crate) fn text_skeleton_hash(text: &str) -> u64 {
+    ascii_skeleton_hash(text.as_bytes()).unwrap_or_else(|| skeleton(text).bytes().fold(0, skeleton_hash_step))
 }
 
 /// The multiplier of [`skeleton_hash_step`] (odd, with well-mixed bits: rustc-hash's).
@@ -1020,8 +1136,7 @@ fn ascii_skeletons() -> &'static [String; 128] {
     TABLE.get_or_init(|| {
         std::array::from_fn(|i| {
             let c = char::from(i as u8);
-            let mut buf = [0u8; 4];
-            unicode_security::skeleton(c.encode_utf8(&mut buf)).collect::<String>().nfkc().collect()
+            skeleton_whole(c.encode_utf8(&mut [0u8; 4]))
         })
     })
 }
@@ -1040,11 +1155,40 @@ mod tests {
 
     #[test]
     fn folds_case_width_and_sharp_s() {
-        assert_eq!(fold("JOHN"), "john");
-        assert_eq!(fold("Straße"), "strasse");
-        assert_eq!(fold("ＪＯＨＮ"), "john");
-        assert_eq!(fold("İstanbul"), fold("istanbul"));
-        assert_eq!(fold("IŞIK"), fold("ışık"));
+        assert_eq!(fold_compatible("JOHN"), "john");
+        assert_eq!(fold_compatible("Straße"), "strasse");
+        assert_eq!(fold_compatible("ＪＯＨＮ"), "john");
+        assert_eq!(fold_compatible("İstanbul"), fold_compatible("istanbul"));
+        assert_eq!(fold_compatible("IŞIK"), fold_compatible("ışık"));
+    }
+
+    /// Identity is case and canonical equivalence; width, compatibility forms, confusable
+    /// letters and the Turkish dotted and dotless i are resemblance: other keys, one skeleton.
+    #[test]
+    fn identity_is_case_and_canonical_equivalence_and_the_rest_is_resemblance() {
+        for (a, b) in [("JOHN", "john"), ("STRAẞE", "straße"), ("JOSÉ", "jose\u{301}"), ("josé", "JOSE\u{301}"), ("Ωmega", "ωMEGA"), ("ΣΑΣ", "σας")] {
+            assert_eq!(fold(a), fold(b), "{a:?} and {b:?} are one identity");
+        }
+        let look_alikes = [
+            ("ｊｏｈｎ", "john"),
+            ("ＪＯＨＮ", "john"),
+            ("ﬁona", "fiona"),
+            ("𝐣𝐨𝐡𝐧", "john"),
+            ("straße", "strasse"),
+            ("\u{430}dmin", "admin"),
+            ("j0hn.doe", "john.doe"),
+            ("a1ice", "alice"),
+            ("İpek", "ipek"),
+            ("ışık", "işık"),
+            ("jsrnith", "jsmith"),
+        ];
+        for (a, b) in look_alikes {
+            assert_ne!(fold(a), fold(b), "{a:?} and {b:?} are different identities");
+            assert_eq!(skeleton(&fold(a)), skeleton(&fold(b)), "{a:?} looks like {b:?}");
+        }
+        for (a, b) in [("john", "joan"), ("j0hn", "jahn"), ("ann", "anne")] {
+            assert_ne!(skeleton(&fold(a)), skeleton(&fold(b)), "{a:?} does not look like {b:?}");
+        }
     }
 
     #[test]
@@ -1063,41 +1207,70 @@ mod tests {
     /// takes on its own, and beside ASCII, and the note too.
     #[test]
     fn folding_by_character_agrees_with_the_standard_fold_on_every_bmp_character() {
-        let mut taken = 0;
-        for c in (0x80u32..0x10000).filter_map(char::from_u32) {
-            let alone = c.to_string();
-            let Some(fast) = fold_by_character::<String>(&alone) else { continue };
-            taken += 1;
-            assert_eq!(fast, fold_whole(&alone), "U+{:04X}", c as u32);
-            let amid = format!("A{c}b");
-            assert_eq!(fold_by_character::<String>(&amid), Some(fold_whole(&amid)), "U+{:04X} amid ASCII", c as u32);
+        for folding in [Folding::Identity, Folding::Compatible] {
+            let mut taken = 0;
+            for c in (0x80u32..0x10000).filter_map(char::from_u32) {
+                let alone = c.to_string();
+                let Some(fast) = fold_by_character::<String>(&alone, folding) else { continue };
+                taken += 1;
+                assert_eq!(fast, fold_whole(&alone, folding), "U+{:04X} {folding:?}", c as u32);
+                let amid = format!("A{c}b");
+                assert_eq!(
+                    fold_by_character::<String>(&amid, folding),
+                    Some(fold_whole(&amid, folding)),
+                    "U+{:04X} amid ASCII, {folding:?}",
+                    c as u32
+                );
+            }
+            // Accented Latin, Greek, Cyrillic, Arabic and CJK all qualify: the shortcut is not empty.
+            assert!(taken > 30_000, "{taken}");
+            for text in ["José", "Øyvind Løkken", "Ђорђе", "Σωκράτης", "Straße", "王伟", "محمد"] {
+                assert!(fold_by_character::<String>(text, folding).is_some(), "{text}");
+            }
+            for text in ["jose\u{301}", "ＪＯ", "ﬃ", "a\u{a0}b", "𝐀"] {
+                assert!(fold_by_character::<String>(text, folding).is_none(), "{text:?}");
+            }
         }
-        // Accented Latin, Greek, Cyrillic, Arabic and CJK all qualify: the shortcut is not empty.
-        assert!(taken > 30_000, "{taken}");
-        for text in ["José", "Øyvind Løkken", "Ђорђе", "Σωκράτης", "İpek Işık", "Straße", "王伟", "محمد"] {
-            assert!(fold_by_character::<String>(text).is_some(), "{text}");
-        }
-        for text in ["jose\u{301}", "ＪＯ", "ﬃ", "a\u{a0}b", "𝐀"] {
-            assert!(fold_by_character::<String>(text).is_none(), "{text:?}");
-        }
+        // `İ` decomposes to `I` and a combining dot, which only the whole fold may handle.
+        assert!(fold_by_character::<String>("İpek Işık", Folding::Compatible).is_some());
+        assert!(fold_by_character::<String>("Işık", Folding::Identity).is_some());
+        assert!(fold_by_character::<String>("İpek", Folding::Identity).is_none());
     }
 
     proptest::proptest! {
         /// Any mix of scripts, combining marks and compatibility forms folds the same by
-        /// either road, and [`fold_compact`] agrees with [`fold_with_note`].
+        /// either road, under either folding, and [`fold_compact`] agrees with [`fold_with_note`].
         #[test]
         fn folding_by_character_agrees_with_the_standard_fold_on_mixed_text(
-            text in "[a-zA-Z ,.İıßςΣЁёéÉ\u{301}\u{308}\u{300}Ａａﬃŉǰΐ王\u{a0}\u{3000}\u{1F600}]{0,12}"
+            text in "[a-zA-Z ,.İıßςΣЁёéÉ\u{301}\u{308}\u{300}\u{345}Ａａﬃŉǰΐᾳ王\u{a0}\u{3000}\u{1F600}𝐣]{0,12}"
         ) {
             let text = text.trim();
-            if !text.is_ascii()
-                && let Some((fast, note)) = fold_by_character::<String>(text)
-            {
-                proptest::prop_assert_eq!((fast, note), fold_whole(text));
+            for folding in [Folding::Identity, Folding::Compatible] {
+                if !text.is_ascii()
+                    && let Some((fast, note)) = fold_by_character::<String>(text, folding)
+                {
+                    proptest::prop_assert_eq!((fast, note), fold_whole(text, folding));
+                }
             }
             let (compact, compact_note) = fold_compact(text);
             let (long, long_note) = fold_with_note(text);
             proptest::prop_assert_eq!((compact.as_str(), compact_note), (&*long, long_note));
+        }
+
+        /// The ASCII skeleton table, a character at a time, gives the skeleton's definition
+        /// of the whole text.
+        #[test]
+        fn the_ascii_skeleton_table_agrees_with_the_definition(text in "[ -~]{0,30}") {
+            proptest::prop_assert_eq!(skeleton(&text), skeleton_whole(&text));
+        }
+
+        /// Whatever resembles under identity resembles: equal identity keys have equal
+        /// skeletons.
+        #[test]
+        fn one_identity_has_one_skeleton(a in "[a-cA-CéÉ\u{301}ßﬁＡ0o1lı ]{0,8}", b in "[a-cA-CéÉ\u{301}ßﬁＡ0o1lı ]{0,8}") {
+            if fold(&a) == fold(&b) {
+                proptest::prop_assert_eq!(skeleton(&fold(&a)), skeleton(&fold(&b)));
+            }
         }
     }
 
@@ -1199,23 +1372,35 @@ mod tests {
 
     #[test]
     fn fold_notes_say_what_changed() {
-        assert_eq!(fold_with_note("jo").1, FoldNote::default());
-        assert_eq!(fold_with_note("Jo").1.as_str(), "case folded");
-        assert_eq!(fold_with_note("ｊｏ").1.as_str(), "width folded");
-        assert_eq!(fold_with_note("ＪＯ").1.as_str(), "width folded, case folded");
-        assert_eq!(fold_with_note("ﬃ").1.as_str(), "compatibility forms folded");
-        assert_eq!(fold_with_note("İstanbul").1.as_str(), "case folded");
-        assert_eq!(fold_with_note("jose\u{301}").1.as_str(), "Unicode normalised");
-        assert_eq!(fold_with_note("josé").1, FoldNote::default());
+        assert_eq!(fold_compatible_with_note("jo").1, FoldNote::default());
+        assert_eq!(fold_compatible_with_note("Jo").1.as_str(), "case folded");
+        assert_eq!(fold_compatible_with_note("ｊｏ").1.as_str(), "width folded");
+        assert_eq!(fold_compatible_with_note("ＪＯ").1.as_str(), "width folded, case folded");
+        assert_eq!(fold_compatible_with_note("ﬃ").1.as_str(), "compatibility forms folded");
+        assert_eq!(fold_compatible_with_note("İstanbul").1.as_str(), "case folded");
+        assert_eq!(fold_compatible_with_note("jose\u{301}").1.as_str(), "Unicode normalised");
+        assert_eq!(fold_compatible_with_note("josé").1, FoldNote::default());
         for text in ["ＪＯ", "ﬃ", "İstanbul", "Straße", "jose\u{301}", "ışık"] {
+            assert_eq!(fold_compatible_with_note(text).0, fold_compatible(text));
             assert_eq!(fold_with_note(text).0, fold(text));
         }
+        // The identity fold says only what it does: case and canonical composition.
+        assert_eq!(fold_with_note("jo").1, FoldNote::default());
+        assert_eq!(fold_with_note("Jo").1.as_str(), "case folded");
+        assert_eq!(fold_with_note("ｊｏ"), (Cow::Owned("ｊｏ".into()), FoldNote::default()));
+        assert_eq!(fold_with_note("ＪＯ").1.as_str(), "case folded");
+        assert_eq!(fold_with_note("ﬃ"), (Cow::Owned("ﬃ".into()), FoldNote::default()));
+        assert_eq!(fold_with_note("jose\u{301}").1.as_str(), "Unicode normalised");
+        assert_eq!(fold_with_note("JOSE\u{301}").1.as_str(), "Unicode normalised, case folded");
+        assert_eq!(fold_with_note("josé").1, FoldNote::default());
     }
 
     #[test]
     fn email_notes_say_width_and_case() {
         let none = DomainAliases::default();
-        assert_eq!(email_key("ＫＡＴＥ@acme.com", &none).unwrap().note, "width folded, case folded");
+        // Fullwidth letters are other letters: the key keeps them, folded for case only.
+        let fullwidth = email_key("ＫＡＴＥ@acme.com", &none).unwrap();
+        assert_eq!((fullwidth.key.as_str(), fullwidth.note.as_str()), ("ｋａｔｅ@acme.com", "case folded"));
         assert_eq!(email_key("kate@ACME.com", &none).unwrap().note, "case folded");
         assert_eq!(email_key("kate@acme.com", &none).unwrap().note, "");
     }

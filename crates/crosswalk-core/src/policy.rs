@@ -284,6 +284,14 @@ impl Policy {
     /// Checks what the types cannot: no method twice, domains that are domains, transforms
     /// that are complete and whose patterns compile (compiled here once to find out).
     pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.order.is_empty() {
+            return Err(invalid(
+                "order".into(),
+                "is empty, so no method would run and every identity would fall to the fallbacks; list the methods to \
+                 try, e.g. order = [\"exception\", \"id\", \"email\", \"username\", \"name\"] (or just [\"exception\"])"
+                    .into(),
+            ));
+        }
         for (i, method) in self.order.iter().enumerate() {
             if self.order[..i].contains(method) {
                 return Err(invalid(format!("order[{i}]"), format!("{method:?} is listed twice")));
@@ -293,14 +301,19 @@ impl Policy {
             check_domain(&format!("email.domain_aliases.{from:?}"), from)?;
             check_domain(&format!("email.domain_aliases.{from:?}"), to)?;
         }
+        check_domain_aliases(&self.email.domain_aliases)?;
         for (i, domain) in self.email.subaddress_domains.iter().enumerate() {
             check_domain(&format!("email.subaddress_domains[{i}]"), domain)?;
         }
         let separator = &self.email.subaddress_separator;
-        if separator.is_empty() || separator.contains('@') || separator.chars().any(char::is_whitespace) {
+        if !SUBADDRESS_SEPARATORS.contains(&separator.as_str()) {
             return Err(invalid(
                 "email.subaddress_separator".into(),
-                format!("{separator:?} cannot separate a subaddress: use a character such as \"+\""),
+                format!(
+                    "{separator:?} is not a subaddress separator: write \"+\" (Exchange, Gmail, Postfix) or \"-\" (qmail); \
+                     any other character is an ordinary part of a mailbox's name, and cutting at it would turn one \
+                     person's address into another's (john.doe@ into john@)"
+                ),
             ));
         }
         for (i, domain) in self.name.organisation_domains.iter().enumerate() {
@@ -321,6 +334,52 @@ impl Policy {
     pub fn enabled(&self, method: Method) -> bool {
         self.order.contains(&method)
     }
+}
+
+/// The subaddress separators mail systems use. Any other character is an ordinary part of a
+/// mailbox's name: cutting a local part at `.` would make `john.doe@` into `john@`.
+pub const SUBADDRESS_SEPARATORS: [&str; 2] = ["+", "-"];
+
+/// Domain aliases must each name their canonical domain in one step: an alias whose target
+/// is itself an alias (a chain, `a -> b`, `b -> c`) or a cycle (`a -> b`, `b -> a`, which
+/// swaps the two and stops either from matching) is refused, and so are two spellings of
+/// one domain (`Acme.com`, `acme.com`), which would leave it to chance which one applies.
+fn check_domain_aliases(aliases: &std::collections::BTreeMap<String, String>) -> Result<(), PolicyError> {
+    use crate::normalize::domain_key;
+    let mut keyed: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for from in aliases.keys() {
+        let Some(key) = domain_key(from) else { continue };
+        if let Some(other) = keyed.insert(key.clone(), from) {
+            return Err(invalid(
+                format!("email.domain_aliases.{from:?}"),
+                format!("{from:?} and {other:?} are the same domain ({key}); keep one of the two"),
+            ));
+        }
+    }
+    for (from, to) in aliases {
+        let (Some(from_key), Some(to_key)) = (domain_key(from), domain_key(to)) else { continue };
+        if from_key == to_key {
+            return Err(invalid(
+                format!("email.domain_aliases.{from:?}"),
+                format!("{from:?} is aliased to itself, which does nothing; remove the line"),
+            ));
+        }
+        if let Some(&next_from) = keyed.get(&to_key) {
+            let next = &aliases[next_from];
+            let problem = if domain_key(next).as_deref() == Some(from_key.as_str()) {
+                format!(
+                    "{from:?} -> {to:?} and {next_from:?} -> {next:?} form a cycle, which would swap the two domains and \
+                     stop either from matching; alias both to one canonical domain, e.g. {from:?} = {to:?} alone"
+                )
+            } else {
+                format!(
+                    "{to:?} is itself aliased to {next:?} (a chain): aliases are applied once, so write {from:?} = {next:?}"
+                )
+            };
+            return Err(invalid(format!("email.domain_aliases.{from:?}"), problem));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn invalid(field: String, problem: String) -> PolicyError {

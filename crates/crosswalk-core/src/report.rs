@@ -70,16 +70,18 @@ fn side_of(directory: &Directory, kind: IdentityKind, index: u32) -> Side {
 }
 
 impl ReportRow {
-    /// Builds the row for one mapping. Provision and Passthrough show the identity the
-    /// destination will get (no destination id yet for Provision); External shows the
-    /// source address it keeps.
+    /// Builds the row for one mapping. `Destination ID` is only ever an existing destination
+    /// identity's id (or the default account the policy names): Provision, Passthrough and
+    /// External show what the destination will get (username, address or name, display
+    /// name, from the source) with an empty `Destination ID`, and the message says so.
     pub fn build(job: &str, source: &Directory, destination: &Directory, mapping: &Mapping) -> ReportRow {
         let src = side_of(source, mapping.kind, mapping.source);
         let dst = match &mapping.target {
             None => Side { id: String::new(), username: String::new(), name: String::new(), display_name: String::new() },
             Some(Target::Existing { index }) => side_of(destination, mapping.kind, *index),
-            Some(Target::Provision) => Side { id: String::new(), ..side_of(source, mapping.kind, mapping.source) },
-            Some(Target::Passthrough) | Some(Target::External) => side_of(source, mapping.kind, mapping.source),
+            Some(Target::Provision | Target::Passthrough | Target::External) => {
+                Side { id: String::new(), ..side_of(source, mapping.kind, mapping.source) }
+            }
             Some(Target::Named { id }) => Side {
                 id: id.clone(),
                 username: String::new(),

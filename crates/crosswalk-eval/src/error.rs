@@ -11,8 +11,8 @@ pub enum EvalError {
         path: String,
         cause: std::io::Error,
     },
-    #[error("{file}: {problem}")]
-    Csv { file: String, problem: String },
+    #[error("{file}{}: {problem}", line.map(|line| format!(":{line}")).unwrap_or_default())]
+    Csv { file: String, line: Option<u64>, problem: String },
     #[error("{file}: {cause}")]
     Directory {
         file: String,
@@ -42,4 +42,27 @@ pub enum EvalError {
         kind: IdentityKind,
         id: String,
     },
+}
+
+impl EvalError {
+    /// The truth row (1-based, in the order given) an error is about, when it is about one.
+    pub fn truth_row(&self) -> Option<usize> {
+        match self {
+            EvalError::UnknownSource { row, .. }
+            | EvalError::UnknownDestination { row, .. }
+            | EvalError::DuplicateTruth { row, .. }
+            | EvalError::NoMapping { row, .. } => Some(*row),
+            _ => None,
+        }
+    }
+
+    /// The message without the `truth row N: ` it starts with, for a caller that knows the
+    /// row's file and line and says those instead.
+    pub fn problem(&self) -> String {
+        let message = self.to_string();
+        match self.truth_row() {
+            Some(row) => message.strip_prefix(&format!("truth row {row}: ")).map_or(message.clone(), str::to_string),
+            None => message,
+        }
+    }
 }

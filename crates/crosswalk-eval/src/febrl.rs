@@ -78,6 +78,7 @@ pub fn febrl4_pair(a_csv: &str, b_csv: &str) -> Result<LabelledPair, EvalError> 
         if !seen_emails.insert(email.clone()) {
             return Err(EvalError::Csv {
                 file: "dataset4b.csv".into(),
+                line: None,
                 problem: format!(
                     "the address derived for {} collides with another record's",
                     record.rec_id
@@ -150,6 +151,7 @@ pub fn febrl4_pair(a_csv: &str, b_csv: &str) -> Result<LabelledPair, EvalError> 
             _ => {
                 return Err(EvalError::Csv {
                     file: "dataset4b.csv".into(),
+                    line: None,
                     problem: format!(
                         "{} has more than one duplicate; FEBRL4 has exactly one",
                         record.rec_id
@@ -166,16 +168,34 @@ pub fn febrl4_pair(a_csv: &str, b_csv: &str) -> Result<LabelledPair, EvalError> 
     })
 }
 
+/// The largest FEBRL file read: the real ones are about 0.5 MB each.
+pub const MAX_FEBRL_FILE_BYTES: u64 = 64 << 20;
+
 /// Reads `dataset4a.csv` and `dataset4b.csv` from `dir` (normally `testdata/febrl4`).
+/// Errors name the files by their paths.
 pub fn load_febrl4(dir: &Path) -> Result<LabelledPair, EvalError> {
+    use std::io::Read;
     let read = |name: &str| {
         let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|source| EvalError::Io {
-            path: path.display().to_string(),
-            cause: source,
-        })
+        let io = |cause| EvalError::Io { path: path.display().to_string(), cause };
+        let mut text = String::new();
+        std::fs::File::open(&path).map_err(io)?.take(MAX_FEBRL_FILE_BYTES + 1).read_to_string(&mut text).map_err(io)?;
+        if text.len() as u64 > MAX_FEBRL_FILE_BYTES {
+            return Err(EvalError::Csv {
+                file: path.display().to_string(),
+                line: None,
+                problem: format!("longer than {} MiB; FEBRL4's files are about 0.5 MB", MAX_FEBRL_FILE_BYTES >> 20),
+            });
+        }
+        Ok(text)
     };
-    febrl4_pair(&read("dataset4a.csv")?, &read("dataset4b.csv")?)
+    febrl4_pair(&read("dataset4a.csv")?, &read("dataset4b.csv")?).map_err(|error| match error {
+        EvalError::Csv { file, line, problem } => {
+            EvalError::Csv { file: dir.join(file).display().to_string(), line, problem }
+        }
+        EvalError::Directory { file, cause } => EvalError::Directory { file: dir.join(file).display().to_string(), cause },
+        other => other,
+    })
 }
 
 fn account(record: &Record, email: Option<String>) -> Account {
@@ -209,14 +229,26 @@ fn entity_of(rec_id: &str) -> &str {
 fn read_records(text: &str, file: &str) -> Result<Vec<Record>, EvalError> {
     let csv_error = |problem: String| EvalError::Csv {
         file: file.into(),
+        line: None,
         problem,
+    };
+    // The csv crate's own message counts records ("record 2"); a person counts lines.
+    let located = |error: csv::Error| EvalError::Csv {
+        file: file.into(),
+        line: error.position().map(csv::Position::line),
+        problem: match error.kind() {
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                format!("{len} fields, where the header has {expected_len}")
+            }
+            _ => error.to_string(),
+        },
     };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| csv_error(e.to_string()))?
+        .map_err(located)?
         .clone();
     let column = |name: &str| {
         headers
@@ -228,12 +260,15 @@ fn read_records(text: &str, file: &str) -> Result<Vec<Record>, EvalError> {
         (column("rec_id")?, column("given_name")?, column("surname")?);
     let mut records = Vec::new();
     for row in reader.records() {
-        let row = row.map_err(|e| csv_error(e.to_string()))?;
+        let row = row.map_err(located)?;
         let field = |i: usize| row.get(i).unwrap_or_default().to_string();
         let rec_id = field(id_col);
         if rec_id.is_empty() {
-            let line = row.position().map_or(0, |p| p.line());
-            return Err(csv_error(format!("line {line}: empty rec_id")));
+            return Err(EvalError::Csv {
+                file: file.into(),
+                line: row.position().map(csv::Position::line),
+                problem: "empty rec_id".into(),
+            });
         }
         records.push(Record {
             rec_id,
@@ -266,6 +301,20 @@ mod tests {
         rec-2-dup-0, mary, jomes, 2\n\
         rec-1-dup-0, smith, john, 1\n\
         rec-3-dup-0, kate, brown, 3\n";
+
+    /// Errors about a FEBRL file name it as `file:line`, the line an editor shows.
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let no_id = "rec_id, given_name, surname\nrec-1-org, john, smith\n, mary, jones\n";
+        assert_eq!(febrl4_pair(no_id, B).unwrap_err().to_string(), "dataset4a.csv:3: empty rec_id");
+        let short = "rec_id, given_name, surname\nrec-1-org, john\n";
+        assert_eq!(febrl4_pair(short, B).unwrap_err().to_string(), "dataset4a.csv:2: 2 fields, where the header has 3");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("dataset4a.csv"), no_id).unwrap();
+        std::fs::write(dir.path().join("dataset4b.csv"), B).unwrap();
+        let error = load_febrl4(dir.path()).unwrap_err().to_string();
+        assert_eq!(error, format!("{}:3: empty rec_id", dir.path().join("dataset4a.csv").display()));
+    }
 
     #[test]
     fn builds_accounts_and_truth() {

@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 use crosswalk_core::{Account, CompactString, Directory, DirectoryError, Group, IdentityKind};
 
 use crate::error::{Diagnostic, FormatError, Location, quoted};
+use crate::limits;
 use crate::{Imported, ReadOptions};
 
 /// How record spots turn into locations.
@@ -44,6 +45,29 @@ struct PendingMember {
     spot: Spot,
     /// Index in the SCIM `members` array (unused for CSV).
     entry: u32,
+}
+
+/// A field of an identity, named as each format names it ([`Builder::field_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Id,
+    Username,
+    Email,
+    Aliases,
+    DisplayName,
+    GivenName,
+    FamilyName,
+    SourceDirectory,
+    GroupName,
+    Member,
+}
+
+impl Field {
+    /// Whether the field names the identity, so that no control or invisible character may
+    /// be in it.
+    fn names_the_identity(self) -> bool {
+        matches!(self, Field::Id | Field::Username | Field::Email | Field::Aliases | Field::GroupName | Field::Member)
+    }
 }
 
 pub(crate) struct Builder {
@@ -148,10 +172,69 @@ impl Builder {
         }
     }
 
+    /// Where a field of a record is: its CSV column, or its SCIM attribute (a JSON pointer
+    /// inside the resource) and that attribute's name.
+    fn field_at(&self, field: Field) -> (&'static str, &'static str) {
+        let (column, pointer) = match field {
+            Field::Id => ("id", "/id"),
+            Field::Username => ("username", "/userName"),
+            Field::Email => ("email", "/emails"),
+            Field::Aliases => ("aliases", "/emails"),
+            Field::DisplayName => ("display_name", "/displayName"),
+            Field::GivenName => ("given_name", "/name/givenName"),
+            Field::FamilyName => ("family_name", "/name/familyName"),
+            Field::SourceDirectory => ("source_directory", "/urn:crosswalk:params:scim:schemas:extension:2.0:User/sourceDirectory"),
+            Field::GroupName => ("name", "/displayName"),
+            Field::Member => ("member", "/members"),
+        };
+        match self.layout {
+            Layout::Csv => ("", column),
+            Layout::Scim { .. } => (pointer, pointer.trim_start_matches('/').split('/').next().unwrap_or(pointer)),
+        }
+    }
+
+    /// Refuses a value over [`limits::MAX_FIELD_BYTES`], a NUL anywhere, and in what names an
+    /// identity (`identifier`) any character [`crosswalk_core::directory::identifier_problem`]
+    /// refuses.
+    fn check_fields<'v>(&mut self, spot: Spot, fields: impl IntoIterator<Item = (Field, &'v str)>) -> Result<bool, FormatError> {
+        for (field, value) in fields {
+            let problem = if value.len() > limits::MAX_FIELD_BYTES {
+                Some(limits::field_too_long())
+            } else if field.names_the_identity() {
+                crosswalk_core::directory::identifier_problem(value)
+            } else {
+                value.contains('\0').then(|| "contains U+0000 (NUL), a control character; remove it".to_string())
+            };
+            if let Some(problem) = problem {
+                let (sub, name) = self.field_at(field);
+                self.reject(spot, sub, Some(name), problem)?;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Adds an account whose fields are already valid; refuses an empty or repeated id.
     pub(crate) fn add_account(&mut self, account: Account, spot: Spot) -> Result<(), FormatError> {
         if account.id.trim().is_empty() {
             return self.reject(spot, self.id_sub(), Some("id"), "is required: every account needs an id");
+        }
+        fn text(value: &Option<CompactString>) -> &str {
+            value.as_deref().unwrap_or_default()
+        }
+        let fields = [
+            (Field::Id, account.id.as_str()),
+            (Field::Username, text(&account.username)),
+            (Field::Email, text(&account.email)),
+            (Field::DisplayName, text(&account.display_name)),
+            (Field::GivenName, text(&account.given_name)),
+            (Field::FamilyName, text(&account.family_name)),
+            (Field::SourceDirectory, text(&account.source_directory)),
+        ];
+        let aliases = account.alias_emails.iter().map(|alias| (Field::Aliases, alias.as_str()));
+        if !self.check_fields(spot, fields.into_iter().chain(aliases))? {
+            self.forget(&account.id, spot);
+            return Ok(());
         }
         if let Some(&first) = self.account_ids.get(&account.id) {
             let reason = format!(
@@ -175,6 +258,16 @@ impl Builder {
     pub(crate) fn add_group(&mut self, group: Group, spot: Spot) -> Result<bool, FormatError> {
         if group.id.trim().is_empty() {
             self.reject(spot, self.id_sub(), Some("id"), "is required: every group needs an id")?;
+            return Ok(false);
+        }
+        let fields = [
+            (Field::Id, group.id.as_str()),
+            (Field::GroupName, group.name.as_str()),
+            (Field::DisplayName, group.display_name.as_deref().unwrap_or_default()),
+        ];
+        let members = group.members.iter().map(|member| (Field::Member, member.as_str()));
+        if !self.check_fields(spot, fields.into_iter().chain(members))? {
+            self.forget(&group.id, spot);
             return Ok(false);
         }
         if let Some(&first) = self.group_ids.get(&group.id) {

@@ -12,6 +12,8 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::rc::Rc;
 
+use crate::limits::{Budget, MAX_CSV_RECORD_BYTES};
+
 #[derive(Default)]
 struct Window {
     bytes: Vec<u8>,
@@ -19,15 +21,19 @@ struct Window {
     base: u64,
 }
 
-/// Passes reads through, keeping a copy for [`LineFinder`].
+/// Passes reads through, keeping a copy for [`LineFinder`], and refuses a record longer
+/// than [`MAX_CSV_RECORD_BYTES`]: the window (and csv's own buffer) would otherwise grow
+/// with it, and a file without line breaks is one endless record.
 pub(crate) struct Tee<R> {
     inner: R,
     window: Rc<RefCell<Window>>,
+    budget: Budget,
 }
 
 impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buffer)?;
+        self.budget.spend(n)?;
         self.window.borrow_mut().bytes.extend_from_slice(&buffer[..n]);
         Ok(n)
     }
@@ -37,12 +43,17 @@ impl<R: Read> Read for Tee<R> {
 pub(crate) struct LineFinder {
     window: Rc<RefCell<Window>>,
     comment: Option<u8>,
+    budget: Budget,
+    /// Where the record after the last one released starts (csv's position there).
+    next_record: RefCell<csv::Position>,
 }
 
 /// Wraps `input`; `comment` must be the comment byte given to the csv reader.
 pub(crate) fn tee<R: Read>(input: R, comment: Option<u8>) -> (Tee<R>, LineFinder) {
     let window = Rc::new(RefCell::new(Window::default()));
-    (Tee { inner: input, window: Rc::clone(&window) }, LineFinder { window, comment })
+    let budget = Budget::new("a CSV record", MAX_CSV_RECORD_BYTES);
+    let finder = LineFinder { window, comment, budget: budget.clone(), next_record: RefCell::new(csv::Position::new()) };
+    (Tee { inner: input, window: Rc::clone(&finder.window), budget }, finder)
 }
 
 impl LineFinder {
@@ -70,9 +81,19 @@ impl LineFinder {
         line
     }
 
-    /// Forgets the bytes before `offset` (the end of the record just handled) once enough
-    /// have piled up to make moving the rest worthwhile.
-    pub(crate) fn release(&self, offset: u64) {
+    /// The line the record being read starts on: the one after the last released. (The
+    /// reader's own position moves on inside a record, a quoted one over many lines.)
+    pub(crate) fn current_record_line(&self) -> u64 {
+        self.start_line(&self.next_record.borrow())
+    }
+
+    /// Forgets the bytes before `end` (the end of the record just handled) once enough
+    /// have piled up to make moving the rest worthwhile. The next record's size is counted
+    /// from here (give or take the read-ahead of one buffer).
+    pub(crate) fn release(&self, end: &csv::Position) {
+        self.budget.mark();
+        self.next_record.replace(end.clone());
+        let offset = end.byte();
         let mut window = self.window.borrow_mut();
         let done = usize::try_from(offset.saturating_sub(window.base)).unwrap_or(usize::MAX);
         if done >= (1 << 20) && done <= window.bytes.len() {
@@ -94,7 +115,7 @@ mod tests {
         let mut out = Vec::new();
         while reader.read_byte_record(&mut record).unwrap() {
             out.push(finder.start_line(record.position().unwrap()));
-            finder.release(reader.position().byte());
+            finder.release(reader.position());
         }
         out
     }

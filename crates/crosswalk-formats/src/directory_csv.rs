@@ -334,7 +334,7 @@ pub fn read_directory_csv(source_name: &str, input: impl Read, options: ReadOpti
     let mut builder = Builder::new(source_name, Layout::Csv, options);
     let mut record = ByteRecord::new();
 
-    let has_header = read_record(&mut reader, &mut record, source_name)?;
+    let has_header = read_record(&mut reader, &mut record, source_name, &lines)?;
     if !has_header {
         return Err(FormatError::invalid(
             Location::line(source_name, 1),
@@ -344,10 +344,11 @@ pub fn read_directory_csv(source_name: &str, input: impl Read, options: ReadOpti
     }
     let header_line = record.position().map_or(1, |p| lines.start_line(p));
     let header = Header::parse(source_name, header_line, &record)?;
+    lines.release(reader.position());
 
-    while read_record(&mut reader, &mut record, source_name)? {
+    while read_record(&mut reader, &mut record, source_name, &lines)? {
         let line = record.position().map_or(0, |p| lines.start_line(p));
-        lines.release(reader.position().byte());
+        lines.release(reader.position());
         let spot = Spot::line(line);
         if record.len() != header.len {
             let mut reason = format!("expected {} fields like the header, found {}", header.len, record.len());
@@ -384,16 +385,18 @@ fn read_record<R: Read>(
     reader: &mut csv::Reader<R>,
     record: &mut ByteRecord,
     source_name: &str,
+    lines: &csv_lines::LineFinder,
 ) -> Result<bool, FormatError> {
-    reader.read_byte_record(record).map_err(|error| csv_error(source_name, error))
+    reader.read_byte_record(record).map_err(|error| csv_error(source_name, error, || lines.current_record_line()))
 }
 
-/// A csv crate error as ours: I/O errors name the file, anything else the line too.
-pub(crate) fn csv_error(source_name: &str, error: csv::Error) -> FormatError {
+/// A csv crate error as ours: I/O errors name the file, a record over its size limit the
+/// line it starts on (`record_line`), anything else the line too.
+pub(crate) fn csv_error(source_name: &str, error: csv::Error, record_line: impl FnOnce() -> u64) -> FormatError {
     let line = error.position().map(csv::Position::line);
     let message = error.to_string();
     match error.into_kind() {
-        csv::ErrorKind::Io(io) => FormatError::io(source_name, io),
+        csv::ErrorKind::Io(io) => crate::limits::located(source_name, || Location::line(source_name, record_line()), io),
         _ => FormatError::invalid(
             Location { file: source_name.to_string(), line, pointer: None },
             None,

@@ -42,13 +42,14 @@ pub fn read_exceptions(source_name: &str, input: impl Read) -> Result<Vec<Except
 
     // The header: the first line that is neither blank nor a comment.
     let positions = loop {
-        if !read(&mut reader, &mut record, source_name)? {
+        if !read(&mut reader, &mut record, source_name, &lines)? {
             return Err(at(
                 1,
                 None,
                 format!("the file is empty; it needs the header {}", EXCEPTIONS_COLUMNS.join(",")),
             ));
         }
+        lines.release(reader.position());
         if is_blank(&record) {
             continue;
         }
@@ -88,12 +89,12 @@ pub fn read_exceptions(source_name: &str, input: impl Read) -> Result<Vec<Except
     let mut rules = Vec::new();
     // (kind, folded source) -> line of the rule that claimed it.
     let mut seen: FxHashMap<(IdentityKind, SourceKey), u64> = FxHashMap::default();
-    while read(&mut reader, &mut record, source_name)? {
+    while read(&mut reader, &mut record, source_name, &lines)? {
+        let line = record.position().map_or(0, |p| lines.start_line(p));
+        lines.release(reader.position());
         if is_blank(&record) {
             continue;
         }
-        let line = record.position().map_or(0, |p| lines.start_line(p));
-        lines.release(reader.position().byte());
         if record.len() != width {
             return Err(at(
                 line,
@@ -103,6 +104,9 @@ pub fn read_exceptions(source_name: &str, input: impl Read) -> Result<Vec<Except
                     record.len()
                 ),
             ));
+        }
+        if let Some(column) = crate::limits::first_too_long(positions.iter().map(|&at| record.get(at).unwrap_or_default())) {
+            return Err(at(line, Some(EXCEPTIONS_COLUMNS[column]), crate::limits::field_too_long()));
         }
         let cell = |column: usize| record.get(positions[column]).unwrap_or_default();
         let kind_text = cell(0);
@@ -132,17 +136,18 @@ fn read<R: Read>(
     reader: &mut csv::Reader<R>,
     record: &mut StringRecord,
     source_name: &str,
+    lines: &csv_lines::LineFinder,
 ) -> Result<bool, FormatError> {
     reader.read_record(record).map_err(|error| {
-        // Invalid UTF-8 is the one content error a flexible reader reports.
-        let line = error.position().map(csv::Position::line);
+        // Invalid UTF-8 is the one content error a flexible reader reports. Its line is the
+        // record's own: csv's counts from before the blank and comment lines it skipped.
         match error.kind() {
             csv::ErrorKind::Utf8 { err, .. } => FormatError::invalid(
-                Location { file: source_name.to_string(), line, pointer: None },
+                Location::line(source_name, lines.current_record_line()),
                 None,
                 format!("column {} is not valid UTF-8; save the file as UTF-8", err.field() + 1),
             ),
-            _ => crate::directory_csv::csv_error(source_name, error),
+            _ => crate::directory_csv::csv_error(source_name, error, || lines.current_record_line()),
         }
     })
 }

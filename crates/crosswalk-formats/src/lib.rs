@@ -15,6 +15,7 @@ mod csv_lines;
 pub mod directory_csv;
 pub mod error;
 pub mod exceptions;
+pub mod limits;
 pub mod policy;
 pub mod report;
 pub mod scim;
@@ -27,7 +28,7 @@ use crosswalk_core::Directory;
 pub use directory_csv::{DIRECTORY_CSV_COLUMNS, read_directory_csv, read_directory_csv_file, write_directory_csv};
 pub use error::{Diagnostic, FormatError, Location, SkippedRecord};
 pub use exceptions::{EXCEPTIONS_COLUMNS, read_exceptions, read_exceptions_file};
-pub use policy::{read_policy, read_policy_file};
+pub use policy::{locate_policy_error, locate_policy_file_error, read_policy, read_policy_file};
 pub use report::{write_report_csv, write_report_json, write_report_jsonl};
 pub use scim::{read_scim, read_scim_file, write_scim_jsonl, write_scim_list_response};
 
@@ -116,10 +117,22 @@ pub(crate) fn open(path: &Path) -> Result<(String, std::io::BufReader<std::fs::F
     Ok((name, std::io::BufReader::with_capacity(1 << 16, file)))
 }
 
-/// Reads a whole small file (policy) as UTF-8, naming it in the error.
-pub(crate) fn read_to_string(name: &str, mut reader: impl Read) -> Result<String, FormatError> {
+/// Reads a whole small file (policy) as UTF-8, naming it in the error; one longer than
+/// [`limits::MAX_POLICY_BYTES`] is refused at the line where it goes over.
+pub(crate) fn read_to_string(name: &str, reader: impl Read) -> Result<String, FormatError> {
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes).map_err(|e| FormatError::io(name, e))?;
+    reader.take(limits::MAX_POLICY_BYTES + 1).read_to_end(&mut bytes).map_err(|e| FormatError::io(name, e))?;
+    if bytes.len() as u64 > limits::MAX_POLICY_BYTES {
+        let line = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        return Err(FormatError::invalid(
+            Location::line(name, line),
+            None,
+            format!(
+                "the file goes on past {}, the most a policy may be (one is a few hundred lines); is this the policy file?",
+                limits::size(limits::MAX_POLICY_BYTES)
+            ),
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;

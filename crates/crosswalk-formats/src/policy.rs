@@ -17,12 +17,24 @@ use crate::error::{FormatError, Location};
 /// Parses and validates a policy. `source_name` is only used in messages.
 pub fn read_policy(source_name: &str, text: &str) -> Result<Policy, FormatError> {
     let policy: Policy = toml::from_str(text).map_err(|error| toml_error(source_name, text, &error))?;
-    policy.validate().map_err(|error| {
-        let PolicyError::Invalid { field, problem } = error;
-        let line = key_span(text, &field).map(|span| line_of(text, span.start));
-        FormatError::invalid(Location { file: source_name.to_string(), line, pointer: None }, Some(&field), problem)
-    })?;
+    policy.validate().map_err(|error| locate_policy_error(source_name, text, error))?;
     Ok(policy)
+}
+
+/// A policy error put at the line of its key in the policy's text: validation's own, and
+/// those only the directories can show (`crosswalk_core::check_policy_against`).
+pub fn locate_policy_error(source_name: &str, text: &str, error: PolicyError) -> FormatError {
+    let PolicyError::Invalid { field, problem } = error;
+    let line = key_span(text, &field).map(|span| line_of(text, span.start));
+    FormatError::invalid(Location { file: source_name.to_string(), line, pointer: None }, Some(&field), problem)
+}
+
+/// [`locate_policy_error`] for a policy file, read again to find the line (without one if it
+/// cannot be read now).
+pub fn locate_policy_file_error(path: impl AsRef<Path>, error: PolicyError) -> FormatError {
+    let name = path.as_ref().display().to_string();
+    let text = std::fs::read_to_string(path.as_ref()).unwrap_or_default();
+    locate_policy_error(&name, &text, error)
 }
 
 /// [`read_policy`] on a file, named by its path.

@@ -54,6 +54,7 @@ use crosswalk_scim::{GroupExtras, ResourceKind, UserExtras};
 
 use crate::builder::{Builder, Layout, Spot};
 use crate::error::{Diagnostic, FormatError, Location};
+use crate::limits::{Budget, MAX_SCIM_RESOURCE_BYTES, TooLong, located};
 use crate::{Imported, ReadOptions};
 
 pub use crosswalk_scim::message::LIST_RESPONSE_SCHEMA;
@@ -142,6 +143,8 @@ struct Sink {
     /// Whether the parser is inside the resource array, and at which item.
     in_resources: bool,
     current_item: Option<u64>,
+    /// The reader's count of the current resource's bytes, marked where each starts.
+    budget: Budget,
 }
 
 impl Sink {
@@ -324,6 +327,7 @@ impl<'de> Visitor<'de> for ResourcesSeed<'_> {
         let mut index = 0u64;
         loop {
             self.sink.current_item = Some(index);
+            self.sink.budget.mark();
             let mut path = String::new();
             let mut duplicate = None;
             let Some(resource) = seq.next_element_seed(StrictValueSeed { path: &mut path, duplicate: &mut duplicate })? else {
@@ -341,11 +345,14 @@ impl<'de> Visitor<'de> for ResourcesSeed<'_> {
     }
 }
 
-/// A buffered reader that knows which line it is on, so messages can say.
+/// A buffered reader that knows which line it is on, so messages can say, and refuses a
+/// resource or line longer than [`MAX_SCIM_RESOURCE_BYTES`].
 struct CountingReader<R> {
     inner: BufReader<R>,
     /// 1-based line of the next unread byte; shared with the [`Sink`].
     line: Rc<Cell<u64>>,
+    /// Bytes of the current resource (or line), marked by the [`Sink`].
+    budget: Budget,
 }
 
 impl<R: Read> CountingReader<R> {
@@ -406,11 +413,15 @@ impl<R: Read> CountingReader<R> {
         }
     }
 
-    /// Appends the next line (with its `\n`) to `buffer`; 0 at the end of the input.
+    /// Appends the next line (with its `\n`) to `buffer`; 0 at the end of the input. A line
+    /// longer than [`MAX_SCIM_RESOURCE_BYTES`] is an error, read no further.
     fn read_line(&mut self, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
-        let n = self.inner.read_until(b'\n', buffer)?;
+        let limit = self.budget.limit();
+        let n = (&mut self.inner).take(limit + 1).read_until(b'\n', buffer)?;
         if buffer.ends_with(b"\n") {
             self.line.set(self.line.get() + 1);
+        } else if n as u64 > limit {
+            return Err(TooLong::error("a line of JSON Lines", limit));
         }
         Ok(n)
     }
@@ -423,6 +434,7 @@ impl<R: Read> Read for CountingReader<R> {
         out[..n].copy_from_slice(&buffer[..n]);
         self.count(&out[..n]);
         self.inner.consume(n);
+        self.budget.spend(n)?;
         Ok(n)
     }
 }
@@ -431,8 +443,15 @@ impl<R: Read> Read for CountingReader<R> {
 ///
 /// `source_name` is only used in messages and to name the directory.
 pub fn read_scim(source_name: &str, input: impl Read, options: ReadOptions) -> Result<Imported, FormatError> {
+    read_scim_within(source_name, input, options, MAX_SCIM_RESOURCE_BYTES)
+}
+
+/// [`read_scim`] refusing a resource or line longer than `limit` bytes.
+pub(crate) fn read_scim_within(source_name: &str, input: impl Read, options: ReadOptions, limit: u64) -> Result<Imported, FormatError> {
     let line = Rc::new(Cell::new(1u64));
-    let mut input = CountingReader { inner: BufReader::with_capacity(1 << 16, input), line: Rc::clone(&line) };
+    let budget = Budget::new("a SCIM resource", limit);
+    let mut input =
+        CountingReader { inner: BufReader::with_capacity(1 << 16, input), line: Rc::clone(&line), budget: budget.clone() };
     let io = |e| FormatError::io(source_name, e);
     input.skip_bom().map_err(io)?;
     let Some((first_line, first_column, first_byte)) = input.skip_whitespace().map_err(io)? else {
@@ -447,6 +466,7 @@ pub fn read_scim(source_name: &str, input: impl Read, options: ReadOptions) -> R
         first_line,
         in_resources: false,
         current_item: None,
+        budget,
     };
 
     // The first value is streamed, since it may be a whole minified export on one line.
@@ -460,7 +480,8 @@ pub fn read_scim(source_name: &str, input: impl Read, options: ReadOptions) -> R
             return Err(fatal);
         }
         if error.is_io() {
-            return Err(FormatError::io(source_name, error.into()));
+            let at = Location { file: source_name.to_string(), line: Some(line.get()), pointer: Some(sink.context()) };
+            return Err(located(source_name, || at, error.into()));
         }
         let error_line = first_line + error.line() as u64 - 1;
         let column = if error.line() == 1 { first_column + error.column() as u64 - 1 } else { error.column() as u64 };
@@ -508,7 +529,8 @@ pub fn read_scim(source_name: &str, input: impl Read, options: ReadOptions) -> R
     loop {
         buffer.clear();
         let line_number = line.get();
-        if input.read_line(&mut buffer).map_err(io)? == 0 {
+        let read = input.read_line(&mut buffer);
+        if read.map_err(|e| located(source_name, || Location::line(source_name, line_number), e))? == 0 {
             break;
         }
         let leading = buffer.iter().take_while(|b| b.is_ascii_whitespace()).count();

@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 
 pub use generate::generate;
 pub use truth::{
-    TRUTH_COLUMNS, TruthCsvError, accounts_share_evidence, groups_share_evidence, read_truth_csv,
-    write_truth_csv,
+    MAX_TRUTH_LINE_BYTES, TRUTH_COLUMNS, TruthCsvError, accounts_share_evidence, groups_share_evidence, read_truth_csv,
+    read_truth_csv_lines, write_truth_csv,
 };
 
 /// The organisation's mail domain, on the destination and for most source addresses.

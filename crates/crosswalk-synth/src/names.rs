@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crosswalk_core::normalize::fold;
+use crosswalk_core::normalize::fold_compatible;
 
 /// How a locale writes a full name in its own script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +108,7 @@ struct RawLocale {
 fn build() -> Tables {
     let mut interner: HashMap<String, u32> = HashMap::new();
     let mut intern = |word: &str| -> u32 {
-        let folded = fold(word).into_owned();
+        let folded = fold_compatible(word).into_owned();
         let next = interner.len() as u32 + 1;
         *interner.entry(folded).or_insert(next)
     };
@@ -456,7 +456,7 @@ mod tests {
         let t = tables();
         let german = t.locales.iter().find(|l| l.name == "german").unwrap();
         let weiss = german.family.iter().map(|(m, _)| m).find(|f| f.native == "Weiß").unwrap();
-        // fold("Weiß") == fold("Weiss"): the engine would see the same word.
+        // fold_compatible("Weiß") == fold_compatible("Weiss"): the engine would see the same word in names.
         assert_eq!(weiss.native_token, weiss.ascii_token);
         let turkish = t.locales.iter().find(|l| l.name == "turkish").unwrap();
         let ibrahim = turkish.male.iter().find(|f| f.ascii == "Ibrahim").unwrap();

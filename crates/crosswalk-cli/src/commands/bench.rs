@@ -10,6 +10,7 @@ use crate::cli::BenchArgs;
 use crate::progress;
 
 pub(crate) fn bench(args: BenchArgs) -> Result<()> {
+    super::check_generated_accounts(args.accounts)?;
     let spinner = progress::spinner(format!("generating {} × {} accounts", args.accounts, args.accounts));
     let started = Instant::now();
     let generated = crosswalk_synth::generate(&crosswalk_synth::GenerateOptions {
@@ -30,14 +31,14 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         directory.groups.shrink_to_fit();
     }
     spinner.finish_and_clear();
-    println!(
+    outln!(
         "generated {} source and {} destination accounts in {:.2?}",
         source.accounts.len(),
         destination.accounts.len(),
         started.elapsed()
-    );
+    )?;
     let inputs = memory::resident();
-    println!("resident memory with inputs loaded: {}", mib(inputs));
+    outln!("resident memory with inputs loaded: {}", mib(inputs))?;
     let mut times: Vec<Duration> = Vec::new();
     let mut peaks: Vec<u64> = Vec::new();
     for round in 1..=args.repeat.max(1) {
@@ -46,19 +47,19 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         let resolved = resolve(&source, &destination, &policy, &[]);
         let elapsed = started.elapsed();
         let peak = memory::peak();
-        println!(
+        outln!(
             "round {round}: resolved {} identities in {:.3?}, peak resident {} ({} above the inputs)",
             resolved.mappings.len(),
             elapsed,
             mib(peak),
             mib(peak.saturating_sub(inputs))
-        );
+        )?;
         drop(resolved);
         times.push(elapsed);
         peaks.push(peak);
     }
     times.sort();
-    println!(
+    outln!(
         "engine: {} × {} accounts, {} threads: fastest {:.3?}, median {:.3?}, peak resident {}",
         source.accounts.len(),
         destination.accounts.len(),
@@ -66,7 +67,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         times[0],
         times[times.len() / 2],
         mib(peaks.iter().copied().max().unwrap_or(0))
-    );
+    )?;
     Ok(())
 }
 

@@ -27,14 +27,14 @@ pub(crate) fn demo(store: &Path) -> Result<()> {
         policy: read_policy("samples/policy.toml", POLICY)?,
         exceptions: read_exceptions("samples/exceptions.csv", EXCEPTIONS.as_bytes())?,
     };
-    println!("Crosswalk demo: a Jira Server directory (SCIM JSON) against an Atlassian Cloud directory (CSV)");
-    println!("with the policy and exceptions in samples/ (see samples/README.md for each planted case).\n");
+    outln!("Crosswalk demo: a Jira Server directory (SCIM JSON) against an Atlassian Cloud directory (CSV)")?;
+    outln!("with the policy and exceptions in samples/ (see samples/README.md for each planted case).\n")?;
     let outcome = run_job(store, input)?;
     print_outcome(&outcome, SummaryFormat::Text)?;
-    println!(
+    outln!(
         "\nthe full report: crosswalk --store {} report --job demo",
         store.display()
-    );
-    println!("why one mapping was decided: crosswalk --store {} explain --job demo <source id>", store.display());
+    )?;
+    outln!("why one mapping was decided: crosswalk --store {} explain --job demo <source id>", store.display())?;
     Ok(())
 }

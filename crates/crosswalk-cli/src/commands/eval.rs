@@ -10,7 +10,7 @@ use crosswalk_core::normalize::DomainAliases;
 use crosswalk_eval::{Comparison, Truth};
 use crosswalk_formats::ReadOptions;
 
-use super::{read_directories, read_exceptions};
+use super::{check_policy, read_directories, read_exceptions};
 use crate::cli::{EvalArgs, EvalFormat};
 use crate::progress;
 
@@ -20,6 +20,8 @@ struct Labelled {
     source: Directory,
     destination: Directory,
     truth: Vec<Truth>,
+    /// The line of each truth row in its file (empty when the truth is not from a file).
+    truth_lines: Vec<u64>,
     policy: Policy,
     policy_origin: String,
 }
@@ -35,12 +37,13 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
     {
         from_files(source, destination, truth, given_policy)?
     } else if let Some(accounts) = args.generate {
-        generated(accounts, args.seed, given_policy)
+        generated(accounts, args.seed, given_policy)?
     } else if let Some(dir) = &args.febrl4 {
         febrl4(dir, given_policy)?
     } else {
         bail!("say what to score: --source, --destination and --truth; --generate N; or --febrl4 DIR");
     };
+    check_policy(&labelled.policy, args.policy.as_deref(), &labelled.destination)?;
     // A row whose records share an id, address, username or name is linkable whatever its label.
     crosswalk_eval::confirm_linkable(
         &labelled.source,
@@ -62,9 +65,14 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
         labelled.policy_origin,
         &exceptions,
     )
-    .with_context(|| match &args.truth {
-        Some(path) => format!("the truth {} does not fit the directories", path.display()),
-        None => "the truth does not fit the directories".to_string(),
+    .map_err(|error| match (&args.truth, error.truth_row()) {
+        // A truth file's row is named by its file and line, as every file error is.
+        (Some(path), Some(row)) => {
+            let line = labelled.truth_lines.get(row - 1).copied().unwrap_or_default();
+            anyhow::anyhow!("{}:{line}: {}; the truth does not fit the directories", path.display(), error.problem())
+        }
+        (Some(path), None) => anyhow::anyhow!("the truth {} does not fit the directories: {error}", path.display()),
+        (None, _) => anyhow::anyhow!("the truth does not fit the directories: {error}"),
     })?;
     spinner.finish_and_clear();
 
@@ -81,16 +89,16 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
 
 fn print(comparison: &Comparison, format: EvalFormat) -> Result<()> {
     match format {
-        EvalFormat::Text => print!("{comparison}"),
-        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(comparison)?),
+        EvalFormat::Text => out!("{comparison}")?,
+        EvalFormat::Json => outln!("{}", serde_json::to_string_pretty(comparison)?)?,
         EvalFormat::Markdown => {
-            println!("{}  ", comparison.dataset);
-            println!("engine policy: {}", comparison.policy_origin);
-            println!();
-            print!("{}", comparison.to_markdown());
-            println!();
+            outln!("{}  ", comparison.dataset)?;
+            outln!("engine policy: {}", comparison.policy_origin)?;
+            outln!()?;
+            out!("{}", comparison.to_markdown())?;
+            outln!()?;
             for scored in &comparison.results {
-                println!("- {}: {}", scored.rule, scored.description);
+                outln!("- {}: {}", scored.rule, scored.description)?;
             }
         }
     }
@@ -108,8 +116,9 @@ fn from_files(
     let (source, destination) = (source.directory, destination.directory);
     let file = std::fs::File::open(truth_path)
         .with_context(|| format!("could not open the truth file {}", truth_path.display()))?;
-    let rows = crosswalk_synth::read_truth_csv(std::io::BufReader::new(file))
-        .with_context(|| format!("{} is not a truth file", truth_path.display()))?;
+    let rows = crosswalk_synth::read_truth_csv_lines(std::io::BufReader::new(file))
+        .map_err(|error| anyhow::anyhow!("{}", error.located(&truth_path.display().to_string())))?;
+    let (truth_lines, rows): (Vec<u64>, Vec<_>) = rows.into_iter().unzip();
     let dataset = format!(
         "labelled pair: source {} ({} accounts, {} groups), destination {} ({} accounts, {} groups), truth {}",
         source_path.display(),
@@ -125,12 +134,14 @@ fn from_files(
         source,
         destination,
         truth: rows.into_iter().map(Truth::from).collect(),
+        truth_lines,
         policy,
         policy_origin,
     })
 }
 
-fn generated(accounts: usize, seed: u64, policy: Option<(Policy, String)>) -> Labelled {
+fn generated(accounts: usize, seed: u64, policy: Option<(Policy, String)>) -> Result<Labelled> {
+    super::check_generated_accounts(accounts)?;
     let spinner = progress::spinner(format!("generating {accounts} source accounts (seed {seed})"));
     let pair = crosswalk_synth::generate(&crosswalk_synth::GenerateOptions::new(accounts, seed));
     spinner.finish_and_clear();
@@ -148,14 +159,15 @@ fn generated(accounts: usize, seed: u64, policy: Option<(Policy, String)>) -> La
         pair.destination.groups.len()
     );
     let labelled = crosswalk_eval::LabelledPair::from(pair);
-    Labelled {
+    Ok(Labelled {
         dataset,
         source: labelled.source,
         destination: labelled.destination,
         truth: labelled.truth,
+        truth_lines: Vec::new(),
         policy,
         policy_origin,
-    }
+    })
 }
 
 fn febrl4(dir: &Path, policy: Option<(Policy, String)>) -> Result<Labelled> {
@@ -184,6 +196,7 @@ fn febrl4(dir: &Path, policy: Option<(Policy, String)>) -> Result<Labelled> {
         source: pair.source,
         destination: pair.destination,
         truth: pair.truth,
+        truth_lines: Vec::new(),
         policy,
         policy_origin,
     })

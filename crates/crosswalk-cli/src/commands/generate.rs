@@ -9,6 +9,7 @@ use crate::cli::{DirectoryFileFormat, GenerateArgs};
 use crate::progress;
 
 pub(crate) fn generate(args: GenerateArgs) -> Result<()> {
+    super::check_generated_accounts(args.accounts)?;
     let spinner = progress::spinner(format!("generating {} source accounts", args.accounts));
     let generated = crosswalk_synth::generate(&crosswalk_synth::GenerateOptions {
         accounts: args.accounts,
@@ -38,19 +39,19 @@ pub(crate) fn generate(args: GenerateArgs) -> Result<()> {
     let policy_path = args.out.join("policy.toml");
     let mut policy_file = create(&policy_path)?;
     policy_file.write_all(crosswalk_synth::POLICY_TOML.as_bytes())?;
-    println!(
+    outln!(
         "wrote {} source and {} destination accounts, {} + {} groups, to {}",
         generated.source.accounts.len(),
         generated.destination.accounts.len(),
         generated.source.groups.len(),
         generated.destination.groups.len(),
         args.out.display()
-    );
-    println!(
+    )?;
+    outln!(
         "next: crosswalk run --source {0}/source.{1} --destination {0}/destination.{1} --policy {0}/policy.toml",
         args.out.display(),
         extension
-    );
+    )?;
     Ok(())
 }
 

@@ -89,15 +89,15 @@ pub(crate) fn jobs(store_path: &Path) -> Result<()> {
         let store = open_store(store_path).await?;
         let runs = store.runs(None).await?;
         if runs.is_empty() {
-            println!("no jobs yet in {}; start one with `crosswalk run` or `crosswalk demo`", store_path.display());
+            outln!("no jobs yet in {}; start one with `crosswalk run` or `crosswalk demo`", store_path.display())?;
         }
         for run in runs {
             let s = &run.summary;
             let linked: usize = s.by_resolution.iter().filter(|(r, _)| r.links_existing()).map(|(_, n)| n).sum();
-            println!(
+            outln!(
                 "{:<24} run {:>3}  {:>9} mappings  {:>9} linked  {:>7} ambiguous  {:>7} flagged",
                 run.job, run.number, run.mappings, linked, s.ambiguous, s.flagged
-            );
+            )?;
         }
         store.close().await;
         Ok(())
@@ -111,36 +111,36 @@ pub(crate) fn explain(store_path: &Path, args: ExplainArgs) -> Result<()> {
         let details = store.mapping_details(run.id, kind_of(args.kind), &args.source_id).await?;
         store.close().await;
         let row = &details.row;
-        println!("{} {} ({}) in job {:?}, run {}", row.kind, row.source_id, row.source_name, row.job, run.number);
-        println!("resolution: {} (confidence {})", row.resolution, details.mapping.confidence);
+        outln!("{} {} ({}) in job {:?}, run {}", row.kind, row.source_id, row.source_name, row.job, run.number)?;
+        outln!("resolution: {} (confidence {})", row.resolution, details.mapping.confidence)?;
         if !row.destination_id.is_empty() || !row.destination_name.is_empty() {
-            println!("destination: {} {}", row.destination_id, row.destination_name);
+            outln!("destination: {} {}", row.destination_id, row.destination_name)?;
         }
         if !row.message.is_empty() {
-            println!("message: {}", row.message);
+            outln!("message: {}", row.message)?;
         }
         for evidence in &details.mapping.evidence {
             let note = if evidence.note.is_empty() { String::new() } else { format!(" ({})", evidence.note) };
-            println!(
+            outln!(
                 "evidence: {} matched source {} to destination {} on key {:?}{note}",
                 evidence.method, evidence.source_field, evidence.destination_field, evidence.key
-            );
+            )?;
         }
         for candidate in &details.candidates {
-            println!(
+            outln!(
                 "candidate: {} {} by {}, score {}: {}",
                 candidate.destination_id,
                 candidate.destination_name,
                 candidate.candidate.method,
                 candidate.candidate.score,
                 candidate.candidate.reason
-            );
+            )?;
         }
         if !details.mapping.flags.is_empty() {
             let flags: Vec<String> = details.mapping.flags.iter().map(|f| format!("{f:?}")).collect();
-            println!("flags: {}", flags.join(", "));
+            outln!("flags: {}", flags.join(", "))?;
         }
-        println!("in short: {}", details.mapping.explanation());
+        outln!("in short: {}", details.mapping.explanation())?;
         Ok(())
     })
 }

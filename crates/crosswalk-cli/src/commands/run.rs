@@ -8,7 +8,7 @@ use crosswalk_formats::{Imported, ReadOptions, SkippedRecord};
 use crosswalk_store::{DirectoryMeta, MappingStore, NewRun};
 use serde::Serialize;
 
-use super::{block_on, now, open_store, read_directories, read_exceptions};
+use super::{block_on, check_policy, now, open_store, read_directories, read_exceptions};
 use crate::cli::{RunArgs, SummaryFormat};
 use crate::progress;
 
@@ -31,6 +31,7 @@ pub(crate) fn run(store: &Path, args: RunArgs) -> Result<()> {
     };
     let exceptions = read_exceptions(args.exceptions.as_deref())?;
     let (source, destination) = read_directories(&args.source, &args.destination, options)?;
+    check_policy(&policy, args.policy.as_deref(), &destination.directory)?;
     let job = args.job.clone().unwrap_or_else(|| default_job_name(&source.directory, &destination.directory));
     let input = JobInput {
         job,
@@ -64,7 +65,7 @@ pub(crate) struct Outcome {
 /// validated, and the run is written in one transaction.
 pub(crate) fn run_job(store_path: &Path, input: JobInput) -> Result<Outcome> {
     let spinner = progress::spinner(format!(
-        "resolving {} source identities against {}",
+        "resolving {} source identities against {} destination identities",
         input.source.directory.accounts.len() + input.source.directory.groups.len(),
         input.destination.directory.accounts.len() + input.destination.directory.groups.len()
     ));
@@ -143,32 +144,32 @@ async fn save_directory(
 pub(crate) fn print_outcome(outcome: &Outcome, format: SummaryFormat) -> Result<()> {
     match format {
         SummaryFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(outcome)?);
+            outln!("{}", serde_json::to_string_pretty(outcome)?)?;
         }
         SummaryFormat::Text => {
             let s = &outcome.summary;
-            println!("job {:?}, run {} (store {})", outcome.job, outcome.run, outcome.store);
-            println!("{} accounts and {} groups resolved", s.accounts, s.groups);
+            outln!("job {:?}, run {} (store {})", outcome.job, outcome.run, outcome.store)?;
+            outln!("{} accounts and {} groups resolved", s.accounts, s.groups)?;
             let width = Resolution::ALL.iter().map(|r| r.as_str().len()).max().unwrap_or(10);
             for (resolution, count) in &s.by_resolution {
-                println!("  {:width$}  {count:>9}", resolution.as_str());
+                outln!("  {:width$}  {count:>9}", resolution.as_str())?;
             }
-            println!("  {:width$}  {:>9}", "ambiguous", s.ambiguous);
-            println!("  {:width$}  {:>9}", "flagged", s.flagged);
-            println!("  {:width$}  {:>9}", "look-alikes", s.look_alikes);
+            outln!("  {:width$}  {:>9}", "ambiguous", s.ambiguous)?;
+            outln!("  {:width$}  {:>9}", "flagged", s.flagged)?;
+            outln!("  {:width$}  {:>9}", "look-alikes", s.look_alikes)?;
             for warning in &outcome.warnings {
-                println!("warning: {warning}");
+                outln!("warning: {warning}")?;
             }
             if !outcome.skipped.is_empty() {
-                println!("{} invalid records were skipped:", outcome.skipped.len());
+                outln!("{} invalid records were skipped:", outcome.skipped.len())?;
                 for skipped in &outcome.skipped {
-                    println!("  {skipped}");
+                    outln!("  {skipped}")?;
                 }
             }
-            println!(
+            outln!(
                 "next: crosswalk report --job {:?} --resolution unresolved   (rows to review)",
                 outcome.job
-            );
+            )?;
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use crosswalk_core::TransformPreview;
 use crosswalk_formats::{ReadOptions, SkippedRecord};
 use serde::Serialize;
 
-use super::{read_directories, read_exceptions};
+use super::{check_policy, read_directories, read_exceptions};
 use crate::cli::{SummaryFormat, TransformsCommand, TransformsPreviewArgs};
 use crate::progress;
 
@@ -29,6 +29,7 @@ fn preview(args: TransformsPreviewArgs) -> Result<()> {
     let policy = crosswalk_formats::read_policy_file(&args.policy)?;
     let exceptions = read_exceptions(args.exceptions.as_deref())?;
     let (source, destination) = read_directories(&args.source, &args.destination, options)?;
+    check_policy(&policy, Some(&args.policy), &destination.directory)?;
     let spinner = progress::spinner(format!(
         "previewing {} transforms on {} source and {} destination accounts",
         policy.transforms.len(),
@@ -41,25 +42,25 @@ fn preview(args: TransformsPreviewArgs) -> Result<()> {
         source.skipped.iter().chain(&destination.skipped).map(SkippedRecord::to_string).collect();
     match args.format {
         SummaryFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&PreviewOutput { preview: &preview, skipped })?);
+            outln!("{}", serde_json::to_string_pretty(&PreviewOutput { preview: &preview, skipped })?)?;
         }
         SummaryFormat::Text => {
-            print!("{preview}");
+            out!("{preview}")?;
             if !skipped.is_empty() {
-                println!("{} invalid records were skipped:", skipped.len());
+                outln!("{} invalid records were skipped:", skipped.len())?;
                 for record in &skipped {
-                    println!("  {record}");
+                    outln!("  {record}")?;
                 }
             }
             if !policy.transforms.is_empty() {
                 let exceptions =
                     args.exceptions.as_ref().map(|path| format!(" --exceptions {}", path.display())).unwrap_or_default();
-                println!(
+                outln!(
                     "next: crosswalk run --source {} --destination {} --policy {}{exceptions}",
                     args.source.display(),
                     args.destination.display(),
                     args.policy.display()
-                );
+                )?;
             }
         }
     }

@@ -52,7 +52,9 @@ fn bad_exception_row_names_the_line() {
 #[test]
 fn missing_file_says_which_once() {
     let dir = Dir::new();
-    let err = dir.fails(&["run", "-s", "nope.csv", "-d", "nope2.csv"]);
+    let stderr = dir.fails(&["run", "-s", "nope.csv", "-d", "nope2.csv"]);
+    // The error, without the progress lines before it (which name both files being read).
+    let err: String = stderr.lines().filter(|line| !line.starts_with("crosswalk: ")).collect();
     assert!(err.contains("nope.csv"), "{err}");
     // The source is named, not the destination, and the cause is said once.
     assert!(!err.contains("nope2.csv"), "{err}");
@@ -93,4 +95,80 @@ fn unknown_resolution_filter_is_refused() {
     let dir = Dir::new();
     let err = dir.fails(&["report", "-r", "maybe"]);
     assert!(err.contains("unknown resolution"), "{err}");
+}
+
+/// A default account the destination does not have would give every leftover identity a
+/// Default pointing at nobody: the run is refused before anything is stored, naming the
+/// policy's line.
+#[test]
+fn a_default_account_not_in_the_destination_refuses_the_run() {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    dir.write("policy.toml", "# leftovers go to the owner\n[fallback]\ndefault_account = \"owner@acme.com\"\n");
+    let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml"]);
+    for part in ["policy.toml:3", "fallback.default_account", "owner@acme.com", "destination", "remove default_account"] {
+        assert!(err.contains(part), "{part:?} not in {err}");
+    }
+    assert!(!dir.store().exists(), "nothing may be written");
+    dir.write("policy.toml", "[fallback]\ndefault_account = \"email:support@acme.com\"\n");
+    dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml"]);
+}
+
+/// A source without line breaks is refused at its first line without being read whole; a
+/// NUL in an identifier is refused at its line and field; nothing is stored either way.
+#[cfg(unix)]
+#[test]
+fn dev_zero_and_nul_bytes_are_refused_with_their_line() {
+    let dir = Dir::new();
+    dir.write("destination.csv", DESTINATION_CSV);
+    let err = dir.fails(&["run", "-s", "/dev/zero", "-d", "destination.csv"]);
+    assert!(err.contains("/dev/zero:1:") && err.contains("longer than 1 MiB"), "{err}");
+    dir.write("source.csv", &SOURCE_CSV.replace("JIRAUSER2,msmith", "JIRAUSER2,ms\u{0}mith"));
+    let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv"]);
+    assert!(err.contains("source.csv:3: field \"username\"") && err.contains("NUL"), "{err}");
+    assert!(!dir.store().exists());
+}
+
+#[test]
+fn an_empty_job_name_is_refused() {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    for name in ["", "   ", "wave\u{1}1", "\u{200b}"] {
+        let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv", "--job", name]);
+        assert!(err.contains("--job"), "{err}");
+        let err = dir.fails(&["report", "--job", name]);
+        assert!(err.contains("--job"), "{err}");
+    }
+    assert!(!dir.store().exists());
+}
+
+#[test]
+fn generate_refuses_counts_it_cannot_hold() {
+    let dir = Dir::new();
+    for args in [&["generate", "-n", "100000000000"][..], &["eval", "--generate", "100000000000"], &["bench", "--accounts", "100000000000"]] {
+        let err = dir.fails(args);
+        assert!(err.contains("at most 20000000") && err.contains("memory"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(!dir.path().join("generated").exists());
+}
+
+/// The truth file's errors name it as `file:line`, the line an editor shows (not the csv
+/// crate's record number, nor the row's index).
+#[test]
+fn truth_file_errors_name_file_and_line() {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    let header = "type,source_id,destination_id,category,linkable\n";
+    dir.write("truth.csv", &format!("{header}account,JIRAUSER1,5b10a001,exact,true\naccount,nobody,,x,false\n"));
+    let args = ["eval", "-s", "source.csv", "-d", "destination.csv", "-t", "truth.csv"];
+    let err = dir.fails(&args);
+    assert!(err.contains("truth.csv:3: source account \"nobody\" is not in the source directory"), "{err}");
+    dir.write("truth.csv", &format!("{header}account,JIRAUSER1,5b10a001,exact,true\n\naccount,JIRAUSER2\n"));
+    let err = dir.fails(&args);
+    assert!(err.contains("truth.csv:4: 2 fields, where the header has 5"), "{err}");
+    assert_eq!(err.matches("fields").count(), 1, "the cause is said once: {err}");
 }

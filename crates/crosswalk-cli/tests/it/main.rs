@@ -4,5 +4,6 @@ mod util;
 
 mod demo;
 mod errors;
+mod pipes;
 mod run_and_report;
 mod transforms_and_eval;

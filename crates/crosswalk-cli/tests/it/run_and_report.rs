@@ -121,3 +121,27 @@ fn generated_pair_runs_end_to_end() {
     assert!(summary["summary"]["accounts"].as_u64().unwrap() >= 300);
     assert!(dir.path().join("gen/truth.csv").exists());
 }
+
+/// Where stderr is not a terminal (a log, CI), each phase of a run is said on a line of its
+/// own, without a bar's escape codes.
+#[test]
+fn progress_says_each_phase_in_a_log() {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    let output = dir.crosswalk(&["run", "-s", "source.csv", "-d", "destination.csv", "--job", "logged"]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let phases: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        phases,
+        [
+            "crosswalk: reading the source directory source.csv and the destination directory destination.csv",
+            "crosswalk: resolving 7 source identities against 4 destination identities",
+            "crosswalk: saving source directory (7)",
+            "crosswalk: saving destination directory (4)",
+            "crosswalk: saving mappings (7)",
+        ],
+        "{stderr}"
+    );
+}

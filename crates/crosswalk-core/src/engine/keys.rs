@@ -230,6 +230,8 @@ pub(crate) struct AccountKeys {
     pub(crate) emails: SmallVec<[KeyedEmail; 1]>,
     pub(crate) invalid_emails: Box<[(EmailField, InvalidEmail)]>,
     pub(crate) username: Option<Key>,
+    /// [`normalize::skeleton_hash`] of the username key (0 without one): its look-alike form.
+    pub(crate) username_skeleton: u64,
     /// What the transforms and the fold did to the username, for the evidence.
     pub(crate) username_note: UsernameNote,
     /// The display name's key, then the given+family key when it differs; empty when absent.
@@ -269,10 +271,12 @@ impl AccountKeys {
             Some((key, note)) => (Some(key), note),
             None => (None, UsernameNote::default()),
         };
+        let username_skeleton = username.as_deref().map_or(0, normalize::text_skeleton_hash);
         AccountKeys {
             emails,
             invalid_emails: invalid_emails.into_boxed_slice(),
             username,
+            username_skeleton,
             username_note,
             name_slots: Default::default(),
             name_notes: Default::default(),
@@ -541,6 +545,9 @@ pub(crate) struct AccountIndex<'a> {
     pub(crate) by_name: KeyIndex<Key, u32>,
     /// By [`KeyedEmail::skeleton`]: confirm a hit with [`AccountIndex::look_alikes`].
     pub(crate) by_skeleton: KeyIndex<u64, SkeletonEntry>,
+    /// By [`AccountKeys::username_skeleton`]: confirm a hit with
+    /// [`AccountIndex::username_look_alikes`].
+    pub(crate) by_username_skeleton: KeyIndex<u64, u32>,
     /// The rules the keys were derived with, so look-ups derive theirs the same way.
     pub(crate) rules: KeyRules<'a>,
     accounts: &'a [Account],
@@ -585,6 +592,15 @@ impl<'a> AccountIndex<'a> {
             }
             index
         };
+        let username_skeletons = || {
+            let mut index: KeyIndex<u64, _> = KeyIndex::with_capacity(if with_skeletons { n } else { 0 });
+            for (i, keys) in keys.iter().enumerate().take(if with_skeletons { n } else { 0 }) {
+                if keys.username.is_some() {
+                    index.insert(keys.username_skeleton, i as u32);
+                }
+            }
+            index
+        };
         let names = || {
             let mut index: KeyIndex<Key, _> = KeyIndex::with_capacity(if tables.names { n } else { 0 });
             for (i, keys) in keys.iter().enumerate().take(if tables.names { n } else { 0 }) {
@@ -595,11 +611,16 @@ impl<'a> AccountIndex<'a> {
             index
         };
         // Each table is filled by one thread; they are filled side by side.
-        let ((by_email, by_skeleton), ((by_username, by_id), by_name)) = rayon::join(
-            || rayon::join(emails, skeletons),
+        let ((by_email, (by_skeleton, by_username_skeleton)), ((by_username, by_id), by_name)) = rayon::join(
+            || rayon::join(emails, || rayon::join(skeletons, username_skeletons)),
             || rayon::join(|| rayon::join(usernames, || IdIndex::build(&accounts[..lookups])), names),
         );
-        AccountIndex { by_id, by_email, by_username, by_name, by_skeleton, rules, accounts, keys }
+        AccountIndex { by_id, by_email, by_username, by_name, by_skeleton, by_username_skeleton, rules, accounts, keys }
+    }
+
+    /// The platform id of the account at `index`.
+    pub(crate) fn account_id(&self, index: u32) -> &'a str {
+        &self.accounts[index as usize].id
     }
 
     /// Accounts whose username has the key `value` gets under this side's rules.
@@ -663,6 +684,30 @@ impl<'a> AccountIndex<'a> {
     }
 }
 
+impl AccountIndex<'_> {
+    /// The accounts of this side (a destination index) whose username only looks like
+    /// `username`, a source username key whose skeleton has slot `same_skeleton` in this
+    /// index's username look-alike table: same skeleton, different key. In index order.
+    pub(crate) fn username_look_alikes(&self, username: &str, same_skeleton: Option<u32>) -> SmallVec<[u32; 1]> {
+        let mut found = SmallVec::new();
+        let Some(slot) = same_skeleton else { return found };
+        let mut ours: Option<String> = None;
+        for &index in self.by_username_skeleton.hits(slot).as_slice() {
+            // Most hits are the same username: told apart without a skeleton.
+            let Some(theirs) = self.keys[index as usize].username.as_deref() else { continue };
+            if theirs == username {
+                continue;
+            }
+            // Equal hashes: confirm on the skeletons themselves.
+            let ours = ours.get_or_insert_with(|| normalize::skeleton(username));
+            if *ours == normalize::skeleton(theirs) {
+                found.push(index);
+            }
+        }
+        found
+    }
+}
+
 /// The keys of `accounts` that `tables` need (name keys only for an index with names).
 pub(crate) fn account_keys(accounts: &[Account], rules: &KeyRules<'_>, tables: Tables) -> Vec<AccountKeys> {
     accounts
@@ -672,21 +717,42 @@ pub(crate) fn account_keys(accounts: &[Account], rules: &KeyRules<'_>, tables: T
         .collect()
 }
 
-/// Indexes over one side's groups: by id and by folded name.
+/// Indexes over one side's groups: by id, by folded name and by the name's look-alike form.
 pub(crate) struct GroupIndex<'a> {
     pub(crate) by_id: IdIndex<'a, Group>,
     pub(crate) by_name: KeyIndex<Key, u32>,
+    /// By the [`normalize::skeleton`] of the name key.
+    by_skeleton: KeyIndex<Key, u32>,
+    names: &'a [String],
+    groups: &'a [Group],
 }
 
 impl<'a> GroupIndex<'a> {
     pub(crate) fn build(groups: &'a [Group], names: &'a [String]) -> GroupIndex<'a> {
         let mut by_name: KeyIndex<Key, _> = KeyIndex::with_capacity(groups.len());
+        let mut by_skeleton: KeyIndex<Key, _> = KeyIndex::with_capacity(groups.len());
         for (i, name) in names.iter().enumerate() {
             if !name.is_empty() {
                 by_name.insert(name.as_str(), i as u32);
+                by_skeleton.insert(&normalize::skeleton(name), i as u32);
             }
         }
-        GroupIndex { by_id: IdIndex::build(groups), by_name }
+        GroupIndex { by_id: IdIndex::build(groups), by_name, by_skeleton, names, groups }
+    }
+
+    /// The platform id of the group at `index`.
+    pub(crate) fn group_id(&self, index: u32) -> &'a str {
+        &self.groups[index as usize].id
+    }
+
+    /// The groups of this side whose name only looks like the name key `name`: same
+    /// skeleton, different key. In index order.
+    pub(crate) fn look_alikes(&self, name: &str) -> Vec<u32> {
+        if name.is_empty() {
+            return Vec::new();
+        }
+        let Some(hits) = self.by_skeleton.get(&normalize::skeleton(name)) else { return Vec::new() };
+        hits.as_slice().iter().copied().filter(|&i| self.names[i as usize] != name).collect()
     }
 }
 

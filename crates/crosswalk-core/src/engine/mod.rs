@@ -91,7 +91,7 @@ pub fn resolve(
         },
         organisation_domains,
         external_domains: folded_domains(&policy.fallback.external_domains),
-        reserved_groups: policy.groups.reserved.iter().map(|g| normalize::fold(g).into_owned()).collect(),
+        reserved_groups: policy.groups.reserved.iter().map(|g| normalize::skeleton(&normalize::fold(g))).collect(),
         exceptions: {
             // Only exception rules look source accounts up: their keys and index are built
             // for that, when there are such rules, and dropped once the rules are resolved.
@@ -119,21 +119,27 @@ pub fn resolve(
             ctx.resolve_account(i, probe)
         })
         .collect_into_vec(&mut mappings);
-    settle_shared_destinations(&mut mappings, IdentityKind::Account, &ctx);
+    settle_shared_destinations(&mut mappings, IdentityKind::Account, &ctx, &mut warnings);
     if policy.order.contains(&Method::Name) {
         ctx.offer_near_misses(&mut mappings);
     }
     let accounts = mappings.len();
     mappings.par_extend(group_order.par_iter().with_min_len(512).map(|&i| ctx.resolve_group(i)));
-    settle_shared_destinations(&mut mappings[accounts..], IdentityKind::Group, &ctx);
+    settle_shared_destinations(&mut mappings[accounts..], IdentityKind::Group, &ctx, &mut warnings);
     // Keys and indexes are not needed to finish: free them before the last pass.
     drop(ctx);
     drop((dst_index, src_groups, dst_groups));
     // A million keys own a million strings: they are freed on every thread.
     dst_keys.into_par_iter().with_min_len(4096).for_each(drop);
     let (account_mappings, group_mappings) = mappings.split_at_mut(accounts);
-    account_mappings.par_iter_mut().with_min_len(512).for_each(|m| m.finish(|j| destination.account(j).id.as_str()));
-    group_mappings.iter_mut().for_each(|m| m.finish(|j| destination.group(j).id.as_str()));
+    account_mappings.par_iter_mut().with_min_len(512).for_each(|m| {
+        m.say_what_is_made(&source.account(m.source).id);
+        m.finish(|j| destination.account(j).id.as_str());
+    });
+    group_mappings.iter_mut().for_each(|m| {
+        m.say_what_is_made(&source.group(m.source).id);
+        m.finish(|j| destination.group(j).id.as_str());
+    });
     warnings.sort();
     let summary = Summary::of(&mappings);
     Resolved { mappings, summary, warnings }
@@ -215,6 +221,28 @@ enum DefaultAccount {
     Named(String),
 }
 
+/// Checks what only the destination can tell about a policy: that its `default_account`
+/// names exactly one destination account. Run it before anything is stored: the engine
+/// would otherwise give every unmatched identity a Default pointing at nobody.
+pub fn check_policy_against(destination: &Directory, policy: &Policy) -> Result<(), crate::PolicyError> {
+    let Some(name) = &policy.fallback.default_account else { return Ok(()) };
+    let aliases = DomainAliases::from_policy(&policy.email);
+    let (transforms, _) = TransformSet::compile_lenient(policy);
+    let rules = KeyRules::new(&aliases, Side::Destination, &transforms);
+    let keys = keys::account_keys(&destination.accounts, &rules, Tables::LOOKUPS);
+    let index = AccountIndex::build(&destination.accounts, &keys, Tables::LOOKUPS, rules);
+    match find_account(&index, &IdentityRef::parse(name)) {
+        Ok(_) => Ok(()),
+        Err(why) => Err(crate::policy::invalid(
+            "fallback.default_account".into(),
+            format!(
+                "{name:?} is not one account of the destination directory ({why}); name an existing account (id:, \
+                 username: or email:), or remove default_account to leave unmatched identities Unresolved"
+            ),
+        )),
+    }
+}
+
 fn default_account(policy: &Policy, dst: &AccountIndex<'_>) -> DefaultAccount {
     match &policy.fallback.default_account {
         None => DefaultAccount::None,
@@ -226,7 +254,8 @@ fn default_account(policy: &Policy, dst: &AccountIndex<'_>) -> DefaultAccount {
 }
 
 /// Finds the one account a reference names, or says why there is not exactly one. Usernames
-/// and addresses are keyed as the index's own were (transforms included).
+/// and addresses are keyed as the index's own were (transforms included), as identity: a
+/// value never finds an account that only looks like it.
 fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef) -> Result<u32, String> {
     let by_id = |v: &str| index.by_id.get(v.trim()).map(|&i| vec![i]).unwrap_or_default();
     let by_username = |v: &str| index.accounts_with_username(v);
@@ -235,7 +264,10 @@ fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef) -> Result<u32
         IdentityRef::Id(v) => by_id(v),
         IdentityRef::Username(v) => by_username(v),
         IdentityRef::Email(v) => by_email(v),
-        IdentityRef::Any(v) => [by_id(v), by_username(v), by_email(v)].into_iter().find(|f| !f.is_empty()).unwrap_or_default(),
+        IdentityRef::Any(v) => {
+            let by_kind = [("id", by_id(v)), ("username", by_username(v)), ("email", by_email(v))];
+            unambiguous(v, &by_kind, "account", |i| index.account_id(i))?
+        }
     };
     one_of(found, reference, "account")
 }
@@ -246,9 +278,43 @@ fn find_group(index: &GroupIndex<'_>, reference: &IdentityRef) -> Result<u32, St
     let found = match reference {
         IdentityRef::Id(v) => by_id(v),
         IdentityRef::Username(v) | IdentityRef::Email(v) => by_name(v),
-        IdentityRef::Any(v) => [by_id(v), by_name(v)].into_iter().find(|f| !f.is_empty()).unwrap_or_default(),
+        IdentityRef::Any(v) => {
+            let by_kind = [("id", by_id(v)), ("name", by_name(v))];
+            unambiguous(v, &by_kind, "group", |i| index.group_id(i))?
+        }
     };
     one_of(found, reference, "group")
+}
+
+/// The identities a bare value names, by each kind of name it can be (`by_kind`): an error
+/// when it names one identity as one kind and another as another (`jdoe` the id of one
+/// account and the username of another), because choosing between them would be a guess.
+fn unambiguous<'i>(
+    value: &str,
+    by_kind: &[(&str, Vec<u32>)],
+    what: &str,
+    id_of: impl Fn(u32) -> &'i str,
+) -> Result<Vec<u32>, String> {
+    let mut all: Vec<u32> = by_kind.iter().flat_map(|(_, found)| found.iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let kinds: Vec<&(&str, Vec<u32>)> = by_kind.iter().filter(|(_, found)| !found.is_empty()).collect();
+    if all.len() > 1 && kinds.len() > 1 {
+        let named: Vec<String> = kinds
+            .iter()
+            .map(|(kind, found)| {
+                let ids: Vec<&str> = found.iter().map(|&i| id_of(i)).collect();
+                format!("{what} {} by {kind}", ids.join(", "))
+            })
+            .collect();
+        let prefixes: Vec<String> = kinds.iter().map(|(kind, _)| format!("{kind}:{value}")).collect();
+        return Err(format!(
+            "{value:?} is ambiguous: it names {}; write {} to say which",
+            named.join(" and "),
+            prefixes.join(" or ")
+        ));
+    }
+    Ok(all)
 }
 
 fn one_of(found: Vec<u32>, reference: &IdentityRef, what: &str) -> Result<u32, String> {
@@ -344,6 +410,8 @@ struct Context<'a> {
     dst_transliterated: FxHashMap<String, Vec<u32>>,
     organisation_domains: Vec<String>,
     external_domains: Vec<String>,
+    /// The look-alike forms ([`normalize::skeleton`]) of the reserved group names: a group
+    /// named like a reserved one is treated as one.
     reserved_groups: Vec<String>,
     exceptions: ExceptionTable,
     default_account: DefaultAccount,
@@ -363,6 +431,8 @@ struct Probe {
     email_slots: EmailSlots,
     /// Each address's slot in the destination's look-alike table.
     skeleton_slots: EmailSlots,
+    /// The username's slot in the destination's username look-alike table.
+    username_skeleton_slot: Option<u32>,
     /// The destination account with the same id (looked up when the ID method is on).
     same_id: Option<u32>,
 }
@@ -371,7 +441,7 @@ impl Probe {
     /// The keys of source account `i`, nothing looked up yet.
     fn keys(ctx: &Context<'_>, i: u32) -> Probe {
         let keys = AccountKeys::without_names(ctx.source.account(i), &ctx.src_rules);
-        Probe { keys, email_slots: EmailSlots::new(), skeleton_slots: EmailSlots::new(), same_id: None }
+        Probe { keys, email_slots: EmailSlots::new(), skeleton_slots: EmailSlots::new(), username_skeleton_slot: None, same_id: None }
     }
 
     fn look_up_addresses(&mut self, ctx: &Context<'_>) {
@@ -389,6 +459,9 @@ impl Probe {
 
     fn look_up_skeletons(&mut self, ctx: &Context<'_>) {
         self.skeleton_slots = self.keys.emails.iter().map(|e| ctx.dst_index.by_skeleton.slot(e.skeleton)).collect();
+        if self.keys.username.is_some() {
+            self.username_skeleton_slot = ctx.dst_index.by_username_skeleton.slot(self.keys.username_skeleton);
+        }
     }
 
     fn look_up_id(&mut self, ctx: &Context<'_>, i: u32) {
@@ -471,6 +544,23 @@ impl Mapping {
     fn scored_candidate(&mut self, index: u32, method: Resolution, reason: impl Into<Cow<'static, str>>, score: Confidence) {
         if !self.candidates.iter().any(|c| c.index == index && c.method == method) {
             self.candidates.push(Candidate { index, method, reason: reason.into(), score });
+        }
+    }
+
+    /// Says, for a fallback that makes an identity rather than linking one, what the
+    /// destination gets: the report shows it under Destination without a destination id,
+    /// because there is no existing destination identity to name (`docs/formats.md`).
+    fn say_what_is_made(&mut self, source_id: &str) {
+        let kind = self.kind;
+        match self.target {
+            Some(Target::Provision) => self.say(format!(
+                "a new destination {kind} will be created from this one's {}; it has no id until then",
+                if kind == IdentityKind::Account { "username, address and display name" } else { "name" }
+            )),
+            Some(Target::Passthrough) => self.say(format!(
+                "passed through: the destination gets this {kind} as it is, with the source's id {source_id}; it is not an existing destination {kind}"
+            )),
+            _ => {}
         }
     }
 
@@ -560,7 +650,7 @@ impl Context<'_> {
 
     fn resolve_account(&self, i: u32, probe: Probe) -> Draft {
         let account = self.source.account(i);
-        let Probe { mut keys, email_slots, skeleton_slots, same_id } = probe;
+        let Probe { mut keys, email_slots, skeleton_slots, username_skeleton_slot, same_id } = probe;
         let mut draft = Draft::draft(IdentityKind::Account, i);
         for (field, why) in &keys.invalid_emails {
             let raw = keys::email_value(account, *field);
@@ -569,7 +659,7 @@ impl Context<'_> {
                 format!("{} {raw:?} {} and was not used for matching", email_field_name(*field), why.describe()),
             );
         }
-        let excluded = self.look_alikes(account, &keys, (&email_slots, &skeleton_slots), &mut draft);
+        let excluded = self.look_alikes(account, &keys, (&email_slots, &skeleton_slots), username_skeleton_slot, &mut draft);
 
         for method in &self.policy.order {
             let step = match method {
@@ -604,31 +694,50 @@ impl Context<'_> {
         self.account_fallback(&keys, &excluded, draft)
     }
 
-    /// Destination addresses that only look like one of the source's: flagged, and those
-    /// destination accounts are excluded from every method for this identity.
-    fn look_alikes(&self, account: &Account, keys: &AccountKeys, slots: (&EmailSlots, &EmailSlots), draft: &mut Draft) -> Vec<u32> {
-        let mut found: Vec<(u32, &str, &str)> = Vec::new();
+    /// Destination addresses and usernames that only look like one of the source's (see
+    /// [`normalize::skeleton`]): flagged, listed as candidates, and those destination accounts
+    /// are excluded from every method for this identity.
+    fn look_alikes(
+        &self,
+        account: &Account,
+        keys: &AccountKeys,
+        slots: (&EmailSlots, &EmailSlots),
+        username_skeleton_slot: Option<u32>,
+        draft: &mut Draft,
+    ) -> Vec<u32> {
+        // (destination, its value, ours, found by username)
+        let mut found: Vec<(u32, &str, &str, bool)> = Vec::new();
         for (email, slots) in keys.emails.iter().zip(slots.0.iter().copied().zip(slots.1.iter().copied())) {
             for (index, other) in self.dst_index.look_alikes(account, email, slots, &self.src_rules) {
-                if !found.iter().any(|(i, _, _)| *i == index) {
-                    found.push((index, other.key.as_str(), email.key.as_str()));
+                if !found.iter().any(|f| f.0 == index) {
+                    found.push((index, other.key.as_str(), email.key.as_str(), false));
+                }
+            }
+        }
+        if let Some(username) = keys.username.as_deref() {
+            for index in self.dst_index.username_look_alikes(username, username_skeleton_slot) {
+                if !found.iter().any(|f| f.0 == index)
+                    && let Some(theirs) = self.dst_keys[index as usize].username.as_deref()
+                {
+                    found.push((index, theirs, username, true));
                 }
             }
         }
         // Destination ids, not row positions, order the messages: the report must not
         // change when the same directory is exported in another order.
         found.sort_by(|a, b| self.destination.account(a.0).id.cmp(&self.destination.account(b.0).id));
-        for &(index, theirs, ours) in &found {
-            draft.candidate(index, Resolution::Email, format!("look-alike of {ours}"));
+        for &(index, theirs, ours, by_username) in &found {
+            let (method, what) = if by_username { (Resolution::Username, "username ") } else { (Resolution::Email, "") };
+            draft.candidate(index, method, format!("look-alike of {what}{ours}"));
             draft.flag(
                 Flag::LookAlike,
                 format!(
-                    "destination account {} has {theirs:?}, which only looks like {ours:?} (confusable characters): never matched",
+                    "destination account {} has {what}{theirs:?}, which only looks like {ours:?} (confusable characters): never matched",
                     self.destination.account(index).id
                 ),
             );
         }
-        found.into_iter().map(|(index, _, _)| index).collect()
+        found.into_iter().map(|f| f.0).collect()
     }
 
     fn account_exception(&self, i: u32, draft: &mut Draft) -> Step {
@@ -799,7 +908,10 @@ impl Context<'_> {
         {
             draft.resolution = Resolution::External;
             draft.target = Some(Target::External);
-            draft.say(format!("{} is in an external domain: kept as an external user", email.key));
+            draft.say(format!(
+                "{} is in an external domain: kept as an external user, a guest under its own address, not an existing destination account",
+                email.key
+            ));
             return draft;
         }
         if self.policy.fallback.provision {
@@ -833,11 +945,16 @@ impl Context<'_> {
     fn resolve_group(&self, i: u32) -> Draft {
         let group = self.source.group(i);
         let mut draft = Draft::draft(IdentityKind::Group, i);
+        let excluded = self.group_look_alikes(group, &mut draft);
         let mut step = Step::Next;
         for method in &self.policy.order {
             step = match method {
                 Method::Exception => exception_step(self.exceptions.groups.get(&i), &mut draft),
                 Method::Id => match self.dst_groups.by_id.get(group.id.as_str()) {
+                    Some(index) if excluded.contains(index) => {
+                        draft.say("the id also matches a look-alike group named above: not linked");
+                        Step::Stop
+                    }
                     Some(&index) => id_link(index, &group.id),
                     None => Step::Next,
                 },
@@ -855,7 +972,7 @@ impl Context<'_> {
             Step::Link { index, method, evidence, confidence } => {
                 draft.confidence = confidence;
                 let name = &self.dst_group_names[index as usize];
-                if self.reserved_groups.contains(name) {
+                if self.is_reserved_group(name) {
                     let target = self.destination.group(index);
                     if method == Resolution::Exception {
                         draft.flag(
@@ -880,8 +997,12 @@ impl Context<'_> {
                 draft
             }
             Step::Next => {
-                let reserved = self.reserved_groups.contains(&normalize::fold(&group.name).into_owned());
-                if reserved {
+                if !excluded.is_empty() {
+                    // A look-alike needs a person: creating the group could set up the
+                    // impersonation it looks like.
+                    return draft;
+                }
+                if self.is_reserved_group(&normalize::fold(&group.name)) {
                     draft.flag(
                         Flag::ReservedGroup,
                         format!("group {:?} is reserved on the destination and is not created there", group.name),
@@ -898,6 +1019,31 @@ impl Context<'_> {
                 draft
             }
         }
+    }
+
+    /// Whether a group name key is, or looks like, a reserved group's name.
+    fn is_reserved_group(&self, name: &str) -> bool {
+        !self.reserved_groups.is_empty() && self.reserved_groups.contains(&normalize::skeleton(name))
+    }
+
+    /// Destination groups whose name only looks like the source group's: flagged, listed as
+    /// candidates, and excluded from every method but an exception.
+    fn group_look_alikes(&self, group: &crate::directory::Group, draft: &mut Draft) -> Vec<u32> {
+        let ours = normalize::fold(&group.name);
+        let mut found = self.dst_groups.look_alikes(&ours);
+        found.sort_by(|&a, &b| self.destination.group(a).id.cmp(&self.destination.group(b).id));
+        for &index in &found {
+            let target = self.destination.group(index);
+            draft.candidate(index, Resolution::Name, format!("look-alike of group name {ours}"));
+            draft.flag(
+                Flag::LookAlike,
+                format!(
+                    "destination group {} is named {:?}, which only looks like {:?} (confusable characters): never matched",
+                    target.id, target.name, group.name
+                ),
+            );
+        }
+        found
     }
 
     fn group_by_name(&self, group: &crate::directory::Group, draft: &mut Draft) -> Step {
@@ -991,10 +1137,42 @@ fn exception_evidence(rule: &str) -> Evidence {
     }
 }
 
+/// Several exception rules send different source identities (`kept`, in source-id order) to
+/// one destination: an explicit merge, allowed, and said in each mapping's message and in
+/// the run's warnings.
+fn say_explicit_merge(
+    drafts: &mut [Draft],
+    kept: &[usize],
+    kind: IdentityKind,
+    destination: &str,
+    source_id: &impl Fn(&[Draft], usize) -> String,
+    warnings: &mut Vec<String>,
+) {
+    // The rule's origin is the key of an exception's evidence.
+    let origin = |drafts: &[Draft], i: usize| drafts[i].evidence.first().map_or_else(String::new, |e| e.key.to_string());
+    let labels: Vec<String> =
+        kept.iter().map(|&i| format!("{} ({})", source_id(drafts, i), origin(drafts, i))).collect();
+    warnings.push(format!(
+        "exceptions send {} source {kind}s to destination {kind} {destination}: {}; an explicit merge",
+        kept.len(),
+        labels.join(", ")
+    ));
+    for (n, &i) in kept.iter().enumerate() {
+        // Five others are named, as for shared claims.
+        let others: Vec<&str> = labels.iter().enumerate().filter(|&(m, _)| m != n).take(5).map(|(_, l)| l.as_str()).collect();
+        let more = kept.len() - 1 - others.len();
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        drafts[i].say(format!(
+            "explicit merge: exceptions also send {}{more} to destination {kind} {destination}",
+            others.join(", ")
+        ));
+    }
+}
+
 /// Two or more source identities linked to one destination identity: never left silent.
 /// Exceptions are explicit and keep their link; automatic links are undone unless the
 /// policy says to merge, in which case every claimant keeps it (no winner is picked).
-fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Context<'_>) {
+fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Context<'_>, warnings: &mut Vec<String>) {
     // (destination, position) pairs sorted: a run of equal destinations is one shared claim.
     // A flat vector, not a map of vectors: at a million claims that is 8 MB and one sort.
     let mut claims: Vec<(u32, u32)> = drafts
@@ -1038,6 +1216,9 @@ fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Co
         // Exceptions all keep their link; otherwise only a claim stronger than every other does.
         let kept: Vec<usize> = if best == 0 || strongest.len() == 1 { strongest } else { Vec::new() };
         let destination = destination_id(index);
+        if best == 0 && kept.len() > 1 {
+            say_explicit_merge(drafts, &kept, kind, &destination, &source_id, warnings);
+        }
         for &i in claimants.iter().filter(|i| !kept.contains(i)) {
             // Five others are named: a shared mailbox can have thousands of claimants, and
             // naming them all to each of them would take the square of that.

@@ -272,3 +272,165 @@ proptest! {
         }
     }
 }
+
+/// Handles that are the same identity, or only look alike: compatibility forms (fullwidth,
+/// ligatures, mathematical letters), confusable letters and digits, `ß` for `ss`, and plain
+/// case and canonical variants that are the same identity.
+const HANDLES: [&str; 16] = [
+    "fiona", "ﬁona", "FIONA", "ｆｉｏｎａ", "john", "j0hn", "𝐣𝐨𝐡𝐧", "JOHN", "jo\u{301}hn", "jóhn", "\u{430}dmin", "admin",
+    "ADMIN", "strasse", "straße", "STRAẞE",
+];
+const ALIKE_NAMES: [&str; 4] = ["Fiona Apple", "Ｆｉｏｎａ Apple", "John Doe", "Doe, John"];
+
+fn arb_alike_account() -> impl Strategy<Value = Account> {
+    (0..HANDLES.len(), prop::option::of(0..HANDLES.len()), 0..2usize, prop::option::of(0..ALIKE_NAMES.len()), any::<bool>())
+        .prop_map(|(local, username, domain, name, second)| Account {
+            id: "".into(),
+            username: username.map(|u| HANDLES[u].into()),
+            email: Some(format!("{}@{}", HANDLES[local], ["acme.com", "home.example"][domain]).into()),
+            alias_emails: if second { vec![format!("{}@acme.com", HANDLES[(local + 1) % HANDLES.len()]).into()] } else { vec![] },
+            display_name: name.map(|n| ALIKE_NAMES[n].into()),
+            given_name: None,
+            family_name: None,
+            active: true,
+            source_directory: None,
+            email_verified: None,
+        })
+}
+
+fn arb_alike_directory(prefix: &'static str) -> impl Strategy<Value = Directory> {
+    prop::collection::vec((arb_alike_account(), any::<bool>()), 0..8).prop_map(move |accounts| {
+        let accounts = accounts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (mut a, shared))| {
+                a.id = if shared { format!("shared{i}") } else { format!("{prefix}{i}") }.into();
+                a
+            })
+            .collect();
+        Directory { name: prefix.into(), accounts, groups: vec![] }
+    })
+}
+
+/// Whether two accounts hold an address or a username that only looks like the other's.
+fn share_a_look_alike(a: &Account, b: &Account, aliases: &DomainAliases) -> Option<String> {
+    for x in keys(a, aliases) {
+        for y in keys(b, aliases) {
+            if x.key != y.key && normalize::skeleton(&x.lookalike_form) == normalize::skeleton(&y.lookalike_form) {
+                return Some(format!("address {} / {}", x.key, y.key));
+            }
+        }
+    }
+    let (x, y) = (a.username.as_deref().map(normalize::fold)?, b.username.as_deref().map(normalize::fold)?);
+    (x != y && normalize::skeleton(&x) == normalize::skeleton(&y)).then(|| format!("username {x} / {y}"))
+}
+
+/// Whether `account` has the identity `reference` names, as identity (never resemblance).
+fn is_named_by(account: &Account, reference: &IdentityRef, aliases: &DomainAliases) -> bool {
+    let by_id = |v: &str| account.id == v.trim();
+    let by_username = |v: &str| account.username.as_deref().is_some_and(|u| normalize::fold(u) == normalize::fold(v));
+    let by_email = |v: &str| {
+        normalize::email_key(v, aliases).is_ok_and(|k| keys(account, aliases).iter().any(|own| own.key == k.key))
+    };
+    match reference {
+        IdentityRef::Id(v) => by_id(v),
+        IdentityRef::Username(v) => by_username(v),
+        IdentityRef::Email(v) => by_email(v),
+        IdentityRef::Any(v) => by_id(v) || by_username(v) || by_email(v),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// No look-alike under compatibility folding (or by skeleton) is ever linked, whatever
+    /// the method: Email, ID, Username, Name, merged shared destinations, or an exception
+    /// rule naming values (which finds only the identity it names, never a look-alike).
+    #[test]
+    fn no_compatibility_look_alike_is_ever_linked(
+        source in arb_alike_directory("s"),
+        destination in arb_alike_directory("d"),
+        merge in any::<bool>(),
+        provision in any::<bool>(),
+        rules in prop::collection::vec((0..HANDLES.len(), 0..HANDLES.len(), 0..3usize), 0..3),
+    ) {
+        let mut policy = Policy::default();
+        policy.name.organisation_domains = vec!["acme.com".into()];
+        policy.fallback.provision = provision;
+        if merge {
+            policy.duplicate_claims = crosswalk_core::DuplicateClaims::Merge;
+        }
+        let rules: Vec<ExceptionRule> = rules
+            .into_iter()
+            .map(|(s, d, how)| {
+                let value = |h: usize| match how {
+                    0 => HANDLES[h].to_string(),
+                    1 => format!("username:{}", HANDLES[h]),
+                    _ => format!("email:{}@acme.com", HANDLES[h]),
+                };
+                ExceptionRule {
+                    kind: IdentityKind::Account,
+                    source: IdentityRef::parse(&value(s)),
+                    destination: IdentityRef::parse(&value(d)),
+                    origin: "exceptions.csv:2".into(),
+                }
+            })
+            .collect();
+        let aliases = DomainAliases::new(&policy.email.domain_aliases);
+        let resolved = resolve(&source, &destination, &policy, &rules);
+        for m in resolved.mappings.iter().filter(|m| m.kind == IdentityKind::Account) {
+            let Some(index) = m.destination_index() else { continue };
+            let (s, d) = (source.account(m.source), destination.account(index));
+            if is_automatic(m.resolution) {
+                prop_assert_eq!(share_a_look_alike(s, d, &aliases), None, "{:?} linked {} to {}: {}", m.resolution, s.id, d.id, m.message);
+            }
+            if m.resolution == Resolution::Exception {
+                let named = rules.iter().any(|r| is_named_by(s, &r.source, &aliases) && is_named_by(d, &r.destination, &aliases));
+                prop_assert!(named, "{} to {}: {}", s.id, d.id, m.message);
+            }
+        }
+    }
+}
+
+const POLICY_DOMAINS: [&str; 4] = ["acme.com", "ACME-corp.com", "acme.co.uk", "other.example"];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// No policy that validation accepts can change an address into another person's: the
+    /// key's local part is the address's own (folded), or that cut at a documented subaddress
+    /// separator (`+` or `-`) in a listed domain; its domain is the address's own or the one
+    /// domain its alias names, which is no alias itself (no chain, no cycle).
+    #[test]
+    fn no_accepted_policy_turns_an_address_into_another(
+        separator in prop_oneof![2 => Just("+".to_string()), 2 => Just("-".to_string()), 3 => "[-+._=~x@ ]{0,2}"],
+        aliases in prop::collection::vec((0..POLICY_DOMAINS.len(), 0..POLICY_DOMAINS.len()), 0..3),
+        subaddress_domains in prop::collection::vec(0..POLICY_DOMAINS.len(), 0..3),
+        local in "[a-z]{1,3}([-+._=~x][a-z]{1,3}){0,2}",
+        domain in 0..POLICY_DOMAINS.len(),
+    ) {
+        let mut policy = Policy::default();
+        policy.email.subaddress_separator = separator.clone();
+        policy.email.domain_aliases = aliases.iter().map(|&(a, b)| (POLICY_DOMAINS[a].to_string(), POLICY_DOMAINS[b].to_string())).collect();
+        policy.email.subaddress_domains = subaddress_domains.iter().map(|&d| POLICY_DOMAINS[d].to_string()).collect();
+        if policy.validate().is_err() {
+            // Refused: nothing to check (the separator and alias tests say why each is).
+            return Ok(());
+        }
+        prop_assert!(separator == "+" || separator == "-", "accepted separator {:?}", separator);
+        let rules = DomainAliases::from_policy(&policy.email);
+        let address = format!("{local}@{}", POLICY_DOMAINS[domain]);
+        let key = normalize::email_key(&address, &rules).expect("a valid address").key;
+        let (key_local, key_domain) = key.rsplit_once('@').expect("an @");
+        let cut_at_separator = local.find(separator.as_str()).filter(|&at| at > 0).map(|at| &local[..at]);
+        prop_assert!(key_local == local || Some(key_local) == cut_at_separator, "{} keyed as {}", address, key);
+        let own = normalize::domain_key(POLICY_DOMAINS[domain]).unwrap();
+        let aliased = policy.email.domain_aliases.iter()
+            .find(|(from, _)| normalize::domain_key(from).as_deref() == Some(own.as_str()))
+            .and_then(|(_, to)| normalize::domain_key(to));
+        prop_assert!(key_domain == own || Some(key_domain) == aliased.as_deref(), "{} keyed as {}", address, key);
+        // The canonical domain is final: keying an address in it again keeps it.
+        let again = normalize::email_key(&format!("x@{key_domain}"), &rules).expect("a valid address").key;
+        prop_assert_eq!(again.rsplit_once('@').map(|(_, d)| d), Some(key_domain), "{} is aliased again", key_domain);
+    }
+}

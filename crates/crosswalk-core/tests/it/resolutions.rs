@@ -1,16 +1,19 @@
 //! One test per resolution and per refusal: what an admin would see in the report.
 
-use crosswalk_core::{Account, DuplicateClaims, Flag, IdentityKind, Method, Policy, Resolution, Target, resolve};
+use crosswalk_core::{
+    Account, DuplicateClaims, ExceptionRule, Flag, IdentityKind, Method, Policy, ReportRow, Resolution, Target, check_policy_against,
+    resolve,
+};
 
 use crate::fixtures::*;
 
 #[test]
-fn email_matches_ignoring_case_width_and_domain_alias() {
+fn email_matches_ignoring_case_and_domain_alias() {
     let source = dir(
         vec![
             person("s1", "John.Smith@ACME.com", "John Smith"),
             person("s2", "maria@acme-corp.com", "Maria Lopez"),
-            person("s3", "ＫＡＴＥ@acme.com", "Kate Bell"),
+            person("s3", "jose\u{301}@acme.com", "Jose Bell"),
         ],
         vec![],
     );
@@ -18,7 +21,7 @@ fn email_matches_ignoring_case_width_and_domain_alias() {
         vec![
             person("d1", "john.smith@acme.com", "John Smith"),
             person("d2", "maria@acme.com", "Maria Lopez"),
-            person("d3", "kate@acme.com", "Kate Bell"),
+            person("d3", "JOSÉ@acme.com", "Jose Bell"),
         ],
         vec![],
     );
@@ -29,9 +32,108 @@ fn email_matches_ignoring_case_width_and_domain_alias() {
         let m = account_mapping(&resolved, &source, s);
         assert_eq!(m.resolution, Resolution::Email, "{s}: {}", m.message);
         assert_eq!(linked_to(m, &destination).as_deref(), Some(d));
+        assert!(m.flags.is_empty(), "{s}: {}", m.message);
     }
     let m = account_mapping(&resolved, &source, "s2");
     assert!(m.evidence[0].note.contains("acme-corp.com treated as acme.com"), "{:?}", m.evidence);
+}
+
+/// Fullwidth letters, ligatures and mathematical letters are other mailboxes that only look
+/// like the plain address: whoever holds one must not inherit the other's history.
+#[test]
+fn compatibility_look_alike_addresses_are_flagged_and_never_linked() {
+    let plain = ["john.doe@acme.com", "fiona@acme.com", "john@acme.com", "kate@acme.com", "strasse@acme.com"];
+    let alike = ["ｊｏｈｎ.doe@acme.com", "ﬁona@acme.com", "𝐣𝐨𝐡𝐧@acme.com", "ＫＡＴＥ@acme.com", "straße@acme.com"];
+    for (source_side, destination_side) in [(plain, alike), (alike, plain)] {
+        let accounts = |prefix: &str, emails: [&str; 5]| {
+            emails.iter().enumerate().map(|(i, e)| person(&format!("{prefix}{i}"), e, &format!("Person {i}"))).collect()
+        };
+        let (source, destination) = (dir(accounts("s", source_side), vec![]), dir(accounts("d", destination_side), vec![]));
+        let mut policy = org_policy();
+        policy.fallback.provision = true;
+        let resolved = resolve(&source, &destination, &policy, &[]);
+        for (i, address) in source_side.iter().enumerate() {
+            let m = account_mapping(&resolved, &source, &format!("s{i}"));
+            assert_eq!(m.resolution, Resolution::Unresolved, "{address}: {}", m.message);
+            assert!(m.flags.contains(&Flag::LookAlike), "{address}: {}", m.message);
+            assert_eq!(m.candidates.len(), 1, "{address}");
+            assert_eq!(destination.account(m.candidates[0].index).id, format!("d{i}"));
+            assert!(m.message.contains("only looks like"), "{}", m.message);
+        }
+    }
+}
+
+/// `аdmin` with a Cyrillic а, and `j0hn.doe` with a zero, look like `admin` and `john.doe`:
+/// the reviewer sees them as flagged candidates, and nothing links them.
+#[test]
+fn look_alike_usernames_are_flagged_and_listed_never_linked() {
+    let user = |id: &str, username: &str, name: &str| Account { username: Some(username.into()), ..person(id, "", name) };
+    let source = dir(
+        vec![user("s1", "admin", "Site Admin"), user("s2", "john.doe", "John Doe"), user("s3", "a1ice", "Alice Liddell")],
+        vec![],
+    );
+    let destination = dir(
+        vec![user("d1", "\u{430}dmin", "Site Admin"), user("d2", "j0hn.doe", "John Doe"), user("d3", "alice", "Alice Liddell")],
+        vec![],
+    );
+    let mut policy = org_policy();
+    policy.fallback.provision = true;
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    for (s, d) in [("s1", "d1"), ("s2", "d2"), ("s3", "d3")] {
+        let m = account_mapping(&resolved, &source, s);
+        assert_eq!(m.resolution, Resolution::Unresolved, "{s}: {}", m.message);
+        assert!(m.flags.contains(&Flag::LookAlike), "{s}: {}", m.message);
+        let candidates: Vec<&str> = m.candidates.iter().map(|c| destination.account(c.index).id.as_str()).collect();
+        assert_eq!(candidates, vec![d], "{s}");
+        assert_eq!(m.candidates[0].method, Resolution::Username);
+        assert!(m.message.contains("has username"), "{}", m.message);
+    }
+}
+
+/// A name and a handle that agrees only once compatibility forms are folded never make a
+/// name link: the handle must be the same identity.
+#[test]
+fn a_name_never_links_across_a_compatibility_difference_in_the_handle() {
+    let source = dir(
+        vec![
+            Account { username: Some("ｋｉｔｔｙ".into()), ..person("s1", "olga@home.example", "Olga Petrova") },
+            person("s2", "ｍａｒｋ.p@home.example", "Mark Peters"),
+        ],
+        vec![],
+    );
+    let destination = dir(
+        vec![
+            Account { username: Some("kitty".into()), ..person("d1", "olga.petrova@acme.com", "Petrova, Olga") },
+            with_alias(person("d2", "mark.peters@acme.com", "Mark Peters"), "mark.p@acme.com"),
+        ],
+        vec![],
+    );
+    let resolved = resolve(&source, &destination, &org_policy(), &[]);
+    let olga = account_mapping(&resolved, &source, "s1");
+    assert_eq!(olga.resolution, Resolution::Unresolved, "{}", olga.message);
+    assert!(olga.flags.contains(&Flag::LookAlike), "{}", olga.message);
+    let mark = account_mapping(&resolved, &source, "s2");
+    assert_eq!(mark.resolution, Resolution::Unresolved, "{}", mark.message);
+    assert!(mark.target.is_none());
+}
+
+#[test]
+fn look_alike_group_names_are_flagged_and_never_merged_into() {
+    let source = dir(vec![], vec![group("g1", "devs"), group("g2", "site-admins")]);
+    let destination = dir(vec![], vec![group("h1", "ｄｅｖｓ")]);
+    let mut policy = Policy::default();
+    policy.fallback.provision = true;
+    let resolved = resolve(&source, &destination, &policy, &[]);
+    let devs = group_mapping(&resolved, &source, "g1");
+    assert_eq!(devs.resolution, Resolution::Unresolved, "{}", devs.message);
+    assert!(devs.flags.contains(&Flag::LookAlike));
+    assert_eq!(devs.candidates.len(), 1);
+    // A group named like a reserved one is treated as reserved.
+    let source = dir(vec![], vec![group("g1", "ｓｉｔｅ-ａｄｍｉｎｓ")]);
+    let resolved = resolve(&source, &dir(vec![], vec![]), &policy, &[]);
+    let admins = group_mapping(&resolved, &source, "g1");
+    assert_eq!(admins.resolution, Resolution::Unresolved, "{}", admins.message);
+    assert!(admins.flags.contains(&Flag::ReservedGroup));
 }
 
 #[test]
@@ -175,6 +277,88 @@ fn exception_to_nobody_is_refused_and_reported() {
     assert!(resolved.warnings[0].contains("no account is nobody"));
 }
 
+/// A bare value that names one account by id and another by username (or address) is
+/// ambiguous: the rule is refused, naming its line, and a prefix is asked for.
+#[test]
+fn a_bare_exception_value_naming_two_accounts_is_refused() {
+    let user = |id: &str, username: &str, email: &str| Account { username: Some(username.into()), ..person(id, email, "") };
+    let source = dir(vec![user("s1", "jane", "jane@acme.com"), user("s2", "bob", "bob@acme.com")], vec![group("g1", "devs")]);
+    let destination = dir(
+        vec![user("jdoe", "john", "john@acme.com"), user("d2", "jdoe", "j.doe@acme.com"), user("d3", "x", "bob@acme.com")],
+        vec![group("devs", "ops"), group("x2", "devs")],
+    );
+    let rules = [
+        rule(IdentityKind::Account, "jane", "jdoe"),
+        ExceptionRule { origin: "exceptions.csv:3".into(), ..rule(IdentityKind::Account, "bob", "id:jdoe") },
+        ExceptionRule { origin: "exceptions.csv:4".into(), ..rule(IdentityKind::Group, "devs", "devs") },
+    ];
+    let resolved = resolve(&source, &destination, &Policy::default(), &rules);
+    let jane = account_mapping(&resolved, &source, "s1");
+    assert_eq!(jane.resolution, Resolution::Unresolved, "{}", jane.message);
+    assert!(jane.flags.contains(&Flag::BadException));
+    for part in ["exceptions.csv:2", "\"jdoe\" is ambiguous", "account jdoe by id and account d2 by username", "id:jdoe or username:jdoe"] {
+        assert!(jane.message.contains(part), "{part:?} not in {}", jane.message);
+    }
+    // The prefixed rule is applied.
+    let bob = account_mapping(&resolved, &source, "s2");
+    assert_eq!((bob.resolution, linked_to(bob, &destination).as_deref()), (Resolution::Exception, Some("jdoe")));
+    let devs = group_mapping(&resolved, &source, "g1");
+    assert!(devs.flags.contains(&Flag::BadException), "{}", devs.message);
+    assert!(devs.message.contains("group devs by id and group x2 by name; write id:devs or name:devs"), "{}", devs.message);
+    // On the source side the rule is refused with a warning naming its line.
+    let source = dir(vec![user("s1", "s2", "a@acme.com"), user("s2", "b", "b@acme.com")], vec![]);
+    let resolved = resolve(&source, &destination, &Policy::default(), &[rule(IdentityKind::Account, "s2", "id:d3")]);
+    assert!(resolved.warnings.iter().any(|w| w.contains("exceptions.csv:2") && w.contains("ambiguous")), "{:?}", resolved.warnings);
+}
+
+/// Several rules sending different source accounts to one destination are an explicit merge:
+/// allowed, and said in each mapping's message and in the run's warnings.
+#[test]
+fn exceptions_sending_several_accounts_to_one_destination_say_so() {
+    let source = dir(vec![person("s1", "a@acme.com", "A"), person("s2", "b@acme.com", "B"), person("s3", "c@acme.com", "C")], vec![]);
+    let destination = dir(vec![person("d1", "team@acme.com", "Team")], vec![]);
+    let rules = [
+        rule(IdentityKind::Account, "id:s1", "id:d1"),
+        ExceptionRule { origin: "exceptions.csv:3".into(), ..rule(IdentityKind::Account, "id:s2", "email:team@acme.com") },
+    ];
+    let resolved = resolve(&source, &destination, &Policy::default(), &rules);
+    let s1 = account_mapping(&resolved, &source, "s1");
+    let s2 = account_mapping(&resolved, &source, "s2");
+    assert_eq!((s1.resolution, s2.resolution), (Resolution::Exception, Resolution::Exception));
+    assert!(s1.message.contains("explicit merge: exceptions also send s2 (exceptions.csv:3) to destination account d1"), "{}", s1.message);
+    assert!(s2.message.contains("explicit merge: exceptions also send s1 (exceptions.csv:2) to destination account d1"), "{}", s2.message);
+    assert!(
+        resolved.warnings.iter().any(|w| w.contains("exceptions send 2 source accounts to destination account d1")),
+        "{:?}",
+        resolved.warnings
+    );
+    assert!(!account_mapping(&resolved, &source, "s3").message.contains("merge"));
+}
+
+/// A default account must be one account of the destination: only the destination can tell,
+/// so callers check before anything is stored.
+#[test]
+fn a_default_account_must_be_one_destination_account() {
+    let destination = dir(
+        vec![Account { username: Some("owner".into()), ..person("d1", "owner@acme.com", "Owner") }, person("owner", "x@acme.com", "X")],
+        vec![],
+    );
+    let with_default = |name: &str| {
+        let mut policy = Policy::default();
+        policy.fallback.default_account = Some(name.into());
+        policy
+    };
+    for name in ["d1", "email:owner@acme.com", "username:owner", "OWNER@acme.com", "id:owner"] {
+        assert_eq!(check_policy_against(&destination, &with_default(name)), Ok(()), "{name}");
+    }
+    for (name, why) in [("ghost@acme.com", "no account is ghost@acme.com"), ("owner", "\"owner\" is ambiguous")] {
+        let error = check_policy_against(&destination, &with_default(name)).expect_err(name).to_string();
+        assert!(error.contains("fallback.default_account") && error.contains(why), "{error}");
+        assert!(error.contains("remove default_account"), "{error}");
+    }
+    assert_eq!(check_policy_against(&destination, &Policy::default()), Ok(()));
+}
+
 #[test]
 fn a_mailbox_shared_by_many_names_five_others_and_counts_the_rest() {
     let users: Vec<Account> = (0..3000).map(|i| person(&format!("s{i:04}"), "noreply@acme.com", &format!("Service {i}"))).collect();
@@ -306,6 +490,43 @@ fn fallbacks_apply_in_order_external_provision_passthrough_default() {
     let provisioned = account_mapping(&resolved, &source, "s2");
     assert_eq!(provisioned.resolution, Resolution::Provision);
     assert_eq!(provisioned.target, Some(Target::Provision));
+}
+
+/// A row that makes an identity rather than linking one never shows an id in Destination
+/// ID, which would read as an existing destination account: the Destination columns show
+/// what will be made, and the message says so.
+#[test]
+fn made_identities_show_no_destination_id() {
+    let source = dir(
+        vec![
+            Account { username: Some("guest".into()), ..person("s1", "guest@partner.example", "Guest") },
+            Account { username: Some("newbie".into()), ..person("s2", "new@acme.com", "New Person") },
+        ],
+        vec![group("g1", "newgroup")],
+    );
+    let destination = dir(vec![], vec![]);
+    let mut policy = Policy::default();
+    policy.fallback.external_domains = vec!["partner.example".into()];
+    for (provision, passthrough, made, says) in [
+        (true, false, Resolution::Provision, "a new destination account will be created"),
+        (false, true, Resolution::Passthrough, "with the source's id s2; it is not an existing destination account"),
+    ] {
+        policy.fallback.provision = provision;
+        policy.fallback.passthrough = passthrough;
+        let resolved = resolve(&source, &destination, &policy, &[]);
+        let rows: Vec<ReportRow> = resolved.mappings.iter().map(|m| ReportRow::build("j", &source, &destination, m)).collect();
+        let external = &rows[0];
+        assert_eq!((external.resolution, external.destination_id.as_str()), (Resolution::External, ""));
+        assert_eq!(external.destination_name, "guest@partner.example");
+        assert!(external.message.contains("a guest under its own address, not an existing destination account"), "{}", external.message);
+        let new = &rows[1];
+        assert_eq!((new.resolution, new.destination_id.as_str()), (made, ""));
+        assert_eq!((new.destination_username.as_str(), new.destination_name.as_str()), ("newbie", "new@acme.com"));
+        assert!(new.message.contains(says), "{}", new.message);
+        let group = &rows[2];
+        assert_eq!((group.resolution, group.destination_id.as_str(), group.destination_name.as_str()), (made, "", "newgroup"));
+        assert!(group.message.contains("destination group"), "{}", group.message);
+    }
 }
 
 #[test]

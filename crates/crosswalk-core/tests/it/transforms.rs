@@ -216,9 +216,10 @@ fn exceptions_name_accounts_by_their_values_as_given() {
 fn evidence_notes_say_what_the_fold_did() {
     let source = dir(
         vec![
-            with_username(person("s1", "", "Pat"), "ＰＳｍｉｔｈ"),
+            with_username(person("s1", "", "Pat"), "PSmith"),
             person("s2", "kitty.p@home.example", "ＯＬＧＡ Petrova"),
-            person("s3", "ＫＡＴＥ@acme.com", "Kate"),
+            person("s3", "KATE@acme.com", "Kate"),
+            with_username(person("s4", "", "Jose"), "jose\u{301}"),
         ],
         vec![],
     );
@@ -227,18 +228,24 @@ fn evidence_notes_say_what_the_fold_did() {
             with_username(person("d1", "", "Pat"), "psmith"),
             with_alias(person("d2", "olga.petrova@acme.com", "Petrova, Olga"), "kitty.p@acme.com"),
             person("d3", "kate@acme.com", "Kate"),
+            with_username(person("d4", "", "Jose"), "josé"),
         ],
         vec![],
     );
     let resolved = resolve(&source, &destination, &org_policy(), &[]);
     let pat = account_mapping(&resolved, &source, "s1");
     assert_eq!(pat.resolution, Resolution::Username);
-    assert_eq!(pat.evidence[0].note, "width folded, case folded");
+    assert_eq!(pat.evidence[0].note, "case folded");
+    // Name keys keep the compatibility fold: a fullwidth name still ranks and, with a handle
+    // that agrees as it is, links.
     let olga = account_mapping(&resolved, &source, "s2");
     assert_eq!(olga.resolution, Resolution::Name, "{}", olga.message);
     assert!(olga.evidence[0].note.ends_with("; width folded, case folded"), "{}", olga.evidence[0].note);
     let kate = account_mapping(&resolved, &source, "s3");
-    assert_eq!(kate.evidence[0].note, "width folded, case folded");
+    assert_eq!(kate.evidence[0].note, "case folded");
+    let jose = account_mapping(&resolved, &source, "s4");
+    assert_eq!(jose.resolution, Resolution::Username, "{}", jose.message);
+    assert_eq!(jose.evidence[0].note, "Unicode normalised");
 }
 
 #[test]

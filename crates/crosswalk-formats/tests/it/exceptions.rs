@@ -107,3 +107,11 @@ fn the_file_function_uses_the_path_as_origin() {
     let error = read_exceptions_file(dir.path().join("nope.csv")).unwrap_err();
     assert!(error.to_string().contains("nope.csv"));
 }
+
+/// Invalid UTF-8 is put on the line it is on, after any blank and comment lines before it.
+#[test]
+fn invalid_utf8_names_its_own_line() {
+    let text = b"type,source,destination\naccount,a,b\n\n# a comment\naccount,caf\xe9,b\n";
+    let error = crosswalk_formats::read_exceptions("exceptions.csv", &text[..]).unwrap_err().to_string();
+    assert!(error.starts_with("exceptions.csv:5: column 2 is not valid UTF-8"), "{error}");
+}

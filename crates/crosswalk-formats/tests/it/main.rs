@@ -4,6 +4,7 @@
 mod directory_csv;
 mod exceptions;
 mod fuzz_smoke;
+mod limits;
 mod policy;
 mod report;
 mod roundtrip;

@@ -175,3 +175,33 @@ fn transform_errors_are_named_with_their_line() {
     let text = "[[transforms]]\nkind = \"domain\"\nform = \"a.com\"\n";
     assert_fails(text, &["policy.toml:3: field \"transforms[0].form\"", "unknown field"]);
 }
+
+/// Values that would change matching wrongly are refused at load, with the line, the key and
+/// what to write instead.
+#[test]
+fn values_that_would_change_matching_wrongly_are_refused() {
+    // A `.` would make john.doe@ into john@: another person's address.
+    for separator in [".", "_", "x", "+-", "="] {
+        assert_fails(
+            &format!("[email]\nsubaddress_domains = [\"acme.com\"]\nsubaddress_separator = \"{separator}\"\n"),
+            &["policy.toml:3: field \"email.subaddress_separator\"", "write \"+\"", "\"-\""],
+        );
+    }
+    for separator in ["+", "-"] {
+        read_policy("policy.toml", &format!("[email]\nsubaddress_separator = \"{separator}\"\n")).unwrap();
+    }
+    assert_fails(
+        "[email.domain_aliases]\n\"a.example\" = \"b.example\"\n\"b.example\" = \"a.example\"\n",
+        &["policy.toml:2: field \"email.domain_aliases.\\\"a.example\\\"\"", "cycle", "one canonical domain"],
+    );
+    assert_fails(
+        "[email.domain_aliases]\n\"a.example\" = \"b.example\"\n\"b.example\" = \"c.example\"\n",
+        &["policy.toml:2: field \"email.domain_aliases.\\\"a.example\\\"\"", "chain", "\"a.example\" = \"c.example\""],
+    );
+    assert_fails(
+        "[email.domain_aliases]\n\"Acme-Corp.com\" = \"acme.com\"\n\"acme-corp.com\" = \"acme.io\"\n",
+        &["policy.toml:", "the same domain", "keep one"],
+    );
+    assert_fails("[email.domain_aliases]\n\"acme.com\" = \"ACME.com\"\n", &["policy.toml:2:", "aliased to itself"]);
+    assert_fails("# nothing runs\norder = []\n", &["policy.toml:2: field \"order\"", "is empty", "order = ["]);
+}

@@ -16,16 +16,26 @@ fn text() -> BoxedStrategy<String> {
         .boxed()
 }
 
+/// Text that can name an identity: [`text`] without the control and invisible characters
+/// no id, username, address or group name may hold (the readers refuse them).
+fn identifier() -> BoxedStrategy<String> {
+    text()
+        .prop_map(|s| {
+            s.chars().map(|c| if crosswalk_core::directory::forbidden_in_identifier(c).is_some() { '_' } else { c }).collect()
+        })
+        .boxed()
+}
+
 /// An alias the directory CSV can hold: no `;`, no surrounding spaces.
 fn alias() -> BoxedStrategy<String> {
-    text().prop_map(|s| s.replace(';', ",").trim().to_string()).prop_filter("not blank", |s| !s.is_empty()).boxed()
+    identifier().prop_map(|s| s.replace(';', ",").trim().to_string()).prop_filter("not blank", |s| !s.is_empty()).boxed()
 }
 
 fn account() -> impl Strategy<Value = Account> {
     (
-        text(),
-        option::of(text()),
-        option::of(text()),
+        identifier(),
+        option::of(identifier()),
+        option::of(identifier()),
         vec(alias(), 0..3),
         option::of(text()),
         option::of(text()),
@@ -64,7 +74,7 @@ fn account() -> impl Strategy<Value = Account> {
 }
 
 fn directory() -> impl Strategy<Value = Directory> {
-    let group = (text(), text(), option::of(text()), vec(any::<Index>(), 0..5));
+    let group = (identifier(), identifier(), option::of(text()), vec(any::<Index>(), 0..5));
     (vec(account(), 0..6), vec(group, 0..4)).prop_map(|(mut accounts, groups)| {
         // Ids must be unique per kind; a suffix makes them so whatever the text was.
         for (i, account) in accounts.iter_mut().enumerate() {
