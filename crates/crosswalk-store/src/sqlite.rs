@@ -15,12 +15,12 @@ use crosswalk_core::{
     Target,
 };
 use futures_util::TryStreamExt;
-use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+use sqlx::migrate::{Migrate, MigrateError, Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Arguments, AssertSqlSafe, Encode, QueryBuilder, Row, Sqlite, SqlitePool, SqlSafeStr, Type};
+use sqlx::{Arguments, AssertSqlSafe, Connection, Encode, QueryBuilder, Row, Sqlite, SqlitePool, SqlSafeStr, Type};
 
 use crate::{
     CandidateDetails, DirectoryId, DirectoryInfo, DirectoryMeta, JobInfo, MappingDetails, MappingStore, NewRun,
@@ -35,6 +35,41 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "scores", include_str!("../migrations/0002_scores.sql")),
 ];
+
+/// What `Migrator::run` does, on a connection already inside the caller's transaction (each
+/// migration's own transaction becomes a savepoint), through the `Migrate` trait: its future
+/// is `Send`, where `Migrator::run`'s is not general enough to be spawned.
+async fn apply_missing_migrations(conn: &mut SqliteConnection) -> std::result::Result<(), MigrateError> {
+    const TABLE: &str = "_sqlx_migrations";
+    let migrator = migrator();
+    conn.ensure_migrations_table(TABLE).await?;
+    if let Some(version) = conn.dirty_version(TABLE).await? {
+        return Err(MigrateError::Dirty(version));
+    }
+    let applied: HashMap<i64, _> =
+        conn.list_applied_migrations(TABLE).await?.into_iter().map(|m| (m.version, m.checksum)).collect();
+    if let Some(&unknown) = applied.keys().filter(|version| !migrator.iter().any(|m| m.version == **version)).min() {
+        return Err(MigrateError::VersionMissing(unknown));
+    }
+    for migration in migrator.iter() {
+        match applied.get(&migration.version) {
+            Some(checksum) if checksum.as_ref() != migration.checksum.as_ref() => {
+                return Err(MigrateError::VersionMismatch(migration.version));
+            }
+            Some(_) => {}
+            None => {
+                conn.apply(TABLE, migration).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum SchemaState {
+    UpToDate,
+    NeedsMigrator,
+}
 
 /// SQLite's default limit on bind parameters per statement.
 const MAX_BIND_PARAMETERS: usize = 32766;
@@ -130,28 +165,66 @@ impl SqliteStore {
         StoreError::Corrupt { location: self.location.to_string(), what: what.into(), detail: detail.to_string() }
     }
 
+    /// Brings the schema up to date, safely when several processes open a new store at once.
+    ///
+    /// sqlx's migrator does not lock SQLite (its `lock` is a no-op there): two processes that
+    /// both read "nothing applied" both ran migration 1, and the second failed ("table already
+    /// exists"). So a store that lacks a migration is migrated inside one `BEGIN IMMEDIATE`
+    /// transaction (the write lock, waited for through the busy timeout), which re-reads what
+    /// is applied once it holds the lock: whoever comes second finds the work done. A store
+    /// already up to date is only read, so opening one never waits behind a long write.
     async fn prepare(&self) -> Result<()> {
         let location = self.location.to_string();
         let mut conn = self.pool.acquire().await.map_err(|error| open_error(&location, error))?;
-        let tables: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(|error| open_error(&location, error))?;
-        if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
-            return Err(StoreError::NotAStore {
-                location,
-                detail: format!("an SQLite database of another program, with tables {}", tables.join(", ")),
-            });
+        if self.schema_state(&mut conn).await? == SchemaState::UpToDate {
+            return Ok(());
         }
-        migrator().run(&mut *conn).await.map_err(|error| match error {
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|error| open_error(&location, error))?;
+        // Read again under the lock: another process may have migrated meanwhile.
+        if self.schema_state(&mut tx).await? == SchemaState::UpToDate {
+            return Ok(());
+        }
+        apply_missing_migrations(&mut tx).await.map_err(|error| match error {
             MigrateError::VersionMissing(version) => StoreError::NewerStore { location: location.clone(), version },
             MigrateError::VersionMismatch(version) => {
                 StoreError::ChangedMigration { location: location.clone(), version }
             }
             MigrateError::Execute(error) => open_error(&location, error),
             cause => StoreError::Migrate { location: location.clone(), cause },
-        })
+        })?;
+        tx.commit().await.map_err(|error| open_error(&location, error))
+    }
+
+    /// Whether the schema is exactly this Crosswalk's. Refuses another program's database.
+    /// Anything else (new file, missing, unknown or changed migrations) is `NeedsMigrator`:
+    /// the migrator then applies what is missing or says what is wrong.
+    async fn schema_state(&self, conn: &mut SqliteConnection) -> Result<SchemaState> {
+        let location = self.location.to_string();
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|error| open_error(&location, error))?;
+        if !tables.iter().any(|t| t == "_sqlx_migrations") {
+            if tables.is_empty() {
+                return Ok(SchemaState::NeedsMigrator);
+            }
+            return Err(StoreError::NotAStore {
+                location,
+                detail: format!("an SQLite database of another program, with tables {}", tables.join(", ")),
+            });
+        }
+        let applied: Vec<(i64, Vec<u8>, bool)> =
+            sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|error| open_error(&location, error))?;
+        let expected = migrator();
+        let up_to_date = applied.len() == expected.iter().count()
+            && applied.iter().zip(expected.iter()).all(|((version, checksum, success), migration)| {
+                *success && *version == migration.version && checksum.as_slice() == &*migration.checksum
+            });
+        Ok(if up_to_date { SchemaState::UpToDate } else { SchemaState::NeedsMigrator })
     }
 
     async fn known_jobs(&self, conn: &mut SqliteConnection) -> Result<Vec<String>> {

@@ -608,6 +608,53 @@ async fn a_failed_save_leaves_nothing_behind() {
     assert_eq!(f.store.runs(Some("kept")).await.unwrap().len(), 2);
 }
 
+/// Stores opened at once on a file that does not exist yet (each its own pool, as separate
+/// processes are) all open: the schema is applied once, under SQLite's write lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn opening_a_new_store_from_many_places_at_once_is_safe() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.sqlite");
+        let opens = (0..8).map(|_| {
+            let path = path.clone();
+            tokio::spawn(async move { Store::open(&path).await })
+        });
+        let stores: Vec<Store> = futures_util::future::join_all(opens)
+            .await
+            .into_iter()
+            .map(|opened| opened.unwrap().unwrap_or_else(|error| panic!("a concurrent open failed: {error}")))
+            .collect();
+        for store in &stores {
+            assert!(store.jobs().await.unwrap().is_empty());
+            store.close().await;
+        }
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&mut conn).await.unwrap();
+        assert_eq!(applied, [1, 2], "each migration recorded once");
+        conn.close().await.unwrap();
+    }
+}
+
+/// Opening a store that is up to date takes no write lock: a report can be read while a
+/// long run holds the lock to save.
+#[tokio::test]
+async fn opening_an_up_to_date_store_does_not_wait_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.sqlite");
+    let f = Fixture::new(Store::open(&path).await.unwrap()).await;
+    f.save("wave-1", &mappings(), 4).await.unwrap();
+    f.store.close().await;
+    let mut writer = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut writer).await.unwrap();
+    // Without the lock-free path this waits out the 30-second busy timeout and fails.
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.latest_run("wave-1").await.unwrap().number, 1);
+    store.close().await;
+    sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+    writer.close().await.unwrap();
+}
+
 /// Rows in directories, jobs, runs, mappings, evidence, candidates.
 async fn table_counts(path: &std::path::Path) -> Vec<i64> {
     let mut counts = Vec::new();

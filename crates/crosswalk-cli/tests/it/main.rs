@@ -2,6 +2,7 @@
 
 mod util;
 
+mod concurrency;
 mod demo;
 mod errors;
 mod pipes;

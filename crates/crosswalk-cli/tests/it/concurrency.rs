@@ -1,0 +1,46 @@
+//! Several `crosswalk` processes on one store file at once, as a script or a CI matrix
+//! starts them.
+
+use std::process::{Command, Stdio};
+
+use crate::util::*;
+
+/// Six first runs started together on a store file that does not exist yet all create
+/// it, migrate it once between them, and are all recorded: runs 1 to 6 of the job.
+#[test]
+fn first_runs_started_together_on_a_new_store_all_succeed() {
+    const RUNS: usize = 6;
+    // A few rounds, each on a new file: the race is in the first moments of a store's life.
+    for round in 0..3 {
+        let dir = Dir::new();
+        dir.write("source.csv", SOURCE_CSV);
+        dir.write("destination.csv", DESTINATION_CSV);
+        dir.write("policy.toml", POLICY_TOML);
+        assert!(!dir.store().exists());
+        let children: Vec<_> = (0..RUNS)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_crosswalk"))
+                    .current_dir(dir.path())
+                    .args(["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "wave-1"])
+                    .env("CROSSWALK_STORE", dir.store())
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("start crosswalk")
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().expect("wait for crosswalk");
+            assert!(
+                out.status.success(),
+                "round {round}: a concurrent first run failed:\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let jobs = dir.ok(&["jobs"]);
+        let numbers: Vec<&str> = jobs.lines().filter_map(|line| line.split("run").nth(1)?.split_whitespace().next()).collect();
+        assert_eq!(numbers, ["1", "2", "3", "4", "5", "6"], "round {round}: every run recorded once:\n{jobs}");
+    }
+}
