@@ -17,6 +17,7 @@ use crosswalk_core::{Candidate, Directory, DirectoryError, IdentityKind, Mapping
 use serde::{Deserialize, Serialize};
 
 mod error;
+pub mod scope;
 pub mod sqlite;
 
 pub use error::StoreError;
