@@ -1146,13 +1146,19 @@ impl MappingStore for SqliteStore {
         .await
         .map_err(err())?;
         let Some(row) = row else {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM runs WHERE id = ?")
-                .bind(run.0)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(err())?;
+            let exists: Option<(String, i64)> =
+                sqlx::query_as("SELECT j.name, r.number FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?")
+                    .bind(run.0)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(err())?;
             return Err(match exists {
-                Some(_) => StoreError::NoSuchMapping { run, kind, source_id: source_id.to_string() },
+                Some((job, number)) => StoreError::NoSuchMapping {
+                    job,
+                    number: u32::try_from(number).unwrap_or(u32::MAX),
+                    kind,
+                    source_id: source_id.to_string(),
+                },
                 None => self.no_such_run(&mut conn, run).await,
             });
         };

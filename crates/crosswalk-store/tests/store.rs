@@ -499,7 +499,8 @@ async fn evidence_candidates_and_flags_round_trip() {
     assert_eq!(named.row.destination_id, "service-account");
 
     let missing = f.store.mapping_details(run, IdentityKind::Group, "u-003").await;
-    assert!(matches!(missing, Err(StoreError::NoSuchMapping { .. })), "{missing:?}");
+    assert!(matches!(missing, Err(StoreError::NoSuchMapping { number: 1, .. })), "{missing:?}");
+    assert!(missing.unwrap_err().to_string().starts_with("run 1 of job "), "the job's own run number");
     let missing = f.store.mapping_details(RunId(99), IdentityKind::Account, "u-003").await;
     assert!(matches!(missing, Err(StoreError::NoSuchRun { .. })), "{missing:?}");
 }
