@@ -201,9 +201,9 @@ pub(crate) enum SummaryFormat {
 pub(crate) enum ReportFormat {
     /// The 12-column export, safe to open in a spreadsheet.
     Csv,
-    /// A JSON array of row objects.
+    /// A JSON array of row objects: the 12 columns, then the row's flags and confidence.
     Json,
-    /// One JSON object per line.
+    /// One JSON object per line, as in json.
     Jsonl,
 }
 
@@ -228,6 +228,11 @@ pub(crate) struct ReportArgs {
     /// Only accounts or only groups.
     #[arg(long = "type", short = 't', value_enum)]
     pub(crate) kind: Option<KindFilter>,
+    /// Only rows with a flag (look-alike, ambiguous, shared destination, unverified or invalid
+    /// address, inactive, reserved group, bad exception): what a reviewer must see. The JSON
+    /// formats say which flags; `crosswalk explain` says why.
+    #[arg(long)]
+    pub(crate) flagged: bool,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     pub(crate) output: Option<PathBuf>,

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use crosswalk_core::{IdentityKind, ReportRow};
-use crosswalk_store::{MappingStore, ReportQuery, StoreError};
+use crosswalk_core::IdentityKind;
+use crosswalk_store::{MappingStore, ReportEntry, ReportQuery, StoreError};
 
 /// Why reading the report stopped early.
 enum ReadStop {
@@ -37,6 +37,7 @@ pub(crate) fn report(store_path: &Path, args: ReportArgs) -> Result<()> {
         job: args.job.clone(),
         resolutions: args.resolution.clone(),
         kind: args.kind.map(kind_of),
+        flagged: args.flagged,
         ..Default::default()
     };
     block_on(async {
@@ -58,17 +59,18 @@ pub(crate) fn report(store_path: &Path, args: ReportArgs) -> Result<()> {
             ),
             None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
         };
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportRow>(4096);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportEntry>(4096);
         let format = args.format;
         let writer = std::thread::spawn(move || match format {
-            ReportFormat::Csv => crosswalk_formats::write_report_csv(receiver, output),
+            // The CSV is the export's 12 columns, nothing more; the JSON forms add flags and confidence.
+            ReportFormat::Csv => crosswalk_formats::write_report_csv(receiver.into_iter().map(|entry| entry.row), output),
             ReportFormat::Json => crosswalk_formats::write_report_json(receiver, output),
             ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(receiver, output),
         });
         let read = store
-            .report_each(&query, |row| {
+            .report_entries_each(&query, |entry| {
                 // A closed receiver means the writer stopped (e.g. `| head`): stop reading.
-                sender.send(row).map_err(|_| ReadStop::WriterGone)
+                sender.send(entry).map_err(|_| ReadStop::WriterGone)
             })
             .await;
         store.close().await;
