@@ -32,7 +32,8 @@ fn kind_of(filter: KindFilter) -> IdentityKind {
 
 /// Streams rows from the store to a writer thread, so a report of millions of rows never
 /// sits in memory: the store reads asynchronously, the formats crate writes synchronously.
-pub(crate) fn report(store_path: &Path, args: ReportArgs) -> Result<()> {
+pub(crate) fn report(args: ReportArgs) -> Result<()> {
+    let store_path = args.store.store.as_path();
     let query = ReportQuery {
         job: args.job.clone(),
         resolutions: args.resolution.clone(),
@@ -43,7 +44,7 @@ pub(crate) fn report(store_path: &Path, args: ReportArgs) -> Result<()> {
     block_on(async {
         if !store_path.exists() {
             anyhow::bail!(
-                "no store at {}; run `crosswalk run` (or `crosswalk demo`) first, or pass --store",
+                "no store at {}; run `crosswalk run` (or `crosswalk demo`) first, or pass the store's file with --store",
                 store_path.display()
             );
         }
@@ -106,7 +107,8 @@ pub(crate) fn jobs(store_path: &Path) -> Result<()> {
     })
 }
 
-pub(crate) fn explain(store_path: &Path, args: ExplainArgs) -> Result<()> {
+pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
+    let store_path = args.store.store.as_path();
     block_on(async {
         let store = open_store(store_path).await?;
         let run = store.latest_run(&args.job).await?;

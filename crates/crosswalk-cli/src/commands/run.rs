@@ -9,7 +9,7 @@ use crosswalk_store::{DirectoryMeta, MappingStore, NewRun};
 use serde::Serialize;
 
 use super::{block_on, check_policy, now, open_store, read_directories, read_exceptions};
-use crate::cli::{RunArgs, SummaryFormat};
+use crate::cli::{RunArgs, StoreArgs, SummaryFormat, shell_word};
 use crate::progress;
 
 /// Everything a job needs, already read and validated.
@@ -23,7 +23,7 @@ pub(crate) struct JobInput {
     pub(crate) exceptions: Vec<ExceptionRule>,
 }
 
-pub(crate) fn run(store: &Path, args: RunArgs) -> Result<()> {
+pub(crate) fn run(args: RunArgs) -> Result<()> {
     let options = ReadOptions { skip_invalid: args.skip_invalid };
     let policy = match &args.policy {
         Some(path) => crosswalk_formats::read_policy_file(path)?,
@@ -42,7 +42,7 @@ pub(crate) fn run(store: &Path, args: RunArgs) -> Result<()> {
         policy,
         exceptions,
     };
-    let outcome = run_job(store, input)?;
+    let outcome = run_job(&args.store.store, input)?;
     print_outcome(&outcome, args.format)
 }
 
@@ -170,8 +170,9 @@ pub(crate) fn print_outcome(outcome: &Outcome, format: SummaryFormat) -> Result<
                 }
             }
             outln!(
-                "next: crosswalk report --job {:?} --resolution unresolved   (rows to review)",
-                outcome.job
+                "next: crosswalk report --job {} --resolution unresolved{}   (rows to review)",
+                shell_word(&outcome.job),
+                StoreArgs::hint(Path::new(&outcome.store))
             )?;
         }
     }

@@ -1,7 +1,7 @@
 //! Several `crosswalk` processes on one store file at once, as a script or a CI matrix
 //! starts them.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::util::*;
 
@@ -19,10 +19,8 @@ fn first_runs_started_together_on_a_new_store_all_succeed() {
         assert!(!dir.store().exists());
         let children: Vec<_> = (0..RUNS)
             .map(|_| {
-                Command::new(env!("CARGO_BIN_EXE_crosswalk"))
-                    .current_dir(dir.path())
+                dir.command()
                     .args(["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "wave-1"])
-                    .env("CROSSWALK_STORE", dir.store())
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())

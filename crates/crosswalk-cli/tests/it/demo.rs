@@ -72,3 +72,41 @@ fn the_report_shows_and_filters_flagged_rows() {
     let csv = csv_rows(&dir.ok(&["report", "--flagged", "-r", "unresolved", "-t", "group"]));
     assert_eq!(csv.len(), 2, "filters combine: the reserved group only: {csv:?}");
 }
+
+/// `--store` belongs to the commands that open a store and goes after their name; the
+/// others do not offer it, and the old place before the command gets a pointed error.
+#[test]
+fn store_is_an_option_of_the_commands_that_open_one() {
+    let dir = Dir::new();
+    let run = |args: &[&str]| dir.command().env_remove("CROSSWALK_STORE").args(args).output().unwrap();
+    let out = run(&["demo", "--store", "mine.sqlite"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("the full report: crosswalk report --job demo --store mine.sqlite"), "{stdout}");
+    assert!(stdout.contains("next: crosswalk report --job demo --resolution unresolved --store mine.sqlite "), "{stdout}");
+    assert!(dir.path().join("mine.sqlite").exists() && !dir.path().join("crosswalk.sqlite").exists());
+    let out = run(&["report", "--job", "demo", "--store", "mine.sqlite", "--flagged"]);
+    assert!(out.status.success() && out.stdout.starts_with(b"Type,Job,"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["jobs", "--store", "mine.sqlite"]);
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("demo "));
+    let out = run(&["explain", "--store", "mine.sqlite", "--job", "demo", "JIRAUSER10014"]);
+    assert!(String::from_utf8(out.stdout).unwrap().contains("flags: LookAlike"));
+
+    for command in [&["run"][..], &["report"], &["jobs"], &["explain"], &["demo"]] {
+        let help = String::from_utf8(run(&[command, &["--help"]].concat()).stdout).unwrap();
+        assert!(help.contains("--store <FILE>") && help.contains("CROSSWALK_STORE"), "{command:?}: {help}");
+    }
+    for command in [&["eval"][..], &["generate"], &["bench"], &["transforms", "preview"]] {
+        let help = String::from_utf8(run(&[command, &["--help"]].concat()).stdout).unwrap();
+        assert!(help.contains("Usage: crosswalk") && !help.contains("--store"), "{command:?} offers --store: {help}");
+    }
+    let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    assert!(!help.contains("--store"), "{help}");
+
+    let out = run(&["--store", "mine.sqlite", "demo"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr, "error: --store goes after the command's name: crosswalk demo --store mine.sqlite ...\n");
+    let stderr = String::from_utf8(run(&["eval", "--generate", "10", "--store", "mine.sqlite"]).stderr).unwrap();
+    assert!(stderr.contains("unexpected argument '--store'"), "{stderr}");
+}
