@@ -59,6 +59,12 @@ impl AppError {
         AppError { kind: ErrorKind::Invalid, message: error.to_string(), source: None }
     }
 
+    /// The same error, its message led by `context` (`could not open the store x: ...`).
+    pub fn prefixed(mut self, context: &str) -> AppError {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }

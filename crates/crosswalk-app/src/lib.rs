@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use crosswalk_store::scope::ScopeWrite;
+use crosswalk_store::scope::{ScopeWrite, SqliteScopeStore};
 
 pub mod access;
 pub mod clock;
@@ -37,11 +37,43 @@ pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
 pub struct App {
     store: Arc<dyn ScopeWrite>,
     clock: Arc<dyn Clock>,
+    /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file.
+    sqlite: Option<SqliteScopeStore>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn ScopeWrite>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock }
+        App { store, clock, sqlite: None }
+    }
+
+    /// Opens (creating it if missing) the store in `database` and brings its schema up to date.
+    pub async fn open(database: &Database, clock: Arc<dyn Clock>) -> AppResult<App> {
+        match database {
+            Database::Sqlite(path) => {
+                // The store's messages already name the file.
+                let store = SqliteScopeStore::open(path).await?;
+                Ok(App { store: Arc::new(store.clone()), clock, sqlite: Some(store) })
+            }
+            // Refused before any connection is tried, saying what is missing.
+            Database::Postgres(_) => Err(AppError::unavailable(format!(
+                "cannot use {}: this build of Crosswalk has no PostgreSQL backend for the scope store yet \
+                 (crosswalk-store has SQLite only); use --store FILE for now",
+                database.describe()
+            ))),
+        }
+    }
+
+    /// A private in-memory SQLite store, for tests.
+    pub async fn open_in_memory(clock: Arc<dyn Clock>) -> AppResult<App> {
+        let store = SqliteScopeStore::open_in_memory().await?;
+        Ok(App { store: Arc::new(store.clone()), clock, sqlite: Some(store) })
+    }
+
+    /// Closes the store's connections (an SQLite file gets its write-ahead log back).
+    pub async fn close(&self) {
+        if let Some(store) = &self.sqlite {
+            store.close().await;
+        }
     }
 
     /// Where the store is, for messages (never a password).

@@ -57,13 +57,16 @@ impl App {
         let context = caller.context(self.clock.now());
         let scope_row = self.scope_for_run(caller, &scope, &input).await?;
 
-        let (exceptions_version, rules) = match &input.exceptions {
-            Some(rules) => (self.sync_exceptions(caller, &scope, rules).await?, rules.clone()),
-            None => {
-                let set = self.store.exceptions(&scope).await?;
-                let rules = set.rules.iter().map(|row| rule_from_row(&scope, set.version, row)).collect();
-                (set.version, rules)
-            }
+        let exceptions_version = match &input.exceptions {
+            Some(rules) => self.sync_exceptions(caller, &scope, rules).await?,
+            None => self.store.exceptions(&scope).await?.version,
+        };
+        // Resolved with the rules as the scope holds them, whether they came from a file or
+        // not: an exception's evidence names its rule, and the same rule read from another
+        // line of a file must not change every mapping it decides.
+        let rules: Vec<ExceptionRule> = match &input.exceptions {
+            Some(rules) => rules.iter().map(|rule| rule_from_row(&row_from_rule(rule))).collect(),
+            None => self.store.exceptions(&scope).await?.rules.iter().map(rule_from_row).collect(),
         };
         let job = self.store.job(&scope, &job_name, &context).await?;
 
@@ -167,12 +170,14 @@ fn side_text(kind: IdentityKind, side: &IdentityRef) -> String {
     }
 }
 
-fn rule_from_row(scope: &str, version: u32, row: &ExceptionRow) -> ExceptionRule {
+/// A stored rule for the engine. Its origin, which the engine quotes in evidence and
+/// warnings, is the rule itself (`account id:JIRAUSER5`): stable across files and versions.
+fn rule_from_row(row: &ExceptionRow) -> ExceptionRule {
     ExceptionRule {
         kind: row.kind,
         source: IdentityRef::parse(&row.source),
         destination: IdentityRef::parse(&row.destination),
-        origin: format!("scope {scope:?}, exceptions version {version}"),
+        origin: format!("{} {}", row.kind, row.source),
     }
 }
 
@@ -188,7 +193,7 @@ mod tests {
             (IdentityKind::Group, IdentityRef::Username("devs".into()), IdentityRef::Id("g-1".into())),
         ] {
             let rule = ExceptionRule { kind, source: source.clone(), destination: destination.clone(), origin: String::new() };
-            let back = rule_from_row("s", 1, &row_from_rule(&rule));
+            let back = rule_from_row(&row_from_rule(&rule));
             assert_eq!((back.kind, back.source, back.destination), (kind, source, destination));
         }
     }
