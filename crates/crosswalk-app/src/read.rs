@@ -1,10 +1,12 @@
 //! The use cases that read a scope: scopes, jobs, report, explain, history, change feed;
 //! and the ones that manage it: create a scope, retention, purge.
 
-use crosswalk_core::{IdentityKind, ReportRow, Resolution};
+use std::collections::HashMap;
+
+use crosswalk_core::{Confidence, IdentityKind, ReportRow, Resolution};
 use crosswalk_store::scope::{
     ChangePage, Cursor, FindOutcome, IdentityValue, JobRow, MAX_BATCH, MappingHistory, MappingRow, Namespace, NewScope, PurgeReport,
-    ReportOf, Retention, RetentionRow, RunRow, ScopeRow, check_name,
+    ReportOf, Retention, RetentionRow, RevisionRow, RunRow, ScopeRow, check_name,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -29,6 +31,18 @@ pub struct ReportFilter {
     /// Empty: every resolution.
     pub resolutions: Vec<Resolution>,
     pub kind: Option<IdentityKind>,
+    /// Only rows with a flag (needs [`App::report_entries`]: a row alone has no flags).
+    pub flagged: bool,
+}
+
+/// A report row with the mapping's flags and confidence, as the JSON reports give them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportEntry {
+    #[serde(flatten)]
+    pub row: ReportRow,
+    /// Snake_case, in the engine's order; empty when nothing is odd.
+    pub flags: Vec<String>,
+    pub confidence: Confidence,
 }
 
 /// One identity mapping with what explains it.
@@ -37,6 +51,8 @@ pub struct Explanation {
     pub kind: IdentityKind,
     pub mapping: MappingRow,
     pub value: IdentityValue,
+    /// The revision that made the mapping what it is (which run or caller, when, who, why).
+    pub last_change: Option<RevisionRow>,
 }
 
 impl App {
@@ -105,17 +121,60 @@ impl App {
         Ok(rows)
     }
 
+    /// The report rows with each mapping's flags and confidence (for the JSON reports and
+    /// `--flagged`): the rows, joined with the scope's identity mappings read a page at a time.
+    pub async fn report_entries(&self, caller: &Caller, scope: &str, of: &ReportOf, filter: &ReportFilter) -> AppResult<Vec<ReportEntry>> {
+        let rows = self.report(caller, scope, of, &ReportFilter { flagged: false, ..filter.clone() }).await?;
+        let mut details: HashMap<(IdentityKind, String), (Vec<String>, u16)> = HashMap::with_capacity(rows.len());
+        for kind in [IdentityKind::Account, IdentityKind::Group] {
+            if filter.kind.is_some_and(|k| k != kind) {
+                continue;
+            }
+            let namespace = Namespace::identity(kind);
+            let mut after: Option<String> = None;
+            loop {
+                let page = self.store.mappings_page(scope, &namespace, after.as_deref(), MAX_BATCH).await?;
+                for mapping in page.mappings {
+                    if let (false, Some(value)) = (mapping.removed, mapping.value.as_identity()) {
+                        details.insert((kind, mapping.source_key.clone()), (value.flags.clone(), value.confidence));
+                    }
+                }
+                match page.next {
+                    Some(next) if !page.last_page => after = Some(next),
+                    _ => break,
+                }
+            }
+        }
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (flags, thousandths) = details.remove(&(row.kind, row.source_id.clone())).unwrap_or_default();
+            if filter.flagged && flags.is_empty() {
+                continue;
+            }
+            entries.push(ReportEntry { row, flags, confidence: Confidence::from_probability(f64::from(thousandths) / 1000.0) });
+        }
+        Ok(entries)
+    }
+
     /// One identity's current mapping with its evidence, candidates and flags. `key` is
     /// its source id, or any alternate key (username, address, `jira.userkey/…`).
-    pub async fn explain(&self, caller: &Caller, scope: &str, kind: IdentityKind, key: &str) -> AppResult<Explanation> {
+    /// With `job`, the job must be one of the scope's (the mapping shown is still the
+    /// scope's current one, whichever job last changed it).
+    pub async fn explain(&self, caller: &Caller, scope: &str, job: Option<&str>, kind: IdentityKind, key: &str) -> AppResult<Explanation> {
+        caller.check_read(scope)?;
+        if let Some(job) = job {
+            self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+            self.check_job(scope, job).await?;
+        }
         let history = self.history(caller, scope, &Namespace::identity(kind), key).await?;
+        let last_change = history.revisions.last().cloned();
         let mapping = history.mapping;
         let value = mapping
             .value
             .as_identity()
             .cloned()
             .ok_or_else(|| AppError::new(ErrorKind::Corrupt, format!("the {kind} mapping {:?} holds no identity", mapping.source_key)))?;
-        Ok(Explanation { kind, mapping, value })
+        Ok(Explanation { kind, mapping, value, last_change })
     }
 
     /// A mapping and every revision of it, oldest first. `key` is its source key, or, in

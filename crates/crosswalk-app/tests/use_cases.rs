@@ -160,12 +160,12 @@ async fn a_second_job_reads_the_first_jobs_mappings_and_history_takes_alternate_
         let history = fx.app.history(&cli(), "acme", &Namespace::identity_user(), key).await.unwrap();
         assert_eq!(history.mapping.source_key, "JIRAUSER1", "{key}");
     }
-    let explained = fx.app.explain(&cli(), "acme", IdentityKind::Account, "msmith").await.unwrap();
+    let explained = fx.app.explain(&cli(), "acme", None, IdentityKind::Account, "msmith").await.unwrap();
     assert_eq!(explained.value.resolution, "Email");
     assert_eq!(explained.value.destination.id, "5b10a002");
     assert!(!explained.value.evidence.is_empty());
 
-    let filter = ReportFilter { resolutions: vec![Resolution::External], kind: None };
+    let filter = ReportFilter { resolutions: vec![Resolution::External], ..ReportFilter::default() };
     let rows = fx.app.report(&cli(), "acme", &ReportOf::Job("wave-1".into()), &filter).await.unwrap();
     assert_eq!(rows.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(), ["JIRAUSER5"]);
     let error = fx.app.report(&cli(), "acme", &ReportOf::Job("wave-9".into()), &filter).await.unwrap_err();
@@ -227,7 +227,7 @@ async fn an_exceptions_file_versions_the_scopes_rules_and_a_run_without_one_keep
     let first = fx.run(&cli(), DEFAULT_SCOPE, "wave-1", &files).await.unwrap();
     assert_eq!(first.exceptions_version, 1);
     assert_eq!(first.run.exceptions_version, 1);
-    let guest = fx.app.explain(&cli(), DEFAULT_SCOPE, IdentityKind::Account, "JIRAUSER5").await.unwrap();
+    let guest = fx.app.explain(&cli(), DEFAULT_SCOPE, None, IdentityKind::Account, "JIRAUSER5").await.unwrap();
     assert_eq!(guest.value.resolution, "Exception");
 
     // The same file again: the same version, nothing changes.
@@ -243,7 +243,7 @@ async fn an_exceptions_file_versions_the_scopes_rules_and_a_run_without_one_keep
     // Two changes: the guest, and Maria, whose address led to the account the rule gave
     // the guest (two claims on one destination link neither) and now links her again.
     assert_eq!(emptied.run.counts.changed, 2);
-    let maria = fx.app.explain(&cli(), DEFAULT_SCOPE, IdentityKind::Account, "JIRAUSER2").await.unwrap();
+    let maria = fx.app.explain(&cli(), DEFAULT_SCOPE, None, IdentityKind::Account, "JIRAUSER2").await.unwrap();
     assert_eq!((maria.value.resolution.as_str(), maria.value.destination.id.as_str()), ("Email", "5b10a002"));
     let guest = fx.app.history(&cli(), DEFAULT_SCOPE, &Namespace::identity_user(), "JIRAUSER5").await.unwrap();
     assert_eq!(guest.revisions.last().unwrap().reason, Reason::Exception, "a change away from an exception");
