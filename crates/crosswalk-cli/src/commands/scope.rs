@@ -58,7 +58,8 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
             }
             let scope = &overview.scope;
             outln!("scope {:?}", scope.name)?;
-            outln!("  source:      {} ({:?} keys)", scope.source_label, scope.source_platform)?;
+            let prefixes: Vec<&str> = crosswalk_store::scope::keys::prefixes(scope.source_platform).iter().map(|(prefix, _)| *prefix).collect();
+            outln!("  source:      {} (look-ups also take {})", scope.source_label, prefixes.join(", "))?;
             outln!("  destination: {}", scope.destination_label)?;
             outln!("  created:     {} by {}", date(scope.created_at), scope.created_by)?;
             outln!("  exceptions:  {} rules, version {}", overview.exception_rules, overview.exceptions_version)?;
