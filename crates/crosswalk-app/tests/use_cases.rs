@@ -270,3 +270,28 @@ async fn purge_says_what_it_would_remove_and_keeps_everything_by_default() {
     let history = fx.app.history(&cli(), DEFAULT_SCOPE, &Namespace::identity_user(), "JIRAUSER5").await.unwrap();
     assert!(history.mapping.removed);
 }
+
+/// A server holds the App as shared state and awaits use cases on its runtime's threads:
+/// their futures must be Send, and the App Send + Sync + Clone.
+#[tokio::test]
+async fn use_case_futures_are_send_and_the_app_can_be_shared() {
+    fn send<T: Send>(_: &T) {}
+    fn shared<T: Send + Sync + Clone + 'static>() {}
+    shared::<App>();
+    let app = App::open_in_memory(Arc::new(FixedClock(datetime!(2026-12-05 08:00 UTC)))).await.unwrap();
+    let caller = cli();
+    send(&app.scopes(&caller));
+    send(&app.report(&caller, "s", &ReportOf::Scope, &ReportFilter::default()));
+    send(&app.changes(&caller, "s", None, 10));
+    send(&app.purge(&caller, "s", &Namespace::identity_user(), true));
+    let mut sink = |_: Progress| {};
+    let input = crosswalk_app::JobInput {
+        source: crosswalk_formats::Imported { directory: crosswalk_core::Directory { name: "s".into(), ..Default::default() }, skipped: Vec::new() },
+        source_origin: String::new(),
+        destination: crosswalk_formats::Imported { directory: crosswalk_core::Directory { name: "d".into(), ..Default::default() }, skipped: Vec::new() },
+        destination_origin: String::new(),
+        policy: crosswalk_core::Policy::default(),
+        exceptions: None,
+    };
+    send(&app.run_job(&caller, RunRequest { scope: "s".into(), job: None, input }, &mut sink));
+}
