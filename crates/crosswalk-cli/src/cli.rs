@@ -22,12 +22,69 @@ Before a run, `crosswalk transforms preview` shows what the policy's transforms 
 `crosswalk eval --generate 10000` measures accuracy on labelled data."
 )]
 pub(crate) struct Cli {
-    /// The store file (SQLite). Created on first use.
-    #[arg(long, global = true, env = "CROSSWALK_STORE", default_value = "crosswalk.sqlite")]
-    pub(crate) store: PathBuf,
-
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// Where the store is: offered only by the commands that open it (run, report, jobs,
+/// explain, demo), after the command's name.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// The store file (SQLite). Created on first use.
+    #[arg(long, env = "CROSSWALK_STORE", default_value = DEFAULT_STORE, value_name = "FILE")]
+    pub(crate) store: PathBuf,
+}
+
+pub(crate) const DEFAULT_STORE: &str = "crosswalk.sqlite";
+
+impl StoreArgs {
+    /// What a `next:` hint adds so that the command it names opens this same store: nothing
+    /// for the default, else ` --store FILE` (quoted for a shell where needed).
+    pub(crate) fn hint(store: &std::path::Path) -> String {
+        if store == std::path::Path::new(DEFAULT_STORE) {
+            return String::new();
+        }
+        format!(" --store {}", shell_word(&store.display().to_string()))
+    }
+}
+
+/// `text` as one word a POSIX shell reads back unchanged.
+pub(crate) fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// The commands that open a store, which alone take `--store`.
+pub(crate) const STORE_COMMANDS: [&str; 5] = ["run", "report", "jobs", "explain", "demo"];
+
+/// The message for `--store` written before the command's name (`crosswalk --store s.sqlite
+/// demo`, where it used to be accepted), or `None` when it is not there. Clap alone would say
+/// only "unexpected argument".
+pub(crate) fn misplaced_store_option(args: &[std::ffi::OsString]) -> Option<String> {
+    let mut store = None;
+    let mut rest = args.iter().skip(1).map(|arg| arg.to_string_lossy());
+    let command = loop {
+        let arg = rest.next()?;
+        if arg == "--store" {
+            store = Some(rest.next()?.into_owned());
+        } else if let Some(value) = arg.strip_prefix("--store=") {
+            store = Some(value.to_string());
+        } else if !arg.starts_with('-') {
+            break arg;
+        }
+    };
+    let store = store?;
+    Some(if STORE_COMMANDS.contains(&&*command) {
+        format!("--store goes after the command's name: crosswalk {command} --store {store} ...")
+    } else {
+        format!(
+            "`crosswalk {command}` opens no store; leave out --store (run, report, jobs, explain and demo take it, after their name)"
+        )
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,13 +96,13 @@ see docs/formats.md. Nothing is stored unless both directories, the policy and t
     /// Print the User Mappings report (12 columns) of stored jobs.
     Report(ReportArgs),
     /// List stored jobs and their runs.
-    Jobs,
+    Jobs(StoreArgs),
     /// Explain one mapping: evidence, candidates and flags.
     Explain(ExplainArgs),
     /// Write a realistic synthetic directory pair (with its ground truth) for demos and benchmarks.
     Generate(GenerateArgs),
     /// Run the whole path on bundled sample data and print the report summary.
-    Demo,
+    Demo(StoreArgs),
     /// Measure the engine alone on generated data: wall time and peak memory.
     Bench(BenchArgs),
     /// Work with the policy's transforms (rewrites applied before matching).
@@ -189,6 +246,8 @@ pub(crate) struct RunArgs {
     /// Summary format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -201,9 +260,9 @@ pub(crate) enum SummaryFormat {
 pub(crate) enum ReportFormat {
     /// The 12-column export, safe to open in a spreadsheet.
     Csv,
-    /// A JSON array of row objects.
+    /// A JSON array of row objects: the 12 columns, then the row's flags and confidence.
     Json,
-    /// One JSON object per line.
+    /// One JSON object per line, as in json.
     Jsonl,
 }
 
@@ -228,9 +287,16 @@ pub(crate) struct ReportArgs {
     /// Only accounts or only groups.
     #[arg(long = "type", short = 't', value_enum)]
     pub(crate) kind: Option<KindFilter>,
+    /// Only rows with a flag (look-alike, ambiguous, shared destination, unverified or invalid
+    /// address, inactive, reserved group, bad exception): what a reviewer must see. The JSON
+    /// formats say which flags; `crosswalk explain` says why.
+    #[arg(long)]
+    pub(crate) flagged: bool,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
 
 /// A job name: something to see in a listing. Empty or blank names, and control or
@@ -262,6 +328,8 @@ pub(crate) struct ExplainArgs {
     /// Whether the id is an account's or a group's.
     #[arg(long = "type", short = 't', value_enum, default_value_t = KindFilter::Account)]
     pub(crate) kind: KindFilter,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -300,4 +368,62 @@ pub(crate) struct BenchArgs {
     /// Leave the Name method (the evidence tier) out of the policy, to measure what it costs.
     #[arg(long)]
     pub(crate) without_name_tier: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn misplaced(args: &[&str]) -> Option<String> {
+        let args: Vec<std::ffi::OsString> = std::iter::once("crosswalk").chain(args.iter().copied()).map(Into::into).collect();
+        misplaced_store_option(&args)
+    }
+
+    #[test]
+    fn store_before_the_command_is_pointed_after_it() {
+        let hint = "--store goes after the command's name: crosswalk demo --store s.sqlite ...";
+        assert_eq!(misplaced(&["--store", "s.sqlite", "demo"]).as_deref(), Some(hint));
+        assert_eq!(misplaced(&["--store=s.sqlite", "demo"]).as_deref(), Some(hint));
+        let eval = misplaced(&["--store", "s.sqlite", "eval", "--generate", "10"]).unwrap();
+        assert!(eval.starts_with("`crosswalk eval` opens no store"), "{eval}");
+    }
+
+    #[test]
+    fn store_after_the_command_or_nowhere_is_left_to_clap() {
+        assert_eq!(misplaced(&["demo", "--store", "s.sqlite"]), None);
+        assert_eq!(misplaced(&["report", "--job", "demo"]), None);
+        assert_eq!(misplaced(&["--store", "s.sqlite"]), None, "no command: clap says what is missing");
+        assert_eq!(misplaced(&["--version"]), None);
+        assert_eq!(misplaced(&[]), None);
+    }
+
+    #[test]
+    fn hints_name_the_store_a_shell_reads_back() {
+        use std::path::Path;
+        assert_eq!(StoreArgs::hint(Path::new("crosswalk.sqlite")), "");
+        assert_eq!(StoreArgs::hint(Path::new("/tmp/x/s.sqlite")), " --store /tmp/x/s.sqlite");
+        assert_eq!(StoreArgs::hint(Path::new("my store's.sqlite")), " --store 'my store'\\''s.sqlite'");
+    }
+
+    #[test]
+    fn exactly_the_store_commands_offer_store() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let mut offering: Vec<String> = Vec::new();
+        let mut visit = vec![(String::new(), &cli)];
+        while let Some((path, command)) = visit.pop() {
+            for sub in command.get_subcommands() {
+                let name = format!("{path}{}", sub.get_name());
+                if sub.get_arguments().any(|arg| arg.get_long() == Some("store")) {
+                    offering.push(name.clone());
+                }
+                visit.push((format!("{name} "), sub));
+            }
+        }
+        offering.sort();
+        let mut expected = STORE_COMMANDS.map(String::from).to_vec();
+        expected.sort();
+        assert_eq!(offering, expected);
+        assert!(cli.get_arguments().all(|arg| arg.get_long() != Some("store")), "no global --store");
+    }
 }

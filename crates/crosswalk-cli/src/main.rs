@@ -16,7 +16,12 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(message) = cli::misplaced_store_option(&args) {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
+    let cli = cli::Cli::parse_from(args);
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // `crosswalk eval | head -1`: the reader had what it wanted.

@@ -13,6 +13,7 @@ use std::io::{BufWriter, Write};
 
 use crosswalk_core::ReportRow;
 use crosswalk_core::report::REPORT_COLUMNS;
+use serde::Serialize;
 
 /// Writes the header ([`REPORT_COLUMNS`]) and one line per row, all 12 columns in order.
 pub fn write_report_csv(rows: impl IntoIterator<Item = ReportRow>, output: impl Write) -> std::io::Result<()> {
@@ -33,8 +34,10 @@ pub fn defuse_formula(value: &str) -> Cow<'_, str> {
     }
 }
 
-/// Writes a JSON array of row objects, one per line, without building it in memory.
-pub fn write_report_json(rows: impl IntoIterator<Item = ReportRow>, output: impl Write) -> std::io::Result<()> {
+/// Writes a JSON array of row objects, one per line, without building it in memory. A row is
+/// a [`ReportRow`], or anything that serialises as one with more keys (the store's report
+/// entries add each row's flags and confidence).
+pub fn write_report_json<T: Serialize>(rows: impl IntoIterator<Item = T>, output: impl Write) -> std::io::Result<()> {
     let mut output = BufWriter::with_capacity(1 << 16, output);
     output.write_all(b"[")?;
     let mut separator = &b"\n"[..];
@@ -47,8 +50,8 @@ pub fn write_report_json(rows: impl IntoIterator<Item = ReportRow>, output: impl
     output.flush()
 }
 
-/// Writes one row object per line (JSON Lines).
-pub fn write_report_jsonl(rows: impl IntoIterator<Item = ReportRow>, output: impl Write) -> std::io::Result<()> {
+/// Writes one row object per line (JSON Lines); rows as [`write_report_json`] takes them.
+pub fn write_report_jsonl<T: Serialize>(rows: impl IntoIterator<Item = T>, output: impl Write) -> std::io::Result<()> {
     let mut output = BufWriter::with_capacity(1 << 16, output);
     for row in rows {
         serde_json::to_writer(&mut output, &row)?;

@@ -49,8 +49,9 @@ pub enum StoreError {
     #[error("directory {id} is stored as {stored}, but the run passed {given}; pass the directory that was saved under that id")]
     DirectoryMismatch { id: DirectoryId, stored: String, given: String },
 
-    #[error("run {run} has no {kind} mapping for source id {source_id:?}; `crosswalk report` lists the source ids")]
-    NoSuchMapping { run: RunId, kind: IdentityKind, source_id: String },
+    /// `number` is the run's number within its job (1 for its first run), as listings say it.
+    #[error("run {number} of job {job:?} has no {kind} mapping for source id {source_id:?}; `crosswalk report --job {job:?}` lists the source ids")]
+    NoSuchMapping { job: String, number: u32, kind: IdentityKind, source_id: String },
 
     #[error("mapping {position}: {side} {kind} index {index} is out of range; directory {directory:?} has {len} {kind}s. Nothing was saved")]
     IndexOutOfRange { position: usize, side: &'static str, kind: IdentityKind, index: u32, directory: String, len: usize },

@@ -13,7 +13,9 @@
 use std::future::Future;
 use std::path::Path;
 
-use crosswalk_core::{Candidate, Directory, DirectoryError, IdentityKind, Mapping, ReportRow, Resolution, Summary};
+use crosswalk_core::{
+    Candidate, Confidence, Directory, DirectoryError, Flags, IdentityKind, Mapping, ReportRow, Resolution, Summary,
+};
 use serde::{Deserialize, Serialize};
 
 mod error;
@@ -130,8 +132,24 @@ pub struct ReportQuery {
     /// Empty: every resolution.
     pub resolutions: Vec<Resolution>,
     pub kind: Option<IdentityKind>,
+    /// Only rows with at least one flag: what a reviewer must look at.
+    #[serde(default)]
+    pub flagged: bool,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+}
+
+/// A report row with what its 12 columns leave out: the mapping's flags and confidence.
+/// The JSON report is this; the CSV keeps the 12 columns of [`ReportRow`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportEntry {
+    #[serde(flatten)]
+    pub row: ReportRow,
+    /// In the engine's order; empty when nothing is odd.
+    pub flags: Flags,
+    /// From 0 to 1: on a link, how strongly the evidence says the two are one; otherwise how
+    /// sure the engine is that no destination identity it found is this one.
+    pub confidence: Confidence,
 }
 
 impl ReportQuery {
@@ -221,9 +239,31 @@ pub trait MappingStore: Send + Sync {
     /// Like [`MappingStore::report`], handing rows to `sink` one at a time as they are read,
     /// so an export of millions of rows runs in constant memory. Stops at the first error
     /// `sink` returns. Returns the number of rows handed over.
-    fn report_each<F, E>(&self, query: &ReportQuery, sink: F) -> impl Future<Output = Result<u64, E>> + Send
+    fn report_each<F, E>(&self, query: &ReportQuery, mut sink: F) -> impl Future<Output = Result<u64, E>> + Send
     where
         F: FnMut(ReportRow) -> Result<(), E> + Send,
+        E: From<StoreError> + Send,
+    {
+        self.report_entries_each(query, move |entry| sink(entry.row))
+    }
+
+    /// The report's rows with their flags and confidence, in the report's order.
+    fn report_entries(&self, query: &ReportQuery) -> impl Future<Output = Result<Vec<ReportEntry>>> + Send {
+        async move {
+            let mut entries = Vec::new();
+            self.report_entries_each(query, |entry| {
+                entries.push(entry);
+                Ok::<(), StoreError>(())
+            })
+            .await?;
+            Ok(entries)
+        }
+    }
+
+    /// Like [`MappingStore::report_each`], with each row's flags and confidence.
+    fn report_entries_each<F, E>(&self, query: &ReportQuery, sink: F) -> impl Future<Output = Result<u64, E>> + Send
+    where
+        F: FnMut(ReportEntry) -> Result<(), E> + Send,
         E: From<StoreError> + Send;
 
     /// How many rows [`MappingStore::report`] would return, ignoring `limit` and `offset`.
@@ -345,13 +385,13 @@ impl MappingStore for Store {
         }
     }
 
-    async fn report_each<F, E>(&self, query: &ReportQuery, sink: F) -> Result<u64, E>
+    async fn report_entries_each<F, E>(&self, query: &ReportQuery, sink: F) -> Result<u64, E>
     where
-        F: FnMut(ReportRow) -> Result<(), E> + Send,
+        F: FnMut(ReportEntry) -> Result<(), E> + Send,
         E: From<StoreError> + Send,
     {
         match &self.backend {
-            Backend::Sqlite(s) => s.report_each(query, sink).await,
+            Backend::Sqlite(s) => s.report_entries_each(query, sink).await,
         }
     }
 

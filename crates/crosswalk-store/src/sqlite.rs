@@ -24,7 +24,7 @@ use sqlx::{Arguments, AssertSqlSafe, Connection, Encode, QueryBuilder, Row, Sqli
 
 use crate::{
     CandidateDetails, DirectoryId, DirectoryInfo, DirectoryMeta, JobInfo, MappingDetails, MappingStore, NewRun,
-    Progress, ReportQuery, Result, RunId, RunInfo, StoreError, check_directory, check_mapping, destination_side,
+    Progress, ReportEntry, ReportQuery, Result, RunId, RunInfo, StoreError, check_directory, check_mapping, destination_side,
     report_order,
 };
 
@@ -422,6 +422,17 @@ impl SqliteStore {
         })
     }
 
+    /// `REPORT_COLUMNS, flags, confidence`.
+    fn report_entry(&self, job: &str, row: &SqliteRow) -> Result<ReportEntry> {
+        let flags: String = row.get(11);
+        Ok(ReportEntry {
+            row: self.report_row(job, row, 0)?,
+            flags: serde_json::from_str::<crosswalk_core::Flags>(&flags)
+                .map_err(|error| self.corrupt("mapping flag list", error))?,
+            confidence: confidence_column(row.get(12)),
+        })
+    }
+
     /// A mapping row without its evidence and candidates: columns `seq, kind, source_index,
     /// resolution, target_kind, target_index, target_id, message, flags, confidence` from `first`.
     fn mapping_head(&self, row: &SqliteRow, first: usize) -> Result<(usize, Mapping)> {
@@ -519,6 +530,10 @@ fn push_report_filter(sql: &mut QueryBuilder<Sqlite>, run: RunId, query: &Report
             list.push_bind(resolution.as_str());
         }
         sql.push(")");
+    }
+    if query.flagged {
+        // `flags` is the JSON array the writer stores, "[]" when there are none.
+        sql.push(" AND flags <> '[]'");
     }
 }
 
@@ -1079,9 +1094,9 @@ impl MappingStore for SqliteStore {
         }
     }
 
-    async fn report_each<F, E>(&self, query: &ReportQuery, mut sink: F) -> Result<u64, E>
+    async fn report_entries_each<F, E>(&self, query: &ReportQuery, mut sink: F) -> Result<u64, E>
     where
-        F: FnMut(ReportRow) -> Result<(), E> + Send,
+        F: FnMut(ReportEntry) -> Result<(), E> + Send,
         E: From<StoreError> + Send,
     {
         let mut conn = self.pool.acquire().await.map_err(self.db("read the report"))?;
@@ -1100,7 +1115,7 @@ impl MappingStore for SqliteStore {
                     continue;
                 }
             }
-            let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {REPORT_COLUMNS} FROM mappings"));
+            let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {REPORT_COLUMNS}, flags, confidence FROM mappings"));
             push_report_filter(&mut sql, run, query);
             sql.push(" ORDER BY kind, source_id");
             if remaining != u64::MAX || offset > 0 {
@@ -1112,7 +1127,7 @@ impl MappingStore for SqliteStore {
             offset = 0;
             let mut rows = sql.build().fetch(&mut *conn);
             while let Some(row) = rows.try_next().await.map_err(self.db("read the report"))? {
-                sink(self.report_row(&job, &row, 0)?)?;
+                sink(self.report_entry(&job, &row)?)?;
                 handed += 1;
                 remaining -= 1;
             }
@@ -1146,13 +1161,19 @@ impl MappingStore for SqliteStore {
         .await
         .map_err(err())?;
         let Some(row) = row else {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM runs WHERE id = ?")
-                .bind(run.0)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(err())?;
+            let exists: Option<(String, i64)> =
+                sqlx::query_as("SELECT j.name, r.number FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?")
+                    .bind(run.0)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(err())?;
             return Err(match exists {
-                Some(_) => StoreError::NoSuchMapping { run, kind, source_id: source_id.to_string() },
+                Some((job, number)) => StoreError::NoSuchMapping {
+                    job,
+                    number: u32::try_from(number).unwrap_or(u32::MAX),
+                    kind,
+                    source_id: source_id.to_string(),
+                },
                 None => self.no_such_run(&mut conn, run).await,
             });
         };

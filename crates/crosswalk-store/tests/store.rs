@@ -3,7 +3,7 @@ use crosswalk_core::{
     Account, Candidate, Confidence, Directory, Evidence, Flag, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary, Target,
 };
 use crosswalk_store::{
-    DirectoryId, DirectoryMeta, MappingStore, NewRun, ReportQuery, RunId, Store, StoreError,
+    DirectoryId, DirectoryMeta, MappingStore, NewRun, ReportEntry, ReportQuery, RunId, Store, StoreError,
 };
 use proptest::prelude::*;
 use sqlx::Connection;
@@ -411,6 +411,44 @@ async fn report_filters_by_resolution_kind_and_pages() {
     assert!(f.store.report(&past_end).await.unwrap().is_empty());
 }
 
+/// Report entries are the report's rows with each mapping's flags and confidence, and the
+/// flagged filter keeps exactly the mappings with a flag, with the other filters and paging.
+#[tokio::test]
+async fn report_entries_carry_flags_and_confidence_and_filter_on_them() {
+    let f = memory_fixture().await;
+    let mappings = mappings();
+    f.save("jira", &mappings, 1).await.unwrap();
+    let mut expected: Vec<ReportEntry> = mappings
+        .iter()
+        .map(|m| ReportEntry {
+            row: ReportRow::build("jira", &f.source, &f.destination, m),
+            flags: m.flags.clone(),
+            confidence: m.confidence,
+        })
+        .collect();
+    expected.sort_by(|a, b| (a.row.kind, &a.row.source_id).cmp(&(b.row.kind, &b.row.source_id)));
+
+    let entries = f.store.report_entries(&ReportQuery::default()).await.unwrap();
+    assert_eq!(entries, expected);
+    assert_eq!(entries.iter().map(|e| e.row.clone()).collect::<Vec<_>>(), f.store.report(&ReportQuery::default()).await.unwrap());
+
+    let flagged_query = ReportQuery { flagged: true, ..Default::default() };
+    let flagged = f.store.report_entries(&flagged_query).await.unwrap();
+    let with_flags: Vec<ReportEntry> = expected.iter().filter(|e| !e.flags.is_empty()).cloned().collect();
+    assert_eq!(flagged, with_flags);
+    assert_eq!(flagged.len(), 5);
+    assert_eq!(f.store.report_count(&flagged_query).await.unwrap(), 5);
+    let flagged_groups = ReportQuery { flagged: true, kind: Some(IdentityKind::Group), ..Default::default() };
+    let groups = f.store.report_entries(&flagged_groups).await.unwrap();
+    assert_eq!(groups.iter().map(|e| e.flags.as_slice()).collect::<Vec<_>>(), [&[Flag::ReservedGroup][..]]);
+    let page = ReportQuery { flagged: true, offset: Some(1), limit: Some(2), ..Default::default() };
+    assert_eq!(f.store.report_entries(&page).await.unwrap(), with_flags[1..3].to_vec());
+
+    let json = serde_json::to_value(&entries[0]).unwrap();
+    assert_eq!(json["source_id"], entries[0].row.source_id.as_str(), "the row's keys, flattened: {json}");
+    assert!(json["flags"].is_array() && json["confidence"].is_f64(), "{json}");
+}
+
 #[tokio::test]
 async fn the_report_reads_the_latest_run_unless_asked_for_another() {
     let f = memory_fixture().await;
@@ -499,7 +537,8 @@ async fn evidence_candidates_and_flags_round_trip() {
     assert_eq!(named.row.destination_id, "service-account");
 
     let missing = f.store.mapping_details(run, IdentityKind::Group, "u-003").await;
-    assert!(matches!(missing, Err(StoreError::NoSuchMapping { .. })), "{missing:?}");
+    assert!(matches!(missing, Err(StoreError::NoSuchMapping { number: 1, .. })), "{missing:?}");
+    assert!(missing.unwrap_err().to_string().starts_with("run 1 of job "), "the job's own run number");
     let missing = f.store.mapping_details(RunId(99), IdentityKind::Account, "u-003").await;
     assert!(matches!(missing, Err(StoreError::NoSuchRun { .. })), "{missing:?}");
 }

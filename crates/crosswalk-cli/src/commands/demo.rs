@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use crosswalk_formats::{ReadOptions, read_directory_csv, read_exceptions, read_policy, read_scim};
 
 use super::run::{JobInput, print_outcome, run_job};
-use crate::cli::SummaryFormat;
+use crate::cli::{StoreArgs, SummaryFormat};
 
 const SOURCE: &str = include_str!("../../../../samples/server-directory.json");
 const DESTINATION: &str = include_str!("../../../../samples/cloud-directory.csv");
@@ -31,10 +31,8 @@ pub(crate) fn demo(store: &Path) -> Result<()> {
     outln!("with the policy and exceptions in samples/ (see samples/README.md for each planted case).\n")?;
     let outcome = run_job(store, input)?;
     print_outcome(&outcome, SummaryFormat::Text)?;
-    outln!(
-        "\nthe full report: crosswalk --store {} report --job demo",
-        store.display()
-    )?;
-    outln!("why one mapping was decided: crosswalk --store {} explain --job demo <source id>", store.display())?;
+    let store = StoreArgs::hint(store);
+    outln!("\nthe full report: crosswalk report --job demo{store}")?;
+    outln!("why one mapping was decided: crosswalk explain --job demo{store} <source id>")?;
     Ok(())
 }

@@ -19,12 +19,12 @@ use crate::cli::{Cli, Command};
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run(args) => run::run(&cli.store, args),
-        Command::Report(args) => report::report(&cli.store, args),
-        Command::Jobs => report::jobs(&cli.store),
-        Command::Explain(args) => report::explain(&cli.store, args),
+        Command::Run(args) => run::run(args),
+        Command::Report(args) => report::report(args),
+        Command::Jobs(store) => report::jobs(&store.store),
+        Command::Explain(args) => report::explain(args),
         Command::Generate(args) => generate::generate(args),
-        Command::Demo => demo::demo(&cli.store),
+        Command::Demo(store) => demo::demo(&store.store),
         Command::Bench(args) => bench::bench(args),
         Command::Transforms(command) => transforms::transforms(command),
         Command::Eval(args) => eval::eval(args),

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use crosswalk_core::{IdentityKind, ReportRow};
-use crosswalk_store::{MappingStore, ReportQuery, StoreError};
+use crosswalk_core::IdentityKind;
+use crosswalk_store::{MappingStore, ReportEntry, ReportQuery, StoreError};
 
 /// Why reading the report stopped early.
 enum ReadStop {
@@ -32,17 +32,19 @@ fn kind_of(filter: KindFilter) -> IdentityKind {
 
 /// Streams rows from the store to a writer thread, so a report of millions of rows never
 /// sits in memory: the store reads asynchronously, the formats crate writes synchronously.
-pub(crate) fn report(store_path: &Path, args: ReportArgs) -> Result<()> {
+pub(crate) fn report(args: ReportArgs) -> Result<()> {
+    let store_path = args.store.store.as_path();
     let query = ReportQuery {
         job: args.job.clone(),
         resolutions: args.resolution.clone(),
         kind: args.kind.map(kind_of),
+        flagged: args.flagged,
         ..Default::default()
     };
     block_on(async {
         if !store_path.exists() {
             anyhow::bail!(
-                "no store at {}; run `crosswalk run` (or `crosswalk demo`) first, or pass --store",
+                "no store at {}; run `crosswalk run` (or `crosswalk demo`) first, or pass the store's file with --store",
                 store_path.display()
             );
         }
@@ -58,17 +60,18 @@ pub(crate) fn report(store_path: &Path, args: ReportArgs) -> Result<()> {
             ),
             None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
         };
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportRow>(4096);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportEntry>(4096);
         let format = args.format;
         let writer = std::thread::spawn(move || match format {
-            ReportFormat::Csv => crosswalk_formats::write_report_csv(receiver, output),
+            // The CSV is the export's 12 columns, nothing more; the JSON forms add flags and confidence.
+            ReportFormat::Csv => crosswalk_formats::write_report_csv(receiver.into_iter().map(|entry| entry.row), output),
             ReportFormat::Json => crosswalk_formats::write_report_json(receiver, output),
             ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(receiver, output),
         });
         let read = store
-            .report_each(&query, |row| {
+            .report_entries_each(&query, |entry| {
                 // A closed receiver means the writer stopped (e.g. `| head`): stop reading.
-                sender.send(row).map_err(|_| ReadStop::WriterGone)
+                sender.send(entry).map_err(|_| ReadStop::WriterGone)
             })
             .await;
         store.close().await;
@@ -104,7 +107,8 @@ pub(crate) fn jobs(store_path: &Path) -> Result<()> {
     })
 }
 
-pub(crate) fn explain(store_path: &Path, args: ExplainArgs) -> Result<()> {
+pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
+    let store_path = args.store.store.as_path();
     block_on(async {
         let store = open_store(store_path).await?;
         let run = store.latest_run(&args.job).await?;

@@ -9,7 +9,7 @@ use crosswalk_store::{DirectoryMeta, MappingStore, NewRun};
 use serde::Serialize;
 
 use super::{block_on, check_policy, now, open_store, read_directories, read_exceptions};
-use crate::cli::{RunArgs, SummaryFormat};
+use crate::cli::{RunArgs, StoreArgs, SummaryFormat, shell_word};
 use crate::progress;
 
 /// Everything a job needs, already read and validated.
@@ -23,7 +23,7 @@ pub(crate) struct JobInput {
     pub(crate) exceptions: Vec<ExceptionRule>,
 }
 
-pub(crate) fn run(store: &Path, args: RunArgs) -> Result<()> {
+pub(crate) fn run(args: RunArgs) -> Result<()> {
     let options = ReadOptions { skip_invalid: args.skip_invalid };
     let policy = match &args.policy {
         Some(path) => crosswalk_formats::read_policy_file(path)?,
@@ -42,7 +42,7 @@ pub(crate) fn run(store: &Path, args: RunArgs) -> Result<()> {
         policy,
         exceptions,
     };
-    let outcome = run_job(store, input)?;
+    let outcome = run_job(&args.store.store, input)?;
     print_outcome(&outcome, args.format)
 }
 
@@ -54,7 +54,8 @@ fn default_job_name(source: &Directory, destination: &Directory) -> String {
 #[derive(Debug, Serialize)]
 pub(crate) struct Outcome {
     pub(crate) job: String,
-    pub(crate) run: i64,
+    /// The run's number within its job: 1 for the job's first run.
+    pub(crate) run: u32,
     pub(crate) store: String,
     pub(crate) summary: Summary,
     pub(crate) warnings: Vec<String>,
@@ -76,7 +77,7 @@ pub(crate) fn run_job(store_path: &Path, input: JobInput) -> Result<Outcome> {
     let policy_json = serde_json::to_string(&input.policy).context("policy to JSON")?;
     let exceptions_json = serde_json::to_string(&input.exceptions).context("exceptions to JSON")?;
     let started_at = now();
-    let run_id = block_on(async {
+    let run_number = block_on(async {
         let store = open_store(store_path).await?;
         let source_id = save_directory(&store, &input.source.directory, "source", &input.source_origin, started_at).await?;
         let destination_id =
@@ -102,8 +103,10 @@ pub(crate) fn run_job(store_path: &Path, input: JobInput) -> Result<Outcome> {
             .await
             .with_context(|| format!("could not save the run in {}", store_path.display()))?;
         bar.finish_and_clear();
+        // The id is store-wide; people see the run's number within its job, as `jobs` lists it.
+        let number = store.run(id).await.context("could not read back the saved run")?.number;
         store.close().await;
-        anyhow::Ok(id)
+        anyhow::Ok(number)
     })?;
     let skipped = input
         .source
@@ -114,7 +117,7 @@ pub(crate) fn run_job(store_path: &Path, input: JobInput) -> Result<Outcome> {
         .collect();
     Ok(Outcome {
         job: input.job,
-        run: run_id.0,
+        run: run_number,
         store: store_path.display().to_string(),
         summary: resolved.summary,
         warnings: resolved.warnings,
@@ -167,8 +170,9 @@ pub(crate) fn print_outcome(outcome: &Outcome, format: SummaryFormat) -> Result<
                 }
             }
             outln!(
-                "next: crosswalk report --job {:?} --resolution unresolved   (rows to review)",
-                outcome.job
+                "next: crosswalk report --job {} --resolution unresolved{}   (rows to review)",
+                shell_word(&outcome.job),
+                StoreArgs::hint(Path::new(&outcome.store))
             )?;
         }
     }

@@ -1,7 +1,7 @@
 //! Several `crosswalk` processes on one store file at once, as a script or a CI matrix
 //! starts them.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::util::*;
 
@@ -19,10 +19,8 @@ fn first_runs_started_together_on_a_new_store_all_succeed() {
         assert!(!dir.store().exists());
         let children: Vec<_> = (0..RUNS)
             .map(|_| {
-                Command::new(env!("CARGO_BIN_EXE_crosswalk"))
-                    .current_dir(dir.path())
+                dir.command()
                     .args(["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "wave-1"])
-                    .env("CROSSWALK_STORE", dir.store())
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -30,6 +28,7 @@ fn first_runs_started_together_on_a_new_store_all_succeed() {
                     .expect("start crosswalk")
             })
             .collect();
+        let mut printed = Vec::new();
         for child in children {
             let out = child.wait_with_output().expect("wait for crosswalk");
             assert!(
@@ -38,7 +37,12 @@ fn first_runs_started_together_on_a_new_store_all_succeed() {
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            let number = stdout.split(", run ").nth(1).and_then(|rest| rest.split_whitespace().next());
+            printed.push(number.expect("the run's number").parse::<u32>().unwrap());
         }
+        printed.sort_unstable();
+        assert_eq!(printed, [1, 2, 3, 4, 5, 6], "round {round}: each process says its own run's number");
         let jobs = dir.ok(&["jobs"]);
         let numbers: Vec<&str> = jobs.lines().filter_map(|line| line.split("run").nth(1)?.split_whitespace().next()).collect();
         assert_eq!(numbers, ["1", "2", "3", "4", "5", "6"], "round {round}: every run recorded once:\n{jobs}");

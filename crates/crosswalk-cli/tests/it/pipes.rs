@@ -1,18 +1,15 @@
 //! Every command ends quietly with success when the reader of its output goes away, as
 //! `crosswalk eval --generate 2000 | head -1` does.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::util::*;
 
 /// Runs `crosswalk <args>` with standard output a pipe whose reader is closed at once.
 fn with_closed_stdout(dir: &Dir, args: &[&str]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crosswalk"))
-        .current_dir(dir.path())
-        .arg("--store")
-        .arg(dir.store())
+    let mut child = dir
+        .command()
         .args(args)
-        .env_remove("CROSSWALK_STORE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

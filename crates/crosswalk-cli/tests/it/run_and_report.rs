@@ -145,3 +145,23 @@ fn progress_says_each_phase_in_a_log() {
         "{stderr}"
     );
 }
+
+/// A run is numbered within its job, the same number `run`, `jobs` and `explain` say: a new
+/// job's first run is run 1 even when the store holds runs of other jobs.
+#[test]
+fn every_command_says_the_jobs_own_run_number() {
+    let dir = setup();
+    run(&dir);
+    run(&dir);
+    let args = ["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "wave-2"];
+    let out = dir.ok(&args);
+    assert!(out.starts_with("job \"wave-2\", run 1 "), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&dir.ok(&[&args[..], &["--format", "json"]].concat())).unwrap();
+    assert_eq!(json["run"], 2, "{json}");
+    let jobs = dir.ok(&["jobs"]);
+    assert!(jobs.lines().any(|l| l.starts_with("wave-2") && l.contains("run   2")), "{jobs}");
+    let out = dir.ok(&["explain", "--job", "wave-2", "JIRAUSER1"]);
+    assert!(out.lines().next().unwrap().ends_with("in job \"wave-2\", run 2"), "{out}");
+    let error = dir.fails(&["explain", "--job", "wave-2", "NOPE"]);
+    assert!(error.contains("run 2 of job \"wave-2\" has no account mapping for source id \"NOPE\""), "{error}");
+}

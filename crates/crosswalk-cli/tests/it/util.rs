@@ -26,16 +26,17 @@ impl Dir {
         self.root.path().join("store.sqlite")
     }
 
-    /// `crosswalk --store <dir>/store.sqlite <args>`, run in the temp dir.
+    /// `crosswalk <args>` run in the temp dir, with `CROSSWALK_STORE=<dir>/store.sqlite`: the
+    /// commands that open a store use that one, the others take no `--store` at all.
     pub(crate) fn crosswalk(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_crosswalk"))
-            .current_dir(self.root.path())
-            .arg("--store")
-            .arg(self.store())
-            .args(args)
-            .env_remove("CROSSWALK_STORE")
-            .output()
-            .expect("run crosswalk")
+        self.command().args(args).output().expect("run crosswalk")
+    }
+
+    /// The binary, run in the temp dir with its store there.
+    pub(crate) fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_crosswalk"));
+        command.current_dir(self.root.path()).env("CROSSWALK_STORE", self.store());
+        command
     }
 
     /// Runs and insists on success; returns stdout.

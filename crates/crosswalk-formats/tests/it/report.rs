@@ -81,7 +81,7 @@ fn json_is_an_array_of_snake_case_objects() {
     assert_eq!(back, vec![row("=x"), row("b")]);
 
     let mut empty = Vec::new();
-    write_report_json(Vec::new(), &mut empty).unwrap();
+    write_report_json(Vec::<ReportRow>::new(), &mut empty).unwrap();
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&empty).unwrap(), serde_json::json!([]));
 }
 
