@@ -22,10 +22,12 @@ pub mod error;
 pub mod keys;
 pub mod model;
 pub mod reconcile;
+pub mod sqlite;
 
 
 pub use error::{ErrorKind, ScopeError, ScopeResult};
 pub use model::*;
+pub use sqlite::SqliteScopeStore;
 
 
 /// What every store method returns: a boxed future, so the traits stay object-safe.

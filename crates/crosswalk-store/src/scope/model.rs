@@ -436,12 +436,10 @@ impl Cursor {
     /// Before every revision.
     pub const START: Cursor = Cursor(0);
 
-    #[allow(dead_code)] // made by the SQLite backend, next commit
     pub(crate) fn from_revision(id: i64) -> Cursor {
         Cursor(id)
     }
 
-    #[allow(dead_code)] // read by the SQLite backend, next commit
     pub(crate) fn revision(self) -> i64 {
         self.0
     }
