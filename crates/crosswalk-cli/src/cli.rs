@@ -132,7 +132,8 @@ Nothing is stored unless both directories, the policy and the exceptions are val
     #[command(after_help = "Examples:\n  \
 crosswalk report                                   # the default scope's current mappings\n  \
 crosswalk report --scope acme --job wave-1 -r unresolved   # what wave-1 resolved, to review\n  \
-crosswalk report --flagged --format json -o flagged.json")]
+crosswalk report --flagged --format json -o flagged.json\n  \
+crosswalk report --transfer 0b6e7f3c-...           # a transfer id reads its whole scope")]
     Report(ReportArgs),
     /// List a scope's jobs (with their transfer ids) and runs (with what each changed).
     #[command(after_help = "Example:\n  crosswalk jobs --scope acme")]
@@ -507,6 +508,10 @@ pub(crate) struct ReportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     pub(crate) output: Option<PathBuf>,
+    /// A job's transfer id (as `run` and `jobs` print it): the current mappings of its scope,
+    /// whichever job of the scope made them. In place of --scope.
+    #[arg(long, value_name = "UUID", conflicts_with = "scope")]
+    pub(crate) transfer: Option<uuid::Uuid>,
     #[command(flatten)]
     pub(crate) scope: ScopeArg,
     #[command(flatten)]

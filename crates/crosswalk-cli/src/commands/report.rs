@@ -38,12 +38,22 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     check_exists(&args.store)?;
     let of = args.job.clone().map_or(ReportOf::Scope, ReportOf::Job);
     let filter = ReportFilter { resolutions: args.resolution.clone(), kind: args.kind.map(kind_of), flagged: args.flagged };
-    let scope = args.scope.scope.as_str();
     // The CSV is the export's 12 columns; the JSON forms (and --flagged) need each mapping's
     // flags and confidence too.
     let plain_csv = args.format == ReportFormat::Csv && !args.flagged;
     let (rows, entries) = block_on(async {
         let app = open_app(&args.store).await?;
+        let scope = match args.transfer {
+            Some(transfer) => match app.job_by_transfer(&caller(), transfer).await {
+                Ok((scope, _)) => scope.name,
+                Err(error) => {
+                    app.close().await;
+                    return Err(error.into());
+                }
+            },
+            None => args.scope.scope.clone(),
+        };
+        let scope = scope.as_str();
         let read = if plain_csv {
             app.report(&caller(), scope, &of, &filter).await.map(|rows| (rows, Vec::new()))
         } else {

@@ -89,6 +89,16 @@ fn scopes_are_created_listed_shown_and_kept_apart() {
     assert_eq!(csv_rows(&dir.ok(&["report"])).len(), 1 + 7, "the default scope still has the ghost");
     let error = dir.fails(&["scope", "show", "nope"]);
     assert!(error.contains("nope") && error.contains("scope list"), "{error}");
+
+    // A second job's transfer id reads every current mapping of its scope, the ones the
+    // first job made included (their Job column says so).
+    let wave2 = run(&dir, &["--scope", "acme", "--job", "wave-2"]);
+    assert!(wave2.lines().any(|l| l == "0 changed (6 unchanged)"), "{wave2}");
+    let rows = csv_rows(&dir.ok(&["report", "--transfer", line_after(&wave2, "transfer id ")]));
+    assert_eq!(rows.len(), 1 + 6);
+    assert!(rows[1..].iter().all(|r| r[1] == "wave-1"), "{rows:?}");
+    let error = dir.fails(&["report", "--transfer", "00000000-0000-4000-8000-000000000000"]);
+    assert!(error.contains("no job has transfer id 00000000-0000-4000-8000-000000000000"), "{error}");
 }
 
 #[test]
