@@ -23,11 +23,13 @@ pub mod keys;
 pub mod model;
 pub mod reconcile;
 pub mod sqlite;
+pub mod tokens;
 
 
 pub use error::{ErrorKind, ScopeError, ScopeResult};
 pub use model::*;
 pub use sqlite::SqliteScopeStore;
+pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
 
 
 /// What every store method returns: a boxed future, so the traits stay object-safe.

@@ -25,7 +25,10 @@ use super::{ScopeRead, ScopeWrite, StoreFuture};
 
 /// The schema, embedded: `(version, description, sql)`, one entry per file in
 /// `migrations/sqlite/` (a test checks that they agree).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "scopes", include_str!("../../migrations/sqlite/0001_scopes.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "scopes", include_str!("../../migrations/sqlite/0001_scopes.sql")),
+    (2, "tokens", include_str!("../../migrations/sqlite/0002_tokens.sql")),
+];
 
 /// Kept apart from the snapshot store's `_sqlx_migrations`, so the two schemas can share a
 /// file without either taking the other's migrations for its own.
@@ -34,8 +37,8 @@ const MIGRATIONS_TABLE: &str = "_crosswalk_scope_migrations";
 /// A scope store in one SQLite file (or in memory). Cheap to clone; clones share the pool.
 #[derive(Debug, Clone)]
 pub struct SqliteScopeStore {
-    pool: SqlitePool,
-    location: Arc<str>,
+    pub(super) pool: SqlitePool,
+    pub(super) location: Arc<str>,
 }
 
 type Tx = sqlx::Transaction<'static, Sqlite>;
