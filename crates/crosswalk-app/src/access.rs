@@ -34,6 +34,14 @@ impl Caller {
         Caller { actor: format!("cli:{user}"), program: "cli".to_string(), access: Access::AllScopes, can_write: true }
     }
 
+    /// A caller with every scope, read and write, that is not the command line: the server's
+    /// instance admin token.
+    pub fn every_scope(actor: &str, program: &str) -> AppResult<Caller> {
+        check_name("caller", actor)?;
+        check_name("program", program)?;
+        Ok(Caller { actor: actor.to_string(), program: program.to_string(), access: Access::AllScopes, can_write: true })
+    }
+
     /// A caller bound to one scope (a token's holder), read-only unless `can_write`.
     pub fn scoped(actor: &str, program: &str, scope: &str, can_write: bool) -> AppResult<Caller> {
         check_name("caller", actor)?;

@@ -1,0 +1,16 @@
+//! The handlers, one module per part of the API.
+
+pub(crate) mod compat;
+pub(crate) mod health;
+pub(crate) mod native;
+
+use crate::error::ApiError;
+
+/// Any path the API does not have.
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no_such_route",
+        "no such route; the API's routes are listed in /api/openapi.json",
+    )
+}
