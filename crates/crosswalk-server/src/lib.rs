@@ -18,12 +18,12 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::get;
-use crosswalk_app::App;
-use crosswalk_store::scope::TokenStore;
+use crosswalk_app::{App, AppError, Database, SystemClock};
+use crosswalk_store::scope::{SqliteScopeStore, TokenStore};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -42,11 +42,35 @@ pub use tokens::{IssuedToken, Principal};
 pub struct ServerState {
     pub app: App,
     pub tokens: Arc<dyn TokenStore>,
+    /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file.
+    sqlite: Option<SqliteScopeStore>,
 }
 
 impl ServerState {
     pub fn new(app: App, tokens: Arc<dyn TokenStore>) -> ServerState {
-        ServerState { app, tokens }
+        ServerState { app, tokens, sqlite: None }
+    }
+
+    /// Opens (creating it if missing) the store in `database`, schema brought up to date.
+    pub async fn open(database: &Database) -> Result<ServerState, AppError> {
+        match database {
+            Database::Sqlite(path) => {
+                let store = SqliteScopeStore::open(path).await?;
+                let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
+                Ok(ServerState { app, tokens: Arc::new(store.clone()), sqlite: Some(store) })
+            }
+            // What the application layer says of a database it has no backend for.
+            Database::Postgres(_) => Err(App::open(database, Arc::new(SystemClock)).await.err().unwrap_or_else(|| {
+                AppError::unavailable(format!("cannot use {}: no PostgreSQL backend for tokens yet", database.describe()))
+            })),
+        }
+    }
+
+    /// Closes the store's connections.
+    pub async fn close(&self) {
+        if let Some(store) = &self.sqlite {
+            store.close().await;
+        }
     }
 }
 
@@ -102,7 +126,9 @@ pub fn router(state: ServerState) -> Router {
                     request_id = %request_id,
                     token = tracing::field::Empty,
                 )
-            }))
+            })
+            // One line per request at info: status and latency, inside the request's span.
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits::REQUEST_TIMEOUT)),
     )

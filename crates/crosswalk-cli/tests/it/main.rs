@@ -8,4 +8,5 @@ mod errors;
 mod pipes;
 mod run_and_report;
 mod scopes;
+mod serve;
 mod transforms_and_eval;
