@@ -18,8 +18,13 @@ pub(crate) fn kind_of(filter: KindFilter) -> IdentityKind {
     }
 }
 
+/// Whether the store is a file that does not exist yet: reading it must not create it.
+pub(crate) fn store_missing(store: &StoreArgs) -> Result<bool> {
+    Ok(matches!(store.database()?, Database::Sqlite(path) if !path.exists()))
+}
+
 /// Refuses to read a store file that does not exist (opening would create an empty one).
-fn check_exists(store: &StoreArgs) -> Result<()> {
+pub(crate) fn check_exists(store: &StoreArgs) -> Result<()> {
     if let Database::Sqlite(path) = store.database()?
         && !path.exists()
     {
@@ -81,6 +86,10 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
 pub(crate) fn jobs(args: JobsArgs) -> Result<()> {
     let scope = args.scope.scope.as_str();
     let location = args.store.database()?.describe();
+    if store_missing(&args.store)? {
+        outln!("no jobs yet: there is no store at {location}; start one with `crosswalk run` or `crosswalk demo`")?;
+        return Ok(());
+    }
     let read = block_on(async {
         let app = open_app(&args.store).await?;
         let read = async { Ok::<_, crosswalk_app::AppError>((app.jobs(&caller(), scope).await?, app.runs(&caller(), scope, None).await?)) }.await;

@@ -7,6 +7,7 @@ use crosswalk_store::scope::{ChangeOrigin, MappingValue, Namespace, NewScope, Re
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::report::{check_exists, store_missing};
 use super::run::{scope_hint, store_hint};
 use super::{block_on, caller, open_app};
 use crate::cli::{ChangesArgs, ChangesFormat, HistoryArgs, PurgeArgs, ScopeCommand, StoreArgs, SummaryFormat};
@@ -38,6 +39,10 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
             )?;
         }
         ScopeCommand::List(args) => {
+            if store_missing(&args.store)? {
+                outln!("no scopes yet: there is no store at {}; the first `crosswalk run` makes one", args.store.database()?.describe())?;
+                return Ok(());
+            }
             let scopes = with_app(&args.store, async |app| app.scopes(&caller()).await)?;
             if args.format == SummaryFormat::Json {
                 outln!("{}", serde_json::to_string_pretty(&scopes)?)?;
@@ -51,6 +56,7 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
             }
         }
         ScopeCommand::Show(args) => {
+            check_exists(&args.store)?;
             let overview = with_app(&args.store, async |app| app.scope(&caller(), &args.name).await)?;
             if args.format == SummaryFormat::Json {
                 outln!("{}", serde_json::to_string_pretty(&overview)?)?;
@@ -145,6 +151,7 @@ fn revision_line(revision: &RevisionRow) -> String {
 
 pub(crate) fn history(args: HistoryArgs) -> Result<()> {
     let namespace = Namespace::parse(&args.namespace)?;
+    check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
     let history = with_app(&args.store, async |app| app.history(&caller(), &scope, &namespace, &args.key).await)?;
     if args.format == SummaryFormat::Json {
@@ -162,6 +169,7 @@ pub(crate) fn history(args: HistoryArgs) -> Result<()> {
 }
 
 pub(crate) fn changes(args: ChangesArgs) -> Result<()> {
+    check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
     let page = with_app(&args.store, async |app| app.changes(&caller(), &scope, args.since.as_deref(), args.limit).await)?;
     match args.format {
@@ -184,6 +192,7 @@ pub(crate) fn changes(args: ChangesArgs) -> Result<()> {
 
 pub(crate) fn purge(args: PurgeArgs) -> Result<()> {
     let namespace = Namespace::parse(&args.namespace)?;
+    check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
     let report = with_app(&args.store, async |app| app.purge(&caller(), &scope, &namespace, args.dry_run).await)?;
     let verb = if args.dry_run { "would remove" } else { "removed" };

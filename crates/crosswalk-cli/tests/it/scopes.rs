@@ -214,3 +214,16 @@ fn help_teaches_each_scope_command_with_examples() {
         assert!(help.contains("--database <URL>") && help.contains("CROSSWALK_DATABASE_URL"), "{command:?}: {help}");
     }
 }
+
+/// Commands that only read never create a store file where there is none.
+#[test]
+fn reading_commands_leave_a_missing_store_missing() {
+    let dir = Dir::new();
+    assert!(dir.ok(&["scope", "list"]).starts_with("no scopes yet: there is no store at "));
+    assert!(dir.ok(&["jobs"]).starts_with("no jobs yet: there is no store at "));
+    for args in [&["history", "x"][..], &["changes"], &["scope", "show", "default"], &["purge", "--namespace", "identity:user"], &["explain", "x"]] {
+        let error = dir.fails(args);
+        assert!(error.contains("no store at") && error.contains("crosswalk run"), "{args:?}: {error}");
+    }
+    assert!(!dir.store().exists());
+}
