@@ -244,11 +244,17 @@ impl App {
     }
 }
 
-/// A store error about a scope; a missing scope says how to see the ones there are.
-fn scope_error(scope: &str, error: crosswalk_store::scope::ScopeError) -> AppError {
-    if error.kind() == crosswalk_store::scope::ErrorKind::NotFound && error.message().contains(scope) {
-        AppError::not_found(format!("{}; `crosswalk scope list` shows the scopes there are", error.message()))
-    } else {
-        error.into()
+/// A store error about a scope; a missing scope says how to find or make one.
+pub(crate) fn scope_error(scope: &str, error: crosswalk_store::scope::ScopeError) -> AppError {
+    if error.kind() != crosswalk_store::scope::ErrorKind::NotFound || !error.message().contains(scope) {
+        return error.into();
     }
+    let hint = if scope == crate::run::DEFAULT_SCOPE {
+        "; the first `crosswalk run` without --scope makes it"
+    } else if error.message().contains("scopes:") {
+        ""
+    } else {
+        "; `crosswalk scope list` shows the scopes there are"
+    };
+    AppError::not_found(format!("{}{hint}", error.message()))
 }

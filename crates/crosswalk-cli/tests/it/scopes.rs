@@ -88,7 +88,7 @@ fn scopes_are_created_listed_shown_and_kept_apart() {
     assert_eq!(csv_rows(&dir.ok(&["report", "--scope", "acme"])).len(), 1 + 6);
     assert_eq!(csv_rows(&dir.ok(&["report"])).len(), 1 + 7, "the default scope still has the ghost");
     let error = dir.fails(&["scope", "show", "nope"]);
-    assert!(error.contains("nope") && error.contains("scope list"), "{error}");
+    assert!(error.contains("no scope named \"nope\"; scopes: acme, default"), "{error}");
 
     // A second job's transfer id reads every current mapping of its scope, the ones the
     // first job made included (their Job column says so).
