@@ -19,6 +19,7 @@ pub mod clock;
 pub mod database;
 pub mod error;
 pub mod import;
+pub mod mappings;
 pub mod progress;
 pub mod read;
 pub mod run;

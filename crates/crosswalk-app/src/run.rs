@@ -71,7 +71,7 @@ impl App {
         // they are then. Each attempt that fails this way lost a race that another
         // attempt won, so a few suffice.
         let mut attempt = 0;
-        let (run, resolved, exceptions_version) = loop {
+        let (run, summary, warnings, exceptions_version) = loop {
             attempt += 1;
             // Resolved with the rules as the scope holds them, whether they came from a file
             // or not: an exception's evidence names its rule, and the same rule read from
@@ -90,10 +90,13 @@ impl App {
                 source_identities: source.accounts.len() + source.groups.len(),
                 destination_identities: destination.accounts.len() + destination.groups.len(),
             });
-            let resolved = crosswalk_core::resolve(source, destination, &input.policy, &rules);
+            let crosswalk_core::Resolved { mappings, summary, warnings } =
+                crosswalk_core::resolve(source, destination, &input.policy, &rules);
             progress(Progress::Finished);
 
-            let identities = IdentityMapping::all_from_core(&resolved.mappings, source, destination)?;
+            let identities = IdentityMapping::all_from_core(&mappings, source, destination)?;
+            // The store's rows hold everything now; core's copy would only add to the peak.
+            drop(mappings);
             progress(Progress::Recording { mappings: identities.len() });
             let record = RunRecord {
                 scope: scope_row.name.clone(),
@@ -107,7 +110,7 @@ impl App {
                 identities,
             };
             match self.store.record_run(&record).await {
-                Ok(run) => break (run, resolved, exceptions_version),
+                Ok(run) => break (run, summary, warnings, exceptions_version),
                 Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::Conflict && attempt < MAX_ATTEMPTS => {
                     progress(Progress::Finished);
                 }
@@ -120,8 +123,8 @@ impl App {
             scope: scope_row.name,
             job,
             run,
-            summary: resolved.summary,
-            warnings: resolved.warnings,
+            summary,
+            warnings,
             skipped: input.skipped(),
             exceptions_version,
         })

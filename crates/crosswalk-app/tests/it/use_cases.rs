@@ -295,3 +295,37 @@ async fn use_case_futures_are_send_and_the_app_can_be_shared() {
     };
     send(&app.run_job(&caller, RunRequest { scope: "s".into(), job: None, input }, &mut sink));
 }
+
+#[tokio::test]
+async fn app_mappings_are_written_by_callers_with_revisions_and_found_in_batches() {
+    let fx = Fixture::new().await;
+    fx.app.create_scope(&cli(), &new_scope("acme")).await.unwrap();
+    fx.run(&cli(), "acme", "wave-1", &fx.files()).await.unwrap();
+    let pages = Namespace::parse("confluence:page").unwrap();
+    let app = Caller::scoped("token:cmj", "confluence-migration", "acme", true).unwrap();
+
+    let first = fx.app.set_app_mapping(&app, "acme", &pages, "1001", "cloud-5001").await.unwrap().expect("a revision");
+    assert_eq!((first.who.as_str(), first.reason), ("token:cmj", Reason::Manual));
+    assert!(matches!(&first.origin, ChangeOrigin::Caller { caller } if caller == "confluence-migration"));
+    assert!(fx.app.set_app_mapping(&app, "acme", &pages, "1001", "cloud-5001").await.unwrap().is_none(), "same value, no revision");
+    fx.app.set_app_mapping(&app, "acme", &pages, "1002", "cloud-5002").await.unwrap();
+    assert!(fx.app.delete_app_mapping(&app, "acme", &pages, "1002").await.unwrap().is_some());
+
+    let page = fx.app.mappings(&app, "acme", &pages, None, 10).await.unwrap();
+    let keys: Vec<(&str, bool)> = page.mappings.iter().map(|m| (m.source_key.as_str(), m.removed)).collect();
+    assert_eq!(keys, [("1001", false), ("1002", true)]);
+    assert!(page.last_page);
+
+    let answers = fx.app.find(&app, "acme", &Namespace::identity_user(), &["jira.username/jdoe".into(), "nobody".into()]).await.unwrap();
+    assert_eq!(answers.len(), 2);
+    assert!(matches!(&answers[0].outcome, crosswalk_store::scope::FindOutcome::Found { mapping, .. } if mapping.source_key == "JIRAUSER1"));
+    assert!(matches!(answers[1].outcome, crosswalk_store::scope::FindOutcome::NotFound));
+
+    // Identity namespaces are the runs' to write; a read-only caller writes nothing.
+    let error = fx.app.set_app_mapping(&cli(), "acme", &Namespace::identity_user(), "JIRAUSER1", "x").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Invalid);
+    let reader = app.clone().read_only();
+    assert_eq!(fx.app.set_app_mapping(&reader, "acme", &pages, "1003", "x").await.unwrap_err().kind(), ErrorKind::Forbidden);
+    assert_eq!(fx.app.find(&reader, "acme", &pages, &[]).await.unwrap_err().kind(), ErrorKind::Invalid);
+    assert_eq!(fx.app.mappings(&reader, "acme", &pages, None, 0).await.unwrap_err().kind(), ErrorKind::Invalid);
+}
