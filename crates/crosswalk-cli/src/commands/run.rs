@@ -19,8 +19,12 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         exceptions: args.exceptions,
         skip_invalid: args.skip_invalid,
     };
-    // A bad --database is refused before any file is read.
-    args.store.database()?;
+    // A bad --database is refused before any file is read, and a database server is reached
+    // first too: a wrong URL fails at once, not after minutes of reading. (A store file is
+    // not opened yet: invalid input must leave no file behind.)
+    if let crosswalk_app::Database::Postgres(_) = args.store.database()? {
+        block_on(async { open_app(&args.store).await?.close().await; anyhow::Ok(()) })?;
+    }
     let mut steps = Steps::default();
     let input = crosswalk_app::import(&files, &mut |event| steps.show(event))?;
     drop(steps);

@@ -185,6 +185,9 @@ fn a_postgres_database_is_refused_with_what_is_missing_and_nothing_is_written() 
     }
     let out = dir.command().args(["jobs"]).env("CROSSWALK_DATABASE_URL", "postgres://127.0.0.1/x").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("no PostgreSQL backend"), "the variable is read too");
+    // Refused before the inputs are read: a missing source file is not what it says.
+    let error = dir.fails(&["run", "-s", "missing.csv", "-d", "destination.csv", "--database", "postgres://127.0.0.1/x"]);
+    assert!(error.contains("no PostgreSQL backend") && !error.contains("missing.csv"), "{error}");
     let error = dir.fails(&["jobs", "--database", "mysql://db/x"]);
     assert!(error.contains("is not a database URL"), "{error}");
     assert!(!dir.store().exists(), "nothing was created");
