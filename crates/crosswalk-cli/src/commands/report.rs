@@ -115,7 +115,14 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
         let details = store.mapping_details(run.id, kind_of(args.kind), &args.source_id).await?;
         store.close().await;
         let row = &details.row;
-        outln!("{} {} ({}) in job {:?}, run {}", row.kind, row.source_id, row.source_name, row.job, run.number)?;
+        outln!(
+            "{} {}{} in job {:?}, run {}",
+            row.kind,
+            row.source_id,
+            in_parentheses(&row.source_name, &row.source_username),
+            row.job,
+            run.number
+        )?;
         outln!("resolution: {} (confidence {})", row.resolution, details.mapping.confidence)?;
         if !row.destination_id.is_empty() || !row.destination_name.is_empty() {
             outln!("destination: {} {}", row.destination_id, row.destination_name)?;
@@ -131,10 +138,14 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
             )?;
         }
         for candidate in &details.candidates {
+            let name = match candidate.destination_name.as_str() {
+                "" => &candidate.destination_username,
+                name => name,
+            };
             outln!(
-                "candidate: {} {} by {}, score {}: {}",
+                "candidate: {}{}{name} by {}, score {}: {}",
                 candidate.destination_id,
-                candidate.destination_name,
+                if name.is_empty() { "" } else { " " },
                 candidate.candidate.method,
                 candidate.candidate.score,
                 candidate.candidate.reason
@@ -147,4 +158,13 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
         outln!("in short: {}", details.mapping.explanation())?;
         Ok(())
     })
+}
+
+/// ` (name)`, or ` (username)` for an identity without an address, or nothing.
+fn in_parentheses(name: &str, username: &str) -> String {
+    match (name, username) {
+        ("", "") => String::new(),
+        ("", username) => format!(" ({username})"),
+        (name, _) => format!(" ({name})"),
+    }
 }
