@@ -244,13 +244,18 @@ async fn a_changed_input_records_exactly_the_changed_mappings(store: Arc<dyn Sco
         assert_eq!(revision.origin, ChangeOrigin::Run { job: "wave-1".into(), transfer_id: second.transfer_id, run: 2 });
         assert_eq!(revision.at, t0() + Duration::minutes(2));
     }
-    // The removed mapping is kept, marked, with its last value; no longer found by key.
+    // The removed mapping is kept, marked, with its last value, and still found by its keys.
     let history = store.mapping("acme", &users(), "JIRAUSER10007").await.unwrap();
     assert!(history.mapping.removed);
     assert_eq!(destination_id(&history.mapping.value), "5b10ac8d82e05b22cc7d0007");
     assert_eq!(history.revisions.len(), 2);
     let answers = store.find("acme", &users(), &["JIRAUSER10007".to_string(), "user7@acme.example".to_string()]).await.unwrap();
-    assert!(answers.iter().all(|a| a.outcome == FindOutcome::NotFound), "{answers:?}");
+    for answer in &answers {
+        match &answer.outcome {
+            FindOutcome::Found { mapping, .. } => assert!(mapping.removed && destination_id(&mapping.value) == "5b10ac8d82e05b22cc7d0007"),
+            other => panic!("{}: {other:?}", answer.key),
+        }
+    }
     // The changed mapping is found by its new address and no longer by its old one.
     let answers = store.find("acme", &users(), &["u3.new@acme.example".to_string(), "user3@acme.example".to_string()]).await.unwrap();
     assert!(matches!(&answers[0].outcome, FindOutcome::Found { by: KeyForm::Email, .. }), "{answers:?}");
@@ -436,7 +441,10 @@ async fn app_namespace_upserts_and_deletes_make_revisions(store: Arc<dyn ScopeWr
     let history = store.mapping("acme", &pages, "65538").await.unwrap();
     assert!(history.mapping.removed);
     assert_eq!(history.revisions.len(), 3);
-    assert_eq!(store.find("acme", &pages, &["65538".to_string()]).await.unwrap()[0].outcome, FindOutcome::NotFound);
+    match &store.find("acme", &pages, &["65538".to_string()]).await.unwrap()[0].outcome {
+        FindOutcome::Found { mapping, .. } => assert!(mapping.removed),
+        other => panic!("{other:?}"),
+    }
     // Set again after the delete: back, with no old value.
     let back = store.upsert_app("acme", &pages, "65538", "1003", &context(6)).await.unwrap().unwrap();
     assert_eq!(back.old_value, None);

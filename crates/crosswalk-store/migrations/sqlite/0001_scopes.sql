@@ -97,6 +97,9 @@ CREATE TABLE scope_mappings (
     value_revision_id INTEGER NOT NULL REFERENCES scope_revisions (id),
     -- The latest revision.
     revision_id       INTEGER NOT NULL REFERENCES scope_revisions (id),
+    -- The first 16 bytes of the SHA-256 of the value's JSON: a run compares these, so it
+    -- never reads the values themselves to find what changed.
+    value_hash        BLOB    NOT NULL,
     removed           INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),
     removed_at        INTEGER,
     updated_at        INTEGER NOT NULL,

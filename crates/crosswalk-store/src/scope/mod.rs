@@ -65,7 +65,9 @@ pub trait ScopeRead: Send + Sync {
 
     /// Looks up at most [`MAX_BATCH`] keys at once; answers every key, in the order given:
     /// found (and by which form: source key, username, email, or a platform-prefixed form),
-    /// not found, or ambiguous. Removed mappings are not found.
+    /// not found, or ambiguous. A mapping marked removed is still found (it says so), unless
+    /// a live one answers the same key: content made by someone who has left still needs
+    /// its mapping.
     fn find<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, keys: &'a [String]) -> StoreFuture<'a, Vec<FindAnswer>>;
 
     /// One mapping (by its source key) with every revision, oldest first.

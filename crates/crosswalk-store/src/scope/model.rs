@@ -337,6 +337,15 @@ impl MappingValue {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// The first 16 bytes of the SHA-256 of [`MappingValue::to_json`]: equal values, equal
+    /// digests; what a run compares.
+    pub fn digest_of_json(json: &str) -> [u8; 16] {
+        let digest = Sha256::digest(json.as_bytes());
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&digest[..16]);
+        first
+    }
+
     pub fn from_json(text: &str) -> ScopeResult<MappingValue> {
         serde_json::from_str(text).map_err(|error| ScopeError::corrupt(format!("a stored mapping value is unreadable: {error}")))
     }
@@ -559,7 +568,8 @@ pub enum KeyForm {
 pub enum FindOutcome {
     Found { by: KeyForm, mapping: Box<MappingRow> },
     NotFound,
-    /// The alternate key belongs to several mappings; none is chosen.
+    /// The key belongs to several mappings (live ones, or, when none is live, removed ones);
+    /// none is chosen.
     Ambiguous { by: KeyForm, source_keys: Vec<String> },
 }
 
