@@ -2,14 +2,16 @@
 //! each (`contract_tests!(backend, constructor)`). Runs resolve real directories with the
 //! real engine, so the stored values are the ones a user's run would store.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crosswalk_core::{Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Policy, resolve};
 use crosswalk_store::scope::{
     ChangeContext, ChangeOrigin, Cursor, DirectoryContent, ErrorKind, ExceptionRow, FindOutcome, IdentityMapping, KeyForm,
-    MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeRead, ScopeWrite,
-    SqliteScopeStore,
+    IdentityValue, MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeRead, ScopeWrite,
+    SideRow, SqliteScopeStore,
 };
+use crosswalk_store::scope::reconcile::{Change, Current, apply, reconcile};
 use time::{Duration, OffsetDateTime};
 
 /// A backend under test, with whatever must live as long as it (a temporary folder).
@@ -41,10 +43,22 @@ macro_rules! contract_tests {
                 exceptions_are_versioned_and_runs_record_the_version,
                 the_report_reads_the_scope_or_one_job,
                 bad_requests_are_refused_with_their_kind,
+                a_writer_hands_out_a_read_only_view,
             );
         }
     };
     (@cases $constructor:ident; $($case:ident),* $(,)?) => {
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, ..Default::default() })]
+            #[test]
+            fn the_stored_state_follows_the_reconcile_model(runs in super::run_sequence()) {
+                let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+                runtime.block_on(async {
+                    let backend = super::$constructor().await;
+                    super::the_stored_state_follows_the_reconcile_model(backend.store.clone(), runs).await;
+                });
+            }
+        }
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
@@ -154,6 +168,78 @@ async fn last_cursor(store: &dyn ScopeRead, scope: &str) -> Cursor {
 
 // ---------------------------------------------------------------------------------------
 // The contract.
+
+/// A few runs, each resolving some of twelve users to one of three values.
+fn run_sequence() -> impl proptest::strategy::Strategy<Value = Vec<HashMap<u8, u8>>> {
+    use proptest::prelude::*;
+    prop::collection::vec(prop::collection::hash_map(0u8..12, 0u8..3, 0..12), 1..6)
+}
+
+fn synthetic(key: u8, variant: u8) -> IdentityMapping {
+    let source = SideRow { id: format!("u{key:02}"), username: format!("user{key}"), name: format!("u{key}@x.example"), display_name: format!("v{variant}") };
+    IdentityMapping {
+        namespace: users(),
+        source_key: source.id.clone(),
+        value: IdentityValue {
+            source_emails: vec![source.name.clone()],
+            destination: SideRow { id: format!("d{variant}-{key}"), ..source.clone() },
+            source,
+            resolution: "Email".into(),
+            target: "existing".into(),
+            message: String::new(),
+            evidence: Vec::new(),
+            candidates: Vec::new(),
+            flags: Vec::new(),
+            confidence: 1000,
+        },
+    }
+}
+
+/// Whatever the sequence of runs, the store holds what the pure reconcile step says, each
+/// run counts what it says, and the feed holds one revision per counted change.
+async fn the_stored_state_follows_the_reconcile_model(store: Arc<dyn ScopeWrite>, runs: Vec<HashMap<u8, u8>>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let mut model: HashMap<u8, Current<u8>> = HashMap::new();
+    let mut revisions = 0;
+    for (i, resolution) in runs.iter().enumerate() {
+        let diff = reconcile(&model, resolution);
+        let record = RunRecord {
+            scope: "acme".into(),
+            job: "wave".into(),
+            started_at: t0() + Duration::minutes(i as i64),
+            who: "ada".into(),
+            policy: String::new(),
+            exceptions_version: 0,
+            source: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
+            destination: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
+            identities: resolution.iter().map(|(k, v)| synthetic(*k, *v)).collect(),
+        };
+        let row = store.record_run(&record).await.unwrap();
+        let expected = (
+            diff.count(|c| matches!(c, Change::Added { .. })),
+            diff.count(|c| matches!(c, Change::Changed { .. })),
+            diff.count(|c| matches!(c, Change::Removed { .. })),
+            diff.unchanged,
+        );
+        assert_eq!((row.counts.added, row.counts.changed, row.counts.removed, row.counts.unchanged), expected, "run {i}");
+        apply(&mut model, &diff);
+        revisions += diff.changes.len();
+
+        let page = store.mappings_page("acme", &users(), None, 100).await.unwrap();
+        let stored: HashMap<u8, Current<u8>> = page
+            .mappings
+            .iter()
+            .map(|m| {
+                let key: u8 = m.source_key[1..].parse().unwrap();
+                let variant: u8 = m.value.as_identity().unwrap().source.display_name[1..].parse().unwrap();
+                (key, Current { value: variant, removed: m.removed })
+            })
+            .collect();
+        assert_eq!(stored, model, "after run {i}");
+        assert_eq!(all_changes(store, "acme", Cursor::START).await.len(), revisions);
+    }
+}
 
 async fn a_second_job_reads_the_first_jobs_mappings_through_its_own_transfer_id(store: Arc<dyn ScopeWrite>) {
     let store = &*store;
@@ -598,7 +684,14 @@ async fn bad_requests_are_refused_with_their_kind(store: Arc<dyn ScopeWrite>) {
     let pages = Namespace::parse("confluence:page").unwrap();
     assert_eq!(store.upsert_app("acme", &pages, "", "x", &context(1)).await.unwrap_err().kind(), ErrorKind::Invalid);
     assert_eq!(store.upsert_app("acme", &pages, "k", "a\u{0}b", &context(1)).await.unwrap_err().kind(), ErrorKind::Invalid);
-    // A read-only view is what a server hands to readers.
-    let read_only: &dyn ScopeRead = store;
-    assert_eq!(read_only.scopes().await.unwrap().len(), 1);
+}
+
+async fn a_writer_hands_out_a_read_only_view(store: Arc<dyn ScopeWrite>) {
+    create_scope(&*store, "acme").await;
+    // What a server keeps as shared state, and what it hands to read-only callers.
+    let read_only: Arc<dyn ScopeRead> = store.clone();
+    let shared = read_only.clone();
+    let task = tokio::spawn(async move { shared.scopes().await.unwrap().len() });
+    assert_eq!(task.await.unwrap(), 1);
+    assert_eq!(read_only.scope("acme").await.unwrap().source_platform, crosswalk_store::scope::SourcePlatform::Jira);
 }
