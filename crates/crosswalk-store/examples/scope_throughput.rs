@@ -52,6 +52,7 @@ fn record(n: usize, changed_every: usize, round: usize) -> RunRecord {
         source: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
         destination: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
         identities,
+        warnings: Vec::new(),
     }
 }
 

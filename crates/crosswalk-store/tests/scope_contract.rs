@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crosswalk_core::{Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Policy, resolve};
 use crosswalk_store::scope::{
     ChangeContext, ChangeOrigin, Cursor, DirectoryContent, ErrorKind, ExceptionRow, FindOutcome, IdentityMapping, KeyForm,
-    IdentityValue, MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeRead, ScopeWrite,
+    IdentityValue, MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeError, ScopeRead, ScopeWrite,
     SideRow, SqliteScopeStore,
 };
 use crosswalk_store::scope::reconcile::{Change, Current, apply, reconcile};
@@ -143,6 +143,7 @@ async fn run(store: &dyn ScopeWrite, scope: &str, job: &str, source: &Directory,
         source: DirectoryContent::from_core(source),
         destination: DirectoryContent::from_core(destination),
         identities: IdentityMapping::all_from_core(&resolved.mappings, source, destination).unwrap(),
+        warnings: resolved.warnings.clone(),
     };
     store.record_run(&record).await.unwrap()
 }
@@ -214,6 +215,7 @@ async fn the_stored_state_follows_the_reconcile_model(store: Arc<dyn ScopeWrite>
             source: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
             destination: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
             identities: resolution.iter().map(|(k, v)| synthetic(*k, *v)).collect(),
+            warnings: Vec::new(),
         };
         let row = store.record_run(&record).await.unwrap();
         let expected = (
@@ -286,6 +288,7 @@ async fn rerunning_the_same_inputs_records_no_revision(store: Arc<dyn ScopeWrite
     assert_eq!(again.source_content, first.source_content);
     assert_eq!(again.destination_content, first.destination_content);
     assert_eq!(again.policy_version, first.policy_version);
+    assert_eq!(store.runs("acme", Some("wave-1")).await.unwrap(), [first.clone(), again.clone()]);
     // Another job of the scope with the same inputs changes nothing either.
     let other = run(store, "acme", "wave-2", &source(20), &destination(20), 3).await;
     assert_eq!(other.counts.revisions(), 0);
@@ -631,6 +634,7 @@ async fn exceptions_are_versioned_and_runs_record_the_version(store: Arc<dyn Sco
         source: DirectoryContent::from_core(&source(1)),
         destination: DirectoryContent::from_core(&destination(1)),
         identities: Vec::new(),
+        warnings: Vec::new(),
     };
     assert_eq!(store.record_run(&stale).await.unwrap_err().kind(), ErrorKind::Conflict);
 
@@ -664,6 +668,20 @@ async fn the_report_reads_the_scope_or_one_job(store: Arc<dyn ScopeWrite>) {
     let scope = store.report("acme", &ReportOf::Scope).await.unwrap();
     assert_eq!(scope.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(), ["JIRAUSER10004", "JIRAUSER10005"]);
     assert_eq!(store.report("acme", &ReportOf::Job("wave-3".into())).await.unwrap_err().kind(), ErrorKind::NotFound);
+
+    // Streamed: the rows one at a time, and a sink's error stops the read and comes back.
+    let mut streamed = Vec::new();
+    let mut keep = |row: crosswalk_core::ReportRow| {
+        streamed.push(row);
+        Ok(())
+    };
+    assert_eq!(store.report_each("acme", &ReportOf::Scope, &mut keep).await.unwrap(), 2);
+    assert_eq!(streamed, scope);
+    let mut refuse = |_row: crosswalk_core::ReportRow| Err(ScopeError::stopped(std::io::Error::from(std::io::ErrorKind::BrokenPipe)));
+    let stopped = store.report_each("acme", &ReportOf::Scope, &mut refuse).await.unwrap_err();
+    assert_eq!(stopped.kind(), ErrorKind::Stopped);
+    let io = std::error::Error::source(&stopped).and_then(|e| e.downcast_ref::<std::io::Error>()).unwrap();
+    assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
 }
 
 async fn bad_requests_are_refused_with_their_kind(store: Arc<dyn ScopeWrite>) {

@@ -31,6 +31,7 @@ fn run(scope: &str, job: &str, source: &Directory, destination: &Directory) -> R
         source: DirectoryContent::from_core(source),
         destination: DirectoryContent::from_core(destination),
         identities: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

@@ -61,6 +61,8 @@ CREATE TABLE scope_runs (
     exceptions_version  INTEGER NOT NULL,
     source_content      TEXT    NOT NULL REFERENCES directory_contents (hash),
     destination_content TEXT    NOT NULL REFERENCES directory_contents (hash),
+    -- JSON array of the problems that belong to no single mapping.
+    warnings            TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(warnings)),
     UNIQUE (job_id, number)
 );
 

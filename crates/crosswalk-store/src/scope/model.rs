@@ -125,6 +125,8 @@ pub struct RunRow {
     /// Content hashes of the two directories it resolved.
     pub source_content: String,
     pub destination_content: String,
+    /// Problems that belong to no single mapping (an exception naming nobody...).
+    pub warnings: Vec<String>,
 }
 
 /// A mapping namespace: `identity:user`, `identity:group` (written by resolution), or an
@@ -713,6 +715,8 @@ pub struct RunRecord {
     pub source: DirectoryContent,
     pub destination: DirectoryContent,
     pub identities: Vec<IdentityMapping>,
+    /// Problems that belong to no single mapping, kept with the run.
+    pub warnings: Vec<String>,
 }
 
 fn side_row(directory: &Directory, kind: IdentityKind, index: u32) -> Option<SideRow> {

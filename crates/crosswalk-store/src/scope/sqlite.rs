@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crosswalk_core::{IdentityKind, ReportRow};
+use crosswalk_core::IdentityKind;
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
@@ -21,7 +21,7 @@ use super::error::{ScopeError, ScopeResult};
 use super::keys::{self, AltKind};
 use super::model::*;
 use super::reconcile::{self, Change, Current};
-use super::{ScopeRead, ScopeWrite, StoreFuture};
+use super::{ReportSink, ScopeRead, ScopeWrite, StoreFuture};
 
 /// The schema, embedded: `(version, description, sql)`, one entry per file in
 /// `migrations/sqlite/` (a test checks that they agree).
@@ -173,11 +173,13 @@ fn run_row(row: &SqliteRow) -> ScopeResult<RunRow> {
         exceptions_version: u32::try_from(col::<i64>(row, 11)?).unwrap_or(0),
         source_content: col(row, 12)?,
         destination_content: col(row, 13)?,
+        warnings: serde_json::from_str(&col::<String>(row, 14)?)
+            .map_err(|error| ScopeError::corrupt(format!("a run's warnings are unreadable: {error}")))?,
     })
 }
 
 const RUN_COLUMNS: &str = "s.name, j.name, j.transfer_id, r.number, r.started_at, r.who, r.added, r.changed, r.removed, \
-     r.unchanged, r.policy_version, r.exceptions_version, r.source_content, r.destination_content \
+     r.unchanged, r.policy_version, r.exceptions_version, r.source_content, r.destination_content, r.warnings \
      FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id JOIN scopes s ON s.id = j.scope_id";
 
 /// Rows per multi-row statement: under SQLite's 32,766 bind parameters at 10 a row.
@@ -717,8 +719,8 @@ impl SqliteScopeStore {
             .await
             .map_err(self.db("number the run"))?;
         let run_id: i64 = sqlx::query_scalar(
-            "INSERT INTO scope_runs (job_id, number, started_at, who, policy_version, exceptions_version, source_content, destination_content) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO scope_runs (job_id, number, started_at, who, policy_version, exceptions_version, source_content, destination_content, warnings) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(job_id)
         .bind(number)
@@ -728,6 +730,7 @@ impl SqliteScopeStore {
         .bind(current_exceptions)
         .bind(&source_hash)
         .bind(&destination_hash)
+        .bind(serde_json::to_string(&run.warnings).unwrap_or_else(|_| "[]".into()))
         .fetch_one(&mut *tx)
         .await
         .map_err(self.db("record the run"))?;
@@ -1089,7 +1092,7 @@ impl SqliteScopeStore {
         Ok(answers)
     }
 
-    async fn report_inner(&self, scope: &str, of: &ReportOf) -> ScopeResult<Vec<ReportRow>> {
+    async fn report_inner(&self, scope: &str, of: &ReportOf, sink: &mut ReportSink<'_>) -> ScopeResult<u64> {
         let mut conn = self.pool.acquire().await.map_err(self.db("read the report"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         // For one job: the source identities of its latest run.
@@ -1117,7 +1120,7 @@ impl SqliteScopeStore {
         )))
         .bind(scope_id)
         .fetch(&mut *conn);
-        let mut report = Vec::new();
+        let mut handed = 0u64;
         while let Some(row) = rows.try_next().await.map_err(self.db("read the report"))? {
             let mapping = mapping_row(&row)?;
             let Some(kind) = mapping.namespace.identity_kind() else { continue };
@@ -1133,9 +1136,10 @@ impl SqliteScopeStore {
                 }
                 None => mapping.job.clone().unwrap_or_default(),
             };
-            report.push(value.report_row(kind, &job)?);
+            sink(value.report_row(kind, &job)?)?;
+            handed += 1;
         }
-        Ok(report)
+        Ok(handed)
     }
 
     async fn content_on(&self, conn: &mut SqliteConnection, hash: &str) -> ScopeResult<DirectoryContent> {
@@ -1286,8 +1290,8 @@ impl ScopeRead for SqliteScopeStore {
         })
     }
 
-    fn report<'a>(&'a self, scope: &'a str, of: &'a ReportOf) -> StoreFuture<'a, Vec<ReportRow>> {
-        Box::pin(self.report_inner(scope, of))
+    fn report_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportSink<'_>) -> StoreFuture<'a, u64> {
+        Box::pin(self.report_inner(scope, of, sink))
     }
 
     fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet> {
