@@ -108,6 +108,7 @@ impl App {
                 source: DirectoryContent::from_core(source),
                 destination: DirectoryContent::from_core(destination),
                 identities,
+                warnings: warnings.clone(),
             };
             match self.store.record_run(&record).await {
                 Ok(run) => break (run, summary, warnings, exceptions_version),

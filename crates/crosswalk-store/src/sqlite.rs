@@ -65,6 +65,10 @@ async fn apply_missing_migrations(conn: &mut SqliteConnection) -> std::result::R
     Ok(())
 }
 
+/// The scope store's migrations table: a file that has it is a Crosswalk store whose
+/// snapshot tables are not there yet.
+const SCOPE_MIGRATIONS_TABLE: &str = "_crosswalk_scope_migrations";
+
 #[derive(Debug, PartialEq, Eq)]
 enum SchemaState {
     UpToDate,
@@ -206,7 +210,8 @@ impl SqliteStore {
                 .await
                 .map_err(|error| open_error(&location, error))?;
         if !tables.iter().any(|t| t == "_sqlx_migrations") {
-            if tables.is_empty() {
+            // A new file, or one the scope store began (it shares the file, with its own tables).
+            if tables.is_empty() || tables.iter().any(|t| t == SCOPE_MIGRATIONS_TABLE) {
                 return Ok(SchemaState::NeedsMigrator);
             }
             return Err(StoreError::NotAStore {

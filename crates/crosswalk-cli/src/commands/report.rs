@@ -134,7 +134,12 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
         Some(ChangeOrigin::Caller { caller }) => format!(", last changed by {caller}"),
         None => String::new(),
     };
-    outln!("{} {} ({}) in scope {scope:?}{changed_by}", explained.kind, value.source.id, value.source.name)?;
+    outln!(
+        "{} {}{} in scope {scope:?}{changed_by}",
+        explained.kind,
+        value.source.id,
+        in_parentheses(&value.source.name, &value.source.username)
+    )?;
     let confidence = Confidence::from_probability(f64::from(value.confidence) / 1000.0);
     outln!("resolution: {} (confidence {confidence})", value.resolution)?;
     if !value.destination.id.is_empty() || !value.destination.name.is_empty() {
@@ -152,9 +157,16 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
     }
     for candidate in &value.candidates {
         let score = Confidence::from_probability(f64::from(candidate.score) / 1000.0);
+        let name = match candidate.destination.name.as_str() {
+            "" => &candidate.destination.username,
+            name => name,
+        };
         outln!(
-            "candidate: {} {} by {}, score {score}: {}",
-            candidate.destination.id, candidate.destination.name, candidate.method, candidate.reason
+            "candidate: {}{}{name} by {}, score {score}: {}",
+            candidate.destination.id,
+            if name.is_empty() { "" } else { " " },
+            candidate.method,
+            candidate.reason
         )?;
     }
     if !value.flags.is_empty() {
@@ -171,4 +183,13 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
         outln!("changed: {at} by {} ({}); `crosswalk history` lists every change", change.who, change.reason.as_str())?;
     }
     Ok(())
+}
+
+/// ` (name)`, or ` (username)` for an identity without an address, or nothing.
+fn in_parentheses(name: &str, username: &str) -> String {
+    match (name, username) {
+        ("", "") => String::new(),
+        ("", username) => format!(" ({username})"),
+        (name, _) => format!(" ({name})"),
+    }
 }
