@@ -45,6 +45,15 @@ pub struct ReportEntry {
     pub confidence: Confidence,
 }
 
+/// Why a streamed report stopped.
+#[derive(Debug)]
+pub enum ReportStop {
+    /// The application (or its store) failed.
+    App(AppError),
+    /// The sink failed, with its own error: a closed pipe, a full disk.
+    Sink(std::io::Error),
+}
+
 /// One identity mapping with what explains it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
@@ -108,17 +117,57 @@ impl App {
 
     /// The 12-column report: the scope's current state, or what one job's latest run resolved.
     pub async fn report(&self, caller: &Caller, scope: &str, of: &ReportOf, filter: &ReportFilter) -> AppResult<Vec<ReportRow>> {
-        caller.check_read(scope)?;
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
-        if let ReportOf::Job(job) = of {
-            self.check_job(scope, job).await?;
-        }
+        self.check_report(caller, scope, of).await?;
         let mut rows = self.store.report(scope, of).await?;
         rows.retain(|row| {
             (filter.resolutions.is_empty() || filter.resolutions.contains(&row.resolution))
                 && filter.kind.is_none_or(|kind| kind == row.kind)
         });
         Ok(rows)
+    }
+
+    /// Like [`App::report`], handing each row to `sink` as it is read, so an export of
+    /// millions of rows runs in constant memory. A sink error stops the read and is
+    /// returned as it was (a closed pipe stays a closed pipe).
+    pub async fn report_each(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        of: &ReportOf,
+        filter: &ReportFilter,
+        sink: &mut (dyn FnMut(ReportRow) -> std::io::Result<()> + Send),
+    ) -> Result<u64, ReportStop> {
+        self.check_report(caller, scope, of).await.map_err(ReportStop::App)?;
+        let mut sink_error: Option<std::io::Error> = None;
+        let mut filtered = |row: ReportRow| {
+            if !(filter.resolutions.is_empty() || filter.resolutions.contains(&row.resolution))
+                || filter.kind.is_some_and(|kind| kind != row.kind)
+            {
+                return Ok(());
+            }
+            sink(row).map_err(|error| {
+                let stop = crosswalk_store::scope::ScopeError::stopped(std::io::Error::new(error.kind(), error.to_string()));
+                sink_error = Some(error);
+                stop
+            })
+        };
+        let read = self.store.report_each(scope, of, &mut filtered).await;
+        match (read, sink_error) {
+            (_, Some(error)) => Err(ReportStop::Sink(error)),
+            (Ok(count), None) => Ok(count),
+            (Err(error), None) => Err(ReportStop::App(error.into())),
+        }
+    }
+
+    /// Checks that the caller may read the scope, and that it (and the job) exists: what a
+    /// report needs before its output is created.
+    pub async fn check_report(&self, caller: &Caller, scope: &str, of: &ReportOf) -> AppResult<()> {
+        caller.check_read(scope)?;
+        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        if let ReportOf::Job(job) = of {
+            self.check_job(scope, job).await?;
+        }
+        Ok(())
     }
 
     /// The report rows with each mapping's flags and confidence (for the JSON reports and

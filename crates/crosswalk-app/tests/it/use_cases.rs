@@ -329,3 +329,25 @@ async fn app_mappings_are_written_by_callers_with_revisions_and_found_in_batches
     assert_eq!(fx.app.find(&reader, "acme", &pages, &[]).await.unwrap_err().kind(), ErrorKind::Invalid);
     assert_eq!(fx.app.mappings(&reader, "acme", &pages, None, 0).await.unwrap_err().kind(), ErrorKind::Invalid);
 }
+
+#[tokio::test]
+async fn a_streamed_report_filters_as_it_reads_and_a_sink_that_stops_is_told_apart() {
+    let fx = Fixture::new().await;
+    fx.run(&cli(), DEFAULT_SCOPE, "wave-1", &fx.files()).await.unwrap();
+    let mut ids = Vec::new();
+    let filter = ReportFilter { kind: Some(IdentityKind::Account), ..ReportFilter::default() };
+    let mut sink = |row: crosswalk_core::ReportRow| {
+        ids.push(row.source_id);
+        Ok(())
+    };
+    let count = fx.app.report_each(&cli(), DEFAULT_SCOPE, &ReportOf::Scope, &filter, &mut sink).await.unwrap();
+    assert_eq!(count, 4, "every row read");
+    assert_eq!(ids, ["JIRAUSER1", "JIRAUSER2", "JIRAUSER5"], "the accounts handed over, in order");
+
+    let mut closed = |_: crosswalk_core::ReportRow| Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+    let stop = fx.app.report_each(&cli(), DEFAULT_SCOPE, &ReportOf::Scope, &filter, &mut closed).await.unwrap_err();
+    assert!(matches!(stop, crosswalk_app::ReportStop::Sink(ref e) if e.kind() == std::io::ErrorKind::BrokenPipe), "{stop:?}");
+    let mut never = |_: crosswalk_core::ReportRow| Ok(());
+    let stop = fx.app.report_each(&cli(), "nope", &ReportOf::Scope, &filter, &mut never).await.unwrap_err();
+    assert!(matches!(stop, crosswalk_app::ReportStop::App(ref e) if e.kind() == ErrorKind::NotFound), "{stop:?}");
+}
