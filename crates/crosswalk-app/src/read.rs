@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crosswalk_core::{Confidence, IdentityKind, ReportRow, Resolution};
 use crosswalk_store::scope::{
-    ChangePage, Cursor, FindOutcome, IdentityValue, JobRow, MAX_BATCH, MappingHistory, MappingRow, Namespace, NewScope, PurgeReport,
+    ChangePage, Cursor, ExceptionRow, FindOutcome, IdentityValue, JobRow, MAX_BATCH, MappingHistory, MappingRow, Namespace, NewScope, PurgeReport,
     ReportOf, Retention, RetentionRow, RevisionRow, RunRow, ScopeRow, check_name,
 };
 use serde::Serialize;
@@ -21,7 +21,8 @@ pub struct ScopeOverview {
     pub scope: ScopeRow,
     pub jobs: Vec<JobRow>,
     pub exceptions_version: u32,
-    pub exception_rules: usize,
+    /// The rules a run without an exceptions file resolves with.
+    pub exception_rules: Vec<ExceptionRow>,
     pub retention: Vec<RetentionRow>,
 }
 
@@ -85,7 +86,7 @@ impl App {
         let jobs = self.store.jobs(scope).await?;
         let exceptions = self.store.exceptions(scope).await?;
         let retention = self.store.retention(scope).await?;
-        Ok(ScopeOverview { scope: row, jobs, exceptions_version: exceptions.version, exception_rules: exceptions.rules.len(), retention })
+        Ok(ScopeOverview { scope: row, jobs, exceptions_version: exceptions.version, exception_rules: exceptions.rules, retention })
     }
 
     pub async fn jobs(&self, caller: &Caller, scope: &str) -> AppResult<Vec<JobRow>> {

@@ -38,8 +38,9 @@ pub struct RunOutcome {
     pub summary: Summary,
     pub warnings: Vec<String>,
     pub skipped: Vec<String>,
-    /// The exception rules' version the run resolved with.
+    /// The exception rules' version the run resolved with, and how many rules it has.
     pub exceptions_version: u32,
+    pub exception_rules: usize,
 }
 
 impl App {
@@ -71,7 +72,7 @@ impl App {
         // they are then. Each attempt that fails this way lost a race that another
         // attempt won, so a few suffice.
         let mut attempt = 0;
-        let (run, summary, warnings, exceptions_version) = loop {
+        let (run, summary, warnings, exceptions_version, exception_rules) = loop {
             attempt += 1;
             // Resolved with the rules as the scope holds them, whether they came from a file
             // or not: an exception's evidence names its rule, and the same rule read from
@@ -111,7 +112,7 @@ impl App {
                 warnings: warnings.clone(),
             };
             match self.store.record_run(&record).await {
-                Ok(run) => break (run, summary, warnings, exceptions_version),
+                Ok(run) => break (run, summary, warnings, exceptions_version, rules.len()),
                 Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::Conflict && attempt < MAX_ATTEMPTS => {
                     progress(Progress::Finished);
                 }
@@ -128,6 +129,7 @@ impl App {
             warnings,
             skipped: input.skipped(),
             exceptions_version,
+            exception_rules,
         })
     }
 
