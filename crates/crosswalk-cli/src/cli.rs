@@ -319,7 +319,9 @@ pub(crate) struct RunArgs {
     /// see docs/policy.example.toml.
     #[arg(long, short = 'p')]
     pub(crate) policy: Option<PathBuf>,
-    /// Exceptions (CSV `type,source,destination`): explicit mappings that always win.
+    /// Exceptions (CSV `type,source,destination`): explicit mappings that always win. They
+    /// become the scope's rules, which later runs without --exceptions keep using; a file
+    /// with only the header line removes them.
     #[arg(long, short = 'e')]
     pub(crate) exceptions: Option<PathBuf>,
     /// Job name, unique within the scope. Running a job again adds a run; default:
