@@ -46,6 +46,52 @@ pub struct ReportEntry {
     pub confidence: Confidence,
 }
 
+impl Explanation {
+    /// The whole decision in one paragraph, as core's `Mapping::explanation` says it, from
+    /// the stored value: the link (or what was decided instead) and its confidence, each
+    /// piece of evidence, the review candidates, the message.
+    pub fn in_short(&self) -> String {
+        let value = &self.value;
+        let confidence = |thousandths: u16| Confidence::from_probability(f64::from(thousandths) / 1000.0);
+        let mut parts: Vec<String> = Vec::new();
+        if value.target == "existing" && value.resolution != Resolution::Default.as_str() {
+            parts.push(format!("Linked by {} with confidence {}", value.resolution, confidence(value.confidence)));
+        } else {
+            parts.push(format!(
+                "{} with confidence {} that no destination {} found is this one",
+                value.resolution,
+                confidence(value.confidence),
+                self.kind
+            ));
+        }
+        for evidence in &value.evidence {
+            let mut sentence = if evidence.source_field == evidence.destination_field {
+                format!("both sides' {} give {:?}", evidence.source_field, evidence.key)
+            } else {
+                format!("the source's {} and the destination's {} give {:?}", evidence.source_field, evidence.destination_field, evidence.key)
+            };
+            if !evidence.note.is_empty() {
+                sentence.push_str(&format!(" ({})", evidence.note));
+            }
+            parts.push(sentence);
+        }
+        match value.candidates.as_slice() {
+            [] => {}
+            [one] => parts.push(format!("one candidate for review, scored {}: {}", confidence(one.score), one.reason)),
+            [best, ..] => parts.push(format!(
+                "{} candidates for review, best scored {}: {}",
+                value.candidates.len(),
+                confidence(best.score),
+                best.reason
+            )),
+        }
+        if !value.message.is_empty() {
+            parts.push(value.message.clone());
+        }
+        parts.join("; ")
+    }
+}
+
 /// Why a streamed report stopped.
 #[derive(Debug)]
 pub enum ReportStop {

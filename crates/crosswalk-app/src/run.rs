@@ -202,7 +202,7 @@ fn side_text(kind: IdentityKind, side: &IdentityRef) -> String {
 
 /// A stored rule for the engine. Its origin, which the engine quotes in evidence and
 /// warnings, is the rule itself (`account id:JIRAUSER5`): stable across files and versions.
-fn rule_from_row(row: &ExceptionRow) -> ExceptionRule {
+pub fn rule_from_row(row: &ExceptionRow) -> ExceptionRule {
     ExceptionRule {
         kind: row.kind,
         source: IdentityRef::parse(&row.source),

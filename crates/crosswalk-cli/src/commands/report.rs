@@ -193,6 +193,7 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
             .collect();
         outln!("flags: {}", flags.join(", "))?;
     }
+    outln!("in short: {}", explained.in_short())?;
     if let Some(change) = &explained.last_change {
         let at = change.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         outln!("changed: {at} by {} ({}); `crosswalk history` lists every change", change.who, change.reason.as_str())?;
