@@ -61,7 +61,6 @@ impl App {
         let context = caller.context(self.clock.now());
         let scope_row = self.scope_for_run(caller, &scope, &input).await?;
 
-        let job = self.store.job(&scope, &job_name, &context).await?;
         let source = &input.source.directory;
         let destination = &input.destination.directory;
         let policy = serde_json::to_string(&input.policy)
@@ -101,7 +100,7 @@ impl App {
             progress(Progress::Recording { mappings: identities.len() });
             let record = RunRecord {
                 scope: scope_row.name.clone(),
-                job: job.name.clone(),
+                job: job_name.clone(),
                 started_at: context.at,
                 who: context.who.clone(),
                 policy: policy.clone(),
@@ -120,6 +119,8 @@ impl App {
             }
         };
         progress(Progress::Finished);
+        // The run made the job if it was new (in its transaction: a failed run leaves none).
+        let job = self.store.job(&scope, &job_name, &context).await?;
         let job = JobRow { runs: run.number, ..job };
         Ok(RunOutcome {
             scope: scope_row.name,
