@@ -124,6 +124,18 @@ fn join<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
     thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
+/// Opens a store that must already exist: the commands that only read one (report, jobs,
+/// explain) would otherwise leave an empty store behind a mistyped `--store`.
+pub(crate) async fn open_existing_store(path: &Path) -> Result<Store> {
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {}; run `crosswalk run` (or `crosswalk demo`) first, or pass the store's file with --store",
+            path.display()
+        );
+    }
+    open_store(path).await
+}
+
 pub(crate) async fn open_store(path: &Path) -> Result<Store> {
     Store::open(path)
         .await

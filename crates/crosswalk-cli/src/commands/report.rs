@@ -20,7 +20,7 @@ impl From<StoreError> for ReadStop {
     }
 }
 
-use super::{block_on, open_store};
+use super::{block_on, open_existing_store};
 use crate::cli::{ExplainArgs, KindFilter, ReportArgs, ReportFormat};
 
 fn kind_of(filter: KindFilter) -> IdentityKind {
@@ -42,15 +42,9 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
         ..Default::default()
     };
     block_on(async {
-        if !store_path.exists() {
-            anyhow::bail!(
-                "no store at {}; run `crosswalk run` (or `crosswalk demo`) first, or pass the store's file with --store",
-                store_path.display()
-            );
-        }
         // The store is open, and the job known, before the output exists: a report that
         // cannot be read leaves no empty file or lone header behind.
-        let store = open_store(store_path).await?;
+        let store = open_existing_store(store_path).await?;
         if let Some(job) = &query.job {
             store.latest_run(job).await.context("could not read the report")?;
         }
@@ -89,7 +83,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
 
 pub(crate) fn jobs(store_path: &Path) -> Result<()> {
     block_on(async {
-        let store = open_store(store_path).await?;
+        let store = open_existing_store(store_path).await?;
         let runs = store.runs(None).await?;
         if runs.is_empty() {
             outln!("no jobs yet in {}; start one with `crosswalk run` or `crosswalk demo`", store_path.display())?;
@@ -110,7 +104,7 @@ pub(crate) fn jobs(store_path: &Path) -> Result<()> {
 pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
     let store_path = args.store.store.as_path();
     block_on(async {
-        let store = open_store(store_path).await?;
+        let store = open_existing_store(store_path).await?;
         let run = store.latest_run(&args.job).await?;
         let details = store.mapping_details(run.id, kind_of(args.kind), &args.source_id).await?;
         store.close().await;
