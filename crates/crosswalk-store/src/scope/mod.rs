@@ -102,6 +102,9 @@ pub trait ScopeRead: Send + Sync {
     /// The scope's current exception rules and their version.
     fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet>;
 
+    /// Every add and remove of the scope's exception rules, oldest first.
+    fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>>;
+
     /// The retention set for each namespace that has one (the rest keep forever).
     fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>>;
 

@@ -1093,7 +1093,7 @@ impl SqliteScopeStore {
     }
 
     async fn report_inner(&self, scope: &str, of: &ReportOf, sink: &mut ReportSink<'_>) -> ScopeResult<u64> {
-        let mut conn = self.pool.acquire().await.map_err(self.db("read the report"))?;
+        let mut conn = self.pool.begin().await.map_err(self.db("read the report"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         // For one job: the source identities of its latest run.
         let mut only: Option<(String, HashSet<(IdentityKind, String)>)> = None;
@@ -1114,30 +1114,34 @@ impl SqliteScopeStore {
             }
             only = Some((job.clone(), ids));
         }
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace IN ('identity:user', 'identity:group') AND m.removed = 0 \
-             ORDER BY CASE m.namespace WHEN 'identity:user' THEN 0 ELSE 1 END, m.source_key"
-        )))
-        .bind(scope_id)
-        .fetch(&mut *conn);
+        // Users, then groups, each in key order straight off the index (no sort of the
+        // whole scope), inside one read transaction: one snapshot for both.
         let mut handed = 0u64;
-        while let Some(row) = rows.try_next().await.map_err(self.db("read the report"))? {
-            let mapping = mapping_row(&row)?;
-            let Some(kind) = mapping.namespace.identity_kind() else { continue };
-            let Some(value) = mapping.value.as_identity() else {
-                return Err(ScopeError::corrupt(format!("identity mapping {:?} holds an app value", mapping.source_key)));
-            };
-            let job = match &only {
-                Some((job, ids)) => {
-                    if !ids.contains(&(kind, mapping.source_key.clone())) {
-                        continue;
+        for namespace in NAMESPACES {
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND m.removed = 0 ORDER BY m.source_key"
+            )))
+            .bind(scope_id)
+            .bind(namespace)
+            .fetch(&mut *conn);
+            while let Some(row) = rows.try_next().await.map_err(self.db("read the report"))? {
+                let mapping = mapping_row(&row)?;
+                let Some(kind) = mapping.namespace.identity_kind() else { continue };
+                let Some(value) = mapping.value.as_identity() else {
+                    return Err(ScopeError::corrupt(format!("identity mapping {:?} holds an app value", mapping.source_key)));
+                };
+                let job = match &only {
+                    Some((job, ids)) => {
+                        if !ids.contains(&(kind, mapping.source_key.clone())) {
+                            continue;
+                        }
+                        job.clone()
                     }
-                    job.clone()
-                }
-                None => mapping.job.clone().unwrap_or_default(),
-            };
-            sink(value.report_row(kind, &job)?)?;
-            handed += 1;
+                    None => mapping.job.clone().unwrap_or_default(),
+                };
+                sink(value.report_row(kind, &job)?)?;
+                handed += 1;
+            }
         }
         Ok(handed)
     }
@@ -1225,18 +1229,21 @@ impl ScopeRead for SqliteScopeStore {
             check_limit(limit)?;
             let mut conn = self.pool.acquire().await.map_err(self.db("read mappings"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND (? IS NULL OR m.source_key > ?) \
-                 ORDER BY m.source_key LIMIT ?"
-            )))
-            .bind(scope_id)
-            .bind(namespace.as_str())
-            .bind(after)
-            .bind(after)
-            .bind(limit as i64 + 1)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(self.db("read mappings"))?;
+            // Two statements rather than `(? IS NULL OR key > ?)`, which SQLite cannot use as
+            // the index range: every page would scan from the namespace's first key.
+            let after_clause = if after.is_some() { " AND m.source_key > ?" } else { "" };
+            let sql = format!(
+                "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ?{after_clause} ORDER BY m.source_key LIMIT ?"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(scope_id).bind(namespace.as_str());
+            if let Some(after) = after {
+                query = query.bind(after);
+            }
+            let rows = query
+                .bind(limit as i64 + 1)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(self.db("read mappings"))?;
             let last_page = rows.len() <= limit;
             let mappings = rows.iter().take(limit).map(mapping_row).collect::<ScopeResult<Vec<_>>>()?;
             let next = if last_page { None } else { mappings.last().map(|m| m.source_key.clone()) };
@@ -1299,6 +1306,39 @@ impl ScopeRead for SqliteScopeStore {
             let mut conn = self.pool.acquire().await.map_err(self.db("read the exceptions"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             self.exception_set(&mut conn, scope_id).await
+        })
+    }
+
+    fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read the exception history"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(
+                "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
+                 WHERE scope_id = ? ORDER BY version",
+            )
+            .bind(scope_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read the exception history"))?;
+            rows.iter()
+                .map(|row| {
+                    let kind: String = col(row, 2)?;
+                    Ok(ExceptionChange {
+                        version: u32::try_from(col::<i64>(row, 0)?).unwrap_or(0),
+                        added: col::<String>(row, 1)? == "add",
+                        rule: ExceptionRow {
+                            kind: IdentityKind::parse(&kind)
+                                .ok_or_else(|| ScopeError::corrupt(format!("an exception change has an unknown kind {kind:?}")))?,
+                            source: col(row, 3)?,
+                            destination: col(row, 4)?,
+                        },
+                        at: from_unix(col(row, 5)?)?,
+                        who: col(row, 6)?,
+                        caller: col(row, 7)?,
+                    })
+                })
+                .collect()
         })
     }
 
