@@ -29,9 +29,8 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};
 pub use import::{InputFiles, JobInput, import};
-pub use mappings::AppChange;
 pub use progress::{Progress, ProgressSink};
-pub use read::{Explanation, ReportEntry, ReportFilter, ScopeOverview};
+pub use read::{Explanation, ReportEntry, ReportFilter, ReportStop, ScopeOverview};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
 
 /// The application: a store and a clock. Cheap to clone; a server holds one as shared state.

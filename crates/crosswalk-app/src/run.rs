@@ -17,6 +17,9 @@ use crate::App;
 /// workflow (and the README's commands) keep working.
 pub const DEFAULT_SCOPE: &str = "default";
 
+/// How many times a run resolves before giving up on exception rules that keep changing.
+const MAX_ATTEMPTS: u32 = 5;
+
 /// What to run.
 #[derive(Debug)]
 pub struct RunRequest {
@@ -35,8 +38,9 @@ pub struct RunOutcome {
     pub summary: Summary,
     pub warnings: Vec<String>,
     pub skipped: Vec<String>,
-    /// The exception rules' version the run resolved with.
+    /// The exception rules' version the run resolved with, and how many rules it has.
     pub exceptions_version: u32,
+    pub exception_rules: usize,
 }
 
 impl App {
@@ -57,53 +61,76 @@ impl App {
         let context = caller.context(self.clock.now());
         let scope_row = self.scope_for_run(caller, &scope, &input).await?;
 
-        let exceptions_version = match &input.exceptions {
-            Some(rules) => self.sync_exceptions(caller, &scope, rules).await?,
-            None => self.store.exceptions(&scope).await?.version,
-        };
-        // Resolved with the rules as the scope holds them, whether they came from a file or
-        // not: an exception's evidence names its rule, and the same rule read from another
-        // line of a file must not change every mapping it decides.
-        let rules: Vec<ExceptionRule> = match &input.exceptions {
-            Some(rules) => rules.iter().map(|rule| rule_from_row(&row_from_rule(rule))).collect(),
-            None => self.store.exceptions(&scope).await?.rules.iter().map(rule_from_row).collect(),
-        };
-        let job = self.store.job(&scope, &job_name, &context).await?;
-
         let source = &input.source.directory;
         let destination = &input.destination.directory;
-        progress(Progress::Resolving {
-            source_identities: source.accounts.len() + source.groups.len(),
-            destination_identities: destination.accounts.len() + destination.groups.len(),
-        });
-        let resolved = crosswalk_core::resolve(source, destination, &input.policy, &rules);
-        progress(Progress::Finished);
+        let policy = serde_json::to_string(&input.policy)
+            .map_err(|error| AppError::invalid(format!("the policy cannot be recorded: {error}")))?;
 
-        let identities = IdentityMapping::all_from_core(&resolved.mappings, source, destination)?;
-        progress(Progress::Recording { mappings: identities.len() });
-        let record = RunRecord {
-            scope: scope_row.name.clone(),
-            job: job.name.clone(),
-            started_at: context.at,
-            who: context.who.clone(),
-            policy: serde_json::to_string(&input.policy)
-                .map_err(|error| AppError::invalid(format!("the policy cannot be recorded: {error}")))?,
-            exceptions_version,
-            source: DirectoryContent::from_core(source),
-            destination: DirectoryContent::from_core(destination),
-            identities,
+        // The store refuses a run resolved with exception rules the scope no longer has
+        // (another run or caller changed them meanwhile): resolve again with the rules as
+        // they are then. Each attempt that fails this way lost a race that another
+        // attempt won, so a few suffice.
+        let mut attempt = 0;
+        let (run, summary, warnings, exceptions_version, exception_rules) = loop {
+            attempt += 1;
+            // Resolved with the rules as the scope holds them, whether they came from a file
+            // or not: an exception's evidence names its rule, and the same rule read from
+            // another line of a file must not change every mapping it decides.
+            let (exceptions_version, rules): (u32, Vec<ExceptionRule>) = match &input.exceptions {
+                Some(rules) => (
+                    self.sync_exceptions(caller, &scope, rules).await?,
+                    rules.iter().map(|rule| rule_from_row(&row_from_rule(rule))).collect(),
+                ),
+                None => {
+                    let set = self.store.exceptions(&scope).await?;
+                    (set.version, set.rules.iter().map(rule_from_row).collect())
+                }
+            };
+            progress(Progress::Resolving {
+                source_identities: source.accounts.len() + source.groups.len(),
+                destination_identities: destination.accounts.len() + destination.groups.len(),
+            });
+            let crosswalk_core::Resolved { mappings, summary, warnings } =
+                crosswalk_core::resolve(source, destination, &input.policy, &rules);
+            progress(Progress::Finished);
+
+            let identities = IdentityMapping::all_from_core(&mappings, source, destination)?;
+            // The store's rows hold everything now; core's copy would only add to the peak.
+            drop(mappings);
+            progress(Progress::Recording { mappings: identities.len() });
+            let record = RunRecord {
+                scope: scope_row.name.clone(),
+                job: job_name.clone(),
+                started_at: context.at,
+                who: context.who.clone(),
+                policy: policy.clone(),
+                exceptions_version,
+                source: DirectoryContent::from_core(source),
+                destination: DirectoryContent::from_core(destination),
+                identities,
+                warnings: warnings.clone(),
+            };
+            match self.store.record_run(&record).await {
+                Ok(run) => break (run, summary, warnings, exceptions_version, rules.len()),
+                Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::Conflict && attempt < MAX_ATTEMPTS => {
+                    progress(Progress::Finished);
+                }
+                Err(error) => return Err(error.into()),
+            }
         };
-        let run = self.store.record_run(&record).await?;
         progress(Progress::Finished);
+        // The run made the job if it was new (in its transaction: a failed run leaves none).
+        let job = self.store.job(&scope, &job_name, &context).await?;
         let job = JobRow { runs: run.number, ..job };
         Ok(RunOutcome {
             scope: scope_row.name,
             job,
             run,
-            summary: resolved.summary,
-            warnings: resolved.warnings,
+            summary,
+            warnings,
             skipped: input.skipped(),
             exceptions_version,
+            exception_rules,
         })
     }
 
@@ -146,8 +173,12 @@ impl App {
         }
         for row in &current.rules {
             if !wanted.iter().any(|w| w.kind == row.kind && w.source == row.source) {
-                let ExceptionSet { version: after, .. } = self.store.remove_exception(scope, row, &context).await?;
-                version = after;
+                match self.store.remove_exception(scope, row, &context).await {
+                    Ok(ExceptionSet { version: after, .. }) => version = after,
+                    // Another run removed it meanwhile: what this run wanted.
+                    Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::NotFound => {}
+                    Err(error) => return Err(error.into()),
+                }
             }
         }
         Ok(version)
@@ -172,7 +203,7 @@ fn side_text(kind: IdentityKind, side: &IdentityRef) -> String {
 
 /// A stored rule for the engine. Its origin, which the engine quotes in evidence and
 /// warnings, is the rule itself (`account id:JIRAUSER5`): stable across files and versions.
-fn rule_from_row(row: &ExceptionRow) -> ExceptionRule {
+pub fn rule_from_row(row: &ExceptionRow) -> ExceptionRule {
     ExceptionRule {
         kind: row.kind,
         source: IdentityRef::parse(&row.source),

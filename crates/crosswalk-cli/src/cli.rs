@@ -14,7 +14,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 against a destination directory (the platform you migrate to) through an explicit, ordered chain: \
 Exception, ID, Email, Username, Name, then the fallbacks External, Provision, Passthrough, Default, \
 or Unresolved. It never guesses when two candidates fit and never links a look-alike address. \
-Results are kept in a store (an SQLite file) and served as the User Mappings report.",
+Results are kept in a store (an SQLite file), per migration scope (one source instance paired with \
+one destination instance): a run writes only what changed, each change a revision, and the scope's \
+current mappings are served as the User Mappings report, a mapping's history and a change feed.",
     after_help = "Start with `crosswalk demo`, then `crosswalk report --job demo`.\n\
 Typical use:\n  crosswalk run --source server.json --destination cloud.csv --policy policy.toml --job wave-1\n  \
 crosswalk report --job wave-1 --resolution unresolved > to-review.csv\n\
@@ -327,7 +329,9 @@ pub(crate) struct RunArgs {
     /// see docs/policy.example.toml.
     #[arg(long, short = 'p')]
     pub(crate) policy: Option<PathBuf>,
-    /// Exceptions (CSV `type,source,destination`): explicit mappings that always win.
+    /// Exceptions (CSV `type,source,destination`): explicit mappings that always win. They
+    /// become the scope's rules, which later runs without --exceptions keep using; a file
+    /// with only the header line removes them.
     #[arg(long, short = 'e')]
     pub(crate) exceptions: Option<PathBuf>,
     /// Job name, unique within the scope. Running a job again adds a run; default:
@@ -549,8 +553,8 @@ fn parse_resolution(text: &str) -> Result<crosswalk_core::Resolution, String> {
 
 #[derive(Debug, Args)]
 pub(crate) struct ExplainArgs {
-    /// Only if this job resolved the identity in its latest run (it must be a job of the
-    /// scope). The mapping shown is the scope's current one.
+    /// A job of the scope (checked: an unknown job lists the scope's jobs). The mapping shown
+    /// is the scope's current one, whichever job last changed it.
     #[arg(long, short = 'j', value_parser = parse_job_name)]
     pub(crate) job: Option<String>,
     /// The source identity's id (for accounts also its username or an address).

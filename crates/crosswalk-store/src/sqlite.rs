@@ -65,6 +65,10 @@ async fn apply_missing_migrations(conn: &mut SqliteConnection) -> std::result::R
     Ok(())
 }
 
+/// The scope store's migrations table: a file that has it is a Crosswalk store whose
+/// snapshot tables are not there yet.
+const SCOPE_MIGRATIONS_TABLE: &str = "_crosswalk_scope_migrations";
+
 #[derive(Debug, PartialEq, Eq)]
 enum SchemaState {
     UpToDate,
@@ -116,11 +120,21 @@ impl SqliteStore {
             .pragma("cache_size", "-65536")
             // After a big save is checkpointed, shrink the write-ahead log back to 64 MiB.
             .pragma("journal_size_limit", "67108864");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|error| open_error(&location, error))?;
+        // The first connection switches a new file to WAL. Connections of other processes
+        // opening the same new file at that moment can get SQLITE_BUSY at once, without the
+        // busy timeout (SQLite does not wait on a lock it could deadlock on). The switch
+        // happens once in a file's life, so a few short retries get past it.
+        let mut retries = 0u64;
+        let pool = loop {
+            match SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await {
+                Ok(pool) => break pool,
+                Err(error) if is_busy(&error) && retries < 50 => {
+                    retries += 1;
+                    tokio::time::sleep(Duration::from_millis((10 * retries).min(100))).await;
+                }
+                Err(error) => return Err(open_error(&location, error)),
+            }
+        };
         let store = SqliteStore { pool, location, path: Some(path) };
         store.prepare().await?;
         Ok(store)
@@ -206,7 +220,8 @@ impl SqliteStore {
                 .await
                 .map_err(|error| open_error(&location, error))?;
         if !tables.iter().any(|t| t == "_sqlx_migrations") {
-            if tables.is_empty() {
+            // A new file, or one the scope store began (it shares the file, with its own tables).
+            if tables.is_empty() || tables.iter().any(|t| t == SCOPE_MIGRATIONS_TABLE) {
                 return Ok(SchemaState::NeedsMigrator);
             }
             return Err(StoreError::NotAStore {
@@ -573,6 +588,12 @@ fn target_columns(target: &Option<Target>) -> (Option<&'static str>, Option<i64>
 }
 
 /// Turns errors met while opening into ones that say what the file is.
+/// SQLITE_BUSY, whatever its extended code.
+fn is_busy(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = error else { return false };
+    db.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| code & 0xff == 5)
+}
+
 fn open_error(location: &str, error: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &error {
         let code = db.code().and_then(|code| code.parse::<i32>().ok()).unwrap_or(0);

@@ -2,14 +2,16 @@
 //! each (`contract_tests!(backend, constructor)`). Runs resolve real directories with the
 //! real engine, so the stored values are the ones a user's run would store.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crosswalk_core::{Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Policy, resolve};
 use crosswalk_store::scope::{
     ChangeContext, ChangeOrigin, Cursor, DirectoryContent, ErrorKind, ExceptionRow, FindOutcome, IdentityMapping, KeyForm,
-    MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeRead, ScopeWrite,
-    SqliteScopeStore,
+    IdentityValue, MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeError, ScopeRead, ScopeWrite,
+    SideRow, SqliteScopeStore,
 };
+use crosswalk_store::scope::reconcile::{Change, Current, apply, reconcile};
 use time::{Duration, OffsetDateTime};
 
 /// A backend under test, with whatever must live as long as it (a temporary folder).
@@ -41,10 +43,22 @@ macro_rules! contract_tests {
                 exceptions_are_versioned_and_runs_record_the_version,
                 the_report_reads_the_scope_or_one_job,
                 bad_requests_are_refused_with_their_kind,
+                a_writer_hands_out_a_read_only_view,
             );
         }
     };
     (@cases $constructor:ident; $($case:ident),* $(,)?) => {
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, ..Default::default() })]
+            #[test]
+            fn the_stored_state_follows_the_reconcile_model(runs in super::run_sequence()) {
+                let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+                runtime.block_on(async {
+                    let backend = super::$constructor().await;
+                    super::the_stored_state_follows_the_reconcile_model(backend.store.clone(), runs).await;
+                });
+            }
+        }
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
@@ -129,6 +143,7 @@ async fn run(store: &dyn ScopeWrite, scope: &str, job: &str, source: &Directory,
         source: DirectoryContent::from_core(source),
         destination: DirectoryContent::from_core(destination),
         identities: IdentityMapping::all_from_core(&resolved.mappings, source, destination).unwrap(),
+        warnings: resolved.warnings.clone(),
     };
     store.record_run(&record).await.unwrap()
 }
@@ -154,6 +169,79 @@ async fn last_cursor(store: &dyn ScopeRead, scope: &str) -> Cursor {
 
 // ---------------------------------------------------------------------------------------
 // The contract.
+
+/// A few runs, each resolving some of twelve users to one of three values.
+fn run_sequence() -> impl proptest::strategy::Strategy<Value = Vec<HashMap<u8, u8>>> {
+    use proptest::prelude::*;
+    prop::collection::vec(prop::collection::hash_map(0u8..12, 0u8..3, 0..12), 1..6)
+}
+
+fn synthetic(key: u8, variant: u8) -> IdentityMapping {
+    let source = SideRow { id: format!("u{key:02}"), username: format!("user{key}"), name: format!("u{key}@x.example"), display_name: format!("v{variant}") };
+    IdentityMapping {
+        namespace: users(),
+        source_key: source.id.clone(),
+        value: IdentityValue {
+            source_emails: vec![source.name.clone()],
+            destination: SideRow { id: format!("d{variant}-{key}"), ..source.clone() },
+            source,
+            resolution: "Email".into(),
+            target: "existing".into(),
+            message: String::new(),
+            evidence: Vec::new(),
+            candidates: Vec::new(),
+            flags: Vec::new(),
+            confidence: 1000,
+        },
+    }
+}
+
+/// Whatever the sequence of runs, the store holds what the pure reconcile step says, each
+/// run counts what it says, and the feed holds one revision per counted change.
+async fn the_stored_state_follows_the_reconcile_model(store: Arc<dyn ScopeWrite>, runs: Vec<HashMap<u8, u8>>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let mut model: HashMap<u8, Current<u8>> = HashMap::new();
+    let mut revisions = 0;
+    for (i, resolution) in runs.iter().enumerate() {
+        let diff = reconcile(&model, resolution);
+        let record = RunRecord {
+            scope: "acme".into(),
+            job: "wave".into(),
+            started_at: t0() + Duration::minutes(i as i64),
+            who: "ada".into(),
+            policy: String::new(),
+            exceptions_version: 0,
+            source: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
+            destination: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
+            identities: resolution.iter().map(|(k, v)| synthetic(*k, *v)).collect(),
+            warnings: Vec::new(),
+        };
+        let row = store.record_run(&record).await.unwrap();
+        let expected = (
+            diff.count(|c| matches!(c, Change::Added { .. })),
+            diff.count(|c| matches!(c, Change::Changed { .. })),
+            diff.count(|c| matches!(c, Change::Removed { .. })),
+            diff.unchanged,
+        );
+        assert_eq!((row.counts.added, row.counts.changed, row.counts.removed, row.counts.unchanged), expected, "run {i}");
+        apply(&mut model, &diff);
+        revisions += diff.changes.len();
+
+        let page = store.mappings_page("acme", &users(), None, 100).await.unwrap();
+        let stored: HashMap<u8, Current<u8>> = page
+            .mappings
+            .iter()
+            .map(|m| {
+                let key: u8 = m.source_key[1..].parse().unwrap();
+                let variant: u8 = m.value.as_identity().unwrap().source.display_name[1..].parse().unwrap();
+                (key, Current { value: variant, removed: m.removed })
+            })
+            .collect();
+        assert_eq!(stored, model, "after run {i}");
+        assert_eq!(all_changes(store, "acme", Cursor::START).await.len(), revisions);
+    }
+}
 
 async fn a_second_job_reads_the_first_jobs_mappings_through_its_own_transfer_id(store: Arc<dyn ScopeWrite>) {
     let store = &*store;
@@ -200,6 +288,7 @@ async fn rerunning_the_same_inputs_records_no_revision(store: Arc<dyn ScopeWrite
     assert_eq!(again.source_content, first.source_content);
     assert_eq!(again.destination_content, first.destination_content);
     assert_eq!(again.policy_version, first.policy_version);
+    assert_eq!(store.runs("acme", Some("wave-1")).await.unwrap(), [first.clone(), again.clone()]);
     // Another job of the scope with the same inputs changes nothing either.
     let other = run(store, "acme", "wave-2", &source(20), &destination(20), 3).await;
     assert_eq!(other.counts.revisions(), 0);
@@ -244,13 +333,18 @@ async fn a_changed_input_records_exactly_the_changed_mappings(store: Arc<dyn Sco
         assert_eq!(revision.origin, ChangeOrigin::Run { job: "wave-1".into(), transfer_id: second.transfer_id, run: 2 });
         assert_eq!(revision.at, t0() + Duration::minutes(2));
     }
-    // The removed mapping is kept, marked, with its last value; no longer found by key.
+    // The removed mapping is kept, marked, with its last value, and still found by its keys.
     let history = store.mapping("acme", &users(), "JIRAUSER10007").await.unwrap();
     assert!(history.mapping.removed);
     assert_eq!(destination_id(&history.mapping.value), "5b10ac8d82e05b22cc7d0007");
     assert_eq!(history.revisions.len(), 2);
     let answers = store.find("acme", &users(), &["JIRAUSER10007".to_string(), "user7@acme.example".to_string()]).await.unwrap();
-    assert!(answers.iter().all(|a| a.outcome == FindOutcome::NotFound), "{answers:?}");
+    for answer in &answers {
+        match &answer.outcome {
+            FindOutcome::Found { mapping, .. } => assert!(mapping.removed && destination_id(&mapping.value) == "5b10ac8d82e05b22cc7d0007"),
+            other => panic!("{}: {other:?}", answer.key),
+        }
+    }
     // The changed mapping is found by its new address and no longer by its old one.
     let answers = store.find("acme", &users(), &["u3.new@acme.example".to_string(), "user3@acme.example".to_string()]).await.unwrap();
     assert!(matches!(&answers[0].outcome, FindOutcome::Found { by: KeyForm::Email, .. }), "{answers:?}");
@@ -436,7 +530,10 @@ async fn app_namespace_upserts_and_deletes_make_revisions(store: Arc<dyn ScopeWr
     let history = store.mapping("acme", &pages, "65538").await.unwrap();
     assert!(history.mapping.removed);
     assert_eq!(history.revisions.len(), 3);
-    assert_eq!(store.find("acme", &pages, &["65538".to_string()]).await.unwrap()[0].outcome, FindOutcome::NotFound);
+    match &store.find("acme", &pages, &["65538".to_string()]).await.unwrap()[0].outcome {
+        FindOutcome::Found { mapping, .. } => assert!(mapping.removed),
+        other => panic!("{other:?}"),
+    }
     // Set again after the delete: back, with no old value.
     let back = store.upsert_app("acme", &pages, "65538", "1003", &context(6)).await.unwrap().unwrap();
     assert_eq!(back.old_value, None);
@@ -537,12 +634,16 @@ async fn exceptions_are_versioned_and_runs_record_the_version(store: Arc<dyn Sco
         source: DirectoryContent::from_core(&source(1)),
         destination: DirectoryContent::from_core(&destination(1)),
         identities: Vec::new(),
+        warnings: Vec::new(),
     };
     assert_eq!(store.record_run(&stale).await.unwrap_err().kind(), ErrorKind::Conflict);
 
     let removed = store.remove_exception("acme", &rule, &context(4)).await.unwrap();
     assert_eq!((removed.version, removed.rules.len()), (2, 0));
     assert_eq!(store.remove_exception("acme", &rule, &context(5)).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let history = store.exception_changes("acme").await.unwrap();
+    assert_eq!(history.iter().map(|c| (c.version, c.added, c.at)).collect::<Vec<_>>(), [(1, true, context(1).at), (2, false, context(4).at)]);
+    assert!(history.iter().all(|c| c.rule == rule && c.who == "ada@acme.example" && c.caller == "cli"));
     let third = run(store, "acme", "wave-1", &source(3), &destination(4), 6).await;
     assert_eq!((third.exceptions_version, third.counts.changed), (2, 1));
     // A different policy text is a new policy version; the same text reuses its version.
@@ -570,6 +671,20 @@ async fn the_report_reads_the_scope_or_one_job(store: Arc<dyn ScopeWrite>) {
     let scope = store.report("acme", &ReportOf::Scope).await.unwrap();
     assert_eq!(scope.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(), ["JIRAUSER10004", "JIRAUSER10005"]);
     assert_eq!(store.report("acme", &ReportOf::Job("wave-3".into())).await.unwrap_err().kind(), ErrorKind::NotFound);
+
+    // Streamed: the rows one at a time, and a sink's error stops the read and comes back.
+    let mut streamed = Vec::new();
+    let mut keep = |row: crosswalk_core::ReportRow| {
+        streamed.push(row);
+        Ok(())
+    };
+    assert_eq!(store.report_each("acme", &ReportOf::Scope, &mut keep).await.unwrap(), 2);
+    assert_eq!(streamed, scope);
+    let mut refuse = |_row: crosswalk_core::ReportRow| Err(ScopeError::stopped(std::io::Error::from(std::io::ErrorKind::BrokenPipe)));
+    let stopped = store.report_each("acme", &ReportOf::Scope, &mut refuse).await.unwrap_err();
+    assert_eq!(stopped.kind(), ErrorKind::Stopped);
+    let io = std::error::Error::source(&stopped).and_then(|e| e.downcast_ref::<std::io::Error>()).unwrap();
+    assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
 }
 
 async fn bad_requests_are_refused_with_their_kind(store: Arc<dyn ScopeWrite>) {
@@ -590,7 +705,14 @@ async fn bad_requests_are_refused_with_their_kind(store: Arc<dyn ScopeWrite>) {
     let pages = Namespace::parse("confluence:page").unwrap();
     assert_eq!(store.upsert_app("acme", &pages, "", "x", &context(1)).await.unwrap_err().kind(), ErrorKind::Invalid);
     assert_eq!(store.upsert_app("acme", &pages, "k", "a\u{0}b", &context(1)).await.unwrap_err().kind(), ErrorKind::Invalid);
-    // A read-only view is what a server hands to readers.
-    let read_only: &dyn ScopeRead = store;
-    assert_eq!(read_only.scopes().await.unwrap().len(), 1);
+}
+
+async fn a_writer_hands_out_a_read_only_view(store: Arc<dyn ScopeWrite>) {
+    create_scope(&*store, "acme").await;
+    // What a server keeps as shared state, and what it hands to read-only callers.
+    let read_only: Arc<dyn ScopeRead> = store.clone();
+    let shared = read_only.clone();
+    let task = tokio::spawn(async move { shared.scopes().await.unwrap().len() });
+    assert_eq!(task.await.unwrap(), 1);
+    assert_eq!(read_only.scope("acme").await.unwrap().source_platform, crosswalk_store::scope::SourcePlatform::Jira);
 }

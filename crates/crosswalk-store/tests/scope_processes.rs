@@ -64,6 +64,7 @@ fn record(job: &str, n: usize, variant: &str, exceptions_version: u32) -> RunRec
         source: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
         destination: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
         identities,
+        warnings: Vec::new(),
     }
 }
 

@@ -725,6 +725,20 @@ async fn errors_say_what_to_do() {
     assert!(matches!(error, StoreError::NotAStore { .. }), "{error:?}");
     assert!(error.to_string().contains("invoices"), "{error}");
 
+    // The scope store shares a file with this one, and may have made it first.
+    let scoped = dir.path().join("scoped.db");
+    {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", scoped.display())).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE _crosswalk_scope_migrations (version INTEGER PRIMARY KEY); CREATE TABLE scopes (id INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::open(&scoped).await.unwrap();
+    assert!(store.jobs().await.unwrap().is_empty());
+    store.close().await;
+
     let error = Store::open(dir.path()).await.unwrap_err();
     assert!(matches!(error, StoreError::CannotOpen { .. }), "{error:?}");
     let error = Store::open(dir.path().join("missing-folder/store.db")).await.unwrap_err();

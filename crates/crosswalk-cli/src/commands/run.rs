@@ -19,8 +19,12 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         exceptions: args.exceptions,
         skip_invalid: args.skip_invalid,
     };
-    // A bad --database is refused before any file is read.
-    args.store.database()?;
+    // A bad --database is refused before any file is read, and a database server is reached
+    // first too: a wrong URL fails at once, not after minutes of reading. (A store file is
+    // not opened yet: invalid input must leave no file behind.)
+    if let crosswalk_app::Database::Postgres(_) = args.store.database()? {
+        block_on(async { open_app(&args.store).await?.close().await; anyhow::Ok(()) })?;
+    }
     let mut steps = Steps::default();
     let input = crosswalk_app::import(&files, &mut |event| steps.show(event))?;
     drop(steps);
@@ -102,6 +106,15 @@ pub(crate) fn print_outcome(outcome: &RunOutcome, store: &StoreArgs, format: Sum
             outln!("job {:?}, run {} (scope {:?}, store {})", outcome.job.name, outcome.run.number, outcome.scope, location)?;
             outln!("transfer id {}", outcome.job.transfer_id)?;
             outln!("{}", counts_line(&outcome.run.counts))?;
+            if outcome.exception_rules > 0 {
+                // Said because a run without --exceptions uses the scope's rules as they stand.
+                outln!(
+                    "{} exception rules (the scope's, version {}; `crosswalk scope show {}` lists them)",
+                    outcome.exception_rules,
+                    outcome.exceptions_version,
+                    shell_word(&outcome.scope)
+                )?;
+            }
             outln!("{} accounts and {} groups resolved", s.accounts, s.groups)?;
             let width = Resolution::ALL.iter().map(|r| r.as_str().len()).max().unwrap_or(10);
             for (resolution, count) in &s.by_resolution {

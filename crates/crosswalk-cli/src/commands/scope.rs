@@ -7,6 +7,7 @@ use crosswalk_store::scope::{ChangeOrigin, MappingValue, Namespace, NewScope, Re
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::report::{check_exists, store_missing};
 use super::run::{scope_hint, store_hint};
 use super::{block_on, caller, open_app};
 use crate::cli::{ChangesArgs, ChangesFormat, HistoryArgs, PurgeArgs, ScopeCommand, StoreArgs, SummaryFormat};
@@ -38,6 +39,10 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
             )?;
         }
         ScopeCommand::List(args) => {
+            if store_missing(&args.store)? {
+                outln!("no scopes yet: there is no store at {}; the first `crosswalk run` makes one", args.store.database()?.describe())?;
+                return Ok(());
+            }
             let scopes = with_app(&args.store, async |app| app.scopes(&caller()).await)?;
             if args.format == SummaryFormat::Json {
                 outln!("{}", serde_json::to_string_pretty(&scopes)?)?;
@@ -51,6 +56,7 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
             }
         }
         ScopeCommand::Show(args) => {
+            check_exists(&args.store)?;
             let overview = with_app(&args.store, async |app| app.scope(&caller(), &args.name).await)?;
             if args.format == SummaryFormat::Json {
                 outln!("{}", serde_json::to_string_pretty(&overview)?)?;
@@ -62,7 +68,10 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
             outln!("  source:      {} (look-ups also take {})", scope.source_label, prefixes.join(", "))?;
             outln!("  destination: {}", scope.destination_label)?;
             outln!("  created:     {} by {}", date(scope.created_at), scope.created_by)?;
-            outln!("  exceptions:  {} rules, version {}", overview.exception_rules, overview.exceptions_version)?;
+            outln!("  exceptions:  {} rules, version {}", overview.exception_rules.len(), overview.exceptions_version)?;
+            for rule in &overview.exception_rules {
+                outln!("    {} {} -> {}", rule.kind, rule.source, rule.destination)?;
+            }
             if overview.retention.is_empty() {
                 outln!("  retention:   every namespace keeps removed mappings forever")?;
             }
@@ -145,6 +154,7 @@ fn revision_line(revision: &RevisionRow) -> String {
 
 pub(crate) fn history(args: HistoryArgs) -> Result<()> {
     let namespace = Namespace::parse(&args.namespace)?;
+    check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
     let history = with_app(&args.store, async |app| app.history(&caller(), &scope, &namespace, &args.key).await)?;
     if args.format == SummaryFormat::Json {
@@ -162,6 +172,7 @@ pub(crate) fn history(args: HistoryArgs) -> Result<()> {
 }
 
 pub(crate) fn changes(args: ChangesArgs) -> Result<()> {
+    check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
     let page = with_app(&args.store, async |app| app.changes(&caller(), &scope, args.since.as_deref(), args.limit).await)?;
     match args.format {
@@ -184,6 +195,7 @@ pub(crate) fn changes(args: ChangesArgs) -> Result<()> {
 
 pub(crate) fn purge(args: PurgeArgs) -> Result<()> {
     let namespace = Namespace::parse(&args.namespace)?;
+    check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
     let report = with_app(&args.store, async |app| app.purge(&caller(), &scope, &namespace, args.dry_run).await)?;
     let verb = if args.dry_run { "would remove" } else { "removed" };

@@ -165,3 +165,18 @@ fn every_command_says_the_jobs_own_run_number() {
     let error = dir.fails(&["explain", "--job", "wave-2", "NOPE"]);
     assert!(error.contains("scope \"default\" has no identity:user mapping for \"NOPE\""), "{error}");
 }
+
+/// An account known only by its username is introduced, and its look-alike candidate named,
+/// by username, with no empty parentheses or gaps.
+#[test]
+fn explain_names_accounts_without_an_address_by_username() {
+    let dir = Dir::new();
+    let header = SOURCE_CSV.lines().next().unwrap();
+    dir.write("source.csv", &format!("{header}\naccount,S5,john.doe,,,Johnny,,,true,,,,,\n"));
+    dir.write("destination.csv", &format!("{header}\naccount,D5,j0hn.doe,,,Johnny 2,,,true,,true,,,\n"));
+    dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "--job", "names"]);
+    let out = dir.ok(&["explain", "--job", "names", "S5"]);
+    assert!(out.starts_with("account S5 (john.doe) in scope \"default\", last changed in job \"names\", run 1\n"), "{out}");
+    assert!(out.contains("\ncandidate: D5 j0hn.doe by Username, score "), "{out}");
+    assert!(out.contains("flags: LookAlike"), "{out}");
+}

@@ -79,7 +79,18 @@ fn scopes_are_created_listed_shown_and_kept_apart() {
     let show = dir.ok(&["scope", "show", "acme"]);
     assert!(show.contains("source:      jira-server https://jira.acme.local (look-ups also take jira.userkey/, jira.username/, email/)"), "{show}");
     assert!(show.contains(&format!("wave-1                   transfer id {}  1 runs", line_after(&acme, "transfer id "))), "{show}");
+    let show = dir.ok(&["scope", "show", "acme"]);
     assert!(show.contains("keeps removed mappings forever"), "{show}");
+    assert!(show.contains("exceptions:  0 rules, version 0"), "{show}");
+
+    // An exceptions file becomes the scope's rules, which later runs without one keep using.
+    dir.write("exceptions.csv", "type,source,destination\naccount,id:JIRAUSER3,email:support@acme.com\n");
+    let with_rules = run(&dir, &["--scope", "acme", "--job", "wave-1", "-e", "exceptions.csv"]);
+    assert!(with_rules.contains("1 exception rules (the scope's, version 1; `crosswalk scope show acme` lists them)"), "{with_rules}");
+    let without = run(&dir, &["--scope", "acme", "--job", "wave-1"]);
+    assert!(without.lines().any(|l| l == "0 changed (7 unchanged)") && without.contains("1 exception rules"), "{without}");
+    let show = dir.ok(&["scope", "show", "acme"]);
+    assert!(show.contains("exceptions:  1 rules, version 1\n    account id:JIRAUSER3 -> email:support@acme.com\n"), "{show}");
 
     // Changes in one scope stay there.
     dir.write("source.csv", &SOURCE_CSV.replace("account,JIRAUSER6,ghost,ghost@acme.com,,=HYPERLINK(\"http://x\"),,,true,internal,,,,\n", ""));
@@ -88,7 +99,7 @@ fn scopes_are_created_listed_shown_and_kept_apart() {
     assert_eq!(csv_rows(&dir.ok(&["report", "--scope", "acme"])).len(), 1 + 6);
     assert_eq!(csv_rows(&dir.ok(&["report"])).len(), 1 + 7, "the default scope still has the ghost");
     let error = dir.fails(&["scope", "show", "nope"]);
-    assert!(error.contains("nope") && error.contains("scope list"), "{error}");
+    assert!(error.contains("no scope named \"nope\"; scopes: acme, default"), "{error}");
 
     // A second job's transfer id reads every current mapping of its scope, the ones the
     // first job made included (their Job column says so).
@@ -185,6 +196,9 @@ fn a_postgres_database_is_refused_with_what_is_missing_and_nothing_is_written() 
     }
     let out = dir.command().args(["jobs"]).env("CROSSWALK_DATABASE_URL", "postgres://127.0.0.1/x").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("no PostgreSQL backend"), "the variable is read too");
+    // Refused before the inputs are read: a missing source file is not what it says.
+    let error = dir.fails(&["run", "-s", "missing.csv", "-d", "destination.csv", "--database", "postgres://127.0.0.1/x"]);
+    assert!(error.contains("no PostgreSQL backend") && !error.contains("missing.csv"), "{error}");
     let error = dir.fails(&["jobs", "--database", "mysql://db/x"]);
     assert!(error.contains("is not a database URL"), "{error}");
     assert!(!dir.store().exists(), "nothing was created");
@@ -213,4 +227,17 @@ fn help_teaches_each_scope_command_with_examples() {
         assert!(help.contains(example), "{command:?} --help has no example {example:?}:\n{help}");
         assert!(help.contains("--database <URL>") && help.contains("CROSSWALK_DATABASE_URL"), "{command:?}: {help}");
     }
+}
+
+/// Commands that only read never create a store file where there is none.
+#[test]
+fn reading_commands_leave_a_missing_store_missing() {
+    let dir = Dir::new();
+    assert!(dir.ok(&["scope", "list"]).starts_with("no scopes yet: there is no store at "));
+    assert!(dir.ok(&["jobs"]).starts_with("no jobs yet: there is no store at "));
+    for args in [&["history", "x"][..], &["changes"], &["scope", "show", "default"], &["purge", "--namespace", "identity:user"], &["explain", "x"]] {
+        let error = dir.fails(args);
+        assert!(error.contains("no store at") && error.contains("crosswalk run"), "{args:?}: {error}");
+    }
+    assert!(!dir.store().exists());
 }

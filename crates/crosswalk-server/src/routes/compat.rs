@@ -125,7 +125,7 @@ pub(crate) async fn page(
     let scope = scope_of_transfer(&state, &principal, &transfer).await?;
     let caller = principal.caller()?;
     let after = query.last_entity.as_deref().filter(|text| !text.is_empty());
-    let page = state.app.mappings_page(&caller, &scope.name, &namespace, after, page_size).await?;
+    let page = state.app.mappings(&caller, &scope.name, &namespace, after, page_size).await?;
     let mut items = BTreeMap::new();
     for mapping in page.mappings.iter().filter(|m| !m.removed) {
         if let Some(id) = cloud_id(mapping) {
@@ -163,7 +163,7 @@ pub(crate) async fn find(
     let namespace = namespace(&query.namespace)?;
     let scope = scope_of_transfer(&state, &principal, &transfer).await?;
     let caller = principal.caller()?;
-    let answers = state.app.find(&caller, &scope.name, &namespace, &keys).await?;
+    let answers = if keys.is_empty() { Vec::new() } else { state.app.find(&caller, &scope.name, &namespace, &keys).await? };
     let mut found = BTreeMap::new();
     for answer in answers {
         if let FindOutcome::Found { mapping, .. } = &answer.outcome

@@ -4,9 +4,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use crosswalk_app::AppChange;
 use crosswalk_store::scope::{
-    ChangePage, FindAnswer, JobRow, MappingHistory, MappingPage, Namespace, NewScope, RevisionRow, Role, ScopeRow, TokenRow,
+    ChangePage, FindAnswer, JobRow, MAX_APP_VALUE_LEN, MAX_KEY_LEN, MappingHistory, MappingPage, Namespace, NewScope, RevisionRow, Role,
+    ScopeRow, TokenRow, check_key,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -142,7 +142,7 @@ pub(crate) async fn mappings_page(
     check_page_size(limit, "limit")?;
     let namespace = namespace(&namespace_text)?;
     visible_scope(&state, &principal, &scope).await?;
-    let page = state.app.mappings_page(&principal.caller()?, &scope, &namespace, query.after.as_deref(), limit).await?;
+    let page = state.app.mappings(&principal.caller()?, &scope, &namespace, query.after.as_deref(), limit).await?;
     Ok(ApiJson(page))
 }
 
@@ -173,7 +173,8 @@ pub(crate) async fn find(
     check_key_count(body.keys.len())?;
     let namespace = namespace(&namespace_text)?;
     visible_scope(&state, &principal, &scope).await?;
-    let answers = state.app.find(&principal.caller()?, &scope, &namespace, &body.keys).await?;
+    // No keys, no answers (the use case takes 1 or more).
+    let answers = if body.keys.is_empty() { Vec::new() } else { state.app.find(&principal.caller()?, &scope, &namespace, &body.keys).await? };
     Ok(ApiJson(FindResponse { answers }))
 }
 
@@ -232,13 +233,25 @@ pub(crate) async fn write_mappings(
     let namespace = namespace(&namespace_text)?;
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Writer)?;
-    let changes: Vec<AppChange> = body
-        .upsert
-        .into_iter()
-        .map(|u| AppChange::Upsert { source_key: u.key, value: u.value })
-        .chain(body.delete.into_iter().map(|key| AppChange::Delete { source_key: key }))
-        .collect();
-    let revisions = state.app.write_app(&principal.caller()?, &scope, &namespace, &changes).await?;
+    if namespace.is_identity() {
+        return Err(ApiError::invalid(format!("{namespace} is written by runs; write an app namespace (product:entity, e.g. jira:issue)")));
+    }
+    // Every change is checked before the first is written, so a bad one writes nothing.
+    for (index, upsert) in body.upsert.iter().enumerate() {
+        check_key(&format!("upsert[{index}].key"), &upsert.key, MAX_KEY_LEN)?;
+        check_key(&format!("upsert[{index}].value"), &upsert.value, MAX_APP_VALUE_LEN)?;
+    }
+    for (index, key) in body.delete.iter().enumerate() {
+        check_key(&format!("delete[{index}]"), key, MAX_KEY_LEN)?;
+    }
+    let caller = principal.caller()?;
+    let mut revisions = Vec::new();
+    for upsert in &body.upsert {
+        revisions.extend(state.app.set_app_mapping(&caller, &scope, &namespace, &upsert.key, &upsert.value).await?);
+    }
+    for key in &body.delete {
+        revisions.extend(state.app.delete_app_mapping(&caller, &scope, &namespace, key).await?);
+    }
     Ok(ApiJson(WriteResponse { revisions }))
 }
 

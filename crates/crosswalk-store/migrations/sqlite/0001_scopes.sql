@@ -61,6 +61,8 @@ CREATE TABLE scope_runs (
     exceptions_version  INTEGER NOT NULL,
     source_content      TEXT    NOT NULL REFERENCES directory_contents (hash),
     destination_content TEXT    NOT NULL REFERENCES directory_contents (hash),
+    -- JSON array of the problems that belong to no single mapping.
+    warnings            TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(warnings)),
     UNIQUE (job_id, number)
 );
 
@@ -97,6 +99,9 @@ CREATE TABLE scope_mappings (
     value_revision_id INTEGER NOT NULL REFERENCES scope_revisions (id),
     -- The latest revision.
     revision_id       INTEGER NOT NULL REFERENCES scope_revisions (id),
+    -- The first 16 bytes of the SHA-256 of the value's JSON: a run compares these, so it
+    -- never reads the values themselves to find what changed.
+    value_hash        BLOB    NOT NULL,
     removed           INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),
     removed_at        INTEGER,
     updated_at        INTEGER NOT NULL,

@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Unavailable,
     /// The database holds something this version cannot read.
     Corrupt,
+    /// The caller's sink stopped a streamed read (a closed pipe, a full disk).
+    Stopped,
 }
 
 /// A scope store failure.
@@ -46,6 +48,11 @@ impl ScopeError {
 
     pub fn corrupt(message: impl Into<String>) -> ScopeError {
         ScopeError::new(ErrorKind::Corrupt, message)
+    }
+
+    /// A sink's own failure, kept as the source so the caller can take it back out.
+    pub fn stopped(source: impl std::error::Error + Send + Sync + 'static) -> ScopeError {
+        ScopeError::new(ErrorKind::Stopped, source.to_string()).with_source(source)
     }
 
     /// A database failure while doing `operation`; the cause is part of the message (and so

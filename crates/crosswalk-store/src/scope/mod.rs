@@ -35,6 +35,9 @@ pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
 /// What every store method returns: a boxed future, so the traits stay object-safe.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = ScopeResult<T>> + Send + 'a>>;
 
+/// Where [`ScopeRead::report_each`] hands report rows.
+pub type ReportSink<'s> = dyn FnMut(ReportRow) -> ScopeResult<()> + Send + 's;
+
 /// Reading a store. Every method names its scope; nothing crosses scopes.
 pub trait ScopeRead: Send + Sync {
     /// Where the store lives (a file path, `:memory:`, a URL without its password).
@@ -67,7 +70,9 @@ pub trait ScopeRead: Send + Sync {
 
     /// Looks up at most [`MAX_BATCH`] keys at once; answers every key, in the order given:
     /// found (and by which form: source key, username, email, or a platform-prefixed form),
-    /// not found, or ambiguous. Removed mappings are not found.
+    /// not found, or ambiguous. A mapping marked removed is still found (it says so), unless
+    /// a live one answers the same key: content made by someone who has left still needs
+    /// its mapping.
     fn find<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, keys: &'a [String]) -> StoreFuture<'a, Vec<FindAnswer>>;
 
     /// One mapping (by its source key) with every revision, oldest first.
@@ -79,10 +84,28 @@ pub trait ScopeRead: Send + Sync {
 
     /// The 12-column report: the scope's current identity mappings (not the removed ones),
     /// or those of the source identities one job's latest run resolved. By type, source id.
-    fn report<'a>(&'a self, scope: &'a str, of: &'a ReportOf) -> StoreFuture<'a, Vec<ReportRow>>;
+    fn report<'a>(&'a self, scope: &'a str, of: &'a ReportOf) -> StoreFuture<'a, Vec<ReportRow>> {
+        Box::pin(async move {
+            let mut rows = Vec::new();
+            let mut push = |row: ReportRow| {
+                rows.push(row);
+                Ok(())
+            };
+            self.report_each(scope, of, &mut push).await?;
+            Ok(rows)
+        })
+    }
+
+    /// Like [`ScopeRead::report`], handing rows to `sink` one at a time as they are read, so
+    /// an export of millions of rows runs in constant memory. Stops at the first error the
+    /// sink returns (make it with [`ScopeError::stopped`]). Returns the rows handed over.
+    fn report_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportSink<'_>) -> StoreFuture<'a, u64>;
 
     /// The scope's current exception rules and their version.
     fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet>;
+
+    /// Every add and remove of the scope's exception rules, oldest first.
+    fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>>;
 
     /// The retention set for each namespace that has one (the rest keep forever).
     fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>>;

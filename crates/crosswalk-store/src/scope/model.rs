@@ -125,6 +125,8 @@ pub struct RunRow {
     /// Content hashes of the two directories it resolved.
     pub source_content: String,
     pub destination_content: String,
+    /// Problems that belong to no single mapping (an exception naming nobody...).
+    pub warnings: Vec<String>,
 }
 
 /// A mapping namespace: `identity:user`, `identity:group` (written by resolution), or an
@@ -337,6 +339,15 @@ impl MappingValue {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// The first 16 bytes of the SHA-256 of [`MappingValue::to_json`]: equal values, equal
+    /// digests; what a run compares.
+    pub fn digest_of_json(json: &str) -> [u8; 16] {
+        let digest = Sha256::digest(json.as_bytes());
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&digest[..16]);
+        first
+    }
+
     pub fn from_json(text: &str) -> ScopeResult<MappingValue> {
         serde_json::from_str(text).map_err(|error| ScopeError::corrupt(format!("a stored mapping value is unreadable: {error}")))
     }
@@ -522,6 +533,20 @@ pub struct ExceptionSet {
     pub rules: Vec<ExceptionRow>,
 }
 
+/// One add or remove of an exception rule: the version it made, and who made it when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionChange {
+    pub version: u32,
+    /// `true` for an add (or a replacement of the rule's destination), `false` for a remove.
+    pub added: bool,
+    /// The rule added, or the rule as it was when removed.
+    pub rule: ExceptionRow,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub who: String,
+    pub caller: String,
+}
+
 /// Who and when, for a change a caller makes (not a run).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeContext {
@@ -559,7 +584,8 @@ pub enum KeyForm {
 pub enum FindOutcome {
     Found { by: KeyForm, mapping: Box<MappingRow> },
     NotFound,
-    /// The alternate key belongs to several mappings; none is chosen.
+    /// The key belongs to several mappings (live ones, or, when none is live, removed ones);
+    /// none is chosen.
     Ambiguous { by: KeyForm, source_keys: Vec<String> },
 }
 
@@ -703,6 +729,8 @@ pub struct RunRecord {
     pub source: DirectoryContent,
     pub destination: DirectoryContent,
     pub identities: Vec<IdentityMapping>,
+    /// Problems that belong to no single mapping, kept with the run.
+    pub warnings: Vec<String>,
 }
 
 fn side_row(directory: &Directory, kind: IdentityKind, index: u32) -> Option<SideRow> {

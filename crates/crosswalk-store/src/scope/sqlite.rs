@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crosswalk_core::{IdentityKind, ReportRow};
+use crosswalk_core::IdentityKind;
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
@@ -21,7 +21,7 @@ use super::error::{ScopeError, ScopeResult};
 use super::keys::{self, AltKind};
 use super::model::*;
 use super::reconcile::{self, Change, Current};
-use super::{ScopeRead, ScopeWrite, StoreFuture};
+use super::{ReportSink, ScopeRead, ScopeWrite, StoreFuture};
 
 /// The schema, embedded: `(version, description, sql)`, one entry per file in
 /// `migrations/sqlite/` (a test checks that they agree).
@@ -176,12 +176,43 @@ fn run_row(row: &SqliteRow) -> ScopeResult<RunRow> {
         exceptions_version: u32::try_from(col::<i64>(row, 11)?).unwrap_or(0),
         source_content: col(row, 12)?,
         destination_content: col(row, 13)?,
+        warnings: serde_json::from_str(&col::<String>(row, 14)?)
+            .map_err(|error| ScopeError::corrupt(format!("a run's warnings are unreadable: {error}")))?,
     })
 }
 
 const RUN_COLUMNS: &str = "s.name, j.name, j.transfer_id, r.number, r.started_at, r.who, r.added, r.changed, r.removed, \
-     r.unchanged, r.policy_version, r.exceptions_version, r.source_content, r.destination_content \
+     r.unchanged, r.policy_version, r.exceptions_version, r.source_content, r.destination_content, r.warnings \
      FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id JOIN scopes s ON s.id = j.scope_id";
+
+/// Rows per multi-row statement: under SQLite's 32,766 bind parameters at 10 a row.
+const REVISION_BATCH: usize = 2000;
+const MAPPING_BATCH: usize = 2000;
+const KEY_BATCH: usize = 4000;
+
+/// The identity namespaces, by the code a run's maps key them with.
+const NAMESPACES: [&str; 2] = [Namespace::IDENTITY_USER, Namespace::IDENTITY_GROUP];
+
+fn namespace_code(namespace: &Namespace) -> u8 {
+    u8::from(namespace.as_str() == Namespace::IDENTITY_GROUP)
+}
+
+fn identity_json(value: &IdentityValue) -> String {
+    // Serialised as a MappingValue::Identity without cloning the value into one.
+    #[derive(serde::Serialize)]
+    #[serde(tag = "type", content = "value", rename_all = "snake_case")]
+    enum Borrowed<'a> {
+        Identity(&'a IdentityValue),
+    }
+    serde_json::to_string(&Borrowed::Identity(value)).unwrap_or_default()
+}
+
+/// Where a mapping a run may change lives.
+struct StoredIds {
+    id: i64,
+    revision_id: i64,
+    value_revision_id: i64,
+}
 
 /// A mapping's place in the scope, as a run's reconcile needs it.
 struct Stored {
@@ -417,7 +448,7 @@ impl SqliteScopeStore {
         revision_row(&row)
     }
 
-    /// Writes one revision, returning its id.
+    /// Writes one revision made by a caller, returning its id (a run writes its own in batches).
     #[allow(clippy::too_many_arguments)]
     async fn insert_revision(
         &self,
@@ -427,26 +458,21 @@ impl SqliteScopeStore {
         key: &str,
         previous: Option<i64>,
         value: Option<&str>,
-        origin: Origin<'_>,
+        context: &ChangeContext,
         reason: Reason,
     ) -> ScopeResult<i64> {
-        let (run_id, caller, at, who) = match origin {
-            Origin::Run { run_id, at, who } => (Some(run_id), None, at, who),
-            Origin::Caller(context) => (None, Some(context.caller.as_str()), unix(context.at), context.who.as_str()),
-        };
         sqlx::query_scalar(
-            "INSERT INTO scope_revisions (scope_id, namespace, source_key, previous_id, value, run_id, caller, at, who, reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO scope_revisions (scope_id, namespace, source_key, previous_id, value, caller, at, who, reason) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(scope_id)
         .bind(namespace)
         .bind(key)
         .bind(previous)
         .bind(value)
-        .bind(run_id)
-        .bind(caller)
-        .bind(at)
-        .bind(who)
+        .bind(&context.caller)
+        .bind(unix(context.at))
+        .bind(&context.who)
         .bind(reason.as_str())
         .fetch_one(&mut *tx)
         .await
@@ -463,17 +489,19 @@ impl SqliteScopeStore {
         key: &str,
         existing: Option<i64>,
         revision_id: i64,
+        value_hash: [u8; 16],
         at: i64,
         job_id: Option<i64>,
     ) -> ScopeResult<i64> {
         match existing {
             Some(id) => {
                 sqlx::query(
-                    "UPDATE scope_mappings SET value_revision_id = ?, revision_id = ?, removed = 0, removed_at = NULL, \
+                    "UPDATE scope_mappings SET value_revision_id = ?, revision_id = ?, value_hash = ?, removed = 0, removed_at = NULL, \
                      updated_at = ?, job_id = ? WHERE id = ?",
                 )
                 .bind(revision_id)
                 .bind(revision_id)
+                .bind(value_hash.to_vec())
                 .bind(at)
                 .bind(job_id)
                 .bind(id)
@@ -483,14 +511,15 @@ impl SqliteScopeStore {
                 Ok(id)
             }
             None => sqlx::query_scalar(
-                "INSERT INTO scope_mappings (scope_id, namespace, source_key, value_revision_id, revision_id, updated_at, job_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO scope_mappings (scope_id, namespace, source_key, value_revision_id, revision_id, value_hash, updated_at, job_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(scope_id)
             .bind(namespace)
             .bind(key)
             .bind(revision_id)
             .bind(revision_id)
+            .bind(value_hash.to_vec())
             .bind(at)
             .bind(job_id)
             .fetch_one(&mut *tx)
@@ -509,27 +538,6 @@ impl SqliteScopeStore {
             .execute(&mut *tx)
             .await
             .map_err(self.db("mark a mapping removed"))?;
-        self.set_keys(tx, 0, "", id, &[]).await
-    }
-
-    /// Replaces a mapping's alternate keys.
-    async fn set_keys(&self, tx: &mut SqliteConnection, scope_id: i64, namespace: &str, mapping_id: i64, keys: &[(AltKind, String)]) -> ScopeResult<()> {
-        sqlx::query("DELETE FROM scope_mapping_keys WHERE mapping_id = ?")
-            .bind(mapping_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(self.db("replace a mapping's keys"))?;
-        for (kind, key) in keys {
-            sqlx::query("INSERT OR IGNORE INTO scope_mapping_keys (scope_id, namespace, kind, key, mapping_id) VALUES (?, ?, ?, ?, ?)")
-                .bind(scope_id)
-                .bind(namespace)
-                .bind(kind.as_str())
-                .bind(key)
-                .bind(mapping_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.db("write a mapping's keys"))?;
-        }
         Ok(())
     }
 
@@ -642,18 +650,20 @@ impl SqliteScopeStore {
         let (source_hash, source_body) = run.source.encode();
         let (destination_hash, destination_body) = run.destination.encode();
         let policy_hash = content_hash(run.policy.as_bytes());
-        let mut new: HashMap<(String, String), String> = HashMap::with_capacity(run.identities.len());
-        let mut values: HashMap<(String, String), &IdentityValue> = HashMap::with_capacity(run.identities.len());
-        for identity in &run.identities {
-            let key = (identity.namespace.as_str().to_string(), identity.source_key.clone());
-            let json = MappingValue::Identity(Box::new(identity.value.clone())).to_json();
-            if new.insert(key.clone(), json).is_some() {
+        // Values are compared by digest: the current state is read as digests, and only the
+        // changed values are serialised a second time, to be written.
+        let mut new: HashMap<(u8, String), [u8; 16]> = HashMap::with_capacity(run.identities.len());
+        let mut positions: HashMap<(u8, String), usize> = HashMap::with_capacity(run.identities.len());
+        for (position, identity) in run.identities.iter().enumerate() {
+            let key = (namespace_code(&identity.namespace), identity.source_key.clone());
+            let digest = MappingValue::digest_of_json(&identity_json(&identity.value));
+            if new.insert(key.clone(), digest).is_some() {
                 return Err(ScopeError::invalid(format!(
                     "the run holds two mappings for {} {:?}; a run holds one mapping per source identity",
                     identity.namespace, identity.source_key
                 )));
             }
-            values.insert(key, &identity.value);
+            positions.insert(key, position);
         }
         let at = unix(run.started_at);
 
@@ -712,8 +722,8 @@ impl SqliteScopeStore {
             .await
             .map_err(self.db("number the run"))?;
         let run_id: i64 = sqlx::query_scalar(
-            "INSERT INTO scope_runs (job_id, number, started_at, who, policy_version, exceptions_version, source_content, destination_content) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO scope_runs (job_id, number, started_at, who, policy_version, exceptions_version, source_content, destination_content, warnings) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(job_id)
         .bind(number)
@@ -723,69 +733,157 @@ impl SqliteScopeStore {
         .bind(current_exceptions)
         .bind(&source_hash)
         .bind(&destination_hash)
+        .bind(serde_json::to_string(&run.warnings).unwrap_or_else(|_| "[]".into()))
         .fetch_one(&mut *tx)
         .await
         .map_err(self.db("record the run"))?;
 
         // The scope's current identity state, read under the write lock.
-        let mut current: HashMap<(String, String), Current<String>> = HashMap::new();
-        let mut stored: HashMap<(String, String), Stored> = HashMap::new();
+        let mut current: HashMap<(u8, String), Current<[u8; 16]>> = HashMap::new();
+        let mut stored: HashMap<(u8, String), StoredIds> = HashMap::new();
         {
             let mut rows = sqlx::query(
-                "SELECT m.namespace, m.source_key, v.value, m.removed, m.id, m.revision_id \
-                 FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id \
-                 WHERE m.scope_id = ? AND m.namespace IN ('identity:user', 'identity:group')",
+                "SELECT namespace, source_key, value_hash, removed, id, revision_id, value_revision_id FROM scope_mappings \
+                 WHERE scope_id = ? AND namespace IN ('identity:user', 'identity:group')",
             )
             .bind(scope_id)
             .fetch(&mut *tx);
             while let Some(row) = rows.try_next().await.map_err(self.db("read the scope's mappings"))? {
-                let key = (col::<String>(&row, 0)?, col::<String>(&row, 1)?);
-                current.insert(key.clone(), Current { value: col(&row, 2)?, removed: col::<i64>(&row, 3)? != 0 });
-                stored.insert(key, Stored { id: col(&row, 4)?, revision_id: col(&row, 5)? });
+                let namespace = Namespace::parse(&col::<String>(&row, 0)?)?;
+                let key = (namespace_code(&namespace), col::<String>(&row, 1)?);
+                let hash: Vec<u8> = col(&row, 2)?;
+                let value: [u8; 16] = hash.try_into().map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?;
+                current.insert(key.clone(), Current { value, removed: col::<i64>(&row, 3)? != 0 });
+                stored.insert(key, StoredIds { id: col(&row, 4)?, revision_id: col(&row, 5)?, value_revision_id: col(&row, 6)? });
             }
         }
         let diff = reconcile::reconcile(&current, &new);
-        let origin = || Origin::Run { run_id, at, who: &run.who };
+        drop(current);
         let mut counts = RunCounts { unchanged: diff.unchanged, ..RunCounts::default() };
         for change in &diff.changes {
-            let (namespace, key) = change.key();
-            let existing = stored.get(change.key());
             match change {
-                Change::Added { new, .. } | Change::Changed { new, .. } => {
-                    let value = values.get(change.key()).copied();
-                    let was_exception = match change {
-                        Change::Changed { old, .. } => MappingValue::from_json(old)?.as_identity().is_some_and(IdentityValue::is_exception),
-                        _ => false,
-                    };
-                    let reason = if was_exception || value.is_some_and(IdentityValue::is_exception) { Reason::Exception } else { Reason::Resolution };
-                    let revision_id = self
-                        .insert_revision(&mut tx, scope_id, namespace, key, existing.map(|s| s.revision_id), Some(new), origin(), reason)
-                        .await?;
-                    let mapping_id = self.set_live(&mut tx, scope_id, namespace, key, existing.map(|s| s.id), revision_id, at, Some(job_id)).await?;
-                    let alternate = match value {
-                        Some(value) if namespace == Namespace::IDENTITY_USER => keys::alternate_keys(value),
-                        _ => Vec::new(),
-                    };
-                    if existing.is_some() || !alternate.is_empty() {
-                        self.set_keys(&mut tx, scope_id, namespace, mapping_id, &alternate).await?;
-                    }
-                    if matches!(change, Change::Added { .. }) {
-                        counts.added += 1;
-                    } else {
-                        counts.changed += 1;
-                    }
-                }
-                Change::Removed { .. } => {
-                    let Some(existing) = existing else {
-                        return Err(ScopeError::corrupt("a mapping to remove is not in the scope"));
-                    };
-                    let revision_id = self
-                        .insert_revision(&mut tx, scope_id, namespace, key, Some(existing.revision_id), None, origin(), Reason::Removal)
-                        .await?;
-                    self.set_removed(&mut tx, existing.id, revision_id, at, Some(job_id)).await?;
-                    counts.removed += 1;
-                }
+                Change::Added { .. } => counts.added += 1,
+                Change::Changed { .. } => counts.changed += 1,
+                Change::Removed { .. } => counts.removed += 1,
             }
+        }
+        let was_exception = self.exception_mappings(&mut tx, &diff, &stored).await?;
+
+        // One revision per change, in batches; RETURNING names each row's key, so ids are
+        // matched by key and never guessed.
+        let mut revision_ids: HashMap<(u8, String), i64> = HashMap::with_capacity(diff.changes.len());
+        for batch in diff.changes.chunks(REVISION_BATCH) {
+            let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO scope_revisions (scope_id, namespace, source_key, previous_id, value, run_id, at, who, reason) ",
+            );
+            sql.push_values(batch, |mut row, change| {
+                let key = change.key();
+                let existing = stored.get(key);
+                let (value, reason) = match change {
+                    Change::Removed { .. } => (None, Reason::Removal),
+                    Change::Added { .. } | Change::Changed { .. } => {
+                        let value = &run.identities[positions[key]].value;
+                        let exception = value.is_exception() || existing.is_some_and(|s| was_exception.contains(&s.id));
+                        (Some(identity_json(value)), if exception { Reason::Exception } else { Reason::Resolution })
+                    }
+                };
+                row.push_bind(scope_id)
+                    .push_bind(NAMESPACES[usize::from(key.0)])
+                    .push_bind(key.1.clone())
+                    .push_bind(existing.map(|s| s.revision_id))
+                    .push_bind(value)
+                    .push_bind(run_id)
+                    .push_bind(at)
+                    .push_bind(run.who.clone())
+                    .push_bind(reason.as_str());
+            });
+            sql.push(" RETURNING id, namespace, source_key");
+            let rows = sql.build().fetch_all(&mut *tx).await.map_err(self.db("write revisions"))?;
+            for row in &rows {
+                let namespace = Namespace::parse(&col::<String>(row, 1)?)?;
+                revision_ids.insert((namespace_code(&namespace), col(row, 2)?), col(row, 0)?);
+            }
+        }
+
+        // The mappings themselves: new ones inserted, the rest updated, in one upsert each batch.
+        let mut mapping_ids: HashMap<(u8, String), i64> = HashMap::with_capacity(diff.changes.len());
+        for batch in diff.changes.chunks(MAPPING_BATCH) {
+            let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO scope_mappings (scope_id, namespace, source_key, value_revision_id, revision_id, value_hash, \
+                 removed, removed_at, updated_at, job_id) ",
+            );
+            let mut missing = None;
+            sql.push_values(batch, |mut row, change| {
+                let key = change.key();
+                let Some(&revision_id) = revision_ids.get(key) else {
+                    missing = Some(key.1.clone());
+                    return;
+                };
+                let (value_revision_id, hash, removed) = match change {
+                    Change::Added { new, .. } | Change::Changed { new, .. } => (revision_id, *new, None),
+                    Change::Removed { old, .. } => (stored.get(key).map_or(revision_id, |s| s.value_revision_id), *old, Some(at)),
+                };
+                row.push_bind(scope_id)
+                    .push_bind(NAMESPACES[usize::from(key.0)])
+                    .push_bind(key.1.clone())
+                    .push_bind(value_revision_id)
+                    .push_bind(revision_id)
+                    .push_bind(hash.to_vec())
+                    .push_bind(i64::from(removed.is_some()))
+                    .push_bind(removed)
+                    .push_bind(at)
+                    .push_bind(job_id);
+            });
+            if let Some(key) = missing {
+                return Err(ScopeError::corrupt(format!("the revision written for {key:?} was not returned")));
+            }
+            sql.push(
+                " ON CONFLICT (scope_id, namespace, source_key) DO UPDATE SET value_revision_id = excluded.value_revision_id, \
+                 revision_id = excluded.revision_id, value_hash = excluded.value_hash, removed = excluded.removed, \
+                 removed_at = excluded.removed_at, updated_at = excluded.updated_at, job_id = excluded.job_id \
+                 RETURNING id, namespace, source_key",
+            );
+            let rows = sql.build().fetch_all(&mut *tx).await.map_err(self.db("write mappings"))?;
+            for row in &rows {
+                let namespace = Namespace::parse(&col::<String>(row, 1)?)?;
+                mapping_ids.insert((namespace_code(&namespace), col(row, 2)?), col(row, 0)?);
+            }
+        }
+
+        // Alternate keys: replaced for every mapping that got a new value; a removed mapping
+        // keeps its own, so it is still found by them (marked removed).
+        let replaced: Vec<i64> = diff
+            .changes
+            .iter()
+            .filter(|c| !matches!(c, Change::Removed { .. }))
+            .filter_map(|c| stored.get(c.key()).map(|s| s.id))
+            .collect();
+        for batch in replaced.chunks(MAPPING_BATCH) {
+            let mut sql = sqlx::QueryBuilder::<Sqlite>::new("DELETE FROM scope_mapping_keys WHERE mapping_id IN (");
+            let mut list = sql.separated(", ");
+            for id in batch {
+                list.push_bind(*id);
+            }
+            sql.push(")");
+            sql.build().execute(&mut *tx).await.map_err(self.db("replace alternate keys"))?;
+        }
+        let mut alternate: Vec<(i64, AltKind, String)> = Vec::new();
+        for change in &diff.changes {
+            let key = change.key();
+            if matches!(change, Change::Removed { .. }) || NAMESPACES[usize::from(key.0)] != Namespace::IDENTITY_USER {
+                continue;
+            }
+            let mapping_id = *mapping_ids.get(key).ok_or_else(|| ScopeError::corrupt(format!("the mapping written for {:?} was not returned", key.1)))?;
+            for (kind, alt) in keys::alternate_keys(&run.identities[positions[key]].value) {
+                alternate.push((mapping_id, kind, alt));
+            }
+        }
+        for batch in alternate.chunks(KEY_BATCH) {
+            let mut sql = sqlx::QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO scope_mapping_keys (scope_id, namespace, kind, key, mapping_id) ");
+            sql.push_values(batch, |mut row, (mapping_id, kind, alt)| {
+                row.push_bind(scope_id).push_bind(Namespace::IDENTITY_USER).push_bind(kind.as_str()).push_bind(alt.clone()).push_bind(*mapping_id);
+            });
+            sql.build().execute(&mut *tx).await.map_err(self.db("write alternate keys"))?;
         }
         sqlx::query("UPDATE scope_runs SET added = ?, changed = ?, removed = ?, unchanged = ? WHERE id = ?")
             .bind(counts.added as i64)
@@ -804,6 +902,35 @@ impl SqliteScopeStore {
         let run_row = run_row(&row)?;
         tx.commit().await.map_err(self.db("record a run"))?;
         Ok(run_row)
+    }
+
+    /// The changed mappings whose value was resolved by an exception: their change is an
+    /// exception's doing too (a rule removed, or a new one), whatever the new value says.
+    async fn exception_mappings(
+        &self,
+        tx: &mut SqliteConnection,
+        diff: &reconcile::Diff<(u8, String), [u8; 16]>,
+        stored: &HashMap<(u8, String), StoredIds>,
+    ) -> ScopeResult<HashSet<i64>> {
+        let changed: Vec<i64> =
+            diff.changes.iter().filter(|c| matches!(c, Change::Changed { .. })).filter_map(|c| stored.get(c.key()).map(|s| s.id)).collect();
+        let mut found = HashSet::new();
+        for batch in changed.chunks(MAPPING_BATCH) {
+            let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
+                "SELECT m.id FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id \
+                 WHERE json_extract(v.value, '$.value.resolution') = 'Exception' AND m.id IN (",
+            );
+            let mut list = sql.separated(", ");
+            for id in batch {
+                list.push_bind(*id);
+            }
+            sql.push(")");
+            let rows = sql.build().fetch_all(&mut *tx).await.map_err(self.db("read the changed mappings"))?;
+            for row in &rows {
+                found.insert(col::<i64>(row, 0)?);
+            }
+        }
+        Ok(found)
     }
 
     async fn upsert_app_inner(
@@ -838,15 +965,17 @@ impl SqliteScopeStore {
                     return Ok(None);
                 }
                 let stored = existing.map(|(stored, _)| stored);
+                let json = new.to_json();
                 let revision_id = self
-                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, stored.as_ref().map(|s| s.revision_id), Some(&new.to_json()), Origin::Caller(context), Reason::Manual)
+                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, stored.as_ref().map(|s| s.revision_id), Some(&json), context, Reason::Manual)
                     .await?;
-                self.set_live(&mut tx, scope_id, namespace.as_str(), key, stored.map(|s| s.id), revision_id, at, None).await?;
+                let hash = MappingValue::digest_of_json(&json);
+                self.set_live(&mut tx, scope_id, namespace.as_str(), key, stored.map(|s| s.id), revision_id, hash, at, None).await?;
                 revision_id
             }
             (None, Some((stored, mapping))) if !mapping.removed => {
                 let revision_id = self
-                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, Some(stored.revision_id), None, Origin::Caller(context), Reason::Manual)
+                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, Some(stored.revision_id), None, context, Reason::Manual)
                     .await?;
                 self.set_removed(&mut tx, stored.id, revision_id, at, None).await?;
                 revision_id
@@ -891,7 +1020,7 @@ impl SqliteScopeStore {
             let (id, key, revision_id): (i64, String, i64) = (col(row, 0)?, col(row, 1)?, col(row, 2)?);
             if !dry_run {
                 let purge_id = self
-                    .insert_revision(&mut tx, scope_id, namespace.as_str(), &key, Some(revision_id), None, Origin::Caller(context), Reason::Purge)
+                    .insert_revision(&mut tx, scope_id, namespace.as_str(), &key, Some(revision_id), None, context, Reason::Purge)
                     .await?;
                 sqlx::query("DELETE FROM scope_mappings WHERE id = ?")
                     .bind(id)
@@ -926,7 +1055,7 @@ impl SqliteScopeStore {
             for (kind, lookup, form) in plan {
                 let rows = match kind {
                     AltKind::SourceKey => sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND m.source_key = ? AND m.removed = 0"
+                        "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND m.source_key = ?"
                     )))
                     .bind(scope_id)
                     .bind(namespace.as_str())
@@ -935,8 +1064,8 @@ impl SqliteScopeStore {
                     .await,
                     AltKind::Username | AltKind::Email => sqlx::query(sqlx::AssertSqlSafe(format!(
                         "SELECT {MAPPING_COLUMNS} JOIN scope_mapping_keys k ON k.mapping_id = m.id \
-                         WHERE k.scope_id = ? AND k.namespace = ? AND k.kind = ? AND k.key = ? AND m.removed = 0 \
-                         ORDER BY m.source_key LIMIT 50"
+                         WHERE k.scope_id = ? AND k.namespace = ? AND k.kind = ? AND k.key = ? \
+                         ORDER BY m.removed, m.source_key LIMIT 50"
                     )))
                     .bind(scope_id)
                     .bind(namespace.as_str())
@@ -946,16 +1075,19 @@ impl SqliteScopeStore {
                     .await,
                 }
                 .map_err(self.db("look a mapping up"))?;
-                match rows.len() {
-                    0 => continue,
-                    1 => outcome = FindOutcome::Found { by: form, mapping: Box::new(mapping_row(&rows[0])?) },
-                    _ => {
-                        outcome = FindOutcome::Ambiguous {
-                            by: form,
-                            source_keys: rows.iter().map(|row| col::<String>(row, 1)).collect::<ScopeResult<_>>()?,
-                        }
-                    }
+                if rows.is_empty() {
+                    continue;
                 }
+                // Live mappings first; a removed one answers only when no live one does.
+                let mut candidates = rows.iter().map(mapping_row).collect::<ScopeResult<Vec<_>>>()?;
+                if candidates.iter().any(|m| !m.removed) {
+                    candidates.retain(|m| !m.removed);
+                }
+                outcome = if candidates.len() == 1 {
+                    FindOutcome::Found { by: form, mapping: Box::new(candidates.remove(0)) }
+                } else {
+                    FindOutcome::Ambiguous { by: form, source_keys: candidates.into_iter().map(|m| m.source_key).collect() }
+                };
                 break;
             }
             answers.push(FindAnswer { key: key.clone(), outcome });
@@ -963,8 +1095,8 @@ impl SqliteScopeStore {
         Ok(answers)
     }
 
-    async fn report_inner(&self, scope: &str, of: &ReportOf) -> ScopeResult<Vec<ReportRow>> {
-        let mut conn = self.pool.acquire().await.map_err(self.db("read the report"))?;
+    async fn report_inner(&self, scope: &str, of: &ReportOf, sink: &mut ReportSink<'_>) -> ScopeResult<u64> {
+        let mut conn = self.pool.begin().await.map_err(self.db("read the report"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         // For one job: the source identities of its latest run.
         let mut only: Option<(String, HashSet<(IdentityKind, String)>)> = None;
@@ -985,31 +1117,36 @@ impl SqliteScopeStore {
             }
             only = Some((job.clone(), ids));
         }
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace IN ('identity:user', 'identity:group') AND m.removed = 0 \
-             ORDER BY CASE m.namespace WHEN 'identity:user' THEN 0 ELSE 1 END, m.source_key"
-        )))
-        .bind(scope_id)
-        .fetch(&mut *conn);
-        let mut report = Vec::new();
-        while let Some(row) = rows.try_next().await.map_err(self.db("read the report"))? {
-            let mapping = mapping_row(&row)?;
-            let Some(kind) = mapping.namespace.identity_kind() else { continue };
-            let Some(value) = mapping.value.as_identity() else {
-                return Err(ScopeError::corrupt(format!("identity mapping {:?} holds an app value", mapping.source_key)));
-            };
-            let job = match &only {
-                Some((job, ids)) => {
-                    if !ids.contains(&(kind, mapping.source_key.clone())) {
-                        continue;
+        // Users, then groups, each in key order straight off the index (no sort of the
+        // whole scope), inside one read transaction: one snapshot for both.
+        let mut handed = 0u64;
+        for namespace in NAMESPACES {
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND m.removed = 0 ORDER BY m.source_key"
+            )))
+            .bind(scope_id)
+            .bind(namespace)
+            .fetch(&mut *conn);
+            while let Some(row) = rows.try_next().await.map_err(self.db("read the report"))? {
+                let mapping = mapping_row(&row)?;
+                let Some(kind) = mapping.namespace.identity_kind() else { continue };
+                let Some(value) = mapping.value.as_identity() else {
+                    return Err(ScopeError::corrupt(format!("identity mapping {:?} holds an app value", mapping.source_key)));
+                };
+                let job = match &only {
+                    Some((job, ids)) => {
+                        if !ids.contains(&(kind, mapping.source_key.clone())) {
+                            continue;
+                        }
+                        job.clone()
                     }
-                    job.clone()
-                }
-                None => mapping.job.clone().unwrap_or_default(),
-            };
-            report.push(value.report_row(kind, &job)?);
+                    None => mapping.job.clone().unwrap_or_default(),
+                };
+                sink(value.report_row(kind, &job)?)?;
+                handed += 1;
+            }
         }
-        Ok(report)
+        Ok(handed)
     }
 
     async fn content_on(&self, conn: &mut SqliteConnection, hash: &str) -> ScopeResult<DirectoryContent> {
@@ -1021,13 +1158,6 @@ impl SqliteScopeStore {
         let body = body.ok_or_else(|| ScopeError::not_found(format!("no directory contents with hash {hash}")))?;
         serde_json::from_str(&body).map_err(|error| ScopeError::corrupt(format!("directory contents {hash} are unreadable: {error}")))
     }
-}
-
-/// Who makes a revision.
-#[derive(Clone, Copy)]
-enum Origin<'a> {
-    Run { run_id: i64, at: i64, who: &'a str },
-    Caller(&'a ChangeContext),
 }
 
 impl ScopeRead for SqliteScopeStore {
@@ -1102,18 +1232,21 @@ impl ScopeRead for SqliteScopeStore {
             check_limit(limit)?;
             let mut conn = self.pool.acquire().await.map_err(self.db("read mappings"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND (? IS NULL OR m.source_key > ?) \
-                 ORDER BY m.source_key LIMIT ?"
-            )))
-            .bind(scope_id)
-            .bind(namespace.as_str())
-            .bind(after)
-            .bind(after)
-            .bind(limit as i64 + 1)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(self.db("read mappings"))?;
+            // Two statements rather than `(? IS NULL OR key > ?)`, which SQLite cannot use as
+            // the index range: every page would scan from the namespace's first key.
+            let after_clause = if after.is_some() { " AND m.source_key > ?" } else { "" };
+            let sql = format!(
+                "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ?{after_clause} ORDER BY m.source_key LIMIT ?"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(scope_id).bind(namespace.as_str());
+            if let Some(after) = after {
+                query = query.bind(after);
+            }
+            let rows = query
+                .bind(limit as i64 + 1)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(self.db("read mappings"))?;
             let last_page = rows.len() <= limit;
             let mappings = rows.iter().take(limit).map(mapping_row).collect::<ScopeResult<Vec<_>>>()?;
             let next = if last_page { None } else { mappings.last().map(|m| m.source_key.clone()) };
@@ -1167,8 +1300,8 @@ impl ScopeRead for SqliteScopeStore {
         })
     }
 
-    fn report<'a>(&'a self, scope: &'a str, of: &'a ReportOf) -> StoreFuture<'a, Vec<ReportRow>> {
-        Box::pin(self.report_inner(scope, of))
+    fn report_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportSink<'_>) -> StoreFuture<'a, u64> {
+        Box::pin(self.report_inner(scope, of, sink))
     }
 
     fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet> {
@@ -1176,6 +1309,39 @@ impl ScopeRead for SqliteScopeStore {
             let mut conn = self.pool.acquire().await.map_err(self.db("read the exceptions"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             self.exception_set(&mut conn, scope_id).await
+        })
+    }
+
+    fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read the exception history"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(
+                "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
+                 WHERE scope_id = ? ORDER BY version",
+            )
+            .bind(scope_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read the exception history"))?;
+            rows.iter()
+                .map(|row| {
+                    let kind: String = col(row, 2)?;
+                    Ok(ExceptionChange {
+                        version: u32::try_from(col::<i64>(row, 0)?).unwrap_or(0),
+                        added: col::<String>(row, 1)? == "add",
+                        rule: ExceptionRow {
+                            kind: IdentityKind::parse(&kind)
+                                .ok_or_else(|| ScopeError::corrupt(format!("an exception change has an unknown kind {kind:?}")))?,
+                            source: col(row, 3)?,
+                            destination: col(row, 4)?,
+                        },
+                        at: from_unix(col(row, 5)?)?,
+                        who: col(row, 6)?,
+                        caller: col(row, 7)?,
+                    })
+                })
+                .collect()
         })
     }
 
