@@ -14,7 +14,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 against a destination directory (the platform you migrate to) through an explicit, ordered chain: \
 Exception, ID, Email, Username, Name, then the fallbacks External, Provision, Passthrough, Default, \
 or Unresolved. It never guesses when two candidates fit and never links a look-alike address. \
-Results are kept in a store (an SQLite file) and served as the User Mappings report.",
+Results are kept in a store (an SQLite file), per migration scope (one source instance paired with \
+one destination instance): a run writes only what changed, each change a revision, and the scope's \
+current mappings are served as the User Mappings report, a mapping's history and a change feed.",
     after_help = "Start with `crosswalk demo`, then `crosswalk report --job demo`.\n\
 Typical use:\n  crosswalk run --source server.json --destination cloud.csv --policy policy.toml --job wave-1\n  \
 crosswalk report --job wave-1 --resolution unresolved > to-review.csv\n\
@@ -26,18 +28,29 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
-/// Where the store is: offered only by the commands that open it (run, report, jobs,
-/// explain, demo), after the command's name.
+/// Where the store is: offered only by the commands that open it, after the command's name.
 #[derive(Debug, Args)]
 pub(crate) struct StoreArgs {
     /// The store file (SQLite). Created on first use.
     #[arg(long, env = "CROSSWALK_STORE", default_value = DEFAULT_STORE, value_name = "FILE")]
     pub(crate) store: PathBuf,
+    /// A database server instead of a file: postgres://user@host:port/database (or
+    /// sqlite://FILE). Takes the place of --store.
+    #[arg(long, env = "CROSSWALK_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub(crate) database: Option<String>,
 }
 
 pub(crate) const DEFAULT_STORE: &str = "crosswalk.sqlite";
 
 impl StoreArgs {
+    /// The database these arguments name: --database's URL when given, else the --store file.
+    pub(crate) fn database(&self) -> Result<crosswalk_app::Database, crosswalk_app::AppError> {
+        match &self.database {
+            Some(url) => crosswalk_app::Database::parse_url(url),
+            None => Ok(crosswalk_app::Database::Sqlite(self.store.clone())),
+        }
+    }
+
     /// What a `next:` hint adds so that the command it names opens this same store: nothing
     /// for the default, else ` --store FILE` (quoted for a shell where needed).
     pub(crate) fn hint(store: &std::path::Path) -> String {
@@ -46,6 +59,15 @@ impl StoreArgs {
         }
         format!(" --store {}", shell_word(&store.display().to_string()))
     }
+}
+
+/// Which scope a command works in.
+#[derive(Debug, Args)]
+pub(crate) struct ScopeArg {
+    /// The migration scope (one source instance paired with one destination instance).
+    /// Without it, the scope named `default`, which the first run creates.
+    #[arg(long, value_name = "SCOPE", default_value = crosswalk_app::DEFAULT_SCOPE)]
+    pub(crate) scope: String,
 }
 
 /// `text` as one word a POSIX shell reads back unchanged.
@@ -59,7 +81,7 @@ pub(crate) fn shell_word(text: &str) -> String {
 }
 
 /// The commands that open a store, which alone take `--store`.
-pub(crate) const STORE_COMMANDS: [&str; 5] = ["run", "report", "jobs", "explain", "demo"];
+pub(crate) const STORE_COMMANDS: [&str; 9] = ["run", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge"];
 
 /// The message for `--store` written before the command's name (`crosswalk --store s.sqlite
 /// demo`, where it used to be accepted), or `None` when it is not there. Clap alone would say
@@ -82,23 +104,86 @@ pub(crate) fn misplaced_store_option(args: &[std::ffi::OsString]) -> Option<Stri
         format!("--store goes after the command's name: crosswalk {command} --store {store} ...")
     } else {
         format!(
-            "`crosswalk {command}` opens no store; leave out --store (run, report, jobs, explain and demo take it, after their name)"
+            "`crosswalk {command}` opens no store; leave out --store (run, report, jobs, explain, demo, scope, history, changes \
+             and purge take it, after their name)"
         )
     })
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Resolve a source directory against a destination directory and store the mappings.
-    #[command(after_help = "Directory files are SCIM 2.0 JSON (.json, .jsonl) or Crosswalk CSV (.csv); \
-see docs/formats.md. Nothing is stored unless both directories, the policy and the exceptions are valid.")]
+    /// Resolve a source directory against a destination directory and record what changed in the scope.
+    #[command(
+        long_about = "Reads the two directories, the policy and the exceptions, resolves every source \
+identity, and reconciles the result with the scope's current mappings: only what differs is written \
+(new mappings, changed ones, and mappings whose source identity is gone, marked removed), each \
+change a revision. Running the same inputs again writes nothing and says \"0 changed\". Every job \
+has a transfer id; any of the scope's transfer ids reads all of the scope's mappings.\n\n\
+Without --scope the run goes to the scope named `default`, created by its first run. Any other scope \
+must exist (`crosswalk scope create`), so that a mistyped name cannot start an empty scope. With \
+--exceptions, the file's rules become the scope's (a new version of them when they differ); without \
+it, the scope's rules as they stand apply.",
+        after_help = "Examples:\n  \
+crosswalk run -s server.json -d cloud.csv -p policy.toml -e exceptions.csv --job wave-1\n  \
+crosswalk run --scope acme -s server.json -d cloud.csv --job wave-2\n\n\
+Directory files are SCIM 2.0 JSON (.json, .jsonl) or Crosswalk CSV (.csv); see docs/formats.md. \
+Nothing is stored unless both directories, the policy and the exceptions are valid."
+    )]
     Run(RunArgs),
-    /// Print the User Mappings report (12 columns) of stored jobs.
+    /// Print the User Mappings report (12 columns): the scope's current mappings, or one job's.
+    #[command(after_help = "Examples:\n  \
+crosswalk report                                   # the default scope's current mappings\n  \
+crosswalk report --scope acme --job wave-1 -r unresolved   # what wave-1 resolved, to review\n  \
+crosswalk report --flagged --format json -o flagged.json\n  \
+crosswalk report --transfer 0b6e7f3c-...           # a transfer id reads its whole scope")]
     Report(ReportArgs),
-    /// List stored jobs and their runs.
-    Jobs(StoreArgs),
-    /// Explain one mapping: evidence, candidates and flags.
+    /// List a scope's jobs (with their transfer ids) and runs (with what each changed).
+    #[command(after_help = "Example:\n  crosswalk jobs --scope acme")]
+    Jobs(JobsArgs),
+    /// Explain one mapping: evidence, candidates, flags, and the run that last changed it.
+    #[command(after_help = "Examples:\n  \
+crosswalk explain JIRAUSER10042                    # by source id, in the default scope\n  \
+crosswalk explain --scope acme jdoe                # or by username or address\n  \
+crosswalk explain --scope acme --type group G1")]
     Explain(ExplainArgs),
+    /// Create, list and show migration scopes, and set how long removed mappings are kept.
+    #[command(subcommand)]
+    Scope(ScopeCommand),
+    /// Every revision of one mapping: what it was, what it became, which run or caller, when, who, why.
+    #[command(
+        long_about = "Prints one mapping's history, oldest first: each revision's old and new value, the run \
+(job and run number) or caller that made it, when, who, and why (resolution, exception, manual, \
+removal, purge). A removed mapping keeps its history. In identity:user the key may be the source id, \
+the username, any address, or a platform-prefixed form (jira.userkey/..., jira.username/..., \
+confluence.userkey/..., email/...) as the scope's source platform uses them.",
+        after_help = "Examples:\n  \
+crosswalk history JIRAUSER10042\n  \
+crosswalk history --scope acme jira.username/jdoe\n  \
+crosswalk history --scope acme --namespace identity:group G1"
+    )]
+    History(HistoryArgs),
+    /// The scope's change feed: revisions after a cursor, in commit order.
+    #[command(
+        long_about = "Lists the scope's revisions after --since (a cursor this command printed; none: from \
+the first), in the order they were committed, and ends with the cursor to pass next time. Tools that \
+already migrated content read it to re-attribute what changed since.",
+        after_help = "Examples:\n  \
+crosswalk changes --scope acme                     # everything, from the start\n  \
+crosswalk changes --scope acme --since r1042 --format jsonl"
+    )]
+    Changes(ChangesArgs),
+    /// Remove for good the mappings marked removed longer ago than their namespace's retention.
+    #[command(
+        long_about = "Nothing expires on its own: a mapping whose source identity is gone is marked removed \
+and kept, with its history, until a purge removes it. A purge applies the namespace's retention \
+(`crosswalk scope retention`; the default keeps everything forever), lists each mapping it removes, \
+and records a revision for each. --dry-run lists what it would remove and writes nothing.",
+        after_help = "Examples:\n  \
+crosswalk scope retention --scope acme identity:user 90\n  \
+crosswalk purge --scope acme --namespace identity:user --dry-run\n  \
+crosswalk purge --scope acme --namespace identity:user"
+    )]
+    Purge(PurgeArgs),
     /// Write a realistic synthetic directory pair (with its ground truth) for demos and benchmarks.
     Generate(GenerateArgs),
     /// Run the whole path on bundled sample data and print the report summary.
@@ -237,7 +322,8 @@ pub(crate) struct RunArgs {
     /// Exceptions (CSV `type,source,destination`): explicit mappings that always win.
     #[arg(long, short = 'e')]
     pub(crate) exceptions: Option<PathBuf>,
-    /// Job name. Running a job again adds a run; earlier runs are kept.
+    /// Job name, unique within the scope. Running a job again adds a run; default:
+    /// `<source file> to <destination file>`.
     #[arg(long, short = 'j', value_parser = parse_job_name)]
     pub(crate) job: Option<String>,
     /// Store the valid rows and list the invalid ones, instead of refusing the whole file.
@@ -246,6 +332,134 @@ pub(crate) struct RunArgs {
     /// Summary format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct JobsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ScopeCommand {
+    /// Create a scope: one source instance paired with one destination instance.
+    #[command(after_help = "Example:\n  crosswalk scope create acme --source-label 'jira-server https://jira.acme.local' \\\n      \
+--destination-label 'atlassian-cloud https://acme.atlassian.net'\n\n\
+The source label's first word names the platform (jira..., confluence...): it decides which prefixed \
+keys (jira.userkey/..., confluence.userkey/...) `history` and look-ups understand.")]
+    Create(ScopeCreateArgs),
+    /// List the scopes.
+    List(ScopeListArgs),
+    /// Show one scope: its instances, jobs with their transfer ids, exception rules and retention.
+    Show(ScopeShowArgs),
+    /// Set how long a namespace's removed mappings are kept before `crosswalk purge` may remove them.
+    #[command(after_help = "Examples:\n  crosswalk scope retention --scope acme identity:user 90\n  \
+crosswalk scope retention --scope acme confluence:page forever")]
+    Retention(ScopeRetentionArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScopeCreateArgs {
+    /// The scope's name.
+    pub(crate) name: String,
+    /// The source instance, e.g. `jira-server https://jira.acme.local`.
+    #[arg(long, value_name = "LABEL")]
+    pub(crate) source_label: String,
+    /// The destination instance, e.g. `atlassian-cloud https://acme.atlassian.net`.
+    #[arg(long, value_name = "LABEL")]
+    pub(crate) destination_label: String,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScopeListArgs {
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScopeShowArgs {
+    /// The scope's name.
+    pub(crate) name: String,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScopeRetentionArgs {
+    /// The namespace: identity:user, identity:group, or an app's product:entity.
+    pub(crate) namespace: String,
+    /// Days a removed mapping is kept, or `forever`.
+    pub(crate) keep: String,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// The mapping's source key, or in identity:user any alternate key.
+    pub(crate) key: String,
+    /// The namespace: identity:user, identity:group, or an app's product:entity.
+    #[arg(long, short = 'n', default_value = "identity:user")]
+    pub(crate) namespace: String,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum ChangesFormat {
+    /// One line per revision, then the next cursor.
+    Text,
+    /// One JSON object per revision, then {"cursor": ...}.
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChangesArgs {
+    /// Only revisions after this cursor (as a previous `changes` printed it).
+    #[arg(long, value_name = "CURSOR")]
+    pub(crate) since: Option<String>,
+    /// At most this many revisions (1 to 10,000).
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) limit: usize,
+    #[arg(long, value_enum, default_value_t = ChangesFormat::Text)]
+    pub(crate) format: ChangesFormat,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PurgeArgs {
+    /// The namespace whose removed mappings to purge.
+    #[arg(long, short = 'n')]
+    pub(crate) namespace: String,
+    /// Say what would be removed; remove nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
     #[command(flatten)]
     pub(crate) store: StoreArgs,
 }
@@ -274,7 +488,8 @@ pub(crate) enum KindFilter {
 
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    /// Only this job (its latest run). Default: the latest run of every job.
+    /// Only the source identities this job's latest run resolved. Default: the scope's
+    /// current mappings, whichever job made them.
     #[arg(long, short = 'j', value_parser = parse_job_name)]
     pub(crate) job: Option<String>,
     /// Output format.
@@ -295,6 +510,12 @@ pub(crate) struct ReportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     pub(crate) output: Option<PathBuf>,
+    /// A job's transfer id (as `run` and `jobs` print it): the current mappings of its scope,
+    /// whichever job of the scope made them. In place of --scope.
+    #[arg(long, value_name = "UUID", conflicts_with = "scope")]
+    pub(crate) transfer: Option<uuid::Uuid>,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
     #[command(flatten)]
     pub(crate) store: StoreArgs,
 }
@@ -320,14 +541,17 @@ fn parse_resolution(text: &str) -> Result<crosswalk_core::Resolution, String> {
 
 #[derive(Debug, Args)]
 pub(crate) struct ExplainArgs {
-    /// The job whose latest run to look in.
+    /// A job of the scope (checked: an unknown job lists the scope's jobs). The mapping shown
+    /// is the scope's current one, whichever job last changed it.
     #[arg(long, short = 'j', value_parser = parse_job_name)]
-    pub(crate) job: String,
-    /// The source identity's id.
+    pub(crate) job: Option<String>,
+    /// The source identity's id (for accounts also its username or an address).
     pub(crate) source_id: String,
     /// Whether the id is an account's or a group's.
     #[arg(long = "type", short = 't', value_enum, default_value_t = KindFilter::Account)]
     pub(crate) kind: KindFilter,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
     #[command(flatten)]
     pub(crate) store: StoreArgs,
 }
@@ -420,6 +644,11 @@ mod tests {
                 visit.push((format!("{name} "), sub));
             }
         }
+        // `scope` offers it through each of its subcommands.
+        let scope_commands = ["scope create", "scope list", "scope retention", "scope show"];
+        assert!(scope_commands.iter().all(|name| offering.iter().any(|o| o == name)), "{offering:?}");
+        offering.retain(|name| !scope_commands.contains(&name.as_str()));
+        offering.push("scope".to_string());
         offering.sort();
         let mut expected = STORE_COMMANDS.map(String::from).to_vec();
         expected.sort();

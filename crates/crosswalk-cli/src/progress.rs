@@ -21,23 +21,6 @@ pub(crate) fn spinner(message: impl Into<String>) -> ProgressBar {
     bar
 }
 
-/// A bar counting `total` items.
-pub(crate) fn bar(total: u64, message: impl Into<String>) -> ProgressBar {
-    let message = message.into();
-    if !on_terminal() {
-        announce(&format!("{message} ({total})"));
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{msg:24} [{bar:32}] {human_pos}/{human_len} ({eta} left)")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(message);
-    bar
-}
-
 fn on_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
@@ -45,4 +28,40 @@ fn on_terminal() -> bool {
 /// One line saying which phase starts. A closed stderr is no reason to stop the work.
 fn announce(phase: &str) {
     let _ = writeln!(std::io::stderr().lock(), "crosswalk: {phase}");
+}
+
+/// Shows the application's progress events: a spinner per step on a terminal, a line per
+/// step elsewhere. Dropping it clears what is still drawn.
+#[derive(Default)]
+pub(crate) struct Steps {
+    current: Option<ProgressBar>,
+}
+
+impl Steps {
+    pub(crate) fn show(&mut self, event: crosswalk_app::Progress) {
+        use crosswalk_app::Progress;
+        if let Some(bar) = self.current.take() {
+            bar.finish_and_clear();
+        }
+        let message = match event {
+            Progress::Reading { source, destination } => {
+                format!("reading the source directory {source} and the destination directory {destination}")
+            }
+            Progress::Resolving { source_identities, destination_identities } => {
+                format!("resolving {source_identities} source identities against {destination_identities} destination identities")
+            }
+            Progress::Recording { mappings } => format!("recording what changed among {mappings} mappings"),
+            // Finished, and any step a later version adds: nothing to draw.
+            _ => return,
+        };
+        self.current = Some(spinner(message));
+    }
+}
+
+impl Drop for Steps {
+    fn drop(&mut self) {
+        if let Some(bar) = self.current.take() {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod exceptions;
 pub mod mapping;
 pub mod normalize;
 pub mod policy;
+pub mod preview;
 pub mod report;
 pub mod transform;
 
@@ -21,4 +22,5 @@ pub use policy::{
     DuplicateClaims, EmailPolicy, Method, Policy, PolicyError, Transform, TransformField, TransformKind, TransformSide,
 };
 pub use report::ReportRow;
-pub use transform::{Side, TransformPreview, TransformSet, preview};
+pub use preview::{TransformPreview, preview};
+pub use transform::{Side, TransformSet};

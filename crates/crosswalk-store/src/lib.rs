@@ -19,6 +19,7 @@ use crosswalk_core::{
 use serde::{Deserialize, Serialize};
 
 mod error;
+pub mod scope;
 pub mod sqlite;
 
 pub use error::StoreError;

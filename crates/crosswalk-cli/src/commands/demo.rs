@@ -1,12 +1,11 @@
 //! `crosswalk demo`: the whole path on sample data compiled into the binary, so it works
 //! from any folder on a fresh machine.
 
-use std::path::Path;
-
 use anyhow::{Context, Result};
+use crosswalk_app::{DEFAULT_SCOPE, JobInput, RunRequest};
 use crosswalk_formats::{ReadOptions, read_directory_csv, read_exceptions, read_policy, read_scim};
 
-use super::run::{JobInput, print_outcome, run_job};
+use super::run::{print_outcome, run_job, store_hint};
 use crate::cli::{StoreArgs, SummaryFormat};
 
 const SOURCE: &str = include_str!("../../../../samples/server-directory.json");
@@ -14,10 +13,9 @@ const DESTINATION: &str = include_str!("../../../../samples/cloud-directory.csv"
 const POLICY: &str = include_str!("../../../../samples/policy.toml");
 const EXCEPTIONS: &str = include_str!("../../../../samples/exceptions.csv");
 
-pub(crate) fn demo(store: &Path) -> Result<()> {
+pub(crate) fn demo(store: &StoreArgs) -> Result<()> {
     let strict = ReadOptions::default();
     let input = JobInput {
-        job: "demo".into(),
         source: read_scim("samples/server-directory.json", SOURCE.as_bytes(), strict)
             .context("the bundled sample is invalid")?,
         source_origin: "samples/server-directory.json (bundled)".into(),
@@ -25,13 +23,14 @@ pub(crate) fn demo(store: &Path) -> Result<()> {
             .context("the bundled sample is invalid")?,
         destination_origin: "samples/cloud-directory.csv (bundled)".into(),
         policy: read_policy("samples/policy.toml", POLICY)?,
-        exceptions: read_exceptions("samples/exceptions.csv", EXCEPTIONS.as_bytes())?,
+        exceptions: Some(read_exceptions("samples/exceptions.csv", EXCEPTIONS.as_bytes())?),
     };
     outln!("Crosswalk demo: a Jira Server directory (SCIM JSON) against an Atlassian Cloud directory (CSV)")?;
     outln!("with the policy and exceptions in samples/ (see samples/README.md for each planted case).\n")?;
-    let outcome = run_job(store, input)?;
-    print_outcome(&outcome, SummaryFormat::Text)?;
-    let store = StoreArgs::hint(store);
+    let request = RunRequest { scope: DEFAULT_SCOPE.to_string(), job: Some("demo".into()), input };
+    let outcome = run_job(store, request)?;
+    print_outcome(&outcome, store, SummaryFormat::Text)?;
+    let store = store_hint(store);
     outln!("\nthe full report: crosswalk report --job demo{store}")?;
     outln!("why one mapping was decided: crosswalk explain --job demo{store} <source id>")?;
     Ok(())

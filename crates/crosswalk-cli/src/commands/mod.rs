@@ -1,4 +1,5 @@
-//! One module per command; `run_job` is the shared path of `run` and `demo`.
+//! One module per command; `run_job` is the shared path of `run` and `demo`. The commands
+//! that read or write a store call the application layer (crosswalk-app) and print.
 
 mod bench;
 mod demo;
@@ -6,25 +7,30 @@ mod eval;
 mod generate;
 mod report;
 mod run;
+mod scope;
 mod transforms;
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use crosswalk_core::{Directory, ExceptionRule, Policy};
 use crosswalk_formats::{Imported, ReadOptions};
-use crosswalk_store::Store;
+use crosswalk_app::{App, Caller, SystemClock};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, StoreArgs};
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Report(args) => report::report(args),
-        Command::Jobs(store) => report::jobs(&store.store),
+        Command::Jobs(args) => report::jobs(args),
         Command::Explain(args) => report::explain(args),
+        Command::Scope(command) => scope::scope(command),
+        Command::History(args) => scope::history(args),
+        Command::Changes(args) => scope::changes(args),
+        Command::Purge(args) => scope::purge(args),
         Command::Generate(args) => generate::generate(args),
-        Command::Demo(store) => demo::demo(&store.store),
+        Command::Demo(store) => demo::demo(&store),
         Command::Bench(args) => bench::bench(args),
         Command::Transforms(command) => transforms::transforms(command),
         Command::Eval(args) => eval::eval(args),
@@ -46,18 +52,8 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
 /// accounts; BENCHMARKS.md). A bad source is reported before a bad destination, as when they
 /// were read one after the other.
 pub(crate) fn read_directories(source: &Path, destination: &Path, options: ReadOptions) -> Result<(Imported, Imported)> {
-    let spinner = crate::progress::spinner(format!(
-        "reading the source directory {} and the destination directory {}",
-        source.display(),
-        destination.display()
-    ));
-    let (source, destination) = std::thread::scope(|scope| {
-        let source = scope.spawn(|| crosswalk_formats::read_directory_file(source, options));
-        let destination = scope.spawn(|| crosswalk_formats::read_directory_file(destination, options));
-        (join(source), join(destination))
-    });
-    spinner.finish_and_clear();
-    Ok((source?, destination?))
+    let mut steps = crate::progress::Steps::default();
+    Ok(crosswalk_app::import::read_directories(source, destination, options, &mut |event| steps.show(event))?)
 }
 
 /// The exception rules of `--exceptions`, or none when it is not given.
@@ -119,33 +115,15 @@ fn available_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// A reader's result; a panic in it is the caller's panic, not a lost error.
-fn join<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+
+/// Opens the application over the store `--store` or `--database` names.
+pub(crate) async fn open_app(store: &StoreArgs) -> Result<App> {
+    let database = store.database()?;
+    Ok(App::open(&database, std::sync::Arc::new(SystemClock)).await?)
 }
 
-/// Opens a store that must already exist: the commands that only read one (report, jobs,
-/// explain) would otherwise leave an empty store behind a mistyped `--store`.
-pub(crate) async fn open_existing_store(path: &Path) -> Result<Store> {
-    if !path.exists() {
-        anyhow::bail!(
-            "no store at {}; run `crosswalk run` (or `crosswalk demo`) first, or pass the store's file with --store",
-            path.display()
-        );
-    }
-    open_store(path).await
-}
-
-pub(crate) async fn open_store(path: &Path) -> Result<Store> {
-    Store::open(path)
-        .await
-        .with_context(|| format!("could not open the store {}", path.display()))
-}
-
-/// Unix seconds now: the CLI owns the clock, the core has none.
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// The person at the command line, as revisions record them: `cli:<login name>`.
+pub(crate) fn caller() -> Caller {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
+    Caller::cli(&user)
 }

@@ -1,157 +1,188 @@
-//! `crosswalk report`, `jobs` and `explain`: reading what runs stored.
+//! `crosswalk report`, `jobs` and `explain`: reading a scope through the application.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Context, Result};
-use crosswalk_core::IdentityKind;
-use crosswalk_store::{MappingStore, ReportEntry, ReportQuery, StoreError};
+use crosswalk_app::{Database, ErrorKind, ReportFilter};
+use crosswalk_core::{Confidence, Flag, IdentityKind};
+use crosswalk_store::scope::{ChangeOrigin, ReportOf};
 
-/// Why reading the report stopped early.
-enum ReadStop {
-    Store(StoreError),
-    /// The writer hung up (e.g. `crosswalk report | head`): not an error.
-    WriterGone,
-}
+use super::run::counts_line;
+use super::{block_on, caller, open_app};
+use crate::cli::{ExplainArgs, JobsArgs, KindFilter, ReportArgs, ReportFormat, StoreArgs, SummaryFormat};
 
-impl From<StoreError> for ReadStop {
-    fn from(error: StoreError) -> Self {
-        ReadStop::Store(error)
-    }
-}
-
-use super::{block_on, open_existing_store};
-use crate::cli::{ExplainArgs, KindFilter, ReportArgs, ReportFormat};
-
-fn kind_of(filter: KindFilter) -> IdentityKind {
+pub(crate) fn kind_of(filter: KindFilter) -> IdentityKind {
     match filter {
         KindFilter::Account => IdentityKind::Account,
         KindFilter::Group => IdentityKind::Group,
     }
 }
 
-/// Streams rows from the store to a writer thread, so a report of millions of rows never
-/// sits in memory: the store reads asynchronously, the formats crate writes synchronously.
-pub(crate) fn report(args: ReportArgs) -> Result<()> {
-    let store_path = args.store.store.as_path();
-    let query = ReportQuery {
-        job: args.job.clone(),
-        resolutions: args.resolution.clone(),
-        kind: args.kind.map(kind_of),
-        flagged: args.flagged,
-        ..Default::default()
-    };
-    block_on(async {
-        // The store is open, and the job known, before the output exists: a report that
-        // cannot be read leaves no empty file or lone header behind.
-        let store = open_existing_store(store_path).await?;
-        if let Some(job) = &query.job {
-            store.latest_run(job).await.context("could not read the report")?;
-        }
-        let output: Box<dyn Write + Send> = match &args.output {
-            Some(path) => Box::new(
-                std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?,
-            ),
-            None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
-        };
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportEntry>(4096);
-        let format = args.format;
-        let writer = std::thread::spawn(move || match format {
-            // The CSV is the export's 12 columns, nothing more; the JSON forms add flags and confidence.
-            ReportFormat::Csv => crosswalk_formats::write_report_csv(receiver.into_iter().map(|entry| entry.row), output),
-            ReportFormat::Json => crosswalk_formats::write_report_json(receiver, output),
-            ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(receiver, output),
-        });
-        let read = store
-            .report_entries_each(&query, |entry| {
-                // A closed receiver means the writer stopped (e.g. `| head`): stop reading.
-                sender.send(entry).map_err(|_| ReadStop::WriterGone)
-            })
-            .await;
-        store.close().await;
-        drop(sender);
-        let written = writer.join().map_err(|_| anyhow::anyhow!("the report writer thread panicked"))?;
-        match (read, written) {
-            (_, Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            (_, Err(e)) => Err(e).context("could not write the report"),
-            (Err(ReadStop::WriterGone), Ok(())) => Ok(()),
-            (Err(ReadStop::Store(e)), Ok(())) => Err(e).context("could not read the report"),
-            (Ok(_), Ok(())) => Ok(()),
-        }
-    })
+/// Whether the store is a file that does not exist yet: reading it must not create it.
+pub(crate) fn store_missing(store: &StoreArgs) -> Result<bool> {
+    Ok(matches!(store.database()?, Database::Sqlite(path) if !path.exists()))
 }
 
-pub(crate) fn jobs(store_path: &Path) -> Result<()> {
-    block_on(async {
-        let store = open_existing_store(store_path).await?;
-        let runs = store.runs(None).await?;
-        if runs.is_empty() {
-            outln!("no jobs yet in {}; start one with `crosswalk run` or `crosswalk demo`", store_path.display())?;
-        }
-        for run in runs {
-            let s = &run.summary;
-            let linked: usize = s.by_resolution.iter().filter(|(r, _)| r.links_existing()).map(|(_, n)| n).sum();
-            outln!(
-                "{:<24} run {:>3}  {:>9} mappings  {:>9} linked  {:>7} ambiguous  {:>7} flagged",
-                run.job, run.number, run.mappings, linked, s.ambiguous, s.flagged
-            )?;
-        }
-        store.close().await;
-        Ok(())
-    })
+/// Refuses to read a store file that does not exist (opening would create an empty one).
+pub(crate) fn check_exists(store: &StoreArgs) -> Result<()> {
+    if let Database::Sqlite(path) = store.database()?
+        && !path.exists()
+    {
+        anyhow::bail!(
+            "no store at {}; run `crosswalk run` (or `crosswalk demo`) first, or pass the store's file with --store",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The report: the scope's current mappings, or those of one job's latest run. Everything
+/// is read before the output is created: a report that cannot be read leaves no empty file
+/// or lone header behind.
+pub(crate) fn report(args: ReportArgs) -> Result<()> {
+    check_exists(&args.store)?;
+    let of = args.job.clone().map_or(ReportOf::Scope, ReportOf::Job);
+    let filter = ReportFilter { resolutions: args.resolution.clone(), kind: args.kind.map(kind_of), flagged: args.flagged };
+    // The CSV is the export's 12 columns; the JSON forms (and --flagged) need each mapping's
+    // flags and confidence too.
+    let plain_csv = args.format == ReportFormat::Csv && !args.flagged;
+    let (rows, entries) = block_on(async {
+        let app = open_app(&args.store).await?;
+        let scope = match args.transfer {
+            Some(transfer) => match app.job_by_transfer(&caller(), transfer).await {
+                Ok((scope, _)) => scope.name,
+                Err(error) => {
+                    app.close().await;
+                    return Err(error.into());
+                }
+            },
+            None => args.scope.scope.clone(),
+        };
+        let scope = scope.as_str();
+        let read = if plain_csv {
+            app.report(&caller(), scope, &of, &filter).await.map(|rows| (rows, Vec::new()))
+        } else {
+            app.report_entries(&caller(), scope, &of, &filter).await.map(|entries| (Vec::new(), entries))
+        };
+        app.close().await;
+        read.context("could not read the report")
+    })?;
+    let output: Box<dyn Write + Send> = match &args.output {
+        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?),
+        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
+    };
+    let written = match args.format {
+        ReportFormat::Csv if plain_csv => crosswalk_formats::write_report_csv(rows, output),
+        ReportFormat::Csv => crosswalk_formats::write_report_csv(entries.into_iter().map(|entry| entry.row), output),
+        ReportFormat::Json => crosswalk_formats::write_report_json(entries, output),
+        ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(entries, output),
+    };
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("could not write the report"),
+    }
+}
+
+pub(crate) fn jobs(args: JobsArgs) -> Result<()> {
+    let scope = args.scope.scope.as_str();
+    let location = args.store.database()?.describe();
+    if store_missing(&args.store)? {
+        outln!("no jobs yet: there is no store at {location}; start one with `crosswalk run` or `crosswalk demo`")?;
+        return Ok(());
+    }
+    let read = block_on(async {
+        let app = open_app(&args.store).await?;
+        let read = async { Ok::<_, crosswalk_app::AppError>((app.jobs(&caller(), scope).await?, app.runs(&caller(), scope, None).await?)) }.await;
+        app.close().await;
+        anyhow::Ok(read)
+    })?;
+    let (jobs, runs) = match read {
+        Ok(read) => read,
+        // The default scope is made by the first run: before it, there is nothing to list.
+        Err(error) if error.kind() == ErrorKind::NotFound && scope == crosswalk_app::DEFAULT_SCOPE => (Vec::new(), Vec::new()),
+        Err(error) => return Err(error.into()),
+    };
+    if args.format == SummaryFormat::Json {
+        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "scope": scope, "jobs": jobs, "runs": runs }))?)?;
+        return Ok(());
+    }
+    if jobs.is_empty() {
+        outln!("no jobs yet in scope {scope:?} of {location}; start one with `crosswalk run` or `crosswalk demo`")?;
+    }
+    for job in &jobs {
+        outln!("{:<24} transfer id {}", job.name, job.transfer_id)?;
+    }
+    for run in &runs {
+        let at = run.started_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        outln!("{:<24} run {:>3}  {at}  {}  by {}", run.job, run.number, counts_line(&run.counts), run.who)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
-    let store_path = args.store.store.as_path();
-    block_on(async {
-        let store = open_existing_store(store_path).await?;
-        let run = store.latest_run(&args.job).await?;
-        let details = store.mapping_details(run.id, kind_of(args.kind), &args.source_id).await?;
-        store.close().await;
-        let row = &details.row;
+    check_exists(&args.store)?;
+    let scope = args.scope.scope.as_str();
+    let explained = block_on(async {
+        let app = open_app(&args.store).await?;
+        let explained = app.explain(&caller(), scope, args.job.as_deref(), kind_of(args.kind), &args.source_id).await;
+        app.close().await;
+        anyhow::Ok(explained)
+    })??;
+    let value = &explained.value;
+    let changed_by = match explained.last_change.as_ref().map(|r| &r.origin) {
+        Some(ChangeOrigin::Run { job, run, .. }) => format!(", last changed in job {job:?}, run {run}"),
+        Some(ChangeOrigin::Caller { caller }) => format!(", last changed by {caller}"),
+        None => String::new(),
+    };
+    outln!(
+        "{} {}{} in scope {scope:?}{changed_by}",
+        explained.kind,
+        value.source.id,
+        in_parentheses(&value.source.name, &value.source.username)
+    )?;
+    let confidence = Confidence::from_probability(f64::from(value.confidence) / 1000.0);
+    outln!("resolution: {} (confidence {confidence})", value.resolution)?;
+    if !value.destination.id.is_empty() || !value.destination.name.is_empty() {
+        outln!("destination: {} {}", value.destination.id, value.destination.name)?;
+    }
+    if !value.message.is_empty() {
+        outln!("message: {}", value.message)?;
+    }
+    for evidence in &value.evidence {
+        let note = if evidence.note.is_empty() { String::new() } else { format!(" ({})", evidence.note) };
         outln!(
-            "{} {}{} in job {:?}, run {}",
-            row.kind,
-            row.source_id,
-            in_parentheses(&row.source_name, &row.source_username),
-            row.job,
-            run.number
+            "evidence: {} matched source {} to destination {} on key {:?}{note}",
+            evidence.method, evidence.source_field, evidence.destination_field, evidence.key
         )?;
-        outln!("resolution: {} (confidence {})", row.resolution, details.mapping.confidence)?;
-        if !row.destination_id.is_empty() || !row.destination_name.is_empty() {
-            outln!("destination: {} {}", row.destination_id, row.destination_name)?;
-        }
-        if !row.message.is_empty() {
-            outln!("message: {}", row.message)?;
-        }
-        for evidence in &details.mapping.evidence {
-            let note = if evidence.note.is_empty() { String::new() } else { format!(" ({})", evidence.note) };
-            outln!(
-                "evidence: {} matched source {} to destination {} on key {:?}{note}",
-                evidence.method, evidence.source_field, evidence.destination_field, evidence.key
-            )?;
-        }
-        for candidate in &details.candidates {
-            let name = match candidate.destination_name.as_str() {
-                "" => &candidate.destination_username,
-                name => name,
-            };
-            outln!(
-                "candidate: {}{}{name} by {}, score {}: {}",
-                candidate.destination_id,
-                if name.is_empty() { "" } else { " " },
-                candidate.candidate.method,
-                candidate.candidate.score,
-                candidate.candidate.reason
-            )?;
-        }
-        if !details.mapping.flags.is_empty() {
-            let flags: Vec<String> = details.mapping.flags.iter().map(|f| format!("{f:?}")).collect();
-            outln!("flags: {}", flags.join(", "))?;
-        }
-        outln!("in short: {}", details.mapping.explanation())?;
-        Ok(())
-    })
+    }
+    for candidate in &value.candidates {
+        let score = Confidence::from_probability(f64::from(candidate.score) / 1000.0);
+        let name = match candidate.destination.name.as_str() {
+            "" => &candidate.destination.username,
+            name => name,
+        };
+        outln!(
+            "candidate: {}{}{name} by {}, score {score}: {}",
+            candidate.destination.id,
+            if name.is_empty() { "" } else { " " },
+            candidate.method,
+            candidate.reason
+        )?;
+    }
+    if !value.flags.is_empty() {
+        // Stored snake_case; shown as the engine names them (LookAlike), as before.
+        let flags: Vec<String> = value
+            .flags
+            .iter()
+            .map(|name| serde_json::from_value::<Flag>(serde_json::Value::String(name.clone())).map_or_else(|_| name.clone(), |f| format!("{f:?}")))
+            .collect();
+        outln!("flags: {}", flags.join(", "))?;
+    }
+    if let Some(change) = &explained.last_change {
+        let at = change.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        outln!("changed: {at} by {} ({}); `crosswalk history` lists every change", change.who, change.reason.as_str())?;
+    }
+    Ok(())
 }
 
 /// ` (name)`, or ` (username)` for an identity without an address, or nothing.

@@ -48,3 +48,50 @@ fn first_runs_started_together_on_a_new_store_all_succeed() {
         assert_eq!(numbers, ["1", "2", "3", "4", "5", "6"], "round {round}: every run recorded once:\n{jobs}");
     }
 }
+
+/// Runs started together with the same exceptions file all land, whichever syncs the
+/// scope's rules first: a run whose rules changed under it while it resolved (another run
+/// was adding the same rules one by one) resolves again rather than fail for its timing.
+#[test]
+fn runs_started_together_with_the_same_exceptions_all_succeed() {
+    const RUNS: usize = 4;
+    let dir = Dir::new();
+    dir.ok(&["generate", "-n", "3000", "-o", "gen"]);
+    let rules: String = (0..20).map(|n| format!("account,id:nobody-{n},id:nobody\n")).collect();
+    dir.write("exceptions.csv", &format!("type,source,destination\n{rules}"));
+    for round in 0..2 {
+        let children: Vec<_> = (0..RUNS)
+            .map(|n| {
+                dir.command()
+                    .args(["run", "-s", "gen/source.csv", "-d", "gen/destination.csv", "-p", "gen/policy.toml"])
+                    .args(["-e", "exceptions.csv", "--scope", &format!("s{round}"), "--job", &format!("wave-{n}")])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("start crosswalk")
+            })
+            .collect();
+        if round == 0 {
+            // The scope does not exist: every run is refused, none creates it.
+            for child in children {
+                assert!(!child.wait_with_output().unwrap().status.success());
+            }
+            dir.ok(&["scope", "create", "s1", "--source-label", "jira x", "--destination-label", "cloud y"]);
+            continue;
+        }
+        for child in children {
+            let out = child.wait_with_output().expect("wait for crosswalk");
+            assert!(
+                out.status.success(),
+                "a concurrent run failed:\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let jobs = dir.ok(&["jobs", "--scope", "s1"]);
+        assert_eq!(jobs.lines().filter(|l| l.contains(" run ")).count(), RUNS, "{jobs}");
+        let show = dir.ok(&["scope", "show", "s1"]);
+        assert!(show.contains("exceptions:  20 rules"), "{show}");
+    }
+}

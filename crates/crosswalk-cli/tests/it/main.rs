@@ -7,4 +7,5 @@ mod demo;
 mod errors;
 mod pipes;
 mod run_and_report;
+mod scopes;
 mod transforms_and_eval;

@@ -27,7 +27,14 @@ fn every_command_ends_quietly_when_its_reader_goes_away() {
     dir.write("destination.csv", DESTINATION_CSV);
     dir.write("policy.toml", POLICY_TOML);
     dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "j"]);
-    let commands: [&[&str]; 11] = [
+    let commands: [&[&str]; 18] = [
+        &["scope", "create", "acme", "--source-label", "jira-server x", "--destination-label", "cloud y"],
+        &["scope", "list"],
+        &["scope", "show", "default"],
+        &["scope", "retention", "identity:user", "forever"],
+        &["history", "jdoe"],
+        &["changes"],
+        &["purge", "--namespace", "identity:user", "--dry-run"],
         &["eval", "--generate", "2000"],
         &["eval", "--generate", "300", "--format", "json"],
         &["explain", "--job", "j", "JIRAUSER1"],

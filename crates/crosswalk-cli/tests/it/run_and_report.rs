@@ -138,9 +138,7 @@ fn progress_says_each_phase_in_a_log() {
         [
             "crosswalk: reading the source directory source.csv and the destination directory destination.csv",
             "crosswalk: resolving 7 source identities against 4 destination identities",
-            "crosswalk: saving source directory (7)",
-            "crosswalk: saving destination directory (4)",
-            "crosswalk: saving mappings (7)",
+            "crosswalk: recording what changed among 7 mappings",
         ],
         "{stderr}"
     );
@@ -160,10 +158,12 @@ fn every_command_says_the_jobs_own_run_number() {
     assert_eq!(json["run"], 2, "{json}");
     let jobs = dir.ok(&["jobs"]);
     assert!(jobs.lines().any(|l| l.starts_with("wave-2") && l.contains("run   2")), "{jobs}");
+    // A mapping belongs to the scope: wave-2 resolved John as wave-1 had, so it is still
+    // wave-1's run 1 that made it what it is, and explain says so.
     let out = dir.ok(&["explain", "--job", "wave-2", "JIRAUSER1"]);
-    assert!(out.lines().next().unwrap().ends_with("in job \"wave-2\", run 2"), "{out}");
+    assert!(out.lines().next().unwrap().ends_with("in scope \"default\", last changed in job \"wave-1\", run 1"), "{out}");
     let error = dir.fails(&["explain", "--job", "wave-2", "NOPE"]);
-    assert!(error.contains("run 2 of job \"wave-2\" has no account mapping for source id \"NOPE\""), "{error}");
+    assert!(error.contains("scope \"default\" has no identity:user mapping for \"NOPE\""), "{error}");
 }
 
 /// An account known only by its username is introduced, and its look-alike candidate named,
@@ -176,7 +176,7 @@ fn explain_names_accounts_without_an_address_by_username() {
     dir.write("destination.csv", &format!("{header}\naccount,D5,j0hn.doe,,,Johnny 2,,,true,,true,,,\n"));
     dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "--job", "names"]);
     let out = dir.ok(&["explain", "--job", "names", "S5"]);
-    assert!(out.starts_with("account S5 (john.doe) in job \"names\", run 1\n"), "{out}");
+    assert!(out.starts_with("account S5 (john.doe) in scope \"default\", last changed in job \"names\", run 1\n"), "{out}");
     assert!(out.contains("\ncandidate: D5 j0hn.doe by Username, score "), "{out}");
     assert!(out.contains("flags: LookAlike"), "{out}");
 }

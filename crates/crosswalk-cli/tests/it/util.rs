@@ -35,7 +35,13 @@ impl Dir {
     /// The binary, run in the temp dir with its store there.
     pub(crate) fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_crosswalk"));
-        command.current_dir(self.root.path()).env("CROSSWALK_STORE", self.store());
+        // A database URL in the environment would take the place of the store file; revisions
+        // record the login name, fixed here.
+        command
+            .current_dir(self.root.path())
+            .env("CROSSWALK_STORE", self.store())
+            .env_remove("CROSSWALK_DATABASE_URL")
+            .env("USER", "tester");
         command
     }
 

@@ -23,7 +23,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 
 use super::keys::{AccountKeys, Key, KeyIndex, KeyedEmail, NameField};
-use super::{Bits, Context, Draft, NAME_BLOCK_CAP, Step, fetch};
+use super::batch::{self, Bits};
+use super::chain::{Draft, Step};
+use super::{Context, NAME_BLOCK_CAP};
 use crate::directory::{Account, Directory};
 use crate::mapping::{Confidence, Evidence, Flag, Resolution, Target};
 use crate::normalize::{self, FoldNote};
@@ -498,18 +500,7 @@ impl Context<'_> {
             );
             return Step::Next;
         }
-        // Every candidate's records are fetched before any is scored (see [`fetch`]): a
-        // common name puts dozens of accounts, from anywhere in memory, in one block.
-        for f in &found {
-            let dst_keys = &self.dst_keys[f.index as usize];
-            fetch(dst_keys.emails.len());
-            fetch(dst_keys.username.as_ref().map(|u| u.len()));
-            fetch(self.destination.account(f.index).id.len());
-        }
-        for f in &found {
-            fetch(self.dst_keys[f.index as usize].emails.first().map(|e| e.key.as_bytes()[0]));
-            fetch(self.destination.account(f.index).id.as_bytes().first());
-        }
+        batch::fetch_candidates(self, found.iter().map(|f| f.index));
         let namesakes_in_source = self.has_namesakes_in_source(keys);
         let exact: Vec<u32> = found.iter().filter(|f| f.agreement == Agreement::Exact).map(|f| f.index).collect();
         let eligible = |index: u32| self.dst_name_targets.get(index) && !excluded.contains(&index);
@@ -697,7 +688,7 @@ impl Context<'_> {
         // most with the same score, so ids mostly decide: by their prefixes, seldom whole.
         scored.sort_by_cached_key(|s| {
             let id = self.destination.account(s.found.index).id.as_str();
-            (std::cmp::Reverse(ProbabilityOrder(s.probability)), super::id_prefix(id), id)
+            (std::cmp::Reverse(ProbabilityOrder(s.probability)), batch::id_prefix(id), id)
         });
     }
 

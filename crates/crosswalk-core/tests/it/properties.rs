@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crosswalk_core::engine::resolve_with_lookahead;
 use crosswalk_core::normalize::{self, DomainAliases};
 use crosswalk_core::{
     Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Mapping, Policy, Resolution, resolve,
@@ -150,6 +151,18 @@ proptest! {
         let b: Vec<_> = second.mappings.iter().map(|m| portable(m, &source2, &destination2)).collect();
         prop_assert_eq!(a, b);
         prop_assert_eq!(first.summary, second.summary);
+    }
+
+    /// Probing source accounts ahead (sixteen at a time, as a run does, or three, so that the
+    /// buffer is refilled mid-directory) decides exactly what probing each alone decides: the
+    /// batching changes when things are read, never a mapping, message or warning.
+    #[test]
+    fn probing_ahead_decides_nothing(
+        source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy()
+    ) {
+        let alone = resolve_with_lookahead(&source, &destination, &policy, &[], 0);
+        prop_assert_eq!(&resolve(&source, &destination, &policy, &[]), &alone);
+        prop_assert_eq!(&resolve_with_lookahead(&source, &destination, &policy, &[], 3), &alone);
     }
 
     #[test]

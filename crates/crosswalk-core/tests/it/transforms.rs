@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crosswalk_core::normalize::{self, DomainAliases};
-use crosswalk_core::transform::{self, Side, TransformSet};
+use crosswalk_core::transform::{Side, TransformSet};
 use crosswalk_core::{
     Account, CompactString, Directory, DuplicateClaims, IdentityKind, Method, Policy, PolicyError, Resolution, Resolved, Transform,
     TransformField, TransformKind, TransformSide, resolve,
@@ -359,7 +359,7 @@ fn the_preview_counts_examples_collisions_and_gains() {
         domain_rule("corp.a.com", "a.com"),
         strip_rule(TransformKind::StripPrefix, TransformField::Username, "adm-"),
     ]);
-    let preview = transform::preview(&source, &destination, &policy, &[]);
+    let preview = crosswalk_core::preview(&source, &destination, &policy, &[]);
     let rule = &preview.rules[0];
     assert_eq!(rule.description, "domain corp.a.com -> a.com");
     assert_eq!((rule.changed.source, rule.changed.destination), (2, 1));
@@ -397,10 +397,10 @@ fn an_account_an_exception_pins_is_not_previewed_as_gaining_a_link() {
     let destination =
         dir(vec![person("d1", "jo@a.com", "Jo"), person("d2", "jo.admin@a.com", "Jo Admin"), person("d3", "bo@a.com", "Bo")], vec![]);
     let policy = policy_with(vec![domain_rule("corp.a.com", "a.com")]);
-    let unpinned = transform::preview(&source, &destination, &policy, &[]);
+    let unpinned = crosswalk_core::preview(&source, &destination, &policy, &[]);
     assert_eq!(unpinned.gained_accounts().collect::<Vec<_>>(), ["s1", "s2"]);
     let exceptions = [rule(IdentityKind::Account, "id:s1", "id:d2")];
-    let preview = transform::preview(&source, &destination, &policy, &exceptions);
+    let preview = crosswalk_core::preview(&source, &destination, &policy, &exceptions);
     assert_eq!(preview.gained_accounts().collect::<Vec<_>>(), ["s2"]);
     let run = resolve(&source, &destination, &policy, &exceptions);
     assert_eq!(run.mappings[0].resolution, Resolution::Exception);
@@ -422,7 +422,7 @@ fn the_preview_reports_lost_matches_and_problems() {
         strip_rule(TransformKind::StripPrefix, TransformField::Username, "adm-"),
         regex_rule(TransformField::Username, "[", ""),
     ]);
-    let preview = transform::preview(&source, &destination, &policy, &[]);
+    let preview = crosswalk_core::preview(&source, &destination, &policy, &[]);
     assert_eq!(preview.matches.lost.len(), 1);
     assert_eq!(preview.matches.lost[0].before.destination.as_deref(), Some("d1"));
     assert_eq!(preview.matches.lost[0].after.resolution, Resolution::Unresolved);
@@ -434,7 +434,7 @@ fn the_preview_reports_lost_matches_and_problems() {
 #[test]
 fn no_transforms_preview_nothing() {
     let source = dir(vec![person("s1", "jo@acme.com", "Jo")], vec![]);
-    let preview = transform::preview(&source, &source, &Policy::default(), &[]);
+    let preview = crosswalk_core::preview(&source, &source, &Policy::default(), &[]);
     assert!(preview.rules.is_empty());
     assert!(preview.matches.gained.is_empty() && preview.matches.lost.is_empty());
     assert_eq!(preview.to_string(), "The policy has no transforms.\n");
@@ -608,7 +608,7 @@ proptest! {
     ) {
         let exceptions: Vec<_> =
             pins.iter().map(|(s, d)| rule(IdentityKind::Account, &format!("id:s{s}"), &format!("id:d{d}"))).collect();
-        let preview = transform::preview(&source, &destination, &policy, &exceptions);
+        let preview = crosswalk_core::preview(&source, &destination, &policy, &exceptions);
         prop_assert_eq!(preview.exception_rules, exceptions.len());
         let without = Policy { transforms: vec![], ..policy.clone() };
         let before = linked(&resolve(&source, &destination, &without, &exceptions), &source);
@@ -657,7 +657,7 @@ proptest! {
             .difference(&expected_links(&source, &destination, &without))
             .cloned()
             .collect();
-        let preview = transform::preview(&source, &destination, &policy, &[]);
+        let preview = crosswalk_core::preview(&source, &destination, &policy, &[]);
         let said: BTreeSet<String> = preview.gained_accounts().map(str::to_string).collect();
         prop_assert_eq!(said, expected);
     }
@@ -689,7 +689,7 @@ proptest! {
         source in arb_directory("s"), destination in arb_directory("d"), policy in arb_policy()
     ) {
         let policy = Policy { transforms: vec![], ..policy };
-        let preview = transform::preview(&source, &destination, &policy, &[]);
+        let preview = crosswalk_core::preview(&source, &destination, &policy, &[]);
         prop_assert!(preview.rules.is_empty() && preview.matches.gained.is_empty() && preview.matches.lost.is_empty());
     }
 }

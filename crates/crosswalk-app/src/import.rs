@@ -1,0 +1,110 @@
+//! Importing a job's inputs: the two directory files (read side by side), the policy and
+//! the exception rules. Everything is read and checked before anything is stored.
+
+use std::path::{Path, PathBuf};
+
+use crosswalk_core::{Directory, ExceptionRule, Policy};
+use crosswalk_formats::{Imported, ReadOptions, SkippedRecord};
+
+use crate::error::{AppError, AppResult};
+use crate::progress::{Progress, ProgressSink};
+
+/// Where a job's inputs are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFiles {
+    pub source: PathBuf,
+    pub destination: PathBuf,
+    /// None: the default policy.
+    pub policy: Option<PathBuf>,
+    /// None: the scope's own exception rules, as they stand.
+    pub exceptions: Option<PathBuf>,
+    pub skip_invalid: bool,
+}
+
+/// A job's inputs, read and checked.
+#[derive(Debug)]
+pub struct JobInput {
+    pub source: Imported,
+    pub source_origin: String,
+    pub destination: Imported,
+    pub destination_origin: String,
+    pub policy: Policy,
+    /// None when no exceptions file was given (the scope's own rules apply).
+    pub exceptions: Option<Vec<ExceptionRule>>,
+}
+
+impl JobInput {
+    /// The records `--skip-invalid` left out, source first.
+    pub fn skipped(&self) -> Vec<String> {
+        self.source.skipped.iter().chain(&self.destination.skipped).map(SkippedRecord::to_string).collect()
+    }
+
+    /// The job name used when none is given: `<source file> to <destination file>`.
+    pub fn default_job_name(&self) -> String {
+        format!("{} to {}", self.source.directory.name, self.destination.directory.name)
+    }
+}
+
+/// Reads and checks every input of a job. The policy and exceptions come first (small, and
+/// their errors are quicker to fix), then both directories, then the policy against the
+/// destination.
+pub fn import(files: &InputFiles, progress: ProgressSink<'_>) -> AppResult<JobInput> {
+    let policy = read_policy(files.policy.as_deref())?;
+    let exceptions = files.exceptions.as_deref().map(read_exceptions).transpose()?;
+    let options = ReadOptions { skip_invalid: files.skip_invalid };
+    let (source, destination) = read_directories(&files.source, &files.destination, options, progress)?;
+    check_policy(&policy, files.policy.as_deref(), &destination.directory)?;
+    Ok(JobInput {
+        source,
+        source_origin: files.source.display().to_string(),
+        destination,
+        destination_origin: files.destination.display().to_string(),
+        policy,
+        exceptions,
+    })
+}
+
+/// The policy file, or the default policy.
+pub fn read_policy(path: Option<&Path>) -> AppResult<Policy> {
+    match path {
+        Some(path) => crosswalk_formats::read_policy_file(path).map_err(AppError::input),
+        None => Ok(Policy::default()),
+    }
+}
+
+pub fn read_exceptions(path: &Path) -> AppResult<Vec<ExceptionRule>> {
+    crosswalk_formats::read_exceptions_file(path).map_err(AppError::input)
+}
+
+/// Reads the source and the destination side by side, one thread each: two files on two
+/// cores take about the time of the larger. A bad source is reported before a bad
+/// destination, as when they were read one after the other.
+pub fn read_directories(
+    source: &Path,
+    destination: &Path,
+    options: ReadOptions,
+    progress: ProgressSink<'_>,
+) -> AppResult<(Imported, Imported)> {
+    progress(Progress::Reading { source: source.display().to_string(), destination: destination.display().to_string() });
+    let (source, destination) = std::thread::scope(|scope| {
+        let source = scope.spawn(|| crosswalk_formats::read_directory_file(source, options));
+        let destination = scope.spawn(|| crosswalk_formats::read_directory_file(destination, options));
+        (join(source), join(destination))
+    });
+    progress(Progress::Finished);
+    Ok((source.map_err(AppError::input)?, destination.map_err(AppError::input)?))
+}
+
+/// Refuses a policy whose `default_account` is not an account of the destination (only the
+/// destination can tell), naming the policy file's line.
+pub fn check_policy(policy: &Policy, path: Option<&Path>, destination: &Directory) -> AppResult<()> {
+    crosswalk_core::check_policy_against(destination, policy).map_err(|error| match path {
+        Some(path) => AppError::input(crosswalk_formats::locate_policy_file_error(path, error)),
+        None => AppError::invalid(format!("the policy: {error}")),
+    })
+}
+
+/// A reader's result; a panic in it is the caller's panic, not a lost error.
+fn join<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}

@@ -1,0 +1,90 @@
+//! Crosswalk's application layer: the use cases the CLI and the server both call (import a
+//! job's inputs, run a job, report, explain, history, change feed, purge, scopes, jobs).
+//!
+//! It owns what the layers below refuse to: the clock ([`Clock`]), the actor and the scope
+//! checks ([`Caller`]: a caller bound to scope S cannot touch scope T), and progress as
+//! events ([`Progress`]) that the CLI draws and a server reports. Errors carry a kind
+//! ([`ErrorKind`]) a server maps to a status. No HTTP, no terminal: printing is the
+//! caller's.
+//!
+//! The store is reached through the scope store's traits, so any backend (SQLite today,
+//! PostgreSQL later) serves every use case.
+
+use std::sync::Arc;
+
+use crosswalk_store::scope::{ScopeWrite, SqliteScopeStore};
+
+pub mod access;
+pub mod clock;
+pub mod database;
+pub mod error;
+pub mod import;
+pub mod mappings;
+pub mod progress;
+pub mod read;
+pub mod run;
+
+pub use access::{Access, Caller};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use database::Database;
+pub use error::{AppError, AppResult, ErrorKind};
+pub use import::{InputFiles, JobInput, import};
+pub use progress::{Progress, ProgressSink};
+pub use read::{Explanation, ReportEntry, ReportFilter, ScopeOverview};
+pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
+
+/// The application: a store and a clock. Cheap to clone; a server holds one as shared state.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn ScopeWrite>,
+    clock: Arc<dyn Clock>,
+    /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file.
+    sqlite: Option<SqliteScopeStore>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn ScopeWrite>, clock: Arc<dyn Clock>) -> App {
+        App { store, clock, sqlite: None }
+    }
+
+    /// Opens (creating it if missing) the store in `database` and brings its schema up to date.
+    pub async fn open(database: &Database, clock: Arc<dyn Clock>) -> AppResult<App> {
+        match database {
+            Database::Sqlite(path) => {
+                // The store's messages already name the file.
+                let store = SqliteScopeStore::open(path).await?;
+                Ok(App { store: Arc::new(store.clone()), clock, sqlite: Some(store) })
+            }
+            // Refused before any connection is tried, saying what is missing.
+            Database::Postgres(_) => Err(AppError::unavailable(format!(
+                "cannot use {}: this build of Crosswalk has no PostgreSQL backend for the scope store yet \
+                 (crosswalk-store has SQLite only); use --store FILE for now",
+                database.describe()
+            ))),
+        }
+    }
+
+    /// A private in-memory SQLite store, for tests.
+    pub async fn open_in_memory(clock: Arc<dyn Clock>) -> AppResult<App> {
+        let store = SqliteScopeStore::open_in_memory().await?;
+        Ok(App { store: Arc::new(store.clone()), clock, sqlite: Some(store) })
+    }
+
+    /// Closes the store's connections (an SQLite file gets its write-ahead log back).
+    pub async fn close(&self) {
+        if let Some(store) = &self.sqlite {
+            store.close().await;
+        }
+    }
+
+    /// Where the store is, for messages (never a password).
+    pub fn location(&self) -> &str {
+        self.store.location()
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("store", &self.store.location()).finish_non_exhaustive()
+    }
+}

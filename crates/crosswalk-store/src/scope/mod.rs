@@ -1,0 +1,174 @@
+//! The scope-centric store: durable per-scope mappings with revisions (issue 15).
+//!
+//! A **scope** pairs one source instance with one destination instance; its **jobs**
+//! (transfers, each with a transfer id) all read and write the same current mappings. A
+//! mapping is keyed by (scope, namespace, source key); every change to it is a **revision**,
+//! and the revisions after a [`Cursor`] are the scope's change feed. A run *reconciles*
+//! ([`reconcile`]): it writes only what differs from the scope's current state, and marks
+//! mappings whose source identity is gone as removed. Nothing expires on its own.
+//!
+//! Callers reach a store through two object-safe traits split by capability: [`ScopeRead`]
+//! (a read-only view: `Arc<dyn ScopeRead>`) and [`ScopeWrite`]. Row types are the store's
+//! own ([`model`]); core's values come in through explicit conversions. SQL lives in the
+//! backend modules ([`sqlite`]); everything else here is dialect-neutral.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crosswalk_core::ReportRow;
+use uuid::Uuid;
+
+pub mod error;
+pub mod keys;
+pub mod model;
+pub mod reconcile;
+pub mod sqlite;
+
+
+pub use error::{ErrorKind, ScopeError, ScopeResult};
+pub use model::*;
+pub use sqlite::SqliteScopeStore;
+
+
+/// What every store method returns: a boxed future, so the traits stay object-safe.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = ScopeResult<T>> + Send + 'a>>;
+
+/// Where [`ScopeRead::report_each`] hands report rows.
+pub type ReportSink<'s> = dyn FnMut(ReportRow) -> ScopeResult<()> + Send + 's;
+
+/// Reading a store. Every method names its scope; nothing crosses scopes.
+pub trait ScopeRead: Send + Sync {
+    /// Where the store lives (a file path, `:memory:`, a URL without its password).
+    fn location(&self) -> &str;
+
+    /// Every scope, by name.
+    fn scopes(&self) -> StoreFuture<'_, Vec<ScopeRow>>;
+
+    fn scope<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ScopeRow>;
+
+    /// The scope's jobs, by name.
+    fn jobs<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<JobRow>>;
+
+    /// The job a transfer id names, with its scope: a transfer reads its scope's mappings.
+    fn job_by_transfer(&self, transfer_id: Uuid) -> StoreFuture<'_, (ScopeRow, JobRow)>;
+
+    /// The scope's runs (of one job, or all), oldest first.
+    fn runs<'a>(&'a self, scope: &'a str, job: Option<&'a str>) -> StoreFuture<'a, Vec<RunRow>>;
+
+    /// A page of a namespace's mappings (removed ones included, marked), in source-key order
+    /// after `after` (a page's `next`), at most `limit` (1 to [`MAX_BATCH`]). Keyset paging:
+    /// a write between two pages neither repeats nor skips a key that was there throughout.
+    fn mappings_page<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StoreFuture<'a, MappingPage>;
+
+    /// Looks up at most [`MAX_BATCH`] keys at once; answers every key, in the order given:
+    /// found (and by which form: source key, username, email, or a platform-prefixed form),
+    /// not found, or ambiguous. A mapping marked removed is still found (it says so), unless
+    /// a live one answers the same key: content made by someone who has left still needs
+    /// its mapping.
+    fn find<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, keys: &'a [String]) -> StoreFuture<'a, Vec<FindAnswer>>;
+
+    /// One mapping (by its source key) with every revision, oldest first.
+    fn mapping<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_key: &'a str) -> StoreFuture<'a, MappingHistory>;
+
+    /// The scope's revisions after `after`, in commit order, at most `limit` (1 to
+    /// [`MAX_BATCH`]).
+    fn changes<'a>(&'a self, scope: &'a str, after: Cursor, limit: usize) -> StoreFuture<'a, ChangePage>;
+
+    /// The 12-column report: the scope's current identity mappings (not the removed ones),
+    /// or those of the source identities one job's latest run resolved. By type, source id.
+    fn report<'a>(&'a self, scope: &'a str, of: &'a ReportOf) -> StoreFuture<'a, Vec<ReportRow>> {
+        Box::pin(async move {
+            let mut rows = Vec::new();
+            let mut push = |row: ReportRow| {
+                rows.push(row);
+                Ok(())
+            };
+            self.report_each(scope, of, &mut push).await?;
+            Ok(rows)
+        })
+    }
+
+    /// Like [`ScopeRead::report`], handing rows to `sink` one at a time as they are read, so
+    /// an export of millions of rows runs in constant memory. Stops at the first error the
+    /// sink returns (make it with [`ScopeError::stopped`]). Returns the rows handed over.
+    fn report_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportSink<'_>) -> StoreFuture<'a, u64>;
+
+    /// The scope's current exception rules and their version.
+    fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet>;
+
+    /// The retention set for each namespace that has one (the rest keep forever).
+    fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>>;
+
+    /// A directory's contents, by hash, if one of the scope's runs resolved it.
+    fn content<'a>(&'a self, scope: &'a str, hash: &'a str) -> StoreFuture<'a, DirectoryContent>;
+}
+
+/// Writing a store. Each method is one transaction: on any error nothing is written.
+pub trait ScopeWrite: ScopeRead {
+    /// Creates a scope; a name already taken is a conflict.
+    fn create_scope<'a>(&'a self, scope: &'a NewScope, context: &'a ChangeContext) -> StoreFuture<'a, ScopeRow>;
+
+    /// The scope's job of that name, created (with a new transfer id) if it has none.
+    fn job<'a>(&'a self, scope: &'a str, name: &'a str, context: &'a ChangeContext) -> StoreFuture<'a, JobRow>;
+
+    /// Records a run: reconciles its resolution with the scope's current state and writes
+    /// only what differs, one revision per change. Runs on one scope are serialised: each
+    /// diffs against the state the previous one left.
+    fn record_run<'a>(&'a self, run: &'a RunRecord) -> StoreFuture<'a, RunRow>;
+
+    /// Sets an app mapping's value; `None` when it already had that value (no revision).
+    fn upsert_app<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+        value: &'a str,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, Option<RevisionRow>>;
+
+    /// Marks an app mapping removed; `None` when it was not there (or already removed).
+    fn delete_app<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, Option<RevisionRow>>;
+
+    /// Adds (or replaces, for the same kind and source) an exception rule: a new version.
+    fn add_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet>;
+
+    /// Removes the rule for that kind and source: a new version. Not found if there is none.
+    fn remove_exception<'a>(
+        &'a self,
+        scope: &'a str,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ExceptionSet>;
+
+    fn set_retention<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        retention: Retention,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, RetentionRow>;
+
+    /// Removes for good the namespace's mappings marked removed longer ago than its
+    /// retention allows (with [`Retention::Forever`], none), recording one revision per
+    /// mapping; says what it removed. With `dry_run`, says what it would remove and writes
+    /// nothing.
+    fn purge<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        context: &'a ChangeContext,
+        dry_run: bool,
+    ) -> StoreFuture<'a, PurgeReport>;
+}

@@ -1,0 +1,152 @@
+//! The reconcile step, as pure code: the scope's current state and a run's new resolution
+//! in, the changes to write out. A run writes only these, so re-running the same inputs
+//! writes nothing.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// A mapping as the scope holds it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current<V> {
+    pub value: V,
+    /// Marked removed by an earlier run (its source identity was gone then).
+    pub removed: bool,
+}
+
+/// One change a run makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change<K, V> {
+    /// New, or back after it was marked removed.
+    Added { key: K, new: V },
+    Changed { key: K, old: V, new: V },
+    /// Its source identity is gone: marked removed, keeping its last value.
+    Removed { key: K, old: V },
+}
+
+impl<K, V> Change<K, V> {
+    pub fn key(&self) -> &K {
+        match self {
+            Change::Added { key, .. } | Change::Changed { key, .. } | Change::Removed { key, .. } => key,
+        }
+    }
+}
+
+/// What a run changes, in key order, and how many mappings it left as they were.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diff<K, V> {
+    pub changes: Vec<Change<K, V>>,
+    pub unchanged: u64,
+}
+
+impl<K, V> Diff<K, V> {
+    pub fn count(&self, which: fn(&Change<K, V>) -> bool) -> u64 {
+        self.changes.iter().filter(|c| which(c)).count() as u64
+    }
+}
+
+/// Compares the new resolution with the current state. Every key of `new` is added,
+/// changed or unchanged; every live key of `current` missing from `new` is removed; keys
+/// already marked removed and still missing are left alone.
+pub fn reconcile<K, V>(current: &HashMap<K, Current<V>>, new: &HashMap<K, V>) -> Diff<K, V>
+where
+    K: Eq + Hash + Ord + Clone,
+    V: Eq + Clone,
+{
+    let mut changes = Vec::new();
+    let mut unchanged = 0u64;
+    for (key, value) in new {
+        match current.get(key) {
+            Some(now) if !now.removed && now.value == *value => unchanged += 1,
+            Some(now) if !now.removed => changes.push(Change::Changed { key: key.clone(), old: now.value.clone(), new: value.clone() }),
+            _ => changes.push(Change::Added { key: key.clone(), new: value.clone() }),
+        }
+    }
+    for (key, now) in current {
+        if !now.removed && !new.contains_key(key) {
+            changes.push(Change::Removed { key: key.clone(), old: now.value.clone() });
+        }
+    }
+    changes.sort_by(|a, b| a.key().cmp(b.key()));
+    Diff { changes, unchanged }
+}
+
+/// The state after the changes: what the store holds once a run is written.
+pub fn apply<K, V>(current: &mut HashMap<K, Current<V>>, diff: &Diff<K, V>)
+where
+    K: Eq + Hash + Clone,
+    V: Clone,
+{
+    for change in &diff.changes {
+        match change {
+            Change::Added { key, new } | Change::Changed { key, new, .. } => {
+                current.insert(key.clone(), Current { value: new.clone(), removed: false });
+            }
+            Change::Removed { key, old } => {
+                current.insert(key.clone(), Current { value: old.clone(), removed: true });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn state() -> impl Strategy<Value = HashMap<u8, Current<u8>>> {
+        prop::collection::hash_map(any::<u8>(), (0u8..4, any::<bool>()).prop_map(|(value, removed)| Current { value, removed }), 0..40)
+    }
+
+    fn resolution() -> impl Strategy<Value = HashMap<u8, u8>> {
+        prop::collection::hash_map(any::<u8>(), 0u8..4, 0..40)
+    }
+
+    /// What the state must be after a run: every resolved key live with its new value,
+    /// every other key kept but marked removed.
+    fn expected(current: &HashMap<u8, Current<u8>>, new: &HashMap<u8, u8>) -> HashMap<u8, Current<u8>> {
+        let mut state: HashMap<u8, Current<u8>> =
+            current.iter().map(|(k, c)| (*k, Current { value: c.value, removed: true })).collect();
+        for (k, v) in new {
+            state.insert(*k, Current { value: *v, removed: false });
+        }
+        state
+    }
+
+    proptest! {
+        #[test]
+        fn applying_the_diff_gives_the_new_state(current in state(), new in resolution()) {
+            let diff = reconcile(&current, &new);
+            let mut state = current.clone();
+            apply(&mut state, &diff);
+            prop_assert_eq!(&state, &expected(&current, &new));
+            // Every resolved key is counted exactly once, as a change or as unchanged.
+            let touched = diff.changes.iter().filter(|c| !matches!(c, Change::Removed { .. })).count() as u64;
+            prop_assert_eq!(touched + diff.unchanged, new.len() as u64);
+        }
+
+        #[test]
+        fn running_the_same_resolution_again_changes_nothing(current in state(), new in resolution()) {
+            let mut state = current.clone();
+            apply(&mut state, &reconcile(&current, &new));
+            let again = reconcile(&state, &new);
+            prop_assert!(again.changes.is_empty(), "{:?}", again.changes);
+            prop_assert_eq!(again.unchanged, new.len() as u64);
+        }
+
+        #[test]
+        fn a_live_state_diffed_with_itself_is_empty(new in resolution()) {
+            let current: HashMap<u8, Current<u8>> = new.iter().map(|(k, v)| (*k, Current { value: *v, removed: false })).collect();
+            let diff = reconcile(&current, &new);
+            prop_assert!(diff.changes.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_removed_mapping_that_comes_back_is_added_and_a_gone_one_is_removed_once() {
+        let current = HashMap::from([(1, Current { value: 'a', removed: true }), (2, Current { value: 'b', removed: false })]);
+        let new = HashMap::from([(1, 'a')]);
+        let diff = reconcile(&current, &new);
+        assert_eq!(diff.changes, vec![Change::Added { key: 1, new: 'a' }, Change::Removed { key: 2, old: 'b' }]);
+    }
+}

@@ -1,0 +1,715 @@
+//! The scope store's contract: what every backend must do, written once and run against
+//! each (`contract_tests!(backend, constructor)`). Runs resolve real directories with the
+//! real engine, so the stored values are the ones a user's run would store.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crosswalk_core::{Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Policy, resolve};
+use crosswalk_store::scope::{
+    ChangeContext, ChangeOrigin, Cursor, DirectoryContent, ErrorKind, ExceptionRow, FindOutcome, IdentityMapping, KeyForm,
+    IdentityValue, MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeError, ScopeRead, ScopeWrite,
+    SideRow, SqliteScopeStore,
+};
+use crosswalk_store::scope::reconcile::{Change, Current, apply, reconcile};
+use time::{Duration, OffsetDateTime};
+
+/// A backend under test, with whatever must live as long as it (a temporary folder).
+struct Backend {
+    store: Arc<dyn ScopeWrite>,
+    _guard: Box<dyn std::any::Any + Send>,
+}
+
+async fn sqlite_store() -> Backend {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteScopeStore::open(dir.path().join("scopes.sqlite")).await.unwrap();
+    Backend { store: Arc::new(store), _guard: Box::new(dir) }
+}
+
+macro_rules! contract_tests {
+    ($backend:ident, $constructor:ident) => {
+        mod $backend {
+            contract_tests!(@cases $constructor;
+                a_second_job_reads_the_first_jobs_mappings_through_its_own_transfer_id,
+                rerunning_the_same_inputs_records_no_revision,
+                a_changed_input_records_exactly_the_changed_mappings,
+                the_change_feed_pages_in_commit_order_after_a_cursor,
+                scopes_never_see_each_other,
+                keyset_pages_are_stable_while_others_write,
+                batch_find_answers_every_key,
+                app_namespace_upserts_and_deletes_make_revisions,
+                purge_says_what_it_removed_and_records_it,
+                nothing_expires_silently,
+                exceptions_are_versioned_and_runs_record_the_version,
+                the_report_reads_the_scope_or_one_job,
+                bad_requests_are_refused_with_their_kind,
+                a_writer_hands_out_a_read_only_view,
+            );
+        }
+    };
+    (@cases $constructor:ident; $($case:ident),* $(,)?) => {
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, ..Default::default() })]
+            #[test]
+            fn the_stored_state_follows_the_reconcile_model(runs in super::run_sequence()) {
+                let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+                runtime.block_on(async {
+                    let backend = super::$constructor().await;
+                    super::the_stored_state_follows_the_reconcile_model(backend.store.clone(), runs).await;
+                });
+            }
+        }
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let backend = super::$constructor().await;
+                super::$case(backend.store.clone()).await;
+            }
+        )*
+    };
+}
+
+contract_tests!(sqlite, sqlite_store);
+
+// ---------------------------------------------------------------------------------------
+// Fixtures.
+
+fn t0() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap()
+}
+
+fn context(minutes: i64) -> ChangeContext {
+    ChangeContext { at: t0() + Duration::minutes(minutes), who: "ada@acme.example".into(), caller: "cli".into() }
+}
+
+fn account(id: &str, username: &str, email: &str, display: &str) -> Account {
+    Account {
+        id: id.into(),
+        username: Some(username.into()),
+        email: Some(email.into()),
+        display_name: Some(display.into()),
+        active: true,
+        email_verified: Some(true),
+        ..Default::default()
+    }
+}
+
+/// Jira Server users and their Cloud accounts (same addresses, Cloud ids).
+fn source(n: usize) -> Directory {
+    let accounts = (0..n).map(|i| account(&format!("JIRAUSER{:05}", 10000 + i), &format!("user{i}"), &format!("user{i}@acme.example"), &format!("User {i}"))).collect();
+    let groups = vec![Group { id: "g-devs".into(), name: "developers".into(), display_name: None, members: vec!["JIRAUSER10000".into()] }];
+    Directory::new("server", accounts, groups).unwrap()
+}
+
+fn destination(n: usize) -> Directory {
+    let accounts = (0..n).map(|i| account(&format!("5b10ac8d82e05b22cc7d{i:04}"), &format!("user{i}"), &format!("user{i}@acme.example"), &format!("User {i}"))).collect();
+    let groups = vec![Group { id: "cloud-devs".into(), name: "developers".into(), display_name: None, members: Vec::new() }];
+    Directory::new("cloud", accounts, groups).unwrap()
+}
+
+async fn create_scope(store: &dyn ScopeWrite, name: &str) {
+    let scope = NewScope {
+        name: name.into(),
+        source_label: "jira-server https://jira.acme.local".into(),
+        destination_label: "atlassian-cloud https://acme.atlassian.net".into(),
+    };
+    let row = store.create_scope(&scope, &context(0)).await.unwrap();
+    assert_eq!(row.name, name);
+}
+
+/// Resolves the pair with the scope's exception rules and records the run, as the
+/// application layer does.
+async fn run(store: &dyn ScopeWrite, scope: &str, job: &str, source: &Directory, destination: &Directory, minutes: i64) -> RunRow {
+    let exceptions = store.exceptions(scope).await.unwrap();
+    let rules: Vec<ExceptionRule> = exceptions
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| ExceptionRule {
+            kind: rule.kind,
+            source: IdentityRef::parse(&rule.source),
+            destination: IdentityRef::parse(&rule.destination),
+            origin: format!("exception {i}"),
+        })
+        .collect();
+    let resolved = resolve(source, destination, &Policy::default(), &rules);
+    let record = RunRecord {
+        scope: scope.into(),
+        job: job.into(),
+        started_at: t0() + Duration::minutes(minutes),
+        who: "ada@acme.example".into(),
+        policy: "# default policy\n".into(),
+        exceptions_version: exceptions.version,
+        source: DirectoryContent::from_core(source),
+        destination: DirectoryContent::from_core(destination),
+        identities: IdentityMapping::all_from_core(&resolved.mappings, source, destination).unwrap(),
+        warnings: resolved.warnings.clone(),
+    };
+    store.record_run(&record).await.unwrap()
+}
+
+fn users() -> Namespace {
+    Namespace::identity_user()
+}
+
+fn destination_id(value: &MappingValue) -> String {
+    value.as_identity().unwrap().destination.id.clone()
+}
+
+async fn all_changes(store: &dyn ScopeRead, scope: &str, after: Cursor) -> Vec<crosswalk_store::scope::RevisionRow> {
+    let page = store.changes(scope, after, 10_000).await.unwrap();
+    assert!(page.last_page);
+    page.revisions
+}
+
+async fn last_cursor(store: &dyn ScopeRead, scope: &str) -> Cursor {
+    let page = store.changes(scope, Cursor::START, 10_000).await.unwrap();
+    page.cursor
+}
+
+// ---------------------------------------------------------------------------------------
+// The contract.
+
+/// A few runs, each resolving some of twelve users to one of three values.
+fn run_sequence() -> impl proptest::strategy::Strategy<Value = Vec<HashMap<u8, u8>>> {
+    use proptest::prelude::*;
+    prop::collection::vec(prop::collection::hash_map(0u8..12, 0u8..3, 0..12), 1..6)
+}
+
+fn synthetic(key: u8, variant: u8) -> IdentityMapping {
+    let source = SideRow { id: format!("u{key:02}"), username: format!("user{key}"), name: format!("u{key}@x.example"), display_name: format!("v{variant}") };
+    IdentityMapping {
+        namespace: users(),
+        source_key: source.id.clone(),
+        value: IdentityValue {
+            source_emails: vec![source.name.clone()],
+            destination: SideRow { id: format!("d{variant}-{key}"), ..source.clone() },
+            source,
+            resolution: "Email".into(),
+            target: "existing".into(),
+            message: String::new(),
+            evidence: Vec::new(),
+            candidates: Vec::new(),
+            flags: Vec::new(),
+            confidence: 1000,
+        },
+    }
+}
+
+/// Whatever the sequence of runs, the store holds what the pure reconcile step says, each
+/// run counts what it says, and the feed holds one revision per counted change.
+async fn the_stored_state_follows_the_reconcile_model(store: Arc<dyn ScopeWrite>, runs: Vec<HashMap<u8, u8>>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let mut model: HashMap<u8, Current<u8>> = HashMap::new();
+    let mut revisions = 0;
+    for (i, resolution) in runs.iter().enumerate() {
+        let diff = reconcile(&model, resolution);
+        let record = RunRecord {
+            scope: "acme".into(),
+            job: "wave".into(),
+            started_at: t0() + Duration::minutes(i as i64),
+            who: "ada".into(),
+            policy: String::new(),
+            exceptions_version: 0,
+            source: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
+            destination: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
+            identities: resolution.iter().map(|(k, v)| synthetic(*k, *v)).collect(),
+            warnings: Vec::new(),
+        };
+        let row = store.record_run(&record).await.unwrap();
+        let expected = (
+            diff.count(|c| matches!(c, Change::Added { .. })),
+            diff.count(|c| matches!(c, Change::Changed { .. })),
+            diff.count(|c| matches!(c, Change::Removed { .. })),
+            diff.unchanged,
+        );
+        assert_eq!((row.counts.added, row.counts.changed, row.counts.removed, row.counts.unchanged), expected, "run {i}");
+        apply(&mut model, &diff);
+        revisions += diff.changes.len();
+
+        let page = store.mappings_page("acme", &users(), None, 100).await.unwrap();
+        let stored: HashMap<u8, Current<u8>> = page
+            .mappings
+            .iter()
+            .map(|m| {
+                let key: u8 = m.source_key[1..].parse().unwrap();
+                let variant: u8 = m.value.as_identity().unwrap().source.display_name[1..].parse().unwrap();
+                (key, Current { value: variant, removed: m.removed })
+            })
+            .collect();
+        assert_eq!(stored, model, "after run {i}");
+        assert_eq!(all_changes(store, "acme", Cursor::START).await.len(), revisions);
+    }
+}
+
+async fn a_second_job_reads_the_first_jobs_mappings_through_its_own_transfer_id(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let first = run(store, "acme", "wave-1", &source(3), &destination(3), 1).await;
+    assert_eq!(first.counts.added, 4, "three users and a group");
+    // A new transfer that has made no mapping of its own.
+    let second = store.job("acme", "app-data", &context(5)).await.unwrap();
+    assert_ne!(second.transfer_id, first.transfer_id);
+
+    // The app reaches the scope through the second transfer id only.
+    let (scope, job) = store.job_by_transfer(second.transfer_id).await.unwrap();
+    assert_eq!((scope.name.as_str(), job.name.as_str()), ("acme", "app-data"));
+    let page = store.mappings_page(&scope.name, &users(), None, 100).await.unwrap();
+    assert_eq!(page.mappings.len(), 3);
+    assert!(page.last_page);
+    let answers = store.find(&scope.name, &users(), &["jira.userkey/JIRAUSER10001".to_string()]).await.unwrap();
+    match &answers[0].outcome {
+        FindOutcome::Found { mapping, .. } => {
+            assert_eq!(destination_id(&mapping.value), "5b10ac8d82e05b22cc7d0001");
+            assert_eq!(mapping.job.as_deref(), Some("wave-1"));
+        }
+        other => panic!("expected the first job's mapping, got {other:?}"),
+    }
+    // And a re-run of the first job does not hide them either.
+    run(store, "acme", "wave-1", &source(3), &destination(3), 10).await;
+    assert_eq!(store.mappings_page("acme", &users(), None, 100).await.unwrap().mappings.len(), 3);
+    let jobs: Vec<String> = store.jobs("acme").await.unwrap().into_iter().map(|j| j.name).collect();
+    assert_eq!(jobs, ["app-data", "wave-1"]);
+}
+
+async fn rerunning_the_same_inputs_records_no_revision(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let first = run(store, "acme", "wave-1", &source(20), &destination(20), 1).await;
+    assert_eq!(first.counts.added, 21);
+    let cursor = last_cursor(store, "acme").await;
+    let again = run(store, "acme", "wave-1", &source(20), &destination(20), 2).await;
+    assert_eq!(again.number, 2);
+    assert_eq!(again.counts.revisions(), 0, "{:?}", again.counts);
+    assert_eq!(again.counts.unchanged, 21);
+    assert!(all_changes(store, "acme", cursor).await.is_empty());
+    // The same contents were resolved: the same stored contents and policy version.
+    assert_eq!(again.source_content, first.source_content);
+    assert_eq!(again.destination_content, first.destination_content);
+    assert_eq!(again.policy_version, first.policy_version);
+    assert_eq!(store.runs("acme", Some("wave-1")).await.unwrap(), [first.clone(), again.clone()]);
+    // Another job of the scope with the same inputs changes nothing either.
+    let other = run(store, "acme", "wave-2", &source(20), &destination(20), 3).await;
+    assert_eq!(other.counts.revisions(), 0);
+    assert_eq!(other.number, 1);
+}
+
+async fn a_changed_input_records_exactly_the_changed_mappings(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    run(store, "acme", "wave-1", &source(10), &destination(10), 1).await;
+    let cursor = last_cursor(store, "acme").await;
+
+    // user3 moves to a new address on both sides (same destination, changed value), user7
+    // leaves the source, and a new user joins.
+    let mut changed_source = source(10);
+    changed_source.accounts[3].email = Some("u3.new@acme.example".into());
+    changed_source.accounts.remove(7);
+    changed_source.accounts.push(account("JIRAUSER19999", "newbie", "newbie@acme.example", "New Bie"));
+    let changed_source = Directory::new("server", changed_source.accounts, changed_source.groups).unwrap();
+    let mut changed_destination = destination(10);
+    changed_destination.accounts[3].email = Some("u3.new@acme.example".into());
+    changed_destination.accounts.push(account("5b10ac8d82e05b22cc7d9999", "newbie", "newbie@acme.example", "New Bie"));
+    let changed_destination = Directory::new("cloud", changed_destination.accounts, changed_destination.groups).unwrap();
+
+    let second = run(store, "acme", "wave-1", &changed_source, &changed_destination, 2).await;
+    assert_eq!((second.counts.added, second.counts.changed, second.counts.removed), (1, 1, 1), "{:?}", second.counts);
+    assert_eq!(second.counts.unchanged, 9);
+    assert_ne!(second.source_content, run_hash_of(&source(10)));
+
+    let changes = all_changes(store, "acme", cursor).await;
+    let summary: Vec<(String, Reason, bool, bool)> =
+        changes.iter().map(|r| (r.source_key.clone(), r.reason, r.old_value.is_some(), r.new_value.is_some())).collect();
+    assert_eq!(
+        summary,
+        [
+            ("JIRAUSER10003".to_string(), Reason::Resolution, true, true),
+            ("JIRAUSER10007".to_string(), Reason::Removal, true, false),
+            ("JIRAUSER19999".to_string(), Reason::Resolution, false, true),
+        ]
+    );
+    for revision in &changes {
+        assert_eq!(revision.origin, ChangeOrigin::Run { job: "wave-1".into(), transfer_id: second.transfer_id, run: 2 });
+        assert_eq!(revision.at, t0() + Duration::minutes(2));
+    }
+    // The removed mapping is kept, marked, with its last value, and still found by its keys.
+    let history = store.mapping("acme", &users(), "JIRAUSER10007").await.unwrap();
+    assert!(history.mapping.removed);
+    assert_eq!(destination_id(&history.mapping.value), "5b10ac8d82e05b22cc7d0007");
+    assert_eq!(history.revisions.len(), 2);
+    let answers = store.find("acme", &users(), &["JIRAUSER10007".to_string(), "user7@acme.example".to_string()]).await.unwrap();
+    for answer in &answers {
+        match &answer.outcome {
+            FindOutcome::Found { mapping, .. } => assert!(mapping.removed && destination_id(&mapping.value) == "5b10ac8d82e05b22cc7d0007"),
+            other => panic!("{}: {other:?}", answer.key),
+        }
+    }
+    // The changed mapping is found by its new address and no longer by its old one.
+    let answers = store.find("acme", &users(), &["u3.new@acme.example".to_string(), "user3@acme.example".to_string()]).await.unwrap();
+    assert!(matches!(&answers[0].outcome, FindOutcome::Found { by: KeyForm::Email, .. }), "{answers:?}");
+    assert_eq!(answers[1].outcome, FindOutcome::NotFound);
+
+    // Back to the first inputs: user7 is added back, user3 changes back, the newcomer goes.
+    let third = run(store, "acme", "wave-1", &source(10), &destination(10), 3).await;
+    assert_eq!((third.counts.added, third.counts.changed, third.counts.removed), (1, 1, 1));
+}
+
+fn run_hash_of(directory: &Directory) -> String {
+    DirectoryContent::from_core(directory).encode().0
+}
+
+async fn the_change_feed_pages_in_commit_order_after_a_cursor(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    run(store, "acme", "wave-1", &source(5), &destination(5), 1).await;
+    let page = store.upsert_app("acme", &Namespace::parse("confluence:page").unwrap(), "100", "200", &context(2)).await.unwrap();
+    assert!(page.is_some());
+    // Read one at a time: every revision exactly once, in increasing order.
+    let mut cursor = Cursor::START;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.changes("acme", cursor, 1).await.unwrap();
+        seen.extend(page.revisions.iter().map(|r| r.cursor));
+        cursor = page.cursor;
+        if page.last_page {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 7, "5 users, a group, a page");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    // A cursor survives being printed and read back, as an API client would hold it.
+    let reread = Cursor::parse(&seen[3].to_string()).unwrap();
+    assert_eq!(all_changes(store, "acme", reread).await.len(), 3);
+    // After the last one: nothing, and the cursor stays.
+    let tail = store.changes("acme", cursor, 10).await.unwrap();
+    assert!(tail.revisions.is_empty() && tail.last_page);
+    assert_eq!(tail.cursor, cursor);
+}
+
+async fn scopes_never_see_each_other(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    create_scope(store, "globex").await;
+    let acme = run(store, "acme", "wave-1", &source(4), &destination(4), 1).await;
+    // Globex has the same source ids but no destination accounts.
+    let globex = run(store, "globex", "wave-1", &source(4), &Directory::new("empty", Vec::new(), Vec::new()).unwrap(), 2).await;
+    assert_ne!(acme.transfer_id, globex.transfer_id, "job names are unique per scope, transfer ids everywhere");
+    assert_eq!(globex.counts.added, 5, "globex's run is not diffed against acme's mappings");
+
+    let acme_user = store.find("acme", &users(), &["JIRAUSER10000".to_string()]).await.unwrap();
+    let globex_user = store.find("globex", &users(), &["JIRAUSER10000".to_string()]).await.unwrap();
+    let value = |answers: &[crosswalk_store::scope::FindAnswer]| match &answers[0].outcome {
+        FindOutcome::Found { mapping, .. } => destination_id(&mapping.value),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(value(&acme_user), "5b10ac8d82e05b22cc7d0000");
+    assert_eq!(value(&globex_user), "");
+
+    // Each scope's feed, history and app mappings are its own.
+    store.upsert_app("globex", &Namespace::parse("jira:issue").unwrap(), "ACME-1", "GLX-1", &context(3)).await.unwrap();
+    assert!(all_changes(store, "acme", Cursor::START).await.iter().all(|r| r.namespace.is_identity()));
+    assert_eq!(all_changes(store, "globex", Cursor::START).await.len(), 6);
+    assert_eq!(store.mapping("acme", &users(), "JIRAUSER10000").await.unwrap().revisions.len(), 1);
+    let issue = store.mapping("acme", &Namespace::parse("jira:issue").unwrap(), "ACME-1").await.unwrap_err();
+    assert_eq!(issue.kind(), ErrorKind::NotFound);
+    assert_eq!(store.job_by_transfer(globex.transfer_id).await.unwrap().0.name, "globex");
+    // Another scope's cursor does not open this scope's feed past its own revisions.
+    let globex_last = last_cursor(store, "globex").await;
+    assert!(all_changes(store, "acme", globex_last).await.is_empty());
+}
+
+async fn keyset_pages_are_stable_while_others_write(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let pages = Namespace::parse("confluence:page").unwrap();
+    for i in 0..250 {
+        store.upsert_app("acme", &pages, &format!("{:04}", i * 2), "x", &context(1)).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut round = 0;
+    loop {
+        let page = store.mappings_page("acme", &pages, after.as_deref(), 100).await.unwrap();
+        seen.extend(page.mappings.iter().map(|m| m.source_key.clone()));
+        // Between pages, others write: new keys before and after the position, and changes.
+        for i in 0..5 {
+            let key = format!("{:04}", round * 10 + i * 2 + 1);
+            store.upsert_app("acme", &pages, &key, "new", &context(2)).await.unwrap();
+            store.upsert_app("acme", &pages, &format!("{:04}", (round * 97 + i * 2) % 500), "changed", &context(2)).await.unwrap();
+        }
+        round += 1;
+        if page.last_page {
+            assert!(page.next.is_none());
+            break;
+        }
+        after = page.next;
+        assert!(round < 20);
+    }
+    // No repeats, in order, and every key that was there throughout was seen.
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "keys repeat or go back");
+    for i in 0..250 {
+        assert!(seen.contains(&format!("{:04}", i * 2)));
+    }
+    // A full page that ends the namespace is the last page.
+    let total = store.mappings_page("acme", &pages, None, 10_000).await.unwrap();
+    assert!(total.last_page);
+    let exact = store.mappings_page("acme", &pages, None, total.mappings.len()).await.unwrap();
+    assert!(exact.last_page);
+    let short = store.mappings_page("acme", &pages, None, total.mappings.len() - 1).await.unwrap();
+    assert!(!short.last_page);
+}
+
+async fn batch_find_answers_every_key(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let mut server = source(5);
+    // Two accounts that share an alias address: that address names no one.
+    server.accounts[1].alias_emails = vec!["team@acme.example".into()];
+    server.accounts[2].alias_emails = vec!["Team@Acme.example".into()];
+    run(store, "acme", "wave-1", &server, &destination(5), 1).await;
+    let keys: Vec<String> = [
+        "JIRAUSER10000",
+        "user1",
+        "USER2@ACME.EXAMPLE",
+        "jira.userkey/JIRAUSER10003",
+        "jira.username/User4",
+        "email/user0@acme.example",
+        "team@acme.example",
+        "nobody",
+        "confluence.userkey/JIRAUSER10000",
+        "jira.userkey/user1",
+    ]
+    .map(String::from)
+    .to_vec();
+    let answers = store.find("acme", &users(), &keys).await.unwrap();
+    assert_eq!(answers.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), keys.iter().map(String::as_str).collect::<Vec<_>>());
+    let found = |i: usize| match &answers[i].outcome {
+        FindOutcome::Found { by, mapping } => (by.clone(), mapping.source_key.clone()),
+        other => panic!("{}: {other:?}", keys[i]),
+    };
+    assert_eq!(found(0), (KeyForm::SourceKey, "JIRAUSER10000".into()));
+    assert_eq!(found(1), (KeyForm::Username, "JIRAUSER10001".into()));
+    assert_eq!(found(2), (KeyForm::Email, "JIRAUSER10002".into()));
+    assert_eq!(found(3), (KeyForm::Prefixed { prefix: "jira.userkey".into(), names: Box::new(KeyForm::SourceKey) }, "JIRAUSER10003".into()));
+    assert_eq!(found(4), (KeyForm::Prefixed { prefix: "jira.username".into(), names: Box::new(KeyForm::Username) }, "JIRAUSER10004".into()));
+    assert_eq!(found(5), (KeyForm::Prefixed { prefix: "email".into(), names: Box::new(KeyForm::Email) }, "JIRAUSER10000".into()));
+    assert_eq!(
+        answers[6].outcome,
+        FindOutcome::Ambiguous { by: KeyForm::Email, source_keys: vec!["JIRAUSER10001".into(), "JIRAUSER10002".into()] }
+    );
+    assert_eq!(answers[7].outcome, FindOutcome::NotFound);
+    // A Jira scope does not read Confluence's prefix, and a user key is not a username.
+    assert_eq!(answers[8].outcome, FindOutcome::NotFound);
+    assert_eq!(answers[9].outcome, FindOutcome::NotFound);
+
+    // Ten thousand keys are answered, one more is refused.
+    let many: Vec<String> = (0..10_000).map(|i| format!("JIRAUSER{}", 10000 + i % 7)).collect();
+    let answers = store.find("acme", &users(), &many).await.unwrap();
+    assert_eq!(answers.len(), 10_000);
+    assert_eq!(answers.iter().filter(|a| matches!(a.outcome, FindOutcome::Found { .. })).count(), (0..10_000).filter(|i| i % 7 < 5).count());
+    let mut too_many = many;
+    too_many.push("one more".into());
+    assert_eq!(store.find("acme", &users(), &too_many).await.unwrap_err().kind(), ErrorKind::Invalid);
+}
+
+async fn app_namespace_upserts_and_deletes_make_revisions(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let pages = Namespace::parse("confluence:page").unwrap();
+    let first = store.upsert_app("acme", &pages, "65538", "1001", &context(1)).await.unwrap().expect("a new mapping is a revision");
+    assert_eq!((first.reason, first.old_value.clone(), first.new_value.clone()), (Reason::Manual, None, Some(MappingValue::App("1001".into()))));
+    assert_eq!(first.origin, ChangeOrigin::Caller { caller: "cli".into() });
+    assert!(store.upsert_app("acme", &pages, "65538", "1001", &context(2)).await.unwrap().is_none(), "the same value is no change");
+    let second = store.upsert_app("acme", &pages, "65538", "1002", &context(3)).await.unwrap().unwrap();
+    assert_eq!(second.old_value, Some(MappingValue::App("1001".into())));
+    let deleted = store.delete_app("acme", &pages, "65538", &context(4)).await.unwrap().unwrap();
+    assert_eq!((deleted.old_value, deleted.new_value), (Some(MappingValue::App("1002".into())), None));
+    assert!(store.delete_app("acme", &pages, "65538", &context(5)).await.unwrap().is_none());
+    assert!(store.delete_app("acme", &pages, "never-there", &context(5)).await.unwrap().is_none());
+    let history = store.mapping("acme", &pages, "65538").await.unwrap();
+    assert!(history.mapping.removed);
+    assert_eq!(history.revisions.len(), 3);
+    match &store.find("acme", &pages, &["65538".to_string()]).await.unwrap()[0].outcome {
+        FindOutcome::Found { mapping, .. } => assert!(mapping.removed),
+        other => panic!("{other:?}"),
+    }
+    // Set again after the delete: back, with no old value.
+    let back = store.upsert_app("acme", &pages, "65538", "1003", &context(6)).await.unwrap().unwrap();
+    assert_eq!(back.old_value, None);
+    // Identity namespaces belong to runs.
+    let refused = store.upsert_app("acme", &users(), "JIRAUSER10000", "x", &context(7)).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Invalid);
+    assert!(refused.to_string().contains("written by runs"), "{refused}");
+}
+
+async fn purge_says_what_it_removed_and_records_it(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    run(store, "acme", "wave-1", &source(6), &destination(6), 0).await;
+    // Two users leave the source.
+    let fewer = Directory::new("server", source(6).accounts.into_iter().take(4).collect(), source(6).groups).unwrap();
+    run(store, "acme", "wave-1", &fewer, &destination(6), 1).await;
+    let later = ChangeContext { at: t0() + Duration::days(40), ..context(0) };
+
+    // Keep forever (the default): a purge removes nothing, whatever the age.
+    let report = store.purge("acme", &users(), &later, false).await.unwrap();
+    assert_eq!((report.retention, report.removed.len()), (Retention::Forever, 0));
+
+    store.set_retention("acme", &users(), Retention::Days(30), &context(2)).await.unwrap();
+    assert_eq!(store.retention("acme").await.unwrap()[0].retention, Retention::Days(30));
+    // Not yet old enough.
+    let early = ChangeContext { at: t0() + Duration::days(10), ..context(0) };
+    assert!(store.purge("acme", &users(), &early, false).await.unwrap().removed.is_empty());
+    // A dry run says what would go and removes nothing.
+    let cursor = last_cursor(store, "acme").await;
+    let dry = store.purge("acme", &users(), &later, true).await.unwrap();
+    assert_eq!(dry.removed, ["JIRAUSER10004", "JIRAUSER10005"]);
+    assert!(dry.revisions.is_empty());
+    assert!(store.mapping("acme", &users(), "JIRAUSER10004").await.is_ok());
+    assert!(all_changes(store, "acme", cursor).await.is_empty());
+
+    let report = store.purge("acme", &users(), &later, false).await.unwrap();
+    assert_eq!(report.removed, ["JIRAUSER10004", "JIRAUSER10005"]);
+    let recorded = all_changes(store, "acme", cursor).await;
+    assert_eq!(recorded.iter().map(|r| r.cursor).collect::<Vec<_>>(), report.revisions);
+    assert!(recorded.iter().all(|r| r.reason == Reason::Purge && r.new_value.is_none() && r.who == "ada@acme.example"));
+    assert_eq!(store.mapping("acme", &users(), "JIRAUSER10004").await.unwrap_err().kind(), ErrorKind::NotFound);
+    // Live mappings are never purged, however old.
+    let live = store.mappings_page("acme", &users(), None, 100).await.unwrap();
+    assert_eq!(live.mappings.len(), 4);
+    // The next run of the same inputs still changes nothing.
+    assert_eq!(run(store, "acme", "wave-1", &fewer, &destination(6), 60 * 24 * 41).await.counts.revisions(), 0);
+}
+
+async fn nothing_expires_silently(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    run(store, "acme", "wave-1", &source(3), &destination(3), 0).await;
+    let fewer = Directory::new("server", source(3).accounts.into_iter().take(2).collect(), source(3).groups).unwrap();
+    run(store, "acme", "wave-1", &fewer, &destination(3), 1).await;
+    // A year later, a new transfer of an app: everything is still there, the removed one
+    // marked and with its last value.
+    let job = store.job("acme", "app-migration", &ChangeContext { at: t0() + Duration::days(365), ..context(0) }).await.unwrap();
+    let (scope, _) = store.job_by_transfer(job.transfer_id).await.unwrap();
+    let page = store.mappings_page(&scope.name, &users(), None, 100).await.unwrap();
+    let states: Vec<(String, bool)> = page.mappings.iter().map(|m| (m.source_key.clone(), m.removed)).collect();
+    assert_eq!(
+        states,
+        [("JIRAUSER10000".into(), false), ("JIRAUSER10001".into(), false), ("JIRAUSER10002".into(), true)]
+    );
+    let identical = run(store, "acme", "wave-1", &fewer, &destination(3), 60 * 24 * 366).await;
+    assert_eq!(identical.counts.revisions(), 0);
+    assert!(store.retention("acme").await.unwrap().is_empty(), "no retention unless someone sets one");
+}
+
+async fn exceptions_are_versioned_and_runs_record_the_version(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let first = run(store, "acme", "wave-1", &source(3), &destination(4), 0).await;
+    assert_eq!(first.exceptions_version, 0);
+    // The fourth destination account is nobody's by email: the rule takes it from no one.
+    let rule = ExceptionRow { kind: IdentityKind::Account, source: "id:JIRAUSER10000".into(), destination: "id:5b10ac8d82e05b22cc7d0003".into() };
+    let set = store.add_exception("acme", &rule, &context(1)).await.unwrap();
+    assert_eq!((set.version, set.rules.len()), (1, 1));
+    // Adding the same rule again is no new version.
+    assert_eq!(store.add_exception("acme", &rule, &context(2)).await.unwrap().version, 1);
+
+    let cursor = last_cursor(store, "acme").await;
+    let second = run(store, "acme", "wave-1", &source(3), &destination(4), 3).await;
+    assert_eq!(second.exceptions_version, 1);
+    let changes = all_changes(store, "acme", cursor).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!((changes[0].source_key.as_str(), changes[0].reason), ("JIRAUSER10000", Reason::Exception));
+    assert_eq!(destination_id(changes[0].new_value.as_ref().unwrap()), "5b10ac8d82e05b22cc7d0003");
+
+    // A run resolved with an older version is refused: its exceptions changed under it.
+    let stale = RunRecord {
+        scope: "acme".into(),
+        job: "wave-1".into(),
+        started_at: t0(),
+        who: "ada".into(),
+        policy: String::new(),
+        exceptions_version: 0,
+        source: DirectoryContent::from_core(&source(1)),
+        destination: DirectoryContent::from_core(&destination(1)),
+        identities: Vec::new(),
+        warnings: Vec::new(),
+    };
+    assert_eq!(store.record_run(&stale).await.unwrap_err().kind(), ErrorKind::Conflict);
+
+    let removed = store.remove_exception("acme", &rule, &context(4)).await.unwrap();
+    assert_eq!((removed.version, removed.rules.len()), (2, 0));
+    assert_eq!(store.remove_exception("acme", &rule, &context(5)).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let third = run(store, "acme", "wave-1", &source(3), &destination(4), 6).await;
+    assert_eq!((third.exceptions_version, third.counts.changed), (2, 1));
+    // A different policy text is a new policy version; the same text reuses its version.
+    assert_eq!(third.policy_version, first.policy_version);
+}
+
+async fn the_report_reads_the_scope_or_one_job(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    run(store, "acme", "wave-1", &source(4), &destination(6), 0).await;
+    // A second wave migrates users 4 and 5 only.
+    let wave2 = Directory::new(
+        "server",
+        vec![account("JIRAUSER10004", "user4", "user4@acme.example", "User 4"), account("JIRAUSER10005", "user5", "user5@acme.example", "User 5")],
+        Vec::new(),
+    )
+    .unwrap();
+    run(store, "acme", "wave-2", &wave2, &destination(6), 1).await;
+
+    let job = store.report("acme", &ReportOf::Job("wave-2".into())).await.unwrap();
+    assert_eq!(job.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(), ["JIRAUSER10004", "JIRAUSER10005"]);
+    assert!(job.iter().all(|r| r.job == "wave-2" && r.destination_id.starts_with("5b10ac8d")));
+    // The scope's current state: wave-2's run marked wave-1's users removed, since its
+    // source no longer had them; the report shows what is live, under the job that wrote it.
+    let scope = store.report("acme", &ReportOf::Scope).await.unwrap();
+    assert_eq!(scope.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(), ["JIRAUSER10004", "JIRAUSER10005"]);
+    assert_eq!(store.report("acme", &ReportOf::Job("wave-3".into())).await.unwrap_err().kind(), ErrorKind::NotFound);
+
+    // Streamed: the rows one at a time, and a sink's error stops the read and comes back.
+    let mut streamed = Vec::new();
+    let mut keep = |row: crosswalk_core::ReportRow| {
+        streamed.push(row);
+        Ok(())
+    };
+    assert_eq!(store.report_each("acme", &ReportOf::Scope, &mut keep).await.unwrap(), 2);
+    assert_eq!(streamed, scope);
+    let mut refuse = |_row: crosswalk_core::ReportRow| Err(ScopeError::stopped(std::io::Error::from(std::io::ErrorKind::BrokenPipe)));
+    let stopped = store.report_each("acme", &ReportOf::Scope, &mut refuse).await.unwrap_err();
+    assert_eq!(stopped.kind(), ErrorKind::Stopped);
+    let io = std::error::Error::source(&stopped).and_then(|e| e.downcast_ref::<std::io::Error>()).unwrap();
+    assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
+}
+
+async fn bad_requests_are_refused_with_their_kind(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let again = NewScope { name: "acme".into(), source_label: "jira-server x".into(), destination_label: "cloud y".into() };
+    let error = store.create_scope(&again, &context(1)).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Conflict);
+    assert!(error.to_string().contains("already exists"), "{error}");
+    let missing = store.mappings_page("nope", &users(), None, 10).await.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+    assert!(missing.to_string().contains("acme"), "the error lists the scopes there are: {missing}");
+    assert_eq!(store.mappings_page("acme", &users(), None, 0).await.unwrap_err().kind(), ErrorKind::Invalid);
+    assert_eq!(store.mappings_page("acme", &users(), None, 10_001).await.unwrap_err().kind(), ErrorKind::Invalid);
+    assert_eq!(store.changes("acme", Cursor::START, 0).await.unwrap_err().kind(), ErrorKind::Invalid);
+    assert_eq!(store.job("acme", "", &context(1)).await.unwrap_err().kind(), ErrorKind::Invalid);
+    assert_eq!(store.job_by_transfer(uuid::Uuid::nil()).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let pages = Namespace::parse("confluence:page").unwrap();
+    assert_eq!(store.upsert_app("acme", &pages, "", "x", &context(1)).await.unwrap_err().kind(), ErrorKind::Invalid);
+    assert_eq!(store.upsert_app("acme", &pages, "k", "a\u{0}b", &context(1)).await.unwrap_err().kind(), ErrorKind::Invalid);
+}
+
+async fn a_writer_hands_out_a_read_only_view(store: Arc<dyn ScopeWrite>) {
+    create_scope(&*store, "acme").await;
+    // What a server keeps as shared state, and what it hands to read-only callers.
+    let read_only: Arc<dyn ScopeRead> = store.clone();
+    let shared = read_only.clone();
+    let task = tokio::spawn(async move { shared.scopes().await.unwrap().len() });
+    assert_eq!(task.await.unwrap(), 1);
+    assert_eq!(read_only.scope("acme").await.unwrap().source_platform, crosswalk_store::scope::SourcePlatform::Jira);
+}
