@@ -238,9 +238,9 @@ impl SqliteScopeStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(60))
             .pragma("cache_size", "-65536");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+        // A new file switching to WAL can answer SQLITE_BUSY past the busy timeout when
+        // several processes open it at once: connect_file retries that briefly.
+        let pool = crate::sqlite::connect_file(SqlitePoolOptions::new().max_connections(4), options)
             .await
             .map_err(|error| ScopeError::database("open the store", &location, error))?;
         let store = SqliteScopeStore { pool, location };
