@@ -97,6 +97,7 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::health::ready))
         .routes(routes!(routes::compat::page))
         .routes(routes!(routes::compat::find))
+        .routes(routes!(routes::compat::security_map))
         .routes(routes!(routes::native::list_scopes, routes::native::create_scope))
         .routes(routes!(routes::native::show_scope))
         .routes(routes!(routes::native::list_jobs))
@@ -106,6 +107,9 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::native::changes))
         .routes(routes!(routes::native::list_tokens, routes::native::create_token))
         .routes(routes!(routes::native::revoke_token))
+        .routes(routes!(routes::native::retention))
+        .routes(routes!(routes::native::set_retention))
+        .routes(routes!(routes::native::purge))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes

@@ -174,3 +174,91 @@ pub(crate) async fn find(
     }
     Ok(ApiJson(found))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SecurityMapQuery {
+    /// `all` (the only view there is; accepted for compatibility).
+    #[allow(dead_code)]
+    include: Option<String>,
+}
+
+/// One side of a security-map entry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct SecurityPrincipal {
+    /// The display name.
+    pub(crate) name: String,
+    /// For accounts the address; for groups empty.
+    pub(crate) email: String,
+    pub(crate) id: String,
+    /// `account` or `group`.
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct SecurityMapEntry {
+    /// Stable per source identity: the same entry has the same id in every answer.
+    pub(crate) id: String,
+    pub(crate) source: SecurityPrincipal,
+    /// Where it went; absent when it went nowhere (unresolved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) destination: Option<SecurityPrincipal>,
+    /// `exception`, `email`, `id`, `username`, `name`, `provision`, `passthrough`, `external`,
+    /// `default` or `unresolved`.
+    pub(crate) resolution: String,
+    /// How many migrated items are shared with it: Crosswalk migrates no content, so 0.
+    pub(crate) permissions: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct SecurityMap {
+    pub(crate) item: Vec<SecurityMapEntry>,
+}
+
+/// A job's user mappings (what its latest run resolved) in the security-map shape.
+#[utoipa::path(
+    get,
+    path = "/v1/transfers/{jobId}/security_map",
+    tag = "compatible",
+    params(("jobId" = String, Path, description = "The job's transfer id"), SecurityMapQuery),
+    security(("token" = [])),
+    responses((status = 200, body = SecurityMap), (status = 401, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody))
+)]
+pub(crate) async fn security_map(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath(transfer): ApiPath<String>,
+    ApiQuery(_query): ApiQuery<SecurityMapQuery>,
+) -> ApiResult<ApiJson<SecurityMap>> {
+    let id = transfer_id(&transfer)?;
+    let caller = principal.caller()?;
+    let (scope, job) = match state.app.job_by_transfer(&caller, id).await {
+        Ok(found) => found,
+        Err(error) if error.kind() == crosswalk_app::ErrorKind::NotFound => return Err(ApiError::transfer_not_found(&transfer)),
+        Err(error) => return Err(error.into()),
+    };
+    let of = crosswalk_store::scope::ReportOf::Job(job.name.clone());
+    let rows = state.app.report(&caller, &scope.name, &of, &crosswalk_app::ReportFilter::default()).await?;
+    let item = rows
+        .into_iter()
+        .map(|row| {
+            let kind = row.kind.to_string();
+            let email = |name: &str| if row.kind == crosswalk_core::IdentityKind::Account { name.to_string() } else { String::new() };
+            let destination = (!row.destination_id.is_empty()).then(|| SecurityPrincipal {
+                name: row.destination_display_name.clone(),
+                email: email(&row.destination_name),
+                id: row.destination_id.clone(),
+                kind: kind.clone(),
+            });
+            SecurityMapEntry {
+                id: crosswalk_store::scope::content_hash(format!("{kind}\u{0}{}", row.source_id).as_bytes())[..32].to_string(),
+                source: SecurityPrincipal { name: row.source_display_name.clone(), email: email(&row.source_name), id: row.source_id.clone(), kind },
+                destination,
+                resolution: row.resolution.as_str().to_ascii_lowercase(),
+                permissions: 0,
+            }
+        })
+        .collect();
+    Ok(ApiJson(SecurityMap { item }))
+}

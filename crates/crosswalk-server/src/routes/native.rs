@@ -354,3 +354,67 @@ pub(crate) async fn revoke_token(
     }
     Ok(ApiJson(state.tokens.revoke_token(&public_id, time::OffsetDateTime::now_utc()).await?))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct RetentionRequest {
+    /// Days a mapping marked removed is kept before a purge may remove it; null: forever.
+    #[schema(minimum = 0)]
+    keep_days: Option<u32>,
+}
+
+/// The retention of each namespace that has one (the others keep everything forever).
+#[utoipa::path(get, path = "/api/v1/scopes/{scope}/retention", tag = "retention", security(("token" = [])), params(("scope" = String, Path)),
+    responses((status = 200, body = Vec<Object>), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody), (status = 404, description = NOT_FOUND, body = crate::ErrorBody)))]
+pub(crate) async fn retention(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath(scope): ApiPath<String>,
+) -> ApiResult<ApiJson<Vec<crosswalk_store::scope::RetentionRow>>> {
+    visible_scope(&state, &principal, &scope).await?;
+    Ok(ApiJson(state.app.scope(&principal.caller()?, &scope).await?.retention))
+}
+
+/// Sets how long a namespace's removed mappings are kept (an admin token). Nothing expires
+/// on its own: a purge applies it.
+#[utoipa::path(put, path = "/api/v1/scopes/{scope}/namespaces/{namespace}/retention", tag = "retention", security(("token" = [])),
+    params(("scope" = String, Path), ("namespace" = String, Path)), request_body = RetentionRequest,
+    responses((status = 200, body = Object), (status = 400, body = crate::ErrorBody), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody), (status = 404, description = NOT_FOUND, body = crate::ErrorBody)))]
+pub(crate) async fn set_retention(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath((scope, namespace_text)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<RetentionRequest>,
+) -> ApiResult<ApiJson<crosswalk_store::scope::RetentionRow>> {
+    let namespace = namespace(&namespace_text)?;
+    visible_scope(&state, &principal, &scope).await?;
+    principal.check_role(Role::Admin)?;
+    let retention = body.keep_days.map_or(crosswalk_store::scope::Retention::Forever, crosswalk_store::scope::Retention::Days);
+    Ok(ApiJson(state.app.set_retention(&principal.caller()?, &scope, &namespace, retention).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PurgeQuery {
+    /// Only say what would be removed.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Removes for good the namespace's mappings marked removed longer ago than its retention
+/// allows, recording each removal (an admin token); with `dry_run`, only lists them.
+#[utoipa::path(post, path = "/api/v1/scopes/{scope}/namespaces/{namespace}/purge", tag = "retention", security(("token" = [])),
+    params(("scope" = String, Path), ("namespace" = String, Path), PurgeQuery),
+    responses((status = 200, body = Object), (status = 400, body = crate::ErrorBody), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody), (status = 404, description = NOT_FOUND, body = crate::ErrorBody)))]
+pub(crate) async fn purge(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath((scope, namespace_text)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<PurgeQuery>,
+) -> ApiResult<ApiJson<crosswalk_store::scope::PurgeReport>> {
+    let namespace = namespace(&namespace_text)?;
+    visible_scope(&state, &principal, &scope).await?;
+    principal.check_role(if query.dry_run { Role::Reader } else { Role::Admin })?;
+    Ok(ApiJson(state.app.purge(&principal.caller()?, &scope, &namespace, query.dry_run).await?))
+}

@@ -322,3 +322,38 @@ async fn scope_admins_manage_their_tokens_and_revoked_tokens_stop_working() {
     let (status, _) = f.call("POST", "/api/v1/scopes", Some(&f.admin), Some(json!({"name": "n", "source_label": "s", "destination_label": "d"}))).await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn the_security_map_lists_the_jobs_mappings_in_the_report_seed_shape() {
+    let f = fixture().await;
+    let (status, body) = f.call("GET", &format!("/v1/transfers/{}/security_map?include=all", f.transfer), Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let items = body["item"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "three accounts and a group: {body}");
+    let john = items.iter().find(|i| i["source"]["id"] == "JIRAUSER1").unwrap();
+    assert_eq!(john["source"], json!({"name": "John Doe", "email": "John.Doe@acme.com", "id": "JIRAUSER1", "type": "account"}));
+    assert_eq!(john["resolution"], "email");
+    assert_eq!(john["destination"]["id"], "5b10a001");
+    assert_eq!(john["id"].as_str().unwrap().len(), 32);
+    let nobody = items.iter().find(|i| i["source"]["id"] == "JIRAUSER3").unwrap();
+    assert_eq!(nobody["resolution"], "unresolved");
+    let (status, _) = f.call("GET", &format!("/v1/transfers/{}/security_map?include=all", f.transfer), Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn retention_is_an_admins_setting_and_purge_lists_before_it_removes() {
+    let f = fixture().await;
+    let path = "/api/v1/scopes/acme/namespaces/jira:issue/retention";
+    let (status, _) = f.call("PUT", path, Some(&f.writer), Some(json!({"keep_days": 0}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = f.call("PUT", path, Some(&f.admin), Some(json!({"keep_days": 0}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, listed) = f.call("GET", "/api/v1/scopes/acme/retention", Some(&f.reader), None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let (status, report) = f.call("POST", "/api/v1/scopes/acme/namespaces/jira:issue/purge?dry_run=true", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(report["removed"].as_array().unwrap().is_empty());
+    let (status, _) = f.call("POST", "/api/v1/scopes/acme/namespaces/jira:issue/purge", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
