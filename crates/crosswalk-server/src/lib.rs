@@ -31,7 +31,7 @@ use utoipa_axum::routes;
 pub mod error;
 pub mod limits;
 mod openapi;
-mod routes;
+pub mod routes;
 pub mod tokens;
 
 pub use error::{ApiError, ErrorBody};
@@ -42,13 +42,15 @@ pub use tokens::{IssuedToken, Principal};
 pub struct ServerState {
     pub app: App,
     pub tokens: Arc<dyn TokenStore>,
+    /// Background runs started by this process.
+    pub tasks: routes::runs::Tasks,
     /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file.
     sqlite: Option<SqliteScopeStore>,
 }
 
 impl ServerState {
     pub fn new(app: App, tokens: Arc<dyn TokenStore>) -> ServerState {
-        ServerState { app, tokens, sqlite: None }
+        ServerState { app, tokens, tasks: Default::default(), sqlite: None }
     }
 
     /// Opens (creating it if missing) the store in `database`, schema brought up to date.
@@ -57,7 +59,7 @@ impl ServerState {
             Database::Sqlite(path) => {
                 let store = SqliteScopeStore::open(path).await?;
                 let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
-                Ok(ServerState { app, tokens: Arc::new(store.clone()), sqlite: Some(store) })
+                Ok(ServerState { app, tokens: Arc::new(store.clone()), tasks: Default::default(), sqlite: Some(store) })
             }
             // What the application layer says of a database it has no backend for.
             Database::Postgres(_) => Err(App::open(database, Arc::new(SystemClock)).await.err().unwrap_or_else(|| {
@@ -110,6 +112,8 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::native::retention))
         .routes(routes!(routes::native::set_retention))
         .routes(routes!(routes::native::purge))
+        .routes(routes!(routes::runs::start_run))
+        .routes(routes!(routes::runs::task_status))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes

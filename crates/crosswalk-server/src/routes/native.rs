@@ -48,7 +48,7 @@ fn namespace(text: &str) -> ApiResult<Namespace> {
 
 /// The scope, checked visible: for a scoped token another scope is refused word for word as
 /// a scope that does not exist; for the instance admin a missing scope is refused so.
-async fn visible_scope(state: &ServerState, principal: &Principal, scope: &str) -> ApiResult<()> {
+pub(crate) async fn visible_scope(state: &ServerState, principal: &Principal, scope: &str) -> ApiResult<()> {
     principal.check_scope(scope)?;
     if principal.is_instance_admin() {
         let caller = principal.caller()?;

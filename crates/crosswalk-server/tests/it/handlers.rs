@@ -357,3 +357,50 @@ async fn retention_is_an_admins_setting_and_purge_lists_before_it_removes() {
     let (status, _) = f.call("POST", "/api/v1/scopes/acme/namespaces/jira:issue/purge", Some(&f.reader), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+async fn wait_for_task(f: &Fixture, token: &str, task: &str) -> Value {
+    for _ in 0..600 {
+        let (status, body) = f.call("GET", &format!("/api/v1/scopes/acme/tasks/{task}"), Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["state"] == "succeeded" || body["state"] == "failed" {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("task {task} never finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_runs_on_uploaded_directories_in_the_background() {
+    let f = fixture().await;
+    let upload = json!({
+        "source": {"format": "csv", "content": SOURCE},
+        "destination": {"format": "csv", "content": DESTINATION},
+    });
+    let (status, _) = f.call("POST", "/api/v1/scopes/acme/jobs/wave-2/runs", Some(&f.reader), Some(upload.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a reader runs nothing");
+    let (status, task) = f.call("POST", "/api/v1/scopes/acme/jobs/wave-2/runs", Some(&f.writer), Some(upload)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{task}");
+    let done = wait_for_task(&f, &f.reader, task["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["outcome"]["job"]["name"], "wave-2");
+    assert_eq!(done["outcome"]["run"]["counts"]["added"], 0, "the same inputs change nothing: {done}");
+    let (_, jobs) = f.call("GET", "/api/v1/scopes/acme/jobs", Some(&f.reader), None).await;
+    assert_eq!(jobs.as_array().unwrap().len(), 2);
+
+    let bad = json!({
+        "source": {"format": "csv", "content": "type,id\naccount,\n"},
+        "destination": {"format": "csv", "content": DESTINATION},
+    });
+    let (_, task) = f.call("POST", "/api/v1/scopes/acme/jobs/wave-3/runs", Some(&f.writer), Some(bad)).await;
+    let done = wait_for_task(&f, &f.reader, task["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "failed", "{done}");
+    let message = done["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("source.csv:"), "the error names the uploaded file and line, not where it was kept: {message}");
+    assert_eq!(done["error"]["code"], "invalid_request");
+    let (_, jobs) = f.call("GET", "/api/v1/scopes/acme/jobs", Some(&f.reader), None).await;
+    assert_eq!(jobs.as_array().unwrap().len(), 2, "a refused run leaves no job behind");
+
+    let (status, _) = f.call("GET", &format!("/api/v1/scopes/acme/tasks/{}", task["id"].as_str().unwrap()), Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
