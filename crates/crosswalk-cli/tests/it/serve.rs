@@ -174,8 +174,23 @@ fn serve_answers_the_native_and_compatible_apis_over_real_runs() {
         [("JIRAUSER1", "5b10a001"), ("JIRAUSER2", "5b10a002"), ("JIRAUSER3", "5b10a003")].iter().map(|(k, v)| (format!("jira.userkey/{k}"), v.to_string())).collect();
     assert_eq!(compatible_items(&server, &reader, &first_transfer), expected);
 
-    // A second job, run while the server serves: its transfer id reads the first job's mappings.
-    let second_transfer = run_job(&dir, "wave-2");
+    // A second job, run by the server on uploaded directories while it serves: its transfer
+    // id reads the first job's mappings.
+    let upload = json!({"source": {"format": "csv", "content": SOURCE}, "destination": {"format": "csv", "content": DESTINATION}});
+    let (status, task) = server.call("POST", "/api/v1/scopes/acme/jobs/wave-2/runs", Some(&writer), Some(upload));
+    assert_eq!(status, 202, "{task}");
+    let task_path = format!("/api/v1/scopes/acme/tasks/{}", task["id"].as_str().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let (_, status) = server.call("GET", &task_path, Some(&reader), None);
+        if status["state"] == "succeeded" || status["state"] == "failed" {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the run never finished: {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let second_transfer = done["outcome"]["job"]["transfer_id"].as_str().unwrap().to_string();
     assert_ne!(second_transfer, first_transfer);
     assert_eq!(compatible_items(&server, &reader, &second_transfer), expected);
 
@@ -208,6 +223,8 @@ fn serve_answers_the_native_and_compatible_apis_over_real_runs() {
         ("POST", "/api/v1/scopes/acme/namespaces/jira:issue/mappings".to_string()),
         ("GET", "/api/v1/scopes/acme/changes".to_string()),
         ("GET", "/api/v1/scopes/acme/tokens".to_string()),
+        ("GET", task_path.clone()),
+        ("GET", format!("/v1/transfers/{second_transfer}/security_map?include=all")),
     ];
     let body = |method: &str, path: &str| match (method, path.contains("/find")) {
         ("POST", true) if path.starts_with("/rest") => Some(json!(["10001"])),
