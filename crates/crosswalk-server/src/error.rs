@@ -39,6 +39,10 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
 
+    pub fn invalid_body(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+    }
+
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
@@ -97,8 +101,8 @@ impl From<JsonRejection> for ApiError {
                 format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes; send fewer items per request"),
             );
         }
-        let status = if rejection.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE { rejection.status() } else { StatusCode::BAD_REQUEST };
-        ApiError::new(status, "invalid_body", format!("{}; send a JSON body as the API document describes", rejection.body_text()))
+        // A missing or wrong Content-Type is malformed input like any other: a 400.
+        ApiError::invalid_body(format!("{}; send a JSON body (Content-Type: application/json) as the API document describes", rejection.body_text()))
     }
 }
 

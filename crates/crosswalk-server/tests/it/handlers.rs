@@ -404,3 +404,17 @@ async fn a_job_runs_on_uploaded_directories_in_the_background() {
     let (status, _) = f.call("GET", &format!("/api/v1/scopes/acme/tasks/{}", task["id"].as_str().unwrap()), Some(&f.foreign), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_body_without_a_json_content_type_is_a_400() {
+    let f = fixture().await;
+    let request = Request::post("/api/v1/scopes/acme/namespaces/identity:user/find")
+        .header("authorization", format!("Bearer {}", f.reader))
+        .body(Body::from("{\"keys\": []}"))
+        .unwrap();
+    let response = router(f.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["code"], "invalid_body");
+    assert!(body["message"].as_str().unwrap().contains("Content-Type: application/json"), "{body}");
+}
