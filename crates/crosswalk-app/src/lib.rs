@@ -18,6 +18,7 @@ pub mod access;
 pub mod clock;
 pub mod database;
 pub mod error;
+pub mod exceptions;
 pub mod import;
 pub mod mappings;
 pub mod progress;

@@ -112,6 +112,8 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::native::retention))
         .routes(routes!(routes::native::set_retention))
         .routes(routes!(routes::native::purge))
+        .routes(routes!(routes::native::exceptions, routes::native::add_exception))
+        .routes(routes!(routes::native::remove_exception))
         .routes(routes!(routes::runs::start_run))
         .routes(routes!(routes::runs::task_status))
         .split_for_parts();

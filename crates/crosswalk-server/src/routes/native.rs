@@ -418,3 +418,66 @@ pub(crate) async fn purge(
     principal.check_role(if query.dry_run { Role::Reader } else { Role::Admin })?;
     Ok(ApiJson(state.app.purge(&principal.caller()?, &scope, &namespace, query.dry_run).await?))
 }
+
+/// The scope's exception rules and their version.
+#[utoipa::path(get, path = "/api/v1/scopes/{scope}/exceptions", tag = "exceptions", security(("token" = [])), params(("scope" = String, Path)),
+    responses((status = 200, body = Object), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody), (status = 404, description = NOT_FOUND, body = crate::ErrorBody)))]
+pub(crate) async fn exceptions(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath(scope): ApiPath<String>,
+) -> ApiResult<ApiJson<crosswalk_store::scope::ExceptionSet>> {
+    visible_scope(&state, &principal, &scope).await?;
+    Ok(ApiJson(state.app.exceptions(&principal.caller()?, &scope).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct ExceptionRequest {
+    /// `account` or `group`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    kind: crosswalk_core::IdentityKind,
+    /// `id:…`, `username:…`, `email:…` (`name:…` for groups) or a bare value.
+    source: String,
+    destination: String,
+}
+
+/// Adds an exception rule, or replaces the one for the same type and source (a writer
+/// token): a new version of the rules, applied by the next run.
+#[utoipa::path(post, path = "/api/v1/scopes/{scope}/exceptions", tag = "exceptions", security(("token" = [])), params(("scope" = String, Path)),
+    request_body = ExceptionRequest,
+    responses((status = 200, body = Object), (status = 400, body = crate::ErrorBody), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody), (status = 404, description = NOT_FOUND, body = crate::ErrorBody)))]
+pub(crate) async fn add_exception(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath(scope): ApiPath<String>,
+    ApiJson(body): ApiJson<ExceptionRequest>,
+) -> ApiResult<ApiJson<crosswalk_store::scope::ExceptionSet>> {
+    visible_scope(&state, &principal, &scope).await?;
+    principal.check_role(Role::Writer)?;
+    let rule = crosswalk_store::scope::ExceptionRow { kind: body.kind, source: body.source, destination: body.destination };
+    Ok(ApiJson(state.app.add_exception(&principal.caller()?, &scope, &rule).await?))
+}
+
+/// Removes the exception rule for a type and source (a writer token; percent-encode the
+/// source): a new version of the rules.
+#[utoipa::path(delete, path = "/api/v1/scopes/{scope}/exceptions/{type}/{source}", tag = "exceptions", security(("token" = [])),
+    params(("scope" = String, Path), ("type" = String, Path, description = "account or group"), ("source" = String, Path)),
+    responses((status = 200, body = Object), (status = 400, body = crate::ErrorBody), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn remove_exception(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath((scope, kind, source)): ApiPath<(String, String, String)>,
+) -> ApiResult<ApiJson<crosswalk_store::scope::ExceptionSet>> {
+    let kind = match kind.as_str() {
+        "account" => crosswalk_core::IdentityKind::Account,
+        "group" => crosswalk_core::IdentityKind::Group,
+        _ => return Err(ApiError::invalid(format!("{kind:?} is not an identity type; use account or group"))),
+    };
+    visible_scope(&state, &principal, &scope).await?;
+    principal.check_role(Role::Writer)?;
+    let rule = crosswalk_store::scope::ExceptionRow { kind, source, destination: String::new() };
+    Ok(ApiJson(state.app.remove_exception(&principal.caller()?, &scope, &rule).await?))
+}

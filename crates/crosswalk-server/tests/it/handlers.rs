@@ -418,3 +418,27 @@ async fn a_body_without_a_json_content_type_is_a_400() {
     assert_eq!(body["code"], "invalid_body");
     assert!(body["message"].as_str().unwrap().contains("Content-Type: application/json"), "{body}");
 }
+
+#[tokio::test]
+async fn writers_add_and_remove_exception_rules_each_a_new_version() {
+    let f = fixture().await;
+    let (_, before) = f.call("GET", "/api/v1/scopes/acme/exceptions", Some(&f.reader), None).await;
+    let version = before["version"].as_u64().unwrap();
+    let rule = json!({"type": "account", "source": "ID:JIRAUSER3", "destination": "id:5b10a002"});
+    let (status, _) = f.call("POST", "/api/v1/scopes/acme/exceptions", Some(&f.reader), Some(rule.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, added) = f.call("POST", "/api/v1/scopes/acme/exceptions", Some(&f.writer), Some(rule)).await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(added["version"].as_u64().unwrap(), version + 1);
+    assert_eq!(added["rules"][0]["source"], "id:JIRAUSER3", "kept as a run reads it: {added}");
+    let (status, removed) = f.call("DELETE", "/api/v1/scopes/acme/exceptions/account/id%3AJIRAUSER3", Some(&f.writer), None).await;
+    assert_eq!(status, StatusCode::OK, "{removed}");
+    assert_eq!(removed["version"].as_u64().unwrap(), version + 2);
+    assert!(removed["rules"].as_array().unwrap().is_empty());
+    let (status, _) = f.call("DELETE", "/api/v1/scopes/acme/exceptions/account/id%3AJIRAUSER3", Some(&f.writer), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = f.call("DELETE", "/api/v1/scopes/acme/exceptions/robot/x", Some(&f.writer), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = f.call("GET", "/api/v1/scopes/acme/exceptions", Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
