@@ -2,3 +2,4 @@
 //! SQLite scope store in memory, with data put there by a real run of the application layer.
 
 mod handlers;
+mod tokens;
