@@ -442,3 +442,18 @@ async fn writers_add_and_remove_exception_rules_each_a_new_version() {
     let (status, _) = f.call("GET", "/api/v1/scopes/acme/exceptions", Some(&f.foreign), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn ready_is_503_when_the_store_does_not_answer() {
+    let f = fixture().await;
+    let store = SqliteScopeStore::open_in_memory().await.unwrap();
+    let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
+    let state = ServerState::new(app, Arc::new(store.clone()));
+    store.close().await;
+    let response = router(state).oneshot(Request::get("/ready").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["code"], "unavailable");
+    // The live one is ready.
+    assert_eq!(f.call("GET", "/ready", None, None).await.0, StatusCode::OK);
+}
