@@ -245,3 +245,45 @@ fn serve_answers_the_native_and_compatible_apis_over_real_runs() {
     assert!(document["paths"].as_object().unwrap().len() >= 10, "{document}");
     server.stop();
 }
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_then_exits() {
+    let dir = Dir::new();
+    dir.ok(&["scope", "create", "acme", "--source-label", "jira-server https://jira.acme.local", "--destination-label", "cloud"]);
+    let reader = token(&dir, &["--scope", "acme", "--role", "reader"]);
+    let mut server = Server::start(&dir);
+
+    // A request whose body is only half sent when the signal comes.
+    let body = json!({"keys": ["jdoe", "nobody"]}).to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut stream = TcpStream::connect(&server.address).expect("connect");
+    let head = format!(
+        "POST /api/v1/scopes/acme/namespaces/identity:user/find HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Authorization: Bearer {reader}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        server.address,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(first.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let status = std::process::Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().expect("run kill");
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(server.child.try_wait().unwrap().is_none(), "the server left before the request in flight was answered");
+
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"not_found\""), "{response}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "exit after SIGTERM: {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop once the request was answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
