@@ -287,3 +287,32 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn two_servers_on_one_store_serve_the_same_data() {
+    let dir = Dir::new();
+    dir.ok(&["scope", "create", "acme", "--source-label", "jira-server https://jira.acme.local", "--destination-label", "cloud"]);
+    let writer = token(&dir, &["--scope", "acme", "--role", "writer"]);
+    let (one, two) = (Server::start(&dir), Server::start(&dir));
+    for (index, (write, read)) in [(&one, &two), (&two, &one)].into_iter().enumerate() {
+        let key = format!("1000{index}");
+        let (status, body) = write.call(
+            "POST",
+            "/api/v1/scopes/acme/namespaces/jira:issue/mappings",
+            Some(&writer),
+            Some(json!({"upsert": [{"key": key, "value": format!("cloud-{index}")}]})),
+        );
+        assert_eq!(status, 200, "{body}");
+        let (_, found) = read.call("POST", "/api/v1/scopes/acme/namespaces/jira:issue/find", Some(&writer), Some(json!({"keys": [key]})));
+        assert_eq!(found["answers"][0]["mapping"]["value"]["value"], format!("cloud-{index}"), "{found}");
+        // A token made while both serve is known to both.
+        let fresh = token(&dir, &["--scope", "acme", "--role", "reader"]);
+        assert_eq!(read.call("GET", "/api/v1/scopes/acme", Some(&fresh), None).0, 200);
+    }
+    let (_, feed_one) = one.call("GET", "/api/v1/scopes/acme/changes", Some(&writer), None);
+    let (_, feed_two) = two.call("GET", "/api/v1/scopes/acme/changes", Some(&writer), None);
+    assert_eq!(feed_one, feed_two);
+    assert_eq!(feed_one["revisions"].as_array().unwrap().len(), 2);
+    one.stop();
+    two.stop();
+}
