@@ -22,11 +22,13 @@ pub mod error;
 pub mod keys;
 pub mod model;
 pub mod reconcile;
+pub mod postgres;
 pub mod sqlite;
 
 
 pub use error::{ErrorKind, ScopeError, ScopeResult};
 pub use model::*;
+pub use postgres::PostgresScopeStore;
 pub use sqlite::SqliteScopeStore;
 
 
