@@ -13,7 +13,7 @@ use std::time::Duration;
 use crosswalk_core::IdentityKind;
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{PgConnection, PgPool, Postgres, Row};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -230,6 +230,14 @@ impl PostgresScopeStore {
     pub async fn open(url: &str) -> ScopeResult<PostgresScopeStore> {
         let location: Arc<str> = without_password(url).into();
         let options: PgConnectOptions = url.parse().map_err(|error| ScopeError::database("read the database URL", &location, error))?;
+        // One connection first: a server that is down or refuses us fails at once with its
+        // own reason, where the pool would retry until its timeout and say only that.
+        PgConnection::connect_with(&options)
+            .await
+            .map_err(|error| ScopeError::database("open the store", &location, error))?
+            .close()
+            .await
+            .map_err(|error| ScopeError::database("open the store", &location, error))?;
         let pool = PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
