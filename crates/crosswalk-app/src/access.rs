@@ -1,7 +1,7 @@
 //! Who is asking, and what they may touch. Every use case takes a [`Caller`]; the checks
 //! live here and nowhere else, so the CLI and the server cannot disagree about them.
 
-use crosswalk_store::scope::{ChangeContext, check_name};
+use crosswalk_store::scope::{ChangeContext, MAX_NAME_LEN, check_name};
 use time::OffsetDateTime;
 
 use crate::error::{AppError, AppResult};
@@ -29,9 +29,20 @@ pub struct Caller {
 
 impl Caller {
     /// The command line, run by the operating system's user `user`: every scope, read and write.
+    /// The user name comes from the environment: control characters are dropped and it is
+    /// cut to a length the store accepts, so no login name can make every write fail.
     pub fn cli(user: &str) -> Caller {
+        let user: String = user.chars().filter(|c| !c.is_control()).take(MAX_NAME_LEN - 4).collect();
         let user = if user.trim().is_empty() { "unknown" } else { user.trim() };
         Caller { actor: format!("cli:{user}"), program: "cli".to_string(), access: Access::AllScopes, can_write: true }
+    }
+
+    /// A caller with every scope, read and write, that is not the command line: the server's
+    /// instance admin token.
+    pub fn every_scope(actor: &str, program: &str) -> AppResult<Caller> {
+        check_name("caller", actor)?;
+        check_name("program", program)?;
+        Ok(Caller { actor: actor.to_string(), program: program.to_string(), access: Access::AllScopes, can_write: true })
     }
 
     /// A caller bound to one scope (a token's holder), read-only unless `can_write`.
@@ -128,5 +139,7 @@ mod tests {
         assert_eq!(Caller::scoped(" ", "api", "acme", false).unwrap_err().kind(), ErrorKind::Invalid);
         assert_eq!(Caller::scoped("t", "api", "", false).unwrap_err().kind(), ErrorKind::Invalid);
         assert_eq!(Caller::cli("").actor(), "cli:unknown");
+        assert_eq!(Caller::cli("ann\n\u{7}").actor(), "cli:ann");
+        assert!(check_name("caller", Caller::cli(&"x".repeat(5000)).actor()).is_ok());
     }
 }

@@ -18,6 +18,7 @@ pub mod access;
 pub mod clock;
 pub mod database;
 pub mod error;
+pub mod exceptions;
 pub mod import;
 pub mod mappings;
 pub mod progress;
@@ -30,7 +31,7 @@ pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};
 pub use import::{InputFiles, JobInput, import};
 pub use progress::{Progress, ProgressSink};
-pub use read::{Explanation, ReportEntry, ReportFilter, ScopeOverview};
+pub use read::{Explanation, ReportEntry, ReportFilter, ReportStop, ScopeOverview};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
 
 /// The application: a store and a clock. Cheap to clone; a server holds one as shared state.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crosswalk_core::{Confidence, IdentityKind, ReportRow, Resolution};
 use crosswalk_store::scope::{
-    ChangePage, Cursor, FindOutcome, IdentityValue, JobRow, MAX_BATCH, MappingHistory, MappingRow, Namespace, NewScope, PurgeReport,
+    ChangePage, Cursor, ExceptionRow, FindOutcome, IdentityValue, JobRow, MAX_BATCH, MappingHistory, MappingRow, Namespace, NewScope, PurgeReport,
     ReportOf, Retention, RetentionRow, RevisionRow, RunRow, ScopeRow, check_name,
 };
 use serde::Serialize;
@@ -21,7 +21,8 @@ pub struct ScopeOverview {
     pub scope: ScopeRow,
     pub jobs: Vec<JobRow>,
     pub exceptions_version: u32,
-    pub exception_rules: usize,
+    /// The rules a run without an exceptions file resolves with.
+    pub exception_rules: Vec<ExceptionRow>,
     pub retention: Vec<RetentionRow>,
 }
 
@@ -43,6 +44,61 @@ pub struct ReportEntry {
     /// Snake_case, in the engine's order; empty when nothing is odd.
     pub flags: Vec<String>,
     pub confidence: Confidence,
+}
+
+impl Explanation {
+    /// The whole decision in one paragraph, as core's `Mapping::explanation` says it, from
+    /// the stored value: the link (or what was decided instead) and its confidence, each
+    /// piece of evidence, the review candidates, the message.
+    pub fn in_short(&self) -> String {
+        let value = &self.value;
+        let confidence = |thousandths: u16| Confidence::from_probability(f64::from(thousandths) / 1000.0);
+        let mut parts: Vec<String> = Vec::new();
+        if value.target == "existing" && value.resolution != Resolution::Default.as_str() {
+            parts.push(format!("Linked by {} with confidence {}", value.resolution, confidence(value.confidence)));
+        } else {
+            parts.push(format!(
+                "{} with confidence {} that no destination {} found is this one",
+                value.resolution,
+                confidence(value.confidence),
+                self.kind
+            ));
+        }
+        for evidence in &value.evidence {
+            let mut sentence = if evidence.source_field == evidence.destination_field {
+                format!("both sides' {} give {:?}", evidence.source_field, evidence.key)
+            } else {
+                format!("the source's {} and the destination's {} give {:?}", evidence.source_field, evidence.destination_field, evidence.key)
+            };
+            if !evidence.note.is_empty() {
+                sentence.push_str(&format!(" ({})", evidence.note));
+            }
+            parts.push(sentence);
+        }
+        match value.candidates.as_slice() {
+            [] => {}
+            [one] => parts.push(format!("one candidate for review, scored {}: {}", confidence(one.score), one.reason)),
+            [best, ..] => parts.push(format!(
+                "{} candidates for review, best scored {}: {}",
+                value.candidates.len(),
+                confidence(best.score),
+                best.reason
+            )),
+        }
+        if !value.message.is_empty() {
+            parts.push(value.message.clone());
+        }
+        parts.join("; ")
+    }
+}
+
+/// Why a streamed report stopped.
+#[derive(Debug)]
+pub enum ReportStop {
+    /// The application (or its store) failed.
+    App(AppError),
+    /// The sink failed, with its own error: a closed pipe, a full disk.
+    Sink(std::io::Error),
 }
 
 /// One identity mapping with what explains it.
@@ -76,7 +132,7 @@ impl App {
         let jobs = self.store.jobs(scope).await?;
         let exceptions = self.store.exceptions(scope).await?;
         let retention = self.store.retention(scope).await?;
-        Ok(ScopeOverview { scope: row, jobs, exceptions_version: exceptions.version, exception_rules: exceptions.rules.len(), retention })
+        Ok(ScopeOverview { scope: row, jobs, exceptions_version: exceptions.version, exception_rules: exceptions.rules, retention })
     }
 
     pub async fn jobs(&self, caller: &Caller, scope: &str) -> AppResult<Vec<JobRow>> {
@@ -108,17 +164,57 @@ impl App {
 
     /// The 12-column report: the scope's current state, or what one job's latest run resolved.
     pub async fn report(&self, caller: &Caller, scope: &str, of: &ReportOf, filter: &ReportFilter) -> AppResult<Vec<ReportRow>> {
-        caller.check_read(scope)?;
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
-        if let ReportOf::Job(job) = of {
-            self.check_job(scope, job).await?;
-        }
+        self.check_report(caller, scope, of).await?;
         let mut rows = self.store.report(scope, of).await?;
         rows.retain(|row| {
             (filter.resolutions.is_empty() || filter.resolutions.contains(&row.resolution))
                 && filter.kind.is_none_or(|kind| kind == row.kind)
         });
         Ok(rows)
+    }
+
+    /// Like [`App::report`], handing each row to `sink` as it is read, so an export of
+    /// millions of rows runs in constant memory. A sink error stops the read and is
+    /// returned as it was (a closed pipe stays a closed pipe).
+    pub async fn report_each(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        of: &ReportOf,
+        filter: &ReportFilter,
+        sink: &mut (dyn FnMut(ReportRow) -> std::io::Result<()> + Send),
+    ) -> Result<u64, ReportStop> {
+        self.check_report(caller, scope, of).await.map_err(ReportStop::App)?;
+        let mut sink_error: Option<std::io::Error> = None;
+        let mut filtered = |row: ReportRow| {
+            if !(filter.resolutions.is_empty() || filter.resolutions.contains(&row.resolution))
+                || filter.kind.is_some_and(|kind| kind != row.kind)
+            {
+                return Ok(());
+            }
+            sink(row).map_err(|error| {
+                let stop = crosswalk_store::scope::ScopeError::stopped(std::io::Error::new(error.kind(), error.to_string()));
+                sink_error = Some(error);
+                stop
+            })
+        };
+        let read = self.store.report_each(scope, of, &mut filtered).await;
+        match (read, sink_error) {
+            (_, Some(error)) => Err(ReportStop::Sink(error)),
+            (Ok(count), None) => Ok(count),
+            (Err(error), None) => Err(ReportStop::App(error.into())),
+        }
+    }
+
+    /// Checks that the caller may read the scope, and that it (and the job) exists: what a
+    /// report needs before its output is created.
+    pub async fn check_report(&self, caller: &Caller, scope: &str, of: &ReportOf) -> AppResult<()> {
+        caller.check_read(scope)?;
+        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        if let ReportOf::Job(job) = of {
+            self.check_job(scope, job).await?;
+        }
+        Ok(())
     }
 
     /// The report rows with each mapping's flags and confidence (for the JSON reports and

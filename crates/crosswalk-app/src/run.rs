@@ -38,8 +38,9 @@ pub struct RunOutcome {
     pub summary: Summary,
     pub warnings: Vec<String>,
     pub skipped: Vec<String>,
-    /// The exception rules' version the run resolved with.
+    /// The exception rules' version the run resolved with, and how many rules it has.
     pub exceptions_version: u32,
+    pub exception_rules: usize,
 }
 
 impl App {
@@ -60,7 +61,6 @@ impl App {
         let context = caller.context(self.clock.now());
         let scope_row = self.scope_for_run(caller, &scope, &input).await?;
 
-        let job = self.store.job(&scope, &job_name, &context).await?;
         let source = &input.source.directory;
         let destination = &input.destination.directory;
         let policy = serde_json::to_string(&input.policy)
@@ -71,7 +71,7 @@ impl App {
         // they are then. Each attempt that fails this way lost a race that another
         // attempt won, so a few suffice.
         let mut attempt = 0;
-        let (run, summary, warnings, exceptions_version) = loop {
+        let (run, summary, warnings, exceptions_version, exception_rules) = loop {
             attempt += 1;
             // Resolved with the rules as the scope holds them, whether they came from a file
             // or not: an exception's evidence names its rule, and the same rule read from
@@ -100,7 +100,7 @@ impl App {
             progress(Progress::Recording { mappings: identities.len() });
             let record = RunRecord {
                 scope: scope_row.name.clone(),
-                job: job.name.clone(),
+                job: job_name.clone(),
                 started_at: context.at,
                 who: context.who.clone(),
                 policy: policy.clone(),
@@ -111,7 +111,7 @@ impl App {
                 warnings: warnings.clone(),
             };
             match self.store.record_run(&record).await {
-                Ok(run) => break (run, summary, warnings, exceptions_version),
+                Ok(run) => break (run, summary, warnings, exceptions_version, rules.len()),
                 Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::Conflict && attempt < MAX_ATTEMPTS => {
                     progress(Progress::Finished);
                 }
@@ -119,6 +119,8 @@ impl App {
             }
         };
         progress(Progress::Finished);
+        // The run made the job if it was new (in its transaction: a failed run leaves none).
+        let job = self.store.job(&scope, &job_name, &context).await?;
         let job = JobRow { runs: run.number, ..job };
         Ok(RunOutcome {
             scope: scope_row.name,
@@ -128,6 +130,7 @@ impl App {
             warnings,
             skipped: input.skipped(),
             exceptions_version,
+            exception_rules,
         })
     }
 
@@ -200,7 +203,7 @@ fn side_text(kind: IdentityKind, side: &IdentityRef) -> String {
 
 /// A stored rule for the engine. Its origin, which the engine quotes in evidence and
 /// warnings, is the rule itself (`account id:JIRAUSER5`): stable across files and versions.
-fn rule_from_row(row: &ExceptionRow) -> ExceptionRule {
+pub fn rule_from_row(row: &ExceptionRow) -> ExceptionRule {
     ExceptionRule {
         kind: row.kind,
         source: IdentityRef::parse(&row.source),

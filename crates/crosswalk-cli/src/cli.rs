@@ -81,7 +81,8 @@ pub(crate) fn shell_word(text: &str) -> String {
 }
 
 /// The commands that open a store, which alone take `--store`.
-pub(crate) const STORE_COMMANDS: [&str; 9] = ["run", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge"];
+pub(crate) const STORE_COMMANDS: [&str; 11] =
+    ["run", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token"];
 
 /// The message for `--store` written before the command's name (`crosswalk --store s.sqlite
 /// demo`, where it used to be accepted), or `None` when it is not there. Clap alone would say
@@ -104,8 +105,8 @@ pub(crate) fn misplaced_store_option(args: &[std::ffi::OsString]) -> Option<Stri
         format!("--store goes after the command's name: crosswalk {command} --store {store} ...")
     } else {
         format!(
-            "`crosswalk {command}` opens no store; leave out --store (run, report, jobs, explain, demo, scope, history, changes \
-             and purge take it, after their name)"
+            "`crosswalk {command}` opens no store; leave out --store (run, report, jobs, explain, demo, scope, history, changes, \
+             purge, serve and token take it, after their name)"
         )
     })
 }
@@ -149,6 +150,15 @@ crosswalk explain --scope acme --type group G1")]
     /// Create, list and show migration scopes, and set how long removed mappings are kept.
     #[command(subcommand)]
     Scope(ScopeCommand),
+    /// Serve the mapping API (native and Atlassian-compatible) over HTTP, with bearer tokens.
+    #[command(after_help = "Examples:\n  \
+crosswalk serve --listen 127.0.0.1:8080 --store crosswalk.sqlite\n  \
+crosswalk token create --scope acme --role reader   # a token for the API\n\n\
+The OpenAPI document is at /api/openapi.json; /health and /ready need no token.")]
+    Serve(crate::commands::ServeArgs),
+    /// Make, list and revoke the mapping API's bearer tokens.
+    #[command(subcommand)]
+    Token(crate::commands::TokenCommand),
     /// Every revision of one mapping: what it was, what it became, which run or caller, when, who, why.
     #[command(
         long_about = "Prints one mapping's history, oldest first: each revision's old and new value, the run \
@@ -319,7 +329,9 @@ pub(crate) struct RunArgs {
     /// see docs/policy.example.toml.
     #[arg(long, short = 'p')]
     pub(crate) policy: Option<PathBuf>,
-    /// Exceptions (CSV `type,source,destination`): explicit mappings that always win.
+    /// Exceptions (CSV `type,source,destination`): explicit mappings that always win. They
+    /// become the scope's rules, which later runs without --exceptions keep using; a file
+    /// with only the header line removes them.
     #[arg(long, short = 'e')]
     pub(crate) exceptions: Option<PathBuf>,
     /// Job name, unique within the scope. Running a job again adds a run; default:
@@ -649,6 +661,11 @@ mod tests {
         assert!(scope_commands.iter().all(|name| offering.iter().any(|o| o == name)), "{offering:?}");
         offering.retain(|name| !scope_commands.contains(&name.as_str()));
         offering.push("scope".to_string());
+        // So does `token`.
+        let token_commands = ["token create", "token list", "token revoke"];
+        assert!(token_commands.iter().all(|name| offering.iter().any(|o| o == name)), "{offering:?}");
+        offering.retain(|name| !token_commands.contains(&name.as_str()));
+        offering.push("token".to_string());
         offering.sort();
         let mut expected = STORE_COMMANDS.map(String::from).to_vec();
         expected.sort();

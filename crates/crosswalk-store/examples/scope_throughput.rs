@@ -83,4 +83,8 @@ async fn main() {
     }
     store.close().await;
     println!("after closing (write-ahead log checkpointed): {} MB", size(dir.path()) / 1_000_000);
+    // Keep the file for a look inside (`sqlite3 FILE`), when asked to.
+    if let Ok(keep) = std::env::var("CROSSWALK_THROUGHPUT_KEEP") {
+        std::fs::copy(dir.path().join("scopes.sqlite"), &keep).unwrap();
+    }
 }

@@ -120,9 +120,7 @@ impl SqliteStore {
             .pragma("cache_size", "-65536")
             // After a big save is checkpointed, shrink the write-ahead log back to 64 MiB.
             .pragma("journal_size_limit", "67108864");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+        let pool = connect_file(SqlitePoolOptions::new().max_connections(4), options)
             .await
             .map_err(|error| open_error(&location, error))?;
         let store = SqliteStore { pool, location, path: Some(path) };
@@ -578,6 +576,32 @@ fn target_columns(target: &Option<Target>) -> (Option<&'static str>, Option<i64>
 }
 
 /// Turns errors met while opening into ones that say what the file is.
+/// Connects a pool to a store file that may be new, as WAL.
+///
+/// The first connection switches a new file to WAL. Connections of other processes opening
+/// the same new file at that moment can get SQLITE_BUSY at once, without the busy timeout
+/// (SQLite does not wait on a lock it could deadlock on). The switch happens once in a
+/// file's life, so a few short retries (at most about 5 s in all) get past it.
+pub(crate) async fn connect_file(pool: SqlitePoolOptions, options: SqliteConnectOptions) -> Result<SqlitePool, sqlx::Error> {
+    let mut retries = 0u64;
+    loop {
+        match pool.clone().connect_with(options.clone()).await {
+            Ok(pool) => return Ok(pool),
+            Err(error) if is_busy(&error) && retries < 50 => {
+                retries += 1;
+                tokio::time::sleep(Duration::from_millis((10 * retries).min(100))).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// SQLITE_BUSY, whatever its extended code.
+fn is_busy(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = error else { return false };
+    db.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| code & 0xff == 5)
+}
+
 fn open_error(location: &str, error: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &error {
         let code = db.code().and_then(|code| code.parse::<i32>().ok()).unwrap_or(0);

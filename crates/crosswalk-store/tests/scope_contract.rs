@@ -652,6 +652,9 @@ async fn exceptions_are_versioned_and_runs_record_the_version(store: Arc<dyn Sco
     let removed = store.remove_exception("acme", &rule, &context(4)).await.unwrap();
     assert_eq!((removed.version, removed.rules.len()), (2, 0));
     assert_eq!(store.remove_exception("acme", &rule, &context(5)).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let history = store.exception_changes("acme").await.unwrap();
+    assert_eq!(history.iter().map(|c| (c.version, c.added, c.at)).collect::<Vec<_>>(), [(1, true, context(1).at), (2, false, context(4).at)]);
+    assert!(history.iter().all(|c| c.rule == rule && c.who == "ada@acme.example" && c.caller == "cli"));
     let third = run(store, "acme", "wave-1", &source(3), &destination(4), 6).await;
     assert_eq!((third.exceptions_version, third.counts.changed), (2, 1));
     // A different policy text is a new policy version; the same text reuses its version.

@@ -329,3 +329,63 @@ async fn app_mappings_are_written_by_callers_with_revisions_and_found_in_batches
     assert_eq!(fx.app.find(&reader, "acme", &pages, &[]).await.unwrap_err().kind(), ErrorKind::Invalid);
     assert_eq!(fx.app.mappings(&reader, "acme", &pages, None, 0).await.unwrap_err().kind(), ErrorKind::Invalid);
 }
+
+#[tokio::test]
+async fn a_streamed_report_filters_as_it_reads_and_a_sink_that_stops_is_told_apart() {
+    let fx = Fixture::new().await;
+    fx.run(&cli(), DEFAULT_SCOPE, "wave-1", &fx.files()).await.unwrap();
+    let mut ids = Vec::new();
+    let filter = ReportFilter { kind: Some(IdentityKind::Account), ..ReportFilter::default() };
+    let mut sink = |row: crosswalk_core::ReportRow| {
+        ids.push(row.source_id);
+        Ok(())
+    };
+    let count = fx.app.report_each(&cli(), DEFAULT_SCOPE, &ReportOf::Scope, &filter, &mut sink).await.unwrap();
+    assert_eq!(count, 4, "every row read");
+    assert_eq!(ids, ["JIRAUSER1", "JIRAUSER2", "JIRAUSER5"], "the accounts handed over, in order");
+
+    let mut closed = |_: crosswalk_core::ReportRow| Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+    let stop = fx.app.report_each(&cli(), DEFAULT_SCOPE, &ReportOf::Scope, &filter, &mut closed).await.unwrap_err();
+    assert!(matches!(stop, crosswalk_app::ReportStop::Sink(ref e) if e.kind() == std::io::ErrorKind::BrokenPipe), "{stop:?}");
+    let mut never = |_: crosswalk_core::ReportRow| Ok(());
+    let stop = fx.app.report_each(&cli(), "nope", &ReportOf::Scope, &filter, &mut never).await.unwrap_err();
+    assert!(matches!(stop, crosswalk_app::ReportStop::App(ref e) if e.kind() == ErrorKind::NotFound), "{stop:?}");
+}
+
+/// The stored decision explains itself as the engine's own mapping did when it was made:
+/// on the bundled samples, which plant every resolution, look-alikes, candidates and exceptions.
+#[tokio::test]
+async fn the_stored_explanation_reads_as_the_engines() {
+    let fx = Fixture::new().await;
+    let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+    let files = InputFiles {
+        source: samples.join("server-directory.json"),
+        destination: samples.join("cloud-directory.csv"),
+        policy: Some(samples.join("policy.toml")),
+        exceptions: Some(samples.join("exceptions.csv")),
+        skip_invalid: false,
+    };
+    fx.run(&cli(), DEFAULT_SCOPE, "demo", &files).await.unwrap();
+    let input = crosswalk_app::import(&files, &mut |_| {}).unwrap();
+    // The rules as the scope holds them, which is what a run resolves with.
+    let rules: Vec<crosswalk_core::ExceptionRule> = input
+        .exceptions
+        .as_deref()
+        .unwrap()
+        .iter()
+        .map(|rule| crosswalk_app::run::rule_from_row(&crosswalk_app::run::row_from_rule(rule)))
+        .collect();
+    let (source, destination) = (&input.source.directory, &input.destination.directory);
+    let resolved = crosswalk_core::resolve(source, destination, &input.policy, &rules);
+    let mut with_candidates = 0;
+    for mapping in &resolved.mappings {
+        let id = match mapping.kind {
+            IdentityKind::Account => source.accounts[mapping.source as usize].id.to_string(),
+            IdentityKind::Group => source.groups[mapping.source as usize].id.to_string(),
+        };
+        let explained = fx.app.explain(&cli(), DEFAULT_SCOPE, None, mapping.kind, &id).await.unwrap();
+        assert_eq!(explained.in_short(), mapping.explanation(), "{} {id}", mapping.kind);
+        with_candidates += usize::from(!mapping.candidates.is_empty());
+    }
+    assert!(resolved.mappings.len() > 40 && with_candidates > 2, "the samples plant candidates");
+}

@@ -8,6 +8,7 @@ mod generate;
 mod report;
 mod run;
 mod scope;
+mod serve;
 mod transforms;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ use crosswalk_formats::{Imported, ReadOptions};
 use crosswalk_app::{App, Caller, SystemClock};
 
 use crate::cli::{Cli, Command, StoreArgs};
+pub(crate) use serve::{ServeArgs, TokenCommand};
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
@@ -26,6 +28,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Jobs(args) => report::jobs(args),
         Command::Explain(args) => report::explain(args),
         Command::Scope(command) => scope::scope(command),
+        Command::Serve(args) => serve::serve(args),
+        Command::Token(command) => serve::token(command),
         Command::History(args) => scope::history(args),
         Command::Changes(args) => scope::changes(args),
         Command::Purge(args) => scope::purge(args),

@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use crosswalk_app::{Database, ErrorKind, ReportFilter};
-use crosswalk_core::{Confidence, Flag, IdentityKind};
+use crosswalk_app::{App, Database, ErrorKind, ReportFilter, ReportStop};
+use crosswalk_core::{Confidence, Flag, IdentityKind, ReportRow};
 use crosswalk_store::scope::{ChangeOrigin, ReportOf};
 
 use super::run::counts_line;
@@ -36,51 +36,66 @@ pub(crate) fn check_exists(store: &StoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// The report: the scope's current mappings, or those of one job's latest run. Everything
-/// is read before the output is created: a report that cannot be read leaves no empty file
-/// or lone header behind.
+/// The report: the scope's current mappings, or those of one job's latest run. The scope
+/// (and job) are checked before the output is created: a report that cannot be read leaves
+/// no empty file or lone header behind. The CSV streams from the store to a writer thread,
+/// so an export of millions of rows never sits in memory.
 pub(crate) fn report(args: ReportArgs) -> Result<()> {
     check_exists(&args.store)?;
+    block_on(async {
+        let app = open_app(&args.store).await?;
+        let result = report_with(&app, &args).await;
+        app.close().await;
+        result
+    })
+}
+
+async fn report_with(app: &App, args: &ReportArgs) -> Result<()> {
     let of = args.job.clone().map_or(ReportOf::Scope, ReportOf::Job);
     let filter = ReportFilter { resolutions: args.resolution.clone(), kind: args.kind.map(kind_of), flagged: args.flagged };
+    let scope = match args.transfer {
+        Some(transfer) => app.job_by_transfer(&caller(), transfer).await?.0.name,
+        None => args.scope.scope.clone(),
+    };
+    let scope = scope.as_str();
     // The CSV is the export's 12 columns; the JSON forms (and --flagged) need each mapping's
-    // flags and confidence too.
-    let plain_csv = args.format == ReportFormat::Csv && !args.flagged;
-    let (rows, entries) = block_on(async {
-        let app = open_app(&args.store).await?;
-        let scope = match args.transfer {
-            Some(transfer) => match app.job_by_transfer(&caller(), transfer).await {
-                Ok((scope, _)) => scope.name,
-                Err(error) => {
-                    app.close().await;
-                    return Err(error.into());
-                }
-            },
-            None => args.scope.scope.clone(),
+    // flags and confidence too, which are read with the rows.
+    if args.format != ReportFormat::Csv || args.flagged {
+        let entries = app.report_entries(&caller(), scope, &of, &filter).await.context("could not read the report")?;
+        let output = create_output(args)?;
+        let written = match args.format {
+            ReportFormat::Csv => crosswalk_formats::write_report_csv(entries.into_iter().map(|entry| entry.row), output),
+            ReportFormat::Json => crosswalk_formats::write_report_json(entries, output),
+            ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(entries, output),
         };
-        let scope = scope.as_str();
-        let read = if plain_csv {
-            app.report(&caller(), scope, &of, &filter).await.map(|rows| (rows, Vec::new()))
-        } else {
-            app.report_entries(&caller(), scope, &of, &filter).await.map(|entries| (Vec::new(), entries))
+        return match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("could not write the report"),
         };
-        app.close().await;
-        read.context("could not read the report")
-    })?;
-    let output: Box<dyn Write + Send> = match &args.output {
+    }
+    app.check_report(&caller(), scope, &of).await.context("could not read the report")?;
+    let output = create_output(args)?;
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportRow>(4096);
+    let writer = std::thread::spawn(move || crosswalk_formats::write_report_csv(receiver, output));
+    // A closed receiver means the writer stopped (e.g. `| head`): stop reading.
+    let mut sink = move |row: ReportRow| sender.send(row).map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+    let read = app.report_each(&caller(), scope, &of, &filter, &mut sink).await;
+    drop(sink);
+    let written = writer.join().map_err(|_| anyhow::anyhow!("the report writer thread panicked"))?;
+    match (read, written) {
+        (_, Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        (_, Err(e)) => Err(e).context("could not write the report"),
+        (Err(ReportStop::Sink(_)), Ok(())) => Ok(()),
+        (Err(ReportStop::App(e)), Ok(())) => Err(e).context("could not read the report"),
+        (Ok(_), Ok(())) => Ok(()),
+    }
+}
+
+fn create_output(args: &ReportArgs) -> Result<Box<dyn Write + Send>> {
+    Ok(match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?),
         None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
-    };
-    let written = match args.format {
-        ReportFormat::Csv if plain_csv => crosswalk_formats::write_report_csv(rows, output),
-        ReportFormat::Csv => crosswalk_formats::write_report_csv(entries.into_iter().map(|entry| entry.row), output),
-        ReportFormat::Json => crosswalk_formats::write_report_json(entries, output),
-        ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(entries, output),
-    };
-    match written {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("could not write the report"),
-    }
+    })
 }
 
 pub(crate) fn jobs(args: JobsArgs) -> Result<()> {
@@ -178,6 +193,7 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
             .collect();
         outln!("flags: {}", flags.join(", "))?;
     }
+    outln!("in short: {}", explained.in_short())?;
     if let Some(change) = &explained.last_change {
         let at = change.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         outln!("changed: {at} by {} ({}); `crosswalk history` lists every change", change.who, change.reason.as_str())?;

@@ -106,6 +106,15 @@ pub(crate) fn print_outcome(outcome: &RunOutcome, store: &StoreArgs, format: Sum
             outln!("job {:?}, run {} (scope {:?}, store {})", outcome.job.name, outcome.run.number, outcome.scope, location)?;
             outln!("transfer id {}", outcome.job.transfer_id)?;
             outln!("{}", counts_line(&outcome.run.counts))?;
+            if outcome.exception_rules > 0 {
+                // Said because a run without --exceptions uses the scope's rules as they stand.
+                outln!(
+                    "{} exception rules (the scope's, version {}; `crosswalk scope show {}` lists them)",
+                    outcome.exception_rules,
+                    outcome.exceptions_version,
+                    shell_word(&outcome.scope)
+                )?;
+            }
             outln!("{} accounts and {} groups resolved", s.accounts, s.groups)?;
             let width = Resolution::ALL.iter().map(|r| r.as_str().len()).max().unwrap_or(10);
             for (resolution, count) in &s.by_resolution {

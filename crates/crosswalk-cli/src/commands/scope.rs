@@ -68,7 +68,10 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
             outln!("  source:      {} (look-ups also take {})", scope.source_label, prefixes.join(", "))?;
             outln!("  destination: {}", scope.destination_label)?;
             outln!("  created:     {} by {}", date(scope.created_at), scope.created_by)?;
-            outln!("  exceptions:  {} rules, version {}", overview.exception_rules, overview.exceptions_version)?;
+            outln!("  exceptions:  {} rules, version {}", overview.exception_rules.len(), overview.exceptions_version)?;
+            for rule in &overview.exception_rules {
+                outln!("    {} {} -> {}", rule.kind, rule.source, rule.destination)?;
+            }
             if overview.retention.is_empty() {
                 outln!("  retention:   every namespace keeps removed mappings forever")?;
             }

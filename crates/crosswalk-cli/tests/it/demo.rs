@@ -110,3 +110,20 @@ fn store_is_an_option_of_the_commands_that_open_one() {
     let stderr = String::from_utf8(run(&["eval", "--generate", "10", "--store", "mine.sqlite"]).stderr).unwrap();
     assert!(stderr.contains("unexpected argument '--store'"), "{stderr}");
 }
+
+/// The commands that only read a store refuse a path with none, and leave no empty store
+/// behind a mistyped `--store`.
+#[test]
+fn reading_commands_refuse_a_store_that_does_not_exist() {
+    let dir = Dir::new();
+    let commands: [&[&str]; 2] = [&["report", "--store", "typo.sqlite"], &["explain", "--job", "demo", "X", "--store", "typo.sqlite"]];
+    for args in commands {
+        let stderr = dir.fails(args);
+        assert!(stderr.contains("no store at typo.sqlite; run `crosswalk run` (or `crosswalk demo`) first"), "{args:?}: {stderr}");
+        assert!(!dir.path().join("typo.sqlite").exists(), "{args:?} created the store");
+    }
+    // A listing of what there is answers "nothing yet", naming the file it looked at.
+    let out = dir.ok(&["jobs", "--store", "typo.sqlite"]);
+    assert!(out.contains("there is no store at typo.sqlite; start one with `crosswalk run`"), "{out}");
+    assert!(!dir.path().join("typo.sqlite").exists(), "jobs created the store");
+}

@@ -9,4 +9,5 @@ mod pipes;
 mod postgres;
 mod run_and_report;
 mod scopes;
+mod serve;
 mod transforms_and_eval;

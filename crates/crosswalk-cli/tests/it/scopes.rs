@@ -79,7 +79,18 @@ fn scopes_are_created_listed_shown_and_kept_apart() {
     let show = dir.ok(&["scope", "show", "acme"]);
     assert!(show.contains("source:      jira-server https://jira.acme.local (look-ups also take jira.userkey/, jira.username/, email/)"), "{show}");
     assert!(show.contains(&format!("wave-1                   transfer id {}  1 runs", line_after(&acme, "transfer id "))), "{show}");
+    let show = dir.ok(&["scope", "show", "acme"]);
     assert!(show.contains("keeps removed mappings forever"), "{show}");
+    assert!(show.contains("exceptions:  0 rules, version 0"), "{show}");
+
+    // An exceptions file becomes the scope's rules, which later runs without one keep using.
+    dir.write("exceptions.csv", "type,source,destination\naccount,id:JIRAUSER3,email:support@acme.com\n");
+    let with_rules = run(&dir, &["--scope", "acme", "--job", "wave-1", "-e", "exceptions.csv"]);
+    assert!(with_rules.contains("1 exception rules (the scope's, version 1; `crosswalk scope show acme` lists them)"), "{with_rules}");
+    let without = run(&dir, &["--scope", "acme", "--job", "wave-1"]);
+    assert!(without.lines().any(|l| l == "0 changed (7 unchanged)") && without.contains("1 exception rules"), "{without}");
+    let show = dir.ok(&["scope", "show", "acme"]);
+    assert!(show.contains("exceptions:  1 rules, version 1\n    account id:JIRAUSER3 -> email:support@acme.com\n"), "{show}");
 
     // Changes in one scope stay there.
     dir.write("source.csv", &SOURCE_CSV.replace("account,JIRAUSER6,ghost,ghost@acme.com,,=HYPERLINK(\"http://x\"),,,true,internal,,,,\n", ""));

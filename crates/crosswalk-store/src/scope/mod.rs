@@ -24,12 +24,14 @@ pub mod model;
 pub mod reconcile;
 pub mod postgres;
 pub mod sqlite;
+pub mod tokens;
 
 
 pub use error::{ErrorKind, ScopeError, ScopeResult};
 pub use model::*;
 pub use postgres::PostgresScopeStore;
 pub use sqlite::SqliteScopeStore;
+pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
 
 
 /// What every store method returns: a boxed future, so the traits stay object-safe.
@@ -103,6 +105,9 @@ pub trait ScopeRead: Send + Sync {
 
     /// The scope's current exception rules and their version.
     fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet>;
+
+    /// Every add and remove of the scope's exception rules, oldest first.
+    fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>>;
 
     /// The retention set for each namespace that has one (the rest keep forever).
     fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>>;

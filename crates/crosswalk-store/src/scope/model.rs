@@ -533,6 +533,20 @@ pub struct ExceptionSet {
     pub rules: Vec<ExceptionRow>,
 }
 
+/// One add or remove of an exception rule: the version it made, and who made it when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionChange {
+    pub version: u32,
+    /// `true` for an add (or a replacement of the rule's destination), `false` for a remove.
+    pub added: bool,
+    /// The rule added, or the rule as it was when removed.
+    pub rule: ExceptionRow,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub who: String,
+    pub caller: String,
+}
+
 /// Who and when, for a change a caller makes (not a run).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeContext {

@@ -1,0 +1,184 @@
+//! `crosswalk serve`: the mapping API over HTTP. The only crate that knows HTTP; every
+//! request becomes a call to the application layer (crosswalk-app) with a [`Caller`] made from
+//! the request's bearer token.
+//!
+//! - [`router`] builds the whole service (handler tests call it in process);
+//! - [`serve`] runs it on a listener until a shutdown signal, finishing requests in flight;
+//! - [`tokens`] makes and checks the bearer tokens;
+//! - `routes/` holds the handlers: health and readiness, the native API under `/api/v1`, and
+//!   the Atlassian-compatible mapping endpoints.
+//!
+//! [`Caller`]: crosswalk_app::Caller
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::get;
+use crosswalk_app::{App, AppError, Database, SystemClock};
+use crosswalk_store::scope::{SqliteScopeStore, TokenStore};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub mod error;
+pub mod limits;
+mod openapi;
+pub mod routes;
+pub mod tokens;
+
+pub use error::{ApiError, ErrorBody};
+pub use tokens::{IssuedToken, Principal};
+
+/// What every handler shares: the application and the token store. Cheap to clone.
+#[derive(Clone)]
+pub struct ServerState {
+    pub app: App,
+    pub tokens: Arc<dyn TokenStore>,
+    /// Background runs started by this process.
+    pub tasks: routes::runs::Tasks,
+    /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file.
+    sqlite: Option<SqliteScopeStore>,
+}
+
+impl ServerState {
+    pub fn new(app: App, tokens: Arc<dyn TokenStore>) -> ServerState {
+        ServerState { app, tokens, tasks: Default::default(), sqlite: None }
+    }
+
+    /// Opens (creating it if missing) the store in `database`, schema brought up to date.
+    pub async fn open(database: &Database) -> Result<ServerState, AppError> {
+        match database {
+            Database::Sqlite(path) => {
+                let store = SqliteScopeStore::open(path).await?;
+                let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
+                Ok(ServerState { app, tokens: Arc::new(store.clone()), tasks: Default::default(), sqlite: Some(store) })
+            }
+            // What the application layer says of a database it has no backend for.
+            Database::Postgres(_) => Err(App::open(database, Arc::new(SystemClock)).await.err().unwrap_or_else(|| {
+                AppError::unavailable(format!("cannot use {}: no PostgreSQL backend for tokens yet", database.describe()))
+            })),
+        }
+    }
+
+    /// Closes the store's connections.
+    pub async fn close(&self) {
+        if let Some(store) = &self.sqlite {
+            store.close().await;
+        }
+    }
+}
+
+impl FromRequestParts<ServerState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Principal, ApiError> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).map(|value| value.to_str().unwrap_or(""));
+        let principal = tokens::authenticate(&state.tokens, header).await?;
+        // The public id only: the secret never reaches a log.
+        tracing::Span::current().record("token", principal.public_id());
+        Ok(principal)
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole service: routes, the OpenAPI document at `/api/openapi.json`, JSON errors for
+/// unknown routes, the body limit, request ids (taken from `x-request-id` or made, and
+/// echoed), one log span per request, and the request timeout.
+pub fn router(state: ServerState) -> Router {
+    let (routes, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(routes::health::health))
+        .routes(routes!(routes::health::ready))
+        .routes(routes!(routes::compat::page))
+        .routes(routes!(routes::compat::find))
+        .routes(routes!(routes::compat::security_map))
+        .routes(routes!(routes::native::list_scopes, routes::native::create_scope))
+        .routes(routes!(routes::native::show_scope))
+        .routes(routes!(routes::native::list_jobs))
+        .routes(routes!(routes::native::mappings_page, routes::native::write_mappings))
+        .routes(routes!(routes::native::find))
+        .routes(routes!(routes::native::mapping))
+        .routes(routes!(routes::native::changes))
+        .routes(routes!(routes::native::list_tokens, routes::native::create_token))
+        .routes(routes!(routes::native::revoke_token))
+        .routes(routes!(routes::native::retention))
+        .routes(routes!(routes::native::set_retention))
+        .routes(routes!(routes::native::purge))
+        .routes(routes!(routes::native::exceptions, routes::native::add_exception))
+        .routes(routes!(routes::native::remove_exception))
+        .routes(routes!(routes::runs::start_run))
+        .routes(routes!(routes::runs::task_status))
+        .split_for_parts();
+    let document = Arc::new(api);
+    let routes = routes
+        .route("/api/openapi.json", get(move || std::future::ready(axum::Json(document.as_ref().clone()))))
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+        .with_state(state);
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                // The path only: queries hold no secrets, but keys can be personal data.
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %request_id,
+                    token = tracing::field::Empty,
+                )
+            })
+            // One line per request at info: status and latency, inside the request's span.
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits::REQUEST_TIMEOUT)),
+    )
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` completes, then stops accepting
+/// and finishes the requests in flight.
+pub async fn serve(listener: tokio::net::TcpListener, state: ServerState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        // Without a handler there is nothing to wait for; SIGTERM still works.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Structured logs: one JSON object per line on standard error, filtered by `RUST_LOG`
+/// (default `info`). Calling it twice keeps the first.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().json().with_current_span(true).with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,17 @@
+//! The handlers, one module per part of the API.
+
+pub(crate) mod compat;
+pub(crate) mod health;
+pub(crate) mod native;
+pub mod runs;
+
+use crate::error::ApiError;
+
+/// Any path the API does not have.
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no_such_route",
+        "no such route; the API's routes are listed in /api/openapi.json",
+    )
+}

@@ -1,0 +1,201 @@
+//! Running a job on directories uploaded in the request. The run happens in the background
+//! (the engine on a blocking thread, off the async workers); the answer is a task whose
+//! status says which step it is at and, at the end, what the run changed or why it failed.
+//! Tasks live in this process's memory: another `crosswalk serve` on the same store does not
+//! know them (the run's result is in the store for all).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use crosswalk_app::{InputFiles, Progress, RunRequest};
+use crosswalk_store::scope::Role;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
+use crate::routes::native::visible_scope;
+use crate::{Principal, ServerState};
+
+/// The tasks this process started, by id.
+#[derive(Debug, Clone, Default)]
+pub struct Tasks(Arc<Mutex<HashMap<String, TaskStatus>>>);
+
+impl Tasks {
+    fn update(&self, id: &str, change: impl FnOnce(&mut TaskStatus)) {
+        // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
+        let mut tasks = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(task) = tasks.get_mut(id) {
+            change(task);
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<TaskStatus> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(id).cloned()
+    }
+
+    fn insert(&self, task: TaskStatus) {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(task.id.clone(), task);
+    }
+}
+
+/// A background run and where it is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskStatus {
+    pub id: String,
+    pub scope: String,
+    pub job: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub state: String,
+    /// The step under way: `reading`, `resolving N identities`, `recording N mappings`.
+    pub step: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// When it succeeded: the job (with its transfer id), the run and its counts.
+    #[schema(value_type = Option<Object>)]
+    pub outcome: Option<serde_json::Value>,
+    /// When it failed: why, in the API's error shape.
+    pub error: Option<ErrorBody>,
+}
+
+/// The file formats the CLI reads.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum UploadFormat {
+    /// Crosswalk's directory CSV.
+    Csv,
+    /// A SCIM 2.0 ListResponse.
+    Json,
+    /// SCIM User and Group resources, one per line.
+    Jsonl,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct Upload {
+    format: UploadFormat,
+    /// The file's contents.
+    content: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct RunUpload {
+    source: Upload,
+    destination: Upload,
+    /// The policy TOML; none: the default policy.
+    policy: Option<String>,
+    /// The exceptions CSV; none: the scope's rules as they stand.
+    exceptions: Option<String>,
+    /// Store the valid records and list the skipped ones, rather than refuse the run.
+    #[serde(default)]
+    skip_invalid: bool,
+}
+
+fn write_upload(dir: &std::path::Path, name: &str, upload: &Upload) -> Result<std::path::PathBuf, ApiError> {
+    let extension = match upload.format {
+        UploadFormat::Csv => "csv",
+        UploadFormat::Json => "json",
+        UploadFormat::Jsonl => "jsonl",
+    };
+    let path = dir.join(format!("{name}.{extension}"));
+    std::fs::write(&path, &upload.content).map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("cannot keep the upload: {e}")))?;
+    Ok(path)
+}
+
+fn step(progress: &Progress) -> Option<String> {
+    match progress {
+        Progress::Reading { .. } => Some("reading".to_string()),
+        Progress::Resolving { source_identities, .. } => Some(format!("resolving {source_identities} identities")),
+        Progress::Recording { mappings } => Some(format!("recording {mappings} mappings")),
+        _ => None,
+    }
+}
+
+/// Runs the job on the uploaded directories, in the background (a writer token). Answers
+/// 202 with the task; its status is at `/api/v1/scopes/{scope}/tasks/{task}`.
+#[utoipa::path(post, path = "/api/v1/scopes/{scope}/jobs/{job}/runs", tag = "jobs", security(("token" = [])),
+    params(("scope" = String, Path), ("job" = String, Path)), request_body = RunUpload,
+    responses((status = 202, body = TaskStatus), (status = 400, body = crate::ErrorBody), (status = 401, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody), (status = 413, body = crate::ErrorBody)))]
+pub(crate) async fn start_run(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath((scope, job)): ApiPath<(String, String)>,
+    ApiJson(upload): ApiJson<RunUpload>,
+) -> ApiResult<(StatusCode, ApiJson<TaskStatus>)> {
+    visible_scope(&state, &principal, &scope).await?;
+    principal.check_role(Role::Writer)?;
+    crosswalk_store::scope::check_name("job", &job)?;
+    let caller = principal.caller()?;
+    let dir = tempfile::tempdir().map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("cannot keep the upload: {e}")))?;
+    let files = InputFiles {
+        source: write_upload(dir.path(), "source", &upload.source)?,
+        destination: write_upload(dir.path(), "destination", &upload.destination)?,
+        policy: upload.policy.as_ref().map(|text| std::fs::write(dir.path().join("policy.toml"), text).map(|()| dir.path().join("policy.toml"))).transpose().map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))?,
+        exceptions: upload.exceptions.as_ref().map(|text| std::fs::write(dir.path().join("exceptions.csv"), text).map(|()| dir.path().join("exceptions.csv"))).transpose().map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))?,
+        skip_invalid: upload.skip_invalid,
+    };
+    let task = TaskStatus {
+        id: uuid::Uuid::new_v4().to_string(),
+        scope: scope.clone(),
+        job: job.clone(),
+        state: "queued".to_string(),
+        step: None,
+        started_at: OffsetDateTime::now_utc(),
+        finished_at: None,
+        outcome: None,
+        error: None,
+    };
+    state.tasks.insert(task.clone());
+    let (tasks, app, id) = (state.tasks.clone(), state.app.clone(), task.id.clone());
+    let runtime = tokio::runtime::Handle::current();
+    // The engine is CPU-bound: a blocking thread, never an async worker.
+    tokio::task::spawn_blocking(move || {
+        tasks.update(&id, |t| t.state = "running".to_string());
+        let mut on_progress = |event: Progress| {
+            if let Some(step) = step(&event) {
+                tasks.update(&id, |t| t.step = Some(step));
+            }
+        };
+        let result = crosswalk_app::import(&files, &mut on_progress)
+            .and_then(|input| runtime.block_on(app.run_job(&caller, RunRequest { scope, job: Some(job), input }, &mut on_progress)));
+        // Messages name the uploaded file as the caller called it, not where it was kept.
+        let hide = format!("{}{}", dir.path().display(), std::path::MAIN_SEPARATOR);
+        tasks.update(&id, |t| {
+            t.finished_at = Some(OffsetDateTime::now_utc());
+            t.step = None;
+            match result {
+                Ok(outcome) => {
+                    t.state = "succeeded".to_string();
+                    t.outcome = serde_json::to_value(&outcome).ok();
+                }
+                Err(error) => {
+                    let error = ApiError::from(error);
+                    t.state = "failed".to_string();
+                    t.error = Some(ErrorBody { code: error.code.to_string(), message: error.message.replace(&hide, "") });
+                }
+            }
+        });
+        drop(dir);
+    });
+    Ok((StatusCode::ACCEPTED, ApiJson(task)))
+}
+
+/// A background run's status.
+#[utoipa::path(get, path = "/api/v1/scopes/{scope}/tasks/{task}", tag = "jobs", security(("token" = [])),
+    params(("scope" = String, Path), ("task" = String, Path)),
+    responses((status = 200, body = TaskStatus), (status = 401, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn task_status(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath((scope, task)): ApiPath<(String, String)>,
+) -> ApiResult<ApiJson<TaskStatus>> {
+    visible_scope(&state, &principal, &scope).await?;
+    match state.tasks.get(&task) {
+        Some(status) if status.scope == scope => Ok(ApiJson(status)),
+        _ => Err(ApiError::not_found(format!("scope {scope:?} has no task {task:?} in this server (tasks are kept in memory until it stops)"))),
+    }
+}

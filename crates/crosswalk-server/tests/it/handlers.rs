@@ -1,0 +1,459 @@
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use crosswalk_app::{App, Caller, InputFiles, RunRequest, SystemClock};
+use crosswalk_server::{ServerState, router, tokens};
+use crosswalk_store::scope::{NewScope, Role, SqliteScopeStore};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const SOURCE: &str = "\
+type,id,username,email,aliases,display_name,given_name,family_name,active,source_directory,email_verified,name,group,member
+account,JIRAUSER1,jdoe,John.Doe@acme.com,jd@acme.com,John Doe,John,Doe,true,internal,,,,
+account,JIRAUSER2,msmith,maria@acme.com,,Maria Smith,Maria,Smith,true,ldap,,,,
+account,JIRAUSER3,nobody,nobody@elsewhere.example,,No Body,,,true,internal,,,,
+group,G1,,,,,,,,,,developers,,
+";
+
+const DESTINATION: &str = "\
+type,id,username,email,aliases,display_name,given_name,family_name,active,source_directory,email_verified,name,group,member
+account,5b10a001,,john.doe@acme.com,,John Doe,John,Doe,true,,true,,,
+account,5b10a002,,maria@acme.com,,Maria Smith,Maria,Smith,true,,true,,,
+group,c1,,,,,,,,,,developers,,
+";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: ServerState,
+    transfer: String,
+    reader: String,
+    writer: String,
+    foreign: String,
+    admin: String,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("source.csv"), SOURCE).unwrap();
+    std::fs::write(dir.path().join("destination.csv"), DESTINATION).unwrap();
+    let store = SqliteScopeStore::open_in_memory().await.unwrap();
+    let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
+    let cli = Caller::cli("test");
+    for name in ["acme", "globex"] {
+        let scope = NewScope { name: name.into(), source_label: "jira-server https://jira".into(), destination_label: "cloud".into() };
+        app.create_scope(&cli, &scope).await.unwrap();
+    }
+    let files = InputFiles {
+        source: dir.path().join("source.csv"),
+        destination: dir.path().join("destination.csv"),
+        policy: None,
+        exceptions: None,
+        skip_invalid: false,
+    };
+    let input = crosswalk_app::import(&files, &mut |_| {}).unwrap();
+    let outcome = app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input }, &mut |_| {}).await.unwrap();
+    let at = time::OffsetDateTime::now_utc();
+    let issue = |scope: Option<&'static str>, role| {
+        let store = store.clone();
+        async move { tokens::issue(&store, scope, role, "test", "cli:test", at).await.unwrap().token }
+    };
+    let reader = issue(Some("acme"), Role::Reader).await;
+    let writer = issue(Some("acme"), Role::Writer).await;
+    let foreign = issue(Some("globex"), Role::Admin).await;
+    let admin = issue(None, Role::Admin).await;
+    Fixture {
+        _dir: dir,
+        state: ServerState::new(app, Arc::new(store)),
+        transfer: outcome.job.transfer_id.to_string(),
+        reader,
+        writer,
+        foreign,
+        admin,
+    }
+}
+
+impl Fixture {
+    async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        self.raw(method, uri, token, body.map(|b| b.to_string())).await
+    }
+
+    async fn raw(&self, method: &str, uri: &str, token: Option<&str>, body: Option<String>) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request.header("content-type", "application/json").body(Body::from(body)).unwrap(),
+            None => request.body(Body::empty()).unwrap(),
+        };
+        let response = router(self.state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+}
+
+#[tokio::test]
+async fn health_needs_no_token_and_echoes_a_request_id() {
+    let f = fixture().await;
+    let (status, body) = f.call("GET", "/health", None, None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+    let (status, _) = f.call("GET", "/ready", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let request = Request::get("/health").header("x-request-id", "abc-123").body(Body::empty()).unwrap();
+    let response = router(f.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], "abc-123");
+    let response = router(f.state.clone()).oneshot(Request::get("/health").body(Body::empty()).unwrap()).await.unwrap();
+    assert!(!response.headers()["x-request-id"].is_empty(), "a request without an id gets one");
+}
+
+#[tokio::test]
+async fn a_missing_or_bad_token_is_401_in_json() {
+    let f = fixture().await;
+    let path = format!("/rest/atlassian-connect/1/migration/mapping/{}/page?namespace=identity:user", f.transfer);
+    let (status, body) = f.call("GET", &path, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "missing_token");
+    // Right shape, wrong secret; a made-up public id; not a token at all.
+    let (public, _) = tokens::parse(&f.reader).unwrap();
+    for bad in [format!("cw_{public}_{}", "0".repeat(64)), format!("cw_{}_{}", "1".repeat(16), "0".repeat(64)), "hunter2".to_string()] {
+        let (status, body) = f.call("GET", &path, Some(&bad), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{bad}");
+        assert_eq!(body["code"], "invalid_token");
+    }
+    let (status, _) = f.call("GET", "/api/v1/scopes", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_compatible_page_gives_every_key_form_of_the_jira_platform() {
+    let f = fixture().await;
+    let path = format!("/rest/atlassian-connect/1/migration/mapping/{}/page?namespace=identity:user&pageSize=10000", f.transfer);
+    let (status, body) = f.call("GET", &path, Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["meta"], json!({"pageSize": 10000, "hasNext": false, "lastEntity": null}));
+    let items = body["items"].as_object().unwrap();
+    assert_eq!(items["jira.userkey/JIRAUSER1"], "5b10a001");
+    assert_eq!(items["jira.username/jdoe"], "5b10a001");
+    assert_eq!(items["email/John.Doe@acme.com"], "5b10a001");
+    assert_eq!(items["email/jd@acme.com"], "5b10a001");
+    assert_eq!(items["jira.userkey/JIRAUSER2"], "5b10a002");
+    // JIRAUSER3 has no cloud account: no entry, rather than an empty id.
+    assert!(!items.keys().any(|k| k.contains("JIRAUSER3")), "{items:?}");
+}
+
+#[tokio::test]
+async fn compatible_pages_of_one_follow_last_entity_to_the_end() {
+    let f = fixture().await;
+    let mut seen = Vec::new();
+    let mut last: Option<String> = None;
+    for _ in 0..10 {
+        let mut path = format!("/rest/atlassian-connect/1/migration/mapping/{}/page?namespace=identity:user&pageSize=1", f.transfer);
+        if let Some(last) = &last {
+            path.push_str(&format!("&lastEntity={last}"));
+        }
+        let (status, body) = f.call("GET", &path, Some(&f.reader), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        seen.extend(body["items"].as_object().unwrap().keys().filter(|k| k.starts_with("jira.userkey/")).cloned());
+        if !body["meta"]["hasNext"].as_bool().unwrap() {
+            break;
+        }
+        last = Some(body["meta"]["lastEntity"].as_str().unwrap().to_string());
+    }
+    assert_eq!(seen, ["jira.userkey/JIRAUSER1", "jira.userkey/JIRAUSER2"]);
+}
+
+#[tokio::test]
+async fn compatible_find_answers_the_keys_it_finds_in_any_form() {
+    let f = fixture().await;
+    let path = format!("/rest/atlassian-connect/1/migration/mapping/{}/find?namespace=identity:user", f.transfer);
+    let keys = json!(["jira.userkey/JIRAUSER1", "email/MARIA@acme.com", "jira.username/jdoe", "jira.userkey/NOPE"]);
+    let (status, body) = f.call("POST", &path, Some(&f.reader), Some(keys)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"jira.userkey/JIRAUSER1": "5b10a001", "email/MARIA@acme.com": "5b10a002", "jira.username/jdoe": "5b10a001"}));
+}
+
+#[tokio::test]
+async fn limits_are_refused_naming_the_limit() {
+    let f = fixture().await;
+    let base = format!("/rest/atlassian-connect/1/migration/mapping/{}", f.transfer);
+    let (status, body) = f.call("GET", &format!("{base}/page?namespace=identity:user&pageSize=10001"), Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "page_size_too_large");
+    assert!(body["message"].as_str().unwrap().contains("10000"), "{body}");
+
+    let keys: Vec<String> = (0..10_001).map(|i| format!("k{i}")).collect();
+    let (status, body) = f.call("POST", &format!("{base}/find?namespace=identity:user"), Some(&f.reader), Some(json!(keys))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "too_many_keys");
+
+    let huge = format!("[\"{}\"]", "x".repeat(crosswalk_server::limits::MAX_BODY_BYTES + 1));
+    let (status, body) = f.raw("POST", &format!("{base}/find?namespace=identity:user"), Some(&f.reader), Some(huge)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["code"], "body_too_large");
+    assert!(body["message"].as_str().unwrap().contains(&crosswalk_server::limits::MAX_BODY_BYTES.to_string()));
+}
+
+#[tokio::test]
+async fn malformed_input_is_a_400_never_a_500() {
+    let f = fixture().await;
+    let base = format!("/rest/atlassian-connect/1/migration/mapping/{}", f.transfer);
+    for (method, path, body) in [
+        ("POST", format!("{base}/find?namespace=identity:user"), Some("{not json".to_string())),
+        ("POST", format!("{base}/find?namespace=identity:user"), Some("{\"keys\": 1}".to_string())),
+        ("GET", format!("{base}/page?namespace=identity:user&pageSize=-1"), None),
+        ("GET", format!("{base}/page?namespace=NOT%20A%20NAMESPACE"), None),
+        ("GET", format!("{base}/page"), None),
+        ("GET", "/api/v1/scopes/acme/namespaces/identity:user/mappings?limit=0".to_string(), None),
+        ("GET", "/api/v1/scopes/acme/changes?after=zzz".to_string(), None),
+    ] {
+        let (status, answer) = f.raw(method, &path, Some(&f.reader), body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {answer}");
+        assert!(answer["code"].is_string() && answer["message"].is_string(), "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_foreign_token_gets_404_exactly_as_for_a_missing_scope() {
+    let f = fixture().await;
+    let page = format!("/rest/atlassian-connect/1/migration/mapping/{}/page?namespace=identity:user", f.transfer);
+    let (status, foreign) = f.call("GET", &page, Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let missing = page.replace(&f.transfer, "00000000-0000-4000-8000-000000000000");
+    let (_, unknown) = f.call("GET", &missing, Some(&f.reader), None).await;
+    assert_eq!(foreign["code"], unknown["code"]);
+    assert_eq!(foreign["message"].as_str().unwrap().replace(&f.transfer, "X"), unknown["message"].as_str().unwrap().replace("00000000-0000-4000-8000-000000000000", "X"));
+
+    for path in ["/api/v1/scopes/acme", "/api/v1/scopes/acme/jobs", "/api/v1/scopes/acme/namespaces/identity:user/mappings", "/api/v1/scopes/acme/changes"] {
+        let (status, foreign) = f.call("GET", path, Some(&f.foreign), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        let (status, missing) = f.call("GET", &path.replace("acme", "nosuch"), Some(&f.admin), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(foreign["message"].as_str().unwrap().replace("acme", "X"), missing["message"].as_str().unwrap().replace("nosuch", "X"));
+    }
+    let (status, scopes) = f.call("GET", "/api/v1/scopes", Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(scopes.as_array().unwrap().len(), 1, "a scope token sees its own scope only: {scopes}");
+}
+
+#[tokio::test]
+async fn native_pages_find_and_app_namespaces() {
+    let f = fixture().await;
+    let (status, page) = f.call("GET", "/api/v1/scopes/acme/namespaces/identity:user/mappings?limit=2", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["mappings"].as_array().unwrap().len(), 2);
+    assert_eq!(page["last_page"], false);
+    let next = page["next"].as_str().unwrap();
+    let (_, rest) = f.call("GET", &format!("/api/v1/scopes/acme/namespaces/identity:user/mappings?limit=2&after={next}"), Some(&f.reader), None).await;
+    assert_eq!(rest["mappings"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["last_page"], true);
+
+    let (status, found) =
+        f.call("POST", "/api/v1/scopes/acme/namespaces/identity:user/find", Some(&f.reader), Some(json!({"keys": ["jdoe", "nope"]}))).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["answers"][0]["outcome"], "found");
+    assert_eq!(found["answers"][0]["by"], "username");
+    assert_eq!(found["answers"][1]["outcome"], "not_found");
+
+    let write = json!({"upsert": [{"key": "10001", "value": "cloud-10001"}]});
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/namespaces/jira:issue/mappings", Some(&f.reader), Some(write.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a reader does not write: {body}");
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/namespaces/jira:issue/mappings", Some(&f.writer), Some(write)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["revisions"].as_array().unwrap().len(), 1);
+    let (_, history) = f.call("GET", "/api/v1/scopes/acme/namespaces/jira:issue/mappings/10001", Some(&f.reader), None).await;
+    assert_eq!(history["mapping"]["value"]["value"], "cloud-10001");
+    let (_, history) = f.call("GET", "/api/v1/scopes/acme/namespaces/identity:user/mappings/jira.username%2Fjdoe", Some(&f.reader), None).await;
+    assert_eq!(history["mapping"]["source_key"], "JIRAUSER1", "{history}");
+    assert!(!history["mapping"]["value"]["value"]["evidence"].as_array().unwrap().is_empty());
+
+    let (_, feed) = f.call("GET", "/api/v1/scopes/acme/changes?limit=10000", Some(&f.reader), None).await;
+    let revisions = feed["revisions"].as_array().unwrap();
+    assert_eq!(revisions.last().unwrap()["source_key"], "10001");
+    let cursor = feed["cursor"].as_str().unwrap();
+    let (_, after) = f.call("GET", &format!("/api/v1/scopes/acme/changes?after={cursor}"), Some(&f.reader), None).await;
+    assert!(after["revisions"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_routes() {
+    let f = fixture().await;
+    let (status, document) = f.call("GET", "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document["paths"].as_object().unwrap();
+    for path in [
+        "/health",
+        "/rest/atlassian-connect/1/migration/mapping/{transferId}/page",
+        "/rest/atlassian-connect/1/migration/mapping/{transferId}/find",
+        "/api/v1/scopes/{scope}/namespaces/{namespace}/mappings",
+        "/api/v1/scopes/{scope}/namespaces/{namespace}/find",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing from {:?}", paths.keys().collect::<Vec<_>>());
+    }
+    let (status, body) = f.call("GET", "/no/such/route", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "no_such_route");
+}
+
+#[tokio::test]
+async fn scope_admins_manage_their_tokens_and_revoked_tokens_stop_working() {
+    let f = fixture().await;
+    let (status, _) = f.call("POST", "/api/v1/scopes/acme/tokens", Some(&f.writer), Some(json!({"role": "reader", "label": "x"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, made) = f.call("POST", "/api/v1/scopes/acme/tokens", Some(&f.admin), Some(json!({"role": "reader", "label": "ci"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let token = made["token"].as_str().unwrap().to_string();
+    let (_, listed) = f.call("GET", "/api/v1/scopes/acme/tokens", Some(&f.admin), None).await;
+    assert!(!listed.to_string().contains(&token[20..]), "a list never shows a secret");
+    let public_id = made["details"]["public_id"].as_str().unwrap();
+    let (status, _) = f.call("GET", "/api/v1/scopes/acme", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = f.call("DELETE", &format!("/api/v1/scopes/acme/tokens/{public_id}"), Some(&f.admin), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = f.call("GET", "/api/v1/scopes/acme", Some(&token), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")));
+    let (status, _) = f.call("POST", "/api/v1/scopes", Some(&f.writer), Some(json!({"name": "n", "source_label": "s", "destination_label": "d"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = f.call("POST", "/api/v1/scopes", Some(&f.admin), Some(json!({"name": "n", "source_label": "s", "destination_label": "d"}))).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_security_map_lists_the_jobs_mappings_in_the_report_seed_shape() {
+    let f = fixture().await;
+    let (status, body) = f.call("GET", &format!("/v1/transfers/{}/security_map?include=all", f.transfer), Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let items = body["item"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "three accounts and a group: {body}");
+    let john = items.iter().find(|i| i["source"]["id"] == "JIRAUSER1").unwrap();
+    assert_eq!(john["source"], json!({"name": "John Doe", "email": "John.Doe@acme.com", "id": "JIRAUSER1", "type": "account"}));
+    assert_eq!(john["resolution"], "email");
+    assert_eq!(john["destination"]["id"], "5b10a001");
+    assert_eq!(john["id"].as_str().unwrap().len(), 32);
+    let nobody = items.iter().find(|i| i["source"]["id"] == "JIRAUSER3").unwrap();
+    assert_eq!(nobody["resolution"], "unresolved");
+    let (status, _) = f.call("GET", &format!("/v1/transfers/{}/security_map?include=all", f.transfer), Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn retention_is_an_admins_setting_and_purge_lists_before_it_removes() {
+    let f = fixture().await;
+    let path = "/api/v1/scopes/acme/namespaces/jira:issue/retention";
+    let (status, _) = f.call("PUT", path, Some(&f.writer), Some(json!({"keep_days": 0}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = f.call("PUT", path, Some(&f.admin), Some(json!({"keep_days": 0}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, listed) = f.call("GET", "/api/v1/scopes/acme/retention", Some(&f.reader), None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let (status, report) = f.call("POST", "/api/v1/scopes/acme/namespaces/jira:issue/purge?dry_run=true", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(report["removed"].as_array().unwrap().is_empty());
+    let (status, _) = f.call("POST", "/api/v1/scopes/acme/namespaces/jira:issue/purge", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn wait_for_task(f: &Fixture, token: &str, task: &str) -> Value {
+    for _ in 0..600 {
+        let (status, body) = f.call("GET", &format!("/api/v1/scopes/acme/tasks/{task}"), Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["state"] == "succeeded" || body["state"] == "failed" {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("task {task} never finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_runs_on_uploaded_directories_in_the_background() {
+    let f = fixture().await;
+    let upload = json!({
+        "source": {"format": "csv", "content": SOURCE},
+        "destination": {"format": "csv", "content": DESTINATION},
+    });
+    let (status, _) = f.call("POST", "/api/v1/scopes/acme/jobs/wave-2/runs", Some(&f.reader), Some(upload.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a reader runs nothing");
+    let (status, task) = f.call("POST", "/api/v1/scopes/acme/jobs/wave-2/runs", Some(&f.writer), Some(upload)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{task}");
+    let done = wait_for_task(&f, &f.reader, task["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["outcome"]["job"]["name"], "wave-2");
+    assert_eq!(done["outcome"]["run"]["counts"]["added"], 0, "the same inputs change nothing: {done}");
+    let (_, jobs) = f.call("GET", "/api/v1/scopes/acme/jobs", Some(&f.reader), None).await;
+    assert_eq!(jobs.as_array().unwrap().len(), 2);
+
+    let bad = json!({
+        "source": {"format": "csv", "content": "type,id\naccount,\n"},
+        "destination": {"format": "csv", "content": DESTINATION},
+    });
+    let (_, task) = f.call("POST", "/api/v1/scopes/acme/jobs/wave-3/runs", Some(&f.writer), Some(bad)).await;
+    let done = wait_for_task(&f, &f.reader, task["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "failed", "{done}");
+    let message = done["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("source.csv:"), "the error names the uploaded file and line, not where it was kept: {message}");
+    assert_eq!(done["error"]["code"], "invalid_request");
+    let (_, jobs) = f.call("GET", "/api/v1/scopes/acme/jobs", Some(&f.reader), None).await;
+    assert_eq!(jobs.as_array().unwrap().len(), 2, "a refused run leaves no job behind");
+
+    let (status, _) = f.call("GET", &format!("/api/v1/scopes/acme/tasks/{}", task["id"].as_str().unwrap()), Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_body_without_a_json_content_type_is_a_400() {
+    let f = fixture().await;
+    let request = Request::post("/api/v1/scopes/acme/namespaces/identity:user/find")
+        .header("authorization", format!("Bearer {}", f.reader))
+        .body(Body::from("{\"keys\": []}"))
+        .unwrap();
+    let response = router(f.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["code"], "invalid_body");
+    assert!(body["message"].as_str().unwrap().contains("Content-Type: application/json"), "{body}");
+}
+
+#[tokio::test]
+async fn writers_add_and_remove_exception_rules_each_a_new_version() {
+    let f = fixture().await;
+    let (_, before) = f.call("GET", "/api/v1/scopes/acme/exceptions", Some(&f.reader), None).await;
+    let version = before["version"].as_u64().unwrap();
+    let rule = json!({"type": "account", "source": "ID:JIRAUSER3", "destination": "id:5b10a002"});
+    let (status, _) = f.call("POST", "/api/v1/scopes/acme/exceptions", Some(&f.reader), Some(rule.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, added) = f.call("POST", "/api/v1/scopes/acme/exceptions", Some(&f.writer), Some(rule)).await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(added["version"].as_u64().unwrap(), version + 1);
+    assert_eq!(added["rules"][0]["source"], "id:JIRAUSER3", "kept as a run reads it: {added}");
+    let (status, removed) = f.call("DELETE", "/api/v1/scopes/acme/exceptions/account/id%3AJIRAUSER3", Some(&f.writer), None).await;
+    assert_eq!(status, StatusCode::OK, "{removed}");
+    assert_eq!(removed["version"].as_u64().unwrap(), version + 2);
+    assert!(removed["rules"].as_array().unwrap().is_empty());
+    let (status, _) = f.call("DELETE", "/api/v1/scopes/acme/exceptions/account/id%3AJIRAUSER3", Some(&f.writer), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = f.call("DELETE", "/api/v1/scopes/acme/exceptions/robot/x", Some(&f.writer), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = f.call("GET", "/api/v1/scopes/acme/exceptions", Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn ready_is_503_when_the_store_does_not_answer() {
+    let f = fixture().await;
+    let store = SqliteScopeStore::open_in_memory().await.unwrap();
+    let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
+    let state = ServerState::new(app, Arc::new(store.clone()));
+    store.close().await;
+    let response = router(state).oneshot(Request::get("/ready").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["code"], "unavailable");
+    // The live one is ready.
+    assert_eq!(f.call("GET", "/ready", None, None).await.0, StatusCode::OK);
+}
