@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use crosswalk_store::scope::{ScopeWrite, SqliteScopeStore};
+use crosswalk_store::scope::{PostgresScopeStore, ScopeWrite, SqliteScopeStore};
 
 pub mod access;
 pub mod clock;
@@ -39,13 +39,21 @@ pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
 pub struct App {
     store: Arc<dyn ScopeWrite>,
     clock: Arc<dyn Clock>,
-    /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file.
-    sqlite: Option<SqliteScopeStore>,
+    /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file, and
+    /// ends PostgreSQL sessions cleanly.
+    backend: Option<Backend>,
+}
+
+/// The concrete store behind `store`, for what the traits do not cover (closing).
+#[derive(Clone)]
+enum Backend {
+    Sqlite(SqliteScopeStore),
+    Postgres(PostgresScopeStore),
 }
 
 impl App {
     pub fn new(store: Arc<dyn ScopeWrite>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock, sqlite: None }
+        App { store, clock, backend: None }
     }
 
     /// Opens (creating it if missing) the store in `database` and brings its schema up to date.
@@ -54,27 +62,28 @@ impl App {
             Database::Sqlite(path) => {
                 // The store's messages already name the file.
                 let store = SqliteScopeStore::open(path).await?;
-                Ok(App { store: Arc::new(store.clone()), clock, sqlite: Some(store) })
+                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store)) })
             }
-            // Refused before any connection is tried, saying what is missing.
-            Database::Postgres(_) => Err(AppError::unavailable(format!(
-                "cannot use {}: this build of Crosswalk has no PostgreSQL backend for the scope store yet \
-                 (crosswalk-store has SQLite only); use --store FILE for now",
-                database.describe()
-            ))),
+            Database::Postgres(url) => {
+                // The store's messages name the server, never the password.
+                let store = PostgresScopeStore::open(url).await?;
+                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Postgres(store)) })
+            }
         }
     }
 
     /// A private in-memory SQLite store, for tests.
     pub async fn open_in_memory(clock: Arc<dyn Clock>) -> AppResult<App> {
         let store = SqliteScopeStore::open_in_memory().await?;
-        Ok(App { store: Arc::new(store.clone()), clock, sqlite: Some(store) })
+        Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store)) })
     }
 
     /// Closes the store's connections (an SQLite file gets its write-ahead log back).
     pub async fn close(&self) {
-        if let Some(store) = &self.sqlite {
-            store.close().await;
+        match &self.backend {
+            Some(Backend::Sqlite(store)) => store.close().await,
+            Some(Backend::Postgres(store)) => store.close().await,
+            None => {}
         }
     }
 

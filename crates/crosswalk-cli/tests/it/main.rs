@@ -6,6 +6,7 @@ mod concurrency;
 mod demo;
 mod errors;
 mod pipes;
+mod postgres;
 mod run_and_report;
 mod scopes;
 mod serve;

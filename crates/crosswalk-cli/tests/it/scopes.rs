@@ -207,24 +207,25 @@ fn purge_says_what_it_removes_and_nothing_expires_unless_asked() {
 }
 
 #[test]
-fn a_postgres_database_is_refused_with_what_is_missing_and_nothing_is_written() {
+fn an_unreachable_postgres_server_fails_at_once_naming_it_and_nothing_is_written() {
     let dir = setup();
+    // Port 1: nothing listens there, so the connection is refused at once.
     for args in [
-        &[&RUN[..], &["--database", "postgres://postgres:s3cret@127.0.0.1:5432/crosswalk"]].concat()[..],
-        &["scope", "list", "--database", "postgresql://postgres@127.0.0.1/crosswalk"],
-        &["report", "--database", "postgres://postgres@127.0.0.1/crosswalk"],
+        &[&RUN[..], &["--database", "postgres://postgres:s3cret@127.0.0.1:1/crosswalk"]].concat()[..],
+        &["scope", "list", "--database", "postgresql://postgres:s3cret@127.0.0.1:1/crosswalk"],
+        &["report", "--database", "postgres://postgres:s3cret@127.0.0.1:1/crosswalk"],
     ] {
         let out = dir.crosswalk(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let stderr = String::from_utf8(out.stderr).unwrap();
-        assert!(stderr.contains("no PostgreSQL backend for the scope store yet"), "{args:?}: {stderr}");
+        assert!(stderr.contains("postgres:***@127.0.0.1:1/crosswalk"), "names the server, not the password: {args:?}: {stderr}");
         assert!(!stderr.contains("s3cret") && !stderr.contains("panicked"), "{stderr}");
     }
-    let out = dir.command().args(["jobs"]).env("CROSSWALK_DATABASE_URL", "postgres://127.0.0.1/x").output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no PostgreSQL backend"), "the variable is read too");
+    let out = dir.command().args(["jobs"]).env("CROSSWALK_DATABASE_URL", "postgres://127.0.0.1:1/x").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://127.0.0.1:1/x"), "the variable is read too");
     // Refused before the inputs are read: a missing source file is not what it says.
-    let error = dir.fails(&["run", "-s", "missing.csv", "-d", "destination.csv", "--database", "postgres://127.0.0.1/x"]);
-    assert!(error.contains("no PostgreSQL backend") && !error.contains("missing.csv"), "{error}");
+    let error = dir.fails(&["run", "-s", "missing.csv", "-d", "destination.csv", "--database", "postgres://127.0.0.1:1/x"]);
+    assert!(error.contains("postgres://127.0.0.1:1/x") && !error.contains("missing.csv"), "{error}");
     let error = dir.fails(&["jobs", "--database", "mysql://db/x"]);
     assert!(error.contains("is not a database URL"), "{error}");
     assert!(!dir.store().exists(), "nothing was created");

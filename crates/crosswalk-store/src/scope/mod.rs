@@ -22,12 +22,14 @@ pub mod error;
 pub mod keys;
 pub mod model;
 pub mod reconcile;
+pub mod postgres;
 pub mod sqlite;
 pub mod tokens;
 
 
 pub use error::{ErrorKind, ScopeError, ScopeResult};
 pub use model::*;
+pub use postgres::PostgresScopeStore;
 pub use sqlite::SqliteScopeStore;
 pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
 

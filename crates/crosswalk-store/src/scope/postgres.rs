@@ -1,0 +1,1493 @@
+//! The PostgreSQL backend of the scope store: the same behaviour as [`super::sqlite`], its
+//! schema in `migrations/postgres/`. Every write is one transaction that first locks its
+//! scope's row (`SELECT … FOR UPDATE`), so writes to one scope are serialised while other
+//! scopes proceed: a run reads the scope's state and writes its diff under that lock, and a
+//! second run at the same time diffs against the first one's result. A kill at any moment
+//! leaves the last committed state. A run writes its rows in bulk (`UNNEST` over arrays), a
+//! few statements per batch of thousands, never one statement per row.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crosswalk_core::IdentityKind;
+use futures_util::TryStreamExt;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::error::{ScopeError, ScopeResult};
+use super::keys::{self, AltKind};
+use super::model::*;
+use super::reconcile::{self, Change, Current};
+use super::{ReportSink, ScopeRead, ScopeWrite, StoreFuture};
+
+/// The schema, embedded: `(version, description, sql)`, one entry per file in
+/// `migrations/postgres/` (a test checks that they agree).
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "scopes", include_str!("../../migrations/postgres/0001_scopes.sql"))];
+
+/// The same name as SQLite's, for the same reason: a database may hold other tables.
+const MIGRATIONS_TABLE: &str = "_crosswalk_scope_migrations";
+
+/// The advisory lock key held while migrating (`pg_advisory_xact_lock`): processes opening a
+/// new database at once apply each migration exactly once. ASCII "cw-scope".
+const MIGRATION_LOCK: i64 = 0x6377_2d73_636f_7065;
+
+/// A scope store in a PostgreSQL database. Cheap to clone; clones share the pool.
+#[derive(Debug, Clone)]
+pub struct PostgresScopeStore {
+    pool: PgPool,
+    location: Arc<str>,
+}
+
+type Tx = sqlx::Transaction<'static, Postgres>;
+
+fn col<'r, T>(row: &'r PgRow, index: usize) -> ScopeResult<T>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    row.try_get(index).map_err(|error| ScopeError::corrupt(format!("a stored row is unreadable: {error}")))
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn check_limit(limit: usize) -> ScopeResult<()> {
+    if limit == 0 || limit > MAX_BATCH {
+        return Err(ScopeError::invalid(format!("a page holds 1 to {MAX_BATCH} items, not {limit}")));
+    }
+    Ok(())
+}
+
+fn kind_str(kind: IdentityKind) -> &'static str {
+    kind.as_str()
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error.as_database_error().is_some_and(|e| e.is_unique_violation())
+}
+
+/// A URL with its password (between `user:` and `@`) replaced by `***`, for messages.
+fn without_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..].find(['/', '?', '#']).map_or(url.len(), |i| authority_start + i);
+    let authority = &url[authority_start..authority_end];
+    match authority.rfind('@') {
+        Some(at) => match authority[..at].find(':') {
+            Some(colon) => format!("{}{}:***{}", &url[..authority_start], &authority[..colon], &url[authority_start + at..]),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+// Values are jsonb; they are read back as text (`::text`) and parsed by the model.
+const MAPPING_COLUMNS: &str = "m.namespace, m.source_key, v.value::text, m.removed, m.revision_id, m.updated_at, j.name \
+     FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id";
+
+const REVISION_COLUMNS: &str = "r.id, r.namespace, r.source_key, p.value::text, r.value::text, r.caller, j.name, j.transfer_id, run.number, \
+     r.at, r.who, r.reason \
+     FROM scope_revisions r LEFT JOIN scope_revisions p ON p.id = r.previous_id \
+     LEFT JOIN scope_runs run ON run.id = r.run_id LEFT JOIN scope_jobs j ON j.id = run.job_id";
+
+fn mapping_row(row: &PgRow) -> ScopeResult<MappingRow> {
+    let value: Option<String> = col(row, 2)?;
+    Ok(MappingRow {
+        namespace: Namespace::parse(&col::<String>(row, 0)?)?,
+        source_key: col(row, 1)?,
+        value: MappingValue::from_json(value.as_deref().unwrap_or("null"))?,
+        removed: col(row, 3)?,
+        revision: Cursor::from_revision(col(row, 4)?),
+        updated_at: col(row, 5)?,
+        job: col(row, 6)?,
+    })
+}
+
+fn revision_row(row: &PgRow) -> ScopeResult<RevisionRow> {
+    let value = |index: usize| -> ScopeResult<Option<MappingValue>> {
+        col::<Option<String>>(row, index)?.map(|text| MappingValue::from_json(&text)).transpose()
+    };
+    let caller: Option<String> = col(row, 5)?;
+    let origin = match caller {
+        Some(caller) => ChangeOrigin::Caller { caller },
+        None => ChangeOrigin::Run {
+            job: col::<Option<String>>(row, 6)?.unwrap_or_default(),
+            transfer_id: col::<Option<Uuid>>(row, 7)?.ok_or_else(|| ScopeError::corrupt("a run's revision has no job"))?,
+            run: u32::try_from(col::<Option<i64>>(row, 8)?.unwrap_or(0)).unwrap_or(0),
+        },
+    };
+    let reason: String = col(row, 11)?;
+    Ok(RevisionRow {
+        cursor: Cursor::from_revision(col(row, 0)?),
+        namespace: Namespace::parse(&col::<String>(row, 1)?)?,
+        source_key: col(row, 2)?,
+        old_value: value(3)?,
+        new_value: value(4)?,
+        origin,
+        at: col(row, 9)?,
+        who: col(row, 10)?,
+        reason: Reason::parse(&reason).ok_or_else(|| ScopeError::corrupt(format!("a revision has an unknown reason {reason:?}")))?,
+    })
+}
+
+fn scope_row(row: &PgRow) -> ScopeResult<(i64, ScopeRow)> {
+    let source_label: String = col(row, 2)?;
+    Ok((
+        col(row, 0)?,
+        ScopeRow {
+            name: col(row, 1)?,
+            source_platform: SourcePlatform::from_label(&source_label),
+            source_label,
+            destination_label: col(row, 3)?,
+            created_at: col(row, 4)?,
+            created_by: col(row, 5)?,
+        },
+    ))
+}
+
+const SCOPE_COLUMNS: &str = "id, name, source_label, destination_label, created_at, created_by FROM scopes";
+
+fn job_row(row: &PgRow) -> ScopeResult<JobRow> {
+    Ok(JobRow {
+        scope: col(row, 0)?,
+        name: col(row, 1)?,
+        transfer_id: col(row, 2)?,
+        created_at: col(row, 3)?,
+        runs: u32::try_from(col::<i64>(row, 4)?).unwrap_or(0),
+    })
+}
+
+const JOB_COLUMNS: &str = "s.name, j.name, j.transfer_id, j.created_at, j.runs FROM scope_jobs j JOIN scopes s ON s.id = j.scope_id";
+
+fn run_row(row: &PgRow) -> ScopeResult<RunRow> {
+    Ok(RunRow {
+        scope: col(row, 0)?,
+        job: col(row, 1)?,
+        transfer_id: col(row, 2)?,
+        number: u32::try_from(col::<i64>(row, 3)?).unwrap_or(0),
+        started_at: col(row, 4)?,
+        who: col(row, 5)?,
+        counts: RunCounts {
+            added: count(col(row, 6)?),
+            changed: count(col(row, 7)?),
+            removed: count(col(row, 8)?),
+            unchanged: count(col(row, 9)?),
+        },
+        policy_version: u32::try_from(col::<i64>(row, 10)?).unwrap_or(0),
+        exceptions_version: u32::try_from(col::<i64>(row, 11)?).unwrap_or(0),
+        source_content: col(row, 12)?,
+        destination_content: col(row, 13)?,
+        warnings: serde_json::from_str(&col::<String>(row, 14)?)
+            .map_err(|error| ScopeError::corrupt(format!("a run's warnings are unreadable: {error}")))?,
+    })
+}
+
+const RUN_COLUMNS: &str = "s.name, j.name, j.transfer_id, r.number, r.started_at, r.who, r.added, r.changed, r.removed, \
+     r.unchanged, r.policy_version, r.exceptions_version, r.source_content, r.destination_content, r.warnings::text \
+     FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id JOIN scopes s ON s.id = j.scope_id";
+
+/// Rows per bulk statement: each binds one array per column, so the size bounds one batch's
+/// memory, not a bind-parameter count.
+const BATCH: usize = 20_000;
+
+/// The identity namespaces, by the code a run's maps key them with.
+const NAMESPACES: [&str; 2] = [Namespace::IDENTITY_USER, Namespace::IDENTITY_GROUP];
+
+fn namespace_code(namespace: &Namespace) -> u8 {
+    u8::from(namespace.as_str() == Namespace::IDENTITY_GROUP)
+}
+
+fn identity_json(value: &IdentityValue) -> String {
+    // Serialised as a MappingValue::Identity without cloning the value into one.
+    #[derive(serde::Serialize)]
+    #[serde(tag = "type", content = "value", rename_all = "snake_case")]
+    enum Borrowed<'a> {
+        Identity(&'a IdentityValue),
+    }
+    serde_json::to_string(&Borrowed::Identity(value)).unwrap_or_default()
+}
+
+/// Where a mapping a run may change lives.
+struct StoredIds {
+    id: i64,
+    revision_id: i64,
+    value_revision_id: i64,
+}
+
+/// A mapping's place in the scope, as a run's reconcile needs it.
+struct Stored {
+    id: i64,
+    revision_id: i64,
+}
+
+impl PostgresScopeStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/database`) and brings the
+    /// scope schema up to date. Several processes may open a new database at once: the schema
+    /// is applied under an advisory lock, once.
+    pub async fn open(url: &str) -> ScopeResult<PostgresScopeStore> {
+        let location: Arc<str> = without_password(url).into();
+        let options: PgConnectOptions = url.parse().map_err(|error| ScopeError::database("read the database URL", &location, error))?;
+        // One connection first: a server that is down or refuses us fails at once with its
+        // own reason, where the pool would retry until its timeout and say only that.
+        PgConnection::connect_with(&options)
+            .await
+            .map_err(|error| ScopeError::database("open the store", &location, error))?
+            .close()
+            .await
+            .map_err(|error| ScopeError::database("open the store", &location, error))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(|error| ScopeError::database("open the store", &location, error))?;
+        let store = PostgresScopeStore { pool, location };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn db(&self, operation: &'static str) -> impl FnOnce(sqlx::Error) -> ScopeError + use<> {
+        let location = self.location.clone();
+        move |cause| ScopeError::database(operation, &location, cause)
+    }
+
+    async fn begin(&self, operation: &'static str) -> ScopeResult<Tx> {
+        self.pool.begin().await.map_err(self.db(operation))
+    }
+
+    /// Applies the migrations this database lacks, all under one advisory lock, so
+    /// concurrent first opens apply each exactly once. Refuses other programs' databases,
+    /// databases written by a newer Crosswalk, and migrations changed since they were applied.
+    async fn migrate(&self) -> ScopeResult<()> {
+        let mut tx = self.begin("bring the schema up to date").await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db("lock the schema"))?;
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(self.db("read the schema"))?;
+        let ours = |t: &String| t == MIGRATIONS_TABLE || t == "_sqlx_migrations";
+        if !tables.is_empty() && !tables.iter().any(ours) {
+            return Err(ScopeError::invalid(format!(
+                "{} is not a Crosswalk store (a PostgreSQL database of another program, with tables {}); name an empty database, or one Crosswalk created",
+                self.location,
+                tables.join(", ")
+            )));
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS _crosswalk_scope_migrations (\
+             version bigint PRIMARY KEY, description text NOT NULL, sql text NOT NULL, applied_at timestamptz NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db("create the migrations table"))?;
+        let applied: Vec<(i64, String)> = sqlx::query_as("SELECT version, sql FROM _crosswalk_scope_migrations ORDER BY version")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(self.db("read the applied migrations"))?;
+        for (version, sql) in &applied {
+            match MIGRATIONS.iter().find(|(v, _, _)| v == version) {
+                None => {
+                    return Err(ScopeError::conflict(format!(
+                        "store {} was written by a newer Crosswalk (scope migration {version} unknown to this version); upgrade Crosswalk to use it",
+                        self.location
+                    )));
+                }
+                Some((_, _, ours)) if ours != sql => {
+                    return Err(ScopeError::corrupt(format!(
+                        "store {}: scope migration {version} differs from the one this Crosswalk applies; the database was changed by another build of Crosswalk or by hand",
+                        self.location
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let now = OffsetDateTime::now_utc();
+        for (version, description, sql) in MIGRATIONS {
+            if applied.iter().any(|(v, _)| v == version) {
+                continue;
+            }
+            sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(self.db("apply a scope migration"))?;
+            sqlx::query("INSERT INTO _crosswalk_scope_migrations (version, description, sql, applied_at) VALUES ($1, $2, $3, $4)")
+                .bind(version)
+                .bind(description)
+                .bind(sql)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("record a scope migration"))?;
+        }
+        tx.commit().await.map_err(self.db("bring the schema up to date"))
+    }
+
+    /// The scope's id, its row locked until the transaction ends. Every write to a scope
+    /// takes this first: writes to one scope are serialised (a run diffs against the state
+    /// the previous one left), and revision numbers within a scope are in commit order.
+    async fn lock_scope(&self, tx: &mut PgConnection, name: &str) -> ScopeResult<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM scopes WHERE name = $1 FOR UPDATE")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(self.db("lock a scope"))?;
+        match id {
+            Some(id) => Ok(id),
+            // Not there: the read names the scopes that are.
+            None => self.scope_id(tx, name).await,
+        }
+    }
+
+    async fn scope_on(&self, conn: &mut PgConnection, name: &str) -> ScopeResult<(i64, ScopeRow)> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SCOPE_COLUMNS} WHERE name = $1")))
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(self.db("read a scope"))?;
+        match row {
+            Some(row) => scope_row(&row),
+            None => {
+                let known: Vec<String> = sqlx::query_scalar("SELECT name FROM scopes ORDER BY name LIMIT 21")
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(self.db("list scopes"))?;
+                let listed = if known.is_empty() {
+                    "no scope has been created yet".to_string()
+                } else {
+                    format!("scopes: {}{}", known.iter().take(20).cloned().collect::<Vec<_>>().join(", "), if known.len() > 20 { ", ..." } else { "" })
+                };
+                Err(ScopeError::not_found(format!("no scope named {name:?}; {listed}")))
+            }
+        }
+    }
+
+    async fn scope_id(&self, conn: &mut PgConnection, name: &str) -> ScopeResult<i64> {
+        Ok(self.scope_on(conn, name).await?.0)
+    }
+
+    async fn job_on(&self, conn: &mut PgConnection, scope_id: i64, name: &str) -> ScopeResult<Option<(i64, JobRow)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT j.id, {JOB_COLUMNS} WHERE j.scope_id = $1 AND j.name = $2")))
+            .bind(scope_id)
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(self.db("read a job"))?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let id: i64 = col(&row, 0)?;
+                // The job columns start after the id.
+                let job = JobRow {
+                    scope: col(&row, 1)?,
+                    name: col(&row, 2)?,
+                    transfer_id: col(&row, 3)?,
+                    created_at: col::<OffsetDateTime>(&row, 4)?,
+                    runs: u32::try_from(col::<i64>(&row, 5)?).unwrap_or(0),
+                };
+                Ok(Some((id, job)))
+            }
+        }
+    }
+
+    /// The scope's job of that name, created if it has none, inside the caller's transaction.
+    async fn job_or_create(&self, tx: &mut PgConnection, scope_id: i64, name: &str, at: OffsetDateTime) -> ScopeResult<(i64, JobRow)> {
+        check_name("job", name)?;
+        if let Some(job) = self.job_on(tx, scope_id, name).await? {
+            return Ok(job);
+        }
+        sqlx::query("INSERT INTO scope_jobs (scope_id, name, transfer_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(scope_id)
+            .bind(name)
+            .bind(Uuid::new_v4())
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db("create a job"))?;
+        self.job_on(tx, scope_id, name).await?.ok_or_else(|| ScopeError::corrupt("a job just created cannot be read back"))
+    }
+
+    async fn mapping_on(&self, conn: &mut PgConnection, scope_id: i64, namespace: &Namespace, key: &str) -> ScopeResult<Option<(Stored, MappingRow)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT m.id, {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND m.source_key = $3"
+        )))
+        .bind(scope_id)
+        .bind(namespace.as_str())
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(self.db("read a mapping"))?;
+        let Some(row) = row else { return Ok(None) };
+        let id: i64 = col(&row, 0)?;
+        let revision_id: i64 = col(&row, 5)?;
+        let mapping = MappingRow {
+            namespace: Namespace::parse(&col::<String>(&row, 1)?)?,
+            source_key: col(&row, 2)?,
+            value: MappingValue::from_json(&col::<String>(&row, 3)?)?,
+            removed: col(&row, 4)?,
+            revision: Cursor::from_revision(revision_id),
+            updated_at: col::<OffsetDateTime>(&row, 6)?,
+            job: col(&row, 7)?,
+        };
+        Ok(Some((Stored { id, revision_id }, mapping)))
+    }
+
+    async fn revision_on(&self, conn: &mut PgConnection, id: i64) -> ScopeResult<RevisionRow> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {REVISION_COLUMNS} WHERE r.id = $1")))
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(self.db("read a revision"))?;
+        revision_row(&row)
+    }
+
+    /// Writes one revision made by a caller, returning its id (a run writes its own in batches).
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_revision(
+        &self,
+        tx: &mut PgConnection,
+        scope_id: i64,
+        namespace: &str,
+        key: &str,
+        previous: Option<i64>,
+        value: Option<&str>,
+        context: &ChangeContext,
+        reason: Reason,
+    ) -> ScopeResult<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO scope_revisions (scope_id, namespace, source_key, previous_id, value, caller, at, who, reason) \
+             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(scope_id)
+        .bind(namespace)
+        .bind(key)
+        .bind(previous)
+        .bind(value)
+        .bind(&context.caller)
+        .bind(context.at)
+        .bind(&context.who)
+        .bind(reason.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(self.db("write a revision"))
+    }
+
+    /// Points a mapping at a new live value (creating it if new), returning its id.
+    #[allow(clippy::too_many_arguments)]
+    async fn set_live(
+        &self,
+        tx: &mut PgConnection,
+        scope_id: i64,
+        namespace: &str,
+        key: &str,
+        existing: Option<i64>,
+        revision_id: i64,
+        value_hash: [u8; 16],
+        at: OffsetDateTime,
+        job_id: Option<i64>,
+    ) -> ScopeResult<i64> {
+        match existing {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE scope_mappings SET value_revision_id = $1, revision_id = $2, value_hash = $3, removed = false, removed_at = NULL, \
+                     updated_at = $4, job_id = $5 WHERE id = $6",
+                )
+                .bind(revision_id)
+                .bind(revision_id)
+                .bind(value_hash.to_vec())
+                .bind(at)
+                .bind(job_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("update a mapping"))?;
+                Ok(id)
+            }
+            None => sqlx::query_scalar(
+                "INSERT INTO scope_mappings (scope_id, namespace, source_key, value_revision_id, revision_id, value_hash, updated_at, job_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(scope_id)
+            .bind(namespace)
+            .bind(key)
+            .bind(revision_id)
+            .bind(revision_id)
+            .bind(value_hash.to_vec())
+            .bind(at)
+            .bind(job_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(self.db("write a mapping")),
+        }
+    }
+
+    async fn set_removed(&self, tx: &mut PgConnection, id: i64, revision_id: i64, at: OffsetDateTime, job_id: Option<i64>) -> ScopeResult<()> {
+        sqlx::query("UPDATE scope_mappings SET revision_id = $1, removed = true, removed_at = $2, updated_at = $3, job_id = $4 WHERE id = $5")
+            .bind(revision_id)
+            .bind(at)
+            .bind(at)
+            .bind(job_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db("mark a mapping removed"))?;
+        Ok(())
+    }
+
+    async fn exception_set(&self, conn: &mut PgConnection, scope_id: i64) -> ScopeResult<ExceptionSet> {
+        let version: i64 = sqlx::query_scalar("SELECT exceptions_version FROM scopes WHERE id = $1")
+            .bind(scope_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(self.db("read the exceptions version"))?;
+        let rows = sqlx::query("SELECT kind, source, destination FROM scope_exceptions WHERE scope_id = $1 ORDER BY kind, source")
+            .bind(scope_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read the exceptions"))?;
+        let mut rules = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let kind: String = col(row, 0)?;
+            rules.push(ExceptionRow {
+                kind: IdentityKind::parse(&kind).ok_or_else(|| ScopeError::corrupt(format!("an exception has an unknown kind {kind:?}")))?,
+                source: col(row, 1)?,
+                destination: col(row, 2)?,
+            });
+        }
+        Ok(ExceptionSet { version: u32::try_from(version).unwrap_or(0), rules })
+    }
+
+    async fn change_exception(&self, scope: &str, rule: &ExceptionRow, context: &ChangeContext, add: bool) -> ScopeResult<ExceptionSet> {
+        check_name("caller", &context.caller)?;
+        for (what, side) in [("exception's source", &rule.source), ("exception's destination", &rule.destination)] {
+            check_key(what, side, MAX_KEY_LEN)?;
+        }
+        let mut tx = self.begin("change an exception").await?;
+        let scope_id = self.lock_scope(&mut tx, scope).await?;
+        let existing: Option<String> = sqlx::query_scalar("SELECT destination FROM scope_exceptions WHERE scope_id = $1 AND kind = $2 AND source = $3")
+            .bind(scope_id)
+            .bind(kind_str(rule.kind))
+            .bind(&rule.source)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(self.db("read an exception"))?;
+        if add {
+            if existing.as_deref() == Some(rule.destination.as_str()) {
+                // Already so: no new version.
+                return self.exception_set(&mut tx, scope_id).await;
+            }
+            sqlx::query(
+                "INSERT INTO scope_exceptions (scope_id, kind, source, destination) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (scope_id, kind, source) DO UPDATE SET destination = excluded.destination",
+            )
+            .bind(scope_id)
+            .bind(kind_str(rule.kind))
+            .bind(&rule.source)
+            .bind(&rule.destination)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db("add an exception"))?;
+        } else {
+            if existing.is_none() {
+                return Err(ScopeError::not_found(format!(
+                    "scope {scope:?} has no {} exception for {:?}; `exceptions list` shows its rules",
+                    rule.kind, rule.source
+                )));
+            }
+            sqlx::query("DELETE FROM scope_exceptions WHERE scope_id = $1 AND kind = $2 AND source = $3")
+                .bind(scope_id)
+                .bind(kind_str(rule.kind))
+                .bind(&rule.source)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("remove an exception"))?;
+        }
+        let version: i64 = sqlx::query_scalar("UPDATE scopes SET exceptions_version = exceptions_version + 1 WHERE id = $1 RETURNING exceptions_version")
+            .bind(scope_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(self.db("version the exceptions"))?;
+        sqlx::query(
+            "INSERT INTO scope_exception_changes (scope_id, version, action, kind, source, destination, at, who, caller) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(scope_id)
+        .bind(version)
+        .bind(if add { "add" } else { "remove" })
+        .bind(kind_str(rule.kind))
+        .bind(&rule.source)
+        .bind(if add { rule.destination.clone() } else { existing.unwrap_or_default() })
+        .bind(context.at)
+        .bind(&context.who)
+        .bind(&context.caller)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db("record an exception change"))?;
+        let set = self.exception_set(&mut tx, scope_id).await?;
+        tx.commit().await.map_err(self.db("change an exception"))?;
+        Ok(set)
+    }
+
+    async fn record_run_inner(&self, run: &RunRecord) -> ScopeResult<RunRow> {
+        check_name("job", &run.job)?;
+        for identity in &run.identities {
+            if !identity.namespace.is_identity() {
+                return Err(ScopeError::invalid(format!(
+                    "a run writes identity namespaces only; {} is an app namespace, written by upsert",
+                    identity.namespace
+                )));
+            }
+            check_key("source key", &identity.source_key, MAX_KEY_LEN)?;
+        }
+        // Everything that needs no lock is done before taking it.
+        let (source_hash, source_body) = run.source.encode();
+        let (destination_hash, destination_body) = run.destination.encode();
+        let policy_hash = content_hash(run.policy.as_bytes());
+        // Values are compared by digest: the current state is read as digests, and only the
+        // changed values are serialised a second time, to be written.
+        let mut new: HashMap<(u8, String), [u8; 16]> = HashMap::with_capacity(run.identities.len());
+        let mut positions: HashMap<(u8, String), usize> = HashMap::with_capacity(run.identities.len());
+        for (position, identity) in run.identities.iter().enumerate() {
+            let key = (namespace_code(&identity.namespace), identity.source_key.clone());
+            let digest = MappingValue::digest_of_json(&identity_json(&identity.value));
+            if new.insert(key.clone(), digest).is_some() {
+                return Err(ScopeError::invalid(format!(
+                    "the run holds two mappings for {} {:?}; a run holds one mapping per source identity",
+                    identity.namespace, identity.source_key
+                )));
+            }
+            positions.insert(key, position);
+        }
+        let at = run.started_at;
+
+        let mut tx = self.begin("record a run").await?;
+        let scope_id = self.lock_scope(&mut tx, &run.scope).await?;
+        let current_exceptions: i64 = sqlx::query_scalar("SELECT exceptions_version FROM scopes WHERE id = $1")
+            .bind(scope_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(self.db("read the exceptions version"))?;
+        if i64::from(run.exceptions_version) != current_exceptions {
+            return Err(ScopeError::conflict(format!(
+                "the run resolved with exceptions version {}, but scope {:?} is at version {current_exceptions}: the exceptions changed while it ran; run it again",
+                run.exceptions_version, run.scope
+            )));
+        }
+        let (job_id, _) = self.job_or_create(&mut tx, scope_id, &run.job, run.started_at).await?;
+        for (hash, body, content) in [(&source_hash, &source_body, &run.source), (&destination_hash, &destination_body, &run.destination)] {
+            sqlx::query("INSERT INTO directory_contents (hash, body, accounts, groups) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING")
+                .bind(hash)
+                .bind(body)
+                .bind(content.accounts.len() as i64)
+                .bind(content.groups.len() as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("store a directory's contents"))?;
+        }
+        let policy_version: Option<i64> = sqlx::query_scalar("SELECT version FROM scope_policies WHERE scope_id = $1 AND hash = $2")
+            .bind(scope_id)
+            .bind(&policy_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(self.db("read the policy versions"))?;
+        let policy_version = match policy_version {
+            Some(version) => version,
+            None => {
+                let version: i64 = sqlx::query_scalar("UPDATE scopes SET policy_version = policy_version + 1 WHERE id = $1 RETURNING policy_version")
+                    .bind(scope_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(self.db("version the policy"))?;
+                sqlx::query("INSERT INTO scope_policies (scope_id, version, hash, body) VALUES ($1, $2, $3, $4)")
+                    .bind(scope_id)
+                    .bind(version)
+                    .bind(&policy_hash)
+                    .bind(&run.policy)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db("store the policy"))?;
+                version
+            }
+        };
+        let number: i64 = sqlx::query_scalar("UPDATE scope_jobs SET runs = runs + 1 WHERE id = $1 RETURNING runs")
+            .bind(job_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(self.db("number the run"))?;
+        let run_id: i64 = sqlx::query_scalar(
+            "INSERT INTO scope_runs (job_id, number, started_at, who, policy_version, exceptions_version, source_content, destination_content, warnings) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id",
+        )
+        .bind(job_id)
+        .bind(number)
+        .bind(at)
+        .bind(&run.who)
+        .bind(policy_version)
+        .bind(current_exceptions)
+        .bind(&source_hash)
+        .bind(&destination_hash)
+        .bind(serde_json::to_string(&run.warnings).unwrap_or_else(|_| "[]".into()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(self.db("record the run"))?;
+
+        // The scope's current identity state, read under the write lock.
+        let mut current: HashMap<(u8, String), Current<[u8; 16]>> = HashMap::new();
+        let mut stored: HashMap<(u8, String), StoredIds> = HashMap::new();
+        {
+            let mut rows = sqlx::query(
+                "SELECT namespace, source_key, value_hash, removed, id, revision_id, value_revision_id FROM scope_mappings \
+                 WHERE scope_id = $1 AND namespace IN ('identity:user', 'identity:group')",
+            )
+            .bind(scope_id)
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.map_err(self.db("read the scope's mappings"))? {
+                let namespace = Namespace::parse(&col::<String>(&row, 0)?)?;
+                let key = (namespace_code(&namespace), col::<String>(&row, 1)?);
+                let hash: Vec<u8> = col(&row, 2)?;
+                let value: [u8; 16] = hash.try_into().map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?;
+                current.insert(key.clone(), Current { value, removed: col(&row, 3)? });
+                stored.insert(key, StoredIds { id: col(&row, 4)?, revision_id: col(&row, 5)?, value_revision_id: col(&row, 6)? });
+            }
+        }
+        let diff = reconcile::reconcile(&current, &new);
+        drop(current);
+        let mut counts = RunCounts { unchanged: diff.unchanged, ..RunCounts::default() };
+        for change in &diff.changes {
+            match change {
+                Change::Added { .. } => counts.added += 1,
+                Change::Changed { .. } => counts.changed += 1,
+                Change::Removed { .. } => counts.removed += 1,
+            }
+        }
+        let was_exception = self.exception_mappings(&mut tx, &diff, &stored).await?;
+
+        // One revision per change, in batches of arrays unnested into rows; RETURNING names
+        // each row's key, so ids are matched by key and never guessed.
+        let mut revision_ids: HashMap<(u8, String), i64> = HashMap::with_capacity(diff.changes.len());
+        for batch in diff.changes.chunks(BATCH) {
+            let mut namespaces = Vec::with_capacity(batch.len());
+            let mut source_keys = Vec::with_capacity(batch.len());
+            let mut previous = Vec::with_capacity(batch.len());
+            let mut values = Vec::with_capacity(batch.len());
+            let mut reasons = Vec::with_capacity(batch.len());
+            for change in batch {
+                let key = change.key();
+                let existing = stored.get(key);
+                let (value, reason) = match change {
+                    Change::Removed { .. } => (None, Reason::Removal),
+                    Change::Added { .. } | Change::Changed { .. } => {
+                        let value = &run.identities[positions[key]].value;
+                        let exception = value.is_exception() || existing.is_some_and(|s| was_exception.contains(&s.id));
+                        (Some(identity_json(value)), if exception { Reason::Exception } else { Reason::Resolution })
+                    }
+                };
+                namespaces.push(NAMESPACES[usize::from(key.0)]);
+                source_keys.push(key.1.as_str());
+                previous.push(existing.map(|s| s.revision_id));
+                values.push(value);
+                reasons.push(reason.as_str());
+            }
+            let rows = sqlx::query(
+                "INSERT INTO scope_revisions (scope_id, namespace, source_key, previous_id, value, run_id, at, who, reason) \
+                 SELECT $1, n, k, p, v::jsonb, $2, $3, $4, r FROM UNNEST($5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[]) AS u (n, k, p, v, r) \
+                 RETURNING id, namespace, source_key",
+            )
+            .bind(scope_id)
+            .bind(run_id)
+            .bind(at)
+            .bind(&run.who)
+            .bind(&namespaces)
+            .bind(&source_keys)
+            .bind(&previous)
+            .bind(&values)
+            .bind(&reasons)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(self.db("write revisions"))?;
+            for row in &rows {
+                let namespace = Namespace::parse(&col::<String>(row, 1)?)?;
+                revision_ids.insert((namespace_code(&namespace), col(row, 2)?), col(row, 0)?);
+            }
+        }
+
+        // The mappings themselves: new ones inserted, the rest updated, in one upsert each batch.
+        let mut mapping_ids: HashMap<(u8, String), i64> = HashMap::with_capacity(diff.changes.len());
+        for batch in diff.changes.chunks(BATCH) {
+            let mut namespaces = Vec::with_capacity(batch.len());
+            let mut source_keys = Vec::with_capacity(batch.len());
+            let mut value_revisions = Vec::with_capacity(batch.len());
+            let mut revisions = Vec::with_capacity(batch.len());
+            let mut hashes = Vec::with_capacity(batch.len());
+            let mut removed = Vec::with_capacity(batch.len());
+            for change in batch {
+                let key = change.key();
+                let Some(&revision_id) = revision_ids.get(key) else {
+                    return Err(ScopeError::corrupt(format!("the revision written for {:?} was not returned", key.1)));
+                };
+                let (value_revision_id, hash, is_removed) = match change {
+                    Change::Added { new, .. } | Change::Changed { new, .. } => (revision_id, *new, false),
+                    Change::Removed { old, .. } => (stored.get(key).map_or(revision_id, |s| s.value_revision_id), *old, true),
+                };
+                namespaces.push(NAMESPACES[usize::from(key.0)]);
+                source_keys.push(key.1.as_str());
+                value_revisions.push(value_revision_id);
+                revisions.push(revision_id);
+                hashes.push(hash.to_vec());
+                removed.push(is_removed);
+            }
+            let rows = sqlx::query(
+                "INSERT INTO scope_mappings (scope_id, namespace, source_key, value_revision_id, revision_id, value_hash, \
+                 removed, removed_at, updated_at, job_id) \
+                 SELECT $1, n, k, vr, r, h, d, CASE WHEN d THEN $2 END, $2, $3 \
+                 FROM UNNEST($4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bytea[], $9::boolean[]) AS u (n, k, vr, r, h, d) \
+                 ON CONFLICT (scope_id, namespace, source_key) DO UPDATE SET value_revision_id = excluded.value_revision_id, \
+                 revision_id = excluded.revision_id, value_hash = excluded.value_hash, removed = excluded.removed, \
+                 removed_at = excluded.removed_at, updated_at = excluded.updated_at, job_id = excluded.job_id \
+                 RETURNING id, namespace, source_key",
+            )
+            .bind(scope_id)
+            .bind(at)
+            .bind(job_id)
+            .bind(&namespaces)
+            .bind(&source_keys)
+            .bind(&value_revisions)
+            .bind(&revisions)
+            .bind(&hashes)
+            .bind(&removed)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(self.db("write mappings"))?;
+            for row in &rows {
+                let namespace = Namespace::parse(&col::<String>(row, 1)?)?;
+                mapping_ids.insert((namespace_code(&namespace), col(row, 2)?), col(row, 0)?);
+            }
+        }
+
+        // Alternate keys: replaced for every mapping that got a new value; a removed mapping
+        // keeps its own, so it is still found by them (marked removed).
+        let replaced: Vec<i64> = diff
+            .changes
+            .iter()
+            .filter(|c| !matches!(c, Change::Removed { .. }))
+            .filter_map(|c| stored.get(c.key()).map(|s| s.id))
+            .collect();
+        for batch in replaced.chunks(BATCH) {
+            sqlx::query("DELETE FROM scope_mapping_keys WHERE mapping_id = ANY($1::bigint[])")
+                .bind(batch)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("replace alternate keys"))?;
+        }
+        let mut alternate: Vec<(i64, AltKind, String)> = Vec::new();
+        for change in &diff.changes {
+            let key = change.key();
+            if matches!(change, Change::Removed { .. }) || NAMESPACES[usize::from(key.0)] != Namespace::IDENTITY_USER {
+                continue;
+            }
+            let mapping_id = *mapping_ids.get(key).ok_or_else(|| ScopeError::corrupt(format!("the mapping written for {:?} was not returned", key.1)))?;
+            for (kind, alt) in keys::alternate_keys(&run.identities[positions[key]].value) {
+                alternate.push((mapping_id, kind, alt));
+            }
+        }
+        for batch in alternate.chunks(BATCH) {
+            let mapping_ids: Vec<i64> = batch.iter().map(|(id, _, _)| *id).collect();
+            let kinds: Vec<&str> = batch.iter().map(|(_, kind, _)| kind.as_str()).collect();
+            let alternates: Vec<&str> = batch.iter().map(|(_, _, alt)| alt.as_str()).collect();
+            sqlx::query(
+                "INSERT INTO scope_mapping_keys (scope_id, namespace, kind, key, mapping_id) \
+                 SELECT $1, $2, kd, ky, id FROM UNNEST($3::text[], $4::text[], $5::bigint[]) AS u (kd, ky, id) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(scope_id)
+            .bind(Namespace::IDENTITY_USER)
+            .bind(&kinds)
+            .bind(&alternates)
+            .bind(&mapping_ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db("write alternate keys"))?;
+        }
+        sqlx::query("UPDATE scope_runs SET added = $1, changed = $2, removed = $3, unchanged = $4 WHERE id = $5")
+            .bind(counts.added as i64)
+            .bind(counts.changed as i64)
+            .bind(counts.removed as i64)
+            .bind(counts.unchanged as i64)
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db("count the run's changes"))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLUMNS} WHERE r.id = $1")))
+            .bind(run_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(self.db("read the run back"))?;
+        let run_row = run_row(&row)?;
+        tx.commit().await.map_err(self.db("record a run"))?;
+        Ok(run_row)
+    }
+
+    /// The changed mappings whose value was resolved by an exception: their change is an
+    /// exception's doing too (a rule removed, or a new one), whatever the new value says.
+    async fn exception_mappings(
+        &self,
+        tx: &mut PgConnection,
+        diff: &reconcile::Diff<(u8, String), [u8; 16]>,
+        stored: &HashMap<(u8, String), StoredIds>,
+    ) -> ScopeResult<HashSet<i64>> {
+        let changed: Vec<i64> =
+            diff.changes.iter().filter(|c| matches!(c, Change::Changed { .. })).filter_map(|c| stored.get(c.key()).map(|s| s.id)).collect();
+        let mut found = HashSet::new();
+        for batch in changed.chunks(BATCH) {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT m.id FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id \
+                 WHERE v.value #>> '{value,resolution}' = 'Exception' AND m.id = ANY($1::bigint[])",
+            )
+            .bind(batch)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(self.db("read the changed mappings"))?;
+            found.extend(ids);
+        }
+        Ok(found)
+    }
+
+    async fn upsert_app_inner(
+        &self,
+        scope: &str,
+        namespace: &Namespace,
+        key: &str,
+        value: Option<&str>,
+        context: &ChangeContext,
+    ) -> ScopeResult<Option<RevisionRow>> {
+        if namespace.is_identity() {
+            return Err(ScopeError::invalid(format!(
+                "{namespace} is written by runs; callers write app namespaces (product:entity, e.g. confluence:page)"
+            )));
+        }
+        check_key("source key", key, MAX_KEY_LEN)?;
+        if let Some(value) = value {
+            check_key("value", value, MAX_APP_VALUE_LEN)?;
+        }
+        check_name("caller", &context.caller)?;
+        let mut tx = self.begin("write an app mapping").await?;
+        let scope_id = self.lock_scope(&mut tx, scope).await?;
+        let existing = self.mapping_on(&mut tx, scope_id, namespace, key).await?;
+        let at = context.at;
+        let revision_id = match (value, existing) {
+            (Some(value), existing) => {
+                let new = MappingValue::App(value.to_string());
+                if let Some((_, mapping)) = &existing
+                    && !mapping.removed
+                    && mapping.value == new
+                {
+                    return Ok(None);
+                }
+                let stored = existing.map(|(stored, _)| stored);
+                let json = new.to_json();
+                let revision_id = self
+                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, stored.as_ref().map(|s| s.revision_id), Some(&json), context, Reason::Manual)
+                    .await?;
+                let hash = MappingValue::digest_of_json(&json);
+                self.set_live(&mut tx, scope_id, namespace.as_str(), key, stored.map(|s| s.id), revision_id, hash, at, None).await?;
+                revision_id
+            }
+            (None, Some((stored, mapping))) if !mapping.removed => {
+                let revision_id = self
+                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, Some(stored.revision_id), None, context, Reason::Manual)
+                    .await?;
+                self.set_removed(&mut tx, stored.id, revision_id, at, None).await?;
+                revision_id
+            }
+            (None, _) => return Ok(None),
+        };
+        let revision = self.revision_on(&mut tx, revision_id).await?;
+        tx.commit().await.map_err(self.db("write an app mapping"))?;
+        Ok(Some(revision))
+    }
+
+    async fn purge_inner(&self, scope: &str, namespace: &Namespace, context: &ChangeContext, dry_run: bool) -> ScopeResult<PurgeReport> {
+        check_name("caller", &context.caller)?;
+        let mut tx = self.begin("purge").await?;
+        let scope_id = self.lock_scope(&mut tx, scope).await?;
+        let keep: Option<Option<i64>> = sqlx::query_scalar("SELECT keep_days FROM scope_retention WHERE scope_id = $1 AND namespace = $2")
+            .bind(scope_id)
+            .bind(namespace.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(self.db("read the retention"))?;
+        let retention = match keep.flatten() {
+            Some(days) => Retention::Days(u32::try_from(days).unwrap_or(u32::MAX)),
+            None => Retention::Forever,
+        };
+        let mut report = PurgeReport { namespace: namespace.clone(), retention, removed: Vec::new(), revisions: Vec::new() };
+        let Retention::Days(days) = retention else {
+            return Ok(report);
+        };
+        let cutoff = context.at - time::Duration::days(i64::from(days));
+        let rows = sqlx::query(
+            "SELECT id, source_key, revision_id FROM scope_mappings \
+             WHERE scope_id = $1 AND namespace = $2 AND removed AND removed_at <= $3 ORDER BY source_key",
+        )
+        .bind(scope_id)
+        .bind(namespace.as_str())
+        .bind(cutoff)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(self.db("find what to purge"))?;
+        for row in &rows {
+            let (id, key, revision_id): (i64, String, i64) = (col(row, 0)?, col(row, 1)?, col(row, 2)?);
+            if !dry_run {
+                let purge_id = self
+                    .insert_revision(&mut tx, scope_id, namespace.as_str(), &key, Some(revision_id), None, context, Reason::Purge)
+                    .await?;
+                sqlx::query("DELETE FROM scope_mappings WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db("purge a mapping"))?;
+                report.revisions.push(Cursor::from_revision(purge_id));
+            }
+            report.removed.push(key);
+        }
+        if dry_run {
+            return Ok(report);
+        }
+        tx.commit().await.map_err(self.db("purge"))?;
+        Ok(report)
+    }
+
+    async fn find_inner(&self, scope: &str, namespace: &Namespace, keys: &[String]) -> ScopeResult<Vec<FindAnswer>> {
+        if keys.len() > MAX_BATCH {
+            return Err(ScopeError::invalid(format!("a look-up holds at most {MAX_BATCH} keys, not {}", keys.len())));
+        }
+        let mut conn = self.pool.acquire().await.map_err(self.db("look mappings up"))?;
+        let (scope_id, scope_row) = self.scope_on(&mut conn, scope).await?;
+        let mut answers = Vec::with_capacity(keys.len());
+        for key in keys {
+            let plan = if namespace.as_str() == Namespace::IDENTITY_USER {
+                keys::lookup_plan(scope_row.source_platform, key)
+            } else {
+                vec![(AltKind::SourceKey, key.clone(), KeyForm::SourceKey)]
+            };
+            let mut outcome = FindOutcome::NotFound;
+            for (kind, lookup, form) in plan {
+                let rows = match kind {
+                    AltKind::SourceKey => sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND m.source_key = $3"
+                    )))
+                    .bind(scope_id)
+                    .bind(namespace.as_str())
+                    .bind(&lookup)
+                    .fetch_all(&mut *conn)
+                    .await,
+                    AltKind::Username | AltKind::Email => sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {MAPPING_COLUMNS} JOIN scope_mapping_keys k ON k.mapping_id = m.id \
+                         WHERE k.scope_id = $1 AND k.namespace = $2 AND k.kind = $3 AND k.key = $4 \
+                         ORDER BY m.removed, m.source_key LIMIT 50"
+                    )))
+                    .bind(scope_id)
+                    .bind(namespace.as_str())
+                    .bind(kind.as_str())
+                    .bind(&lookup)
+                    .fetch_all(&mut *conn)
+                    .await,
+                }
+                .map_err(self.db("look a mapping up"))?;
+                if rows.is_empty() {
+                    continue;
+                }
+                // Live mappings first; a removed one answers only when no live one does.
+                let mut candidates = rows.iter().map(mapping_row).collect::<ScopeResult<Vec<_>>>()?;
+                if candidates.iter().any(|m| !m.removed) {
+                    candidates.retain(|m| !m.removed);
+                }
+                outcome = if candidates.len() == 1 {
+                    FindOutcome::Found { by: form, mapping: Box::new(candidates.remove(0)) }
+                } else {
+                    FindOutcome::Ambiguous { by: form, source_keys: candidates.into_iter().map(|m| m.source_key).collect() }
+                };
+                break;
+            }
+            answers.push(FindAnswer { key: key.clone(), outcome });
+        }
+        Ok(answers)
+    }
+
+    async fn report_inner(&self, scope: &str, of: &ReportOf, sink: &mut ReportSink<'_>) -> ScopeResult<u64> {
+        let mut conn = self.pool.acquire().await.map_err(self.db("read the report"))?;
+        let scope_id = self.scope_id(&mut conn, scope).await?;
+        // For one job: the source identities of its latest run.
+        let mut only: Option<(String, HashSet<(IdentityKind, String)>)> = None;
+        if let ReportOf::Job(job) = of {
+            let Some((job_id, _)) = self.job_on(&mut conn, scope_id, job).await? else {
+                return Err(ScopeError::not_found(format!("scope {scope:?} has no job named {job:?}; `jobs` lists them")));
+            };
+            let hash: Option<String> = sqlx::query_scalar("SELECT source_content FROM scope_runs WHERE job_id = $1 ORDER BY number DESC LIMIT 1")
+                .bind(job_id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(self.db("read the job's latest run"))?;
+            let mut ids = HashSet::new();
+            if let Some(hash) = hash {
+                let content = self.content_on(&mut conn, &hash).await?;
+                ids.extend(content.accounts.into_iter().map(|a| (IdentityKind::Account, a.id)));
+                ids.extend(content.groups.into_iter().map(|g| (IdentityKind::Group, g.id)));
+            }
+            only = Some((job.clone(), ids));
+        }
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace IN ('identity:user', 'identity:group') AND NOT m.removed \
+             ORDER BY CASE m.namespace WHEN 'identity:user' THEN 0 ELSE 1 END, m.source_key"
+        )))
+        .bind(scope_id)
+        .fetch(&mut *conn);
+        let mut handed = 0u64;
+        while let Some(row) = rows.try_next().await.map_err(self.db("read the report"))? {
+            let mapping = mapping_row(&row)?;
+            let Some(kind) = mapping.namespace.identity_kind() else { continue };
+            let Some(value) = mapping.value.as_identity() else {
+                return Err(ScopeError::corrupt(format!("identity mapping {:?} holds an app value", mapping.source_key)));
+            };
+            let job = match &only {
+                Some((job, ids)) => {
+                    if !ids.contains(&(kind, mapping.source_key.clone())) {
+                        continue;
+                    }
+                    job.clone()
+                }
+                None => mapping.job.clone().unwrap_or_default(),
+            };
+            sink(value.report_row(kind, &job)?)?;
+            handed += 1;
+        }
+        Ok(handed)
+    }
+
+    async fn content_on(&self, conn: &mut PgConnection, hash: &str) -> ScopeResult<DirectoryContent> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM directory_contents WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(self.db("read a directory's contents"))?;
+        let body = body.ok_or_else(|| ScopeError::not_found(format!("no directory contents with hash {hash}")))?;
+        serde_json::from_str(&body).map_err(|error| ScopeError::corrupt(format!("directory contents {hash} are unreadable: {error}")))
+    }
+}
+
+impl ScopeRead for PostgresScopeStore {
+    fn location(&self) -> &str {
+        &self.location
+    }
+
+    fn scopes(&self) -> StoreFuture<'_, Vec<ScopeRow>> {
+        Box::pin(async move {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SCOPE_COLUMNS} ORDER BY name")))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(self.db("list scopes"))?;
+            rows.iter().map(|row| scope_row(row).map(|(_, scope)| scope)).collect()
+        })
+    }
+
+    fn scope<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ScopeRow> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read a scope"))?;
+            Ok(self.scope_on(&mut conn, scope).await?.1)
+        })
+    }
+
+    fn jobs<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<JobRow>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("list jobs"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} WHERE j.scope_id = $1 ORDER BY j.name")))
+                .bind(scope_id)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(self.db("list jobs"))?;
+            rows.iter().map(job_row).collect()
+        })
+    }
+
+    fn job_by_transfer(&self, transfer_id: Uuid) -> StoreFuture<'_, (ScopeRow, JobRow)> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read a job"))?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} WHERE j.transfer_id = $1")))
+                .bind(transfer_id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(self.db("read a job"))?;
+            let row = row.ok_or_else(|| ScopeError::not_found(format!("no job has transfer id {transfer_id}")))?;
+            let job = job_row(&row)?;
+            let (_, scope) = self.scope_on(&mut conn, &job.scope).await?;
+            Ok((scope, job))
+        })
+    }
+
+    fn runs<'a>(&'a self, scope: &'a str, job: Option<&'a str>) -> StoreFuture<'a, Vec<RunRow>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("list runs"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {RUN_COLUMNS} WHERE j.scope_id = $1 AND ($2::text IS NULL OR j.name = $2) ORDER BY r.id"
+            )))
+            .bind(scope_id)
+            .bind(job)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("list runs"))?;
+            rows.iter().map(run_row).collect()
+        })
+    }
+
+    fn mappings_page<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, after: Option<&'a str>, limit: usize) -> StoreFuture<'a, MappingPage> {
+        Box::pin(async move {
+            check_limit(limit)?;
+            let mut conn = self.pool.acquire().await.map_err(self.db("read mappings"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND ($3::text IS NULL OR m.source_key > $3) \
+                 ORDER BY m.source_key LIMIT $4"
+            )))
+            .bind(scope_id)
+            .bind(namespace.as_str())
+            .bind(after)
+            .bind(limit as i64 + 1)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read mappings"))?;
+            let last_page = rows.len() <= limit;
+            let mappings = rows.iter().take(limit).map(mapping_row).collect::<ScopeResult<Vec<_>>>()?;
+            let next = if last_page { None } else { mappings.last().map(|m| m.source_key.clone()) };
+            Ok(MappingPage { mappings, next, last_page })
+        })
+    }
+
+    fn find<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, keys: &'a [String]) -> StoreFuture<'a, Vec<FindAnswer>> {
+        Box::pin(self.find_inner(scope, namespace, keys))
+    }
+
+    fn mapping<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_key: &'a str) -> StoreFuture<'a, MappingHistory> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read a mapping"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let Some((_, mapping)) = self.mapping_on(&mut conn, scope_id, namespace, source_key).await? else {
+                return Err(ScopeError::not_found(format!("scope {scope:?} has no {namespace} mapping for {source_key:?}")));
+            };
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {REVISION_COLUMNS} WHERE r.scope_id = $1 AND r.namespace = $2 AND r.source_key = $3 ORDER BY r.id"
+            )))
+            .bind(scope_id)
+            .bind(namespace.as_str())
+            .bind(source_key)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read a mapping's revisions"))?;
+            let revisions = rows.iter().map(revision_row).collect::<ScopeResult<_>>()?;
+            Ok(MappingHistory { mapping, revisions })
+        })
+    }
+
+    fn changes<'a>(&'a self, scope: &'a str, after: Cursor, limit: usize) -> StoreFuture<'a, ChangePage> {
+        Box::pin(async move {
+            check_limit(limit)?;
+            let mut conn = self.pool.acquire().await.map_err(self.db("read the change feed"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {REVISION_COLUMNS} WHERE r.scope_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3"
+            )))
+            .bind(scope_id)
+            .bind(after.revision())
+            .bind(limit as i64 + 1)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read the change feed"))?;
+            let last_page = rows.len() <= limit;
+            let revisions: Vec<RevisionRow> = rows.iter().take(limit).map(revision_row).collect::<ScopeResult<_>>()?;
+            let cursor = revisions.last().map(|r| r.cursor).unwrap_or(after);
+            Ok(ChangePage { revisions, cursor, last_page })
+        })
+    }
+
+    fn report_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportSink<'_>) -> StoreFuture<'a, u64> {
+        Box::pin(self.report_inner(scope, of, sink))
+    }
+
+    fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read the exceptions"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            self.exception_set(&mut conn, scope_id).await
+        })
+    }
+
+    fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read the retention"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query("SELECT namespace, keep_days, set_at, set_by FROM scope_retention WHERE scope_id = $1 ORDER BY namespace")
+                .bind(scope_id)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(self.db("read the retention"))?;
+            rows.iter()
+                .map(|row| {
+                    Ok(RetentionRow {
+                        namespace: Namespace::parse(&col::<String>(row, 0)?)?,
+                        retention: match col::<Option<i64>>(row, 1)? {
+                            Some(days) => Retention::Days(u32::try_from(days).unwrap_or(u32::MAX)),
+                            None => Retention::Forever,
+                        },
+                        set_at: col::<OffsetDateTime>(row, 2)?,
+                        set_by: col(row, 3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn content<'a>(&'a self, scope: &'a str, hash: &'a str) -> StoreFuture<'a, DirectoryContent> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read a directory's contents"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let used: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id \
+                 WHERE j.scope_id = $1 AND (r.source_content = $2 OR r.destination_content = $3))",
+            )
+            .bind(scope_id)
+            .bind(hash)
+            .bind(hash)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(self.db("read a directory's contents"))?;
+            if !used {
+                return Err(ScopeError::not_found(format!("no run of scope {scope:?} resolved directory contents {hash}")));
+            }
+            self.content_on(&mut conn, hash).await
+        })
+    }
+}
+
+impl ScopeWrite for PostgresScopeStore {
+    fn create_scope<'a>(&'a self, scope: &'a NewScope, context: &'a ChangeContext) -> StoreFuture<'a, ScopeRow> {
+        Box::pin(async move {
+            check_name("scope", &scope.name)?;
+            check_name("source label", &scope.source_label)?;
+            check_name("destination label", &scope.destination_label)?;
+            let mut tx = self.begin("create a scope").await?;
+            let inserted = sqlx::query("INSERT INTO scopes (name, source_label, destination_label, created_at, created_by) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&scope.name)
+                .bind(&scope.source_label)
+                .bind(&scope.destination_label)
+                .bind(context.at)
+                .bind(&context.who)
+                .execute(&mut *tx)
+                .await;
+            match inserted {
+                Err(error) if is_unique_violation(&error) => {
+                    return Err(ScopeError::conflict(format!("a scope named {:?} already exists; `scope show {0:?}` shows it", scope.name)));
+                }
+                other => other.map_err(self.db("create a scope"))?,
+            };
+            let (_, row) = self.scope_on(&mut tx, &scope.name).await?;
+            tx.commit().await.map_err(self.db("create a scope"))?;
+            Ok(row)
+        })
+    }
+
+    fn job<'a>(&'a self, scope: &'a str, name: &'a str, context: &'a ChangeContext) -> StoreFuture<'a, JobRow> {
+        Box::pin(async move {
+            let mut tx = self.begin("create a job").await?;
+            let scope_id = self.lock_scope(&mut tx, scope).await?;
+            let (_, job) = self.job_or_create(&mut tx, scope_id, name, context.at).await?;
+            tx.commit().await.map_err(self.db("create a job"))?;
+            Ok(job)
+        })
+    }
+
+    fn record_run<'a>(&'a self, run: &'a RunRecord) -> StoreFuture<'a, RunRow> {
+        Box::pin(self.record_run_inner(run))
+    }
+
+    fn upsert_app<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+        value: &'a str,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, Option<RevisionRow>> {
+        Box::pin(self.upsert_app_inner(scope, namespace, source_key, Some(value), context))
+    }
+
+    fn delete_app<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_key: &'a str, context: &'a ChangeContext) -> StoreFuture<'a, Option<RevisionRow>> {
+        Box::pin(self.upsert_app_inner(scope, namespace, source_key, None, context))
+    }
+
+    fn add_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
+        Box::pin(self.change_exception(scope, rule, context, true))
+    }
+
+    fn remove_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
+        Box::pin(self.change_exception(scope, rule, context, false))
+    }
+
+    fn set_retention<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, retention: Retention, context: &'a ChangeContext) -> StoreFuture<'a, RetentionRow> {
+        Box::pin(async move {
+            let mut tx = self.begin("set the retention").await?;
+            let scope_id = self.lock_scope(&mut tx, scope).await?;
+            let days = match retention {
+                Retention::Forever => None,
+                Retention::Days(days) => Some(i64::from(days)),
+            };
+            sqlx::query(
+                "INSERT INTO scope_retention (scope_id, namespace, keep_days, set_at, set_by) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (scope_id, namespace) DO UPDATE SET keep_days = excluded.keep_days, set_at = excluded.set_at, set_by = excluded.set_by",
+            )
+            .bind(scope_id)
+            .bind(namespace.as_str())
+            .bind(days)
+            .bind(context.at)
+            .bind(&context.who)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db("set the retention"))?;
+            tx.commit().await.map_err(self.db("set the retention"))?;
+            Ok(RetentionRow { namespace: namespace.clone(), retention, set_at: context.at, set_by: context.who.clone() })
+        })
+    }
+
+    fn purge<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, context: &'a ChangeContext, dry_run: bool) -> StoreFuture<'a, PurgeReport> {
+        Box::pin(self.purge_inner(scope, namespace, context, dry_run))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let embedded: Vec<String> = MIGRATIONS.iter().map(|(version, description, _)| format!("{version:04}_{description}.sql")).collect();
+        assert_eq!(files, embedded);
+    }
+}
