@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crosswalk_store::scope::{ScopeWrite, SqliteScopeStore};
 
 pub mod access;
+pub mod check;
 pub mod clock;
 pub mod database;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod read;
 pub mod run;
 
 pub use access::{Access, Caller};
+pub use check::{CheckOutcome, CheckRequest, check};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};

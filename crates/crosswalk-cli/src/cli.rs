@@ -130,6 +130,8 @@ Directory files are SCIM 2.0 JSON (.json, .jsonl) or Crosswalk CSV (.csv); see d
 Nothing is stored unless both directories, the policy and the exceptions are valid."
     )]
     Run(RunArgs),
+    /// Pre-flight checks: what must be fixed before a job moves anything, with fixes to choose and import.
+    Check(crate::commands::check::CheckArgs),
     /// Print the User Mappings report (12 columns): the scope's current mappings, or one job's.
     #[command(after_help = "Examples:\n  \
 crosswalk report                                   # the default scope's current mappings\n  \

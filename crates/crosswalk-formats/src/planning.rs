@@ -94,14 +94,18 @@ pub fn read_items_csv_file(path: impl AsRef<Path>) -> Result<Vec<Reference>, For
     read_items_csv(&name, reader)
 }
 
-/// Writes the findings, one row per identity and finding, with `suggested` fixes filled in.
+/// Writes the findings, one row per identity and finding, with `suggested` fixes filled in
+/// (on the identity's first row).
 /// Values a spreadsheet would run as formulas are prefixed with `'` (undone on import).
 pub fn write_findings_csv(findings: &[Finding], suggested: &BTreeMap<String, Fix>, output: impl Write) -> std::io::Result<()> {
     let mut writer = csv::WriterBuilder::new().from_writer(output);
     writer.write_record(FINDINGS_COLUMNS)?;
+    // An identity in several findings gets its fix on its first row only, so that editing
+    // that row is enough (two rows asking for different fixes would be refused on import).
+    let mut fix_written = std::collections::BTreeSet::new();
     for finding in findings {
         for row in &finding.rows {
-            let fix = suggested.get(&row.user_key);
+            let fix = suggested.get(&row.user_key).filter(|_| fix_written.insert(row.user_key.as_str()));
             let new_email = match fix {
                 Some(Fix::NewEmail { email }) => email.as_str(),
                 _ => "",

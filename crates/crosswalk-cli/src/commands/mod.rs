@@ -2,6 +2,7 @@
 //! that read or write a store call the application layer (crosswalk-app) and print.
 
 mod bench;
+pub(crate) mod check;
 mod demo;
 mod eval;
 mod generate;
@@ -22,6 +23,7 @@ use crate::cli::{Cli, Command, StoreArgs};
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Check(args) => check::check_command(args),
         Command::Report(args) => report::report(args),
         Command::Jobs(args) => report::jobs(args),
         Command::Explain(args) => report::explain(args),

@@ -9,3 +9,4 @@ mod pipes;
 mod run_and_report;
 mod scopes;
 mod transforms_and_eval;
+mod check;
