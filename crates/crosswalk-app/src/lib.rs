@@ -21,6 +21,7 @@ pub mod database;
 pub mod error;
 pub mod import;
 pub mod mappings;
+pub mod plan;
 pub mod progress;
 pub mod read;
 pub mod run;
@@ -32,6 +33,7 @@ pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};
 pub use import::{InputFiles, JobInput, import};
 pub use progress::{Progress, ProgressSink};
+pub use plan::{PlanCounts, PlanOutcome, PlanRow, plan_new_scope};
 pub use read::{Explanation, ReportEntry, ReportFilter, ReportStop, ScopeOverview};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
 

@@ -132,6 +132,8 @@ Nothing is stored unless both directories, the policy and the exceptions are val
     Run(RunArgs),
     /// Pre-flight checks: what must be fixed before a job moves anything, with fixes to choose and import.
     Check(crate::commands::check::CheckArgs),
+    /// Dry run: what `run` with the same inputs would add, change and remove in the scope, writing nothing.
+    Plan(crate::commands::plan::PlanArgs),
     /// Print the User Mappings report (12 columns): the scope's current mappings, or one job's.
     #[command(after_help = "Examples:\n  \
 crosswalk report                                   # the default scope's current mappings\n  \

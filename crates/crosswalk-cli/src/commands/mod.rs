@@ -7,6 +7,7 @@ mod demo;
 mod eval;
 mod generate;
 mod report;
+pub(crate) mod plan;
 mod run;
 mod scope;
 mod transforms;
@@ -24,6 +25,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check_command(args),
+        Command::Plan(args) => plan::plan(args),
         Command::Report(args) => report::report(args),
         Command::Jobs(args) => report::jobs(args),
         Command::Explain(args) => report::explain(args),

@@ -10,3 +10,4 @@ mod run_and_report;
 mod scopes;
 mod transforms_and_eval;
 mod check;
+mod plan;
