@@ -81,7 +81,7 @@ pub(crate) fn shell_word(text: &str) -> String {
 }
 
 /// The commands that open a store, which alone take `--store`.
-pub(crate) const STORE_COMMANDS: [&str; 9] = ["run", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge"];
+pub(crate) const STORE_COMMANDS: [&str; 10] = ["run", "plan", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge"];
 
 /// The message for `--store` written before the command's name (`crosswalk --store s.sqlite
 /// demo`, where it used to be accepted), or `None` when it is not there. Clap alone would say
@@ -104,7 +104,7 @@ pub(crate) fn misplaced_store_option(args: &[std::ffi::OsString]) -> Option<Stri
         format!("--store goes after the command's name: crosswalk {command} --store {store} ...")
     } else {
         format!(
-            "`crosswalk {command}` opens no store; leave out --store (run, report, jobs, explain, demo, scope, history, changes \
+            "`crosswalk {command}` opens no store; leave out --store (run, plan, report, jobs, explain, demo, scope, history, changes \
              and purge take it, after their name)"
         )
     })
