@@ -9,7 +9,10 @@ use crosswalk_core::Directory;
 use crosswalk_core::normalize::DomainAliases;
 use crosswalk_formats::ReadOptions;
 use crosswalk_plan::checks::{directory_order, has_blockers};
-use crosswalk_plan::{CheckOptions, Finding, Fix, MergeRule, Reference, apply_fixes, run_checks, suggested_fixes};
+use crosswalk_plan::{
+    CheckKind, CheckOptions, Finding, Fix, MergeRule, Reference, ScopeResult, UserScope, apply_fixes, resolve_scope, run_checks,
+    suggested_fixes,
+};
 
 use crate::error::{AppError, AppResult};
 
@@ -27,6 +30,12 @@ pub struct CheckRequest {
     pub email_template: Option<String>,
     /// Source directories in priority order (first is in effect for a shared username).
     pub directory_order: Vec<String>,
+    /// The job's user scope. `None`: every identity of the source is checked and no scope
+    /// is reported. With a scope, findings are limited to its identities (content
+    /// references absent from the source are reported either way).
+    pub users: Option<UserScope>,
+    /// How many users one group must bring into one container before it is reported.
+    pub group_pull_threshold: usize,
 }
 
 /// What the applied fixes did.
@@ -49,6 +58,9 @@ pub struct CheckOutcome {
     /// The merge rule in words, so the admin can see which account a merge keeps.
     pub merge_rule: String,
     pub applied: Option<AppliedFixes>,
+    /// The user scope: each identity with its reasons, group pulls, and which referenced
+    /// identities will get no mapping.
+    pub scope: Option<ScopeResult>,
 }
 
 impl CheckOutcome {
@@ -101,9 +113,21 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
     }
 
     let options = CheckOptions { directory_order: request.directory_order.clone(), domain_aliases: aliases.clone(), ..Default::default() };
-    let findings = run_checks(&source, destination.as_ref(), &references, &options);
+    let mut findings = run_checks(&source, destination.as_ref(), &references, &options);
+    let scope = request.users.as_ref().map(|users| resolve_scope(&source, &references, users, request.group_pull_threshold));
+    if let Some(scope) = &scope
+        && request.users != Some(UserScope::All)
+    {
+        for finding in &mut findings {
+            if finding.kind != CheckKind::ReferencedButAbsent {
+                finding.rows.retain(|row| scope.contains(row.kind, &row.user_key));
+                finding.count = finding.rows.len();
+            }
+        }
+        findings.retain(|finding| finding.count > 0);
+    }
     let suggested = suggested_fixes(&source, &findings, request.email_template.as_deref(), &rule, &aliases);
     let blockers = findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Blocker).map(|f| f.count).sum();
     let warnings = findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Warning).map(|f| f.count).sum();
-    Ok(CheckOutcome { findings, blockers, warnings, suggested, merge_rule: rule.describe(), applied })
+    Ok(CheckOutcome { findings, blockers, warnings, suggested, merge_rule: rule.describe(), applied, scope })
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use crosswalk_app::{CheckRequest, check};
+use crosswalk_plan::UserScope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum CheckFormat {
@@ -17,6 +18,13 @@ pub(crate) enum CheckFormat {
     Csv,
     /// Everything, for programs.
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum UsersArg {
+    All,
+    Related,
+    None,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +72,22 @@ pub(crate) struct CheckArgs {
     /// the first is in effect; a merge keeps the account from the earliest.
     #[arg(long, value_delimiter = ',', value_name = "DIRECTORIES")]
     pub(crate) directory_order: Vec<String>,
+    /// The job's user scope: all (every user and group of the source), related (those tied
+    /// to --containers by content or permission, directly or through a group), or none
+    /// (content only). Given, the output says why each identity is in scope, which group
+    /// permissions pull in many users, and which referenced identities get no mapping.
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub(crate) users: Option<UsersArg>,
+    /// The selected containers (space, project or drive keys, comma-separated) for
+    /// --users related.
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub(crate) containers: Vec<String>,
+    /// With --users related: migrate the groups holding permissions there too.
+    #[arg(long)]
+    pub(crate) include_groups: bool,
+    /// Report a group permission once it brings this many users into one container.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub(crate) group_pull_threshold: usize,
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Text)]
     pub(crate) format: CheckFormat,
     /// Write to this file instead of standard output.
@@ -72,7 +96,23 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn check_command(args: CheckArgs) -> Result<()> {
+    let users = match args.users {
+        None => None,
+        Some(UsersArg::All) => Some(UserScope::All),
+        Some(UsersArg::None) => Some(UserScope::None),
+        Some(UsersArg::Related) => {
+            if args.containers.is_empty() {
+                anyhow::bail!("--users related needs --containers: the space, project or drive keys the job takes");
+            }
+            Some(UserScope::Related { containers: args.containers.iter().cloned().collect(), include_groups: args.include_groups })
+        }
+    };
+    if users.is_some() && args.items.is_none() && args.users != Some(UsersArg::All) {
+        anyhow::bail!("--users related and --users none need --items: the content references tell who is related");
+    }
     let request = CheckRequest {
+        users,
+        group_pull_threshold: args.group_pull_threshold,
         source: args.source,
         destination: args.destination,
         items: args.items,
@@ -103,6 +143,33 @@ pub(crate) fn check_command(args: CheckArgs) -> Result<()> {
                 )?;
             }
             writeln!(out, "merge rule: {}", outcome.merge_rule)?;
+            if let Some(scope) = &outcome.scope {
+                let mapping = &scope.mapping;
+                writeln!(
+                    out,
+                    "user scope: {} accounts and {} groups in scope; they get identity:user and identity:group mappings",
+                    mapping.mapped_accounts.len(),
+                    mapping.mapped_groups.len()
+                )?;
+                for pull in &scope.group_pulls {
+                    writeln!(out, "  warning: {pull}")?;
+                }
+                if !mapping.referenced_not_mapped.is_empty() {
+                    writeln!(out, "referenced by the content but getting no mapping ({}):", mapping.referenced_not_mapped.len())?;
+                    for identity in &mapping.referenced_not_mapped {
+                        writeln!(out, "  {} {}: {}", identity.kind, identity.id, identity.why)?;
+                    }
+                }
+                // Reasons for every identity are in the JSON; a few are shown here.
+                const SHOWN: usize = 50;
+                for identity in scope.in_scope.iter().take(SHOWN) {
+                    let reasons: Vec<String> = identity.reasons.iter().map(ToString::to_string).collect();
+                    writeln!(out, "  in scope: {} {}: {}", identity.kind, identity.id, reasons.join("; "))?;
+                }
+                if scope.in_scope.len() > SHOWN {
+                    writeln!(out, "  ... and {} more (--format json lists every one with its reasons)", scope.in_scope.len() - SHOWN)?;
+                }
+            }
             for finding in &outcome.findings {
                 let severity = match finding.severity {
                     crosswalk_plan::Severity::Blocker => "BLOCKER",

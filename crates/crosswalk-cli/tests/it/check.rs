@@ -78,3 +78,34 @@ fn a_bad_items_file_names_its_line_and_field() {
     let err = dir.fails(&["check", "-s", "source.csv", "--items", "items.csv"]);
     assert!(err.contains("items.csv:2: field \"role\""), "{err}");
 }
+
+#[test]
+fn a_related_user_scope_says_why_each_identity_is_in_and_who_gets_no_mapping() {
+    let dir = Dir::new();
+    dir.write(
+        "source.csv",
+        "type,id,username,email,active,name,group,member\n\
+         account,ana,ana,ana@example.com,true,,,\n\
+         account,bo,bo,bo@example.com,true,,,\n\
+         account,cy,cy,cy@example.com,true,,,\n\
+         account,dee,dee,,true,,,\n\
+         group,g1,,,,confluence-users,,\n\
+         member,,,,,,g1,bo\nmember,,,,,,g1,cy\n",
+    );
+    dir.write(
+        "items.csv",
+        "container,item,role,type,identity\nENG,p1,creator,account,ana\nENG,,permission,group,g1\nENG,p1,mentioned,account,ghost\nOPS,i1,assignee,account,dee\n",
+    );
+    let args = ["check", "-s", "source.csv", "--items", "items.csv", "--users", "related", "--containers", "ENG", "--group-pull-threshold", "2"];
+    let out = dir.ok(&args);
+    assert!(out.contains("user scope: 3 accounts and 0 groups in scope"), "{out}");
+    assert!(out.contains("warning: ENG pulls in 2 users through group confluence-users"), "{out}");
+    assert!(out.contains("account ghost: referenced by content but absent from the source directory"), "{out}");
+    assert!(out.contains("group g1: groups are not included in this scope"), "{out}");
+    assert!(out.contains("in scope: account bo: permission in ENG through group g1"), "{out}");
+    // dee (no email) is only in OPS: out of scope, so not a blocker of this job.
+    assert!(out.starts_with("scope default: 0 blockers"), "{out}");
+
+    let err = dir.fails(&["check", "-s", "source.csv", "--users", "related", "--containers", "ENG"]);
+    assert!(err.contains("need --items"), "{err}");
+}
