@@ -15,22 +15,26 @@ use std::sync::Arc;
 use crosswalk_store::scope::{PostgresScopeStore, ScopeWrite, SqliteScopeStore};
 
 pub mod access;
+pub mod check;
 pub mod clock;
 pub mod database;
 pub mod error;
 pub mod exceptions;
 pub mod import;
 pub mod mappings;
+pub mod plan;
 pub mod progress;
 pub mod read;
 pub mod run;
 
 pub use access::{Access, Caller};
+pub use check::{CheckOutcome, CheckRequest, check};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};
 pub use import::{InputFiles, JobInput, import};
 pub use progress::{Progress, ProgressSink};
+pub use plan::{PlanCounts, PlanOutcome, PlanRow, plan_new_scope};
 pub use read::{Explanation, ReportEntry, ReportFilter, ReportStop, ScopeOverview};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
 

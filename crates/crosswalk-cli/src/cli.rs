@@ -81,8 +81,8 @@ pub(crate) fn shell_word(text: &str) -> String {
 }
 
 /// The commands that open a store, which alone take `--store`.
-pub(crate) const STORE_COMMANDS: [&str; 11] =
-    ["run", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token"];
+pub(crate) const STORE_COMMANDS: [&str; 12] =
+    ["run", "plan", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token"];
 
 /// The message for `--store` written before the command's name (`crosswalk --store s.sqlite
 /// demo`, where it used to be accepted), or `None` when it is not there. Clap alone would say
@@ -105,8 +105,8 @@ pub(crate) fn misplaced_store_option(args: &[std::ffi::OsString]) -> Option<Stri
         format!("--store goes after the command's name: crosswalk {command} --store {store} ...")
     } else {
         format!(
-            "`crosswalk {command}` opens no store; leave out --store (run, report, jobs, explain, demo, scope, history, changes, \
-             purge, serve and token take it, after their name)"
+            "`crosswalk {command}` opens no store; leave out --store (run, plan, report, jobs, explain, demo, scope, history, \
+             changes, purge, serve and token take it, after their name)"
         )
     })
 }
@@ -131,6 +131,10 @@ Directory files are SCIM 2.0 JSON (.json, .jsonl) or Crosswalk CSV (.csv); see d
 Nothing is stored unless both directories, the policy and the exceptions are valid."
     )]
     Run(RunArgs),
+    /// Pre-flight checks: what must be fixed before a job moves anything, with fixes to choose and import.
+    Check(crate::commands::check::CheckArgs),
+    /// Dry run: what `run` with the same inputs would add, change and remove in the scope, writing nothing.
+    Plan(crate::commands::plan::PlanArgs),
     /// Print the User Mappings report (12 columns): the scope's current mappings, or one job's.
     #[command(after_help = "Examples:\n  \
 crosswalk report                                   # the default scope's current mappings\n  \

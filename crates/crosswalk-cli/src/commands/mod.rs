@@ -2,10 +2,12 @@
 //! that read or write a store call the application layer (crosswalk-app) and print.
 
 mod bench;
+pub(crate) mod check;
 mod demo;
 mod eval;
 mod generate;
 mod report;
+pub(crate) mod plan;
 mod run;
 mod scope;
 mod serve;
@@ -24,6 +26,8 @@ pub(crate) use serve::{ServeArgs, TokenCommand};
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Check(args) => check::check_command(args),
+        Command::Plan(args) => plan::plan(args),
         Command::Report(args) => report::report(args),
         Command::Jobs(args) => report::jobs(args),
         Command::Explain(args) => report::explain(args),

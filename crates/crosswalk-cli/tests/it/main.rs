@@ -11,3 +11,5 @@ mod run_and_report;
 mod scopes;
 mod serve;
 mod transforms_and_eval;
+mod check;
+mod plan;

@@ -7,7 +7,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-const SAMPLES: [&str; 6] = [
+const SAMPLES: [&str; 8] = [
     "type,id,name,username,email,aliases,display_name,given_name,family_name,active,source_directory,email_verified,group,member\n\
      account,u1,,jdoe,j@acme.com,SMTP:j@acme.com;smtp:jd@acme.com,\"Doe, John\",John,Doe,yes,ldap,1,,\n\
      group,g1,devs,,,,Devs,,,,,,,\nmember,,,,,,,,,,,,g1,u1\n",
@@ -19,6 +19,8 @@ const SAMPLES: [&str; 6] = [
     "order = [\"exception\", \"email\"]\n[email]\ndomain_aliases = { \"a.com\" = \"b.com\" }\n[fallback]\ndefault_account = \"x\"\n",
     "# comment\ntype,source,destination\naccount,email:a@b.c,id:1\ngroup,name:g,name:h\n",
     "[{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"id\":\"u1\"}]",
+    "container,item,role,type,identity\nENG,p1,creator,account,u1\nENG,,permission,group,g1\n",
+    "UserKey,UserName,ErrorType,OldEmail,NewEmail,Tombstone,AccountType,Exclude,MergeInto\nu1,u,DUPLICATE_EMAIL,a@b.c,,false,account,false,u2\nu3,,MISSING_EMAIL,,x@b.c,false,account,false,\n",
 ];
 
 /// What every directory a reader accepts holds: the core's check passes, and no identity is
@@ -39,6 +41,10 @@ fn read_everything(bytes: &[u8]) {
         }
     }
     let _ = read_exceptions("fuzz.csv", bytes);
+    let _ = crosswalk_formats::read_items_csv("fuzz.csv", bytes);
+    if let Err(problems) = crosswalk_formats::read_fixes_csv("fuzz.csv", bytes) {
+        assert!(!problems.is_empty());
+    }
     let _ = read_policy("fuzz.toml", &String::from_utf8_lossy(bytes));
 }
 

@@ -5,6 +5,7 @@ mod directory_csv;
 mod exceptions;
 mod fuzz_smoke;
 mod limits;
+mod planning;
 mod policy;
 mod report;
 mod roundtrip;

@@ -1,0 +1,133 @@
+//! The pre-flight check use case: read the source (and the destination and content
+//! references when given), run every check, suggest fixes, and, with an edited findings
+//! file, apply the admin's fixes and check again. Writes nothing.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crosswalk_core::Directory;
+use crosswalk_core::normalize::DomainAliases;
+use crosswalk_formats::ReadOptions;
+use crosswalk_plan::checks::{directory_order, has_blockers};
+use crosswalk_plan::{
+    CheckKind, CheckOptions, Finding, Fix, MergeRule, Reference, ScopeResult, UserScope, apply_fixes, resolve_scope, run_checks,
+    suggested_fixes,
+};
+
+use crate::error::{AppError, AppResult};
+
+/// What to check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckRequest {
+    pub source: PathBuf,
+    pub destination: Option<PathBuf>,
+    /// Content references (items CSV): enables the referenced-but-absent check.
+    pub items: Option<PathBuf>,
+    /// An edited findings CSV: its fixes are applied (all or none) before checking again.
+    pub fixes: Option<PathBuf>,
+    /// Template for new emails in the suggested fixes (`{id}`, `{username}`, `{local}`);
+    /// without one, accounts with no usable email are suggested as former users.
+    pub email_template: Option<String>,
+    /// Source directories in priority order (first is in effect for a shared username).
+    pub directory_order: Vec<String>,
+    /// The job's user scope. `None`: every identity of the source is checked and no scope
+    /// is reported. With a scope, findings are limited to its identities (content
+    /// references absent from the source are reported either way).
+    pub users: Option<UserScope>,
+    /// How many users one group must bring into one container before it is reported.
+    pub group_pull_threshold: usize,
+}
+
+/// What the applied fixes did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AppliedFixes {
+    pub merged: Vec<(String, String)>,
+    pub tombstoned: Vec<String>,
+    pub reemailed: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckOutcome {
+    /// The findings (after the fixes, when fixes were given).
+    pub findings: Vec<Finding>,
+    pub blockers: usize,
+    pub warnings: usize,
+    /// The fixes Crosswalk suggests for what is still found.
+    pub suggested: BTreeMap<String, Fix>,
+    /// The merge rule in words, so the admin can see which account a merge keeps.
+    pub merge_rule: String,
+    pub applied: Option<AppliedFixes>,
+    /// The user scope: each identity with its reasons, group pulls, and which referenced
+    /// identities will get no mapping.
+    pub scope: Option<ScopeResult>,
+}
+
+impl CheckOutcome {
+    pub fn has_blockers(&self) -> bool {
+        has_blockers(&self.findings)
+    }
+}
+
+/// Runs the checks. Bad files are errors naming file:line and field; bad fixes list every
+/// row at fault and nothing is applied.
+pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
+    let read = |path: &PathBuf| -> AppResult<Directory> {
+        Ok(crosswalk_formats::read_directory_file(path, ReadOptions::default()).map_err(AppError::input)?.directory)
+    };
+    let mut source = read(&request.source)?;
+    let destination = request.destination.as_ref().map(read).transpose()?;
+    let references: Vec<Reference> = match &request.items {
+        Some(path) => crosswalk_formats::read_items_csv_file(path).map_err(AppError::input)?,
+        None => Vec::new(),
+    };
+    let aliases = DomainAliases::default();
+    let rule = MergeRule { directory_order: directory_order(&source, &request.directory_order) };
+
+    let mut applied = None;
+    if let Some(path) = &request.fixes {
+        let rows = crosswalk_formats::read_fixes_csv_file(path).map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            AppError::invalid(format!("{} bad rows, nothing applied:\n{}", lines.len(), lines.join("\n")))
+        })?;
+        let lines: BTreeMap<&str, u64> = rows.iter().map(|row| (row.user_key.as_str(), row.line)).collect();
+        let fixes: BTreeMap<String, Fix> = rows.iter().map(|row| (row.user_key.clone(), row.fix.clone())).collect();
+        let outcome = apply_fixes(&source, &fixes, &aliases).map_err(|errors| {
+            let name = path.display();
+            let described: Vec<String> = errors
+                .iter()
+                .map(|e| match lines.get(e.user_key.as_str()) {
+                    Some(line) => format!("{name}:{line}: UserKey {}: {}", e.user_key, e.message),
+                    None => format!("{name}: UserKey {}: {}", e.user_key, e.message),
+                })
+                .collect();
+            AppError::invalid(format!("{} fixes cannot be applied, nothing applied:\n{}", described.len(), described.join("\n")))
+        })?;
+        applied = Some(AppliedFixes {
+            merged: outcome.merged,
+            tombstoned: outcome.tombstoned,
+            reemailed: outcome.reemailed,
+            excluded: outcome.excluded,
+        });
+        source = outcome.directory;
+    }
+
+    let options = CheckOptions { directory_order: request.directory_order.clone(), domain_aliases: aliases.clone(), ..Default::default() };
+    let mut findings = run_checks(&source, destination.as_ref(), &references, &options);
+    let scope = request.users.as_ref().map(|users| resolve_scope(&source, &references, users, request.group_pull_threshold));
+    if let Some(scope) = &scope
+        && request.users != Some(UserScope::All)
+    {
+        for finding in &mut findings {
+            if finding.kind != CheckKind::ReferencedButAbsent {
+                finding.rows.retain(|row| scope.contains(row.kind, &row.user_key));
+                finding.count = finding.rows.len();
+            }
+        }
+        findings.retain(|finding| finding.count > 0);
+    }
+    let suggested = suggested_fixes(&source, &findings, request.email_template.as_deref(), &rule, &aliases);
+    let blockers = findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Blocker).map(|f| f.count).sum();
+    let warnings = findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Warning).map(|f| f.count).sum();
+    Ok(CheckOutcome { findings, blockers, warnings, suggested, merge_rule: rule.describe(), applied, scope })
+}

@@ -1,0 +1,197 @@
+//! The dry run: resolve a job's inputs as `run` would and compare the result with what the
+//! scope holds, writing nothing. The comparison is the store's own reconcile step, so the
+//! counts are the ones a run with the same inputs would record.
+
+use std::collections::HashMap;
+
+use crosswalk_core::ExceptionRule;
+use crosswalk_store::scope::reconcile::{Change, Current, reconcile};
+use crosswalk_store::scope::{IdentityMapping, IdentityValue, MAX_BATCH, MappingValue, Namespace};
+use serde::Serialize;
+
+use crate::App;
+use crate::access::Caller;
+use crate::error::AppResult;
+use crate::import::JobInput;
+use crate::run::{DEFAULT_SCOPE, row_from_rule, rule_from_row};
+
+/// How many mappings a run would add, change, mark removed and leave alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PlanCounts {
+    pub new: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub unchanged: u64,
+}
+
+/// One mapping a run would write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanRow {
+    /// `new`, `changed` or `removed`.
+    pub change: &'static str,
+    pub namespace: String,
+    pub source_key: String,
+    /// The destination id it maps to now (empty when none).
+    pub old_destination: String,
+    pub old_resolution: String,
+    /// The destination id it would map to (empty when none, or when removed).
+    pub new_destination: String,
+    pub new_resolution: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanOutcome {
+    pub scope: String,
+    /// Whether the scope exists yet (the default scope is made by its first run).
+    pub scope_exists: bool,
+    pub counts: PlanCounts,
+    /// In namespace, then source-key order.
+    pub rows: Vec<PlanRow>,
+}
+
+impl App {
+    /// What `run` with these inputs would change in `scope`. Reads the scope, writes nothing.
+    /// With an exceptions file its rules are used as given; without, the scope's own.
+    pub async fn plan(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        input: &JobInput,
+    ) -> AppResult<PlanOutcome> {
+        caller.check_read(scope)?;
+        let scope_exists = match self.store.scope(scope).await {
+            Ok(_) => true,
+            Err(error)
+                if error.kind() == crosswalk_store::scope::ErrorKind::NotFound
+                    && scope == DEFAULT_SCOPE =>
+            {
+                false
+            }
+            Err(error) => return Err(crate::read::scope_error(scope, error)),
+        };
+        let rules: Vec<ExceptionRule> = match (&input.exceptions, scope_exists) {
+            // As `run` does: the rules as the scope would store them.
+            (Some(rules), _) => rules
+                .iter()
+                .map(|rule| rule_from_row(&row_from_rule(rule)))
+                .collect(),
+            (None, true) => self
+                .store
+                .exceptions(scope)
+                .await?
+                .rules
+                .iter()
+                .map(rule_from_row)
+                .collect(),
+            (None, false) => Vec::new(),
+        };
+        let mut current: HashMap<(String, String), Current<IdentityValue>> = HashMap::new();
+        if scope_exists {
+            for namespace in [Namespace::identity_user(), Namespace::identity_group()] {
+                let mut after: Option<String> = None;
+                loop {
+                    let page = self
+                        .store
+                        .mappings_page(scope, &namespace, after.as_deref(), MAX_BATCH)
+                        .await?;
+                    for row in page.mappings {
+                        if let MappingValue::Identity(value) = row.value {
+                            current.insert(
+                                (namespace.as_str().to_string(), row.source_key),
+                                Current {
+                                    value: *value,
+                                    removed: row.removed,
+                                },
+                            );
+                        }
+                    }
+                    if page.last_page || page.next.is_none() {
+                        break;
+                    }
+                    after = page.next;
+                }
+            }
+        }
+        compare(scope, scope_exists, input, &rules, &current)
+    }
+}
+
+/// The dry run of a scope that does not exist yet (no store, or the default scope before its
+/// first run): everything the inputs resolve is new.
+pub fn plan_new_scope(scope: &str, input: &JobInput) -> AppResult<PlanOutcome> {
+    let rules: Vec<ExceptionRule> = input
+        .exceptions
+        .iter()
+        .flatten()
+        .map(|rule| rule_from_row(&row_from_rule(rule)))
+        .collect();
+    compare(scope, false, input, &rules, &HashMap::new())
+}
+
+/// Resolves the inputs and compares them with `current`, the scope's mappings.
+fn compare(
+    scope: &str,
+    scope_exists: bool,
+    input: &JobInput,
+    rules: &[ExceptionRule],
+    current: &HashMap<(String, String), Current<IdentityValue>>,
+) -> AppResult<PlanOutcome> {
+    let source = &input.source.directory;
+    let destination = &input.destination.directory;
+    let resolved = crosswalk_core::resolve(source, destination, &input.policy, rules);
+    let identities = IdentityMapping::all_from_core(&resolved.mappings, source, destination)?;
+    drop(resolved);
+
+    let mut new: HashMap<(String, String), IdentityValue> =
+        HashMap::with_capacity(identities.len());
+    for mapping in identities {
+        new.insert(
+            (mapping.namespace.as_str().to_string(), mapping.source_key),
+            mapping.value,
+        );
+    }
+    let diff = reconcile(current, &new);
+    let mut counts = PlanCounts {
+        unchanged: diff.unchanged,
+        ..PlanCounts::default()
+    };
+    let rows = diff
+        .changes
+        .into_iter()
+        .map(|change| {
+            let side =
+                |value: &IdentityValue| (value.destination.id.clone(), value.resolution.clone());
+            let (kind, (namespace, source_key), old, new) = match change {
+                Change::Added { key, new } => {
+                    counts.new += 1;
+                    ("new", key, None, Some(side(&new)))
+                }
+                Change::Changed { key, old, new } => {
+                    counts.changed += 1;
+                    ("changed", key, Some(side(&old)), Some(side(&new)))
+                }
+                Change::Removed { key, old } => {
+                    counts.removed += 1;
+                    ("removed", key, Some(side(&old)), None)
+                }
+            };
+            let (old_destination, old_resolution) = old.unwrap_or_default();
+            let (new_destination, new_resolution) = new.unwrap_or_default();
+            PlanRow {
+                change: kind,
+                namespace,
+                source_key,
+                old_destination,
+                old_resolution,
+                new_destination,
+                new_resolution,
+            }
+        })
+        .collect();
+    Ok(PlanOutcome {
+        scope: scope.to_string(),
+        scope_exists,
+        counts,
+        rows,
+    })
+}

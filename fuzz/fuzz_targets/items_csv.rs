@@ -1,0 +1,16 @@
+//! The items reader on arbitrary bytes: no panic, and every reference it returns has a
+//! container and an identity, and an item unless it is a permission.
+#![no_main]
+
+use crosswalk_formats::read_items_csv;
+use crosswalk_plan::Role;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(references) = read_items_csv("fuzz.csv", data) {
+        for reference in references {
+            assert!(!reference.container.is_empty() && !reference.identity.is_empty());
+            assert!(reference.item.is_some() || reference.role == Role::Permission);
+        }
+    }
+});
