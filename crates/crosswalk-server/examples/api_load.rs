@@ -102,12 +102,12 @@ fn summary(label: &str, samples: &mut [Duration]) {
     );
 }
 
-fn page_report(label: &str, started: Instant, page_times: &mut Vec<Duration>, rows: usize) {
+fn page_report(label: &str, started: Instant, page_times: &mut [Duration], rows: usize) {
     let elapsed = started.elapsed();
     let page_1 = page_times.first().copied().unwrap_or_default();
     let page_100 = page_times.get(99).copied();
     println!(
-        "{label}: {rows} rows in {} pages, {:.1} s total; page 1 {:.1} ms, page 100 {}",
+        "{label}: {rows} rows in {} pages, {:.1} s total (with this client reading the JSON); page 1 {:.1} ms, page 100 {}",
         page_times.len(),
         elapsed.as_secs_f64(),
         millis(page_1),
