@@ -3,6 +3,10 @@
 //! never argv, so the token stays out of `ps`:
 //!
 //! ```sh
+//! crosswalk generate --accounts 1000000 --out DIR        # ~440 MB; the store gets ~2 GB
+//! crosswalk run --store S -s DIR/source.csv -d DIR/destination.csv -p DIR/policy.toml --job bench
+//! crosswalk token create --store S --scope default --role reader > token.out
+//! crosswalk serve --listen 127.0.0.1:18080 --store S &
 //! CROSSWALK_URL=http://127.0.0.1:8080 CROSSWALK_TOKEN=cw_... CROSSWALK_SCOPE=default \
 //!   cargo run --release -p crosswalk-server --example api_load
 //! ```
