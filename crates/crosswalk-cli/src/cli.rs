@@ -335,6 +335,14 @@ pub(crate) struct RunArgs {
     /// Store the valid rows and list the invalid ones, instead of refusing the whole file.
     #[arg(long)]
     pub(crate) skip_invalid: bool,
+    /// Run the pre-flight checks first (`crosswalk check`) and refuse to run while they find
+    /// blockers (invalid, duplicate or missing emails, reserved group names).
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// With --check: run despite blockers. The override is kept with the run's warnings,
+    /// saying who overrode which blockers and when.
+    #[arg(long, requires = "check")]
+    pub(crate) override_blockers: bool,
     /// Summary format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub(crate) format: SummaryFormat,
