@@ -584,6 +584,10 @@ pub(crate) struct GenerateArgs {
     /// Directory file format.
     #[arg(long, value_enum, default_value_t = DirectoryFileFormat::Csv)]
     pub(crate) format: DirectoryFileFormat,
+    /// Also write items.csv with this many content references to the source's identities
+    /// (for `crosswalk check --items`).
+    #[arg(long, value_name = "N")]
+    pub(crate) items: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
