@@ -131,3 +131,30 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
     let warnings = findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Warning).map(|f| f.count).sum();
     Ok(CheckOutcome { findings, blockers, warnings, suggested, merge_rule: rule.describe(), applied, scope })
 }
+
+/// The blockers the pre-flight checks find in a job's two directories, as `KIND count`.
+pub fn preflight_blockers(input: &crate::JobInput) -> Vec<String> {
+    let findings = run_checks(&input.source.directory, Some(&input.destination.directory), &[], &CheckOptions::default());
+    findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Blocker).map(|f| format!("{} {}", f.kind, f.count)).collect()
+}
+
+/// The refusal of a run with blockers, saying what to do.
+pub fn preflight_refusal(input: &crate::JobInput, blockers: &[String]) -> AppError {
+    AppError::conflict(format!(
+        "the pre-flight check found blockers ({}); nothing was run. See them with `crosswalk check -s {} -d {}`, \
+         fix them with --fixes, or run anyway with --override-blockers (recorded with who and when)",
+        blockers.join(", "),
+        input.source_origin,
+        input.destination_origin
+    ))
+}
+
+impl crate::App {
+    /// The note a run keeps with its warnings when `blockers` are overridden: who, when,
+    /// which. (The store has no place of its own for overrides yet.)
+    pub fn override_note(&self, caller: &crate::Caller, blockers: &[String]) -> String {
+        let context = caller.context(self.clock.now());
+        let at = context.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        format!("pre-flight blockers overridden by {} at {at}: {}", context.who, blockers.join(", "))
+    }
+}

@@ -54,6 +54,18 @@ impl App {
     ///
     /// The engine runs on the calling thread; a server calls this from a blocking task.
     pub async fn run_job(&self, caller: &Caller, request: RunRequest, progress: ProgressSink<'_>) -> AppResult<RunOutcome> {
+        self.run_job_noting(caller, request, Vec::new(), progress).await
+    }
+
+    /// [`App::run_job`], keeping `notes` with the run's warnings (a pre-flight override:
+    /// who overrode which blockers, when; see [`App::preflight`]).
+    pub async fn run_job_noting(
+        &self,
+        caller: &Caller,
+        request: RunRequest,
+        notes: Vec<String>,
+        progress: ProgressSink<'_>,
+    ) -> AppResult<RunOutcome> {
         let RunRequest { scope, job, input } = request;
         caller.check_write(&scope)?;
         let job_name = job.unwrap_or_else(|| input.default_job_name());
@@ -90,8 +102,9 @@ impl App {
                 source_identities: source.accounts.len() + source.groups.len(),
                 destination_identities: destination.accounts.len() + destination.groups.len(),
             });
-            let crosswalk_core::Resolved { mappings, summary, warnings } =
+            let crosswalk_core::Resolved { mappings, summary, mut warnings } =
                 crosswalk_core::resolve(source, destination, &input.policy, &rules);
+            warnings.splice(0..0, notes.iter().cloned());
             progress(Progress::Finished);
 
             let identities = IdentityMapping::all_from_core(&mappings, source, destination)?;

@@ -345,6 +345,14 @@ pub(crate) struct RunArgs {
     /// Store the valid rows and list the invalid ones, instead of refusing the whole file.
     #[arg(long)]
     pub(crate) skip_invalid: bool,
+    /// Run the pre-flight checks first (`crosswalk check`) and refuse to run while they find
+    /// blockers (invalid, duplicate or missing emails, reserved group names).
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// With --check: run despite blockers. The override is kept with the run's warnings,
+    /// saying who overrode which blockers and when.
+    #[arg(long, requires = "check")]
+    pub(crate) override_blockers: bool,
     /// Summary format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub(crate) format: SummaryFormat,
@@ -586,6 +594,10 @@ pub(crate) struct GenerateArgs {
     /// Directory file format.
     #[arg(long, value_enum, default_value_t = DirectoryFileFormat::Csv)]
     pub(crate) format: DirectoryFileFormat,
+    /// Also write items.csv with this many content references to the source's identities
+    /// (for `crosswalk check --items`).
+    #[arg(long, value_name = "N")]
+    pub(crate) items: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

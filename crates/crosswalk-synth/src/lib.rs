@@ -17,6 +17,7 @@
 //! [`EXTERNAL_DOMAIN`]. [`POLICY_TOML`] / [`policy`] is the policy that fits the data.
 
 mod generate;
+mod items;
 mod names;
 mod rng;
 mod truth;
@@ -25,6 +26,7 @@ use crosswalk_core::{Directory, IdentityKind, Policy};
 use serde::{Deserialize, Serialize};
 
 pub use generate::generate;
+pub use items::write_items_csv;
 pub use truth::{
     MAX_TRUTH_LINE_BYTES, TRUTH_COLUMNS, TruthCsvError, accounts_share_evidence, groups_share_evidence, read_truth_csv,
     read_truth_csv_lines, write_truth_csv,

@@ -36,6 +36,13 @@ pub(crate) fn generate(args: GenerateArgs) -> Result<()> {
     let truth_path = args.out.join("truth.csv");
     crosswalk_synth::write_truth_csv(&generated.truth, BufWriter::new(create(&truth_path)?))
         .with_context(|| format!("could not write {}", truth_path.display()))?;
+    if let Some(count) = args.items {
+        let items_path = args.out.join("items.csv");
+        let spinner = progress::spinner(format!("writing {}", items_path.display()));
+        crosswalk_synth::write_items_csv(&generated.source, count, args.seed, BufWriter::with_capacity(1 << 20, create(&items_path)?))
+            .with_context(|| format!("could not write {}", items_path.display()))?;
+        spinner.finish_and_clear();
+    }
     let policy_path = args.out.join("policy.toml");
     let mut policy_file = create(&policy_path)?;
     policy_file.write_all(crosswalk_synth::POLICY_TOML.as_bytes())?;

@@ -29,7 +29,8 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     let input = crosswalk_app::import(&files, &mut |event| steps.show(event))?;
     drop(steps);
     let request = RunRequest { scope: args.scope.scope, job: args.job, input };
-    let outcome = run_job(&args.store, request)?;
+    let gate = args.check.then_some(args.override_blockers);
+    let outcome = run_job_gated(&args.store, request, gate)?;
     print_outcome(&outcome, &args.store, args.format)
 }
 
@@ -40,6 +41,25 @@ pub(crate) fn run_job(store: &StoreArgs, request: RunRequest) -> Result<RunOutco
         let app = open_app(store).await?;
         let mut steps = Steps::default();
         let outcome = app.run_job(&caller(), request, &mut |event| steps.show(event)).await;
+        drop(steps);
+        app.close().await;
+        Ok(outcome?)
+    })
+}
+
+/// [`run_job`], with the pre-flight gate first when `gate` is `Some(override_blockers)`.
+fn run_job_gated(store: &StoreArgs, request: RunRequest, gate: Option<bool>) -> Result<RunOutcome> {
+    let Some(override_blockers) = gate else { return run_job(store, request) };
+    // Refused before the store is opened: a refused run leaves no store file behind.
+    let blockers = crosswalk_app::check::preflight_blockers(&request.input);
+    if !blockers.is_empty() && !override_blockers {
+        return Err(crosswalk_app::check::preflight_refusal(&request.input, &blockers).into());
+    }
+    block_on(async {
+        let app = open_app(store).await?;
+        let notes = if blockers.is_empty() { Vec::new() } else { vec![app.override_note(&caller(), &blockers)] };
+        let mut steps = Steps::default();
+        let outcome = app.run_job_noting(&caller(), request, notes, &mut |event| steps.show(event)).await;
         drop(steps);
         app.close().await;
         Ok(outcome?)

@@ -109,3 +109,24 @@ fn a_related_user_scope_says_why_each_identity_is_in_and_who_gets_no_mapping() {
     let err = dir.fails(&["check", "-s", "source.csv", "--users", "related", "--containers", "ENG"]);
     assert!(err.contains("need --items"), "{err}");
 }
+
+#[test]
+fn run_with_check_refuses_blockers_unless_overridden_and_records_who_and_when() {
+    use crate::util::{DESTINATION_CSV, SOURCE_CSV};
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    // The sample source has two accounts sharing support@acme.com.
+    let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv", "--check"]);
+    assert!(err.contains("the pre-flight check found blockers (DUPLICATE_EMAIL 2); nothing was run"), "{err}");
+    assert!(!dir.store().exists(), "a refused run leaves no store behind");
+
+    let out = dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "--check", "--override-blockers", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let warning = json["warnings"][0].as_str().unwrap();
+    assert!(warning.starts_with("pre-flight blockers overridden by cli:tester at 20"), "{warning}");
+    assert!(warning.ends_with(": DUPLICATE_EMAIL 2"), "{warning}");
+
+    let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv", "--override-blockers"]);
+    assert!(err.contains("--check"), "{err}");
+}
