@@ -1333,6 +1333,39 @@ impl ScopeRead for PostgresScopeStore {
         })
     }
 
+    fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read the exception history"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(
+                "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
+                 WHERE scope_id = $1 ORDER BY version",
+            )
+            .bind(scope_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read the exception history"))?;
+            rows.iter()
+                .map(|row| {
+                    let kind: String = col(row, 2)?;
+                    Ok(ExceptionChange {
+                        version: u32::try_from(col::<i64>(row, 0)?).unwrap_or(0),
+                        added: col::<String>(row, 1)? == "add",
+                        rule: ExceptionRow {
+                            kind: IdentityKind::parse(&kind)
+                                .ok_or_else(|| ScopeError::corrupt(format!("an exception change has an unknown kind {kind:?}")))?,
+                            source: col(row, 3)?,
+                            destination: col(row, 4)?,
+                        },
+                        at: col(row, 5)?,
+                        who: col(row, 6)?,
+                        caller: col(row, 7)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
     fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read the retention"))?;
