@@ -43,6 +43,7 @@ macro_rules! contract_tests {
                 a_second_job_reads_the_first_jobs_mappings_through_its_own_transfer_id,
                 rerunning_the_same_inputs_records_no_revision,
                 a_changed_input_records_exactly_the_changed_mappings,
+                a_wave_removes_only_its_own_jobs_mappings,
                 the_change_feed_pages_in_commit_order_after_a_cursor,
                 scopes_never_see_each_other,
                 keyset_pages_are_stable_while_others_write,
@@ -181,10 +182,11 @@ async fn last_cursor(store: &dyn ScopeRead, scope: &str) -> Cursor {
 // ---------------------------------------------------------------------------------------
 // The contract.
 
-/// A few runs, each resolving some of twelve users to one of three values.
-fn run_sequence() -> impl proptest::strategy::Strategy<Value = Vec<HashMap<u8, u8>>> {
+/// A few runs, each by one of two jobs (waves) resolving some of twelve users to one of
+/// three values.
+fn run_sequence() -> impl proptest::strategy::Strategy<Value = Vec<(u8, HashMap<u8, u8>)>> {
     use proptest::prelude::*;
-    prop::collection::vec(prop::collection::hash_map(0u8..12, 0u8..3, 0..12), 1..6)
+    prop::collection::vec((0u8..2, prop::collection::hash_map(0u8..12, 0u8..3, 0..12)), 1..6)
 }
 
 fn synthetic(key: u8, variant: u8) -> IdentityMapping {
@@ -207,18 +209,21 @@ fn synthetic(key: u8, variant: u8) -> IdentityMapping {
     }
 }
 
-/// Whatever the sequence of runs, the store holds what the pure reconcile step says, each
-/// run counts what it says, and the feed holds one revision per counted change.
-async fn the_stored_state_follows_the_reconcile_model(store: Arc<dyn ScopeWrite>, runs: Vec<HashMap<u8, u8>>) {
+/// Whatever the sequence of runs and jobs, the store holds what the pure reconcile step
+/// says, each run counts what it says, and the feed holds one revision per counted change.
+async fn the_stored_state_follows_the_reconcile_model(store: Arc<dyn ScopeWrite>, runs: Vec<(u8, HashMap<u8, u8>)>) {
     let store = &*store;
     create_scope(store, "acme").await;
-    let mut model: HashMap<u8, Current<u8>> = HashMap::new();
+    // Each key's value, whether it is marked removed, and the job that wrote it last.
+    let mut model: HashMap<u8, (u8, bool, u8)> = HashMap::new();
     let mut revisions = 0;
-    for (i, resolution) in runs.iter().enumerate() {
-        let diff = reconcile(&model, resolution);
+    for (i, (job, resolution)) in runs.iter().enumerate() {
+        let view: HashMap<u8, Current<u8>> =
+            model.iter().map(|(k, (value, removed, writer))| (*k, Current { value: *value, removed: *removed, ours: writer == job })).collect();
+        let diff = reconcile(&view, resolution);
         let record = RunRecord {
             scope: "acme".into(),
-            job: "wave".into(),
+            job: format!("wave-{job}"),
             started_at: t0() + Duration::minutes(i as i64),
             who: "ada".into(),
             policy: String::new(),
@@ -236,17 +241,23 @@ async fn the_stored_state_follows_the_reconcile_model(store: Arc<dyn ScopeWrite>
             diff.unchanged,
         );
         assert_eq!((row.counts.added, row.counts.changed, row.counts.removed, row.counts.unchanged), expected, "run {i}");
-        apply(&mut model, &diff);
+        let mut after = view;
+        apply(&mut after, &diff);
+        for (key, now) in after {
+            let writer = if diff.changes.iter().any(|c| *c.key() == key) { *job } else { model[&key].2 };
+            model.insert(key, (now.value, now.removed, writer));
+        }
         revisions += diff.changes.len();
 
         let page = store.mappings_page("acme", &users(), None, 100).await.unwrap();
-        let stored: HashMap<u8, Current<u8>> = page
+        let stored: HashMap<u8, (u8, bool, u8)> = page
             .mappings
             .iter()
             .map(|m| {
                 let key: u8 = m.source_key[1..].parse().unwrap();
                 let variant: u8 = m.value.as_identity().unwrap().source.display_name[1..].parse().unwrap();
-                (key, Current { value: variant, removed: m.removed })
+                let writer: u8 = m.job.as_deref().unwrap()["wave-".len()..].parse().unwrap();
+                (key, (variant, m.removed, writer))
             })
             .collect();
         assert_eq!(stored, model, "after run {i}");
@@ -364,6 +375,50 @@ async fn a_changed_input_records_exactly_the_changed_mappings(store: Arc<dyn Sco
     // Back to the first inputs: user7 is added back, user3 changes back, the newcomer goes.
     let third = run(store, "acme", "wave-1", &source(10), &destination(10), 3).await;
     assert_eq!((third.counts.added, third.counts.changed, third.counts.removed), (1, 1, 1));
+}
+
+/// Waves: each job migrates its own slice of the source. A wave's run marks removed only
+/// mappings its own job wrote last; the other wave's stay live and untouched.
+async fn a_wave_removes_only_its_own_jobs_mappings(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let wave1 = source(6);
+    let first = run(store, "acme", "wave-1", &wave1, &destination(10), 1).await;
+    assert_eq!(first.counts.added, 7, "six users and a group");
+    let slice = |from: usize, to: usize| {
+        let accounts = (from..to)
+            .map(|i| account(&format!("JIRAUSER{:05}", 10000 + i), &format!("user{i}"), &format!("user{i}@acme.example"), &format!("User {i}")))
+            .collect();
+        Directory::new("server", accounts, Vec::new()).unwrap()
+    };
+    let cursor = last_cursor(store, "acme").await;
+    // A disjoint second wave: its users added, nothing of wave-1 removed.
+    let second = run(store, "acme", "wave-2", &slice(6, 10), &destination(10), 2).await;
+    assert_eq!((second.counts.added, second.counts.changed, second.counts.removed), (4, 0, 0), "{:?}", second.counts);
+    assert!(all_changes(store, "acme", cursor).await.iter().all(|r| r.reason != Reason::Removal));
+    let page = store.mappings_page("acme", &users(), None, 100).await.unwrap();
+    assert_eq!(page.mappings.len(), 10);
+    assert!(page.mappings.iter().all(|m| !m.removed), "{:?}", page.mappings);
+    assert_eq!(store.mapping("acme", &users(), "JIRAUSER10000").await.unwrap().mapping.job.as_deref(), Some("wave-1"));
+
+    // Wave-2 again without user9: its own mapping is removed, wave-1's stay.
+    let third = run(store, "acme", "wave-2", &slice(6, 9), &destination(10), 3).await;
+    assert_eq!((third.counts.added, third.counts.changed, third.counts.removed, third.counts.unchanged), (0, 0, 1, 3));
+    assert!(store.mapping("acme", &users(), "JIRAUSER10009").await.unwrap().mapping.removed);
+    // Wave-1 again without user0: removed; wave-2's users (absent from wave-1's source) stay.
+    let fourth = run(store, "acme", "wave-1", &slice(1, 6), &destination(10), 4).await;
+    // user0 and the group (gone from this source) are wave-1's, so both are removed.
+    assert_eq!((fourth.counts.added, fourth.counts.removed), (0, 2), "{:?}", fourth.counts);
+    let live: Vec<String> = store
+        .mappings_page("acme", &users(), None, 100)
+        .await
+        .unwrap()
+        .mappings
+        .into_iter()
+        .filter(|m| !m.removed)
+        .map(|m| m.source_key)
+        .collect();
+    assert_eq!(live, (1..9).map(|i| format!("JIRAUSER{:05}", 10000 + i)).collect::<Vec<_>>());
 }
 
 fn run_hash_of(directory: &Directory) -> String {
@@ -677,10 +732,22 @@ async fn the_report_reads_the_scope_or_one_job(store: Arc<dyn ScopeWrite>) {
     let job = store.report("acme", &ReportOf::Job("wave-2".into())).await.unwrap();
     assert_eq!(job.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(), ["JIRAUSER10004", "JIRAUSER10005"]);
     assert!(job.iter().all(|r| r.job == "wave-2" && r.destination_id.starts_with("5b10ac8d")));
-    // The scope's current state: wave-2's run marked wave-1's users removed, since its
-    // source no longer had them; the report shows what is live, under the job that wrote it.
+    // The scope's current state: both waves' users are live, each under the job that wrote
+    // it (a wave never removes another wave's mappings).
     let scope = store.report("acme", &ReportOf::Scope).await.unwrap();
-    assert_eq!(scope.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(), ["JIRAUSER10004", "JIRAUSER10005"]);
+    let live: Vec<(&str, &str)> = scope.iter().map(|r| (r.source_id.as_str(), r.job.as_str())).collect();
+    assert_eq!(
+        live,
+        [
+            ("JIRAUSER10000", "wave-1"),
+            ("JIRAUSER10001", "wave-1"),
+            ("JIRAUSER10002", "wave-1"),
+            ("JIRAUSER10003", "wave-1"),
+            ("JIRAUSER10004", "wave-2"),
+            ("JIRAUSER10005", "wave-2"),
+            ("g-devs", "wave-1"),
+        ]
+    );
     assert_eq!(store.report("acme", &ReportOf::Job("wave-3".into())).await.unwrap_err().kind(), ErrorKind::NotFound);
 
     // Streamed: the rows one at a time, and a sink's error stops the read and comes back.
@@ -689,7 +756,7 @@ async fn the_report_reads_the_scope_or_one_job(store: Arc<dyn ScopeWrite>) {
         streamed.push(row);
         Ok(())
     };
-    assert_eq!(store.report_each("acme", &ReportOf::Scope, &mut keep).await.unwrap(), 2);
+    assert_eq!(store.report_each("acme", &ReportOf::Scope, &mut keep).await.unwrap(), 7);
     assert_eq!(streamed, scope);
     let mut refuse = |_row: crosswalk_core::ReportRow| Err(ScopeError::stopped(std::io::Error::from(std::io::ErrorKind::BrokenPipe)));
     let stopped = store.report_each("acme", &ReportOf::Scope, &mut refuse).await.unwrap_err();

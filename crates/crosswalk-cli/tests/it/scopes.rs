@@ -112,6 +112,32 @@ fn scopes_are_created_listed_shown_and_kept_apart() {
     assert!(error.contains("no job has transfer id 00000000-0000-4000-8000-000000000000"), "{error}");
 }
 
+/// Migrations run in waves, each a job over its own slice of the source: a second wave
+/// must not mark the first wave's mappings removed because its source lacks them.
+#[test]
+fn a_second_wave_on_a_disjoint_source_removes_none_of_the_first_waves_mappings() {
+    let dir = setup();
+    dir.ok(&["demo"]);
+    let demo_rows = csv_rows(&dir.ok(&["report"])).len() - 1;
+    assert!(demo_rows > 7, "the demo maps its own users: {demo_rows}");
+
+    // Six users and a group the demo does not have.
+    dir.write("source.csv", &SOURCE_CSV.replace("JIRAUSER", "WAVE2USER").replace(",G1,", ",W2G1,"));
+    let wave2 = run(&dir, &["--job", "new"]);
+    assert!(wave2.lines().any(|l| l == "7 added, 0 changed, 0 removed (0 unchanged)"), "{wave2}");
+
+    // The scope's report has both waves' mappings live, each under the job that wrote it.
+    let rows = csv_rows(&dir.ok(&["report"]));
+    assert_eq!(rows.len() - 1, demo_rows + 7, "{rows:?}");
+    assert_eq!(rows[1..].iter().filter(|r| r[1] == "demo").count(), demo_rows);
+    assert_eq!(rows[1..].iter().filter(|r| r[1] == "new").count(), 7);
+
+    // Re-running the first wave leaves the second's alone too.
+    let demo_again = dir.ok(&["demo"]);
+    assert!(!demo_again.lines().any(|l| l.contains(" removed (") && !l.contains(" 0 removed (")), "{demo_again}");
+    assert_eq!(csv_rows(&dir.ok(&["report"])).len() - 1, demo_rows + 7);
+}
+
 #[test]
 fn history_follows_a_mapping_by_any_of_its_keys_and_changes_lists_revisions_after_a_cursor() {
     let dir = setup();

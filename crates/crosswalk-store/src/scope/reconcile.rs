@@ -1,6 +1,9 @@
 //! The reconcile step, as pure code: the scope's current state and a run's new resolution
 //! in, the changes to write out. A run writes only these, so re-running the same inputs
 //! writes nothing.
+//!
+//! Removal is owned by jobs: a scope is migrated in waves, each wave a job over its own
+//! slice of the source, so a run marks removed only what runs of its own job wrote last.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -11,6 +14,9 @@ pub struct Current<V> {
     pub value: V,
     /// Marked removed by an earlier run (its source identity was gone then).
     pub removed: bool,
+    /// Last written by a run of the job now running. Only these can be marked removed by
+    /// it; another job's mappings are that job's to remove.
+    pub ours: bool,
 }
 
 /// One change a run makes.
@@ -31,11 +37,13 @@ impl<K, V> Change<K, V> {
     }
 }
 
-/// What a run changes, in key order, and how many mappings it left as they were.
+/// What a run changes, in key order, how many mappings it left as they were, and how many
+/// live mappings of other jobs it left alone although its own source lacks them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diff<K, V> {
     pub changes: Vec<Change<K, V>>,
     pub unchanged: u64,
+    pub kept_from_other_jobs: u64,
 }
 
 impl<K, V> Diff<K, V> {
@@ -45,8 +53,9 @@ impl<K, V> Diff<K, V> {
 }
 
 /// Compares the new resolution with the current state. Every key of `new` is added,
-/// changed or unchanged; every live key of `current` missing from `new` is removed; keys
-/// already marked removed and still missing are left alone.
+/// changed or unchanged; every live key of `current` that this job wrote last and that is
+/// missing from `new` is removed; other jobs' keys and keys already marked removed are
+/// left alone.
 pub fn reconcile<K, V>(current: &HashMap<K, Current<V>>, new: &HashMap<K, V>) -> Diff<K, V>
 where
     K: Eq + Hash + Ord + Clone,
@@ -54,6 +63,7 @@ where
 {
     let mut changes = Vec::new();
     let mut unchanged = 0u64;
+    let mut kept_from_other_jobs = 0u64;
     for (key, value) in new {
         match current.get(key) {
             Some(now) if !now.removed && now.value == *value => unchanged += 1,
@@ -62,15 +72,21 @@ where
         }
     }
     for (key, now) in current {
-        if !now.removed && !new.contains_key(key) {
+        if now.removed || new.contains_key(key) {
+            continue;
+        }
+        if now.ours {
             changes.push(Change::Removed { key: key.clone(), old: now.value.clone() });
+        } else {
+            kept_from_other_jobs += 1;
         }
     }
     changes.sort_by(|a, b| a.key().cmp(b.key()));
-    Diff { changes, unchanged }
+    Diff { changes, unchanged, kept_from_other_jobs }
 }
 
-/// The state after the changes: what the store holds once a run is written.
+/// The state after the changes: what the store holds once a run is written. Every changed
+/// key is then the running job's.
 pub fn apply<K, V>(current: &mut HashMap<K, Current<V>>, diff: &Diff<K, V>)
 where
     K: Eq + Hash + Clone,
@@ -79,10 +95,10 @@ where
     for change in &diff.changes {
         match change {
             Change::Added { key, new } | Change::Changed { key, new, .. } => {
-                current.insert(key.clone(), Current { value: new.clone(), removed: false });
+                current.insert(key.clone(), Current { value: new.clone(), removed: false, ours: true });
             }
             Change::Removed { key, old } => {
-                current.insert(key.clone(), Current { value: old.clone(), removed: true });
+                current.insert(key.clone(), Current { value: old.clone(), removed: true, ours: true });
             }
         }
     }
@@ -95,20 +111,32 @@ mod tests {
     use super::*;
 
     fn state() -> impl Strategy<Value = HashMap<u8, Current<u8>>> {
-        prop::collection::hash_map(any::<u8>(), (0u8..4, any::<bool>()).prop_map(|(value, removed)| Current { value, removed }), 0..40)
+        prop::collection::hash_map(
+            any::<u8>(),
+            (0u8..4, any::<bool>(), any::<bool>()).prop_map(|(value, removed, ours)| Current { value, removed, ours }),
+            0..40,
+        )
     }
 
     fn resolution() -> impl Strategy<Value = HashMap<u8, u8>> {
         prop::collection::hash_map(any::<u8>(), 0u8..4, 0..40)
     }
 
-    /// What the state must be after a run: every resolved key live with its new value,
-    /// every other key kept but marked removed.
+    /// What the state must be after a run: every resolved key live with its new value and
+    /// the job's; every other key of the job marked removed; other jobs' keys as they were.
     fn expected(current: &HashMap<u8, Current<u8>>, new: &HashMap<u8, u8>) -> HashMap<u8, Current<u8>> {
-        let mut state: HashMap<u8, Current<u8>> =
-            current.iter().map(|(k, c)| (*k, Current { value: c.value, removed: true })).collect();
+        let mut state: HashMap<u8, Current<u8>> = current
+            .iter()
+            .map(|(k, c)| (*k, if c.ours { Current { removed: true, ..c.clone() } } else { c.clone() }))
+            .collect();
         for (k, v) in new {
-            state.insert(*k, Current { value: *v, removed: false });
+            match state.get(k) {
+                // Unchanged: left as it was, whoever wrote it.
+                Some(c) if !c.removed && c.value == *v => {}
+                _ => {
+                    state.insert(*k, Current { value: *v, removed: false, ours: true });
+                }
+            }
         }
         state
     }
@@ -123,6 +151,9 @@ mod tests {
             // Every resolved key is counted exactly once, as a change or as unchanged.
             let touched = diff.changes.iter().filter(|c| !matches!(c, Change::Removed { .. })).count() as u64;
             prop_assert_eq!(touched + diff.unchanged, new.len() as u64);
+            // Every live key missing from the run is either removed (the job's) or kept (another's).
+            let missing = current.iter().filter(|(k, c)| !c.removed && !new.contains_key(k)).count() as u64;
+            prop_assert_eq!(diff.count(|c| matches!(c, Change::Removed { .. })) + diff.kept_from_other_jobs, missing);
         }
 
         #[test]
@@ -135,18 +166,44 @@ mod tests {
         }
 
         #[test]
-        fn a_live_state_diffed_with_itself_is_empty(new in resolution()) {
-            let current: HashMap<u8, Current<u8>> = new.iter().map(|(k, v)| (*k, Current { value: *v, removed: false })).collect();
+        fn a_live_state_diffed_with_itself_is_empty(new in resolution(), ours in any::<bool>()) {
+            let current: HashMap<u8, Current<u8>> =
+                new.iter().map(|(k, v)| (*k, Current { value: *v, removed: false, ours })).collect();
             let diff = reconcile(&current, &new);
             prop_assert!(diff.changes.is_empty());
+        }
+
+        #[test]
+        fn a_job_never_removes_another_jobs_mappings(current in state(), new in resolution()) {
+            let diff = reconcile(&current, &new);
+            for change in &diff.changes {
+                if let Change::Removed { key, .. } = change {
+                    prop_assert!(current[key].ours, "removed {} written by another job", key);
+                }
+            }
         }
     }
 
     #[test]
     fn a_removed_mapping_that_comes_back_is_added_and_a_gone_one_is_removed_once() {
-        let current = HashMap::from([(1, Current { value: 'a', removed: true }), (2, Current { value: 'b', removed: false })]);
+        let current = HashMap::from([
+            (1, Current { value: 'a', removed: true, ours: true }),
+            (2, Current { value: 'b', removed: false, ours: true }),
+        ]);
         let new = HashMap::from([(1, 'a')]);
         let diff = reconcile(&current, &new);
         assert_eq!(diff.changes, vec![Change::Added { key: 1, new: 'a' }, Change::Removed { key: 2, old: 'b' }]);
+    }
+
+    #[test]
+    fn a_second_wave_on_a_disjoint_source_removes_nothing_of_the_first() {
+        let current = HashMap::from([
+            (1, Current { value: 'a', removed: false, ours: false }),
+            (2, Current { value: 'b', removed: false, ours: false }),
+        ]);
+        let new = HashMap::from([(3, 'c')]);
+        let diff = reconcile(&current, &new);
+        assert_eq!(diff.changes, vec![Change::Added { key: 3, new: 'c' }]);
+        assert_eq!(diff.kept_from_other_jobs, 2);
     }
 }
