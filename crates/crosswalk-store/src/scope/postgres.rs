@@ -742,12 +742,13 @@ impl PostgresScopeStore {
         .await
         .map_err(self.db("record the run"))?;
 
-        // The scope's current identity state, read under the write lock.
+        // The scope's current identity state, read under the scope's lock, with which job
+        // wrote each mapping last: a run removes only its own job's.
         let mut current: HashMap<(u8, String), Current<[u8; 16]>> = HashMap::new();
         let mut stored: HashMap<(u8, String), StoredIds> = HashMap::new();
         {
             let mut rows = sqlx::query(
-                "SELECT namespace, source_key, value_hash, removed, id, revision_id, value_revision_id FROM scope_mappings \
+                "SELECT namespace, source_key, value_hash, removed, id, revision_id, value_revision_id, job_id FROM scope_mappings \
                  WHERE scope_id = $1 AND namespace IN ('identity:user', 'identity:group')",
             )
             .bind(scope_id)
@@ -757,7 +758,8 @@ impl PostgresScopeStore {
                 let key = (namespace_code(&namespace), col::<String>(&row, 1)?);
                 let hash: Vec<u8> = col(&row, 2)?;
                 let value: [u8; 16] = hash.try_into().map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?;
-                current.insert(key.clone(), Current { value, removed: col(&row, 3)? });
+                let written_by: Option<i64> = col(&row, 7)?;
+                current.insert(key.clone(), Current { value, removed: col(&row, 3)?, ours: written_by == Some(job_id) });
                 stored.insert(key, StoredIds { id: col(&row, 4)?, revision_id: col(&row, 5)?, value_revision_id: col(&row, 6)? });
             }
         }
@@ -1330,6 +1332,39 @@ impl ScopeRead for PostgresScopeStore {
             let mut conn = self.pool.acquire().await.map_err(self.db("read the exceptions"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             self.exception_set(&mut conn, scope_id).await
+        })
+    }
+
+    fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read the exception history"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(
+                "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
+                 WHERE scope_id = $1 ORDER BY version",
+            )
+            .bind(scope_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read the exception history"))?;
+            rows.iter()
+                .map(|row| {
+                    let kind: String = col(row, 2)?;
+                    Ok(ExceptionChange {
+                        version: u32::try_from(col::<i64>(row, 0)?).unwrap_or(0),
+                        added: col::<String>(row, 1)? == "add",
+                        rule: ExceptionRow {
+                            kind: IdentityKind::parse(&kind)
+                                .ok_or_else(|| ScopeError::corrupt(format!("an exception change has an unknown kind {kind:?}")))?,
+                            source: col(row, 3)?,
+                            destination: col(row, 4)?,
+                        },
+                        at: col(row, 5)?,
+                        who: col(row, 6)?,
+                        caller: col(row, 7)?,
+                    })
+                })
+                .collect()
         })
     }
 
