@@ -51,14 +51,18 @@ pub struct PlanOutcome {
 
 impl App {
     /// What `run` with these inputs would change in `scope`. Reads the scope, writes nothing.
-    /// With an exceptions file its rules are used as given; without, the scope's own.
+    /// With an exceptions file its rules are used as given; without, the scope's own. `job`
+    /// (default: the inputs' default job name) decides which mappings the run could remove.
     pub async fn plan(
         &self,
         caller: &Caller,
         scope: &str,
+        job: Option<&str>,
         input: &JobInput,
     ) -> AppResult<PlanOutcome> {
         caller.check_read(scope)?;
+        // As a run judges removal: only what this job's own runs wrote last.
+        let job = job.map_or_else(|| input.default_job_name(), str::to_string);
         let scope_exists = match self.store.scope(scope).await {
             Ok(_) => true,
             Err(error)
@@ -101,6 +105,7 @@ impl App {
                                 Current {
                                     value: *value,
                                     removed: row.removed,
+                                    ours: row.job.as_deref() == Some(job.as_str()),
                                 },
                             );
                         }

@@ -546,7 +546,7 @@ pub(crate) struct ReportArgs {
 
 /// A job name: something to see in a listing. Empty or blank names, and control or
 /// invisible characters, would make jobs no one can tell apart or type.
-fn parse_job_name(text: &str) -> Result<String, String> {
+pub(crate) fn parse_job_name(text: &str) -> Result<String, String> {
     if text.trim().is_empty() {
         return Err("a job needs a name; say which, e.g. --job wave-1".into());
     }

@@ -22,7 +22,7 @@ pub(crate) enum PlanFormat {
 #[command(
     long_about = "Resolves the inputs exactly as `crosswalk run` would and compares the result with what \
 the scope holds now: which mappings would be new, which would change (old and new destination), which \
-would be marked removed (their source identity is gone), and how many stay as they are. Nothing is \
+would be marked removed (their source identity is gone, among the mappings this job's runs wrote last), and how many stay as they are. Nothing is \
 written: not the mappings, not the exception rules, not even a store file.\n\n\
 Planning the same inputs after a run of them shows 0 new, 0 changed, 0 removed: a second wave resolves \
 only what changed since the last.",
@@ -43,6 +43,10 @@ pub(crate) struct PlanArgs {
     /// Exceptions (CSV), as for `run`; without it, the scope's own rules apply.
     #[arg(long, short = 'e')]
     pub(crate) exceptions: Option<PathBuf>,
+    /// The job the run would be, as for `run`: only mappings its own runs wrote last can be
+    /// marked removed. Default: `<source file> to <destination file>`.
+    #[arg(long, short = 'j', value_parser = crate::cli::parse_job_name)]
+    pub(crate) job: Option<String>,
     #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
     pub(crate) format: PlanFormat,
     #[command(flatten)]
@@ -75,7 +79,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<()> {
         }
         _ => block_on(async {
             let app = open_app(&args.store).await?;
-            let outcome = app.plan(&caller(), &scope, &input).await;
+            let outcome = app.plan(&caller(), &scope, args.job.as_deref(), &input).await;
             app.close().await;
             anyhow::Ok(outcome?)
         })?,

@@ -26,16 +26,19 @@ fn plan_shows_what_a_run_would_do_and_writes_nothing() {
     assert!(text.contains("new      identity:user JIRAUSER1 -> 5b10a001"), "{text}");
 
     // After the run: the same inputs change nothing.
-    dir.ok(&[&["run"], &inputs[..]].concat());
-    assert_eq!(counts(&plan(&["--format", "json"])), [0, 0, 0, 7]);
+    dir.ok(&[&["run"], &inputs[..], &["--job", "wave-1"]].concat());
+    assert_eq!(counts(&plan(&["--job", "wave-1", "--format", "json"])), [0, 0, 0, 7]);
 
     // A second wave where one person left and one changed address: a few changes, listed.
     let wave2 = SOURCE_CSV
         .replace("account,JIRAUSER6,ghost,ghost@acme.com,,=HYPERLINK(\"http://x\"),,,true,internal,,,,\n", "")
         .replace("maria@acme-corp.com", "maria.smith@partner.example");
     dir.write("wave2.csv", &wave2);
-    let json = dir.ok(&["plan", "-s", "wave2.csv", "-d", "destination.csv", "-p", "policy.toml", "--format", "json"]);
+    let json = dir.ok(&["plan", "-s", "wave2.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "wave-1", "--format", "json"]);
     assert_eq!(counts(&json), [0, 1, 1, 5], "{json}");
+    // The same source as another job (a wave of its own) removes nothing of wave-1's.
+    let other = dir.ok(&["plan", "-s", "wave2.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "wave-2", "--format", "json"]);
+    assert_eq!(counts(&other)[2], 0, "{other}");
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     let rows: Vec<(String, String)> = value["rows"]
         .as_array()
@@ -45,7 +48,7 @@ fn plan_shows_what_a_run_would_do_and_writes_nothing() {
         .collect();
     assert_eq!(rows, [("changed".to_string(), "JIRAUSER2".to_string()), ("removed".to_string(), "JIRAUSER6".to_string())]);
     // Still nothing written: the scope's plan of the first inputs is unchanged.
-    assert_eq!(counts(&plan(&["--format", "json"])), [0, 0, 0, 7]);
+    assert_eq!(counts(&plan(&["--job", "wave-1", "--format", "json"])), [0, 0, 0, 7]);
 }
 
 #[test]
