@@ -5,6 +5,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crosswalk_store::scope::without_password;
+
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, PartialEq, Eq)]
@@ -54,20 +56,6 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
     head.eq_ignore_ascii_case(prefix.as_bytes()).then(|| &text[prefix.len()..])
 }
 
-/// A URL's password (between `user:` and `@` in its authority) replaced by `***`.
-fn without_password(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_string() };
-    let authority_start = scheme_end + 3;
-    let authority_end = url[authority_start..].find(['/', '?', '#']).map_or(url.len(), |i| authority_start + i);
-    let authority = &url[authority_start..authority_end];
-    match authority.rfind('@') {
-        Some(at) => match authority[..at].find(':') {
-            Some(colon) => format!("{}{}:***{}", &url[..authority_start], &authority[..colon], &url[authority_start + at..]),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
-}
 
 impl fmt::Debug for Database {
     // Never prints a password, even in a debug dump.

@@ -29,7 +29,7 @@ pub mod tokens;
 
 pub use error::{ErrorKind, ScopeError, ScopeResult};
 pub use model::*;
-pub use postgres::PostgresScopeStore;
+pub use postgres::{PostgresScopeStore, without_password};
 pub use sqlite::SqliteScopeStore;
 pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
 

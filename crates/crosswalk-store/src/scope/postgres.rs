@@ -70,7 +70,7 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 /// A URL with its password (between `user:` and `@`) replaced by `***`, for messages.
-fn without_password(url: &str) -> String {
+pub fn without_password(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else { return url.to_string() };
     let authority_start = scheme_end + 3;
     let authority_end = url[authority_start..].find(['/', '?', '#']).map_or(url.len(), |i| authority_start + i);
