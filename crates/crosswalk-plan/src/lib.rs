@@ -13,5 +13,5 @@ pub mod scope;
 
 pub use checks::{CheckKind, CheckOptions, Finding, FindingRow, Severity, run_checks};
 pub use fixes::{Fix, FixError, FixOutcome, MergeRule, apply_fixes, suggested_fixes};
-pub use references::{Reference, Role};
+pub use references::{ItemDetails, Reference, Role};
 pub use scope::{GroupPull, InScope, MappingConsequence, NotMapped, Reason, ScopeResult, UserScope, resolve_scope};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crosswalk_core::{Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Policy, resolve};
 use crosswalk_store::scope::{
     ChangeContext, ChangeOrigin, Cursor, DirectoryContent, ErrorKind, ExceptionRow, FindOutcome, IdentityMapping, KeyForm,
-    IdentityValue, MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeError, ScopeRead, ScopeWrite,
+    IdentityValue, ItemFilter, ItemReferenceRow, MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeError, ScopeRead, ScopeWrite,
     PostgresScopeStore, SideRow, SqliteScopeStore,
 };
 use crosswalk_store::scope::reconcile::{Change, Current, apply, reconcile};
@@ -55,6 +55,8 @@ macro_rules! contract_tests {
                 the_report_reads_the_scope_or_one_job,
                 bad_requests_are_refused_with_their_kind,
                 a_writer_hands_out_a_read_only_view,
+                item_references_find_their_mappings_by_any_key,
+                item_references_are_replaced_whole_and_kept_per_scope,
             );
         }
     };
@@ -793,4 +795,129 @@ async fn a_writer_hands_out_a_read_only_view(store: Arc<dyn ScopeWrite>) {
     let task = tokio::spawn(async move { shared.scopes().await.unwrap().len() });
     assert_eq!(task.await.unwrap(), 1);
     assert_eq!(read_only.scope("acme").await.unwrap().source_platform, crosswalk_store::scope::SourcePlatform::Jira);
+}
+
+// ---------------------------------------------------------------------------------------
+// Item references.
+
+fn reference(container: &str, item: &str, role: &str, kind: IdentityKind, identity: &str, permissions: u32) -> ItemReferenceRow {
+    ItemReferenceRow {
+        container: container.into(),
+        container_type: "space".into(),
+        item: item.into(),
+        item_type: if item.is_empty() { String::new() } else { "page".into() },
+        title: format!("Title of {item}"),
+        role: role.into(),
+        kind,
+        identity: identity.into(),
+        permissions,
+    }
+}
+
+fn references() -> Vec<ItemReferenceRow> {
+    use IdentityKind::{Account, Group};
+    vec![
+        reference("ENG", "page-1", "creator", Account, "JIRAUSER10000", 0),
+        reference("ENG", "page-1", "creator", Account, "JIRAUSER10000", 0),
+        reference("ENG", "page-1", "mentioned", Account, "user0", 0),
+        reference("ENG", "page-2", "commenter", Account, "USER0@acme.example", 0),
+        reference("ENG", "", "permission", Account, "jira.userkey/JIRAUSER10000", 4),
+        reference("ENG", "page-3", "creator", Account, "JIRAUSER10001", 0),
+        reference("OPS", "", "permission", Group, "g-devs", 2),
+        reference("OPS", "issue-9", "assignee", Account, "nobody-we-know", 0),
+    ]
+}
+
+async fn item_references_find_their_mappings_by_any_key(store: Arc<dyn ScopeWrite>) {
+    create_scope(&*store, "acme").await;
+    // Imported before the run: references are matched when read.
+    let state = store.replace_item_references("acme", &references(), &context(1)).await.unwrap();
+    assert_eq!((state.references, state.items), (7, 6), "the exact repeat is kept once");
+    run(&*store, "acme", "wave-1", &source(3), &destination(3), 2).await;
+    assert_eq!(store.item_references("acme").await.unwrap(), state);
+
+    let all = ItemFilter::default();
+    let page = store.affected_items("acme", &users(), "JIRAUSER10000", &all, None, 100).await.unwrap();
+    let seen: Vec<(&str, &str, &str)> = page.items.iter().map(|i| (i.container.as_str(), i.item.as_str(), i.role.as_str())).collect();
+    assert_eq!(
+        seen,
+        [("ENG", "", "permission"), ("ENG", "page-1", "creator"), ("ENG", "page-1", "mentioned"), ("ENG", "page-2", "commenter")],
+        "by source key, username, address (any case) and prefixed form, in (container, item, role) order"
+    );
+    assert_eq!(page.items[1].title, "Title of page-1");
+    assert!(page.last_page && page.next.is_none());
+
+    // Keyset pages: two then two, nothing repeated or skipped.
+    let first = store.affected_items("acme", &users(), "JIRAUSER10000", &all, None, 2).await.unwrap();
+    assert_eq!((first.items.len(), first.last_page), (2, false));
+    let second = store.affected_items("acme", &users(), "JIRAUSER10000", &all, first.next.as_deref(), 2).await.unwrap();
+    assert!(second.last_page);
+    assert_eq!([first.items, second.items].concat(), page.items);
+
+    let only = |role: Option<&str>, container: Option<&str>, item_type: Option<&str>| ItemFilter {
+        role: role.map(Into::into),
+        container: container.map(Into::into),
+        item_type: item_type.map(Into::into),
+    };
+    let creators = store.affected_items("acme", &users(), "JIRAUSER10000", &only(Some("creator"), None, None), None, 100).await.unwrap();
+    assert_eq!(creators.items.len(), 1);
+    let pages = store.affected_items("acme", &users(), "JIRAUSER10000", &only(None, Some("ENG"), Some("page")), None, 100).await.unwrap();
+    assert_eq!(pages.items.len(), 3);
+    let elsewhere = store.affected_items("acme", &users(), "JIRAUSER10000", &only(None, Some("OPS"), None), None, 100).await.unwrap();
+    assert!(elsewhere.items.is_empty() && elsewhere.last_page);
+
+    let keys = vec!["JIRAUSER10000".to_string(), "JIRAUSER10001".to_string(), "JIRAUSER10002".to_string(), "no-such-key".to_string()];
+    let counts = store.item_counts("acme", &users(), &keys).await.unwrap();
+    assert_eq!(counts.len(), 4);
+    assert_eq!((counts[0].references, counts[0].items, counts[0].permissions), (4, 3, 4));
+    assert_eq!(counts[0].by_role.get("permission"), Some(&1));
+    assert_eq!(counts[0].by_role.get("creator"), Some(&1));
+    assert_eq!((counts[1].references, counts[1].permissions), (1, 0));
+    assert_eq!(counts[2], Default::default());
+    assert_eq!(counts[3], Default::default());
+
+    let groups = Namespace::identity_group();
+    let group = store.affected_items("acme", &groups, "g-devs", &all, None, 10).await.unwrap();
+    assert_eq!((group.items.len(), group.items[0].permissions), (1, 2));
+    assert_eq!(store.item_counts("acme", &groups, &["g-devs".to_string()]).await.unwrap()[0].permissions, 2);
+
+    let missing = store.affected_items("acme", &users(), "JIRAUSER99999", &all, None, 10).await.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
+    let bad_cursor = store.affected_items("acme", &users(), "JIRAUSER10000", &all, Some("r12"), 10).await.unwrap_err();
+    assert_eq!(bad_cursor.kind(), ErrorKind::Invalid, "{bad_cursor}");
+    let bad_limit = store.affected_items("acme", &users(), "JIRAUSER10000", &all, None, 0).await.unwrap_err();
+    assert_eq!(bad_limit.kind(), ErrorKind::Invalid, "{bad_limit}");
+}
+
+async fn item_references_are_replaced_whole_and_kept_per_scope(store: Arc<dyn ScopeWrite>) {
+    create_scope(&*store, "acme").await;
+    create_scope(&*store, "other").await;
+    run(&*store, "acme", "wave-1", &source(2), &destination(2), 1).await;
+    run(&*store, "other", "wave-1", &source(2), &destination(2), 1).await;
+    assert_eq!(store.item_references("acme").await.unwrap().references, 0);
+    store.replace_item_references("acme", &references(), &context(2)).await.unwrap();
+
+    // The other scope has the same mappings and none of the references.
+    assert_eq!(store.item_references("other").await.unwrap().references, 0);
+    let other = store.affected_items("other", &users(), "JIRAUSER10000", &ItemFilter::default(), None, 10).await.unwrap();
+    assert!(other.items.is_empty());
+
+    // A bad reference stores nothing: the earlier set stays.
+    let mut bad = references();
+    bad.push(reference("", "page-9", "creator", IdentityKind::Account, "JIRAUSER10000", 0));
+    let refused = store.replace_item_references("acme", &bad, &context(3)).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Invalid, "{refused}");
+    assert_eq!(store.item_references("acme").await.unwrap().references, 7);
+
+    // A new import replaces the whole set.
+    let fewer = vec![reference("ENG", "page-7", "owner", IdentityKind::Account, "JIRAUSER10001", 0)];
+    let state = store.replace_item_references("acme", &fewer, &context(4)).await.unwrap();
+    assert_eq!((state.references, state.items, state.imported_at), (1, 1, Some(context(4).at)));
+    let gone = store.affected_items("acme", &users(), "JIRAUSER10000", &ItemFilter::default(), None, 10).await.unwrap();
+    assert!(gone.items.is_empty());
+    let kept = store.affected_items("acme", &users(), "JIRAUSER10001", &ItemFilter::default(), None, 10).await.unwrap();
+    assert_eq!(kept.items[0].role, "owner");
+
+    let unknown = store.replace_item_references("nope", &fewer, &context(5)).await.unwrap_err();
+    assert_eq!(unknown.kind(), ErrorKind::NotFound);
 }

@@ -19,6 +19,7 @@ use crosswalk_core::ReportRow;
 use uuid::Uuid;
 
 pub mod error;
+pub mod items;
 pub mod keys;
 pub mod model;
 pub mod reconcile;
@@ -28,6 +29,7 @@ pub mod tokens;
 
 
 pub use error::{ErrorKind, ScopeError, ScopeResult};
+pub use items::{AffectedItem, ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
 pub use model::*;
 pub use postgres::{PostgresScopeStore, without_password};
 pub use sqlite::SqliteScopeStore;
@@ -114,6 +116,27 @@ pub trait ScopeRead: Send + Sync {
 
     /// A directory's contents, by hash, if one of the scope's runs resolved it.
     fn content<'a>(&'a self, scope: &'a str, hash: &'a str) -> StoreFuture<'a, DirectoryContent>;
+
+    /// How many item references the scope holds, and when they were imported.
+    fn item_references<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ItemReferencesState>;
+
+    /// A page of the item references that name one mapping's identity (see [`items`] for
+    /// how they are matched), in (container, item, role, identity) order after `after` (a
+    /// page's `next`), at most `limit` (1 to [`MAX_BATCH`]). Not found when the scope has no
+    /// such mapping.
+    fn affected_items<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+        filter: &'a ItemFilter,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StoreFuture<'a, ItemPage>;
+
+    /// Per mapping (by source key, at most [`MAX_BATCH`]), in the order given: its
+    /// references per role and its permission count. A key with no mapping counts nothing.
+    fn item_counts<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_keys: &'a [String]) -> StoreFuture<'a, Vec<ItemCounts>>;
 }
 
 /// Writing a store. Each method is one transaction: on any error nothing is written.
@@ -178,4 +201,13 @@ pub trait ScopeWrite: ScopeRead {
         context: &'a ChangeContext,
         dry_run: bool,
     ) -> StoreFuture<'a, PurgeReport>;
+
+    /// Replaces the scope's item references with these (exact repeats kept once), in one
+    /// transaction: a bad reference stores nothing.
+    fn replace_item_references<'a>(
+        &'a self,
+        scope: &'a str,
+        references: &'a [ItemReferenceRow],
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ItemReferencesState>;
 }

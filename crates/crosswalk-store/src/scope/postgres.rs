@@ -21,11 +21,17 @@ use super::error::{ScopeError, ScopeResult};
 use super::keys::{self, AltKind};
 use super::model::*;
 use super::reconcile::{self, Change, Current};
+use super::items::{ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
 use super::{ReportSink, ScopeRead, ScopeWrite, StoreFuture};
 
 /// The schema, embedded: `(version, description, sql)`, one entry per file in
 /// `migrations/postgres/` (a test checks that they agree).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "scopes", include_str!("../../migrations/postgres/0001_scopes.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "scopes", include_str!("../../migrations/postgres/0001_scopes.sql")),
+    (2, "items", include_str!("../../migrations/postgres/0002_items.sql")),
+];
+
+mod items;
 
 /// The same name as SQLite's, for the same reason: a database may hold other tables.
 const MIGRATIONS_TABLE: &str = "_crosswalk_scope_migrations";
@@ -1393,6 +1399,26 @@ impl ScopeRead for PostgresScopeStore {
         })
     }
 
+    fn item_references<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ItemReferencesState> {
+        Box::pin(self.item_references_inner(scope))
+    }
+
+    fn affected_items<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+        filter: &'a ItemFilter,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StoreFuture<'a, ItemPage> {
+        Box::pin(self.affected_items_inner(scope, namespace, source_key, filter, after, limit))
+    }
+
+    fn item_counts<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_keys: &'a [String]) -> StoreFuture<'a, Vec<ItemCounts>> {
+        Box::pin(self.item_counts_inner(scope, namespace, source_keys))
+    }
+
     fn content<'a>(&'a self, scope: &'a str, hash: &'a str) -> StoreFuture<'a, DirectoryContent> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read a directory's contents"))?;
@@ -1502,6 +1528,15 @@ impl ScopeWrite for PostgresScopeStore {
             tx.commit().await.map_err(self.db("set the retention"))?;
             Ok(RetentionRow { namespace: namespace.clone(), retention, set_at: context.at, set_by: context.who.clone() })
         })
+    }
+
+    fn replace_item_references<'a>(
+        &'a self,
+        scope: &'a str,
+        references: &'a [ItemReferenceRow],
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ItemReferencesState> {
+        Box::pin(self.replace_items_inner(scope, references, context))
     }
 
     fn purge<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, context: &'a ChangeContext, dry_run: bool) -> StoreFuture<'a, PurgeReport> {
