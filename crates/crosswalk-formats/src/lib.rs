@@ -15,6 +15,7 @@ mod csv_lines;
 pub mod directory_csv;
 pub mod error;
 pub mod exceptions;
+pub mod items;
 pub mod limits;
 pub mod planning;
 pub mod policy;
@@ -28,6 +29,7 @@ use crosswalk_core::Directory;
 
 pub use directory_csv::{DIRECTORY_CSV_COLUMNS, read_directory_csv, read_directory_csv_file, write_directory_csv};
 pub use error::{Diagnostic, FormatError, Location, SkippedRecord};
+pub use items::{ItemsFormat, read_items, read_items_file, read_items_jsonl, write_safe_csv};
 pub use exceptions::{EXCEPTIONS_COLUMNS, read_exceptions, read_exceptions_file};
 pub use planning::{FINDINGS_COLUMNS, FixRow, ITEMS_COLUMNS, read_fixes_csv, read_fixes_csv_file, read_items_csv, read_items_csv_file, write_findings_csv};
 pub use policy::{locate_policy_error, locate_policy_file_error, read_policy, read_policy_file};

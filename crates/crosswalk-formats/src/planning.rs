@@ -1,12 +1,13 @@
 //! The planning files: content references (items CSV), the findings CSV an admin edits,
 //! and the same CSV read back as fixes.
 //!
-//! Items CSV (header required, any order, any case; `item` may be empty for a permission):
+//! Items CSV (header required, any order, any case; `item` may be empty for a permission;
+//! `container_type`, `item_type`, `title` and `permissions` optional; JSON Lines in `items`):
 //!
 //! ```text
-//! container,item,role,type,identity
-//! ENG,page-1,creator,account,u-ana
-//! ENG,,permission,group,g-confluence-users
+//! container,item,role,type,identity,item_type,title,permissions
+//! ENG,page-1,creator,account,u-ana,page,Runbook,
+//! ENG,,permission,group,g-confluence-users,,,3
 //! ```
 //!
 //! Findings CSV: its first seven columns are exactly those migration admins know from the
@@ -22,15 +23,15 @@ use std::path::Path;
 
 use csv::StringRecord;
 
-use crosswalk_core::IdentityKind;
-use crosswalk_plan::{Finding, Fix, Reference, Role};
+use crosswalk_plan::{Finding, Fix, Reference};
 
 use crate::csv_lines;
 use crate::error::{Diagnostic, FormatError, Location, quoted};
 use crate::report::defuse_formula;
 
-/// The columns of the items CSV.
-pub const ITEMS_COLUMNS: [&str; 5] = ["container", "item", "role", "type", "identity"];
+/// The columns of the items CSV: one identity reference a row. The first five are
+/// required; the item's details and the permission count may be left out.
+pub const ITEMS_COLUMNS: [&str; 9] = ["container", "item", "role", "type", "identity", "container_type", "item_type", "title", "permissions"];
 
 /// The columns of the findings CSV: the seven admins know, then Crosswalk's.
 pub const FINDINGS_COLUMNS: [&str; 12] = [
@@ -53,36 +54,18 @@ pub fn read_items_csv(source_name: &str, input: impl Read) -> Result<Vec<Referen
     let mut references = Vec::new();
     read_rows(source_name, input, &ITEMS_COLUMNS, &[0, 2, 3, 4], |line, cell| {
         let at = |field: &str, reason: String| FormatError::invalid(Location::line(source_name, line), Some(field), reason);
-        let required = |column: usize| {
-            let value = cell(column).trim();
-            if value.is_empty() { Err(at(ITEMS_COLUMNS[column], "is required".into())) } else { Ok(value) }
+        let fields = crate::items::ReferenceFields {
+            container: cell(0),
+            item: cell(1),
+            role: cell(2),
+            kind: cell(3),
+            identity: cell(4),
+            container_type: cell(5),
+            item_type: cell(6),
+            title: cell(7),
+            permissions: crate::items::Permissions::Text(cell(8)),
         };
-        let container = required(0)?;
-        let role_text = required(2)?;
-        let role = Role::parse(role_text).ok_or_else(|| {
-            let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            at("role", format!("expected one of {}, found {}", roles.join(", "), quoted(role_text)))
-        })?;
-        let kind_text = required(3)?;
-        let kind = IdentityKind::parse(kind_text)
-            .ok_or_else(|| at("type", format!("expected account or group, found {}", quoted(kind_text))))?;
-        let identity = required(4)?;
-        for (field, value) in [("container", container), ("identity", identity), ("item", cell(1).trim())] {
-            if let Some(problem) = crosswalk_core::directory::identifier_problem(value) {
-                return Err(at(field, problem));
-            }
-        }
-        let item = Some(cell(1).trim()).filter(|i| !i.is_empty());
-        if item.is_none() && role != Role::Permission {
-            return Err(at("item", format!("is required for role {role}; only a permission may leave it empty")));
-        }
-        references.push(Reference {
-            container: container.into(),
-            item: item.map(Into::into),
-            role,
-            kind,
-            identity: identity.into(),
-        });
+        references.push(fields.check().map_err(|(field, reason)| at(field, reason))?);
         Ok(())
     })?;
     Ok(references)

@@ -42,6 +42,7 @@ fn read_everything(bytes: &[u8]) {
     }
     let _ = read_exceptions("fuzz.csv", bytes);
     let _ = crosswalk_formats::read_items_csv("fuzz.csv", bytes);
+    let _ = crosswalk_formats::read_items_jsonl("fuzz.jsonl", bytes);
     if let Err(problems) = crosswalk_formats::read_fixes_csv("fuzz.csv", bytes) {
         assert!(!problems.is_empty());
     }

@@ -4,6 +4,7 @@
 mod directory_csv;
 mod exceptions;
 mod fuzz_smoke;
+mod items;
 mod limits;
 mod planning;
 mod policy;
