@@ -78,7 +78,7 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
     let mut source = read(&request.source)?;
     let destination = request.destination.as_ref().map(read).transpose()?;
     let references: Vec<Reference> = match &request.items {
-        Some(path) => crosswalk_formats::read_items_csv_file(path).map_err(AppError::input)?,
+        Some(path) => crosswalk_formats::read_items_file(path).map_err(AppError::input)?,
         None => Vec::new(),
     };
     let aliases = DomainAliases::default();

@@ -81,8 +81,9 @@ pub(crate) fn shell_word(text: &str) -> String {
 }
 
 /// The commands that open a store, which alone take `--store`.
-pub(crate) const STORE_COMMANDS: [&str; 12] =
-    ["run", "plan", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token"];
+pub(crate) const STORE_COMMANDS: [&str; 14] = [
+    "run", "plan", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token", "items", "reattribution",
+];
 
 /// The message for `--store` written before the command's name (`crosswalk --store s.sqlite
 /// demo`, where it used to be accepted), or `None` when it is not there. Clap alone would say
@@ -106,7 +107,7 @@ pub(crate) fn misplaced_store_option(args: &[std::ffi::OsString]) -> Option<Stri
     } else {
         format!(
             "`crosswalk {command}` opens no store; leave out --store (run, plan, report, jobs, explain, demo, scope, history, \
-             changes, purge, serve and token take it, after their name)"
+             changes, purge, serve, token, items and reattribution take it, after their name)"
         )
     })
 }
@@ -186,6 +187,10 @@ crosswalk changes --scope acme                     # everything, from the start\
 crosswalk changes --scope acme --since r1042 --format jsonl"
     )]
     Changes(ChangesArgs),
+    /// Import the content's item references, and list the items a mapping affects.
+    Items(crate::commands::items::ItemsArgs),
+    /// The items to re-attribute because a mapping's destination changed: item, role, old and new destination.
+    Reattribution(crate::commands::items::ReattributionArgs),
     /// Remove for good the mappings marked removed longer ago than their namespace's retention.
     #[command(
         long_about = "Nothing expires on its own: a mapping whose source identity is gone is marked removed \

@@ -27,6 +27,7 @@ pub(crate) fn demo(store: &StoreArgs) -> Result<()> {
     };
     outln!("Crosswalk demo: a Jira Server directory (SCIM JSON) against an Atlassian Cloud directory (CSV)")?;
     outln!("with the policy and exceptions in samples/ (see samples/README.md for each planted case).\n")?;
+    super::items::demo_earlier_wave(store, &input)?;
     let request = RunRequest { scope: DEFAULT_SCOPE.to_string(), job: Some("demo".into()), input };
     let outcome = run_job(store, request)?;
     print_outcome(&outcome, store, SummaryFormat::Text)?;

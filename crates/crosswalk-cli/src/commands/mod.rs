@@ -6,6 +6,7 @@ pub(crate) mod check;
 mod demo;
 mod eval;
 mod generate;
+pub(crate) mod items;
 mod report;
 pub(crate) mod plan;
 mod run;
@@ -36,6 +37,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Token(command) => serve::token(command),
         Command::History(args) => scope::history(args),
         Command::Changes(args) => scope::changes(args),
+        Command::Items(args) => items::items(args),
+        Command::Reattribution(args) => items::reattribution(args),
         Command::Purge(args) => scope::purge(args),
         Command::Generate(args) => generate::generate(args),
         Command::Demo(store) => demo::demo(&store),

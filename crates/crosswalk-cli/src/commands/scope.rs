@@ -174,17 +174,18 @@ pub(crate) fn history(args: HistoryArgs) -> Result<()> {
 pub(crate) fn changes(args: ChangesArgs) -> Result<()> {
     check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
-    let page = with_app(&args.store, async |app| app.changes(&caller(), &scope, args.since.as_deref(), args.limit).await)?;
+    let page = with_app(&args.store, async |app| app.changes_with_items(&caller(), &scope, args.since.as_deref(), args.limit).await)?;
     match args.format {
         ChangesFormat::Jsonl => {
-            for revision in &page.revisions {
-                outln!("{}", serde_json::to_string(revision)?)?;
+            for entry in &page.revisions {
+                outln!("{}", serde_json::to_string(entry)?)?;
             }
             outln!("{}", serde_json::json!({ "cursor": page.cursor.to_string(), "last_page": page.last_page }))?;
         }
         ChangesFormat::Text => {
-            for revision in &page.revisions {
-                outln!("{} {}", revision.source_key, revision_line(revision))?;
+            for entry in &page.revisions {
+                let items = entry.affected_items.map(|n| format!(" ({n} affected items)")).unwrap_or_default();
+                outln!("{} {}{items}", entry.revision.source_key, revision_line(&entry.revision))?;
             }
             let more = if page.last_page { "" } else { " (more: run it again with this cursor)" };
             outln!("{} changes; next: crosswalk changes --since {}{}{}{more}", page.revisions.len(), page.cursor, scope_hint(&scope), store_hint(&args.store))?;

@@ -12,4 +12,5 @@ mod scopes;
 mod serve;
 mod transforms_and_eval;
 mod check;
+mod items;
 mod plan;
