@@ -207,7 +207,8 @@ pub(crate) struct SecurityMapEntry {
     /// `exception`, `email`, `id`, `username`, `name`, `provision`, `passthrough`, `external`,
     /// `default` or `unresolved`.
     pub(crate) resolution: String,
-    /// How many migrated items are shared with it: Crosswalk migrates no content, so 0.
+    /// How many items are shared with it: the sum of the permission counts of the scope's
+    /// item references naming it (0 when none were imported).
     pub(crate) permissions: u64,
 }
 
@@ -240,9 +241,11 @@ pub(crate) async fn security_map(
     };
     let of = crosswalk_store::scope::ReportOf::Job(job.name.clone());
     let rows = state.app.report(&caller, &scope.name, &of, &crosswalk_app::ReportFilter::default()).await?;
+    let permissions = permission_counts(&state, &caller, &scope.name, &rows).await?;
     let item = rows
         .into_iter()
-        .map(|row| {
+        .zip(permissions)
+        .map(|(row, permissions)| {
             let kind = row.kind.to_string();
             let email = |name: &str| if row.kind == crosswalk_core::IdentityKind::Account { name.to_string() } else { String::new() };
             let destination = (!row.destination_id.is_empty()).then(|| SecurityPrincipal {
@@ -256,9 +259,28 @@ pub(crate) async fn security_map(
                 source: SecurityPrincipal { name: row.source_display_name.clone(), email: email(&row.source_name), id: row.source_id.clone(), kind },
                 destination,
                 resolution: row.resolution.as_str().to_ascii_lowercase(),
-                permissions: 0,
+                permissions,
             }
         })
         .collect();
     Ok(ApiJson(SecurityMap { item }))
+}
+
+/// Each row's permission count, in the rows' order (accounts and groups looked up apart).
+async fn permission_counts(
+    state: &ServerState,
+    caller: &crosswalk_app::Caller,
+    scope: &str,
+    rows: &[crosswalk_core::ReportRow],
+) -> ApiResult<Vec<u64>> {
+    let mut counts = vec![0; rows.len()];
+    for kind in [crosswalk_core::IdentityKind::Account, crosswalk_core::IdentityKind::Group] {
+        let positions: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].kind == kind).collect();
+        let keys: Vec<String> = positions.iter().map(|&i| rows[i].source_id.clone()).collect();
+        let found = state.app.permission_counts(caller, scope, kind, &keys).await?;
+        for (position, count) in positions.into_iter().zip(found) {
+            counts[position] = count;
+        }
+    }
+    Ok(counts)
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod compat;
 pub(crate) mod health;
+pub(crate) mod items;
 pub(crate) mod native;
 pub mod runs;
 

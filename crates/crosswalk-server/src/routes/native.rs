@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use crosswalk_store::scope::{
-    ChangePage, FindAnswer, JobRow, MAX_APP_VALUE_LEN, MAX_KEY_LEN, MappingHistory, MappingPage, Namespace, NewScope, RevisionRow, Role,
+    FindAnswer, JobRow, MAX_APP_VALUE_LEN, MAX_KEY_LEN, MappingHistory, MappingPage, Namespace, NewScope, RevisionRow, Role,
     ScopeRow, TokenRow, check_key,
 };
 use serde::{Deserialize, Serialize};
@@ -264,7 +264,8 @@ pub(crate) struct ChangesQuery {
     limit: Option<usize>,
 }
 
-/// The scope's revisions after a cursor, in commit order.
+/// The scope's revisions after a cursor, in commit order; an identity revision carries
+/// `affected_items`, the item references naming its mapping, when the scope has any.
 #[utoipa::path(get, path = "/api/v1/scopes/{scope}/changes", tag = "mappings", security(("token" = [])),
     params(("scope" = String, Path), ChangesQuery),
     responses((status = 200, body = Object), (status = 400, body = crate::ErrorBody), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody),
@@ -274,11 +275,11 @@ pub(crate) async fn changes(
     principal: Principal,
     ApiPath(scope): ApiPath<String>,
     ApiQuery(query): ApiQuery<ChangesQuery>,
-) -> ApiResult<ApiJson<ChangePage>> {
+) -> ApiResult<ApiJson<crosswalk_app::ChangeFeed>> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     check_page_size(limit, "limit")?;
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.changes(&principal.caller()?, &scope, query.after.as_deref(), limit).await?))
+    Ok(ApiJson(state.app.changes_with_items(&principal.caller()?, &scope, query.after.as_deref(), limit).await?))
 }
 
 /// The scope's tokens, without their secrets (an admin token of the scope).

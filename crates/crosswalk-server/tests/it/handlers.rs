@@ -457,3 +457,167 @@ async fn ready_is_503_when_the_store_does_not_answer() {
     // The live one is ready.
     assert_eq!(f.call("GET", "/ready", None, None).await.0, StatusCode::OK);
 }
+
+// ---------------------------------------------------------------------------------------
+// Item references, affected items and re-attribution.
+
+const ITEMS_CSV: &str = "container,container_type,item,item_type,title,role,type,identity,permissions
+ENG,space,page-1,page,=HYPERLINK(\"x\"),creator,account,JIRAUSER1,
+ENG,space,page-1,page,=HYPERLINK(\"x\"),mentioned,account,jdoe,
+ENG,space,page-2,page,Notes,commenter,account,John.Doe@acme.com,
+ENG,space,,,,permission,account,JIRAUSER1,4
+OPS,project,OPS-1,issue,Broken,assignee,account,JIRAUSER2,
+OPS,project,,,,permission,group,G1,2
+";
+
+#[tokio::test]
+async fn items_upload_needs_a_writer_and_refuses_a_bad_file_whole() {
+    let f = fixture().await;
+    let upload = |content: &str, format: &str| json!({"format": format, "content": content});
+    let (status, body) = f.call("GET", "/api/v1/scopes/acme/items", Some(&f.reader), None).await;
+    assert_eq!((status, body["references"].clone()), (StatusCode::OK, json!(0)));
+    assert!(body["message"].as_str().unwrap().contains("No item references have been imported"), "{body}");
+
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/items", Some(&f.reader), Some(upload(ITEMS_CSV, "csv"))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/items", Some(&f.foreign), Some(upload(ITEMS_CSV, "csv"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another scope's token learns nothing: {body}");
+    let (status, _) = f.call("POST", "/api/v1/scopes/acme/items", None, Some(upload(ITEMS_CSV, "csv"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/items", Some(&f.writer), Some(upload(ITEMS_CSV, "csv"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["references"].clone(), body["items"].clone()), (json!(6), json!(5)));
+    assert!(body.get("message").is_none(), "{body}");
+
+    let bad = [
+        (upload("container,item,role,type,identity\nENG,p,creator,robot,u\n", "csv"), "upload.csv:2: field \"type\""),
+        (upload("container,item,role,type\nENG,p,creator,account\n", "csv"), "upload.csv:1: field \"identity\""),
+        (upload("{\"container\":\"ENG\",\"item\":\"p\",\"references\":[{\"role\":\"boss\",\"type\":\"account\",\"identity\":\"u\"}]}\n", "jsonl"), "upload.jsonl:1: /references/0/role"),
+        (upload("not json\n", "jsonl"), "upload.jsonl:1"),
+    ];
+    for (body, expected) in bad {
+        let (status, answer) = f.call("POST", "/api/v1/scopes/acme/items", Some(&f.writer), Some(body)).await;
+        assert_eq!((status, answer["code"].clone()), (StatusCode::BAD_REQUEST, json!("invalid_items")), "{answer}");
+        assert!(answer["message"].as_str().unwrap().starts_with(expected), "{answer}");
+    }
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/items", Some(&f.writer), Some(json!({"format": "xml", "content": ""}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, body) = f.call("GET", "/api/v1/scopes/acme/items", Some(&f.reader), None).await;
+    assert_eq!(body["references"], json!(6), "nothing of a refused upload is stored: {body}");
+
+    let jsonl = "{\"container\":\"ENG\",\"item\":\"p\",\"references\":[{\"role\":\"owner\",\"type\":\"account\",\"identity\":\"msmith\"}]}\n";
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/items", Some(&f.writer), Some(upload(jsonl, "jsonl"))).await;
+    assert_eq!((status, body["references"].clone()), (StatusCode::OK, json!(1)), "an upload replaces the set: {body}");
+}
+
+#[tokio::test]
+async fn affected_items_filter_page_and_count_and_follow_a_changed_destination() {
+    let f = fixture().await;
+    let (status, body) = f.call("GET", "/api/v1/scopes/acme/namespaces/identity:user/mappings/jdoe/items", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"], json!([]));
+    assert!(body["message"].as_str().unwrap().contains("crosswalk items import"), "no references yet says how to import: {body}");
+    let (_, body) = f.call("GET", "/api/v1/scopes/acme/reattribution", Some(&f.reader), None).await;
+    assert!(body["message"].as_str().unwrap().contains("POST /api/v1/scopes/acme/items"), "{body}");
+    let (_, body) = f.call("GET", "/api/v1/scopes/globex/namespaces/identity:user/mappings/jdoe/items", Some(&f.admin), None).await;
+    assert!(body["message"].as_str().unwrap().contains("No job of scope \"globex\" has run yet"), "{body}");
+
+    f.call("POST", "/api/v1/scopes/acme/items", Some(&f.writer), Some(json!({"format": "csv", "content": ITEMS_CSV}))).await;
+    let base = "/api/v1/scopes/acme/namespaces/identity:user/mappings";
+    let (status, body) = f.call("GET", &format!("{base}/jdoe/items"), Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["source_key"], json!("JIRAUSER1"), "a username names the mapping");
+    assert_eq!(body["items"].as_array().unwrap().len(), 4, "{body}");
+    assert_eq!(body["counts"]["references"], json!(4));
+    assert_eq!(body["counts"]["items"], json!(3));
+    assert_eq!(body["counts"]["permissions"], json!(4));
+    assert_eq!(body["counts"]["by_role"], json!({"commenter": 1, "creator": 1, "mentioned": 1, "permission": 1}));
+
+    let (_, body) = f.call("GET", &format!("{base}/JIRAUSER1/items?role=last%20modifier"), Some(&f.reader), None).await;
+    assert_eq!(body["items"], json!([]));
+    let (_, body) = f.call("GET", &format!("{base}/JIRAUSER1/items?role=creator"), Some(&f.reader), None).await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    let (_, body) = f.call("GET", &format!("{base}/JIRAUSER1/items?type=page&container=ENG"), Some(&f.reader), None).await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 3);
+    let (_, body) = f.call("GET", &format!("{base}/JIRAUSER1/items?container=OPS"), Some(&f.reader), None).await;
+    assert_eq!(body["items"], json!([]));
+    let (status, body) = f.call("GET", &format!("{base}/JIRAUSER1/items?role=boss"), Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = f.call("GET", &format!("{base}/nobody-at-all/items"), Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = f.call("GET", &format!("{base}/JIRAUSER1/items"), Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Keyset pages of one item: nothing repeated or skipped.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let uri = match &after {
+            Some(next) => format!("{base}/JIRAUSER1/items?limit=1&after={next}"),
+            None => format!("{base}/JIRAUSER1/items?limit=1"),
+        };
+        let (status, body) = f.call("GET", &uri, Some(&f.reader), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        seen.extend(body["items"].as_array().unwrap().iter().map(|i| format!("{}/{}/{}", i["container"], i["item"], i["role"])));
+        if body["last_page"] == json!(true) {
+            break;
+        }
+        after = Some(body["next"].as_str().unwrap().to_string());
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let (status, _) = f.call("GET", &format!("{base}/JIRAUSER1/items?after=bogus"), Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (_, group) = f.call("GET", "/api/v1/scopes/acme/namespaces/identity:group/mappings/G1/items", Some(&f.reader), None).await;
+    assert_eq!(group["counts"]["permissions"], json!(2), "{group}");
+
+    // The security map counts permissions now.
+    let (_, map) = f.call("GET", &format!("/v1/transfers/{}/security_map?include=all", f.transfer), Some(&f.reader), None).await;
+    let entry = |id: &str| map["item"].as_array().unwrap().iter().find(|e| e["source"]["id"] == id).unwrap().clone();
+    assert_eq!(entry("JIRAUSER1")["permissions"], json!(4), "{map}");
+    assert_eq!(entry("G1")["permissions"], json!(2), "{map}");
+    assert_eq!(entry("JIRAUSER3")["permissions"], json!(0), "{map}");
+
+    // Nothing changed yet: nothing to re-attribute.
+    let (_, before) = f.call("GET", "/api/v1/scopes/acme/reattribution", Some(&f.reader), None).await;
+    assert_eq!(before["entries"], json!([]), "{before}");
+    let cursor = before["cursor"].as_str().unwrap().to_string();
+
+    // An exception moves John to Maria's cloud account; the second run changes his destination.
+    let cli = Caller::cli("test");
+    let rule = crosswalk_store::scope::ExceptionRow { kind: crosswalk_core::IdentityKind::Account, source: "id:JIRAUSER1".into(), destination: "id:5b10a002".into() };
+    f.state.app.add_exception(&cli, "acme", &rule).await.unwrap();
+    let files = InputFiles {
+        source: f._dir.path().join("source.csv"),
+        destination: f._dir.path().join("destination.csv"),
+        policy: None,
+        exceptions: None,
+        skip_invalid: false,
+    };
+    let input = crosswalk_app::import(&files, &mut |_| {}).unwrap();
+    f.state.app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input }, &mut |_| {}).await.unwrap();
+
+    let (status, after_run) = f.call("GET", &format!("/api/v1/scopes/acme/reattribution?since={cursor}"), Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK, "{after_run}");
+    let entries = after_run["entries"].as_array().unwrap();
+    let john: Vec<&Value> = entries.iter().filter(|e| e["source_key"] == "JIRAUSER1").collect();
+    assert_eq!(john.len(), 4, "each of John's items: {after_run}");
+    for entry in &john {
+        assert_eq!((entry["old_destination_id"].clone(), entry["new_destination_id"].clone()), (json!("5b10a001"), json!("5b10a002")), "{entry}");
+        assert_eq!(entry["reason"], json!("exception"));
+    }
+    assert!(john.iter().any(|e| e["role"] == "permission" && e["permissions"] == 4));
+    assert!(entries.iter().all(|e| e["old_destination_id"] != e["new_destination_id"]));
+    let (_, later) = f.call("GET", &format!("/api/v1/scopes/acme/reattribution?since={}", after_run["cursor"].as_str().unwrap()), Some(&f.reader), None).await;
+    assert_eq!((later["entries"].clone(), later["last_page"].clone()), (json!([]), json!(true)));
+    let (status, _) = f.call("GET", "/api/v1/scopes/acme/reattribution?since=nope", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = f.call("GET", "/api/v1/scopes/acme/reattribution", Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The change feed says how many items John's change affects.
+    let (_, feed) = f.call("GET", &format!("/api/v1/scopes/acme/changes?after={cursor}"), Some(&f.reader), None).await;
+    let change = feed["revisions"].as_array().unwrap().iter().find(|r| r["source_key"] == "JIRAUSER1").unwrap().clone();
+    assert_eq!(change["affected_items"], json!(4), "{change}");
+}
