@@ -687,6 +687,9 @@ mod tests {
         assert!(token_commands.iter().all(|name| offering.iter().any(|o| o == name)), "{offering:?}");
         offering.retain(|name| !token_commands.contains(&name.as_str()));
         offering.push("token".to_string());
+        // `items` offers it itself (listing) and through `items import`.
+        assert!(offering.iter().any(|o| o == "items import"), "{offering:?}");
+        offering.retain(|name| name != "items import");
         offering.sort();
         let mut expected = STORE_COMMANDS.map(String::from).to_vec();
         expected.sort();
