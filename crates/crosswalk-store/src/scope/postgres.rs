@@ -25,7 +25,10 @@ use super::{ReportSink, ScopeRead, ScopeWrite, StoreFuture};
 
 /// The schema, embedded: `(version, description, sql)`, one entry per file in
 /// `migrations/postgres/` (a test checks that they agree).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "scopes", include_str!("../../migrations/postgres/0001_scopes.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "scopes", include_str!("../../migrations/postgres/0001_scopes.sql")),
+    (2, "tokens", include_str!("../../migrations/postgres/0002_tokens.sql")),
+];
 
 /// The same name as SQLite's, for the same reason: a database may hold other tables.
 const MIGRATIONS_TABLE: &str = "_crosswalk_scope_migrations";
@@ -37,8 +40,8 @@ const MIGRATION_LOCK: i64 = 0x6377_2d73_636f_7065;
 /// A scope store in a PostgreSQL database. Cheap to clone; clones share the pool.
 #[derive(Debug, Clone)]
 pub struct PostgresScopeStore {
-    pool: PgPool,
-    location: Arc<str>,
+    pub(super) pool: PgPool,
+    pub(super) location: Arc<str>,
 }
 
 type Tx = sqlx::Transaction<'static, Postgres>;
