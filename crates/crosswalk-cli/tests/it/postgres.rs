@@ -6,7 +6,7 @@ use crate::util::*;
 #[path = "../../../crosswalk-store/tests/support/postgres.rs"]
 mod support;
 
-fn fresh_database() -> Option<support::TestDatabase> {
+pub(crate) fn fresh_database() -> Option<support::TestDatabase> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(support::fresh_database())
 }
 
