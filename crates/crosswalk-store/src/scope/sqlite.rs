@@ -1072,15 +1072,23 @@ impl SqliteScopeStore {
         kind: AltKind,
         lookups: &[String],
     ) -> ScopeResult<Vec<(String, MappingRow)>> {
-        let lookups_json = serde_json::to_string(lookups).map_err(|error| ScopeError::invalid(format!("keys that cannot be looked up: {error}")))?;
+        // One key (a single look-up, the common call) is compared directly: no JSON array to
+        // build and no temporary list for SQLite to fill.
+        let (matches, bound) = match lookups {
+            [one] => ("= ?", one.clone()),
+            _ => (
+                "IN (SELECT value FROM json_each(?))",
+                serde_json::to_string(lookups).map_err(|error| ScopeError::invalid(format!("keys that cannot be looked up: {error}")))?,
+            ),
+        };
         let rows = match kind {
             AltKind::SourceKey => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND m.source_key IN (SELECT value FROM json_each(?))"
+                    "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND m.source_key {matches}"
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
-                .bind(&lookups_json)
+                .bind(&bound)
                 .fetch_all(&mut *conn)
                 .await
             }
@@ -1091,14 +1099,14 @@ impl SqliteScopeStore {
                      ROW_NUMBER() OVER (PARTITION BY k.key ORDER BY m.removed, m.source_key) AS candidate_rank \
                      FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id \
                      JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id \
-                     WHERE k.scope_id = ? AND k.namespace = ? AND k.kind = ? AND k.key IN (SELECT value FROM json_each(?))) \
+                     WHERE k.scope_id = ? AND k.namespace = ? AND k.kind = ? AND k.key {matches}) \
                      WHERE candidate_rank <= {} ORDER BY lookup, removed, source_key",
                     find::ALT_KEY_CANDIDATES
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
                 .bind(kind.as_str())
-                .bind(&lookups_json)
+                .bind(&bound)
                 .fetch_all(&mut *conn)
                 .await
             }
