@@ -19,7 +19,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::get;
 use crosswalk_app::{App, AppError, Database, SystemClock};
-use crosswalk_store::scope::{SqliteScopeStore, TokenStore};
+use crosswalk_store::scope::{PostgresScopeStore, SqliteScopeStore, TokenStore};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -44,34 +44,48 @@ pub struct ServerState {
     pub tokens: Arc<dyn TokenStore>,
     /// Background runs started by this process.
     pub tasks: routes::runs::Tasks,
-    /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file.
-    sqlite: Option<SqliteScopeStore>,
+    /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file, and
+    /// ends PostgreSQL sessions cleanly.
+    store: Option<OpenedStore>,
+}
+
+/// The store [`ServerState::open`] opened, for closing it.
+#[derive(Clone)]
+enum OpenedStore {
+    Sqlite(SqliteScopeStore),
+    Postgres(PostgresScopeStore),
 }
 
 impl ServerState {
     pub fn new(app: App, tokens: Arc<dyn TokenStore>) -> ServerState {
-        ServerState { app, tokens, tasks: Default::default(), sqlite: None }
+        ServerState { app, tokens, tasks: Default::default(), store: None }
     }
 
     /// Opens (creating it if missing) the store in `database`, schema brought up to date.
+    /// Several processes may open one PostgreSQL database: they share its data and tokens.
     pub async fn open(database: &Database) -> Result<ServerState, AppError> {
-        match database {
+        let clock = Arc::new(SystemClock);
+        let state = match database {
             Database::Sqlite(path) => {
                 let store = SqliteScopeStore::open(path).await?;
-                let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
-                Ok(ServerState { app, tokens: Arc::new(store.clone()), tasks: Default::default(), sqlite: Some(store) })
+                let app = App::new(Arc::new(store.clone()), clock);
+                ServerState { app, tokens: Arc::new(store.clone()), tasks: Default::default(), store: Some(OpenedStore::Sqlite(store)) }
             }
-            // What the application layer says of a database it has no backend for.
-            Database::Postgres(_) => Err(App::open(database, Arc::new(SystemClock)).await.err().unwrap_or_else(|| {
-                AppError::unavailable(format!("cannot use {}: no PostgreSQL backend for tokens yet", database.describe()))
-            })),
-        }
+            Database::Postgres(url) => {
+                let store = PostgresScopeStore::open(url).await?;
+                let app = App::new(Arc::new(store.clone()), clock);
+                ServerState { app, tokens: Arc::new(store.clone()), tasks: Default::default(), store: Some(OpenedStore::Postgres(store)) }
+            }
+        };
+        Ok(state)
     }
 
     /// Closes the store's connections.
     pub async fn close(&self) {
-        if let Some(store) = &self.sqlite {
-            store.close().await;
+        match &self.store {
+            Some(OpenedStore::Sqlite(store)) => store.close().await,
+            Some(OpenedStore::Postgres(store)) => store.close().await,
+            None => {}
         }
     }
 }

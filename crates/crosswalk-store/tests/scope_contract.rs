@@ -48,6 +48,7 @@ macro_rules! contract_tests {
                 scopes_never_see_each_other,
                 keyset_pages_are_stable_while_others_write,
                 batch_find_answers_every_key,
+                a_batch_answers_each_key_as_asking_it_alone_does,
                 app_namespace_upserts_and_deletes_make_revisions,
                 purge_says_what_it_removed_and_records_it,
                 nothing_expires_silently,
@@ -579,6 +580,68 @@ async fn batch_find_answers_every_key(store: Arc<dyn ScopeWrite>) {
     let mut too_many = many;
     too_many.push("one more".into());
     assert_eq!(store.find("acme", &users(), &too_many).await.unwrap_err().kind(), ErrorKind::Invalid);
+}
+
+/// Batch find answers by key kind, not key by key (a speed tactic): any mix of keys, repeats
+/// included, gets for each key exactly what asking that key alone gets.
+async fn a_batch_answers_each_key_as_asking_it_alone_does(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let mut server = source(8);
+    server.accounts[1].alias_emails = vec!["team@acme.example".into()];
+    server.accounts[2].alias_emails = vec!["Team@Acme.example".into()];
+    // A username that is another account's source key: the source key wins.
+    server.accounts[5].username = Some("JIRAUSER10003".into());
+    run(store, "acme", "wave-1", &server, &destination(8), 1).await;
+    // The last account leaves: its mapping is kept, marked removed.
+    let mut fewer = server.clone();
+    fewer.accounts.pop();
+    let fewer = Directory::new("server", fewer.accounts, fewer.groups).unwrap();
+    run(store, "acme", "wave-1", &fewer, &destination(8), 2).await;
+    let issues = Namespace::parse("jira:issue").unwrap();
+    for key in ["10001", "10002"] {
+        store.upsert_app("acme", &issues, key, &format!("2{key}"), &context(3)).await.unwrap();
+    }
+    store.delete_app("acme", &issues, "10002", &context(4)).await.unwrap();
+
+    let mut pool: Vec<String> = Vec::new();
+    for i in 0..8 {
+        pool.extend([format!("JIRAUSER{}", 10000 + i), format!("user{i}"), format!("USER{i}@ACME.EXAMPLE"), format!("jira.userkey/JIRAUSER{}", 10000 + i)]);
+    }
+    pool.extend(
+        ["team@acme.example", "email/TEAM@acme.example", "jira.username/JIRAUSER10003", "  User3 ", "nobody", "jira.userkey/nobody", "", "10001", "10002", "10003"]
+            .map(String::from),
+    );
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below as u64) as usize
+    };
+    for namespace in [users(), issues] {
+        let mut alone = HashMap::new();
+        for key in &pool {
+            let answer = store.find("acme", &namespace, std::slice::from_ref(key)).await.unwrap();
+            alone.insert(key.clone(), answer.into_iter().next().unwrap());
+        }
+        // The pool holds every kind of answer.
+        let removed_found = |key: &str| matches!(&alone[key].outcome, FindOutcome::Found { mapping, .. } if mapping.removed);
+        if namespace == users() {
+            assert!(matches!(alone["team@acme.example"].outcome, FindOutcome::Ambiguous { .. }));
+            assert!(removed_found("JIRAUSER10007"));
+            assert!(matches!(&alone["JIRAUSER10003"].outcome, FindOutcome::Found { by: KeyForm::SourceKey, .. }));
+        } else {
+            assert!(removed_found("10002"));
+            assert_eq!(alone["10003"].outcome, FindOutcome::NotFound);
+        }
+        for _ in 0..100 {
+            let batch: Vec<String> = (0..1 + next(40)).map(|_| pool[next(pool.len())].clone()).collect();
+            let answers = store.find("acme", &namespace, &batch).await.unwrap();
+            let expected: Vec<_> = batch.iter().map(|key| alone[key].clone()).collect();
+            assert_eq!(answers, expected, "{namespace:?} {batch:?}");
+        }
+    }
 }
 
 async fn app_namespace_upserts_and_deletes_make_revisions(store: Arc<dyn ScopeWrite>) {

@@ -1,6 +1,7 @@
 //! `crosswalk serve` end to end: the real binary on a free port over a store that real runs
 //! filled, called over real TCP by a minimal HTTP/1.1 client (no client library needed for
-//! one request per connection).
+//! one request per connection). The end-to-end and two-server tests run on an SQLite file
+//! and on a fresh PostgreSQL database (CROSSWALK_TEST_DATABASE_URL), with the same body.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -154,7 +155,16 @@ fn compatible_items(server: &Server, token: &str, transfer: &str) -> Vec<(String
 
 #[test]
 fn serve_answers_the_native_and_compatible_apis_over_real_runs() {
-    let dir = Dir::new();
+    answers_the_native_and_compatible_apis_over_real_runs(Dir::new());
+}
+
+#[test]
+fn serve_on_postgres_answers_the_native_and_compatible_apis_over_real_runs() {
+    let Some(database) = crate::postgres::fresh_database() else { return };
+    answers_the_native_and_compatible_apis_over_real_runs(Dir::on_database(&database.url));
+}
+
+fn answers_the_native_and_compatible_apis_over_real_runs(dir: Dir) {
     dir.write("source.csv", SOURCE);
     dir.write("destination.csv", DESTINATION);
     for scope in ["acme", "globex"] {
@@ -290,9 +300,21 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits() {
 
 #[test]
 fn two_servers_on_one_store_serve_the_same_data() {
-    let dir = Dir::new();
+    two_servers_serve_the_same_data(Dir::new());
+}
+
+#[test]
+fn two_servers_on_one_postgres_database_serve_the_same_data() {
+    let Some(database) = crate::postgres::fresh_database() else { return };
+    two_servers_serve_the_same_data(Dir::on_database(&database.url));
+}
+
+/// Two `crosswalk serve` processes on one store: what one writes (app mappings, exception
+/// rules, a token's revocation, a new token) the other reads at once.
+fn two_servers_serve_the_same_data(dir: Dir) {
     dir.ok(&["scope", "create", "acme", "--source-label", "jira-server https://jira.acme.local", "--destination-label", "cloud"]);
     let writer = token(&dir, &["--scope", "acme", "--role", "writer"]);
+    let admin = token(&dir, &["--scope", "acme", "--role", "admin"]);
     let (one, two) = (Server::start(&dir), Server::start(&dir));
     for (index, (write, read)) in [(&one, &two), (&two, &one)].into_iter().enumerate() {
         let key = format!("1000{index}");
@@ -305,9 +327,29 @@ fn two_servers_on_one_store_serve_the_same_data() {
         assert_eq!(status, 200, "{body}");
         let (_, found) = read.call("POST", "/api/v1/scopes/acme/namespaces/jira:issue/find", Some(&writer), Some(json!({"keys": [key]})));
         assert_eq!(found["answers"][0]["mapping"]["value"]["value"], format!("cloud-{index}"), "{found}");
-        // A token made while both serve is known to both.
+
+        // An exception rule added through one is the other's current version at once.
+        let rule = json!({"type": "account", "source": format!("id:JIRAUSER{index}"), "destination": format!("5b10a00{index}")});
+        let (status, added) = write.call("POST", "/api/v1/scopes/acme/exceptions", Some(&writer), Some(rule));
+        assert_eq!(status, 200, "{added}");
+        let (status, rules) = read.call("GET", "/api/v1/scopes/acme/exceptions", Some(&writer), None);
+        assert_eq!(status, 200, "{rules}");
+        assert_eq!(rules, added);
+        assert_eq!(rules["rules"].as_array().unwrap().len(), index + 1, "{rules}");
+
+        // A token made while both serve is known to both; revoked through one, the other
+        // refuses it at once.
         let fresh = token(&dir, &["--scope", "acme", "--role", "reader"]);
         assert_eq!(read.call("GET", "/api/v1/scopes/acme", Some(&fresh), None).0, 200);
+        assert_eq!(write.call("GET", "/api/v1/scopes/acme", Some(&fresh), None).0, 200);
+        let public_id = fresh.split('_').nth(1).unwrap();
+        let (status, revoked) = write.call("DELETE", &format!("/api/v1/scopes/acme/tokens/{public_id}"), Some(&admin), None);
+        assert_eq!(status, 200, "{revoked}");
+        let (status, refused) = read.call("GET", "/api/v1/scopes/acme", Some(&fresh), None);
+        assert_eq!((status, refused["code"].as_str()), (401, Some("invalid_token")), "{refused}");
+        let (_, listed) = read.call("GET", "/api/v1/scopes/acme/tokens", Some(&admin), None);
+        let row = listed.as_array().unwrap().iter().find(|t| t["public_id"] == public_id).expect("the revoked token is listed");
+        assert!(row["revoked_at"].is_string(), "{row}");
     }
     let (_, feed_one) = one.call("GET", "/api/v1/scopes/acme/changes", Some(&writer), None);
     let (_, feed_two) = two.call("GET", "/api/v1/scopes/acme/changes", Some(&writer), None);

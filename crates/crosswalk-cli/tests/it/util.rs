@@ -5,11 +5,18 @@ use std::process::{Command, Output};
 
 pub(crate) struct Dir {
     root: tempfile::TempDir,
+    /// A database URL every command gets as CROSSWALK_DATABASE_URL, in place of the store file.
+    database: Option<String>,
 }
 
 impl Dir {
     pub(crate) fn new() -> Dir {
-        Dir { root: tempfile::tempdir().expect("temp dir") }
+        Dir { root: tempfile::tempdir().expect("temp dir"), database: None }
+    }
+
+    /// A temp dir whose commands use the database at `url` (CROSSWALK_DATABASE_URL).
+    pub(crate) fn on_database(url: &str) -> Dir {
+        Dir { database: Some(url.to_string()), ..Dir::new() }
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -42,6 +49,9 @@ impl Dir {
             .env("CROSSWALK_STORE", self.store())
             .env_remove("CROSSWALK_DATABASE_URL")
             .env("USER", "tester");
+        if let Some(url) = &self.database {
+            command.env("CROSSWALK_DATABASE_URL", url);
+        }
         command
     }
 

@@ -19,6 +19,7 @@ use crosswalk_core::ReportRow;
 use uuid::Uuid;
 
 pub mod error;
+pub mod find;
 pub mod items;
 pub mod keys;
 pub mod model;

@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::error::{ScopeError, ScopeResult};
+use super::find::{self, FindBatch};
 use super::keys::{self, AltKind};
 use super::model::*;
 use super::reconcile::{self, Change, Current};
@@ -28,7 +29,8 @@ use super::{ReportSink, ScopeRead, ScopeWrite, StoreFuture};
 /// `migrations/postgres/` (a test checks that they agree).
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "scopes", include_str!("../../migrations/postgres/0001_scopes.sql")),
-    (2, "items", include_str!("../../migrations/postgres/0002_items.sql")),
+    (2, "tokens", include_str!("../../migrations/postgres/0002_tokens.sql")),
+    (3, "items", include_str!("../../migrations/postgres/0003_items.sql")),
 ];
 
 mod items;
@@ -43,8 +45,8 @@ const MIGRATION_LOCK: i64 = 0x6377_2d73_636f_7065;
 /// A scope store in a PostgreSQL database. Cheap to clone; clones share the pool.
 #[derive(Debug, Clone)]
 pub struct PostgresScopeStore {
-    pool: PgPool,
-    location: Arc<str>,
+    pub(super) pool: PgPool,
+    pub(super) location: Arc<str>,
 }
 
 type Tx = sqlx::Transaction<'static, Postgres>;
@@ -1082,55 +1084,67 @@ impl PostgresScopeStore {
         }
         let mut conn = self.pool.acquire().await.map_err(self.db("look mappings up"))?;
         let (scope_id, scope_row) = self.scope_on(&mut conn, scope).await?;
-        let mut answers = Vec::with_capacity(keys.len());
-        for key in keys {
-            let plan = if namespace.as_str() == Namespace::IDENTITY_USER {
-                keys::lookup_plan(scope_row.source_platform, key)
-            } else {
-                vec![(AltKind::SourceKey, key.clone(), KeyForm::SourceKey)]
-            };
-            let mut outcome = FindOutcome::NotFound;
-            for (kind, lookup, form) in plan {
-                let rows = match kind {
-                    AltKind::SourceKey => sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND m.source_key = $3"
-                    )))
-                    .bind(scope_id)
-                    .bind(namespace.as_str())
-                    .bind(&lookup)
-                    .fetch_all(&mut *conn)
-                    .await,
-                    AltKind::Username | AltKind::Email => sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT {MAPPING_COLUMNS} JOIN scope_mapping_keys k ON k.mapping_id = m.id \
-                         WHERE k.scope_id = $1 AND k.namespace = $2 AND k.kind = $3 AND k.key = $4 \
-                         ORDER BY m.removed, m.source_key LIMIT 50"
-                    )))
-                    .bind(scope_id)
-                    .bind(namespace.as_str())
-                    .bind(kind.as_str())
-                    .bind(&lookup)
-                    .fetch_all(&mut *conn)
-                    .await,
-                }
-                .map_err(self.db("look a mapping up"))?;
-                if rows.is_empty() {
-                    continue;
-                }
-                // Live mappings first; a removed one answers only when no live one does.
-                let mut candidates = rows.iter().map(mapping_row).collect::<ScopeResult<Vec<_>>>()?;
-                if candidates.iter().any(|m| !m.removed) {
-                    candidates.retain(|m| !m.removed);
-                }
-                outcome = if candidates.len() == 1 {
-                    FindOutcome::Found { by: form, mapping: Box::new(candidates.remove(0)) }
-                } else {
-                    FindOutcome::Ambiguous { by: form, source_keys: candidates.into_iter().map(|m| m.source_key).collect() }
-                };
-                break;
+        let mut batch = FindBatch::new(scope_row.source_platform, namespace, keys)?;
+        for kind in find::KIND_ORDER {
+            let lookups = batch.pending(kind);
+            if lookups.is_empty() {
+                continue;
             }
-            answers.push(FindAnswer { key: key.clone(), outcome });
+            let rows = self.find_rows(&mut conn, scope_id, namespace, kind, &lookups).await?;
+            batch.answer(kind, rows);
         }
-        Ok(answers)
+        Ok(batch.finish())
+    }
+
+    /// The mappings stored under `lookups` as `kind` keys, one query (`= ANY($n)` over a
+    /// text array): `(stored key, mapping)`, each key's live ones first, then by source key,
+    /// at most [`find::ALT_KEY_CANDIDATES`] per key.
+    async fn find_rows(
+        &self,
+        conn: &mut PgConnection,
+        scope_id: i64,
+        namespace: &Namespace,
+        kind: AltKind,
+        lookups: &[String],
+    ) -> ScopeResult<Vec<(String, MappingRow)>> {
+        let rows = match kind {
+            AltKind::SourceKey => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND m.source_key = ANY($3::text[])"
+                )))
+                .bind(scope_id)
+                .bind(namespace.as_str())
+                .bind(lookups)
+                .fetch_all(&mut *conn)
+                .await
+            }
+            AltKind::Username | AltKind::Email => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT namespace, source_key, value, removed, revision_id, updated_at, job, lookup FROM (\
+                     SELECT m.namespace, m.source_key, v.value::text AS value, m.removed, m.revision_id, m.updated_at, j.name AS job, k.key AS lookup, \
+                     ROW_NUMBER() OVER (PARTITION BY k.key ORDER BY m.removed, m.source_key) AS candidate_rank \
+                     FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id \
+                     JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id \
+                     WHERE k.scope_id = $1 AND k.namespace = $2 AND k.kind = $3 AND k.key = ANY($4::text[])) ranked \
+                     WHERE candidate_rank <= {} ORDER BY lookup, removed, source_key",
+                    find::ALT_KEY_CANDIDATES
+                )))
+                .bind(scope_id)
+                .bind(namespace.as_str())
+                .bind(kind.as_str())
+                .bind(lookups)
+                .fetch_all(&mut *conn)
+                .await
+            }
+        }
+        .map_err(self.db("look mappings up"))?;
+        rows.iter()
+            .map(|row| {
+                let mapping = mapping_row(row)?;
+                let lookup = if kind == AltKind::SourceKey { mapping.source_key.clone() } else { col(row, 7)? };
+                Ok((lookup, mapping))
+            })
+            .collect()
     }
 
     async fn report_inner(&self, scope: &str, of: &ReportOf, sink: &mut ReportSink<'_>) -> ScopeResult<u64> {

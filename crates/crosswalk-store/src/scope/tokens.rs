@@ -1,6 +1,7 @@
 //! API tokens as the store keeps them: a public id, the scope and role it grants, and the
 //! SHA-256 of its secret (never the secret). Making, hashing and checking tokens is the
-//! server's; the store only keeps the rows.
+//! server's; the store only keeps the rows. Both backends keep them (table `api_tokens`,
+//! times in whole seconds), so several servers on one PostgreSQL database share them.
 
 use std::fmt;
 
@@ -9,6 +10,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::error::{ScopeError, ScopeResult};
+use super::postgres::PostgresScopeStore;
 use super::sqlite::SqliteScopeStore;
 use super::{StoreFuture, check_name};
 
@@ -121,6 +123,24 @@ fn row_to_token(row: &sqlx::sqlite::SqliteRow) -> ScopeResult<TokenRecord> {
     })
 }
 
+/// `at` in the whole seconds both backends store.
+fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(at.unix_timestamp()).unwrap_or(at)
+}
+
+/// What [`TokenStore::create_token`] answers: the row as a later read gives it.
+fn created_row(token: &NewToken) -> TokenRow {
+    TokenRow {
+        public_id: token.public_id.clone(),
+        scope: token.scope.clone(),
+        role: token.role,
+        label: token.label.clone(),
+        created_at: whole_seconds(token.created_at),
+        created_by: token.created_by.clone(),
+        revoked_at: None,
+    }
+}
+
 /// The columns every token query reads, in one place (sqlx takes only `'static` SQL text).
 macro_rules! columns {
     () => {
@@ -153,16 +173,7 @@ impl TokenStore for SqliteScopeStore {
                 .await
                 .map_err(db)?;
             tx.commit().await.map_err(db)?;
-            Ok(TokenRow {
-                public_id: token.public_id.clone(),
-                scope: token.scope.clone(),
-                role: token.role,
-                label: token.label.clone(),
-                // Stored in whole seconds: say what a later read says.
-                created_at: OffsetDateTime::from_unix_timestamp(token.created_at.unix_timestamp()).unwrap_or(token.created_at),
-                created_by: token.created_by.clone(),
-                revoked_at: None,
-            })
+            Ok(created_row(token))
         })
     }
 
@@ -208,45 +219,87 @@ impl TokenStore for SqliteScopeStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scope::{ChangeContext, NewScope, ScopeWrite};
+fn pg_row_to_token(row: &sqlx::postgres::PgRow) -> ScopeResult<TokenRecord> {
+    let unreadable = |error: sqlx::Error| ScopeError::corrupt(format!("a stored token is unreadable: {error}"));
+    let role: String = row.try_get("role").map_err(unreadable)?;
+    Ok(TokenRecord {
+        token: TokenRow {
+            public_id: row.try_get("public_id").map_err(unreadable)?,
+            scope: row.try_get("scope_name").map_err(unreadable)?,
+            role: Role::parse(&role).map_err(|e| ScopeError::corrupt(e.message().to_string()))?,
+            label: row.try_get("label").map_err(unreadable)?,
+            created_at: row.try_get("created_at").map_err(unreadable)?,
+            created_by: row.try_get("created_by").map_err(unreadable)?,
+            revoked_at: row.try_get("revoked_at").map_err(unreadable)?,
+        },
+        secret_hash: row.try_get("secret_hash").map_err(unreadable)?,
+    })
+}
 
-    fn new_token(public_id: &str, scope: Option<&str>, role: Role) -> NewToken {
-        NewToken {
-            public_id: public_id.to_string(),
-            scope: scope.map(str::to_string),
-            role,
-            label: "test".to_string(),
-            secret_hash: "ab".repeat(32),
-            created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
-            created_by: "cli:test".to_string(),
-        }
+impl TokenStore for PostgresScopeStore {
+    fn create_token<'a>(&'a self, token: &'a NewToken) -> StoreFuture<'a, TokenRow> {
+        Box::pin(async move {
+            check_name("token label", &token.label)?;
+            let db = |cause: sqlx::Error| ScopeError::database("store a token", &self.location, cause);
+            let mut tx = self.pool.begin().await.map_err(db)?;
+            if let Some(scope) = &token.scope {
+                // Locked like every write to the scope, so the scope cannot change under us.
+                let found: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM scopes WHERE name = $1 FOR SHARE").bind(scope).fetch_optional(&mut *tx).await.map_err(db)?;
+                if found.is_none() {
+                    return Err(ScopeError::not_found(format!("scope {scope:?} does not exist")));
+                }
+            }
+            sqlx::query(concat!("INSERT INTO api_tokens (", columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"))
+                .bind(&token.public_id)
+                .bind(&token.scope)
+                .bind(token.role.as_str())
+                .bind(&token.label)
+                .bind(&token.secret_hash)
+                .bind(whole_seconds(token.created_at))
+                .bind(&token.created_by)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(created_row(token))
+        })
     }
 
-    #[tokio::test]
-    async fn tokens_are_kept_listed_by_scope_and_revoked_once() {
-        let store = SqliteScopeStore::open_in_memory().await.unwrap();
-        let context = ChangeContext { at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(), who: "t".into(), caller: "t".into() };
-        let scope = NewScope { name: "acme".into(), source_label: "jira-server x".into(), destination_label: "cloud y".into() };
-        store.create_scope(&scope, &context).await.unwrap();
+    fn token<'a>(&'a self, public_id: &'a str) -> StoreFuture<'a, TokenRecord> {
+        Box::pin(async move {
+            let row = sqlx::query(concat!("SELECT ", columns!(), " FROM api_tokens WHERE public_id = $1"))
+                .bind(public_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|cause| ScopeError::database("read a token", &self.location, cause))?;
+            match row {
+                Some(row) => pg_row_to_token(&row),
+                None => Err(ScopeError::not_found(format!("no token has public id {public_id:?}"))),
+            }
+        })
+    }
 
-        let error = store.create_token(&new_token("p0", Some("globex"), Role::Reader)).await.unwrap_err();
-        assert_eq!(error.kind(), crate::scope::ErrorKind::NotFound);
-        store.create_token(&new_token("p1", Some("acme"), Role::Reader)).await.unwrap();
-        store.create_token(&new_token("p2", None, Role::Admin)).await.unwrap();
+    fn tokens<'a>(&'a self, scope: Option<&'a str>) -> StoreFuture<'a, Vec<TokenRow>> {
+        Box::pin(async move {
+            let query = match scope {
+                Some(scope) => sqlx::query(concat!("SELECT ", columns!(), " FROM api_tokens WHERE scope_name = $1 ORDER BY created_at, public_id")).bind(scope),
+                None => sqlx::query(concat!("SELECT ", columns!(), " FROM api_tokens ORDER BY created_at, public_id")),
+            };
+            let rows = query.fetch_all(&self.pool).await.map_err(|cause| ScopeError::database("list tokens", &self.location, cause))?;
+            rows.iter().map(|row| pg_row_to_token(row).map(|record| record.token)).collect()
+        })
+    }
 
-        let record = store.token("p1").await.unwrap();
-        assert_eq!(record.secret_hash, "ab".repeat(32));
-        assert_eq!(record.token.scope.as_deref(), Some("acme"));
-        assert_eq!(store.tokens(Some("acme")).await.unwrap().len(), 1);
-        assert_eq!(store.tokens(None).await.unwrap().len(), 2);
-
-        let first = OffsetDateTime::from_unix_timestamp(1_800_000_100).unwrap();
-        assert_eq!(store.revoke_token("p1", first).await.unwrap().revoked_at, Some(first));
-        let later = OffsetDateTime::from_unix_timestamp(1_800_000_200).unwrap();
-        assert_eq!(store.revoke_token("p1", later).await.unwrap().revoked_at, Some(first));
-        assert_eq!(store.token("nope").await.unwrap_err().kind(), crate::scope::ErrorKind::NotFound);
+    fn revoke_token<'a>(&'a self, public_id: &'a str, at: OffsetDateTime) -> StoreFuture<'a, TokenRow> {
+        Box::pin(async move {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE public_id = $2 AND revoked_at IS NULL")
+                .bind(whole_seconds(at))
+                .bind(public_id)
+                .execute(&self.pool)
+                .await
+                .map_err(|cause| ScopeError::database("revoke a token", &self.location, cause))?;
+            Ok(self.token(public_id).await?.token)
+        })
     }
 }

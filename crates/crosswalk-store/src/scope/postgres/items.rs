@@ -1,4 +1,4 @@
-//! Item references on PostgreSQL (`migrations/postgres/0002_items.sql`); the matching rules and the
+//! Item references on PostgreSQL (`migrations/postgres/0003_items.sql`); the matching rules and the
 //! queries shared with PostgreSQL are in [`crate::scope::items`].
 
 use sqlx::PgConnection;
