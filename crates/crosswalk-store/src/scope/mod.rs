@@ -18,12 +18,14 @@ use std::pin::Pin;
 use crosswalk_core::ReportRow;
 use uuid::Uuid;
 
+pub mod contents;
 pub mod error;
 pub mod find;
 pub mod items;
 pub mod keys;
 pub mod model;
 pub mod reconcile;
+mod run_plan;
 pub mod postgres;
 pub mod sqlite;
 pub mod tokens;

@@ -17,11 +17,12 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::contents;
 use super::error::{ScopeError, ScopeResult};
 use super::find::{self, FindBatch};
 use super::keys::{self, AltKind};
 use super::model::*;
-use super::reconcile::{self, Change, Current};
+use super::run_plan::{self, ChangeKind, NewSide, Planned, RunPlan, StoredMapping, identity_json, identity_namespace};
 use super::items::{ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
 use super::{ReportSink, ScopeRead, ScopeWrite, StoreFuture};
 
@@ -201,28 +202,24 @@ const RUN_COLUMNS: &str = "s.name, j.name, j.transfer_id, r.number, r.started_at
 /// memory, not a bind-parameter count.
 const BATCH: usize = 20_000;
 
-/// The identity namespaces, by the code a run's maps key them with.
-const NAMESPACES: [&str; 2] = [Namespace::IDENTITY_USER, Namespace::IDENTITY_GROUP];
+/// Ids a batch's `RETURNING` named, by identity namespace and source key.
+#[derive(Default)]
+struct IdsByKey([HashMap<String, i64>; 2]);
 
-fn namespace_code(namespace: &Namespace) -> u8 {
-    u8::from(namespace.as_str() == Namespace::IDENTITY_GROUP)
-}
-
-fn identity_json(value: &IdentityValue) -> String {
-    // Serialised as a MappingValue::Identity without cloning the value into one.
-    #[derive(serde::Serialize)]
-    #[serde(tag = "type", content = "value", rename_all = "snake_case")]
-    enum Borrowed<'a> {
-        Identity(&'a IdentityValue),
+impl IdsByKey {
+    fn slot(namespace: &str) -> usize {
+        usize::from(namespace == Namespace::IDENTITY_GROUP)
     }
-    serde_json::to_string(&Borrowed::Identity(value)).unwrap_or_default()
-}
 
-/// Where a mapping a run may change lives.
-struct StoredIds {
-    id: i64,
-    revision_id: i64,
-    value_revision_id: i64,
+    fn insert(&mut self, namespace: &str, source_key: String, id: i64) -> ScopeResult<()> {
+        identity_namespace(namespace)?;
+        self.0[Self::slot(namespace)].insert(source_key, id);
+        Ok(())
+    }
+
+    fn get(&self, namespace: &str, source_key: &str) -> Option<i64> {
+        self.0[Self::slot(namespace)].get(source_key).copied()
+    }
 }
 
 /// A mapping's place in the scope, as a run's reconcile needs it.
@@ -659,24 +656,13 @@ impl PostgresScopeStore {
             check_key("source key", &identity.source_key, MAX_KEY_LEN)?;
         }
         // Everything that needs no lock is done before taking it.
-        let (source_hash, source_body) = run.source.encode();
-        let (destination_hash, destination_body) = run.destination.encode();
+        let source_content = contents::pack(&run.source)?;
+        let destination_content = contents::pack(&run.destination)?;
+        let (source_hash, destination_hash) = (&source_content.hash, &destination_content.hash);
         let policy_hash = content_hash(run.policy.as_bytes());
         // Values are compared by digest: the current state is read as digests, and only the
         // changed values are serialised a second time, to be written.
-        let mut new: HashMap<(u8, String), [u8; 16]> = HashMap::with_capacity(run.identities.len());
-        let mut positions: HashMap<(u8, String), usize> = HashMap::with_capacity(run.identities.len());
-        for (position, identity) in run.identities.iter().enumerate() {
-            let key = (namespace_code(&identity.namespace), identity.source_key.clone());
-            let digest = MappingValue::digest_of_json(&identity_json(&identity.value));
-            if new.insert(key.clone(), digest).is_some() {
-                return Err(ScopeError::invalid(format!(
-                    "the run holds two mappings for {} {:?}; a run holds one mapping per source identity",
-                    identity.namespace, identity.source_key
-                )));
-            }
-            positions.insert(key, position);
-        }
+        let new = NewSide::of(run)?;
         let at = run.started_at;
 
         let mut tx = self.begin("record a run").await?;
@@ -693,12 +679,12 @@ impl PostgresScopeStore {
             )));
         }
         let (job_id, _) = self.job_or_create(&mut tx, scope_id, &run.job, run.started_at).await?;
-        for (hash, body, content) in [(&source_hash, &source_body, &run.source), (&destination_hash, &destination_body, &run.destination)] {
+        for content in [&source_content, &destination_content] {
             sqlx::query("INSERT INTO directory_contents (hash, body, accounts, groups) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING")
-                .bind(hash)
-                .bind(body)
-                .bind(content.accounts.len() as i64)
-                .bind(content.groups.len() as i64)
+                .bind(&content.hash)
+                .bind(&content.packed)
+                .bind(content.accounts)
+                .bind(content.groups)
                 .execute(&mut *tx)
                 .await
                 .map_err(self.db("store a directory's contents"))?;
@@ -743,69 +729,63 @@ impl PostgresScopeStore {
         .bind(&run.who)
         .bind(policy_version)
         .bind(current_exceptions)
-        .bind(&source_hash)
-        .bind(&destination_hash)
+        .bind(source_hash)
+        .bind(destination_hash)
         .bind(serde_json::to_string(&run.warnings).unwrap_or_else(|_| "[]".into()))
         .fetch_one(&mut *tx)
         .await
         .map_err(self.db("record the run"))?;
 
-        // The scope's current identity state, read under the scope's lock, with which job
-        // wrote each mapping last: a run removes only its own job's.
-        let mut current: HashMap<(u8, String), Current<[u8; 16]>> = HashMap::new();
-        let mut stored: HashMap<(u8, String), StoredIds> = HashMap::new();
+        // The scope's current identity state, read under the scope's lock in key order, with
+        // which job wrote each mapping last: a run removes only its own job's.
+        let mut stored: Vec<StoredMapping> = Vec::new();
         {
             let mut rows = sqlx::query(
                 "SELECT namespace, source_key, value_hash, removed, id, revision_id, value_revision_id, job_id FROM scope_mappings \
-                 WHERE scope_id = $1 AND namespace IN ('identity:user', 'identity:group')",
+                 WHERE scope_id = $1 AND namespace IN ('identity:group', 'identity:user') ORDER BY namespace, source_key",
             )
             .bind(scope_id)
             .fetch(&mut *tx);
             while let Some(row) = rows.try_next().await.map_err(self.db("read the scope's mappings"))? {
-                let namespace = Namespace::parse(&col::<String>(&row, 0)?)?;
-                let key = (namespace_code(&namespace), col::<String>(&row, 1)?);
                 let hash: Vec<u8> = col(&row, 2)?;
-                let value: [u8; 16] = hash.try_into().map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?;
                 let written_by: Option<i64> = col(&row, 7)?;
-                current.insert(key.clone(), Current { value, removed: col(&row, 3)?, ours: written_by == Some(job_id) });
-                stored.insert(key, StoredIds { id: col(&row, 4)?, revision_id: col(&row, 5)?, value_revision_id: col(&row, 6)? });
+                stored.push(StoredMapping {
+                    namespace: identity_namespace(&col::<String>(&row, 0)?)?,
+                    source_key: col(&row, 1)?,
+                    value_hash: hash.try_into().map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?,
+                    removed: col(&row, 3)?,
+                    ours: written_by == Some(job_id),
+                    id: col(&row, 4)?,
+                    revision_id: col(&row, 5)?,
+                    value_revision_id: col(&row, 6)?,
+                });
             }
         }
-        let diff = reconcile::reconcile(&current, &new);
-        drop(current);
-        let mut counts = RunCounts { unchanged: diff.unchanged, ..RunCounts::default() };
-        for change in &diff.changes {
-            match change {
-                Change::Added { .. } => counts.added += 1,
-                Change::Changed { .. } => counts.changed += 1,
-                Change::Removed { .. } => counts.removed += 1,
-            }
-        }
-        let was_exception = self.exception_mappings(&mut tx, &diff, &stored).await?;
+        let RunPlan { changes, counts } = run_plan::plan(run, &new, &mut stored);
+        drop(new);
+        let was_exception = self.exception_mappings(&mut tx, &changes).await?;
 
         // One revision per change, in batches of arrays unnested into rows; RETURNING names
         // each row's key, so ids are matched by key and never guessed.
-        let mut revision_ids: HashMap<(u8, String), i64> = HashMap::with_capacity(diff.changes.len());
-        for batch in diff.changes.chunks(BATCH) {
+        let mut revision_ids = IdsByKey::default();
+        for batch in changes.chunks(BATCH) {
             let mut namespaces = Vec::with_capacity(batch.len());
             let mut source_keys = Vec::with_capacity(batch.len());
             let mut previous = Vec::with_capacity(batch.len());
             let mut values = Vec::with_capacity(batch.len());
             let mut reasons = Vec::with_capacity(batch.len());
             for change in batch {
-                let key = change.key();
-                let existing = stored.get(key);
-                let (value, reason) = match change {
-                    Change::Removed { .. } => (None, Reason::Removal),
-                    Change::Added { .. } | Change::Changed { .. } => {
-                        let value = &run.identities[positions[key]].value;
-                        let exception = value.is_exception() || existing.is_some_and(|s| was_exception.contains(&s.id));
-                        (Some(identity_json(value)), if exception { Reason::Exception } else { Reason::Resolution })
+                let (value, reason) = match change.identity {
+                    None => (None, Reason::Removal),
+                    Some(identity) => {
+                        let exception =
+                            identity.value.is_exception() || change.stored.is_some_and(|s| was_exception.contains(&s.id));
+                        (Some(identity_json(&identity.value)), if exception { Reason::Exception } else { Reason::Resolution })
                     }
                 };
-                namespaces.push(NAMESPACES[usize::from(key.0)]);
-                source_keys.push(key.1.as_str());
-                previous.push(existing.map(|s| s.revision_id));
+                namespaces.push(change.namespace);
+                source_keys.push(change.source_key);
+                previous.push(change.stored.map(|s| s.revision_id));
                 values.push(value);
                 reasons.push(reason.as_str());
             }
@@ -827,14 +807,13 @@ impl PostgresScopeStore {
             .await
             .map_err(self.db("write revisions"))?;
             for row in &rows {
-                let namespace = Namespace::parse(&col::<String>(row, 1)?)?;
-                revision_ids.insert((namespace_code(&namespace), col(row, 2)?), col(row, 0)?);
+                revision_ids.insert(&col::<String>(row, 1)?, col(row, 2)?, col(row, 0)?)?;
             }
         }
 
         // The mappings themselves: new ones inserted, the rest updated, in one upsert each batch.
-        let mut mapping_ids: HashMap<(u8, String), i64> = HashMap::with_capacity(diff.changes.len());
-        for batch in diff.changes.chunks(BATCH) {
+        let mut mapping_ids = IdsByKey::default();
+        for batch in changes.chunks(BATCH) {
             let mut namespaces = Vec::with_capacity(batch.len());
             let mut source_keys = Vec::with_capacity(batch.len());
             let mut value_revisions = Vec::with_capacity(batch.len());
@@ -842,19 +821,17 @@ impl PostgresScopeStore {
             let mut hashes = Vec::with_capacity(batch.len());
             let mut removed = Vec::with_capacity(batch.len());
             for change in batch {
-                let key = change.key();
-                let Some(&revision_id) = revision_ids.get(key) else {
-                    return Err(ScopeError::corrupt(format!("the revision written for {:?} was not returned", key.1)));
+                let Some(revision_id) = revision_ids.get(change.namespace, change.source_key) else {
+                    return Err(ScopeError::corrupt(format!("the revision written for {:?} was not returned", change.source_key)));
                 };
-                let (value_revision_id, hash, is_removed) = match change {
-                    Change::Added { new, .. } | Change::Changed { new, .. } => (revision_id, *new, false),
-                    Change::Removed { old, .. } => (stored.get(key).map_or(revision_id, |s| s.value_revision_id), *old, true),
-                };
-                namespaces.push(NAMESPACES[usize::from(key.0)]);
-                source_keys.push(key.1.as_str());
+                let is_removed = change.kind == ChangeKind::Removed;
+                let value_revision_id =
+                    if is_removed { change.stored.map_or(revision_id, |s| s.value_revision_id) } else { revision_id };
+                namespaces.push(change.namespace);
+                source_keys.push(change.source_key);
                 value_revisions.push(value_revision_id);
                 revisions.push(revision_id);
-                hashes.push(hash.to_vec());
+                hashes.push(change.value_hash.to_vec());
                 removed.push(is_removed);
             }
             let rows = sqlx::query(
@@ -880,19 +857,15 @@ impl PostgresScopeStore {
             .await
             .map_err(self.db("write mappings"))?;
             for row in &rows {
-                let namespace = Namespace::parse(&col::<String>(row, 1)?)?;
-                mapping_ids.insert((namespace_code(&namespace), col(row, 2)?), col(row, 0)?);
+                mapping_ids.insert(&col::<String>(row, 1)?, col(row, 2)?, col(row, 0)?)?;
             }
         }
+        drop(revision_ids);
 
         // Alternate keys: replaced for every mapping that got a new value; a removed mapping
         // keeps its own, so it is still found by them (marked removed).
-        let replaced: Vec<i64> = diff
-            .changes
-            .iter()
-            .filter(|c| !matches!(c, Change::Removed { .. }))
-            .filter_map(|c| stored.get(c.key()).map(|s| s.id))
-            .collect();
+        let replaced: Vec<i64> =
+            changes.iter().filter(|c| c.kind != ChangeKind::Removed).filter_map(|c| c.stored.map(|s| s.id)).collect();
         for batch in replaced.chunks(BATCH) {
             sqlx::query("DELETE FROM scope_mapping_keys WHERE mapping_id = ANY($1::bigint[])")
                 .bind(batch)
@@ -901,16 +874,20 @@ impl PostgresScopeStore {
                 .map_err(self.db("replace alternate keys"))?;
         }
         let mut alternate: Vec<(i64, AltKind, String)> = Vec::new();
-        for change in &diff.changes {
-            let key = change.key();
-            if matches!(change, Change::Removed { .. }) || NAMESPACES[usize::from(key.0)] != Namespace::IDENTITY_USER {
+        for change in &changes {
+            let Some(identity) = change.identity else { continue };
+            if change.namespace != Namespace::IDENTITY_USER {
                 continue;
             }
-            let mapping_id = *mapping_ids.get(key).ok_or_else(|| ScopeError::corrupt(format!("the mapping written for {:?} was not returned", key.1)))?;
-            for (kind, alt) in keys::alternate_keys(&run.identities[positions[key]].value) {
+            let mapping_id = mapping_ids
+                .get(change.namespace, change.source_key)
+                .ok_or_else(|| ScopeError::corrupt(format!("the mapping written for {:?} was not returned", change.source_key)))?;
+            for (kind, alt) in keys::alternate_keys(&identity.value) {
                 alternate.push((mapping_id, kind, alt));
             }
         }
+        // In the key index's order: a new scope's keys are appended, not scattered over it.
+        alternate.sort_unstable_by(|a, b| (a.1.as_str(), &a.2, a.0).cmp(&(b.1.as_str(), &b.2, b.0)));
         for batch in alternate.chunks(BATCH) {
             let mapping_ids: Vec<i64> = batch.iter().map(|(id, _, _)| *id).collect();
             let kinds: Vec<&str> = batch.iter().map(|(_, kind, _)| kind.as_str()).collect();
@@ -950,14 +927,9 @@ impl PostgresScopeStore {
 
     /// The changed mappings whose value was resolved by an exception: their change is an
     /// exception's doing too (a rule removed, or a new one), whatever the new value says.
-    async fn exception_mappings(
-        &self,
-        tx: &mut PgConnection,
-        diff: &reconcile::Diff<(u8, String), [u8; 16]>,
-        stored: &HashMap<(u8, String), StoredIds>,
-    ) -> ScopeResult<HashSet<i64>> {
+    async fn exception_mappings(&self, tx: &mut PgConnection, changes: &[Planned<'_>]) -> ScopeResult<HashSet<i64>> {
         let changed: Vec<i64> =
-            diff.changes.iter().filter(|c| matches!(c, Change::Changed { .. })).filter_map(|c| stored.get(c.key()).map(|s| s.id)).collect();
+            changes.iter().filter(|c| c.kind == ChangeKind::Changed).filter_map(|c| c.stored.map(|s| s.id)).collect();
         let mut found = HashSet::new();
         for batch in changed.chunks(BATCH) {
             let ids: Vec<i64> = sqlx::query_scalar(
@@ -1198,13 +1170,13 @@ impl PostgresScopeStore {
     }
 
     async fn content_on(&self, conn: &mut PgConnection, hash: &str) -> ScopeResult<DirectoryContent> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM directory_contents WHERE hash = $1")
+        let body: Option<Vec<u8>> = sqlx::query_scalar("SELECT body FROM directory_contents WHERE hash = $1")
             .bind(hash)
             .fetch_optional(&mut *conn)
             .await
             .map_err(self.db("read a directory's contents"))?;
         let body = body.ok_or_else(|| ScopeError::not_found(format!("no directory contents with hash {hash}")))?;
-        serde_json::from_str(&body).map_err(|error| ScopeError::corrupt(format!("directory contents {hash} are unreadable: {error}")))
+        contents::unpack(hash, &body)
     }
 }
 

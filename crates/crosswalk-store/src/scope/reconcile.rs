@@ -85,6 +85,62 @@ where
     Diff { changes, unchanged, kept_from_other_jobs }
 }
 
+/// [`reconcile`] over two lists in key order, walked side by side: what a run over a
+/// million mappings uses (a speed tactic; see docs/performance.md). Neither side is
+/// hashed or copied into a map, and the keys can be borrowed from where they already are.
+/// Both lists must be sorted by key with no key twice; the diff is the one [`reconcile`]
+/// gives for the same contents.
+pub fn reconcile_sorted<K, V>(current: &[(K, Current<V>)], new: &[(K, V)]) -> Diff<K, V>
+where
+    K: Ord + Clone,
+    V: Eq + Clone,
+{
+    let mut changes = Vec::new();
+    let mut unchanged = 0u64;
+    let mut kept_from_other_jobs = 0u64;
+    let (mut c, mut n) = (0, 0);
+    while c < current.len() || n < new.len() {
+        let order = match (current.get(c), new.get(n)) {
+            (Some((ck, _)), Some((nk, _))) => ck.cmp(nk),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, _) => std::cmp::Ordering::Greater,
+        };
+        match order {
+            // Only in the current state: gone from the run's source.
+            std::cmp::Ordering::Less => {
+                let (key, now) = &current[c];
+                if !now.removed {
+                    if now.ours {
+                        changes.push(Change::Removed { key: key.clone(), old: now.value.clone() });
+                    } else {
+                        kept_from_other_jobs += 1;
+                    }
+                }
+                c += 1;
+            }
+            // Only in the run: new.
+            std::cmp::Ordering::Greater => {
+                let (key, value) = &new[n];
+                changes.push(Change::Added { key: key.clone(), new: value.clone() });
+                n += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                let ((key, now), (_, value)) = (&current[c], &new[n]);
+                if now.removed {
+                    changes.push(Change::Added { key: key.clone(), new: value.clone() });
+                } else if now.value == *value {
+                    unchanged += 1;
+                } else {
+                    changes.push(Change::Changed { key: key.clone(), old: now.value.clone(), new: value.clone() });
+                }
+                c += 1;
+                n += 1;
+            }
+        }
+    }
+    Diff { changes, unchanged, kept_from_other_jobs }
+}
+
 /// The state after the changes: what the store holds once a run is written. Every changed
 /// key is then the running job's.
 pub fn apply<K, V>(current: &mut HashMap<K, Current<V>>, diff: &Diff<K, V>)
@@ -171,6 +227,15 @@ mod tests {
                 new.iter().map(|(k, v)| (*k, Current { value: *v, removed: false, ours })).collect();
             let diff = reconcile(&current, &new);
             prop_assert!(diff.changes.is_empty());
+        }
+
+        #[test]
+        fn the_sorted_walk_gives_the_same_diff(current in state(), new in resolution()) {
+            let mut current_list: Vec<(u8, Current<u8>)> = current.iter().map(|(k, c)| (*k, c.clone())).collect();
+            current_list.sort_by_key(|(k, _)| *k);
+            let mut new_list: Vec<(u8, u8)> = new.iter().map(|(k, v)| (*k, *v)).collect();
+            new_list.sort_by_key(|(k, _)| *k);
+            prop_assert_eq!(reconcile_sorted(&current_list, &new_list), reconcile(&current, &new));
         }
 
         #[test]

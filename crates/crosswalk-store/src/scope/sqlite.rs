@@ -4,7 +4,7 @@
 //! a second run at the same time diffs against the first one's result. A kill at any moment
 //! leaves the last committed state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -17,11 +17,12 @@ use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::contents;
 use super::error::{ScopeError, ScopeResult};
 use super::find::{self, FindBatch};
 use super::keys::{self, AltKind};
 use super::model::*;
-use super::reconcile::{self, Change, Current};
+use super::run_plan::{self, ChangeKind, NewSide, Planned, RunPlan, StoredMapping, identity_json, identity_namespace};
 use super::items::{ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
 use super::{ReportSink, ScopeRead, ScopeWrite, StoreFuture};
 
@@ -198,27 +199,6 @@ const KEY_BATCH: usize = 4000;
 
 /// The identity namespaces, by the code a run's maps key them with.
 const NAMESPACES: [&str; 2] = [Namespace::IDENTITY_USER, Namespace::IDENTITY_GROUP];
-
-fn namespace_code(namespace: &Namespace) -> u8 {
-    u8::from(namespace.as_str() == Namespace::IDENTITY_GROUP)
-}
-
-fn identity_json(value: &IdentityValue) -> String {
-    // Serialised as a MappingValue::Identity without cloning the value into one.
-    #[derive(serde::Serialize)]
-    #[serde(tag = "type", content = "value", rename_all = "snake_case")]
-    enum Borrowed<'a> {
-        Identity(&'a IdentityValue),
-    }
-    serde_json::to_string(&Borrowed::Identity(value)).unwrap_or_default()
-}
-
-/// Where a mapping a run may change lives.
-struct StoredIds {
-    id: i64,
-    revision_id: i64,
-    value_revision_id: i64,
-}
 
 /// A mapping's place in the scope, as a run's reconcile needs it.
 struct Stored {
@@ -653,24 +633,13 @@ impl SqliteScopeStore {
             check_key("source key", &identity.source_key, MAX_KEY_LEN)?;
         }
         // Everything that needs no lock is done before taking it.
-        let (source_hash, source_body) = run.source.encode();
-        let (destination_hash, destination_body) = run.destination.encode();
+        let source_content = contents::pack(&run.source)?;
+        let destination_content = contents::pack(&run.destination)?;
+        let (source_hash, destination_hash) = (&source_content.hash, &destination_content.hash);
         let policy_hash = content_hash(run.policy.as_bytes());
         // Values are compared by digest: the current state is read as digests, and only the
         // changed values are serialised a second time, to be written.
-        let mut new: HashMap<(u8, String), [u8; 16]> = HashMap::with_capacity(run.identities.len());
-        let mut positions: HashMap<(u8, String), usize> = HashMap::with_capacity(run.identities.len());
-        for (position, identity) in run.identities.iter().enumerate() {
-            let key = (namespace_code(&identity.namespace), identity.source_key.clone());
-            let digest = MappingValue::digest_of_json(&identity_json(&identity.value));
-            if new.insert(key.clone(), digest).is_some() {
-                return Err(ScopeError::invalid(format!(
-                    "the run holds two mappings for {} {:?}; a run holds one mapping per source identity",
-                    identity.namespace, identity.source_key
-                )));
-            }
-            positions.insert(key, position);
-        }
+        let new = NewSide::of(run)?;
         let at = unix(run.started_at);
 
         let mut tx = self.begin("record a run").await?;
@@ -687,12 +656,12 @@ impl SqliteScopeStore {
             )));
         }
         let (job_id, _) = self.job_or_create(&mut tx, scope_id, &run.job, run.started_at).await?;
-        for (hash, body, content) in [(&source_hash, &source_body, &run.source), (&destination_hash, &destination_body, &run.destination)] {
+        for content in [&source_content, &destination_content] {
             sqlx::query("INSERT INTO directory_contents (hash, body, accounts, groups) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING")
-                .bind(hash)
-                .bind(body)
-                .bind(content.accounts.len() as i64)
-                .bind(content.groups.len() as i64)
+                .bind(&content.hash)
+                .bind(&content.packed)
+                .bind(content.accounts)
+                .bind(content.groups)
                 .execute(&mut *tx)
                 .await
                 .map_err(self.db("store a directory's contents"))?;
@@ -737,71 +706,65 @@ impl SqliteScopeStore {
         .bind(&run.who)
         .bind(policy_version)
         .bind(current_exceptions)
-        .bind(&source_hash)
-        .bind(&destination_hash)
+        .bind(source_hash)
+        .bind(destination_hash)
         .bind(serde_json::to_string(&run.warnings).unwrap_or_else(|_| "[]".into()))
         .fetch_one(&mut *tx)
         .await
         .map_err(self.db("record the run"))?;
 
-        // The scope's current identity state, read under the write lock, with which job
-        // wrote each mapping last: a run removes only its own job's.
-        let mut current: HashMap<(u8, String), Current<[u8; 16]>> = HashMap::new();
-        let mut stored: HashMap<(u8, String), StoredIds> = HashMap::new();
+        // The scope's current identity state, read under the write lock in key order, with
+        // which job wrote each mapping last: a run removes only its own job's.
+        let mut stored: Vec<StoredMapping> = Vec::new();
         {
             let mut rows = sqlx::query(
                 "SELECT namespace, source_key, value_hash, removed, id, revision_id, value_revision_id, job_id FROM scope_mappings \
-                 WHERE scope_id = ? AND namespace IN ('identity:user', 'identity:group')",
+                 WHERE scope_id = ? AND namespace IN ('identity:group', 'identity:user') ORDER BY namespace, source_key",
             )
             .bind(scope_id)
             .fetch(&mut *tx);
             while let Some(row) = rows.try_next().await.map_err(self.db("read the scope's mappings"))? {
-                let namespace = Namespace::parse(&col::<String>(&row, 0)?)?;
-                let key = (namespace_code(&namespace), col::<String>(&row, 1)?);
                 let hash: Vec<u8> = col(&row, 2)?;
-                let value: [u8; 16] = hash.try_into().map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?;
                 let written_by: Option<i64> = col(&row, 7)?;
-                current.insert(key.clone(), Current { value, removed: col::<i64>(&row, 3)? != 0, ours: written_by == Some(job_id) });
-                stored.insert(key, StoredIds { id: col(&row, 4)?, revision_id: col(&row, 5)?, value_revision_id: col(&row, 6)? });
+                stored.push(StoredMapping {
+                    namespace: identity_namespace(&col::<String>(&row, 0)?)?,
+                    source_key: col(&row, 1)?,
+                    value_hash: hash.try_into().map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?,
+                    removed: col::<i64>(&row, 3)? != 0,
+                    ours: written_by == Some(job_id),
+                    id: col(&row, 4)?,
+                    revision_id: col(&row, 5)?,
+                    value_revision_id: col(&row, 6)?,
+                });
             }
         }
-        let diff = reconcile::reconcile(&current, &new);
-        drop(current);
-        let mut counts = RunCounts { unchanged: diff.unchanged, ..RunCounts::default() };
-        for change in &diff.changes {
-            match change {
-                Change::Added { .. } => counts.added += 1,
-                Change::Changed { .. } => counts.changed += 1,
-                Change::Removed { .. } => counts.removed += 1,
-            }
-        }
-        let was_exception = self.exception_mappings(&mut tx, &diff, &stored).await?;
+        let RunPlan { changes, counts } = run_plan::plan(run, &new, &mut stored);
+        drop(new);
+        let was_exception = self.exception_mappings(&mut tx, &changes).await?;
 
         // One revision per change, in batches. Nothing is read back (RETURNING made the
         // write five times slower): the mappings below find their revision by key and run.
-        for batch in diff.changes.chunks(REVISION_BATCH) {
+        for batch in changes.chunks(REVISION_BATCH) {
             let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
                 "INSERT INTO scope_revisions (scope_id, namespace, source_key, previous_id, value, run_id, at, who, reason) ",
             );
             sql.push_values(batch, |mut row, change| {
-                let key = change.key();
-                let existing = stored.get(key);
-                let (value, reason) = match change {
-                    Change::Removed { .. } => (None, Reason::Removal),
-                    Change::Added { .. } | Change::Changed { .. } => {
-                        let value = &run.identities[positions[key]].value;
-                        let exception = value.is_exception() || existing.is_some_and(|s| was_exception.contains(&s.id));
-                        (Some(identity_json(value)), if exception { Reason::Exception } else { Reason::Resolution })
+                let (value, reason) = match change.identity {
+                    None => (None, Reason::Removal),
+                    Some(identity) => {
+                        let exception =
+                            identity.value.is_exception() || change.stored.is_some_and(|s| was_exception.contains(&s.id));
+                        (Some(identity_json(&identity.value)), if exception { Reason::Exception } else { Reason::Resolution })
                     }
                 };
                 row.push_bind(scope_id)
-                    .push_bind(NAMESPACES[usize::from(key.0)])
-                    .push_bind(key.1.clone())
-                    .push_bind(existing.map(|s| s.revision_id))
+                    .push_bind(change.namespace)
+                    .push_bind(change.source_key)
+                    .push_bind(change.stored.map(|s| s.revision_id))
                     .push_bind(value)
                     .push_bind(run_id)
                     .push_bind(at)
-                    .push_bind(run.who.clone())
+                    .push_bind(run.who.as_str())
                     .push_bind(reason.as_str());
             });
             sql.build().execute(&mut *tx).await.map_err(self.db("write revisions"))?;
@@ -810,7 +773,7 @@ impl SqliteScopeStore {
         // The mappings themselves: new ones inserted, the rest updated, in one upsert per
         // batch, each pointed at the revision this run just wrote for its key (a run writes
         // at most one per key). A removed mapping keeps pointing at its last value.
-        for batch in diff.changes.chunks(MAPPING_BATCH) {
+        for batch in changes.chunks(MAPPING_BATCH) {
             let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
                 "INSERT INTO scope_mappings (scope_id, namespace, source_key, value_revision_id, revision_id, value_hash, \
                  removed, removed_at, updated_at, job_id) \
@@ -818,17 +781,14 @@ impl SqliteScopeStore {
             );
             sql.push_bind(job_id).push(" FROM (");
             sql.push_values(batch, |mut row, change| {
-                let key = change.key();
-                let (value_revision_id, hash, removed) = match change {
-                    Change::Added { new, .. } | Change::Changed { new, .. } => (None, *new, None),
-                    Change::Removed { old, .. } => (stored.get(key).map(|s| s.value_revision_id), *old, Some(at)),
-                };
-                row.push_bind(NAMESPACES[usize::from(key.0)])
-                    .push_bind(key.1.clone())
+                let removed = change.kind == ChangeKind::Removed;
+                let value_revision_id = if removed { change.stored.map(|s| s.value_revision_id) } else { None };
+                row.push_bind(change.namespace)
+                    .push_bind(change.source_key)
                     .push_bind(value_revision_id)
-                    .push_bind(hash.to_vec())
-                    .push_bind(i64::from(removed.is_some()))
-                    .push_bind(removed);
+                    .push_bind(change.value_hash.to_vec())
+                    .push_bind(i64::from(removed))
+                    .push_bind(removed.then_some(at));
             });
             // CROSS JOIN fixes the order SQLite joins in: each listed key looked up in the
             // index. Left to choose, it scanned the list once per revision (quadratic: 20,000
@@ -855,12 +815,8 @@ impl SqliteScopeStore {
 
         // Alternate keys: replaced for every mapping that got a new value; a removed mapping
         // keeps its own, so it is still found by them (marked removed).
-        let replaced: Vec<i64> = diff
-            .changes
-            .iter()
-            .filter(|c| !matches!(c, Change::Removed { .. }))
-            .filter_map(|c| stored.get(c.key()).map(|s| s.id))
-            .collect();
+        let replaced: Vec<i64> =
+            changes.iter().filter(|c| c.kind != ChangeKind::Removed).filter_map(|c| c.stored.map(|s| s.id)).collect();
         for batch in replaced.chunks(MAPPING_BATCH) {
             let mut sql = sqlx::QueryBuilder::<Sqlite>::new("DELETE FROM scope_mapping_keys WHERE mapping_id IN (");
             let mut list = sql.separated(", ");
@@ -871,22 +827,25 @@ impl SqliteScopeStore {
             sql.build().execute(&mut *tx).await.map_err(self.db("replace alternate keys"))?;
         }
         let mut alternate: Vec<(AltKind, String, &str)> = Vec::new();
-        for change in &diff.changes {
-            let key = change.key();
-            if matches!(change, Change::Removed { .. }) || NAMESPACES[usize::from(key.0)] != Namespace::IDENTITY_USER {
+        for change in &changes {
+            let Some(identity) = change.identity else { continue };
+            if change.namespace != Namespace::IDENTITY_USER {
                 continue;
             }
-            for (kind, alt) in keys::alternate_keys(&run.identities[positions[key]].value) {
-                alternate.push((kind, alt, key.1.as_str()));
+            for (kind, alt) in keys::alternate_keys(&identity.value) {
+                alternate.push((kind, alt, change.source_key));
             }
         }
+        // In the key table's order: a new scope's keys are appended, not scattered over the
+        // index (scattered, each page was written to the log many times over).
+        alternate.sort_unstable_by(|a, b| (a.0.as_str(), &a.1, a.2).cmp(&(b.0.as_str(), &b.1, b.2)));
         for batch in alternate.chunks(KEY_BATCH) {
             let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
                 "INSERT OR IGNORE INTO scope_mapping_keys (scope_id, namespace, kind, key, mapping_id) \
                  SELECT m.scope_id, m.namespace, v.column1, v.column2, m.id FROM (",
             );
             sql.push_values(batch, |mut row, (kind, alt, source_key)| {
-                row.push_bind(kind.as_str()).push_bind(alt.clone()).push_bind(source_key.to_string());
+                row.push_bind(kind.as_str()).push_bind(alt.as_str()).push_bind(*source_key);
             });
             // CROSS JOIN: the listed keys drive the look-ups (see the mappings above).
             sql.push(") AS v CROSS JOIN scope_mappings m ON m.scope_id = ")
@@ -915,14 +874,9 @@ impl SqliteScopeStore {
 
     /// The changed mappings whose value was resolved by an exception: their change is an
     /// exception's doing too (a rule removed, or a new one), whatever the new value says.
-    async fn exception_mappings(
-        &self,
-        tx: &mut SqliteConnection,
-        diff: &reconcile::Diff<(u8, String), [u8; 16]>,
-        stored: &HashMap<(u8, String), StoredIds>,
-    ) -> ScopeResult<HashSet<i64>> {
+    async fn exception_mappings(&self, tx: &mut SqliteConnection, changes: &[Planned<'_>]) -> ScopeResult<HashSet<i64>> {
         let changed: Vec<i64> =
-            diff.changes.iter().filter(|c| matches!(c, Change::Changed { .. })).filter_map(|c| stored.get(c.key()).map(|s| s.id)).collect();
+            changes.iter().filter(|c| c.kind == ChangeKind::Changed).filter_map(|c| c.stored.map(|s| s.id)).collect();
         let mut found = HashSet::new();
         for batch in changed.chunks(MAPPING_BATCH) {
             let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
@@ -1180,13 +1134,13 @@ impl SqliteScopeStore {
     }
 
     async fn content_on(&self, conn: &mut SqliteConnection, hash: &str) -> ScopeResult<DirectoryContent> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM directory_contents WHERE hash = ?")
+        let body: Option<Vec<u8>> = sqlx::query_scalar("SELECT body FROM directory_contents WHERE hash = ?")
             .bind(hash)
             .fetch_optional(&mut *conn)
             .await
             .map_err(self.db("read a directory's contents"))?;
         let body = body.ok_or_else(|| ScopeError::not_found(format!("no directory contents with hash {hash}")))?;
-        serde_json::from_str(&body).map_err(|error| ScopeError::corrupt(format!("directory contents {hash} are unreadable: {error}")))
+        contents::unpack(hash, &body)
     }
 }
 
