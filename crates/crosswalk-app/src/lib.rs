@@ -29,6 +29,8 @@ pub mod run;
 
 pub use access::{Access, Caller};
 pub use check::{CheckOutcome, CheckRequest, check};
+/// The user scope a check takes (re-exported: callers need not depend on the planning crate).
+pub use crosswalk_plan::UserScope;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use crosswalk_core::ExceptionRule;
 use crosswalk_store::scope::reconcile::{Change, Current, reconcile};
 use crosswalk_store::scope::{IdentityMapping, IdentityValue, MAX_BATCH, MappingValue, Namespace};
+use crosswalk_plan::Switch;
 use serde::Serialize;
 
 use crate::App;
@@ -47,6 +48,9 @@ pub struct PlanOutcome {
     pub counts: PlanCounts,
     /// In namespace, then source-key order.
     pub rows: Vec<PlanRow>,
+    /// Identities the input's fixes would handle differently from an earlier wave (making a
+    /// second account): a run would be refused for them unless forced.
+    pub refused_switches: Vec<Switch>,
 }
 
 impl App {
@@ -117,7 +121,14 @@ impl App {
                 }
             }
         }
-        compare(scope, scope_exists, input, &rules, &current)
+        let refused_switches = if scope_exists {
+            crate::run::judge_stored(&self.store.choices(scope).await?, input).refused
+        } else {
+            Vec::new()
+        };
+        let mut outcome = compare(scope, scope_exists, input, &rules, &current)?;
+        outcome.refused_switches = refused_switches;
+        Ok(outcome)
     }
 }
 
@@ -198,5 +209,6 @@ fn compare(
         scope_exists,
         counts,
         rows,
+        refused_switches: Vec::new(),
     })
 }
