@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 
 use crosswalk_core::Directory;
 use crosswalk_core::normalize::DomainAliases;
-use crosswalk_formats::ReadOptions;
 use crosswalk_plan::checks::{directory_order, has_blockers};
 use crosswalk_plan::{
-    CheckKind, CheckOptions, Finding, Fix, FixOutcome, MergeRule, Reference, ScopeResult, UserScope, apply_fixes, resolve_scope, run_checks,
+    CheckKind, CheckOptions, Finding, Fix, FixOutcome, MergeRule, ScopeResult, UserScope, apply_fixes, resolve_scope, run_checks,
     suggested_fixes,
 };
 
@@ -116,15 +115,8 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
     {
         return Err(AppError::invalid("the user scope related needs containers: the space, project or drive keys the job takes"));
     }
-    let read = |path: &PathBuf| -> AppResult<Directory> {
-        Ok(crosswalk_formats::read_directory_file(path, ReadOptions::default()).map_err(AppError::input)?.directory)
-    };
-    let mut source = read(&request.source)?;
-    let destination = request.destination.as_ref().map(read).transpose()?;
-    let references: Vec<Reference> = match &request.items {
-        Some(path) => crosswalk_formats::read_items_csv_file(path).map_err(AppError::input)?,
-        None => Vec::new(),
-    };
+    let (source, destination, references) = crate::check_read::read_check_inputs(request)?;
+    let mut source = source;
     let aliases = DomainAliases::default();
     let rule = MergeRule { directory_order: directory_order(&source, &request.directory_order) };
 

@@ -16,6 +16,7 @@ use crosswalk_store::scope::{PostgresScopeStore, ScopeWrite, SqliteScopeStore};
 
 pub mod access;
 pub mod check;
+mod check_read;
 pub mod clock;
 pub mod database;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod exceptions;
 pub mod import;
 pub mod mappings;
 pub mod plan;
+mod plan_digest;
 pub mod progress;
 pub mod read;
 pub mod run;

@@ -94,7 +94,13 @@ pub(crate) fn plan(args: PlanArgs) -> Result<()> {
 
 fn print(outcome: &PlanOutcome, format: PlanFormat) -> Result<()> {
     match format {
-        PlanFormat::Json => outln!("{}", serde_json::to_string_pretty(outcome)?)?,
+        // Written as it is serialised: a million rows never sit in memory as one string.
+        PlanFormat::Json => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer_pretty(&mut out, outcome).map_err(std::io::Error::from)?;
+            std::io::Write::write_all(&mut out, b"\n")?;
+            std::io::Write::flush(&mut out)?;
+        }
         PlanFormat::Text => {
             let counts = &outcome.counts;
             outln!(

@@ -297,6 +297,18 @@ pub struct IdentityValue {
 }
 
 impl IdentityValue {
+    /// [`MappingValue::digest_of_json`] of this value stored as a `MappingValue::Identity`:
+    /// the digest a run compares it by, without cloning the value into a `MappingValue`.
+    pub fn digest(&self) -> [u8; 16] {
+        #[derive(Serialize)]
+        #[serde(tag = "type", content = "value", rename_all = "snake_case")]
+        enum Borrowed<'a> {
+            Identity(&'a IdentityValue),
+        }
+        // A value of plain strings, numbers and vectors always serialises.
+        MappingValue::digest_of_json(&serde_json::to_string(&Borrowed::Identity(self)).unwrap_or_default())
+    }
+
     /// The mapping as a row of the 12-column report, under `job`.
     pub fn report_row(&self, kind: IdentityKind, job: &str) -> ScopeResult<ReportRow> {
         let resolution = Resolution::parse(&self.resolution).ok_or_else(|| {
