@@ -168,6 +168,9 @@ pub fn run_checks(
     let mut by_email: FxHashMap<String, Vec<&Account>> = FxHashMap::default();
     for account in &source.accounts {
         match account.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            // An inactive account without one is a former user (what the tombstone fix
+            // makes): it migrates without an address.
+            None if !account.active => {}
             None => push(CheckKind::MissingEmail, account_row(account, "no email".into())),
             Some(email) => match normalize::email_key(email, &options.domain_aliases) {
                 Err(why) => push(CheckKind::InvalidEmail, account_row(account, format!("email {}", why.describe()))),

@@ -320,6 +320,18 @@ mod properties {
             prop_assert!(after.iter().all(|f| f.severity != Severity::Blocker));
         }
 
+        /// Without a template the suggested fix for a missing or invalid email is a
+        /// tombstone; a former user is no blocker either.
+        #[test]
+        fn suggested_tombstones_leave_no_blocker(source in source()) {
+            let aliases = DomainAliases::default();
+            let findings = run_checks(&source, None, &[], &CheckOptions::default());
+            let fixes = suggested_fixes(&source, &findings, None, &MergeRule::default(), &aliases);
+            let outcome = apply_fixes(&source, &fixes, &aliases).unwrap();
+            let after = run_checks(&outcome.directory, None, &[], &CheckOptions::default());
+            prop_assert!(after.iter().all(|f| f.severity != Severity::Blocker), "{:?}", after);
+        }
+
         /// The merge rule's survivor does not depend on the order the accounts come in.
         #[test]
         fn the_merge_rule_is_deterministic(source in source(), seed in any::<u64>()) {
