@@ -127,7 +127,13 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
         source = outcome.directory;
     }
 
-    let options = CheckOptions { directory_order: request.directory_order.clone(), domain_aliases: aliases.clone(), ..Default::default() };
+    let former_users = applied.as_ref().map(|a| a.tombstoned.iter().cloned().collect()).unwrap_or_default();
+    let options = CheckOptions {
+        directory_order: request.directory_order.clone(),
+        domain_aliases: aliases.clone(),
+        former_users,
+        ..Default::default()
+    };
     let mut findings = run_checks(&source, destination.as_ref(), &references, &options);
     let scope = request.users.as_ref().map(|users| resolve_scope(&source, &references, users, request.group_pull_threshold));
     if let Some(scope) = &scope
@@ -149,7 +155,10 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
 
 /// The blockers the pre-flight checks find in a job's two directories, as `KIND count`.
 pub fn preflight_blockers(input: &crate::JobInput) -> Vec<String> {
-    let findings = run_checks(&input.source.directory, Some(&input.destination.directory), &[], &CheckOptions::default());
+    // The run's fixes are applied already; their tombstones migrate without an email.
+    let former_users = input.fixes.as_ref().map(|a| a.tombstoned.iter().cloned().collect()).unwrap_or_default();
+    let options = CheckOptions { former_users, ..CheckOptions::default() };
+    let findings = run_checks(&input.source.directory, Some(&input.destination.directory), &[], &options);
     findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Blocker).map(|f| format!("{} {}", f.kind, f.count)).collect()
 }
 
