@@ -3,14 +3,13 @@
 //! file, apply the admin's fixes and check again. Writes nothing.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crosswalk_core::Directory;
 use crosswalk_core::normalize::DomainAliases;
-use crosswalk_formats::ReadOptions;
 use crosswalk_plan::checks::{directory_order, has_blockers};
 use crosswalk_plan::{
-    CheckKind, CheckOptions, Finding, Fix, MergeRule, Reference, ScopeResult, UserScope, apply_fixes, resolve_scope, run_checks,
+    CheckKind, CheckOptions, Finding, Fix, FixOutcome, MergeRule, ScopeResult, UserScope, apply_fixes, resolve_scope, run_checks,
     suggested_fixes,
 };
 
@@ -47,6 +46,40 @@ pub struct AppliedFixes {
     pub excluded: Vec<String>,
 }
 
+impl AppliedFixes {
+    pub(crate) fn of(outcome: &FixOutcome) -> AppliedFixes {
+        AppliedFixes {
+            merged: outcome.merged.clone(),
+            tombstoned: outcome.tombstoned.clone(),
+            reemailed: outcome.reemailed.clone(),
+            excluded: outcome.excluded.clone(),
+        }
+    }
+}
+
+/// Reads an edited findings CSV and applies its fixes to `source`: all of them or none.
+/// Bad rows, and fixes that cannot be applied, are listed with the file's line each.
+pub fn read_and_apply_fixes(path: &Path, source: &Directory) -> AppResult<(FixOutcome, BTreeMap<String, Fix>)> {
+    let rows = crosswalk_formats::read_fixes_csv_file(path).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        AppError::invalid(format!("{} bad rows, nothing applied:\n{}", lines.len(), lines.join("\n")))
+    })?;
+    let lines: BTreeMap<&str, u64> = rows.iter().map(|row| (row.user_key.as_str(), row.line)).collect();
+    let fixes: BTreeMap<String, Fix> = rows.iter().map(|row| (row.user_key.clone(), row.fix.clone())).collect();
+    let outcome = apply_fixes(source, &fixes, &DomainAliases::default()).map_err(|errors| {
+        let name = path.display();
+        let described: Vec<String> = errors
+            .iter()
+            .map(|e| match lines.get(e.user_key.as_str()) {
+                Some(line) => format!("{name}:{line}: UserKey {}: {}", e.user_key, e.message),
+                None => format!("{name}: UserKey {}: {}", e.user_key, e.message),
+            })
+            .collect();
+        AppError::invalid(format!("{} fixes cannot be applied, nothing applied:\n{}", described.len(), described.join("\n")))
+    })?;
+    Ok((outcome, fixes))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CheckOutcome {
     /// The findings (after the fixes, when fixes were given).
@@ -72,47 +105,35 @@ impl CheckOutcome {
 /// Runs the checks. Bad files are errors naming file:line and field; bad fixes list every
 /// row at fault and nothing is applied.
 pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
-    let read = |path: &PathBuf| -> AppResult<Directory> {
-        Ok(crosswalk_formats::read_directory_file(path, ReadOptions::default()).map_err(AppError::input)?.directory)
-    };
-    let mut source = read(&request.source)?;
-    let destination = request.destination.as_ref().map(read).transpose()?;
-    let references: Vec<Reference> = match &request.items {
-        Some(path) => crosswalk_formats::read_items_file(path).map_err(AppError::input)?,
-        None => Vec::new(),
-    };
+    if request.items.is_none() && matches!(request.users, Some(UserScope::Related { .. } | UserScope::None)) {
+        return Err(AppError::invalid(
+            "the user scope related or none needs the content references (items): they tell who is related",
+        ));
+    }
+    if let Some(UserScope::Related { containers, .. }) = &request.users
+        && containers.is_empty()
+    {
+        return Err(AppError::invalid("the user scope related needs containers: the space, project or drive keys the job takes"));
+    }
+    let (source, destination, references) = crate::check_read::read_check_inputs(request)?;
+    let mut source = source;
     let aliases = DomainAliases::default();
     let rule = MergeRule { directory_order: directory_order(&source, &request.directory_order) };
 
     let mut applied = None;
     if let Some(path) = &request.fixes {
-        let rows = crosswalk_formats::read_fixes_csv_file(path).map_err(|problems| {
-            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            AppError::invalid(format!("{} bad rows, nothing applied:\n{}", lines.len(), lines.join("\n")))
-        })?;
-        let lines: BTreeMap<&str, u64> = rows.iter().map(|row| (row.user_key.as_str(), row.line)).collect();
-        let fixes: BTreeMap<String, Fix> = rows.iter().map(|row| (row.user_key.clone(), row.fix.clone())).collect();
-        let outcome = apply_fixes(&source, &fixes, &aliases).map_err(|errors| {
-            let name = path.display();
-            let described: Vec<String> = errors
-                .iter()
-                .map(|e| match lines.get(e.user_key.as_str()) {
-                    Some(line) => format!("{name}:{line}: UserKey {}: {}", e.user_key, e.message),
-                    None => format!("{name}: UserKey {}: {}", e.user_key, e.message),
-                })
-                .collect();
-            AppError::invalid(format!("{} fixes cannot be applied, nothing applied:\n{}", described.len(), described.join("\n")))
-        })?;
-        applied = Some(AppliedFixes {
-            merged: outcome.merged,
-            tombstoned: outcome.tombstoned,
-            reemailed: outcome.reemailed,
-            excluded: outcome.excluded,
-        });
+        let (outcome, _) = read_and_apply_fixes(path, &source)?;
+        applied = Some(AppliedFixes::of(&outcome));
         source = outcome.directory;
     }
 
-    let options = CheckOptions { directory_order: request.directory_order.clone(), domain_aliases: aliases.clone(), ..Default::default() };
+    let former_users = applied.as_ref().map(|a| a.tombstoned.iter().cloned().collect()).unwrap_or_default();
+    let options = CheckOptions {
+        directory_order: request.directory_order.clone(),
+        domain_aliases: aliases.clone(),
+        former_users,
+        ..Default::default()
+    };
     let mut findings = run_checks(&source, destination.as_ref(), &references, &options);
     let scope = request.users.as_ref().map(|users| resolve_scope(&source, &references, users, request.group_pull_threshold));
     if let Some(scope) = &scope
@@ -134,7 +155,10 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
 
 /// The blockers the pre-flight checks find in a job's two directories, as `KIND count`.
 pub fn preflight_blockers(input: &crate::JobInput) -> Vec<String> {
-    let findings = run_checks(&input.source.directory, Some(&input.destination.directory), &[], &CheckOptions::default());
+    // The run's fixes are applied already; their tombstones migrate without an email.
+    let former_users = input.fixes.as_ref().map(|a| a.tombstoned.iter().cloned().collect()).unwrap_or_default();
+    let options = CheckOptions { former_users, ..CheckOptions::default() };
+    let findings = run_checks(&input.source.directory, Some(&input.destination.directory), &[], &options);
     findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Blocker).map(|f| format!("{} {}", f.kind, f.count)).collect()
 }
 
@@ -150,6 +174,13 @@ pub fn preflight_refusal(input: &crate::JobInput, blockers: &[String]) -> AppErr
 }
 
 impl crate::App {
+    /// [`check`] for a caller that may read `scope`: the checks read the files given, never
+    /// the store, so any reader may run them.
+    pub fn check(&self, caller: &crate::Caller, scope: &str, request: &CheckRequest) -> AppResult<CheckOutcome> {
+        caller.check_read(scope)?;
+        check(request)
+    }
+
     /// The note a run keeps with its warnings when `blockers` are overridden: who, when,
     /// which. (The store has no place of its own for overrides yet.)
     pub fn override_note(&self, caller: &crate::Caller, blockers: &[String]) -> String {

@@ -1,10 +1,14 @@
 //! Importing a job's inputs: the two directory files (read side by side), the policy and
 //! the exception rules. Everything is read and checked before anything is stored.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crosswalk_core::{Directory, ExceptionRule, Policy};
 use crosswalk_formats::{Imported, ReadOptions, SkippedRecord};
+use crosswalk_plan::{Handling, handling_of_fixes};
+
+use crate::check::{AppliedFixes, read_and_apply_fixes};
 
 use crate::error::{AppError, AppResult};
 use crate::progress::{Progress, ProgressSink};
@@ -18,6 +22,9 @@ pub struct InputFiles {
     pub policy: Option<PathBuf>,
     /// None: the scope's own exception rules, as they stand.
     pub exceptions: Option<PathBuf>,
+    /// An edited findings CSV (`crosswalk check --format csv`): its fixes are applied to
+    /// the source, all or none, before the job resolves.
+    pub fixes: Option<PathBuf>,
     pub skip_invalid: bool,
 }
 
@@ -31,6 +38,11 @@ pub struct JobInput {
     pub policy: Policy,
     /// None when no exceptions file was given (the scope's own rules apply).
     pub exceptions: Option<Vec<ExceptionRule>>,
+    /// What the fixes file did to the source (already applied to `source`), when one was given.
+    pub fixes: Option<AppliedFixes>,
+    /// How the fixes handle each identity they name (and each merge survivor): what a run
+    /// records, and judges against the scope's earlier waves.
+    pub handling: BTreeMap<String, Handling>,
 }
 
 impl JobInput {
@@ -52,8 +64,15 @@ pub fn import(files: &InputFiles, progress: ProgressSink<'_>) -> AppResult<JobIn
     let policy = read_policy(files.policy.as_deref())?;
     let exceptions = files.exceptions.as_deref().map(read_exceptions).transpose()?;
     let options = ReadOptions { skip_invalid: files.skip_invalid };
-    let (source, destination) = read_directories(&files.source, &files.destination, options, progress)?;
+    let (mut source, destination) = read_directories(&files.source, &files.destination, options, progress)?;
     check_policy(&policy, files.policy.as_deref(), &destination.directory)?;
+    let (mut fixes, mut handling) = (None, BTreeMap::new());
+    if let Some(path) = &files.fixes {
+        let (outcome, chosen) = read_and_apply_fixes(path, &source.directory)?;
+        fixes = Some(AppliedFixes::of(&outcome));
+        handling = handling_of_fixes(&chosen);
+        source.directory = outcome.directory;
+    }
     Ok(JobInput {
         source,
         source_origin: files.source.display().to_string(),
@@ -61,6 +80,8 @@ pub fn import(files: &InputFiles, progress: ProgressSink<'_>) -> AppResult<JobIn
         destination_origin: files.destination.display().to_string(),
         policy,
         exceptions,
+        fixes,
+        handling,
     })
 }
 

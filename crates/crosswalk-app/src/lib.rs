@@ -16,6 +16,7 @@ use crosswalk_store::scope::{PostgresScopeStore, ScopeWrite, SqliteScopeStore};
 
 pub mod access;
 pub mod check;
+mod check_read;
 pub mod clock;
 pub mod database;
 pub mod error;
@@ -24,12 +25,15 @@ pub mod import;
 pub mod items;
 pub mod mappings;
 pub mod plan;
+mod plan_digest;
 pub mod progress;
 pub mod read;
 pub mod run;
 
 pub use access::{Access, Caller};
 pub use check::{CheckOutcome, CheckRequest, check};
+/// The user scope a check takes (re-exported: callers need not depend on the planning crate).
+pub use crosswalk_plan::UserScope;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};

@@ -3,15 +3,18 @@
 //! counts are the ones a run with the same inputs would record.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use crosswalk_core::ExceptionRule;
 use crosswalk_store::scope::reconcile::{Change, Current, reconcile};
-use crosswalk_store::scope::{IdentityMapping, IdentityValue, MAX_BATCH, MappingValue, Namespace};
+use crosswalk_store::scope::{IdentityMapping, MAX_BATCH, MappingValue, Namespace};
+use crosswalk_plan::Switch;
 use serde::Serialize;
 
 use crate::App;
 use crate::access::Caller;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::plan_digest::Compared;
 use crate::import::JobInput;
 use crate::run::{DEFAULT_SCOPE, row_from_rule, rule_from_row};
 
@@ -47,6 +50,9 @@ pub struct PlanOutcome {
     pub counts: PlanCounts,
     /// In namespace, then source-key order.
     pub rows: Vec<PlanRow>,
+    /// Identities the input's fixes would handle differently from an earlier wave (making a
+    /// second account): a run would be refused for them unless forced.
+    pub refused_switches: Vec<Switch>,
 }
 
 impl App {
@@ -89,7 +95,7 @@ impl App {
                 .collect(),
             (None, false) => Vec::new(),
         };
-        let mut current: HashMap<(String, String), Current<IdentityValue>> = HashMap::new();
+        let mut current: HashMap<(String, String), Current<Compared>> = HashMap::new();
         if scope_exists {
             for namespace in [Namespace::identity_user(), Namespace::identity_group()] {
                 let mut after: Option<String> = None;
@@ -103,7 +109,7 @@ impl App {
                             current.insert(
                                 (namespace.as_str().to_string(), row.source_key),
                                 Current {
-                                    value: *value,
+                                    value: Compared::of(&value),
                                     removed: row.removed,
                                     ours: row.job.as_deref() == Some(job.as_str()),
                                 },
@@ -117,7 +123,14 @@ impl App {
                 }
             }
         }
-        compare(scope, scope_exists, input, &rules, &current)
+        let refused_switches = if scope_exists {
+            crate::run::judge_stored(&self.store.choices(scope).await?, input).refused
+        } else {
+            Vec::new()
+        };
+        let mut outcome = compare(scope, scope_exists, input, &rules, &current)?;
+        outcome.refused_switches = refused_switches;
+        Ok(outcome)
     }
 }
 
@@ -139,23 +152,31 @@ fn compare(
     scope_exists: bool,
     input: &JobInput,
     rules: &[ExceptionRule],
-    current: &HashMap<(String, String), Current<IdentityValue>>,
+    current: &HashMap<(String, String), Current<Compared>>,
 ) -> AppResult<PlanOutcome> {
     let source = &input.source.directory;
     let destination = &input.destination.directory;
     let resolved = crosswalk_core::resolve(source, destination, &input.policy, rules);
-    let identities = IdentityMapping::all_from_core(&resolved.mappings, source, destination)?;
-    drop(resolved);
-
-    let mut new: HashMap<(String, String), IdentityValue> =
-        HashMap::with_capacity(identities.len());
-    for mapping in identities {
-        new.insert(
-            (mapping.namespace.as_str().to_string(), mapping.source_key),
-            mapping.value,
-        );
+    // One mapping at a time in the store's form, kept only as its digest (plan_digest).
+    let mut new: HashMap<(String, String), Compared> = HashMap::with_capacity(resolved.mappings.len());
+    for (position, mapping) in resolved.mappings.iter().enumerate() {
+        let mapping = IdentityMapping::from_core(position, mapping, source, destination)?;
+        let value = Compared::of(&mapping.value);
+        match new.entry((mapping.namespace.as_str().to_string(), mapping.source_key)) {
+            Entry::Vacant(entry) => {
+                entry.insert(value);
+            }
+            Entry::Occupied(entry) => {
+                let (namespace, key) = entry.key();
+                return Err(AppError::invalid(format!(
+                    "mapping {position}: a second mapping for {namespace} {key:?}; a run holds one mapping per source identity"
+                )));
+            }
+        }
     }
+    drop(resolved);
     let diff = reconcile(current, &new);
+    drop(new);
     let mut counts = PlanCounts {
         unchanged: diff.unchanged,
         ..PlanCounts::default()
@@ -164,8 +185,7 @@ fn compare(
         .changes
         .into_iter()
         .map(|change| {
-            let side =
-                |value: &IdentityValue| (value.destination.id.clone(), value.resolution.clone());
+            let side = |value: &Compared| (value.destination.clone(), value.resolution.clone());
             let (kind, (namespace, source_key), old, new) = match change {
                 Change::Added { key, new } => {
                     counts.new += 1;
@@ -198,5 +218,6 @@ fn compare(
         scope_exists,
         counts,
         rows,
+        refused_switches: Vec::new(),
     })
 }

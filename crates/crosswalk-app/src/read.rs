@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crosswalk_core::{Confidence, IdentityKind, ReportRow, Resolution};
 use crosswalk_store::scope::{
+    ChoiceRow, ChoiceSwitchRow,
     ChangePage, Cursor, ExceptionRow, FindOutcome, IdentityValue, JobRow, MAX_BATCH, MappingHistory, MappingRow, Namespace, NewScope, PurgeReport,
     ReportOf, Retention, RetentionRow, RevisionRow, RunRow, ScopeRow, check_name,
 };
@@ -24,6 +25,10 @@ pub struct ScopeOverview {
     /// The rules a run without an exceptions file resolves with.
     pub exception_rules: Vec<ExceptionRow>,
     pub retention: Vec<RetentionRow>,
+    /// How runs handled the identities their fixes named (duplicate handling), in force.
+    pub identity_choices: Vec<ChoiceRow>,
+    /// Every choice a later run switched, forced or not, with who and when.
+    pub choice_switches: Vec<ChoiceSwitchRow>,
 }
 
 /// Which report rows, besides the scope or job.
@@ -132,7 +137,17 @@ impl App {
         let jobs = self.store.jobs(scope).await?;
         let exceptions = self.store.exceptions(scope).await?;
         let retention = self.store.retention(scope).await?;
-        Ok(ScopeOverview { scope: row, jobs, exceptions_version: exceptions.version, exception_rules: exceptions.rules, retention })
+        let identity_choices = self.store.choices(scope).await?.choices;
+        let choice_switches = self.store.choice_switches(scope).await?;
+        Ok(ScopeOverview {
+            scope: row,
+            jobs,
+            exceptions_version: exceptions.version,
+            exception_rules: exceptions.rules,
+            retention,
+            identity_choices,
+            choice_switches,
+        })
     }
 
     pub async fn jobs(&self, caller: &Caller, scope: &str) -> AppResult<Vec<JobRow>> {

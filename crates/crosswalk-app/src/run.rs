@@ -2,9 +2,14 @@
 //! what differs from the scope's current state is written).
 
 use crosswalk_core::{ExceptionRule, IdentityKind, IdentityRef, Summary};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crosswalk_plan::{Handling, Switch, WaveChoices, judge_wave};
 use crosswalk_store::scope::{
-    DirectoryContent, ExceptionRow, ExceptionSet, IdentityMapping, JobRow, NewScope, RunRecord, RunRow, ScopeRow, check_name,
+    ChangeContext, ChoiceRow, ChoiceSet, DirectoryContent, ExceptionRow, ExceptionSet, IdentityMapping, JobRow, NewChoice, NewScope,
+    RunChoices, RunRecord, RunRow, ScopeRow, StoredHandling, check_name,
 };
+
 use serde::Serialize;
 
 use crate::access::Caller;
@@ -27,6 +32,10 @@ pub struct RunRequest {
     /// None: `<source file> to <destination file>`.
     pub job: Option<String>,
     pub input: JobInput,
+    /// Run although the input's fixes switch a duplicate-handling choice an earlier run of
+    /// the scope made (which would make a second account for one person); the switch is
+    /// recorded with the run (who, when).
+    pub force: bool,
 }
 
 /// What a run did, for the person (or program) who started it.
@@ -66,7 +75,7 @@ impl App {
         notes: Vec<String>,
         progress: ProgressSink<'_>,
     ) -> AppResult<RunOutcome> {
-        let RunRequest { scope, job, input } = request;
+        let RunRequest { scope, job, input, force } = request;
         caller.check_write(&scope)?;
         let job_name = job.unwrap_or_else(|| input.default_job_name());
         check_name("job", &job_name)?;
@@ -98,13 +107,16 @@ impl App {
                     (set.version, set.rules.iter().map(rule_from_row).collect())
                 }
             };
+            // The fixes' handling, judged against the scope's earlier waves before resolving:
+            // a refused switch costs no resolution.
+            let (choices, switch_notes) = self.judge_choices(&scope, &input, force, &context).await?;
             progress(Progress::Resolving {
                 source_identities: source.accounts.len() + source.groups.len(),
                 destination_identities: destination.accounts.len() + destination.groups.len(),
             });
             let crosswalk_core::Resolved { mappings, summary, mut warnings } =
                 crosswalk_core::resolve(source, destination, &input.policy, &rules);
-            warnings.splice(0..0, notes.iter().cloned());
+            warnings.splice(0..0, notes.iter().chain(&switch_notes).cloned());
             progress(Progress::Finished);
 
             let identities = IdentityMapping::all_from_core(&mappings, source, destination)?;
@@ -123,7 +135,7 @@ impl App {
                 identities,
                 warnings: warnings.clone(),
             };
-            match self.store.record_run(&record).await {
+            match self.store.record_run_choosing(&record, Some(&choices)).await {
                 Ok(run) => break (run, summary, warnings, exceptions_version, rules.len()),
                 Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::Conflict && attempt < MAX_ATTEMPTS => {
                     progress(Progress::Finished);
@@ -145,6 +157,42 @@ impl App {
             exceptions_version,
             exception_rules,
         })
+    }
+
+    /// The choices a run of `input` records, judged against the scope's: refused (nothing
+    /// written) when the fixes would switch how an identity an earlier wave handled is
+    /// handled, making a second account, unless `force`; then the notes the run keeps with
+    /// its warnings say who forced which switches, when.
+    async fn judge_choices(
+        &self,
+        scope: &str,
+        input: &JobInput,
+        force: bool,
+        context: &ChangeContext,
+    ) -> AppResult<(RunChoices, Vec<String>)> {
+        let stored = self.store.choices(scope).await?;
+        let judged = judge_stored(&stored, input);
+        if !judged.refused.is_empty() && !force {
+            return Err(switch_refusal(scope, &stored, &judged.refused));
+        }
+        let refused: BTreeSet<&str> = judged.refused.iter().map(|s| s.source_key.as_str()).collect();
+        let choices = judged
+            .record
+            .iter()
+            .map(|(key, handling)| NewChoice {
+                source_key: key.clone(),
+                handling: stored_handling(handling),
+                forced: refused.contains(key.as_str()),
+            })
+            .collect();
+        let notes = if judged.refused.is_empty() {
+            Vec::new()
+        } else {
+            let at = context.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            let switches: Vec<String> = judged.refused.iter().map(ToString::to_string).collect();
+            vec![format!("duplicate handling switched by {} at {at} (forced): {}", context.who, switches.join("; "))]
+        };
+        Ok((RunChoices { version: stored.version, choices }, notes))
     }
 
     /// The run's scope; the default scope is created on first use, named after the files.
@@ -195,6 +243,58 @@ impl App {
             }
         }
         Ok(version)
+    }
+}
+
+/// The input's handling judged against the scope's stored choices.
+pub(crate) fn judge_stored(stored: &ChoiceSet, input: &JobInput) -> WaveChoices {
+    let before: BTreeMap<String, Handling> =
+        stored.choices.iter().map(|row| (row.source_key.clone(), handling_of_stored(&row.handling))).collect();
+    let in_wave: std::collections::HashSet<&str> = input.source.directory.accounts.iter().map(|a| a.id.as_str()).collect();
+    judge_wave(&before, &input.handling, |key| in_wave.contains(key))
+}
+
+/// The refusal of a run switching duplicate handling: which identities, what was chosen
+/// before (by which run, who, when), what now, and how to go ahead anyway.
+fn switch_refusal(scope: &str, stored: &ChoiceSet, refused: &[Switch]) -> AppError {
+    let rows: BTreeMap<&str, &ChoiceRow> = stored.choices.iter().map(|row| (row.source_key.as_str(), row)).collect();
+    let lines: Vec<String> = refused
+        .iter()
+        .map(|switch| {
+            let earlier = rows.get(switch.source_key.as_str()).map_or_else(String::new, |row| {
+                let at = row.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+                format!(" (job {:?} run {}, by {} at {at})", row.job, row.run, row.who)
+            });
+            format!("  {}: {}{earlier}; now {}", switch.source_key, switch.before, switch.now)
+        })
+        .collect();
+    AppError::conflict(format!(
+        "this run would handle {} identities of scope {scope:?} differently from an earlier wave, which would make a second \
+         account for each; nothing was run:\n{}\nKeep the earlier choices in the fixes file (crosswalk check --format csv \
+         writes them as suggested; edit NewEmail, Tombstone or MergeInto back), or run with --force (API: \"force\": true) \
+         to switch anyway: the switch is recorded with who and when",
+        refused.len(),
+        lines.join("\n")
+    ))
+}
+
+fn stored_handling(handling: &Handling) -> StoredHandling {
+    match handling {
+        Handling::Keep => StoredHandling::Keep,
+        Handling::Merge { into } => StoredHandling::Merge { into: into.clone() },
+        Handling::Tombstone => StoredHandling::Tombstone,
+        Handling::NewEmail { email } => StoredHandling::NewEmail { email: email.clone() },
+        Handling::Exclude => StoredHandling::Exclude,
+    }
+}
+
+fn handling_of_stored(handling: &StoredHandling) -> Handling {
+    match handling {
+        StoredHandling::Keep => Handling::Keep,
+        StoredHandling::Merge { into } => Handling::Merge { into: into.clone() },
+        StoredHandling::Tombstone => Handling::Tombstone,
+        StoredHandling::NewEmail { email } => Handling::NewEmail { email: email.clone() },
+        StoredHandling::Exclude => Handling::Exclude,
     }
 }
 

@@ -358,6 +358,17 @@ pub(crate) struct RunArgs {
     /// saying who overrode which blockers and when.
     #[arg(long, requires = "check")]
     pub(crate) override_blockers: bool,
+    /// An edited findings CSV (`crosswalk check --format csv`): its fixes (merge, tombstone,
+    /// new email, exclude) are applied to the source first, all rows or none, and how they
+    /// handle each identity is recorded in the scope. A later wave handling one of those
+    /// identities differently (merged into another account, a new email instead of a
+    /// tombstone...) would make a second account for that person and is refused.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) fixes: Option<PathBuf>,
+    /// Run although the fixes switch how an earlier wave handled some identities (see
+    /// --fixes). The switch is recorded with who and when (`crosswalk scope show` lists it).
+    #[arg(long)]
+    pub(crate) force: bool,
     /// Summary format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub(crate) format: SummaryFormat,

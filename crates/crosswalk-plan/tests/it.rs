@@ -320,6 +320,19 @@ mod properties {
             prop_assert!(after.iter().all(|f| f.severity != Severity::Blocker));
         }
 
+        /// Without a template the suggested fix for a missing or invalid email is a
+        /// tombstone; an account the fixes made a former user is no blocker either.
+        #[test]
+        fn suggested_tombstones_leave_no_blocker(source in source()) {
+            let aliases = DomainAliases::default();
+            let findings = run_checks(&source, None, &[], &CheckOptions::default());
+            let fixes = suggested_fixes(&source, &findings, None, &MergeRule::default(), &aliases);
+            let outcome = apply_fixes(&source, &fixes, &aliases).unwrap();
+            let options = CheckOptions { former_users: outcome.tombstoned.iter().cloned().collect(), ..CheckOptions::default() };
+            let after = run_checks(&outcome.directory, None, &[], &options);
+            prop_assert!(after.iter().all(|f| f.severity != Severity::Blocker), "{:?}", after);
+        }
+
         /// The merge rule's survivor does not depend on the order the accounts come in.
         #[test]
         fn the_merge_rule_is_deterministic(source in source(), seed in any::<u64>()) {
@@ -360,4 +373,63 @@ mod properties {
             }
         }
     }
+}
+
+// Duplicate handling across waves.
+
+fn handling(pairs: &[(&str, crosswalk_plan::Handling)]) -> BTreeMap<String, crosswalk_plan::Handling> {
+    pairs.iter().map(|(k, h)| (k.to_string(), h.clone())).collect()
+}
+
+#[test]
+fn a_merge_records_the_survivor_as_kept() {
+    use crosswalk_plan::{Handling, handling_of_fixes};
+    let fixes: BTreeMap<String, Fix> =
+        [("b".to_string(), Fix::Merge { into: "a".into() }), ("c".to_string(), Fix::Tombstone)].into_iter().collect();
+    assert_eq!(
+        handling_of_fixes(&fixes),
+        handling(&[("a", Handling::Keep), ("b", Handling::Merge { into: "a".into() }), ("c", Handling::Tombstone)])
+    );
+}
+
+#[test]
+fn switches_that_make_a_second_account_are_refused_and_the_rest_recorded() {
+    use crosswalk_plan::{Handling, judge_wave};
+    let merge_a = Handling::Merge { into: "a".into() };
+    let before = handling(&[
+        ("a", Handling::Keep),
+        ("b", merge_a.clone()),
+        ("c", Handling::Tombstone),
+        ("d", Handling::NewEmail { email: "d2@x.example".into() }),
+        ("e", Handling::Exclude),
+        ("gone", Handling::Tombstone),
+    ]);
+    let in_wave = |key: &str| key != "gone";
+
+    // The same choices again: nothing refused, nothing new to record.
+    let same = judge_wave(&before, &before, in_wave);
+    assert!(same.refused.is_empty(), "{:?}", same.refused);
+
+    // Merged the other way round, a tombstone re-emailed, a new email changed, the case of
+    // an address alone kept: each identity becomes another account than before.
+    let now = handling(&[
+        ("a", Handling::Merge { into: "b".into() }),
+        ("b", Handling::Keep),
+        ("c", Handling::NewEmail { email: "c@x.example".into() }),
+        ("d", Handling::NewEmail { email: "D2@X.example".into() }),
+        ("e", Handling::NewEmail { email: "e@x.example".into() }),
+    ]);
+    let judged = judge_wave(&before, &now, in_wave);
+    let refused: Vec<&str> = judged.refused.iter().map(|s| s.source_key.as_str()).collect();
+    assert_eq!(refused, ["a", "b", "c"], "an excluded identity now migrated makes its first account; case is no new address");
+    assert_eq!(judged.refused[0].to_string(), "a: kept as its own account before, merged into b now");
+    assert_eq!(judged.record, now, "every choice of the wave is recorded");
+
+    // A wave without a fix for an identity it holds migrates it as itself: a switch from a
+    // merge. An identity the wave does not hold is not judged.
+    let judged = judge_wave(&before, &BTreeMap::new(), in_wave);
+    let refused: Vec<&str> = judged.refused.iter().map(|s| s.source_key.as_str()).collect();
+    assert_eq!(refused, ["b", "c", "d"]);
+    assert_eq!(judged.record.get("e"), Some(&Handling::Keep), "excluded before, migrated now: recorded, not refused");
+    assert!(!judged.record.contains_key("gone") && !judged.record.contains_key("a"));
 }

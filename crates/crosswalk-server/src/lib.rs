@@ -133,6 +133,8 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::native::remove_exception))
         .routes(routes!(routes::runs::start_run))
         .routes(routes!(routes::runs::task_status))
+        .routes(routes!(routes::planning::check))
+        .routes(routes!(routes::planning::plan))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes

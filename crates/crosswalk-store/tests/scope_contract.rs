@@ -8,8 +8,8 @@ use std::sync::Arc;
 use crosswalk_core::{Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Policy, resolve};
 use crosswalk_store::scope::{
     ChangeContext, ChangeOrigin, Cursor, DirectoryContent, ErrorKind, ExceptionRow, FindOutcome, IdentityMapping, KeyForm,
-    IdentityValue, ItemFilter, ItemReferenceRow, MappingValue, Namespace, NewScope, Reason, ReportOf, Retention, RunRecord, RunRow, ScopeError, ScopeRead, ScopeWrite,
-    PostgresScopeStore, SideRow, SqliteScopeStore,
+    IdentityValue, ItemFilter, ItemReferenceRow, MappingValue, Namespace, NewChoice, NewScope, Reason, ReportOf, Retention, RunChoices, RunRecord, RunRow, ScopeError,
+    ScopeRead, ScopeWrite, PostgresScopeStore, SideRow, SqliteScopeStore, StoredHandling,
 };
 use crosswalk_store::scope::reconcile::{Change, Current, apply, reconcile};
 use time::{Duration, OffsetDateTime};
@@ -58,6 +58,7 @@ macro_rules! contract_tests {
                 a_writer_hands_out_a_read_only_view,
                 item_references_find_their_mappings_by_any_key,
                 item_references_are_replaced_whole_and_kept_per_scope,
+                identity_choices_are_kept_per_scope_and_switches_logged,
             );
         }
     };
@@ -983,4 +984,71 @@ async fn item_references_are_replaced_whole_and_kept_per_scope(store: Arc<dyn Sc
 
     let unknown = store.replace_item_references("nope", &fewer, &context(5)).await.unwrap_err();
     assert_eq!(unknown.kind(), ErrorKind::NotFound);
+}
+
+/// A run recording choices: the empty record of `wave` at `minutes` with these choices.
+async fn run_choosing(store: &dyn ScopeWrite, scope: &str, job: &str, minutes: i64, version: u32, choices: Vec<NewChoice>) -> Result<RunRow, ScopeError> {
+    let record = RunRecord {
+        scope: scope.into(),
+        job: job.into(),
+        started_at: t0() + Duration::minutes(minutes),
+        who: format!("{job}-admin"),
+        policy: String::new(),
+        exceptions_version: 0,
+        source: DirectoryContent::from_core(&source(1)),
+        destination: DirectoryContent::from_core(&destination(1)),
+        identities: Vec::new(),
+        warnings: Vec::new(),
+    };
+    store.record_run_choosing(&record, Some(&RunChoices { version, choices })).await
+}
+
+fn choice(key: &str, handling: StoredHandling, forced: bool) -> NewChoice {
+    NewChoice { source_key: key.into(), handling, forced }
+}
+
+async fn identity_choices_are_kept_per_scope_and_switches_logged(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    create_scope(store, "globex").await;
+    assert_eq!(store.choices("acme").await.unwrap().version, 0);
+    let merge_into_a = StoredHandling::Merge { into: "A".into() };
+    run_choosing(store, "acme", "wave-1", 1, 0, vec![choice("A", StoredHandling::Keep, false), choice("B", merge_into_a.clone(), false)])
+        .await
+        .unwrap();
+    let set = store.choices("acme").await.unwrap();
+    assert_eq!(set.version, 1);
+    let got: Vec<(&str, &StoredHandling, &str, u32, &str)> =
+        set.choices.iter().map(|c| (c.source_key.as_str(), &c.handling, c.job.as_str(), c.run, c.who.as_str())).collect();
+    assert_eq!(got, [("A", &StoredHandling::Keep, "wave-1", 1, "wave-1-admin"), ("B", &merge_into_a, "wave-1", 1, "wave-1-admin")]);
+    assert_eq!(set.choices[0].at, t0() + Duration::minutes(1));
+    assert!(store.choices("globex").await.unwrap().choices.is_empty(), "choices belong to their scope");
+
+    // The same choices again change nothing: no new version, no switch.
+    run_choosing(store, "acme", "wave-2", 2, 1, vec![choice("B", merge_into_a.clone(), false)]).await.unwrap();
+    assert_eq!(store.choices("acme").await.unwrap().version, 1);
+    assert!(store.choice_switches("acme").await.unwrap().is_empty());
+
+    // A run judged against an older version is refused, writing nothing (not even the run).
+    let stale = run_choosing(store, "acme", "wave-3", 3, 0, vec![choice("C", StoredHandling::Tombstone, false)]).await.unwrap_err();
+    assert_eq!(stale.kind(), ErrorKind::Conflict, "{stale}");
+    assert!(store.runs("acme", Some("wave-3")).await.unwrap().is_empty());
+    assert_eq!(store.choices("acme").await.unwrap().choices.len(), 2);
+
+    // A forced switch replaces the choice and is logged with the run, who and when.
+    let new_email = StoredHandling::NewEmail { email: "b2@acme.example".into() };
+    run_choosing(store, "acme", "wave-3", 4, 1, vec![choice("B", new_email.clone(), true), choice("C", StoredHandling::Tombstone, false)])
+        .await
+        .unwrap();
+    let set = store.choices("acme").await.unwrap();
+    assert_eq!(set.version, 2);
+    let b = set.choices.iter().find(|c| c.source_key == "B").unwrap();
+    assert_eq!((&b.handling, b.job.as_str()), (&new_email, "wave-3"));
+    let switches = store.choice_switches("acme").await.unwrap();
+    assert_eq!(switches.len(), 1, "{switches:?}");
+    let switch = &switches[0];
+    assert_eq!((switch.source_key.as_str(), &switch.before, &switch.after, switch.forced), ("B", &merge_into_a, &new_email, true));
+    assert_eq!((switch.job.as_str(), switch.run, switch.who.as_str(), switch.at), ("wave-3", 1, "wave-3-admin", t0() + Duration::minutes(4)));
+    assert!(store.choice_switches("globex").await.unwrap().is_empty());
+    assert_eq!(store.choices("nowhere").await.unwrap_err().kind(), ErrorKind::NotFound);
 }

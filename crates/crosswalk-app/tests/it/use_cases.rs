@@ -63,13 +63,14 @@ impl Fixture {
             destination: self.path("destination.csv"),
             policy: Some(self.path("policy.toml")),
             exceptions: None,
+            fixes: None,
             skip_invalid: false,
         }
     }
 
     async fn run(&self, caller: &Caller, scope: &str, job: &str, files: &InputFiles) -> Result<RunOutcome, AppError> {
         let input = crosswalk_app::import(files, &mut |_| {})?;
-        let request = RunRequest { scope: scope.to_string(), job: Some(job.to_string()), input };
+        let request = RunRequest { scope: scope.to_string(), job: Some(job.to_string()), input, force: false };
         self.app.run_job(caller, request, &mut |_| {}).await
     }
 }
@@ -91,7 +92,7 @@ async fn the_first_run_creates_the_default_scope_and_an_identical_rerun_changes_
     let fx = Fixture::new().await;
     let mut events = Vec::new();
     let input = crosswalk_app::import(&fx.files(), &mut |e| events.push(e)).unwrap();
-    let request = RunRequest { scope: DEFAULT_SCOPE.to_string(), job: Some("wave-1".to_string()), input };
+    let request = RunRequest { scope: DEFAULT_SCOPE.to_string(), job: Some("wave-1".to_string()), input, force: false };
     let first = fx.app.run_job(&cli(), request, &mut |e| events.push(e)).await.unwrap();
     assert_eq!(first.scope, "default");
     assert_eq!(first.run.number, 1);
@@ -292,8 +293,10 @@ async fn use_case_futures_are_send_and_the_app_can_be_shared() {
         destination_origin: String::new(),
         policy: crosswalk_core::Policy::default(),
         exceptions: None,
+        fixes: None,
+        handling: Default::default(),
     };
-    send(&app.run_job(&caller, RunRequest { scope: "s".into(), job: None, input }, &mut sink));
+    send(&app.run_job(&caller, RunRequest { scope: "s".into(), job: None, input, force: false }, &mut sink));
 }
 
 #[tokio::test]
@@ -363,6 +366,7 @@ async fn the_stored_explanation_reads_as_the_engines() {
         destination: samples.join("cloud-directory.csv"),
         policy: Some(samples.join("policy.toml")),
         exceptions: Some(samples.join("exceptions.csv")),
+        fixes: None,
         skip_invalid: false,
     };
     fx.run(&cli(), DEFAULT_SCOPE, "demo", &files).await.unwrap();
@@ -388,4 +392,63 @@ async fn the_stored_explanation_reads_as_the_engines() {
         with_candidates += usize::from(!mapping.candidates.is_empty());
     }
     assert!(resolved.mappings.len() > 40 && with_candidates > 2, "the samples plant candidates");
+}
+
+const DUPLICATES: &str = "\
+type,id,username,email,aliases,display_name,given_name,family_name,active,source_directory,email_verified,name,group,member
+account,JIRAUSER1,jdoe,John.Doe@ACME.com,,John Doe,John,Doe,true,internal,,,,
+account,JIRAUSER7,pat,pat@acme.com,,Pat Lee,Pat,Lee,true,internal,,,,
+account,JIRAUSER8,plee,PAT@acme.com,,Pat Lee,Pat,Lee,true,ldap,,,,
+";
+
+const FIXES_HEADER: &str = "UserKey,UserName,ErrorType,OldEmail,NewEmail,Tombstone,AccountType,Exclude,MergeInto\n";
+
+#[tokio::test]
+async fn a_wave_switching_duplicate_handling_is_refused_unless_forced_and_the_switch_is_recorded() {
+    let fx = Fixture::new().await;
+    fx.write("dupes.csv", DUPLICATES);
+    fx.write("merge.csv", &format!("{FIXES_HEADER}JIRAUSER8,plee,DUPLICATE_EMAIL,PAT@acme.com,,false,account,false,JIRAUSER7\n"));
+    fx.write("reemail.csv", &format!("{FIXES_HEADER}JIRAUSER8,plee,DUPLICATE_EMAIL,PAT@acme.com,pat.lee@acme.com,false,account,false,\n"));
+    let files = |fixes: &str| InputFiles { source: fx.path("dupes.csv"), fixes: Some(fx.path(fixes)), ..fx.files() };
+    let scope = NewScope { name: "acme".into(), source_label: "jira-server https://jira".into(), destination_label: "cloud".into() };
+    fx.app.create_scope(&cli(), &scope).await.unwrap();
+
+    let first = fx.run(&cli(), "acme", "wave-1", &files("merge.csv")).await.unwrap();
+    assert_eq!(first.summary.accounts, 2, "the merged account is not migrated itself");
+    let overview = fx.app.scope(&cli(), "acme").await.unwrap();
+    let chosen: Vec<(&str, String)> = overview.identity_choices.iter().map(|c| (c.source_key.as_str(), format!("{:?}", c.handling))).collect();
+    assert_eq!(chosen, [("JIRAUSER7", "Keep".to_string()), ("JIRAUSER8", "Merge { into: \"JIRAUSER7\" }".to_string())]);
+
+    // The same choice in a second wave is no switch.
+    fx.run(&cli(), "acme", "wave-2", &files("merge.csv")).await.unwrap();
+
+    // Re-emailing the merged account now would make a second account for Pat.
+    let input = crosswalk_app::import(&files("reemail.csv"), &mut |_| {}).unwrap();
+    let planned = fx.app.plan(&cli(), "acme", Some("wave-3"), &input).await.unwrap();
+    assert_eq!(planned.refused_switches.len(), 1, "the dry run says a run would be refused: {planned:?}");
+    let refused = fx.run(&cli(), "acme", "wave-3", &files("reemail.csv")).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Conflict);
+    let message = refused.message();
+    assert!(
+        message.contains("JIRAUSER8: merged into JIRAUSER7 (job \"wave-1\" run 1, by cli:ann at 2026-12-05T08:00:00Z); now given the new email pat.lee@acme.com"),
+        "{message}"
+    );
+    assert!(message.contains("--force"), "says how to go ahead anyway: {message}");
+    assert!(fx.app.runs(&cli(), "acme", Some("wave-3")).await.unwrap().is_empty(), "nothing was run");
+
+    let input = crosswalk_app::import(&files("reemail.csv"), &mut |_| {}).unwrap();
+    let forced = fx
+        .app
+        .run_job(&Caller::cli("bo"), RunRequest { scope: "acme".into(), job: Some("wave-3".into()), input, force: true }, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        forced.warnings[0].starts_with("duplicate handling switched by cli:bo at 2026-12-05T08:00:00Z (forced): JIRAUSER8: merged into JIRAUSER7 before"),
+        "{:?}",
+        forced.warnings
+    );
+    let overview = fx.app.scope(&cli(), "acme").await.unwrap();
+    let switch = &overview.choice_switches[0];
+    assert_eq!((switch.source_key.as_str(), switch.forced, switch.who.as_str(), switch.job.as_str()), ("JIRAUSER8", true, "cli:bo", "wave-3"));
+    assert_eq!(switch.at, datetime!(2026-12-05 08:00 UTC));
 }

@@ -24,11 +24,13 @@ pub(crate) fn demo(store: &StoreArgs) -> Result<()> {
         destination_origin: "samples/cloud-directory.csv (bundled)".into(),
         policy: read_policy("samples/policy.toml", POLICY)?,
         exceptions: Some(read_exceptions("samples/exceptions.csv", EXCEPTIONS.as_bytes())?),
+        fixes: None,
+        handling: Default::default(),
     };
     outln!("Crosswalk demo: a Jira Server directory (SCIM JSON) against an Atlassian Cloud directory (CSV)")?;
     outln!("with the policy and exceptions in samples/ (see samples/README.md for each planted case).\n")?;
     super::items::demo_earlier_wave(store, &input)?;
-    let request = RunRequest { scope: DEFAULT_SCOPE.to_string(), job: Some("demo".into()), input };
+    let request = RunRequest { scope: DEFAULT_SCOPE.to_string(), job: Some("demo".into()), input, force: false };
     let outcome = run_job(store, request)?;
     print_outcome(&outcome, store, SummaryFormat::Text)?;
     let store = store_hint(store);

@@ -259,8 +259,10 @@ pub(crate) fn demo_earlier_wave(store: &StoreArgs, input: &crosswalk_app::JobInp
             .exceptions
             .as_ref()
             .map(|rules| rules.iter().filter(|rule| rule.kind != crosswalk_core::IdentityKind::Account).cloned().collect()),
+        fixes: input.fixes.clone(),
+        handling: input.handling.clone(),
     };
-    let request = crosswalk_app::RunRequest { scope: crosswalk_app::DEFAULT_SCOPE.to_string(), job: Some("demo".into()), input: earlier };
+    let request = crosswalk_app::RunRequest { scope: crosswalk_app::DEFAULT_SCOPE.to_string(), job: Some("demo".into()), input: earlier, force: false };
     let outcome = super::run::run_job(store, request)?;
     let references = crosswalk_app::items::parse_items("samples/items.csv", DEMO_ITEMS.as_bytes(), crosswalk_app::items::ItemsFormat::Csv)?;
     let scope = crosswalk_app::DEFAULT_SCOPE;

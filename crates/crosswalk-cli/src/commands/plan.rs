@@ -43,6 +43,10 @@ pub(crate) struct PlanArgs {
     /// Exceptions (CSV), as for `run`; without it, the scope's own rules apply.
     #[arg(long, short = 'e')]
     pub(crate) exceptions: Option<PathBuf>,
+    /// An edited findings CSV, as for `run`: its fixes are applied to the source first, and
+    /// switches of duplicate handling a run would be refused for are listed.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) fixes: Option<PathBuf>,
     /// The job the run would be, as for `run`: only mappings its own runs wrote last can be
     /// marked removed. Default: `<source file> to <destination file>`.
     #[arg(long, short = 'j', value_parser = crate::cli::parse_job_name)]
@@ -61,6 +65,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<()> {
         destination: args.destination,
         policy: args.policy,
         exceptions: args.exceptions,
+        fixes: args.fixes,
         skip_invalid: false,
     };
     let scope = args.scope.scope;
@@ -89,7 +94,13 @@ pub(crate) fn plan(args: PlanArgs) -> Result<()> {
 
 fn print(outcome: &PlanOutcome, format: PlanFormat) -> Result<()> {
     match format {
-        PlanFormat::Json => outln!("{}", serde_json::to_string_pretty(outcome)?)?,
+        // Written as it is serialised: a million rows never sit in memory as one string.
+        PlanFormat::Json => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer_pretty(&mut out, outcome).map_err(std::io::Error::from)?;
+            std::io::Write::write_all(&mut out, b"\n")?;
+            std::io::Write::flush(&mut out)?;
+        }
         PlanFormat::Text => {
             let counts = &outcome.counts;
             outln!(
@@ -114,6 +125,15 @@ fn print(outcome: &PlanOutcome, format: PlanFormat) -> Result<()> {
                     ),
                 };
                 outln!("{:<8} {} {} {arrow}", row.change, row.namespace, row.source_key)?;
+            }
+            if !outcome.refused_switches.is_empty() {
+                outln!(
+                    "a run would be refused: the fixes handle {} identities differently from an earlier wave (a second account each; --force to switch anyway):",
+                    outcome.refused_switches.len()
+                )?;
+                for switch in &outcome.refused_switches {
+                    outln!("  {switch}")?;
+                }
             }
         }
     }

@@ -17,6 +17,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         destination: args.destination,
         policy: args.policy,
         exceptions: args.exceptions,
+        fixes: args.fixes,
         skip_invalid: args.skip_invalid,
     };
     // A bad --database is refused before any file is read, and a database server is reached
@@ -28,7 +29,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     let mut steps = Steps::default();
     let input = crosswalk_app::import(&files, &mut |event| steps.show(event))?;
     drop(steps);
-    let request = RunRequest { scope: args.scope.scope, job: args.job, input };
+    let request = RunRequest { scope: args.scope.scope, job: args.job, input, force: args.force };
     let gate = args.check.then_some(args.override_blockers);
     let outcome = run_job_gated(&args.store, request, gate)?;
     print_outcome(&outcome, &args.store, args.format)

@@ -82,6 +82,29 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
             for job in &overview.jobs {
                 outln!("    {:<24} transfer id {}  {} runs", job.name, job.transfer_id, job.runs)?;
             }
+            if !overview.identity_choices.is_empty() {
+                outln!("  duplicate handling: {} identities (runs with --fixes; a later wave may not switch them without --force)", overview.identity_choices.len())?;
+                const SHOWN: usize = 20;
+                for choice in overview.identity_choices.iter().take(SHOWN) {
+                    outln!("    {:<24} {}  (job {:?} run {})", choice.source_key, handling_text(&choice.handling), choice.job, choice.run)?;
+                }
+                if overview.identity_choices.len() > SHOWN {
+                    outln!("    ... and {} more (--format json lists them all)", overview.identity_choices.len() - SHOWN)?;
+                }
+            }
+            for switch in &overview.choice_switches {
+                outln!(
+                    "  switched:    {} from {} to {}{} by {} at {} (job {:?} run {})",
+                    switch.source_key,
+                    handling_text(&switch.before),
+                    handling_text(&switch.after),
+                    if switch.forced { " (forced)" } else { "" },
+                    switch.who,
+                    date(switch.at),
+                    switch.job,
+                    switch.run
+                )?;
+            }
         }
         ScopeCommand::Retention(args) => {
             let namespace = Namespace::parse(&args.namespace)?;
@@ -209,4 +232,15 @@ pub(crate) fn purge(args: PurgeArgs) -> Result<()> {
         outln!("nothing was removed (--dry-run)")?;
     }
     Ok(())
+}
+
+fn handling_text(handling: &crosswalk_store::scope::StoredHandling) -> String {
+    use crosswalk_store::scope::StoredHandling;
+    match handling {
+        StoredHandling::Keep => "kept as its own account".to_string(),
+        StoredHandling::Merge { into } => format!("merged into {into}"),
+        StoredHandling::Tombstone => "migrated as a former user".to_string(),
+        StoredHandling::NewEmail { email } => format!("given the new email {email}"),
+        StoredHandling::Exclude => "excluded".to_string(),
+    }
 }

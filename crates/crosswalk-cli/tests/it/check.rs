@@ -130,3 +130,22 @@ fn run_with_check_refuses_blockers_unless_overridden_and_records_who_and_when() 
     let err = dir.fails(&["run", "-s", "source.csv", "-d", "destination.csv", "--override-blockers"]);
     assert!(err.contains("--check"), "{err}");
 }
+
+#[test]
+fn suggested_tombstones_clear_their_blockers_and_let_the_gated_run_go() {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE);
+    dir.write("destination.csv", "type,id,username,email\naccount,t1,,ana@example.com\n");
+    dir.ok(&["check", "-s", "source.csv", "--format", "csv", "-o", "findings.csv"]);
+    let text = std::fs::read_to_string(dir.path().join("findings.csv")).unwrap();
+    let edited: Vec<String> = text
+        .lines()
+        .map(|line| if line.starts_with("g1,") { line.replacen(",group,false,", ",group,true,", 1) } else { line.to_string() })
+        .collect();
+    dir.write("edited.csv", &(edited.join("\n") + "\n"));
+    let out = dir.ok(&["check", "-s", "source.csv", "--fixes", "edited.csv"]);
+    assert!(out.contains("fixes applied: 1 merged, 2 tombstoned, 0 given a new email, 1 excluded"), "{out}");
+    assert!(out.starts_with("scope default: 0 blockers"), "a former user needs no email: {out}");
+    let run = dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "--check", "--fixes", "edited.csv"]);
+    assert!(run.contains("added"), "{run}");
+}

@@ -59,3 +59,43 @@ fn plan_of_a_scope_that_does_not_exist_is_refused() {
     let err = dir.fails(&["plan", "--scope", "acme", "-s", "source.csv", "-d", "destination.csv"]);
     assert!(err.contains("there is no scope \"acme\""), "{err}");
 }
+
+#[test]
+fn a_wave_switching_duplicate_handling_is_refused_with_an_explanation_unless_forced() {
+    let dir = Dir::new();
+    let source = SOURCE_CSV.replace("group,G1,", "account,JIRAUSER8,jdoe2,JOHN.DOE@acme.com,,John Doe,John,Doe,true,ldap,,,,\ngroup,G1,");
+    dir.write("source.csv", &source);
+    dir.write("destination.csv", DESTINATION_CSV);
+    dir.write("policy.toml", POLICY_TOML);
+    dir.ok(&["scope", "create", "acme", "--source-label", "jira-server https://jira", "--destination-label", "cloud"]);
+    // The support duplicates are merged in every wave; only Pat's handling changes.
+    let header = "UserKey,UserName,ErrorType,OldEmail,NewEmail,Tombstone,AccountType,Exclude,MergeInto\n\
+                  JIRAUSER4,helpdesk2,DUPLICATE_EMAIL,support@acme.com,,false,account,false,JIRAUSER3\n";
+    dir.write("merge.csv", &format!("{header}JIRAUSER8,jdoe2,DUPLICATE_EMAIL,JOHN.DOE@acme.com,,false,account,false,JIRAUSER1\n"));
+    dir.write("tombstone.csv", &format!("{header}JIRAUSER8,jdoe2,DUPLICATE_EMAIL,JOHN.DOE@acme.com,,true,account,false,\n"));
+    let inputs = ["--scope", "acme", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml"];
+    fn with<'a>(inputs: &[&'a str], command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        [&[command][..], inputs, extra].concat()
+    }
+
+    dir.ok(&with(&inputs, "run", &["--job", "wave-1", "--fixes", "merge.csv"]));
+    let shown = dir.ok(&["scope", "show", "acme"]);
+    assert!(shown.contains("JIRAUSER8") && shown.contains("merged into JIRAUSER1"), "{shown}");
+    // The same choice in the next wave runs.
+    dir.ok(&with(&inputs, "run", &["--job", "wave-2", "--fixes", "merge.csv"]));
+
+    // The dry run warns; the run is refused, naming the identity, both choices and --force.
+    let planned = dir.ok(&with(&inputs, "plan", &["--job", "wave-3", "--fixes", "tombstone.csv"]));
+    assert!(planned.contains("a run would be refused"), "{planned}");
+    assert!(planned.contains("JIRAUSER8: merged into JIRAUSER1 before, migrated as a former user now"), "{planned}");
+    let refused = dir.fails(&with(&inputs, "run", &["--job", "wave-3", "--fixes", "tombstone.csv"]));
+    assert!(refused.contains("JIRAUSER8: merged into JIRAUSER1 (job \"wave-1\" run 1"), "{refused}");
+    assert!(refused.contains("now migrated as a former user") && refused.contains("--force"), "{refused}");
+    let jobs = dir.ok(&["jobs", "--scope", "acme"]);
+    assert!(!jobs.contains("wave-3"), "nothing was run: {jobs}");
+
+    let forced = dir.ok(&with(&inputs, "run", &["--job", "wave-3", "--fixes", "tombstone.csv", "--force"]));
+    assert!(forced.contains("warning: duplicate handling switched by cli:"), "{forced}");
+    let shown = dir.ok(&["scope", "show", "acme"]);
+    assert!(shown.contains("switched:    JIRAUSER8 from merged into JIRAUSER1 to migrated as a former user (forced) by cli:"), "{shown}");
+}

@@ -358,3 +358,37 @@ fn two_servers_serve_the_same_data(dir: Dir) {
     one.stop();
     two.stop();
 }
+
+#[test]
+fn serve_checks_and_plans_uploads_answering_what_the_cli_prints() {
+    let dir = Dir::new();
+    let duplicated = format!("{SOURCE}account,JIRAUSER4,kim2,KIM@acme.com,,Kim Chan,Kim,Chan,true,internal,,,,\n");
+    dir.write("source.csv", &duplicated);
+    dir.write("destination.csv", DESTINATION);
+    dir.ok(&["scope", "create", "acme", "--source-label", "jira-server https://jira.acme.local", "--destination-label", "cloud"]);
+    dir.ok(&["run", "--scope", "acme", "-s", "source.csv", "-d", "destination.csv", "--job", "wave-1"]);
+    let reader = token(&dir, &["--scope", "acme", "--role", "reader"]);
+    let cli_check: Value = serde_json::from_str(&dir.ok(&["check", "--scope", "acme", "-s", "source.csv", "-d", "destination.csv", "--format", "json"])).unwrap();
+    let cli_plan: Value =
+        serde_json::from_str(&dir.ok(&["plan", "--scope", "acme", "-s", "source.csv", "-d", "destination.csv", "--job", "wave-1", "--format", "json"]))
+            .unwrap();
+
+    let server = Server::start(&dir);
+    let upload = json!({"source": {"format": "csv", "content": duplicated}, "destination": {"format": "csv", "content": DESTINATION}});
+    let (status, checked) = server.call("POST", "/api/v1/scopes/acme/check", Some(&reader), Some(upload.clone()));
+    assert_eq!(status, 200, "{checked}");
+    assert_eq!(checked, cli_check, "the API answers what `crosswalk check --format json` prints");
+    assert_eq!(checked["outcome"]["blockers"], 2);
+    let mut plan_upload = upload;
+    plan_upload["job"] = json!("wave-1");
+    let (status, planned) = server.call("POST", "/api/v1/scopes/acme/plan", Some(&reader), Some(plan_upload));
+    assert_eq!(status, 200, "{planned}");
+    assert_eq!(planned, cli_plan, "the API answers what `crosswalk plan --format json` prints");
+    assert_eq!(planned["counts"]["new"], 0, "{planned}");
+
+    let bad = json!({"source": {"format": "csv", "content": "type,id,email\naccount,A1,a@x.example\naccount,,b@x.example\n"}});
+    let (status, refused) = server.call("POST", "/api/v1/scopes/acme/check", Some(&reader), Some(bad));
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["message"].as_str().unwrap().starts_with("source.csv:3"), "{refused}");
+    server.stop();
+}

@@ -4,6 +4,7 @@ pub(crate) mod compat;
 pub(crate) mod health;
 pub(crate) mod items;
 pub(crate) mod native;
+pub(crate) mod planning;
 pub mod runs;
 
 use crate::error::ApiError;

@@ -5,6 +5,7 @@
 //! know them (the run's result is in the store for all).
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
@@ -76,9 +77,9 @@ pub(crate) enum UploadFormat {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct Upload {
-    format: UploadFormat,
+    pub(crate) format: UploadFormat,
     /// The file's contents.
-    content: String,
+    pub(crate) content: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -92,17 +93,56 @@ pub(crate) struct RunUpload {
     /// Store the valid records and list the skipped ones, rather than refuse the run.
     #[serde(default)]
     skip_invalid: bool,
+    /// An edited findings CSV (`crosswalk check --format csv`) whose fixes the run applies
+    /// first, all rows or none; the duplicate-handling choices among them are recorded.
+    fixes: Option<String>,
+    /// Run although these fixes switch a duplicate-handling choice an earlier run of the
+    /// scope made (which would create duplicate accounts); the switch is recorded.
+    #[serde(default)]
+    force: bool,
 }
 
-fn write_upload(dir: &std::path::Path, name: &str, upload: &Upload) -> Result<std::path::PathBuf, ApiError> {
-    let extension = match upload.format {
-        UploadFormat::Csv => "csv",
-        UploadFormat::Json => "json",
-        UploadFormat::Jsonl => "jsonl",
-    };
-    let path = dir.join(format!("{name}.{extension}"));
-    std::fs::write(&path, &upload.content).map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("cannot keep the upload: {e}")))?;
-    Ok(path)
+/// A private temporary directory holding one request's uploaded files, named as the caller
+/// would name them (`source.csv`, `items.csv`), so the readers' messages name them so too.
+pub(crate) struct UploadDir(tempfile::TempDir);
+
+fn unavailable(error: std::io::Error) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("cannot keep the upload: {error}"))
+}
+
+impl UploadDir {
+    pub(crate) fn new() -> Result<UploadDir, ApiError> {
+        tempfile::tempdir().map(UploadDir).map_err(unavailable)
+    }
+
+    /// Writes a directory upload as `<name>.<its format's extension>`.
+    pub(crate) fn upload(&self, name: &str, upload: &Upload) -> Result<PathBuf, ApiError> {
+        let extension = match upload.format {
+            UploadFormat::Csv => "csv",
+            UploadFormat::Json => "json",
+            UploadFormat::Jsonl => "jsonl",
+        };
+        self.text(&format!("{name}.{extension}"), &upload.content)
+    }
+
+    /// Writes a text upload (policy, exceptions, items, fixes) under `file_name`.
+    pub(crate) fn text(&self, file_name: &str, content: &str) -> Result<PathBuf, ApiError> {
+        let path = self.0.path().join(file_name);
+        std::fs::write(&path, content).map_err(unavailable)?;
+        Ok(path)
+    }
+
+    /// An application error as the API answers it, naming an uploaded file as the caller
+    /// called it, not where it was kept.
+    pub(crate) fn error(&self, error: crosswalk_app::AppError) -> ApiError {
+        let mut error = ApiError::from(error);
+        error.message = self.hide(&error.message);
+        error
+    }
+
+    fn hide(&self, message: &str) -> String {
+        message.replace(&format!("{}{}", self.0.path().display(), std::path::MAIN_SEPARATOR), "")
+    }
 }
 
 fn step(progress: &Progress) -> Option<String> {
@@ -130,12 +170,13 @@ pub(crate) async fn start_run(
     principal.check_role(Role::Writer)?;
     crosswalk_store::scope::check_name("job", &job)?;
     let caller = principal.caller()?;
-    let dir = tempfile::tempdir().map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("cannot keep the upload: {e}")))?;
+    let dir = UploadDir::new()?;
     let files = InputFiles {
-        source: write_upload(dir.path(), "source", &upload.source)?,
-        destination: write_upload(dir.path(), "destination", &upload.destination)?,
-        policy: upload.policy.as_ref().map(|text| std::fs::write(dir.path().join("policy.toml"), text).map(|()| dir.path().join("policy.toml"))).transpose().map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))?,
-        exceptions: upload.exceptions.as_ref().map(|text| std::fs::write(dir.path().join("exceptions.csv"), text).map(|()| dir.path().join("exceptions.csv"))).transpose().map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))?,
+        source: dir.upload("source", &upload.source)?,
+        destination: dir.upload("destination", &upload.destination)?,
+        policy: upload.policy.as_deref().map(|text| dir.text("policy.toml", text)).transpose()?,
+        exceptions: upload.exceptions.as_deref().map(|text| dir.text("exceptions.csv", text)).transpose()?,
+        fixes: upload.fixes.as_deref().map(|text| dir.text("fixes.csv", text)).transpose()?,
         skip_invalid: upload.skip_invalid,
     };
     let task = TaskStatus {
@@ -161,9 +202,7 @@ pub(crate) async fn start_run(
             }
         };
         let result = crosswalk_app::import(&files, &mut on_progress)
-            .and_then(|input| runtime.block_on(app.run_job(&caller, RunRequest { scope, job: Some(job), input }, &mut on_progress)));
-        // Messages name the uploaded file as the caller called it, not where it was kept.
-        let hide = format!("{}{}", dir.path().display(), std::path::MAIN_SEPARATOR);
+            .and_then(|input| runtime.block_on(app.run_job(&caller, RunRequest { scope, job: Some(job), input, force: upload.force }, &mut on_progress)));
         tasks.update(&id, |t| {
             t.finished_at = Some(OffsetDateTime::now_utc());
             t.step = None;
@@ -173,9 +212,9 @@ pub(crate) async fn start_run(
                     t.outcome = serde_json::to_value(&outcome).ok();
                 }
                 Err(error) => {
-                    let error = ApiError::from(error);
+                    let error = dir.error(error);
                     t.state = "failed".to_string();
-                    t.error = Some(ErrorBody { code: error.code.to_string(), message: error.message.replace(&hide, "") });
+                    t.error = Some(ErrorBody { code: error.code.to_string(), message: error.message });
                 }
             }
         });

@@ -50,10 +50,11 @@ async fn fixture() -> Fixture {
         destination: dir.path().join("destination.csv"),
         policy: None,
         exceptions: None,
+        fixes: None,
         skip_invalid: false,
     };
     let input = crosswalk_app::import(&files, &mut |_| {}).unwrap();
-    let outcome = app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input }, &mut |_| {}).await.unwrap();
+    let outcome = app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input, force: false }, &mut |_| {}).await.unwrap();
     let at = time::OffsetDateTime::now_utc();
     let issue = |scope: Option<&'static str>, role| {
         let store = store.clone();
@@ -292,6 +293,8 @@ async fn the_openapi_document_lists_the_routes() {
         "/rest/atlassian-connect/1/migration/mapping/{transferId}/find",
         "/api/v1/scopes/{scope}/namespaces/{namespace}/mappings",
         "/api/v1/scopes/{scope}/namespaces/{namespace}/find",
+        "/api/v1/scopes/{scope}/check",
+        "/api/v1/scopes/{scope}/plan",
     ] {
         assert!(paths.contains_key(path), "{path} missing from {:?}", paths.keys().collect::<Vec<_>>());
     }
@@ -592,11 +595,12 @@ async fn affected_items_filter_page_and_count_and_follow_a_changed_destination()
         source: f._dir.path().join("source.csv"),
         destination: f._dir.path().join("destination.csv"),
         policy: None,
+        fixes: None,
         exceptions: None,
         skip_invalid: false,
     };
     let input = crosswalk_app::import(&files, &mut |_| {}).unwrap();
-    f.state.app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input }, &mut |_| {}).await.unwrap();
+    f.state.app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input, force: false }, &mut |_| {}).await.unwrap();
 
     let (status, after_run) = f.call("GET", &format!("/api/v1/scopes/acme/reattribution?since={cursor}"), Some(&f.reader), None).await;
     assert_eq!(status, StatusCode::OK, "{after_run}");
@@ -620,4 +624,125 @@ async fn affected_items_filter_page_and_count_and_follow_a_changed_destination()
     let (_, feed) = f.call("GET", &format!("/api/v1/scopes/acme/changes?after={cursor}"), Some(&f.reader), None).await;
     let change = feed["revisions"].as_array().unwrap().iter().find(|r| r["source_key"] == "JIRAUSER1").unwrap().clone();
     assert_eq!(change["affected_items"], json!(4), "{change}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_check_uploaded_files_and_get_what_the_cli_prints() {
+    let f = fixture().await;
+    let duplicated = format!("{SOURCE}account,JIRAUSER4,john2,john.doe@acme.com,,John Doe,John,Doe,true,ldap,,,,\n");
+    let upload = json!({
+        "source": {"format": "csv", "content": duplicated},
+        "destination": {"format": "csv", "content": DESTINATION},
+    });
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/check", Some(&f.reader), Some(upload.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["scope"], "acme");
+    let outcome = &body["outcome"];
+    assert_eq!(outcome["blockers"], 2, "{outcome}");
+    let duplicate = &outcome["findings"][0];
+    assert_eq!((duplicate["kind"].as_str(), duplicate["severity"].as_str(), duplicate["count"].as_u64()), (Some("duplicate_email"), Some("blocker"), Some(2)));
+    assert_eq!(duplicate["rows"].as_array().unwrap().len(), 2);
+    assert!(duplicate["suggested_fix"].as_str().unwrap().starts_with("merge"));
+    assert_eq!(outcome["suggested"]["JIRAUSER4"], json!({"fix": "merge", "into": "JIRAUSER1"}), "by the stated rule: {outcome}");
+    assert!(outcome["merge_rule"].as_str().unwrap().starts_with("keep the active account"));
+    let group = outcome["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "group_exists_in_destination").expect("the group warning");
+    assert_eq!(group["rows"][0]["user_key"], "G1");
+
+    // The admin's edited CSV, imported back: the blocker is gone, the fix listed.
+    let fixes = "UserKey,UserName,ErrorType,OldEmail,NewEmail,Tombstone,AccountType,Exclude,MergeInto\n\
+                 JIRAUSER4,john2,DUPLICATE_EMAIL,john.doe@acme.com,,false,account,false,JIRAUSER1\n";
+    let mut fixed = upload.clone();
+    fixed["fixes"] = json!(fixes);
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/check", Some(&f.reader), Some(fixed)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"]["blockers"], 0);
+    assert_eq!(body["outcome"]["applied"]["merged"], json!([["JIRAUSER4", "JIRAUSER1"]]));
+
+    // Each bad input is a 400 naming the uploaded file, its line and the field.
+    let mut bad_fixes = upload.clone();
+    bad_fixes["fixes"] = json!("UserKey,NewEmail,Tombstone\nJIRAUSER4,,maybe\n");
+    let mut bad_items = upload.clone();
+    bad_items["items"] = json!("container,item,role,type,identity\nENG,page-1,boss,account,JIRAUSER1\n");
+    let mut no_items = upload.clone();
+    no_items["users"] = json!("related");
+    no_items["containers"] = json!(["ENG"]);
+    let bad_source = json!({"source": {"format": "csv", "content": "type,id\naccount,\n"}});
+    for (request, expected) in [
+        (bad_fixes, vec!["fixes.csv:2", "Tombstone", "nothing applied"]),
+        (bad_items, vec!["items.csv:2", "role"]),
+        (no_items, vec!["items"]),
+        (bad_source, vec!["source.csv:2"]),
+    ] {
+        let (status, body) = f.call("POST", "/api/v1/scopes/acme/check", Some(&f.reader), Some(request)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["code"], "invalid_request");
+        let message = body["message"].as_str().unwrap();
+        for part in expected {
+            assert!(message.contains(part), "{part:?} missing from {message}");
+        }
+        assert!(!message.contains("/tmp"), "names the file as uploaded: {message}");
+    }
+
+    // The user scope: who is related to ENG, and why.
+    let mut scoped = upload.clone();
+    scoped["items"] = json!("container,item,role,type,identity\nENG,page-1,creator,account,JIRAUSER2\nENG,page-2,mentioned,account,ghost\n");
+    scoped["users"] = json!("related");
+    scoped["containers"] = json!(["ENG"]);
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/check", Some(&f.reader), Some(scoped)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let in_scope = &body["outcome"]["scope"]["in_scope"];
+    assert_eq!(in_scope.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(in_scope[0]["id"], "JIRAUSER2");
+    assert_eq!(body["outcome"]["blockers"], 0, "the duplicates are not in scope");
+
+    let (status, foreign) = f.call("POST", "/api/v1/scopes/acme/check", Some(&f.foreign), Some(upload.clone())).await;
+    let (_, missing) = f.call("POST", "/api/v1/scopes/nowhere/check", Some(&f.foreign), Some(upload)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(foreign["message"].as_str().unwrap().replace("acme", "nowhere"), missing["message"].as_str().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_plan_uploaded_inputs_against_the_stored_scope_writing_nothing() {
+    let f = fixture().await;
+    let upload = json!({
+        "source": {"format": "csv", "content": SOURCE},
+        "destination": {"format": "csv", "content": DESTINATION},
+        "job": "wave-1",
+    });
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/plan", Some(&f.reader), Some(upload)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["scope"], "acme");
+    assert_eq!(body["counts"], json!({"new": 0, "changed": 0, "removed": 0, "unchanged": 4}), "the same inputs change nothing: {body}");
+    assert!(body["rows"].as_array().unwrap().is_empty());
+
+    // A wave without JIRAUSER3 and with a new account: one removed, one new; still nothing written.
+    let source = SOURCE.replace("account,JIRAUSER3,nobody,nobody@elsewhere.example,,No Body,,,true,internal,,,,\n", "")
+        + "account,JIRAUSER9,kim,kim@acme.com,,Kim,,,true,internal,,,,\n";
+    let upload = json!({
+        "source": {"format": "csv", "content": source},
+        "destination": {"format": "csv", "content": DESTINATION},
+        "job": "wave-1",
+    });
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/plan", Some(&f.reader), Some(upload.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["counts"]["new"].as_u64(), body["counts"]["removed"].as_u64()), (Some(1), Some(1)), "{body}");
+    let rows: Vec<(&str, &str)> =
+        body["rows"].as_array().unwrap().iter().map(|r| (r["change"].as_str().unwrap(), r["source_key"].as_str().unwrap())).collect();
+    assert_eq!(rows, [("removed", "JIRAUSER3"), ("new", "JIRAUSER9")]);
+    let (_, again) = f.call("POST", "/api/v1/scopes/acme/plan", Some(&f.reader), Some(upload)).await;
+    assert_eq!(again["counts"], body["counts"], "the dry run wrote nothing");
+
+    let bad = json!({
+        "source": {"format": "csv", "content": SOURCE},
+        "destination": {"format": "csv", "content": DESTINATION},
+        "policy": "[email]\ndomain_aliases = 7\n",
+    });
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/plan", Some(&f.reader), Some(bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().starts_with("policy.toml:"), "{body}");
+    let valid = json!({"source": {"format": "csv", "content": SOURCE}, "destination": {"format": "csv", "content": DESTINATION}});
+    let (status, _) = f.call("POST", "/api/v1/scopes/acme/plan", Some(&f.foreign), Some(valid)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = f.call("POST", "/api/v1/scopes/acme/plan", Some(&f.reader), Some(json!({"source": 1}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }

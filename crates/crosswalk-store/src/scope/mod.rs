@@ -114,6 +114,13 @@ pub trait ScopeRead: Send + Sync {
     /// Every add and remove of the scope's exception rules, oldest first.
     fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>>;
 
+    /// The scope's identity choices (how runs handled the identities they were given fixes
+    /// for), by source key, and their version.
+    fn choices<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ChoiceSet>;
+
+    /// Every choice a run replaced with another, oldest first.
+    fn choice_switches<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ChoiceSwitchRow>>;
+
     /// The retention set for each namespace that has one (the rest keep forever).
     fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>>;
 
@@ -153,7 +160,15 @@ pub trait ScopeWrite: ScopeRead {
     /// Records a run: reconciles its resolution with the scope's current state and writes
     /// only what differs, one revision per change. Runs on one scope are serialised: each
     /// diffs against the state the previous one left.
-    fn record_run<'a>(&'a self, run: &'a RunRecord) -> StoreFuture<'a, RunRow>;
+    fn record_run<'a>(&'a self, run: &'a RunRecord) -> StoreFuture<'a, RunRow> {
+        self.record_run_choosing(run, None)
+    }
+
+    /// [`ScopeWrite::record_run`], recording `choices` in the same transaction: each one new
+    /// or different from the scope's is written, a replaced one logged as a switch (with the
+    /// run, so who and when). Refused as a conflict, writing nothing, when the scope's
+    /// choices moved past `choices.version` meanwhile.
+    fn record_run_choosing<'a>(&'a self, run: &'a RunRecord, choices: Option<&'a RunChoices>) -> StoreFuture<'a, RunRow>;
 
     /// Sets an app mapping's value; `None` when it already had that value (no revision).
     fn upsert_app<'a>(

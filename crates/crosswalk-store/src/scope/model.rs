@@ -297,6 +297,18 @@ pub struct IdentityValue {
 }
 
 impl IdentityValue {
+    /// [`MappingValue::digest_of_json`] of this value stored as a `MappingValue::Identity`:
+    /// the digest a run compares it by, without cloning the value into a `MappingValue`.
+    pub fn digest(&self) -> [u8; 16] {
+        #[derive(Serialize)]
+        #[serde(tag = "type", content = "value", rename_all = "snake_case")]
+        enum Borrowed<'a> {
+            Identity(&'a IdentityValue),
+        }
+        // A value of plain strings, numbers and vectors always serialises.
+        MappingValue::digest_of_json(&serde_json::to_string(&Borrowed::Identity(self)).unwrap_or_default())
+    }
+
     /// The mapping as a row of the 12-column report, under `job`.
     pub fn report_row(&self, kind: IdentityKind, job: &str) -> ScopeResult<ReportRow> {
         let resolution = Resolution::parse(&self.resolution).ok_or_else(|| {
@@ -881,4 +893,95 @@ mod tests {
         assert_eq!(first, content.encode().0);
         assert_eq!(first.len(), 64);
     }
+}
+
+/// How a run handled one source identity it was given a fix for (issue 18): kept as its own
+/// account (the survivor of a merge), merged into another source account, migrated as a
+/// former user, given a new email, or left out. Kept per scope so a later wave cannot switch
+/// it silently: two waves handling one person differently would make two accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "handling")]
+pub enum StoredHandling {
+    Keep,
+    Merge { into: String },
+    Tombstone,
+    NewEmail { email: String },
+    Exclude,
+}
+
+impl StoredHandling {
+    /// The two columns it is stored as: a kind and its target (the account merged into, the
+    /// new email; empty otherwise).
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
+            StoredHandling::Keep => ("keep", ""),
+            StoredHandling::Merge { into } => ("merge", into),
+            StoredHandling::Tombstone => ("tombstone", ""),
+            StoredHandling::NewEmail { email } => ("new_email", email),
+            StoredHandling::Exclude => ("exclude", ""),
+        }
+    }
+
+    pub fn from_parts(kind: &str, target: &str) -> ScopeResult<StoredHandling> {
+        Ok(match kind {
+            "keep" => StoredHandling::Keep,
+            "merge" => StoredHandling::Merge { into: target.to_string() },
+            "tombstone" => StoredHandling::Tombstone,
+            "new_email" => StoredHandling::NewEmail { email: target.to_string() },
+            "exclude" => StoredHandling::Exclude,
+            other => return Err(ScopeError::corrupt(format!("a stored identity choice has an unknown kind {other:?}"))),
+        })
+    }
+}
+
+/// The choice in force for one source identity, and the run that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceRow {
+    pub source_key: String,
+    pub handling: StoredHandling,
+    pub job: String,
+    pub run: u32,
+    pub who: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// The scope's identity choices, by source key, and their version (bumped by every run
+/// that changes one; a run checked against an older version is refused as a conflict).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceSet {
+    pub version: u32,
+    pub choices: Vec<ChoiceRow>,
+}
+
+/// A choice a run replaced: before, after, whether the run was forced past a refusal, and
+/// the run (job, number, who, when) that did it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceSwitchRow {
+    pub source_key: String,
+    pub before: StoredHandling,
+    pub after: StoredHandling,
+    pub forced: bool,
+    pub job: String,
+    pub run: u32,
+    pub who: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// A choice a run records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewChoice {
+    pub source_key: String,
+    pub handling: StoredHandling,
+    /// The run was forced past the refusal of this switch.
+    pub forced: bool,
+}
+
+/// The choices a run records, checked against the version they were judged with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunChoices {
+    /// [`ChoiceSet::version`] as the run read it.
+    pub version: u32,
+    pub choices: Vec<NewChoice>,
 }

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "scopes", include_str!("../../migrations/postgres/0001_scopes.sql")),
     (2, "tokens", include_str!("../../migrations/postgres/0002_tokens.sql")),
     (3, "items", include_str!("../../migrations/postgres/0003_items.sql")),
+    (4, "choices", include_str!("../../migrations/postgres/0004_choices.sql")),
 ];
 
 mod items;
@@ -644,8 +645,88 @@ impl PostgresScopeStore {
         Ok(set)
     }
 
-    async fn record_run_inner(&self, run: &RunRecord) -> ScopeResult<RunRow> {
+    /// Writes a run's identity choices (see [`ScopeWrite::record_run_choosing`]) in its
+    /// transaction, under the scope's write lock.
+    async fn record_choices(&self, tx: &mut PgConnection, scope_id: i64, run_id: i64, scope: &str, choices: &RunChoices) -> ScopeResult<()> {
+        let version: i64 = sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = $1")
+            .bind(scope_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(self.db("read the choices version"))?;
+        if i64::from(choices.version) != version {
+            return Err(ScopeError::conflict(format!(
+                "the run was judged against identity choices version {}, but scope {scope:?} is at version {version}: \
+                 another run changed them meanwhile; run it again",
+                choices.version
+            )));
+        }
+        let mut changed = false;
+        for choice in &choices.choices {
+            let (kind, target) = choice.handling.parts();
+            let existing: Option<(String, String)> =
+                sqlx::query_as("SELECT handling, target FROM scope_choices WHERE scope_id = $1 AND source_key = $2")
+                    .bind(scope_id)
+                    .bind(&choice.source_key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(self.db("read an identity choice"))?;
+            match existing {
+                Some((old_kind, old_target)) if old_kind == kind && old_target == target => continue,
+                Some((old_kind, old_target)) => {
+                    sqlx::query(
+                        "INSERT INTO scope_choice_switches (scope_id, source_key, old_handling, old_target, new_handling, new_target, forced, run_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(scope_id)
+                    .bind(&choice.source_key)
+                    .bind(&old_kind)
+                    .bind(&old_target)
+                    .bind(kind)
+                    .bind(target)
+                    .bind(choice.forced)
+                    .bind(run_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db("record a switched identity choice"))?;
+                    sqlx::query("UPDATE scope_choices SET handling = $1, target = $2, run_id = $3 WHERE scope_id = $4 AND source_key = $5")
+                        .bind(kind)
+                        .bind(target)
+                        .bind(run_id)
+                        .bind(scope_id)
+                        .bind(&choice.source_key)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(self.db("record an identity choice"))?;
+                }
+                None => {
+                    sqlx::query("INSERT INTO scope_choices (scope_id, source_key, handling, target, run_id) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(scope_id)
+                        .bind(&choice.source_key)
+                        .bind(kind)
+                        .bind(target)
+                        .bind(run_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(self.db("record an identity choice"))?;
+                }
+            }
+            changed = true;
+        }
+        if changed {
+            sqlx::query("UPDATE scopes SET choices_version = choices_version + 1 WHERE id = $1")
+                .bind(scope_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("version the identity choices"))?;
+        }
+        Ok(())
+    }
+
+    async fn record_run_inner(&self, run: &RunRecord, choices: Option<&RunChoices>) -> ScopeResult<RunRow> {
         check_name("job", &run.job)?;
+        for choice in choices.iter().flat_map(|c| &c.choices) {
+            check_key("source key", &choice.source_key, MAX_KEY_LEN)?;
+        }
         for identity in &run.identities {
             if !identity.namespace.is_identity() {
                 return Err(ScopeError::invalid(format!(
@@ -921,6 +1002,9 @@ impl PostgresScopeStore {
             .await
             .map_err(self.db("read the run back"))?;
         let run_row = run_row(&row)?;
+        if let Some(choices) = choices {
+            self.record_choices(&mut tx, scope_id, run_id, &run.scope, choices).await?;
+        }
         tx.commit().await.map_err(self.db("record a run"))?;
         Ok(run_row)
     }
@@ -1360,6 +1444,70 @@ impl ScopeRead for PostgresScopeStore {
         })
     }
 
+    fn choices<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ChoiceSet> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read the identity choices"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let version: i64 = sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = $1")
+                .bind(scope_id)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(self.db("read the choices version"))?;
+            let rows = sqlx::query(
+                "SELECT c.source_key, c.handling, c.target, j.name, r.number, r.who, r.started_at FROM scope_choices c \
+                 JOIN scope_runs r ON r.id = c.run_id JOIN scope_jobs j ON j.id = r.job_id WHERE c.scope_id = $1 ORDER BY c.source_key",
+            )
+            .bind(scope_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read the identity choices"))?;
+            let choices = rows
+                .iter()
+                .map(|row| {
+                    Ok(ChoiceRow {
+                        source_key: col(row, 0)?,
+                        handling: StoredHandling::from_parts(&col::<String>(row, 1)?, &col::<String>(row, 2)?)?,
+                        job: col(row, 3)?,
+                        run: u32::try_from(col::<i64>(row, 4)?).unwrap_or(0),
+                        who: col(row, 5)?,
+                        at: col(row, 6)?,
+                    })
+                })
+                .collect::<ScopeResult<Vec<_>>>()?;
+            Ok(ChoiceSet { version: u32::try_from(version).unwrap_or(0), choices })
+        })
+    }
+
+    fn choice_switches<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ChoiceSwitchRow>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read the identity choice switches"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(
+                "SELECT s.source_key, s.old_handling, s.old_target, s.new_handling, s.new_target, s.forced, j.name, r.number, r.who, r.started_at \
+                 FROM scope_choice_switches s JOIN scope_runs r ON r.id = s.run_id JOIN scope_jobs j ON j.id = r.job_id \
+                 WHERE s.scope_id = $1 ORDER BY s.id",
+            )
+            .bind(scope_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read the identity choice switches"))?;
+            rows.iter()
+                .map(|row| {
+                    Ok(ChoiceSwitchRow {
+                        source_key: col(row, 0)?,
+                        before: StoredHandling::from_parts(&col::<String>(row, 1)?, &col::<String>(row, 2)?)?,
+                        after: StoredHandling::from_parts(&col::<String>(row, 3)?, &col::<String>(row, 4)?)?,
+                        forced: col::<bool>(row, 5)?,
+                        job: col(row, 6)?,
+                        run: u32::try_from(col::<i64>(row, 7)?).unwrap_or(0),
+                        who: col(row, 8)?,
+                        at: col(row, 9)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
     fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read the retention"))?;
@@ -1464,8 +1612,8 @@ impl ScopeWrite for PostgresScopeStore {
         })
     }
 
-    fn record_run<'a>(&'a self, run: &'a RunRecord) -> StoreFuture<'a, RunRow> {
-        Box::pin(self.record_run_inner(run))
+    fn record_run_choosing<'a>(&'a self, run: &'a RunRecord, choices: Option<&'a RunChoices>) -> StoreFuture<'a, RunRow> {
+        Box::pin(self.record_run_inner(run, choices))
     }
 
     fn upsert_app<'a>(
