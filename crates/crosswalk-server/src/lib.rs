@@ -114,6 +114,12 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::native::purge))
         .routes(routes!(routes::native::exceptions, routes::native::add_exception))
         .routes(routes!(routes::native::remove_exception))
+        .routes(routes!(routes::review::suggestions))
+        .routes(routes!(routes::review::accept))
+        .routes(routes!(routes::review::reject))
+        .routes(routes!(routes::review::resolve))
+        .routes(routes!(routes::review::destination_accounts))
+        .routes(routes!(routes::review::destination_groups))
         .routes(routes!(routes::runs::start_run))
         .routes(routes!(routes::runs::task_status))
         .split_for_parts();

@@ -55,6 +55,8 @@ macro_rules! contract_tests {
                 the_report_reads_the_scope_or_one_job,
                 bad_requests_are_refused_with_their_kind,
                 a_writer_hands_out_a_read_only_view,
+                a_run_can_be_resolved_again_from_what_the_store_holds,
+                exception_decisions_to_create_or_keep_a_former_user_are_stored,
             );
         }
     };
@@ -793,4 +795,51 @@ async fn a_writer_hands_out_a_read_only_view(store: Arc<dyn ScopeWrite>) {
     let task = tokio::spawn(async move { shared.scopes().await.unwrap().len() });
     assert_eq!(task.await.unwrap(), 1);
     assert_eq!(read_only.scope("acme").await.unwrap().source_platform, crosswalk_store::scope::SourcePlatform::Jira);
+}
+
+async fn a_run_can_be_resolved_again_from_what_the_store_holds(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    create_scope(store, "globex").await;
+    let first = run(store, "acme", "wave-1", &source(3), &destination(4), 0).await;
+    // The policy and both directories of the run, as it resolved them.
+    assert_eq!(store.policy("acme", first.policy_version).await.unwrap(), "# default policy\n");
+    assert_eq!(store.content("acme", &first.source_content).await.unwrap(), DirectoryContent::from_core(&source(3)));
+    assert_eq!(store.content("acme", &first.destination_content).await.unwrap(), DirectoryContent::from_core(&destination(4)));
+    // Versions the scope does not have, and other scopes, are not found.
+    assert_eq!(store.policy("acme", first.policy_version + 1).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(store.policy("globex", first.policy_version).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(store.policy("nowhere", 1).await.unwrap_err().kind(), ErrorKind::NotFound);
+}
+
+async fn exception_decisions_to_create_or_keep_a_former_user_are_stored(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    // Three source people; the destination has only the first.
+    run(store, "acme", "wave-1", &source(3), &destination(1), 0).await;
+    for (source_id, decision) in [("id:JIRAUSER10001", "!provision"), ("id:JIRAUSER10002", "!former-user")] {
+        let rule = ExceptionRow { kind: IdentityKind::Account, source: source_id.into(), destination: decision.into() };
+        store.add_exception("acme", &rule, &context(1)).await.unwrap();
+    }
+    let cursor = last_cursor(store, "acme").await;
+    run(store, "acme", "wave-1", &source(3), &destination(1), 2).await;
+    let changes = all_changes(store, "acme", cursor).await;
+    let decided: Vec<(&str, &str, &str, Reason)> = changes
+        .iter()
+        .map(|c| {
+            let value = c.new_value.as_ref().unwrap().as_identity().unwrap();
+            (c.source_key.as_str(), value.resolution.as_str(), value.target.as_str(), c.reason)
+        })
+        .collect();
+    assert_eq!(
+        decided,
+        [
+            ("JIRAUSER10001", "Exception", "provision", Reason::Exception),
+            ("JIRAUSER10002", "Exception", "former_user", Reason::Exception),
+        ]
+    );
+    let former = store.mapping("acme", &users(), "JIRAUSER10002").await.unwrap();
+    let value = former.mapping.value.as_identity().unwrap();
+    assert!(value.message.contains("former user"), "{}", value.message);
+    assert_eq!(value.destination.id, "", "a former user has no destination account");
 }

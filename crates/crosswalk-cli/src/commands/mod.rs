@@ -8,6 +8,7 @@ mod eval;
 mod generate;
 mod report;
 pub(crate) mod plan;
+mod review;
 mod run;
 mod scope;
 mod serve;
@@ -37,6 +38,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::History(args) => scope::history(args),
         Command::Changes(args) => scope::changes(args),
         Command::Purge(args) => scope::purge(args),
+        Command::Review(command) => review::review(command),
+        Command::Resolve(args) => review::resolve(args),
         Command::Generate(args) => generate::generate(args),
         Command::Demo(store) => demo::demo(&store),
         Command::Bench(args) => bench::bench(args),

@@ -13,3 +13,4 @@ mod serve;
 mod transforms_and_eval;
 mod check;
 mod plan;
+mod review;

@@ -3,6 +3,7 @@
 pub(crate) mod compat;
 pub(crate) mod health;
 pub(crate) mod native;
+pub(crate) mod review;
 pub mod runs;
 
 use crate::error::ApiError;

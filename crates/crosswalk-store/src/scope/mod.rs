@@ -114,6 +114,10 @@ pub trait ScopeRead: Send + Sync {
 
     /// A directory's contents, by hash, if one of the scope's runs resolved it.
     fn content<'a>(&'a self, scope: &'a str, hash: &'a str) -> StoreFuture<'a, DirectoryContent>;
+
+    /// The policy text of one of the scope's policy versions (a run's `policy_version`), as
+    /// the run recorded it: what resolving the same job again needs.
+    fn policy<'a>(&'a self, scope: &'a str, version: u32) -> StoreFuture<'a, String>;
 }
 
 /// Writing a store. Each method is one transaction: on any error nothing is written.
