@@ -1,5 +1,6 @@
 //! Crosswalk's application layer: the use cases the CLI and the server both call (import a
-//! job's inputs, run a job, report, explain, history, change feed, purge, scopes, jobs).
+//! job's inputs, run a job, report, explain, history, change feed, purge, scopes, jobs, review
+//! suggestions and decisions).
 //!
 //! It owns what the layers below refuse to: the clock ([`Clock`]), the actor and the scope
 //! checks ([`Caller`]: a caller bound to scope S cannot touch scope T), and progress as
@@ -28,6 +29,7 @@ pub mod plan;
 mod plan_digest;
 pub mod progress;
 pub mod read;
+pub mod review;
 pub mod run;
 
 pub use access::{Access, Caller};
@@ -42,6 +44,7 @@ pub use items::{AffectedItems, ChangeEntry, ChangeFeed, Reattribution, Reattribu
 pub use progress::{Progress, ProgressSink};
 pub use plan::{PlanCounts, PlanOutcome, PlanRow, plan_new_scope};
 pub use read::{Explanation, ReportEntry, ReportFilter, ReportStop, ScopeOverview};
+pub use review::{Decision, DestinationIdentity, REJECTIONS_NAMESPACE, ResolveOutcome, ReviewOutcome, ReviewSelection, SuggestionEntry};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
 
 /// The application: a store and a clock. Cheap to clone; a server holds one as shared state.

@@ -82,7 +82,7 @@ pub(crate) fn shell_word(text: &str) -> String {
 
 /// The commands that open a store, which alone take `--store`.
 pub(crate) const STORE_COMMANDS: [&str; 14] = [
-    "run", "plan", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token", "items", "reattribution",
+    "run", "plan", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token", "items", "reattribution", "review", "resolve",
 ];
 
 /// The message for `--store` written before the command's name (`crosswalk --store s.sqlite
@@ -107,7 +107,7 @@ pub(crate) fn misplaced_store_option(args: &[std::ffi::OsString]) -> Option<Stri
     } else {
         format!(
             "`crosswalk {command}` opens no store; leave out --store (run, plan, report, jobs, explain, demo, scope, history, \
-             changes, purge, serve, token, items and reattribution take it, after their name)"
+             changes, purge, serve, token, items, reattribution, review and resolve take it, after their name)"
         )
     })
 }
@@ -203,6 +203,27 @@ crosswalk purge --scope acme --namespace identity:user --dry-run\n  \
 crosswalk purge --scope acme --namespace identity:user"
     )]
     Purge(PurgeArgs),
+    /// Review suggestions: list them, accept or reject them one by one or in bulk; search destination identities.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+    /// Decide one mapping: link it to a destination identity, or mark it to be provisioned or as a former user.
+    #[command(
+        long_about = "Resolves one identity mapping as you decide: --to a destination identity (a candidate \
+or any other; by its id, email:, username:, or a bare value), --provision (create it on the \
+destination) or --former-user (migrate its content under its name, with no live account). The \
+decision is stored as an exception rule of the scope (a new version, with who and when) and applied \
+at once: the mapping's job is resolved again from what its latest run stored, so the mapping changes \
+now and its history shows the revision, made by you. A later `crosswalk run` with an --exceptions \
+file replaces the scope's rules, decisions included: run without --exceptions to keep them.",
+        after_help = "Examples:\n  \
+crosswalk resolve --scope acme JIRAUSER10042 --to 5b10ac8d82e05b22cc7d4ef5\n  \
+crosswalk resolve --scope acme jdoe --to email:john.doe@acme.com\n  \
+crosswalk resolve --scope acme JIRAUSER10077 --former-user\n  \
+crosswalk resolve --scope acme --kind group G7 --provision\n\n\
+`crosswalk review destinations --scope acme --search doe` finds a destination account; \
+`crosswalk history --scope acme KEY` shows the decision in the mapping's history."
+    )]
+    Resolve(ResolveArgs),
     /// Write a realistic synthetic directory pair (with its ground truth) for demos and benchmarks.
     Generate(GenerateArgs),
     /// Run the whole path on bundled sample data and print the report summary.
@@ -311,6 +332,11 @@ pub(crate) struct EvalArgs {
     /// Exceptions (CSV `type,source,destination`) for the engine; the email-only rule has none.
     #[arg(long, short = 'e')]
     pub(crate) exceptions: Option<PathBuf>,
+    /// Score the review suggestions instead: at each threshold, how many Unresolved mappings
+    /// would be suggested and how many of those would be wrong if all were accepted
+    /// (docs/matching.md, "Review suggestions").
+    #[arg(long)]
+    pub(crate) suggestions: bool,
     /// Output format: tables, JSON (every false merge listed), or the Markdown table for BENCHMARKS.md.
     #[arg(long, short = 'f', value_enum, default_value_t = EvalFormat::Text)]
     pub(crate) format: EvalFormat,
@@ -370,6 +396,141 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) force: bool,
     /// Summary format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReviewCommand {
+    /// List the suggestions: Unresolved mappings whose best candidate is strong, with that candidate and why.
+    #[command(
+        long_about = "A suggestion is an Unresolved mapping whose best candidate the engine scored at least \
+--min-score (default 0.90), with no other candidate at 0.50 or more, and no flag a person must look \
+at (look-alike, ambiguous, shared destination, bad exception, reserved group, deactivated, unverified \
+address). A candidate you rejected is not suggested again. docs/matching.md says how the default was \
+chosen: accepting every suggestion at it made no wrong link on the labelled data.",
+        after_help = "Examples:\n  crosswalk review list --scope acme\n  crosswalk review list --scope acme --min-score 0.9 --format json"
+    )]
+    List(ReviewListArgs),
+    /// Accept suggestions (one, several, or --all above --min-score): each becomes an exception and applies at once.
+    #[command(after_help = "Examples:\n  crosswalk review accept --scope acme JIRAUSER10042\n  \
+crosswalk review accept --scope acme --all --min-score 0.9\n\n\
+Each accepted suggestion is an exception rule (who and when are kept); the mapping's job is resolved \
+again at once from its stored directories, so the report and the mapping's history show it now.")]
+    Accept(ReviewDecideArgs),
+    /// Reject suggestions: the candidate is remembered and not suggested again; the mapping stays Unresolved.
+    #[command(after_help = "Examples:\n  crosswalk review reject --scope acme JIRAUSER10042\n  \
+crosswalk review reject --scope acme --all --min-score 0.8")]
+    Reject(ReviewDecideArgs),
+    /// Search the destination identities the scope's jobs resolved against (for `crosswalk resolve --to`).
+    #[command(after_help = "Examples:\n  crosswalk review destinations --scope acme --search doe\n  \
+crosswalk review destinations --scope acme --kind group --search dev")]
+    Destinations(ReviewDestinationsArgs),
+}
+
+/// Accounts or groups.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum KindArg {
+    User,
+    Group,
+}
+
+impl KindArg {
+    pub(crate) fn kind(self) -> crosswalk_core::IdentityKind {
+        match self {
+            KindArg::User => crosswalk_core::IdentityKind::Account,
+            KindArg::Group => crosswalk_core::IdentityKind::Group,
+        }
+    }
+}
+
+/// A score from 0 to 1, as the engine gives them.
+pub(crate) fn parse_score(text: &str) -> Result<crosswalk_core::Confidence, String> {
+    match text.trim().parse::<f64>() {
+        Ok(score) if (0.0..=1.0).contains(&score) => Ok(crosswalk_core::Confidence::from_probability(score)),
+        _ => Err(format!("{text:?} is not a score; give a number from 0 to 1, e.g. 0.9")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReviewListArgs {
+    /// Only suggestions scored at least this (0 to 1). Default: 0.90, see docs/matching.md.
+    #[arg(long, value_parser = parse_score, value_name = "SCORE")]
+    pub(crate) min_score: Option<crosswalk_core::Confidence>,
+    /// Only users, or only groups.
+    #[arg(long, value_enum)]
+    pub(crate) kind: Option<KindArg>,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["all", "keys"])))]
+pub(crate) struct ReviewDecideArgs {
+    /// The source keys (source ids) of the suggestions, as `review list` shows them.
+    #[arg(value_name = "SOURCE_KEY")]
+    pub(crate) keys: Vec<String>,
+    /// Every suggestion scored at least --min-score.
+    #[arg(long, conflicts_with = "keys")]
+    pub(crate) all: bool,
+    /// Only suggestions scored at least this (0 to 1). Default: 0.90, see docs/matching.md.
+    #[arg(long, value_parser = parse_score, value_name = "SCORE")]
+    pub(crate) min_score: Option<crosswalk_core::Confidence>,
+    /// Only users, or only groups.
+    #[arg(long, value_enum)]
+    pub(crate) kind: Option<KindArg>,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReviewDestinationsArgs {
+    /// Only identities whose id, username, address, alias or name contains this (ignoring case).
+    #[arg(long)]
+    pub(crate) search: Option<String>,
+    /// Users (default) or groups.
+    #[arg(long, value_enum, default_value_t = KindArg::User)]
+    pub(crate) kind: KindArg,
+    /// At most this many (1 to 1000).
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: usize,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub(crate) format: SummaryFormat,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("decision").required(true).args(["to", "provision", "former_user"])))]
+pub(crate) struct ResolveArgs {
+    /// The mapping's source key (source id), or for users any alternate key (username, address).
+    pub(crate) key: String,
+    /// Link it to this destination identity: its id, email:ADDRESS, username:NAME (name:NAME for a group), or a bare value.
+    #[arg(long, value_name = "DESTINATION")]
+    pub(crate) to: Option<String>,
+    /// Create it on the destination.
+    #[arg(long)]
+    pub(crate) provision: bool,
+    /// Migrate it as a former user: its content keeps the name, no live account (users only).
+    #[arg(long)]
+    pub(crate) former_user: bool,
+    /// A user's mapping (default) or a group's.
+    #[arg(long, value_enum, default_value_t = KindArg::User)]
+    pub(crate) kind: KindArg,
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub(crate) format: SummaryFormat,
     #[command(flatten)]
@@ -701,6 +862,11 @@ mod tests {
         // `items` offers it itself (listing) and through `items import`.
         assert!(offering.iter().any(|o| o == "items import"), "{offering:?}");
         offering.retain(|name| name != "items import");
+        // And `review`.
+        let review_commands = ["review accept", "review destinations", "review list", "review reject"];
+        assert!(review_commands.iter().all(|name| offering.iter().any(|o| o == name)), "{offering:?}");
+        offering.retain(|name| !review_commands.contains(&name.as_str()));
+        offering.push("review".to_string());
         offering.sort();
         let mut expected = STORE_COMMANDS.map(String::from).to_vec();
         expected.sort();

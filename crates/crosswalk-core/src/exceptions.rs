@@ -52,6 +52,24 @@ impl std::fmt::Display for IdentityRef {
     }
 }
 
+/// The destination an exception writes to say the source identity is created on the
+/// destination (a person's decision, unlike the policy's provisioning fallback).
+pub const PROVISION_DESTINATION: &str = "!provision";
+/// The destination an exception writes to say the source account is migrated as a former
+/// (deactivated) user: its content keeps the name, no live account is linked or created.
+pub const FORMER_USER_DESTINATION: &str = "!former-user";
+
+/// What an exception rule decides for its source identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExceptionDecision<'r> {
+    /// Link it to the destination identity this names.
+    To(&'r IdentityRef),
+    /// Create it on the destination ([`PROVISION_DESTINATION`]).
+    Provision,
+    /// Migrate it as a former user ([`FORMER_USER_DESTINATION`]).
+    FormerUser,
+}
+
 /// One row of the exceptions file (`type,source,destination`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionRule {
@@ -60,4 +78,16 @@ pub struct ExceptionRule {
     pub destination: IdentityRef,
     /// Where the rule came from (`exceptions.csv:7`), quoted in messages.
     pub origin: String,
+}
+
+impl ExceptionRule {
+    /// What the rule decides: a destination identity, or one of the two decisions written as
+    /// a `!` keyword (`!provision`, `!former-user`, any case) in place of a destination.
+    pub fn decision(&self) -> ExceptionDecision<'_> {
+        match &self.destination {
+            IdentityRef::Any(value) if value.trim().eq_ignore_ascii_case(PROVISION_DESTINATION) => ExceptionDecision::Provision,
+            IdentityRef::Any(value) if value.trim().eq_ignore_ascii_case(FORMER_USER_DESTINATION) => ExceptionDecision::FormerUser,
+            other => ExceptionDecision::To(other),
+        }
+    }
 }

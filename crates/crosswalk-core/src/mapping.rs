@@ -95,6 +95,9 @@ pub enum Target {
     External,
     /// A fixed destination named by the policy that is not in the destination directory.
     Named { id: String },
+    /// Migrated as a former (deactivated) user: the content keeps the person's name, and no
+    /// live destination account is linked or created. Only an exception rule decides it.
+    FormerUser,
 }
 
 /// A fact that made a decision: which normalised key matched which fields on each side.
@@ -125,6 +128,15 @@ pub struct Confidence(u16);
 impl Confidence {
     pub const NONE: Confidence = Confidence(0);
     pub const CERTAIN: Confidence = Confidence(1000);
+
+    /// Exactly `thousandths` / 1000, at most 1.
+    pub const fn from_thousandths(thousandths: u16) -> Confidence {
+        Confidence(if thousandths > 1000 { 1000 } else { thousandths })
+    }
+
+    pub const fn thousandths(self) -> u16 {
+        self.0
+    }
 
     /// The nearest thousandth of `p`, clamped to 0..=1 (NaN is 0).
     pub fn from_probability(p: f64) -> Confidence {

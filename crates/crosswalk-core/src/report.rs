@@ -79,7 +79,7 @@ impl ReportRow {
         let dst = match &mapping.target {
             None => Side { id: String::new(), username: String::new(), name: String::new(), display_name: String::new() },
             Some(Target::Existing { index }) => side_of(destination, mapping.kind, *index),
-            Some(Target::Provision | Target::Passthrough | Target::External) => {
+            Some(Target::Provision | Target::Passthrough | Target::External | Target::FormerUser) => {
                 Side { id: String::new(), ..side_of(source, mapping.kind, mapping.source) }
             }
             Some(Target::Named { id }) => Side {

@@ -14,6 +14,8 @@
 //! - [`compare`]: the engine (with the policy as given, and again with provisioning on) and
 //!   the email-only rule scored side by side as a [`Comparison`] (text table, Markdown for
 //!   BENCHMARKS.md, JSON): what `crosswalk eval` prints.
+//! - [`suggestion_tradeoff`]: how many review suggestions (core's rule) there are at each
+//!   threshold, and how many would be wrong if all were accepted.
 //! - [`Truth::linkable`] / [`confirm_linkable`]: whether anything in the data links the two
 //!   records, independent of any resolver's rules; the same meaning as the generator's.
 
@@ -22,6 +24,7 @@ pub mod compare;
 pub mod error;
 pub mod evaluate;
 pub mod febrl;
+pub mod suggestions;
 pub mod truth;
 
 pub use baseline::email_only_baseline;
@@ -29,4 +32,5 @@ pub use compare::{Comparison, RULE_EMAIL_ONLY, RULE_ENGINE, RULE_ENGINE_PROVISIO
 pub use error::EvalError;
 pub use evaluate::{Counts, EvalReport, FalseMerge, Outcome, evaluate};
 pub use febrl::{FEBRL4_ORG_DOMAIN, LabelledPair, febrl4_pair, load_febrl4};
+pub use suggestions::{SuggestionReport, SuggestionTally, THRESHOLDS, suggestion_tradeoff};
 pub use truth::{Truth, confirm_linkable, shares_a_key};

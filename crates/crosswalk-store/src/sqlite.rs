@@ -452,6 +452,7 @@ impl SqliteStore {
             (Some("provision"), _, _) => Some(Target::Provision),
             (Some("passthrough"), _, _) => Some(Target::Passthrough),
             (Some("external"), _, _) => Some(Target::External),
+            (Some("named"), _, Some(id)) if id == FORMER_USER_ID => Some(Target::FormerUser),
             (Some("named"), _, Some(id)) => Some(Target::Named { id }),
             (Some(other), index, id) => {
                 return Err(self.corrupt("mapping target", format!("{other:?} with index {index:?}, id {id:?}")));
@@ -572,8 +573,13 @@ fn target_columns(target: &Option<Target>) -> (Option<&'static str>, Option<i64>
         Some(Target::Passthrough) => (Some("passthrough"), None, None),
         Some(Target::External) => (Some("external"), None, None),
         Some(Target::Named { id }) => (Some("named"), None, Some(id.clone())),
+        Some(Target::FormerUser) => (Some("named"), None, Some(FORMER_USER_ID.to_string())),
     }
 }
+
+/// This older store's schema (no longer used by the binary) predates former users: it keeps
+/// one as a named target with this id, the spelling exception rules use for the decision.
+const FORMER_USER_ID: &str = "!former-user";
 
 /// Turns errors met while opening into ones that say what the file is.
 /// Connects a pool to a store file that may be new, as WAL.

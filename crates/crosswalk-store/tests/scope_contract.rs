@@ -59,6 +59,8 @@ macro_rules! contract_tests {
                 item_references_find_their_mappings_by_any_key,
                 item_references_are_replaced_whole_and_kept_per_scope,
                 identity_choices_are_kept_per_scope_and_switches_logged,
+                a_run_can_be_resolved_again_from_what_the_store_holds,
+                exception_decisions_to_create_or_keep_a_former_user_are_stored,
             );
         }
     };
@@ -1051,4 +1053,51 @@ async fn identity_choices_are_kept_per_scope_and_switches_logged(store: Arc<dyn 
     assert_eq!((switch.job.as_str(), switch.run, switch.who.as_str(), switch.at), ("wave-3", 1, "wave-3-admin", t0() + Duration::minutes(4)));
     assert!(store.choice_switches("globex").await.unwrap().is_empty());
     assert_eq!(store.choices("nowhere").await.unwrap_err().kind(), ErrorKind::NotFound);
+}
+
+async fn a_run_can_be_resolved_again_from_what_the_store_holds(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    create_scope(store, "globex").await;
+    let first = run(store, "acme", "wave-1", &source(3), &destination(4), 0).await;
+    // The policy and both directories of the run, as it resolved them.
+    assert_eq!(store.policy("acme", first.policy_version).await.unwrap(), "# default policy\n");
+    assert_eq!(store.content("acme", &first.source_content).await.unwrap(), DirectoryContent::from_core(&source(3)));
+    assert_eq!(store.content("acme", &first.destination_content).await.unwrap(), DirectoryContent::from_core(&destination(4)));
+    // Versions the scope does not have, and other scopes, are not found.
+    assert_eq!(store.policy("acme", first.policy_version + 1).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(store.policy("globex", first.policy_version).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(store.policy("nowhere", 1).await.unwrap_err().kind(), ErrorKind::NotFound);
+}
+
+async fn exception_decisions_to_create_or_keep_a_former_user_are_stored(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    // Three source people; the destination has only the first.
+    run(store, "acme", "wave-1", &source(3), &destination(1), 0).await;
+    for (source_id, decision) in [("id:JIRAUSER10001", "!provision"), ("id:JIRAUSER10002", "!former-user")] {
+        let rule = ExceptionRow { kind: IdentityKind::Account, source: source_id.into(), destination: decision.into() };
+        store.add_exception("acme", &rule, &context(1)).await.unwrap();
+    }
+    let cursor = last_cursor(store, "acme").await;
+    run(store, "acme", "wave-1", &source(3), &destination(1), 2).await;
+    let changes = all_changes(store, "acme", cursor).await;
+    let decided: Vec<(&str, &str, &str, Reason)> = changes
+        .iter()
+        .map(|c| {
+            let value = c.new_value.as_ref().unwrap().as_identity().unwrap();
+            (c.source_key.as_str(), value.resolution.as_str(), value.target.as_str(), c.reason)
+        })
+        .collect();
+    assert_eq!(
+        decided,
+        [
+            ("JIRAUSER10001", "Exception", "provision", Reason::Exception),
+            ("JIRAUSER10002", "Exception", "former_user", Reason::Exception),
+        ]
+    );
+    let former = store.mapping("acme", &users(), "JIRAUSER10002").await.unwrap();
+    let value = former.mapping.value.as_identity().unwrap();
+    assert!(value.message.contains("former user"), "{}", value.message);
+    assert_eq!(value.destination.id, "", "a former user has no destination account");
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crosswalk_core::{Flag, IdentityKind, Resolution, resolve};
+use crosswalk_core::{Flag, IdentityKind, Mapping, Resolution, resolve};
 use crosswalk_formats::{ReadOptions, read_directory_csv, read_exceptions, read_policy, read_scim};
 
 /// What the engine decided for one source identity: resolution, target, flags.
@@ -26,7 +26,7 @@ fn every_planted_case_resolves_as_documented() {
         .directory;
     let policy = read_policy("policy.toml", &sample("policy.toml")).expect("policy.toml");
     let exceptions = read_exceptions("exceptions.csv", sample("exceptions.csv").as_bytes()).expect("exceptions.csv");
-    assert_eq!(source.accounts.len(), 41);
+    assert_eq!(source.accounts.len(), 42);
     assert_eq!(source.groups.len(), 8);
 
     let resolved = resolve(&source, &destination, &policy, &exceptions);
@@ -70,6 +70,7 @@ fn every_planted_case_resolves_as_documented() {
         ("JIRAUSER10015", Unresolved, None),
         ("JIRAUSER10016", Unresolved, None),
         ("JIRAUSER10025", Unresolved, None),
+        ("JIRAUSER10041", Unresolved, None),
     ];
     for &(id, resolution, target) in accounts {
         let (got, got_target, flags) = &outcome[&(IdentityKind::Account, id.to_string())];
@@ -81,6 +82,13 @@ fn every_planted_case_resolves_as_documented() {
     assert!(flags("JIRAUSER10025").contains(&Flag::UnverifiedEmail));
     assert!(flags("JIRAUSER10027").contains(&Flag::Inactive));
     assert!(flags("JIRAUSER10011").iter().any(|f| matches!(f, Flag::Ambiguous | Flag::SharedDestination)));
+    // Nadia Haddad is the demo's review suggestion: her one strong candidate, nothing flagged.
+    let nadia = resolved.mappings.iter().find(|m| m.kind == IdentityKind::Account && source.account(m.source).id == "JIRAUSER10041").unwrap();
+    let suggestion = crosswalk_core::suggest(nadia, crosswalk_core::SUGGESTION_THRESHOLD).expect("a suggestion");
+    assert_eq!(destination.account(nadia.candidates[suggestion.candidate].index).id, "7d72940eb028c50033b4bd5e");
+    // And the only one: nothing else in the demo is suggested at the default threshold.
+    let suggested: Vec<&Mapping> = resolved.mappings.iter().filter(|m| crosswalk_core::suggest(m, crosswalk_core::SUGGESTION_THRESHOLD).is_some()).collect();
+    assert_eq!(suggested.len(), 1, "{suggested:?}");
 
     // Every other account is a plain Email match.
     let planted: Vec<&str> = accounts.iter().map(|a| a.0).collect();

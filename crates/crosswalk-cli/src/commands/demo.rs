@@ -36,5 +36,6 @@ pub(crate) fn demo(store: &StoreArgs) -> Result<()> {
     let store = store_hint(store);
     outln!("\nthe full report: crosswalk report --job demo{store}")?;
     outln!("why one mapping was decided: crosswalk explain --job demo{store} <source id>")?;
+    outln!("the suggestions to review: crosswalk review list{store}")?;
     Ok(())
 }

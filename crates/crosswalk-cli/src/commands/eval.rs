@@ -52,6 +52,9 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
         &DomainAliases::default(),
     );
 
+    if args.suggestions {
+        return suggestions(&labelled, &exceptions, args.format);
+    }
     let spinner = progress::spinner(format!(
         "resolving and scoring {} source identities, with the engine and the email-only rule",
         labelled.source.accounts.len() + labelled.source.groups.len()
@@ -83,6 +86,30 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
             comparison.engine_false_merges,
             if comparison.engine_false_merges == 1 { "" } else { "s" }
         );
+    }
+    Ok(())
+}
+
+/// `--suggestions`: what accepting every review suggestion would do at each threshold.
+fn suggestions(labelled: &Labelled, exceptions: &[crosswalk_core::ExceptionRule], format: EvalFormat) -> Result<()> {
+    let spinner = progress::spinner("resolving and scoring the review suggestions");
+    let resolved = crosswalk_core::resolve(&labelled.source, &labelled.destination, &labelled.policy, exceptions);
+    let tallies = crosswalk_eval::suggestion_tradeoff(
+        &labelled.source,
+        &labelled.destination,
+        &labelled.truth,
+        &resolved,
+        &crosswalk_eval::THRESHOLDS,
+    );
+    spinner.finish_and_clear();
+    let report = crosswalk_eval::SuggestionReport {
+        dataset: format!("{} ({})", labelled.dataset, labelled.policy_origin),
+        default_threshold: crosswalk_core::SUGGESTION_THRESHOLD.thousandths(),
+        tallies,
+    };
+    match format {
+        EvalFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?)?,
+        EvalFormat::Text | EvalFormat::Markdown => out!("{report}")?,
     }
     Ok(())
 }

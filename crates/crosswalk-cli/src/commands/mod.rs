@@ -9,6 +9,7 @@ mod generate;
 pub(crate) mod items;
 mod report;
 pub(crate) mod plan;
+mod review;
 mod run;
 mod scope;
 mod serve;
@@ -40,6 +41,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Items(args) => items::items(args),
         Command::Reattribution(args) => items::reattribution(args),
         Command::Purge(args) => scope::purge(args),
+        Command::Review(command) => review::review(command),
+        Command::Resolve(args) => review::resolve(args),
         Command::Generate(args) => generate::generate(args),
         Command::Demo(store) => demo::demo(&store),
         Command::Bench(args) => bench::bench(args),

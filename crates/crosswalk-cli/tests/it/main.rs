@@ -14,3 +14,4 @@ mod transforms_and_eval;
 mod check;
 mod items;
 mod plan;
+mod review;

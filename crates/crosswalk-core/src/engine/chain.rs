@@ -32,6 +32,9 @@ pub(super) enum Step {
     Link { index: u32, method: Resolution, evidence: Vec<Evidence>, confidence: Confidence },
     /// Stop here and leave the identity for review (ambiguity, unverified address...).
     Stop,
+    /// An exception decided it is not linked to an existing identity: created, or migrated as
+    /// a former user.
+    Make { target: Target, evidence: Vec<Evidence> },
 }
 
 impl Mapping {
@@ -90,6 +93,20 @@ impl Mapping {
                 "passed through: the destination gets this {kind} as it is, with the source's id {source_id}; it is not an existing destination {kind}"
             )),
             _ => {}
+        }
+    }
+
+    /// An exception's decision not to link: the identity is created on the destination, or
+    /// migrated as a former user. Resolved as Exception, because a person said so.
+    pub(super) fn make_by_exception(&mut self, target: Target, evidence: Vec<Evidence>, source_id: &str) {
+        self.resolution = Resolution::Exception;
+        self.evidence = evidence;
+        self.target = Some(target);
+        if self.target == Some(Target::FormerUser) {
+            self.say("migrated as a former user, as an exception says: its content keeps this name, and no destination account is linked or created");
+        } else {
+            self.say("created on the destination, as an exception says");
+            self.say_what_is_made(source_id);
         }
     }
 
@@ -189,6 +206,10 @@ impl Context<'_> {
                     draft.resolution = method;
                     draft.target = Some(Target::Existing { index });
                     draft.evidence = evidence;
+                    return draft;
+                }
+                Step::Make { target, evidence } => {
+                    draft.make_by_exception(target, evidence, &account.id);
                     return draft;
                 }
             }
@@ -471,6 +492,10 @@ impl Context<'_> {
         }
         match step {
             Step::Stop => draft,
+            Step::Make { target, evidence } => {
+                draft.make_by_exception(target, evidence, &group.id);
+                draft
+            }
             Step::Link { index, method, evidence, confidence } => {
                 draft.confidence = confidence;
                 let name = &self.dst_group_names[index as usize];
@@ -626,6 +651,7 @@ fn exception_step(outcome: Option<&ExceptionOutcome>, draft: &mut Draft) -> Step
             confidence: Confidence::CERTAIN,
             evidence: vec![exception_evidence(rule)],
         },
+        Some(ExceptionOutcome::Make { target, rule }) => Step::Make { target: target.clone(), evidence: vec![exception_evidence(rule)] },
     }
 }
 

@@ -802,7 +802,8 @@ impl Context<'_> {
             return;
         }
         let pending = |draft: &Draft| {
-            let creates = matches!(draft.target, Some(Target::Provision | Target::Passthrough));
+            // An exception's decision to create is a person's: no near miss overrules it.
+            let creates = matches!(draft.target, Some(Target::Provision | Target::Passthrough)) && draft.resolution != Resolution::Exception;
             let nothing = draft.target.is_none() && draft.candidates.is_empty() && draft.flags.is_empty();
             // Whether it has a name at all is seen in `near_misses_of`, which derives its keys.
             (creates || nothing) && self.source.account(draft.source).active

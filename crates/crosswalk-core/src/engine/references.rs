@@ -6,7 +6,8 @@ use rustc_hash::FxHashMap;
 
 use super::keys::{AccountIndex, GroupIndex};
 use crate::directory::IdentityKind;
-use crate::exceptions::{ExceptionRule, IdentityRef};
+use crate::exceptions::{ExceptionDecision, ExceptionRule, FORMER_USER_DESTINATION, IdentityRef};
+use crate::mapping::Target;
 use crate::normalize;
 use crate::policy::Policy;
 
@@ -106,6 +107,8 @@ pub(super) struct ExceptionTable {
 
 pub(super) enum ExceptionOutcome {
     To { index: u32, rule: String },
+    /// Not linked to an existing identity: created, or migrated as a former user.
+    Make { target: Target, rule: String },
     Bad(String),
 }
 
@@ -118,13 +121,9 @@ impl ExceptionTable {
     ) -> ExceptionTable {
         let mut table = ExceptionTable { accounts: FxHashMap::default(), groups: FxHashMap::default() };
         for rule in rules {
-            let (source, destination) = match rule.kind {
-                IdentityKind::Account => {
-                    (find_account(accounts.0, &rule.source), find_account(accounts.1, &rule.destination))
-                }
-                IdentityKind::Group => {
-                    (find_group(groups.0, &rule.source), find_group(groups.1, &rule.destination))
-                }
+            let source = match rule.kind {
+                IdentityKind::Account => find_account(accounts.0, &rule.source),
+                IdentityKind::Group => find_group(groups.0, &rule.source),
             };
             let source = match source {
                 Ok(index) => index,
@@ -133,8 +132,21 @@ impl ExceptionTable {
                     continue;
                 }
             };
+            let destination = match (rule.decision(), rule.kind) {
+                (ExceptionDecision::To(destination), IdentityKind::Account) => find_account(accounts.1, destination).map(Some),
+                (ExceptionDecision::To(destination), IdentityKind::Group) => find_group(groups.1, destination).map(Some),
+                (ExceptionDecision::Provision, _) => Ok(None),
+                (ExceptionDecision::FormerUser, IdentityKind::Account) => Ok(None),
+                (ExceptionDecision::FormerUser, IdentityKind::Group) => {
+                    Err(format!("{FORMER_USER_DESTINATION} is for accounts; a group is mapped, created or left"))
+                }
+            };
             let outcome = match destination {
-                Ok(index) => ExceptionOutcome::To { index, rule: rule.origin.clone() },
+                Ok(Some(index)) => ExceptionOutcome::To { index, rule: rule.origin.clone() },
+                Ok(None) => ExceptionOutcome::Make {
+                    target: if rule.decision() == ExceptionDecision::Provision { Target::Provision } else { Target::FormerUser },
+                    rule: rule.origin.clone(),
+                },
                 Err(why) => ExceptionOutcome::Bad(format!(
                     "exception {} was not applied: destination {why}; fix the rule or the destination directory",
                     rule.origin
@@ -146,7 +158,7 @@ impl ExceptionTable {
             };
             if let Some(previous) = slot.get(&source) {
                 let earlier = match previous {
-                    ExceptionOutcome::To { rule, .. } => rule.clone(),
+                    ExceptionOutcome::To { rule, .. } | ExceptionOutcome::Make { rule, .. } => rule.clone(),
                     ExceptionOutcome::Bad(_) => "an earlier rule".to_string(),
                 };
                 slot.insert(

@@ -260,6 +260,31 @@ fn exception_wins_over_every_method() {
     assert_eq!(linked_to(g, &destination).as_deref(), Some("x2"));
 }
 
+/// An exception may decide, instead of a destination, that the identity is created
+/// (`!provision`) or migrated as a former user (`!former-user`, accounts only): a person's
+/// decision, which no method, fallback or near miss overrules.
+#[test]
+fn an_exception_can_decide_to_provision_or_keep_a_former_user() {
+    let source = dir(vec![person("s1", "a@acme.com", "Ann Lee"), person("s2", "b@acme.com", "Bo Chan")], vec![group("g1", "devs")]);
+    let destination = dir(vec![person("d1", "a@acme.com", "Ann Lee")], vec![]);
+    let rules = [
+        rule(IdentityKind::Account, "s1", "!provision"),
+        rule(IdentityKind::Account, "s2", "!Former-User"),
+        rule(IdentityKind::Group, "g1", "!former-user"),
+    ];
+    let resolved = resolve(&source, &destination, &org_policy(), &rules);
+    let created = account_mapping(&resolved, &source, "s1");
+    assert_eq!((created.resolution, created.target.clone()), (Resolution::Exception, Some(Target::Provision)), "the email match is overruled");
+    assert!(created.message.contains("as an exception says"), "{}", created.message);
+    let former = account_mapping(&resolved, &source, "s2");
+    assert_eq!((former.resolution, former.target.clone()), (Resolution::Exception, Some(Target::FormerUser)));
+    assert_eq!(former.evidence[0].method, Resolution::Exception);
+    let row = ReportRow::build("job", &source, &destination, former);
+    assert_eq!((row.destination_id.as_str(), row.destination_name.as_str()), ("", "b@acme.com"), "no destination account");
+    let group = group_mapping(&resolved, &source, "g1");
+    assert!(group.flags.contains(&Flag::BadException), "a group is never a former user: {}", group.message);
+}
+
 #[test]
 fn exception_to_nobody_is_refused_and_reported() {
     let source = dir(vec![person("s1", "a@acme.com", "A")], vec![]);

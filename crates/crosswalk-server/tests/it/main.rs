@@ -2,4 +2,5 @@
 //! SQLite scope store in memory, with data put there by a real run of the application layer.
 
 mod handlers;
+mod review;
 mod tokens;

@@ -147,6 +147,10 @@ pub trait ScopeRead: Send + Sync {
     /// Per mapping (by source key, at most [`MAX_BATCH`]), in the order given: its
     /// references per role and its permission count. A key with no mapping counts nothing.
     fn item_counts<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_keys: &'a [String]) -> StoreFuture<'a, Vec<ItemCounts>>;
+
+    /// The policy text of one of the scope's policy versions (a run's `policy_version`), as
+    /// the run recorded it: what resolving the same job again needs.
+    fn policy<'a>(&'a self, scope: &'a str, version: u32) -> StoreFuture<'a, String>;
 }
 
 /// Writing a store. Each method is one transaction: on any error nothing is written.

@@ -285,7 +285,7 @@ pub struct IdentityValue {
     /// The report's spelling (`Email`, `ID`, `Exception`...).
     pub resolution: String,
     /// How the target was chosen: `existing`, `provision`, `passthrough`, `external`,
-    /// `named`, or empty when there is none.
+    /// `named`, `former_user`, or empty when there is none.
     pub target: String,
     pub message: String,
     pub evidence: Vec<EvidenceRow>,
@@ -697,6 +697,40 @@ impl DirectoryContent {
         }
     }
 
+    /// The directory again, as core's value named `name`, for resolving a job once more
+    /// from what its run stored. Refuses contents that no longer pass core's checks.
+    pub fn to_core(&self, name: &str) -> ScopeResult<Directory> {
+        let text = |s: &Option<String>| s.as_deref().map(crosswalk_core::CompactString::from);
+        let accounts = self
+            .accounts
+            .iter()
+            .map(|a| crosswalk_core::Account {
+                id: a.id.as_str().into(),
+                username: text(&a.username),
+                email: text(&a.email),
+                alias_emails: a.alias_emails.iter().map(|e| e.as_str().into()).collect(),
+                display_name: text(&a.display_name),
+                given_name: text(&a.given_name),
+                family_name: text(&a.family_name),
+                active: a.active,
+                source_directory: text(&a.source_directory),
+                email_verified: a.email_verified,
+            })
+            .collect();
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| crosswalk_core::Group {
+                id: g.id.as_str().into(),
+                name: g.name.as_str().into(),
+                display_name: text(&g.display_name),
+                members: g.members.iter().map(|m| m.as_str().into()).collect(),
+            })
+            .collect();
+        Directory::new(name, accounts, groups)
+            .map_err(|error| ScopeError::corrupt(format!("the stored directory {name:?} no longer passes its checks: {error}")))
+    }
+
     /// The stored form and its SHA-256 (hex): same contents, same hash, whatever the
     /// directory was called or where it was read from.
     pub fn encode(&self) -> (String, String) {
@@ -787,6 +821,7 @@ impl IdentityMapping {
             Some(Target::Provision) => ("provision", SideRow { id: String::new(), ..source_side.clone() }),
             Some(Target::Passthrough) => ("passthrough", SideRow { id: String::new(), ..source_side.clone() }),
             Some(Target::External) => ("external", SideRow { id: String::new(), ..source_side.clone() }),
+            Some(Target::FormerUser) => ("former_user", SideRow { id: String::new(), ..source_side.clone() }),
             Some(Target::Named { id }) => ("named", SideRow { id: id.clone(), ..SideRow::default() }),
         };
         let mut candidates = Vec::with_capacity(mapping.candidates.len());

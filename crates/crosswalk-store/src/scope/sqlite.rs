@@ -1542,6 +1542,20 @@ impl ScopeRead for SqliteScopeStore {
             self.content_on(&mut conn, hash).await
         })
     }
+
+    fn policy<'a>(&'a self, scope: &'a str, version: u32) -> StoreFuture<'a, String> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(self.db("read a policy"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let body: Option<String> = sqlx::query_scalar("SELECT body FROM scope_policies WHERE scope_id = ? AND version = ?")
+                .bind(scope_id)
+                .bind(i64::from(version))
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(self.db("read a policy"))?;
+            body.ok_or_else(|| ScopeError::not_found(format!("scope {scope:?} has no policy version {version}")))
+        })
+    }
 }
 
 impl ScopeWrite for SqliteScopeStore {
