@@ -3,3 +3,5 @@
 
 mod handlers;
 mod tokens;
+
+mod ui;
