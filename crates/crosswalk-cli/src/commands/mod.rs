@@ -21,6 +21,7 @@ use crosswalk_formats::{Imported, ReadOptions};
 use crosswalk_app::{App, Caller, SystemClock};
 
 use crate::cli::{Cli, Command, StoreArgs};
+pub(crate) use demo::DemoArgs;
 pub(crate) use serve::{ServeArgs, TokenCommand};
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
@@ -38,7 +39,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Changes(args) => scope::changes(args),
         Command::Purge(args) => scope::purge(args),
         Command::Generate(args) => generate::generate(args),
-        Command::Demo(store) => demo::demo(&store),
+        Command::Demo(args) => demo::demo(&args),
         Command::Bench(args) => bench::bench(args),
         Command::Transforms(command) => transforms::transforms(command),
         Command::Eval(args) => eval::eval(args),
