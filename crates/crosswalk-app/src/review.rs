@@ -426,8 +426,19 @@ impl App {
             destination_origin: origin("destination"),
             policy,
             exceptions: None,
+            // The stored directories already hold the fixes' effect; carrying the scope's
+            // duplicate-handling choices keeps a decision from reading as a switch of them.
+            fixes: None,
+            handling: self
+                .store
+                .choices(scope)
+                .await?
+                .choices
+                .iter()
+                .map(|row| (row.source_key.clone(), crate::run::handling_of_stored(&row.handling)))
+                .collect(),
         };
-        let request = RunRequest { scope: scope.to_string(), job: Some(job.to_string()), input };
+        let request = RunRequest { scope: scope.to_string(), job: Some(job.to_string()), input, force: false };
         self.run_job(caller, request, &mut |_| {}).await
     }
 }

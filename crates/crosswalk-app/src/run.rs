@@ -288,7 +288,7 @@ fn stored_handling(handling: &Handling) -> StoredHandling {
     }
 }
 
-fn handling_of_stored(handling: &StoredHandling) -> Handling {
+pub(crate) fn handling_of_stored(handling: &StoredHandling) -> Handling {
     match handling {
         StoredHandling::Keep => Handling::Keep,
         StoredHandling::Merge { into } => Handling::Merge { into: into.clone() },

@@ -81,7 +81,7 @@ pub(crate) fn shell_word(text: &str) -> String {
 }
 
 /// The commands that open a store, which alone take `--store`.
-pub(crate) const STORE_COMMANDS: [&str; 14] = [
+pub(crate) const STORE_COMMANDS: [&str; 16] = [
     "run", "plan", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token", "items", "reattribution", "review", "resolve",
 ];
 
@@ -155,11 +155,12 @@ crosswalk explain --scope acme --type group G1")]
     /// Create, list and show migration scopes, and set how long removed mappings are kept.
     #[command(subcommand)]
     Scope(ScopeCommand),
-    /// Serve the mapping API (native and Atlassian-compatible) over HTTP, with bearer tokens.
+    /// Serve the mapping API (native and Atlassian-compatible) and the web UI over HTTP.
     #[command(after_help = "Examples:\n  \
 crosswalk serve --listen 127.0.0.1:8080 --store crosswalk.sqlite\n  \
 crosswalk token create --scope acme --role reader   # a token for the API\n\n\
-The OpenAPI document is at /api/openapi.json; /health and /ready need no token.")]
+The OpenAPI document is at /api/openapi.json; /health and /ready need no token. The web UI is \
+at /ui/: sign in there with a scope token (or the instance admin token).")]
     Serve(crate::commands::ServeArgs),
     /// Make, list and revoke the mapping API's bearer tokens.
     #[command(subcommand)]
@@ -226,8 +227,19 @@ crosswalk resolve --scope acme --kind group G7 --provision\n\n\
     Resolve(ResolveArgs),
     /// Write a realistic synthetic directory pair (with its ground truth) for demos and benchmarks.
     Generate(GenerateArgs),
-    /// Run the whole path on bundled sample data and print the report summary.
-    Demo(StoreArgs),
+    /// Run the whole path on bundled sample data, print the report summary, then serve the web UI.
+    #[command(
+        long_about = "Resolves the bundled sample migration (a Jira Server directory against an Atlassian \
+Cloud directory, with a policy and exception rules) into the store as job \"demo\" of scope \"default\", \
+prints the summary, then serves the web UI on 127.0.0.1 and prints its address and a new admin token \
+of the scope to sign in with. Ctrl-C stops the server; --serve-for stops it after a while, --no-serve \
+(or CROSSWALK_DEMO_NO_SERVE=1) skips it.",
+        after_help = "Examples:\n  \
+crosswalk demo                              # run, then serve the UI on a free port\n  \
+crosswalk demo --listen 127.0.0.1:8080      # on a port of your choice\n  \
+crosswalk demo --no-serve --store demo.sqlite"
+    )]
+    Demo(crate::commands::DemoArgs),
     /// Measure the engine alone on generated data: wall time and peak memory.
     Bench(BenchArgs),
     /// Work with the policy's transforms (rewrites applied before matching).

@@ -6,7 +6,8 @@
 //! - [`serve`] runs it on a listener until a shutdown signal, finishing requests in flight;
 //! - [`tokens`] makes and checks the bearer tokens;
 //! - `routes/` holds the handlers: health and readiness, the native API under `/api/v1`, and
-//!   the Atlassian-compatible mapping endpoints.
+//!   the Atlassian-compatible mapping endpoints;
+//! - [`ui`] is the web UI under `/ui/` (server-rendered HTML, signed in with a token).
 //!
 //! [`Caller`]: crosswalk_app::Caller
 
@@ -33,6 +34,7 @@ pub mod limits;
 mod openapi;
 pub mod routes;
 pub mod tokens;
+pub mod ui;
 
 pub use error::{ApiError, ErrorBody};
 pub use tokens::{IssuedToken, Principal};
@@ -44,6 +46,8 @@ pub struct ServerState {
     pub tokens: Arc<dyn TokenStore>,
     /// Background runs started by this process.
     pub tasks: routes::runs::Tasks,
+    /// The web UI's sign-in sessions.
+    pub sessions: Arc<ui::Sessions>,
     /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file, and
     /// ends PostgreSQL sessions cleanly.
     store: Option<OpenedStore>,
@@ -58,7 +62,14 @@ enum OpenedStore {
 
 impl ServerState {
     pub fn new(app: App, tokens: Arc<dyn TokenStore>) -> ServerState {
-        ServerState { app, tokens, tasks: Default::default(), store: None }
+        ServerState { app, tokens, tasks: Default::default(), sessions: Arc::new(ui::Sessions::new(false)), store: None }
+    }
+
+    /// Marks the web UI's cookies `Secure`: for a server reached over TLS (behind a proxy
+    /// that terminates it), so a browser never sends them over plain HTTP.
+    pub fn with_secure_cookies(mut self, secure: bool) -> ServerState {
+        self.sessions = Arc::new(ui::Sessions::new(secure));
+        self
     }
 
     /// Opens (creating it if missing) the store in `database`, schema brought up to date.
@@ -69,12 +80,16 @@ impl ServerState {
             Database::Sqlite(path) => {
                 let store = SqliteScopeStore::open(path).await?;
                 let app = App::new(Arc::new(store.clone()), clock);
-                ServerState { app, tokens: Arc::new(store.clone()), tasks: Default::default(), store: Some(OpenedStore::Sqlite(store)) }
+                let mut state = ServerState::new(app, Arc::new(store.clone()));
+                state.store = Some(OpenedStore::Sqlite(store));
+                state
             }
             Database::Postgres(url) => {
                 let store = PostgresScopeStore::open(url).await?;
                 let app = App::new(Arc::new(store.clone()), clock);
-                ServerState { app, tokens: Arc::new(store.clone()), tasks: Default::default(), store: Some(OpenedStore::Postgres(store)) }
+                let mut state = ServerState::new(app, Arc::new(store.clone()));
+                state.store = Some(OpenedStore::Postgres(store));
+                state
             }
         };
         Ok(state)
@@ -104,8 +119,8 @@ impl FromRequestParts<ServerState> for Principal {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole service: routes, the OpenAPI document at `/api/openapi.json`, JSON errors for
-/// unknown routes, the body limit, request ids (taken from `x-request-id` or made, and
+/// The whole service: routes, the OpenAPI document at `/api/openapi.json`, the web UI under
+/// `/ui/` (not in the API document), JSON errors for unknown routes, the body limit, request ids (taken from `x-request-id` or made, and
 /// echoed), one log span per request, and the request timeout.
 pub fn router(state: ServerState) -> Router {
     let (routes, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -145,6 +160,7 @@ pub fn router(state: ServerState) -> Router {
     let document = Arc::new(api);
     let routes = routes
         .route("/api/openapi.json", get(move || std::future::ready(axum::Json(document.as_ref().clone()))))
+        .merge(ui::router(state.clone()))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
         .with_state(state);

@@ -118,10 +118,15 @@ impl Principal {
     /// The application layer's caller for this token: bound to its scope, writing only
     /// with the writer or admin role.
     pub fn caller(&self) -> Result<Caller, ApiError> {
+        self.caller_as("api")
+    }
+
+    /// [`Principal::caller`], recorded as asking through `program` (`api`, `ui`).
+    pub fn caller_as(&self, program: &str) -> Result<Caller, ApiError> {
         let actor = format!("token:{}", self.token.public_id);
         let caller = match &self.token.scope {
-            None => Caller::every_scope(&actor, "api"),
-            Some(scope) => Caller::scoped(&actor, "api", scope, self.token.role >= Role::Writer),
+            None => Caller::every_scope(&actor, program),
+            Some(scope) => Caller::scoped(&actor, program, scope, self.token.role >= Role::Writer),
         };
         caller.map_err(ApiError::from)
     }

@@ -6,6 +6,7 @@ use crosswalk_app::{DEFAULT_SCOPE, JobInput, RunRequest};
 use crosswalk_formats::{ReadOptions, read_directory_csv, read_exceptions, read_policy, read_scim};
 
 use super::run::{print_outcome, run_job, store_hint};
+use super::serve::{DemoServeArgs, serve_demo};
 use crate::cli::{StoreArgs, SummaryFormat};
 
 const SOURCE: &str = include_str!("../../../../samples/server-directory.json");
@@ -13,7 +14,16 @@ const DESTINATION: &str = include_str!("../../../../samples/cloud-directory.csv"
 const POLICY: &str = include_str!("../../../../samples/policy.toml");
 const EXCEPTIONS: &str = include_str!("../../../../samples/exceptions.csv");
 
-pub(crate) fn demo(store: &StoreArgs) -> Result<()> {
+#[derive(Debug, clap::Args)]
+pub(crate) struct DemoArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    #[command(flatten)]
+    pub(crate) serve: DemoServeArgs,
+}
+
+pub(crate) fn demo(args: &DemoArgs) -> Result<()> {
+    let store = &args.store;
     let strict = ReadOptions::default();
     let input = JobInput {
         source: read_scim("samples/server-directory.json", SOURCE.as_bytes(), strict)
@@ -37,5 +47,5 @@ pub(crate) fn demo(store: &StoreArgs) -> Result<()> {
     outln!("\nthe full report: crosswalk report --job demo{store}")?;
     outln!("why one mapping was decided: crosswalk explain --job demo{store} <source id>")?;
     outln!("the suggestions to review: crosswalk review list{store}")?;
-    Ok(())
+    serve_demo(&args.store, DEFAULT_SCOPE, &args.serve)
 }

@@ -23,6 +23,7 @@ use crosswalk_formats::{Imported, ReadOptions};
 use crosswalk_app::{App, Caller, SystemClock};
 
 use crate::cli::{Cli, Command, StoreArgs};
+pub(crate) use demo::DemoArgs;
 pub(crate) use serve::{ServeArgs, TokenCommand};
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
@@ -44,7 +45,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Review(command) => review::review(command),
         Command::Resolve(args) => review::resolve(args),
         Command::Generate(args) => generate::generate(args),
-        Command::Demo(store) => demo::demo(&store),
+        Command::Demo(args) => demo::demo(&args),
         Command::Bench(args) => bench::bench(args),
         Command::Transforms(command) => transforms::transforms(command),
         Command::Eval(args) => eval::eval(args),

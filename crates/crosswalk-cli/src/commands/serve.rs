@@ -1,7 +1,9 @@
-//! `crosswalk serve` (the mapping API, crosswalk-server) and `crosswalk token` (its bearer
-//! tokens: made, listed, revoked on the store the server reads).
+//! `crosswalk serve` (the mapping API and the web UI, crosswalk-server), `crosswalk token`
+//! (its bearer tokens: made, listed, revoked on the store the server reads), and the web UI
+//! `crosswalk demo` serves after its run.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
@@ -14,8 +16,26 @@ pub(crate) struct ServeArgs {
     /// The address and port to listen on (port 0: any free port; the one taken is printed).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDRESS:PORT")]
     pub(crate) listen: SocketAddr,
+    /// Mark the web UI's session cookies Secure: use it when browsers reach the server over
+    /// HTTPS (a proxy in front terminating TLS), so the cookie never travels over plain HTTP.
+    #[arg(long)]
+    pub(crate) secure_cookies: bool,
     #[command(flatten)]
     pub(crate) store: StoreArgs,
+}
+
+/// How `crosswalk demo` serves the web UI after its run.
+#[derive(Debug, Args)]
+pub(crate) struct DemoServeArgs {
+    /// Only run the demo: do not serve the web UI after it.
+    #[arg(long, env = "CROSSWALK_DEMO_NO_SERVE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub(crate) no_serve: bool,
+    /// Where the web UI listens (port 0: a free port; the address taken is printed).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDRESS:PORT")]
+    pub(crate) listen: SocketAddr,
+    /// Stop serving after this many seconds (for scripts); without it, Ctrl-C stops.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) serve_for: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,13 +91,58 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     runtime.block_on(async {
         crosswalk_server::init_logging();
         let database = args.store.database()?;
-        let state = ServerState::open(&database).await?;
+        let state = ServerState::open(&database).await?.with_secure_cookies(args.secure_cookies);
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr().context("cannot read the address listened on")?;
         outln!("listening on http://{address} (store {}); Ctrl-C stops", database.describe())?;
         let served = crosswalk_server::serve(listener, state.clone(), crosswalk_server::shutdown_signal()).await;
         state.close().await;
         served.context("the server stopped on an error")
+    })
+}
+
+/// After the demo's run: serves the web UI on `args.listen`, printing its address and a new
+/// admin token of `scope` to sign in with, until Ctrl-C (or `--serve-for` seconds).
+pub(crate) fn serve_demo(store: &StoreArgs, scope: &str, args: &DemoServeArgs) -> Result<()> {
+    if args.no_serve {
+        return Ok(());
+    }
+    let database = store.database()?;
+    if matches!(database, crosswalk_app::Database::Postgres(_)) {
+        outln!("\n(the web UI is not served: its sign-in tokens live in the SQLite store for now)")?;
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the server's runtime")?;
+    runtime.block_on(async {
+        let state = ServerState::open(&database).await?;
+        let role = crosswalk_store::scope::Role::Admin;
+        let issued = crosswalk_server::tokens::issue(state.tokens.as_ref(), Some(scope), role, "demo web UI", &who(), time::OffsetDateTime::now_utc())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the demo's sign-in token: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        let address = listener.local_addr().context("cannot read the address listened on")?;
+        let stops = match args.serve_for {
+            Some(seconds) => format!("stops after {seconds} s, or on Ctrl-C"),
+            None => "Ctrl-C stops it".to_string(),
+        };
+        outln!("\nthe web UI: http://{address}/ui/ ({stops})")?;
+        outln!("sign in with this admin token of scope {scope:?}, made for the demo and shown this once:")?;
+        outln!("  {}", issued.token)?;
+        let serve_for = args.serve_for;
+        let stop = async move {
+            match serve_for {
+                Some(seconds) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(seconds)) => {}
+                        () = crosswalk_server::shutdown_signal() => {}
+                    }
+                }
+                None => crosswalk_server::shutdown_signal().await,
+            }
+        };
+        let served = crosswalk_server::serve(listener, state.clone(), stop).await;
+        state.close().await;
+        served.context("the web UI stopped on an error")
     })
 }
 

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod browser;
 mod concurrency;
 mod demo;
 mod errors;

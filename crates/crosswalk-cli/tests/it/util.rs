@@ -48,7 +48,9 @@ impl Dir {
             .current_dir(self.root.path())
             .env("CROSSWALK_STORE", self.store())
             .env_remove("CROSSWALK_DATABASE_URL")
-            .env("USER", "tester");
+            .env("USER", "tester")
+            // `crosswalk demo` serves the web UI until stopped; tests that want it say so.
+            .env("CROSSWALK_DEMO_NO_SERVE", "true");
         if let Some(url) = &self.database {
             command.env("CROSSWALK_DATABASE_URL", url);
         }

@@ -4,3 +4,5 @@
 mod handlers;
 mod review;
 mod tokens;
+
+mod ui;

@@ -71,10 +71,11 @@ async fn fixture() -> Fixture {
         destination: dir.path().join("destination.csv"),
         policy: Some(dir.path().join("policy.toml")),
         exceptions: None,
+        fixes: None,
         skip_invalid: false,
     };
     let input = crosswalk_app::import(&files, &mut |_| {}).unwrap();
-    app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input }, &mut |_| {}).await.unwrap();
+    app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input, force: false }, &mut |_| {}).await.unwrap();
     let at = time::OffsetDateTime::now_utc();
     let issue = |scope: Option<&'static str>, role| {
         let store = store.clone();

@@ -1,0 +1,7 @@
+//! Browser tests: a real headless Chromium (through chromedriver) against the real
+//! `crosswalk serve`. `support` is the harness; each area of the web UI gets its own module.
+
+pub(crate) mod support;
+
+mod report_pages;
+mod demo_ui;
