@@ -31,6 +31,7 @@ pub mod progress;
 pub mod read;
 pub mod review;
 pub mod run;
+pub mod tasks;
 
 pub use access::{Access, Caller};
 pub use check::{CheckOutcome, CheckRequest, check};

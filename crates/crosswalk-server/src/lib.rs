@@ -44,8 +44,6 @@ pub use tokens::{IssuedToken, Principal};
 pub struct ServerState {
     pub app: App,
     pub tokens: Arc<dyn TokenStore>,
-    /// Background runs started by this process.
-    pub tasks: routes::runs::Tasks,
     /// The web UI's sign-in sessions.
     pub sessions: Arc<ui::Sessions>,
     /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file, and
@@ -62,7 +60,7 @@ enum OpenedStore {
 
 impl ServerState {
     pub fn new(app: App, tokens: Arc<dyn TokenStore>) -> ServerState {
-        ServerState { app, tokens, tasks: Default::default(), sessions: Arc::new(ui::Sessions::new(false)), store: None }
+        ServerState { app, tokens, sessions: Arc::new(ui::Sessions::new(false)), store: None }
     }
 
     /// Marks the web UI's cookies `Secure`: for a server reached over TLS (behind a proxy

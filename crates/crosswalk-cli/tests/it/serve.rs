@@ -112,6 +112,21 @@ fn run_job(dir: &Dir, job: &str) -> String {
     value["transfer_id"].as_str().expect("a transfer id").to_string()
 }
 
+/// Polls a background run's status (on any server) until it has ended; its last status.
+fn finished_task(server: &Server, task: &Value, token: &str) -> Value {
+    let task_path = format!("/api/v1/scopes/acme/tasks/{}", task["id"].as_str().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, status) = server.call("GET", &task_path, Some(token), None);
+        assert_eq!(code, 200, "{status}");
+        if status["state"] == "succeeded" || status["state"] == "failed" {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the run never finished: {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn token(dir: &Dir, args: &[&str]) -> String {
     let mut all = vec!["token", "create"];
     all.extend_from_slice(args);
@@ -190,15 +205,7 @@ fn answers_the_native_and_compatible_apis_over_real_runs(dir: Dir) {
     let (status, task) = server.call("POST", "/api/v1/scopes/acme/jobs/wave-2/runs", Some(&writer), Some(upload));
     assert_eq!(status, 202, "{task}");
     let task_path = format!("/api/v1/scopes/acme/tasks/{}", task["id"].as_str().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let done = loop {
-        let (_, status) = server.call("GET", &task_path, Some(&reader), None);
-        if status["state"] == "succeeded" || status["state"] == "failed" {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the run never finished: {status}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let done = finished_task(&server, &task, &reader);
     assert_eq!(done["state"], "succeeded", "{done}");
     let second_transfer = done["outcome"]["job"]["transfer_id"].as_str().unwrap().to_string();
     assert_ne!(second_transfer, first_transfer);
@@ -355,6 +362,14 @@ fn two_servers_serve_the_same_data(dir: Dir) {
     let (_, feed_two) = two.call("GET", "/api/v1/scopes/acme/changes", Some(&writer), None);
     assert_eq!(feed_one, feed_two);
     assert_eq!(feed_one["revisions"].as_array().unwrap().len(), 2);
+
+    // A run started through one server: the other answers its task's status, to the end.
+    let upload = json!({"source": {"format": "csv", "content": SOURCE}, "destination": {"format": "csv", "content": DESTINATION}});
+    let (status, task) = one.call("POST", "/api/v1/scopes/acme/jobs/wave-1/runs", Some(&writer), Some(upload));
+    assert_eq!(status, 202, "{task}");
+    let done = finished_task(&two, &task, &writer);
+    assert_eq!((done["state"].as_str(), done["job"].as_str()), (Some("succeeded"), Some("wave-1")), "{done}");
+    assert_eq!(done["outcome"]["run"]["number"], 1, "{done}");
     one.stop();
     two.stop();
 }

@@ -1,17 +1,15 @@
 //! Running a job on directories uploaded in the request. The run happens in the background
 //! (the engine on a blocking thread, off the async workers); the answer is a task whose
 //! status says which step it is at and, at the end, what the run changed or why it failed.
-//! Tasks live in this process's memory: another `crosswalk serve` on the same store does not
-//! know them (the run's result is in the store for all).
+//! A task's state is kept in the store as the run goes, so every `crosswalk serve` on the same
+//! store answers its status, whichever one runs it.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use crosswalk_app::{InputFiles, Progress, RunRequest};
-use crosswalk_store::scope::Role;
+use crosswalk_store::scope::{Role, TaskError, TaskRow};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -19,28 +17,6 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
 use crate::routes::native::visible_scope;
 use crate::{Principal, ServerState};
-
-/// The tasks this process started, by id.
-#[derive(Debug, Clone, Default)]
-pub struct Tasks(Arc<Mutex<HashMap<String, TaskStatus>>>);
-
-impl Tasks {
-    fn update(&self, id: &str, change: impl FnOnce(&mut TaskStatus)) {
-        // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
-        let mut tasks = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(task) = tasks.get_mut(id) {
-            change(task);
-        }
-    }
-
-    fn get(&self, id: &str) -> Option<TaskStatus> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(id).cloned()
-    }
-
-    fn insert(&self, task: TaskStatus) {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(task.id.clone(), task);
-    }
-}
 
 /// A background run and where it is.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -54,6 +30,10 @@ pub struct TaskStatus {
     pub step: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
+    /// When its state or step last changed: a task still `running` long after this was
+    /// cut short (its server stopped mid-run); run the job again.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     /// When it succeeded: the job (with its transfer id), the run and its counts.
@@ -61,6 +41,23 @@ pub struct TaskStatus {
     pub outcome: Option<serde_json::Value>,
     /// When it failed: why, in the API's error shape.
     pub error: Option<ErrorBody>,
+}
+
+impl From<TaskRow> for TaskStatus {
+    fn from(task: TaskRow) -> TaskStatus {
+        TaskStatus {
+            id: task.id,
+            scope: task.scope,
+            job: task.job,
+            state: task.state.as_str().to_string(),
+            step: task.step,
+            started_at: task.started_at,
+            updated_at: task.updated_at,
+            finished_at: task.finished_at,
+            outcome: task.outcome,
+            error: task.error.map(|e| ErrorBody { code: e.code, message: e.message }),
+        }
+    }
 }
 
 /// The file formats the CLI reads.
@@ -179,48 +176,51 @@ pub(crate) async fn start_run(
         fixes: upload.fixes.as_deref().map(|text| dir.text("fixes.csv", text)).transpose()?,
         skip_invalid: upload.skip_invalid,
     };
-    let task = TaskStatus {
-        id: uuid::Uuid::new_v4().to_string(),
-        scope: scope.clone(),
-        job: job.clone(),
-        state: "queued".to_string(),
-        step: None,
-        started_at: OffsetDateTime::now_utc(),
-        finished_at: None,
-        outcome: None,
-        error: None,
-    };
-    state.tasks.insert(task.clone());
-    let (tasks, app, id) = (state.tasks.clone(), state.app.clone(), task.id.clone());
+    let task = state.app.queue_task(&caller, &scope, &job).await?;
+    let (app, queued) = (state.app.clone(), task.clone());
     let runtime = tokio::runtime::Handle::current();
+    // The run's steps go to the task keeper below over a channel: the run's thread is inside
+    // `block_on` and must not start another.
+    let (steps, mut step_updates) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let run_app = app.clone();
     // The engine is CPU-bound: a blocking thread, never an async worker.
-    tokio::task::spawn_blocking(move || {
-        tasks.update(&id, |t| t.state = "running".to_string());
+    let run = tokio::task::spawn_blocking(move || {
         let mut on_progress = |event: Progress| {
             if let Some(step) = step(&event) {
-                tasks.update(&id, |t| t.step = Some(step));
+                // The keeper only stops once this sender is gone.
+                let _ = steps.send(step);
             }
         };
-        let result = crosswalk_app::import(&files, &mut on_progress)
-            .and_then(|input| runtime.block_on(app.run_job(&caller, RunRequest { scope, job: Some(job), input, force: upload.force }, &mut on_progress)));
-        tasks.update(&id, |t| {
-            t.finished_at = Some(OffsetDateTime::now_utc());
-            t.step = None;
-            match result {
-                Ok(outcome) => {
-                    t.state = "succeeded".to_string();
-                    t.outcome = serde_json::to_value(&outcome).ok();
-                }
-                Err(error) => {
-                    let error = dir.error(error);
-                    t.state = "failed".to_string();
-                    t.error = Some(ErrorBody { code: error.code.to_string(), message: error.message });
-                }
-            }
+        let result = crosswalk_app::import(&files, &mut on_progress).and_then(|input| {
+            runtime.block_on(run_app.run_job(&caller, RunRequest { scope, job: Some(job), input, force: upload.force }, &mut on_progress))
         });
-        drop(dir);
+        match result {
+            Ok(outcome) => Ok(serde_json::to_value(&outcome).unwrap_or(serde_json::Value::Null)),
+            Err(error) => {
+                let error = dir.error(error);
+                Err(TaskError { code: error.code.to_string(), message: error.message })
+            }
+        }
     });
-    Ok((StatusCode::ACCEPTED, ApiJson(task)))
+    // The task keeper writes the task's state as the run goes. A failure to write it must not
+    // stop the run: it is logged and the run goes on.
+    tokio::spawn(async move {
+        let mut task = queued;
+        let keep = |written: Result<TaskRow, crosswalk_app::AppError>, task: &mut TaskRow| match written {
+            Ok(row) => *task = row,
+            Err(error) => tracing::warn!(task = %task.id, %error, "could not keep the task's state"),
+        };
+        keep(app.task_running(&task, None).await, &mut task);
+        while let Some(step) = step_updates.recv().await {
+            keep(app.task_running(&task, Some(step)).await, &mut task);
+        }
+        let result = run.await.unwrap_or_else(|panic| {
+            tracing::error!(task = %task.id, %panic, "a background run stopped unexpectedly");
+            Err(TaskError { code: "internal".to_string(), message: "the run stopped unexpectedly; the server's log says why".to_string() })
+        });
+        keep(app.task_finished(&task, result).await, &mut task);
+    });
+    Ok((StatusCode::ACCEPTED, ApiJson(task.into())))
 }
 
 /// A background run's status.
@@ -233,8 +233,5 @@ pub(crate) async fn task_status(
     ApiPath((scope, task)): ApiPath<(String, String)>,
 ) -> ApiResult<ApiJson<TaskStatus>> {
     visible_scope(&state, &principal, &scope).await?;
-    match state.tasks.get(&task) {
-        Some(status) if status.scope == scope => Ok(ApiJson(status)),
-        _ => Err(ApiError::not_found(format!("scope {scope:?} has no task {task:?} in this server (tasks are kept in memory until it stops)"))),
-    }
+    Ok(ApiJson(state.app.task(&principal.caller()?, &scope, &task).await?.into()))
 }

@@ -28,6 +28,7 @@ pub mod reconcile;
 mod run_plan;
 pub mod postgres;
 pub mod sqlite;
+pub mod tasks;
 pub mod tokens;
 
 
@@ -36,6 +37,7 @@ pub use items::{AffectedItem, ItemCounts, ItemFilter, ItemPage, ItemReferenceRow
 pub use model::*;
 pub use postgres::{PostgresScopeStore, without_password};
 pub use sqlite::SqliteScopeStore;
+pub use tasks::{TaskError, TaskRow, TaskState};
 pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
 
 
@@ -151,6 +153,9 @@ pub trait ScopeRead: Send + Sync {
     /// The policy text of one of the scope's policy versions (a run's `policy_version`), as
     /// the run recorded it: what resolving the same job again needs.
     fn policy<'a>(&'a self, scope: &'a str, version: u32) -> StoreFuture<'a, String>;
+
+    /// One of the scope's background run tasks; not found for another scope's.
+    fn task<'a>(&'a self, scope: &'a str, id: &'a str) -> StoreFuture<'a, TaskRow>;
 }
 
 /// Writing a store. Each method is one transaction: on any error nothing is written.
@@ -232,4 +237,8 @@ pub trait ScopeWrite: ScopeRead {
         references: &'a [ItemReferenceRow],
         context: &'a ChangeContext,
     ) -> StoreFuture<'a, ItemReferencesState>;
+
+    /// Keeps a background run task's state (inserted, or its state, step, end, outcome and
+    /// error replaced), so every server on the store answers its status.
+    fn save_task<'a>(&'a self, task: &'a TaskRow) -> StoreFuture<'a, TaskRow>;
 }

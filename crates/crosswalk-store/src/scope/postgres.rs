@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "tokens", include_str!("../../migrations/postgres/0002_tokens.sql")),
     (3, "items", include_str!("../../migrations/postgres/0003_items.sql")),
     (4, "choices", include_str!("../../migrations/postgres/0004_choices.sql")),
+    (7, "tasks", include_str!("../../migrations/postgres/0007_tasks.sql")),
 ];
 
 mod items;
@@ -1574,6 +1575,10 @@ impl ScopeRead for PostgresScopeStore {
         })
     }
 
+    fn task<'a>(&'a self, scope: &'a str, id: &'a str) -> StoreFuture<'a, super::TaskRow> {
+        Box::pin(self.task_inner(scope, id))
+    }
+
     fn policy<'a>(&'a self, scope: &'a str, version: u32) -> StoreFuture<'a, String> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read a policy"))?;
@@ -1685,6 +1690,10 @@ impl ScopeWrite for PostgresScopeStore {
         context: &'a ChangeContext,
     ) -> StoreFuture<'a, ItemReferencesState> {
         Box::pin(self.replace_items_inner(scope, references, context))
+    }
+
+    fn save_task<'a>(&'a self, task: &'a super::TaskRow) -> StoreFuture<'a, super::TaskRow> {
+        Box::pin(self.save_task_inner(task))
     }
 
     fn purge<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, context: &'a ChangeContext, dry_run: bool) -> StoreFuture<'a, PurgeReport> {
