@@ -260,11 +260,31 @@ where
     R: IntoIterator<Item = C>,
     C: AsRef<str>,
 {
-    let mut writer = csv::WriterBuilder::new().from_writer(output);
-    writer.write_record(header)?;
+    let mut writer = SafeCsvWriter::new(header, output)?;
     for row in rows {
-        let cells: Vec<String> = row.into_iter().map(|cell| defuse_formula(cell.as_ref()).into_owned()).collect();
-        writer.write_record(&cells)?;
+        writer.row(row)?;
     }
     writer.flush()
+}
+
+/// A spreadsheet-safe CSV written a row at a time after its header, for lists written as
+/// they are read (page by page), never held whole.
+pub struct SafeCsvWriter<W: Write>(csv::Writer<W>);
+
+impl<W: Write> SafeCsvWriter<W> {
+    pub fn new(header: &[&str], output: W) -> std::io::Result<SafeCsvWriter<W>> {
+        let mut writer = csv::WriterBuilder::new().from_writer(output);
+        writer.write_record(header)?;
+        Ok(SafeCsvWriter(writer))
+    }
+
+    /// One row, each cell neutralised where a spreadsheet would read it as a formula.
+    pub fn row<C: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = C>) -> std::io::Result<()> {
+        let cells: Vec<String> = cells.into_iter().map(|cell| defuse_formula(cell.as_ref()).into_owned()).collect();
+        Ok(self.0.write_record(&cells)?)
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }

@@ -29,7 +29,7 @@ use crosswalk_core::Directory;
 
 pub use directory_csv::{DIRECTORY_CSV_COLUMNS, read_directory_csv, read_directory_csv_file, write_directory_csv};
 pub use error::{Diagnostic, FormatError, Location, SkippedRecord};
-pub use items::{ItemsFormat, read_items, read_items_file, read_items_jsonl, write_safe_csv};
+pub use items::{ItemsFormat, read_items, read_items_file, read_items_jsonl, write_safe_csv, SafeCsvWriter};
 pub use exceptions::{EXCEPTIONS_COLUMNS, read_exceptions, read_exceptions_file};
 pub use planning::{FINDINGS_COLUMNS, FixRow, ITEMS_COLUMNS, read_fixes_csv, read_fixes_csv_file, read_items_csv, read_items_csv_file, write_findings_csv};
 pub use policy::{locate_policy_error, locate_policy_file_error, read_policy, read_policy_file};

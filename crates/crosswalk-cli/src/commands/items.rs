@@ -1,11 +1,13 @@
 //! `crosswalk items import|…` and `crosswalk reattribution`: the content that refers to
 //! identities, a mapping's affected items, and what a changed mapping must re-attribute.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use crosswalk_app::App;
+use crosswalk_formats::SafeCsvWriter;
 use crosswalk_store::scope::{ItemFilter, MAX_BATCH, Namespace};
 
 use super::report::check_exists;
@@ -163,32 +165,41 @@ fn list(args: ItemsListArgs) -> Result<()> {
     }
     let filter = ItemFilter { role: filter.role.as_deref().and_then(crosswalk_plan::Role::parse).map(|r| r.as_str().to_string()), ..filter };
     let page_size = args.limit.unwrap_or(MAX_BATCH);
-    let answer = with_app(&args.store, async |app| {
-        let mut first = app.affected_items(&caller(), &scope, &namespace, &key, &filter, args.after.as_deref(), page_size).await?;
-        // Without --limit, every page.
-        while args.limit.is_none() && !first.last_page {
-            let next = app.affected_items(&caller(), &scope, &namespace, &key, &filter, first.next.as_deref(), page_size).await?;
-            first.items.extend(next.items);
-            first.next = next.next;
-            first.last_page = next.last_page;
+    let format = args.format;
+    with_app(&args.store, async |app| {
+        // Page by page, each written before the next is read: a mapping referenced by
+        // millions of items is never held whole. Without --limit, every page.
+        let mut page = app.affected_items(&caller(), &scope, &namespace, &key, &filter, args.after.as_deref(), page_size).await?;
+        if let (ItemsFormatArg::Csv, Some(message)) = (format, &page.message) {
+            eprintln!("{message}");
+            return Ok(Ok(()));
         }
-        Ok(first)
-    })?;
-    match args.format {
-        ItemsFormatArg::Json => outln!("{}", serde_json::to_string_pretty(&answer)?)?,
-        ItemsFormatArg::Csv => {
-            if let Some(message) = &answer.message {
-                eprintln!("{message}");
-                return Ok(());
+        let mut stream = match ListStream::start(format, "items", &crosswalk_app::items::AFFECTED_ITEM_COLUMNS) {
+            Ok(stream) => stream,
+            Err(error) => return Ok(Err(error)),
+        };
+        loop {
+            if let Err(error) = stream.rows(&page.items, crosswalk_app::items::affected_item_cells) {
+                return Ok(Err(error));
             }
-            let mut buffer = Vec::new();
-            crosswalk_formats::write_safe_csv(
-                &crosswalk_app::items::AFFECTED_ITEM_COLUMNS,
-                answer.items.iter().map(crosswalk_app::items::affected_item_cells),
-                &mut buffer,
-            )?;
-            out!("{}", String::from_utf8_lossy(&buffer))?;
-            let counts = &answer.counts;
+            if args.limit.is_some() || page.last_page {
+                break;
+            }
+            page = app.affected_items(&caller(), &scope, &namespace, &key, &filter, page.next.as_deref(), page_size).await?;
+        }
+        let counts = &page.counts;
+        let tail = [
+            ("namespace", serde_json::to_value(&page.namespace)),
+            ("source_key", serde_json::to_value(&page.source_key)),
+            ("counts", serde_json::to_value(counts)),
+            ("next", serde_json::to_value(&page.next)),
+            ("last_page", serde_json::to_value(page.last_page)),
+            ("message", serde_json::to_value(&page.message)),
+        ];
+        if let Err(error) = stream.finish(&tail) {
+            return Ok(Err(error));
+        }
+        if format == ItemsFormatArg::Csv {
             let roles: Vec<String> = counts.by_role.iter().map(|(role, n)| format!("{role} {n}")).collect();
             eprintln!(
                 "{} references on {} items ({}); {} permissions{}",
@@ -196,50 +207,115 @@ fn list(args: ItemsListArgs) -> Result<()> {
                 counts.items,
                 if roles.is_empty() { "none".to_string() } else { roles.join(", ") },
                 counts.permissions,
-                answer.next.as_ref().map(|next| format!("; more after --after {next}")).unwrap_or_default()
+                page.next.as_ref().map(|next| format!("; more after --after {next}")).unwrap_or_default()
             );
         }
+        Ok(Ok(()))
+    })?
+}
+
+/// A list written as it is read: CSV (spreadsheet-safe, one header) or one JSON object whose
+/// list field is filled page by page and whose other fields (`tail`, from the last page)
+/// follow it.
+enum ListStream {
+    Csv(SafeCsvWriter<Stdout>),
+    Json { output: Stdout, first: bool },
+}
+
+type Stdout = std::io::BufWriter<std::io::Stdout>;
+
+impl ListStream {
+    fn start(format: ItemsFormatArg, field: &str, header: &[&str]) -> Result<ListStream> {
+        let output = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+        Ok(match format {
+            ItemsFormatArg::Csv => ListStream::Csv(SafeCsvWriter::new(header, output)?),
+            ItemsFormatArg::Json => {
+                let mut output = output;
+                write!(output, "{{\"{field}\": [")?;
+                ListStream::Json { output, first: true }
+            }
+        })
     }
-    Ok(())
+
+    fn rows<T: serde::Serialize, R: IntoIterator<Item = String>>(&mut self, rows: &[T], cells: impl Fn(&T) -> R) -> Result<()> {
+        match self {
+            ListStream::Csv(writer) => {
+                for row in rows {
+                    writer.row(cells(row))?;
+                }
+                writer.flush()?;
+            }
+            ListStream::Json { output, first } => {
+                for row in rows {
+                    output.write_all(if std::mem::take(first) { b"\n  " } else { b",\n  " })?;
+                    serde_json::to_writer(&mut *output, row)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, tail: &[(&str, serde_json::Result<serde_json::Value>)]) -> Result<()> {
+        if let ListStream::Json { mut output, first } = self {
+            output.write_all(if first { b"]" } else { b"\n]" })?;
+            for (name, value) in tail {
+                let value = value.as_ref().map_err(|e| anyhow::anyhow!("cannot write {name}: {e}"))?;
+                // As the page types write it: no message when there is none.
+                if !(value.is_null() && *name == "message") {
+                    write!(output, ",\n\"{name}\": {value}")?;
+                }
+            }
+            output.write_all(b"\n}\n")?;
+            output.flush()?;
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn reattribution(args: ReattributionArgs) -> Result<()> {
     check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
-    let answer = with_app(&args.store, async |app| {
-        let mut all = app.reattribution(&caller(), &scope, args.since.as_deref(), MAX_BATCH).await?;
-        while !all.last_page {
-            let next = app.reattribution(&caller(), &scope, Some(&all.cursor.to_string()), MAX_BATCH).await?;
-            all.entries.extend(next.entries);
-            all.cursor = next.cursor;
-            all.last_page = next.last_page;
+    let format = args.format;
+    with_app(&args.store, async |app| {
+        // Page by page, each written before the next is read.
+        let mut page = app.reattribution(&caller(), &scope, args.since.as_deref(), MAX_BATCH).await?;
+        if let (ItemsFormatArg::Csv, Some(message)) = (format, &page.message) {
+            eprintln!("{message}");
+            return Ok(Ok(()));
         }
-        Ok(all)
-    })?;
-    match args.format {
-        ItemsFormatArg::Json => outln!("{}", serde_json::to_string_pretty(&answer)?)?,
-        ItemsFormatArg::Csv => {
-            if let Some(message) = &answer.message {
-                eprintln!("{message}");
-                return Ok(());
+        let mut stream = match ListStream::start(format, "entries", &crosswalk_app::items::REATTRIBUTION_COLUMNS) {
+            Ok(stream) => stream,
+            Err(error) => return Ok(Err(error)),
+        };
+        let mut entries = 0;
+        loop {
+            entries += page.entries.len();
+            if let Err(error) = stream.rows(&page.entries, |entry| entry.cells()) {
+                return Ok(Err(error));
             }
-            let mut buffer = Vec::new();
-            crosswalk_formats::write_safe_csv(
-                &crosswalk_app::items::REATTRIBUTION_COLUMNS,
-                answer.entries.iter().map(|entry| entry.cells()),
-                &mut buffer,
-            )?;
-            out!("{}", String::from_utf8_lossy(&buffer))?;
+            if page.last_page {
+                break;
+            }
+            page = app.reattribution(&caller(), &scope, Some(&page.cursor.to_string()), MAX_BATCH).await?;
+        }
+        let tail = [
+            ("cursor", serde_json::to_value(page.cursor)),
+            ("last_page", serde_json::to_value(page.last_page)),
+            ("message", serde_json::to_value(&page.message)),
+        ];
+        if let Err(error) = stream.finish(&tail) {
+            return Ok(Err(error));
+        }
+        if format == ItemsFormatArg::Csv {
             eprintln!(
-                "{} items to re-attribute; next: crosswalk reattribution --since {}{}{}",
-                answer.entries.len(),
-                answer.cursor,
+                "{entries} items to re-attribute; next: crosswalk reattribution --since {}{}{}",
+                page.cursor,
                 scope_hint(&scope),
                 store_hint(&args.store)
             );
         }
-    }
-    Ok(())
+        Ok(Ok(()))
+    })?
 }
 
 const DEMO_ITEMS: &str = include_str!("../../../../samples/items.csv");

@@ -114,6 +114,32 @@ fn items_import_list_and_reattribution_after_a_second_run_on_postgres() {
     assert!(!dir.store().exists());
 }
 
+/// More references than one page holds (10,000): the list is written page by page, and
+/// every reference is there once, in CSV and in JSON.
+#[test]
+fn a_list_longer_than_a_page_is_written_whole() {
+    let dir = Dir::new();
+    dir.write("source.csv", SOURCE_CSV);
+    dir.write("destination.csv", DESTINATION_CSV);
+    dir.write("policy.toml", POLICY_TOML);
+    dir.ok(&["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "wave-1"]);
+    let mut items = String::from("container,container_type,item,item_type,title,role,type,identity,permissions\n");
+    for n in 0..10_050 {
+        items.push_str(&format!("ENG,space,page-{n:05},page,Page {n},creator,account,JIRAUSER1,\n"));
+    }
+    dir.write("items.csv", &items);
+    dir.ok(&["items", "import", "items.csv"]);
+
+    let rows = csv_rows(&dir.ok(&["items", "--mapping", "JIRAUSER1"]));
+    assert_eq!(rows.len(), 1 + 10_050);
+    let pages: std::collections::BTreeSet<&str> = rows[1..].iter().map(|row| row[2].as_str()).collect();
+    assert_eq!(pages.len(), 10_050, "no item is repeated or lost between pages");
+
+    let json: serde_json::Value = serde_json::from_str(&dir.ok(&["items", "--mapping", "JIRAUSER1", "--format", "json"])).unwrap();
+    assert_eq!(json["items"].as_array().unwrap().len(), 10_050);
+    assert_eq!((json["last_page"].clone(), json["counts"]["references"].clone()), (serde_json::json!(true), serde_json::json!(10_050)));
+}
+
 #[test]
 fn a_bad_items_file_is_refused_whole_naming_line_and_field() {
     let dir = Dir::new();
