@@ -41,6 +41,8 @@ async fn an_admin_accepts_a_suggestion_resolves_mappings_and_reads_what_to_reatt
         "the space bar ticks the box"
     );
     browser.click("#accept-selected").await;
+    // The answer's table (none on the queue) says the new page is there.
+    browser.find("#decided-table").await;
     assert_eq!(browser.text("h1").await, "Accepted 1 suggestions");
     browser.click("#decided-table a").await;
     browser
@@ -75,6 +77,7 @@ async fn an_admin_accepts_a_suggestion_resolves_mappings_and_reads_what_to_reatt
     let now = browser.text("#new-resolution").await;
     assert!(now.contains("Exception") && now.contains(&chosen), "{now}");
     browser.click("#back-to-mapping").await;
+    browser.wait_for_path(|path| path == "/ui/scopes/default/mappings/account/JIRAUSER10011").await;
     assert_eq!(browser.text("#resolution").await, "Exception");
 
     // Ahmed Hassan (an invalid address): his cloud account found by a search, and the items
