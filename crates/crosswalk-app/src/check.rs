@@ -166,7 +166,7 @@ pub fn preflight_blockers(input: &crate::JobInput) -> Vec<String> {
 pub fn preflight_refusal(input: &crate::JobInput, blockers: &[String]) -> AppError {
     AppError::conflict(format!(
         "the pre-flight check found blockers ({}); nothing was run. See them with `crosswalk check -s {} -d {}`, \
-         fix them with --fixes, or run anyway with --override-blockers (recorded with who and when)",
+         fix them with --fixes, or run anyway with --override-blockers (API: \"force\": true; recorded with who and when)",
         blockers.join(", "),
         input.source_origin,
         input.destination_origin

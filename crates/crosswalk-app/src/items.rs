@@ -366,3 +366,9 @@ impl App {
 pub fn role_name(text: &str) -> Option<String> {
     crosswalk_plan::Role::parse(text).map(|role| role.as_str().to_string())
 }
+
+/// The re-attribution list as a spreadsheet-safe CSV ([`REATTRIBUTION_COLUMNS`]): what the
+/// web UI's download and `crosswalk reattribution --format csv` give.
+pub fn write_reattribution_csv(entries: &[ReattributionEntry], output: impl std::io::Write) -> std::io::Result<()> {
+    crosswalk_formats::write_safe_csv(&REATTRIBUTION_COLUMNS, entries.iter().map(ReattributionEntry::cells), output)
+}

@@ -12,7 +12,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crosswalk_core::{Confidence, Flag, IdentityKind, IdentityRef, ReviewCandidate, suggestion};
-use crosswalk_formats::Imported;
 use crosswalk_store::scope::{
     AccountRow, CandidateRow, ExceptionRow, GroupRow, IdentityValue, MAX_BATCH, MappingRow, Namespace, RevisionRow, RunRow, SideRow,
 };
@@ -20,7 +19,6 @@ use serde::Serialize;
 
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
-use crate::import::JobInput;
 use crate::read::scope_error;
 use crate::run::{RunOutcome, RunRequest};
 use crate::App;
@@ -412,32 +410,9 @@ impl App {
     /// like any other (numbered, recorded, `who` the caller), writing only what changed.
     pub async fn resolve_job_again(&self, caller: &Caller, scope: &str, job: &str) -> AppResult<RunOutcome> {
         caller.check_write(scope)?;
-        let latest = self.latest_run(scope, job).await?;
-        let policy_text = self.store.policy(scope, latest.policy_version).await?;
-        let policy = serde_json::from_str(&policy_text)
-            .map_err(|error| AppError::new(crate::ErrorKind::Corrupt, format!("the policy of job {job:?}'s latest run is unreadable: {error}")))?;
-        let source = self.store.content(scope, &latest.source_content).await?.to_core("stored source")?;
-        let destination = self.store.content(scope, &latest.destination_content).await?.to_core("stored destination")?;
-        let origin = |side: &str| format!("the {side} directory of {job:?}'s run {}", latest.number);
-        let input = JobInput {
-            source: Imported { directory: source, skipped: Vec::new() },
-            source_origin: origin("source"),
-            destination: Imported { directory: destination, skipped: Vec::new() },
-            destination_origin: origin("destination"),
-            policy,
-            exceptions: None,
-            // The stored directories already hold the fixes' effect; carrying the scope's
-            // duplicate-handling choices keeps a decision from reading as a switch of them.
-            fixes: None,
-            handling: self
-                .store
-                .choices(scope)
-                .await?
-                .choices
-                .iter()
-                .map(|row| (row.source_key.clone(), crate::run::handling_of_stored(&row.handling)))
-                .collect(),
-        };
+        // The stored directories already hold the fixes' effect; carrying the scope's
+        // duplicate-handling choices keeps a decision from reading as a switch of them.
+        let (_, input) = self.stored_job_input(scope, job).await?;
         let request = RunRequest { scope: scope.to_string(), job: Some(job.to_string()), input, force: false };
         self.run_job(caller, request, &mut |_| {}).await
     }

@@ -93,8 +93,12 @@ pub(crate) struct RunUpload {
     /// An edited findings CSV (`crosswalk check --format csv`) whose fixes the run applies
     /// first, all rows or none; the duplicate-handling choices among them are recorded.
     fixes: Option<String>,
-    /// Run although these fixes switch a duplicate-handling choice an earlier run of the
-    /// scope made (which would create duplicate accounts); the switch is recorded.
+    /// Run although the pre-flight checks find blockers in the directories (invalid,
+    /// duplicate or missing emails, reserved group names), or these fixes switch a
+    /// duplicate-handling choice an earlier run of the scope made (which would create
+    /// duplicate accounts). Without it such a run is refused (the task fails with
+    /// `conflict`, nothing written); with it the override is kept with the run's warnings,
+    /// saying who and when.
     #[serde(default)]
     force: bool,
 }
@@ -152,7 +156,8 @@ fn step(progress: &Progress) -> Option<String> {
 }
 
 /// Runs the job on the uploaded directories, in the background (a writer token). Answers
-/// 202 with the task; its status is at `/api/v1/scopes/{scope}/tasks/{task}`.
+/// 202 with the task; its status is at `/api/v1/scopes/{scope}/tasks/{task}`. The
+/// pre-flight checks run first: with blockers the task fails (`conflict`) unless `force`.
 #[utoipa::path(post, path = "/api/v1/scopes/{scope}/jobs/{job}/runs", tag = "jobs", security(("token" = [])),
     params(("scope" = String, Path), ("job" = String, Path)), request_body = RunUpload,
     responses((status = 202, body = TaskStatus), (status = 400, body = crate::ErrorBody), (status = 401, body = crate::ErrorBody),
@@ -192,7 +197,9 @@ pub(crate) async fn start_run(
             }
         };
         let result = crosswalk_app::import(&files, &mut on_progress).and_then(|input| {
-            runtime.block_on(run_app.run_job(&caller, RunRequest { scope, job: Some(job), input, force: upload.force }, &mut on_progress))
+            let request = RunRequest { scope, job: Some(job), input, force: upload.force };
+            // The pre-flight gate: blockers refuse the run unless forced (recorded then).
+            runtime.block_on(run_app.run_job_gated(&caller, request, upload.force, &mut on_progress))
         });
         match result {
             Ok(outcome) => Ok(serde_json::to_value(&outcome).unwrap_or(serde_json::Value::Null)),

@@ -1,13 +1,17 @@
 //! One identity mapping: where it goes and why (evidence), whom the engine would not choose
-//! between (candidates), what is odd about it (flags), and every revision of it.
+//! between (candidates, each with a choose button), what is odd about it (flags), how to
+//! resolve it ([`super::review`]), the items it affects ([`super::items`]), and every
+//! revision of it.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use crosswalk_core::IdentityKind;
 use crosswalk_store::scope::{ChangeOrigin, IdentityValue, MappingValue, Namespace, RevisionRow, SideRow};
 use maud::{Markup, html};
 
+use super::items::{self, ItemsQuery};
 use super::layout::{self, percent, resolution_badge, when};
+use super::review;
 use super::report::mapping_link;
 use super::scopes::{check_scope, job_link, report_link, scope_link};
 use super::{Page, SignedIn, UiError, UiResult};
@@ -19,18 +23,25 @@ pub(crate) async fn mapping(
     State(state): State<ServerState>,
     signed_in: SignedIn,
     Path((scope, kind, key)): Path<(String, String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> UiResult<Page> {
     check_scope(&state, &signed_in, &scope).await?;
-    let kind = match kind.as_str() {
-        "account" => IdentityKind::Account,
-        "group" => IdentityKind::Group,
-        _ => return Err(UiError::page(StatusCode::NOT_FOUND, format!("{kind:?} is not a mapping type; the types are account and group."))),
-    };
+    let kind = parse_kind(&kind)?;
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let items_query = ItemsQuery::parse(&pairs)?;
+    let search = pairs.iter().find(|(k, _)| k == "find").map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
     let history = state.app.history(&signed_in.caller()?, &scope, &Namespace::identity(kind), &key).await?;
     let mapping = &history.mapping;
     let Some(value) = mapping.value.as_identity() else {
         return Err(UiError::page(StatusCode::INTERNAL_SERVER_ERROR, format!("the {kind} mapping {key:?} holds no identity")));
     };
+    let found = match &search {
+        Some(search) => review::search_destinations(&state, &signed_in, &scope, kind, search).await?,
+        None => Vec::new(),
+    };
+    let affected = items::affected_section(&state, &signed_in, &scope, kind, &mapping.source_key, &items_query).await?;
+    let decide = |destination_id: &str| review::candidate_action(&signed_in, &scope, kind, &mapping.source_key, destination_id);
     let heading = if value.source.display_name.is_empty() { value.source.id.clone() } else { value.source.display_name.clone() };
     let body = html! {
         h1 { (heading) }
@@ -70,7 +81,11 @@ pub(crate) async fn mapping(
             @else { ul #flag-list { @for flag in &value.flags { li.flag { (flag.replace('_', " ")) } } } }
         }
         (evidence(value))
-        (candidates(value))
+        (candidates(value, &decide))
+        @if !mapping.removed {
+            (review::resolve_section(&signed_in, &scope, kind, &mapping.source_key, search.as_deref(), &found))
+        }
+        (affected)
         (revisions(&history.revisions))
         p { a href=(report_link(&scope, None)) { "Back to the report" } }
     };
@@ -80,6 +95,15 @@ pub(crate) async fn mapping(
         (heading.clone(), mapping_link(&scope, kind, &mapping.source_key)),
     ];
     Ok(Page(layout::frame(&heading, Some(&signed_in), &crumbs, body)))
+}
+
+/// A mapping type as the pages' addresses spell it.
+pub(crate) fn parse_kind(kind: &str) -> UiResult<IdentityKind> {
+    match kind {
+        "account" => Ok(IdentityKind::Account),
+        "group" => Ok(IdentityKind::Group),
+        _ => Err(UiError::page(StatusCode::NOT_FOUND, format!("{kind:?} is not a mapping type; the types are account and group."))),
+    }
 }
 
 /// A side in one line: display name, address or name, username, id.
@@ -114,8 +138,9 @@ fn evidence(value: &IdentityValue) -> Markup {
     }
 }
 
-/// The candidates the engine would not choose between; review's choose buttons go here.
-fn candidates(value: &IdentityValue) -> Markup {
+/// The candidates the engine would not choose between, each with its choose button
+/// (`decide`: empty for a reader).
+fn candidates(value: &IdentityValue, decide: &dyn Fn(&str) -> Markup) -> Markup {
     html! {
         section aria-labelledby="candidates" {
             h2 #candidates { "Candidates" }
@@ -123,10 +148,10 @@ fn candidates(value: &IdentityValue) -> Markup {
                 p { "None: the engine was not left choosing between destinations." }
             } @else {
                 table.data #candidate-table {
-                    thead { tr { th scope="col" { "Destination" } th scope="col" { "Method" } th scope="col" { "Score" } th scope="col" { "Why" } } }
+                    thead { tr { th scope="col" { "Destination" } th scope="col" { "Method" } th scope="col" { "Score" } th scope="col" { "Why" } th scope="col" { span.visually-hidden { "Decide" } } } }
                     tbody {
                         @for candidate in &value.candidates {
-                            tr { td { (side_text(&candidate.destination)) } td { (candidate.method) } td.number { (percent(candidate.score)) } td { (candidate.reason) } }
+                            tr { td { (side_text(&candidate.destination)) } td { (candidate.method) } td.number { (percent(candidate.score)) } td { (candidate.reason) } td { (decide(&candidate.destination.id)) } }
                         }
                     }
                 }

@@ -8,7 +8,10 @@
 //!   (the bar chart, dates, links);
 //! - [`scopes`]: the scopes, a scope with its jobs and runs, a job's runs;
 //! - [`report`]: the report grid with its filters and paging;
-//! - [`mapping`]: one mapping with its evidence, candidates, flags and revisions.
+//! - [`mapping`]: one mapping with its evidence, candidates, flags and revisions;
+//! - [`review`]: the review queue and the decisions (accept, reject, resolve a mapping);
+//! - [`items`]: a mapping's affected items and the re-attribution list with its downloads;
+//! - [`planning`]: a job's pre-flight checks and dry run.
 //!
 //! The stylesheet and the script are compiled into the binary (`assets/`); a page loads
 //! nothing from anywhere but this server, and its Content-Security-Policy says so.
@@ -26,9 +29,12 @@ use maud::Markup;
 use crate::ServerState;
 use crate::error::ApiError;
 
+pub mod items;
 pub mod layout;
 pub mod mapping;
+pub mod planning;
 pub mod report;
+pub mod review;
 pub mod scopes;
 pub mod session;
 
@@ -48,6 +54,13 @@ pub(crate) fn router(state: ServerState) -> Router<ServerState> {
         .route("/ui/scopes/{scope}/jobs/{job}", get(scopes::job))
         .route("/ui/scopes/{scope}/report", get(report::report))
         .route("/ui/scopes/{scope}/mappings/{kind}/{key}", get(mapping::mapping))
+        // Review and resolve, affected items, a job's check and plan.
+        .route("/ui/scopes/{scope}/review", get(review::queue).post(review::decide))
+        .route("/ui/scopes/{scope}/mappings/{kind}/{key}/resolve", post(review::resolve))
+        .route("/ui/scopes/{scope}/reattribution", get(items::reattribution))
+        .route("/ui/scopes/{scope}/reattribution.csv", get(items::reattribution_csv))
+        .route("/ui/scopes/{scope}/reattribution.json", get(items::reattribution_json))
+        .route("/ui/scopes/{scope}/jobs/{job}/check", get(planning::check_and_plan))
         .route("/ui/{*rest}", get(no_such_page).post(no_such_page))
         .layer(axum::middleware::from_fn_with_state(state, session::guard))
 }

@@ -83,6 +83,7 @@ pub(crate) async fn scope(State(state): State<ServerState>, signed_in: SignedIn,
             dt { "Exception rules" } dd { (overview.exception_rules.len()) " (version " (overview.exceptions_version) ")" }
         }
         p { a.button href=(report_link(&scope, None)) { "Report of all jobs (" (rows.len()) " mappings)" } }
+        (layout::scope_nav(&scope))
         (bar_chart(&counts, "Current mappings per resolution"))
         h2 #jobs { "Jobs" }
         @if overview.jobs.is_empty() {
@@ -136,7 +137,7 @@ pub(crate) async fn job(
             dt { "Transfer id" } dd { code { (row.transfer_id) } }
             dt { "Created" } dd { (when(row.created_at)) }
         }
-        p { a.button href=(report_link(&scope, Some(&job))) { "Report of " (job) } }
+        p { a.button href=(report_link(&scope, Some(&job))) { "Report of " (job) } " " a.button #check-and-plan href=(super::planning::check_link(&scope, &job)) { "Check and plan" } }
         h2 { "Runs" }
         (runs_table(runs.iter().rev(), false))
     };

@@ -6,3 +6,4 @@ mod review;
 mod tokens;
 
 mod ui;
+mod ui_review;

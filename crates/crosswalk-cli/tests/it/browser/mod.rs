@@ -5,3 +5,4 @@ pub(crate) mod support;
 
 mod report_pages;
 mod demo_ui;
+mod review_pages;
