@@ -129,7 +129,6 @@ fn serve_connection(stream: TcpStream, log: &Mutex<Vec<Received>>, answer: &(dyn
 /// The server process; killed if a test ends before it is.
 struct Server {
     child: Child,
-    address: String,
 }
 
 impl Server {
@@ -155,7 +154,7 @@ impl Server {
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the address line");
         let address = line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_default().to_string();
         assert!(!address.is_empty(), "no address in {line:?}");
-        Server { child, address }
+        Server { child }
     }
 
     fn kill9(mut self) {
@@ -269,9 +268,9 @@ fn a_receiver_that_fails_then_recovers_gets_every_event_in_order() {
     for job in ["wave-1", "wave-2", "wave-3"] {
         run(&dir, job);
     }
-    // Each run: job.started, mappings.changed, job.completed (a new job announces its start
-    // with its completion).
-    wait_for("nine events accepted", || receiver.accepted().len() >= 9);
+    // Each run: job.started, then (wave-1 only: the later waves find the same mappings
+    // already there) mappings.changed, then job.completed.
+    wait_for("seven events accepted", || receiver.accepted().len() >= 7);
     let accepted = receiver.accepted();
     let jobs: Vec<(EventType, String)> = accepted
         .iter()
@@ -282,9 +281,11 @@ fn a_receiver_that_fails_then_recovers_gets_every_event_in_order() {
         .collect();
     let mut expected = Vec::new();
     for job in ["wave-1", "wave-2", "wave-3"] {
-        for event_type in [EventType::JobStarted, EventType::MappingsChanged, EventType::JobCompleted] {
-            expected.push((event_type, job.to_string()));
+        expected.push((EventType::JobStarted, job.to_string()));
+        if job == "wave-1" {
+            expected.push((EventType::MappingsChanged, job.to_string()));
         }
+        expected.push((EventType::JobCompleted, job.to_string()));
     }
     assert_eq!(jobs, expected, "every event, in commit order");
     // The first event was retried until the receiver recovered: five failures, then accepted.
@@ -292,7 +293,7 @@ fn a_receiver_that_fails_then_recovers_gets_every_event_in_order() {
     let attempts: Vec<u16> = receiver.received().iter().filter(|r| r.id == first).map(|r| r.status).collect();
     assert_eq!(attempts, [500, 500, 500, 500, 500, 200]);
     let deliveries = dir.ok(&["webhook", "deliveries", "--scope", "acme", "--state", "delivered", "--limit", "100"]);
-    assert_eq!(deliveries.lines().filter(|l| l.contains(" delivered ")).count(), 9, "{deliveries}");
+    assert_eq!(deliveries.lines().filter(|l| l.contains(" delivered ")).count(), 7, "{deliveries}");
 }
 
 #[test]
