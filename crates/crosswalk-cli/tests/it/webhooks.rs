@@ -333,3 +333,33 @@ fn a_disallowed_target_is_refused() {
     let subscriptions = dir.ok(&["webhook", "list", "--scope", "acme"]);
     assert!(subscriptions.contains("events: job.completed") && subscriptions.contains("1 failed"), "{subscriptions}");
 }
+
+#[test]
+fn two_servers_on_postgresql_deliver_each_event_once() {
+    let Some(database) = crate::postgres::fresh_database() else { return };
+    let dir = Dir::on_database(&database.url);
+    dir.write("source.csv", SOURCE);
+    dir.write("destination.csv", DESTINATION);
+    dir.ok(&["scope", "create", "acme", "--source-label", "jira-server https://jira.acme.local", "--destination-label", "cloud"]);
+    let receiver = Receiver::start(|_| 200, None);
+    // Several subscriptions, so both servers have work at once.
+    for _ in 0..3 {
+        subscribe(&dir, &receiver.url, &[]);
+    }
+    let _a = Server::start(&dir, &["--webhook-allow", "127.0.0.0/8"]);
+    let _b = Server::start(&dir, &["--webhook-allow", "127.0.0.0/8"]);
+    for job in ["wave-1", "wave-2", "wave-3", "wave-4"] {
+        run(&dir, job);
+    }
+    // wave-1: 3 events, each later wave 2 (nothing changes), to each of 3 subscriptions.
+    wait_for("every delivery", || receiver.received().len() >= 27);
+    wait_for("nothing pending", || dir.ok(&["webhook", "deliveries", "--scope", "acme", "--state", "pending"]).contains("no deliveries"));
+    let received = receiver.received();
+    assert_eq!(received.len(), 27, "each event once to each subscription");
+    let mut per_event = std::collections::HashMap::new();
+    for request in &received {
+        *per_event.entry(request.id.clone()).or_insert(0) += 1;
+    }
+    assert_eq!(per_event.len(), 9, "nine events");
+    assert!(per_event.values().all(|&n| n == 3), "each event once per subscription: {per_event:?}");
+}
