@@ -32,6 +32,20 @@ impl App {
         self.store.add_exception(scope, &rule, &context).await.map_err(|e| scope_error(scope, e))
     }
 
+    /// [`App::add_exception`] recording a review decision: its events say so (issue 21).
+    pub(crate) async fn add_exception_deciding(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        rule: &ExceptionRow,
+        note: crate::webhooks::DecisionNote,
+    ) -> AppResult<ExceptionSet> {
+        caller.check_write(scope)?;
+        let rule = canonical(rule)?;
+        let context = caller.context(self.clock.now());
+        self.store.add_exception_noting(scope, &rule, &context, &note).await.map_err(|e| scope_error(scope, e))
+    }
+
     /// Removes the rule for that kind and source (the destination is not compared): a new
     /// version. Not found when there is none.
     pub async fn remove_exception(&self, caller: &Caller, scope: &str, rule: &ExceptionRow) -> AppResult<ExceptionSet> {

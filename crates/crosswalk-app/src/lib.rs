@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use crosswalk_store::scope::{PostgresScopeStore, ScopeWrite, SqliteScopeStore};
+use crosswalk_store::scope::{PostgresScopeStore, ScopeWrite, SqliteScopeStore, WebhookStore};
 
 pub mod access;
 pub mod check;
@@ -33,6 +33,7 @@ pub mod read;
 pub mod review;
 pub mod run;
 pub mod tasks;
+pub mod webhooks;
 
 pub use access::{Access, Caller};
 pub use check::{CheckOutcome, CheckRequest, check};
@@ -49,6 +50,7 @@ pub use plan::{PlanCounts, PlanOutcome, PlanRow, plan_new_scope};
 pub use read::{Explanation, ReportEntry, ReportFilter, ReportStop, ScopeOverview};
 pub use review::{Decision, DestinationIdentity, REJECTIONS_NAMESPACE, ResolveOutcome, ReviewOutcome, ReviewSelection, SuggestionEntry};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
+pub use webhooks::{DecisionNote, DeliveryRound, DeliverySettings, EventAnnouncer, NewWebhook};
 
 /// The application: a store and a clock. Cheap to clone; a server holds one as shared state.
 #[derive(Clone)]
@@ -58,6 +60,8 @@ pub struct App {
     /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file, and
     /// ends PostgreSQL sessions cleanly.
     backend: Option<Backend>,
+    /// Subscriptions, the outbox and deliveries (issue 21): the same store, when opened here.
+    webhooks: Option<Arc<dyn WebhookStore>>,
 }
 
 /// The concrete store behind `store`, for what the traits do not cover (closing).
@@ -69,7 +73,14 @@ enum Backend {
 
 impl App {
     pub fn new(store: Arc<dyn ScopeWrite>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock, backend: None }
+        App { store, clock, backend: None, webhooks: None }
+    }
+
+    /// Keeps webhook subscriptions, the outbox and deliveries in `store` (the same store as
+    /// the application's, with an [`EventAnnouncer`] installed, so its writes announce).
+    pub fn with_webhooks(mut self, store: Arc<dyn WebhookStore>) -> App {
+        self.webhooks = Some(store);
+        self
     }
 
     /// Opens (creating it if missing) the store in `database` and brings its schema up to date.
@@ -77,21 +88,21 @@ impl App {
         match database {
             Database::Sqlite(path) => {
                 // The store's messages already name the file.
-                let store = SqliteScopeStore::open(path).await?;
-                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store)) })
+                let store = SqliteScopeStore::open(path).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store.clone())), webhooks: Some(Arc::new(store)) })
             }
             Database::Postgres(url) => {
                 // The store's messages name the server, never the password.
-                let store = PostgresScopeStore::open(url).await?;
-                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Postgres(store)) })
+                let store = PostgresScopeStore::open(url).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Postgres(store.clone())), webhooks: Some(Arc::new(store)) })
             }
         }
     }
 
     /// A private in-memory SQLite store, for tests.
     pub async fn open_in_memory(clock: Arc<dyn Clock>) -> AppResult<App> {
-        let store = SqliteScopeStore::open_in_memory().await?;
-        Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store)) })
+        let store = SqliteScopeStore::open_in_memory().await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+        Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store.clone())), webhooks: Some(Arc::new(store)) })
     }
 
     /// Closes the store's connections (an SQLite file gets its write-ahead log back).

@@ -196,7 +196,17 @@ impl App {
                 source: format!("id:{}", entry.source_key),
                 destination: format!("id:{}", entry.candidate.destination.id),
             };
-            version = Some(self.add_exception(caller, scope, &rule).await?.version);
+            let note = crate::webhooks::DecisionNote {
+                namespace: match entry.kind {
+                    IdentityKind::Account => crosswalk_store::scope::Namespace::IDENTITY_USER,
+                    IdentityKind::Group => crosswalk_store::scope::Namespace::IDENTITY_GROUP,
+                }
+                .to_owned(),
+                source_key: entry.source_key.clone(),
+                decision: crosswalk_events::ReviewDecision::Accepted,
+                destination: Some(entry.candidate.destination.id.clone()),
+            };
+            version = Some(self.add_exception_deciding(caller, scope, &rule, note).await?.version);
         }
         let jobs: BTreeSet<String> = chosen.iter().filter_map(|entry| entry.job.clone()).collect();
         let mut runs = Vec::with_capacity(jobs.len());
@@ -256,7 +266,17 @@ impl App {
             Decision::FormerUser => crosswalk_core::FORMER_USER_DESTINATION.to_string(),
         };
         let rule = ExceptionRow { kind, source: format!("id:{}", mapping.source_key), destination };
-        let set = self.add_exception(caller, scope, &rule).await?;
+        let note = crate::webhooks::DecisionNote {
+            namespace: namespace.as_str().to_owned(),
+            source_key: mapping.source_key.clone(),
+            decision: match decision {
+                Decision::To(_) => crosswalk_events::ReviewDecision::Resolved,
+                Decision::Provision => crosswalk_events::ReviewDecision::Provision,
+                Decision::FormerUser => crosswalk_events::ReviewDecision::FormerUser,
+            },
+            destination: matches!(decision, Decision::To(_)).then(|| rule.destination.trim_start_matches("id:").to_owned()),
+        };
+        let set = self.add_exception_deciding(caller, scope, &rule, note).await?;
         let outcome = self.resolve_job_again(caller, scope, &job).await?;
         let after = self.store.mapping(scope, namespace, &mapping.source_key).await?;
         let revision = after.revisions.last().filter(|r| Some(r.cursor) != history.revisions.last().map(|l| l.cursor)).cloned();

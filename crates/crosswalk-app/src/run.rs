@@ -68,7 +68,34 @@ impl App {
 
     /// [`App::run_job`], keeping `notes` with the run's warnings (a pre-flight override:
     /// who overrode which blockers, when; see [`App::preflight`]).
+    ///
+    /// A run of an existing job announces `job.started` first and `job.failed` if it fails;
+    /// what it commits announces itself (`mappings.changed`, `job.completed`) in its
+    /// transaction (issue 21).
     pub async fn run_job_noting(
+        &self,
+        caller: &Caller,
+        request: RunRequest,
+        notes: Vec<String>,
+        progress: ProgressSink<'_>,
+    ) -> AppResult<RunOutcome> {
+        let scope = request.scope.clone();
+        let job = request.job.clone().unwrap_or_else(|| request.input.default_job_name());
+        let may_announce = caller.check_write(&scope).is_ok() && check_name("job", &job).is_ok();
+        if may_announce {
+            // A scope that does not exist is the run's error to report, not this one's.
+            let _ = self.announce_start(&scope, &job, caller.actor()).await;
+        }
+        let outcome = self.run_job_unannounced(caller, request, notes, progress).await;
+        if let Err(error) = &outcome
+            && may_announce
+        {
+            self.announce_failure(&scope, &job, caller.actor(), error).await;
+        }
+        outcome
+    }
+
+    async fn run_job_unannounced(
         &self,
         caller: &Caller,
         request: RunRequest,

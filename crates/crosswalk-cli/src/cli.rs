@@ -165,6 +165,10 @@ at /ui/: sign in there with a scope token (or the instance admin token).")]
     /// Make, list and revoke the mapping API's bearer tokens.
     #[command(subcommand)]
     Token(crate::commands::TokenCommand),
+    /// Webhooks: subscribe URLs to a scope's events (signed, retried, in order), list and
+    /// pause them, see their deliveries, redeliver. `crosswalk serve` delivers.
+    #[command(subcommand)]
+    Webhook(crate::commands::WebhookCommand),
     /// Every revision of one mapping: what it was, what it became, which run or caller, when, who, why.
     #[command(
         long_about = "Prints one mapping's history, oldest first: each revision's old and new value, the run \

@@ -19,7 +19,7 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::get;
-use crosswalk_app::{App, AppError, Database, SystemClock};
+use crosswalk_app::{App, AppError, Database, EventAnnouncer, SystemClock};
 use crosswalk_store::scope::{PostgresScopeStore, SqliteScopeStore, TokenStore};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -35,6 +35,7 @@ mod openapi;
 pub mod routes;
 pub mod tokens;
 pub mod ui;
+pub mod webhooks;
 
 pub use error::{ApiError, ErrorBody};
 pub use tokens::{IssuedToken, Principal};
@@ -46,6 +47,8 @@ pub struct ServerState {
     pub tokens: Arc<dyn TokenStore>,
     /// The web UI's sign-in sessions.
     pub sessions: Arc<ui::Sessions>,
+    /// Which webhook targets may be subscribed (the worker checks again on every connection).
+    pub webhook_policy: Arc<crosswalk_events::TargetPolicy>,
     /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file, and
     /// ends PostgreSQL sessions cleanly.
     store: Option<OpenedStore>,
@@ -60,7 +63,13 @@ enum OpenedStore {
 
 impl ServerState {
     pub fn new(app: App, tokens: Arc<dyn TokenStore>) -> ServerState {
-        ServerState { app, tokens, sessions: Arc::new(ui::Sessions::new(false)), store: None }
+        ServerState {
+            app,
+            tokens,
+            sessions: Arc::new(ui::Sessions::new(false)),
+            webhook_policy: Arc::new(crosswalk_events::TargetPolicy::default()),
+            store: None,
+        }
     }
 
     /// Marks the web UI's cookies `Secure`: for a server reached over TLS (behind a proxy
@@ -70,21 +79,27 @@ impl ServerState {
         self
     }
 
+    /// The webhook targets subscriptions may name (`--webhook-allow`).
+    pub fn with_webhook_policy(mut self, policy: crosswalk_events::TargetPolicy) -> ServerState {
+        self.webhook_policy = Arc::new(policy);
+        self
+    }
+
     /// Opens (creating it if missing) the store in `database`, schema brought up to date.
     /// Several processes may open one PostgreSQL database: they share its data and tokens.
     pub async fn open(database: &Database) -> Result<ServerState, AppError> {
         let clock = Arc::new(SystemClock);
         let state = match database {
             Database::Sqlite(path) => {
-                let store = SqliteScopeStore::open(path).await?;
-                let app = App::new(Arc::new(store.clone()), clock);
+                let store = SqliteScopeStore::open(path).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+                let app = App::new(Arc::new(store.clone()), clock).with_webhooks(Arc::new(store.clone()));
                 let mut state = ServerState::new(app, Arc::new(store.clone()));
                 state.store = Some(OpenedStore::Sqlite(store));
                 state
             }
             Database::Postgres(url) => {
-                let store = PostgresScopeStore::open(url).await?;
-                let app = App::new(Arc::new(store.clone()), clock);
+                let store = PostgresScopeStore::open(url).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+                let app = App::new(Arc::new(store.clone()), clock).with_webhooks(Arc::new(store.clone()));
                 let mut state = ServerState::new(app, Arc::new(store.clone()));
                 state.store = Some(OpenedStore::Postgres(store));
                 state
@@ -154,6 +169,13 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::runs::task_status))
         .routes(routes!(routes::planning::check))
         .routes(routes!(routes::planning::plan))
+        .routes(routes!(routes::webhooks::list_webhooks, routes::webhooks::add_webhook))
+        .routes(routes!(routes::webhooks::remove_webhook))
+        .routes(routes!(routes::webhooks::pause_webhook))
+        .routes(routes!(routes::webhooks::resume_webhook))
+        .routes(routes!(routes::webhooks::list_deliveries))
+        .routes(routes!(routes::webhooks::redeliver))
+        .routes(routes!(routes::webhooks::list_events))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes

@@ -14,6 +14,7 @@ mod run;
 mod scope;
 mod serve;
 mod transforms;
+mod webhook;
 
 use std::path::Path;
 
@@ -25,6 +26,7 @@ use crosswalk_app::{App, Caller, SystemClock};
 use crate::cli::{Cli, Command, StoreArgs};
 pub(crate) use demo::DemoArgs;
 pub(crate) use serve::{ServeArgs, TokenCommand};
+pub(crate) use webhook::WebhookCommand;
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
@@ -49,6 +51,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::bench(args),
         Command::Transforms(command) => transforms::transforms(command),
         Command::Eval(args) => eval::eval(args),
+        Command::Webhook(command) => webhook::webhook(command),
     }
 }
 

@@ -21,7 +21,69 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     pub(crate) secure_cookies: bool,
     #[command(flatten)]
+    pub(crate) webhooks: WebhookServeArgs,
+    #[command(flatten)]
     pub(crate) store: StoreArgs,
+}
+
+/// How `crosswalk serve` delivers webhooks (issue 21). The hidden settings make tests fast.
+#[derive(Debug, Args)]
+pub(crate) struct WebhookServeArgs {
+    /// Allow webhook targets in this address range although it is internal (loopback,
+    /// private, link-local...; refused by default so a webhook cannot reach internal
+    /// services). Repeatable: --webhook-allow 127.0.0.0/8 --webhook-allow 10.20.0.0/16.
+    #[arg(long, value_name = "CIDR")]
+    pub(crate) webhook_allow: Vec<String>,
+    /// How long a failing delivery is retried (with exponential backoff and jitter) before
+    /// it is marked failed, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 24 * 60 * 60)]
+    pub(crate) webhook_retry_period: u64,
+    /// Deliver no webhooks from this process (another server on the same database does).
+    #[arg(long)]
+    pub(crate) no_webhook_delivery: bool,
+    #[arg(long, hide = true, value_name = "MS")]
+    pub(crate) webhook_retry_period_ms: Option<u64>,
+    #[arg(long, hide = true, value_name = "MS", default_value_t = 10_000)]
+    pub(crate) webhook_first_delay_ms: u64,
+    #[arg(long, hide = true, value_name = "MS", default_value_t = 3_600_000)]
+    pub(crate) webhook_max_delay_ms: u64,
+    #[arg(long, hide = true, value_name = "MS", default_value_t = 5_000)]
+    pub(crate) webhook_timeout_ms: u64,
+    #[arg(long, hide = true, value_name = "MS", default_value_t = 60_000)]
+    pub(crate) webhook_lease_ms: u64,
+    #[arg(long, hide = true, value_name = "MS", default_value_t = 500)]
+    pub(crate) webhook_poll_ms: u64,
+}
+
+impl WebhookServeArgs {
+    fn policy(&self) -> Result<crosswalk_events::TargetPolicy> {
+        let mut policy = crosswalk_events::TargetPolicy::default();
+        for range in &self.webhook_allow {
+            policy = policy.allow(crosswalk_events::parse_range(range).with_context(|| format!("--webhook-allow {range}"))?);
+        }
+        Ok(policy)
+    }
+
+    fn worker(&self) -> Result<crosswalk_server::webhooks::WorkerConfig> {
+        let schedule = crosswalk_events::RetrySchedule {
+            first_delay: Duration::from_millis(self.webhook_first_delay_ms),
+            max_delay: Duration::from_millis(self.webhook_max_delay_ms),
+            max_period: Duration::from_millis(self.webhook_retry_period_ms.unwrap_or(self.webhook_retry_period.saturating_mul(1000))),
+        };
+        schedule.validate().context("the webhook retry settings")?;
+        let timeout = Duration::from_millis(self.webhook_timeout_ms);
+        Ok(crosswalk_server::webhooks::WorkerConfig {
+            delivery: crosswalk_events::DeliveryConfig { timeout, policy: self.policy()?, extra_roots: Vec::new() },
+            settings: crosswalk_app::DeliverySettings {
+                schedule,
+                // A lease shorter than an attempt would let a second worker take a delivery
+                // still being sent.
+                lease: Duration::from_millis(self.webhook_lease_ms).max(timeout + Duration::from_millis(500)),
+                ..Default::default()
+            },
+            poll: Duration::from_millis(self.webhook_poll_ms.max(1)),
+        })
+    }
 }
 
 /// How `crosswalk demo` serves the web UI after its run.
@@ -91,11 +153,23 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     runtime.block_on(async {
         crosswalk_server::init_logging();
         let database = args.store.database()?;
-        let state = ServerState::open(&database).await?.with_secure_cookies(args.secure_cookies);
+        let worker_config = args.webhooks.worker()?;
+        let state = ServerState::open(&database)
+            .await?
+            .with_secure_cookies(args.secure_cookies)
+            .with_webhook_policy(args.webhooks.policy()?);
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr().context("cannot read the address listened on")?;
+        let worker = if args.webhooks.no_webhook_delivery {
+            None
+        } else {
+            Some(crosswalk_server::webhooks::spawn_worker(state.app.clone(), worker_config).context("cannot start webhook delivery")?)
+        };
         outln!("listening on http://{address} (store {}); Ctrl-C stops", database.describe())?;
         let served = crosswalk_server::serve(listener, state.clone(), crosswalk_server::shutdown_signal()).await;
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         state.close().await;
         served.context("the server stopped on an error")
     })

@@ -7,6 +7,7 @@ pub(crate) mod native;
 pub(crate) mod planning;
 pub(crate) mod review;
 pub mod runs;
+pub(crate) mod webhooks;
 
 use crate::error::ApiError;
 

@@ -2,6 +2,7 @@
 //! SQLite scope store in memory, with data put there by a real run of the application layer.
 
 mod handlers;
+mod webhooks;
 mod review;
 mod tokens;
 

@@ -30,6 +30,7 @@ pub mod postgres;
 pub mod sqlite;
 pub mod tasks;
 pub mod tokens;
+pub mod webhooks;
 
 
 pub use error::{ErrorKind, ScopeError, ScopeResult};
@@ -39,6 +40,10 @@ pub use postgres::{PostgresScopeStore, without_password};
 pub use sqlite::SqliteScopeStore;
 pub use tasks::{TaskError, TaskRow, TaskState};
 pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
+pub use webhooks::{
+    Announcer, AttemptResult, ClaimedDelivery, Committed, DeliveryRow, DeliveryState, ExceptionNote, NewSubscription, OutboxEvent,
+    OutboxRow, RevisionBatch, SubscriptionRow, WebhookStore,
+};
 
 
 /// What every store method returns: a boxed future, so the traits stay object-safe.
@@ -200,6 +205,16 @@ pub trait ScopeWrite: ScopeRead {
 
     /// Adds (or replaces, for the same kind and source) an exception rule: a new version.
     fn add_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet>;
+
+    /// [`ScopeWrite::add_exception`], passing `note` (the application layer's own value, a
+    /// review decision) to the announcer with the change, so its event says why (issue 21).
+    fn add_exception_noting<'a>(
+        &'a self,
+        scope: &'a str,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+        note: &'a webhooks::ExceptionNote,
+    ) -> StoreFuture<'a, ExceptionSet>;
 
     /// Removes the rule for that kind and source: a new version. Not found if there is none.
     fn remove_exception<'a>(

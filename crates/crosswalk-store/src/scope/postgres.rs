@@ -33,10 +33,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "tokens", include_str!("../../migrations/postgres/0002_tokens.sql")),
     (3, "items", include_str!("../../migrations/postgres/0003_items.sql")),
     (4, "choices", include_str!("../../migrations/postgres/0004_choices.sql")),
+    (6, "webhooks", include_str!("../../migrations/postgres/0006_webhooks.sql")),
     (7, "tasks", include_str!("../../migrations/postgres/0007_tasks.sql")),
 ];
 
 mod items;
+mod webhooks;
 
 /// The same name as SQLite's, for the same reason: a database may hold other tables.
 const MIGRATIONS_TABLE: &str = "_crosswalk_scope_migrations";
@@ -50,6 +52,8 @@ const MIGRATION_LOCK: i64 = 0x6377_2d73_636f_7065;
 pub struct PostgresScopeStore {
     pub(super) pool: PgPool,
     pub(super) location: Arc<str>,
+    /// Turns each write's change into its events (issue 21); none installed: no events.
+    pub(super) announcer: super::webhooks::AnnouncerSlot,
 }
 
 type Tx = sqlx::Transaction<'static, Postgres>;
@@ -251,7 +255,7 @@ impl PostgresScopeStore {
             .connect_with(options)
             .await
             .map_err(|error| ScopeError::database("open the store", &location, error))?;
-        let store = PostgresScopeStore { pool, location };
+        let store = PostgresScopeStore { pool, location, announcer: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -575,7 +579,14 @@ impl PostgresScopeStore {
         Ok(ExceptionSet { version: u32::try_from(version).unwrap_or(0), rules })
     }
 
-    async fn change_exception(&self, scope: &str, rule: &ExceptionRow, context: &ChangeContext, add: bool) -> ScopeResult<ExceptionSet> {
+    async fn change_exception(
+        &self,
+        scope: &str,
+        rule: &ExceptionRow,
+        context: &ChangeContext,
+        add: bool,
+        note: Option<&super::webhooks::ExceptionNote>,
+    ) -> ScopeResult<ExceptionSet> {
         check_name("caller", &context.caller)?;
         for (what, side) in [("exception's source", &rule.source), ("exception's destination", &rule.destination)] {
             check_key(what, side, MAX_KEY_LEN)?;
@@ -642,6 +653,8 @@ impl PostgresScopeStore {
         .await
         .map_err(self.db("record an exception change"))?;
         let set = self.exception_set(&mut tx, scope_id).await?;
+        let committed = super::webhooks::Committed::ExceptionChanged { version: set.version, added: add, rule, context, note };
+        self.announce_in(&mut tx, scope_id, scope, context.at, &committed).await?;
         tx.commit().await.map_err(self.db("change an exception"))?;
         Ok(set)
     }
@@ -1006,6 +1019,9 @@ impl PostgresScopeStore {
         if let Some(choices) = choices {
             self.record_choices(&mut tx, scope_id, run_id, &run.scope, choices).await?;
         }
+        let batch = self.revision_batch(&mut tx, scope_id, counts.added + counts.changed + counts.removed).await?;
+        let committed = super::webhooks::Committed::RunRecorded { run: &run_row, record: run, batch: batch.as_ref() };
+        self.announce_in(&mut tx, scope_id, &run.scope, run.started_at, &committed).await?;
         tx.commit().await.map_err(self.db("record a run"))?;
         Ok(run_row)
     }
@@ -1080,6 +1096,10 @@ impl PostgresScopeStore {
             (None, _) => return Ok(None),
         };
         let revision = self.revision_on(&mut tx, revision_id).await?;
+        let batch = super::webhooks::RevisionBatch::single(&revision);
+        let committed =
+            super::webhooks::Committed::MappingWritten { batch: &batch, namespace: namespace.as_str(), source_key: key, value, context };
+        self.announce_in(&mut tx, scope_id, scope, context.at, &committed).await?;
         tx.commit().await.map_err(self.db("write an app mapping"))?;
         Ok(Some(revision))
     }
@@ -1131,6 +1151,7 @@ impl PostgresScopeStore {
         if dry_run {
             return Ok(report);
         }
+        self.announce_in(&mut tx, scope_id, scope, context.at, &super::webhooks::Committed::Purged { report: &report, context }).await?;
         tx.commit().await.map_err(self.db("purge"))?;
         Ok(report)
     }
@@ -1651,11 +1672,21 @@ impl ScopeWrite for PostgresScopeStore {
     }
 
     fn add_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
-        Box::pin(self.change_exception(scope, rule, context, true))
+        Box::pin(self.change_exception(scope, rule, context, true, None))
+    }
+
+    fn add_exception_noting<'a>(
+        &'a self,
+        scope: &'a str,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+        note: &'a super::webhooks::ExceptionNote,
+    ) -> StoreFuture<'a, ExceptionSet> {
+        Box::pin(self.change_exception(scope, rule, context, true, Some(note)))
     }
 
     fn remove_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
-        Box::pin(self.change_exception(scope, rule, context, false))
+        Box::pin(self.change_exception(scope, rule, context, false, None))
     }
 
     fn set_retention<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, retention: Retention, context: &'a ChangeContext) -> StoreFuture<'a, RetentionRow> {

@@ -33,10 +33,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "tokens", include_str!("../../migrations/sqlite/0002_tokens.sql")),
     (3, "items", include_str!("../../migrations/sqlite/0003_items.sql")),
     (4, "choices", include_str!("../../migrations/sqlite/0004_choices.sql")),
+    (6, "webhooks", include_str!("../../migrations/sqlite/0006_webhooks.sql")),
     (7, "tasks", include_str!("../../migrations/sqlite/0007_tasks.sql")),
 ];
 
 mod items;
+mod webhooks;
 
 /// Kept apart from the snapshot store's `_sqlx_migrations`, so the two schemas can share a
 /// file without either taking the other's migrations for its own.
@@ -47,6 +49,8 @@ const MIGRATIONS_TABLE: &str = "_crosswalk_scope_migrations";
 pub struct SqliteScopeStore {
     pub(super) pool: SqlitePool,
     pub(super) location: Arc<str>,
+    /// Turns each write's change into its events (issue 21); none installed: no events.
+    pub(super) announcer: super::webhooks::AnnouncerSlot,
 }
 
 type Tx = sqlx::Transaction<'static, Sqlite>;
@@ -231,7 +235,7 @@ impl SqliteScopeStore {
         let pool = crate::sqlite::connect_file(SqlitePoolOptions::new().max_connections(4), options)
             .await
             .map_err(|error| ScopeError::database("open the store", &location, error))?;
-        let store = SqliteScopeStore { pool, location };
+        let store = SqliteScopeStore { pool, location, announcer: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -251,7 +255,7 @@ impl SqliteScopeStore {
             .connect_with(options)
             .await
             .map_err(|error| ScopeError::database("open the store", &location, error))?;
-        let store = SqliteScopeStore { pool, location };
+        let store = SqliteScopeStore { pool, location, announcer: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -552,7 +556,14 @@ impl SqliteScopeStore {
         Ok(ExceptionSet { version: u32::try_from(version).unwrap_or(0), rules })
     }
 
-    async fn change_exception(&self, scope: &str, rule: &ExceptionRow, context: &ChangeContext, add: bool) -> ScopeResult<ExceptionSet> {
+    async fn change_exception(
+        &self,
+        scope: &str,
+        rule: &ExceptionRow,
+        context: &ChangeContext,
+        add: bool,
+        note: Option<&super::webhooks::ExceptionNote>,
+    ) -> ScopeResult<ExceptionSet> {
         check_name("caller", &context.caller)?;
         for (what, side) in [("exception's source", &rule.source), ("exception's destination", &rule.destination)] {
             check_key(what, side, MAX_KEY_LEN)?;
@@ -619,6 +630,8 @@ impl SqliteScopeStore {
         .await
         .map_err(self.db("record an exception change"))?;
         let set = self.exception_set(&mut tx, scope_id).await?;
+        let committed = super::webhooks::Committed::ExceptionChanged { version: set.version, added: add, rule, context, note };
+        self.announce_in(&mut tx, scope_id, scope, context.at, &committed).await?;
         tx.commit().await.map_err(self.db("change an exception"))?;
         Ok(set)
     }
@@ -953,6 +966,9 @@ impl SqliteScopeStore {
         if let Some(choices) = choices {
             self.record_choices(&mut tx, scope_id, run_id, &run.scope, choices).await?;
         }
+        let batch = self.revision_batch(&mut tx, scope_id, counts.added + counts.changed + counts.removed).await?;
+        let committed = super::webhooks::Committed::RunRecorded { run: &run_row, record: run, batch: batch.as_ref() };
+        self.announce_in(&mut tx, scope_id, &run.scope, run.started_at, &committed).await?;
         tx.commit().await.map_err(self.db("record a run"))?;
         Ok(run_row)
     }
@@ -1031,6 +1047,10 @@ impl SqliteScopeStore {
             (None, _) => return Ok(None),
         };
         let revision = self.revision_on(&mut tx, revision_id).await?;
+        let batch = super::webhooks::RevisionBatch::single(&revision);
+        let committed =
+            super::webhooks::Committed::MappingWritten { batch: &batch, namespace: namespace.as_str(), source_key: key, value, context };
+        self.announce_in(&mut tx, scope_id, scope, context.at, &committed).await?;
         tx.commit().await.map_err(self.db("write an app mapping"))?;
         Ok(Some(revision))
     }
@@ -1082,6 +1102,7 @@ impl SqliteScopeStore {
         if dry_run {
             return Ok(report);
         }
+        self.announce_in(&mut tx, scope_id, scope, context.at, &super::webhooks::Committed::Purged { report: &report, context }).await?;
         tx.commit().await.map_err(self.db("purge"))?;
         Ok(report)
     }
@@ -1620,11 +1641,21 @@ impl ScopeWrite for SqliteScopeStore {
     }
 
     fn add_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
-        Box::pin(self.change_exception(scope, rule, context, true))
+        Box::pin(self.change_exception(scope, rule, context, true, None))
+    }
+
+    fn add_exception_noting<'a>(
+        &'a self,
+        scope: &'a str,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+        note: &'a super::webhooks::ExceptionNote,
+    ) -> StoreFuture<'a, ExceptionSet> {
+        Box::pin(self.change_exception(scope, rule, context, true, Some(note)))
     }
 
     fn remove_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
-        Box::pin(self.change_exception(scope, rule, context, false))
+        Box::pin(self.change_exception(scope, rule, context, false, None))
     }
 
     fn set_retention<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, retention: Retention, context: &'a ChangeContext) -> StoreFuture<'a, RetentionRow> {
