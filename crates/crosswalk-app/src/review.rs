@@ -420,9 +420,9 @@ impl App {
         let destination = self.store.content(scope, &latest.destination_content).await?.to_core("stored destination")?;
         let origin = |side: &str| format!("the {side} directory of {job:?}'s run {}", latest.number);
         let input = JobInput {
-            source: Imported { directory: source, skipped: Vec::new() },
+            source: Imported { directory: source, skipped: Vec::new(), warnings: Vec::new() },
             source_origin: origin("source"),
-            destination: Imported { directory: destination, skipped: Vec::new() },
+            destination: Imported { directory: destination, skipped: Vec::new(), warnings: Vec::new() },
             destination_origin: origin("destination"),
             policy,
             exceptions: None,

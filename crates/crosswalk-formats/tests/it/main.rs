@@ -3,6 +3,7 @@
 
 mod directory_csv;
 mod exceptions;
+mod exports;
 mod fuzz_smoke;
 mod items;
 mod limits;
