@@ -337,7 +337,7 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
                 .and_then(|i| cells.get(i).copied())
                 .unwrap_or("")
         };
-        // (kind, source, destination, field names for messages)
+        let transforms_before = out.transforms.len();
         let parsed: Result<Option<(IdentityKind, IdentityRef, IdentityRef)>, Diagnostic> = (|| {
             let two = |cells: &[&str]| -> Result<(String, String), Diagnostic> {
                 if cells.len() < 2 {
@@ -446,7 +446,8 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
         })();
         match parsed {
             Err(problem) => problems.push(problem),
-            Ok(None) => out.ignored += 1,
+            Ok(None) if out.transforms.len() == transforms_before => out.ignored += 1,
+            Ok(None) => {}
             Ok(Some((kind, source, destination))) => {
                 let problem = [("source", &source), ("destination", &destination)].into_iter().find_map(|(field, value)| {
                     if value.value().trim().is_empty() {

@@ -7,6 +7,7 @@ mod exports;
 mod fuzz_smoke;
 mod items;
 mod limits;
+mod peer_maps;
 mod planning;
 mod policy;
 mod report;
