@@ -353,7 +353,7 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
                     let kind = match cells[2].to_ascii_lowercase().as_str() {
                         "true" => IdentityKind::Group,
                         "false" | "" => IdentityKind::Account,
-                        other => return Err(at(Some("3"), format!("expected TRUE (a group) or FALSE (a user), found {}", quoted(other)))),
+                        other => return Err(at(Some("is group (3rd column)"), format!("expected TRUE (a group) or FALSE (a user), found {}", quoted(other)))),
                     };
                     Ok(Some((kind, any(cells[0]), any(cells[1]))))
                 }

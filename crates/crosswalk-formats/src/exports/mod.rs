@@ -154,12 +154,12 @@ impl SourceHint {
         let mut hint = SourceHint::default();
         if !format_name.is_empty() && !format_name.eq_ignore_ascii_case("auto") {
             hint.format = Some(ExportFormat::parse(format_name).ok_or_else(|| {
-                format!("{text}: unknown format {format_name:?} before the colon; the formats are {}", format_names())
+                format!("unknown format {format_name:?} before the colon; the formats are {}", format_names())
             })?);
         }
         if let Some(name) = encoding_name {
             hint.encoding = Some(Encoding::parse(name).ok_or_else(|| {
-                format!("{text}: unknown encoding {name:?}; the encodings are {}", Encoding::NAMES)
+                format!("unknown encoding {name:?}; the encodings are {}", Encoding::NAMES)
             })?);
         }
         Ok((hint, PathBuf::from(rest)))
