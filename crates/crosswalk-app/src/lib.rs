@@ -25,6 +25,7 @@ pub mod exceptions;
 pub mod import;
 pub mod items;
 pub mod mappings;
+pub mod peer_export;
 pub mod plan;
 mod plan_digest;
 pub mod progress;

@@ -156,6 +156,8 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::runs::task_status))
         .routes(routes!(routes::planning::check))
         .routes(routes!(routes::planning::plan))
+        // Peer tools' mapping files (issue 20).
+        .routes(routes!(routes::peer_export::export))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes
