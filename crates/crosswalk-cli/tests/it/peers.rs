@@ -71,3 +71,12 @@ fn directory_convert_names_format_and_encoding_and_warns_about_mangled_columns()
     assert!(out.status.success());
     assert!(stderr.contains("warning: ") && stderr.contains("field \"proxyAddresses\""), "{stderr}");
 }
+
+#[test]
+fn run_warns_about_mangled_columns_on_standard_error() {
+    let dir = Dir::new();
+    let out = dir.crosswalk(&["run", "-s", &exports("ad-users-mangled.csv"), "-d", &exports("entra-download-users.csv"), "--job", "w"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: ") && stderr.contains("ad-users-mangled.csv:3: field \"GivenName\""), "{stderr}");
+}
