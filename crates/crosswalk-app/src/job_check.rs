@@ -76,11 +76,13 @@ impl App {
             source: Imported {
                 directory: source,
                 skipped: Vec::new(),
+                warnings: Vec::new(),
             },
             source_origin: origin("source"),
             destination: Imported {
                 directory: destination,
                 skipped: Vec::new(),
+                warnings: Vec::new(),
             },
             destination_origin: origin("destination"),
             policy,

@@ -26,6 +26,7 @@ pub mod import;
 pub mod items;
 pub mod job_check;
 pub mod mappings;
+pub mod peer_export;
 pub mod plan;
 mod plan_digest;
 pub mod progress;

@@ -81,8 +81,10 @@ pub(crate) fn shell_word(text: &str) -> String {
 }
 
 /// The commands that open a store, which alone take `--store`.
-pub(crate) const STORE_COMMANDS: [&str; 16] = [
+pub(crate) const STORE_COMMANDS: [&str; 18] = [
     "run", "plan", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token", "items", "reattribution", "review", "resolve",
+    // Peer tools' mapping files (issue 20).
+    "export", "exceptions",
 ];
 
 /// The message for `--store` written before the command's name (`crosswalk --store s.sqlite
@@ -276,6 +278,15 @@ checked against the data: a row whose records share an id, address, username or 
 whatever the column says."
     )]
     Eval(EvalArgs),
+    // Peer tools' mapping files and platform directory exports (issue 20).
+    /// Write the scope's decisions as another migration tool's user mapping file (SPMT, ShareGate, Mover, JCMA...).
+    Export(crate::commands::peers::ExportArgs),
+    /// Import another migration tool's mapping file as the scope's exception rules.
+    #[command(subcommand)]
+    Exceptions(crate::commands::peers::ExceptionsCommand),
+    /// Convert a platform's directory export (Entra, AD, Google, Atlassian, Jira tables...) to Crosswalk CSV.
+    #[command(subcommand)]
+    Directory(crate::commands::peers::DirectoryCommand),
 }
 
 #[derive(Debug, Subcommand)]

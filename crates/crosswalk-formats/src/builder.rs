@@ -84,6 +84,9 @@ pub(crate) struct Builder {
     skipped_ids: FxHashMap<String, Spot>,
     pending: Vec<PendingMember>,
     skipped: Vec<Diagnostic>,
+    /// Platform exports (`crate::exports`): the export's own spelling of a Crosswalk CSV
+    /// column, so messages name the column the person sees in their file.
+    renamed_columns: Vec<(&'static str, String)>,
 }
 
 impl Builder {
@@ -101,7 +104,18 @@ impl Builder {
             skipped_ids: FxHashMap::default(),
             pending: Vec::new(),
             skipped: Vec::new(),
+            renamed_columns: Vec::new(),
         }
+    }
+
+    /// Messages about Crosswalk column `column` (`"email"`) name `header` instead.
+    pub(crate) fn rename_column(&mut self, column: &'static str, header: &str) {
+        self.renamed_columns.push((column, header.to_string()));
+    }
+
+    /// Later locations name `file` (an export spread over several files).
+    pub(crate) fn set_file(&mut self, file: &str) {
+        self.file = file.to_string();
     }
 
     pub(crate) fn layout(&self) -> Layout {
@@ -149,7 +163,8 @@ impl Builder {
         field: Option<&str>,
         reason: impl Into<String>,
     ) -> Result<(), FormatError> {
-        let diagnostic = Diagnostic::new(self.location(spot, sub), field, reason);
+        let renamed = field.and_then(|f| self.renamed_columns.iter().find(|(c, _)| *c == f)).map(|(_, h)| h.as_str());
+        let diagnostic = Diagnostic::new(self.location(spot, sub), renamed.or(field), reason);
         if self.options.skip_invalid {
             self.skipped.push(diagnostic);
             Ok(())
@@ -392,6 +407,6 @@ impl Builder {
             };
             return Err(FormatError::invalid(location, None, error.to_string()));
         }
-        Ok(Imported { directory, skipped: std::mem::take(&mut self.skipped) })
+        Ok(Imported { directory, skipped: std::mem::take(&mut self.skipped), warnings: Vec::new() })
     }
 }

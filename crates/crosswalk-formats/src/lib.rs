@@ -15,12 +15,15 @@ mod csv_lines;
 pub mod directory_csv;
 pub mod error;
 pub mod exceptions;
+pub mod exports;
 pub mod items;
 pub mod limits;
+pub mod peer_maps;
 pub mod planning;
 pub mod policy;
 pub mod report;
 pub mod scim;
+pub mod text;
 
 use std::io::Read;
 use std::path::Path;
@@ -62,6 +65,10 @@ pub struct Imported {
     /// Empty unless [`ReadOptions::skip_invalid`] was set; in file order, except that
     /// memberships are checked (and so listed) after every identity has been read.
     pub skipped: Vec<SkippedRecord>,
+    /// Values a platform export mangled beyond repair (a .NET type name instead of a list,
+    /// `?` for every accented letter), one per column, naming the first line; they were left
+    /// out rather than used as data. Empty for Crosswalk's own formats.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Which reader a directory file needs.
@@ -97,7 +104,15 @@ impl DirectoryFormat {
 /// Reads a directory file in whichever format it is: by extension (see
 /// [`DirectoryFormat::from_path`]), else by its first bytes.
 pub fn read_directory_file(path: impl AsRef<Path>, options: ReadOptions) -> Result<Imported, FormatError> {
-    let path = path.as_ref();
+    // Platform exports (`exports`): a `FORMAT[+ENCODING]:PATH` hint, a folder of Jira
+    // tables, or a CSV whose header names the platform; CSV of any kind goes through
+    // `exports::read_csv_directory`, the one place CSV inputs are told apart.
+    let (hint, path) = exports::SourceHint::split(path.as_ref())
+        .map_err(|message| FormatError::invalid(Location::file(path.as_ref().display().to_string()), None, message))?;
+    let path = path.as_path();
+    if path.is_dir() || hint.format.is_some() {
+        return exports::read_export_path(path, hint, options);
+    }
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| FormatError::io(&name, e))?;
     let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
@@ -109,7 +124,8 @@ pub fn read_directory_file(path: impl AsRef<Path>, options: ReadOptions) -> Resu
         }
     };
     match format {
-        DirectoryFormat::Csv => read_directory_csv(&name, reader, options),
+        DirectoryFormat::Csv if exports::is_jira_table(path) => exports::read_export_path(path, hint, options),
+        DirectoryFormat::Csv => exports::read_csv_directory(&name, reader, hint, options),
         DirectoryFormat::Scim => read_scim(&name, reader, options),
     }
 }

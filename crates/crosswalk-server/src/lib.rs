@@ -176,6 +176,8 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::webhooks::list_deliveries))
         .routes(routes!(routes::webhooks::redeliver))
         .routes(routes!(routes::webhooks::list_events))
+        // Peer tools' mapping files (issue 20).
+        .routes(routes!(routes::peer_export::export))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes

@@ -287,9 +287,9 @@ async fn use_case_futures_are_send_and_the_app_can_be_shared() {
     send(&app.purge(&caller, "s", &Namespace::identity_user(), true));
     let mut sink = |_: Progress| {};
     let input = crosswalk_app::JobInput {
-        source: crosswalk_formats::Imported { directory: crosswalk_core::Directory { name: "s".into(), ..Default::default() }, skipped: Vec::new() },
+        source: crosswalk_formats::Imported { directory: crosswalk_core::Directory { name: "s".into(), ..Default::default() }, skipped: Vec::new(), warnings: Vec::new() },
         source_origin: String::new(),
-        destination: crosswalk_formats::Imported { directory: crosswalk_core::Directory { name: "d".into(), ..Default::default() }, skipped: Vec::new() },
+        destination: crosswalk_formats::Imported { directory: crosswalk_core::Directory { name: "d".into(), ..Default::default() }, skipped: Vec::new(), warnings: Vec::new() },
         destination_origin: String::new(),
         policy: crosswalk_core::Policy::default(),
         exceptions: None,

@@ -9,6 +9,7 @@ mod generate;
 pub(crate) mod items;
 mod report;
 pub(crate) mod plan;
+pub(crate) mod peers;
 mod review;
 mod run;
 mod scope;
@@ -52,6 +53,9 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Transforms(command) => transforms::transforms(command),
         Command::Eval(args) => eval::eval(args),
         Command::Webhook(command) => webhook::webhook(command),
+        Command::Export(args) => peers::export(args),
+        Command::Exceptions(command) => peers::exceptions(command),
+        Command::Directory(command) => peers::directory(command),
     }
 }
 

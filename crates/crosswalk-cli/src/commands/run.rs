@@ -29,6 +29,10 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     let mut steps = Steps::default();
     let input = crosswalk_app::import(&files, &mut |event| steps.show(event))?;
     drop(steps);
+    // Values a platform export mangled (issue 20): left out of the directory, said here.
+    for warning in input.source.warnings.iter().chain(&input.destination.warnings) {
+        eprintln!("warning: {warning}");
+    }
     let request = RunRequest { scope: args.scope.scope, job: args.job, input, force: args.force };
     let gate = args.check.then_some(args.override_blockers);
     let outcome = run_job_gated(&args.store, request, gate)?;

@@ -17,3 +17,4 @@ mod items;
 mod plan;
 mod review;
 mod webhooks;
+mod peers;

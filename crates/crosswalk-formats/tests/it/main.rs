@@ -3,9 +3,11 @@
 
 mod directory_csv;
 mod exceptions;
+mod exports;
 mod fuzz_smoke;
 mod items;
 mod limits;
+mod peer_maps;
 mod planning;
 mod policy;
 mod report;

@@ -4,6 +4,7 @@ pub(crate) mod compat;
 pub(crate) mod health;
 pub(crate) mod items;
 pub(crate) mod native;
+pub(crate) mod peer_export;
 pub(crate) mod planning;
 pub(crate) mod review;
 pub mod runs;

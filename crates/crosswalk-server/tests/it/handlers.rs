@@ -746,3 +746,23 @@ async fn readers_plan_uploaded_inputs_against_the_stored_scope_writing_nothing()
     let (status, body) = f.call("POST", "/api/v1/scopes/acme/plan", Some(&f.reader), Some(json!({"source": 1}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+// Peer tools' mapping files (issue 20).
+#[tokio::test]
+async fn the_scope_exports_as_a_peer_tools_mapping_file() {
+    let f = fixture().await;
+    let (status, body) = f.call("GET", "/api/v1/scopes/acme/export?format=sharegate", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = body.as_str().unwrap();
+    assert!(text.starts_with("SourceValue,DestinationValue\n"), "{text}");
+    assert!(text.contains(",john.doe@acme.com\n"), "{text}");
+    let (status, body) = f.call("GET", "/api/v1/scopes/acme/export?format=excel", Some(&f.reader), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("spmt, gwm"), "{body}");
+    let (status, _) = f.call("GET", "/api/v1/scopes/acme/export?format=spmt", Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = f.call("GET", "/api/v1/scopes/acme/export?format=spmt", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, document) = f.call("GET", "/api/openapi.json", None, None).await;
+    assert!(document["paths"]["/api/v1/scopes/{scope}/export"]["get"].is_object());
+}
