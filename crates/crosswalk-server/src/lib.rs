@@ -156,6 +156,9 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::runs::task_status))
         .routes(routes!(routes::planning::check))
         .routes(routes!(routes::planning::plan))
+        .routes(routes!(routes::report::report_page))
+        .routes(routes!(routes::report::report_counts))
+        .routes(routes!(routes::report::report_export))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes

@@ -5,6 +5,7 @@ pub(crate) mod health;
 pub(crate) mod items;
 pub(crate) mod native;
 pub(crate) mod planning;
+pub(crate) mod report;
 pub(crate) mod review;
 pub mod runs;
 

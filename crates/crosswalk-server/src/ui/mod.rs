@@ -47,6 +47,7 @@ pub(crate) fn router(state: ServerState) -> Router<ServerState> {
         .route("/ui/scopes/{scope}", get(scopes::scope))
         .route("/ui/scopes/{scope}/jobs/{job}", get(scopes::job))
         .route("/ui/scopes/{scope}/report", get(report::report))
+        .route("/ui/scopes/{scope}/report/export", get(report::export))
         .route("/ui/scopes/{scope}/mappings/{kind}/{key}", get(mapping::mapping))
         .route("/ui/{*rest}", get(no_such_page).post(no_such_page))
         .layer(axum::middleware::from_fn_with_state(state, session::guard))
