@@ -83,6 +83,19 @@ async fn a_reader_signs_in_filters_pages_and_opens_a_mapping() {
     assert!(browser.texts("#report-grid tbody .flag").await.iter().any(|f| f == "suggestion"));
     let export = browser.find("#export-csv").await.attr("href").await.unwrap().unwrap_or_default();
     assert_eq!(export, "/ui/scopes/default/report/export?search=HADDAD");
+    // The Export button's response (what the download saves), fetched by the page itself.
+    let fetch = "return fetch(arguments[0], { credentials: 'same-origin' }).then(r => r.text());";
+    let csv = browser.script(fetch, vec![json!(export)]).await;
+    let lines: Vec<&str> = csv.as_str().unwrap().lines().collect();
+    assert_eq!(lines[0], "Type,Job,Source ID,Source Username,Source Name,Source Display Name,Destination ID,Destination Username,Destination Name,Destination Display Name,Resolution,Message");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].starts_with("account,demo,JIRAUSER10041,nhaddad,"), "{lines:?}");
+    browser.goto(&server.url("/ui/scopes/default/report?search=evil.example")).await;
+    let export = browser.find("#export-csv").await.attr("href").await.unwrap().unwrap_or_default();
+    let csv = browser.script(fetch, vec![json!(export)]).await;
+    let lines: Vec<&str> = csv.as_str().unwrap().lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].contains(",\"'=HYPERLINK(\"\"https://evil.example/\"\""), "the formula is neutralised: {lines:?}");
     browser.goto(&server.url("/ui/scopes/default/report?suggested=1")).await;
     assert_eq!(browser.texts("#report-grid tbody td:nth-child(3)").await, ["JIRAUSER10041"]);
     browser.goto(&server.url("/ui/scopes/default/report")).await;
