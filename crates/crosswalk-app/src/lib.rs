@@ -31,6 +31,7 @@ pub mod plan;
 mod plan_digest;
 pub mod progress;
 pub mod read;
+pub mod report_query;
 pub mod review;
 pub mod run;
 pub mod tasks;
@@ -49,6 +50,7 @@ pub use items::{AffectedItems, ChangeEntry, ChangeFeed, Reattribution, Reattribu
 pub use progress::{Progress, ProgressSink};
 pub use plan::{PlanCounts, PlanOutcome, PlanRow, plan_new_scope};
 pub use read::{Explanation, ReportEntry, ReportFilter, ReportStop, ScopeOverview};
+pub use report_query::{EXCEL_MAX_ROWS, ReportParts, report_part_rows};
 pub use review::{Decision, DestinationIdentity, REJECTIONS_NAMESPACE, ResolveOutcome, ReviewOutcome, ReviewSelection, SuggestionEntry};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
 pub use webhooks::{DecisionNote, DeliveryRound, DeliverySettings, EventAnnouncer, NewWebhook};

@@ -49,6 +49,20 @@ pub struct ReportEntry {
     /// Snake_case, in the engine's order; empty when nothing is odd.
     pub flags: Vec<String>,
     pub confidence: Confidence,
+    /// A suggestion (`crosswalk_core::review`): said only when it is one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suggested: bool,
+}
+
+impl From<crosswalk_store::scope::ReportItem> for ReportEntry {
+    fn from(item: crosswalk_store::scope::ReportItem) -> ReportEntry {
+        ReportEntry {
+            row: item.row,
+            flags: item.flags,
+            confidence: Confidence::from_probability(f64::from(item.confidence) / 1000.0),
+            suggested: item.suggested,
+        }
+    }
 }
 
 impl Explanation {
@@ -262,7 +276,7 @@ impl App {
             if filter.flagged && flags.is_empty() {
                 continue;
             }
-            entries.push(ReportEntry { row, flags, confidence: Confidence::from_probability(f64::from(thousandths) / 1000.0) });
+            entries.push(ReportEntry { row, flags, confidence: Confidence::from_probability(f64::from(thousandths) / 1000.0), suggested: false });
         }
         Ok(entries)
     }

@@ -384,7 +384,7 @@ impl App {
     }
 
     /// The rejected destination ids per (kind, source key).
-    async fn rejections(&self, scope: &str) -> AppResult<HashMap<(IdentityKind, String), BTreeSet<String>>> {
+    pub(crate) async fn rejections(&self, scope: &str) -> AppResult<HashMap<(IdentityKind, String), BTreeSet<String>>> {
         let mut rejections = HashMap::new();
         self.each_mapping(scope, &rejections_namespace(), |row| {
             let (Some(text), false) = (app_value(row), row.removed) else { return };

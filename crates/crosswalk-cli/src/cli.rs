@@ -143,6 +143,8 @@ Nothing is stored unless both directories, the policy and the exceptions are val
 crosswalk report                                   # the default scope's current mappings\n  \
 crosswalk report --scope acme --job wave-1 -r unresolved   # what wave-1 resolved, to review\n  \
 crosswalk report --flagged --format json -o flagged.json\n  \
+crosswalk report --scope acme --search smith --sort source_display_name --limit 50\n  \
+crosswalk report --scope acme --suggested --counts   # how many, per resolution\n  \
 crosswalk report --transfer 0b6e7f3c-...           # a transfer id reads its whole scope")]
     Report(ReportArgs),
     /// List a scope's jobs (with their transfer ids) and runs (with what each changed).
@@ -709,6 +711,17 @@ pub(crate) enum ReportFormat {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum SortOrder {
+    Asc,
+    Desc,
+}
+
+fn parse_report_column(text: &str) -> Result<crosswalk_store::scope::ReportColumn, String> {
+    crosswalk_store::scope::ReportColumn::parse(text)
+        .ok_or_else(|| format!("unknown column {text:?}; sort by one of {}", crosswalk_store::scope::ReportColumn::names()))
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub(crate) enum KindFilter {
     Account,
     Group,
@@ -735,7 +748,41 @@ pub(crate) struct ReportArgs {
     /// formats say which flags; `crosswalk explain` says why.
     #[arg(long)]
     pub(crate) flagged: bool,
-    /// Write to this file instead of standard output.
+    /// Only mappings flagged ambiguous: several destination identities fit, none was chosen.
+    #[arg(long)]
+    pub(crate) ambiguous: bool,
+    /// Only suggestions: Unresolved mappings whose best candidate is strong and clear (the
+    /// review queue's rule and default threshold; `crosswalk review list` says why).
+    #[arg(long)]
+    pub(crate) suggested: bool,
+    /// Only rows containing this text (any case) in a source or destination field: id,
+    /// username, name or any address, display name.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) search: Option<String>,
+    /// Sort by this column: type, job, source_id, source_username, source_name,
+    /// source_display_name, destination_id, destination_username, destination_name,
+    /// destination_display_name, resolution, message. Default: type (users, then groups, by
+    /// source id), which streams in one pass; any other sort reads the report once per
+    /// 10,000 rows.
+    #[arg(long, value_name = "COLUMN", value_parser = parse_report_column)]
+    pub(crate) sort: Option<crosswalk_store::scope::ReportColumn>,
+    /// Sort order.
+    #[arg(long, value_enum, default_value_t = SortOrder::Asc)]
+    pub(crate) order: SortOrder,
+    /// Print one page of at most N rows (1 to 10,000); the cursor of the next page goes to
+    /// standard error (in the JSON formats, in the output's `next`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=10000))]
+    pub(crate) limit: Option<u16>,
+    /// Start after this cursor (the `next` a page printed); use with the same filters and sort.
+    #[arg(long, value_name = "CURSOR", requires = "limit")]
+    pub(crate) after: Option<String>,
+    /// Print how many rows match, and per resolution how many match the other filters,
+    /// instead of the rows.
+    #[arg(long, conflicts_with_all = ["limit", "after", "output"])]
+    pub(crate) counts: bool,
+    /// Write to this file instead of standard output. A CSV of more rows than Excel opens
+    /// (1,048,576 with the header) is split into FILE-1.csv, FILE-2.csv…, each with its
+    /// header; the parts written are listed on standard error.
     #[arg(long, short = 'o')]
     pub(crate) output: Option<PathBuf>,
     /// A job's transfer id (as `run` and `jobs` print it): the current mappings of its scope,

@@ -178,6 +178,9 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::webhooks::list_events))
         // Peer tools' mapping files (issue 20).
         .routes(routes!(routes::peer_export::export))
+        .routes(routes!(routes::report::report_page))
+        .routes(routes!(routes::report::report_counts))
+        .routes(routes!(routes::report::report_export))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes

@@ -1,15 +1,16 @@
 //! `crosswalk report`, `jobs` and `explain`: reading a scope through the application.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use crosswalk_app::{App, Database, ErrorKind, ReportFilter, ReportStop};
+use crosswalk_app::{App, Database, ErrorKind, ReportEntry, ReportFilter, ReportStop};
 use crosswalk_core::{Confidence, Flag, IdentityKind, ReportRow};
-use crosswalk_store::scope::{ChangeOrigin, ReportOf};
+use crosswalk_store::scope::{ChangeOrigin, ReportColumn, ReportOf, ReportView};
 
 use super::run::counts_line;
 use super::{block_on, caller, open_app};
-use crate::cli::{ExplainArgs, JobsArgs, KindFilter, ReportArgs, ReportFormat, StoreArgs, SummaryFormat};
+use crate::cli::{ExplainArgs, JobsArgs, KindFilter, ReportArgs, ReportFormat, SortOrder, StoreArgs, SummaryFormat};
 
 pub(crate) fn kind_of(filter: KindFilter) -> IdentityKind {
     match filter {
@@ -52,47 +53,222 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
 
 async fn report_with(app: &App, args: &ReportArgs) -> Result<()> {
     let of = args.job.clone().map_or(ReportOf::Scope, ReportOf::Job);
-    let filter = ReportFilter { resolutions: args.resolution.clone(), kind: args.kind.map(kind_of), flagged: args.flagged };
     let scope = match args.transfer {
         Some(transfer) => app.job_by_transfer(&caller(), transfer).await?.0.name,
         None => args.scope.scope.clone(),
     };
     let scope = scope.as_str();
-    // The CSV is the export's 12 columns; the JSON forms (and --flagged) need each mapping's
-    // flags and confidence too, which are read with the rows.
-    if args.format != ReportFormat::Csv || args.flagged {
+    let view = ReportView {
+        of: of.clone(),
+        resolutions: args.resolution.clone(),
+        kind: args.kind.map(kind_of),
+        flagged: args.flagged,
+        ambiguous: args.ambiguous,
+        suggested: args.suggested,
+        search: args.search.clone().filter(|text| !text.trim().is_empty()),
+        sort: args.sort.unwrap_or_default(),
+        descending: args.order == SortOrder::Desc,
+    };
+    if args.counts {
+        return print_counts(app, scope, &view, args.format).await;
+    }
+    if let Some(limit) = args.limit {
+        return print_page(app, scope, &view, args, usize::from(limit)).await;
+    }
+    let natural = view.sort == ReportColumn::Type && !view.descending;
+    let uses_query = args.ambiguous || args.suggested || view.search.is_some() || !natural;
+    // The JSON forms as they always were (flags and confidence read with the rows), unless a
+    // filter only the report query has is asked for.
+    if args.format != ReportFormat::Csv && !uses_query {
+        let filter = ReportFilter { resolutions: args.resolution.clone(), kind: args.kind.map(kind_of), flagged: args.flagged };
         let entries = app.report_entries(&caller(), scope, &of, &filter).await.context("could not read the report")?;
-        let output = create_output(args)?;
+        let output = create_output(args.output.as_deref())?;
         let written = match args.format {
             ReportFormat::Csv => crosswalk_formats::write_report_csv(entries.into_iter().map(|entry| entry.row), output),
             ReportFormat::Json => crosswalk_formats::write_report_json(entries, output),
             ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(entries, output),
         };
-        return match written {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other.context("could not write the report"),
-        };
+        return finish_write(written);
     }
     app.check_report(&caller(), scope, &of).await.context("could not read the report")?;
-    let output = create_output(args)?;
+    if args.format != ReportFormat::Csv || !natural {
+        return write_sorted(app, scope, &view, args).await;
+    }
+    // The CSV streams from the store to a writer thread, split into parts Excel can open.
+    let part_rows = crosswalk_app::report_part_rows();
     let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportRow>(4096);
-    let writer = std::thread::spawn(move || crosswalk_formats::write_report_csv(receiver, output));
+    let output = args.output.clone();
+    let writer = std::thread::spawn(move || write_csv_parts(receiver, output.as_deref(), part_rows));
     // A closed receiver means the writer stopped (e.g. `| head`): stop reading.
     let mut sink = move |row: ReportRow| sender.send(row).map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe));
-    let read = app.report_each(&caller(), scope, &of, &filter, &mut sink).await;
+    let read = app.report_view_each(&caller(), scope, &view, 0, None, &mut sink).await;
     drop(sink);
     let written = writer.join().map_err(|_| anyhow::anyhow!("the report writer thread panicked"))?;
     match (read, written) {
         (_, Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         (_, Err(e)) => Err(e).context("could not write the report"),
-        (Err(ReportStop::Sink(_)), Ok(())) => Ok(()),
-        (Err(ReportStop::App(e)), Ok(())) => Err(e).context("could not read the report"),
-        (Ok(_), Ok(())) => Ok(()),
+        (Err(ReportStop::Sink(_)), Ok(_)) => Ok(()),
+        (Err(ReportStop::App(e)), Ok(_)) => Err(e).context("could not read the report"),
+        (Ok(_), Ok(parts)) => {
+            say_parts(&parts, part_rows);
+            Ok(())
+        }
     }
 }
 
-fn create_output(args: &ReportArgs) -> Result<Box<dyn Write + Send>> {
-    Ok(match &args.output {
+fn finish_write(written: std::io::Result<()>) -> Result<()> {
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("could not write the report"),
+    }
+}
+
+/// `--counts`: rows matching, and per resolution.
+async fn print_counts(app: &App, scope: &str, view: &ReportView, format: ReportFormat) -> Result<()> {
+    let counts = app.report_counts(&caller(), scope, view).await.context("could not count the report")?;
+    if format != ReportFormat::Csv {
+        outln!("{}", serde_json::to_string_pretty(&counts)?)?;
+        return Ok(());
+    }
+    outln!("{} rows match", counts.matching)?;
+    for count in &counts.resolutions {
+        outln!("{:<12} {}", count.resolution.as_str(), count.count)?;
+    }
+    Ok(())
+}
+
+/// `--limit`: one keyset page; the next page's cursor to standard error (CSV) or in the JSON.
+async fn print_page(app: &App, scope: &str, view: &ReportView, args: &ReportArgs, limit: usize) -> Result<()> {
+    let page = app.report_page(&caller(), scope, view, args.after.as_deref(), limit).await.context("could not read the report")?;
+    let output = create_output(args.output.as_deref())?;
+    let next = page.next.clone();
+    let entries: Vec<ReportEntry> = page.rows.into_iter().map(ReportEntry::from).collect();
+    let written = match args.format {
+        ReportFormat::Csv => crosswalk_formats::write_report_csv(entries.into_iter().map(|entry| entry.row), output),
+        ReportFormat::Json => {
+            let mut output = output;
+            serde_json::to_writer_pretty(&mut output, &serde_json::json!({ "rows": entries, "next": next }))
+                .map_err(std::io::Error::other)
+                .and_then(|()| output.write_all(b"\n"))
+                .and_then(|()| output.flush())
+        }
+        ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(entries, output),
+    };
+    finish_write(written)?;
+    if args.format != ReportFormat::Json {
+        match &next {
+            Some(cursor) => eprintln!("next page: --after {cursor}"),
+            None => eprintln!("last page"),
+        }
+    }
+    Ok(())
+}
+
+/// The whole report in a sort other than the natural one (or as JSON with the query's
+/// filters): a page of 10,000 at a time, so memory stays flat; each page reads the report.
+async fn write_sorted(app: &App, scope: &str, view: &ReportView, args: &ReportArgs) -> Result<()> {
+    let part_rows = crosswalk_app::report_part_rows();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<ReportEntry>(4096);
+    let output = args.output.clone();
+    let format = args.format;
+    let writer = std::thread::spawn(move || -> std::io::Result<Vec<PathBuf>> {
+        match format {
+            ReportFormat::Csv => write_csv_parts(receiver.into_iter().map(|entry| entry.row), output.as_deref(), part_rows),
+            ReportFormat::Json => crosswalk_formats::write_report_json(receiver, create_output(output.as_deref()).map_err(std::io::Error::other)?).map(|()| Vec::new()),
+            ReportFormat::Jsonl => crosswalk_formats::write_report_jsonl(receiver, create_output(output.as_deref()).map_err(std::io::Error::other)?).map(|()| Vec::new()),
+        }
+    });
+    let mut after: Option<String> = None;
+    let read: Result<()> = async {
+        loop {
+            let page = app.report_page(&caller(), scope, view, after.as_deref(), crosswalk_store::scope::MAX_BATCH).await?;
+            for item in page.rows {
+                if sender.send(ReportEntry::from(item)).is_err() {
+                    return Ok(());
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+    .await;
+    drop(sender);
+    let written = writer.join().map_err(|_| anyhow::anyhow!("the report writer thread panicked"))?;
+    match (read, written) {
+        (_, Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        (_, Err(e)) => Err(e).context("could not write the report"),
+        (Err(e), Ok(_)) => Err(e).context("could not read the report"),
+        (Ok(()), Ok(parts)) => {
+            say_parts(&parts, part_rows);
+            Ok(())
+        }
+    }
+}
+
+/// Tells on standard error where a split export went.
+fn say_parts(parts: &[PathBuf], part_rows: u64) {
+    if parts.len() > 1 {
+        let names: Vec<String> = parts.iter().map(|path| path.display().to_string()).collect();
+        eprintln!(
+            "the report has more rows than a spreadsheet opens; it is split into {} parts of at most {part_rows} rows, each with its header: {}",
+            parts.len(),
+            names.join(", ")
+        );
+    }
+}
+
+/// `FILE.csv` as part `n`: `FILE-n.csv`.
+fn part_path(path: &Path, n: u64) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
+}
+
+/// Writes the rows as CSV: to standard output whole, or to `path`, split every `part_rows`
+/// rows. The first part is written to `path` itself; when a second is needed it is renamed
+/// `FILE-1.csv` and the rest go to `FILE-2.csv`… Returns the files written.
+fn write_csv_parts(rows: impl IntoIterator<Item = ReportRow>, path: Option<&Path>, part_rows: u64) -> std::io::Result<Vec<PathBuf>> {
+    let Some(path) = path else {
+        let mut rows = rows.into_iter();
+        let mut count = 0u64;
+        let counted = std::iter::from_fn(|| {
+            let row = rows.next()?;
+            count += 1;
+            Some(row)
+        });
+        crosswalk_formats::write_report_csv(counted, std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()))?;
+        if count > crosswalk_app::EXCEL_MAX_ROWS - 1 {
+            eprintln!("the report has {count} rows, more than a spreadsheet opens; write it with -o FILE.csv to have it split into parts");
+        }
+        return Ok(Vec::new());
+    };
+    let mut rows = rows.into_iter().peekable();
+    let mut written = Vec::new();
+    let mut part = 1u64;
+    loop {
+        let target = if part == 1 { path.to_path_buf() } else { part_path(path, part) };
+        let file = std::fs::File::create(&target)?;
+        crosswalk_formats::write_report_csv(rows.by_ref().take(usize::try_from(part_rows).unwrap_or(usize::MAX)), file)?;
+        written.push(target);
+        if rows.peek().is_none() {
+            return Ok(written);
+        }
+        if part == 1 {
+            let first = part_path(path, 1);
+            std::fs::rename(path, &first)?;
+            written[0] = first;
+        }
+        part += 1;
+    }
+}
+
+fn create_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
+    Ok(match path {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?),
         None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
     })

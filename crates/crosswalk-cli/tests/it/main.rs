@@ -18,3 +18,4 @@ mod plan;
 mod review;
 mod webhooks;
 mod peers;
+mod report_query;

@@ -6,6 +6,7 @@ pub(crate) mod items;
 pub(crate) mod native;
 pub(crate) mod peer_export;
 pub(crate) mod planning;
+pub(crate) mod report;
 pub(crate) mod review;
 pub mod runs;
 pub(crate) mod webhooks;

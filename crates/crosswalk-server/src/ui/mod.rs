@@ -53,6 +53,7 @@ pub(crate) fn router(state: ServerState) -> Router<ServerState> {
         .route("/ui/scopes/{scope}", get(scopes::scope))
         .route("/ui/scopes/{scope}/jobs/{job}", get(scopes::job))
         .route("/ui/scopes/{scope}/report", get(report::report))
+        .route("/ui/scopes/{scope}/report/export", get(report::export))
         .route("/ui/scopes/{scope}/mappings/{kind}/{key}", get(mapping::mapping))
         // Review and resolve, affected items, a job's check and plan.
         .route("/ui/scopes/{scope}/review", get(review::queue).post(review::decide))

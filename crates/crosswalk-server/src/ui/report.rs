@@ -1,19 +1,21 @@
 //! The report grid: the 12-column User Mappings report of a scope (or one job), filtered by
-//! resolution (several at once), type and flagged, a page at a time, with the counts per
-//! resolution as a bar chart.
+//! resolution (several at once), type, flagged, ambiguous and suggested, searched over every
+//! source and destination field, sorted by any column either way, a keyset page at a time,
+//! with the counts per resolution as a bar chart and an export of the same rows as CSV.
 //!
 //! The query lives in the URL (`?job=…&resolution=Email&resolution=Name&type=account&
-//! flagged=1&page=2&per_page=50`), so a filtered page can be bookmarked and the form is a
-//! plain GET. Rows come from [`load_page`], which reads the report through the application
-//! layer as `crosswalk report` does; the report query API (search, sort, keyset paging,
-//! export) replaces it, and its buttons go in the places marked below ([`search_field`],
-//! [`column_header`], [`export_actions`], [`row_actions`]).
+//! flagged=1&search=ann&sort=source_name&order=desc&per_page=50&after=…&start=51`), so a
+//! filtered page can be bookmarked and the form is a plain GET. Rows come from the report
+//! query ([`crosswalk_app::App::report_page`]), the same one the API and `crosswalk report`
+//! use; `start` only numbers the rows shown. The export button downloads
+//! `/ui/scopes/{scope}/report/export` with the same filters and search.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use crosswalk_app::{App, Caller, ReportEntry, ReportFilter};
+use axum::response::Response;
+use crosswalk_app::{App, Caller, ReportEntry, ReportParts};
 use crosswalk_core::{IdentityKind, Resolution};
-use crosswalk_store::scope::ReportOf;
+use crosswalk_store::scope::{ReportColumn, ReportOf, ReportView};
 use maud::{Markup, html};
 
 use super::layout::{self, bar_chart, resolution_badge, segment};
@@ -25,7 +27,7 @@ use crate::ServerState;
 pub const PAGE_SIZES: [usize; 4] = [25, 50, 100, 250];
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 
-/// What the grid shows: the report's filters and the page.
+/// What the grid shows: the report's filters, search, sort and the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportQuery {
     /// One job's latest run; none: the scope's current mappings, whichever job made them.
@@ -34,15 +36,40 @@ pub struct ReportQuery {
     pub resolutions: Vec<Resolution>,
     pub kind: Option<IdentityKind>,
     pub flagged: bool,
-    /// From 1.
-    pub page: usize,
+    pub ambiguous: bool,
+    pub suggested: bool,
+    /// Blank: no search.
+    pub search: String,
+    pub sort: ReportColumn,
+    pub descending: bool,
+    /// The keyset cursor of this page (the previous page's `next`); none: the first page.
+    pub after: Option<String>,
+    /// The number of the page's first row, from 1 (for "showing 51–100" only).
+    pub start: usize,
     pub per_page: usize,
 }
 
 impl Default for ReportQuery {
     fn default() -> ReportQuery {
-        ReportQuery { job: None, resolutions: Vec::new(), kind: None, flagged: false, page: 1, per_page: DEFAULT_PAGE_SIZE }
+        ReportQuery {
+            job: None,
+            resolutions: Vec::new(),
+            kind: None,
+            flagged: false,
+            ambiguous: false,
+            suggested: false,
+            search: String::new(),
+            sort: ReportColumn::Type,
+            descending: false,
+            after: None,
+            start: 1,
+            per_page: DEFAULT_PAGE_SIZE,
+        }
     }
+}
+
+fn checked(value: &str) -> bool {
+    matches!(value, "1" | "true" | "on" | "yes")
 }
 
 impl ReportQuery {
@@ -66,9 +93,23 @@ impl ReportQuery {
                 "type" if !value.is_empty() => {
                     parsed.kind = Some(IdentityKind::parse(value).ok_or_else(|| format!("type={value:?} is not a type; use account or group"))?);
                 }
-                "flagged" => parsed.flagged = matches!(value, "1" | "true" | "on" | "yes"),
-                "page" if !value.is_empty() => {
-                    parsed.page = value.parse().ok().filter(|page| *page >= 1).ok_or_else(|| format!("page={value:?} is not a page number (1, 2, …)"))?;
+                "flagged" => parsed.flagged = checked(value),
+                "ambiguous" => parsed.ambiguous = checked(value),
+                "suggested" => parsed.suggested = checked(value),
+                "search" => parsed.search = value.to_string(),
+                "sort" if !value.is_empty() => {
+                    parsed.sort = ReportColumn::parse(value).ok_or_else(|| format!("sort={value:?} is not a column; use one of {}", ReportColumn::names()))?;
+                }
+                "order" if !value.is_empty() => {
+                    parsed.descending = match value {
+                        "asc" => false,
+                        "desc" => true,
+                        _ => return Err(format!("order={value:?} is not an order; use asc or desc")),
+                    };
+                }
+                "after" if !value.is_empty() => parsed.after = Some(value.to_string()),
+                "start" if !value.is_empty() => {
+                    parsed.start = value.parse().ok().filter(|start| *start >= 1).ok_or_else(|| format!("start={value:?} is not a row number (1, 2, …)"))?;
                 }
                 "per_page" if !value.is_empty() => {
                     parsed.per_page = value
@@ -83,9 +124,8 @@ impl ReportQuery {
         Ok(parsed)
     }
 
-    /// The query string of this query at `page` (empty parts left out).
-    pub fn to_query(&self, page: usize) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
+    /// The filters and search as query pairs (what the export takes too).
+    fn filter_pairs(&self, query: &mut url::form_urlencoded::Serializer<'_, String>) {
         if let Some(job) = &self.job {
             query.append_pair("job", job);
         }
@@ -95,14 +135,48 @@ impl ReportQuery {
         if let Some(kind) = self.kind {
             query.append_pair("type", kind.as_str());
         }
-        if self.flagged {
-            query.append_pair("flagged", "1");
+        for (on, name) in [(self.flagged, "flagged"), (self.ambiguous, "ambiguous"), (self.suggested, "suggested")] {
+            if on {
+                query.append_pair(name, "1");
+            }
+        }
+        if !self.search.trim().is_empty() {
+            query.append_pair("search", &self.search);
+        }
+    }
+
+    /// The query string of this view sorted by `sort`, from the page after `after` (whose
+    /// first row is number `start`); empty parts left out.
+    pub fn to_query_at(&self, sort: ReportColumn, descending: bool, after: Option<&str>, start: usize) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        self.filter_pairs(&mut query);
+        if sort != ReportColumn::Type {
+            query.append_pair("sort", sort.as_str());
+        }
+        if descending {
+            query.append_pair("order", "desc");
         }
         if self.per_page != DEFAULT_PAGE_SIZE {
             query.append_pair("per_page", &self.per_page.to_string());
         }
-        if page > 1 {
-            query.append_pair("page", &page.to_string());
+        if let Some(after) = after {
+            query.append_pair("after", after);
+            query.append_pair("start", &start.to_string());
+        }
+        query.finish()
+    }
+
+    /// This page's own query string.
+    pub fn to_query(&self) -> String {
+        self.to_query_at(self.sort, self.descending, self.after.as_deref(), self.start)
+    }
+
+    /// The export's query string: the filters and search (its rows come in the natural order).
+    pub fn export_query(&self, part: Option<u64>) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        self.filter_pairs(&mut query);
+        if let Some(part) = part {
+            query.append_pair("part", &part.to_string());
         }
         query.finish()
     }
@@ -110,17 +184,47 @@ impl ReportQuery {
     fn report_of(&self) -> ReportOf {
         self.job.clone().map_or(ReportOf::Scope, ReportOf::Job)
     }
+
+    /// The report query this view asks for.
+    pub fn view(&self) -> ReportView {
+        ReportView {
+            of: self.report_of(),
+            resolutions: self.resolutions.clone(),
+            kind: self.kind,
+            flagged: self.flagged,
+            ambiguous: self.ambiguous,
+            suggested: self.suggested,
+            search: Some(self.search.clone()).filter(|text| !text.trim().is_empty()),
+            sort: self.sort,
+            descending: self.descending,
+        }
+    }
 }
 
 /// One page of the grid.
 #[derive(Debug)]
 pub struct ReportPage {
     pub entries: Vec<ReportEntry>,
+    /// The next page's cursor; none on the last page.
+    pub next: Option<String>,
     /// Rows matching every filter, on all pages.
     pub matching: usize,
-    /// Rows per resolution, with the type and flagged filters but not the resolution filter
-    /// (so the chart shows what the resolution boxes choose among).
+    /// Rows per resolution, with every filter but the resolution filter (so the chart shows
+    /// what the resolution boxes choose among).
     pub counts: Vec<(Resolution, u64)>,
+}
+
+/// The rows of one page (a keyset page of the report query) and the counts.
+pub async fn load_page(app: &App, caller: &Caller, scope: &str, query: &ReportQuery) -> Result<ReportPage, crosswalk_app::AppError> {
+    let view = query.view();
+    let page = app.report_page(caller, scope, &view, query.after.as_deref(), query.per_page).await?;
+    let counts = app.report_counts(caller, scope, &view).await?;
+    Ok(ReportPage {
+        entries: page.rows.into_iter().map(ReportEntry::from).collect(),
+        next: page.next,
+        matching: usize::try_from(counts.matching).unwrap_or(usize::MAX),
+        counts: counts.resolutions.iter().map(|count| (count.resolution, count.count)).collect(),
+    })
 }
 
 /// Counts per resolution, in the report's order of resolutions.
@@ -134,18 +238,23 @@ pub fn count_by_resolution(resolutions: impl Iterator<Item = Resolution>) -> Vec
     counts
 }
 
-/// The rows of one page, as today's report gives them: the whole filtered report is read
-/// (with flags, as the JSON report has them) and one page kept. The report query API's
-/// keyset pages take its place.
-pub async fn load_page(app: &App, caller: &Caller, scope: &str, query: &ReportQuery) -> Result<ReportPage, crosswalk_app::AppError> {
-    let filter = ReportFilter { resolutions: Vec::new(), kind: query.kind, flagged: query.flagged };
-    let entries = app.report_entries(caller, scope, &query.report_of(), &filter).await?;
-    let counts = count_by_resolution(entries.iter().map(|entry| entry.row.resolution));
-    let matching: Vec<ReportEntry> =
-        entries.into_iter().filter(|entry| query.resolutions.is_empty() || query.resolutions.contains(&entry.row.resolution)).collect();
-    let total = matching.len();
-    let entries = matching.into_iter().skip((query.page - 1).saturating_mul(query.per_page)).take(query.per_page).collect();
-    Ok(ReportPage { entries, matching: total, counts })
+/// `/ui/scopes/{scope}/report/export`: the grid's rows as CSV, a download (filters and
+/// search as the grid's; `part=N` for a part of a split export).
+pub(crate) async fn export(
+    State(state): State<ServerState>,
+    signed_in: SignedIn,
+    Path(scope): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> UiResult<Response> {
+    check_scope(&state, &signed_in, &scope).await?;
+    let query = ReportQuery::parse(raw.as_deref()).map_err(|message| UiError::page(StatusCode::BAD_REQUEST, message))?;
+    let part = url::form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+        .find(|(key, _)| key == "part")
+        .map(|(_, value)| value.trim().parse::<u64>().map_err(|_| UiError::page(StatusCode::BAD_REQUEST, format!("part={value:?} is not a part number (1, 2, …)"))))
+        .transpose()?
+        .unwrap_or(1);
+    let caller = signed_in.caller()?;
+    Ok(crate::routes::report::export_csv(&state.app, caller, &scope, query.view(), part).await?)
 }
 
 /// `/ui/scopes/{scope}/report`: the grid.
@@ -160,13 +269,6 @@ pub(crate) async fn report(
     let caller = signed_in.caller()?;
     let jobs = state.app.jobs(&caller, &scope).await?;
     let page = load_page(&state.app, &caller, &scope, &query).await?;
-    let pages = page.matching.div_ceil(query.per_page).max(1);
-    if query.page > pages {
-        return Err(UiError::page(
-            StatusCode::NOT_FOUND,
-            format!("There is no page {} of this report: it has {pages}. Go back to page 1.", query.page),
-        ));
-    }
     let title = match &query.job {
         Some(job) => format!("Report of job {job}"),
         None => format!("Report of scope {scope}"),
@@ -184,7 +286,7 @@ pub(crate) async fn report(
             (filter_form(&scope, &query, &jobs, &page.counts))
             div.report-main {
                 (bar_chart(&page.counts, "Mappings per resolution"))
-                (grid(&scope, &query, &page, pages))
+                (grid(&scope, &query, &page))
             }
         }
     };
@@ -241,6 +343,25 @@ fn filter_form(scope: &str, query: &ReportQuery, jobs: &[crosswalk_store::scope:
                 input #filter-flagged type="checkbox" name="flagged" value="1" checked[query.flagged];
                 label for="filter-flagged" { "Flagged only (look-alike, ambiguous…)" }
             }
+            div.check {
+                input #filter-ambiguous type="checkbox" name="ambiguous" value="1" checked[query.ambiguous];
+                label for="filter-ambiguous" { "Ambiguous only (namesakes, none chosen)" }
+            }
+            div.check {
+                input #filter-suggested type="checkbox" name="suggested" value="1" checked[query.suggested];
+                label for="filter-suggested" { "Suggestions only (a strong candidate to accept)" }
+            }
+            label for="filter-sort" { "Sort by" }
+            select #filter-sort name="sort" {
+                @for column in ReportColumn::ALL {
+                    option value=(column.as_str()) selected[query.sort == column] { (column.label()) }
+                }
+            }
+            label for="filter-order" { "Order" }
+            select #filter-order name="order" {
+                option value="asc" selected[!query.descending] { "Ascending" }
+                option value="desc" selected[query.descending] { "Descending" }
+            }
             label for="filter-per-page" { "Rows per page" }
             select #filter-per-page name="per_page" {
                 @for size in PAGE_SIZES {
@@ -255,44 +376,68 @@ fn filter_form(scope: &str, query: &ReportQuery, jobs: &[crosswalk_store::scope:
     }
 }
 
-/// The place for free-text search over every source and destination field; the report
-/// query API fills it.
-fn search_field(_query: &ReportQuery) -> Markup {
-    html! {}
+/// Free-text search over every source and destination field (any case).
+fn search_field(query: &ReportQuery) -> Markup {
+    html! {
+        label for="filter-search" { "Search" }
+        input #filter-search type="search" name="search" value=(query.search)
+            placeholder="Name, username, address or id" aria-describedby="filter-search-help";
+        p.help #filter-search-help { "Finds the text, in any case, in any source or destination id, username, name, address or display name." }
+    }
 }
 
-/// A column's heading; the report query API makes it a sort link.
-fn column_header(label: &str) -> Markup {
-    html! { th scope="col" { (label) } }
+/// A column's heading: a link sorting by `column` (ascending first, then the other way),
+/// saying how the grid is sorted now.
+fn column_header(scope: &str, query: &ReportQuery, label: &str, column: Option<ReportColumn>) -> Markup {
+    let Some(column) = column else {
+        return html! { th scope="col" { (label) } };
+    };
+    let sorted = query.sort == column;
+    let descending = sorted && !query.descending;
+    let link = format!("/ui/scopes/{}/report?{}", segment(scope), query.to_query_at(column, descending, None, 1));
+    let state = match (sorted, query.descending) {
+        (false, _) => "none",
+        (true, false) => "ascending",
+        (true, true) => "descending",
+    };
+    let arrow = match state {
+        "ascending" => " ▲",
+        "descending" => " ▼",
+        _ => "",
+    };
+    html! {
+        th scope="col" aria-sort=(state) data-sort=(column.as_str()) {
+            a.sort href=(link) { (label) (arrow) span.visually-hidden { ", sort " @if descending { "descending" } @else { "ascending" } } }
+        }
+    }
 }
 
-/// Beside the count, above the grid: the export this report's filters would give. Until
-/// the report's export API is served, it says the command that writes it.
-fn export_actions(scope: &str, query: &ReportQuery) -> Markup {
-    let mut command = format!("crosswalk report --scope {scope}");
-    if let Some(job) = &query.job {
-        command.push_str(&format!(" --job {job}"));
-    }
-    for resolution in &query.resolutions {
-        command.push_str(&format!(" -r {}", resolution.as_str().to_ascii_lowercase()));
-    }
-    if let Some(kind) = query.kind {
-        command.push_str(&format!(" -t {kind}"));
-    }
-    if query.flagged {
-        command.push_str(" --flagged");
-    }
+/// Beside the count, above the grid: the export of the rows these filters and this search
+/// match, as a CSV download (split into parts past Excel's row limit).
+fn export_actions(scope: &str, query: &ReportQuery, matching: usize) -> Markup {
+    let base = format!("/ui/scopes/{}/report/export", segment(scope));
+    let parts = ReportParts::of(u64::try_from(matching).unwrap_or(u64::MAX), crosswalk_app::report_part_rows());
+    let link = |part: Option<u64>| {
+        let query = query.export_query(part);
+        if query.is_empty() { base.clone() } else { format!("{base}?{query}") }
+    };
     html! {
         div.grid-actions #grid-actions {
-            details.export {
-                summary { "Export" }
-                p { "The same rows as CSV (12 columns, safe to open in a spreadsheet): " code { (command) } }
+            @if parts.parts == 1 {
+                a.button #export-csv href=(link(None)) download { "Export CSV" }
+            } @else {
+                p #export-parts {
+                    "Export CSV in " (parts.parts) " parts (a spreadsheet opens at most 1,048,576 rows): "
+                    @for part in 1..=parts.parts {
+                        a.button href=(link(Some(part))) download data-part=(part) { "Part " (part) } " "
+                    }
+                }
             }
         }
     }
 }
 
-/// The last cell of a row: the mapping's page; later, its affected items and review actions.
+/// The last cell of a row: the mapping's page.
 fn row_actions(scope: &str, entry: &ReportEntry) -> Markup {
     html! { a href=(mapping_link(scope, entry.row.kind, &entry.row.source_id)) { "Details" span.visually-hidden { " of " (entry.row.source_id) } } }
 }
@@ -310,37 +455,44 @@ fn side(display_name: &str, name: &str, username: &str) -> Markup {
     }
 }
 
-fn grid(scope: &str, query: &ReportQuery, page: &ReportPage, pages: usize) -> Markup {
-    let first = (query.page - 1) * query.per_page + 1;
+fn grid(scope: &str, query: &ReportQuery, page: &ReportPage) -> Markup {
+    let first = query.start;
     let last = first + page.entries.len().saturating_sub(1);
+    let pages = page.matching.div_ceil(query.per_page).max(1);
+    let number = (query.start - 1) / query.per_page + 1;
     let what = match query.kind {
         Some(IdentityKind::Account) => "users",
         Some(IdentityKind::Group) => "groups",
         None => "users and groups",
     };
     let base = format!("/ui/scopes/{}/report", segment(scope));
-    let link = |page: usize| {
-        let query = query.to_query(page);
-        if query.is_empty() { base.clone() } else { format!("{base}?{query}") }
+    let first_link = {
+        let q = query.to_query_at(query.sort, query.descending, None, 1);
+        if q.is_empty() { base.clone() } else { format!("{base}?{q}") }
     };
+    let next_link = page.next.as_deref().map(|next| format!("{base}?{}", query.to_query_at(query.sort, query.descending, Some(next), last + 1)));
+    let header = |label: &str, column: Option<ReportColumn>| column_header(scope, query, label, column);
     html! {
         section.grid aria-labelledby="grid-count" {
             div.grid-header {
                 p #grid-count role="status" {
                     @if page.matching == 0 { "No " (what) " match these filters." }
+                    @else if page.entries.is_empty() { (page.matching) " " (what) " match; this page is past the last row." }
                     @else { (page.matching) " " (what) " match; showing " (first) "–" (last) "." }
                 }
-                (export_actions(scope, query))
+                (export_actions(scope, query, page.matching))
             }
             @if !page.entries.is_empty() {
                 div.table-scroll {
                     table.data #report-grid {
-                        caption.visually-hidden { "User mappings, page " (query.page) " of " (pages) }
+                        caption.visually-hidden { "User mappings, page " (number) " of " (pages) }
                         thead {
                             tr {
-                                (column_header("Type")) (column_header("Source")) (column_header("Source ID"))
-                                (column_header("Destination")) (column_header("Destination ID")) (column_header("Resolution"))
-                                (column_header("Flags")) (column_header("Message")) (column_header("Job"))
+                                (header("Type", Some(ReportColumn::Type))) (header("Source", Some(ReportColumn::SourceDisplayName)))
+                                (header("Source ID", Some(ReportColumn::SourceId)))
+                                (header("Destination", Some(ReportColumn::DestinationDisplayName)))
+                                (header("Destination ID", Some(ReportColumn::DestinationId))) (header("Resolution", Some(ReportColumn::Resolution)))
+                                (header("Flags", None)) (header("Message", Some(ReportColumn::Message))) (header("Job", Some(ReportColumn::Job)))
                                 th scope="col" { span.visually-hidden { "Actions" } }
                             }
                         }
@@ -354,7 +506,10 @@ fn grid(scope: &str, query: &ReportQuery, page: &ReportPage, pages: usize) -> Ma
                                     td { (side(&row.destination_display_name, &row.destination_name, &row.destination_username)) }
                                     td { @if !row.destination_id.is_empty() { code { (row.destination_id) } } }
                                     td { (resolution_badge(row.resolution.as_str())) }
-                                    td { @for flag in &entry.flags { span.flag { (flag.replace('_', " ")) } " " } }
+                                    td {
+                                        @for flag in &entry.flags { span.flag { (flag.replace('_', " ")) } " " }
+                                        @if entry.suggested { span.flag.suggestion { "suggestion" } }
+                                    }
                                     td.message { (row.message) }
                                     td { (row.job) }
                                     td { (row_actions(scope, entry)) }
@@ -364,11 +519,11 @@ fn grid(scope: &str, query: &ReportQuery, page: &ReportPage, pages: usize) -> Ma
                     }
                 }
             }
-            @if pages > 1 {
+            @if query.after.is_some() || next_link.is_some() {
                 nav.pager aria-label="Pages" {
-                    @if query.page > 1 { a rel="prev" href=(link(query.page - 1)) { "Previous page" } }
-                    span { "Page " (query.page) " of " (pages) }
-                    @if query.page < pages { a rel="next" href=(link(query.page + 1)) { "Next page" } }
+                    @if query.after.is_some() { a rel="first" href=(first_link) { "First page" } }
+                    span { "Page " (number) " of " (pages) }
+                    @if let Some(next) = &next_link { a rel="next" href=(next) { "Next page" } }
                 }
             }
         }
@@ -386,18 +541,29 @@ mod tests {
             resolutions: vec![Resolution::Email, Resolution::Unresolved],
             kind: Some(IdentityKind::Group),
             flagged: true,
-            page: 3,
+            ambiguous: true,
+            suggested: true,
+            search: "ann & co".into(),
+            sort: ReportColumn::DestinationName,
+            descending: true,
+            after: Some("7b7d".into()),
+            start: 51,
             per_page: 25,
         };
-        assert_eq!(ReportQuery::parse(Some(&query.to_query(3))).unwrap(), query);
+        assert_eq!(ReportQuery::parse(Some(&query.to_query())).unwrap(), query);
         assert_eq!(ReportQuery::parse(None).unwrap(), ReportQuery::default());
-        assert_eq!(ReportQuery::default().to_query(1), "");
-        assert_eq!(ReportQuery::parse(Some("resolution=email&resolution=Email&search=x")).unwrap().resolutions, vec![Resolution::Email]);
+        assert_eq!(ReportQuery::default().to_query(), "");
+        assert_eq!(ReportQuery::parse(Some("resolution=email&resolution=Email&later=x")).unwrap().resolutions, vec![Resolution::Email]);
+        // The export keeps the filters and search, not the page or the sort.
+        let export = ReportQuery::parse(Some(&query.export_query(Some(2)))).unwrap();
+        assert_eq!((export.search.as_str(), export.suggested, export.after, export.sort), ("ann & co", true, None, ReportColumn::Type));
     }
 
     #[test]
     fn a_bad_value_is_refused_naming_its_parameter() {
-        for (query, parameter) in [("resolution=Fuzzy", "resolution="), ("type=robot", "type="), ("page=0", "page="), ("per_page=7", "per_page=")] {
+        for (query, parameter) in
+            [("resolution=Fuzzy", "resolution="), ("type=robot", "type="), ("start=0", "start="), ("per_page=7", "per_page="), ("sort=colour", "sort="), ("order=up", "order=")]
+        {
             let message = ReportQuery::parse(Some(query)).unwrap_err();
             assert!(message.starts_with(parameter), "{query}: {message}");
         }

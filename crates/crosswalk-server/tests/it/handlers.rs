@@ -766,3 +766,106 @@ async fn the_scope_exports_as_a_peer_tools_mapping_file() {
     let (_, document) = f.call("GET", "/api/openapi.json", None, None).await;
     assert!(document["paths"]["/api/v1/scopes/{scope}/export"]["get"].is_object());
 }
+
+// ---------------------------------------------------------------------------------------
+// The report query: pages, counts, export.
+
+/// The body and headers of a GET, as text.
+async fn get_text(f: &Fixture, uri: &str, token: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    let request = Request::builder().uri(uri).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+    let response = router(f.state.clone()).oneshot(request).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+fn page_ids(page: &Value) -> Vec<String> {
+    page["rows"].as_array().unwrap().iter().map(|row| row["source_id"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_report_api_filters_searches_sorts_pages_counts_and_exports() {
+    let f = fixture().await;
+    // A second wave whose account has a display name a spreadsheet would run.
+    let source = "type,id,username,email,aliases,display_name,given_name,family_name,active,source_directory,email_verified,name,group,member\n\
+        account,JIRAUSER9,mallory,mallory@elsewhere.example,,=cmd|' /C calc'!A0,,,true,internal,,,,\n";
+    std::fs::write(f._dir.path().join("wave2.csv"), source).unwrap();
+    let files = InputFiles {
+        source: f._dir.path().join("wave2.csv"),
+        destination: f._dir.path().join("destination.csv"),
+        policy: None,
+        exceptions: None,
+        fixes: None,
+        skip_invalid: false,
+    };
+    let input = crosswalk_app::import(&files, &mut |_| {}).unwrap();
+    f.state.app.run_job(&Caller::cli("test"), RunRequest { scope: "acme".into(), job: Some("wave-2".into()), input, force: false }, &mut |_| {}).await.unwrap();
+    let token = Some(f.reader.as_str());
+
+    let (status, all) = f.call("GET", "/api/v1/scopes/acme/report", token, None).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(page_ids(&all), ["JIRAUSER1", "JIRAUSER2", "JIRAUSER3", "JIRAUSER9", "G1"]);
+    assert_eq!(all["next"], Value::Null);
+    // Filters, several resolutions at once, type, search (any case, destination fields too).
+    for (query, expected) in [
+        ("resolution=Unresolved", vec!["JIRAUSER3", "JIRAUSER9"]),
+        ("resolution=email,name", vec!["JIRAUSER1", "JIRAUSER2", "G1"]),
+        ("type=group", vec!["G1"]),
+        ("search=MARIA", vec!["JIRAUSER2"]),
+        ("search=5b10A001", vec!["JIRAUSER1"]),
+        ("search=jd%40acme", vec!["JIRAUSER1"]),
+        ("search=acme&type=account&resolution=Email", vec!["JIRAUSER1", "JIRAUSER2"]),
+        ("flagged=true", vec![]),
+        ("ambiguous=true", vec![]),
+        ("suggested=true", vec![]),
+        ("job=wave-2", vec!["JIRAUSER9"]),
+    ] {
+        let (status, page) = f.call("GET", &format!("/api/v1/scopes/acme/report?{query}"), token, None).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        assert_eq!(page_ids(&page), expected, "{query}");
+    }
+    // Sorted, a keyset page at a time.
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/scopes/acme/report?sort=source_display_name&order=desc&limit=2".to_string();
+    loop {
+        let (status, page) = f.call("GET", &uri, token, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(page_ids(&page));
+        match page["next"].as_str() {
+            Some(next) => uri = format!("/api/v1/scopes/acme/report?sort=source_display_name&order=desc&limit=2&after={next}"),
+            None => break,
+        }
+    }
+    // Byte order: "developers" (lower case) after "No Body"; "=cmd…" before every letter.
+    assert_eq!(seen, ["G1", "JIRAUSER3", "JIRAUSER2", "JIRAUSER1", "JIRAUSER9"]);
+    // Bad values are 400s naming the parameter.
+    for (query, says) in [("sort=colour", "sort \"colour\""), ("order=up", "order"), ("resolution=Fuzzy", "resolution"), ("type=robot", "type"), ("after=zz", "cursor"), ("limit=0", "limit")] {
+        let (status, body) = f.call("GET", &format!("/api/v1/scopes/acme/report?{query}"), token, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(body["message"].as_str().unwrap().contains(says), "{query}: {body}");
+    }
+    // Counts under the filters.
+    let (status, counts) = f.call("GET", "/api/v1/scopes/acme/report/counts?type=account&resolution=Email", token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((counts["matching"].as_u64(), counts["parts"].as_u64()), (Some(2), Some(1)));
+    let unresolved = counts["resolutions"].as_array().unwrap().iter().find(|c| c["resolution"] == "Unresolved").unwrap();
+    assert_eq!(unresolved["count"], 2, "every filter but the resolution one");
+    // The export: the 12 columns, the filters, the formula neutralised, its parts said.
+    let (status, headers, csv) = get_text(&f, "/api/v1/scopes/acme/report/export?type=account", &f.reader).await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    assert_eq!((headers["x-report-parts"].to_str().unwrap(), headers["x-report-rows"].to_str().unwrap()), ("1", "4"));
+    assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], crosswalk_core::report::REPORT_COLUMNS.join(","));
+    assert_eq!(lines.len(), 5);
+    assert!(lines[4].starts_with("account,wave-2,JIRAUSER9,mallory,mallory@elsewhere.example,'=cmd|"), "{}", lines[4]);
+    let (status, _, body) = get_text(&f, "/api/v1/scopes/acme/report/export?part=2", &f.reader).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("part 1 to 1"), "{body}");
+    // Another scope's token: the same 404 as a missing scope.
+    let (status, _) = f.call("GET", "/api/v1/scopes/acme/report", Some(&f.foreign), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = get_text(&f, "/api/v1/scopes/acme/report/export", &f.foreign).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -25,6 +25,7 @@ pub mod items;
 pub mod keys;
 pub mod model;
 pub mod reconcile;
+pub mod report_query;
 mod run_plan;
 pub mod postgres;
 pub mod sqlite;
@@ -37,6 +38,7 @@ pub use error::{ErrorKind, ScopeError, ScopeResult};
 pub use items::{AffectedItem, ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
 pub use model::*;
 pub use postgres::{PostgresScopeStore, without_password};
+pub use report_query::{ReportColumn, ReportCounts, ReportItem, ReportPage, ReportView, Rejections, ResolutionCount};
 pub use sqlite::SqliteScopeStore;
 pub use tasks::{TaskError, TaskRow, TaskState};
 pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
@@ -51,6 +53,20 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = ScopeResult<T>> + Send
 
 /// Where [`ScopeRead::report_each`] hands report rows.
 pub type ReportSink<'s> = dyn FnMut(ReportRow) -> ScopeResult<()> + Send + 's;
+
+/// One identity mapping of the report as stored, before it becomes a row: what the report
+/// query filters, searches and sorts by (flags and candidates included).
+#[derive(Debug, Clone, Copy)]
+pub struct ReportValueRef<'v> {
+    pub kind: crosswalk_core::IdentityKind,
+    /// The job the row is reported under.
+    pub job: &'v str,
+    pub source_key: &'v str,
+    pub value: &'v IdentityValue,
+}
+
+/// Where [`ScopeRead::report_values_each`] hands the stored values.
+pub type ReportValueSink<'s> = dyn for<'v> FnMut(ReportValueRef<'v>) -> ScopeResult<()> + Send + 's;
 
 /// Reading a store. Every method names its scope; nothing crosses scopes.
 pub trait ScopeRead: Send + Sync {
@@ -113,7 +129,51 @@ pub trait ScopeRead: Send + Sync {
     /// Like [`ScopeRead::report`], handing rows to `sink` one at a time as they are read, so
     /// an export of millions of rows runs in constant memory. Stops at the first error the
     /// sink returns (make it with [`ScopeError::stopped`]). Returns the rows handed over.
-    fn report_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportSink<'_>) -> StoreFuture<'a, u64>;
+    fn report_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportSink<'_>) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            let mut rows = |value: ReportValueRef<'_>| sink(value.value.report_row(value.kind, value.job)?);
+            self.report_values_each(scope, of, &mut rows).await
+        })
+    }
+
+    /// The report's mappings as stored values, in the report's natural order (users, then
+    /// groups, each by source key), one at a time: what [`report_query`] works over.
+    fn report_values_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportValueSink<'_>) -> StoreFuture<'a, u64>;
+
+    /// One keyset page of the report under `view` (filters, search, sort): at most `limit`
+    /// (1 to [`MAX_BATCH`]) rows after `after` (a page's opaque `next`). `rejected` holds the
+    /// candidates people rejected, so a rejected one is not a suggestion.
+    fn report_page<'a>(
+        &'a self,
+        scope: &'a str,
+        view: &'a ReportView,
+        rejected: &'a Rejections,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StoreFuture<'a, ReportPage> {
+        Box::pin(report_query::page(self, scope, view, rejected, after, limit))
+    }
+
+    /// How many rows `view` matches, and per resolution how many match every filter but the
+    /// resolution one (what the resolution boxes choose among).
+    fn report_counts<'a>(&'a self, scope: &'a str, view: &'a ReportView, rejected: &'a Rejections) -> StoreFuture<'a, ReportCounts> {
+        Box::pin(report_query::counts(self, scope, view, rejected))
+    }
+
+    /// The rows `view` matches, in the natural order (the sort is for pages: an export in
+    /// any other order would have to hold the whole report), handed to `sink` one at a
+    /// time, skipping the first `skip` (a later part of a split export), at most `take`.
+    fn report_view_each<'a>(
+        &'a self,
+        scope: &'a str,
+        view: &'a ReportView,
+        rejected: &'a Rejections,
+        skip: u64,
+        take: Option<u64>,
+        sink: &'a mut ReportSink<'_>,
+    ) -> StoreFuture<'a, u64> {
+        Box::pin(report_query::each(self, scope, view, rejected, skip, take, sink))
+    }
 
     /// The scope's current exception rules and their version.
     fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet>;

@@ -24,7 +24,7 @@ use super::keys::{self, AltKind};
 use super::model::*;
 use super::run_plan::{self, ChangeKind, NewSide, Planned, RunPlan, StoredMapping, identity_json, identity_namespace};
 use super::items::{ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
-use super::{ReportSink, ScopeRead, ScopeWrite, StoreFuture};
+use super::{ReportValueRef, ReportValueSink, ScopeRead, ScopeWrite, StoreFuture};
 
 /// The schema, embedded: `(version, description, sql)`, one entry per file in
 /// `migrations/postgres/` (a test checks that they agree).
@@ -1225,7 +1225,7 @@ impl PostgresScopeStore {
             .collect()
     }
 
-    async fn report_inner(&self, scope: &str, of: &ReportOf, sink: &mut ReportSink<'_>) -> ScopeResult<u64> {
+    async fn report_inner(&self, scope: &str, of: &ReportOf, sink: &mut ReportValueSink<'_>) -> ScopeResult<u64> {
         let mut conn = self.pool.acquire().await.map_err(self.db("read the report"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         // For one job: the source identities of its latest run.
@@ -1269,7 +1269,7 @@ impl PostgresScopeStore {
                 }
                 None => mapping.job.clone().unwrap_or_default(),
             };
-            sink(value.report_row(kind, &job)?)?;
+            sink(ReportValueRef { kind, job: &job, source_key: &mapping.source_key, value })?;
             handed += 1;
         }
         Ok(handed)
@@ -1421,7 +1421,7 @@ impl ScopeRead for PostgresScopeStore {
         })
     }
 
-    fn report_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportSink<'_>) -> StoreFuture<'a, u64> {
+    fn report_values_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportValueSink<'_>) -> StoreFuture<'a, u64> {
         Box::pin(self.report_inner(scope, of, sink))
     }
 

@@ -68,11 +68,47 @@ async fn a_reader_signs_in_filters_pages_and_opens_a_mapping() {
     let first_page = browser.texts("#report-grid tbody td:nth-child(3)").await;
     assert_eq!(first_page.len(), 25);
     browser.click("nav.pager a[rel=next]").await;
-    browser.wait_for_path(|path| path.contains("page=2")).await;
+    browser.wait_for_path(|path| path.contains("after=")).await;
     assert_eq!(browser.text("nav.pager span").await, "Page 2 of 2");
     let second_page = browser.texts("#report-grid tbody td:nth-child(3)").await;
     assert_eq!(second_page.len(), 25);
     assert!(second_page.iter().all(|id| !first_page.contains(id)), "{first_page:?} {second_page:?}");
+
+    // Search (any case, any field) and a sortable header; the export link keeps the search.
+    browser.goto(&server.url("/ui/scopes/default/report")).await;
+    browser.fill("#filter-search", "HADDAD").await;
+    browser.click("#apply-filters").await;
+    browser.wait_for_path(|path| path.contains("search=HADDAD")).await;
+    assert_eq!(browser.texts("#report-grid tbody td:nth-child(3)").await, ["JIRAUSER10041"]);
+    assert!(browser.texts("#report-grid tbody .flag").await.iter().any(|f| f == "suggestion"));
+    let export = browser.find("#export-csv").await.attr("href").await.unwrap().unwrap_or_default();
+    assert_eq!(export, "/ui/scopes/default/report/export?search=HADDAD");
+    // The Export button's response (what the download saves), fetched by the page itself.
+    let fetch = "return fetch(arguments[0], { credentials: 'same-origin' }).then(r => r.text());";
+    let csv = browser.script(fetch, vec![json!(export)]).await;
+    let lines: Vec<&str> = csv.as_str().unwrap().lines().collect();
+    assert_eq!(lines[0], "Type,Job,Source ID,Source Username,Source Name,Source Display Name,Destination ID,Destination Username,Destination Name,Destination Display Name,Resolution,Message");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].starts_with("account,demo,JIRAUSER10041,nhaddad,"), "{lines:?}");
+    browser.goto(&server.url("/ui/scopes/default/report?search=evil.example")).await;
+    let export = browser.find("#export-csv").await.attr("href").await.unwrap().unwrap_or_default();
+    let csv = browser.script(fetch, vec![json!(export)]).await;
+    let lines: Vec<&str> = csv.as_str().unwrap().lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].contains(",\"'=HYPERLINK(\"\"https://evil.example/\"\""), "the formula is neutralised: {lines:?}");
+    browser.goto(&server.url("/ui/scopes/default/report?suggested=1")).await;
+    assert_eq!(browser.texts("#report-grid tbody td:nth-child(3)").await, ["JIRAUSER10041"]);
+    browser.goto(&server.url("/ui/scopes/default/report")).await;
+    browser.click("th[data-sort=source_id] a").await;
+    browser.wait_for_path(|path| path.contains("sort=source_id")).await;
+    browser.click("th[data-sort=source_id] a").await;
+    browser.wait_for_path(|path| path.contains("order=desc")).await;
+    assert_eq!(browser.find("th[data-sort=source_id]").await.attr("aria-sort").await.unwrap().as_deref(), Some("descending"));
+    let descending = browser.texts("#report-grid tbody td:nth-child(3)").await;
+    let mut expected = descending.clone();
+    expected.sort();
+    expected.reverse();
+    assert_eq!(descending, expected);
 
     // A mapping's page: the look-alike, with its flag, candidates and the run that wrote it.
     browser.goto(&server.url("/ui/scopes/default/report?flagged=1")).await;
