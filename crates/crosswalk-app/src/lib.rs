@@ -31,6 +31,7 @@ pub mod progress;
 pub mod read;
 pub mod review;
 pub mod run;
+pub mod scim;
 
 pub use access::{Access, Caller};
 pub use check::{CheckOutcome, CheckRequest, check};
@@ -46,6 +47,7 @@ pub use plan::{PlanCounts, PlanOutcome, PlanRow, plan_new_scope};
 pub use read::{Explanation, ReportEntry, ReportFilter, ReportStop, ScopeOverview};
 pub use review::{Decision, DestinationIdentity, REJECTIONS_NAMESPACE, ResolveOutcome, ReviewOutcome, ReviewSelection, SuggestionEntry};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
+pub use scim::{ConflictDecision, GroupConflict, ScimPage, ScimResourceType};
 
 /// The application: a store and a clock. Cheap to clone; a server holds one as shared state.
 #[derive(Clone)]
@@ -55,6 +57,8 @@ pub struct App {
     /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file, and
     /// ends PostgreSQL sessions cleanly.
     backend: Option<Backend>,
+    /// Which scopes' SCIM views this process saw seeded, and when (issue 19).
+    scim_seeds: Arc<scim::SeedCache>,
 }
 
 /// The concrete store behind `store`, for what the traits do not cover (closing).
@@ -66,7 +70,7 @@ enum Backend {
 
 impl App {
     pub fn new(store: Arc<dyn ScopeWrite>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock, backend: None }
+        App { store, clock, backend: None, scim_seeds: Default::default() }
     }
 
     /// Opens (creating it if missing) the store in `database` and brings its schema up to date.
@@ -75,12 +79,12 @@ impl App {
             Database::Sqlite(path) => {
                 // The store's messages already name the file.
                 let store = SqliteScopeStore::open(path).await?;
-                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store)) })
+                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store)), scim_seeds: Default::default() })
             }
             Database::Postgres(url) => {
                 // The store's messages name the server, never the password.
                 let store = PostgresScopeStore::open(url).await?;
-                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Postgres(store)) })
+                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Postgres(store)), scim_seeds: Default::default() })
             }
         }
     }
@@ -88,7 +92,7 @@ impl App {
     /// A private in-memory SQLite store, for tests.
     pub async fn open_in_memory(clock: Arc<dyn Clock>) -> AppResult<App> {
         let store = SqliteScopeStore::open_in_memory().await?;
-        Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store)) })
+        Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store)), scim_seeds: Default::default() })
     }
 
     /// Closes the store's connections (an SQLite file gets its write-ahead log back).

@@ -48,6 +48,8 @@ pub struct ServerState {
     pub tasks: routes::runs::Tasks,
     /// The web UI's sign-in sessions.
     pub sessions: Arc<ui::Sessions>,
+    /// The SCIM routes' rate limit (`crosswalk serve --scim-rate`); `None`: unlimited.
+    pub scim_rate: Option<Arc<routes::scim::RateLimit>>,
     /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file, and
     /// ends PostgreSQL sessions cleanly.
     store: Option<OpenedStore>,
@@ -62,13 +64,19 @@ enum OpenedStore {
 
 impl ServerState {
     pub fn new(app: App, tokens: Arc<dyn TokenStore>) -> ServerState {
-        ServerState { app, tokens, tasks: Default::default(), sessions: Arc::new(ui::Sessions::new(false)), store: None }
+        ServerState { app, tokens, tasks: Default::default(), sessions: Arc::new(ui::Sessions::new(false)), scim_rate: None, store: None }
     }
 
     /// Marks the web UI's cookies `Secure`: for a server reached over TLS (behind a proxy
     /// that terminates it), so a browser never sends them over plain HTTP.
     pub fn with_secure_cookies(mut self, secure: bool) -> ServerState {
         self.sessions = Arc::new(ui::Sessions::new(secure));
+        self
+    }
+
+    /// Answers SCIM requests beyond `per_second` a second with 429 and `Retry-After`.
+    pub fn with_scim_rate(mut self, per_second: Option<u32>) -> ServerState {
+        self.scim_rate = per_second.map(|rate| Arc::new(routes::scim::RateLimit::new(rate)));
         self
     }
 
@@ -156,11 +164,15 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::runs::task_status))
         .routes(routes!(routes::planning::check))
         .routes(routes!(routes::planning::plan))
+        .routes(routes!(routes::scim_conflicts::conflicts))
+        .routes(routes!(routes::scim_conflicts::accept))
+        .routes(routes!(routes::scim_conflicts::reject))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes
         .route("/api/openapi.json", get(move || std::future::ready(axum::Json(document.as_ref().clone()))))
         .merge(ui::router(state.clone()))
+        .merge(routes::scim::router())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
         .with_state(state);

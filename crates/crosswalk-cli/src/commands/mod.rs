@@ -11,6 +11,7 @@ mod report;
 pub(crate) mod plan;
 mod review;
 mod run;
+mod scim;
 mod scope;
 mod serve;
 mod transforms;
@@ -25,6 +26,7 @@ use crosswalk_app::{App, Caller, SystemClock};
 use crate::cli::{Cli, Command, StoreArgs};
 pub(crate) use demo::DemoArgs;
 pub(crate) use serve::{ServeArgs, TokenCommand};
+pub(crate) use scim::ScimCommand;
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
@@ -49,6 +51,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::bench(args),
         Command::Transforms(command) => transforms::transforms(command),
         Command::Eval(args) => eval::eval(args),
+        Command::Scim(command) => scim::scim(command),
     }
 }
 

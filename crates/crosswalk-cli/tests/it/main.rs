@@ -16,3 +16,4 @@ mod check;
 mod items;
 mod plan;
 mod review;
+mod scim;

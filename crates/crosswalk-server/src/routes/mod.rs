@@ -7,6 +7,8 @@ pub(crate) mod native;
 pub(crate) mod planning;
 pub(crate) mod review;
 pub mod runs;
+pub mod scim;
+pub(crate) mod scim_conflicts;
 
 use crate::error::ApiError;
 

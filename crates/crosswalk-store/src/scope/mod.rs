@@ -25,6 +25,7 @@ pub mod items;
 pub mod keys;
 pub mod model;
 pub mod reconcile;
+pub mod scim;
 mod run_plan;
 pub mod postgres;
 pub mod sqlite;
@@ -37,6 +38,7 @@ pub use model::*;
 pub use postgres::{PostgresScopeStore, without_password};
 pub use sqlite::SqliteScopeStore;
 pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
+pub use scim::{Expect, NewScimResource, ScimKey, ScimKind, ScimResource, ScimStore, ScimWrite};
 
 
 /// What every store method returns: a boxed future, so the traits stay object-safe.
@@ -232,4 +234,8 @@ pub trait ScopeWrite: ScopeRead {
         references: &'a [ItemReferenceRow],
         context: &'a ChangeContext,
     ) -> StoreFuture<'a, ItemReferencesState>;
+    /// The SCIM service's resources in this store (issue 19); `None` for a store without them.
+    fn scim(&self) -> Option<&dyn ScimStore> {
+        None
+    }
 }
