@@ -36,6 +36,7 @@ pub mod review;
 pub mod run;
 pub mod tasks;
 pub mod webhooks;
+pub mod scim;
 
 pub use access::{Access, Caller};
 pub use check::{CheckOutcome, CheckRequest, check};
@@ -54,6 +55,7 @@ pub use report_query::{EXCEL_MAX_ROWS, ReportParts, report_part_rows};
 pub use review::{Decision, DestinationIdentity, REJECTIONS_NAMESPACE, ResolveOutcome, ReviewOutcome, ReviewSelection, SuggestionEntry};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
 pub use webhooks::{DecisionNote, DeliveryRound, DeliverySettings, EventAnnouncer, NewWebhook};
+pub use scim::{ConflictDecision, GroupConflict, ScimPage, ScimResourceType};
 
 /// The application: a store and a clock. Cheap to clone; a server holds one as shared state.
 #[derive(Clone)]
@@ -65,6 +67,8 @@ pub struct App {
     backend: Option<Backend>,
     /// Subscriptions, the outbox and deliveries (issue 21): the same store, when opened here.
     webhooks: Option<Arc<dyn WebhookStore>>,
+    /// Which scopes' SCIM views this process saw seeded, and when (issue 19).
+    scim_seeds: Arc<scim::SeedCache>,
 }
 
 /// The concrete store behind `store`, for what the traits do not cover (closing).
@@ -76,7 +80,7 @@ enum Backend {
 
 impl App {
     pub fn new(store: Arc<dyn ScopeWrite>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock, backend: None, webhooks: None }
+        App { store, clock, backend: None, webhooks: None, scim_seeds: Default::default() }
     }
 
     /// Keeps webhook subscriptions, the outbox and deliveries in `store` (the same store as
@@ -92,12 +96,12 @@ impl App {
             Database::Sqlite(path) => {
                 // The store's messages already name the file.
                 let store = SqliteScopeStore::open(path).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
-                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store.clone())), webhooks: Some(Arc::new(store)) })
+                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store.clone())), webhooks: Some(Arc::new(store)), scim_seeds: Default::default() })
             }
             Database::Postgres(url) => {
                 // The store's messages name the server, never the password.
                 let store = PostgresScopeStore::open(url).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
-                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Postgres(store.clone())), webhooks: Some(Arc::new(store)) })
+                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Postgres(store.clone())), webhooks: Some(Arc::new(store)), scim_seeds: Default::default() })
             }
         }
     }
@@ -105,7 +109,7 @@ impl App {
     /// A private in-memory SQLite store, for tests.
     pub async fn open_in_memory(clock: Arc<dyn Clock>) -> AppResult<App> {
         let store = SqliteScopeStore::open_in_memory().await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
-        Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store.clone())), webhooks: Some(Arc::new(store)) })
+        Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store.clone())), webhooks: Some(Arc::new(store)), scim_seeds: Default::default() })
     }
 
     /// Closes the store's connections (an SQLite file gets its write-ahead log back).

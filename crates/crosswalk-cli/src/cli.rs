@@ -215,6 +215,9 @@ crosswalk purge --scope acme --namespace identity:user"
     /// Review suggestions: list them, accept or reject them one by one or in bulk; search destination identities.
     #[command(subcommand)]
     Review(ReviewCommand),
+    /// The SCIM service's held group conflicts (serve's /scim/v2): list them, accept or reject each.
+    #[command(subcommand)]
+    Scim(crate::commands::ScimCommand),
     /// Decide one mapping: link it to a destination identity, or mark it to be provisioned or as a former user.
     #[command(
         long_about = "Resolves one identity mapping as you decide: --to a destination identity (a candidate \

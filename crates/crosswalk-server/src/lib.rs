@@ -49,6 +49,8 @@ pub struct ServerState {
     pub sessions: Arc<ui::Sessions>,
     /// Which webhook targets may be subscribed (the worker checks again on every connection).
     pub webhook_policy: Arc<crosswalk_events::TargetPolicy>,
+    /// The SCIM routes' rate limit (`crosswalk serve --scim-rate`); `None`: unlimited.
+    pub scim_rate: Option<Arc<routes::scim::RateLimit>>,
     /// Kept to close it: closing checkpoints SQLite's write-ahead log into the file, and
     /// ends PostgreSQL sessions cleanly.
     store: Option<OpenedStore>,
@@ -68,6 +70,7 @@ impl ServerState {
             tokens,
             sessions: Arc::new(ui::Sessions::new(false)),
             webhook_policy: Arc::new(crosswalk_events::TargetPolicy::default()),
+            scim_rate: None,
             store: None,
         }
     }
@@ -82,6 +85,12 @@ impl ServerState {
     /// The webhook targets subscriptions may name (`--webhook-allow`).
     pub fn with_webhook_policy(mut self, policy: crosswalk_events::TargetPolicy) -> ServerState {
         self.webhook_policy = Arc::new(policy);
+        self
+    }
+
+    /// Answers SCIM requests beyond `per_second` a second with 429 and `Retry-After`.
+    pub fn with_scim_rate(mut self, per_second: Option<u32>) -> ServerState {
+        self.scim_rate = per_second.map(|rate| Arc::new(routes::scim::RateLimit::new(rate)));
         self
     }
 
@@ -181,11 +190,15 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::report::report_page))
         .routes(routes!(routes::report::report_counts))
         .routes(routes!(routes::report::report_export))
+        .routes(routes!(routes::scim_conflicts::conflicts))
+        .routes(routes!(routes::scim_conflicts::accept))
+        .routes(routes!(routes::scim_conflicts::reject))
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes
         .route("/api/openapi.json", get(move || std::future::ready(axum::Json(document.as_ref().clone()))))
         .merge(ui::router(state.clone()))
+        .merge(routes::scim::router())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
         .with_state(state);

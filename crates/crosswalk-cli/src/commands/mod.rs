@@ -12,6 +12,7 @@ pub(crate) mod plan;
 pub(crate) mod peers;
 mod review;
 mod run;
+mod scim;
 mod scope;
 mod serve;
 mod transforms;
@@ -28,6 +29,7 @@ use crate::cli::{Cli, Command, StoreArgs};
 pub(crate) use demo::DemoArgs;
 pub(crate) use serve::{ServeArgs, TokenCommand};
 pub(crate) use webhook::WebhookCommand;
+pub(crate) use scim::ScimCommand;
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
@@ -56,6 +58,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Export(args) => peers::export(args),
         Command::Exceptions(command) => peers::exceptions(command),
         Command::Directory(command) => peers::directory(command),
+        Command::Scim(command) => scim::scim(command),
     }
 }
 

@@ -20,6 +20,10 @@ pub(crate) struct ServeArgs {
     /// HTTPS (a proxy in front terminating TLS), so the cookie never travels over plain HTTP.
     #[arg(long)]
     pub(crate) secure_cookies: bool,
+    /// Answer SCIM requests (/scim/v2) beyond this many a second with 429 and Retry-After,
+    /// so an identity provider backs off instead of starving the mapping API.
+    #[arg(long, value_name = "REQUESTS_PER_SECOND", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) scim_rate: Option<u32>,
     #[command(flatten)]
     pub(crate) webhooks: WebhookServeArgs,
     #[command(flatten)]
@@ -157,7 +161,8 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         let state = ServerState::open(&database)
             .await?
             .with_secure_cookies(args.secure_cookies)
-            .with_webhook_policy(args.webhooks.policy()?);
+            .with_webhook_policy(args.webhooks.policy()?)
+            .with_scim_rate(args.scim_rate);
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr().context("cannot read the address listened on")?;
         let worker = if args.webhooks.no_webhook_delivery {

@@ -19,3 +19,4 @@ mod review;
 mod webhooks;
 mod peers;
 mod report_query;
+mod scim;

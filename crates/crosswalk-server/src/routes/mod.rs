@@ -10,6 +10,8 @@ pub(crate) mod report;
 pub(crate) mod review;
 pub mod runs;
 pub(crate) mod webhooks;
+pub mod scim;
+pub(crate) mod scim_conflicts;
 
 use crate::error::ApiError;
 

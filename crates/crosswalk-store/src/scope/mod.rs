@@ -26,6 +26,7 @@ pub mod keys;
 pub mod model;
 pub mod reconcile;
 pub mod report_query;
+pub mod scim;
 mod run_plan;
 pub mod postgres;
 pub mod sqlite;
@@ -46,6 +47,7 @@ pub use webhooks::{
     Announcer, AttemptResult, ClaimedDelivery, Committed, DeliveryRow, DeliveryState, ExceptionNote, NewSubscription, OutboxEvent,
     OutboxRow, RevisionBatch, SubscriptionRow, WebhookStore,
 };
+pub use scim::{Expect, NewScimResource, ScimKey, ScimKind, ScimResource, ScimStore, ScimWrite};
 
 
 /// What every store method returns: a boxed future, so the traits stay object-safe.
@@ -316,4 +318,9 @@ pub trait ScopeWrite: ScopeRead {
     /// Keeps a background run task's state (inserted, or its state, step, end, outcome and
     /// error replaced), so every server on the store answers its status.
     fn save_task<'a>(&'a self, task: &'a TaskRow) -> StoreFuture<'a, TaskRow>;
+
+    /// The SCIM service's resources in this store (issue 19); `None` for a store without them.
+    fn scim(&self) -> Option<&dyn ScimStore> {
+        None
+    }
 }

@@ -33,11 +33,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "tokens", include_str!("../../migrations/postgres/0002_tokens.sql")),
     (3, "items", include_str!("../../migrations/postgres/0003_items.sql")),
     (4, "choices", include_str!("../../migrations/postgres/0004_choices.sql")),
+    (5, "scim", include_str!("../../migrations/postgres/0005_scim.sql")),
     (6, "webhooks", include_str!("../../migrations/postgres/0006_webhooks.sql")),
     (7, "tasks", include_str!("../../migrations/postgres/0007_tasks.sql")),
 ];
 
 mod items;
+mod scim;
 mod webhooks;
 
 /// The same name as SQLite's, for the same reason: a database may hold other tables.
@@ -1616,6 +1618,10 @@ impl ScopeRead for PostgresScopeStore {
 }
 
 impl ScopeWrite for PostgresScopeStore {
+    fn scim(&self) -> Option<&dyn super::ScimStore> {
+        Some(self)
+    }
+
     fn create_scope<'a>(&'a self, scope: &'a NewScope, context: &'a ChangeContext) -> StoreFuture<'a, ScopeRow> {
         Box::pin(async move {
             check_name("scope", &scope.name)?;

@@ -33,11 +33,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "tokens", include_str!("../../migrations/sqlite/0002_tokens.sql")),
     (3, "items", include_str!("../../migrations/sqlite/0003_items.sql")),
     (4, "choices", include_str!("../../migrations/sqlite/0004_choices.sql")),
+    (5, "scim", include_str!("../../migrations/sqlite/0005_scim.sql")),
     (6, "webhooks", include_str!("../../migrations/sqlite/0006_webhooks.sql")),
     (7, "tasks", include_str!("../../migrations/sqlite/0007_tasks.sql")),
 ];
 
 mod items;
+mod scim;
 mod webhooks;
 
 /// Kept apart from the snapshot store's `_sqlx_migrations`, so the two schemas can share a
@@ -1585,6 +1587,10 @@ impl ScopeRead for SqliteScopeStore {
 }
 
 impl ScopeWrite for SqliteScopeStore {
+    fn scim(&self) -> Option<&dyn super::ScimStore> {
+        Some(self)
+    }
+
     fn create_scope<'a>(&'a self, scope: &'a NewScope, context: &'a ChangeContext) -> StoreFuture<'a, ScopeRow> {
         Box::pin(async move {
             check_name("scope", &scope.name)?;
