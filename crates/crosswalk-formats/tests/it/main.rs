@@ -5,6 +5,7 @@ mod directory_csv;
 mod exceptions;
 mod fuzz_smoke;
 mod items;
+mod ldif;
 mod limits;
 mod planning;
 mod policy;
