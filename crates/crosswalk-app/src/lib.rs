@@ -39,7 +39,7 @@ pub use crosswalk_plan::UserScope;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};
-pub use import::{InputFiles, JobInput, import};
+pub use import::{InputFiles, JobInput, import, import_from};
 pub use items::{AffectedItems, ChangeEntry, ChangeFeed, Reattribution, ReattributionEntry};
 pub use progress::{Progress, ProgressSink};
 pub use plan::{PlanCounts, PlanOutcome, PlanRow, plan_new_scope};
