@@ -61,10 +61,21 @@ impl JobInput {
 /// their errors are quicker to fix), then both directories, then the policy against the
 /// destination.
 pub fn import(files: &InputFiles, progress: ProgressSink<'_>) -> AppResult<JobInput> {
+    import_from(files, None, progress)
+}
+
+/// [`import`], reading the source from an LDAP server when `files.source` is an `ldap://` or
+/// `ldaps://` URL and `ldap` is given. Only the CLI's `run` passes `ldap`: the server never
+/// connects to a directory server an upload names.
+pub fn import_from(
+    files: &InputFiles,
+    ldap: Option<&crosswalk_ldap::LdapOptions>,
+    progress: ProgressSink<'_>,
+) -> AppResult<JobInput> {
     let policy = read_policy(files.policy.as_deref())?;
     let exceptions = files.exceptions.as_deref().map(read_exceptions).transpose()?;
     let options = ReadOptions { skip_invalid: files.skip_invalid };
-    let (mut source, destination) = read_directories(&files.source, &files.destination, options, progress)?;
+    let (mut source, destination) = read_directories_from(&files.source, &files.destination, ldap, options, progress)?;
     check_policy(&policy, files.policy.as_deref(), &destination.directory)?;
     let (mut fixes, mut handling) = (None, BTreeMap::new());
     if let Some(path) = &files.fixes {
@@ -106,14 +117,42 @@ pub fn read_directories(
     options: ReadOptions,
     progress: ProgressSink<'_>,
 ) -> AppResult<(Imported, Imported)> {
+    read_directories_from(source, destination, None, options, progress)
+}
+
+/// [`read_directories`], the source from an LDAP server when it is a URL and `ldap` is given.
+fn read_directories_from(
+    source: &Path,
+    destination: &Path,
+    ldap: Option<&crosswalk_ldap::LdapOptions>,
+    options: ReadOptions,
+    progress: ProgressSink<'_>,
+) -> AppResult<(Imported, Imported)> {
     progress(Progress::Reading { source: source.display().to_string(), destination: destination.display().to_string() });
     let (source, destination) = std::thread::scope(|scope| {
-        let source = scope.spawn(|| crosswalk_formats::read_directory_file(source, options));
-        let destination = scope.spawn(|| crosswalk_formats::read_directory_file(destination, options));
+        let source = scope.spawn(|| read_source(source, ldap, options));
+        let destination = scope.spawn(|| crosswalk_formats::read_directory_file(destination, options).map_err(AppError::input));
         (join(source), join(destination))
     });
     progress(Progress::Finished);
-    Ok((source.map_err(AppError::input)?, destination.map_err(AppError::input)?))
+    Ok((source?, destination?))
+}
+
+/// A directory file, or with `ldap` given and an `ldap://`/`ldaps://` source, the directory
+/// read live from that server (`crosswalk-ldap`).
+fn read_source(source: &Path, ldap: Option<&crosswalk_ldap::LdapOptions>, options: ReadOptions) -> AppResult<Imported> {
+    let url = source.to_str().filter(|text| crosswalk_ldap::is_ldap_url(text));
+    match (url, ldap) {
+        (Some(url), Some(ldap)) => crosswalk_ldap::read_directory(url, ldap, options).map_err(|error| match error {
+            crosswalk_ldap::LdapError::Format(error) => AppError::input(error),
+            crosswalk_ldap::LdapError::Server { .. } => AppError::unavailable(error.to_string()),
+            other => AppError::invalid(other.to_string()),
+        }),
+        (Some(url), None) => Err(AppError::invalid(format!(
+            "{url}: a directory server is read only by `crosswalk run --source ldap://...`; here give a file"
+        ))),
+        (None, _) => crosswalk_formats::read_directory_file(source, options).map_err(AppError::input),
+    }
 }
 
 /// Refuses a policy whose `default_account` is not an account of the destination (only the

@@ -45,7 +45,7 @@ pub use crosswalk_plan::UserScope;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};
-pub use import::{InputFiles, JobInput, import};
+pub use import::{InputFiles, JobInput, import, import_from};
 pub use job_check::JobCheck;
 pub use items::{AffectedItems, ChangeEntry, ChangeFeed, Reattribution, ReattributionEntry};
 pub use progress::{Progress, ProgressSink};

@@ -130,8 +130,14 @@ it, the scope's rules as they stand apply.",
         after_help = "Examples:\n  \
 crosswalk run -s server.json -d cloud.csv -p policy.toml -e exceptions.csv --job wave-1\n  \
 crosswalk run --scope acme -s server.json -d cloud.csv --job wave-2\n\n\
-Directory files are SCIM 2.0 JSON (.json, .jsonl) or Crosswalk CSV (.csv); see docs/formats.md. \
-Nothing is stored unless both directories, the policy and the exceptions are valid."
+Directory files are SCIM 2.0 JSON (.json, .jsonl), Crosswalk CSV (.csv) or LDIF (.ldif: slapcat, \
+ldapsearch, ldifde); see docs/formats.md. \
+Nothing is stored unless both directories, the policy and the exceptions are valid.\n\n\
+The source may be a live LDAP server (OpenLDAP, Active Directory):\n  \
+CROSSWALK_LDAP_BIND_DN='cn=reader,dc=example,dc=com' CROSSWALK_LDAP_PASSWORD=... \\\n    \
+crosswalk run -s ldap://dc01.example.com:389 --ldap-starttls --ldap-base 'dc=example,dc=com' -d cloud.csv\n\
+The bind DN and password come from those variables or from --ldap-credentials FILE (DN on the first \
+line, password on the second), never from the command line; without either the bind is anonymous."
     )]
     Run(RunArgs),
     /// Pre-flight checks: what must be fixed before a job moves anything, with fixes to choose and import.
@@ -386,7 +392,8 @@ pub(crate) enum EvalFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// The directory you migrate from (SCIM JSON or CSV).
+    /// The directory you migrate from (SCIM JSON, CSV or LDIF), or an LDAP server to read it
+    /// from: ldap://host:389 or ldaps://host:636 (see --ldap-base and the examples below).
     #[arg(long, short = 's')]
     pub(crate) source: PathBuf,
     /// The directory you migrate to (SCIM JSON or CSV).
@@ -431,9 +438,46 @@ pub(crate) struct RunArgs {
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub(crate) format: SummaryFormat,
     #[command(flatten)]
+    pub(crate) ldap: LdapArgs,
+    #[command(flatten)]
     pub(crate) scope: ScopeArg,
     #[command(flatten)]
     pub(crate) store: StoreArgs,
+}
+
+/// How `run` reads a source given as ldap:// or ldaps:// (ignored for files).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "LDAP source (with --source ldap://... or ldaps://...)")]
+pub(crate) struct LdapArgs {
+    /// Search base; default: the server's default naming context.
+    #[arg(long, value_name = "DN")]
+    pub(crate) ldap_base: Option<String>,
+    /// LDAP filter; default: people and groups (groupOfNames, groupOfUniqueNames, posixGroup,
+    /// AD groups).
+    #[arg(long, value_name = "FILTER")]
+    pub(crate) ldap_filter: Option<String>,
+    /// Upgrade the ldap:// connection with StartTLS before binding.
+    #[arg(long)]
+    pub(crate) ldap_starttls: bool,
+    /// A file with the bind DN on its first line and the password on its second (keep it
+    /// private); default: CROSSWALK_LDAP_BIND_DN and CROSSWALK_LDAP_PASSWORD, or anonymous.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ldap_credentials: Option<PathBuf>,
+    /// Entries per page of the paged search.
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(i32).range(1..))]
+    pub(crate) ldap_page_size: i32,
+}
+
+impl LdapArgs {
+    pub(crate) fn options(&self) -> crosswalk_ldap::LdapOptions {
+        crosswalk_ldap::LdapOptions {
+            base: self.ldap_base.clone(),
+            filter: self.ldap_filter.clone(),
+            starttls: self.ldap_starttls,
+            credentials_file: self.ldap_credentials.clone(),
+            page_size: Some(self.ldap_page_size),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

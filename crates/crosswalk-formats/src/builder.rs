@@ -21,6 +21,10 @@ pub(crate) enum Layout {
     /// Spots are JSON Lines lines and/or indexes into a resource array found at
     /// `list_prefix` (`/Resources` in a ListResponse, empty for a bare array).
     Scim { list_prefix: &'static str },
+    /// Spots are LDIF lines (the entry's `dn:` line), or for entries read from a server
+    /// (no line) an index into the DNs noted with [`Builder::dn_spot`]; fields are LDAP
+    /// attribute names.
+    Ldif,
 }
 
 /// Where a record is, compactly: a line, an index in a resource array, or both.
@@ -87,6 +91,8 @@ pub(crate) struct Builder {
     /// Platform exports (`crate::exports`): the export's own spelling of a Crosswalk CSV
     /// column, so messages name the column the person sees in their file.
     renamed_columns: Vec<(&'static str, String)>,
+    /// LDAP entries read from a server: their DNs, which is how a message names them.
+    dns: Vec<CompactString>,
 }
 
 impl Builder {
@@ -105,6 +111,7 @@ impl Builder {
             pending: Vec::new(),
             skipped: Vec::new(),
             renamed_columns: Vec::new(),
+            dns: Vec::new(),
         }
     }
 
@@ -131,6 +138,13 @@ impl Builder {
     pub(crate) fn location(&self, spot: Spot, sub: &str) -> Location {
         match self.layout {
             Layout::Csv => Location { file: self.file.clone(), line: spot.line, pointer: None },
+            Layout::Ldif => {
+                let file = match (spot.line, spot.item.and_then(|i| self.dns.get(i as usize))) {
+                    (None, Some(dn)) => format!("{} (entry {dn:?})", self.file),
+                    _ => self.file.clone(),
+                };
+                Location { file, line: spot.line, pointer: None }
+            }
             Layout::Scim { list_prefix } => {
                 let pointer = match spot.item {
                     Some(item) => format!("{list_prefix}/{item}{sub}"),
@@ -141,10 +155,28 @@ impl Builder {
         }
     }
 
+    /// The spot of an entry that has no line (read from a server): messages name its DN.
+    pub(crate) fn dn_spot(&mut self, dn: &str) -> Spot {
+        self.dns.push(dn.into());
+        Spot { line: None, item: Some(self.dns.len() as u64 - 1) }
+    }
+
+    /// How many accounts and groups were accepted so far (a record just offered was
+    /// skipped if these did not grow).
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        (self.accounts.len(), self.groups.len())
+    }
+
     /// A spot as words, for messages that point at a second record ("already used on line 3").
     fn describe(&self, spot: Spot) -> String {
         let list_prefix = match self.layout {
             Layout::Csv => "",
+            Layout::Ldif => {
+                if let (None, Some(dn)) = (spot.line, spot.item.and_then(|i| self.dns.get(i as usize))) {
+                    return format!("entry {dn:?}");
+                }
+                ""
+            }
             Layout::Scim { list_prefix } => list_prefix,
         };
         match (spot.line, spot.item) {
@@ -182,7 +214,7 @@ impl Builder {
 
     fn id_sub(&self) -> &'static str {
         match self.layout {
-            Layout::Csv => "",
+            Layout::Csv | Layout::Ldif => "",
             Layout::Scim { .. } => "/id",
         }
     }
@@ -204,6 +236,7 @@ impl Builder {
         };
         match self.layout {
             Layout::Csv => ("", column),
+            Layout::Ldif => ("", crate::ldif::attribute_of(column)),
             Layout::Scim { .. } => (pointer, pointer.trim_start_matches('/').split('/').next().unwrap_or(pointer)),
         }
     }
@@ -331,11 +364,12 @@ impl Builder {
         let pending = std::mem::take(&mut self.pending);
         for membership in pending {
             let (group_sub, member_sub) = match self.layout {
-                Layout::Csv => (String::new(), String::new()),
+                Layout::Csv | Layout::Ldif => (String::new(), String::new()),
                 Layout::Scim { .. } => (String::new(), format!("/members/{}/value", membership.entry)),
             };
             let (group_field, member_field) = match self.layout {
                 Layout::Csv => ("group", "member"),
+                Layout::Ldif => ("dn", "member"),
                 Layout::Scim { .. } => ("id", "members"),
             };
             let Some(&group_index) = self.group_ids.get(membership.group.as_str()) else {

@@ -17,6 +17,7 @@ pub mod error;
 pub mod exceptions;
 pub mod exports;
 pub mod items;
+pub mod ldif;
 pub mod limits;
 pub mod peer_maps;
 pub mod planning;
@@ -32,6 +33,7 @@ use crosswalk_core::Directory;
 
 pub use directory_csv::{DIRECTORY_CSV_COLUMNS, read_directory_csv, read_directory_csv_file, write_directory_csv};
 pub use error::{Diagnostic, FormatError, Location, SkippedRecord};
+pub use ldif::{read_ldif, read_ldif_file};
 pub use items::{ItemsFormat, read_items, read_items_file, read_items_jsonl, write_safe_csv, SafeCsvWriter};
 pub use exceptions::{EXCEPTIONS_COLUMNS, read_exceptions, read_exceptions_file};
 pub use planning::{FINDINGS_COLUMNS, FixRow, ITEMS_COLUMNS, read_fixes_csv, read_fixes_csv_file, read_items_csv, read_items_csv_file, write_findings_csv};
@@ -76,6 +78,8 @@ pub struct Imported {
 pub enum DirectoryFormat {
     Csv,
     Scim,
+    /// LDIF (RFC 2849): `.ldif`/`.ldf`, or content starting with `dn:` or `version:`.
+    Ldif,
 }
 
 impl DirectoryFormat {
@@ -86,6 +90,7 @@ impl DirectoryFormat {
         match extension.as_str() {
             "csv" => Some(DirectoryFormat::Csv),
             "json" | "jsonl" | "ndjson" => Some(DirectoryFormat::Scim),
+            "ldif" | "ldf" => Some(DirectoryFormat::Ldif),
             _ => None,
         }
     }
@@ -94,6 +99,9 @@ impl DirectoryFormat {
     /// mark); everything else is taken for CSV, whose header starts with a column name.
     pub fn sniff(start: &[u8]) -> DirectoryFormat {
         let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
+        if crate::ldif::looks_like_ldif(start) {
+            return DirectoryFormat::Ldif;
+        }
         match start.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{' | b'[') => DirectoryFormat::Scim,
             _ => DirectoryFormat::Csv,
@@ -127,6 +135,7 @@ pub fn read_directory_file(path: impl AsRef<Path>, options: ReadOptions) -> Resu
         DirectoryFormat::Csv if exports::is_jira_table(path) => exports::read_export_path(path, hint, options),
         DirectoryFormat::Csv => exports::read_csv_directory(&name, reader, hint, options),
         DirectoryFormat::Scim => read_scim(&name, reader, options),
+        DirectoryFormat::Ldif => read_ldif(&name, reader, options),
     }
 }
 

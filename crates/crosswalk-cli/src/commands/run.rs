@@ -27,7 +27,8 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         block_on(async { open_app(&args.store).await?.close().await; anyhow::Ok(()) })?;
     }
     let mut steps = Steps::default();
-    let input = crosswalk_app::import(&files, &mut |event| steps.show(event))?;
+    let ldap = args.ldap.options();
+    let input = crosswalk_app::import_from(&files, Some(&ldap), &mut |event| steps.show(event))?;
     drop(steps);
     // Values a platform export mangled (issue 20): left out of the directory, said here.
     for warning in input.source.warnings.iter().chain(&input.destination.warnings) {

@@ -6,6 +6,7 @@ mod exceptions;
 mod exports;
 mod fuzz_smoke;
 mod items;
+mod ldif;
 mod limits;
 mod peer_maps;
 mod planning;
