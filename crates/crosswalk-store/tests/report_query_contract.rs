@@ -7,31 +7,13 @@ use std::sync::Arc;
 
 use crosswalk_core::{IdentityKind, Resolution};
 use crosswalk_store::scope::{
-    CandidateRow, ChangeContext, DirectoryContent, ErrorKind, IdentityMapping, IdentityValue, Namespace, NewScope, PostgresScopeStore, Rejections,
-    ReportColumn, ReportOf, ReportView, RunRecord, ScopeWrite, SideRow, SqliteScopeStore,
-};
+    CandidateRow, ChangeContext, DirectoryContent, ErrorKind, IdentityMapping, IdentityValue, Namespace, NewScope, Rejections,
+    ReportColumn, ReportOf, ReportView, RunRecord, ScopeWrite, SideRow, };
 use time::OffsetDateTime;
 
-struct Backend {
-    store: Arc<dyn ScopeWrite>,
-    _guard: Box<dyn std::any::Any + Send>,
-}
-
-#[path = "support/postgres.rs"]
-mod postgres_support;
-
-async fn sqlite_store() -> Option<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteScopeStore::open(dir.path().join("scopes.sqlite")).await.unwrap();
-    Some(Backend { store: Arc::new(store), _guard: Box::new(dir) })
-}
-
-/// A fresh database on the PostgreSQL test server; `None` (a loud skip) only outside CI.
-async fn postgres_store() -> Option<Backend> {
-    let database = postgres_support::fresh_database().await?;
-    let store = PostgresScopeStore::open(&database.url).await.unwrap();
-    Some(Backend { store: Arc::new(store), _guard: Box::new(database) })
-}
+#[path = "support/backends.rs"]
+mod backends;
+use backends::{postgres_store, sqlite_store};
 
 macro_rules! contract_tests {
     ($backend:ident, $constructor:ident; $($case:ident),* $(,)?) => {

@@ -4,34 +4,14 @@
 //! transaction; hidden resources keep their keys but neither clash nor list; every write
 //! and removal is a revision in the scope's change feed; scopes do not see each other's.
 
-use std::sync::Arc;
-
 use crosswalk_store::scope::{
-    ChangeContext, Cursor, ErrorKind, Expect, NewScimResource, NewScope, PostgresScopeStore, ScimKey, ScimKind, ScimWrite, ScopeWrite,
-    SqliteScopeStore,
-};
+    ChangeContext, Cursor, ErrorKind, Expect, NewScimResource, NewScope, ScimKey, ScimKind, ScimWrite,
+    };
 use time::OffsetDateTime;
 
-#[path = "support/postgres.rs"]
-mod postgres_support;
-
-struct Backend {
-    store: Arc<dyn ScopeWrite>,
-    _guard: Box<dyn std::any::Any + Send>,
-}
-
-async fn sqlite_store() -> Option<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteScopeStore::open(dir.path().join("scopes.sqlite")).await.unwrap();
-    Some(Backend { store: Arc::new(store), _guard: Box::new(dir) })
-}
-
-/// A fresh database on the PostgreSQL test server; `None` (a loud skip) only outside CI.
-async fn postgres_store() -> Option<Backend> {
-    let database = postgres_support::fresh_database().await?;
-    let store = PostgresScopeStore::open(&database.url).await.unwrap();
-    Some(Backend { store: Arc::new(store), _guard: Box::new(database) })
-}
+#[path = "support/backends.rs"]
+mod backends;
+use backends::{Backend, postgres_store, sqlite_store};
 
 macro_rules! scim_tests {
     ($backend:ident, $constructor:ident; $($case:ident),* $(,)?) => {

@@ -9,32 +9,14 @@ use crosswalk_core::{Account, Directory, ExceptionRule, Group, IdentityKind, Ide
 use crosswalk_store::scope::{
     ChangeContext, ChangeOrigin, Cursor, DirectoryContent, ErrorKind, ExceptionRow, FindOutcome, IdentityMapping, KeyForm,
     IdentityValue, ItemFilter, ItemReferenceRow, MappingValue, Namespace, NewChoice, NewScope, Reason, ReportOf, Retention, RunChoices, RunRecord, RunRow, ScopeError,
-    ScopeRead, ScopeWrite, PostgresScopeStore, SideRow, SqliteScopeStore, StoredHandling,
+    ScopeRead, ScopeWrite, SideRow, StoredHandling,
 };
 use crosswalk_store::scope::reconcile::{Change, Current, apply, reconcile};
 use time::{Duration, OffsetDateTime};
 
-/// A backend under test, with whatever must live as long as it (a temporary folder).
-struct Backend {
-    store: Arc<dyn ScopeWrite>,
-    _guard: Box<dyn std::any::Any + Send>,
-}
-
-#[path = "support/postgres.rs"]
-mod postgres_support;
-
-async fn sqlite_store() -> Option<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteScopeStore::open(dir.path().join("scopes.sqlite")).await.unwrap();
-    Some(Backend { store: Arc::new(store), _guard: Box::new(dir) })
-}
-
-/// A fresh database on the PostgreSQL test server; `None` (a loud skip) only outside CI.
-async fn postgres_store() -> Option<Backend> {
-    let database = postgres_support::fresh_database().await?;
-    let store = PostgresScopeStore::open(&database.url).await.unwrap();
-    Some(Backend { store: Arc::new(store), _guard: Box::new(database) })
-}
+#[path = "support/backends.rs"]
+mod backends;
+use backends::{postgres_store, sqlite_store};
 
 macro_rules! contract_tests {
     ($backend:ident, $constructor:ident) => {

@@ -3,38 +3,14 @@
 //! handle on the same database (another server process) reads it at once, and a task is
 //! seen only through its own scope.
 
-use std::sync::Arc;
-
 use crosswalk_store::scope::{
-    ChangeContext, ErrorKind, NewScope, PostgresScopeStore, ScopeWrite, SqliteScopeStore, TaskError, TaskRow, TaskState,
+    ChangeContext, ErrorKind, NewScope, TaskError, TaskRow, TaskState,
 };
 use time::OffsetDateTime;
 
-#[path = "support/postgres.rs"]
-mod postgres_support;
-
-/// The store a test writes through, and a second, separately opened handle on it.
-struct Backend {
-    store: Arc<dyn ScopeWrite>,
-    other: Arc<dyn ScopeWrite>,
-    _guard: Box<dyn std::any::Any + Send>,
-}
-
-async fn sqlite_store() -> Option<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("scopes.sqlite");
-    let store = SqliteScopeStore::open(&path).await.unwrap();
-    let other = SqliteScopeStore::open(&path).await.unwrap();
-    Some(Backend { store: Arc::new(store), other: Arc::new(other), _guard: Box::new(dir) })
-}
-
-/// A fresh database on the PostgreSQL test server; `None` (a loud skip) only outside CI.
-async fn postgres_store() -> Option<Backend> {
-    let database = postgres_support::fresh_database().await?;
-    let store = PostgresScopeStore::open(&database.url).await.unwrap();
-    let other = PostgresScopeStore::open(&database.url).await.unwrap();
-    Some(Backend { store: Arc::new(store), other: Arc::new(other), _guard: Box::new(database) })
-}
+#[path = "support/backends.rs"]
+mod backends;
+use backends::{Backend, postgres_store, sqlite_store};
 
 macro_rules! task_tests {
     ($backend:ident, $constructor:ident; $($case:ident),* $(,)?) => {
@@ -86,13 +62,14 @@ fn queued(id: &str, scope: &str) -> TaskRow {
 }
 
 async fn a_task_moves_from_queued_to_its_end_and_another_handle_sees_each_step(backend: &Backend) {
+    let other = backend.other().await;
     create_scope(backend, "acme").await;
     let task = backend.store.save_task(&queued("t1", "acme")).await.unwrap();
-    assert_eq!(backend.other.task("acme", "t1").await.unwrap(), task);
+    assert_eq!(other.task("acme", "t1").await.unwrap(), task);
 
     let running = TaskRow { state: TaskState::Running, step: Some("resolving 12 identities".into()), updated_at: at(2), ..task };
     backend.store.save_task(&running).await.unwrap();
-    let seen = backend.other.task("acme", "t1").await.unwrap();
+    let seen = other.task("acme", "t1").await.unwrap();
     assert_eq!((seen.state, seen.step.as_deref()), (TaskState::Running, Some("resolving 12 identities")));
 
     let done = TaskRow {
@@ -104,7 +81,7 @@ async fn a_task_moves_from_queued_to_its_end_and_another_handle_sees_each_step(b
         ..running.clone()
     };
     backend.store.save_task(&done).await.unwrap();
-    assert_eq!(backend.other.task("acme", "t1").await.unwrap(), done);
+    assert_eq!(other.task("acme", "t1").await.unwrap(), done);
 
     let failed = TaskRow {
         id: "t2".into(),
@@ -114,16 +91,17 @@ async fn a_task_moves_from_queued_to_its_end_and_another_handle_sees_each_step(b
         ..queued("t2", "acme")
     };
     backend.store.save_task(&failed).await.unwrap();
-    assert_eq!(backend.other.task("acme", "t2").await.unwrap().error, failed.error);
+    assert_eq!(other.task("acme", "t2").await.unwrap().error, failed.error);
     // Each task keeps its own state.
-    assert_eq!(backend.other.task("acme", "t1").await.unwrap().state, TaskState::Succeeded);
+    assert_eq!(other.task("acme", "t1").await.unwrap().state, TaskState::Succeeded);
 }
 
 async fn a_task_is_seen_only_through_its_own_scope(backend: &Backend) {
+    let other = backend.other().await;
     create_scope(backend, "acme").await;
     create_scope(backend, "globex").await;
     backend.store.save_task(&queued("t1", "acme")).await.unwrap();
-    let error = backend.other.task("globex", "t1").await.unwrap_err();
+    let error = other.task("globex", "t1").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NotFound);
     // Another scope cannot overwrite it under the same id either.
     let error = backend.store.save_task(&TaskRow { state: TaskState::Failed, ..queued("t1", "globex") }).await.unwrap_err();
