@@ -32,9 +32,22 @@ impl Caller {
     /// The user name comes from the environment: control characters are dropped and it is
     /// cut to a length the store accepts, so no login name can make every write fail.
     pub fn cli(user: &str) -> Caller {
-        let user: String = user.chars().filter(|c| !c.is_control()).take(MAX_NAME_LEN - 4).collect();
-        let user = if user.trim().is_empty() { "unknown" } else { user.trim() };
-        Caller { actor: format!("cli:{user}"), program: "cli".to_string(), access: Access::AllScopes, can_write: true }
+        let user: String = user
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_NAME_LEN - 4)
+            .collect();
+        let user = if user.trim().is_empty() {
+            "unknown"
+        } else {
+            user.trim()
+        };
+        Caller {
+            actor: format!("cli:{user}"),
+            program: "cli".to_string(),
+            access: Access::AllScopes,
+            can_write: true,
+        }
     }
 
     /// A caller with every scope, read and write, that is not the command line: the server's
@@ -42,7 +55,12 @@ impl Caller {
     pub fn every_scope(actor: &str, program: &str) -> AppResult<Caller> {
         check_name("caller", actor)?;
         check_name("program", program)?;
-        Ok(Caller { actor: actor.to_string(), program: program.to_string(), access: Access::AllScopes, can_write: true })
+        Ok(Caller {
+            actor: actor.to_string(),
+            program: program.to_string(),
+            access: Access::AllScopes,
+            can_write: true,
+        })
     }
 
     /// A caller bound to one scope (a token's holder), read-only unless `can_write`.
@@ -50,7 +68,12 @@ impl Caller {
         check_name("caller", actor)?;
         check_name("program", program)?;
         check_name("scope", scope)?;
-        Ok(Caller { actor: actor.to_string(), program: program.to_string(), access: Access::Scope(scope.to_string()), can_write })
+        Ok(Caller {
+            actor: actor.to_string(),
+            program: program.to_string(),
+            access: Access::Scope(scope.to_string()),
+            can_write,
+        })
     }
 
     /// The same caller, without the right to write.
@@ -81,16 +104,25 @@ impl Caller {
         if self.sees(scope) {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!("{} may not read scope {scope:?}: it is bound to another scope", self.actor)))
+            Err(AppError::forbidden(format!(
+                "{} may not read scope {scope:?}: it is bound to another scope",
+                self.actor
+            )))
         }
     }
 
     pub fn check_write(&self, scope: &str) -> AppResult<()> {
         if !self.sees(scope) {
-            return Err(AppError::forbidden(format!("{} may not change scope {scope:?}: it is bound to another scope", self.actor)));
+            return Err(AppError::forbidden(format!(
+                "{} may not change scope {scope:?}: it is bound to another scope",
+                self.actor
+            )));
         }
         if !self.can_write {
-            return Err(AppError::forbidden(format!("{} may only read; changing scope {scope:?} needs write access", self.actor)));
+            return Err(AppError::forbidden(format!(
+                "{} may only read; changing scope {scope:?} needs write access",
+                self.actor
+            )));
         }
         Ok(())
     }
@@ -99,13 +131,20 @@ impl Caller {
     pub fn check_create_scope(&self, scope: &str) -> AppResult<()> {
         match (&self.access, self.can_write) {
             (Access::AllScopes, true) => Ok(()),
-            _ => Err(AppError::forbidden(format!("{} may not create scope {scope:?}: only a caller with access to every scope may", self.actor))),
+            _ => Err(AppError::forbidden(format!(
+                "{} may not create scope {scope:?}: only a caller with access to every scope may",
+                self.actor
+            ))),
         }
     }
 
     /// Who and when, for the store.
     pub fn context(&self, at: OffsetDateTime) -> ChangeContext {
-        ChangeContext { at, who: self.actor.clone(), caller: self.program.clone() }
+        ChangeContext {
+            at,
+            who: self.actor.clone(),
+            caller: self.program.clone(),
+        }
     }
 }
 
@@ -119,7 +158,11 @@ mod tests {
         let caller = Caller::scoped("token:wave-1", "api", "acme", true).unwrap();
         assert!(caller.check_read("acme").is_ok());
         assert!(caller.check_write("acme").is_ok());
-        for error in [caller.check_read("globex"), caller.check_write("globex"), caller.check_create_scope("globex")] {
+        for error in [
+            caller.check_read("globex"),
+            caller.check_write("globex"),
+            caller.check_create_scope("globex"),
+        ] {
             assert_eq!(error.unwrap_err().kind(), ErrorKind::Forbidden);
         }
     }
@@ -136,8 +179,16 @@ mod tests {
 
     #[test]
     fn a_blank_scope_or_actor_is_refused() {
-        assert_eq!(Caller::scoped(" ", "api", "acme", false).unwrap_err().kind(), ErrorKind::Invalid);
-        assert_eq!(Caller::scoped("t", "api", "", false).unwrap_err().kind(), ErrorKind::Invalid);
+        assert_eq!(
+            Caller::scoped(" ", "api", "acme", false)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Invalid
+        );
+        assert_eq!(
+            Caller::scoped("t", "api", "", false).unwrap_err().kind(),
+            ErrorKind::Invalid
+        );
         assert_eq!(Caller::cli("").actor(), "cli:unknown");
         assert_eq!(Caller::cli("ann\n\u{7}").actor(), "cli:ann");
         assert!(check_name("caller", Caller::cli(&"x".repeat(5000)).actor()).is_ok());

@@ -9,8 +9,8 @@ use crosswalk_core::Directory;
 use crosswalk_core::normalize::DomainAliases;
 use crosswalk_plan::checks::{directory_order, has_blockers};
 use crosswalk_plan::{
-    CheckKind, CheckOptions, Finding, Fix, FixOutcome, MergeRule, ScopeResult, UserScope, apply_fixes, resolve_scope, run_checks,
-    suggested_fixes,
+    CheckKind, CheckOptions, Finding, Fix, FixOutcome, MergeRule, ScopeResult, UserScope,
+    apply_fixes, resolve_scope, run_checks, suggested_fixes,
 };
 
 use crate::error::{AppError, AppResult};
@@ -59,13 +59,26 @@ impl AppliedFixes {
 
 /// Reads an edited findings CSV and applies its fixes to `source`: all of them or none.
 /// Bad rows, and fixes that cannot be applied, are listed with the file's line each.
-pub fn read_and_apply_fixes(path: &Path, source: &Directory) -> AppResult<(FixOutcome, BTreeMap<String, Fix>)> {
+pub fn read_and_apply_fixes(
+    path: &Path,
+    source: &Directory,
+) -> AppResult<(FixOutcome, BTreeMap<String, Fix>)> {
     let rows = crosswalk_formats::read_fixes_csv_file(path).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        AppError::invalid(format!("{} bad rows, nothing applied:\n{}", lines.len(), lines.join("\n")))
+        AppError::invalid(format!(
+            "{} bad rows, nothing applied:\n{}",
+            lines.len(),
+            lines.join("\n")
+        ))
     })?;
-    let lines: BTreeMap<&str, u64> = rows.iter().map(|row| (row.user_key.as_str(), row.line)).collect();
-    let fixes: BTreeMap<String, Fix> = rows.iter().map(|row| (row.user_key.clone(), row.fix.clone())).collect();
+    let lines: BTreeMap<&str, u64> = rows
+        .iter()
+        .map(|row| (row.user_key.as_str(), row.line))
+        .collect();
+    let fixes: BTreeMap<String, Fix> = rows
+        .iter()
+        .map(|row| (row.user_key.clone(), row.fix.clone()))
+        .collect();
     let outcome = apply_fixes(source, &fixes, &DomainAliases::default()).map_err(|errors| {
         let name = path.display();
         let described: Vec<String> = errors
@@ -75,7 +88,11 @@ pub fn read_and_apply_fixes(path: &Path, source: &Directory) -> AppResult<(FixOu
                 None => format!("{name}: UserKey {}: {}", e.user_key, e.message),
             })
             .collect();
-        AppError::invalid(format!("{} fixes cannot be applied, nothing applied:\n{}", described.len(), described.join("\n")))
+        AppError::invalid(format!(
+            "{} fixes cannot be applied, nothing applied:\n{}",
+            described.len(),
+            described.join("\n")
+        ))
     })?;
     Ok((outcome, fixes))
 }
@@ -105,7 +122,12 @@ impl CheckOutcome {
 /// Runs the checks. Bad files are errors naming file:line and field; bad fixes list every
 /// row at fault and nothing is applied.
 pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
-    if request.items.is_none() && matches!(request.users, Some(UserScope::Related { .. } | UserScope::None)) {
+    if request.items.is_none()
+        && matches!(
+            request.users,
+            Some(UserScope::Related { .. } | UserScope::None)
+        )
+    {
         return Err(AppError::invalid(
             "the user scope related or none needs the content references (items): they tell who is related",
         ));
@@ -113,12 +135,16 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
     if let Some(UserScope::Related { containers, .. }) = &request.users
         && containers.is_empty()
     {
-        return Err(AppError::invalid("the user scope related needs containers: the space, project or drive keys the job takes"));
+        return Err(AppError::invalid(
+            "the user scope related needs containers: the space, project or drive keys the job takes",
+        ));
     }
     let (source, destination, references) = crate::check_read::read_check_inputs(request)?;
     let mut source = source;
     let aliases = DomainAliases::default();
-    let rule = MergeRule { directory_order: directory_order(&source, &request.directory_order) };
+    let rule = MergeRule {
+        directory_order: directory_order(&source, &request.directory_order),
+    };
 
     let mut applied = None;
     if let Some(path) = &request.fixes {
@@ -127,7 +153,10 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
         source = outcome.directory;
     }
 
-    let former_users = applied.as_ref().map(|a| a.tombstoned.iter().cloned().collect()).unwrap_or_default();
+    let former_users = applied
+        .as_ref()
+        .map(|a| a.tombstoned.iter().cloned().collect())
+        .unwrap_or_default();
     let options = CheckOptions {
         directory_order: request.directory_order.clone(),
         domain_aliases: aliases.clone(),
@@ -135,31 +164,74 @@ pub fn check(request: &CheckRequest) -> AppResult<CheckOutcome> {
         ..Default::default()
     };
     let mut findings = run_checks(&source, destination.as_ref(), &references, &options);
-    let scope = request.users.as_ref().map(|users| resolve_scope(&source, &references, users, request.group_pull_threshold));
+    let scope = request
+        .users
+        .as_ref()
+        .map(|users| resolve_scope(&source, &references, users, request.group_pull_threshold));
     if let Some(scope) = &scope
         && request.users != Some(UserScope::All)
     {
         for finding in &mut findings {
             if finding.kind != CheckKind::ReferencedButAbsent {
-                finding.rows.retain(|row| scope.contains(row.kind, &row.user_key));
+                finding
+                    .rows
+                    .retain(|row| scope.contains(row.kind, &row.user_key));
                 finding.count = finding.rows.len();
             }
         }
         findings.retain(|finding| finding.count > 0);
     }
-    let suggested = suggested_fixes(&source, &findings, request.email_template.as_deref(), &rule, &aliases);
-    let blockers = findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Blocker).map(|f| f.count).sum();
-    let warnings = findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Warning).map(|f| f.count).sum();
-    Ok(CheckOutcome { findings, blockers, warnings, suggested, merge_rule: rule.describe(), applied, scope })
+    let suggested = suggested_fixes(
+        &source,
+        &findings,
+        request.email_template.as_deref(),
+        &rule,
+        &aliases,
+    );
+    let blockers = findings
+        .iter()
+        .filter(|f| f.severity == crosswalk_plan::Severity::Blocker)
+        .map(|f| f.count)
+        .sum();
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == crosswalk_plan::Severity::Warning)
+        .map(|f| f.count)
+        .sum();
+    Ok(CheckOutcome {
+        findings,
+        blockers,
+        warnings,
+        suggested,
+        merge_rule: rule.describe(),
+        applied,
+        scope,
+    })
 }
 
 /// The blockers the pre-flight checks find in a job's two directories, as `KIND count`.
 pub fn preflight_blockers(input: &crate::JobInput) -> Vec<String> {
     // The run's fixes are applied already; their tombstones migrate without an email.
-    let former_users = input.fixes.as_ref().map(|a| a.tombstoned.iter().cloned().collect()).unwrap_or_default();
-    let options = CheckOptions { former_users, ..CheckOptions::default() };
-    let findings = run_checks(&input.source.directory, Some(&input.destination.directory), &[], &options);
-    findings.iter().filter(|f| f.severity == crosswalk_plan::Severity::Blocker).map(|f| format!("{} {}", f.kind, f.count)).collect()
+    let former_users = input
+        .fixes
+        .as_ref()
+        .map(|a| a.tombstoned.iter().cloned().collect())
+        .unwrap_or_default();
+    let options = CheckOptions {
+        former_users,
+        ..CheckOptions::default()
+    };
+    let findings = run_checks(
+        &input.source.directory,
+        Some(&input.destination.directory),
+        &[],
+        &options,
+    );
+    findings
+        .iter()
+        .filter(|f| f.severity == crosswalk_plan::Severity::Blocker)
+        .map(|f| format!("{} {}", f.kind, f.count))
+        .collect()
 }
 
 /// The refusal of a run with blockers, saying what to do.
@@ -176,7 +248,12 @@ pub fn preflight_refusal(input: &crate::JobInput, blockers: &[String]) -> AppErr
 impl crate::App {
     /// [`check`] for a caller that may read `scope`: the checks read the files given, never
     /// the store, so any reader may run them.
-    pub fn check(&self, caller: &crate::Caller, scope: &str, request: &CheckRequest) -> AppResult<CheckOutcome> {
+    pub fn check(
+        &self,
+        caller: &crate::Caller,
+        scope: &str,
+        request: &CheckRequest,
+    ) -> AppResult<CheckOutcome> {
         caller.check_read(scope)?;
         check(request)
     }
@@ -185,7 +262,14 @@ impl crate::App {
     /// which. (The store has no place of its own for overrides yet.)
     pub fn override_note(&self, caller: &crate::Caller, blockers: &[String]) -> String {
         let context = caller.context(self.clock.now());
-        let at = context.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        format!("pre-flight blockers overridden by {} at {at}: {}", context.who, blockers.join(", "))
+        let at = context
+            .at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        format!(
+            "pre-flight blockers overridden by {} at {at}: {}",
+            context.who,
+            blockers.join(", ")
+        )
     }
 }

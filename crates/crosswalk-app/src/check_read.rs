@@ -14,9 +14,15 @@ use crate::error::{AppError, AppResult};
 /// each (a speed tactic, `docs/performance.md`: three files on two cores take about the time
 /// of the largest, not of all three). A bad source is reported before a bad destination,
 /// and that before bad references, as when they were read one after the other.
-pub(crate) fn read_check_inputs(request: &CheckRequest) -> AppResult<(Directory, Option<Directory>, Vec<Reference>)> {
+pub(crate) fn read_check_inputs(
+    request: &CheckRequest,
+) -> AppResult<(Directory, Option<Directory>, Vec<Reference>)> {
     let read = |path: &PathBuf| -> AppResult<Directory> {
-        Ok(crosswalk_formats::read_directory_file(path, ReadOptions::default()).map_err(AppError::input)?.directory)
+        Ok(
+            crosswalk_formats::read_directory_file(path, ReadOptions::default())
+                .map_err(AppError::input)?
+                .directory,
+        )
     };
     let (source, destination, references) = std::thread::scope(|scope| {
         let source = scope.spawn(|| read(&request.source));
@@ -32,6 +38,7 @@ pub(crate) fn read_check_inputs(request: &CheckRequest) -> AppResult<(Directory,
 
 /// A reader's result; a panic in it is the caller's panic, not a lost error.
 fn join<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
-

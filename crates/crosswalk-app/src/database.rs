@@ -23,7 +23,9 @@ impl Database {
         for scheme in ["postgres://", "postgresql://"] {
             if let Some(rest) = strip_prefix_ignore_case(text, scheme) {
                 if rest.trim().is_empty() {
-                    return Err(AppError::invalid(format!("{text:?} names no server; write postgres://user@host:port/database")));
+                    return Err(AppError::invalid(format!(
+                        "{text:?} names no server; write postgres://user@host:port/database"
+                    )));
                 }
                 return Ok(Database::Postgres(text.to_string()));
             }
@@ -31,7 +33,9 @@ impl Database {
         for scheme in ["sqlite://", "sqlite:"] {
             if let Some(path) = strip_prefix_ignore_case(text, scheme) {
                 if path.is_empty() {
-                    return Err(AppError::invalid(format!("{text:?} names no file; write sqlite://PATH")));
+                    return Err(AppError::invalid(format!(
+                        "{text:?} names no file; write sqlite://PATH"
+                    )));
                 }
                 return Ok(Database::Sqlite(PathBuf::from(path)));
             }
@@ -53,9 +57,9 @@ impl Database {
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.as_bytes().get(..prefix.len())?;
     // An ASCII prefix matched byte for byte ends on a character boundary.
-    head.eq_ignore_ascii_case(prefix.as_bytes()).then(|| &text[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix.as_bytes())
+        .then(|| &text[prefix.len()..])
 }
-
 
 impl fmt::Debug for Database {
     // Never prints a password, even in a debug dump.
@@ -74,13 +78,33 @@ mod tests {
 
     #[test]
     fn urls_name_their_backend_and_passwords_are_never_shown() {
-        let db = Database::parse_url("postgres://postgres:s3cret@127.0.0.1:5432/crosswalk").unwrap();
-        assert_eq!(db.describe(), "postgres://postgres:***@127.0.0.1:5432/crosswalk");
+        let db =
+            Database::parse_url("postgres://postgres:s3cret@127.0.0.1:5432/crosswalk").unwrap();
+        assert_eq!(
+            db.describe(),
+            "postgres://postgres:***@127.0.0.1:5432/crosswalk"
+        );
         assert!(!format!("{db:?}").contains("s3cret"));
-        assert_eq!(Database::parse_url("postgresql://db/x").unwrap().describe(), "postgresql://db/x");
-        assert_eq!(Database::parse_url("sqlite://a/b.sqlite").unwrap(), Database::Sqlite("a/b.sqlite".into()));
-        assert_eq!(Database::parse_url("sqlite:c.db").unwrap(), Database::Sqlite("c.db".into()));
-        for bad in ["", "mysql://x/y", "postgres://", "sqlite://", "crosswalk.sqlite", "é://x"] {
+        assert_eq!(
+            Database::parse_url("postgresql://db/x").unwrap().describe(),
+            "postgresql://db/x"
+        );
+        assert_eq!(
+            Database::parse_url("sqlite://a/b.sqlite").unwrap(),
+            Database::Sqlite("a/b.sqlite".into())
+        );
+        assert_eq!(
+            Database::parse_url("sqlite:c.db").unwrap(),
+            Database::Sqlite("c.db".into())
+        );
+        for bad in [
+            "",
+            "mysql://x/y",
+            "postgres://",
+            "sqlite://",
+            "crosswalk.sqlite",
+            "é://x",
+        ] {
             let error = Database::parse_url(bad).unwrap_err();
             assert_eq!(error.kind(), ErrorKind::Invalid, "{bad}");
         }

@@ -31,7 +31,11 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> AppError {
-        AppError { kind, message: message.into(), source: None }
+        AppError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> AppError {
@@ -56,7 +60,11 @@ impl AppError {
 
     /// An input the formats crate refused: its message already names file, line and field.
     pub fn input(error: crosswalk_formats::FormatError) -> AppError {
-        AppError { kind: ErrorKind::Invalid, message: error.to_string(), source: None }
+        AppError {
+            kind: ErrorKind::Invalid,
+            message: error.to_string(),
+            source: None,
+        }
     }
 
     /// The same error, its message led by `context` (`could not open the store x: ...`).
@@ -73,7 +81,10 @@ impl AppError {
         &self.message
     }
 
-    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> AppError {
+    pub fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> AppError {
         self.source = Some(Box::new(source));
         self
     }
@@ -87,7 +98,9 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -48,12 +48,20 @@ pub struct JobInput {
 impl JobInput {
     /// The records `--skip-invalid` left out, source first.
     pub fn skipped(&self) -> Vec<String> {
-        self.source.skipped.iter().chain(&self.destination.skipped).map(SkippedRecord::to_string).collect()
+        self.source
+            .skipped
+            .iter()
+            .chain(&self.destination.skipped)
+            .map(SkippedRecord::to_string)
+            .collect()
     }
 
     /// The job name used when none is given: `<source file> to <destination file>`.
     pub fn default_job_name(&self) -> String {
-        format!("{} to {}", self.source.directory.name, self.destination.directory.name)
+        format!(
+            "{} to {}",
+            self.source.directory.name, self.destination.directory.name
+        )
     }
 }
 
@@ -73,9 +81,16 @@ pub fn import_from(
     progress: ProgressSink<'_>,
 ) -> AppResult<JobInput> {
     let policy = read_policy(files.policy.as_deref())?;
-    let exceptions = files.exceptions.as_deref().map(read_exceptions).transpose()?;
-    let options = ReadOptions { skip_invalid: files.skip_invalid };
-    let (mut source, destination) = read_directories_from(&files.source, &files.destination, ldap, options, progress)?;
+    let exceptions = files
+        .exceptions
+        .as_deref()
+        .map(read_exceptions)
+        .transpose()?;
+    let options = ReadOptions {
+        skip_invalid: files.skip_invalid,
+    };
+    let (mut source, destination) =
+        read_directories_from(&files.source, &files.destination, ldap, options, progress)?;
     check_policy(&policy, files.policy.as_deref(), &destination.directory)?;
     let (mut fixes, mut handling) = (None, BTreeMap::new());
     if let Some(path) = &files.fixes {
@@ -128,10 +143,15 @@ fn read_directories_from(
     options: ReadOptions,
     progress: ProgressSink<'_>,
 ) -> AppResult<(Imported, Imported)> {
-    progress(Progress::Reading { source: source.display().to_string(), destination: destination.display().to_string() });
+    progress(Progress::Reading {
+        source: source.display().to_string(),
+        destination: destination.display().to_string(),
+    });
     let (source, destination) = std::thread::scope(|scope| {
         let source = scope.spawn(|| read_source(source, ldap, options));
-        let destination = scope.spawn(|| crosswalk_formats::read_directory_file(destination, options).map_err(AppError::input));
+        let destination = scope.spawn(|| {
+            crosswalk_formats::read_directory_file(destination, options).map_err(AppError::input)
+        });
         (join(source), join(destination))
     });
     progress(Progress::Finished);
@@ -140,24 +160,40 @@ fn read_directories_from(
 
 /// A directory file, or with `ldap` given and an `ldap://`/`ldaps://` source, the directory
 /// read live from that server (`crosswalk-ldap`).
-fn read_source(source: &Path, ldap: Option<&crosswalk_ldap::LdapOptions>, options: ReadOptions) -> AppResult<Imported> {
-    let url = source.to_str().filter(|text| crosswalk_ldap::is_ldap_url(text));
+fn read_source(
+    source: &Path,
+    ldap: Option<&crosswalk_ldap::LdapOptions>,
+    options: ReadOptions,
+) -> AppResult<Imported> {
+    let url = source
+        .to_str()
+        .filter(|text| crosswalk_ldap::is_ldap_url(text));
     match (url, ldap) {
-        (Some(url), Some(ldap)) => crosswalk_ldap::read_directory(url, ldap, options).map_err(|error| match error {
-            crosswalk_ldap::LdapError::Format(error) => AppError::input(error),
-            crosswalk_ldap::LdapError::Server { .. } => AppError::unavailable(error.to_string()),
-            other => AppError::invalid(other.to_string()),
-        }),
+        (Some(url), Some(ldap)) => {
+            crosswalk_ldap::read_directory(url, ldap, options).map_err(|error| match error {
+                crosswalk_ldap::LdapError::Format(error) => AppError::input(error),
+                crosswalk_ldap::LdapError::Server { .. } => {
+                    AppError::unavailable(error.to_string())
+                }
+                other => AppError::invalid(other.to_string()),
+            })
+        }
         (Some(url), None) => Err(AppError::invalid(format!(
             "{url}: a directory server is read only by `crosswalk run --source ldap://...`; here give a file"
         ))),
-        (None, _) => crosswalk_formats::read_directory_file(source, options).map_err(AppError::input),
+        (None, _) => {
+            crosswalk_formats::read_directory_file(source, options).map_err(AppError::input)
+        }
     }
 }
 
 /// Refuses a policy whose `default_account` is not an account of the destination (only the
 /// destination can tell), naming the policy file's line.
-pub fn check_policy(policy: &Policy, path: Option<&Path>, destination: &Directory) -> AppResult<()> {
+pub fn check_policy(
+    policy: &Policy,
+    path: Option<&Path>,
+    destination: &Directory,
+) -> AppResult<()> {
     crosswalk_core::check_policy_against(destination, policy).map_err(|error| match path {
         Some(path) => AppError::input(crosswalk_formats::locate_policy_file_error(path, error)),
         None => AppError::invalid(format!("the policy: {error}")),
@@ -166,5 +202,7 @@ pub fn check_policy(policy: &Policy, path: Option<&Path>, destination: &Director
 
 /// A reader's result; a panic in it is the caller's panic, not a lost error.
 fn join<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

@@ -12,18 +12,23 @@ use crosswalk_core::IdentityKind;
 pub use crosswalk_formats::ItemsFormat;
 use crosswalk_plan::Reference;
 use crosswalk_store::scope::{
-    AffectedItem, Cursor, ItemCounts, ItemFilter, ItemReferenceRow, ItemReferencesState, MAX_BATCH, MappingValue, Namespace, Reason, RevisionRow, SideRow,
+    AffectedItem, Cursor, ItemCounts, ItemFilter, ItemReferenceRow, ItemReferencesState, MAX_BATCH,
+    MappingValue, Namespace, Reason, RevisionRow, SideRow,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::App;
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
 use crate::read::scope_error;
-use crate::App;
 
 /// Reads item references from text in either format (an upload), naming `source_name`.
-pub fn parse_items(source_name: &str, content: &[u8], format: ItemsFormat) -> AppResult<Vec<Reference>> {
+pub fn parse_items(
+    source_name: &str,
+    content: &[u8],
+    format: ItemsFormat,
+) -> AppResult<Vec<Reference>> {
     crosswalk_formats::read_items(source_name, content, format).map_err(AppError::input)
 }
 
@@ -110,7 +115,16 @@ impl ReattributionEntry {
 }
 
 /// The columns of the affected-items CSV, in order ([`affected_item_cells`]).
-pub const AFFECTED_ITEM_COLUMNS: [&str; 8] = ["container", "container_type", "item", "item_type", "title", "role", "identity", "permissions"];
+pub const AFFECTED_ITEM_COLUMNS: [&str; 8] = [
+    "container",
+    "container_type",
+    "item",
+    "item_type",
+    "title",
+    "role",
+    "identity",
+    "permissions",
+];
 
 pub fn affected_item_cells(item: &AffectedItem) -> [String; 8] {
     [
@@ -154,7 +168,9 @@ pub struct ChangeFeed {
 }
 
 fn destination(value: Option<&MappingValue>) -> Option<&SideRow> {
-    value.and_then(MappingValue::as_identity).map(|v| &v.destination)
+    value
+        .and_then(MappingValue::as_identity)
+        .map(|v| &v.destination)
 }
 
 fn store_row(reference: &Reference) -> ItemReferenceRow {
@@ -174,24 +190,46 @@ fn store_row(reference: &Reference) -> ItemReferenceRow {
 impl App {
     /// Replaces the scope's item references with `references` (read and checked already),
     /// in one transaction.
-    pub async fn import_items(&self, caller: &Caller, scope: &str, references: &[Reference]) -> AppResult<ItemReferencesState> {
+    pub async fn import_items(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        references: &[Reference],
+    ) -> AppResult<ItemReferencesState> {
         caller.check_write(scope)?;
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        self.store
+            .scope(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
         let rows: Vec<ItemReferenceRow> = references.iter().map(store_row).collect();
         let context = caller.context(self.clock.now());
-        Ok(self.store.replace_item_references(scope, &rows, &context).await?)
+        Ok(self
+            .store
+            .replace_item_references(scope, &rows, &context)
+            .await?)
     }
 
     /// How many item references the scope holds.
-    pub async fn item_references(&self, caller: &Caller, scope: &str) -> AppResult<ItemReferencesState> {
+    pub async fn item_references(
+        &self,
+        caller: &Caller,
+        scope: &str,
+    ) -> AppResult<ItemReferencesState> {
         caller.check_read(scope)?;
-        self.store.item_references(scope).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .item_references(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// Why a scope cannot show affected items yet, in plain words with what to do; `None`
     /// when it has run and holds item references.
     pub async fn items_missing(&self, scope: &str) -> AppResult<Option<String>> {
-        let runs = self.store.runs(scope, None).await.map_err(|e| scope_error(scope, e))?;
+        let runs = self
+            .store
+            .runs(scope, None)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
         if runs.is_empty() {
             return Ok(Some(format!(
                 "No job of scope {scope:?} has run yet, so there are no mappings and no affected items. Run a job first: \
@@ -224,10 +262,14 @@ impl App {
     ) -> AppResult<AffectedItems> {
         caller.check_read(scope)?;
         if !namespace.is_identity() {
-            return Err(AppError::invalid(format!("item references name identities; use identity:user or identity:group, not {namespace}")));
+            return Err(AppError::invalid(format!(
+                "item references name identities; use identity:user or identity:group, not {namespace}"
+            )));
         }
         if limit == 0 || limit > MAX_BATCH {
-            return Err(AppError::invalid(format!("a page holds 1 to {MAX_BATCH} items, not {limit}")));
+            return Err(AppError::invalid(format!(
+                "a page holds 1 to {MAX_BATCH} items, not {limit}"
+            )));
         }
         let message = self.items_missing(scope).await?;
         let mut answer = AffectedItems {
@@ -242,13 +284,25 @@ impl App {
         if answer.message.is_some() && self.store.runs(scope, None).await?.is_empty() {
             return Ok(answer);
         }
-        let source_key = self.history(caller, scope, namespace, key).await?.mapping.source_key;
+        let source_key = self
+            .history(caller, scope, namespace, key)
+            .await?
+            .mapping
+            .source_key;
         answer.source_key = Some(source_key.clone());
         if answer.message.is_some() {
             return Ok(answer);
         }
-        let page = self.store.affected_items(scope, namespace, &source_key, filter, after, limit).await?;
-        answer.counts = self.store.item_counts(scope, namespace, std::slice::from_ref(&source_key)).await?.pop().unwrap_or_default();
+        let page = self
+            .store
+            .affected_items(scope, namespace, &source_key, filter, after, limit)
+            .await?;
+        answer.counts = self
+            .store
+            .item_counts(scope, namespace, std::slice::from_ref(&source_key))
+            .await?
+            .pop()
+            .unwrap_or_default();
         answer.items = page.items;
         answer.next = page.next;
         answer.last_page = page.last_page;
@@ -257,15 +311,34 @@ impl App {
 
     /// Per source key of `kind` (any number), how many permissions its item references
     /// hold; all zero when the scope has none.
-    pub async fn permission_counts(&self, caller: &Caller, scope: &str, kind: IdentityKind, keys: &[String]) -> AppResult<Vec<u64>> {
+    pub async fn permission_counts(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        kind: IdentityKind,
+        keys: &[String],
+    ) -> AppResult<Vec<u64>> {
         caller.check_read(scope)?;
-        if self.store.item_references(scope).await.map_err(|e| scope_error(scope, e))?.references == 0 {
+        if self
+            .store
+            .item_references(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?
+            .references
+            == 0
+        {
             return Ok(vec![0; keys.len()]);
         }
         let namespace = Namespace::identity(kind);
         let mut counts = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(MAX_BATCH) {
-            counts.extend(self.store.item_counts(scope, &namespace, chunk).await?.into_iter().map(|c| c.permissions));
+            counts.extend(
+                self.store
+                    .item_counts(scope, &namespace, chunk)
+                    .await?
+                    .into_iter()
+                    .map(|c| c.permissions),
+            );
         }
         Ok(counts)
     }
@@ -273,14 +346,30 @@ impl App {
     /// The items to re-attribute for the identity revisions after `since` (none: from the
     /// start) among the next `limit` revisions: each item of a mapping whose destination
     /// changed, with the old and the new destination.
-    pub async fn reattribution(&self, caller: &Caller, scope: &str, since: Option<&str>, limit: usize) -> AppResult<Reattribution> {
-        let after = since.map(Cursor::parse).transpose()?.unwrap_or(Cursor::START);
+    pub async fn reattribution(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        since: Option<&str>,
+        limit: usize,
+    ) -> AppResult<Reattribution> {
+        let after = since
+            .map(Cursor::parse)
+            .transpose()?
+            .unwrap_or(Cursor::START);
         caller.check_read(scope)?;
         if limit == 0 || limit > MAX_BATCH {
-            return Err(AppError::invalid(format!("a page holds 1 to {MAX_BATCH} changes, not {limit}")));
+            return Err(AppError::invalid(format!(
+                "a page holds 1 to {MAX_BATCH} changes, not {limit}"
+            )));
         }
         if let Some(message) = self.items_missing(scope).await? {
-            return Ok(Reattribution { entries: Vec::new(), cursor: after, last_page: true, message: Some(message) });
+            return Ok(Reattribution {
+                entries: Vec::new(),
+                cursor: after,
+                last_page: true,
+                message: Some(message),
+            });
         }
         let page = self.store.changes(scope, after, limit).await?;
         let mut entries = Vec::new();
@@ -288,7 +377,10 @@ impl App {
             if !revision.namespace.is_identity() {
                 continue;
             }
-            let (Some(old), Some(new)) = (destination(revision.old_value.as_ref()), destination(revision.new_value.as_ref())) else {
+            let (Some(old), Some(new)) = (
+                destination(revision.old_value.as_ref()),
+                destination(revision.new_value.as_ref()),
+            ) else {
                 continue;
             };
             if old.id == new.id {
@@ -298,12 +390,21 @@ impl App {
             loop {
                 let items = self
                     .store
-                    .affected_items(scope, &revision.namespace, &revision.source_key, &ItemFilter::default(), after_item.as_deref(), MAX_BATCH)
+                    .affected_items(
+                        scope,
+                        &revision.namespace,
+                        &revision.source_key,
+                        &ItemFilter::default(),
+                        after_item.as_deref(),
+                        MAX_BATCH,
+                    )
                     .await;
                 let items = match items {
                     Ok(items) => items,
                     // Purged since: nothing to re-attribute through it any more.
-                    Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::NotFound => break,
+                    Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::NotFound => {
+                        break;
+                    }
                     Err(error) => return Err(error.into()),
                 };
                 for item in items.items {
@@ -326,19 +427,35 @@ impl App {
                 }
             }
         }
-        Ok(Reattribution { entries, cursor: page.cursor, last_page: page.last_page, message: None })
+        Ok(Reattribution {
+            entries,
+            cursor: page.cursor,
+            last_page: page.last_page,
+            message: None,
+        })
     }
 
     /// [`App::changes`], each identity revision with its mapping's affected-item count when
     /// the scope holds item references.
-    pub async fn changes_with_items(&self, caller: &Caller, scope: &str, since: Option<&str>, limit: usize) -> AppResult<ChangeFeed> {
+    pub async fn changes_with_items(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        since: Option<&str>,
+        limit: usize,
+    ) -> AppResult<ChangeFeed> {
         let page = self.changes(caller, scope, since, limit).await?;
         let with_items = self.store.item_references(scope).await?.references > 0;
         let mut counts: HashMap<(String, String), u64> = HashMap::new();
         if with_items {
             for kind in [IdentityKind::Account, IdentityKind::Group] {
                 let namespace = Namespace::identity(kind);
-                let mut keys: Vec<String> = page.revisions.iter().filter(|r| r.namespace == namespace).map(|r| r.source_key.clone()).collect();
+                let mut keys: Vec<String> = page
+                    .revisions
+                    .iter()
+                    .filter(|r| r.namespace == namespace)
+                    .map(|r| r.source_key.clone())
+                    .collect();
                 keys.sort();
                 keys.dedup();
                 for chunk in keys.chunks(MAX_BATCH) {
@@ -353,11 +470,20 @@ impl App {
             .revisions
             .into_iter()
             .map(|revision| {
-                let affected_items = counts.get(&(revision.namespace.to_string(), revision.source_key.clone())).copied();
-                ChangeEntry { revision, affected_items }
+                let affected_items = counts
+                    .get(&(revision.namespace.to_string(), revision.source_key.clone()))
+                    .copied();
+                ChangeEntry {
+                    revision,
+                    affected_items,
+                }
             })
             .collect();
-        Ok(ChangeFeed { revisions, cursor: page.cursor, last_page: page.last_page })
+        Ok(ChangeFeed {
+            revisions,
+            cursor: page.cursor,
+            last_page: page.last_page,
+        })
     }
 }
 
@@ -369,6 +495,13 @@ pub fn role_name(text: &str) -> Option<String> {
 
 /// The re-attribution list as a spreadsheet-safe CSV ([`REATTRIBUTION_COLUMNS`]): what the
 /// web UI's download and `crosswalk reattribution --format csv` give.
-pub fn write_reattribution_csv(entries: &[ReattributionEntry], output: impl std::io::Write) -> std::io::Result<()> {
-    crosswalk_formats::write_safe_csv(&REATTRIBUTION_COLUMNS, entries.iter().map(ReattributionEntry::cells), output)
+pub fn write_reattribution_csv(
+    entries: &[ReattributionEntry],
+    output: impl std::io::Write,
+) -> std::io::Result<()> {
+    crosswalk_formats::write_safe_csv(
+        &REATTRIBUTION_COLUMNS,
+        entries.iter().map(ReattributionEntry::cells),
+        output,
+    )
 }

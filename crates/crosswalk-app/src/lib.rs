@@ -34,28 +34,31 @@ pub mod read;
 pub mod report_query;
 pub mod review;
 pub mod run;
+pub mod scim;
 pub mod tasks;
 pub mod webhooks;
-pub mod scim;
 
 pub use access::{Access, Caller};
 pub use check::{CheckOutcome, CheckRequest, check};
+pub use clock::{Clock, FixedClock, SystemClock};
 /// The user scope a check takes (re-exported: callers need not depend on the planning crate).
 pub use crosswalk_plan::UserScope;
-pub use clock::{Clock, FixedClock, SystemClock};
 pub use database::Database;
 pub use error::{AppError, AppResult, ErrorKind};
 pub use import::{InputFiles, JobInput, import, import_from};
-pub use job_check::JobCheck;
 pub use items::{AffectedItems, ChangeEntry, ChangeFeed, Reattribution, ReattributionEntry};
-pub use progress::{Progress, ProgressSink};
+pub use job_check::JobCheck;
 pub use plan::{PlanCounts, PlanOutcome, PlanRow, plan_new_scope};
+pub use progress::{Progress, ProgressSink};
 pub use read::{Explanation, ReportEntry, ReportFilter, ReportStop, ScopeOverview};
 pub use report_query::{EXCEL_MAX_ROWS, ReportParts, report_part_rows};
-pub use review::{Decision, DestinationIdentity, REJECTIONS_NAMESPACE, ResolveOutcome, ReviewOutcome, ReviewSelection, SuggestionEntry};
+pub use review::{
+    Decision, DestinationIdentity, REJECTIONS_NAMESPACE, ResolveOutcome, ReviewOutcome,
+    ReviewSelection, SuggestionEntry,
+};
 pub use run::{DEFAULT_SCOPE, RunOutcome, RunRequest};
-pub use webhooks::{DecisionNote, DeliveryRound, DeliverySettings, EventAnnouncer, NewWebhook};
 pub use scim::{ConflictDecision, GroupConflict, ScimPage, ScimResourceType};
+pub use webhooks::{DecisionNote, DeliveryRound, DeliverySettings, EventAnnouncer, NewWebhook};
 
 /// The application: a store and a clock. Cheap to clone; a server holds one as shared state.
 #[derive(Clone)]
@@ -80,7 +83,13 @@ enum Backend {
 
 impl App {
     pub fn new(store: Arc<dyn ScopeWrite>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock, backend: None, webhooks: None, scim_seeds: Default::default() }
+        App {
+            store,
+            clock,
+            backend: None,
+            webhooks: None,
+            scim_seeds: Default::default(),
+        }
     }
 
     /// Keeps webhook subscriptions, the outbox and deliveries in `store` (the same store as
@@ -95,21 +104,45 @@ impl App {
         match database {
             Database::Sqlite(path) => {
                 // The store's messages already name the file.
-                let store = SqliteScopeStore::open(path).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
-                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store.clone())), webhooks: Some(Arc::new(store)), scim_seeds: Default::default() })
+                let store = SqliteScopeStore::open(path)
+                    .await?
+                    .with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+                Ok(App {
+                    store: Arc::new(store.clone()),
+                    clock,
+                    backend: Some(Backend::Sqlite(store.clone())),
+                    webhooks: Some(Arc::new(store)),
+                    scim_seeds: Default::default(),
+                })
             }
             Database::Postgres(url) => {
                 // The store's messages name the server, never the password.
-                let store = PostgresScopeStore::open(url).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
-                Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Postgres(store.clone())), webhooks: Some(Arc::new(store)), scim_seeds: Default::default() })
+                let store = PostgresScopeStore::open(url)
+                    .await?
+                    .with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+                Ok(App {
+                    store: Arc::new(store.clone()),
+                    clock,
+                    backend: Some(Backend::Postgres(store.clone())),
+                    webhooks: Some(Arc::new(store)),
+                    scim_seeds: Default::default(),
+                })
             }
         }
     }
 
     /// A private in-memory SQLite store, for tests.
     pub async fn open_in_memory(clock: Arc<dyn Clock>) -> AppResult<App> {
-        let store = SqliteScopeStore::open_in_memory().await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
-        Ok(App { store: Arc::new(store.clone()), clock, backend: Some(Backend::Sqlite(store.clone())), webhooks: Some(Arc::new(store)), scim_seeds: Default::default() })
+        let store = SqliteScopeStore::open_in_memory()
+            .await?
+            .with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+        Ok(App {
+            store: Arc::new(store.clone()),
+            clock,
+            backend: Some(Backend::Sqlite(store.clone())),
+            webhooks: Some(Arc::new(store)),
+            scim_seeds: Default::default(),
+        })
     }
 
     /// Closes the store's connections (an SQLite file gets its write-ahead log back).
@@ -129,6 +162,8 @@ impl App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("store", &self.store.location()).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("store", &self.store.location())
+            .finish_non_exhaustive()
     }
 }

@@ -4,10 +4,10 @@
 
 use crosswalk_store::scope::{FindAnswer, MAX_BATCH, MappingPage, Namespace, RevisionRow};
 
+use crate::App;
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
 use crate::read::scope_error;
-use crate::App;
 
 impl App {
     /// Sets an app mapping's value; `None` when it already had that value (no revision).
@@ -21,32 +21,68 @@ impl App {
     ) -> AppResult<Option<RevisionRow>> {
         caller.check_write(scope)?;
         let context = caller.context(self.clock.now());
-        self.store.upsert_app(scope, namespace, source_key, value, &context).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .upsert_app(scope, namespace, source_key, value, &context)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// Marks an app mapping removed (kept with its history until a purge); `None` when it
     /// was not there.
-    pub async fn delete_app_mapping(&self, caller: &Caller, scope: &str, namespace: &Namespace, source_key: &str) -> AppResult<Option<RevisionRow>> {
+    pub async fn delete_app_mapping(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        namespace: &Namespace,
+        source_key: &str,
+    ) -> AppResult<Option<RevisionRow>> {
         caller.check_write(scope)?;
         let context = caller.context(self.clock.now());
-        self.store.delete_app(scope, namespace, source_key, &context).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .delete_app(scope, namespace, source_key, &context)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// Looks up at most [`MAX_BATCH`] keys at once, answering every key in the order given.
-    pub async fn find(&self, caller: &Caller, scope: &str, namespace: &Namespace, keys: &[String]) -> AppResult<Vec<FindAnswer>> {
+    pub async fn find(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        namespace: &Namespace,
+        keys: &[String],
+    ) -> AppResult<Vec<FindAnswer>> {
         caller.check_read(scope)?;
         if keys.is_empty() || keys.len() > MAX_BATCH {
-            return Err(AppError::invalid(format!("a look-up takes 1 to {MAX_BATCH} keys, not {}", keys.len())));
+            return Err(AppError::invalid(format!(
+                "a look-up takes 1 to {MAX_BATCH} keys, not {}",
+                keys.len()
+            )));
         }
-        self.store.find(scope, namespace, keys).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .find(scope, namespace, keys)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// A page of a namespace's mappings in source-key order, after `after` (a page's `next`).
-    pub async fn mappings(&self, caller: &Caller, scope: &str, namespace: &Namespace, after: Option<&str>, limit: usize) -> AppResult<MappingPage> {
+    pub async fn mappings(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        namespace: &Namespace,
+        after: Option<&str>,
+        limit: usize,
+    ) -> AppResult<MappingPage> {
         caller.check_read(scope)?;
         if limit == 0 || limit > MAX_BATCH {
-            return Err(AppError::invalid(format!("a page holds 1 to {MAX_BATCH} mappings, not {limit}")));
+            return Err(AppError::invalid(format!(
+                "a page holds 1 to {MAX_BATCH} mappings, not {limit}"
+            )));
         }
-        self.store.mappings_page(scope, namespace, after, limit).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .mappings_page(scope, namespace, after, limit)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 }

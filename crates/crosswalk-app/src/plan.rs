@@ -6,16 +6,16 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use crosswalk_core::ExceptionRule;
+use crosswalk_plan::Switch;
 use crosswalk_store::scope::reconcile::{Change, Current, reconcile};
 use crosswalk_store::scope::{IdentityMapping, MAX_BATCH, MappingValue, Namespace};
-use crosswalk_plan::Switch;
 use serde::Serialize;
 
 use crate::App;
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
-use crate::plan_digest::Compared;
 use crate::import::JobInput;
+use crate::plan_digest::Compared;
 use crate::run::{DEFAULT_SCOPE, row_from_rule, rule_from_row};
 
 /// How many mappings a run would add, change, mark removed and leave alone.
@@ -158,7 +158,8 @@ fn compare(
     let destination = &input.destination.directory;
     let resolved = crosswalk_core::resolve(source, destination, &input.policy, rules);
     // One mapping at a time in the store's form, kept only as its digest (plan_digest).
-    let mut new: HashMap<(String, String), Compared> = HashMap::with_capacity(resolved.mappings.len());
+    let mut new: HashMap<(String, String), Compared> =
+        HashMap::with_capacity(resolved.mappings.len());
     for (position, mapping) in resolved.mappings.iter().enumerate() {
         let mapping = IdentityMapping::from_core(position, mapping, source, destination)?;
         let value = Compared::of(&mapping.value);

@@ -19,7 +19,11 @@ pub(crate) struct Compared {
 
 impl Compared {
     pub(crate) fn of(value: &IdentityValue) -> Compared {
-        Compared { digest: value.digest(), destination: value.destination.id.clone(), resolution: value.resolution.clone() }
+        Compared {
+            digest: value.digest(),
+            destination: value.destination.id.clone(),
+            resolution: value.resolution.clone(),
+        }
     }
 }
 

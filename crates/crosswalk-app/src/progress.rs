@@ -8,7 +8,10 @@ pub enum Progress {
     /// Reading both directory files (side by side).
     Reading { source: String, destination: String },
     /// The engine is resolving this many source identities against this many destination ones.
-    Resolving { source_identities: usize, destination_identities: usize },
+    Resolving {
+        source_identities: usize,
+        destination_identities: usize,
+    },
     /// Reconciling this many mappings with the scope's current state and writing what differs.
     Recording { mappings: usize },
     /// The step started by the last event is over.

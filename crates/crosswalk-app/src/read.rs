@@ -5,16 +5,16 @@ use std::collections::HashMap;
 
 use crosswalk_core::{Confidence, IdentityKind, ReportRow, Resolution};
 use crosswalk_store::scope::{
-    ChoiceRow, ChoiceSwitchRow,
-    ChangePage, Cursor, ExceptionRow, FindOutcome, IdentityValue, JobRow, MAX_BATCH, MappingHistory, MappingRow, Namespace, NewScope, PurgeReport,
-    ReportOf, Retention, RetentionRow, RevisionRow, RunRow, ScopeRow, check_name,
+    ChangePage, ChoiceRow, ChoiceSwitchRow, Cursor, ExceptionRow, FindOutcome, IdentityValue,
+    JobRow, MAX_BATCH, MappingHistory, MappingRow, Namespace, NewScope, PurgeReport, ReportOf,
+    Retention, RetentionRow, RevisionRow, RunRow, ScopeRow, check_name,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::App;
 use crate::access::Caller;
 use crate::error::{AppError, AppResult, ErrorKind};
-use crate::App;
 
 /// A scope with its jobs, for `scope show`.
 #[derive(Debug, Clone, Serialize)]
@@ -71,10 +71,15 @@ impl Explanation {
     /// piece of evidence, the review candidates, the message.
     pub fn in_short(&self) -> String {
         let value = &self.value;
-        let confidence = |thousandths: u16| Confidence::from_probability(f64::from(thousandths) / 1000.0);
+        let confidence =
+            |thousandths: u16| Confidence::from_probability(f64::from(thousandths) / 1000.0);
         let mut parts: Vec<String> = Vec::new();
         if value.target == "existing" && value.resolution != Resolution::Default.as_str() {
-            parts.push(format!("Linked by {} with confidence {}", value.resolution, confidence(value.confidence)));
+            parts.push(format!(
+                "Linked by {} with confidence {}",
+                value.resolution,
+                confidence(value.confidence)
+            ));
         } else {
             parts.push(format!(
                 "{} with confidence {} that no destination {} found is this one",
@@ -85,9 +90,15 @@ impl Explanation {
         }
         for evidence in &value.evidence {
             let mut sentence = if evidence.source_field == evidence.destination_field {
-                format!("both sides' {} give {:?}", evidence.source_field, evidence.key)
+                format!(
+                    "both sides' {} give {:?}",
+                    evidence.source_field, evidence.key
+                )
             } else {
-                format!("the source's {} and the destination's {} give {:?}", evidence.source_field, evidence.destination_field, evidence.key)
+                format!(
+                    "the source's {} and the destination's {} give {:?}",
+                    evidence.source_field, evidence.destination_field, evidence.key
+                )
             };
             if !evidence.note.is_empty() {
                 sentence.push_str(&format!(" ({})", evidence.note));
@@ -96,7 +107,11 @@ impl Explanation {
         }
         match value.candidates.as_slice() {
             [] => {}
-            [one] => parts.push(format!("one candidate for review, scored {}: {}", confidence(one.score), one.reason)),
+            [one] => parts.push(format!(
+                "one candidate for review, scored {}: {}",
+                confidence(one.score),
+                one.reason
+            )),
             [best, ..] => parts.push(format!(
                 "{} candidates for review, best scored {}: {}",
                 value.candidates.len(),
@@ -147,7 +162,11 @@ impl App {
 
     pub async fn scope(&self, caller: &Caller, scope: &str) -> AppResult<ScopeOverview> {
         caller.check_read(scope)?;
-        let row = self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        let row = self
+            .store
+            .scope(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
         let jobs = self.store.jobs(scope).await?;
         let exceptions = self.store.exceptions(scope).await?;
         let retention = self.store.retention(scope).await?;
@@ -166,25 +185,44 @@ impl App {
 
     pub async fn jobs(&self, caller: &Caller, scope: &str) -> AppResult<Vec<JobRow>> {
         caller.check_read(scope)?;
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        self.store
+            .scope(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
         Ok(self.store.jobs(scope).await?)
     }
 
     /// The scope's runs (of one job, or all), oldest first.
-    pub async fn runs(&self, caller: &Caller, scope: &str, job: Option<&str>) -> AppResult<Vec<RunRow>> {
+    pub async fn runs(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        job: Option<&str>,
+    ) -> AppResult<Vec<RunRow>> {
         caller.check_read(scope)?;
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        self.store
+            .scope(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
         Ok(self.store.runs(scope, job).await?)
     }
 
     /// The job a transfer id names. A transfer id of a scope the caller may not see is
     /// answered as unknown, so it does not tell that the scope exists.
-    pub async fn job_by_transfer(&self, caller: &Caller, transfer_id: Uuid) -> AppResult<(ScopeRow, JobRow)> {
+    pub async fn job_by_transfer(
+        &self,
+        caller: &Caller,
+        transfer_id: Uuid,
+    ) -> AppResult<(ScopeRow, JobRow)> {
         let unknown = || AppError::not_found(format!("no job has transfer id {transfer_id}"));
-        let (scope, job) = self.store.job_by_transfer(transfer_id).await.map_err(|e| match e.kind() {
-            crosswalk_store::scope::ErrorKind::NotFound => unknown(),
-            _ => e.into(),
-        })?;
+        let (scope, job) =
+            self.store
+                .job_by_transfer(transfer_id)
+                .await
+                .map_err(|e| match e.kind() {
+                    crosswalk_store::scope::ErrorKind::NotFound => unknown(),
+                    _ => e.into(),
+                })?;
         if !caller.sees(&scope.name) {
             return Err(unknown());
         }
@@ -192,7 +230,13 @@ impl App {
     }
 
     /// The 12-column report: the scope's current state, or what one job's latest run resolved.
-    pub async fn report(&self, caller: &Caller, scope: &str, of: &ReportOf, filter: &ReportFilter) -> AppResult<Vec<ReportRow>> {
+    pub async fn report(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        of: &ReportOf,
+        filter: &ReportFilter,
+    ) -> AppResult<Vec<ReportRow>> {
         self.check_report(caller, scope, of).await?;
         let mut rows = self.store.report(scope, of).await?;
         rows.retain(|row| {
@@ -213,7 +257,9 @@ impl App {
         filter: &ReportFilter,
         sink: &mut (dyn FnMut(ReportRow) -> std::io::Result<()> + Send),
     ) -> Result<u64, ReportStop> {
-        self.check_report(caller, scope, of).await.map_err(ReportStop::App)?;
+        self.check_report(caller, scope, of)
+            .await
+            .map_err(ReportStop::App)?;
         let mut sink_error: Option<std::io::Error> = None;
         let mut filtered = |row: ReportRow| {
             if !(filter.resolutions.is_empty() || filter.resolutions.contains(&row.resolution))
@@ -222,7 +268,10 @@ impl App {
                 return Ok(());
             }
             sink(row).map_err(|error| {
-                let stop = crosswalk_store::scope::ScopeError::stopped(std::io::Error::new(error.kind(), error.to_string()));
+                let stop = crosswalk_store::scope::ScopeError::stopped(std::io::Error::new(
+                    error.kind(),
+                    error.to_string(),
+                ));
                 sink_error = Some(error);
                 stop
             })
@@ -239,7 +288,10 @@ impl App {
     /// report needs before its output is created.
     pub async fn check_report(&self, caller: &Caller, scope: &str, of: &ReportOf) -> AppResult<()> {
         caller.check_read(scope)?;
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        self.store
+            .scope(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
         if let ReportOf::Job(job) = of {
             self.check_job(scope, job).await?;
         }
@@ -248,9 +300,26 @@ impl App {
 
     /// The report rows with each mapping's flags and confidence (for the JSON reports and
     /// `--flagged`): the rows, joined with the scope's identity mappings read a page at a time.
-    pub async fn report_entries(&self, caller: &Caller, scope: &str, of: &ReportOf, filter: &ReportFilter) -> AppResult<Vec<ReportEntry>> {
-        let rows = self.report(caller, scope, of, &ReportFilter { flagged: false, ..filter.clone() }).await?;
-        let mut details: HashMap<(IdentityKind, String), (Vec<String>, u16)> = HashMap::with_capacity(rows.len());
+    pub async fn report_entries(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        of: &ReportOf,
+        filter: &ReportFilter,
+    ) -> AppResult<Vec<ReportEntry>> {
+        let rows = self
+            .report(
+                caller,
+                scope,
+                of,
+                &ReportFilter {
+                    flagged: false,
+                    ..filter.clone()
+                },
+            )
+            .await?;
+        let mut details: HashMap<(IdentityKind, String), (Vec<String>, u16)> =
+            HashMap::with_capacity(rows.len());
         for kind in [IdentityKind::Account, IdentityKind::Group] {
             if filter.kind.is_some_and(|k| k != kind) {
                 continue;
@@ -258,10 +327,16 @@ impl App {
             let namespace = Namespace::identity(kind);
             let mut after: Option<String> = None;
             loop {
-                let page = self.store.mappings_page(scope, &namespace, after.as_deref(), MAX_BATCH).await?;
+                let page = self
+                    .store
+                    .mappings_page(scope, &namespace, after.as_deref(), MAX_BATCH)
+                    .await?;
                 for mapping in page.mappings {
                     if let (false, Some(value)) = (mapping.removed, mapping.value.as_identity()) {
-                        details.insert((kind, mapping.source_key.clone()), (value.flags.clone(), value.confidence));
+                        details.insert(
+                            (kind, mapping.source_key.clone()),
+                            (value.flags.clone(), value.confidence),
+                        );
                     }
                 }
                 match page.next {
@@ -272,11 +347,18 @@ impl App {
         }
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
-            let (flags, thousandths) = details.remove(&(row.kind, row.source_id.clone())).unwrap_or_default();
+            let (flags, thousandths) = details
+                .remove(&(row.kind, row.source_id.clone()))
+                .unwrap_or_default();
             if filter.flagged && flags.is_empty() {
                 continue;
             }
-            entries.push(ReportEntry { row, flags, confidence: Confidence::from_probability(f64::from(thousandths) / 1000.0), suggested: false });
+            entries.push(ReportEntry {
+                row,
+                flags,
+                confidence: Confidence::from_probability(f64::from(thousandths) / 1000.0),
+                suggested: false,
+            });
         }
         Ok(entries)
     }
@@ -285,74 +367,148 @@ impl App {
     /// its source id, or any alternate key (username, address, `jira.userkey/…`).
     /// With `job`, the job must be one of the scope's (the mapping shown is still the
     /// scope's current one, whichever job last changed it).
-    pub async fn explain(&self, caller: &Caller, scope: &str, job: Option<&str>, kind: IdentityKind, key: &str) -> AppResult<Explanation> {
+    pub async fn explain(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        job: Option<&str>,
+        kind: IdentityKind,
+        key: &str,
+    ) -> AppResult<Explanation> {
         caller.check_read(scope)?;
         if let Some(job) = job {
-            self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+            self.store
+                .scope(scope)
+                .await
+                .map_err(|e| scope_error(scope, e))?;
             self.check_job(scope, job).await?;
         }
-        let history = self.history(caller, scope, &Namespace::identity(kind), key).await?;
+        let history = self
+            .history(caller, scope, &Namespace::identity(kind), key)
+            .await?;
         let last_change = history.revisions.last().cloned();
         let mapping = history.mapping;
-        let value = mapping
-            .value
-            .as_identity()
-            .cloned()
-            .ok_or_else(|| AppError::new(ErrorKind::Corrupt, format!("the {kind} mapping {:?} holds no identity", mapping.source_key)))?;
-        Ok(Explanation { kind, mapping, value, last_change })
+        let value = mapping.value.as_identity().cloned().ok_or_else(|| {
+            AppError::new(
+                ErrorKind::Corrupt,
+                format!(
+                    "the {kind} mapping {:?} holds no identity",
+                    mapping.source_key
+                ),
+            )
+        })?;
+        Ok(Explanation {
+            kind,
+            mapping,
+            value,
+            last_change,
+        })
     }
 
     /// A mapping and every revision of it, oldest first. `key` is its source key, or, in
     /// `identity:user`, any alternate key.
-    pub async fn history(&self, caller: &Caller, scope: &str, namespace: &Namespace, key: &str) -> AppResult<MappingHistory> {
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        namespace: &Namespace,
+        key: &str,
+    ) -> AppResult<MappingHistory> {
         caller.check_read(scope)?;
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        self.store
+            .scope(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
         // A removed mapping keeps its history: try the key itself first.
         match self.store.mapping(scope, namespace, key).await {
             Ok(history) => return Ok(history),
-            Err(error) if error.kind() != crosswalk_store::scope::ErrorKind::NotFound => return Err(error.into()),
+            Err(error) if error.kind() != crosswalk_store::scope::ErrorKind::NotFound => {
+                return Err(error.into());
+            }
             Err(_) => {}
         }
         let keys = [key.to_string()];
-        let answer = self.store.find(scope, namespace, &keys).await?.into_iter().next();
+        let answer = self
+            .store
+            .find(scope, namespace, &keys)
+            .await?
+            .into_iter()
+            .next();
         match answer.map(|a| a.outcome) {
-            Some(FindOutcome::Found { mapping, .. }) => Ok(self.store.mapping(scope, namespace, &mapping.source_key).await?),
+            Some(FindOutcome::Found { mapping, .. }) => Ok(self
+                .store
+                .mapping(scope, namespace, &mapping.source_key)
+                .await?),
             Some(FindOutcome::Ambiguous { source_keys, .. }) => Err(AppError::invalid(format!(
                 "{key:?} is an alternate key of several {namespace} mappings in scope {scope:?} ({}); name one by its source key",
                 source_keys.join(", ")
             ))),
-            _ => Err(AppError::not_found(format!("scope {scope:?} has no {namespace} mapping for {key:?}"))),
+            _ => Err(AppError::not_found(format!(
+                "scope {scope:?} has no {namespace} mapping for {key:?}"
+            ))),
         }
     }
 
     /// The scope's revisions after `since` (a cursor a previous page returned; none: from
     /// the start), in commit order, at most `limit`.
-    pub async fn changes(&self, caller: &Caller, scope: &str, since: Option<&str>, limit: usize) -> AppResult<ChangePage> {
+    pub async fn changes(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        since: Option<&str>,
+        limit: usize,
+    ) -> AppResult<ChangePage> {
         caller.check_read(scope)?;
-        let after = since.map(Cursor::parse).transpose()?.unwrap_or(Cursor::START);
+        let after = since
+            .map(Cursor::parse)
+            .transpose()?
+            .unwrap_or(Cursor::START);
         if limit == 0 || limit > MAX_BATCH {
-            return Err(AppError::invalid(format!("a page holds 1 to {MAX_BATCH} changes, not {limit}")));
+            return Err(AppError::invalid(format!(
+                "a page holds 1 to {MAX_BATCH} changes, not {limit}"
+            )));
         }
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        self.store
+            .scope(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
         Ok(self.store.changes(scope, after, limit).await?)
     }
 
-    pub async fn set_retention(&self, caller: &Caller, scope: &str, namespace: &Namespace, retention: Retention) -> AppResult<RetentionRow> {
+    pub async fn set_retention(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        namespace: &Namespace,
+        retention: Retention,
+    ) -> AppResult<RetentionRow> {
         caller.check_write(scope)?;
         let context = caller.context(self.clock.now());
-        self.store.set_retention(scope, namespace, retention, &context).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .set_retention(scope, namespace, retention, &context)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// Removes for good the namespace's mappings marked removed longer ago than its
     /// retention allows, and records it; with `dry_run`, only says what it would remove.
-    pub async fn purge(&self, caller: &Caller, scope: &str, namespace: &Namespace, dry_run: bool) -> AppResult<PurgeReport> {
+    pub async fn purge(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        namespace: &Namespace,
+        dry_run: bool,
+    ) -> AppResult<PurgeReport> {
         if dry_run {
             caller.check_read(scope)?;
         } else {
             caller.check_write(scope)?;
         }
         let context = caller.context(self.clock.now());
-        self.store.purge(scope, namespace, &context, dry_run).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .purge(scope, namespace, &context, dry_run)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     async fn check_job(&self, scope: &str, job: &str) -> AppResult<()> {
@@ -362,16 +518,23 @@ impl App {
         }
         let names: Vec<String> = jobs.iter().map(|j| format!("{:?}", j.name)).collect();
         Err(AppError::not_found(if names.is_empty() {
-            format!("scope {scope:?} has no job {job:?}, and no jobs yet; start one with `crosswalk run --scope {scope}`")
+            format!(
+                "scope {scope:?} has no job {job:?}, and no jobs yet; start one with `crosswalk run --scope {scope}`"
+            )
         } else {
-            format!("scope {scope:?} has no job {job:?}; its jobs are {}", names.join(", "))
+            format!(
+                "scope {scope:?} has no job {job:?}; its jobs are {}",
+                names.join(", ")
+            )
         }))
     }
 }
 
 /// A store error about a scope; a missing scope says how to find or make one.
 pub(crate) fn scope_error(scope: &str, error: crosswalk_store::scope::ScopeError) -> AppError {
-    if error.kind() != crosswalk_store::scope::ErrorKind::NotFound || !error.message().contains(scope) {
+    if error.kind() != crosswalk_store::scope::ErrorKind::NotFound
+        || !error.message().contains(scope)
+    {
         return error.into();
     }
     let hint = if scope == crate::run::DEFAULT_SCOPE {

@@ -23,7 +23,11 @@ pub const PART_ROWS_VARIABLE: &str = "CROSSWALK_REPORT_PART_ROWS";
 /// [`PART_ROWS_VARIABLE`] says (a positive number, at most that).
 pub fn report_part_rows() -> u64 {
     let most = EXCEL_MAX_ROWS - 1;
-    std::env::var(PART_ROWS_VARIABLE).ok().and_then(|text| text.trim().parse::<u64>().ok()).filter(|rows| (1..=most).contains(rows)).unwrap_or(most)
+    std::env::var(PART_ROWS_VARIABLE)
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .filter(|rows| (1..=most).contains(rows))
+        .unwrap_or(most)
 }
 
 /// How an export of `rows` rows splits into parts of `part_rows`.
@@ -37,7 +41,11 @@ pub struct ReportParts {
 
 impl ReportParts {
     pub fn of(rows: u64, part_rows: u64) -> ReportParts {
-        ReportParts { rows, part_rows, parts: rows.div_ceil(part_rows.max(1)).max(1) }
+        ReportParts {
+            rows,
+            part_rows,
+            parts: rows.div_ceil(part_rows.max(1)).max(1),
+        }
     }
 
     /// Rows to skip and to take for part `part` (from 1); an error past the last part.
@@ -59,20 +67,40 @@ impl ReportParts {
 impl App {
     /// One keyset page of the report under `view`: at most `limit` (1 to 10,000) rows after
     /// `after` (a page's `next`).
-    pub async fn report_page(&self, caller: &Caller, scope: &str, view: &ReportView, after: Option<&str>, limit: usize) -> AppResult<ReportPage> {
+    pub async fn report_page(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        view: &ReportView,
+        after: Option<&str>,
+        limit: usize,
+    ) -> AppResult<ReportPage> {
         if limit == 0 || limit > MAX_BATCH {
-            return Err(AppError::invalid(format!("a report page holds 1 to {MAX_BATCH} rows, not {limit}")));
+            return Err(AppError::invalid(format!(
+                "a report page holds 1 to {MAX_BATCH} rows, not {limit}"
+            )));
         }
         self.check_report(caller, scope, &view.of).await?;
         let rejected = self.rejections(scope).await?;
-        self.store.report_page(scope, view, &rejected, after, limit).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .report_page(scope, view, &rejected, after, limit)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// How many rows `view` matches, and per resolution how many match every other filter.
-    pub async fn report_counts(&self, caller: &Caller, scope: &str, view: &ReportView) -> AppResult<ReportCounts> {
+    pub async fn report_counts(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        view: &ReportView,
+    ) -> AppResult<ReportCounts> {
         self.check_report(caller, scope, &view.of).await?;
         let rejected = self.rejections(scope).await?;
-        self.store.report_counts(scope, view, &rejected).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .report_counts(scope, view, &rejected)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// The rows `view` matches in the report's natural order (users, then groups, each by
@@ -87,17 +115,25 @@ impl App {
         take: Option<u64>,
         sink: &mut (dyn FnMut(ReportRow) -> std::io::Result<()> + Send),
     ) -> Result<u64, ReportStop> {
-        self.check_report(caller, scope, &view.of).await.map_err(ReportStop::App)?;
+        self.check_report(caller, scope, &view.of)
+            .await
+            .map_err(ReportStop::App)?;
         let rejected = self.rejections(scope).await.map_err(ReportStop::App)?;
         let mut sink_error: Option<std::io::Error> = None;
         let mut rows = |row: ReportRow| {
             sink(row).map_err(|error| {
-                let stop = crosswalk_store::scope::ScopeError::stopped(std::io::Error::new(error.kind(), error.to_string()));
+                let stop = crosswalk_store::scope::ScopeError::stopped(std::io::Error::new(
+                    error.kind(),
+                    error.to_string(),
+                ));
                 sink_error = Some(error);
                 stop
             })
         };
-        let read = self.store.report_view_each(scope, view, &rejected, skip, take, &mut rows).await;
+        let read = self
+            .store
+            .report_view_each(scope, view, &rejected, skip, take, &mut rows)
+            .await;
         match (read, sink_error) {
             (_, Some(error)) => Err(ReportStop::Sink(error)),
             (Ok(count), None) => Ok(count),
@@ -114,8 +150,17 @@ mod tests {
     fn parts_cover_every_row_once() {
         let parts = ReportParts::of(7, 3);
         assert_eq!(parts.parts, 3);
-        assert_eq!((parts.range(1).unwrap(), parts.range(3).unwrap()), ((0, 3), (6, 3)));
-        assert!(parts.range(4).unwrap_err().to_string().contains("part 1 to 3"));
+        assert_eq!(
+            (parts.range(1).unwrap(), parts.range(3).unwrap()),
+            ((0, 3), (6, 3))
+        );
+        assert!(
+            parts
+                .range(4)
+                .unwrap_err()
+                .to_string()
+                .contains("part 1 to 3")
+        );
         assert_eq!(ReportParts::of(0, 3).parts, 1);
         assert_eq!(ReportParts::of(6, 3).parts, 2);
     }

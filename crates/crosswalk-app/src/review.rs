@@ -13,15 +13,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crosswalk_core::{Confidence, Flag, IdentityKind, IdentityRef, ReviewCandidate, suggestion};
 use crosswalk_store::scope::{
-    AccountRow, CandidateRow, ExceptionRow, GroupRow, IdentityValue, MAX_BATCH, MappingRow, Namespace, RevisionRow, RunRow, SideRow,
+    AccountRow, CandidateRow, ExceptionRow, GroupRow, IdentityValue, MAX_BATCH, MappingRow,
+    Namespace, RevisionRow, RunRow, SideRow,
 };
 use serde::Serialize;
 
+use crate::App;
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
 use crate::read::scope_error;
 use crate::run::{RunOutcome, RunRequest};
-use crate::App;
 
 /// Where rejected suggestions are kept: key `user/<source key>` or `group/<source key>`,
 /// value a JSON array of the rejected destination ids.
@@ -127,12 +128,24 @@ fn kinds(kind: Option<IdentityKind>) -> Vec<IdentityKind> {
 /// Core's flags back from their stored names (an unknown name counts as a flag that stops a
 /// suggestion: never suggest what this version cannot read).
 fn flags_of(value: &IdentityValue) -> Vec<Flag> {
-    value.flags.iter().map(|name| serde_json::from_value(serde_json::Value::String(name.clone())).unwrap_or(Flag::LookAlike)).collect()
+    value
+        .flags
+        .iter()
+        .map(|name| {
+            serde_json::from_value(serde_json::Value::String(name.clone()))
+                .unwrap_or(Flag::LookAlike)
+        })
+        .collect()
 }
 
 /// The suggestion for a stored mapping, if it is one, given the destination ids already
 /// rejected for it.
-fn suggest_stored(kind: IdentityKind, row: &MappingRow, rejected: &BTreeSet<String>, min_score: Confidence) -> Option<SuggestionEntry> {
+fn suggest_stored(
+    kind: IdentityKind,
+    row: &MappingRow,
+    rejected: &BTreeSet<String>,
+    min_score: Confidence,
+) -> Option<SuggestionEntry> {
     if row.removed {
         return None;
     }
@@ -164,15 +177,26 @@ fn suggest_stored(kind: IdentityKind, row: &MappingRow, rejected: &BTreeSet<Stri
 impl App {
     /// The scope's suggestions at `min_score` (of one kind, or both), accounts first, each
     /// in source-key order.
-    pub async fn suggestions(&self, caller: &Caller, scope: &str, min_score: Confidence, kind: Option<IdentityKind>) -> AppResult<Vec<SuggestionEntry>> {
+    pub async fn suggestions(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        min_score: Confidence,
+        kind: Option<IdentityKind>,
+    ) -> AppResult<Vec<SuggestionEntry>> {
         caller.check_read(scope)?;
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
+        self.store
+            .scope(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
         let rejections = self.rejections(scope).await?;
         let none = BTreeSet::new();
         let mut found = Vec::new();
         for kind in kinds(kind) {
             self.each_mapping(scope, &Namespace::identity(kind), |row| {
-                let rejected = rejections.get(&(kind, row.source_key.clone())).unwrap_or(&none);
+                let rejected = rejections
+                    .get(&(kind, row.source_key.clone()))
+                    .unwrap_or(&none);
                 if let Some(entry) = suggest_stored(kind, row, rejected, min_score) {
                     found.push(entry);
                 }
@@ -186,7 +210,12 @@ impl App {
     /// with who and when), then each affected job is resolved again so the mappings change
     /// at once. Nothing is written when the selection names something that is not a
     /// suggestion.
-    pub async fn accept_suggestions(&self, caller: &Caller, scope: &str, selection: &ReviewSelection) -> AppResult<ReviewOutcome> {
+    pub async fn accept_suggestions(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        selection: &ReviewSelection,
+    ) -> AppResult<ReviewOutcome> {
         caller.check_write(scope)?;
         let chosen = self.select(caller, scope, selection).await?;
         let mut version = None;
@@ -206,36 +235,73 @@ impl App {
                 decision: crosswalk_events::ReviewDecision::Accepted,
                 destination: Some(entry.candidate.destination.id.clone()),
             };
-            version = Some(self.add_exception_deciding(caller, scope, &rule, note).await?.version);
+            version = Some(
+                self.add_exception_deciding(caller, scope, &rule, note)
+                    .await?
+                    .version,
+            );
         }
-        let jobs: BTreeSet<String> = chosen.iter().filter_map(|entry| entry.job.clone()).collect();
+        let jobs: BTreeSet<String> = chosen
+            .iter()
+            .filter_map(|entry| entry.job.clone())
+            .collect();
         let mut runs = Vec::with_capacity(jobs.len());
         for job in jobs {
             runs.push(self.resolve_job_again(caller, scope, &job).await?.run);
         }
-        Ok(ReviewOutcome { decided: chosen, exceptions_version: version, runs })
+        Ok(ReviewOutcome {
+            decided: chosen,
+            exceptions_version: version,
+            runs,
+        })
     }
 
     /// Rejects the selected suggestions: each rejected candidate is remembered for its mapping
     /// (a revision of [`REJECTIONS_NAMESPACE`], with who and when) and not suggested again.
     /// The mappings themselves stay as they are.
-    pub async fn reject_suggestions(&self, caller: &Caller, scope: &str, selection: &ReviewSelection) -> AppResult<ReviewOutcome> {
+    pub async fn reject_suggestions(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        selection: &ReviewSelection,
+    ) -> AppResult<ReviewOutcome> {
         caller.check_write(scope)?;
         let chosen = self.select(caller, scope, selection).await?;
         let namespace = rejections_namespace();
         let rejections = self.rejections(scope).await?;
         for entry in &chosen {
-            let mut rejected = rejections.get(&(entry.kind, entry.source_key.clone())).cloned().unwrap_or_default();
+            let mut rejected = rejections
+                .get(&(entry.kind, entry.source_key.clone()))
+                .cloned()
+                .unwrap_or_default();
             rejected.insert(entry.candidate.destination.id.clone());
             let value = serde_json::to_string(&rejected).unwrap_or_default();
-            self.set_app_mapping(caller, scope, &namespace, &rejection_key(entry.kind, &entry.source_key), &value).await?;
+            self.set_app_mapping(
+                caller,
+                scope,
+                &namespace,
+                &rejection_key(entry.kind, &entry.source_key),
+                &value,
+            )
+            .await?;
         }
-        Ok(ReviewOutcome { decided: chosen, exceptions_version: None, runs: Vec::new() })
+        Ok(ReviewOutcome {
+            decided: chosen,
+            exceptions_version: None,
+            runs: Vec::new(),
+        })
     }
 
     /// Resolves one identity mapping (by its source key or any alternate key) as `decision`
     /// says: an exception rule, applied at once by resolving the mapping's job again.
-    pub async fn resolve_mapping(&self, caller: &Caller, scope: &str, namespace: &Namespace, key: &str, decision: &Decision) -> AppResult<ResolveOutcome> {
+    pub async fn resolve_mapping(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        namespace: &Namespace,
+        key: &str,
+        decision: &Decision,
+    ) -> AppResult<ResolveOutcome> {
         caller.check_write(scope)?;
         let Some(kind) = namespace.identity_kind() else {
             return Err(AppError::invalid(format!(
@@ -251,21 +317,33 @@ impl App {
             )));
         }
         let job = mapping.job.clone().ok_or_else(|| {
-            AppError::invalid(format!("the {namespace} mapping {:?} was not written by a run; run its job first", mapping.source_key))
+            AppError::invalid(format!(
+                "the {namespace} mapping {:?} was not written by a run; run its job first",
+                mapping.source_key
+            ))
         })?;
         let destination = match decision {
             Decision::To(reference) => {
                 let latest = self.latest_run(scope, &job).await?;
-                let content = self.store.content(scope, &latest.destination_content).await?;
+                let content = self
+                    .store
+                    .content(scope, &latest.destination_content)
+                    .await?;
                 format!("id:{}", find_destination(&content, kind, reference)?)
             }
             Decision::Provision => crosswalk_core::PROVISION_DESTINATION.to_string(),
             Decision::FormerUser if kind == IdentityKind::Group => {
-                return Err(AppError::invalid("a group cannot be a former user; resolve it to a destination group or --provision it"));
+                return Err(AppError::invalid(
+                    "a group cannot be a former user; resolve it to a destination group or --provision it",
+                ));
             }
             Decision::FormerUser => crosswalk_core::FORMER_USER_DESTINATION.to_string(),
         };
-        let rule = ExceptionRow { kind, source: format!("id:{}", mapping.source_key), destination };
+        let rule = ExceptionRow {
+            kind,
+            source: format!("id:{}", mapping.source_key),
+            destination,
+        };
         let note = crate::webhooks::DecisionNote {
             namespace: namespace.as_str().to_owned(),
             source_key: mapping.source_key.clone(),
@@ -274,13 +352,29 @@ impl App {
                 Decision::Provision => crosswalk_events::ReviewDecision::Provision,
                 Decision::FormerUser => crosswalk_events::ReviewDecision::FormerUser,
             },
-            destination: matches!(decision, Decision::To(_)).then(|| rule.destination.trim_start_matches("id:").to_owned()),
+            destination: matches!(decision, Decision::To(_))
+                .then(|| rule.destination.trim_start_matches("id:").to_owned()),
         };
-        let set = self.add_exception_deciding(caller, scope, &rule, note).await?;
+        let set = self
+            .add_exception_deciding(caller, scope, &rule, note)
+            .await?;
         let outcome = self.resolve_job_again(caller, scope, &job).await?;
-        let after = self.store.mapping(scope, namespace, &mapping.source_key).await?;
-        let revision = after.revisions.last().filter(|r| Some(r.cursor) != history.revisions.last().map(|l| l.cursor)).cloned();
-        Ok(ResolveOutcome { exception: rule, exceptions_version: set.version, run: outcome.run, mapping: after.mapping, revision })
+        let after = self
+            .store
+            .mapping(scope, namespace, &mapping.source_key)
+            .await?;
+        let revision = after
+            .revisions
+            .last()
+            .filter(|r| Some(r.cursor) != history.revisions.last().map(|l| l.cursor))
+            .cloned();
+        Ok(ResolveOutcome {
+            exception: rule,
+            exceptions_version: set.version,
+            run: outcome.run,
+            mapping: after.mapping,
+            revision,
+        })
     }
 
     /// The destination identities (of one kind) the scope's jobs last resolved against,
@@ -296,17 +390,32 @@ impl App {
     ) -> AppResult<Vec<DestinationIdentity>> {
         caller.check_read(scope)?;
         if limit == 0 || limit > MAX_SEARCH_RESULTS {
-            return Err(AppError::invalid(format!("a search returns 1 to {MAX_SEARCH_RESULTS} identities, not {limit}")));
+            return Err(AppError::invalid(format!(
+                "a search returns 1 to {MAX_SEARCH_RESULTS} identities, not {limit}"
+            )));
         }
-        self.store.scope(scope).await.map_err(|e| scope_error(scope, e))?;
-        let needle = search.map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
-        let hit = |fields: &[&str]| needle.as_deref().is_none_or(|n| fields.iter().any(|f| f.to_lowercase().contains(n)));
+        self.store
+            .scope(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
+        let needle = search
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase);
+        let hit = |fields: &[&str]| {
+            needle
+                .as_deref()
+                .is_none_or(|n| fields.iter().any(|f| f.to_lowercase().contains(n)))
+        };
         // The latest run of each job: its destination directory (most scopes have one).
         let mut latest: BTreeMap<String, RunRow> = BTreeMap::new();
         for run in self.store.runs(scope, None).await? {
             latest.insert(run.job.clone(), run);
         }
-        let hashes: BTreeSet<String> = latest.into_values().map(|run| run.destination_content).collect();
+        let hashes: BTreeSet<String> = latest
+            .into_values()
+            .map(|run| run.destination_content)
+            .collect();
         let mut found: BTreeMap<String, DestinationIdentity> = BTreeMap::new();
         for hash in hashes {
             let content = self.store.content(scope, &hash).await?;
@@ -319,15 +428,23 @@ impl App {
                         fields.extend(account.display_name.as_deref());
                         fields.extend(account.alias_emails.iter().map(String::as_str));
                         if hit(&fields) {
-                            found.entry(account.id.clone()).or_insert(DestinationIdentity::Account(account));
+                            found
+                                .entry(account.id.clone())
+                                .or_insert(DestinationIdentity::Account(account));
                         }
                     }
                 }
                 IdentityKind::Group => {
                     for group in content.groups {
-                        let fields = [group.id.as_str(), group.name.as_str(), group.display_name.as_deref().unwrap_or_default()];
+                        let fields = [
+                            group.id.as_str(),
+                            group.name.as_str(),
+                            group.display_name.as_deref().unwrap_or_default(),
+                        ];
                         if hit(&fields) {
-                            found.entry(group.id.clone()).or_insert(DestinationIdentity::Group(group));
+                            found
+                                .entry(group.id.clone())
+                                .or_insert(DestinationIdentity::Group(group));
                         }
                     }
                 }
@@ -338,29 +455,53 @@ impl App {
 
     /// The suggestions a selection names, checked: `all` or keys, not both, not neither; each
     /// key a current suggestion at the selection's score.
-    async fn select(&self, caller: &Caller, scope: &str, selection: &ReviewSelection) -> AppResult<Vec<SuggestionEntry>> {
+    async fn select(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        selection: &ReviewSelection,
+    ) -> AppResult<Vec<SuggestionEntry>> {
         match (selection.all, selection.keys.is_empty()) {
-            (true, false) => return Err(AppError::invalid("give either all or source keys, not both")),
-            (false, true) => return Err(AppError::invalid("say which suggestions: all of them (all / --all) or their source keys")),
+            (true, false) => {
+                return Err(AppError::invalid(
+                    "give either all or source keys, not both",
+                ));
+            }
+            (false, true) => {
+                return Err(AppError::invalid(
+                    "say which suggestions: all of them (all / --all) or their source keys",
+                ));
+            }
             _ => {}
         }
         if selection.keys.len() > MAX_BATCH {
-            return Err(AppError::invalid(format!("at most {MAX_BATCH} source keys at once, not {}", selection.keys.len())));
+            return Err(AppError::invalid(format!(
+                "at most {MAX_BATCH} source keys at once, not {}",
+                selection.keys.len()
+            )));
         }
-        let suggestions = self.suggestions(caller, scope, selection.min_score, selection.kind).await?;
+        let suggestions = self
+            .suggestions(caller, scope, selection.min_score, selection.kind)
+            .await?;
         if selection.all {
             return Ok(suggestions);
         }
         let mut by_key: HashMap<&str, Vec<&SuggestionEntry>> = HashMap::new();
         for entry in &suggestions {
-            by_key.entry(entry.source_key.as_str()).or_default().push(entry);
+            by_key
+                .entry(entry.source_key.as_str())
+                .or_default()
+                .push(entry);
         }
         let mut chosen: Vec<SuggestionEntry> = Vec::with_capacity(selection.keys.len());
         let mut missing = Vec::new();
         for key in &selection.keys {
             match by_key.get(key.as_str()).map(Vec::as_slice) {
                 Some([one]) => {
-                    if !chosen.iter().any(|c| c.kind == one.kind && c.source_key == one.source_key) {
+                    if !chosen
+                        .iter()
+                        .any(|c| c.kind == one.kind && c.source_key == one.source_key)
+                    {
                         chosen.push((*one).clone());
                     }
                 }
@@ -384,17 +525,26 @@ impl App {
     }
 
     /// The rejected destination ids per (kind, source key).
-    pub(crate) async fn rejections(&self, scope: &str) -> AppResult<HashMap<(IdentityKind, String), BTreeSet<String>>> {
+    pub(crate) async fn rejections(
+        &self,
+        scope: &str,
+    ) -> AppResult<HashMap<(IdentityKind, String), BTreeSet<String>>> {
         let mut rejections = HashMap::new();
         self.each_mapping(scope, &rejections_namespace(), |row| {
-            let (Some(text), false) = (app_value(row), row.removed) else { return };
+            let (Some(text), false) = (app_value(row), row.removed) else {
+                return;
+            };
             let kind_and_key = if let Some(key) = row.source_key.strip_prefix("user/") {
                 Some((IdentityKind::Account, key))
             } else {
-                row.source_key.strip_prefix("group/").map(|key| (IdentityKind::Group, key))
+                row.source_key
+                    .strip_prefix("group/")
+                    .map(|key| (IdentityKind::Group, key))
             };
             // A value this version did not write rejects nothing.
-            if let (Some((kind, key)), Ok(ids)) = (kind_and_key, serde_json::from_str::<BTreeSet<String>>(text)) {
+            if let (Some((kind, key)), Ok(ids)) =
+                (kind_and_key, serde_json::from_str::<BTreeSet<String>>(text))
+            {
                 rejections.insert((kind, key.to_string()), ids);
             }
         })
@@ -403,10 +553,18 @@ impl App {
     }
 
     /// Every mapping of a namespace, a page at a time.
-    async fn each_mapping(&self, scope: &str, namespace: &Namespace, mut each: impl FnMut(&MappingRow)) -> AppResult<()> {
+    async fn each_mapping(
+        &self,
+        scope: &str,
+        namespace: &Namespace,
+        mut each: impl FnMut(&MappingRow),
+    ) -> AppResult<()> {
         let mut after: Option<String> = None;
         loop {
-            let page = self.store.mappings_page(scope, namespace, after.as_deref(), MAX_BATCH).await?;
+            let page = self
+                .store
+                .mappings_page(scope, namespace, after.as_deref(), MAX_BATCH)
+                .await?;
             for row in &page.mappings {
                 each(row);
             }
@@ -422,18 +580,32 @@ impl App {
             .runs(scope, Some(job))
             .await?
             .pop()
-            .ok_or_else(|| AppError::not_found(format!("job {job:?} of scope {scope:?} has not run yet; run it first")))
+            .ok_or_else(|| {
+                AppError::not_found(format!(
+                    "job {job:?} of scope {scope:?} has not run yet; run it first"
+                ))
+            })
     }
 
     /// Runs `job` again on what its latest run stored (both directories and the policy), with
     /// the scope's current exception rules: how a decision is applied at once. It is a run
     /// like any other (numbered, recorded, `who` the caller), writing only what changed.
-    pub async fn resolve_job_again(&self, caller: &Caller, scope: &str, job: &str) -> AppResult<RunOutcome> {
+    pub async fn resolve_job_again(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        job: &str,
+    ) -> AppResult<RunOutcome> {
         caller.check_write(scope)?;
         // The stored directories already hold the fixes' effect; carrying the scope's
         // duplicate-handling choices keeps a decision from reading as a switch of them.
         let (_, input) = self.stored_job_input(scope, job).await?;
-        let request = RunRequest { scope: scope.to_string(), job: Some(job.to_string()), input, force: false };
+        let request = RunRequest {
+            scope: scope.to_string(),
+            job: Some(job.to_string()),
+            input,
+            force: false,
+        };
         self.run_job(caller, request, &mut |_| {}).await
     }
 }
@@ -447,10 +619,16 @@ fn app_value(row: &MappingRow) -> Option<&str> {
 
 /// The one destination identity of `kind` a reference names in stored contents: by id, or
 /// `email:`, `username:` (`name:` for groups), or a bare value as any of them. Returns its id.
-fn find_destination(content: &crosswalk_store::scope::DirectoryContent, kind: IdentityKind, reference: &str) -> AppResult<String> {
+fn find_destination(
+    content: &crosswalk_store::scope::DirectoryContent,
+    kind: IdentityKind,
+    reference: &str,
+) -> AppResult<String> {
     let reference = reference.trim();
     if reference.is_empty() {
-        return Err(AppError::invalid("the destination is empty; name a destination identity by its id, email: or username:"));
+        return Err(AppError::invalid(
+            "the destination is empty; name a destination identity by its id, email: or username:",
+        ));
     }
     let same = |a: &str, b: &str| a.to_lowercase() == b.to_lowercase();
     let parsed = IdentityRef::parse(reference);
@@ -460,9 +638,12 @@ fn find_destination(content: &crosswalk_store::scope::DirectoryContent, kind: Id
             .iter()
             .filter(|a| {
                 let by_id = a.id == parsed.value();
-                let by_username = a.username.as_deref().is_some_and(|u| same(u, parsed.value()));
-                let by_email =
-                    a.email.as_deref().is_some_and(|e| same(e, parsed.value())) || a.alias_emails.iter().any(|e| same(e, parsed.value()));
+                let by_username = a
+                    .username
+                    .as_deref()
+                    .is_some_and(|u| same(u, parsed.value()));
+                let by_email = a.email.as_deref().is_some_and(|e| same(e, parsed.value()))
+                    || a.alias_emails.iter().any(|e| same(e, parsed.value()));
                 match &parsed {
                     IdentityRef::Id(_) => by_id,
                     IdentityRef::Username(_) => by_username,
@@ -523,15 +704,42 @@ mod tests {
     #[test]
     fn a_destination_is_found_by_id_username_or_address_and_never_guessed() {
         let content = DirectoryContent {
-            accounts: vec![account("a1", "ann", "ann@acme.com"), account("a2", "a1", "bob@acme.com")],
+            accounts: vec![
+                account("a1", "ann", "ann@acme.com"),
+                account("a2", "a1", "bob@acme.com"),
+            ],
             groups: vec![],
         };
-        assert_eq!(find_destination(&content, IdentityKind::Account, "id:a1").unwrap(), "a1");
-        assert_eq!(find_destination(&content, IdentityKind::Account, "ANN@acme.com").unwrap(), "a1");
-        assert_eq!(find_destination(&content, IdentityKind::Account, "username:a1").unwrap(), "a2");
+        assert_eq!(
+            find_destination(&content, IdentityKind::Account, "id:a1").unwrap(),
+            "a1"
+        );
+        assert_eq!(
+            find_destination(&content, IdentityKind::Account, "ANN@acme.com").unwrap(),
+            "a1"
+        );
+        assert_eq!(
+            find_destination(&content, IdentityKind::Account, "username:a1").unwrap(),
+            "a2"
+        );
         // `a1` is one account's id and another's username: not chosen between.
-        assert_eq!(find_destination(&content, IdentityKind::Account, "a1").unwrap_err().kind(), crate::ErrorKind::Invalid);
-        assert_eq!(find_destination(&content, IdentityKind::Account, "carol").unwrap_err().kind(), crate::ErrorKind::NotFound);
-        assert_eq!(find_destination(&content, IdentityKind::Account, " ").unwrap_err().kind(), crate::ErrorKind::Invalid);
+        assert_eq!(
+            find_destination(&content, IdentityKind::Account, "a1")
+                .unwrap_err()
+                .kind(),
+            crate::ErrorKind::Invalid
+        );
+        assert_eq!(
+            find_destination(&content, IdentityKind::Account, "carol")
+                .unwrap_err()
+                .kind(),
+            crate::ErrorKind::NotFound
+        );
+        assert_eq!(
+            find_destination(&content, IdentityKind::Account, " ")
+                .unwrap_err()
+                .kind(),
+            crate::ErrorKind::Invalid
+        );
     }
 }

@@ -32,8 +32,13 @@ use crosswalk_core::{Account, CompactString};
 use crosswalk_scim::filter::fold_case;
 use crosswalk_scim::filter::pushdown::{self, Lookup};
 use crosswalk_scim::resource::Meta;
-use crosswalk_scim::{Group, GroupExtras, ListQuery, Page, PatchRequest, ScimError, ScimType, User, UserExtras};
-use crosswalk_store::scope::{ErrorKind as StoreErrorKind, Expect, NewScimResource, ScimKey, ScimKind, ScimResource, ScimStore, ScimWrite, ScopeError};
+use crosswalk_scim::{
+    Group, GroupExtras, ListQuery, Page, PatchRequest, ScimError, ScimType, User, UserExtras,
+};
+use crosswalk_store::scope::{
+    ErrorKind as StoreErrorKind, Expect, NewScimResource, ScimKey, ScimKind, ScimResource,
+    ScimStore, ScimWrite, ScopeError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -157,7 +162,9 @@ fn from_store(error: ScopeError) -> ScimError {
             let message = error.message();
             match message.strip_prefix(crosswalk_store::scope::scim::UNIQUENESS_CLASH) {
                 Some(rest) => ScimError::uniqueness(uniqueness_message(rest)),
-                None => ScimError::precondition_failed(format!("{message}; read it again and retry")),
+                None => {
+                    ScimError::precondition_failed(format!("{message}; read it again and retry"))
+                }
             }
         }
         StoreErrorKind::Invalid => ScimError::invalid_value(error.message().to_string()),
@@ -187,7 +194,11 @@ fn from_app(error: AppError) -> ScimError {
 }
 
 fn corrupt(what: &str, error: impl std::fmt::Display) -> ScimError {
-    ScimError::new(500, None, format!("a stored SCIM {what} is unreadable: {error}"))
+    ScimError::new(
+        500,
+        None,
+        format!("a stored SCIM {what} is unreadable: {error}"),
+    )
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -275,21 +286,28 @@ fn read_group(resource: &ScimResource) -> ScimResult<StoredGroup> {
 
 fn unique_members(members: impl IntoIterator<Item = CompactString>) -> Vec<CompactString> {
     let mut seen = BTreeSet::new();
-    members.into_iter().filter(|m| seen.insert(m.clone())).collect()
+    members
+        .into_iter()
+        .filter(|m| seen.insert(m.clone()))
+        .collect()
 }
 
 fn check_if_match(if_match: Option<&str>, current: &str) -> ScimResult<()> {
     match if_match {
-        Some(header) if !crosswalk_scim::etag::if_match(header, current) => Err(ScimError::precondition_failed(format!(
-            "the resource is at version {current}, not the one in If-Match; read it again and retry"
-        ))),
+        Some(header) if !crosswalk_scim::etag::if_match(header, current) => {
+            Err(ScimError::precondition_failed(format!(
+                "the resource is at version {current}, not the one in If-Match; read it again and retry"
+            )))
+        }
         _ => Ok(()),
     }
 }
 
 impl App {
     fn scim_store(&self) -> ScimResult<&dyn ScimStore> {
-        self.store.scim().ok_or_else(|| ScimError::new(501, None, "this store does not keep SCIM resources"))
+        self.store
+            .scim()
+            .ok_or_else(|| ScimError::new(501, None, "this store does not keep SCIM resources"))
     }
 
     /// The scope a SCIM caller works in: its token's. An instance admin token names none.
@@ -315,22 +333,46 @@ impl App {
         }
         let store = self.scim_store()?;
         let runs = self.store.runs(scope, None).await.map_err(from_store)?;
-        let latest = runs.iter().max_by_key(|run| (run.started_at, run.number)).map(|run| run.destination_content.clone());
+        let latest = runs
+            .iter()
+            .max_by_key(|run| (run.started_at, run.number))
+            .map(|run| run.destination_content.clone());
         if let Some(content) = latest
-            && store.scim_seeded(scope).await.map_err(from_store)?.as_deref() != Some(content.as_str())
+            && store
+                .scim_seeded(scope)
+                .await
+                .map_err(from_store)?
+                .as_deref()
+                != Some(content.as_str())
         {
-            let directory = self.store.content(scope, &content).await.map_err(from_store)?;
+            let directory = self
+                .store
+                .content(scope, &content)
+                .await
+                .map_err(from_store)?;
             let directory = directory.to_core("destination").map_err(from_store)?;
-            let mut resources = Vec::with_capacity(directory.accounts.len() + directory.groups.len());
+            let mut resources =
+                Vec::with_capacity(directory.accounts.len() + directory.groups.len());
             for account in &directory.accounts {
-                let stored = StoredUser { extras: UserExtras::migrated(account), account: account.clone(), origin: Origin::Migrated };
+                let stored = StoredUser {
+                    extras: UserExtras::migrated(account),
+                    account: account.clone(),
+                    origin: Origin::Migrated,
+                };
                 resources.push(user_resource(&stored, false));
             }
             for group in &directory.groups {
-                let stored = StoredGroup { group: group.clone(), extras: GroupExtras::default(), origin: Origin::Migrated };
+                let stored = StoredGroup {
+                    group: group.clone(),
+                    extras: GroupExtras::default(),
+                    origin: Origin::Migrated,
+                };
                 resources.push(group_resource(&stored));
             }
-            store.scim_seed(scope, &content, &resources, self.clock.now()).await.map_err(from_store)?;
+            store
+                .scim_seed(scope, &content, &resources, self.clock.now())
+                .await
+                .map_err(from_store)?;
         }
         if let Ok(mut cache) = self.scim_seeds.0.lock() {
             cache.insert(scope.to_string(), (String::new(), Instant::now()));
@@ -362,9 +404,22 @@ impl App {
         let body = read_user(stored)?;
         let mut user = User::from_account(&body.account, &body.extras);
         if user.user_name.is_none() {
-            user.user_name = Some(body.account.email.clone().unwrap_or_else(|| body.account.id.clone()));
+            user.user_name = Some(
+                body.account
+                    .email
+                    .clone()
+                    .unwrap_or_else(|| body.account.id.clone()),
+            );
         }
-        let groups = self.scim_store()?.scim_find(scope, ScimKind::Group, &ScimKey::new(MEMBER, stored.id.as_str())).await.map_err(from_store)?;
+        let groups = self
+            .scim_store()?
+            .scim_find(
+                scope,
+                ScimKind::Group,
+                &ScimKey::new(MEMBER, stored.id.as_str()),
+            )
+            .await
+            .map_err(from_store)?;
         for group in groups.iter().filter(|g| !g.hidden) {
             let group = read_group(group)?;
             user.groups.push(crosswalk_scim::resource::GroupRef {
@@ -376,7 +431,10 @@ impl App {
         }
         user.meta = None;
         let version = crosswalk_scim::etag::etag(&user);
-        user.meta = Some(Meta { version: Some(version), ..meta("User", stored) });
+        user.meta = Some(Meta {
+            version: Some(version),
+            ..meta("User", stored)
+        });
         Ok(user)
     }
 
@@ -385,11 +443,19 @@ impl App {
         let mut group = Group::from_group(&body.group, &body.extras);
         group.meta = None;
         let version = crosswalk_scim::etag::etag(&group);
-        group.meta = Some(Meta { version: Some(version), ..meta("Group", stored) });
+        group.meta = Some(Meta {
+            version: Some(version),
+            ..meta("Group", stored)
+        });
         Ok(group)
     }
 
-    async fn view(&self, scope: &str, rt: ScimResourceType, stored: &ScimResource) -> ScimResult<Value> {
+    async fn view(
+        &self,
+        scope: &str,
+        rt: ScimResourceType,
+        stored: &ScimResource,
+    ) -> ScimResult<Value> {
         Ok(match rt {
             ScimResourceType::User => self.user_view(scope, stored).await?.to_json(),
             ScimResourceType::Group => App::group_view(stored)?.to_json(),
@@ -397,8 +463,17 @@ impl App {
     }
 
     async fn visible(&self, scope: &str, kind: ScimKind, id: &str) -> ScimResult<ScimResource> {
-        let what = if kind == ScimKind::User { "User" } else { "Group" };
-        match self.scim_store()?.scim_get(scope, kind, id).await.map_err(from_store)? {
+        let what = if kind == ScimKind::User {
+            "User"
+        } else {
+            "Group"
+        };
+        match self
+            .scim_store()?
+            .scim_get(scope, kind, id)
+            .await
+            .map_err(from_store)?
+        {
             Some(resource) if !resource.hidden => Ok(resource),
             _ => Err(ScimError::not_found(format!("no {what} with id {id:?}"))),
         }
@@ -424,7 +499,12 @@ impl App {
 
     /// A list or search: the filter (keyed look-ups where it allows), the sort (by id
     /// without one, so pages are stable), then the page.
-    pub async fn scim_list(&self, caller: &Caller, rt: ScimResourceType, query: &ListQuery) -> ScimResult<ScimPage> {
+    pub async fn scim_list(
+        &self,
+        caller: &Caller,
+        rt: ScimResourceType,
+        query: &ListQuery,
+    ) -> ScimResult<ScimPage> {
         let scope = self.scim_read(caller).await?;
         let store = self.scim_store()?;
         let kind = rt.kind();
@@ -439,20 +519,46 @@ impl App {
                 let plan = plan.as_ref().map(|p| (p.exact, p.lookups.as_slice()));
                 // A lone userName or address look-up finds an account by any of its names
                 // and addresses (the link a provider makes before it creates).
-                trusted = matches!(plan, Some((true, [Lookup::UserName(_)] | [Lookup::Email { email_type: None, .. }] | [Lookup::Email { .. }])));
+                trusted = matches!(
+                    plan,
+                    Some((
+                        true,
+                        [Lookup::UserName(_)]
+                            | [Lookup::Email {
+                                email_type: None,
+                                ..
+                            }]
+                            | [Lookup::Email { .. }]
+                    ))
+                );
                 let mut seen = BTreeSet::new();
                 for key in keys {
                     let found = match key {
-                        Keyed::Id(id) => store.scim_get(&scope, kind, &id).await.map_err(from_store)?.into_iter().collect(),
-                        Keyed::Key(key) => store.scim_find(&scope, kind, &key).await.map_err(from_store)?,
+                        Keyed::Id(id) => store
+                            .scim_get(&scope, kind, &id)
+                            .await
+                            .map_err(from_store)?
+                            .into_iter()
+                            .collect(),
+                        Keyed::Key(key) => store
+                            .scim_find(&scope, kind, &key)
+                            .await
+                            .map_err(from_store)?,
                     };
-                    candidates.extend(found.into_iter().filter(|r| !r.hidden && seen.insert(r.id.clone())));
+                    candidates.extend(
+                        found
+                            .into_iter()
+                            .filter(|r| !r.hidden && seen.insert(r.id.clone())),
+                    );
                 }
             }
             None => {
                 let mut after: Option<String> = None;
                 loop {
-                    let page = store.scim_page(&scope, kind, after.as_deref(), SCAN_PAGE).await.map_err(from_store)?;
+                    let page = store
+                        .scim_page(&scope, kind, after.as_deref(), SCAN_PAGE)
+                        .await
+                        .map_err(from_store)?;
                     let last = page.len() < SCAN_PAGE;
                     after = page.last().map(|r| r.id.clone());
                     candidates.extend(page);
@@ -474,37 +580,74 @@ impl App {
         match &query.page {
             Page::Index { start_index, .. } => {
                 let range = query.page.range(total);
-                let resources = matched.drain(range.start as usize..range.end as usize).collect();
-                Ok(ScimPage { resources, total, start_index: Some(*start_index), next_cursor: None })
+                let resources = matched
+                    .drain(range.start as usize..range.end as usize)
+                    .collect();
+                Ok(ScimPage {
+                    resources,
+                    total,
+                    start_index: Some(*start_index),
+                    next_cursor: None,
+                })
             }
             Page::Cursor { cursor, count } => {
                 let start: u64 = match cursor {
-                    Some(cursor) => query.decode_cursor(cursor)?.parse().map_err(|_| ScimError::bad_request(ScimType::InvalidCursor, "the cursor is not one this service gave"))?,
+                    Some(cursor) => query.decode_cursor(cursor)?.parse().map_err(|_| {
+                        ScimError::bad_request(
+                            ScimType::InvalidCursor,
+                            "the cursor is not one this service gave",
+                        )
+                    })?,
                     None => 0,
                 };
                 let end = start.saturating_add(*count).min(total);
                 let start = start.min(total);
                 let resources = matched.drain(start as usize..end as usize).collect();
                 let next_cursor = (end < total).then(|| query.encode_cursor(&end.to_string()));
-                Ok(ScimPage { resources, total, start_index: None, next_cursor })
+                Ok(ScimPage {
+                    resources,
+                    total,
+                    start_index: None,
+                    next_cursor,
+                })
             }
         }
     }
 
     /// An unfiltered, unsorted list: in id order straight from the store.
-    async fn scim_walk(&self, scope: &str, rt: ScimResourceType, query: &ListQuery) -> ScimResult<ScimPage> {
+    async fn scim_walk(
+        &self,
+        scope: &str,
+        rt: ScimResourceType,
+        query: &ListQuery,
+    ) -> ScimResult<ScimPage> {
         let store = self.scim_store()?;
         let kind = rt.kind();
         let total = store.scim_count(scope, kind).await.map_err(from_store)?;
         let (mut after, mut skip, count, start_index) = match &query.page {
-            Page::Index { start_index, count } => (None, start_index - 1, *count, Some(*start_index)),
-            Page::Cursor { cursor: Some(cursor), count } => (Some(query.decode_cursor(cursor)?), 0, *count, None),
-            Page::Cursor { cursor: None, count } => (None, 0, *count, None),
+            Page::Index { start_index, count } => {
+                (None, start_index - 1, *count, Some(*start_index))
+            }
+            Page::Cursor {
+                cursor: Some(cursor),
+                count,
+            } => (Some(query.decode_cursor(cursor)?), 0, *count, None),
+            Page::Cursor {
+                cursor: None,
+                count,
+            } => (None, 0, *count, None),
         };
         let mut page = Vec::new();
         while (page.len() as u64) < count {
-            let want = if skip > 0 { (skip as usize).min(SCAN_PAGE) } else { ((count - page.len() as u64) as usize).min(SCAN_PAGE) };
-            let rows = store.scim_page(scope, kind, after.as_deref(), want.max(1)).await.map_err(from_store)?;
+            let want = if skip > 0 {
+                (skip as usize).min(SCAN_PAGE)
+            } else {
+                ((count - page.len() as u64) as usize).min(SCAN_PAGE)
+            };
+            let rows = store
+                .scim_page(scope, kind, after.as_deref(), want.max(1))
+                .await
+                .map_err(from_store)?;
             let done = rows.len() < want.max(1);
             after = rows.last().map(|r| r.id.clone()).or(after);
             if skip > 0 {
@@ -521,12 +664,24 @@ impl App {
             resources.push(self.view(scope, rt, stored).await?);
         }
         let next_cursor = match (&query.page, page.last()) {
-            (Page::Cursor { .. }, Some(last)) if store.scim_page(scope, kind, Some(&last.id), 1).await.map_err(from_store)?.len() == 1 => {
+            (Page::Cursor { .. }, Some(last))
+                if store
+                    .scim_page(scope, kind, Some(&last.id), 1)
+                    .await
+                    .map_err(from_store)?
+                    .len()
+                    == 1 =>
+            {
                 Some(query.encode_cursor(&last.id))
             }
             _ => None,
         };
-        Ok(ScimPage { resources, total, start_index, next_cursor })
+        Ok(ScimPage {
+            resources,
+            total,
+            start_index,
+            next_cursor,
+        })
     }
 
     // ---------------------------------------------------------------------------------
@@ -536,15 +691,30 @@ impl App {
     /// Refuses a userName or address that looks like another account's without being it.
     async fn refuse_look_alikes(&self, scope: &str, account: &Account) -> ScimResult<()> {
         let store = self.scim_store()?;
-        let names: Vec<&str> = account.username.iter().map(|n| n.as_str()).chain(account.all_emails()).collect();
+        let names: Vec<&str> = account
+            .username
+            .iter()
+            .map(|n| n.as_str())
+            .chain(account.all_emails())
+            .collect();
         for name in names {
             let folded = fold(name);
-            for other in store.scim_find(scope, ScimKind::User, &ScimKey::new(SKELETON, look_alike(name))).await.map_err(from_store)? {
+            for other in store
+                .scim_find(
+                    scope,
+                    ScimKind::User,
+                    &ScimKey::new(SKELETON, look_alike(name)),
+                )
+                .await
+                .map_err(from_store)?
+            {
                 if other.hidden || other.id == account.id.as_str() {
                     continue;
                 }
                 let other_body = read_user(&other)?;
-                let same = user_keys(&other_body.account, &other_body.extras).iter().any(|k| k.kind == NAME && k.key == folded);
+                let same = user_keys(&other_body.account, &other_body.extras)
+                    .iter()
+                    .any(|k| k.kind == NAME && k.key == folded);
                 if !same {
                     return Err(ScimError::invalid_value(format!(
                         "{name:?} looks like a user name or address of the account {} (confusable characters) without being it; \
@@ -557,12 +727,26 @@ impl App {
         Ok(())
     }
 
-    async fn write_user(&self, scope: &str, caller: &Caller, stored: &StoredUser, hidden: bool, expect: Expect) -> ScimResult<ScimResource> {
+    async fn write_user(
+        &self,
+        scope: &str,
+        caller: &Caller,
+        stored: &StoredUser,
+        hidden: bool,
+        expect: Expect,
+    ) -> ScimResult<ScimResource> {
         if !hidden {
             self.refuse_look_alikes(scope, &stored.account).await?;
         }
-        let write = ScimWrite { resource: user_resource(stored, hidden), expect, unique: vec![NAME.to_string()] };
-        self.scim_store()?.scim_write(scope, &write, &caller.context(self.clock.now())).await.map_err(from_store)
+        let write = ScimWrite {
+            resource: user_resource(stored, hidden),
+            expect,
+            unique: vec![NAME.to_string()],
+        };
+        self.scim_store()?
+            .scim_write(scope, &write, &caller.context(self.clock.now()))
+            .await
+            .map_err(from_store)
     }
 
     /// `POST /Users`. Linking beats duplicating: a userName or address an account holds is a
@@ -573,7 +757,10 @@ impl App {
         user.check_write()?;
         let store = self.scim_store()?;
         let name = user.user_name.clone().unwrap_or_default();
-        let deleted = store.scim_find(&scope, ScimKind::User, &ScimKey::new(NAME, fold(&name))).await.map_err(from_store)?;
+        let deleted = store
+            .scim_find(&scope, ScimKind::User, &ScimKey::new(NAME, fold(&name)))
+            .await
+            .map_err(from_store)?;
         let revived = deleted.iter().find(|r| r.hidden);
         let id = match revived {
             Some(r) => r.id.clone(),
@@ -582,16 +769,28 @@ impl App {
         let (stored, expect) = match revived {
             Some(r) => {
                 let old = read_user(r)?;
-                (self.provider_user(&old, user, &id)?, Expect::Version(r.version))
+                (
+                    self.provider_user(&old, user, &id)?,
+                    Expect::Version(r.version),
+                )
             }
             None => {
                 user.id = Some(id.as_str().into());
                 user.crosswalk = None;
                 let (account, extras) = user.into_account()?;
-                (StoredUser { account, extras, origin: Origin::Provider }, Expect::Absent)
+                (
+                    StoredUser {
+                        account,
+                        extras,
+                        origin: Origin::Provider,
+                    },
+                    Expect::Absent,
+                )
             }
         };
-        let written = self.write_user(&scope, caller, &stored, false, expect).await?;
+        let written = self
+            .write_user(&scope, caller, &stored, false, expect)
+            .await?;
         self.user_view(&scope, &written).await
     }
 
@@ -601,57 +800,118 @@ impl App {
         if let Some(given) = user.id.as_deref()
             && given != id
         {
-            return Err(ScimError::mutability(format!("id is read-only: the body says {given:?}, the resource is {id:?}")));
+            return Err(ScimError::mutability(format!(
+                "id is read-only: the body says {given:?}, the resource is {id:?}"
+            )));
         }
         user.id = Some(id.into());
         user.crosswalk = None;
         let (mut account, extras) = user.into_account()?;
         account.source_directory = old.account.source_directory.clone();
         account.email_verified = old.account.email_verified;
-        Ok(StoredUser { account, extras, origin: Origin::Provider })
+        Ok(StoredUser {
+            account,
+            extras,
+            origin: Origin::Provider,
+        })
     }
 
     /// `PUT /Users/{id}`: a full replace (Okta's custom apps send every update so).
-    pub async fn scim_replace_user(&self, caller: &Caller, id: &str, user: User, if_match: Option<&str>) -> ScimResult<User> {
+    pub async fn scim_replace_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        user: User,
+        if_match: Option<&str>,
+    ) -> ScimResult<User> {
         let scope = self.scim_write_access(caller).await?;
         user.check_write()?;
         let stored = self.visible(&scope, ScimKind::User, id).await?;
         let current = self.user_view(&scope, &stored).await?;
-        check_if_match(if_match, current.meta.as_ref().and_then(|m| m.version.as_deref()).unwrap_or(""))?;
+        check_if_match(
+            if_match,
+            current
+                .meta
+                .as_ref()
+                .and_then(|m| m.version.as_deref())
+                .unwrap_or(""),
+        )?;
         let next = self.provider_user(&read_user(&stored)?, user, id)?;
-        let written = self.write_user(&scope, caller, &next, false, Expect::Version(stored.version)).await?;
+        let written = self
+            .write_user(
+                &scope,
+                caller,
+                &next,
+                false,
+                Expect::Version(stored.version),
+            )
+            .await?;
         self.user_view(&scope, &written).await
     }
 
     /// `PATCH /Users/{id}`.
-    pub async fn scim_patch_user(&self, caller: &Caller, id: &str, patch: &PatchRequest, if_match: Option<&str>) -> ScimResult<User> {
+    pub async fn scim_patch_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        patch: &PatchRequest,
+        if_match: Option<&str>,
+    ) -> ScimResult<User> {
         let scope = self.scim_write_access(caller).await?;
         let stored = self.visible(&scope, ScimKind::User, id).await?;
         let current = self.user_view(&scope, &stored).await?;
-        check_if_match(if_match, current.meta.as_ref().and_then(|m| m.version.as_deref()).unwrap_or(""))?;
+        check_if_match(
+            if_match,
+            current
+                .meta
+                .as_ref()
+                .and_then(|m| m.version.as_deref())
+                .unwrap_or(""),
+        )?;
         let patched = patch.apply_to_user(&current)?;
         if patched == current {
             return Ok(current);
         }
         patched.check_write()?;
         let next = self.provider_user(&read_user(&stored)?, patched, id)?;
-        let written = self.write_user(&scope, caller, &next, false, Expect::Version(stored.version)).await?;
+        let written = self
+            .write_user(
+                &scope,
+                caller,
+                &next,
+                false,
+                Expect::Version(stored.version),
+            )
+            .await?;
         self.user_view(&scope, &written).await
     }
 
     /// `DELETE /Users/{id}`: deactivates the account and hides it from SCIM; a migrated
     /// account's data and mappings stay.
-    pub async fn scim_delete_user(&self, caller: &Caller, id: &str, if_match: Option<&str>) -> ScimResult<()> {
+    pub async fn scim_delete_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> ScimResult<()> {
         let scope = self.scim_write_access(caller).await?;
         let stored = self.visible(&scope, ScimKind::User, id).await?;
         if if_match.is_some() {
             let current = self.user_view(&scope, &stored).await?;
-            check_if_match(if_match, current.meta.as_ref().and_then(|m| m.version.as_deref()).unwrap_or(""))?;
+            check_if_match(
+                if_match,
+                current
+                    .meta
+                    .as_ref()
+                    .and_then(|m| m.version.as_deref())
+                    .unwrap_or(""),
+            )?;
         }
         let mut body = read_user(&stored)?;
         body.account.active = false;
         body.extras.active_unassigned = false;
-        self.write_user(&scope, caller, &body, true, Expect::Version(stored.version)).await?;
+        self.write_user(&scope, caller, &body, true, Expect::Version(stored.version))
+            .await?;
         Ok(())
     }
 
@@ -659,9 +919,22 @@ impl App {
     // Groups
     // ---------------------------------------------------------------------------------
 
-    async fn write_group(&self, scope: &str, caller: &Caller, stored: &StoredGroup, expect: Expect) -> ScimResult<ScimResource> {
-        let write = ScimWrite { resource: group_resource(stored), expect, unique: vec![DISPLAY.to_string()] };
-        self.scim_store()?.scim_write(scope, &write, &caller.context(self.clock.now())).await.map_err(from_store)
+    async fn write_group(
+        &self,
+        scope: &str,
+        caller: &Caller,
+        stored: &StoredGroup,
+        expect: Expect,
+    ) -> ScimResult<ScimResource> {
+        let write = ScimWrite {
+            resource: group_resource(stored),
+            expect,
+            unique: vec![DISPLAY.to_string()],
+        };
+        self.scim_store()?
+            .scim_write(scope, &write, &caller.context(self.clock.now()))
+            .await
+            .map_err(from_store)
     }
 
     /// `POST /Groups`. A displayName a group already has is a 409 `uniqueness`: the
@@ -673,20 +946,34 @@ impl App {
         group.crosswalk = None;
         let (mut core, extras) = group.into_group()?;
         core.members = unique_members(core.members);
-        let stored = StoredGroup { group: core, extras, origin: Origin::Provider };
-        let written = self.write_group(&scope, caller, &stored, Expect::Absent).await?;
+        let stored = StoredGroup {
+            group: core,
+            extras,
+            origin: Origin::Provider,
+        };
+        let written = self
+            .write_group(&scope, caller, &stored, Expect::Absent)
+            .await?;
         App::group_view(&written)
     }
 
     /// A provider's new state of a group: applied, or (for a migrated group whose members
     /// it would change) applied but for the members, which are held for the admin.
-    async fn apply_group(&self, scope: &str, caller: &Caller, stored: &ScimResource, next: Group) -> ScimResult<Group> {
+    async fn apply_group(
+        &self,
+        scope: &str,
+        caller: &Caller,
+        stored: &ScimResource,
+        next: Group,
+    ) -> ScimResult<Group> {
         let old = read_group(stored)?;
         let id = stored.id.clone();
         if let Some(given) = next.id.as_deref()
             && given != id
         {
-            return Err(ScimError::mutability(format!("id is read-only: the body says {given:?}, the resource is {id:?}")));
+            return Err(ScimError::mutability(format!(
+                "id is read-only: the body says {given:?}, the resource is {id:?}"
+            )));
         }
         let mut next = next;
         next.id = Some(id.as_str().into());
@@ -701,8 +988,15 @@ impl App {
         let context = caller.context(self.clock.now());
         let origin = match old.origin {
             Origin::Migrated if members_change => {
-                let held = StoredConflict { display_name: core.name.to_string(), proposed: core.members.iter().map(|m| m.to_string()).collect() };
-                let expect = match store.scim_get(scope, ScimKind::Conflict, &id).await.map_err(from_store)? {
+                let held = StoredConflict {
+                    display_name: core.name.to_string(),
+                    proposed: core.members.iter().map(|m| m.to_string()).collect(),
+                };
+                let expect = match store
+                    .scim_get(scope, ScimKind::Conflict, &id)
+                    .await
+                    .map_err(from_store)?
+                {
                     Some(existing) => Expect::Version(existing.version),
                     None => Expect::Absent,
                 };
@@ -717,7 +1011,10 @@ impl App {
                     expect,
                     unique: Vec::new(),
                 };
-                store.scim_write(scope, &write, &context).await.map_err(from_store)?;
+                store
+                    .scim_write(scope, &write, &context)
+                    .await
+                    .map_err(from_store)?;
                 core.members = old.group.members.clone();
                 Origin::Migrated
             }
@@ -728,38 +1025,84 @@ impl App {
             Origin::Migrated => Origin::Provider,
             other => other,
         };
-        let changed = StoredGroup { group: core, extras, origin };
-        let written = self.write_group(scope, caller, &changed, Expect::Version(stored.version)).await?;
+        let changed = StoredGroup {
+            group: core,
+            extras,
+            origin,
+        };
+        let written = self
+            .write_group(scope, caller, &changed, Expect::Version(stored.version))
+            .await?;
         App::group_view(&written)
     }
 
     /// The state a provider's next change starts from: the members it pushed and is being
     /// held, if any, so its later adds and removes build on what it sent.
-    async fn provider_view_of_group(&self, scope: &str, stored: &ScimResource) -> ScimResult<Group> {
+    async fn provider_view_of_group(
+        &self,
+        scope: &str,
+        stored: &ScimResource,
+    ) -> ScimResult<Group> {
         let mut group = App::group_view(stored)?;
-        if let Some(held) = self.scim_store()?.scim_get(scope, ScimKind::Conflict, &stored.id).await.map_err(from_store)? {
-            let held: StoredConflict = serde_json::from_str(&held.body).map_err(|e| corrupt("group conflict", e))?;
-            group.members = held.proposed.into_iter().map(crosswalk_scim::Member::new).collect();
+        if let Some(held) = self
+            .scim_store()?
+            .scim_get(scope, ScimKind::Conflict, &stored.id)
+            .await
+            .map_err(from_store)?
+        {
+            let held: StoredConflict =
+                serde_json::from_str(&held.body).map_err(|e| corrupt("group conflict", e))?;
+            group.members = held
+                .proposed
+                .into_iter()
+                .map(crosswalk_scim::Member::new)
+                .collect();
         }
         Ok(group)
     }
 
     /// `PUT /Groups/{id}`.
-    pub async fn scim_replace_group(&self, caller: &Caller, id: &str, group: Group, if_match: Option<&str>) -> ScimResult<Group> {
+    pub async fn scim_replace_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        group: Group,
+        if_match: Option<&str>,
+    ) -> ScimResult<Group> {
         let scope = self.scim_write_access(caller).await?;
         group.check_write()?;
         let stored = self.visible(&scope, ScimKind::Group, id).await?;
         let current = App::group_view(&stored)?;
-        check_if_match(if_match, current.meta.as_ref().and_then(|m| m.version.as_deref()).unwrap_or(""))?;
+        check_if_match(
+            if_match,
+            current
+                .meta
+                .as_ref()
+                .and_then(|m| m.version.as_deref())
+                .unwrap_or(""),
+        )?;
         self.apply_group(&scope, caller, &stored, group).await
     }
 
     /// `PATCH /Groups/{id}`: member add, remove (Entra's value array too) and replace.
-    pub async fn scim_patch_group(&self, caller: &Caller, id: &str, patch: &PatchRequest, if_match: Option<&str>) -> ScimResult<Group> {
+    pub async fn scim_patch_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        patch: &PatchRequest,
+        if_match: Option<&str>,
+    ) -> ScimResult<Group> {
         let scope = self.scim_write_access(caller).await?;
         let stored = self.visible(&scope, ScimKind::Group, id).await?;
         let current = App::group_view(&stored)?;
-        check_if_match(if_match, current.meta.as_ref().and_then(|m| m.version.as_deref()).unwrap_or(""))?;
+        check_if_match(
+            if_match,
+            current
+                .meta
+                .as_ref()
+                .and_then(|m| m.version.as_deref())
+                .unwrap_or(""),
+        )?;
         let base = self.provider_view_of_group(&scope, &stored).await?;
         let patched = patch.apply_to_group(&base)?;
         if patched == base {
@@ -771,17 +1114,40 @@ impl App {
 
     /// `DELETE /Groups/{id}`: the group and its memberships are removed (recorded), as a
     /// provider's group delete does in the destination; a held conflict goes with it.
-    pub async fn scim_delete_group(&self, caller: &Caller, id: &str, if_match: Option<&str>) -> ScimResult<()> {
+    pub async fn scim_delete_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> ScimResult<()> {
         let scope = self.scim_write_access(caller).await?;
         let stored = self.visible(&scope, ScimKind::Group, id).await?;
         let current = App::group_view(&stored)?;
-        check_if_match(if_match, current.meta.as_ref().and_then(|m| m.version.as_deref()).unwrap_or(""))?;
+        check_if_match(
+            if_match,
+            current
+                .meta
+                .as_ref()
+                .and_then(|m| m.version.as_deref())
+                .unwrap_or(""),
+        )?;
         let store = self.scim_store()?;
         let context = caller.context(self.clock.now());
-        if store.scim_get(&scope, ScimKind::Conflict, id).await.map_err(from_store)?.is_some() {
-            store.scim_remove(&scope, ScimKind::Conflict, id, None, &context).await.map_err(from_store)?;
+        if store
+            .scim_get(&scope, ScimKind::Conflict, id)
+            .await
+            .map_err(from_store)?
+            .is_some()
+        {
+            store
+                .scim_remove(&scope, ScimKind::Conflict, id, None, &context)
+                .await
+                .map_err(from_store)?;
         }
-        store.scim_remove(&scope, ScimKind::Group, id, Some(stored.version), &context).await.map_err(from_store)
+        store
+            .scim_remove(&scope, ScimKind::Group, id, Some(stored.version), &context)
+            .await
+            .map_err(from_store)
     }
 
     // ---------------------------------------------------------------------------------
@@ -789,13 +1155,22 @@ impl App {
     // ---------------------------------------------------------------------------------
 
     /// The scope's held group conflicts, by group id.
-    pub async fn scim_conflicts(&self, caller: &Caller, scope: &str) -> AppResult<Vec<GroupConflict>> {
+    pub async fn scim_conflicts(
+        &self,
+        caller: &Caller,
+        scope: &str,
+    ) -> AppResult<Vec<GroupConflict>> {
         caller.check_read(scope)?;
-        let store = self.store.scim().ok_or_else(|| AppError::unavailable("this store does not keep SCIM resources"))?;
+        let store = self
+            .store
+            .scim()
+            .ok_or_else(|| AppError::unavailable("this store does not keep SCIM resources"))?;
         let mut out = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let page = store.scim_page(scope, ScimKind::Conflict, after.as_deref(), SCAN_PAGE).await?;
+            let page = store
+                .scim_page(scope, ScimKind::Conflict, after.as_deref(), SCAN_PAGE)
+                .await?;
             let last = page.len() < SCAN_PAGE;
             after = page.last().map(|r| r.id.clone());
             for held in page {
@@ -808,28 +1183,65 @@ impl App {
     }
 
     async fn conflict_of(&self, scope: &str, held: &ScimResource) -> AppResult<GroupConflict> {
-        let store = self.store.scim().ok_or_else(|| AppError::unavailable("this store does not keep SCIM resources"))?;
-        let body: StoredConflict =
-            serde_json::from_str(&held.body).map_err(|e| AppError::new(crate::ErrorKind::Corrupt, format!("a held group conflict is unreadable: {e}")))?;
+        let store = self
+            .store
+            .scim()
+            .ok_or_else(|| AppError::unavailable("this store does not keep SCIM resources"))?;
+        let body: StoredConflict = serde_json::from_str(&held.body).map_err(|e| {
+            AppError::new(
+                crate::ErrorKind::Corrupt,
+                format!("a held group conflict is unreadable: {e}"),
+            )
+        })?;
         let current: Vec<String> = match store.scim_get(scope, ScimKind::Group, &held.id).await? {
             Some(group) => {
-                let group: StoredGroup = serde_json::from_str(&group.body)
-                    .map_err(|e| AppError::new(crate::ErrorKind::Corrupt, format!("a SCIM group is unreadable: {e}")))?;
+                let group: StoredGroup = serde_json::from_str(&group.body).map_err(|e| {
+                    AppError::new(
+                        crate::ErrorKind::Corrupt,
+                        format!("a SCIM group is unreadable: {e}"),
+                    )
+                })?;
                 group.group.members.iter().map(|m| m.to_string()).collect()
             }
             None => Vec::new(),
         };
-        let added = body.proposed.iter().filter(|m| !current.contains(m)).cloned().collect();
-        let removed = current.iter().filter(|m| !body.proposed.contains(m)).cloned().collect();
-        Ok(GroupConflict { group_id: held.id.clone(), display_name: body.display_name, current, proposed: body.proposed, added, removed, held_at: held.updated_at })
+        let added = body
+            .proposed
+            .iter()
+            .filter(|m| !current.contains(m))
+            .cloned()
+            .collect();
+        let removed = current
+            .iter()
+            .filter(|m| !body.proposed.contains(m))
+            .cloned()
+            .collect();
+        Ok(GroupConflict {
+            group_id: held.id.clone(),
+            display_name: body.display_name,
+            current,
+            proposed: body.proposed,
+            added,
+            removed,
+            held_at: held.updated_at,
+        })
     }
 
     /// Accepts (the provider's members replace the migrated ones, and the provider owns the
     /// group from then on) or rejects (the migrated members stay; the provider's later
     /// membership pushes are answered but change nothing) a held conflict.
-    pub async fn scim_settle_conflict(&self, caller: &Caller, scope: &str, group_id: &str, decision: ConflictDecision) -> AppResult<GroupConflict> {
+    pub async fn scim_settle_conflict(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        group_id: &str,
+        decision: ConflictDecision,
+    ) -> AppResult<GroupConflict> {
         caller.check_write(scope)?;
-        let store = self.store.scim().ok_or_else(|| AppError::unavailable("this store does not keep SCIM resources"))?;
+        let store = self
+            .store
+            .scim()
+            .ok_or_else(|| AppError::unavailable("this store does not keep SCIM resources"))?;
         let Some(held) = store.scim_get(scope, ScimKind::Conflict, group_id).await? else {
             return Err(AppError::not_found(format!(
                 "no group conflict is held for group {group_id:?} in scope {scope:?}; list them with crosswalk scim conflicts --scope {scope}"
@@ -838,19 +1250,39 @@ impl App {
         let conflict = self.conflict_of(scope, &held).await?;
         let context = caller.context(self.clock.now());
         if let Some(group) = store.scim_get(scope, ScimKind::Group, group_id).await? {
-            let mut body: StoredGroup =
-                serde_json::from_str(&group.body).map_err(|e| AppError::new(crate::ErrorKind::Corrupt, format!("a SCIM group is unreadable: {e}")))?;
+            let mut body: StoredGroup = serde_json::from_str(&group.body).map_err(|e| {
+                AppError::new(
+                    crate::ErrorKind::Corrupt,
+                    format!("a SCIM group is unreadable: {e}"),
+                )
+            })?;
             match decision {
                 ConflictDecision::Accept => {
-                    body.group.members = conflict.proposed.iter().map(|m| CompactString::from(m.as_str())).collect();
+                    body.group.members = conflict
+                        .proposed
+                        .iter()
+                        .map(|m| CompactString::from(m.as_str()))
+                        .collect();
                     body.origin = Origin::Accepted;
                 }
                 ConflictDecision::Reject => body.origin = Origin::Rejected,
             }
-            let write = ScimWrite { resource: group_resource(&body), expect: Expect::Version(group.version), unique: Vec::new() };
+            let write = ScimWrite {
+                resource: group_resource(&body),
+                expect: Expect::Version(group.version),
+                unique: Vec::new(),
+            };
             store.scim_write(scope, &write, &context).await?;
         }
-        store.scim_remove(scope, ScimKind::Conflict, group_id, Some(held.version), &context).await?;
+        store
+            .scim_remove(
+                scope,
+                ScimKind::Conflict,
+                group_id,
+                Some(held.version),
+                &context,
+            )
+            .await?;
         Ok(conflict)
     }
 }

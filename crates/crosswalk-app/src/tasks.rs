@@ -4,10 +4,10 @@
 
 use crosswalk_store::scope::{TaskError, TaskRow, TaskState};
 
+use crate::App;
 use crate::access::Caller;
 use crate::error::AppResult;
 use crate::read::scope_error;
-use crate::App;
 
 impl App {
     /// A new task for a run of `job` that the caller (a writer of the scope) is about to
@@ -28,29 +28,52 @@ impl App {
             outcome: None,
             error: None,
         };
-        self.store.save_task(&task).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .save_task(&task)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// The task is running, at `step` (`None`: just started).
     pub async fn task_running(&self, task: &TaskRow, step: Option<String>) -> AppResult<TaskRow> {
-        let running = TaskRow { state: TaskState::Running, step, updated_at: self.clock.now(), ..task.clone() };
+        let running = TaskRow {
+            state: TaskState::Running,
+            step,
+            updated_at: self.clock.now(),
+            ..task.clone()
+        };
         Ok(self.store.save_task(&running).await?)
     }
 
     /// The task has ended: what the run changed, or why it failed.
-    pub async fn task_finished(&self, task: &TaskRow, result: Result<serde_json::Value, TaskError>) -> AppResult<TaskRow> {
+    pub async fn task_finished(
+        &self,
+        task: &TaskRow,
+        result: Result<serde_json::Value, TaskError>,
+    ) -> AppResult<TaskRow> {
         let now = self.clock.now();
         let (state, outcome, error) = match result {
             Ok(outcome) => (TaskState::Succeeded, Some(outcome), None),
             Err(error) => (TaskState::Failed, None, Some(error)),
         };
-        let finished = TaskRow { state, step: None, updated_at: now, finished_at: Some(now), outcome, error, ..task.clone() };
+        let finished = TaskRow {
+            state,
+            step: None,
+            updated_at: now,
+            finished_at: Some(now),
+            outcome,
+            error,
+            ..task.clone()
+        };
         Ok(self.store.save_task(&finished).await?)
     }
 
     /// One of the scope's tasks, whichever server runs it.
     pub async fn task(&self, caller: &Caller, scope: &str, id: &str) -> AppResult<TaskRow> {
         caller.check_read(scope)?;
-        self.store.task(scope, id).await.map_err(|e| scope_error(scope, e))
+        self.store
+            .task(scope, id)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 }

@@ -13,24 +13,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crosswalk_events::{
-    Attempt, ChangeCounts, Deliverer, DeliveryOutcome, Event, EventFilter, EventPayload, EventType, ExceptionRecorded, FailureKind,
-    JobCompleted, JobFailed, JobStarted, JobSummary, MappingsChanged, NextAttempt, PurgedNamespace, RetentionPurged, RetrySchedule,
-    ReviewDecided, ReviewDecision, TargetPolicy, WebhookSecret,
+    Attempt, ChangeCounts, Deliverer, DeliveryOutcome, Event, EventFilter, EventPayload, EventType,
+    ExceptionRecorded, FailureKind, JobCompleted, JobFailed, JobStarted, JobSummary,
+    MappingsChanged, NextAttempt, PurgedNamespace, RetentionPurged, RetrySchedule, ReviewDecided,
+    ReviewDecision, TargetPolicy, WebhookSecret,
 };
 use crosswalk_store::scope::{
-    Announcer, AttemptResult, ClaimedDelivery, Committed, DeliveryRow, DeliveryState, NewSubscription, OutboxEvent, Retention,
-    RunRecord, ScopeError, ScopeResult, SubscriptionRow, WebhookStore,
+    Announcer, AttemptResult, ClaimedDelivery, Committed, DeliveryRow, DeliveryState,
+    NewSubscription, OutboxEvent, Retention, RunRecord, ScopeError, ScopeResult, SubscriptionRow,
+    WebhookStore,
 };
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::App;
 use crate::access::Caller;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::read::scope_error;
 use crate::review::REJECTIONS_NAMESPACE;
-use crate::App;
 
 /// Turns what the store committed into events (see the module's note).
 pub struct EventAnnouncer {
@@ -56,12 +58,23 @@ pub struct DecisionNote {
 
 /// The outbox form of an event.
 pub fn outbox_event(event: &Event) -> ScopeResult<OutboxEvent> {
-    let body = event.to_body().map_err(|error| ScopeError::invalid(format!("an event cannot be written: {error}")))?;
-    Ok(OutboxEvent { message_id: event.message_id, event_type: event.event_type().as_str().to_owned(), body })
+    let body = event
+        .to_body()
+        .map_err(|error| ScopeError::invalid(format!("an event cannot be written: {error}")))?;
+    Ok(OutboxEvent {
+        message_id: event.message_id,
+        event_type: event.event_type().as_str().to_owned(),
+        body,
+    })
 }
 
 impl Announcer for EventAnnouncer {
-    fn announce(&self, scope: &str, _at: OffsetDateTime, committed: &Committed<'_>) -> ScopeResult<Vec<OutboxEvent>> {
+    fn announce(
+        &self,
+        scope: &str,
+        _at: OffsetDateTime,
+        committed: &Committed<'_>,
+    ) -> ScopeResult<Vec<OutboxEvent>> {
         let now = self.clock.now();
         let event = |payload: EventPayload| Event::new(scope, now, payload);
         let mut events = Vec::new();
@@ -95,11 +108,21 @@ impl Announcer for EventAnnouncer {
                     run: run.number,
                     actor: run.who.clone(),
                     summary: summary_of(record),
-                    changes: ChangeCounts { created: run.counts.added, changed: run.counts.changed, removed: run.counts.removed },
+                    changes: ChangeCounts {
+                        created: run.counts.added,
+                        changed: run.counts.changed,
+                        removed: run.counts.removed,
+                    },
                     cursor: batch.map_or(0, |b| b.to_revision),
                 })));
             }
-            Committed::MappingWritten { batch, namespace, source_key, value, context } => {
+            Committed::MappingWritten {
+                batch,
+                namespace,
+                source_key,
+                value,
+                context,
+            } => {
                 events.push(event(EventPayload::MappingsChanged(MappingsChanged {
                     from_cursor: batch.from_revision,
                     to_cursor: batch.to_revision,
@@ -122,11 +145,23 @@ impl Announcer for EventAnnouncer {
                     })));
                 }
             }
-            Committed::ExceptionChanged { version, added, rule, context, note } => {
+            Committed::ExceptionChanged {
+                version,
+                added,
+                rule,
+                context,
+                note,
+            } => {
                 let change = if *added {
-                    format!("added {} {} -> {}", rule.kind, rule.source, rule.destination)
+                    format!(
+                        "added {} {} -> {}",
+                        rule.kind, rule.source, rule.destination
+                    )
                 } else {
-                    format!("removed {} {} -> {}", rule.kind, rule.source, rule.destination)
+                    format!(
+                        "removed {} {} -> {}",
+                        rule.kind, rule.source, rule.destination
+                    )
                 };
                 events.push(event(EventPayload::ExceptionRecorded(ExceptionRecorded {
                     version: *version,
@@ -217,7 +252,11 @@ pub struct DeliverySettings {
 
 impl Default for DeliverySettings {
     fn default() -> Self {
-        DeliverySettings { schedule: RetrySchedule::default(), lease: Duration::from_secs(60), batch: 32 }
+        DeliverySettings {
+            schedule: RetrySchedule::default(),
+            lease: Duration::from_secs(60),
+            batch: 32,
+        }
     }
 }
 
@@ -234,15 +273,25 @@ pub struct DeliveryRound {
 
 impl App {
     fn webhook_store(&self) -> AppResult<&Arc<dyn WebhookStore>> {
-        self.webhooks.as_ref().ok_or_else(|| AppError::invalid("this store keeps no webhooks; open it with App::open"))
+        self.webhooks.as_ref().ok_or_else(|| {
+            AppError::invalid("this store keeps no webhooks; open it with App::open")
+        })
     }
 
     /// Writes events that announce no store change of their own, in a transaction of their
     /// own (a job's run started or failed; another service's events).
     pub async fn announce(&self, scope: &str, events: &[Event]) -> AppResult<()> {
-        let Some(store) = &self.webhooks else { return Ok(()) };
-        let rows = events.iter().map(outbox_event).collect::<ScopeResult<Vec<_>>>()?;
-        store.announce(scope, &rows, self.clock.now()).await.map_err(|e| scope_error(scope, e))
+        let Some(store) = &self.webhooks else {
+            return Ok(());
+        };
+        let rows = events
+            .iter()
+            .map(outbox_event)
+            .collect::<ScopeResult<Vec<_>>>()?;
+        store
+            .announce(scope, &rows, self.clock.now())
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// `job.started` for a run of a job that exists; a new job's first run announces its
@@ -256,7 +305,12 @@ impl App {
             let event = Event::new(
                 scope,
                 self.clock.now(),
-                EventPayload::JobStarted(JobStarted { job: row.name.clone(), transfer_id: row.transfer_id, run: row.runs + 1, actor: who.to_owned() }),
+                EventPayload::JobStarted(JobStarted {
+                    job: row.name.clone(),
+                    transfer_id: row.transfer_id,
+                    run: row.runs + 1,
+                    actor: who.to_owned(),
+                }),
             );
             self.announce(scope, &[event]).await?;
         }
@@ -266,11 +320,19 @@ impl App {
     /// `job.failed` for a job that exists (a job whose first run fails was never made, and
     /// has no transfer id to announce). Best effort: the run's own error is what the caller
     /// gets.
-    pub(crate) async fn announce_failure(&self, scope: &str, job: &str, who: &str, error: &AppError) {
+    pub(crate) async fn announce_failure(
+        &self,
+        scope: &str,
+        job: &str,
+        who: &str,
+        error: &AppError,
+    ) {
         if self.webhooks.is_none() {
             return;
         }
-        let Ok(jobs) = self.store.jobs(scope).await else { return };
+        let Ok(jobs) = self.store.jobs(scope).await else {
+            return;
+        };
         if let Some(row) = jobs.iter().find(|row| row.name == job) {
             let event = Event::new(
                 scope,
@@ -289,46 +351,88 @@ impl App {
 
     /// Subscribes `url` to the scope's events (those `events` accepts). The URL is checked
     /// against `policy` now, and again on every connection. The secret is returned once.
-    pub async fn add_webhook(&self, caller: &Caller, scope: &str, url: &str, events: &EventFilter, policy: &TargetPolicy) -> AppResult<NewWebhook> {
+    pub async fn add_webhook(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        url: &str,
+        events: &EventFilter,
+        policy: &TargetPolicy,
+    ) -> AppResult<NewWebhook> {
         caller.check_write(scope)?;
         let store = self.webhook_store()?;
         let checked = policy.check_url(url).map_err(|error| {
             AppError::invalid(format!("{error}; webhook targets are http(s) URLs the server may reach (see --webhook-allow)"))
         })?;
         // A host name is checked when it is resolved, at each delivery.
-        let secret = WebhookSecret::generate().map_err(|error| AppError::invalid(format!("no random secret could be made: {error}")))?;
+        let secret = WebhookSecret::generate().map_err(|error| {
+            AppError::invalid(format!("no random secret could be made: {error}"))
+        })?;
         let whsec = secret.to_whsec();
         let new = NewSubscription {
             id: Uuid::new_v4(),
             url: checked.as_str().to_owned(),
-            events: events.types().iter().map(|t| t.as_str().to_owned()).collect(),
+            events: events
+                .types()
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
             secret_fingerprint: fingerprint(&whsec),
             secret: whsec.clone(),
         };
         let context = caller.context(self.clock.now());
-        let subscription = store.add_subscription(scope, &new, &context).await.map_err(|e| scope_error(scope, e))?;
-        Ok(NewWebhook { subscription, secret: whsec })
+        let subscription = store
+            .add_subscription(scope, &new, &context)
+            .await
+            .map_err(|e| scope_error(scope, e))?;
+        Ok(NewWebhook {
+            subscription,
+            secret: whsec,
+        })
     }
 
     pub async fn webhooks(&self, caller: &Caller, scope: &str) -> AppResult<Vec<SubscriptionRow>> {
         caller.check_read(scope)?;
-        self.webhook_store()?.subscriptions(scope).await.map_err(|e| scope_error(scope, e))
+        self.webhook_store()?
+            .subscriptions(scope)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
-    pub async fn webhook(&self, caller: &Caller, scope: &str, id: Uuid) -> AppResult<SubscriptionRow> {
+    pub async fn webhook(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        id: Uuid,
+    ) -> AppResult<SubscriptionRow> {
         caller.check_read(scope)?;
-        self.webhook_store()?.subscription(scope, id).await.map_err(|e| scope_error(scope, e))
+        self.webhook_store()?
+            .subscription(scope, id)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     pub async fn remove_webhook(&self, caller: &Caller, scope: &str, id: Uuid) -> AppResult<()> {
         caller.check_write(scope)?;
-        self.webhook_store()?.remove_subscription(scope, id).await.map_err(|e| scope_error(scope, e))
+        self.webhook_store()?
+            .remove_subscription(scope, id)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// Pauses (or resumes) a subscription: paused, it collects its events and sends none.
-    pub async fn pause_webhook(&self, caller: &Caller, scope: &str, id: Uuid, paused: bool) -> AppResult<SubscriptionRow> {
+    pub async fn pause_webhook(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        id: Uuid,
+        paused: bool,
+    ) -> AppResult<SubscriptionRow> {
         caller.check_write(scope)?;
-        self.webhook_store()?.set_subscription_paused(scope, id, paused).await.map_err(|e| scope_error(scope, e))
+        self.webhook_store()?
+            .set_subscription_paused(scope, id, paused)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// The scope's deliveries, newest first.
@@ -341,23 +445,46 @@ impl App {
         limit: usize,
     ) -> AppResult<Vec<DeliveryRow>> {
         caller.check_read(scope)?;
-        self.webhook_store()?.deliveries(scope, subscription, state, limit).await.map_err(|e| scope_error(scope, e))
+        self.webhook_store()?
+            .deliveries(scope, subscription, state, limit)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// Sends a delivered or failed event again, at its place in the order.
-    pub async fn redeliver(&self, caller: &Caller, scope: &str, delivery: i64) -> AppResult<DeliveryRow> {
+    pub async fn redeliver(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        delivery: i64,
+    ) -> AppResult<DeliveryRow> {
         caller.check_write(scope)?;
-        self.webhook_store()?.redeliver(scope, delivery, OffsetDateTime::now_utc()).await.map_err(|e| scope_error(scope, e))
+        self.webhook_store()?
+            .redeliver(scope, delivery, OffsetDateTime::now_utc())
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 
     /// One round of the delivery worker: claims the due deliveries (each the oldest pending
     /// one of its subscription), sends them at once, and records each outcome, scheduling
     /// retries. `now` is the wall clock to the millisecond (the app's clock keeps seconds).
-    pub async fn deliver_due(&self, deliverer: &Deliverer, settings: &DeliverySettings, now: OffsetDateTime) -> AppResult<DeliveryRound> {
+    pub async fn deliver_due(
+        &self,
+        deliverer: &Deliverer,
+        settings: &DeliverySettings,
+        now: OffsetDateTime,
+    ) -> AppResult<DeliveryRound> {
         let store = self.webhook_store()?;
-        let claimed = store.claim_deliveries(now, settings.lease, settings.batch).await?;
-        let mut round = DeliveryRound { claimed: claimed.len(), ..DeliveryRound::default() };
-        let sends = claimed.iter().map(|claim| deliver_one(store.as_ref(), deliverer, settings, claim));
+        let claimed = store
+            .claim_deliveries(now, settings.lease, settings.batch)
+            .await?;
+        let mut round = DeliveryRound {
+            claimed: claimed.len(),
+            ..DeliveryRound::default()
+        };
+        let sends = claimed
+            .iter()
+            .map(|claim| deliver_one(store.as_ref(), deliverer, settings, claim));
         for outcome in futures_util::future::join_all(sends).await {
             match outcome? {
                 (false, _) => round.lost += 1,
@@ -376,9 +503,18 @@ impl App {
 
     /// The scope's outbox after `after`, oldest first (tests and tools: the events as
     /// committed, whether or not delivered).
-    pub async fn outbox(&self, caller: &Caller, scope: &str, after: i64, limit: usize) -> AppResult<Vec<crosswalk_store::scope::OutboxRow>> {
+    pub async fn outbox(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        after: i64,
+        limit: usize,
+    ) -> AppResult<Vec<crosswalk_store::scope::OutboxRow>> {
         caller.check_read(scope)?;
-        self.webhook_store()?.outbox(scope, after, limit).await.map_err(|e| scope_error(scope, e))
+        self.webhook_store()?
+            .outbox(scope, after, limit)
+            .await
+            .map_err(|e| scope_error(scope, e))
     }
 }
 
@@ -389,7 +525,10 @@ async fn deliver_one(
     claim: &ClaimedDelivery,
 ) -> AppResult<(bool, AttemptResult)> {
     let result = match WebhookSecret::parse(&claim.secret) {
-        Err(error) => AttemptResult::Failed { status: None, error: format!("the subscription's stored secret is unusable: {error}") },
+        Err(error) => AttemptResult::Failed {
+            status: None,
+            error: format!("the subscription's stored secret is unusable: {error}"),
+        },
         Ok(secret) => {
             let message_id = claim.message_id.to_string();
             let attempt = Attempt {
@@ -403,32 +542,57 @@ async fn deliver_one(
                 DeliveryOutcome::Delivered { status, .. } => AttemptResult::Delivered { status },
                 DeliveryOutcome::Failed(failure) if !failure.retryable => {
                     let error = match failure.kind {
-                        FailureKind::Refused => format!("{}; allow the range with `crosswalk serve --webhook-allow CIDR`, then redeliver", failure.error),
+                        FailureKind::Refused => format!(
+                            "{}; allow the range with `crosswalk serve --webhook-allow CIDR`, then redeliver",
+                            failure.error
+                        ),
                         _ => failure.error,
                     };
-                    AttemptResult::Failed { status: failure.status, error }
+                    AttemptResult::Failed {
+                        status: failure.status,
+                        error,
+                    }
                 }
                 DeliveryOutcome::Failed(failure) => {
                     let failed_at = OffsetDateTime::now_utc();
                     let mut rng = rand::rng();
-                    match settings.schedule.next_attempt(claim.first_attempt_at, claim.attempts + 1, failed_at, failure.retry_after, &mut rng) {
-                        NextAttempt::RetryAt(at) => AttemptResult::Retry { at, status: failure.status, error: failure.error },
+                    match settings.schedule.next_attempt(
+                        claim.first_attempt_at,
+                        claim.attempts + 1,
+                        failed_at,
+                        failure.retry_after,
+                        &mut rng,
+                    ) {
+                        NextAttempt::RetryAt(at) => AttemptResult::Retry {
+                            at,
+                            status: failure.status,
+                            error: failure.error,
+                        },
                         NextAttempt::GiveUp => AttemptResult::Failed {
                             status: failure.status,
-                            error: format!("{} (gave up after {} attempts)", failure.error, claim.attempts + 1),
+                            error: format!(
+                                "{} (gave up after {} attempts)",
+                                failure.error,
+                                claim.attempts + 1
+                            ),
                         },
                     }
                 }
             }
         }
     };
-    let recorded = store.finish_delivery(claim.id, claim.lease, OffsetDateTime::now_utc(), &result).await?;
+    let recorded = store
+        .finish_delivery(claim.id, claim.lease, OffsetDateTime::now_utc(), &result)
+        .await?;
     Ok((recorded, result))
 }
 
 /// The first 8 bytes of the secret's SHA-256, hex: names a secret without revealing it.
 pub fn fingerprint(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(secret.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Every event type, for help texts.

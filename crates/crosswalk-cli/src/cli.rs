@@ -36,7 +36,12 @@ pub(crate) struct StoreArgs {
     pub(crate) store: PathBuf,
     /// A database server instead of a file: postgres://user@host:port/database (or
     /// sqlite://FILE). Takes the place of --store.
-    #[arg(long, env = "CROSSWALK_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "CROSSWALK_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub(crate) database: Option<String>,
 }
 
@@ -81,10 +86,27 @@ pub(crate) fn shell_word(text: &str) -> String {
 }
 
 /// The commands that open a store, which alone take `--store`.
-pub(crate) const STORE_COMMANDS: [&str; 18] = [
-    "run", "plan", "report", "jobs", "explain", "demo", "scope", "history", "changes", "purge", "serve", "token", "items", "reattribution", "review", "resolve",
-    // Peer tools' mapping files (issue 20).
-    "export", "exceptions",
+pub(crate) const STORE_COMMANDS: [&str; 20] = [
+    "run",
+    "plan",
+    "report",
+    "jobs",
+    "explain",
+    "demo",
+    "scope",
+    "history",
+    "changes",
+    "purge",
+    "serve",
+    "token",
+    "items",
+    "reattribution",
+    "review",
+    "resolve",
+    "export",
+    "exceptions",
+    "scim",
+    "webhook",
 ];
 
 /// The message for `--store` written before the command's name (`crosswalk --store s.sqlite
@@ -107,9 +129,10 @@ pub(crate) fn misplaced_store_option(args: &[std::ffi::OsString]) -> Option<Stri
     Some(if STORE_COMMANDS.contains(&&*command) {
         format!("--store goes after the command's name: crosswalk {command} --store {store} ...")
     } else {
+        let (last, others) = STORE_COMMANDS.split_last().expect("store commands");
         format!(
-            "`crosswalk {command}` opens no store; leave out --store (run, plan, report, jobs, explain, demo, scope, history, \
-             changes, purge, serve, token, items, reattribution, review and resolve take it, after their name)"
+            "`crosswalk {command}` opens no store; leave out --store ({} and {last} take it, after their name)",
+            others.join(", ")
         )
     })
 }
@@ -493,18 +516,24 @@ chosen: accepting every suggestion at it made no wrong link on the labelled data
     )]
     List(ReviewListArgs),
     /// Accept suggestions (one, several, or --all above --min-score): each becomes an exception and applies at once.
-    #[command(after_help = "Examples:\n  crosswalk review accept --scope acme JIRAUSER10042\n  \
+    #[command(
+        after_help = "Examples:\n  crosswalk review accept --scope acme JIRAUSER10042\n  \
 crosswalk review accept --scope acme --all --min-score 0.9\n\n\
 Each accepted suggestion is an exception rule (who and when are kept); the mapping's job is resolved \
-again at once from its stored directories, so the report and the mapping's history show it now.")]
+again at once from its stored directories, so the report and the mapping's history show it now."
+    )]
     Accept(ReviewDecideArgs),
     /// Reject suggestions: the candidate is remembered and not suggested again; the mapping stays Unresolved.
-    #[command(after_help = "Examples:\n  crosswalk review reject --scope acme JIRAUSER10042\n  \
-crosswalk review reject --scope acme --all --min-score 0.8")]
+    #[command(
+        after_help = "Examples:\n  crosswalk review reject --scope acme JIRAUSER10042\n  \
+crosswalk review reject --scope acme --all --min-score 0.8"
+    )]
     Reject(ReviewDecideArgs),
     /// Search the destination identities the scope's jobs resolved against (for `crosswalk resolve --to`).
-    #[command(after_help = "Examples:\n  crosswalk review destinations --scope acme --search doe\n  \
-crosswalk review destinations --scope acme --kind group --search dev")]
+    #[command(
+        after_help = "Examples:\n  crosswalk review destinations --scope acme --search doe\n  \
+crosswalk review destinations --scope acme --kind group --search dev"
+    )]
     Destinations(ReviewDestinationsArgs),
 }
 
@@ -527,8 +556,12 @@ impl KindArg {
 /// A score from 0 to 1, as the engine gives them.
 pub(crate) fn parse_score(text: &str) -> Result<crosswalk_core::Confidence, String> {
     match text.trim().parse::<f64>() {
-        Ok(score) if (0.0..=1.0).contains(&score) => Ok(crosswalk_core::Confidence::from_probability(score)),
-        _ => Err(format!("{text:?} is not a score; give a number from 0 to 1, e.g. 0.9")),
+        Ok(score) if (0.0..=1.0).contains(&score) => {
+            Ok(crosswalk_core::Confidence::from_probability(score))
+        }
+        _ => Err(format!(
+            "{text:?} is not a score; give a number from 0 to 1, e.g. 0.9"
+        )),
     }
 }
 
@@ -629,18 +662,22 @@ pub(crate) struct JobsArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ScopeCommand {
     /// Create a scope: one source instance paired with one destination instance.
-    #[command(after_help = "Example:\n  crosswalk scope create acme --source-label 'jira-server https://jira.acme.local' \\\n      \
+    #[command(
+        after_help = "Example:\n  crosswalk scope create acme --source-label 'jira-server https://jira.acme.local' \\\n      \
 --destination-label 'atlassian-cloud https://acme.atlassian.net'\n\n\
 The source label's first word names the platform (jira..., confluence...): it decides which prefixed \
-keys (jira.userkey/..., confluence.userkey/...) `history` and look-ups understand.")]
+keys (jira.userkey/..., confluence.userkey/...) `history` and look-ups understand."
+    )]
     Create(ScopeCreateArgs),
     /// List the scopes.
     List(ScopeListArgs),
     /// Show one scope: its instances, jobs with their transfer ids, exception rules and retention.
     Show(ScopeShowArgs),
     /// Set how long a namespace's removed mappings are kept before `crosswalk purge` may remove them.
-    #[command(after_help = "Examples:\n  crosswalk scope retention --scope acme identity:user 90\n  \
-crosswalk scope retention --scope acme confluence:page forever")]
+    #[command(
+        after_help = "Examples:\n  crosswalk scope retention --scope acme identity:user 90\n  \
+crosswalk scope retention --scope acme confluence:page forever"
+    )]
     Retention(ScopeRetentionArgs),
 }
 
@@ -764,8 +801,12 @@ pub(crate) enum SortOrder {
 }
 
 fn parse_report_column(text: &str) -> Result<crosswalk_store::scope::ReportColumn, String> {
-    crosswalk_store::scope::ReportColumn::parse(text)
-        .ok_or_else(|| format!("unknown column {text:?}; sort by one of {}", crosswalk_store::scope::ReportColumn::names()))
+    crosswalk_store::scope::ReportColumn::parse(text).ok_or_else(|| {
+        format!(
+            "unknown column {text:?}; sort by one of {}",
+            crosswalk_store::scope::ReportColumn::names()
+        )
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -856,7 +897,10 @@ pub(crate) fn parse_job_name(text: &str) -> Result<String, String> {
 
 fn parse_resolution(text: &str) -> Result<crosswalk_core::Resolution, String> {
     crosswalk_core::Resolution::parse(text).ok_or_else(|| {
-        let all: Vec<&str> = crosswalk_core::Resolution::ALL.iter().map(|r| r.as_str()).collect();
+        let all: Vec<&str> = crosswalk_core::Resolution::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
         format!("unknown resolution {text:?}; use one of {}", all.join(", "))
     })
 }
@@ -925,24 +969,40 @@ mod tests {
     use super::*;
 
     fn misplaced(args: &[&str]) -> Option<String> {
-        let args: Vec<std::ffi::OsString> = std::iter::once("crosswalk").chain(args.iter().copied()).map(Into::into).collect();
+        let args: Vec<std::ffi::OsString> = std::iter::once("crosswalk")
+            .chain(args.iter().copied())
+            .map(Into::into)
+            .collect();
         misplaced_store_option(&args)
     }
 
     #[test]
     fn store_before_the_command_is_pointed_after_it() {
         let hint = "--store goes after the command's name: crosswalk demo --store s.sqlite ...";
-        assert_eq!(misplaced(&["--store", "s.sqlite", "demo"]).as_deref(), Some(hint));
-        assert_eq!(misplaced(&["--store=s.sqlite", "demo"]).as_deref(), Some(hint));
+        assert_eq!(
+            misplaced(&["--store", "s.sqlite", "demo"]).as_deref(),
+            Some(hint)
+        );
+        assert_eq!(
+            misplaced(&["--store=s.sqlite", "demo"]).as_deref(),
+            Some(hint)
+        );
         let eval = misplaced(&["--store", "s.sqlite", "eval", "--generate", "10"]).unwrap();
-        assert!(eval.starts_with("`crosswalk eval` opens no store"), "{eval}");
+        assert!(
+            eval.starts_with("`crosswalk eval` opens no store"),
+            "{eval}"
+        );
     }
 
     #[test]
     fn store_after_the_command_or_nowhere_is_left_to_clap() {
         assert_eq!(misplaced(&["demo", "--store", "s.sqlite"]), None);
         assert_eq!(misplaced(&["report", "--job", "demo"]), None);
-        assert_eq!(misplaced(&["--store", "s.sqlite"]), None, "no command: clap says what is missing");
+        assert_eq!(
+            misplaced(&["--store", "s.sqlite"]),
+            None,
+            "no command: clap says what is missing"
+        );
         assert_eq!(misplaced(&["--version"]), None);
         assert_eq!(misplaced(&[]), None);
     }
@@ -951,47 +1011,65 @@ mod tests {
     fn hints_name_the_store_a_shell_reads_back() {
         use std::path::Path;
         assert_eq!(StoreArgs::hint(Path::new("crosswalk.sqlite")), "");
-        assert_eq!(StoreArgs::hint(Path::new("/tmp/x/s.sqlite")), " --store /tmp/x/s.sqlite");
-        assert_eq!(StoreArgs::hint(Path::new("my store's.sqlite")), " --store 'my store'\\''s.sqlite'");
+        assert_eq!(
+            StoreArgs::hint(Path::new("/tmp/x/s.sqlite")),
+            " --store /tmp/x/s.sqlite"
+        );
+        assert_eq!(
+            StoreArgs::hint(Path::new("my store's.sqlite")),
+            " --store 'my store'\\''s.sqlite'"
+        );
     }
 
     #[test]
     fn exactly_the_store_commands_offer_store() {
         use clap::CommandFactory;
         let cli = Cli::command();
+        let offers = |command: &clap::Command| {
+            command
+                .get_arguments()
+                .any(|arg| arg.get_long() == Some("store"))
+        };
         let mut offering: Vec<String> = Vec::new();
-        let mut visit = vec![(String::new(), &cli)];
-        while let Some((path, command)) = visit.pop() {
-            for sub in command.get_subcommands() {
-                let name = format!("{path}{}", sub.get_name());
-                if sub.get_arguments().any(|arg| arg.get_long() == Some("store")) {
-                    offering.push(name.clone());
+        for command in cli.get_subcommands() {
+            let name = command.get_name();
+            let subcommands: Vec<&clap::Command> = command
+                .get_subcommands()
+                .filter(|sub| sub.get_name() != "help")
+                .collect();
+            if subcommands.is_empty() || offers(command) {
+                // A command without subcommands, or one that lists by itself (`items`), offers it directly;
+                // its subcommands (`items import`) then offer it as well.
+                if offers(command) {
+                    offering.push(name.to_string());
                 }
-                visit.push((format!("{name} "), sub));
+                for sub in &subcommands {
+                    assert!(
+                        offers(sub),
+                        "`{name} {}` opens the store but takes no --store",
+                        sub.get_name()
+                    );
+                }
+            } else {
+                // A group (`scope`, `webhook`...) offers it when every subcommand does, or none of them.
+                let offered: Vec<bool> = subcommands.iter().map(|sub| offers(sub)).collect();
+                assert!(
+                    offered.iter().all(|o| *o) || offered.iter().all(|o| !*o),
+                    "`{name}`: some subcommands take --store, some not"
+                );
+                if offered[0] {
+                    offering.push(name.to_string());
+                }
             }
         }
-        // `scope` offers it through each of its subcommands.
-        let scope_commands = ["scope create", "scope list", "scope retention", "scope show"];
-        assert!(scope_commands.iter().all(|name| offering.iter().any(|o| o == name)), "{offering:?}");
-        offering.retain(|name| !scope_commands.contains(&name.as_str()));
-        offering.push("scope".to_string());
-        // So does `token`.
-        let token_commands = ["token create", "token list", "token revoke"];
-        assert!(token_commands.iter().all(|name| offering.iter().any(|o| o == name)), "{offering:?}");
-        offering.retain(|name| !token_commands.contains(&name.as_str()));
-        offering.push("token".to_string());
-        // `items` offers it itself (listing) and through `items import`.
-        assert!(offering.iter().any(|o| o == "items import"), "{offering:?}");
-        offering.retain(|name| name != "items import");
-        // And `review`.
-        let review_commands = ["review accept", "review destinations", "review list", "review reject"];
-        assert!(review_commands.iter().all(|name| offering.iter().any(|o| o == name)), "{offering:?}");
-        offering.retain(|name| !review_commands.contains(&name.as_str()));
-        offering.push("review".to_string());
         offering.sort();
         let mut expected = STORE_COMMANDS.map(String::from).to_vec();
         expected.sort();
         assert_eq!(offering, expected);
-        assert!(cli.get_arguments().all(|arg| arg.get_long() != Some("store")), "no global --store");
+        assert!(
+            cli.get_arguments()
+                .all(|arg| arg.get_long() != Some("store")),
+            "no global --store"
+        );
     }
 }

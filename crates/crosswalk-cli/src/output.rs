@@ -40,5 +40,9 @@ pub(crate) fn write_line(text: fmt::Arguments<'_>) -> io::Result<()> {
 /// socket can say `BrokenPipe` (a file never does), so that is what it means wherever the
 /// error came from: standard output, or a report's `--output` that is a named pipe.
 pub(crate) fn reader_gone(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
 }

@@ -15,7 +15,9 @@ pub(crate) fn spinner(message: impl Into<String>) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("static template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("static template"),
+    );
     bar.set_message(message);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
@@ -44,13 +46,25 @@ impl Steps {
             bar.finish_and_clear();
         }
         let message = match event {
-            Progress::Reading { source, destination } => {
-                format!("reading the source directory {source} and the destination directory {destination}")
+            Progress::Reading {
+                source,
+                destination,
+            } => {
+                format!(
+                    "reading the source directory {source} and the destination directory {destination}"
+                )
             }
-            Progress::Resolving { source_identities, destination_identities } => {
-                format!("resolving {source_identities} source identities against {destination_identities} destination identities")
+            Progress::Resolving {
+                source_identities,
+                destination_identities,
+            } => {
+                format!(
+                    "resolving {source_identities} source identities against {destination_identities} destination identities"
+                )
             }
-            Progress::Recording { mappings } => format!("recording what changed among {mappings} mappings"),
+            Progress::Recording { mappings } => {
+                format!("recording what changed among {mappings} mappings")
+            }
             // Finished, and any step a later version adds: nothing to draw.
             _ => return,
         };

@@ -123,8 +123,10 @@ pub fn identifier_problem(text: &str) -> Option<String> {
     if text.bytes().all(|b| (b' '..0x7f).contains(&b)) {
         return None;
     }
-    let (position, c, what) =
-        text.chars().enumerate().find_map(|(i, c)| forbidden_in_identifier(c).map(|what| (i + 1, c, what)))?;
+    let (position, c, what) = text
+        .chars()
+        .enumerate()
+        .find_map(|(i, c)| forbidden_in_identifier(c).map(|what| (i + 1, c, what)))?;
     let name = if c == '\0' { " (NUL)" } else { "" };
     Some(format!(
         "contains U+{:04X}{name}, {what}, at character {position}, which cannot be part of an identifier; remove it",
@@ -138,7 +140,9 @@ pub enum DirectoryError {
     DuplicateId { kind: IdentityKind, id: String },
     #[error("{kind} has an empty id")]
     EmptyId { kind: IdentityKind },
-    #[error("group {group:?} lists member {member:?}, which is neither an account nor a group in this directory")]
+    #[error(
+        "group {group:?} lists member {member:?}, which is neither an account nor a group in this directory"
+    )]
     UnknownMember { group: String, member: String },
 }
 
@@ -146,7 +150,9 @@ impl Group {
     /// The first field that names the group (id, name) with a character no identifier may
     /// hold ([`identifier_problem`]), and what is wrong.
     pub fn identifier_problem(&self) -> Option<(&'static str, String)> {
-        [("id", &self.id), ("name", &self.name)].into_iter().find_map(|(field, value)| Some((field, identifier_problem(value)?)))
+        [("id", &self.id), ("name", &self.name)]
+            .into_iter()
+            .find_map(|(field, value)| Some((field, identifier_problem(value)?)))
     }
 }
 
@@ -157,7 +163,11 @@ impl Directory {
         accounts: Vec<Account>,
         groups: Vec<Group>,
     ) -> Result<Self, DirectoryError> {
-        let directory = Directory { name: name.into(), accounts, groups };
+        let directory = Directory {
+            name: name.into(),
+            accounts,
+            groups,
+        };
         directory.check()?;
         Ok(directory)
     }
@@ -168,7 +178,9 @@ impl Directory {
         account_ids.reserve(self.accounts.len());
         for account in &self.accounts {
             if account.id.is_empty() {
-                return Err(DirectoryError::EmptyId { kind: IdentityKind::Account });
+                return Err(DirectoryError::EmptyId {
+                    kind: IdentityKind::Account,
+                });
             }
             if account_ids.insert(&account.id, ()).is_some() {
                 return Err(DirectoryError::DuplicateId {
@@ -180,7 +192,9 @@ impl Directory {
         let mut group_ids: FxHashMap<&str, ()> = FxHashMap::default();
         for group in &self.groups {
             if group.id.is_empty() {
-                return Err(DirectoryError::EmptyId { kind: IdentityKind::Group });
+                return Err(DirectoryError::EmptyId {
+                    kind: IdentityKind::Group,
+                });
             }
             if group_ids.insert(&group.id, ()).is_some() {
                 return Err(DirectoryError::DuplicateId {
@@ -191,7 +205,9 @@ impl Directory {
         }
         for group in &self.groups {
             for member in &group.members {
-                if !account_ids.contains_key(member.as_str()) && !group_ids.contains_key(member.as_str()) {
+                if !account_ids.contains_key(member.as_str())
+                    && !group_ids.contains_key(member.as_str())
+                {
                     return Err(DirectoryError::UnknownMember {
                         group: group.id.to_string(),
                         member: member.to_string(),
@@ -215,16 +231,27 @@ impl Account {
     /// The first field that names the account (id, username, email, an alias) with a
     /// character no identifier may hold ([`identifier_problem`]), and what is wrong.
     pub fn identifier_problem(&self) -> Option<(&'static str, String)> {
-        let fields = [("id", Some(&self.id)), ("username", self.username.as_ref()), ("email", self.email.as_ref())];
+        let fields = [
+            ("id", Some(&self.id)),
+            ("username", self.username.as_ref()),
+            ("email", self.email.as_ref()),
+        ];
         fields
             .into_iter()
-            .chain(self.alias_emails.iter().map(|alias| ("aliases", Some(alias))))
+            .chain(
+                self.alias_emails
+                    .iter()
+                    .map(|alias| ("aliases", Some(alias))),
+            )
             .find_map(|(field, value)| Some((field, identifier_problem(value?)?)))
     }
 
     /// Every address the account receives mail at, primary first.
     pub fn all_emails(&self) -> impl Iterator<Item = &str> {
-        self.email.iter().map(CompactString::as_str).chain(self.alias_emails.iter().map(CompactString::as_str))
+        self.email
+            .iter()
+            .map(CompactString::as_str)
+            .chain(self.alias_emails.iter().map(CompactString::as_str))
     }
 
     /// The account's name keys ([`normalize::name_key`]): the display name's, then that of
@@ -233,7 +260,11 @@ impl Account {
     /// when they share one.
     pub fn name_keys(&self) -> Vec<String> {
         let (slots, _) = self.name_key_slots();
-        slots.into_iter().filter(|key| !key.is_empty()).map(CompactString::into_string).collect()
+        slots
+            .into_iter()
+            .filter(|key| !key.is_empty())
+            .map(CompactString::into_string)
+            .collect()
     }
 
     /// [`Account::name_keys`] in two fixed slots (display name, then given+family when it
@@ -241,7 +272,11 @@ impl Account {
     pub(crate) fn name_key_slots(&self) -> ([CompactString; 2], [FoldNote; 2]) {
         let mut name_slots: [CompactString; 2] = Default::default();
         let mut name_notes = [FoldNote::default(); 2];
-        if let Some((key, note)) = self.display_name.as_deref().and_then(normalize::name_key_compact) {
+        if let Some((key, note)) = self
+            .display_name
+            .as_deref()
+            .and_then(normalize::name_key_compact)
+        {
             name_slots[0] = key;
             name_notes[0] = note;
         }
@@ -260,14 +295,19 @@ impl Account {
     /// is left out: this account holds that hash either way.)
     pub(crate) fn name_hashes(&self) -> [Option<u64>; 2] {
         let display = self.display_name.as_deref().and_then(normalize::name_hash);
-        let given_family = self.given_family_apart().and_then(|name| normalize::name_hash(&name)).filter(|h| Some(*h) != display);
+        let given_family = self
+            .given_family_apart()
+            .and_then(|name| normalize::name_hash(&name))
+            .filter(|h| Some(*h) != display);
         [display, given_family]
     }
 
     /// The given and family names with a space between, when both are set and the display
     /// name is not just that. (Most display names are: their key is the display name's.)
     fn given_family_apart(&self) -> Option<CompactString> {
-        let (Some(g), Some(f)) = (&self.given_name, &self.family_name) else { return None };
+        let (Some(g), Some(f)) = (&self.given_name, &self.family_name) else {
+            return None;
+        };
         let display = self.display_name.as_deref().unwrap_or_default();
         let display_is_given_family = display.len() == g.len() + 1 + f.len()
             && display.starts_with(g.as_str())

@@ -36,7 +36,10 @@ impl IdentityRef {
 
     pub fn value(&self) -> &str {
         match self {
-            IdentityRef::Id(v) | IdentityRef::Username(v) | IdentityRef::Email(v) | IdentityRef::Any(v) => v,
+            IdentityRef::Id(v)
+            | IdentityRef::Username(v)
+            | IdentityRef::Email(v)
+            | IdentityRef::Any(v) => v,
         }
     }
 }
@@ -85,8 +88,14 @@ impl ExceptionRule {
     /// a `!` keyword (`!provision`, `!former-user`, any case) in place of a destination.
     pub fn decision(&self) -> ExceptionDecision<'_> {
         match &self.destination {
-            IdentityRef::Any(value) if value.trim().eq_ignore_ascii_case(PROVISION_DESTINATION) => ExceptionDecision::Provision,
-            IdentityRef::Any(value) if value.trim().eq_ignore_ascii_case(FORMER_USER_DESTINATION) => ExceptionDecision::FormerUser,
+            IdentityRef::Any(value) if value.trim().eq_ignore_ascii_case(PROVISION_DESTINATION) => {
+                ExceptionDecision::Provision
+            }
+            IdentityRef::Any(value)
+                if value.trim().eq_ignore_ascii_case(FORMER_USER_DESTINATION) =>
+            {
+                ExceptionDecision::FormerUser
+            }
             other => ExceptionDecision::To(other),
         }
     }

@@ -16,13 +16,21 @@ pub mod review;
 pub mod transform;
 
 pub use directory::{Account, CompactString, Directory, DirectoryError, Group, IdentityKind};
-pub use engine::{LINK_THRESHOLD, REVIEW_FLOOR, RUNNER_UP_CEILING, Resolved, Weights, check_policy_against, resolve};
-pub use exceptions::{ExceptionDecision, ExceptionRule, FORMER_USER_DESTINATION, IdentityRef, PROVISION_DESTINATION};
-pub use mapping::{Candidate, Confidence, Evidence, Flag, Flags, Mapping, Resolution, Summary, Target};
-pub use policy::{
-    DuplicateClaims, EmailPolicy, Method, Policy, PolicyError, Transform, TransformField, TransformKind, TransformSide,
+pub use engine::{
+    LINK_THRESHOLD, REVIEW_FLOOR, RUNNER_UP_CEILING, Resolved, Weights, check_policy_against,
+    resolve,
 };
+pub use exceptions::{
+    ExceptionDecision, ExceptionRule, FORMER_USER_DESTINATION, IdentityRef, PROVISION_DESTINATION,
+};
+pub use mapping::{
+    Candidate, Confidence, Evidence, Flag, Flags, Mapping, Resolution, Summary, Target,
+};
+pub use policy::{
+    DuplicateClaims, EmailPolicy, Method, Policy, PolicyError, Transform, TransformField,
+    TransformKind, TransformSide,
+};
+pub use preview::{TransformPreview, preview};
 pub use report::ReportRow;
 pub use review::{ReviewCandidate, SUGGESTION_THRESHOLD, Suggestion, suggest, suggestion};
-pub use preview::{TransformPreview, preview};
 pub use transform::{Side, TransformSet};

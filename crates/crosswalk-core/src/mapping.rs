@@ -4,8 +4,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use compact_str::CompactString;
-use smallvec::SmallVec;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::directory::IdentityKind;
 
@@ -58,7 +58,9 @@ impl Resolution {
     /// Case-insensitive parse of the report's spelling.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
-        Resolution::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(text))
+        Resolution::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(text))
     }
 
     /// Whether the destination is an identity that already existed there.
@@ -121,7 +123,9 @@ pub struct Evidence {
 /// On a link it is how strongly the evidence says the two are one person; on a candidate,
 /// the same for that pair; on a mapping that links nothing, how sure the engine is that no
 /// destination identity is this one (one minus the best candidate's score).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(into = "f64", try_from = "f64")]
 pub struct Confidence(u16);
 
@@ -131,7 +135,11 @@ impl Confidence {
 
     /// Exactly `thousandths` / 1000, at most 1.
     pub const fn from_thousandths(thousandths: u16) -> Confidence {
-        Confidence(if thousandths > 1000 { 1000 } else { thousandths })
+        Confidence(if thousandths > 1000 {
+            1000
+        } else {
+            thousandths
+        })
     }
 
     pub const fn thousandths(self) -> u16 {
@@ -140,7 +148,11 @@ impl Confidence {
 
     /// The nearest thousandth of `p`, clamped to 0..=1 (NaN is 0).
     pub fn from_probability(p: f64) -> Confidence {
-        if p.is_nan() { Confidence(0) } else { Confidence((p.clamp(0.0, 1.0) * 1000.0).round() as u16) }
+        if p.is_nan() {
+            Confidence(0)
+        } else {
+            Confidence((p.clamp(0.0, 1.0) * 1000.0).round() as u16)
+        }
     }
 
     pub fn as_f64(self) -> f64 {
@@ -162,7 +174,11 @@ impl From<Confidence> for f64 {
 impl TryFrom<f64> for Confidence {
     type Error = String;
     fn try_from(p: f64) -> Result<Confidence, String> {
-        if (0.0..=1.0).contains(&p) { Ok(Confidence::from_probability(p)) } else { Err(format!("confidence {p} is not between 0 and 1")) }
+        if (0.0..=1.0).contains(&p) {
+            Ok(Confidence::from_probability(p))
+        } else {
+            Err(format!("confidence {p} is not between 0 and 1"))
+        }
     }
 }
 
@@ -248,7 +264,10 @@ impl Mapping {
         let mut parts: Vec<String> = Vec::new();
         let links = self.destination_index().is_some() && self.resolution != Resolution::Default;
         if links {
-            parts.push(format!("Linked by {} with confidence {}", self.resolution, self.confidence));
+            parts.push(format!(
+                "Linked by {} with confidence {}",
+                self.resolution, self.confidence
+            ));
         } else {
             parts.push(format!(
                 "{} with confidence {} that no destination {} found is this one",
@@ -257,7 +276,10 @@ impl Mapping {
         }
         for evidence in &self.evidence {
             let mut sentence = if evidence.source_field == evidence.destination_field {
-                format!("both sides' {} give {:?}", evidence.source_field, evidence.key)
+                format!(
+                    "both sides' {} give {:?}",
+                    evidence.source_field, evidence.key
+                )
             } else {
                 format!(
                     "the source's {} and the destination's {} give {:?}",
@@ -271,7 +293,10 @@ impl Mapping {
         }
         match self.candidates.as_slice() {
             [] => {}
-            [one] => parts.push(format!("one candidate for review, scored {}: {}", one.score, one.reason)),
+            [one] => parts.push(format!(
+                "one candidate for review, scored {}: {}",
+                one.score, one.reason
+            )),
             [best, ..] => parts.push(format!(
                 "{} candidates for review, best scored {}: {}",
                 self.candidates.len(),
@@ -311,7 +336,10 @@ impl Summary {
         let mut counts = [0usize; 10];
         let mut summary = Summary::default();
         for mapping in mappings {
-            counts[Resolution::ALL.iter().position(|r| *r == mapping.resolution).unwrap_or(9)] += 1;
+            counts[Resolution::ALL
+                .iter()
+                .position(|r| *r == mapping.resolution)
+                .unwrap_or(9)] += 1;
             match mapping.kind {
                 IdentityKind::Account => summary.accounts += 1,
                 IdentityKind::Group => summary.groups += 1,
@@ -331,6 +359,9 @@ impl Summary {
     }
 
     pub fn count(&self, resolution: Resolution) -> usize {
-        self.by_resolution.iter().find(|(r, _)| *r == resolution).map_or(0, |(_, n)| *n)
+        self.by_resolution
+            .iter()
+            .find(|(r, _)| *r == resolution)
+            .map_or(0, |(_, n)| *n)
     }
 }

@@ -235,7 +235,13 @@ pub struct FallbackPolicy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            order: vec![Method::Exception, Method::Id, Method::Email, Method::Username, Method::Name],
+            order: vec![
+                Method::Exception,
+                Method::Id,
+                Method::Email,
+                Method::Username,
+                Method::Name,
+            ],
             duplicate_claims: DuplicateClaims::Unresolved,
             email: EmailPolicy::default(),
             name: NamePolicy::default(),
@@ -294,7 +300,10 @@ impl Policy {
         }
         for (i, method) in self.order.iter().enumerate() {
             if self.order[..i].contains(method) {
-                return Err(invalid(format!("order[{i}]"), format!("{method:?} is listed twice")));
+                return Err(invalid(
+                    format!("order[{i}]"),
+                    format!("{method:?} is listed twice"),
+                ));
             }
         }
         for (from, to) in &self.email.domain_aliases {
@@ -325,7 +334,10 @@ impl Policy {
         if let Some(account) = &self.fallback.default_account
             && account.trim().is_empty()
         {
-            return Err(invalid("fallback.default_account".into(), "is empty".into()));
+            return Err(invalid(
+                "fallback.default_account".into(),
+                "is empty".into(),
+            ));
         }
         crate::transform::TransformSet::compile(self)?;
         Ok(())
@@ -344,11 +356,15 @@ pub const SUBADDRESS_SEPARATORS: [&str; 2] = ["+", "-"];
 /// is itself an alias (a chain, `a -> b`, `b -> c`) or a cycle (`a -> b`, `b -> a`, which
 /// swaps the two and stops either from matching) is refused, and so are two spellings of
 /// one domain (`Acme.com`, `acme.com`), which would leave it to chance which one applies.
-fn check_domain_aliases(aliases: &std::collections::BTreeMap<String, String>) -> Result<(), PolicyError> {
+fn check_domain_aliases(
+    aliases: &std::collections::BTreeMap<String, String>,
+) -> Result<(), PolicyError> {
     use crate::normalize::domain_key;
     let mut keyed: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
     for from in aliases.keys() {
-        let Some(key) = domain_key(from) else { continue };
+        let Some(key) = domain_key(from) else {
+            continue;
+        };
         if let Some(other) = keyed.insert(key.clone(), from) {
             return Err(invalid(
                 format!("email.domain_aliases.{from:?}"),
@@ -357,7 +373,9 @@ fn check_domain_aliases(aliases: &std::collections::BTreeMap<String, String>) ->
         }
     }
     for (from, to) in aliases {
-        let (Some(from_key), Some(to_key)) = (domain_key(from), domain_key(to)) else { continue };
+        let (Some(from_key), Some(to_key)) = (domain_key(from), domain_key(to)) else {
+            continue;
+        };
         if from_key == to_key {
             return Err(invalid(
                 format!("email.domain_aliases.{from:?}"),
@@ -389,6 +407,9 @@ pub(crate) fn invalid(field: String, problem: String) -> PolicyError {
 pub(crate) fn check_domain(field: &str, domain: &str) -> Result<(), PolicyError> {
     match crate::normalize::domain_key(domain) {
         Some(_) => Ok(()),
-        None => Err(invalid(field.to_string(), format!("{domain:?} is not a domain name"))),
+        None => Err(invalid(
+            field.to_string(),
+            format!("{domain:?} is not a domain name"),
+        )),
     }
 }

@@ -165,7 +165,11 @@ impl ValueField {
             "email" => Some(ValueField::Email(0)),
             "username" => Some(ValueField::Username),
             _ => {
-                let n: u16 = name.strip_prefix("alias_emails[")?.strip_suffix(']')?.parse().ok()?;
+                let n: u16 = name
+                    .strip_prefix("alias_emails[")?
+                    .strip_suffix(']')?
+                    .parse()
+                    .ok()?;
                 Some(ValueField::Email(n.checked_add(1)?))
             }
         }
@@ -205,7 +209,9 @@ pub fn preview(
             let problem = transform::problem(index, transform).map(|e| e.to_string());
             RulePreview {
                 number: index + 1,
-                description: set.describe(index).map_or_else(|| describe_uncompiled(transform), str::to_string),
+                description: set
+                    .describe(index)
+                    .map_or_else(|| describe_uncompiled(transform), str::to_string),
                 side: transform.side,
                 problem,
                 changed: SideCounts::default(),
@@ -221,25 +227,42 @@ pub fn preview(
         .into_iter()
         .map(|(side, directory)| {
             let applied = trace_side(&set, side, directory, &mut rules);
-            let view = SideView { side, directory, applied };
+            let view = SideView {
+                side,
+                directory,
+                applied,
+            };
             if !view.applied.is_empty() {
                 // The keys as the run derives them, dropped before the runs below.
                 let after_rules = KeyRules::new(&aliases, side, &set);
                 let after = keys::account_keys(&directory.accounts, &after_rules, Tables::LOOKUPS);
-                let index = AccountIndex::build(&directory.accounts, &after, Tables::LOOKUPS, after_rules);
-                find_collisions(&view, &after, &index, &KeyRules::new(&aliases, side, &none), &mut rules);
+                let index =
+                    AccountIndex::build(&directory.accounts, &after, Tables::LOOKUPS, after_rules);
+                find_collisions(
+                    &view,
+                    &after,
+                    &index,
+                    &KeyRules::new(&aliases, side, &none),
+                    &mut rules,
+                );
             }
             view
         })
         .collect();
 
     let matches = match_changes(source, destination, policy, exceptions, &views, &mut rules);
-    TransformPreview { rules, matches, exception_rules: exceptions.len() }
+    TransformPreview {
+        rules,
+        matches,
+        exception_rules: exceptions.len(),
+    }
 }
 
 fn describe_uncompiled(transform: &Transform) -> String {
     let field = transform.field.map_or("", TransformField::as_str);
-    format!("{} {field}", transform.kind.as_str()).trim_end().to_string()
+    format!("{} {field}", transform.kind.as_str())
+        .trim_end()
+        .to_string()
 }
 
 /// Every value's trace on one side: counts and examples into `rules`, and which
@@ -321,7 +344,10 @@ fn find_collisions(
     let before = |i: u32| AccountKeys::without_names(view.directory.account(i), before_rules);
     for (i, keys) in after.iter().enumerate() {
         for email in &keys.emails {
-            if view.applied.contains_key(&(i as u32, ValueField::Email(email.field))) {
+            if view
+                .applied
+                .contains_key(&(i as u32, ValueField::Email(email.field)))
+            {
                 email_keys.push(&email.key);
             }
         }
@@ -335,9 +361,21 @@ fn find_collisions(
     email_keys.sort_unstable();
     email_keys.dedup();
     for key in email_keys {
-        let Some(hits) = after_index.by_email.get(key) else { continue };
-        let holders: Vec<ValueRef> = hits.as_slice().iter().map(|&(i, field)| (i, ValueField::Email(field))).collect();
-        let before_keys = |i: u32| before(i).emails.into_iter().map(|e| e.key.into_string()).collect::<Vec<_>>();
+        let Some(hits) = after_index.by_email.get(key) else {
+            continue;
+        };
+        let holders: Vec<ValueRef> = hits
+            .as_slice()
+            .iter()
+            .map(|&(i, field)| (i, ValueField::Email(field)))
+            .collect();
+        let before_keys = |i: u32| {
+            before(i)
+                .emails
+                .into_iter()
+                .map(|e| e.key.into_string())
+                .collect::<Vec<_>>()
+        };
         if let Some(collision) = collision(view, "email", key, &holders, before_keys) {
             found.push(collision);
         }
@@ -345,9 +383,21 @@ fn find_collisions(
     username_keys.sort_unstable();
     username_keys.dedup();
     for key in username_keys {
-        let Some(hits) = after_index.by_username.get(key) else { continue };
-        let holders: Vec<ValueRef> = hits.as_slice().iter().map(|&i| (i, ValueField::Username)).collect();
-        let before_keys = |i: u32| before(i).username.into_iter().map(|u| u.into_string()).collect::<Vec<_>>();
+        let Some(hits) = after_index.by_username.get(key) else {
+            continue;
+        };
+        let holders: Vec<ValueRef> = hits
+            .as_slice()
+            .iter()
+            .map(|&i| (i, ValueField::Username))
+            .collect();
+        let before_keys = |i: u32| {
+            before(i)
+                .username
+                .into_iter()
+                .map(|u| u.into_string())
+                .collect::<Vec<_>>()
+        };
         if let Some(collision) = collision(view, "username", key, &holders, before_keys) {
             found.push(collision);
         }
@@ -405,14 +455,23 @@ fn collision(
     if groups.len() < 2 {
         return None;
     }
-    let mut by: Vec<usize> = holders.iter().filter_map(|value| view.applied.get(value)).flatten().copied().collect();
+    let mut by: Vec<usize> = holders
+        .iter()
+        .filter_map(|value| view.applied.get(value))
+        .flatten()
+        .copied()
+        .collect();
     by.sort_unstable();
     by.dedup();
     let mut members: Vec<CollisionMember> = holders
         .iter()
         .map(|&(i, field)| {
             let account = view.directory.account(i);
-            CollisionMember { account: account.id.to_string(), field: field.name(), value: field_value(account, field) }
+            CollisionMember {
+                account: account.id.to_string(),
+                field: field.name(),
+                value: field_value(account, field),
+            }
         })
         .collect();
     members.sort_by(|a, b| a.account.cmp(&b.account));
@@ -435,7 +494,10 @@ fn field_value(account: &Account, field: ValueField) -> String {
     let value = match field {
         ValueField::Username => account.username.as_deref(),
         ValueField::Email(0) => account.email.as_deref(),
-        ValueField::Email(n) => account.alias_emails.get(usize::from(n) - 1).map(|e| e.as_str()),
+        ValueField::Email(n) => account
+            .alias_emails
+            .get(usize::from(n) - 1)
+            .map(|e| e.as_str()),
     };
     value.unwrap_or_default().to_string()
 }
@@ -456,7 +518,10 @@ fn match_changes(
     if policy.transforms.is_empty() {
         return changes;
     }
-    let without = Policy { transforms: Vec::new(), ..policy.clone() };
+    let without = Policy {
+        transforms: Vec::new(),
+        ..policy.clone()
+    };
     // Only the resolution and target of the first run are kept: a run's mappings are large.
     let mut before: Vec<Option<(Resolution, Option<u32>)>> = vec![None; source.accounts.len()];
     for m in crate::resolve(source, destination, &without, exceptions).mappings {
@@ -470,10 +535,18 @@ fn match_changes(
         destination: target.map(|i| destination.account(i).id.to_string()),
     };
     // Account mappings come first, in source-id order.
-    for now in after.iter().take_while(|m| m.kind == crate::IdentityKind::Account) {
+    for now in after
+        .iter()
+        .take_while(|m| m.kind == crate::IdentityKind::Account)
+    {
         let i = now.source as usize;
-        let Some((was, was_target)) = before[i] else { continue };
-        let (had, has) = (by_email_or_username(was), by_email_or_username(now.resolution));
+        let Some((was, was_target)) = before[i] else {
+            continue;
+        };
+        let (had, has) = (
+            by_email_or_username(was),
+            by_email_or_username(now.resolution),
+        );
         let list = match (had, has) {
             (false, true) => &mut changes.gained,
             (true, false) => &mut changes.lost,
@@ -489,7 +562,9 @@ fn match_changes(
                 if let Some(rules) = source_value.and_then(|v| views[0].applied.get(&v)) {
                     by.extend(rules);
                 }
-                let destination_value = ValueField::parse(&evidence.destination_field).zip(target).map(|(f, t)| (t, f));
+                let destination_value = ValueField::parse(&evidence.destination_field)
+                    .zip(target)
+                    .map(|(f, t)| (t, f));
                 if let Some(rules) = destination_value.and_then(|v| views[1].applied.get(&v)) {
                     by.extend(rules);
                 }
@@ -517,7 +592,14 @@ impl fmt::Display for TransformPreview {
         if self.rules.is_empty() {
             return writeln!(f, "The policy has no transforms.");
         }
-        let header = ["#", "transform", "side", "changed (src/dst)", "collisions (src/dst)", "gained matches"];
+        let header = [
+            "#",
+            "transform",
+            "side",
+            "changed (src/dst)",
+            "collisions (src/dst)",
+            "gained matches",
+        ];
         let rows: Vec<[String; 6]> = self
             .rules
             .iter()
@@ -548,7 +630,10 @@ impl fmt::Display for TransformPreview {
                     text.push_str("  ");
                 }
                 text.push_str(cell);
-                text.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.chars().count())));
+                text.extend(std::iter::repeat_n(
+                    ' ',
+                    w.saturating_sub(cell.chars().count()),
+                ));
             }
             writeln!(f, "{}", text.trim_end())
         };
@@ -566,13 +651,24 @@ impl fmt::Display for TransformPreview {
                 writeln!(f, "  not applied: {problem}")?;
             }
             for e in &r.examples {
-                writeln!(f, "  {} {} {}: {} -> {}", e.side, e.account, e.field, e.before, e.after)?;
+                writeln!(
+                    f,
+                    "  {} {} {}: {} -> {}",
+                    e.side, e.account, e.field, e.before, e.after
+                )?;
             }
             for c in &r.collision_examples {
-                let members: Vec<String> =
-                    c.accounts.iter().map(|m| format!("{} ({} {:?})", m.account, m.field, m.value)).collect();
+                let members: Vec<String> = c
+                    .accounts
+                    .iter()
+                    .map(|m| format!("{} ({} {:?})", m.account, m.field, m.value))
+                    .collect();
                 let more = c.total_accounts.saturating_sub(c.accounts.len());
-                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
                 writeln!(
                     f,
                     "  collision: {} {} {:?} is shared by {}{more}",
@@ -601,7 +697,11 @@ impl fmt::Display for TransformPreview {
             Some(d) => format!("{} {d}", o.resolution),
             None => o.resolution.to_string(),
         };
-        for (what, list) in [("gained", &m.gained), ("lost", &m.lost), ("changed", &m.changed)] {
+        for (what, list) in [
+            ("gained", &m.gained),
+            ("lost", &m.lost),
+            ("changed", &m.changed),
+        ] {
             for c in list.iter().take(EXAMPLES) {
                 let by = if c.transforms.is_empty() {
                     String::new()
@@ -609,7 +709,13 @@ impl fmt::Display for TransformPreview {
                     let numbers: Vec<String> = c.transforms.iter().map(|n| n.to_string()).collect();
                     format!(" (transform {})", numbers.join(", "))
                 };
-                writeln!(f, "  {what} {}: {} -> {}{by}", c.account, show(&c.before), show(&c.after))?;
+                writeln!(
+                    f,
+                    "  {what} {}: {} -> {}{by}",
+                    c.account,
+                    show(&c.before),
+                    show(&c.after)
+                )?;
             }
             if list.len() > EXAMPLES {
                 writeln!(f, "  ... and {} more {what}", list.len() - EXAMPLES)?;

@@ -74,14 +74,27 @@ impl ReportRow {
     /// identity's id (or the default account the policy names): Provision, Passthrough and
     /// External show what the destination will get (username, address or name, display
     /// name, from the source) with an empty `Destination ID`, and the message says so.
-    pub fn build(job: &str, source: &Directory, destination: &Directory, mapping: &Mapping) -> ReportRow {
+    pub fn build(
+        job: &str,
+        source: &Directory,
+        destination: &Directory,
+        mapping: &Mapping,
+    ) -> ReportRow {
         let src = side_of(source, mapping.kind, mapping.source);
         let dst = match &mapping.target {
-            None => Side { id: String::new(), username: String::new(), name: String::new(), display_name: String::new() },
+            None => Side {
+                id: String::new(),
+                username: String::new(),
+                name: String::new(),
+                display_name: String::new(),
+            },
             Some(Target::Existing { index }) => side_of(destination, mapping.kind, *index),
-            Some(Target::Provision | Target::Passthrough | Target::External | Target::FormerUser) => {
-                Side { id: String::new(), ..side_of(source, mapping.kind, mapping.source) }
-            }
+            Some(
+                Target::Provision | Target::Passthrough | Target::External | Target::FormerUser,
+            ) => Side {
+                id: String::new(),
+                ..side_of(source, mapping.kind, mapping.source)
+            },
             Some(Target::Named { id }) => Side {
                 id: id.clone(),
                 username: String::new(),
@@ -123,4 +136,3 @@ impl ReportRow {
         ]
     }
 }
-

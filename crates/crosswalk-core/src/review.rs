@@ -39,20 +39,33 @@ pub struct Suggestion {
 }
 
 /// The suggestion for a mapping, if it is one (see the module's rules), at `min_score`.
-pub fn suggestion(resolution: Resolution, flags: &[Flag], candidates: &[ReviewCandidate<'_>], min_score: Confidence) -> Option<Suggestion> {
-    if resolution != Resolution::Unresolved || flags.iter().any(|flag| *flag != Flag::InvalidEmail) {
+pub fn suggestion(
+    resolution: Resolution,
+    flags: &[Flag],
+    candidates: &[ReviewCandidate<'_>],
+    min_score: Confidence,
+) -> Option<Suggestion> {
+    if resolution != Resolution::Unresolved || flags.iter().any(|flag| *flag != Flag::InvalidEmail)
+    {
         return None;
     }
     // The best first, the earliest on a tie (the engine lists candidates best first).
-    let (position, best) = candidates.iter().enumerate().fold(None::<(usize, &ReviewCandidate<'_>)>, |best, (i, c)| match best {
-        Some((_, b)) if b.score >= c.score => best,
-        _ => Some((i, c)),
-    })?;
+    let (position, best) = candidates.iter().enumerate().fold(
+        None::<(usize, &ReviewCandidate<'_>)>,
+        |best, (i, c)| match best {
+            Some((_, b)) if b.score >= c.score => best,
+            _ => Some((i, c)),
+        },
+    )?;
     if best.rejected || best.score < min_score || best.reason.starts_with(LOOK_ALIKE_REASON) {
         return None;
     }
     let ceiling = Confidence::from_probability(RUNNER_UP_CEILING);
-    if candidates.iter().enumerate().any(|(i, c)| i != position && c.score >= ceiling) {
+    if candidates
+        .iter()
+        .enumerate()
+        .any(|(i, c)| i != position && c.score >= ceiling)
+    {
         return None;
     }
     let others = if candidates.len() > 1 {
@@ -60,13 +73,24 @@ pub fn suggestion(resolution: Resolution, flags: &[Flag], candidates: &[ReviewCa
     } else {
         String::new()
     };
-    Some(Suggestion { candidate: position, score: best.score, why: format!("scored {}: {}{others}", best.score, best.reason) })
+    Some(Suggestion {
+        candidate: position,
+        score: best.score,
+        why: format!("scored {}: {}{others}", best.score, best.reason),
+    })
 }
 
 /// [`suggestion`] for one of the engine's mappings, nothing rejected.
 pub fn suggest(mapping: &Mapping, min_score: Confidence) -> Option<Suggestion> {
-    let candidates: Vec<ReviewCandidate<'_>> =
-        mapping.candidates.iter().map(|c| ReviewCandidate { score: c.score, reason: &c.reason, rejected: false }).collect();
+    let candidates: Vec<ReviewCandidate<'_>> = mapping
+        .candidates
+        .iter()
+        .map(|c| ReviewCandidate {
+            score: c.score,
+            reason: &c.reason,
+            rejected: false,
+        })
+        .collect();
     suggestion(mapping.resolution, &mapping.flags, &candidates, min_score)
 }
 
@@ -75,28 +99,91 @@ mod tests {
     use super::*;
 
     fn candidate(score: u16, reason: &str) -> ReviewCandidate<'_> {
-        ReviewCandidate { score: Confidence::from_thousandths(score), reason, rejected: false }
+        ReviewCandidate {
+            score: Confidence::from_thousandths(score),
+            reason,
+            rejected: false,
+        }
     }
 
     #[test]
     fn a_strong_lone_candidate_of_an_unresolved_mapping_is_suggested() {
-        let found = suggestion(Resolution::Unresolved, &[], &[candidate(920, "same name"), candidate(300, "nickname")], SUGGESTION_THRESHOLD).unwrap();
+        let found = suggestion(
+            Resolution::Unresolved,
+            &[],
+            &[candidate(920, "same name"), candidate(300, "nickname")],
+            SUGGESTION_THRESHOLD,
+        )
+        .unwrap();
         assert_eq!(found.candidate, 0);
-        assert_eq!(found.why, "scored 0.92: same name; every other candidate scored below 0.50");
+        assert_eq!(
+            found.why,
+            "scored 0.92: same name; every other candidate scored below 0.50"
+        );
     }
 
     #[test]
     fn weak_ambiguous_flagged_rejected_or_resolved_mappings_are_not() {
         let strong = [candidate(920, "same name")];
-        assert!(suggestion(Resolution::Unresolved, &[], &[candidate(700, "same name")], SUGGESTION_THRESHOLD).is_none());
-        assert!(suggestion(Resolution::Unresolved, &[], &[candidate(920, "a"), candidate(600, "b")], SUGGESTION_THRESHOLD).is_none());
+        assert!(
+            suggestion(
+                Resolution::Unresolved,
+                &[],
+                &[candidate(700, "same name")],
+                SUGGESTION_THRESHOLD
+            )
+            .is_none()
+        );
+        assert!(
+            suggestion(
+                Resolution::Unresolved,
+                &[],
+                &[candidate(920, "a"), candidate(600, "b")],
+                SUGGESTION_THRESHOLD
+            )
+            .is_none()
+        );
         assert!(suggestion(Resolution::Name, &[], &strong, SUGGESTION_THRESHOLD).is_none());
-        for flag in [Flag::LookAlike, Flag::Ambiguous, Flag::SharedDestination, Flag::Inactive, Flag::UnverifiedEmail] {
-            assert!(suggestion(Resolution::Unresolved, &[flag], &strong, SUGGESTION_THRESHOLD).is_none(), "{flag:?}");
+        for flag in [
+            Flag::LookAlike,
+            Flag::Ambiguous,
+            Flag::SharedDestination,
+            Flag::Inactive,
+            Flag::UnverifiedEmail,
+        ] {
+            assert!(
+                suggestion(
+                    Resolution::Unresolved,
+                    &[flag],
+                    &strong,
+                    SUGGESTION_THRESHOLD
+                )
+                .is_none(),
+                "{flag:?}"
+            );
         }
-        assert!(suggestion(Resolution::Unresolved, &[Flag::InvalidEmail], &strong, SUGGESTION_THRESHOLD).is_some());
-        assert!(suggestion(Resolution::Unresolved, &[], &[candidate(990, "look-alike of john@acme.com")], SUGGESTION_THRESHOLD).is_none());
-        let rejected = [ReviewCandidate { rejected: true, ..candidate(920, "same name") }];
+        assert!(
+            suggestion(
+                Resolution::Unresolved,
+                &[Flag::InvalidEmail],
+                &strong,
+                SUGGESTION_THRESHOLD
+            )
+            .is_some()
+        );
+        assert!(
+            suggestion(
+                Resolution::Unresolved,
+                &[],
+                &[candidate(990, "look-alike of john@acme.com")],
+                SUGGESTION_THRESHOLD
+            )
+            .is_none()
+        );
+        let rejected = [ReviewCandidate {
+            rejected: true,
+            ..candidate(920, "same name")
+        }];
         assert!(suggestion(Resolution::Unresolved, &[], &rejected, SUGGESTION_THRESHOLD).is_none());
         assert!(suggestion(Resolution::Unresolved, &[], &[], Confidence::NONE).is_none());
     }

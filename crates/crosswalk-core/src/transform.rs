@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::normalize;
 use crate::policy::{
-    Policy, PolicyError, Transform, TransformField, TransformKind, TransformSide, check_domain, invalid,
+    Policy, PolicyError, Transform, TransformField, TransformKind, TransformSide, check_domain,
+    invalid,
 };
 
 /// Which directory a value belongs to.
@@ -87,10 +88,23 @@ struct Rule {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Domain { from: DomainPattern, to: String },
-    Regex { field: TransformField, regex: Regex, replacement: String },
-    StripPrefix { field: TransformField, value: String },
-    StripSuffix { field: TransformField, value: String },
+    Domain {
+        from: DomainPattern,
+        to: String,
+    },
+    Regex {
+        field: TransformField,
+        regex: Regex,
+        replacement: String,
+    },
+    StripPrefix {
+        field: TransformField,
+        value: String,
+    },
+    StripSuffix {
+        field: TransformField,
+        value: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +133,9 @@ impl Op {
     fn field(&self) -> TransformField {
         match self {
             Op::Domain { .. } => TransformField::Email,
-            Op::Regex { field, .. } | Op::StripPrefix { field, .. } | Op::StripSuffix { field, .. } => *field,
+            Op::Regex { field, .. }
+            | Op::StripPrefix { field, .. }
+            | Op::StripSuffix { field, .. } => *field,
         }
     }
 
@@ -127,12 +143,18 @@ impl Op {
     fn rewrite_text(&self, value: &str) -> Option<String> {
         match self {
             Op::Domain { .. } => None,
-            Op::Regex { regex, replacement, .. } => match regex.replace_all(value, replacement.as_str()) {
+            Op::Regex {
+                regex, replacement, ..
+            } => match regex.replace_all(value, replacement.as_str()) {
                 Cow::Owned(out) if out != value => Some(out),
                 _ => None,
             },
-            Op::StripPrefix { value: prefix, .. } => strip_prefix_caseless(value, prefix).map(str::to_string),
-            Op::StripSuffix { value: suffix, .. } => strip_suffix_caseless(value, suffix).map(str::to_string),
+            Op::StripPrefix { value: prefix, .. } => {
+                strip_prefix_caseless(value, prefix).map(str::to_string)
+            }
+            Op::StripSuffix { value: suffix, .. } => {
+                strip_suffix_caseless(value, suffix).map(str::to_string)
+            }
         }
     }
 }
@@ -142,7 +164,8 @@ impl Op {
 fn strip_prefix_caseless<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
     let rest = if value.is_ascii() && prefix.is_ascii() {
         let head = value.get(..prefix.len())?;
-        head.eq_ignore_ascii_case(prefix).then(|| &value[prefix.len()..])?
+        head.eq_ignore_ascii_case(prefix)
+            .then(|| &value[prefix.len()..])?
     } else {
         // One fold says no to almost everything; only a match looks for where it ends.
         if !normalize::fold(value).starts_with(prefix) {
@@ -164,13 +187,18 @@ fn strip_prefix_caseless<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
 fn strip_suffix_caseless<'a>(value: &'a str, suffix: &str) -> Option<&'a str> {
     let rest = if value.is_ascii() && suffix.is_ascii() {
         let start = value.len().checked_sub(suffix.len())?;
-        value[start..].eq_ignore_ascii_case(suffix).then(|| &value[..start])?
+        value[start..]
+            .eq_ignore_ascii_case(suffix)
+            .then(|| &value[..start])?
     } else {
         if !normalize::fold(value).ends_with(suffix) {
             return None;
         }
-        let start =
-            value.char_indices().map(|(i, _)| i).rev().find(|&start| normalize::fold(&value[start..]) == suffix)?;
+        let start = value
+            .char_indices()
+            .map(|(i, _)| i)
+            .rev()
+            .find(|&start| normalize::fold(&value[start..]) == suffix)?;
         &value[..start]
     };
     (!rest.trim().is_empty()).then_some(rest)
@@ -181,7 +209,11 @@ impl TransformSet {
     /// (`transforms[2].pattern`). [`Policy::validate`] calls this.
     pub fn compile(policy: &Policy) -> Result<TransformSet, PolicyError> {
         let (set, mut problems) = TransformSet::compile_lenient(policy);
-        if problems.is_empty() { Ok(set) } else { Err(problems.swap_remove(0)) }
+        if problems.is_empty() {
+            Ok(set)
+        } else {
+            Err(problems.swap_remove(0))
+        }
     }
 
     /// Compiles what compiles: a transform with a problem is left out and its problem
@@ -203,7 +235,9 @@ impl TransformSet {
                             continue;
                         }
                         match rule.op.field() {
-                            TransformField::Username => set.username_rules[side.slot()].push(position),
+                            TransformField::Username => {
+                                set.username_rules[side.slot()].push(position)
+                            }
                             TransformField::Email | TransformField::LocalPart => {
                                 set.address_rules[side.slot()].push(position)
                             }
@@ -237,7 +271,10 @@ impl TransformSet {
     }
 
     fn rule(&self, index: usize) -> Option<&Rule> {
-        self.rules.binary_search_by_key(&index, |r| r.index).ok().map(|i| &self.rules[i])
+        self.rules
+            .binary_search_by_key(&index, |r| r.index)
+            .ok()
+            .map(|i| &self.rules[i])
     }
 
     /// The evidence note for these transforms: `transform 1 (domain corp.a.com -> a.com)`.
@@ -248,7 +285,9 @@ impl TransformSet {
                 out.push_str(", ");
             }
             match self.describe(index) {
-                Some(description) => out.push_str(&format!("transform {} ({description})", index + 1)),
+                Some(description) => {
+                    out.push_str(&format!("transform {} ({description})", index + 1))
+                }
                 None => out.push_str(&format!("transform {}", index + 1)),
             }
         }
@@ -296,21 +335,44 @@ impl TransformSet {
         steps
     }
 
-    fn run_text(&self, rules: &[usize], raw: &str, mut trace: Option<&mut Vec<Step>>) -> Option<Rewrite> {
+    fn run_text(
+        &self,
+        rules: &[usize],
+        raw: &str,
+        mut trace: Option<&mut Vec<Step>>,
+    ) -> Option<Rewrite> {
         let mut value: Cow<'_, str> = Cow::Borrowed(raw.trim());
         let mut applied = Vec::new();
         for rule in rules.iter().map(|&r| &self.rules[r]) {
-            let Some(next) = rule.op.rewrite_text(&value).filter(|next| !next.trim().is_empty()) else { continue };
+            let Some(next) = rule
+                .op
+                .rewrite_text(&value)
+                .filter(|next| !next.trim().is_empty())
+            else {
+                continue;
+            };
             if let Some(trace) = trace.as_deref_mut() {
-                trace.push(Step { rule: rule.index, before: value.to_string(), after: next.clone() });
+                trace.push(Step {
+                    rule: rule.index,
+                    before: value.to_string(),
+                    after: next.clone(),
+                });
             }
             applied.push(rule.index);
             value = Cow::Owned(next);
         }
-        (!applied.is_empty()).then(|| Rewrite { value: value.into_owned(), applied })
+        (!applied.is_empty()).then(|| Rewrite {
+            value: value.into_owned(),
+            applied,
+        })
     }
 
-    fn run_email(&self, rules: &[usize], raw: &str, mut trace: Option<&mut Vec<Step>>) -> Option<Rewrite> {
+    fn run_email(
+        &self,
+        rules: &[usize],
+        raw: &str,
+        mut trace: Option<&mut Vec<Step>>,
+    ) -> Option<Rewrite> {
         let trimmed = raw.trim();
         let address = normalize::strip_address_prefix(raw);
         let prefix = trimmed.get(..trimmed.len().checked_sub(address.len())?)?;
@@ -329,23 +391,29 @@ impl TransformSet {
         let mut applied = Vec::new();
         for rule in rules.iter().map(|&r| &self.rules[r]) {
             let next: Option<(String, String, String)> = match &rule.op {
-                Op::Domain { from, to } => {
-                    from.matches(&domain_key).then(|| (local.to_string(), to.clone(), to.clone()))
-                }
-                Op::Regex { field: TransformField::Email, .. } => {
-                    rule.op.rewrite_text(&format!("{local}@{domain}")).and_then(|out| {
+                Op::Domain { from, to } => from
+                    .matches(&domain_key)
+                    .then(|| (local.to_string(), to.clone(), to.clone())),
+                Op::Regex {
+                    field: TransformField::Email,
+                    ..
+                } => rule
+                    .op
+                    .rewrite_text(&format!("{local}@{domain}"))
+                    .and_then(|out| {
                         let (l, d) = normalize::split_address(&out).ok()?;
                         let key = normalize::domain_key(d)?;
                         Some((l.to_string(), d.to_string(), key))
-                    })
-                }
+                    }),
                 _ => rule.op.rewrite_text(&local).and_then(|out| {
                     let whole = format!("{out}@{domain}");
                     let (l, _) = normalize::split_address(&whole).ok()?;
                     (l == out).then(|| (out, domain.to_string(), domain_key.to_string()))
                 }),
             };
-            let Some((next_local, next_domain, next_key)) = next else { continue };
+            let Some((next_local, next_domain, next_key)) = next else {
+                continue;
+            };
             if let Some(trace) = trace.as_deref_mut() {
                 trace.push(Step {
                     rule: rule.index,
@@ -368,7 +436,10 @@ impl TransformSet {
             }
             return None;
         }
-        Some(Rewrite { value: format!("{prefix}{local}@{domain}"), applied })
+        Some(Rewrite {
+            value: format!("{prefix}{local}@{domain}"),
+            applied,
+        })
     }
 }
 
@@ -397,21 +468,28 @@ fn compile_rule(index: usize, transform: &Transform) -> Result<Rule, PolicyError
         if present && !used.contains(&name) {
             return Err(invalid(
                 at(name),
-                format!("is not used by a {kind_name} transform (it takes {})", used.join(", ")),
+                format!(
+                    "is not used by a {kind_name} transform (it takes {})",
+                    used.join(", ")
+                ),
             ));
         }
     }
     let required = |name: &str, value: &Option<String>| -> Result<String, PolicyError> {
-        value
-            .clone()
-            .ok_or_else(|| invalid(format!("transforms[{index}]"), format!("a {kind_name} transform needs `{name}`")))
+        value.clone().ok_or_else(|| {
+            invalid(
+                format!("transforms[{index}]"),
+                format!("a {kind_name} transform needs `{name}`"),
+            )
+        })
     };
     let (op, description) = match kind {
         TransformKind::Domain => {
             if !matches!(transform.field, None | Some(TransformField::Email)) {
                 return Err(invalid(
                     at("field"),
-                    "a domain transform rewrites the domain of addresses: field must be \"email\"".into(),
+                    "a domain transform rewrites the domain of addresses: field must be \"email\""
+                        .into(),
                 ));
             }
             let from_text = required("from", &transform.from)?;
@@ -421,7 +499,10 @@ fn compile_rule(index: usize, transform: &Transform) -> Result<Rule, PolicyError
                 Some(base) => {
                     check_domain(&at("from"), base)?;
                     let base = normalize::domain_key(base).unwrap_or_default();
-                    (DomainPattern::Subdomains(format!(".{base}")), format!("*.{base}"))
+                    (
+                        DomainPattern::Subdomains(format!(".{base}")),
+                        format!("*.{base}"),
+                    )
                 }
                 None => {
                     check_domain(&at("from"), from_trimmed)?;
@@ -448,13 +529,30 @@ fn compile_rule(index: usize, transform: &Transform) -> Result<Rule, PolicyError
                 )
             })?;
             let pattern = required("pattern", &transform.pattern)?;
-            let regex = RegexBuilder::new(&pattern).case_insensitive(true).build().map_err(|e| {
-                invalid(at("pattern"), format!("{pattern:?} is not a valid regular expression: {}", regex_problem(&e)))
-            })?;
+            let regex = RegexBuilder::new(&pattern)
+                .case_insensitive(true)
+                .build()
+                .map_err(|e| {
+                    invalid(
+                        at("pattern"),
+                        format!(
+                            "{pattern:?} is not a valid regular expression: {}",
+                            regex_problem(&e)
+                        ),
+                    )
+                })?;
             let replacement = transform.replacement.clone().unwrap_or_default();
-            check_replacement(&regex, &replacement).map_err(|problem| invalid(at("replacement"), problem))?;
+            check_replacement(&regex, &replacement)
+                .map_err(|problem| invalid(at("replacement"), problem))?;
             let description = format!("regex {} {pattern:?} -> {replacement:?}", field.as_str());
-            (Op::Regex { field, regex, replacement }, description)
+            (
+                Op::Regex {
+                    field,
+                    regex,
+                    replacement,
+                },
+                description,
+            )
         }
         TransformKind::StripPrefix | TransformKind::StripSuffix => {
             let field = transform.field.ok_or_else(|| {
@@ -464,7 +562,10 @@ fn compile_rule(index: usize, transform: &Transform) -> Result<Rule, PolicyError
                 )
             })?;
             if field == TransformField::Email {
-                return Err(invalid(at("field"), format!("a {kind_name} transform applies to username or local_part")));
+                return Err(invalid(
+                    at("field"),
+                    format!("a {kind_name} transform applies to username or local_part"),
+                ));
             }
             let text = required("value", &transform.value)?;
             let value = normalize::fold(&text).into_owned();
@@ -476,17 +577,29 @@ fn compile_rule(index: usize, transform: &Transform) -> Result<Rule, PolicyError
             } else {
                 (Op::StripSuffix { field, value }, "suffix")
             };
-            (op, format!("strip {what} {:?} from {}", text.trim(), field.as_str()))
+            (
+                op,
+                format!("strip {what} {:?} from {}", text.trim(), field.as_str()),
+            )
         }
     };
-    Ok(Rule { index, side: transform.side, op, description })
+    Ok(Rule {
+        index,
+        side: transform.side,
+        op,
+        description,
+    })
 }
 
 /// The regex crate's message in one line: its syntax errors draw a caret diagram over several
 /// lines and end with `error: <what>`.
 fn regex_problem(error: &regex::Error) -> String {
     let text = error.to_string();
-    match text.lines().rev().find_map(|line| line.trim().strip_prefix("error: ")) {
+    match text
+        .lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("error: "))
+    {
         Some(what) => what.to_string(),
         None => text.split_whitespace().collect::<Vec<_>>().join(" "),
     }
@@ -508,7 +621,10 @@ fn check_replacement(regex: &Regex, replacement: &str) -> Result<(), String> {
                 None => continue,
             },
             None => {
-                let len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+                let len = rest
+                    .bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                    .count();
                 (&rest[..len], false)
             }
         };
@@ -523,12 +639,17 @@ fn check_replacement(regex: &Regex, replacement: &str) -> Result<(), String> {
         if !exists {
             let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
             let hint = if !braced && !digits.is_empty() && digits.len() < name.len() {
-                format!(" (to put text after group {digits}, write ${{{digits}}}{})", &name[digits.len()..])
+                format!(
+                    " (to put text after group {digits}, write ${{{digits}}}{})",
+                    &name[digits.len()..]
+                )
             } else {
                 String::new()
             };
             let groups = regex.captures_len() - 1;
-            return Err(format!("refers to group {name:?}, which the pattern does not have (it has {groups}){hint}"));
+            return Err(format!(
+                "refers to group {name:?}, which the pattern does not have (it has {groups}){hint}"
+            ));
         }
     }
     Ok(())
@@ -539,7 +660,10 @@ mod tests {
     use super::*;
 
     fn policy_with(transforms: Vec<Transform>) -> Policy {
-        Policy { transforms, ..Policy::default() }
+        Policy {
+            transforms,
+            ..Policy::default()
+        }
     }
 
     fn rule(kind: TransformKind, field: Option<TransformField>) -> Transform {
@@ -584,12 +708,22 @@ mod tests {
         domain.from = Some("*.a.com".into());
         domain.to = Some("a.com".into());
         let set = TransformSet::compile(&policy_with(vec![strip, domain])).unwrap();
-        let rewrite = set.rewrite_email(Side::Source, "SMTP:Jo_ext@Corp.A.com").unwrap();
+        let rewrite = set
+            .rewrite_email(Side::Source, "SMTP:Jo_ext@Corp.A.com")
+            .unwrap();
         assert_eq!(rewrite.value, "SMTP:Jo@a.com");
         assert_eq!(rewrite.applied, vec![0, 1]);
-        assert_eq!(set.rewrite_email(Side::Source, "_ext@a.com"), None, "nothing left before the @");
+        assert_eq!(
+            set.rewrite_email(Side::Source, "_ext@a.com"),
+            None,
+            "nothing left before the @"
+        );
         assert_eq!(set.rewrite_email(Side::Source, "not an address"), None);
-        assert_eq!(set.rewrite_email(Side::Source, "jo@a.com"), None, "a.com is not a subdomain of itself");
+        assert_eq!(
+            set.rewrite_email(Side::Source, "jo@a.com"),
+            None,
+            "a.com is not a subdomain of itself"
+        );
         assert_eq!(
             set.note(&[0, 1]),
             "transform 1 (strip suffix \"_ext\" from local_part), transform 2 (domain *.a.com -> a.com)"
@@ -605,7 +739,12 @@ mod tests {
             assert_eq!(set.rewrite_email(Side::Source, raw), None, "{raw}");
             assert!(set.trace_email(Side::Source, raw).is_empty(), "{raw}");
         }
-        assert_eq!(set.rewrite_email(Side::Source, "ADM-jo@Acme.COM.").unwrap().value, "jo@Acme.COM.");
+        assert_eq!(
+            set.rewrite_email(Side::Source, "ADM-jo@Acme.COM.")
+                .unwrap()
+                .value,
+            "jo@Acme.COM."
+        );
     }
 
     #[test]
@@ -615,7 +754,12 @@ mod tests {
         strip.side = TransformSide::Destination;
         let set = TransformSet::compile(&policy_with(vec![strip])).unwrap();
         assert_eq!(set.rewrite_username(Side::Source, "adm-jo"), None);
-        assert_eq!(set.rewrite_username(Side::Destination, "adm-jo").unwrap().value, "jo");
+        assert_eq!(
+            set.rewrite_username(Side::Destination, "adm-jo")
+                .unwrap()
+                .value,
+            "jo"
+        );
     }
 
     #[test]
@@ -623,24 +767,30 @@ mod tests {
         let mut missing = rule(TransformKind::Regex, Some(TransformField::Username));
         missing.replacement = Some("x".into());
         let error = TransformSet::compile(&policy_with(vec![missing])).unwrap_err();
-        assert!(error.to_string().contains("transforms[0]") && error.to_string().contains("pattern"), "{error}");
+        assert!(
+            error.to_string().contains("transforms[0]") && error.to_string().contains("pattern"),
+            "{error}"
+        );
 
         let mut stray = rule(TransformKind::Domain, None);
         stray.from = Some("corp.a.com".into());
         stray.to = Some("a.com".into());
         stray.value = Some("x".into());
-        let PolicyError::Invalid { field, .. } = TransformSet::compile(&policy_with(vec![stray])).unwrap_err();
+        let PolicyError::Invalid { field, .. } =
+            TransformSet::compile(&policy_with(vec![stray])).unwrap_err();
         assert_eq!(field, "transforms[0].value");
 
         let mut email_strip = rule(TransformKind::StripPrefix, Some(TransformField::Email));
         email_strip.value = Some("x".into());
-        let PolicyError::Invalid { field, .. } = TransformSet::compile(&policy_with(vec![email_strip])).unwrap_err();
+        let PolicyError::Invalid { field, .. } =
+            TransformSet::compile(&policy_with(vec![email_strip])).unwrap_err();
         assert_eq!(field, "transforms[0].field");
 
         let mut same = rule(TransformKind::Domain, Some(TransformField::Email));
         same.from = Some("A.com".into());
         same.to = Some("a.com".into());
-        let PolicyError::Invalid { field, .. } = TransformSet::compile(&policy_with(vec![same])).unwrap_err();
+        let PolicyError::Invalid { field, .. } =
+            TransformSet::compile(&policy_with(vec![same])).unwrap_err();
         assert_eq!(field, "transforms[0].to");
     }
 }

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use crosswalk_core::{Confidence, 
-    Directory, Evidence, IdentityKind, Mapping, Resolution, Resolved, Summary, Target,
+use crosswalk_core::{
+    Confidence, Directory, Evidence, IdentityKind, Mapping, Resolution, Resolved, Summary, Target,
 };
 
 /// "Same email, or create": a source account links to the first destination account

@@ -67,14 +67,24 @@ pub fn compare(
     exceptions: &[ExceptionRule],
 ) -> Result<Comparison, EvalError> {
     let mut results = Vec::with_capacity(3);
-    let mut run_engine = |rule: &str, description: String, policy: &Policy| -> Result<(), EvalError> {
-        let resolved = resolve(source, destination, policy, exceptions);
-        let report = evaluate(source, destination, truth, &resolved)?.with_label(rule);
-        results.push(Scored { rule: rule.into(), description, engine: true, report });
-        Ok(())
-    };
+    let mut run_engine =
+        |rule: &str, description: String, policy: &Policy| -> Result<(), EvalError> {
+            let resolved = resolve(source, destination, policy, exceptions);
+            let report = evaluate(source, destination, truth, &resolved)?.with_label(rule);
+            results.push(Scored {
+                rule: rule.into(),
+                description,
+                engine: true,
+                report,
+            });
+            Ok(())
+        };
     let origin = policy_origin.into();
-    run_engine(RULE_ENGINE, format!("the Crosswalk engine with {origin}"), policy)?;
+    run_engine(
+        RULE_ENGINE,
+        format!("the Crosswalk engine with {origin}"),
+        policy,
+    )?;
     let fallback = &policy.fallback;
     if !(fallback.provision || fallback.passthrough || fallback.default_account.is_some()) {
         let mut provisioning = policy.clone();
@@ -89,11 +99,17 @@ pub fn compare(
     let report = evaluate(source, destination, truth, &resolved)?.with_label(RULE_EMAIL_ONLY);
     results.push(Scored {
         rule: RULE_EMAIL_ONLY.into(),
-        description: "link by case-insensitive email, otherwise create (groups: by case-insensitive name)".into(),
+        description:
+            "link by case-insensitive email, otherwise create (groups: by case-insensitive name)"
+                .into(),
         engine: false,
         report,
     });
-    let engine_false_merges = results.iter().filter(|r| r.engine).map(|r| r.report.total.false_merge).sum();
+    let engine_false_merges = results
+        .iter()
+        .filter(|r| r.engine)
+        .map(|r| r.report.total.false_merge)
+        .sum();
     Ok(Comparison {
         dataset: dataset.into(),
         policy: policy.clone(),
@@ -109,12 +125,19 @@ const FALSE_MERGES_SHOWN: usize = 10;
 
 /// Table cells of one rule in one category.
 fn cells(c: &Counts, thousands: bool) -> [String; 7] {
-    let n = |v: usize| if thousands { with_thousands(v) } else { v.to_string() };
+    let n = |v: usize| {
+        if thousands {
+            with_thousands(v)
+        } else {
+            v.to_string()
+        }
+    };
     [
         n(c.correct),
         n(c.false_merge),
         n(c.duplicate),
-        c.duplicate_pct.map_or_else(|| "-".into(), |p| format!("{p:.2}%")),
+        c.duplicate_pct
+            .map_or_else(|| "-".into(), |p| format!("{p:.2}%")),
         n(c.missed),
         n(c.unlinkable + c.duplicate_unlinkable),
         n(c.missed_with_answer),
@@ -138,10 +161,23 @@ const HEADER: [&str; 11] = [
 impl Comparison {
     /// The table's rows (header first): one per category and rule, then the totals.
     fn table(&self, thousands: bool) -> Vec<Vec<String>> {
-        let n = |v: usize| if thousands { with_thousands(v) } else { v.to_string() };
+        let n = |v: usize| {
+            if thousands {
+                with_thousands(v)
+            } else {
+                v.to_string()
+            }
+        };
         let mut rows: Vec<Vec<String>> = vec![HEADER.iter().map(|h| h.to_string()).collect()];
-        let Some(first) = self.results.first() else { return rows };
-        let categories = first.report.by_category.keys().map(Some).chain(std::iter::once(None));
+        let Some(first) = self.results.first() else {
+            return rows;
+        };
+        let categories = first
+            .report
+            .by_category
+            .keys()
+            .map(Some)
+            .chain(std::iter::once(None));
         for category in categories {
             for (i, scored) in self.results.iter().enumerate() {
                 let counts = match category {
@@ -149,7 +185,11 @@ impl Comparison {
                     None => &scored.report.total,
                 };
                 let mut row = if i == 0 {
-                    vec![category.map_or("total", String::as_str).to_string(), n(counts.rows), n(counts.with_account)]
+                    vec![
+                        category.map_or("total", String::as_str).to_string(),
+                        n(counts.rows),
+                        n(counts.with_account),
+                    ]
                 } else {
                     vec![String::new(); 3]
                 };
@@ -181,8 +221,9 @@ impl Comparison {
                 .collect();
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
             if i == 0 {
-                let align: Vec<&str> =
-                    (0..row.len()).map(|j| if j == 0 || j == 3 { "---" } else { "---:" }).collect();
+                let align: Vec<&str> = (0..row.len())
+                    .map(|j| if j == 0 || j == 3 { "---" } else { "---:" })
+                    .collect();
                 out.push_str(&format!("|{}|\n", align.join("|")));
             }
         }
@@ -193,7 +234,11 @@ impl Comparison {
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.dataset)?;
-        let exceptions = if self.exceptions > 0 { format!(", {} exception rules", self.exceptions) } else { String::new() };
+        let exceptions = if self.exceptions > 0 {
+            format!(", {} exception rules", self.exceptions)
+        } else {
+            String::new()
+        };
         writeln!(f, "engine policy: {}{exceptions}", self.policy_origin)?;
         if let Some(first) = self.results.first() {
             let t = &first.report.total;
@@ -208,8 +253,9 @@ impl fmt::Display for Comparison {
         }
         writeln!(f)?;
         let rows = self.table(false);
-        let widths: Vec<usize> =
-            (0..rows[0].len()).map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..rows[0].len())
+            .map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
+            .collect();
         let total_starts = rows.iter().position(|r| r[0] == "total");
         for (i, row) in rows.iter().enumerate() {
             if Some(i) == total_starts || (i > 1 && !row[0].is_empty() && self.results.len() > 1) {
@@ -237,23 +283,58 @@ impl fmt::Display for Comparison {
             writeln!(f, "  {}: {}", scored.rule, scored.description)?;
         }
         writeln!(f, "columns:")?;
-        writeln!(f, "  rows: identities scored; had one: of them, those who already had an identity on the destination")?;
-        writeln!(f, "  false merges: linked to an existing identity that is someone else's (must be 0)")?;
-        writeln!(f, "  duplicates: a new identity created for someone who already had one")?;
-        writeln!(f, "  dup %: duplicates among those who had one and whom the data can link, as a % of them")?;
-        writeln!(f, "  missed: had one, not linked to it (left for review, kept external, or sent to a default account)")?;
+        writeln!(
+            f,
+            "  rows: identities scored; had one: of them, those who already had an identity on the destination"
+        )?;
+        writeln!(
+            f,
+            "  false merges: linked to an existing identity that is someone else's (must be 0)"
+        )?;
+        writeln!(
+            f,
+            "  duplicates: a new identity created for someone who already had one"
+        )?;
+        writeln!(
+            f,
+            "  dup %: duplicates among those who had one and whom the data can link, as a % of them"
+        )?;
+        writeln!(
+            f,
+            "  missed: had one, not linked to it (left for review, kept external, or sent to a default account)"
+        )?;
         writeln!(
             f,
             "  unlinkable: missed or duplicated, and nothing in the data (id, address, username, name) links the two records"
         )?;
-        writeln!(f, "  offered: missed, with the right identity among the review candidates")?;
+        writeln!(
+            f,
+            "  offered: missed, with the right identity among the review candidates"
+        )?;
         for scored in &self.results {
             let r = &scored.report;
             writeln!(f)?;
-            let resolutions: Vec<String> = r.by_resolution.iter().map(|(res, n)| format!("{res} {n}")).collect();
-            writeln!(f, "{}: resolutions {}", scored.rule, if resolutions.is_empty() { "-".into() } else { resolutions.join(", ") })?;
+            let resolutions: Vec<String> = r
+                .by_resolution
+                .iter()
+                .map(|(res, n)| format!("{res} {n}"))
+                .collect();
+            writeln!(
+                f,
+                "{}: resolutions {}",
+                scored.rule,
+                if resolutions.is_empty() {
+                    "-".into()
+                } else {
+                    resolutions.join(", ")
+                }
+            )?;
             if r.unscored > 0 {
-                writeln!(f, "  mappings without a truth row (not scored): {}", r.unscored)?;
+                writeln!(
+                    f,
+                    "  mappings without a truth row (not scored): {}",
+                    r.unscored
+                )?;
             }
             if r.false_merges.is_empty() {
                 writeln!(f, "  false merges: none")?;
@@ -264,14 +345,22 @@ impl fmt::Display for Comparison {
                 writeln!(f, "    [{}] {m}", m.category)?;
             }
             if r.false_merges.len() > FALSE_MERGES_SHOWN {
-                writeln!(f, "    ... and {} more (--format json lists them all)", r.false_merges.len() - FALSE_MERGES_SHOWN)?;
+                writeln!(
+                    f,
+                    "    ... and {} more (--format json lists them all)",
+                    r.false_merges.len() - FALSE_MERGES_SHOWN
+                )?;
             }
         }
         writeln!(f)?;
         if self.passed() {
             writeln!(f, "engine false merges: 0")
         } else {
-            writeln!(f, "engine false merges: {} (FAIL)", self.engine_false_merges)
+            writeln!(
+                f,
+                "engine false merges: {} (FAIL)",
+                self.engine_false_merges
+            )
         }
     }
 }
@@ -323,7 +412,11 @@ mod tests {
                 account("s2", "May@acme.com", "May Li"),
                 account("s3", "new@acme.com", "New Person"),
             ],
-            vec![Group { id: "g1".into(), name: "Devs".into(), ..Group::default() }],
+            vec![Group {
+                id: "g1".into(),
+                name: "Devs".into(),
+                ..Group::default()
+            }],
         )
         .unwrap();
         let destination = Directory::new(
@@ -333,7 +426,11 @@ mod tests {
                 may.alias_emails = vec!["smtp:may@acme.com".into()];
                 may
             }],
-            vec![Group { id: "h1".into(), name: "devs".into(), ..Group::default() }],
+            vec![Group {
+                id: "h1".into(),
+                name: "devs".into(),
+                ..Group::default()
+            }],
         )
         .unwrap();
         (source, destination)
@@ -342,24 +439,44 @@ mod tests {
     #[test]
     fn three_rules_side_by_side() {
         let (source, destination) = pair();
-        let mut truth =
-            vec![truth("s1", Some("d1"), "exact"), truth("s2", Some("d2"), "alias"), truth("s3", None, "new")];
+        let mut truth = vec![
+            truth("s1", Some("d1"), "exact"),
+            truth("s2", Some("d2"), "alias"),
+            truth("s3", None, "new"),
+        ];
         crate::confirm_linkable(&source, &destination, &mut truth, &Default::default());
         assert!(truth[0].linkable && truth[1].linkable && !truth[2].linkable);
-        let comparison =
-            compare("hand-made", &source, &destination, &truth, &Policy::default(), "the default policy", &[])
-                .unwrap();
+        let comparison = compare(
+            "hand-made",
+            &source,
+            &destination,
+            &truth,
+            &Policy::default(),
+            "the default policy",
+            &[],
+        )
+        .unwrap();
         let rules: Vec<&str> = comparison.results.iter().map(|r| r.rule.as_str()).collect();
         assert_eq!(rules, [RULE_ENGINE, RULE_ENGINE_PROVISION, RULE_EMAIL_ONLY]);
         assert!(comparison.passed());
         let engine = &comparison.results[0].report.total;
-        assert_eq!((engine.correct, engine.false_merge, engine.duplicate), (3, 0, 0));
+        assert_eq!(
+            (engine.correct, engine.false_merge, engine.duplicate),
+            (3, 0, 0)
+        );
         let naive = &comparison.results[2].report.total;
-        assert_eq!((naive.correct, naive.duplicate), (2, 1), "May's address is only an alias: a duplicate");
+        assert_eq!(
+            (naive.correct, naive.duplicate),
+            (2, 1),
+            "May's address is only an alias: a duplicate"
+        );
         assert_eq!(naive.duplicate_pct, Some(50.0));
 
         let text = comparison.to_string();
-        assert!(text.starts_with("hand-made\nengine policy: the default policy\n"), "{text}");
+        assert!(
+            text.starts_with("hand-made\nengine policy: the default policy\n"),
+            "{text}"
+        );
         assert!(text.contains("engine false merges: 0"), "{text}");
         let header = text.lines().find(|l| l.starts_with("category")).unwrap();
         for column in HEADER {
@@ -367,7 +484,10 @@ mod tests {
         }
         let markdown = comparison.to_markdown();
         assert!(markdown.starts_with("| category | rows |"), "{markdown}");
-        assert!(markdown.contains("| **total** | 3 | 2 | crosswalk |"), "{markdown}");
+        assert!(
+            markdown.contains("| **total** | 3 | 2 | crosswalk |"),
+            "{markdown}"
+        );
         let json = serde_json::to_value(&comparison).unwrap();
         assert_eq!(json["engine_false_merges"], 0);
         assert_eq!(json["results"][2]["report"]["total"]["duplicate"], 1);
@@ -381,9 +501,16 @@ mod tests {
         policy.fallback.provision = true;
         let comparison = compare("x", &source, &destination, &truth, &policy, "p", &[]).unwrap();
         assert_eq!(comparison.results.len(), 2);
-        assert_eq!(comparison.engine_false_merges, 1, "the truth says s1 is d2's: linking d1 is a false merge");
+        assert_eq!(
+            comparison.engine_false_merges, 1,
+            "the truth says s1 is d2's: linking d1 is a false merge"
+        );
         assert!(!comparison.passed());
-        assert!(comparison.to_string().contains("engine false merges: 1 (FAIL)"));
+        assert!(
+            comparison
+                .to_string()
+                .contains("engine false merges: 1 (FAIL)")
+        );
     }
 
     #[test]

@@ -7,17 +7,15 @@ pub enum EvalError {
     // The causes below are part of the message, and so deliberately not `source()`s: a
     // reporter that prints the chain would say them twice.
     #[error("cannot read {path}: {cause}")]
-    Io {
-        path: String,
-        cause: std::io::Error,
-    },
+    Io { path: String, cause: std::io::Error },
     #[error("{file}{}: {problem}", line.map(|line| format!(":{line}")).unwrap_or_default())]
-    Csv { file: String, line: Option<u64>, problem: String },
-    #[error("{file}: {cause}")]
-    Directory {
+    Csv {
         file: String,
-        cause: DirectoryError,
+        line: Option<u64>,
+        problem: String,
     },
+    #[error("{file}: {cause}")]
+    Directory { file: String, cause: DirectoryError },
     #[error("truth row {row}: source {kind} {id:?} is not in the source directory")]
     UnknownSource {
         row: usize,
@@ -61,7 +59,9 @@ impl EvalError {
     pub fn problem(&self) -> String {
         let message = self.to_string();
         match self.truth_row() {
-            Some(row) => message.strip_prefix(&format!("truth row {row}: ")).map_or(message.clone(), str::to_string),
+            Some(row) => message
+                .strip_prefix(&format!("truth row {row}: "))
+                .map_or(message.clone(), str::to_string),
             None => message,
         }
     }

@@ -164,7 +164,9 @@ impl fmt::Display for FalseMerge {
             self.linked_to,
             self.linked_name.as_deref().unwrap_or(""),
             self.resolution,
-            self.expected.as_deref().unwrap_or("none on the destination"),
+            self.expected
+                .as_deref()
+                .unwrap_or("none on the destination"),
         )
     }
 }
@@ -287,7 +289,11 @@ pub fn evaluate(
                 IdentityKind::Account => {
                     let theirs = destination.account(index);
                     (
-                        source.account(source_index).display_name.as_deref().map(str::to_string),
+                        source
+                            .account(source_index)
+                            .display_name
+                            .as_deref()
+                            .map(str::to_string),
                         theirs.id.to_string(),
                         theirs.display_name.as_deref().map(str::to_string),
                     )

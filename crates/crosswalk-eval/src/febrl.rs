@@ -138,7 +138,9 @@ pub fn febrl4_pair(a_csv: &str, b_csv: &str) -> Result<LabelledPair, EvalError> 
                 };
                 debug_assert_eq!(
                     linkable,
-                    ours.name_keys().iter().any(|k| theirs.name_keys().contains(k))
+                    ours.name_keys()
+                        .iter()
+                        .any(|k| theirs.name_keys().contains(k))
                 );
                 Truth {
                     kind: IdentityKind::Account,
@@ -177,23 +179,42 @@ pub fn load_febrl4(dir: &Path) -> Result<LabelledPair, EvalError> {
     use std::io::Read;
     let read = |name: &str| {
         let path = dir.join(name);
-        let io = |cause| EvalError::Io { path: path.display().to_string(), cause };
+        let io = |cause| EvalError::Io {
+            path: path.display().to_string(),
+            cause,
+        };
         let mut text = String::new();
-        std::fs::File::open(&path).map_err(io)?.take(MAX_FEBRL_FILE_BYTES + 1).read_to_string(&mut text).map_err(io)?;
+        std::fs::File::open(&path)
+            .map_err(io)?
+            .take(MAX_FEBRL_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(io)?;
         if text.len() as u64 > MAX_FEBRL_FILE_BYTES {
             return Err(EvalError::Csv {
                 file: path.display().to_string(),
                 line: None,
-                problem: format!("longer than {} MiB; FEBRL4's files are about 0.5 MB", MAX_FEBRL_FILE_BYTES >> 20),
+                problem: format!(
+                    "longer than {} MiB; FEBRL4's files are about 0.5 MB",
+                    MAX_FEBRL_FILE_BYTES >> 20
+                ),
             });
         }
         Ok(text)
     };
     febrl4_pair(&read("dataset4a.csv")?, &read("dataset4b.csv")?).map_err(|error| match error {
-        EvalError::Csv { file, line, problem } => {
-            EvalError::Csv { file: dir.join(file).display().to_string(), line, problem }
-        }
-        EvalError::Directory { file, cause } => EvalError::Directory { file: dir.join(file).display().to_string(), cause },
+        EvalError::Csv {
+            file,
+            line,
+            problem,
+        } => EvalError::Csv {
+            file: dir.join(file).display().to_string(),
+            line,
+            problem,
+        },
+        EvalError::Directory { file, cause } => EvalError::Directory {
+            file: dir.join(file).display().to_string(),
+            cause,
+        },
         other => other,
     })
 }
@@ -237,7 +258,9 @@ fn read_records(text: &str, file: &str) -> Result<Vec<Record>, EvalError> {
         file: file.into(),
         line: error.position().map(csv::Position::line),
         problem: match error.kind() {
-            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => {
                 format!("{len} fields, where the header has {expected_len}")
             }
             _ => error.to_string(),
@@ -246,10 +269,7 @@ fn read_records(text: &str, file: &str) -> Result<Vec<Record>, EvalError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(located)?
-        .clone();
+    let headers = reader.headers().map_err(located)?.clone();
     let column = |name: &str| {
         headers
             .iter()
@@ -306,14 +326,26 @@ mod tests {
     #[test]
     fn errors_name_the_file_and_line() {
         let no_id = "rec_id, given_name, surname\nrec-1-org, john, smith\n, mary, jones\n";
-        assert_eq!(febrl4_pair(no_id, B).unwrap_err().to_string(), "dataset4a.csv:3: empty rec_id");
+        assert_eq!(
+            febrl4_pair(no_id, B).unwrap_err().to_string(),
+            "dataset4a.csv:3: empty rec_id"
+        );
         let short = "rec_id, given_name, surname\nrec-1-org, john\n";
-        assert_eq!(febrl4_pair(short, B).unwrap_err().to_string(), "dataset4a.csv:2: 2 fields, where the header has 3");
+        assert_eq!(
+            febrl4_pair(short, B).unwrap_err().to_string(),
+            "dataset4a.csv:2: 2 fields, where the header has 3"
+        );
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("dataset4a.csv"), no_id).unwrap();
         std::fs::write(dir.path().join("dataset4b.csv"), B).unwrap();
         let error = load_febrl4(dir.path()).unwrap_err().to_string();
-        assert_eq!(error, format!("{}:3: empty rec_id", dir.path().join("dataset4a.csv").display()));
+        assert_eq!(
+            error,
+            format!(
+                "{}:3: empty rec_id",
+                dir.path().join("dataset4a.csv").display()
+            )
+        );
     }
 
     #[test]

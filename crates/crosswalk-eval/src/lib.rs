@@ -28,7 +28,9 @@ pub mod suggestions;
 pub mod truth;
 
 pub use baseline::email_only_baseline;
-pub use compare::{Comparison, RULE_EMAIL_ONLY, RULE_ENGINE, RULE_ENGINE_PROVISION, Scored, compare};
+pub use compare::{
+    Comparison, RULE_EMAIL_ONLY, RULE_ENGINE, RULE_ENGINE_PROVISION, Scored, compare,
+};
 pub use error::EvalError;
 pub use evaluate::{Counts, EvalReport, FalseMerge, Outcome, evaluate};
 pub use febrl::{FEBRL4_ORG_DOMAIN, LabelledPair, febrl4_pair, load_febrl4};

@@ -28,29 +28,57 @@ pub struct SuggestionTally {
 }
 
 /// The trade-off at each of `thresholds` (thousandths), for mappings with a truth row.
-pub fn suggestion_tradeoff(source: &Directory, destination: &Directory, truth: &[Truth], resolved: &Resolved, thresholds: &[u16]) -> Vec<SuggestionTally> {
-    let mut expected: HashMap<(IdentityKind, &str), Option<&str>> = HashMap::with_capacity(truth.len());
+pub fn suggestion_tradeoff(
+    source: &Directory,
+    destination: &Directory,
+    truth: &[Truth],
+    resolved: &Resolved,
+    thresholds: &[u16],
+) -> Vec<SuggestionTally> {
+    let mut expected: HashMap<(IdentityKind, &str), Option<&str>> =
+        HashMap::with_capacity(truth.len());
     for row in truth {
-        expected.insert((row.kind, row.source_id.as_str()), row.destination_id.as_deref());
+        expected.insert(
+            (row.kind, row.source_id.as_str()),
+            row.destination_id.as_deref(),
+        );
     }
-    let mut tallies: Vec<SuggestionTally> =
-        thresholds.iter().map(|&threshold| SuggestionTally { threshold, suggestions: 0, right: 0, wrong: 0 }).collect();
+    let mut tallies: Vec<SuggestionTally> = thresholds
+        .iter()
+        .map(|&threshold| SuggestionTally {
+            threshold,
+            suggestions: 0,
+            right: 0,
+            wrong: 0,
+        })
+        .collect();
     let lowest = thresholds.iter().copied().min().unwrap_or(0);
     for mapping in &resolved.mappings {
-        let Some(found) = suggest(mapping, Confidence::from_thousandths(lowest)) else { continue };
+        let Some(found) = suggest(mapping, Confidence::from_thousandths(lowest)) else {
+            continue;
+        };
         let (source_id, candidate_id) = match mapping.kind {
             IdentityKind::Account => (
                 source.accounts[mapping.source as usize].id.as_str(),
-                destination.accounts[mapping.candidates[found.candidate].index as usize].id.as_str(),
+                destination.accounts[mapping.candidates[found.candidate].index as usize]
+                    .id
+                    .as_str(),
             ),
             IdentityKind::Group => (
                 source.groups[mapping.source as usize].id.as_str(),
-                destination.groups[mapping.candidates[found.candidate].index as usize].id.as_str(),
+                destination.groups[mapping.candidates[found.candidate].index as usize]
+                    .id
+                    .as_str(),
             ),
         };
-        let Some(want) = expected.get(&(mapping.kind, source_id)) else { continue };
+        let Some(want) = expected.get(&(mapping.kind, source_id)) else {
+            continue;
+        };
         let right = *want == Some(candidate_id);
-        for tally in tallies.iter_mut().filter(|t| found.score.thousandths() >= t.threshold) {
+        for tally in tallies
+            .iter_mut()
+            .filter(|t| found.score.thousandths() >= t.threshold)
+        {
             tally.suggestions += 1;
             tally.right += usize::from(right);
             tally.wrong += usize::from(!right);
@@ -71,11 +99,22 @@ pub struct SuggestionReport {
 impl fmt::Display for SuggestionReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.dataset)?;
-        writeln!(f, "accepting every review suggestion at or above a threshold (default {}):", Confidence::from_thousandths(self.default_threshold))?;
+        writeln!(
+            f,
+            "accepting every review suggestion at or above a threshold (default {}):",
+            Confidence::from_thousandths(self.default_threshold)
+        )?;
         writeln!(f, "| threshold | suggestions | right | wrong |")?;
         writeln!(f, "|---|---|---|---|")?;
         for t in &self.tallies {
-            writeln!(f, "| {} | {} | {} | {} |", Confidence::from_thousandths(t.threshold), t.suggestions, t.right, t.wrong)?;
+            writeln!(
+                f,
+                "| {} | {} | {} | {} |",
+                Confidence::from_thousandths(t.threshold),
+                t.suggestions,
+                t.right,
+                t.wrong
+            )?;
         }
         Ok(())
     }

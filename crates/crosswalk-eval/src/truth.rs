@@ -62,9 +62,16 @@ pub fn shares_a_key(source: &Account, destination: &Account) -> bool {
 }
 
 fn ids(directory: &Directory) -> HashMap<(IdentityKind, &str), u32> {
-    let accounts =
-        directory.accounts.iter().enumerate().map(|(i, a)| ((IdentityKind::Account, a.id.as_str()), i as u32));
-    let groups = directory.groups.iter().enumerate().map(|(i, g)| ((IdentityKind::Group, g.id.as_str()), i as u32));
+    let accounts = directory
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| ((IdentityKind::Account, a.id.as_str()), i as u32));
+    let groups = directory
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| ((IdentityKind::Group, g.id.as_str()), i as u32));
     accounts.chain(groups).collect()
 }
 
@@ -75,19 +82,32 @@ fn ids(directory: &Directory) -> HashMap<(IdentityKind, &str), u32> {
 /// file cannot excuse a resolver by calling a person unlinkable whose records plainly share
 /// an id, an address, a username or a name. Rows naming identities that are not in the
 /// directories are left as they are, for [`crate::evaluate`] to refuse.
-pub fn confirm_linkable(source: &Directory, destination: &Directory, truth: &mut [Truth], aliases: &DomainAliases) {
+pub fn confirm_linkable(
+    source: &Directory,
+    destination: &Directory,
+    truth: &mut [Truth],
+    aliases: &DomainAliases,
+) {
     let (ours, theirs) = (ids(source), ids(destination));
     for row in truth.iter_mut().filter(|row| !row.linkable) {
-        let Some(destination_id) = row.destination_id.as_deref() else { continue };
-        let (Some(&s), Some(&d)) = (ours.get(&(row.kind, row.source_id.as_str())), theirs.get(&(row.kind, destination_id)))
-        else {
+        let Some(destination_id) = row.destination_id.as_deref() else {
+            continue;
+        };
+        let (Some(&s), Some(&d)) = (
+            ours.get(&(row.kind, row.source_id.as_str())),
+            theirs.get(&(row.kind, destination_id)),
+        ) else {
             continue;
         };
         row.linkable = match row.kind {
-            IdentityKind::Account => {
-                crosswalk_synth::accounts_share_evidence(source.account(s), destination.account(d), aliases)
+            IdentityKind::Account => crosswalk_synth::accounts_share_evidence(
+                source.account(s),
+                destination.account(d),
+                aliases,
+            ),
+            IdentityKind::Group => {
+                crosswalk_synth::groups_share_evidence(source.group(s), destination.group(d))
             }
-            IdentityKind::Group => crosswalk_synth::groups_share_evidence(source.group(s), destination.group(d)),
         };
     }
 }
@@ -159,7 +179,11 @@ mod tests {
             category: "c".into(),
             linkable,
         };
-        let mut truth = vec![row("s1", "d1", true), row("s2", "d2", false), row("s3", "d3", false)];
+        let mut truth = vec![
+            row("s1", "d1", true),
+            row("s2", "d2", false),
+            row("s3", "d3", false),
+        ];
         confirm_linkable(&source, &destination, &mut truth, &DomainAliases::default());
         let linkable: Vec<bool> = truth.iter().map(|t| t.linkable).collect();
         // s1: the label knows the rename; s2: the name is in common whatever the label; s3: nothing.

@@ -78,7 +78,10 @@ pub struct Attempt<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
     /// The receiver answered 2xx.
-    Delivered { status: u16, elapsed: Duration },
+    Delivered {
+        status: u16,
+        elapsed: Duration,
+    },
     Failed(DeliveryFailure),
 }
 
@@ -137,8 +140,7 @@ pub struct Deliverer {
 
 impl Deliverer {
     pub fn new(config: DeliveryConfig) -> Result<Deliverer, ClientError> {
-        if config.timeout < Duration::from_millis(1) || config.timeout > Duration::from_secs(600)
-        {
+        if config.timeout < Duration::from_millis(1) || config.timeout > Duration::from_secs(600) {
             return Err(ClientError::Timeout(config.timeout));
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -161,12 +163,18 @@ impl Deliverer {
             .redirect(reqwest::redirect::Policy::none())
             .retry(reqwest::retry::never())
             .no_proxy()
-            .dns_resolver(CheckedResolver { policy: policy.clone() })
+            .dns_resolver(CheckedResolver {
+                policy: policy.clone(),
+            })
             .connect_timeout(config.timeout)
             .timeout(config.timeout)
             .user_agent(concat!("Crosswalk-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Deliverer { client, policy, timeout: config.timeout })
+        Ok(Deliverer {
+            client,
+            policy,
+            timeout: config.timeout,
+        })
     }
 
     pub fn policy(&self) -> &TargetPolicy {
@@ -199,7 +207,12 @@ impl Deliverer {
             }
             Err(error) => return fail(FailureKind::InvalidRequest, false, error.to_string()),
         };
-        let headers = sign(attempt.secrets, attempt.message_id, attempt.timestamp, attempt.body);
+        let headers = sign(
+            attempt.secrets,
+            attempt.message_id,
+            attempt.timestamp,
+            attempt.body,
+        );
         let response = self.request(&url, &headers, attempt.body).send().await;
         let response = match response {
             Ok(response) => response,
@@ -218,12 +231,25 @@ impl Deliverer {
         drain(response).await;
         let elapsed = started.elapsed();
         if status.is_success() {
-            return DeliveryOutcome::Delivered { status: status.as_u16(), elapsed };
+            return DeliveryOutcome::Delivered {
+                status: status.as_u16(),
+                elapsed,
+            };
         }
         let (kind, retryable, error) = if status.is_redirection() {
-            (FailureKind::Redirect, true, format!("HTTP {status}: redirects are not followed; point the subscription at the final URL"))
+            (
+                FailureKind::Redirect,
+                true,
+                format!(
+                    "HTTP {status}: redirects are not followed; point the subscription at the final URL"
+                ),
+            )
         } else if status == reqwest::StatusCode::GONE {
-            (FailureKind::Gone, false, format!("HTTP {status}: the receiver wants no more events"))
+            (
+                FailureKind::Gone,
+                false,
+                format!("HTTP {status}: the receiver wants no more events"),
+            )
         } else {
             (FailureKind::Status, true, format!("HTTP {status}"))
         };
@@ -237,7 +263,12 @@ impl Deliverer {
         })
     }
 
-    fn request(&self, url: &WebhookUrl, headers: &SignedHeaders, body: &[u8]) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        url: &WebhookUrl,
+        headers: &SignedHeaders,
+        body: &[u8],
+    ) -> reqwest::RequestBuilder {
         let mut request = self
             .client
             .post(url.as_url().clone())
@@ -266,17 +297,27 @@ async fn drain(mut response: reqwest::Response) {
 fn classify_error(error: &reqwest::Error, timeout: Duration) -> (FailureKind, bool, String) {
     if let Some(refusal) = find_source::<Refusal>(error) {
         return match &refusal.0 {
-            TargetError::AllRefused { .. } | TargetError::Refused(_) => {
-                (FailureKind::Refused, false, format!("refused: {}", refusal.0))
-            }
+            TargetError::AllRefused { .. } | TargetError::Refused(_) => (
+                FailureKind::Refused,
+                false,
+                format!("refused: {}", refusal.0),
+            ),
             other => (FailureKind::Connect, true, other.to_string()),
         };
     }
     if error.is_builder() {
-        return (FailureKind::InvalidRequest, false, "the request cannot be built: is the message id a UUID?".to_owned());
+        return (
+            FailureKind::InvalidRequest,
+            false,
+            "the request cannot be built: is the message id a UUID?".to_owned(),
+        );
     }
     if error.is_timeout() {
-        return (FailureKind::Timeout, true, format!("no answer within {}", seconds(timeout)));
+        return (
+            FailureKind::Timeout,
+            true,
+            format!("no answer within {}", seconds(timeout)),
+        );
     }
     // The innermost cause says the most ("Connection refused (os error 111)", "invalid
     // peer certificate: UnknownIssuer"); reqwest's own text would name the URL.
@@ -289,7 +330,11 @@ fn classify_error(error: &reqwest::Error, timeout: Duration) -> (FailureKind, bo
     } else {
         "the request could not be sent".to_owned()
     };
-    let kind = if error.is_connect() { "cannot connect" } else { "request failed" };
+    let kind = if error.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
     (FailureKind::Connect, true, format!("{kind}: {text}"))
 }
 

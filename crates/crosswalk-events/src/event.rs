@@ -121,7 +121,9 @@ impl EventPayload {
 
 /// The event types, for subscriptions' filters (`--events job.completed,mappings.changed`).
 /// Serialised as the wire name; [`EventType::as_str`] gives the same text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 pub enum EventType {
     #[serde(rename = "job.started")]
     JobStarted,
@@ -196,7 +198,9 @@ impl FromStr for EventType {
         EventType::ALL
             .into_iter()
             .find(|event_type| event_type.as_str() == name)
-            .ok_or_else(|| UnknownEventType { name: name.to_owned() })
+            .ok_or_else(|| UnknownEventType {
+                name: name.to_owned(),
+            })
     }
 }
 

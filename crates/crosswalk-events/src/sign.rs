@@ -73,7 +73,10 @@ impl WebhookSecret {
 
     /// Reads `whsec_<base64>` (padding optional).
     pub fn parse(text: &str) -> Result<WebhookSecret, SecretError> {
-        let encoded = text.trim().strip_prefix(SECRET_PREFIX).ok_or(SecretError::MissingPrefix)?;
+        let encoded = text
+            .trim()
+            .strip_prefix(SECRET_PREFIX)
+            .ok_or(SecretError::MissingPrefix)?;
         let key = STANDARD_NO_PAD
             .decode(encoded.trim_end_matches('='))
             .map_err(|_| SecretError::NotBase64)?;
@@ -101,7 +104,10 @@ impl WebhookSecret {
 
     /// One `v1,<base64>` signature.
     pub fn sign(&self, message_id: &str, timestamp: i64, body: &[u8]) -> String {
-        let tag = self.mac(message_id, &timestamp.to_string(), body).finalize().into_bytes();
+        let tag = self
+            .mac(message_id, &timestamp.to_string(), body)
+            .finalize()
+            .into_bytes();
         format!("v1,{}", STANDARD.encode(tag))
     }
 }
@@ -148,7 +154,11 @@ pub fn sign(
         .map(|secret| secret.sign(message_id, timestamp, body))
         .collect::<Vec<_>>()
         .join(" ");
-    SignedHeaders { id: message_id.to_owned(), timestamp, signature }
+    SignedHeaders {
+        id: message_id.to_owned(),
+        timestamp,
+        signature,
+    }
 }
 
 /// Why a delivery does not verify. The messages are for a receiver's logs.
@@ -160,7 +170,9 @@ pub enum VerifyError {
     InvalidId,
     #[error("`webhook-timestamp` must be whole Unix seconds")]
     InvalidTimestamp,
-    #[error("`webhook-timestamp` is {0} s in the past, beyond the tolerance: a replay or a slow clock")]
+    #[error(
+        "`webhook-timestamp` is {0} s in the past, beyond the tolerance: a replay or a slow clock"
+    )]
     TooOld(u64),
     #[error("`webhook-timestamp` is {0} s in the future, beyond the tolerance: check the clocks")]
     TooNew(u64),
@@ -211,7 +223,11 @@ pub fn verify(
         .filter_map(|(_, encoded)| STANDARD.decode(encoded).ok())
         // `verify_slice` compares in constant time (and fails on a wrong length).
         .any(|candidate| mac.clone().verify_slice(&candidate).is_ok());
-    if matched { Ok(()) } else { Err(VerifyError::NoMatchingSignature) }
+    if matched {
+        Ok(())
+    } else {
+        Err(VerifyError::NoMatchingSignature)
+    }
 }
 
 /// Whole seconds only, digits only (no sign, no fraction): what [`sign`] writes.

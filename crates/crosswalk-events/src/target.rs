@@ -24,7 +24,10 @@ pub const REFUSED_RANGES: &[(&str, &str)] = &[
     ("10.0.0.0/8", "private"),
     ("100.64.0.0/10", "shared address space (carrier-grade NAT)"),
     ("127.0.0.0/8", "loopback"),
-    ("169.254.0.0/16", "link-local (cloud metadata services live here)"),
+    (
+        "169.254.0.0/16",
+        "link-local (cloud metadata services live here)",
+    ),
     ("172.16.0.0/12", "private"),
     ("192.0.0.0/24", "IETF protocol assignments"),
     ("192.168.0.0/16", "private"),
@@ -50,7 +53,9 @@ pub struct TargetPolicy {
 
 /// A `--webhook-allow` value that is not a CIDR range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not an IP range: write it as CIDR, e.g. 127.0.0.0/8 or ::1/128 (a bare address means just it)")]
+#[error(
+    "`{text}` is not an IP range: write it as CIDR, e.g. 127.0.0.0/8 or ::1/128 (a bare address means just it)"
+)]
 pub struct InvalidRange {
     pub text: String,
 }
@@ -64,7 +69,9 @@ pub enum TargetError {
     TooLong,
     #[error("the webhook URL must start with http:// or https://, not {0}://")]
     Scheme(String),
-    #[error("the webhook URL must not carry a user name or password; a receiver checks the signature instead")]
+    #[error(
+        "the webhook URL must not carry a user name or password; a receiver checks the signature instead"
+    )]
     UserInfo,
     #[error("the webhook URL has no host")]
     NoHost,
@@ -75,7 +82,10 @@ pub enum TargetError {
     #[error("the webhook host {host} resolves to no address: {reason}")]
     Unresolved { host: String, reason: String },
     #[error("every address of the webhook host {host} is refused: {}", list(.refused))]
-    AllRefused { host: String, refused: Vec<RefusedAddress> },
+    AllRefused {
+        host: String,
+        refused: Vec<RefusedAddress>,
+    },
 }
 
 /// One address the policy refuses, and why.
@@ -88,7 +98,11 @@ pub struct RefusedAddress {
 }
 
 fn list(refused: &[RefusedAddress]) -> String {
-    refused.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    refused
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A URL that passed the syntax checks: http(s), a host, no user info, no fragment.
@@ -170,7 +184,11 @@ pub fn parse_range(text: &str) -> Result<IpNet, InvalidRange> {
         Ok(range) => range,
         Err(_) => match trimmed.parse::<IpAddr>() {
             Ok(address) => IpNet::from(address),
-            Err(_) => return Err(InvalidRange { text: text.to_owned() }),
+            Err(_) => {
+                return Err(InvalidRange {
+                    text: text.to_owned(),
+                });
+            }
         },
     };
     // `10.1.2.3/8` means `10.0.0.0/8`.
@@ -202,12 +220,19 @@ impl TargetPolicy {
     pub fn check_ip(&self, address: IpAddr) -> Result<(), RefusedAddress> {
         let candidates = [Some(address), embedded_ipv4(address).map(IpAddr::V4)];
         let candidates = candidates.iter().flatten();
-        if candidates.clone().any(|ip| self.allowed.iter().any(|range| range.contains(ip))) {
+        if candidates
+            .clone()
+            .any(|ip| self.allowed.iter().any(|range| range.contains(ip)))
+        {
             return Ok(());
         }
         for ip in candidates {
             if let Some((range, reason)) = refused_range(*ip) {
-                return Err(RefusedAddress { address, range, reason });
+                return Err(RefusedAddress {
+                    address,
+                    range,
+                    reason,
+                });
             }
         }
         Ok(())
@@ -261,7 +286,10 @@ impl TargetPolicy {
             }
         }
         if allowed.is_empty() {
-            Err(TargetError::AllRefused { host: host.to_owned(), refused })
+            Err(TargetError::AllRefused {
+                host: host.to_owned(),
+                refused,
+            })
         } else {
             Ok(allowed)
         }
@@ -270,7 +298,10 @@ impl TargetPolicy {
 
 /// The refused range holding `ip`, with its reason.
 fn refused_range(ip: IpAddr) -> Option<(IpNet, &'static str)> {
-    refused_ranges().iter().find(|(range, _)| range.contains(&ip)).copied()
+    refused_ranges()
+        .iter()
+        .find(|(range, _)| range.contains(&ip))
+        .copied()
 }
 
 fn refused_ranges() -> &'static [(IpNet, &'static str)] {

@@ -36,7 +36,10 @@ pub(crate) struct Spot {
 
 impl Spot {
     pub(crate) fn line(line: u64) -> Spot {
-        Spot { line: Some(line), item: None }
+        Spot {
+            line: Some(line),
+            item: None,
+        }
     }
 }
 
@@ -70,7 +73,15 @@ impl Field {
     /// Whether the field names the identity, so that no control or invisible character may
     /// be in it.
     fn names_the_identity(self) -> bool {
-        matches!(self, Field::Id | Field::Username | Field::Email | Field::Aliases | Field::GroupName | Field::Member)
+        matches!(
+            self,
+            Field::Id
+                | Field::Username
+                | Field::Email
+                | Field::Aliases
+                | Field::GroupName
+                | Field::Member
+        )
     }
 }
 
@@ -137,20 +148,32 @@ impl Builder {
     /// The location of a record, or of `sub` (a JSON pointer inside the record) for SCIM.
     pub(crate) fn location(&self, spot: Spot, sub: &str) -> Location {
         match self.layout {
-            Layout::Csv => Location { file: self.file.clone(), line: spot.line, pointer: None },
+            Layout::Csv => Location {
+                file: self.file.clone(),
+                line: spot.line,
+                pointer: None,
+            },
             Layout::Ldif => {
                 let file = match (spot.line, spot.item.and_then(|i| self.dns.get(i as usize))) {
                     (None, Some(dn)) => format!("{} (entry {dn:?})", self.file),
                     _ => self.file.clone(),
                 };
-                Location { file, line: spot.line, pointer: None }
+                Location {
+                    file,
+                    line: spot.line,
+                    pointer: None,
+                }
             }
             Layout::Scim { list_prefix } => {
                 let pointer = match spot.item {
                     Some(item) => format!("{list_prefix}/{item}{sub}"),
                     None => sub.to_string(),
                 };
-                Location { file: self.file.clone(), line: spot.line, pointer: Some(pointer) }
+                Location {
+                    file: self.file.clone(),
+                    line: spot.line,
+                    pointer: Some(pointer),
+                }
             }
         }
     }
@@ -158,7 +181,10 @@ impl Builder {
     /// The spot of an entry that has no line (read from a server): messages name its DN.
     pub(crate) fn dn_spot(&mut self, dn: &str) -> Spot {
         self.dns.push(dn.into());
-        Spot { line: None, item: Some(self.dns.len() as u64 - 1) }
+        Spot {
+            line: None,
+            item: Some(self.dns.len() as u64 - 1),
+        }
     }
 
     /// How many accounts and groups were accepted so far (a record just offered was
@@ -172,7 +198,9 @@ impl Builder {
         let list_prefix = match self.layout {
             Layout::Csv => "",
             Layout::Ldif => {
-                if let (None, Some(dn)) = (spot.line, spot.item.and_then(|i| self.dns.get(i as usize))) {
+                if let (None, Some(dn)) =
+                    (spot.line, spot.item.and_then(|i| self.dns.get(i as usize)))
+                {
                     return format!("entry {dn:?}");
                 }
                 ""
@@ -195,7 +223,9 @@ impl Builder {
         field: Option<&str>,
         reason: impl Into<String>,
     ) -> Result<(), FormatError> {
-        let renamed = field.and_then(|f| self.renamed_columns.iter().find(|(c, _)| *c == f)).map(|(_, h)| h.as_str());
+        let renamed = field
+            .and_then(|f| self.renamed_columns.iter().find(|(c, _)| *c == f))
+            .map(|(_, h)| h.as_str());
         let diagnostic = Diagnostic::new(self.location(spot, sub), renamed.or(field), reason);
         if self.options.skip_invalid {
             self.skipped.push(diagnostic);
@@ -230,28 +260,44 @@ impl Builder {
             Field::DisplayName => ("display_name", "/displayName"),
             Field::GivenName => ("given_name", "/name/givenName"),
             Field::FamilyName => ("family_name", "/name/familyName"),
-            Field::SourceDirectory => ("source_directory", "/urn:crosswalk:params:scim:schemas:extension:2.0:User/sourceDirectory"),
+            Field::SourceDirectory => (
+                "source_directory",
+                "/urn:crosswalk:params:scim:schemas:extension:2.0:User/sourceDirectory",
+            ),
             Field::GroupName => ("name", "/displayName"),
             Field::Member => ("member", "/members"),
         };
         match self.layout {
             Layout::Csv => ("", column),
             Layout::Ldif => ("", crate::ldif::attribute_of(column)),
-            Layout::Scim { .. } => (pointer, pointer.trim_start_matches('/').split('/').next().unwrap_or(pointer)),
+            Layout::Scim { .. } => (
+                pointer,
+                pointer
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or(pointer),
+            ),
         }
     }
 
     /// Refuses a value over [`limits::MAX_FIELD_BYTES`], a NUL anywhere, and in what names an
     /// identity (`identifier`) any character [`crosswalk_core::directory::identifier_problem`]
     /// refuses.
-    fn check_fields<'v>(&mut self, spot: Spot, fields: impl IntoIterator<Item = (Field, &'v str)>) -> Result<bool, FormatError> {
+    fn check_fields<'v>(
+        &mut self,
+        spot: Spot,
+        fields: impl IntoIterator<Item = (Field, &'v str)>,
+    ) -> Result<bool, FormatError> {
         for (field, value) in fields {
             let problem = if value.len() > limits::MAX_FIELD_BYTES {
                 Some(limits::field_too_long())
             } else if field.names_the_identity() {
                 crosswalk_core::directory::identifier_problem(value)
             } else {
-                value.contains('\0').then(|| "contains U+0000 (NUL), a control character; remove it".to_string())
+                value
+                    .contains('\0')
+                    .then(|| "contains U+0000 (NUL), a control character; remove it".to_string())
             };
             if let Some(problem) = problem {
                 let (sub, name) = self.field_at(field);
@@ -265,7 +311,12 @@ impl Builder {
     /// Adds an account whose fields are already valid; refuses an empty or repeated id.
     pub(crate) fn add_account(&mut self, account: Account, spot: Spot) -> Result<(), FormatError> {
         if account.id.trim().is_empty() {
-            return self.reject(spot, self.id_sub(), Some("id"), "is required: every account needs an id");
+            return self.reject(
+                spot,
+                self.id_sub(),
+                Some("id"),
+                "is required: every account needs an id",
+            );
         }
         fn text(value: &Option<CompactString>) -> &str {
             value.as_deref().unwrap_or_default()
@@ -279,7 +330,10 @@ impl Builder {
             (Field::FamilyName, text(&account.family_name)),
             (Field::SourceDirectory, text(&account.source_directory)),
         ];
-        let aliases = account.alias_emails.iter().map(|alias| (Field::Aliases, alias.as_str()));
+        let aliases = account
+            .alias_emails
+            .iter()
+            .map(|alias| (Field::Aliases, alias.as_str()));
         if !self.check_fields(spot, fields.into_iter().chain(aliases))? {
             self.forget(&account.id, spot);
             return Ok(());
@@ -288,12 +342,22 @@ impl Builder {
             let reason = format!(
                 "account id {} is already used on {}; ids must be unique",
                 quoted(&account.id),
-                self.describe(self.account_spots.get(first as usize).copied().unwrap_or_default())
+                self.describe(
+                    self.account_spots
+                        .get(first as usize)
+                        .copied()
+                        .unwrap_or_default()
+                )
             );
             return self.reject(spot, self.id_sub(), Some("id"), reason);
         }
         let Ok(index) = u32::try_from(self.accounts.len()) else {
-            return self.reject(spot, "", None, "more than 4 294 967 295 accounts in one file");
+            return self.reject(
+                spot,
+                "",
+                None,
+                "more than 4 294 967 295 accounts in one file",
+            );
         };
         self.account_ids.insert(account.id.clone(), index);
         self.accounts.push(account);
@@ -305,15 +369,26 @@ impl Builder {
     /// skipped, in which case the caller must not add its members.
     pub(crate) fn add_group(&mut self, group: Group, spot: Spot) -> Result<bool, FormatError> {
         if group.id.trim().is_empty() {
-            self.reject(spot, self.id_sub(), Some("id"), "is required: every group needs an id")?;
+            self.reject(
+                spot,
+                self.id_sub(),
+                Some("id"),
+                "is required: every group needs an id",
+            )?;
             return Ok(false);
         }
         let fields = [
             (Field::Id, group.id.as_str()),
             (Field::GroupName, group.name.as_str()),
-            (Field::DisplayName, group.display_name.as_deref().unwrap_or_default()),
+            (
+                Field::DisplayName,
+                group.display_name.as_deref().unwrap_or_default(),
+            ),
         ];
-        let members = group.members.iter().map(|member| (Field::Member, member.as_str()));
+        let members = group
+            .members
+            .iter()
+            .map(|member| (Field::Member, member.as_str()));
         if !self.check_fields(spot, fields.into_iter().chain(members))? {
             self.forget(&group.id, spot);
             return Ok(false);
@@ -322,7 +397,12 @@ impl Builder {
             let reason = format!(
                 "group id {} is already used on {}; ids must be unique",
                 quoted(&group.id),
-                self.describe(self.group_spots.get(first as usize).copied().unwrap_or_default())
+                self.describe(
+                    self.group_spots
+                        .get(first as usize)
+                        .copied()
+                        .unwrap_or_default()
+                )
             );
             self.reject(spot, self.id_sub(), Some("id"), reason)?;
             return Ok(false);
@@ -343,7 +423,13 @@ impl Builder {
     /// A membership whose group and member are both already read is added at once, unless
     /// one before it is still waiting: members then keep the file's order, and a file that
     /// lists identities before memberships (as exports do) keeps no list of them at all.
-    pub(crate) fn add_member(&mut self, group: CompactString, member: CompactString, spot: Spot, entry: u32) {
+    pub(crate) fn add_member(
+        &mut self,
+        group: CompactString,
+        member: CompactString,
+        spot: Spot,
+        entry: u32,
+    ) {
         if self.pending.is_empty()
             && self.is_known(&member)
             && let Some(&group_index) = self.group_ids.get(group.as_str())
@@ -352,7 +438,12 @@ impl Builder {
             group.members.push(member);
             return;
         }
-        self.pending.push(PendingMember { group, member, spot, entry });
+        self.pending.push(PendingMember {
+            group,
+            member,
+            spot,
+            entry,
+        });
     }
 
     fn is_known(&self, id: &str) -> bool {
@@ -365,7 +456,10 @@ impl Builder {
         for membership in pending {
             let (group_sub, member_sub) = match self.layout {
                 Layout::Csv | Layout::Ldif => (String::new(), String::new()),
-                Layout::Scim { .. } => (String::new(), format!("/members/{}/value", membership.entry)),
+                Layout::Scim { .. } => (
+                    String::new(),
+                    format!("/members/{}/value", membership.entry),
+                ),
             };
             let (group_field, member_field) = match self.layout {
                 Layout::Csv => ("group", "member"),
@@ -415,25 +509,41 @@ impl Builder {
         // keeps the promise that an `Imported` directory always passes the core's check.
         if let Err(error) = directory.check() {
             let spot = match &error {
-                DirectoryError::DuplicateId { kind: IdentityKind::Account, id } => directory
+                DirectoryError::DuplicateId {
+                    kind: IdentityKind::Account,
+                    id,
+                } => directory
                     .accounts
                     .iter()
                     .rposition(|a| a.id == id)
                     .and_then(|i| self.account_spots.get(i).copied()),
-                DirectoryError::DuplicateId { kind: IdentityKind::Group, id } => {
-                    directory.groups.iter().rposition(|g| g.id == id).and_then(|i| self.group_spots.get(i).copied())
-                }
-                DirectoryError::EmptyId { kind: IdentityKind::Account } => directory
+                DirectoryError::DuplicateId {
+                    kind: IdentityKind::Group,
+                    id,
+                } => directory
+                    .groups
+                    .iter()
+                    .rposition(|g| g.id == id)
+                    .and_then(|i| self.group_spots.get(i).copied()),
+                DirectoryError::EmptyId {
+                    kind: IdentityKind::Account,
+                } => directory
                     .accounts
                     .iter()
                     .position(|a| a.id.is_empty())
                     .and_then(|i| self.account_spots.get(i).copied()),
-                DirectoryError::EmptyId { kind: IdentityKind::Group } => {
-                    directory.groups.iter().position(|g| g.id.is_empty()).and_then(|i| self.group_spots.get(i).copied())
-                }
-                DirectoryError::UnknownMember { group, .. } => {
-                    directory.groups.iter().position(|g| g.id == group).and_then(|i| self.group_spots.get(i).copied())
-                }
+                DirectoryError::EmptyId {
+                    kind: IdentityKind::Group,
+                } => directory
+                    .groups
+                    .iter()
+                    .position(|g| g.id.is_empty())
+                    .and_then(|i| self.group_spots.get(i).copied()),
+                DirectoryError::UnknownMember { group, .. } => directory
+                    .groups
+                    .iter()
+                    .position(|g| g.id == group)
+                    .and_then(|i| self.group_spots.get(i).copied()),
             };
             let location = match spot {
                 Some(spot) => self.location(spot, ""),
@@ -441,6 +551,10 @@ impl Builder {
             };
             return Err(FormatError::invalid(location, None, error.to_string()));
         }
-        Ok(Imported { directory, skipped: std::mem::take(&mut self.skipped), warnings: Vec::new() })
+        Ok(Imported {
+            directory,
+            skipped: std::mem::take(&mut self.skipped),
+            warnings: Vec::new(),
+        })
     }
 }

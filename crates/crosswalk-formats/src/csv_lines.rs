@@ -34,7 +34,10 @@ impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buffer)?;
         self.budget.spend(n)?;
-        self.window.borrow_mut().bytes.extend_from_slice(&buffer[..n]);
+        self.window
+            .borrow_mut()
+            .bytes
+            .extend_from_slice(&buffer[..n]);
         Ok(n)
     }
 }
@@ -52,8 +55,20 @@ pub(crate) struct LineFinder {
 pub(crate) fn tee<R: Read>(input: R, comment: Option<u8>) -> (Tee<R>, LineFinder) {
     let window = Rc::new(RefCell::new(Window::default()));
     let budget = Budget::new("a CSV record", MAX_CSV_RECORD_BYTES);
-    let finder = LineFinder { window, comment, budget: budget.clone(), next_record: RefCell::new(csv::Position::new()) };
-    (Tee { inner: input, window: Rc::clone(&finder.window), budget }, finder)
+    let finder = LineFinder {
+        window,
+        comment,
+        budget: budget.clone(),
+        next_record: RefCell::new(csv::Position::new()),
+    };
+    (
+        Tee {
+            inner: input,
+            window: Rc::clone(&finder.window),
+            budget,
+        },
+        finder,
+    )
 }
 
 impl LineFinder {
@@ -61,8 +76,13 @@ impl LineFinder {
     pub(crate) fn start_line(&self, position: &csv::Position) -> u64 {
         let window = self.window.borrow();
         let mut line = position.line();
-        let Some(start) = position.byte().checked_sub(window.base) else { return line };
-        let mut bytes = window.bytes.iter().skip(usize::try_from(start).unwrap_or(usize::MAX));
+        let Some(start) = position.byte().checked_sub(window.base) else {
+            return line;
+        };
+        let mut bytes = window
+            .bytes
+            .iter()
+            .skip(usize::try_from(start).unwrap_or(usize::MAX));
         let mut at_line_start = true;
         let mut in_comment = false;
         for &byte in bytes.by_ref() {
@@ -109,8 +129,11 @@ mod tests {
 
     fn lines(text: &str, comment: Option<u8>) -> Vec<u64> {
         let (input, finder) = tee(text.as_bytes(), comment);
-        let mut reader =
-            csv::ReaderBuilder::new().has_headers(false).flexible(true).comment(comment).from_reader(input);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .comment(comment)
+            .from_reader(input);
         let mut record = csv::ByteRecord::new();
         let mut out = Vec::new();
         while reader.read_byte_record(&mut record).unwrap() {

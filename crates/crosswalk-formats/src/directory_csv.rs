@@ -140,40 +140,61 @@ struct Header {
 
 impl Header {
     fn parse(file: &str, line: u64, record: &ByteRecord) -> Result<Header, FormatError> {
-        let at_header =
-            |field: Option<&str>, reason: String| FormatError::invalid(Location::line(file, line), field, reason);
+        let at_header = |field: Option<&str>, reason: String| {
+            FormatError::invalid(Location::line(file, line), field, reason)
+        };
         let mut positions = [None; 14];
         let mut names: [String; 14] = Default::default();
-        if record.is_empty() || (record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace)) {
+        if record.is_empty() || (record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace))
+        {
             return Err(at_header(
                 None,
-                format!("the file is empty; it needs a header line: {}", DIRECTORY_CSV_COLUMNS.join(",")),
+                format!(
+                    "the file is empty; it needs a header line: {}",
+                    DIRECTORY_CSV_COLUMNS.join(",")
+                ),
             ));
         }
         for (index, raw) in record.iter().enumerate() {
             let Ok(name) = std::str::from_utf8(raw) else {
                 return Err(at_header(
                     None,
-                    format!("column {} of the header is not valid UTF-8; save the file as UTF-8", index + 1),
+                    format!(
+                        "column {} of the header is not valid UTF-8; save the file as UTF-8",
+                        index + 1
+                    ),
                 ));
             };
             let trimmed = name.trim();
             if trimmed.is_empty() {
                 return Err(at_header(
                     None,
-                    format!("column {} of the header has no name (a trailing comma?)", index + 1),
+                    format!(
+                        "column {} of the header has no name (a trailing comma?)",
+                        index + 1
+                    ),
                 ));
             }
-            let Some(column) = DIRECTORY_CSV_COLUMNS.iter().position(|c| c.eq_ignore_ascii_case(trimmed)) else {
+            let Some(column) = DIRECTORY_CSV_COLUMNS
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(trimmed))
+            else {
                 return Err(at_header(
                     Some(trimmed),
-                    format!("unknown column; the columns are {}", DIRECTORY_CSV_COLUMNS.join(", ")),
+                    format!(
+                        "unknown column; the columns are {}",
+                        DIRECTORY_CSV_COLUMNS.join(", ")
+                    ),
                 ));
             };
             if let Some(first) = positions[column] {
                 return Err(at_header(
                     Some(trimmed),
-                    format!("column appears twice (columns {} and {})", first + 1, index + 1),
+                    format!(
+                        "column appears twice (columns {} and {})",
+                        first + 1,
+                        index + 1
+                    ),
                 ));
             }
             positions[column] = Some(index);
@@ -187,7 +208,11 @@ impl Header {
                 ));
             }
         }
-        Ok(Header { positions, names, len: record.len() })
+        Ok(Header {
+            positions,
+            names,
+            len: record.len(),
+        })
     }
 
     fn name(&self, column: usize) -> &str {
@@ -205,7 +230,10 @@ struct RowError {
 }
 
 fn row_error(column: usize, reason: impl Into<String>) -> RowError {
-    RowError { column: Some(column), reason: reason.into() }
+    RowError {
+        column: Some(column),
+        reason: reason.into(),
+    }
 }
 
 /// One record seen through the header.
@@ -221,13 +249,18 @@ impl<'a> Row<'a> {
             return Ok("");
         };
         let raw = self.record.get(index).unwrap_or_default();
-        std::str::from_utf8(raw).map_err(|_| row_error(column, "is not valid UTF-8; save the file as UTF-8"))
+        std::str::from_utf8(raw)
+            .map_err(|_| row_error(column, "is not valid UTF-8; save the file as UTF-8"))
     }
 
     /// The cell as an optional value: blank is absent.
     fn optional<T: for<'s> From<&'s str>>(&self, column: usize) -> Result<Option<T>, RowError> {
         let value = self.get(column)?;
-        Ok(if value.trim().is_empty() { None } else { Some(T::from(value)) })
+        Ok(if value.trim().is_empty() {
+            None
+        } else {
+            Some(T::from(value))
+        })
     }
 
     fn required<T: for<'s> From<&'s str>>(&self, column: usize, what: &str) -> Result<T, RowError> {
@@ -240,7 +273,13 @@ impl<'a> Row<'a> {
     fn boolean(&self, column: usize) -> Result<Option<bool>, RowError> {
         let value = self.get(column)?;
         parse_bool(value).map_err(|()| {
-            row_error(column, format!("expected true or false (also yes/no, 1/0), found {}", quoted(value)))
+            row_error(
+                column,
+                format!(
+                    "expected true or false (also yes/no, 1/0), found {}",
+                    quoted(value)
+                ),
+            )
         })
     }
 }
@@ -264,7 +303,10 @@ pub(crate) fn parse_bool(text: &str) -> Result<Option<bool>, ()> {
 enum Parsed {
     Account(Account),
     Group(Group),
-    Member { group: CompactString, member: CompactString },
+    Member {
+        group: CompactString,
+        member: CompactString,
+    },
 }
 
 fn parse_row(row: &Row<'_>) -> Result<Parsed, RowError> {
@@ -273,7 +315,10 @@ fn parse_row(row: &Row<'_>) -> Result<Parsed, RowError> {
         let reason = if type_text.trim().is_empty() {
             "is required: account, group or member".to_string()
         } else {
-            format!("expected account, group or member, found {}", quoted(type_text))
+            format!(
+                "expected account, group or member, found {}",
+                quoted(type_text)
+            )
         };
         return Err(row_error(col::TYPE, reason));
     };
@@ -281,7 +326,10 @@ fn parse_row(row: &Row<'_>) -> Result<Parsed, RowError> {
     let stray = !row_type.allowed();
     for column in 0..DIRECTORY_CSV_COLUMNS.len() {
         if stray & (1 << column) != 0 && !row.get(column)?.trim().is_empty() {
-            return Err(row_error(column, format!("is not used by {}; leave it empty", row_type.plural())));
+            return Err(row_error(
+                column,
+                format!("is not used by {}; leave it empty", row_type.plural()),
+            ));
         }
     }
     match row_type {
@@ -315,7 +363,10 @@ fn parse_row(row: &Row<'_>) -> Result<Parsed, RowError> {
         })),
         RowType::Member => Ok(Parsed::Member {
             group: row.required(col::GROUP, "the id of the group")?,
-            member: row.required(col::MEMBER, "the id of the account or group that belongs to it")?,
+            member: row.required(
+                col::MEMBER,
+                "the id of the account or group that belongs to it",
+            )?,
         }),
     }
 }
@@ -323,7 +374,11 @@ fn parse_row(row: &Row<'_>) -> Result<Parsed, RowError> {
 /// Reads a directory from the CSV format described in the [module docs](self).
 ///
 /// `source_name` is only used in messages and to name the directory.
-pub fn read_directory_csv(source_name: &str, input: impl Read, options: ReadOptions) -> Result<Imported, FormatError> {
+pub fn read_directory_csv(
+    source_name: &str,
+    input: impl Read,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
     let (input, lines) = csv_lines::tee(input, None);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -339,7 +394,10 @@ pub fn read_directory_csv(source_name: &str, input: impl Read, options: ReadOpti
         return Err(FormatError::invalid(
             Location::line(source_name, 1),
             None,
-            format!("the file is empty; it needs a header line: {}", DIRECTORY_CSV_COLUMNS.join(",")),
+            format!(
+                "the file is empty; it needs a header line: {}",
+                DIRECTORY_CSV_COLUMNS.join(",")
+            ),
         ));
     }
     let header_line = record.position().map_or(1, |p| lines.start_line(p));
@@ -351,7 +409,11 @@ pub fn read_directory_csv(source_name: &str, input: impl Read, options: ReadOpti
         lines.release(reader.position());
         let spot = Spot::line(line);
         if record.len() != header.len {
-            let mut reason = format!("expected {} fields like the header, found {}", header.len, record.len());
+            let mut reason = format!(
+                "expected {} fields like the header, found {}",
+                header.len,
+                record.len()
+            );
             if record.iter().any(|field| field.contains(&b'\n')) {
                 reason.push_str("; a quote opened on this line seems never to be closed");
             } else {
@@ -360,7 +422,10 @@ pub fn read_directory_csv(source_name: &str, input: impl Read, options: ReadOpti
             builder.reject(spot, "", None, reason)?;
             continue;
         }
-        let row = Row { header: &header, record: &record };
+        let row = Row {
+            header: &header,
+            record: &record,
+        };
         match parse_row(&row) {
             Ok(Parsed::Account(account)) => builder.add_account(account, spot)?,
             Ok(Parsed::Group(group)) => {
@@ -387,18 +452,32 @@ fn read_record<R: Read>(
     source_name: &str,
     lines: &csv_lines::LineFinder,
 ) -> Result<bool, FormatError> {
-    reader.read_byte_record(record).map_err(|error| csv_error(source_name, error, || lines.current_record_line()))
+    reader
+        .read_byte_record(record)
+        .map_err(|error| csv_error(source_name, error, || lines.current_record_line()))
 }
 
 /// A csv crate error as ours: I/O errors name the file, a record over its size limit the
 /// line it starts on (`record_line`), anything else the line too.
-pub(crate) fn csv_error(source_name: &str, error: csv::Error, record_line: impl FnOnce() -> u64) -> FormatError {
+pub(crate) fn csv_error(
+    source_name: &str,
+    error: csv::Error,
+    record_line: impl FnOnce() -> u64,
+) -> FormatError {
     let line = error.position().map(csv::Position::line);
     let message = error.to_string();
     match error.into_kind() {
-        csv::ErrorKind::Io(io) => crate::limits::located(source_name, || Location::line(source_name, record_line()), io),
+        csv::ErrorKind::Io(io) => crate::limits::located(
+            source_name,
+            || Location::line(source_name, record_line()),
+            io,
+        ),
         _ => FormatError::invalid(
-            Location { file: source_name.to_string(), line, pointer: None },
+            Location {
+                file: source_name.to_string(),
+                line,
+                pointer: None,
+            },
             None,
             format!("unreadable CSV: {message}"),
         ),
@@ -406,7 +485,10 @@ pub(crate) fn csv_error(source_name: &str, error: csv::Error, record_line: impl 
 }
 
 /// [`read_directory_csv`] on a file, named by its path.
-pub fn read_directory_csv_file(path: impl AsRef<Path>, options: ReadOptions) -> Result<Imported, FormatError> {
+pub fn read_directory_csv_file(
+    path: impl AsRef<Path>,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
     let (name, reader) = crate::open(path.as_ref())?;
     read_directory_csv(&name, reader, options)
 }
@@ -468,11 +550,28 @@ pub fn write_directory_csv(directory: &Directory, output: impl Write) -> std::io
     }
     for group in &directory.groups {
         let display_name = group.display_name.as_deref().unwrap_or_default();
-        writer.write_record(["group", &group.id, &group.name, "", "", "", display_name, "", "", "", "", "", "", ""])?;
+        writer.write_record([
+            "group",
+            &group.id,
+            &group.name,
+            "",
+            "",
+            "",
+            display_name,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ])?;
     }
     for group in &directory.groups {
         for member in &group.members {
-            writer.write_record(["member", "", "", "", "", "", "", "", "", "", "", "", &group.id, member])?;
+            writer.write_record([
+                "member", "", "", "", "", "", "", "", "", "", "", "", &group.id, member,
+            ])?;
         }
     }
     writer.flush()

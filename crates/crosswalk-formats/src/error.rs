@@ -30,15 +30,27 @@ pub struct Location {
 impl Location {
     /// The whole file, for problems that belong to no line.
     pub fn file(file: impl Into<String>) -> Location {
-        Location { file: file.into(), line: None, pointer: None }
+        Location {
+            file: file.into(),
+            line: None,
+            pointer: None,
+        }
     }
 
     pub fn line(file: impl Into<String>, line: u64) -> Location {
-        Location { file: file.into(), line: Some(line), pointer: None }
+        Location {
+            file: file.into(),
+            line: Some(line),
+            pointer: None,
+        }
     }
 
     pub fn pointer(file: impl Into<String>, pointer: impl Into<String>) -> Location {
-        Location { file: file.into(), line: None, pointer: Some(pointer.into()) }
+        Location {
+            file: file.into(),
+            line: None,
+            pointer: Some(pointer.into()),
+        }
     }
 }
 
@@ -75,14 +87,22 @@ pub type SkippedRecord = Diagnostic;
 
 impl Diagnostic {
     pub fn new(location: Location, field: Option<&str>, reason: impl Into<String>) -> Diagnostic {
-        Diagnostic { location, field: field.map(str::to_string), reason: reason.into() }
+        Diagnostic {
+            location,
+            field: field.map(str::to_string),
+            reason: reason.into(),
+        }
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.location)?;
-        let pointer_names_field = self.location.pointer.as_deref().is_some_and(|p| !p.is_empty());
+        let pointer_names_field = self
+            .location
+            .pointer
+            .as_deref()
+            .is_some_and(|p| !p.is_empty());
         if let (Some(field), false) = (&self.field, pointer_names_field) {
             write!(f, "field {field:?}: ")?;
         }
@@ -104,10 +124,17 @@ pub enum FormatError {
 
 impl FormatError {
     pub(crate) fn io(file: &str, cause: std::io::Error) -> FormatError {
-        FormatError::Io { file: file.to_string(), cause }
+        FormatError::Io {
+            file: file.to_string(),
+            cause,
+        }
     }
 
-    pub(crate) fn invalid(location: Location, field: Option<&str>, reason: impl Into<String>) -> FormatError {
+    pub(crate) fn invalid(
+        location: Location,
+        field: Option<&str>,
+        reason: impl Into<String>,
+    ) -> FormatError {
         FormatError::Invalid(Box::new(Diagnostic::new(location, field, reason)))
     }
 
@@ -166,15 +193,25 @@ mod tests {
             Some("active"),
             "expected true or false, found \"yes please\"",
         );
-        assert_eq!(csv.to_string(), r#"accounts.csv:7: field "active": expected true or false, found "yes please""#);
+        assert_eq!(
+            csv.to_string(),
+            r#"accounts.csv:7: field "active": expected true or false, found "yes please""#
+        );
         let json = Diagnostic::new(
             Location::pointer("users.json", "/Resources/3/emails/0/value"),
             Some("emails"),
             "expected a string",
         );
-        assert_eq!(json.to_string(), "users.json: /Resources/3/emails/0/value: expected a string");
+        assert_eq!(
+            json.to_string(),
+            "users.json: /Resources/3/emails/0/value: expected a string"
+        );
         let jsonl = Diagnostic::new(
-            Location { file: "u.jsonl".into(), line: Some(4), pointer: Some("/id".into()) },
+            Location {
+                file: "u.jsonl".into(),
+                line: Some(4),
+                pointer: Some("/id".into()),
+            },
             Some("id"),
             "is required",
         );

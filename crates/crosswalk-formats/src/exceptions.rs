@@ -32,9 +32,16 @@ use crate::error::{FormatError, Location, quoted};
 pub const EXCEPTIONS_COLUMNS: [&str; 3] = ["type", "source", "destination"];
 
 /// Reads exception rules. `source_name` is used in messages and in each rule's origin.
-pub fn read_exceptions(source_name: &str, input: impl Read) -> Result<Vec<ExceptionRule>, FormatError> {
+pub fn read_exceptions(
+    source_name: &str,
+    input: impl Read,
+) -> Result<Vec<ExceptionRule>, FormatError> {
     let (input, lines) = csv_lines::tee(input, Some(b'#'));
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).comment(Some(b'#')).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .from_reader(input);
     let at = |line: u64, field: Option<&str>, reason: String| {
         FormatError::invalid(Location::line(source_name, line), field, reason)
     };
@@ -46,7 +53,10 @@ pub fn read_exceptions(source_name: &str, input: impl Read) -> Result<Vec<Except
             return Err(at(
                 1,
                 None,
-                format!("the file is empty; it needs the header {}", EXCEPTIONS_COLUMNS.join(",")),
+                format!(
+                    "the file is empty; it needs the header {}",
+                    EXCEPTIONS_COLUMNS.join(",")
+                ),
             ));
         }
         lines.release(reader.position());
@@ -57,11 +67,17 @@ pub fn read_exceptions(source_name: &str, input: impl Read) -> Result<Vec<Except
         let mut positions = [None::<usize>; 3];
         for (index, name) in record.iter().enumerate() {
             let name = name.trim();
-            let Some(column) = EXCEPTIONS_COLUMNS.iter().position(|c| c.eq_ignore_ascii_case(name)) else {
+            let Some(column) = EXCEPTIONS_COLUMNS
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(name))
+            else {
                 return Err(at(
                     line,
                     Some(name),
-                    format!("unknown column; the header must be {}", EXCEPTIONS_COLUMNS.join(",")),
+                    format!(
+                        "unknown column; the header must be {}",
+                        EXCEPTIONS_COLUMNS.join(",")
+                    ),
                 ));
             };
             if positions[column].is_some() {
@@ -77,7 +93,10 @@ pub fn read_exceptions(source_name: &str, input: impl Read) -> Result<Vec<Except
                     return Err(at(
                         line,
                         Some(EXCEPTIONS_COLUMNS[column]),
-                        format!("required column is missing; the header must be {}", EXCEPTIONS_COLUMNS.join(",")),
+                        format!(
+                            "required column is missing; the header must be {}",
+                            EXCEPTIONS_COLUMNS.join(",")
+                        ),
                     ));
                 }
             }
@@ -105,15 +124,29 @@ pub fn read_exceptions(source_name: &str, input: impl Read) -> Result<Vec<Except
                 ),
             ));
         }
-        if let Some(column) = crate::limits::first_too_long(positions.iter().map(|&at| record.get(at).unwrap_or_default())) {
-            return Err(at(line, Some(EXCEPTIONS_COLUMNS[column]), crate::limits::field_too_long()));
+        if let Some(column) = crate::limits::first_too_long(
+            positions
+                .iter()
+                .map(|&at| record.get(at).unwrap_or_default()),
+        ) {
+            return Err(at(
+                line,
+                Some(EXCEPTIONS_COLUMNS[column]),
+                crate::limits::field_too_long(),
+            ));
         }
         let cell = |column: usize| record.get(positions[column]).unwrap_or_default();
         let kind_text = cell(0);
-        let kind = IdentityKind::parse(kind_text)
-            .ok_or_else(|| at(line, Some("type"), format!("expected account or group, found {}", quoted(kind_text))))?;
+        let kind = IdentityKind::parse(kind_text).ok_or_else(|| {
+            at(
+                line,
+                Some("type"),
+                format!("expected account or group, found {}", quoted(kind_text)),
+            )
+        })?;
         let source = parse_ref(cell(1)).map_err(|reason| at(line, Some("source"), reason))?;
-        let destination = parse_ref(cell(2)).map_err(|reason| at(line, Some("destination"), reason))?;
+        let destination =
+            parse_ref(cell(2)).map_err(|reason| at(line, Some("destination"), reason))?;
         if let Some(first) = seen.insert((kind, SourceKey::of(&source)), line) {
             return Err(at(
                 line,
@@ -121,7 +154,12 @@ pub fn read_exceptions(source_name: &str, input: impl Read) -> Result<Vec<Except
                 format!("{kind} {source} already has a rule on line {first}; keep one of the two"),
             ));
         }
-        rules.push(ExceptionRule { kind, source, destination, origin: format!("{source_name}:{line}") });
+        rules.push(ExceptionRule {
+            kind,
+            source,
+            destination,
+            origin: format!("{source_name}:{line}"),
+        });
     }
     Ok(rules)
 }
@@ -145,9 +183,14 @@ fn read<R: Read>(
             csv::ErrorKind::Utf8 { err, .. } => FormatError::invalid(
                 Location::line(source_name, lines.current_record_line()),
                 None,
-                format!("column {} is not valid UTF-8; save the file as UTF-8", err.field() + 1),
+                format!(
+                    "column {} is not valid UTF-8; save the file as UTF-8",
+                    err.field() + 1
+                ),
             ),
-            _ => crate::directory_csv::csv_error(source_name, error, || lines.current_record_line()),
+            _ => {
+                crate::directory_csv::csv_error(source_name, error, || lines.current_record_line())
+            }
         }
     })
 }
@@ -158,11 +201,16 @@ fn is_blank(record: &StringRecord) -> bool {
 
 fn parse_ref(text: &str) -> Result<IdentityRef, String> {
     if text.trim().is_empty() {
-        return Err("is required: an id, username, email or name (e.g. email:jo@acme.com)".to_string());
+        return Err(
+            "is required: an id, username, email or name (e.g. email:jo@acme.com)".to_string(),
+        );
     }
     let parsed = IdentityRef::parse(text);
     if parsed.value().is_empty() {
-        return Err(format!("{} has a prefix but no value after it", quoted(text.trim())));
+        return Err(format!(
+            "{} has a prefix but no value after it",
+            quoted(text.trim())
+        ));
     }
     Ok(parsed)
 }

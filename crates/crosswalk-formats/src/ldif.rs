@@ -44,21 +44,31 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(dn: impl Into<String>) -> Entry {
-        Entry { dn: dn.into(), attributes: Vec::new() }
+        Entry {
+            dn: dn.into(),
+            attributes: Vec::new(),
+        }
     }
 
     /// Adds a value; the attribute description is lowercased.
     pub fn push(&mut self, attribute: &str, value: impl Into<Vec<u8>>) {
-        self.attributes.push((attribute.to_ascii_lowercase(), value.into()));
+        self.attributes
+            .push((attribute.to_ascii_lowercase(), value.into()));
     }
 
     /// The values of one attribute (by its lowercase name, options such as `;binary` ignored).
     fn values<'e>(&'e self, name: &'e str) -> impl Iterator<Item = &'e [u8]> + 'e {
-        self.attributes.iter().filter(move |(attribute, _)| base_name(attribute) == name).map(|(_, v)| v.as_slice())
+        self.attributes
+            .iter()
+            .filter(move |(attribute, _)| base_name(attribute) == name)
+            .map(|(_, v)| v.as_slice())
     }
 
     fn first(&self, name: &str) -> Option<&[u8]> {
-        self.attributes.iter().find(|(attribute, _)| base_name(attribute) == name).map(|(_, v)| v.as_slice())
+        self.attributes
+            .iter()
+            .find(|(attribute, _)| base_name(attribute) == name)
+            .map(|(_, v)| v.as_slice())
     }
 }
 
@@ -98,8 +108,15 @@ pub(crate) fn looks_like_ldif(start: &[u8]) -> bool {
 }
 
 /// Reads an LDIF export into a directory; see the module documentation.
-pub fn read_ldif(source_name: &str, input: impl Read, options: ReadOptions) -> Result<Imported, FormatError> {
-    let mut reader = EntryReader::new(source_name, std::io::BufReader::with_capacity(1 << 16, input));
+pub fn read_ldif(
+    source_name: &str,
+    input: impl Read,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
+    let mut reader = EntryReader::new(
+        source_name,
+        std::io::BufReader::with_capacity(1 << 16, input),
+    );
     let mut assembler = EntryAssembler::new(source_name, options);
     while let Some(item) = reader.next_entry()? {
         match item {
@@ -120,7 +137,10 @@ pub fn read_ldif(source_name: &str, input: impl Read, options: ReadOptions) -> R
 }
 
 /// [`read_ldif`] on a file, named by its path.
-pub fn read_ldif_file(path: impl AsRef<Path>, options: ReadOptions) -> Result<Imported, FormatError> {
+pub fn read_ldif_file(
+    path: impl AsRef<Path>,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
     let (name, reader) = crate::open(path.as_ref())?;
     read_ldif(&name, reader, options)
 }
@@ -144,7 +164,15 @@ type Logical = (u64, Vec<u8>);
 
 impl<R: BufRead> EntryReader<R> {
     pub fn new(file: &str, input: R) -> EntryReader<R> {
-        EntryReader { file: file.to_string(), input, line: 0, ahead: None, at_end: false, seen_entry: false, current_dn: None }
+        EntryReader {
+            file: file.to_string(),
+            input,
+            line: 0,
+            ahead: None,
+            at_end: false,
+            seen_entry: false,
+            current_dn: None,
+        }
     }
 
     fn physical(&mut self) -> Result<Option<(u64, Vec<u8>)>, FormatError> {
@@ -204,7 +232,9 @@ impl<R: BufRead> EntryReader<R> {
     /// blank line or the end.
     fn logical(&mut self) -> Result<Option<Logical>, FormatError> {
         loop {
-            let Some((number, line)) = self.physical()? else { return Ok(None) };
+            let Some((number, line)) = self.physical()? else {
+                return Ok(None);
+            };
             if matches!(line.first(), Some(b' ' | b'\t')) {
                 // A continuation after a blank line (or at the start) continues nothing.
                 return Err(FormatError::invalid(
@@ -268,7 +298,9 @@ impl<R: BufRead> EntryReader<R> {
             if !self.skip_blank()? {
                 return Ok(None);
             }
-            let Some((number, line)) = self.logical()? else { continue };
+            let Some((number, line)) = self.logical()? else {
+                continue;
+            };
             let (attribute, value) = match self.split(number, &line) {
                 Ok(parts) => parts,
                 Err(diagnostic) => {
@@ -303,7 +335,11 @@ impl<R: BufRead> EntryReader<R> {
                 Ok(Ok(dn)) => dn,
                 Ok(Err(_)) => {
                     self.skip_record()?;
-                    return Ok(Some(Err(self.diagnostic(number, "dn", "is not UTF-8 text".into()))));
+                    return Ok(Some(Err(self.diagnostic(
+                        number,
+                        "dn",
+                        "is not UTF-8 text".into(),
+                    ))));
                 }
                 Err(diagnostic) => {
                     self.skip_record()?;
@@ -351,7 +387,11 @@ impl<R: BufRead> EntryReader<R> {
     /// `attr: value`, `attr:: base64` or `attr:< url` → (lowercased attribute, value). The
     /// outer error is a line that is no attribute at all; the inner one a bad value.
     #[allow(clippy::type_complexity)]
-    fn split(&self, number: u64, line: &[u8]) -> Result<(String, Result<Vec<u8>, Diagnostic>), Diagnostic> {
+    fn split(
+        &self,
+        number: u64,
+        line: &[u8],
+    ) -> Result<(String, Result<Vec<u8>, Diagnostic>), Diagnostic> {
         if line == b"-" {
             return Ok(("-".to_string(), Ok(Vec::new())));
         }
@@ -369,7 +409,9 @@ impl<R: BufRead> EntryReader<R> {
         let description = &line[..colon];
         let valid = !description.is_empty()
             && description[0].is_ascii_alphanumeric()
-            && description.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b';' | b'.' | b'=' | b'_'));
+            && description.iter().all(|&b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b';' | b'.' | b'=' | b'_')
+            });
         if !valid {
             return Err(Diagnostic::new(
                 Location::line(&self.file, number),
@@ -426,7 +468,9 @@ fn kind_of(entry: &Entry) -> Kind {
     for class in entry.values("objectclass") {
         let class = String::from_utf8_lossy(class).trim().to_ascii_lowercase();
         match class.as_str() {
-            "person" | "organizationalperson" | "inetorgperson" | "user" | "posixaccount" => person = true,
+            "person" | "organizationalperson" | "inetorgperson" | "user" | "posixaccount" => {
+                person = true
+            }
             "group" | "groupofnames" | "groupofuniquenames" | "posixgroup" => group = true,
             // AD computers are users; contacts are persons without an account.
             "computer" | "contact" => excluded = true,
@@ -498,7 +542,13 @@ impl EntryAssembler {
         self.add_at(entry, Spot::line(line))
     }
 
-    fn reject(&mut self, spot: Spot, dn: &str, attribute: &str, reason: String) -> Result<(), FormatError> {
+    fn reject(
+        &mut self,
+        spot: Spot,
+        dn: &str,
+        attribute: &str,
+        reason: String,
+    ) -> Result<(), FormatError> {
         self.skipped_dns.insert(normalize_dn(dn));
         self.builder.reject(spot, "", Some(attribute), reason)
     }
@@ -518,19 +568,26 @@ impl EntryAssembler {
             Kind::Account => {
                 let account = match account_of(&entry, id) {
                     Ok(account) => account,
-                    Err((attribute, reason)) => return self.reject(spot, &entry.dn, attribute, reason),
+                    Err((attribute, reason)) => {
+                        return self.reject(spot, &entry.dn, attribute, reason);
+                    }
                 };
                 let (id, username) = (account.id.clone(), account.username.clone());
-                let member_of: Vec<String> =
-                    entry.values("memberof").map(|dn| normalize_dn(&String::from_utf8_lossy(dn))).collect();
+                let member_of: Vec<String> = entry
+                    .values("memberof")
+                    .map(|dn| normalize_dn(&String::from_utf8_lossy(dn)))
+                    .collect();
                 self.builder.add_account(account, spot)?;
                 if self.builder.counts().0 == before.0 {
                     self.skipped_dns.insert(normalize_dn(&entry.dn));
                     return Ok(());
                 }
-                self.by_dn.insert(normalize_dn(&entry.dn), (Kind::Account, id.clone()));
+                self.by_dn
+                    .insert(normalize_dn(&entry.dn), (Kind::Account, id.clone()));
                 if let Some(username) = username {
-                    self.by_uid.entry(username.to_lowercase().to_string()).or_insert_with(|| id.clone());
+                    self.by_uid
+                        .entry(username.to_lowercase().to_string())
+                        .or_insert_with(|| id.clone());
                 }
                 for group_dn in member_of {
                     self.member_of.push((id.clone(), spot, group_dn));
@@ -539,14 +596,17 @@ impl EntryAssembler {
             Kind::Group => {
                 let (group, members) = match group_of(&entry, id) {
                     Ok(parts) => parts,
-                    Err((attribute, reason)) => return self.reject(spot, &entry.dn, attribute, reason),
+                    Err((attribute, reason)) => {
+                        return self.reject(spot, &entry.dn, attribute, reason);
+                    }
                 };
                 let id = group.id.clone();
                 if !self.builder.add_group(group, spot)? {
                     self.skipped_dns.insert(normalize_dn(&entry.dn));
                     return Ok(());
                 }
-                self.by_dn.insert(normalize_dn(&entry.dn), (Kind::Group, id.clone()));
+                self.by_dn
+                    .insert(normalize_dn(&entry.dn), (Kind::Group, id.clone()));
                 self.groups.push(PendingGroup { id, spot, members });
             }
             Kind::Other => {}
@@ -571,7 +631,10 @@ impl EntryAssembler {
                         None if self.other_dns.contains(dn) || dn.is_empty() => continue,
                         None => {
                             let reason = if self.skipped_dns.contains(dn) {
-                                format!("member {} was skipped as invalid, so this membership is skipped too", quoted(dn))
+                                format!(
+                                    "member {} was skipped as invalid, so this membership is skipped too",
+                                    quoted(dn)
+                                )
                             } else {
                                 format!(
                                     "member {} is no entry of this export; export the whole tree (or the members' \
@@ -579,7 +642,8 @@ impl EntryAssembler {
                                     quoted(dn)
                                 )
                             };
-                            self.builder.reject(group.spot, "", Some(attribute), reason)?;
+                            self.builder
+                                .reject(group.spot, "", Some(attribute), reason)?;
                             continue;
                         }
                     },
@@ -591,7 +655,8 @@ impl EntryAssembler {
                                  use --skip-invalid to leave such memberships out",
                                 quoted(uid)
                             );
-                            self.builder.reject(group.spot, "", Some("memberUid"), reason)?;
+                            self.builder
+                                .reject(group.spot, "", Some("memberUid"), reason)?;
                             continue;
                         }
                     },
@@ -602,8 +667,14 @@ impl EntryAssembler {
             }
         }
         for (account, spot, group_dn) in std::mem::take(&mut self.member_of) {
-            let Some((Kind::Group, group)) = self.by_dn.get(&group_dn) else { continue };
-            if seen.entry(group.clone()).or_default().insert(account.clone()) {
+            let Some((Kind::Group, group)) = self.by_dn.get(&group_dn) else {
+                continue;
+            };
+            if seen
+                .entry(group.clone())
+                .or_default()
+                .insert(account.clone())
+            {
                 self.builder.add_member(group.clone(), account, spot, 0);
             }
         }
@@ -616,7 +687,11 @@ fn text<'v>(attribute: &'static str, value: &'v [u8]) -> Result<&'v str, (&'stat
     std::str::from_utf8(value).map_err(|_| (attribute, "is not UTF-8 text".to_string()))
 }
 
-fn first_text(entry: &Entry, name: &'static str, label: &'static str) -> Result<Option<CompactString>, (&'static str, String)> {
+fn first_text(
+    entry: &Entry,
+    name: &'static str,
+    label: &'static str,
+) -> Result<Option<CompactString>, (&'static str, String)> {
     match entry.first(name) {
         Some(value) => {
             let value = text(label, value)?.trim();
@@ -641,11 +716,15 @@ fn identity_id(entry: &Entry) -> Result<CompactString, (&'static str, String)> {
     if let Some(value) = entry.first("objectsid") {
         return sid_value(value).map(Into::into).ok_or((
             "objectSid",
-            "expected a binary SID (base64 after \"objectSid::\") or its text (S-1-5-21-...)".to_string(),
+            "expected a binary SID (base64 after \"objectSid::\") or its text (S-1-5-21-...)"
+                .to_string(),
         ));
     }
     if entry.dn.trim().is_empty() {
-        return Err(("dn", "is empty; every account and group needs a DN".to_string()));
+        return Err((
+            "dn",
+            "is empty; every account and group needs a DN".to_string(),
+        ));
     }
     Ok(entry.dn.trim().into())
 }
@@ -655,9 +734,19 @@ fn guid_value(value: &[u8]) -> Option<String> {
     if let Ok(bytes) = <[u8; 16]>::try_from(value) {
         return Some(guid_text(&bytes));
     }
-    let text = std::str::from_utf8(value).ok()?.trim().trim_start_matches('{').trim_end_matches('}');
+    let text = std::str::from_utf8(value)
+        .ok()?
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}');
     let valid = text.len() == 36
-        && text.char_indices().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() });
+        && text.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
     valid.then(|| text.to_ascii_lowercase())
 }
 
@@ -667,7 +756,10 @@ pub fn guid_text(bytes: &[u8; 16]) -> String {
     let first = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     let second = u16::from_le_bytes([bytes[4], bytes[5]]);
     let third = u16::from_le_bytes([bytes[6], bytes[7]]);
-    let mut text = format!("{first:08x}-{second:04x}-{third:04x}-{:02x}{:02x}-", bytes[8], bytes[9]);
+    let mut text = format!(
+        "{first:08x}-{second:04x}-{third:04x}-{:02x}{:02x}-",
+        bytes[8], bytes[9]
+    );
     for byte in &bytes[10..] {
         text.push_str(&format!("{byte:02x}"));
     }
@@ -681,7 +773,9 @@ fn sid_value(value: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(value).ok()?.trim();
     let valid = text.len() > 2
         && text[..2].eq_ignore_ascii_case("s-")
-        && text[2..].split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        && text[2..]
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
     valid.then(|| format!("S-{}", &text[2..]))
 }
 
@@ -694,10 +788,19 @@ pub fn sid_text(bytes: &[u8]) -> Option<String> {
     if revision != 1 || count > 15 || rest.len() != 6 + 4 * count as usize {
         return None;
     }
-    let authority = rest[..6].iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-    let mut text = if authority < 1 << 32 { format!("S-1-{authority}") } else { format!("S-1-0x{authority:012X}") };
+    let authority = rest[..6]
+        .iter()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let mut text = if authority < 1 << 32 {
+        format!("S-1-{authority}")
+    } else {
+        format!("S-1-0x{authority:012X}")
+    };
     for chunk in rest[6..].chunks_exact(4) {
-        text.push_str(&format!("-{}", u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])));
+        text.push_str(&format!(
+            "-{}",
+            u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])
+        ));
     }
     Some(text)
 }
@@ -718,16 +821,30 @@ fn account_of(entry: &Entry, id: CompactString) -> Result<Account, (&'static str
     for value in entry.values("proxyaddresses") {
         let value = text("proxyAddresses", value)?.trim();
         let Some((prefix, address)) = value.split_once(':') else {
-            return Err(("proxyAddresses", format!("expected TYPE:address (SMTP:, smtp:, X500:...), found {}", quoted(value))));
+            return Err((
+                "proxyAddresses",
+                format!(
+                    "expected TYPE:address (SMTP:, smtp:, X500:...), found {}",
+                    quoted(value)
+                ),
+            ));
         };
         // `SMTP:` in capitals is the primary address, `smtp:` an alias; other types
         // (X500:, SIP:, x400:, EUM:) are no mail addresses.
         match prefix {
             "SMTP" if primary.is_none() => primary = Some(CompactString::from(address.trim())),
             "SMTP" => {
-                return Err(("proxyAddresses", format!("a second primary address (SMTP:) {}; only one may be primary", quoted(address))));
+                return Err((
+                    "proxyAddresses",
+                    format!(
+                        "a second primary address (SMTP:) {}; only one may be primary",
+                        quoted(address)
+                    ),
+                ));
             }
-            _ if prefix.eq_ignore_ascii_case("smtp") => aliases.push(CompactString::from(address.trim())),
+            _ if prefix.eq_ignore_ascii_case("smtp") => {
+                aliases.push(CompactString::from(address.trim()))
+            }
             _ => {}
         }
     }
@@ -737,7 +854,8 @@ fn account_of(entry: &Entry, id: CompactString) -> Result<Account, (&'static str
     let candidates = mails.chain(primary).chain(aliases);
     for alias in candidates {
         let same = |other: &CompactString| other.eq_ignore_ascii_case(&alias);
-        if !alias.is_empty() && !email.as_ref().is_some_and(same) && !alias_emails.iter().any(same) {
+        if !alias.is_empty() && !email.as_ref().is_some_and(same) && !alias_emails.iter().any(same)
+        {
             alias_emails.push(alias);
         }
     }
@@ -745,14 +863,22 @@ fn account_of(entry: &Entry, id: CompactString) -> Result<Account, (&'static str
         Some(value) => {
             let value = text("userAccountControl", value)?.trim();
             let flags: i64 = value.parse().map_err(|_| {
-                ("userAccountControl", format!("expected a number (512 is a normal account, 514 a disabled one), found {}", quoted(value)))
+                (
+                    "userAccountControl",
+                    format!(
+                        "expected a number (512 is a normal account, 514 a disabled one), found {}",
+                        quoted(value)
+                    ),
+                )
             })?;
             flags & 0x2 == 0
         }
         // OpenLDAP's ppolicy locks an account with pwdAccountLockedTime; 389 DS uses nsAccountLock.
         None => {
             entry.first("pwdaccountlockedtime").is_none()
-                && !entry.first("nsaccountlock").is_some_and(|v| v.eq_ignore_ascii_case(b"true"))
+                && !entry
+                    .first("nsaccountlock")
+                    .is_some_and(|v| v.eq_ignore_ascii_case(b"true"))
         }
     };
     Ok(Account {
@@ -772,7 +898,10 @@ fn account_of(entry: &Entry, id: CompactString) -> Result<Account, (&'static str
     })
 }
 
-fn group_of(entry: &Entry, id: CompactString) -> Result<(Group, Vec<MemberRef>), (&'static str, String)> {
+fn group_of(
+    entry: &Entry,
+    id: CompactString,
+) -> Result<(Group, Vec<MemberRef>), (&'static str, String)> {
     let name = match first_text(entry, "cn", "cn")? {
         Some(name) => name,
         None => match first_text(entry, "samaccountname", "sAMAccountName")? {
@@ -788,7 +917,9 @@ fn group_of(entry: &Entry, id: CompactString) -> Result<(Group, Vec<MemberRef>),
             "memberuid" => ("memberUid", false),
             _ => continue,
         };
-        if let Some(range) = attribute.split(';').find_map(|option| option.strip_prefix("range="))
+        if let Some(range) = attribute
+            .split(';')
+            .find_map(|option| option.strip_prefix("range="))
             && !range.ends_with('*')
         {
             return Err((
@@ -812,12 +943,20 @@ fn group_of(entry: &Entry, id: CompactString) -> Result<(Group, Vec<MemberRef>),
             members.push(MemberRef::Uid(value.to_string()));
         }
     }
-    let group = Group { id, name, display_name: first_text(entry, "displayname", "displayName")?, members: Vec::new() };
+    let group = Group {
+        id,
+        name,
+        display_name: first_text(entry, "displayname", "displayName")?,
+        members: Vec::new(),
+    };
     Ok((group, members))
 }
 
 fn first_rdn_value(dn: &str) -> String {
-    let first = split_unescaped(dn, b',').into_iter().next().unwrap_or_default();
+    let first = split_unescaped(dn, b',')
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     match first.split_once('=') {
         Some((_, value)) => unescape(value.trim()),
         None => first.trim().to_string(),
@@ -850,7 +989,10 @@ fn unescape(value: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\\' && i + 1 < bytes.len() {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             match hex {
                 Some(byte) => {
                     out.push(byte);
@@ -916,7 +1058,10 @@ mod tests {
         for sub in [21u32, 1004336348, 1177238915, 682003330, 512] {
             sid.extend_from_slice(&sub.to_le_bytes());
         }
-        assert_eq!(sid_text(&sid).as_deref(), Some("S-1-5-21-1004336348-1177238915-682003330-512"));
+        assert_eq!(
+            sid_text(&sid).as_deref(),
+            Some("S-1-5-21-1004336348-1177238915-682003330-512")
+        );
         assert_eq!(sid_text(&sid[..sid.len() - 1]), None);
         assert_eq!(sid_text(&[]), None);
     }
@@ -927,7 +1072,10 @@ mod tests {
             normalize_dn("CN=Doe\\, Jane , OU=People,DC=Example,DC=com"),
             normalize_dn("cn=doe\\2C jane,ou=people,dc=example,dc=com")
         );
-        assert_eq!(normalize_dn("cn=A+uid=b,dc=x"), normalize_dn("UID=B + CN=a, dc=X"));
+        assert_eq!(
+            normalize_dn("cn=A+uid=b,dc=x"),
+            normalize_dn("UID=B + CN=a, dc=X")
+        );
         assert_ne!(normalize_dn("cn=a,dc=x"), normalize_dn("cn=a\\,dc=x"));
         assert_eq!(first_rdn_value("cn=Doe\\, Jane,dc=x"), "Doe, Jane");
     }

@@ -31,12 +31,19 @@ use std::path::Path;
 
 use crosswalk_core::Directory;
 
-pub use directory_csv::{DIRECTORY_CSV_COLUMNS, read_directory_csv, read_directory_csv_file, write_directory_csv};
+pub use directory_csv::{
+    DIRECTORY_CSV_COLUMNS, read_directory_csv, read_directory_csv_file, write_directory_csv,
+};
 pub use error::{Diagnostic, FormatError, Location, SkippedRecord};
-pub use ldif::{read_ldif, read_ldif_file};
-pub use items::{ItemsFormat, read_items, read_items_file, read_items_jsonl, write_safe_csv, SafeCsvWriter};
 pub use exceptions::{EXCEPTIONS_COLUMNS, read_exceptions, read_exceptions_file};
-pub use planning::{FINDINGS_COLUMNS, FixRow, ITEMS_COLUMNS, read_fixes_csv, read_fixes_csv_file, read_items_csv, read_items_csv_file, write_findings_csv};
+pub use items::{
+    ItemsFormat, SafeCsvWriter, read_items, read_items_file, read_items_jsonl, write_safe_csv,
+};
+pub use ldif::{read_ldif, read_ldif_file};
+pub use planning::{
+    FINDINGS_COLUMNS, FixRow, ITEMS_COLUMNS, read_fixes_csv, read_fixes_csv_file, read_items_csv,
+    read_items_csv_file, write_findings_csv,
+};
 pub use policy::{locate_policy_error, locate_policy_file_error, read_policy, read_policy_file};
 pub use report::{write_report_csv, write_report_json, write_report_jsonl};
 pub use scim::{read_scim, read_scim_file, write_scim_jsonl, write_scim_list_response};
@@ -111,12 +118,20 @@ impl DirectoryFormat {
 
 /// Reads a directory file in whichever format it is: by extension (see
 /// [`DirectoryFormat::from_path`]), else by its first bytes.
-pub fn read_directory_file(path: impl AsRef<Path>, options: ReadOptions) -> Result<Imported, FormatError> {
+pub fn read_directory_file(
+    path: impl AsRef<Path>,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
     // Platform exports (`exports`): a `FORMAT[+ENCODING]:PATH` hint, a folder of Jira
     // tables, or a CSV whose header names the platform; CSV of any kind goes through
     // `exports::read_csv_directory`, the one place CSV inputs are told apart.
-    let (hint, path) = exports::SourceHint::split(path.as_ref())
-        .map_err(|message| FormatError::invalid(Location::file(path.as_ref().display().to_string()), None, message))?;
+    let (hint, path) = exports::SourceHint::split(path.as_ref()).map_err(|message| {
+        FormatError::invalid(
+            Location::file(path.as_ref().display().to_string()),
+            None,
+            message,
+        )
+    })?;
     let path = path.as_path();
     if path.is_dir() || hint.format.is_some() {
         return exports::read_export_path(path, hint, options);
@@ -127,12 +142,15 @@ pub fn read_directory_file(path: impl AsRef<Path>, options: ReadOptions) -> Resu
     let format = match DirectoryFormat::from_path(path) {
         Some(format) => format,
         None => {
-            let start = std::io::BufRead::fill_buf(&mut reader).map_err(|e| FormatError::io(&name, e))?;
+            let start =
+                std::io::BufRead::fill_buf(&mut reader).map_err(|e| FormatError::io(&name, e))?;
             DirectoryFormat::sniff(start)
         }
     };
     match format {
-        DirectoryFormat::Csv if exports::is_jira_table(path) => exports::read_export_path(path, hint, options),
+        DirectoryFormat::Csv if exports::is_jira_table(path) => {
+            exports::read_export_path(path, hint, options)
+        }
         DirectoryFormat::Csv => exports::read_csv_directory(&name, reader, hint, options),
         DirectoryFormat::Scim => read_scim(&name, reader, options),
         DirectoryFormat::Ldif => read_ldif(&name, reader, options),
@@ -140,7 +158,9 @@ pub fn read_directory_file(path: impl AsRef<Path>, options: ReadOptions) -> Resu
 }
 
 /// Opens a file for a `read_*_file` function, naming it in the error if that fails.
-pub(crate) fn open(path: &Path) -> Result<(String, std::io::BufReader<std::fs::File>), FormatError> {
+pub(crate) fn open(
+    path: &Path,
+) -> Result<(String, std::io::BufReader<std::fs::File>), FormatError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| FormatError::io(&name, e))?;
     Ok((name, std::io::BufReader::with_capacity(1 << 16, file)))
@@ -150,7 +170,10 @@ pub(crate) fn open(path: &Path) -> Result<(String, std::io::BufReader<std::fs::F
 /// [`limits::MAX_POLICY_BYTES`] is refused at the line where it goes over.
 pub(crate) fn read_to_string(name: &str, reader: impl Read) -> Result<String, FormatError> {
     let mut bytes = Vec::new();
-    reader.take(limits::MAX_POLICY_BYTES + 1).read_to_end(&mut bytes).map_err(|e| FormatError::io(name, e))?;
+    reader
+        .take(limits::MAX_POLICY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| FormatError::io(name, e))?;
     if bytes.len() as u64 > limits::MAX_POLICY_BYTES {
         let line = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         return Err(FormatError::invalid(
@@ -164,7 +187,11 @@ pub(crate) fn read_to_string(name: &str, reader: impl Read) -> Result<String, Fo
     }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let line = e.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1;
         FormatError::invalid(
             Location::line(name, line),
             None,
@@ -189,10 +216,19 @@ mod tests {
 
     #[test]
     fn picks_format_by_extension_then_content() {
-        assert_eq!(DirectoryFormat::from_path(Path::new("a/B.CSV")), Some(DirectoryFormat::Csv));
-        assert_eq!(DirectoryFormat::from_path(Path::new("u.ndjson")), Some(DirectoryFormat::Scim));
+        assert_eq!(
+            DirectoryFormat::from_path(Path::new("a/B.CSV")),
+            Some(DirectoryFormat::Csv)
+        );
+        assert_eq!(
+            DirectoryFormat::from_path(Path::new("u.ndjson")),
+            Some(DirectoryFormat::Scim)
+        );
         assert_eq!(DirectoryFormat::from_path(Path::new("export.txt")), None);
-        assert_eq!(DirectoryFormat::sniff(b"\xEF\xBB\xBF  \n{\"id\":1}"), DirectoryFormat::Scim);
+        assert_eq!(
+            DirectoryFormat::sniff(b"\xEF\xBB\xBF  \n{\"id\":1}"),
+            DirectoryFormat::Scim
+        );
         assert_eq!(DirectoryFormat::sniff(b"[]"), DirectoryFormat::Scim);
         assert_eq!(DirectoryFormat::sniff(b"type,id\n"), DirectoryFormat::Csv);
         assert_eq!(DirectoryFormat::sniff(b""), DirectoryFormat::Csv);

@@ -39,7 +39,10 @@ impl TooLong {
 
     /// The [`TooLong`] an I/O error carries, if it is one.
     pub(crate) fn of(error: &io::Error) -> Option<TooLong> {
-        error.get_ref().and_then(|inner| inner.downcast_ref::<TooLong>()).copied()
+        error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<TooLong>())
+            .copied()
     }
 }
 
@@ -70,7 +73,11 @@ pub(crate) fn size(bytes: u64) -> String {
 
 /// An I/O error of a read as ours: a limit met is put at `location`; anything else names the
 /// file.
-pub(crate) fn located(file: &str, location: impl FnOnce() -> Location, error: io::Error) -> FormatError {
+pub(crate) fn located(
+    file: &str,
+    location: impl FnOnce() -> Location,
+    error: io::Error,
+) -> FormatError {
     match TooLong::of(&error) {
         Some(too_long) => FormatError::invalid(location(), None, too_long.to_string()),
         None => FormatError::io(file, error),
@@ -88,7 +95,11 @@ pub(crate) struct Budget {
 
 impl Budget {
     pub(crate) fn new(what: &'static str, limit: u64) -> Budget {
-        Budget { spent: Rc::new(Cell::new(0)), limit, what }
+        Budget {
+            spent: Rc::new(Cell::new(0)),
+            limit,
+            what,
+        }
     }
 
     pub(crate) fn limit(&self) -> u64 {
@@ -113,12 +124,17 @@ impl Budget {
 
 /// The first value of `values` longer than [`MAX_FIELD_BYTES`], with its index.
 pub(crate) fn first_too_long<'v>(values: impl IntoIterator<Item = &'v str>) -> Option<usize> {
-    values.into_iter().position(|value| value.len() > MAX_FIELD_BYTES)
+    values
+        .into_iter()
+        .position(|value| value.len() > MAX_FIELD_BYTES)
 }
 
 /// The message for a value over [`MAX_FIELD_BYTES`].
 pub(crate) fn field_too_long() -> String {
-    format!("is longer than {}, the most a value may be", size(MAX_FIELD_BYTES as u64))
+    format!(
+        "is longer than {}, the most a value may be",
+        size(MAX_FIELD_BYTES as u64)
+    )
 }
 
 #[cfg(test)]
@@ -131,17 +147,56 @@ mod tests {
     #[test]
     fn scim_resources_and_lines_are_limited() {
         let long = "a".repeat(5000);
-        let resource = |id: &str| format!(r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"{id}"}}"#);
-        let document = format!(r#"{{"Resources":[{},{}]}}"#, resource("u1"), resource(&long));
-        let error = crate::scim::read_scim_within("u.json", document.as_bytes(), ReadOptions::default(), 4096).unwrap_err();
-        assert_eq!(error.to_string().split(": a SCIM").next(), Some("u.json:1: /Resources/1"), "{error}");
+        let resource = |id: &str| {
+            format!(r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"{id}"}}"#)
+        };
+        let document = format!(
+            r#"{{"Resources":[{},{}]}}"#,
+            resource("u1"),
+            resource(&long)
+        );
+        let error = crate::scim::read_scim_within(
+            "u.json",
+            document.as_bytes(),
+            ReadOptions::default(),
+            4096,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string().split(": a SCIM").next(),
+            Some("u.json:1: /Resources/1"),
+            "{error}"
+        );
         assert!(error.to_string().contains("longer than 4 KiB"), "{error}");
         let lines = format!("{}\n\n{}\n", resource("u1"), resource(&long));
-        let error = crate::scim::read_scim_within("u.jsonl", lines.as_bytes(), ReadOptions::default(), 4096).unwrap_err();
-        assert!(error.to_string().starts_with("u.jsonl:3: a line of JSON Lines longer than 4 KiB"), "{error}");
+        let error = crate::scim::read_scim_within(
+            "u.jsonl",
+            lines.as_bytes(),
+            ReadOptions::default(),
+            4096,
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("u.jsonl:3: a line of JSON Lines longer than 4 KiB"),
+            "{error}"
+        );
         // Within the limit, both read.
         let short = format!("{}\n{}\n", resource("u1"), resource("u2"));
-        assert_eq!(crate::scim::read_scim_within("u.jsonl", short.as_bytes(), ReadOptions::default(), 4096).unwrap().directory.accounts.len(), 2);
+        assert_eq!(
+            crate::scim::read_scim_within(
+                "u.jsonl",
+                short.as_bytes(),
+                ReadOptions::default(),
+                4096
+            )
+            .unwrap()
+            .directory
+            .accounts
+            .len(),
+            2
+        );
     }
 
     #[test]
@@ -156,7 +211,13 @@ mod tests {
         let budget = Budget::new("a record", 10);
         budget.spend(6).unwrap();
         let error = budget.spend(6).unwrap_err();
-        assert_eq!(TooLong::of(&error), Some(TooLong { what: "a record", limit: 10 }));
+        assert_eq!(
+            TooLong::of(&error),
+            Some(TooLong {
+                what: "a record",
+                limit: 10
+            })
+        );
         budget.mark();
         budget.spend(10).unwrap();
     }

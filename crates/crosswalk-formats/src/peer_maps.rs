@@ -75,24 +75,33 @@ impl PeerFormat {
 
     pub fn parse(name: &str) -> Option<PeerFormat> {
         let name = name.trim().to_ascii_lowercase().replace('_', "-");
-        PeerFormat::ALL.into_iter().find(|f| f.name() == name).or(match name.as_str() {
-            "google-workspace-migrate" => Some(PeerFormat::Gwm),
-            "dms" => Some(PeerFormat::GoogleDms),
-            "mover.io" => Some(PeerFormat::Mover),
-            "atlassian" | "cma" | "ccma" => Some(PeerFormat::Jcma),
-            _ => None,
-        })
+        PeerFormat::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .or(match name.as_str() {
+                "google-workspace-migrate" => Some(PeerFormat::Gwm),
+                "dms" => Some(PeerFormat::GoogleDms),
+                "mover.io" => Some(PeerFormat::Mover),
+                "atlassian" | "cma" | "ccma" => Some(PeerFormat::Jcma),
+                _ => None,
+            })
     }
 
     /// `spmt, gwm, ...` for messages.
     pub fn names() -> String {
-        PeerFormat::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+        PeerFormat::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Which identities the format maps.
     fn maps(self, kind: IdentityKind) -> bool {
         match self {
-            PeerFormat::GoogleDms | PeerFormat::DryvIq | PeerFormat::Jcma => kind == IdentityKind::Account,
+            PeerFormat::GoogleDms | PeerFormat::DryvIq | PeerFormat::Jcma => {
+                kind == IdentityKind::Account
+            }
             PeerFormat::DryvIqGroups => kind == IdentityKind::Group,
             _ => true,
         }
@@ -124,7 +133,15 @@ const DRYVIQ_COLUMNS: [&str; 8] = [
     "destination_name",
     "destination_caption",
 ];
-const JCMA_COLUMNS: [&str; 7] = ["UserKey", "UserName", "ErrorType", "OldEmail", "NewEmail", "Tombstone", "AccountType"];
+const JCMA_COLUMNS: [&str; 7] = [
+    "UserKey",
+    "UserName",
+    "ErrorType",
+    "OldEmail",
+    "NewEmail",
+    "Tombstone",
+    "AccountType",
+];
 
 /// An identity the file does not map, and how it was handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,23 +166,36 @@ pub struct Exported {
 }
 
 fn first_non_empty<'a>(values: &[&'a str]) -> &'a str {
-    values.iter().copied().find(|v| !v.trim().is_empty()).unwrap_or("")
+    values
+        .iter()
+        .copied()
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or("")
 }
 
 /// The source as the format names it: SPMT and Movebot by login where there is one (file
 /// shares and on-premises SharePoint know `DOMAIN\user`), the others by address; groups by name.
 fn source_value(format: PeerFormat, row: &ReportRow) -> String {
     match (row.kind, format) {
-        (IdentityKind::Group, _) => first_non_empty(&[&row.source_name, &row.source_id]).to_string(),
+        (IdentityKind::Group, _) => {
+            first_non_empty(&[&row.source_name, &row.source_id]).to_string()
+        }
         (IdentityKind::Account, PeerFormat::Spmt) => {
             first_non_empty(&[&row.source_username, &row.source_name, &row.source_id]).to_string()
         }
-        (IdentityKind::Account, _) => first_non_empty(&[&row.source_name, &row.source_username, &row.source_id]).to_string(),
+        (IdentityKind::Account, _) => {
+            first_non_empty(&[&row.source_name, &row.source_username, &row.source_id]).to_string()
+        }
     }
 }
 
 fn destination_value(row: &ReportRow) -> String {
-    first_non_empty(&[&row.destination_name, &row.destination_username, &row.destination_id]).to_string()
+    first_non_empty(&[
+        &row.destination_name,
+        &row.destination_username,
+        &row.destination_id,
+    ])
+    .to_string()
 }
 
 /// Whether the mapping gives the identity a destination.
@@ -174,13 +204,19 @@ fn is_mapped(row: &ReportRow) -> bool {
 }
 
 /// Writes the scope's rows (the 12-column report rows) as `format`'s file.
-pub fn write_peer_map(format: PeerFormat, rows: impl IntoIterator<Item = ReportRow>, output: impl Write) -> std::io::Result<Exported> {
+pub fn write_peer_map(
+    format: PeerFormat,
+    rows: impl IntoIterator<Item = ReportRow>,
+    output: impl Write,
+) -> std::io::Result<Exported> {
     let mut writer = csv::WriterBuilder::new()
-        .quote_style(if matches!(format, PeerFormat::DryvIq | PeerFormat::DryvIqGroups) {
-            csv::QuoteStyle::Always
-        } else {
-            csv::QuoteStyle::Necessary
-        })
+        .quote_style(
+            if matches!(format, PeerFormat::DryvIq | PeerFormat::DryvIqGroups) {
+                csv::QuoteStyle::Always
+            } else {
+                csv::QuoteStyle::Necessary
+            },
+        )
         .from_writer(output);
     if let Some(header) = format.header() {
         writer.write_record(header)?;
@@ -206,8 +242,16 @@ pub fn write_peer_map(format: PeerFormat, rows: impl IntoIterator<Item = ReportR
         } else {
             exported.mapped += 1;
         }
-        let destination = if mapped { destination_value(&row) } else { String::new() };
-        let is_group = if row.kind == IdentityKind::Group { "TRUE" } else { "FALSE" };
+        let destination = if mapped {
+            destination_value(&row)
+        } else {
+            String::new()
+        };
+        let is_group = if row.kind == IdentityKind::Group {
+            "TRUE"
+        } else {
+            "FALSE"
+        };
         let fields: Vec<String> = match format {
             PeerFormat::Spmt => vec![source, destination, is_group.to_string()],
             PeerFormat::DryvIq | PeerFormat::DryvIqGroups => vec![
@@ -215,15 +259,35 @@ pub fn write_peer_map(format: PeerFormat, rows: impl IntoIterator<Item = ReportR
                 row.source_username.clone(),
                 row.source_name.clone(),
                 row.source_display_name.clone(),
-                if mapped { row.destination_id.clone() } else { String::new() },
-                if mapped { row.destination_username.clone() } else { String::new() },
-                if mapped { row.destination_name.clone() } else { String::new() },
-                if mapped { row.destination_display_name.clone() } else { String::new() },
+                if mapped {
+                    row.destination_id.clone()
+                } else {
+                    String::new()
+                },
+                if mapped {
+                    row.destination_username.clone()
+                } else {
+                    String::new()
+                },
+                if mapped {
+                    row.destination_name.clone()
+                } else {
+                    String::new()
+                },
+                if mapped {
+                    row.destination_display_name.clone()
+                } else {
+                    String::new()
+                },
             ],
             PeerFormat::Jcma => vec![
                 row.source_id.clone(),
                 row.source_username.clone(),
-                if mapped { String::new() } else { "UNMAPPED".to_string() },
+                if mapped {
+                    String::new()
+                } else {
+                    "UNMAPPED".to_string()
+                },
                 row.source_name.clone(),
                 destination,
                 "false".to_string(),
@@ -269,7 +333,14 @@ pub struct PeerRules {
 fn undefuse(value: &str) -> &str {
     let value = value.trim();
     match value.strip_prefix('\'') {
-        Some(rest) if matches!(rest.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')) => rest,
+        Some(rest)
+            if matches!(
+                rest.as_bytes().first(),
+                Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+            ) =>
+        {
+            rest
+        }
         _ => value,
     }
 }
@@ -277,15 +348,25 @@ fn undefuse(value: &str) -> &str {
 fn looks_like_domain(value: &str) -> bool {
     !value.contains('@')
         && value.contains('.')
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*'))
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*'))
 }
 
 /// Reads `format`'s file as rules. `Err` lists every bad row.
-pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) -> Result<PeerRules, Vec<Diagnostic>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+pub fn read_peer_map(
+    format: PeerFormat,
+    source_name: &str,
+    input: impl Read,
+) -> Result<PeerRules, Vec<Diagnostic>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
     let mut problems = Vec::new();
     let mut out = PeerRules::default();
-    let mut seen: std::collections::HashMap<(IdentityKind, String), u64> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<(IdentityKind, String), u64> =
+        std::collections::HashMap::new();
     let mut header: Option<Vec<String>> = None;
     let mut record = csv::StringRecord::new();
     loop {
@@ -295,10 +376,16 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
             Ok(true) => {}
             Err(error) => {
                 let reason = match error.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8; save the file as UTF-8".to_string(),
+                    csv::ErrorKind::Utf8 { .. } => {
+                        "is not valid UTF-8; save the file as UTF-8".to_string()
+                    }
                     _ => error.to_string(),
                 };
-                problems.push(Diagnostic::new(Location::line(source_name, line), None, reason));
+                problems.push(Diagnostic::new(
+                    Location::line(source_name, line),
+                    None,
+                    reason,
+                ));
                 if !matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) {
                     break;
                 }
@@ -310,15 +397,27 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
         if cells.iter().all(|c| c.is_empty()) {
             continue;
         }
-        let at = |field: Option<&str>, reason: String| Diagnostic::new(Location::line(source_name, line), field, reason);
+        let at = |field: Option<&str>, reason: String| {
+            Diagnostic::new(Location::line(source_name, line), field, reason)
+        };
         // The header: required where the format has one, skipped where a person added one.
         if header.is_none() {
             if let Some(expected) = format.header() {
                 let found: Vec<String> = cells.iter().map(|c| c.to_ascii_lowercase()).collect();
-                let missing: Vec<&str> =
-                    expected.iter().copied().filter(|e| !found.iter().any(|f| f == &e.to_ascii_lowercase())).collect();
+                let missing: Vec<&str> = expected
+                    .iter()
+                    .copied()
+                    .filter(|e| !found.iter().any(|f| f == &e.to_ascii_lowercase()))
+                    .collect();
                 if !missing.is_empty() {
-                    problems.push(at(None, format!("the header must name {}; missing: {}", expected.join(","), missing.join(", "))));
+                    problems.push(at(
+                        None,
+                        format!(
+                            "the header must name {}; missing: {}",
+                            expected.join(","),
+                            missing.join(", ")
+                        ),
+                    ));
                     return Err(problems);
                 }
                 header = Some(found);
@@ -326,7 +425,15 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
             }
             header = Some(Vec::new());
             let first = cells[0].to_ascii_lowercase();
-            if ["source", "source user", "sourcevalue", "source email", "source_email"].contains(&first.as_str()) {
+            if [
+                "source",
+                "source user",
+                "sourcevalue",
+                "source email",
+                "source_email",
+            ]
+            .contains(&first.as_str())
+            {
                 continue;
             }
         }
@@ -341,38 +448,73 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
         let parsed: Result<Option<(IdentityKind, IdentityRef, IdentityRef)>, Diagnostic> = (|| {
             let two = |cells: &[&str]| -> Result<(String, String), Diagnostic> {
                 if cells.len() < 2 {
-                    return Err(at(None, format!("expected 2 fields (source, destination), found {}", cells.len())));
+                    return Err(at(
+                        None,
+                        format!(
+                            "expected 2 fields (source, destination), found {}",
+                            cells.len()
+                        ),
+                    ));
                 }
                 Ok((cells[0].to_string(), cells[1].to_string()))
             };
             match format {
                 PeerFormat::Spmt => {
                     if cells.len() != 3 {
-                        return Err(at(None, format!("expected 3 fields (source, target, TRUE/FALSE), found {}", cells.len())));
+                        return Err(at(
+                            None,
+                            format!(
+                                "expected 3 fields (source, target, TRUE/FALSE), found {}",
+                                cells.len()
+                            ),
+                        ));
                     }
                     let kind = match cells[2].to_ascii_lowercase().as_str() {
                         "true" => IdentityKind::Group,
                         "false" | "" => IdentityKind::Account,
-                        other => return Err(at(Some("is group (3rd column)"), format!("expected TRUE (a group) or FALSE (a user), found {}", quoted(other)))),
+                        other => {
+                            return Err(at(
+                                Some("is group (3rd column)"),
+                                format!(
+                                    "expected TRUE (a group) or FALSE (a user), found {}",
+                                    quoted(other)
+                                ),
+                            ));
+                        }
                     };
                     Ok(Some((kind, any(cells[0]), any(cells[1]))))
                 }
                 PeerFormat::Gwm | PeerFormat::GoogleDms | PeerFormat::ShareGate => {
                     let (source, destination) = match format {
-                        PeerFormat::ShareGate => (column("SourceValue").to_string(), column("DestinationValue").to_string()),
+                        PeerFormat::ShareGate => (
+                            column("SourceValue").to_string(),
+                            column("DestinationValue").to_string(),
+                        ),
                         _ => two(&cells)?,
                     };
-                    Ok(Some((IdentityKind::Account, any(&source), any(&destination))))
+                    Ok(Some((
+                        IdentityKind::Account,
+                        any(&source),
+                        any(&destination),
+                    )))
                 }
                 PeerFormat::Mover | PeerFormat::Movebot => {
                     let (mut source, mut destination) = match format {
-                        PeerFormat::Mover => (column("Source User").to_string(), column("Destination User").to_string()),
+                        PeerFormat::Mover => (
+                            column("Source User").to_string(),
+                            column("Destination User").to_string(),
+                        ),
                         _ => two(&cells)?,
                     };
                     let mut kind = IdentityKind::Account;
                     for value in [&mut source, &mut destination] {
-                        for (prefix, prefix_kind) in [("user:", IdentityKind::Account), ("group:", IdentityKind::Group)] {
-                            if value.len() > prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix) {
+                        for (prefix, prefix_kind) in [
+                            ("user:", IdentityKind::Account),
+                            ("group:", IdentityKind::Group),
+                        ] {
+                            if value.len() > prefix.len()
+                                && value[..prefix.len()].eq_ignore_ascii_case(prefix)
+                            {
                                 *value = value[prefix.len()..].trim().to_string();
                                 kind = prefix_kind;
                             }
@@ -382,8 +524,14 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
                         return Ok(None); // Mover: no permission moved for this user
                     }
                     // Wildcards: Movebot `*@a.com,*@b.com`, Mover `corp.a.com,a.com`.
-                    let domain = |v: &str| v.strip_prefix("*@").map(str::to_string).or_else(|| looks_like_domain(v).then(|| v.to_string()));
-                    if source.contains('*') || (format == PeerFormat::Mover && looks_like_domain(&source)) {
+                    let domain = |v: &str| {
+                        v.strip_prefix("*@")
+                            .map(str::to_string)
+                            .or_else(|| looks_like_domain(v).then(|| v.to_string()))
+                    };
+                    if source.contains('*')
+                        || (format == PeerFormat::Mover && looks_like_domain(&source))
+                    {
                         let (Some(from), Some(to)) = (domain(&source), domain(&destination)) else {
                             return Err(at(
                                 Some("source"),
@@ -395,20 +543,42 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
                             ));
                         };
                         if from == "*" || to.contains('*') {
-                            return Err(at(Some("source"), format!("{} -> {}: name the source domain (*@a.com)", quoted(&source), quoted(&destination))));
+                            return Err(at(
+                                Some("source"),
+                                format!(
+                                    "{} -> {}: name the source domain (*@a.com)",
+                                    quoted(&source),
+                                    quoted(&destination)
+                                ),
+                            ));
                         }
-                        out.transforms.push(DomainRewrite { from, to, origin: format!("{source_name}:{line}") });
+                        out.transforms.push(DomainRewrite {
+                            from,
+                            to,
+                            origin: format!("{source_name}:{line}"),
+                        });
                         return Ok(None);
                     }
                     Ok(Some((kind, any(&source), any(&destination))))
                 }
                 PeerFormat::DryvIq | PeerFormat::DryvIqGroups => {
-                    let kind = if format == PeerFormat::DryvIqGroups { IdentityKind::Group } else { IdentityKind::Account };
+                    let kind = if format == PeerFormat::DryvIqGroups {
+                        IdentityKind::Group
+                    } else {
+                        IdentityKind::Account
+                    };
                     let side = |prefix: &str| -> IdentityRef {
-                        let (id, username, name) =
-                            (column(&format!("{prefix}_id")), column(&format!("{prefix}_username")), column(&format!("{prefix}_name")));
+                        let (id, username, name) = (
+                            column(&format!("{prefix}_id")),
+                            column(&format!("{prefix}_username")),
+                            column(&format!("{prefix}_name")),
+                        );
                         if !name.is_empty() {
-                            if name.contains('@') && kind == IdentityKind::Account { IdentityRef::Email(name.into()) } else { any(name) }
+                            if name.contains('@') && kind == IdentityKind::Account {
+                                IdentityRef::Email(name.into())
+                            } else {
+                                any(name)
+                            }
                         } else if !id.is_empty() {
                             IdentityRef::Id(id.into())
                         } else {
@@ -428,7 +598,12 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
                     let tombstone = match tombstone.to_ascii_lowercase().as_str() {
                         "true" => true,
                         "false" | "" => false,
-                        other => return Err(at(Some("Tombstone"), format!("expected true or false, found {}", quoted(other)))),
+                        other => {
+                            return Err(at(
+                                Some("Tombstone"),
+                                format!("expected true or false, found {}", quoted(other)),
+                            ));
+                        }
                     };
                     let destination = if tombstone {
                         IdentityRef::Any(FORMER_USER_DESTINATION.into())
@@ -438,26 +613,37 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
                         IdentityRef::Email(new_email.into())
                     };
                     if key.is_empty() {
-                        return Err(at(Some("UserKey"), "is required: the source user's key".into()));
+                        return Err(at(
+                            Some("UserKey"),
+                            "is required: the source user's key".into(),
+                        ));
                     }
-                    Ok(Some((IdentityKind::Account, IdentityRef::Id(key.into()), destination)))
+                    Ok(Some((
+                        IdentityKind::Account,
+                        IdentityRef::Id(key.into()),
+                        destination,
+                    )))
                 }
             }
-        })();
+        })(
+        );
         match parsed {
             Err(problem) => problems.push(problem),
             Ok(None) if out.transforms.len() == transforms_before => out.ignored += 1,
             Ok(None) => {}
             Ok(Some((kind, source, destination))) => {
-                let problem = [("source", &source), ("destination", &destination)].into_iter().find_map(|(field, value)| {
-                    if value.value().trim().is_empty() {
-                        Some((field, "is empty; every row names both sides".to_string()))
-                    } else if value.value() == FORMER_USER_DESTINATION {
-                        None
-                    } else {
-                        crosswalk_core::directory::identifier_problem(value.value()).map(|p| (field, p))
-                    }
-                });
+                let problem = [("source", &source), ("destination", &destination)]
+                    .into_iter()
+                    .find_map(|(field, value)| {
+                        if value.value().trim().is_empty() {
+                            Some((field, "is empty; every row names both sides".to_string()))
+                        } else if value.value() == FORMER_USER_DESTINATION {
+                            None
+                        } else {
+                            crosswalk_core::directory::identifier_problem(value.value())
+                                .map(|p| (field, p))
+                        }
+                    });
                 if let Some((field, reason)) = problem {
                     problems.push(at(Some(field), reason));
                     continue;
@@ -471,11 +657,20 @@ pub fn read_peer_map(format: PeerFormat, source_name: &str, input: impl Read) ->
                     continue;
                 }
                 seen.insert(key, line);
-                out.rules.push(ExceptionRule { kind, source, destination, origin: format!("{source_name}:{line}") });
+                out.rules.push(ExceptionRule {
+                    kind,
+                    source,
+                    destination,
+                    origin: format!("{source_name}:{line}"),
+                });
             }
         }
     }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// A value the file does not qualify: matched against id, username, then email (and a

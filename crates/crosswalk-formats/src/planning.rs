@@ -31,7 +31,17 @@ use crate::report::defuse_formula;
 
 /// The columns of the items CSV: one identity reference a row. The first five are
 /// required; the item's details and the permission count may be left out.
-pub const ITEMS_COLUMNS: [&str; 9] = ["container", "item", "role", "type", "identity", "container_type", "item_type", "title", "permissions"];
+pub const ITEMS_COLUMNS: [&str; 9] = [
+    "container",
+    "item",
+    "role",
+    "type",
+    "identity",
+    "container_type",
+    "item_type",
+    "title",
+    "permissions",
+];
 
 /// The columns of the findings CSV: the seven admins know, then Crosswalk's.
 pub const FINDINGS_COLUMNS: [&str; 12] = [
@@ -52,22 +62,34 @@ pub const FINDINGS_COLUMNS: [&str; 12] = [
 /// Reads the items CSV. The first bad row fails the read, naming its line and field.
 pub fn read_items_csv(source_name: &str, input: impl Read) -> Result<Vec<Reference>, FormatError> {
     let mut references = Vec::new();
-    read_rows(source_name, input, &ITEMS_COLUMNS, &[0, 2, 3, 4], |line, cell| {
-        let at = |field: &str, reason: String| FormatError::invalid(Location::line(source_name, line), Some(field), reason);
-        let fields = crate::items::ReferenceFields {
-            container: cell(0),
-            item: cell(1),
-            role: cell(2),
-            kind: cell(3),
-            identity: cell(4),
-            container_type: cell(5),
-            item_type: cell(6),
-            title: cell(7),
-            permissions: crate::items::Permissions::Text(cell(8)),
-        };
-        references.push(fields.check().map_err(|(field, reason)| at(field, reason))?);
-        Ok(())
-    })?;
+    read_rows(
+        source_name,
+        input,
+        &ITEMS_COLUMNS,
+        &[0, 2, 3, 4],
+        |line, cell| {
+            let at = |field: &str, reason: String| {
+                FormatError::invalid(Location::line(source_name, line), Some(field), reason)
+            };
+            let fields = crate::items::ReferenceFields {
+                container: cell(0),
+                item: cell(1),
+                role: cell(2),
+                kind: cell(3),
+                identity: cell(4),
+                container_type: cell(5),
+                item_type: cell(6),
+                title: cell(7),
+                permissions: crate::items::Permissions::Text(cell(8)),
+            };
+            references.push(
+                fields
+                    .check()
+                    .map_err(|(field, reason)| at(field, reason))?,
+            );
+            Ok(())
+        },
+    )?;
     Ok(references)
 }
 
@@ -80,7 +102,11 @@ pub fn read_items_csv_file(path: impl AsRef<Path>) -> Result<Vec<Reference>, For
 /// Writes the findings, one row per identity and finding, with `suggested` fixes filled in
 /// (on the identity's first row).
 /// Values a spreadsheet would run as formulas are prefixed with `'` (undone on import).
-pub fn write_findings_csv(findings: &[Finding], suggested: &BTreeMap<String, Fix>, output: impl Write) -> std::io::Result<()> {
+pub fn write_findings_csv(
+    findings: &[Finding],
+    suggested: &BTreeMap<String, Fix>,
+    output: impl Write,
+) -> std::io::Result<()> {
     let mut writer = csv::WriterBuilder::new().from_writer(output);
     writer.write_record(FINDINGS_COLUMNS)?;
     // An identity in several findings gets its fix on its first row only, so that editing
@@ -88,7 +114,9 @@ pub fn write_findings_csv(findings: &[Finding], suggested: &BTreeMap<String, Fix
     let mut fix_written = std::collections::BTreeSet::new();
     for finding in findings {
         for row in &finding.rows {
-            let fix = suggested.get(&row.user_key).filter(|_| fix_written.insert(row.user_key.as_str()));
+            let fix = suggested
+                .get(&row.user_key)
+                .filter(|_| fix_written.insert(row.user_key.as_str()));
             let new_email = match fix {
                 Some(Fix::NewEmail { email }) => email.as_str(),
                 _ => "",
@@ -107,15 +135,30 @@ pub fn write_findings_csv(findings: &[Finding], suggested: &BTreeMap<String, Fix
                 finding.kind.as_str(),
                 &row.old_email,
                 new_email,
-                if matches!(fix, Some(Fix::Tombstone)) { "true" } else { "false" },
+                if matches!(fix, Some(Fix::Tombstone)) {
+                    "true"
+                } else {
+                    "false"
+                },
                 row.kind.as_str(),
-                if matches!(fix, Some(Fix::Exclude)) { "true" } else { "false" },
+                if matches!(fix, Some(Fix::Exclude)) {
+                    "true"
+                } else {
+                    "false"
+                },
                 merge_into,
                 severity,
                 &row.detail,
                 finding.suggested_fix,
             ];
-            writer.write_record(fields.iter().map(|f| defuse_formula(f)).collect::<Vec<_>>().iter().map(|f| f.as_bytes()))?;
+            writer.write_record(
+                fields
+                    .iter()
+                    .map(|f| defuse_formula(f))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(|f| f.as_bytes()),
+            )?;
         }
     }
     writer.flush()
@@ -139,7 +182,11 @@ pub fn read_fixes_csv(source_name: &str, input: impl Read) -> Result<Vec<FixRow>
     let mut problems: Vec<Diagnostic> = Vec::new();
     let read = read_rows_lenient(source_name, input, &COLUMNS, &[0, 1, 2], |line, cell| {
         let mut problem = |field: &str, reason: String| {
-            problems.push(Diagnostic::new(Location::line(source_name, line), Some(field), reason));
+            problems.push(Diagnostic::new(
+                Location::line(source_name, line),
+                Some(field),
+                reason,
+            ));
         };
         let text = |column: usize| undo_defuse(cell(column).trim());
         let user_key = text(0);
@@ -150,7 +197,10 @@ pub fn read_fixes_csv(source_name: &str, input: impl Read) -> Result<Vec<FixRow>
         let mut flag = |column: usize| match crate::directory_csv::parse_bool(text(column)) {
             Ok(value) => value.unwrap_or(false),
             Err(()) => {
-                problem(COLUMNS[column], format!("expected true or false, found {}", quoted(text(column))));
+                problem(
+                    COLUMNS[column],
+                    format!("expected true or false, found {}", quoted(text(column))),
+                );
                 false
             }
         };
@@ -158,7 +208,12 @@ pub fn read_fixes_csv(source_name: &str, input: impl Read) -> Result<Vec<FixRow>
         let (new_email, merge_into) = (text(1), text(4));
         let mut chosen = Vec::new();
         if !new_email.is_empty() {
-            chosen.push(("NewEmail", Fix::NewEmail { email: new_email.to_string() }));
+            chosen.push((
+                "NewEmail",
+                Fix::NewEmail {
+                    email: new_email.to_string(),
+                },
+            ));
         }
         if tombstone {
             chosen.push(("Tombstone", Fix::Tombstone));
@@ -167,7 +222,12 @@ pub fn read_fixes_csv(source_name: &str, input: impl Read) -> Result<Vec<FixRow>
             chosen.push(("Exclude", Fix::Exclude));
         }
         if !merge_into.is_empty() {
-            chosen.push(("MergeInto", Fix::Merge { into: merge_into.to_string() }));
+            chosen.push((
+                "MergeInto",
+                Fix::Merge {
+                    into: merge_into.to_string(),
+                },
+            ));
         }
         match chosen.len() {
             0 => {}
@@ -176,24 +236,42 @@ pub fn read_fixes_csv(source_name: &str, input: impl Read) -> Result<Vec<FixRow>
                 match fixes.get(user_key) {
                     Some(earlier) if earlier.fix != fix => problem(
                         chosen_field(&fix),
-                        format!("{user_key} already has another fix on line {}; one identity gets one fix", earlier.line),
+                        format!(
+                            "{user_key} already has another fix on line {}; one identity gets one fix",
+                            earlier.line
+                        ),
                     ),
                     Some(_) => {}
                     None => {
-                        fixes.insert(user_key.to_string(), FixRow { line, user_key: user_key.to_string(), fix });
+                        fixes.insert(
+                            user_key.to_string(),
+                            FixRow {
+                                line,
+                                user_key: user_key.to_string(),
+                                fix,
+                            },
+                        );
                     }
                 }
             }
             _ => {
                 let names: Vec<&str> = chosen.iter().map(|(name, _)| *name).collect();
-                problem(names[1], format!("{} are all set; choose one fix per row", names.join(" and ")));
+                problem(
+                    names[1],
+                    format!(
+                        "{} are all set; choose one fix per row",
+                        names.join(" and ")
+                    ),
+                );
             }
         }
     });
     if let Err(error) = read {
         problems.push(match error {
             FormatError::Invalid(diagnostic) => *diagnostic,
-            FormatError::Io { file, cause } => Diagnostic::new(Location::file(file), None, cause.to_string()),
+            FormatError::Io { file, cause } => {
+                Diagnostic::new(Location::file(file), None, cause.to_string())
+            }
         });
     }
     if !problems.is_empty() {
@@ -207,9 +285,8 @@ pub fn read_fixes_csv(source_name: &str, input: impl Read) -> Result<Vec<FixRow>
 
 /// [`read_fixes_csv`] on a file, named by its path.
 pub fn read_fixes_csv_file(path: impl AsRef<Path>) -> Result<Vec<FixRow>, Vec<Diagnostic>> {
-    let (name, reader) = crate::open(path.as_ref()).map_err(|error| {
-        vec![Diagnostic::new(error.location(), None, error.to_string())]
-    })?;
+    let (name, reader) = crate::open(path.as_ref())
+        .map_err(|error| vec![Diagnostic::new(error.location(), None, error.to_string())])?;
     read_fixes_csv(&name, reader)
 }
 
@@ -225,7 +302,14 @@ fn chosen_field(fix: &Fix) -> &'static str {
 /// Removes the `'` [`defuse_formula`] put before a value a spreadsheet would run.
 fn undo_defuse(value: &str) -> &str {
     match value.strip_prefix('\'') {
-        Some(rest) if matches!(rest.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')) => rest,
+        Some(rest)
+            if matches!(
+                rest.as_bytes().first(),
+                Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+            ) =>
+        {
+            rest
+        }
         _ => value,
     }
 }
@@ -258,24 +342,43 @@ fn read_rows_lenient(
     mut row: impl for<'a> FnMut(u64, &'a dyn Fn(usize) -> &'a str),
 ) -> Result<(), FormatError> {
     let (input, lines) = csv_lines::tee(input, None);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
-    let at = |line: u64, field: Option<&str>, reason: String| FormatError::invalid(Location::line(source_name, line), field, reason);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
+    let at = |line: u64, field: Option<&str>, reason: String| {
+        FormatError::invalid(Location::line(source_name, line), field, reason)
+    };
     let mut record = StringRecord::new();
     let next = |reader: &mut csv::Reader<_>, record: &mut StringRecord| {
-        reader.read_record(record).map_err(|error| match error.kind() {
-            csv::ErrorKind::Utf8 { err, .. } => at(
-                lines.current_record_line(),
-                None,
-                format!("column {} is not valid UTF-8; save the file as UTF-8", err.field() + 1),
-            ),
-            _ => crate::directory_csv::csv_error(source_name, error, || lines.current_record_line()),
-        })
+        reader
+            .read_record(record)
+            .map_err(|error| match error.kind() {
+                csv::ErrorKind::Utf8 { err, .. } => at(
+                    lines.current_record_line(),
+                    None,
+                    format!(
+                        "column {} is not valid UTF-8; save the file as UTF-8",
+                        err.field() + 1
+                    ),
+                ),
+                _ => crate::directory_csv::csv_error(source_name, error, || {
+                    lines.current_record_line()
+                }),
+            })
     };
     let is_blank = |record: &StringRecord| record.iter().all(|field| field.trim().is_empty());
 
     let positions: Vec<Option<usize>> = loop {
         if !next(&mut reader, &mut record)? {
-            return Err(at(1, None, format!("the file is empty; it needs the header {}", columns.join(","))));
+            return Err(at(
+                1,
+                None,
+                format!(
+                    "the file is empty; it needs the header {}",
+                    columns.join(",")
+                ),
+            ));
         }
         lines.release(reader.position());
         if is_blank(&record) {
@@ -296,7 +399,10 @@ fn read_rows_lenient(
             return Err(at(
                 line,
                 Some(columns[missing]),
-                format!("required column is missing; the header needs {}", columns.join(",")),
+                format!(
+                    "required column is missing; the header needs {}",
+                    columns.join(",")
+                ),
             ));
         }
         break positions;
@@ -308,9 +414,17 @@ fn read_rows_lenient(
             continue;
         }
         if let Some(index) = crate::limits::first_too_long(record.iter()) {
-            return Err(at(line, Some(&format!("column {}", index + 1)), crate::limits::field_too_long()));
+            return Err(at(
+                line,
+                Some(&format!("column {}", index + 1)),
+                crate::limits::field_too_long(),
+            ));
         }
-        let cell = |column: usize| positions[column].and_then(|at| record.get(at)).unwrap_or_default();
+        let cell = |column: usize| {
+            positions[column]
+                .and_then(|at| record.get(at))
+                .unwrap_or_default()
+        };
         row(line, &cell);
     }
     Ok(())

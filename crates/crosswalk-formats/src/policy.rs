@@ -16,8 +16,11 @@ use crate::error::{FormatError, Location};
 
 /// Parses and validates a policy. `source_name` is only used in messages.
 pub fn read_policy(source_name: &str, text: &str) -> Result<Policy, FormatError> {
-    let policy: Policy = toml::from_str(text).map_err(|error| toml_error(source_name, text, &error))?;
-    policy.validate().map_err(|error| locate_policy_error(source_name, text, error))?;
+    let policy: Policy =
+        toml::from_str(text).map_err(|error| toml_error(source_name, text, &error))?;
+    policy
+        .validate()
+        .map_err(|error| locate_policy_error(source_name, text, error))?;
     Ok(policy)
 }
 
@@ -26,7 +29,15 @@ pub fn read_policy(source_name: &str, text: &str) -> Result<Policy, FormatError>
 pub fn locate_policy_error(source_name: &str, text: &str, error: PolicyError) -> FormatError {
     let PolicyError::Invalid { field, problem } = error;
     let line = key_span(text, &field).map(|span| line_of(text, span.start));
-    FormatError::invalid(Location { file: source_name.to_string(), line, pointer: None }, Some(&field), problem)
+    FormatError::invalid(
+        Location {
+            file: source_name.to_string(),
+            line,
+            pointer: None,
+        },
+        Some(&field),
+        problem,
+    )
 }
 
 /// [`locate_policy_error`] for a policy file, read again to find the line (without one if it
@@ -57,13 +68,25 @@ fn toml_error(source_name: &str, text: &str, error: &toml::de::Error) -> FormatE
         }
         _ => (None, format!("invalid TOML: {}", error.message())),
     };
-    FormatError::invalid(Location { file: source_name.to_string(), line, pointer: None }, field.as_deref(), reason)
+    FormatError::invalid(
+        Location {
+            file: source_name.to_string(),
+            line,
+            pointer: None,
+        },
+        field.as_deref(),
+        reason,
+    )
 }
 
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> u64 {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64
+        + 1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,10 +101,17 @@ fn contains(span: &Range<usize>, offset: usize) -> bool {
 
 /// The longest key path whose key or value span contains `offset`. Every entry is visited,
 /// because a table's own span may be just its `[header]` line rather than its body.
-fn deepest_path(table: &DeTable<'_>, offset: usize, path: &mut Vec<Segment>, best: &mut Vec<Segment>) {
+fn deepest_path(
+    table: &DeTable<'_>,
+    offset: usize,
+    path: &mut Vec<Segment>,
+    best: &mut Vec<Segment>,
+) {
     for (key, value) in table.iter() {
         path.push(Segment::Key(key.get_ref().to_string()));
-        if (contains(&key.span(), offset) || contains(&value.span(), offset)) && path.len() > best.len() {
+        if (contains(&key.span(), offset) || contains(&value.span(), offset))
+            && path.len() > best.len()
+        {
             best.clone_from(path);
         }
         deepest_in_value(value.get_ref(), offset, path, best);
@@ -89,7 +119,12 @@ fn deepest_path(table: &DeTable<'_>, offset: usize, path: &mut Vec<Segment>, bes
     }
 }
 
-fn deepest_in_value(value: &DeValue<'_>, offset: usize, path: &mut Vec<Segment>, best: &mut Vec<Segment>) {
+fn deepest_in_value(
+    value: &DeValue<'_>,
+    offset: usize,
+    path: &mut Vec<Segment>,
+    best: &mut Vec<Segment>,
+) {
     match value {
         DeValue::Table(table) => deepest_path(table, offset, path, best),
         DeValue::Array(items) => {
@@ -115,7 +150,11 @@ fn render_path(path: &[Segment]) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                if !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+                if !key.is_empty()
+                    && key
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                {
                     out.push_str(key);
                 } else {
                     out.push_str(&format!("{key:?}"));
@@ -179,8 +218,13 @@ fn key_span(text: &str, path: &str) -> Option<Range<usize>> {
     let document = DeTable::parse(text).ok()?;
     let mut segments = parse_path(path)?.into_iter();
     let first = segments.next()?;
-    let Segment::Key(first) = first else { return None };
-    let (key, mut value) = document.get_ref().iter().find(|(k, _)| k.get_ref() == &first)?;
+    let Segment::Key(first) = first else {
+        return None;
+    };
+    let (key, mut value) = document
+        .get_ref()
+        .iter()
+        .find(|(k, _)| k.get_ref() == &first)?;
     let mut span = key.span();
     for segment in segments {
         match (segment, value.get_ref()) {
@@ -211,11 +255,18 @@ mod tests {
             Segment::Key("domain_aliases".into()),
             Segment::Key("acme-corp.com".into()),
         ];
-        assert_eq!(render_path(&path), r#"email.domain_aliases."acme-corp.com""#);
+        assert_eq!(
+            render_path(&path),
+            r#"email.domain_aliases."acme-corp.com""#
+        );
         assert_eq!(parse_path(&render_path(&path)), Some(path));
         assert_eq!(
             parse_path("name.organisation_domains[2]"),
-            Some(vec![Segment::Key("name".into()), Segment::Key("organisation_domains".into()), Segment::Index(2)])
+            Some(vec![
+                Segment::Key("name".into()),
+                Segment::Key("organisation_domains".into()),
+                Segment::Index(2)
+            ])
         );
         assert_eq!(parse_path("order[x]"), None);
         assert_eq!(parse_path("\"unterminated"), None);

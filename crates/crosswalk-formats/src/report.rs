@@ -16,7 +16,10 @@ use crosswalk_core::report::REPORT_COLUMNS;
 use serde::Serialize;
 
 /// Writes the header ([`REPORT_COLUMNS`]) and one line per row, all 12 columns in order.
-pub fn write_report_csv(rows: impl IntoIterator<Item = ReportRow>, output: impl Write) -> std::io::Result<()> {
+pub fn write_report_csv(
+    rows: impl IntoIterator<Item = ReportRow>,
+    output: impl Write,
+) -> std::io::Result<()> {
     let mut writer = csv::WriterBuilder::new().from_writer(output);
     writer.write_record(REPORT_COLUMNS)?;
     for row in rows {
@@ -37,7 +40,10 @@ pub fn defuse_formula(value: &str) -> Cow<'_, str> {
 /// Writes a JSON array of row objects, one per line, without building it in memory. A row is
 /// a [`ReportRow`], or anything that serialises as one with more keys (the store's report
 /// entries add each row's flags and confidence).
-pub fn write_report_json<T: Serialize>(rows: impl IntoIterator<Item = T>, output: impl Write) -> std::io::Result<()> {
+pub fn write_report_json<T: Serialize>(
+    rows: impl IntoIterator<Item = T>,
+    output: impl Write,
+) -> std::io::Result<()> {
     let mut output = BufWriter::with_capacity(1 << 16, output);
     output.write_all(b"[")?;
     let mut separator = &b"\n"[..];
@@ -51,7 +57,10 @@ pub fn write_report_json<T: Serialize>(rows: impl IntoIterator<Item = T>, output
 }
 
 /// Writes one row object per line (JSON Lines); rows as [`write_report_json`] takes them.
-pub fn write_report_jsonl<T: Serialize>(rows: impl IntoIterator<Item = T>, output: impl Write) -> std::io::Result<()> {
+pub fn write_report_jsonl<T: Serialize>(
+    rows: impl IntoIterator<Item = T>,
+    output: impl Write,
+) -> std::io::Result<()> {
     let mut output = BufWriter::with_capacity(1 << 16, output);
     for row in rows {
         serde_json::to_writer(&mut output, &row)?;

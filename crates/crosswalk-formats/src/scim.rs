@@ -59,8 +59,9 @@ use crate::{Imported, ReadOptions};
 
 pub use crosswalk_scim::message::LIST_RESPONSE_SCHEMA;
 pub use crosswalk_scim::schema::{
-    CROSSWALK_GROUP_EXTENSION, CROSSWALK_USER_EXTENSION, ENTERPRISE_USER_SCHEMA_ID as ENTERPRISE_USER_SCHEMA,
-    GROUP_SCHEMA_ID as GROUP_SCHEMA, USER_SCHEMA_ID as USER_SCHEMA,
+    CROSSWALK_GROUP_EXTENSION, CROSSWALK_USER_EXTENSION,
+    ENTERPRISE_USER_SCHEMA_ID as ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA_ID as GROUP_SCHEMA,
+    USER_SCHEMA_ID as USER_SCHEMA,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -78,14 +79,21 @@ enum Resource {
 /// is refused like a case-variant pair: either way the file says two things at once.
 fn parse_resource(value: &Value, duplicate: Option<&str>) -> Result<Resource, AttributeError> {
     if let Some(at) = duplicate {
-        return Err(AttributeError::new(at, "attribute given twice; a JSON object names each attribute once"));
+        return Err(AttributeError::new(
+            at,
+            "attribute given twice; a JSON object names each attribute once",
+        ));
     }
     let Value::Object(object) = value else {
-        return Err(AttributeError::new("", expected("a SCIM User or Group (a JSON object)", value)));
+        return Err(AttributeError::new(
+            "",
+            expected("a SCIM User or Group (a JSON object)", value),
+        ));
     };
     match ResourceKind::detect(object)? {
         ResourceKind::User => {
-            let (mut account, UserExtras { name_formatted, .. }) = crosswalk_scim::User::from_json(value)?.into_account()?;
+            let (mut account, UserExtras { name_formatted, .. }) =
+                crosswalk_scim::User::from_json(value)?.into_account()?;
             // An export without a displayName still names the person.
             if account.display_name.is_none() {
                 account.display_name = name_formatted;
@@ -93,7 +101,8 @@ fn parse_resource(value: &Value, duplicate: Option<&str>) -> Result<Resource, At
             Ok(Resource::User(account))
         }
         ResourceKind::Group => {
-            let (mut group, GroupExtras { .. }) = crosswalk_scim::Group::from_json(value)?.into_group()?;
+            let (mut group, GroupExtras { .. }) =
+                crosswalk_scim::Group::from_json(value)?.into_group()?;
             let members = std::mem::take(&mut group.members);
             Ok(Resource::Group(group, members))
         }
@@ -102,15 +111,23 @@ fn parse_resource(value: &Value, duplicate: Option<&str>) -> Result<Resource, At
 
 /// The `id` of a resource too broken to read, so memberships naming it can say why they go.
 fn loose_id(value: &Value) -> Option<&str> {
-    let Value::Object(object) = value else { return None };
-    object.iter().find(|(k, _)| k.eq_ignore_ascii_case("id")).and_then(|(_, v)| v.as_str())
+    let Value::Object(object) = value else {
+        return None;
+    };
+    object
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("id"))
+        .and_then(|(_, v)| v.as_str())
 }
 
 fn is_list_response(object: &Map<String, Value>) -> bool {
     object.iter().any(|(key, value)| {
         key.eq_ignore_ascii_case("schemas")
             && value.as_array().is_some_and(|schemas| {
-                schemas.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(LIST_RESPONSE_SCHEMA)))
+                schemas.iter().any(|s| {
+                    s.as_str()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(LIST_RESPONSE_SCHEMA))
+                })
             })
     })
 }
@@ -122,7 +139,11 @@ fn strict_value(bytes: &[u8]) -> Result<(Value, Option<String>), serde_json::Err
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let mut path = String::new();
     let mut duplicate = None;
-    let value = StrictValueSeed { path: &mut path, duplicate: &mut duplicate }.deserialize(&mut deserializer)?;
+    let value = StrictValueSeed {
+        path: &mut path,
+        duplicate: &mut duplicate,
+    }
+    .deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok((value, duplicate))
 }
@@ -150,7 +171,12 @@ struct Sink {
 impl Sink {
     /// One resource into the directory (or into `skipped`); `duplicate` is where its JSON
     /// gave a name twice, if it did.
-    fn resource(&mut self, value: &Value, duplicate: Option<&str>, spot: Spot) -> Result<(), FormatError> {
+    fn resource(
+        &mut self,
+        value: &Value,
+        duplicate: Option<&str>,
+        spot: Spot,
+    ) -> Result<(), FormatError> {
         match parse_resource(value, duplicate) {
             Ok(Resource::User(account)) => self.builder.add_account(account, spot),
             Ok(Resource::Group(group, members)) => {
@@ -168,41 +194,72 @@ impl Sink {
                     self.builder.forget(id, spot);
                 }
                 let field = bad.field().map(str::to_string);
-                self.builder.reject(spot, &bad.pointer, field.as_deref(), bad.reason)
+                self.builder
+                    .reject(spot, &bad.pointer, field.as_deref(), bad.reason)
             }
         }
     }
 
     /// A whole parsed document or line: a ListResponse page, or one resource. `duplicate`
     /// is where the line gave a name twice, if it did.
-    fn value(&mut self, value: &Value, duplicate: Option<&str>, line: Option<u64>) -> Result<(), FormatError> {
+    fn value(
+        &mut self,
+        value: &Value,
+        duplicate: Option<&str>,
+        line: Option<u64>,
+    ) -> Result<(), FormatError> {
         if let Value::Object(object) = value {
-            let mut lists = object.iter().filter(|(k, _)| k.eq_ignore_ascii_case("Resources"));
+            let mut lists = object
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("Resources"));
             if let Some((key, resources)) = lists.next() {
                 let at = pointer("", key);
                 let spot = Spot { line, item: None };
                 if let Some((second, _)) = lists.next() {
-                    return self.builder.reject(spot, &pointer("", second), Some(second), TWICE_IN_A_PAGE);
+                    return self.builder.reject(
+                        spot,
+                        &pointer("", second),
+                        Some(second),
+                        TWICE_IN_A_PAGE,
+                    );
                 }
                 let Value::Array(items) = resources else {
-                    return self.builder.reject(spot, &at, Some(key), expected("an array of resources", resources));
+                    return self.builder.reject(
+                        spot,
+                        &at,
+                        Some(key),
+                        expected("an array of resources", resources),
+                    );
                 };
                 // A name given twice inside a resource is that resource's fault; anywhere
                 // else in the page (`"Resources"` twice included), the page's.
                 let item_prefix = format!("{at}/");
                 let in_item = duplicate.and_then(|d| {
                     let rest = d.strip_prefix(&item_prefix)?;
-                    let (index, inner) = rest.split_once('/').map_or((rest, ""), |(i, inner)| (i, inner));
+                    let (index, inner) = rest
+                        .split_once('/')
+                        .map_or((rest, ""), |(i, inner)| (i, inner));
                     let index: usize = index.parse().ok().filter(|&i| i < items.len())?;
                     Some((index, inner))
                 });
                 if let (Some(d), None) = (duplicate, in_item) {
                     let field = d.split('/').nth(1).map(str::to_string);
-                    return self.builder.reject(spot, d, field.as_deref(), TWICE_IN_A_PAGE);
+                    return self
+                        .builder
+                        .reject(spot, d, field.as_deref(), TWICE_IN_A_PAGE);
                 }
                 for (i, item) in items.iter().enumerate() {
-                    let inner = in_item.filter(|(index, _)| *index == i).map(|(_, inner)| format!("/{inner}"));
-                    self.resource(item, inner.as_deref(), Spot { line, item: Some(i as u64) })?;
+                    let inner = in_item
+                        .filter(|(index, _)| *index == i)
+                        .map(|(_, inner)| format!("/{inner}"));
+                    self.resource(
+                        item,
+                        inner.as_deref(),
+                        Spot {
+                            line,
+                            item: Some(i as u64),
+                        },
+                    )?;
                 }
                 return Ok(());
             }
@@ -224,7 +281,9 @@ impl Sink {
         if !self.in_resources {
             return String::new();
         }
-        let Layout::Scim { list_prefix } = self.builder.layout() else { return String::new() };
+        let Layout::Scim { list_prefix } = self.builder.layout() else {
+            return String::new();
+        };
         match self.current_item {
             Some(item) => format!("{list_prefix}/{item}"),
             None => list_prefix.to_string(),
@@ -266,20 +325,29 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
             if key.eq_ignore_ascii_case("Resources") {
                 if saw_resources {
                     // A second array would be read over the first's resources: refuse it.
-                    let spot = Spot { line: self.sink.streamed_line(), item: None };
+                    let spot = Spot {
+                        line: self.sink.streamed_line(),
+                        item: None,
+                    };
                     let location = self.sink.builder.location(spot, &pointer("", &key));
-                    let error = FormatError::from(Diagnostic::new(location, Some(&key), TWICE_IN_A_PAGE));
+                    let error =
+                        FormatError::from(Diagnostic::new(location, Some(&key), TWICE_IN_A_PAGE));
                     return Err(self.sink.stop(error));
                 }
                 saw_resources = true;
-                map.next_value_seed(ResourcesSeed { sink: &mut *self.sink })?;
+                map.next_value_seed(ResourcesSeed {
+                    sink: &mut *self.sink,
+                })?;
             } else {
                 if duplicate.is_none() && rest.contains_key(&key) {
                     duplicate = Some(pointer("", &key));
                 }
                 path.clear();
                 path.push_str(&pointer("", &key));
-                let value = map.next_value_seed(StrictValueSeed { path: &mut path, duplicate: &mut duplicate })?;
+                let value = map.next_value_seed(StrictValueSeed {
+                    path: &mut path,
+                    duplicate: &mut duplicate,
+                })?;
                 rest.insert(key, value);
             }
         }
@@ -289,7 +357,10 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
         // Not a ListResponse: the document is one resource.
         let line = self.sink.streamed_line();
         let resource = Value::Object(rest);
-        match self.sink.resource(&resource, duplicate.as_deref(), Spot { line, item: None }) {
+        match self
+            .sink
+            .resource(&resource, duplicate.as_deref(), Spot { line, item: None })
+        {
             Ok(()) => Ok(()),
             Err(error) => Err(self.sink.stop(error)),
         }
@@ -330,10 +401,17 @@ impl<'de> Visitor<'de> for ResourcesSeed<'_> {
             self.sink.budget.mark();
             let mut path = String::new();
             let mut duplicate = None;
-            let Some(resource) = seq.next_element_seed(StrictValueSeed { path: &mut path, duplicate: &mut duplicate })? else {
+            let Some(resource) = seq.next_element_seed(StrictValueSeed {
+                path: &mut path,
+                duplicate: &mut duplicate,
+            })?
+            else {
                 break;
             };
-            let spot = Spot { line: self.sink.streamed_line(), item: Some(index) };
+            let spot = Spot {
+                line: self.sink.streamed_line(),
+                item: Some(index),
+            };
             if let Err(error) = self.sink.resource(&resource, duplicate.as_deref(), spot) {
                 return Err(self.sink.stop(error));
             }
@@ -377,7 +455,9 @@ impl<R: Read> CountingReader<R> {
             if buffer.is_empty() {
                 return Ok(None);
             }
-            let end = buffer.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+            let end = buffer
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
             let skipped = end.unwrap_or(buffer.len());
             for &b in &buffer[..skipped] {
                 column = if b == b'\n' { 1 } else { column + 1 };
@@ -417,7 +497,9 @@ impl<R: Read> CountingReader<R> {
     /// longer than [`MAX_SCIM_RESOURCE_BYTES`] is an error, read no further.
     fn read_line(&mut self, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
         let limit = self.budget.limit();
-        let n = (&mut self.inner).take(limit + 1).read_until(b'\n', buffer)?;
+        let n = (&mut self.inner)
+            .take(limit + 1)
+            .read_until(b'\n', buffer)?;
         if buffer.ends_with(b"\n") {
             self.line.set(self.line.get() + 1);
         } else if n as u64 > limit {
@@ -442,21 +524,40 @@ impl<R: Read> Read for CountingReader<R> {
 /// Reads a directory from SCIM 2.0 JSON in any of the shapes in the [module docs](self).
 ///
 /// `source_name` is only used in messages and to name the directory.
-pub fn read_scim(source_name: &str, input: impl Read, options: ReadOptions) -> Result<Imported, FormatError> {
+pub fn read_scim(
+    source_name: &str,
+    input: impl Read,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
     read_scim_within(source_name, input, options, MAX_SCIM_RESOURCE_BYTES)
 }
 
 /// [`read_scim`] refusing a resource or line longer than `limit` bytes.
-pub(crate) fn read_scim_within(source_name: &str, input: impl Read, options: ReadOptions, limit: u64) -> Result<Imported, FormatError> {
+pub(crate) fn read_scim_within(
+    source_name: &str,
+    input: impl Read,
+    options: ReadOptions,
+    limit: u64,
+) -> Result<Imported, FormatError> {
     let line = Rc::new(Cell::new(1u64));
     let budget = Budget::new("a SCIM resource", limit);
-    let mut input =
-        CountingReader { inner: BufReader::with_capacity(1 << 16, input), line: Rc::clone(&line), budget: budget.clone() };
+    let mut input = CountingReader {
+        inner: BufReader::with_capacity(1 << 16, input),
+        line: Rc::clone(&line),
+        budget: budget.clone(),
+    };
     let io = |e| FormatError::io(source_name, e);
     input.skip_bom().map_err(io)?;
     let Some((first_line, first_column, first_byte)) = input.skip_whitespace().map_err(io)? else {
         // Nothing at all: no identities, which is a valid (if dull) export.
-        return Builder::new(source_name, Layout::Scim { list_prefix: "/Resources" }, options).finish();
+        return Builder::new(
+            source_name,
+            Layout::Scim {
+                list_prefix: "/Resources",
+            },
+            options,
+        )
+        .finish();
     };
     let list_prefix = if first_byte == b'[' { "" } else { "/Resources" };
     let mut sink = Sink {
@@ -480,20 +581,35 @@ pub(crate) fn read_scim_within(source_name: &str, input: impl Read, options: Rea
             return Err(fatal);
         }
         if error.is_io() {
-            let at = Location { file: source_name.to_string(), line: Some(line.get()), pointer: Some(sink.context()) };
+            let at = Location {
+                file: source_name.to_string(),
+                line: Some(line.get()),
+                pointer: Some(sink.context()),
+            };
             return Err(located(source_name, || at, error.into()));
         }
         let error_line = first_line + error.line() as u64 - 1;
-        let column = if error.line() == 1 { first_column + error.column() as u64 - 1 } else { error.column() as u64 };
+        let column = if error.line() == 1 {
+            first_column + error.column() as u64 - 1
+        } else {
+            error.column() as u64
+        };
         let context = sink.context();
         let diagnostic = Diagnostic::new(
-            Location { file: source_name.to_string(), line: Some(error_line), pointer: Some(context) },
+            Location {
+                file: source_name.to_string(),
+                line: Some(error_line),
+                pointer: Some(context),
+            },
             None,
             format!("invalid JSON at column {column}: {}", json_message(&error)),
         );
         // A broken first line of JSON Lines can be skipped like any other line; a broken
         // document spanning lines cannot be resynchronised, so it fails either way.
-        let skippable = options.skip_invalid && first_byte == b'{' && line.get() == first_line && !error.is_eof();
+        let skippable = options.skip_invalid
+            && first_byte == b'{'
+            && line.get() == first_line
+            && !error.is_eof();
         if !skippable {
             return Err(diagnostic.into());
         }
@@ -530,16 +646,23 @@ pub(crate) fn read_scim_within(source_name: &str, input: impl Read, options: Rea
         buffer.clear();
         let line_number = line.get();
         let read = input.read_line(&mut buffer);
-        if read.map_err(|e| located(source_name, || Location::line(source_name, line_number), e))? == 0 {
+        if read.map_err(|e| located(source_name, || Location::line(source_name, line_number), e))?
+            == 0
+        {
             break;
         }
-        let leading = buffer.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let leading = buffer
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
         let content = buffer[leading..].trim_ascii_end();
         if content.is_empty() {
             continue;
         }
         match strict_value(content) {
-            Ok((value, duplicate)) => sink.value(&value, duplicate.as_deref(), Some(line_number))?,
+            Ok((value, duplicate)) => {
+                sink.value(&value, duplicate.as_deref(), Some(line_number))?
+            }
             Err(error) => {
                 let column = leading as u64 + error.column() as u64;
                 sink.builder.reject(
@@ -555,7 +678,10 @@ pub(crate) fn read_scim_within(source_name: &str, input: impl Read, options: Rea
 }
 
 /// [`read_scim`] on a file, named by its path.
-pub fn read_scim_file(path: impl AsRef<Path>, options: ReadOptions) -> Result<Imported, FormatError> {
+pub fn read_scim_file(
+    path: impl AsRef<Path>,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
     let (name, reader) = crate::open(path.as_ref())?;
     read_scim(&name, reader, options)
 }

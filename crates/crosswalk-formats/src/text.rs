@@ -29,12 +29,18 @@ impl Encoding {
     /// Parses a name as people write it: `utf-8`, `UTF8`, `utf-16le`, `unicode` (what
     /// PowerShell calls UTF-16 LE), `windows-1252`, `cp1252`, `ansi`, `latin1`.
     pub fn parse(name: &str) -> Option<Encoding> {
-        let name: String = name.trim().chars().filter(|c| !matches!(c, '-' | '_' | ' ')).collect();
+        let name: String = name
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .collect();
         match name.to_ascii_lowercase().as_str() {
             "utf8" => Some(Encoding::Utf8),
             "utf16" | "utf16le" | "unicode" => Some(Encoding::Utf16Le),
             "utf16be" | "bigendianunicode" => Some(Encoding::Utf16Be),
-            "windows1252" | "cp1252" | "ansi" | "latin1" | "iso88591" => Some(Encoding::Windows1252),
+            "windows1252" | "cp1252" | "ansi" | "latin1" | "iso88591" => {
+                Some(Encoding::Windows1252)
+            }
             _ => None,
         }
     }
@@ -65,10 +71,10 @@ impl Encoding {
 /// Windows-1252 bytes 0x80..=0x9F. The five bytes the code page leaves undefined map to the
 /// C1 control of the same number, as WHATWG's decoder does.
 const WINDOWS_1252_HIGH: [char; 32] = [
-    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}', '\u{02C6}', '\u{2030}',
-    '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}', '\u{017D}', '\u{008F}', '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}',
-    '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{009D}',
-    '\u{017E}', '\u{0178}',
+    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}', '\u{017D}', '\u{008F}',
+    '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{009D}', '\u{017E}', '\u{0178}',
 ];
 
 fn windows_1252(byte: u8) -> char {
@@ -96,7 +102,15 @@ pub struct Decoder<R> {
 
 impl<R: Read> Decoder<R> {
     pub fn new(inner: R, encoding: Encoding) -> Decoder<R> {
-        Decoder { inner, encoding, raw: Vec::new(), out: Vec::new(), out_start: 0, at_start: true, at_end: false }
+        Decoder {
+            inner,
+            encoding,
+            raw: Vec::new(),
+            out: Vec::new(),
+            out_start: 0,
+            at_start: true,
+            at_end: false,
+        }
     }
 
     /// Reads and decodes the next chunk into `out`; `false` at the end of the input.
@@ -119,7 +133,9 @@ impl<R: Read> Decoder<R> {
                     continue;
                 }
                 self.at_start = false;
-                if let Some((_, len)) = Encoding::from_bom(&self.raw).filter(|(bom, _)| *bom == self.encoding) {
+                if let Some((_, len)) =
+                    Encoding::from_bom(&self.raw).filter(|(bom, _)| *bom == self.encoding)
+                {
                     self.raw.drain(..len);
                 }
             }
@@ -136,7 +152,8 @@ impl<R: Read> Decoder<R> {
             }
             Encoding::Windows1252 => {
                 for &byte in &self.raw {
-                    self.out.extend_from_slice(windows_1252(byte).encode_utf8(&mut buffer).as_bytes());
+                    self.out
+                        .extend_from_slice(windows_1252(byte).encode_utf8(&mut buffer).as_bytes());
                 }
                 self.raw.clear();
             }
@@ -166,7 +183,6 @@ impl<R: Read> Decoder<R> {
         }
         Ok(())
     }
-
 }
 
 /// The UTF-16 code unit at byte `i` of `raw`.
@@ -200,8 +216,19 @@ pub fn choose_encoding(start: &[u8], asked: Option<Encoding>) -> Encoding {
     // UTF-16 without a BOM: ASCII text has a NUL in every other byte.
     if asked.is_none() && start.len() >= 4 {
         let pairs = start.len() / 2;
-        let even_nul = start.iter().step_by(2).take(pairs).filter(|&&b| b == 0).count();
-        let odd_nul = start.iter().skip(1).step_by(2).take(pairs).filter(|&&b| b == 0).count();
+        let even_nul = start
+            .iter()
+            .step_by(2)
+            .take(pairs)
+            .filter(|&&b| b == 0)
+            .count();
+        let odd_nul = start
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .take(pairs)
+            .filter(|&&b| b == 0)
+            .count();
         if odd_nul * 2 > pairs && even_nul == 0 {
             return Encoding::Utf16Le;
         }
@@ -248,7 +275,9 @@ mod tests {
         struct Trickle<'a>(&'a [u8]);
         impl Read for Trickle<'_> {
             fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-                let Some((&first, rest)) = self.0.split_first() else { return Ok(0) };
+                let Some((&first, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
                 if buffer.is_empty() {
                     return Ok(0);
                 }
@@ -265,7 +294,11 @@ mod tests {
         let mut bytes = Vec::new();
         let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
         for unit in units {
-            bytes.extend_from_slice(&if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() });
+            bytes.extend_from_slice(&if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
         }
         bytes
     }
@@ -273,10 +306,26 @@ mod tests {
     #[test]
     fn decodes_each_encoding_and_drops_the_bom() {
         let text = "Zoë;Müller;😀;€\r\n";
-        assert_eq!(decode(&[b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(), Encoding::Utf8).unwrap(), text);
-        assert_eq!(decode(&utf16(text, false, true), Encoding::Utf16Le).unwrap(), text);
-        assert_eq!(decode(&utf16(text, true, true), Encoding::Utf16Be).unwrap(), text);
-        assert_eq!(decode(b"Zo\xEB \x80 \x93x\x94", Encoding::Windows1252).unwrap(), "Zoë € \u{201C}x\u{201D}");
+        assert_eq!(
+            decode(
+                &[b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+                Encoding::Utf8
+            )
+            .unwrap(),
+            text
+        );
+        assert_eq!(
+            decode(&utf16(text, false, true), Encoding::Utf16Le).unwrap(),
+            text
+        );
+        assert_eq!(
+            decode(&utf16(text, true, true), Encoding::Utf16Be).unwrap(),
+            text
+        );
+        assert_eq!(
+            decode(b"Zo\xEB \x80 \x93x\x94", Encoding::Windows1252).unwrap(),
+            "Zoë € \u{201C}x\u{201D}"
+        );
     }
 
     #[test]
@@ -290,9 +339,15 @@ mod tests {
 
     #[test]
     fn the_bom_decides_then_what_was_asked() {
-        assert_eq!(choose_encoding(b"\xFF\xFEa\0", Some(Encoding::Windows1252)), Encoding::Utf16Le);
+        assert_eq!(
+            choose_encoding(b"\xFF\xFEa\0", Some(Encoding::Windows1252)),
+            Encoding::Utf16Le
+        );
         assert_eq!(choose_encoding(b"\xFE\xFF\0a", None), Encoding::Utf16Be);
-        assert_eq!(choose_encoding(b"abc", Some(Encoding::Windows1252)), Encoding::Windows1252);
+        assert_eq!(
+            choose_encoding(b"abc", Some(Encoding::Windows1252)),
+            Encoding::Windows1252
+        );
         assert_eq!(choose_encoding(b"a\0b\0c\0", None), Encoding::Utf16Le);
         assert_eq!(choose_encoding(b"abc,def", None), Encoding::Utf8);
         assert_eq!(Encoding::parse("Unicode"), Some(Encoding::Utf16Le));

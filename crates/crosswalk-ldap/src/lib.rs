@@ -61,20 +61,29 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("bind_dn", &self.bind_dn).field("password", &"(hidden)").finish()
+        f.debug_struct("Credentials")
+            .field("bind_dn", &self.bind_dn)
+            .field("password", &"(hidden)")
+            .finish()
     }
 }
 
 impl Credentials {
     pub fn new(bind_dn: impl Into<String>, password: impl Into<String>) -> Credentials {
-        Credentials { bind_dn: bind_dn.into(), password: password.into() }
+        Credentials {
+            bind_dn: bind_dn.into(),
+            password: password.into(),
+        }
     }
 
     /// From the file if one is given, else the environment; `None` for an anonymous bind.
     pub fn load(file: Option<&Path>) -> Result<Option<Credentials>, LdapError> {
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                LdapError::Credentials(format!("cannot read the credentials file {}: {e}", path.display()))
+                LdapError::Credentials(format!(
+                    "cannot read the credentials file {}: {e}",
+                    path.display()
+                ))
             })?;
             let mut lines = text.lines();
             let bind_dn = lines.next().unwrap_or_default().trim().to_string();
@@ -87,13 +96,22 @@ impl Credentials {
             }
             return Ok(Some(Credentials { bind_dn, password }));
         }
-        let bind_dn = std::env::var(BIND_DN_VAR).ok().filter(|v| !v.trim().is_empty());
+        let bind_dn = std::env::var(BIND_DN_VAR)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
         let password = std::env::var(PASSWORD_VAR).ok().filter(|v| !v.is_empty());
         match (bind_dn, password) {
-            (Some(bind_dn), Some(password)) => Ok(Some(Credentials { bind_dn: bind_dn.trim().to_string(), password })),
+            (Some(bind_dn), Some(password)) => Ok(Some(Credentials {
+                bind_dn: bind_dn.trim().to_string(),
+                password,
+            })),
             (None, None) => Ok(None),
-            (Some(_), None) => Err(LdapError::Credentials(format!("{BIND_DN_VAR} is set but {PASSWORD_VAR} is not; set both, or neither for an anonymous bind"))),
-            (None, Some(_)) => Err(LdapError::Credentials(format!("{PASSWORD_VAR} is set but {BIND_DN_VAR} is not; set both, or neither for an anonymous bind"))),
+            (Some(_), None) => Err(LdapError::Credentials(format!(
+                "{BIND_DN_VAR} is set but {PASSWORD_VAR} is not; set both, or neither for an anonymous bind"
+            ))),
+            (None, Some(_)) => Err(LdapError::Credentials(format!(
+                "{PASSWORD_VAR} is set but {BIND_DN_VAR} is not; set both, or neither for an anonymous bind"
+            ))),
         }
     }
 }
@@ -127,10 +145,15 @@ fn checked_url(url: &str, options: &LdapOptions) -> Result<String, LdapError> {
         ));
     }
     if authority.is_empty() {
-        return Err(LdapError::Usage(format!("{url}: no host; write ldap://host:389 or ldaps://host:636")));
+        return Err(LdapError::Usage(format!(
+            "{url}: no host; write ldap://host:389 or ldaps://host:636"
+        )));
     }
     if options.starttls && url.to_ascii_lowercase().starts_with("ldaps://") {
-        return Err(LdapError::Usage("--ldap-starttls is for ldap:// URLs; an ldaps:// connection is TLS already".to_string()));
+        return Err(LdapError::Usage(
+            "--ldap-starttls is for ldap:// URLs; an ldaps:// connection is TLS already"
+                .to_string(),
+        ));
     }
     Ok(url.to_string())
 }
@@ -147,18 +170,35 @@ fn host_of(url: &str) -> String {
 }
 
 /// Reads the directory at `url` (`ldap://host:port` or `ldaps://host:port`).
-pub fn read_directory(url: &str, options: &LdapOptions, read: ReadOptions) -> Result<Imported, LdapError> {
+pub fn read_directory(
+    url: &str,
+    options: &LdapOptions,
+    read: ReadOptions,
+) -> Result<Imported, LdapError> {
     let url = checked_url(url, options)?;
     let credentials = Credentials::load(options.credentials_file.as_deref())?;
-    let server = |message: String| LdapError::Server { url: url.clone(), message };
-    let settings = LdapConnSettings::new().set_conn_timeout(Duration::from_secs(30)).set_starttls(options.starttls);
-    let mut ldap = LdapConn::with_settings(settings, &url)
-        .map_err(|e| server(format!("cannot connect: {e}; is the host and port right, and is the server up?")))?;
+    let server = |message: String| LdapError::Server {
+        url: url.clone(),
+        message,
+    };
+    let settings = LdapConnSettings::new()
+        .set_conn_timeout(Duration::from_secs(30))
+        .set_starttls(options.starttls);
+    let mut ldap = LdapConn::with_settings(settings, &url).map_err(|e| {
+        server(format!(
+            "cannot connect: {e}; is the host and port right, and is the server up?"
+        ))
+    })?;
     ldap.with_timeout(Duration::from_secs(300));
     if let Some(credentials) = &credentials {
         ldap.simple_bind(&credentials.bind_dn, &credentials.password)
             .and_then(|result| result.success())
-            .map_err(|e| server(format!("the bind as {:?} was refused: {e}; check the bind DN and password", credentials.bind_dn)))?;
+            .map_err(|e| {
+                server(format!(
+                    "the bind as {:?} was refused: {e}; check the bind DN and password",
+                    credentials.bind_dn
+                ))
+            })?;
     }
     let base = match &options.base {
         Some(base) => base.clone(),
@@ -172,15 +212,19 @@ pub fn read_directory(url: &str, options: &LdapOptions, read: ReadOptions) -> Re
     // runs one operation at a time).
     let mut ranged: Vec<Entry> = Vec::new();
     {
-        let adapters: Vec<Box<dyn ldap3::adapters::Adapter<_, _>>> =
-            vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(page_size))];
+        let adapters: Vec<Box<dyn ldap3::adapters::Adapter<_, _>>> = vec![
+            Box::new(EntriesOnly::new()),
+            Box::new(PagedResults::new(page_size)),
+        ];
         let mut search = ldap
             .streaming_search_with(adapters, &base, Scope::Subtree, filter, attributes)
             .map_err(|e| server(format!("the search under {base:?} with {filter:?} failed: {e}; check --ldap-base and --ldap-filter")))?;
         loop {
-            let next = search
-                .next()
-                .map_err(|e| server(format!("the search under {base:?} failed: {e}; check --ldap-base and --ldap-filter")))?;
+            let next = search.next().map_err(|e| {
+                server(format!(
+                    "the search under {base:?} failed: {e}; check --ldap-base and --ldap-filter"
+                ))
+            })?;
             let Some(result) = next else { break };
             let entry = entry_of(SearchEntry::construct(result));
             if has_open_range(&entry) {
@@ -208,13 +252,28 @@ pub fn read_directory(url: &str, options: &LdapOptions, read: ReadOptions) -> Re
 /// only one of `namingContexts`).
 fn default_base(ldap: &mut LdapConn) -> Result<String, String> {
     let (entries, _) = ldap
-        .search("", Scope::Base, "(objectClass=*)", vec!["defaultNamingContext", "namingContexts"])
+        .search(
+            "",
+            Scope::Base,
+            "(objectClass=*)",
+            vec!["defaultNamingContext", "namingContexts"],
+        )
         .and_then(|r| r.success())
-        .map_err(|e| format!("cannot read the root DSE to find the base DN ({e}); give --ldap-base"))?;
+        .map_err(|e| {
+            format!("cannot read the root DSE to find the base DN ({e}); give --ldap-base")
+        })?;
     let Some(root) = entries.into_iter().next().map(SearchEntry::construct) else {
-        return Err("the server has no root DSE to find the base DN in; give --ldap-base".to_string());
+        return Err(
+            "the server has no root DSE to find the base DN in; give --ldap-base".to_string(),
+        );
     };
-    let value = |name: &str| root.attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).unwrap_or_default();
+    let value = |name: &str| {
+        root.attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     if let Some(base) = value("defaultNamingContext").into_iter().next() {
         return Ok(base);
     }
@@ -222,7 +281,10 @@ fn default_base(ldap: &mut LdapConn) -> Result<String, String> {
     match contexts.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err("the server names no naming context; give --ldap-base".to_string()),
-        many => Err(format!("the server has several naming contexts ({}); choose one with --ldap-base", many.join("; "))),
+        many => Err(format!(
+            "the server has several naming contexts ({}); choose one with --ldap-base",
+            many.join("; ")
+        )),
     }
 }
 
@@ -259,14 +321,20 @@ fn open_range(attribute: &str) -> Option<(&str, u64)> {
 }
 
 fn has_open_range(entry: &Entry) -> bool {
-    entry.attributes.iter().any(|(attribute, _)| open_range(attribute).is_some())
+    entry
+        .attributes
+        .iter()
+        .any(|(attribute, _)| open_range(attribute).is_some())
 }
 
 /// Fetches the remaining ranges of each ranged attribute of `entry` (MS-ADTS 3.1.1.3.1.3.3,
 /// "Range Retrieval of Attribute Values") and renames them to the plain attribute.
 fn complete_ranges(ldap: &mut LdapConn, entry: &mut Entry) -> Result<(), String> {
-    let open: Vec<(String, u64)> =
-        entry.attributes.iter().filter_map(|(a, _)| open_range(a).map(|(n, end)| (n.to_string(), end))).collect();
+    let open: Vec<(String, u64)> = entry
+        .attributes
+        .iter()
+        .filter_map(|(a, _)| open_range(a).map(|(n, end)| (n.to_string(), end)))
+        .collect();
     let mut done: Vec<String> = Vec::new();
     for (name, mut end) in open {
         if done.contains(&name) {
@@ -275,10 +343,17 @@ fn complete_ranges(ldap: &mut LdapConn, entry: &mut Entry) -> Result<(), String>
         loop {
             let request = format!("{name};range={}-*", end + 1);
             let (entries, _) = ldap
-                .search(&entry.dn, Scope::Base, "(objectClass=*)", vec![request.as_str()])
+                .search(
+                    &entry.dn,
+                    Scope::Base,
+                    "(objectClass=*)",
+                    vec![request.as_str()],
+                )
                 .and_then(|r| r.success())
                 .map_err(|e| format!("fetching {request} of {:?} failed: {e}", entry.dn))?;
-            let Some(found) = entries.into_iter().next().map(SearchEntry::construct) else { break };
+            let Some(found) = entries.into_iter().next().map(SearchEntry::construct) else {
+                break;
+            };
             let fetched = entry_of(found);
             let mut next_end = None;
             let mut got_any = false;
@@ -288,7 +363,9 @@ fn complete_ranges(ldap: &mut LdapConn, entry: &mut Entry) -> Result<(), String>
                 }
                 got_any = true;
                 next_end = open_range(&attribute).map(|(_, end)| end);
-                entry.attributes.push((format!("{name};range=fetched"), value));
+                entry
+                    .attributes
+                    .push((format!("{name};range=fetched"), value));
             }
             match next_end {
                 Some(new_end) if got_any && new_end > end => end = new_end,
@@ -319,7 +396,10 @@ mod tests {
         assert!(!is_ldap_url("users.ldif"));
         assert_eq!(host_of("ldap://127.0.0.1:3890"), "127.0.0.1");
         assert_eq!(host_of("ldaps://dc01.example.com/"), "dc01.example.com");
-        assert!(matches!(checked_url("ldap://admin:secret@host", &LdapOptions::default()), Err(LdapError::Usage(_))));
+        assert!(matches!(
+            checked_url("ldap://admin:secret@host", &LdapOptions::default()),
+            Err(LdapError::Usage(_))
+        ));
         assert_eq!(open_range("member;range=0-1499"), Some(("member", 1499)));
         assert_eq!(open_range("member;range=1500-*"), None);
         assert_eq!(open_range("member"), None);

@@ -65,7 +65,9 @@ impl CheckKind {
 
     pub fn parse(text: &str) -> Option<CheckKind> {
         let text = text.trim();
-        CheckKind::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(text))
+        CheckKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(text))
     }
 
     /// Blockers stop a job unless the admin overrides; warnings do not.
@@ -81,24 +83,34 @@ impl CheckKind {
 
     pub fn suggested_fix(self) -> &'static str {
         match self {
-            CheckKind::InvalidEmail => "assign a new email (from a template), migrate as a former user (tombstone), or exclude",
+            CheckKind::InvalidEmail => {
+                "assign a new email (from a template), migrate as a former user (tombstone), or exclude"
+            }
             CheckKind::DuplicateEmail => {
                 "merge into one account (the merge rule picks which; override with NewEmail or another row's UserKey), or assign a new email to all but one"
             }
-            CheckKind::MissingEmail => "assign a new email from a template, or migrate as a former user (tombstone)",
+            CheckKind::MissingEmail => {
+                "assign a new email from a template, or migrate as a former user (tombstone)"
+            }
             CheckKind::ShadowedUsername => {
                 "nothing to do if the directory in effect is the right one; otherwise exclude the account in effect or reorder the directories"
             }
             CheckKind::GroupExistsInDestination => {
                 "rename the source group or exclude it: its members would be added to the existing destination group and gain its permissions"
             }
-            CheckKind::ReservedGroupName => "rename the source group or exclude it: the destination reserves this name",
+            CheckKind::ReservedGroupName => {
+                "rename the source group or exclude it: the destination reserves this name"
+            }
             CheckKind::UnverifiedDestinationEmail => {
                 "ask the destination user to verify the address before the run, or exclude the source account"
             }
             CheckKind::InactiveUser => "migrate as a former user (tombstone) or exclude",
-            CheckKind::LookAlike => "confirm these are different people; exclude or give a new email to the impostor",
-            CheckKind::ReferencedButAbsent => "add the identity to the source export, or accept that its content will show a former user",
+            CheckKind::LookAlike => {
+                "confirm these are different people; exclude or give a new email to the impostor"
+            }
+            CheckKind::ReferencedButAbsent => {
+                "add the identity to the source export, or accept that its content will show a former user"
+            }
         }
     }
 }
@@ -170,21 +182,37 @@ pub fn run_checks(
     // Emails: invalid, missing, duplicate (by matching key, across directories).
     let mut by_email: FxHashMap<String, Vec<&Account>> = FxHashMap::default();
     for account in &source.accounts {
-        match account.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        match account
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             // Migrating without an address is what the tombstone fix chose.
             None if options.former_users.contains(account.id.as_str()) => {}
-            None => push(CheckKind::MissingEmail, account_row(account, "no email".into())),
+            None => push(
+                CheckKind::MissingEmail,
+                account_row(account, "no email".into()),
+            ),
             Some(email) => match normalize::email_key(email, &options.domain_aliases) {
-                Err(why) => push(CheckKind::InvalidEmail, account_row(account, format!("email {}", why.describe()))),
+                Err(why) => push(
+                    CheckKind::InvalidEmail,
+                    account_row(account, format!("email {}", why.describe())),
+                ),
                 Ok(key) => by_email.entry(key.key).or_default().push(account),
             },
         }
         if !account.active {
-            push(CheckKind::InactiveUser, account_row(account, "inactive in the source".into()));
+            push(
+                CheckKind::InactiveUser,
+                account_row(account, "inactive in the source".into()),
+            );
         }
     }
     let order = directory_order(source, &options.directory_order);
-    let rule = MergeRule { directory_order: order.clone() };
+    let rule = MergeRule {
+        directory_order: order.clone(),
+    };
     for (key, accounts) in &by_email {
         if accounts.len() < 2 {
             continue;
@@ -192,9 +220,16 @@ pub fn run_checks(
         let survivor = rule.choose(accounts.iter().copied());
         for account in accounts {
             let detail = if account.id == survivor.id {
-                format!("{} accounts share {key}; the merge rule keeps this one", accounts.len())
+                format!(
+                    "{} accounts share {key}; the merge rule keeps this one",
+                    accounts.len()
+                )
             } else {
-                format!("{} accounts share {key}; the merge rule merges this one into {}", accounts.len(), survivor.id)
+                format!(
+                    "{} accounts share {key}; the merge rule merges this one into {}",
+                    accounts.len(),
+                    survivor.id
+                )
             };
             push(CheckKind::DuplicateEmail, account_row(account, detail));
         }
@@ -204,16 +239,30 @@ pub fn run_checks(
     let mut by_username: FxHashMap<String, Vec<&Account>> = FxHashMap::default();
     for account in &source.accounts {
         if let Some(username) = account.username.as_deref().filter(|u| !u.trim().is_empty()) {
-            by_username.entry(username.trim().to_lowercase()).or_default().push(account);
+            by_username
+                .entry(username.trim().to_lowercase())
+                .or_default()
+                .push(account);
         }
     }
     for accounts in by_username.values() {
-        let directories: FxHashSet<&str> = accounts.iter().map(|a| a.source_directory.as_deref().unwrap_or("")).collect();
+        let directories: FxHashSet<&str> = accounts
+            .iter()
+            .map(|a| a.source_directory.as_deref().unwrap_or(""))
+            .collect();
         if directories.len() < 2 {
             continue;
         }
-        let rank = |a: &Account| order.iter().position(|d| Some(d.as_str()) == a.source_directory.as_deref()).unwrap_or(usize::MAX);
-        let in_effect = accounts.iter().min_by_key(|a| (rank(a), a.id.as_str())).expect("two or more accounts");
+        let rank = |a: &Account| {
+            order
+                .iter()
+                .position(|d| Some(d.as_str()) == a.source_directory.as_deref())
+                .unwrap_or(usize::MAX)
+        };
+        let in_effect = accounts
+            .iter()
+            .min_by_key(|a| (rank(a), a.id.as_str()))
+            .expect("two or more accounts");
         for account in accounts.iter().filter(|a| a.id != in_effect.id) {
             let detail = format!(
                 "shadowed: directory {} comes after {}, where {} is in effect",
@@ -229,10 +278,20 @@ pub fn run_checks(
     let reserved: Vec<String> = if options.reserved_group_names.is_empty() {
         RESERVED_GROUP_NAMES.iter().map(|n| n.to_string()).collect()
     } else {
-        options.reserved_group_names.iter().map(|n| n.trim().to_lowercase()).collect()
+        options
+            .reserved_group_names
+            .iter()
+            .map(|n| n.trim().to_lowercase())
+            .collect()
     };
-    let destination_groups: FxHashSet<String> =
-        destination.map(|d| d.groups.iter().map(|g| g.name.trim().to_lowercase()).collect()).unwrap_or_default();
+    let destination_groups: FxHashSet<String> = destination
+        .map(|d| {
+            d.groups
+                .iter()
+                .map(|g| g.name.trim().to_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
     for group in &source.groups {
         let name = group.name.trim().to_lowercase();
         let row = |detail: String| FindingRow {
@@ -243,22 +302,46 @@ pub fn run_checks(
             detail,
         };
         if reserved.contains(&name) {
-            push(CheckKind::ReservedGroupName, row(format!("the destination reserves the group name {}", group.name)));
+            push(
+                CheckKind::ReservedGroupName,
+                row(format!(
+                    "the destination reserves the group name {}",
+                    group.name
+                )),
+            );
         } else if destination_groups.contains(&name) {
-            let detail = format!("the destination has a group named {}; its {} members would join it", group.name, group.members.len());
+            let detail = format!(
+                "the destination has a group named {}; its {} members would join it",
+                group.name,
+                group.members.len()
+            );
             push(CheckKind::GroupExistsInDestination, row(detail));
         }
     }
 
     // Destination accounts whose unverified email a match on email would rely on.
     if let Some(destination) = destination {
-        for target in destination.accounts.iter().filter(|a| a.email_verified == Some(false)) {
-            let Some(key) = target.email.as_deref().and_then(|e| normalize::email_key(e, &options.domain_aliases).ok()) else {
+        for target in destination
+            .accounts
+            .iter()
+            .filter(|a| a.email_verified == Some(false))
+        {
+            let Some(key) = target
+                .email
+                .as_deref()
+                .and_then(|e| normalize::email_key(e, &options.domain_aliases).ok())
+            else {
                 continue;
             };
             for account in by_email.get(&key.key).into_iter().flatten() {
-                let detail = format!("would match destination account {} by an unverified email", target.id);
-                push(CheckKind::UnverifiedDestinationEmail, account_row(account, detail));
+                let detail = format!(
+                    "would match destination account {} by an unverified email",
+                    target.id
+                );
+                push(
+                    CheckKind::UnverifiedDestinationEmail,
+                    account_row(account, detail),
+                );
             }
         }
     }
@@ -266,14 +349,20 @@ pub fn run_checks(
     // Look-alikes: different email keys with the same skeleton.
     let mut by_skeleton: FxHashMap<String, Vec<(&String, &Account)>> = FxHashMap::default();
     for (key, accounts) in &by_email {
-        by_skeleton.entry(normalize::skeleton(key)).or_default().push((key, accounts[0]));
+        by_skeleton
+            .entry(normalize::skeleton(key))
+            .or_default()
+            .push((key, accounts[0]));
     }
     for group in by_skeleton.values().filter(|g| g.len() > 1) {
         let keys: Vec<&str> = group.iter().map(|(k, _)| k.as_str()).collect();
         for (key, _) in group {
             for account in &by_email[*key] {
                 let others: Vec<&str> = keys.iter().copied().filter(|k| k != key).collect();
-                push(CheckKind::LookAlike, account_row(account, format!("{key} looks like {}", others.join(", "))));
+                push(
+                    CheckKind::LookAlike,
+                    account_row(account, format!("{key} looks like {}", others.join(", "))),
+                );
             }
         }
     }
@@ -288,19 +377,38 @@ pub fn run_checks(
             IdentityKind::Group => groups.contains(r.identity.as_str()),
         };
         if !known {
-            let entry = absent.entry((r.kind, r.identity.as_str())).or_insert((0, r.container.as_str()));
+            let entry = absent
+                .entry((r.kind, r.identity.as_str()))
+                .or_insert((0, r.container.as_str()));
             entry.0 += 1;
         }
     }
     for ((kind, id), (count, container)) in absent {
-        let detail = format!("referenced {count} times (first in {container}) but absent from the source directory");
-        push(CheckKind::ReferencedButAbsent, FindingRow { kind, user_key: id.into(), user_name: String::new(), old_email: String::new(), detail });
+        let detail = format!(
+            "referenced {count} times (first in {container}) but absent from the source directory"
+        );
+        push(
+            CheckKind::ReferencedButAbsent,
+            FindingRow {
+                kind,
+                user_key: id.into(),
+                user_name: String::new(),
+                old_email: String::new(),
+                detail,
+            },
+        );
     }
 
     rows.into_iter()
         .map(|(kind, mut rows)| {
             rows.sort();
-            Finding { kind, severity: kind.severity(), count: rows.len(), suggested_fix: kind.suggested_fix(), rows }
+            Finding {
+                kind,
+                severity: kind.severity(),
+                count: rows.len(),
+                suggested_fix: kind.suggested_fix(),
+                rows,
+            }
         })
         .collect()
 }

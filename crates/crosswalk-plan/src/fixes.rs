@@ -35,18 +35,30 @@ pub struct MergeRule {
 
 impl MergeRule {
     pub fn describe(&self) -> String {
-        let order = if self.directory_order.is_empty() { "(as listed)".to_string() } else { self.directory_order.join(" > ") };
-        format!("keep the active account over inactive ones; then the one from the earliest directory ({order}); then the smallest UserKey")
+        let order = if self.directory_order.is_empty() {
+            "(as listed)".to_string()
+        } else {
+            self.directory_order.join(" > ")
+        };
+        format!(
+            "keep the active account over inactive ones; then the one from the earliest directory ({order}); then the smallest UserKey"
+        )
     }
 
     /// The survivor among `accounts` (at least one). The same set gives the same survivor
     /// whatever its order.
     pub fn choose<'a>(&self, accounts: impl IntoIterator<Item = &'a Account>) -> &'a Account {
         let rank = |a: &Account| {
-            let directory = self.directory_order.iter().position(|d| Some(d.as_str()) == a.source_directory.as_deref());
+            let directory = self
+                .directory_order
+                .iter()
+                .position(|d| Some(d.as_str()) == a.source_directory.as_deref());
             (!a.active, directory.unwrap_or(usize::MAX), a.id.clone())
         };
-        accounts.into_iter().min_by_key(|a| rank(a)).expect("choose needs at least one account")
+        accounts
+            .into_iter()
+            .min_by_key(|a| rank(a))
+            .expect("choose needs at least one account")
     }
 }
 
@@ -78,9 +90,17 @@ pub struct FixOutcome {
 /// `{local}` (the old address's local part, else the username).
 pub fn email_from_template(template: &str, account: &Account) -> String {
     let username = account.username.as_deref().unwrap_or(&account.id);
-    let local =
-        account.email.as_deref().and_then(|e| e.split_once('@')).map(|(l, _)| l).filter(|l| !l.is_empty()).unwrap_or(username);
-    template.replace("{id}", &account.id).replace("{username}", username).replace("{local}", local)
+    let local = account
+        .email
+        .as_deref()
+        .and_then(|e| e.split_once('@'))
+        .map(|(l, _)| l)
+        .filter(|l| !l.is_empty())
+        .unwrap_or(username);
+    template
+        .replace("{id}", &account.id)
+        .replace("{username}", username)
+        .replace("{local}", local)
 }
 
 /// The fixes the findings suggest: duplicates merged by `rule`; accounts with an invalid or
@@ -92,15 +112,22 @@ pub fn suggested_fixes(
     rule: &MergeRule,
     aliases: &DomainAliases,
 ) -> BTreeMap<String, Fix> {
-    let accounts: FxHashMap<&str, &Account> = source.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
+    let accounts: FxHashMap<&str, &Account> =
+        source.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
     let mut fixes = BTreeMap::new();
     for finding in findings {
         match finding.kind {
             CheckKind::DuplicateEmail => {
                 let mut by_email: BTreeMap<String, Vec<&Account>> = BTreeMap::new();
                 for row in &finding.rows {
-                    let Some(&account) = accounts.get(row.user_key.as_str()) else { continue };
-                    let Some(key) = account.email.as_deref().and_then(|e| normalize::email_key(e, aliases).ok()) else {
+                    let Some(&account) = accounts.get(row.user_key.as_str()) else {
+                        continue;
+                    };
+                    let Some(key) = account
+                        .email
+                        .as_deref()
+                        .and_then(|e| normalize::email_key(e, aliases).ok())
+                    else {
                         continue;
                     };
                     by_email.entry(key.key).or_default().push(account);
@@ -108,15 +135,24 @@ pub fn suggested_fixes(
                 for group in by_email.values() {
                     let survivor = rule.choose(group.iter().copied());
                     for account in group.iter().filter(|a| a.id != survivor.id) {
-                        fixes.insert(account.id.to_string(), Fix::Merge { into: survivor.id.to_string() });
+                        fixes.insert(
+                            account.id.to_string(),
+                            Fix::Merge {
+                                into: survivor.id.to_string(),
+                            },
+                        );
                     }
                 }
             }
             CheckKind::InvalidEmail | CheckKind::MissingEmail => {
                 for row in &finding.rows {
-                    let Some(&account) = accounts.get(row.user_key.as_str()) else { continue };
+                    let Some(&account) = accounts.get(row.user_key.as_str()) else {
+                        continue;
+                    };
                     let fix = match template {
-                        Some(template) => Fix::NewEmail { email: email_from_template(template, account) },
+                        Some(template) => Fix::NewEmail {
+                            email: email_from_template(template, account),
+                        },
                         None => Fix::Tombstone,
                     };
                     fixes.insert(account.id.to_string(), fix);
@@ -140,12 +176,18 @@ pub fn apply_fixes(
     let groups: FxHashSet<&str> = source.groups.iter().map(|g| g.id.as_str()).collect();
     let mut errors = BTreeSet::new();
     let mut error = |key: &str, message: String| {
-        errors.insert(FixError { user_key: key.to_string(), message });
+        errors.insert(FixError {
+            user_key: key.to_string(),
+            message,
+        });
     };
     for (key, fix) in fixes {
         let is_account = accounts.contains(key.as_str());
         if !is_account && !groups.contains(key.as_str()) {
-            error(key, "no account or group with this key in the source".into());
+            error(
+                key,
+                "no account or group with this key in the source".into(),
+            );
             continue;
         }
         match fix {
@@ -161,21 +203,35 @@ pub fn apply_fixes(
                 if into == key {
                     error(key, "cannot be merged into itself".into());
                 } else if !accounts.contains(into.as_str()) {
-                    error(key, format!("merge target {into:?} is not an account in the source"));
-                } else if let Some(target_fix @ (Fix::Merge { .. } | Fix::Exclude | Fix::Tombstone)) = fixes.get(into) {
+                    error(
+                        key,
+                        format!("merge target {into:?} is not an account in the source"),
+                    );
+                } else if let Some(
+                    target_fix @ (Fix::Merge { .. } | Fix::Exclude | Fix::Tombstone),
+                ) = fixes.get(into)
+                {
                     let what = match target_fix {
                         Fix::Merge { .. } => "merged itself",
                         Fix::Exclude => "excluded",
                         _ => "tombstoned",
                     };
-                    error(key, format!("merge target {into} is {what}; merge into the account that stays"));
+                    error(
+                        key,
+                        format!("merge target {into} is {what}; merge into the account that stays"),
+                    );
                 }
             }
         }
     }
 
-    let mut outcome =
-        FixOutcome { directory: Directory::default(), merged: vec![], tombstoned: vec![], reemailed: vec![], excluded: vec![] };
+    let mut outcome = FixOutcome {
+        directory: Directory::default(),
+        merged: vec![],
+        tombstoned: vec![],
+        reemailed: vec![],
+        excluded: vec![],
+    };
     // Where memberships of a removed identity go: to the survivor, or nowhere.
     let mut redirect: FxHashMap<&str, Option<&str>> = FxHashMap::default();
     let mut kept_accounts = Vec::with_capacity(source.accounts.len());
@@ -232,10 +288,26 @@ pub fn apply_fixes(
     // No two remaining accounts may share an email key.
     let mut owners: FxHashMap<String, &str> = FxHashMap::default();
     for account in &kept_accounts {
-        let Some(key) = account.email.as_deref().and_then(|e| normalize::email_key(e, aliases).ok()) else { continue };
+        let Some(key) = account
+            .email
+            .as_deref()
+            .and_then(|e| normalize::email_key(e, aliases).ok())
+        else {
+            continue;
+        };
         if let Some(other) = owners.insert(key.key.clone(), &account.id) {
-            let (first, second) = if *other < *account.id { (other, account.id.as_str()) } else { (account.id.as_str(), other) };
-            error(second, format!("would share the email {} with {first} after the fixes; merge, re-email or exclude one", key.key));
+            let (first, second) = if *other < *account.id {
+                (other, account.id.as_str())
+            } else {
+                (account.id.as_str(), other)
+            };
+            error(
+                second,
+                format!(
+                    "would share the email {} with {first} after the fixes; merge, re-email or exclude one",
+                    key.key
+                ),
+            );
         }
     }
     if !errors.is_empty() {
@@ -243,6 +315,10 @@ pub fn apply_fixes(
     }
     outcome.merged.sort();
     outcome.excluded.sort();
-    outcome.directory = Directory { name: source.name.clone(), accounts: kept_accounts, groups: kept_groups };
+    outcome.directory = Directory {
+        name: source.name.clone(),
+        accounts: kept_accounts,
+        groups: kept_groups,
+    };
     Ok(outcome)
 }

@@ -15,5 +15,8 @@ pub mod waves;
 pub use checks::{CheckKind, CheckOptions, Finding, FindingRow, Severity, run_checks};
 pub use fixes::{Fix, FixError, FixOutcome, MergeRule, apply_fixes, suggested_fixes};
 pub use references::{ItemDetails, Reference, Role};
-pub use scope::{GroupPull, InScope, MappingConsequence, NotMapped, Reason, ScopeResult, UserScope, resolve_scope};
+pub use scope::{
+    GroupPull, InScope, MappingConsequence, NotMapped, Reason, ScopeResult, UserScope,
+    resolve_scope,
+};
 pub use waves::{Handling, Switch, WaveChoices, handling_of_fixes, judge_wave};

@@ -50,16 +50,25 @@ impl Role {
 
     /// Reads a role as files spell it (case and surrounding space ignored, a few synonyms).
     pub fn parse(text: &str) -> Option<Role> {
-        match text.trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+        match text
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
             "creator" | "created" | "author" => Some(Role::Creator),
-            "modifier" | "modified" | "editor" | "last_modifier" | "last_modified_by" => Some(Role::Modifier),
+            "modifier" | "modified" | "editor" | "last_modifier" | "last_modified_by" => {
+                Some(Role::Modifier)
+            }
             "owner" | "owns" => Some(Role::Owner),
             "commenter" | "commented" | "comment" => Some(Role::Commenter),
             "mentioned" | "mention" => Some(Role::Mentioned),
             "assignee" | "assigned" => Some(Role::Assignee),
             "reporter" | "reported" => Some(Role::Reporter),
             "watcher" | "watching" | "watches" => Some(Role::Watcher),
-            "permission" | "permitted" | "grant" | "permission_holder" | "holder" => Some(Role::Permission),
+            "permission" | "permitted" | "grant" | "permission_holder" | "holder" => {
+                Some(Role::Permission)
+            }
             _ => None,
         }
     }

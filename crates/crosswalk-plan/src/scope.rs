@@ -18,7 +18,10 @@ pub enum UserScope {
     /// Everyone tied to the selected containers: by content (created, modified, owns,
     /// commented, mentioned, assigned) or by a permission there, directly or through a
     /// group holding one. Groups themselves come along only when `include_groups`.
-    Related { containers: BTreeSet<String>, include_groups: bool },
+    Related {
+        containers: BTreeSet<String>,
+        include_groups: bool,
+    },
     /// Content only: identities stay referenced but none is migrated or mapped.
     None,
 }
@@ -31,15 +34,27 @@ pub enum Reason {
     WholeSource,
     /// Tied to a selected container, directly or (for an account) as a member of `through_group`,
     /// a group with that role there.
-    Container { container: CompactString, role: Role, through_group: Option<CompactString> },
+    Container {
+        container: CompactString,
+        role: Role,
+        through_group: Option<CompactString>,
+    },
 }
 
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Reason::WholeSource => f.write_str("all users and groups of the source"),
-            Reason::Container { container, role, through_group: None } => write!(f, "{role} in {container}"),
-            Reason::Container { container, role, through_group: Some(group) } => {
+            Reason::Container {
+                container,
+                role,
+                through_group: None,
+            } => write!(f, "{role} in {container}"),
+            Reason::Container {
+                container,
+                role,
+                through_group: Some(group),
+            } => {
                 write!(f, "{role} in {container} through group {group}")
             }
         }
@@ -66,7 +81,11 @@ pub struct GroupPull {
 
 impl std::fmt::Display for GroupPull {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} pulls in {} users through group {}", self.container, self.users, self.group_name)
+        write!(
+            f,
+            "{} pulls in {} users through group {}",
+            self.container, self.users, self.group_name
+        )
     }
 }
 
@@ -100,7 +119,9 @@ pub struct ScopeResult {
 
 impl ScopeResult {
     pub fn contains(&self, kind: IdentityKind, id: &str) -> bool {
-        self.in_scope.binary_search_by(|s| (s.kind, s.id.as_str()).cmp(&(kind, id))).is_ok()
+        self.in_scope
+            .binary_search_by(|s| (s.kind, s.id.as_str()).cmp(&(kind, id)))
+            .is_ok()
     }
 }
 
@@ -113,7 +134,12 @@ pub fn resolve_scope(
     group_pull_threshold: usize,
 ) -> ScopeResult {
     let accounts: FxHashSet<&str> = source.accounts.iter().map(|a| a.id.as_str()).collect();
-    let groups: FxHashMap<&str, usize> = source.groups.iter().enumerate().map(|(i, g)| (g.id.as_str(), i)).collect();
+    let groups: FxHashMap<&str, usize> = source
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i))
+        .collect();
     let exists = |kind: IdentityKind, id: &str| match kind {
         IdentityKind::Account => accounts.contains(id),
         IdentityKind::Group => groups.contains_key(id),
@@ -122,34 +148,67 @@ pub fn resolve_scope(
     let mut reasons: BTreeMap<(IdentityKind, CompactString), BTreeSet<Reason>> = BTreeMap::new();
     let mut group_pulls = Vec::new();
     let migrated_content: Box<dyn Fn(&Reference) -> bool> = match scope {
-        UserScope::Related { containers, .. } => Box::new(move |r: &Reference| containers.contains(r.container.as_str())),
+        UserScope::Related { containers, .. } => {
+            Box::new(move |r: &Reference| containers.contains(r.container.as_str()))
+        }
         UserScope::All | UserScope::None => Box::new(|_| true),
     };
 
     match scope {
         UserScope::None => {}
         UserScope::All => {
-            let all = source.accounts.iter().map(|a| (IdentityKind::Account, a.id.clone()));
-            for key in all.chain(source.groups.iter().map(|g| (IdentityKind::Group, g.id.clone()))) {
+            let all = source
+                .accounts
+                .iter()
+                .map(|a| (IdentityKind::Account, a.id.clone()));
+            for key in all.chain(
+                source
+                    .groups
+                    .iter()
+                    .map(|g| (IdentityKind::Group, g.id.clone())),
+            ) {
                 reasons.entry(key).or_default().insert(Reason::WholeSource);
             }
         }
         UserScope::Related { include_groups, .. } => {
             // Accounts reached directly, per container, to tell which ones a group alone brings.
             let mut direct: FxHashSet<(&str, &str)> = FxHashSet::default();
-            for r in references.iter().filter(|r| migrated_content(r) && r.kind == IdentityKind::Account) {
+            for r in references
+                .iter()
+                .filter(|r| migrated_content(r) && r.kind == IdentityKind::Account)
+            {
                 if exists(IdentityKind::Account, &r.identity) {
                     direct.insert((r.container.as_str(), r.identity.as_str()));
-                    let reason = Reason::Container { container: r.container.clone(), role: r.role, through_group: None };
-                    reasons.entry((IdentityKind::Account, r.identity.clone())).or_default().insert(reason);
+                    let reason = Reason::Container {
+                        container: r.container.clone(),
+                        role: r.role,
+                        through_group: None,
+                    };
+                    reasons
+                        .entry((IdentityKind::Account, r.identity.clone()))
+                        .or_default()
+                        .insert(reason);
                 }
             }
-            let mut pulled: BTreeMap<(CompactString, CompactString), FxHashSet<&str>> = BTreeMap::new();
-            for r in references.iter().filter(|r| migrated_content(r) && r.kind == IdentityKind::Group) {
-                let Some(&group) = groups.get(r.identity.as_str()) else { continue };
+            let mut pulled: BTreeMap<(CompactString, CompactString), FxHashSet<&str>> =
+                BTreeMap::new();
+            for r in references
+                .iter()
+                .filter(|r| migrated_content(r) && r.kind == IdentityKind::Group)
+            {
+                let Some(&group) = groups.get(r.identity.as_str()) else {
+                    continue;
+                };
                 if *include_groups {
-                    let reason = Reason::Container { container: r.container.clone(), role: r.role, through_group: None };
-                    reasons.entry((IdentityKind::Group, r.identity.clone())).or_default().insert(reason);
+                    let reason = Reason::Container {
+                        container: r.container.clone(),
+                        role: r.role,
+                        through_group: None,
+                    };
+                    reasons
+                        .entry((IdentityKind::Group, r.identity.clone()))
+                        .or_default()
+                        .insert(reason);
                 }
                 for member in members_of(source, &groups, group) {
                     let reason = Reason::Container {
@@ -157,25 +216,44 @@ pub fn resolve_scope(
                         role: r.role,
                         through_group: Some(r.identity.clone()),
                     };
-                    reasons.entry((IdentityKind::Account, member.into())).or_default().insert(reason);
+                    reasons
+                        .entry((IdentityKind::Account, member.into()))
+                        .or_default()
+                        .insert(reason);
                     if !direct.contains(&(r.container.as_str(), member)) {
-                        pulled.entry((r.container.clone(), r.identity.clone())).or_default().insert(member);
+                        pulled
+                            .entry((r.container.clone(), r.identity.clone()))
+                            .or_default()
+                            .insert(member);
                     }
                 }
             }
             for ((container, group), users) in pulled {
                 if users.len() >= group_pull_threshold.max(1) {
                     let group_name = source.groups[groups[group.as_str()]].name.clone();
-                    group_pulls.push(GroupPull { container, group, group_name, users: users.len() });
+                    group_pulls.push(GroupPull {
+                        container,
+                        group,
+                        group_name,
+                        users: users.len(),
+                    });
                 }
             }
-            group_pulls.sort_by(|a, b| b.users.cmp(&a.users).then_with(|| (&a.container, &a.group).cmp(&(&b.container, &b.group))));
+            group_pulls.sort_by(|a, b| {
+                b.users
+                    .cmp(&a.users)
+                    .then_with(|| (&a.container, &a.group).cmp(&(&b.container, &b.group)))
+            });
         }
     }
 
     let in_scope: Vec<InScope> = reasons
         .into_iter()
-        .map(|((kind, id), reasons)| InScope { kind, id, reasons: reasons.into_iter().collect() })
+        .map(|((kind, id), reasons)| InScope {
+            kind,
+            id,
+            reasons: reasons.into_iter().collect(),
+        })
         .collect();
     let mut mapping = MappingConsequence::default();
     for identity in &in_scope {
@@ -184,7 +262,8 @@ pub fn resolve_scope(
             IdentityKind::Group => mapping.mapped_groups.push(identity.id.clone()),
         }
     }
-    let in_scope_set: FxHashSet<(IdentityKind, &str)> = in_scope.iter().map(|s| (s.kind, s.id.as_str())).collect();
+    let in_scope_set: FxHashSet<(IdentityKind, &str)> =
+        in_scope.iter().map(|s| (s.kind, s.id.as_str())).collect();
     let mut not_mapped: BTreeSet<NotMapped> = BTreeSet::new();
     for r in references.iter().filter(|r| migrated_content(r)) {
         if in_scope_set.contains(&(r.kind, r.identity.as_str())) {
@@ -197,14 +276,26 @@ pub fn resolve_scope(
         } else {
             "groups are not included in this scope"
         };
-        not_mapped.insert(NotMapped { kind: r.kind, id: r.identity.clone(), why: why.to_string() });
+        not_mapped.insert(NotMapped {
+            kind: r.kind,
+            id: r.identity.clone(),
+            why: why.to_string(),
+        });
     }
     mapping.referenced_not_mapped = not_mapped.into_iter().collect();
-    ScopeResult { in_scope, group_pulls, mapping }
+    ScopeResult {
+        in_scope,
+        group_pulls,
+        mapping,
+    }
 }
 
 /// Account ids in a group, nested groups followed once each (a cycle ends where it closes).
-fn members_of<'a>(source: &'a Directory, groups: &FxHashMap<&str, usize>, group: usize) -> Vec<&'a str> {
+fn members_of<'a>(
+    source: &'a Directory,
+    groups: &FxHashMap<&str, usize>,
+    group: usize,
+) -> Vec<&'a str> {
     let mut seen_groups = FxHashSet::default();
     let mut stack = vec![group];
     let mut accounts = Vec::new();

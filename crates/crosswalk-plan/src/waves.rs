@@ -42,7 +42,9 @@ impl Handling {
         match fix {
             Fix::Merge { into } => Handling::Merge { into: into.clone() },
             Fix::Tombstone => Handling::Tombstone,
-            Fix::NewEmail { email } => Handling::NewEmail { email: email.trim().to_string() },
+            Fix::NewEmail { email } => Handling::NewEmail {
+                email: email.trim().to_string(),
+            },
             Fix::Exclude => Handling::Exclude,
         }
     }
@@ -74,7 +76,10 @@ impl std::fmt::Display for Handling {
 /// The handling a wave's fixes choose: each fix, and each merge survivor (without a fix of
 /// its own) kept as its own account, so a later wave merging the survivor away is caught.
 pub fn handling_of_fixes(fixes: &BTreeMap<String, Fix>) -> BTreeMap<String, Handling> {
-    let mut handling: BTreeMap<String, Handling> = fixes.iter().map(|(key, fix)| (key.clone(), Handling::of_fix(fix))).collect();
+    let mut handling: BTreeMap<String, Handling> = fixes
+        .iter()
+        .map(|(key, fix)| (key.clone(), Handling::of_fix(fix)))
+        .collect();
     for fix in fixes.values() {
         if let Fix::Merge { into } = fix {
             handling.entry(into.clone()).or_insert(Handling::Keep);
@@ -93,7 +98,11 @@ pub struct Switch {
 
 impl std::fmt::Display for Switch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} before, {} now", self.source_key, self.before, self.now)
+        write!(
+            f,
+            "{}: {} before, {} now",
+            self.source_key, self.before, self.now
+        )
     }
 }
 
@@ -127,9 +136,11 @@ pub fn judge_wave(
         .filter_map(|(key, handling)| {
             let earlier = before.get(key)?;
             match (earlier.becomes(), handling.becomes()) {
-                (Some(a), Some(b)) if a != b => {
-                    Some(Switch { source_key: key.clone(), before: earlier.clone(), now: handling.clone() })
-                }
+                (Some(a), Some(b)) if a != b => Some(Switch {
+                    source_key: key.clone(),
+                    before: earlier.clone(),
+                    now: handling.clone(),
+                }),
                 _ => None,
             }
         })

@@ -6,8 +6,8 @@ use crosswalk_core::normalize::{DomainAliases, email_key};
 use crosswalk_core::{Account, Directory, Group, IdentityKind};
 use crosswalk_plan::fixes::email_from_template;
 use crosswalk_plan::{
-    CheckKind, CheckOptions, Fix, MergeRule, Reason, Reference, Role, Severity, UserScope, apply_fixes, resolve_scope,
-    run_checks, suggested_fixes,
+    CheckKind, CheckOptions, Fix, MergeRule, Reason, Reference, Role, Severity, UserScope,
+    apply_fixes, resolve_scope, run_checks, suggested_fixes,
 };
 
 fn account(id: &str, email: Option<&str>) -> Account {
@@ -22,15 +22,29 @@ fn account(id: &str, email: Option<&str>) -> Account {
 }
 
 fn group(id: &str, name: &str, members: &[&str]) -> Group {
-    Group { id: id.into(), name: name.into(), members: members.iter().map(|m| (*m).into()).collect(), ..Group::default() }
+    Group {
+        id: id.into(),
+        name: name.into(),
+        members: members.iter().map(|m| (*m).into()).collect(),
+        ..Group::default()
+    }
 }
 
 /// ENG: ana created a page, bo commented, group `everyone` (ana, bo, cy, dee) holds a
 /// permission. OPS: cy is assignee, group `ops` (eve) holds a permission. ENG also mentions
 /// `ghost`, who is not in the source.
 fn fixture() -> (Directory, Vec<Reference>) {
-    let accounts = ["ana", "bo", "cy", "dee", "eve"].map(|id| account(id, Some(&format!("{id}@example.com")))).to_vec();
-    let groups = vec![group("g-everyone", "confluence-users", &["ana", "bo", "cy", "dee"]), group("g-ops", "ops", &["eve"])];
+    let accounts = ["ana", "bo", "cy", "dee", "eve"]
+        .map(|id| account(id, Some(&format!("{id}@example.com"))))
+        .to_vec();
+    let groups = vec![
+        group(
+            "g-everyone",
+            "confluence-users",
+            &["ana", "bo", "cy", "dee"],
+        ),
+        group("g-ops", "ops", &["eve"]),
+    ];
     let source = Directory::new("source", accounts, groups).unwrap();
     let references = vec![
         Reference::account("ENG", Some("page-1"), Role::Creator, "ana"),
@@ -44,21 +58,42 @@ fn fixture() -> (Directory, Vec<Reference>) {
 }
 
 fn related(containers: &[&str], include_groups: bool) -> UserScope {
-    UserScope::Related { containers: containers.iter().map(|c| c.to_string()).collect(), include_groups }
+    UserScope::Related {
+        containers: containers.iter().map(|c| c.to_string()).collect(),
+        include_groups,
+    }
 }
 
 fn ids(result: &crosswalk_plan::ScopeResult, kind: IdentityKind) -> Vec<&str> {
-    result.in_scope.iter().filter(|s| s.kind == kind).map(|s| s.id.as_str()).collect()
+    result
+        .in_scope
+        .iter()
+        .filter(|s| s.kind == kind)
+        .map(|s| s.id.as_str())
+        .collect()
 }
 
 #[test]
 fn scope_all_takes_every_account_and_group_for_the_whole_source() {
     let (source, references) = fixture();
     let result = resolve_scope(&source, &references, &UserScope::All, 100);
-    assert_eq!(ids(&result, IdentityKind::Account), ["ana", "bo", "cy", "dee", "eve"]);
+    assert_eq!(
+        ids(&result, IdentityKind::Account),
+        ["ana", "bo", "cy", "dee", "eve"]
+    );
     assert_eq!(ids(&result, IdentityKind::Group), ["g-everyone", "g-ops"]);
-    assert!(result.in_scope.iter().all(|s| s.reasons == [Reason::WholeSource]));
-    let not_mapped: Vec<&str> = result.mapping.referenced_not_mapped.iter().map(|n| n.id.as_str()).collect();
+    assert!(
+        result
+            .in_scope
+            .iter()
+            .all(|s| s.reasons == [Reason::WholeSource])
+    );
+    let not_mapped: Vec<&str> = result
+        .mapping
+        .referenced_not_mapped
+        .iter()
+        .map(|n| n.id.as_str())
+        .collect();
     assert_eq!(not_mapped, ["ghost"]);
 }
 
@@ -66,25 +101,50 @@ fn scope_all_takes_every_account_and_group_for_the_whole_source() {
 fn scope_related_takes_direct_and_group_members_of_selected_containers_with_reasons() {
     let (source, references) = fixture();
     let result = resolve_scope(&source, &references, &related(&["ENG"], false), 100);
-    assert_eq!(ids(&result, IdentityKind::Account), ["ana", "bo", "cy", "dee"], "eve is only in OPS");
-    assert!(ids(&result, IdentityKind::Group).is_empty(), "groups not included");
+    assert_eq!(
+        ids(&result, IdentityKind::Account),
+        ["ana", "bo", "cy", "dee"],
+        "eve is only in OPS"
+    );
+    assert!(
+        ids(&result, IdentityKind::Group).is_empty(),
+        "groups not included"
+    );
     let ana = &result.in_scope[0];
     assert_eq!(
         ana.reasons,
         [
-            Reason::Container { container: "ENG".into(), role: Role::Creator, through_group: None },
-            Reason::Container { container: "ENG".into(), role: Role::Permission, through_group: Some("g-everyone".into()) },
+            Reason::Container {
+                container: "ENG".into(),
+                role: Role::Creator,
+                through_group: None
+            },
+            Reason::Container {
+                container: "ENG".into(),
+                role: Role::Permission,
+                through_group: Some("g-everyone".into())
+            },
         ]
     );
     let dee = result.in_scope.iter().find(|s| s.id == "dee").unwrap();
-    assert_eq!(dee.reasons[0].to_string(), "permission in ENG through group g-everyone");
+    assert_eq!(
+        dee.reasons[0].to_string(),
+        "permission in ENG through group g-everyone"
+    );
     // The group itself is referenced but not mapped, and so is the absent ghost.
-    let not_mapped: Vec<(&str, &str)> =
-        result.mapping.referenced_not_mapped.iter().map(|n| (n.id.as_str(), n.why.as_str())).collect();
+    let not_mapped: Vec<(&str, &str)> = result
+        .mapping
+        .referenced_not_mapped
+        .iter()
+        .map(|n| (n.id.as_str(), n.why.as_str()))
+        .collect();
     assert_eq!(
         not_mapped,
         [
-            ("ghost", "referenced by content but absent from the source directory"),
+            (
+                "ghost",
+                "referenced by content but absent from the source directory"
+            ),
             ("g-everyone", "groups are not included in this scope")
         ]
     );
@@ -97,7 +157,10 @@ fn scope_related_with_groups_includes_the_permitted_groups() {
     let result = resolve_scope(&source, &references, &related(&["ENG", "OPS"], true), 100);
     assert_eq!(ids(&result, IdentityKind::Group), ["g-everyone", "g-ops"]);
     assert_eq!(result.mapping.mapped_groups, ["g-everyone", "g-ops"]);
-    assert_eq!(ids(&result, IdentityKind::Account), ["ana", "bo", "cy", "dee", "eve"]);
+    assert_eq!(
+        ids(&result, IdentityKind::Account),
+        ["ana", "bo", "cy", "dee", "eve"]
+    );
 }
 
 #[test]
@@ -106,9 +169,23 @@ fn scope_none_migrates_nobody_and_says_every_referenced_identity_gets_no_mapping
     let result = resolve_scope(&source, &references, &UserScope::None, 100);
     assert!(result.in_scope.is_empty());
     assert!(result.mapping.mapped_accounts.is_empty());
-    let not_mapped: BTreeSet<&str> = result.mapping.referenced_not_mapped.iter().map(|n| n.id.as_str()).collect();
-    assert_eq!(not_mapped, BTreeSet::from(["ana", "bo", "cy", "ghost", "g-everyone", "g-ops"]));
-    assert!(result.mapping.referenced_not_mapped.iter().any(|n| n.why == "the user scope is none: content only"));
+    let not_mapped: BTreeSet<&str> = result
+        .mapping
+        .referenced_not_mapped
+        .iter()
+        .map(|n| n.id.as_str())
+        .collect();
+    assert_eq!(
+        not_mapped,
+        BTreeSet::from(["ana", "bo", "cy", "ghost", "g-everyone", "g-ops"])
+    );
+    assert!(
+        result
+            .mapping
+            .referenced_not_mapped
+            .iter()
+            .any(|n| n.why == "the user scope is none: content only")
+    );
 }
 
 #[test]
@@ -117,17 +194,31 @@ fn a_group_permission_pulling_in_users_is_reported_in_words() {
     let result = resolve_scope(&source, &references, &related(&["ENG"], false), 2);
     // ana and bo are in ENG directly; cy and dee only through the group.
     assert_eq!(result.group_pulls.len(), 1);
-    assert_eq!(result.group_pulls[0].to_string(), "ENG pulls in 2 users through group confluence-users");
+    assert_eq!(
+        result.group_pulls[0].to_string(),
+        "ENG pulls in 2 users through group confluence-users"
+    );
     let quiet = resolve_scope(&source, &references, &related(&["ENG"], false), 3);
-    assert!(quiet.group_pulls.is_empty(), "below the threshold nothing is said");
+    assert!(
+        quiet.group_pulls.is_empty(),
+        "below the threshold nothing is said"
+    );
 }
 
 #[test]
 fn nested_groups_are_followed_and_cycles_end() {
     let accounts = vec![account("ana", Some("ana@example.com"))];
-    let groups = vec![group("outer", "outer", &["inner"]), group("inner", "inner", &["ana", "outer"])];
+    let groups = vec![
+        group("outer", "outer", &["inner"]),
+        group("inner", "inner", &["ana", "outer"]),
+    ];
     let source = Directory::new("s", accounts, groups).unwrap();
-    let result = resolve_scope(&source, &[Reference::group_permission("X", "outer")], &related(&["X"], false), 1);
+    let result = resolve_scope(
+        &source,
+        &[Reference::group_permission("X", "outer")],
+        &related(&["X"], false),
+        1,
+    );
     assert_eq!(ids(&result, IdentityKind::Account), ["ana"]);
 }
 
@@ -136,7 +227,11 @@ fn kinds(findings: &[crosswalk_plan::Finding]) -> Vec<CheckKind> {
 }
 
 fn rows_of(findings: &[crosswalk_plan::Finding], kind: CheckKind) -> Vec<String> {
-    findings.iter().filter(|f| f.kind == kind).flat_map(|f| f.rows.iter().map(|r| r.user_key.clone())).collect()
+    findings
+        .iter()
+        .filter(|f| f.kind == kind)
+        .flat_map(|f| f.rows.iter().map(|r| r.user_key.clone()))
+        .collect()
 }
 
 #[test]
@@ -163,36 +258,91 @@ fn every_check_finds_its_rows_with_severity_count_and_fix() {
     accounts[7].username = Some("sam".into());
     accounts[8].username = Some("sam".into());
     accounts[8].source_directory = Some("crowd".into());
-    let groups = vec![group("g1", "site-admins", &[]), group("g2", "Developers", &["ana"])];
+    let groups = vec![
+        group("g1", "site-admins", &[]),
+        group("g2", "Developers", &["ana"]),
+    ];
     let source = Directory::new("s", accounts, groups).unwrap();
     let mut target = account("t-ana", Some("ana@example.com"));
     target.email_verified = Some(false);
-    let destination = Directory::new("d", vec![target], vec![group("dg", "developers", &[])]).unwrap();
+    let destination =
+        Directory::new("d", vec![target], vec![group("dg", "developers", &[])]).unwrap();
     let references = vec![Reference::account("ENG", Some("p"), Role::Owner, "ghost")];
-    let options = CheckOptions { directory_order: vec!["internal".into(), "ldap".into(), "crowd".into()], ..Default::default() };
+    let options = CheckOptions {
+        directory_order: vec!["internal".into(), "ldap".into(), "crowd".into()],
+        ..Default::default()
+    };
     let findings = run_checks(&source, Some(&destination), &references, &options);
 
-    assert_eq!(kinds(&findings), CheckKind::ALL.to_vec(), "every kind is found once");
+    assert_eq!(
+        kinds(&findings),
+        CheckKind::ALL.to_vec(),
+        "every kind is found once"
+    );
     assert_eq!(rows_of(&findings, CheckKind::InvalidEmail), ["bad"]);
-    assert_eq!(rows_of(&findings, CheckKind::DuplicateEmail), ["ANA-ldap", "ana"]);
+    assert_eq!(
+        rows_of(&findings, CheckKind::DuplicateEmail),
+        ["ANA-ldap", "ana"]
+    );
     assert_eq!(rows_of(&findings, CheckKind::MissingEmail), ["none"]);
-    assert_eq!(rows_of(&findings, CheckKind::ShadowedUsername), ["dup-name-2"]);
-    assert_eq!(rows_of(&findings, CheckKind::GroupExistsInDestination), ["g2"]);
+    assert_eq!(
+        rows_of(&findings, CheckKind::ShadowedUsername),
+        ["dup-name-2"]
+    );
+    assert_eq!(
+        rows_of(&findings, CheckKind::GroupExistsInDestination),
+        ["g2"]
+    );
     assert_eq!(rows_of(&findings, CheckKind::ReservedGroupName), ["g1"]);
-    assert_eq!(rows_of(&findings, CheckKind::UnverifiedDestinationEmail), ["ANA-ldap", "ana"]);
+    assert_eq!(
+        rows_of(&findings, CheckKind::UnverifiedDestinationEmail),
+        ["ANA-ldap", "ana"]
+    );
     assert_eq!(rows_of(&findings, CheckKind::InactiveUser), ["idle"]);
     assert_eq!(rows_of(&findings, CheckKind::LookAlike), ["j0hn", "john"]);
-    assert_eq!(rows_of(&findings, CheckKind::ReferencedButAbsent), ["ghost"]);
+    assert_eq!(
+        rows_of(&findings, CheckKind::ReferencedButAbsent),
+        ["ghost"]
+    );
     for finding in &findings {
         assert_eq!(finding.count, finding.rows.len());
         assert!(!finding.suggested_fix.is_empty());
     }
-    let blockers: Vec<CheckKind> = findings.iter().filter(|f| f.severity == Severity::Blocker).map(|f| f.kind).collect();
-    assert_eq!(blockers, [CheckKind::InvalidEmail, CheckKind::DuplicateEmail, CheckKind::MissingEmail, CheckKind::ReservedGroupName]);
-    let duplicate = findings.iter().find(|f| f.kind == CheckKind::DuplicateEmail).unwrap();
-    assert!(duplicate.rows.iter().any(|r| r.user_key == "ANA-ldap" && r.detail.contains("merges this one into ana")));
-    let shadowed = findings.iter().find(|f| f.kind == CheckKind::ShadowedUsername).unwrap();
-    assert!(shadowed.rows[0].detail.contains("crowd comes after internal, where dup-name is in effect"), "{}", shadowed.rows[0].detail);
+    let blockers: Vec<CheckKind> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Blocker)
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(
+        blockers,
+        [
+            CheckKind::InvalidEmail,
+            CheckKind::DuplicateEmail,
+            CheckKind::MissingEmail,
+            CheckKind::ReservedGroupName
+        ]
+    );
+    let duplicate = findings
+        .iter()
+        .find(|f| f.kind == CheckKind::DuplicateEmail)
+        .unwrap();
+    assert!(
+        duplicate
+            .rows
+            .iter()
+            .any(|r| r.user_key == "ANA-ldap" && r.detail.contains("merges this one into ana"))
+    );
+    let shadowed = findings
+        .iter()
+        .find(|f| f.kind == CheckKind::ShadowedUsername)
+        .unwrap();
+    assert!(
+        shadowed.rows[0]
+            .detail
+            .contains("crowd comes after internal, where dup-name is in effect"),
+        "{}",
+        shadowed.rows[0].detail
+    );
 }
 
 #[test]
@@ -205,21 +355,42 @@ fn suggested_fixes_clear_every_email_blocker() {
     ];
     let source = Directory::new("s", accounts, vec![group("g", "team", &["ana", "ana2"])]).unwrap();
     let findings = run_checks(&source, None, &[], &CheckOptions::default());
-    let fixes = suggested_fixes(&source, &findings, Some("{id}@migrated.example.com"), &MergeRule::default(), &DomainAliases::default());
+    let fixes = suggested_fixes(
+        &source,
+        &findings,
+        Some("{id}@migrated.example.com"),
+        &MergeRule::default(),
+        &DomainAliases::default(),
+    );
     assert_eq!(fixes["ana2"], Fix::Merge { into: "ana".into() });
-    assert_eq!(fixes["bad"], Fix::NewEmail { email: "bad@migrated.example.com".into() });
+    assert_eq!(
+        fixes["bad"],
+        Fix::NewEmail {
+            email: "bad@migrated.example.com".into()
+        }
+    );
     let outcome = apply_fixes(&source, &fixes, &DomainAliases::default()).unwrap();
     assert_eq!(outcome.merged, [("ana2".to_string(), "ana".to_string())]);
-    assert_eq!(outcome.directory.groups[0].members, ["ana"], "the merged member is redirected once");
+    assert_eq!(
+        outcome.directory.groups[0].members,
+        ["ana"],
+        "the merged member is redirected once"
+    );
     let after = run_checks(&outcome.directory, None, &[], &CheckOptions::default());
-    assert!(after.iter().all(|f| f.severity != Severity::Blocker), "{after:?}");
+    assert!(
+        after.iter().all(|f| f.severity != Severity::Blocker),
+        "{after:?}"
+    );
 }
 
 #[test]
 fn tombstone_and_exclude_do_what_they_say() {
     let source = Directory::new(
         "s",
-        vec![account("ana", Some("ana@example.com")), account("bo", Some("bo@example.com"))],
+        vec![
+            account("ana", Some("ana@example.com")),
+            account("bo", Some("bo@example.com")),
+        ],
         vec![group("g", "team", &["ana", "bo"]), group("h", "other", &[])],
     )
     .unwrap();
@@ -230,7 +401,10 @@ fn tombstone_and_exclude_do_what_they_say() {
     ]);
     let outcome = apply_fixes(&source, &fixes, &DomainAliases::default()).unwrap();
     let ana = &outcome.directory.accounts[0];
-    assert_eq!((ana.id.as_str(), ana.email.is_none(), ana.active), ("ana", true, false));
+    assert_eq!(
+        (ana.id.as_str(), ana.email.is_none(), ana.active),
+        ("ana", true, false)
+    );
     assert_eq!(outcome.directory.accounts.len(), 1);
     assert_eq!(outcome.directory.groups.len(), 1);
     assert_eq!(outcome.directory.groups[0].members, ["ana"]);
@@ -241,14 +415,23 @@ fn tombstone_and_exclude_do_what_they_say() {
 fn wrong_fixes_are_all_reported_and_nothing_is_applied() {
     let source = Directory::new(
         "s",
-        vec![account("ana", Some("ana@example.com")), account("bo", Some("bo@example.com")), account("cy", None)],
+        vec![
+            account("ana", Some("ana@example.com")),
+            account("bo", Some("bo@example.com")),
+            account("cy", None),
+        ],
         vec![group("g", "team", &[])],
     )
     .unwrap();
     let fixes = BTreeMap::from([
         ("nobody".to_string(), Fix::Exclude),
         ("ana".to_string(), Fix::Merge { into: "ana".into() }),
-        ("bo".to_string(), Fix::NewEmail { email: "not an email".into() }),
+        (
+            "bo".to_string(),
+            Fix::NewEmail {
+                email: "not an email".into(),
+            },
+        ),
         ("cy".to_string(), Fix::Merge { into: "bo".into() }),
         ("g".to_string(), Fix::Tombstone),
     ]);
@@ -256,14 +439,26 @@ fn wrong_fixes_are_all_reported_and_nothing_is_applied() {
     let keys: Vec<&str> = errors.iter().map(|e| e.user_key.as_str()).collect();
     assert_eq!(keys, ["ana", "bo", "g", "nobody"]);
     // A new email that collides with a kept account is refused too.
-    let collide = BTreeMap::from([("cy".to_string(), Fix::NewEmail { email: "Bo@example.com".into() })]);
+    let collide = BTreeMap::from([(
+        "cy".to_string(),
+        Fix::NewEmail {
+            email: "Bo@example.com".into(),
+        },
+    )]);
     let errors = apply_fixes(&source, &collide, &DomainAliases::default()).unwrap_err();
-    assert!(errors[0].message.contains("would share the email bo@example.com"), "{errors:?}");
+    assert!(
+        errors[0]
+            .message
+            .contains("would share the email bo@example.com"),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn the_merge_rule_is_stated_and_prefers_active_then_directory_then_key() {
-    let rule = MergeRule { directory_order: vec!["internal".into(), "ldap".into()] };
+    let rule = MergeRule {
+        directory_order: vec!["internal".into(), "ldap".into()],
+    };
     assert!(rule.describe().contains("internal > ldap"));
     let mut inactive = account("a", Some("x@example.com"));
     inactive.active = false;
@@ -272,7 +467,10 @@ fn the_merge_rule_is_stated_and_prefers_active_then_directory_then_key() {
     let internal = account("c", Some("x@example.com"));
     assert_eq!(rule.choose([&inactive, &ldap, &internal]).id, "c");
     assert_eq!(rule.choose([&inactive, &ldap]).id, "b");
-    assert_eq!(email_from_template("{local}.old@corp.example.com", &internal), "x.old@corp.example.com");
+    assert_eq!(
+        email_from_template("{local}.old@corp.example.com", &internal),
+        "x.old@corp.example.com"
+    );
 }
 
 mod properties {
@@ -377,18 +575,31 @@ mod properties {
 
 // Duplicate handling across waves.
 
-fn handling(pairs: &[(&str, crosswalk_plan::Handling)]) -> BTreeMap<String, crosswalk_plan::Handling> {
-    pairs.iter().map(|(k, h)| (k.to_string(), h.clone())).collect()
+fn handling(
+    pairs: &[(&str, crosswalk_plan::Handling)],
+) -> BTreeMap<String, crosswalk_plan::Handling> {
+    pairs
+        .iter()
+        .map(|(k, h)| (k.to_string(), h.clone()))
+        .collect()
 }
 
 #[test]
 fn a_merge_records_the_survivor_as_kept() {
     use crosswalk_plan::{Handling, handling_of_fixes};
-    let fixes: BTreeMap<String, Fix> =
-        [("b".to_string(), Fix::Merge { into: "a".into() }), ("c".to_string(), Fix::Tombstone)].into_iter().collect();
+    let fixes: BTreeMap<String, Fix> = [
+        ("b".to_string(), Fix::Merge { into: "a".into() }),
+        ("c".to_string(), Fix::Tombstone),
+    ]
+    .into_iter()
+    .collect();
     assert_eq!(
         handling_of_fixes(&fixes),
-        handling(&[("a", Handling::Keep), ("b", Handling::Merge { into: "a".into() }), ("c", Handling::Tombstone)])
+        handling(&[
+            ("a", Handling::Keep),
+            ("b", Handling::Merge { into: "a".into() }),
+            ("c", Handling::Tombstone)
+        ])
     );
 }
 
@@ -400,7 +611,12 @@ fn switches_that_make_a_second_account_are_refused_and_the_rest_recorded() {
         ("a", Handling::Keep),
         ("b", merge_a.clone()),
         ("c", Handling::Tombstone),
-        ("d", Handling::NewEmail { email: "d2@x.example".into() }),
+        (
+            "d",
+            Handling::NewEmail {
+                email: "d2@x.example".into(),
+            },
+        ),
         ("e", Handling::Exclude),
         ("gone", Handling::Tombstone),
     ]);
@@ -415,21 +631,55 @@ fn switches_that_make_a_second_account_are_refused_and_the_rest_recorded() {
     let now = handling(&[
         ("a", Handling::Merge { into: "b".into() }),
         ("b", Handling::Keep),
-        ("c", Handling::NewEmail { email: "c@x.example".into() }),
-        ("d", Handling::NewEmail { email: "D2@X.example".into() }),
-        ("e", Handling::NewEmail { email: "e@x.example".into() }),
+        (
+            "c",
+            Handling::NewEmail {
+                email: "c@x.example".into(),
+            },
+        ),
+        (
+            "d",
+            Handling::NewEmail {
+                email: "D2@X.example".into(),
+            },
+        ),
+        (
+            "e",
+            Handling::NewEmail {
+                email: "e@x.example".into(),
+            },
+        ),
     ]);
     let judged = judge_wave(&before, &now, in_wave);
-    let refused: Vec<&str> = judged.refused.iter().map(|s| s.source_key.as_str()).collect();
-    assert_eq!(refused, ["a", "b", "c"], "an excluded identity now migrated makes its first account; case is no new address");
-    assert_eq!(judged.refused[0].to_string(), "a: kept as its own account before, merged into b now");
+    let refused: Vec<&str> = judged
+        .refused
+        .iter()
+        .map(|s| s.source_key.as_str())
+        .collect();
+    assert_eq!(
+        refused,
+        ["a", "b", "c"],
+        "an excluded identity now migrated makes its first account; case is no new address"
+    );
+    assert_eq!(
+        judged.refused[0].to_string(),
+        "a: kept as its own account before, merged into b now"
+    );
     assert_eq!(judged.record, now, "every choice of the wave is recorded");
 
     // A wave without a fix for an identity it holds migrates it as itself: a switch from a
     // merge. An identity the wave does not hold is not judged.
     let judged = judge_wave(&before, &BTreeMap::new(), in_wave);
-    let refused: Vec<&str> = judged.refused.iter().map(|s| s.source_key.as_str()).collect();
+    let refused: Vec<&str> = judged
+        .refused
+        .iter()
+        .map(|s| s.source_key.as_str())
+        .collect();
     assert_eq!(refused, ["b", "c", "d"]);
-    assert_eq!(judged.record.get("e"), Some(&Handling::Keep), "excluded before, migrated now: recorded, not refused");
+    assert_eq!(
+        judged.record.get("e"),
+        Some(&Handling::Keep),
+        "excluded before, migrated now: recorded, not refused"
+    );
     assert!(!judged.record.contains_key("gone") && !judged.record.contains_key("a"));
 }

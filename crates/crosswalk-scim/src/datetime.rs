@@ -15,7 +15,9 @@ pub fn parse(text: &str) -> Option<Instant> {
     let b = text.as_bytes();
     let number = |from: usize, len: usize| -> Option<i64> {
         let digits = b.get(from..from + len)?;
-        digits.iter().try_fold(0i64, |n, d| d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0')))
+        digits.iter().try_fold(0i64, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
     };
     let year = number(0, 4)?;
     let month = number(5, 2)?;
@@ -23,13 +25,22 @@ pub fn parse(text: &str) -> Option<Instant> {
     let hour = number(11, 2)?;
     let minute = number(14, 2)?;
     let second = number(17, 2)?;
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+    if b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
+    {
         return None;
     }
     if b.get(13) != Some(&b':') || b.get(16) != Some(&b':') {
         return None;
     }
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut i = 19;
@@ -104,13 +115,27 @@ mod tests {
         assert_eq!(parse("2011-05-13T04:42:34"), Some(utc));
         assert_eq!(parse("2011-05-13T04:42:34.000Z"), Some(utc));
         assert!(parse("2011-05-13T04:42:34.5Z").unwrap() > utc);
-        assert_eq!(parse("1970-01-01T00:00:00Z"), Some(Instant { seconds: 0, nanos: 0 }));
+        assert_eq!(
+            parse("1970-01-01T00:00:00Z"),
+            Some(Instant {
+                seconds: 0,
+                nanos: 0
+            })
+        );
         assert_eq!(parse("2000-03-01T00:00:00Z").unwrap().seconds, 951_868_800);
     }
 
     #[test]
     fn non_dates_are_none() {
-        for bad in ["", "2011-13-01T00:00:00Z", "2011-02-30T00:00:00Z", "2011-05-13", "yesterday", "2011-05-13T04:42:34+2", "2011-05-13T04:42:34.Z"] {
+        for bad in [
+            "",
+            "2011-13-01T00:00:00Z",
+            "2011-02-30T00:00:00Z",
+            "2011-05-13",
+            "yesterday",
+            "2011-05-13T04:42:34+2",
+            "2011-05-13T04:42:34.Z",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
         assert!(parse("2012-02-29T00:00:00Z").is_some());

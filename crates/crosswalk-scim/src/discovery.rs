@@ -10,8 +10,9 @@ use serde_json::{Map, Value, json};
 use crate::message::{BulkLimits, LIST_RESPONSE_SCHEMA};
 use crate::query::QueryLimits;
 use crate::schema::{
-    Attribute, AttributeType, CROSSWALK_GROUP_SCHEMA, CROSSWALK_USER_SCHEMA, GROUP_SCHEMA, RESOURCE_TYPE_SCHEMA_ID,
-    RESOURCE_TYPES, ResourceType, SCHEMA_SCHEMA_ID, SERVICE_PROVIDER_CONFIG_SCHEMA_ID, Schema, USER_SCHEMA,
+    Attribute, AttributeType, CROSSWALK_GROUP_SCHEMA, CROSSWALK_USER_SCHEMA, GROUP_SCHEMA,
+    RESOURCE_TYPE_SCHEMA_ID, RESOURCE_TYPES, ResourceType, SCHEMA_SCHEMA_ID,
+    SERVICE_PROVIDER_CONFIG_SCHEMA_ID, Schema, USER_SCHEMA,
 };
 
 /// What the service offers, for `/ServiceProviderConfig`.
@@ -26,7 +27,10 @@ impl Default for ServiceConfig {
     fn default() -> ServiceConfig {
         ServiceConfig {
             documentation_uri: None,
-            bulk: BulkLimits { max_operations: 1000, max_payload_size: 1 << 20 },
+            bulk: BulkLimits {
+                max_operations: 1000,
+                max_payload_size: 1 << 20,
+            },
             query: QueryLimits::default(),
         }
     }
@@ -95,7 +99,14 @@ fn attribute_json(attribute: &Attribute) -> Value {
         out.insert("referenceTypes".into(), attribute.reference_types.into());
     }
     if attribute.kind == AttributeType::Complex {
-        out.insert("subAttributes".into(), attribute.sub_attributes.iter().map(attribute_json).collect());
+        out.insert(
+            "subAttributes".into(),
+            attribute
+                .sub_attributes
+                .iter()
+                .map(attribute_json)
+                .collect(),
+        );
     }
     Value::Object(out)
 }
@@ -135,12 +146,20 @@ fn list(resources: Vec<Value>) -> Value {
 
 /// `GET /Schemas`: every schema the service uses, in a `ListResponse`.
 pub fn schemas(base: &str) -> Value {
-    list(all_schemas().into_iter().map(|s| schema_json(s, base)).collect())
+    list(
+        all_schemas()
+            .into_iter()
+            .map(|s| schema_json(s, base))
+            .collect(),
+    )
 }
 
 /// `GET /Schemas/{id}`; `None` (a 404) for a URN the service does not use.
 pub fn schema(id: &str, base: &str) -> Option<Value> {
-    all_schemas().into_iter().find(|s| s.id.eq_ignore_ascii_case(id)).map(|s| schema_json(s, base))
+    all_schemas()
+        .into_iter()
+        .find(|s| s.id.eq_ignore_ascii_case(id))
+        .map(|s| schema_json(s, base))
 }
 
 fn resource_type_json(rt: &ResourceType, base: &str) -> Value {
@@ -158,22 +177,37 @@ fn resource_type_json(rt: &ResourceType, base: &str) -> Value {
 
 /// `GET /ResourceTypes`: User (with Crosswalk's extension) and Group.
 pub fn resource_types(base: &str) -> Value {
-    list(RESOURCE_TYPES.iter().map(|rt| resource_type_json(rt, base)).collect())
+    list(
+        RESOURCE_TYPES
+            .iter()
+            .map(|rt| resource_type_json(rt, base))
+            .collect(),
+    )
 }
 
 /// `GET /ResourceTypes/{id}` (`User` or `Group`, any case).
 pub fn resource_type(id: &str, base: &str) -> Option<Value> {
-    RESOURCE_TYPES.iter().find(|rt| rt.id.eq_ignore_ascii_case(id)).map(|rt| resource_type_json(rt, base))
+    RESOURCE_TYPES
+        .iter()
+        .find(|rt| rt.id.eq_ignore_ascii_case(id))
+        .map(|rt| resource_type_json(rt, base))
 }
 
 // ---------------------------------------------------------------------------------------
 // The schemas of the discovery documents (RFC 7643 §8.7.2; RFC 9865 §4 adds pagination)
 // ---------------------------------------------------------------------------------------
 
-const SUPPORTED: &[Attribute] = &[Attribute::boolean("supported", "Whether the operation is supported.").required().read_only()];
+const SUPPORTED: &[Attribute] =
+    &[
+        Attribute::boolean("supported", "Whether the operation is supported.")
+            .required()
+            .read_only(),
+    ];
 
 const fn supported(name: &'static str, description: &'static str) -> Attribute {
-    Attribute::complex(name, description, SUPPORTED).required().read_only()
+    Attribute::complex(name, description, SUPPORTED)
+        .required()
+        .read_only()
 }
 
 pub static SERVICE_PROVIDER_CONFIG_SCHEMA: Schema = Schema {
@@ -253,18 +287,41 @@ pub static RESOURCE_TYPE_SCHEMA: Schema = Schema {
     description: "Specifies the schema that describes a SCIM resource type",
     attributes: &[
         Attribute::string("id", "The resource type's server unique id.").read_only(),
-        Attribute::string("name", "The resource type name.").required().read_only(),
-        Attribute::string("description", "The resource type's human-readable description.").read_only(),
-        Attribute::reference("endpoint", "The resource type's HTTP-addressable endpoint relative to the Base URL.", &["uri"])
+        Attribute::string("name", "The resource type name.")
             .required()
             .read_only(),
-        Attribute::reference("schema", "The resource type's primary/base schema URI.", &["uri"]).required().read_only(),
+        Attribute::string(
+            "description",
+            "The resource type's human-readable description.",
+        )
+        .read_only(),
+        Attribute::reference(
+            "endpoint",
+            "The resource type's HTTP-addressable endpoint relative to the Base URL.",
+            &["uri"],
+        )
+        .required()
+        .read_only(),
+        Attribute::reference(
+            "schema",
+            "The resource type's primary/base schema URI.",
+            &["uri"],
+        )
+        .required()
+        .read_only(),
         Attribute::complex(
             "schemaExtensions",
             "A list of URIs of the resource type's schema extensions.",
             &[
-                Attribute::reference("schema", "The URI of a schema extension.", &["uri"]).required().read_only(),
-                Attribute::boolean("required", "Whether resources of this type must include this extension.").required().read_only(),
+                Attribute::reference("schema", "The URI of a schema extension.", &["uri"])
+                    .required()
+                    .read_only(),
+                Attribute::boolean(
+                    "required",
+                    "Whether resources of this type must include this extension.",
+                )
+                .required()
+                .read_only(),
             ],
         )
         .multi()
@@ -276,24 +333,59 @@ pub static RESOURCE_TYPE_SCHEMA: Schema = Schema {
 /// An attribute definition's own attributes, as listed in a schema's `attributes` (and,
 /// one level down, `subAttributes`).
 const ATTRIBUTE_DEFINITION: [Attribute; 11] = [
-    Attribute::string("name", "The attribute's name.").required().case_exact().read_only(),
+    Attribute::string("name", "The attribute's name.")
+        .required()
+        .case_exact()
+        .read_only(),
     Attribute::string("type", "The attribute's data type.")
-        .canonical(&["string", "complex", "boolean", "decimal", "integer", "dateTime", "reference", "binary"])
+        .canonical(&[
+            "string",
+            "complex",
+            "boolean",
+            "decimal",
+            "integer",
+            "dateTime",
+            "reference",
+            "binary",
+        ])
         .required()
         .read_only(),
-    Attribute::boolean("multiValued", "Whether the attribute is multi-valued.").required().read_only(),
-    Attribute::string("description", "A human-readable description of the attribute.").read_only(),
-    Attribute::boolean("required", "Whether the attribute is required.").read_only(),
-    Attribute::string("canonicalValues", "A collection of canonical values.").multi().case_exact().read_only(),
-    Attribute::boolean("caseExact", "Whether string comparisons of the attribute respect case.").read_only(),
-    Attribute::string("mutability", "Whether and when the attribute can be changed.")
-        .canonical(&["readOnly", "readWrite", "immutable", "writeOnly"])
+    Attribute::boolean("multiValued", "Whether the attribute is multi-valued.")
+        .required()
         .read_only(),
+    Attribute::string(
+        "description",
+        "A human-readable description of the attribute.",
+    )
+    .read_only(),
+    Attribute::boolean("required", "Whether the attribute is required.").read_only(),
+    Attribute::string("canonicalValues", "A collection of canonical values.")
+        .multi()
+        .case_exact()
+        .read_only(),
+    Attribute::boolean(
+        "caseExact",
+        "Whether string comparisons of the attribute respect case.",
+    )
+    .read_only(),
+    Attribute::string(
+        "mutability",
+        "Whether and when the attribute can be changed.",
+    )
+    .canonical(&["readOnly", "readWrite", "immutable", "writeOnly"])
+    .read_only(),
     Attribute::string("returned", "When the attribute is returned in a response.")
         .canonical(&["always", "never", "default", "request"])
         .read_only(),
-    Attribute::string("uniqueness", "How the service enforces uniqueness.").canonical(&["none", "server", "global"]).read_only(),
-    Attribute::string("referenceTypes", "The resource types a reference may refer to.").multi().read_only(),
+    Attribute::string("uniqueness", "How the service enforces uniqueness.")
+        .canonical(&["none", "server", "global"])
+        .read_only(),
+    Attribute::string(
+        "referenceTypes",
+        "The resource types a reference may refer to.",
+    )
+    .multi()
+    .read_only(),
 ];
 
 static SUB_ATTRIBUTE_DEFINITION: [Attribute; 11] = ATTRIBUTE_DEFINITION;
@@ -305,9 +397,13 @@ static FULL_ATTRIBUTE_DEFINITION: [Attribute; 12] = {
         all[i] = ATTRIBUTE_DEFINITION[i];
         i += 1;
     }
-    all[11] = Attribute::complex("subAttributes", "Sub-attributes of a complex attribute.", &SUB_ATTRIBUTE_DEFINITION)
-        .multi()
-        .read_only();
+    all[11] = Attribute::complex(
+        "subAttributes",
+        "Sub-attributes of a complex attribute.",
+        &SUB_ATTRIBUTE_DEFINITION,
+    )
+    .multi()
+    .read_only();
     all
 };
 
@@ -316,13 +412,19 @@ pub static SCHEMA_SCHEMA: Schema = Schema {
     name: "Schema",
     description: "Specifies the schema attribute definitions of a resource",
     attributes: &[
-        Attribute::string("id", "The unique URI of the schema.").required().read_only(),
-        Attribute::string("name", "The schema's human-readable name.").read_only(),
-        Attribute::string("description", "The schema's human-readable description.").read_only(),
-        Attribute::complex("attributes", "The schema's attribute definitions.", &FULL_ATTRIBUTE_DEFINITION)
-            .multi()
+        Attribute::string("id", "The unique URI of the schema.")
             .required()
             .read_only(),
+        Attribute::string("name", "The schema's human-readable name.").read_only(),
+        Attribute::string("description", "The schema's human-readable description.").read_only(),
+        Attribute::complex(
+            "attributes",
+            "The schema's attribute definitions.",
+            &FULL_ATTRIBUTE_DEFINITION,
+        )
+        .multi()
+        .required()
+        .read_only(),
     ],
     not_stored: &[],
 };
@@ -338,8 +440,19 @@ mod tests {
         let all = schemas(BASE);
         assert_eq!(all["totalResults"], 7);
         assert_eq!(all["Resources"].as_array().unwrap().len(), 7);
-        let names: Vec<&str> = all["Resources"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-        for required in ["User", "Group", "ResourceType", "Service Provider Configuration", "Schema"] {
+        let names: Vec<&str> = all["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        for required in [
+            "User",
+            "Group",
+            "ResourceType",
+            "Service Provider Configuration",
+            "Schema",
+        ] {
             assert!(names.contains(&required), "{names:?}");
         }
         let user = schema("URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER", BASE).unwrap();
@@ -351,10 +464,19 @@ mod tests {
         assert_eq!(user_name["name"], "userName");
         assert_eq!(user_name["caseExact"], false);
         assert_eq!(user_name["uniqueness"], "server");
-        assert!(schema("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", BASE).is_none());
+        assert!(
+            schema(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                BASE
+            )
+            .is_none()
+        );
         let types = resource_types(BASE);
         assert_eq!(types["totalResults"], 2);
-        assert_eq!(resource_type("user", BASE).unwrap()["schemaExtensions"][0]["required"], false);
+        assert_eq!(
+            resource_type("user", BASE).unwrap()["schemaExtensions"][0]["required"],
+            false
+        );
     }
 
     #[test]
@@ -363,7 +485,10 @@ mod tests {
         assert_eq!(config["bulk"]["maxOperations"], 1000);
         assert_eq!(config["changePassword"]["supported"], false);
         assert_eq!(config["etag"]["supported"], true);
-        assert_eq!(config["authenticationSchemes"][0]["type"], "oauthbearertoken");
+        assert_eq!(
+            config["authenticationSchemes"][0]["type"],
+            "oauthbearertoken"
+        );
         assert_eq!(config["pagination"]["cursor"], true);
         assert!(config.get("documentationUri").is_none());
     }

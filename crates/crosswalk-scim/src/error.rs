@@ -79,7 +79,9 @@ impl ScimType {
 
     /// The keyword, in any case (some clients capitalise it).
     pub fn parse(text: &str) -> Option<ScimType> {
-        ScimType::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(text))
+        ScimType::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(text))
     }
 }
 
@@ -98,7 +100,8 @@ impl Serialize for ScimType {
 impl<'de> Deserialize<'de> for ScimType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        ScimType::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown scimType {text:?}")))
+        ScimType::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown scimType {text:?}")))
     }
 }
 
@@ -115,7 +118,11 @@ pub struct ScimError {
 
 impl ScimError {
     pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> ScimError {
-        ScimError { status, scim_type, detail: detail.into() }
+        ScimError {
+            status,
+            scim_type,
+            detail: detail.into(),
+        }
     }
 
     /// A 400 with a `scimType`.
@@ -209,7 +216,12 @@ impl ErrorBody {
     /// `status` as a string or, as Okta's examples show, a number.
     pub fn from_json(value: &serde_json::Value) -> Option<ErrorBody> {
         let object = value.as_object()?;
-        let get = |name: &str| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+        let get = |name: &str| {
+            object
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
         let status = match get("status")? {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => n.to_string(),
@@ -217,12 +229,18 @@ impl ErrorBody {
         };
         let schemas = get("schemas")
             .and_then(|s| s.as_array())
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         Some(ErrorBody {
             schemas,
             status,
-            scim_type: get("scimType").and_then(|t| t.as_str()).and_then(ScimType::parse),
+            scim_type: get("scimType")
+                .and_then(|t| t.as_str())
+                .and_then(ScimType::parse),
             detail: get("detail").and_then(|d| d.as_str()).map(str::to_string),
         })
     }

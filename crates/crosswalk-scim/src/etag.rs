@@ -20,7 +20,10 @@ pub fn etag_of_json(resource: &Value) -> String {
     let mut hasher = Sha256::new();
     match resource {
         Value::Object(members) => {
-            let mut keys: Vec<&String> = members.keys().filter(|k| !k.eq_ignore_ascii_case("meta")).collect();
+            let mut keys: Vec<&String> = members
+                .keys()
+                .filter(|k| !k.eq_ignore_ascii_case("meta"))
+                .collect();
             keys.sort();
             hasher.update(b"{");
             for key in keys {
@@ -108,10 +111,19 @@ mod tests {
         let c = json!({"id": "u1", "userName": "b", "emails": [{"value": "x", "primary": true}]});
         assert_ne!(etag_of_json(&a), etag_of_json(&c));
         // Types are part of the content: "1" is not 1, ["ab"] is not ["a","b"].
-        assert_ne!(etag_of_json(&json!({"x": "1"})), etag_of_json(&json!({"x": 1})));
-        assert_ne!(etag_of_json(&json!({"x": ["ab"]})), etag_of_json(&json!({"x": ["a", "b"]})));
+        assert_ne!(
+            etag_of_json(&json!({"x": "1"})),
+            etag_of_json(&json!({"x": 1}))
+        );
+        assert_ne!(
+            etag_of_json(&json!({"x": ["ab"]})),
+            etag_of_json(&json!({"x": ["a", "b"]}))
+        );
         let tag = etag_of_json(&a);
-        assert!(tag.starts_with("W/\"") && tag.ends_with('"') && tag.len() == 36, "{tag}");
+        assert!(
+            tag.starts_with("W/\"") && tag.ends_with('"') && tag.len() == 36,
+            "{tag}"
+        );
     }
 
     #[test]

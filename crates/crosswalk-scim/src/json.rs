@@ -25,7 +25,10 @@ pub struct AttributeError {
 
 impl AttributeError {
     pub fn new(pointer: impl Into<String>, reason: impl Into<String>) -> AttributeError {
-        AttributeError { pointer: pointer.into(), reason: reason.into() }
+        AttributeError {
+            pointer: pointer.into(),
+            reason: reason.into(),
+        }
     }
 
     /// The top-level attribute the problem is in (`emails` for `/emails/0/value`).
@@ -167,7 +170,10 @@ impl<'de> Visitor<'de> for StrictValueSeed<'_> {
                 use fmt::Write;
                 let _ = write!(self.path, "/{}", items.len());
             }
-            let item = seq.next_element_seed(StrictValueSeed { path: &mut *self.path, duplicate: &mut *self.duplicate });
+            let item = seq.next_element_seed(StrictValueSeed {
+                path: &mut *self.path,
+                duplicate: &mut *self.duplicate,
+            });
             self.path.truncate(base);
             match item? {
                 Some(item) => items.push(item),
@@ -185,7 +191,10 @@ impl<'de> Visitor<'de> for StrictValueSeed<'_> {
             if self.duplicate.is_none() && object.contains_key(&key) {
                 *self.duplicate = Some(self.path.clone());
             }
-            let value = map.next_value_seed(StrictValueSeed { path: &mut *self.path, duplicate: &mut *self.duplicate });
+            let value = map.next_value_seed(StrictValueSeed {
+                path: &mut *self.path,
+                duplicate: &mut *self.duplicate,
+            });
             self.path.truncate(base);
             object.insert(key, value?);
         }
@@ -197,7 +206,11 @@ impl<'de> Visitor<'de> for StrictValueSeed<'_> {
 #[derive(Debug, thiserror::Error)]
 pub enum JsonError {
     #[error("invalid JSON at line {line} column {column}: {message}")]
-    Syntax { line: usize, column: usize, message: String },
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{pointer}: attribute given twice; a JSON object names each attribute once")]
     Duplicate { pointer: String },
 }
@@ -214,10 +227,17 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let mut path = String::new();
     let mut duplicate = None;
-    let value = StrictValueSeed { path: &mut path, duplicate: &mut duplicate }
-        .deserialize(&mut deserializer)
-        .and_then(|value| deserializer.end().map(|()| value))
-        .map_err(|e| JsonError::Syntax { line: e.line(), column: e.column(), message: json_message(&e) })?;
+    let value = StrictValueSeed {
+        path: &mut path,
+        duplicate: &mut duplicate,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|value| deserializer.end().map(|()| value))
+    .map_err(|e| JsonError::Syntax {
+        line: e.line(),
+        column: e.column(),
+        message: json_message(&e),
+    })?;
     match duplicate {
         Some(pointer) => Err(JsonError::Duplicate { pointer }),
         None => Ok(value),
@@ -242,14 +262,20 @@ pub type Attr<'v> = Option<(&'v str, &'v Value)>;
 
 /// Finds an attribute by name, ignoring case as SCIM requires; two spellings of one name
 /// in the same object are an error rather than a coin toss.
-pub fn find<'v>(object: &'v Map<String, Value>, name: &str, parent: &str) -> Result<Attr<'v>, AttributeError> {
+pub fn find<'v>(
+    object: &'v Map<String, Value>,
+    name: &str,
+    parent: &str,
+) -> Result<Attr<'v>, AttributeError> {
     let mut found: Attr<'v> = None;
     for (key, value) in object {
         if key.eq_ignore_ascii_case(name) {
             if let Some((first, _)) = found {
                 return Err(AttributeError::new(
                     pointer(parent, key),
-                    format!("attribute given twice, as {first:?} and {key:?} (SCIM names ignore case)"),
+                    format!(
+                        "attribute given twice, as {first:?} and {key:?} (SCIM names ignore case)"
+                    ),
                 ));
             }
             found = Some((key.as_str(), value));
@@ -263,22 +289,33 @@ pub fn opt_str<'v>(attr: Attr<'v>, parent: &str) -> Result<Option<&'v str>, Attr
     match attr {
         None | Some((_, Value::Null)) => Ok(None),
         Some((_, Value::String(s))) => Ok(Some(s)),
-        Some((key, other)) => Err(AttributeError::new(pointer(parent, key), expected("a string", other))),
+        Some((key, other)) => Err(AttributeError::new(
+            pointer(parent, key),
+            expected("a string", other),
+        )),
     }
 }
 
 /// A string that, when given, is not blank.
-pub fn opt_nonblank_str<'v>(attr: Attr<'v>, parent: &str) -> Result<Option<&'v str>, AttributeError> {
+pub fn opt_nonblank_str<'v>(
+    attr: Attr<'v>,
+    parent: &str,
+) -> Result<Option<&'v str>, AttributeError> {
     match opt_str(attr, parent)? {
-        Some(s) if s.trim().is_empty() => {
-            Err(AttributeError::new(pointer(parent, attr.map_or("", |(k, _)| k)), "must not be empty"))
-        }
+        Some(s) if s.trim().is_empty() => Err(AttributeError::new(
+            pointer(parent, attr.map_or("", |(k, _)| k)),
+            "must not be empty",
+        )),
         other => Ok(other),
     }
 }
 
 /// A required, non-blank string; `name` is used when the attribute is missing altogether.
-pub fn required_str<'v>(attr: Attr<'v>, parent: &str, name: &str) -> Result<&'v str, AttributeError> {
+pub fn required_str<'v>(
+    attr: Attr<'v>,
+    parent: &str,
+    name: &str,
+) -> Result<&'v str, AttributeError> {
     match opt_nonblank_str(attr, parent)? {
         Some(s) => Ok(s),
         None => Err(AttributeError::new(pointer(parent, name), "is required")),
@@ -290,7 +327,10 @@ pub fn opt_bool(attr: Attr<'_>, parent: &str) -> Result<Option<bool>, AttributeE
     match attr {
         None | Some((_, Value::Null)) => Ok(None),
         Some((_, value)) if bool_of(value).is_some() => Ok(bool_of(value)),
-        Some((key, other)) => Err(AttributeError::new(pointer(parent, key), expected("true or false", other))),
+        Some((key, other)) => Err(AttributeError::new(
+            pointer(parent, key),
+            expected("true or false", other),
+        )),
     }
 }
 
@@ -307,19 +347,31 @@ pub fn bool_of(value: &Value) -> Option<bool> {
 /// A JSON object or array found at a pointer (kept, to point inside it).
 pub type Located<'v, T> = Option<(String, &'v T)>;
 
-pub fn opt_object<'v>(attr: Attr<'v>, parent: &str) -> Result<Located<'v, Map<String, Value>>, AttributeError> {
+pub fn opt_object<'v>(
+    attr: Attr<'v>,
+    parent: &str,
+) -> Result<Located<'v, Map<String, Value>>, AttributeError> {
     match attr {
         None | Some((_, Value::Null)) => Ok(None),
         Some((key, Value::Object(m))) => Ok(Some((pointer(parent, key), m))),
-        Some((key, other)) => Err(AttributeError::new(pointer(parent, key), expected("an object", other))),
+        Some((key, other)) => Err(AttributeError::new(
+            pointer(parent, key),
+            expected("an object", other),
+        )),
     }
 }
 
-pub fn opt_array<'v>(attr: Attr<'v>, parent: &str) -> Result<Located<'v, Vec<Value>>, AttributeError> {
+pub fn opt_array<'v>(
+    attr: Attr<'v>,
+    parent: &str,
+) -> Result<Located<'v, Vec<Value>>, AttributeError> {
     match attr {
         None | Some((_, Value::Null)) => Ok(None),
         Some((key, Value::Array(a))) => Ok(Some((pointer(parent, key), a))),
-        Some((key, other)) => Err(AttributeError::new(pointer(parent, key), expected("an array", other))),
+        Some((key, other)) => Err(AttributeError::new(
+            pointer(parent, key),
+            expected("an array", other),
+        )),
     }
 }
 
@@ -344,8 +396,13 @@ mod tests {
 
     #[test]
     fn duplicates_are_found_at_any_depth_with_their_pointer() {
-        let error = parse_strict(br#"{"id":"a","emails":[{"value":"x"},{"value":"y","value":"z"}]}"#).unwrap_err();
-        assert_eq!(error.to_string(), "/emails/1/value: attribute given twice; a JSON object names each attribute once");
+        let error =
+            parse_strict(br#"{"id":"a","emails":[{"value":"x"},{"value":"y","value":"z"}]}"#)
+                .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "/emails/1/value: attribute given twice; a JSON object names each attribute once"
+        );
         let error = parse_strict(br#"{"id":"a","id":"b"}"#).unwrap_err();
         assert!(matches!(error, JsonError::Duplicate { pointer } if pointer == "/id"));
         let error = parse_strict(br#"{"a/b":{"~":1,"~":2}}"#).unwrap_err();
@@ -354,7 +411,10 @@ mod tests {
             parse_strict(br#"{"a":[1,{"b":null}],"c":1.5}"#).unwrap(),
             serde_json::json!({"a":[1,{"b":null}],"c":1.5})
         );
-        assert!(matches!(parse_strict(b"{\"a\":1} x"), Err(JsonError::Syntax { .. })));
+        assert!(matches!(
+            parse_strict(b"{\"a\":1} x"),
+            Err(JsonError::Syntax { .. })
+        ));
     }
 
     #[test]

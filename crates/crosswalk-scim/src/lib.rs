@@ -36,5 +36,7 @@ pub use json::{AttributeError, parse_strict};
 pub use message::{BulkRequest, BulkResponse, ListResponse, SearchRequest};
 pub use patch::{PatchKind, PatchOperation, PatchRequest};
 pub use query::{ListQuery, Page, Projection, QueryLimits, Sort, SortOrder};
-pub use resource::{Email, Group, GroupExtras, Member, Meta, Name, PrimaryEmail, ResourceKind, User, UserExtras};
+pub use resource::{
+    Email, Group, GroupExtras, Member, Meta, Name, PrimaryEmail, ResourceKind, User, UserExtras,
+};
 pub use schema::{GROUP, RESOURCE_TYPES, ResourceType, USER};

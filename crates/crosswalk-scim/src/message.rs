@@ -27,12 +27,24 @@ pub struct ListResponse<T> {
     #[serde(rename = "itemsPerPage")]
     pub items_per_page: u64,
     /// 1-based index of the first result, for index pagination.
-    #[serde(rename = "startIndex", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startIndex",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_index: Option<u64>,
     /// RFC 9865: present on every page but the last of a cursor-paged query.
-    #[serde(rename = "nextCursor", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub next_cursor: Option<String>,
-    #[serde(rename = "previousCursor", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "previousCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub previous_cursor: Option<String>,
     #[serde(rename = "Resources")]
     pub resources: Vec<T>,
@@ -60,7 +72,12 @@ impl<T> ListResponse<T> {
         next_cursor: Option<String>,
         previous_cursor: Option<String>,
     ) -> ListResponse<T> {
-        ListResponse { start_index: None, next_cursor, previous_cursor, ..ListResponse::new(resources, total_results, 1) }
+        ListResponse {
+            start_index: None,
+            next_cursor,
+            previous_cursor,
+            ..ListResponse::new(resources, total_results, 1)
+        }
     }
 }
 
@@ -78,7 +95,10 @@ impl SearchRequest {
     /// `excludedAttributes` as arrays of strings (or comma-separated strings).
     pub fn from_json(value: &Value) -> Result<SearchRequest, ScimError> {
         let Value::Object(object) = value else {
-            return Err(ScimError::invalid_syntax(format!("a SearchRequest is a JSON object, found {}", describe(value))));
+            return Err(ScimError::invalid_syntax(format!(
+                "a SearchRequest is a JSON object, found {}",
+                describe(value)
+            )));
         };
         let mut params = Vec::new();
         for name in ["filter", "sortBy", "sortOrder", "cursor"] {
@@ -86,7 +106,10 @@ impl SearchRequest {
                 None | Some((_, Value::Null)) => {}
                 Some((_, Value::String(s))) => params.push((name.to_string(), s.clone())),
                 Some((key, other)) => {
-                    return Err(ScimError::invalid_value(format!("/{key}: expected a string, found {}", describe(other))));
+                    return Err(ScimError::invalid_value(format!(
+                        "/{key}: expected a string, found {}",
+                        describe(other)
+                    )));
                 }
             }
         }
@@ -96,7 +119,10 @@ impl SearchRequest {
                 Some((_, Value::Number(n))) => params.push((name.to_string(), n.to_string())),
                 Some((_, Value::String(s))) => params.push((name.to_string(), s.clone())),
                 Some((key, other)) => {
-                    return Err(ScimError::invalid_value(format!("/{key}: expected an integer, found {}", describe(other))));
+                    return Err(ScimError::invalid_value(format!(
+                        "/{key}: expected an integer, found {}",
+                        describe(other)
+                    )));
                 }
             }
         }
@@ -166,9 +192,14 @@ impl BulkMethod {
     }
 
     fn parse(text: &str) -> Option<BulkMethod> {
-        [BulkMethod::Post, BulkMethod::Put, BulkMethod::Patch, BulkMethod::Delete]
-            .into_iter()
-            .find(|m| m.as_str().eq_ignore_ascii_case(text))
+        [
+            BulkMethod::Post,
+            BulkMethod::Put,
+            BulkMethod::Patch,
+            BulkMethod::Delete,
+        ]
+        .into_iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(text))
     }
 }
 
@@ -230,7 +261,10 @@ impl BulkRequest {
 
     pub fn from_json(value: &Value) -> Result<BulkRequest, ScimError> {
         let Value::Object(object) = value else {
-            return Err(ScimError::invalid_syntax(format!("a BulkRequest is a JSON object, found {}", describe(value))));
+            return Err(ScimError::invalid_syntax(format!(
+                "a BulkRequest is a JSON object, found {}",
+                describe(value)
+            )));
         };
         let fail_on_errors = match find(object, "failOnErrors", "").map_err(ScimError::from)? {
             None | Some((_, Value::Null)) => None,
@@ -238,28 +272,47 @@ impl BulkRequest {
                 Some(u32::try_from(n.as_u64().unwrap_or(1)).unwrap_or(u32::MAX))
             }
             Some((key, other)) => {
-                return Err(ScimError::invalid_value(format!("/{key}: expected a positive integer, found {}", describe(other))));
+                return Err(ScimError::invalid_value(format!(
+                    "/{key}: expected a positive integer, found {}",
+                    describe(other)
+                )));
             }
         };
         let operations = match find(object, "Operations", "").map_err(ScimError::from)? {
             Some((_, Value::Array(items))) => items,
             Some((key, other)) => {
-                return Err(ScimError::invalid_syntax(format!("/{key}: expected an array of operations, found {}", describe(other))));
+                return Err(ScimError::invalid_syntax(format!(
+                    "/{key}: expected an array of operations, found {}",
+                    describe(other)
+                )));
             }
-            None => return Err(ScimError::invalid_syntax("a BulkRequest needs \"Operations\"")),
+            None => {
+                return Err(ScimError::invalid_syntax(
+                    "a BulkRequest needs \"Operations\"",
+                ));
+            }
         };
         let mut parsed = Vec::with_capacity(operations.len());
         let mut bulk_ids = HashSet::new();
         for (i, operation) in operations.iter().enumerate() {
-            let operation = BulkOperation::from_json(operation).map_err(|e| ScimError { detail: format!("/Operations/{i}: {}", e.detail), ..e })?;
+            let operation = BulkOperation::from_json(operation).map_err(|e| ScimError {
+                detail: format!("/Operations/{i}: {}", e.detail),
+                ..e
+            })?;
             if let Some(bulk_id) = &operation.bulk_id
                 && !bulk_ids.insert(bulk_id.clone())
             {
-                return Err(ScimError::invalid_value(format!("/Operations/{i}/bulkId: {} is used twice", quoted(bulk_id))));
+                return Err(ScimError::invalid_value(format!(
+                    "/Operations/{i}/bulkId: {} is used twice",
+                    quoted(bulk_id)
+                )));
             }
             parsed.push(operation);
         }
-        Ok(BulkRequest { fail_on_errors, operations: parsed })
+        Ok(BulkRequest {
+            fail_on_errors,
+            operations: parsed,
+        })
     }
 
     /// Whether to stop after `errors` failed operations.
@@ -276,12 +329,21 @@ impl BulkRequest {
             .operations
             .iter()
             .enumerate()
-            .filter_map(|(i, op)| op.bulk_id.as_deref().filter(|_| op.method == BulkMethod::Post).map(|id| (id, i)))
+            .filter_map(|(i, op)| {
+                op.bulk_id
+                    .as_deref()
+                    .filter(|_| op.method == BulkMethod::Post)
+                    .map(|id| (id, i))
+            })
             .collect();
         let mut needs: Vec<Vec<usize>> = Vec::with_capacity(self.operations.len());
         for (i, op) in self.operations.iter().enumerate() {
             let mut references = Vec::new();
-            if let Some(id) = op.id.as_deref().and_then(|id| id.strip_prefix(BULK_ID_PREFIX)) {
+            if let Some(id) = op
+                .id
+                .as_deref()
+                .and_then(|id| id.strip_prefix(BULK_ID_PREFIX))
+            {
                 references.push(id.to_string());
             }
             if let Some(data) = &op.data {
@@ -292,13 +354,23 @@ impl BulkRequest {
                 match declared.get(reference.as_str()) {
                     Some(&j) if j != i => before.push(j),
                     Some(_) => {
-                        return Err(ScimError::new(409, None, format!("/Operations/{i}: refers to its own bulkId {}", quoted(&reference))));
+                        return Err(ScimError::new(
+                            409,
+                            None,
+                            format!(
+                                "/Operations/{i}: refers to its own bulkId {}",
+                                quoted(&reference)
+                            ),
+                        ));
                     }
                     None => {
                         return Err(ScimError::new(
                             409,
                             None,
-                            format!("/Operations/{i}: bulkId {} is not declared by a POST in this request", quoted(&reference)),
+                            format!(
+                                "/Operations/{i}: bulkId {} is not declared by a POST in this request",
+                                quoted(&reference)
+                            ),
                         ));
                     }
                 }
@@ -325,7 +397,9 @@ impl BulkRequest {
                             return Err(ScimError::new(
                                 409,
                                 None,
-                                format!("/Operations/{node}: its bulkId references form a cycle; split the request"),
+                                format!(
+                                    "/Operations/{node}: its bulkId references form a cycle; split the request"
+                                ),
                             ));
                         }
                         _ => {}
@@ -343,23 +417,38 @@ impl BulkRequest {
 impl BulkOperation {
     fn from_json(value: &Value) -> Result<BulkOperation, ScimError> {
         let Value::Object(object) = value else {
-            return Err(ScimError::invalid_syntax(format!("expected an operation (a JSON object), found {}", describe(value))));
+            return Err(ScimError::invalid_syntax(format!(
+                "expected an operation (a JSON object), found {}",
+                describe(value)
+            )));
         };
-        let string = |object: &Map<String, Value>, name: &str| -> Result<Option<String>, ScimError> {
-            match find(object, name, "").map_err(ScimError::from)? {
-                None | Some((_, Value::Null)) => Ok(None),
-                Some((_, Value::String(s))) => Ok(Some(s.clone())),
-                Some((key, other)) => Err(ScimError::invalid_syntax(format!("/{key}: expected a string, found {}", describe(other)))),
-            }
-        };
-        let method_text = string(object, "method")?.ok_or_else(|| ScimError::invalid_syntax("\"method\" is required"))?;
+        let string =
+            |object: &Map<String, Value>, name: &str| -> Result<Option<String>, ScimError> {
+                match find(object, name, "").map_err(ScimError::from)? {
+                    None | Some((_, Value::Null)) => Ok(None),
+                    Some((_, Value::String(s))) => Ok(Some(s.clone())),
+                    Some((key, other)) => Err(ScimError::invalid_syntax(format!(
+                        "/{key}: expected a string, found {}",
+                        describe(other)
+                    ))),
+                }
+            };
+        let method_text = string(object, "method")?
+            .ok_or_else(|| ScimError::invalid_syntax("\"method\" is required"))?;
         let method = BulkMethod::parse(&method_text).ok_or_else(|| {
-            ScimError::invalid_syntax(format!("/method: {} is not POST, PUT, PATCH or DELETE", quoted(&method_text)))
+            ScimError::invalid_syntax(format!(
+                "/method: {} is not POST, PUT, PATCH or DELETE",
+                quoted(&method_text)
+            ))
         })?;
         let bulk_id = string(object, "bulkId")?;
         let version = string(object, "version")?;
-        let path = string(object, "path")?.ok_or_else(|| ScimError::invalid_syntax("\"path\" is required"))?;
-        let data = find(object, "data", "").map_err(ScimError::from)?.map(|(_, v)| v.clone()).filter(|v| !v.is_null());
+        let path = string(object, "path")?
+            .ok_or_else(|| ScimError::invalid_syntax("\"path\" is required"))?;
+        let data = find(object, "data", "")
+            .map_err(ScimError::from)?
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_null());
         let trimmed = path.trim_start_matches('/');
         let (endpoint, id) = match trimmed.split_once('/') {
             Some((endpoint, id)) => (endpoint, Some(id.to_string())),
@@ -369,21 +458,49 @@ impl BulkOperation {
             .iter()
             .copied()
             .find(|rt| rt.endpoint[1..].eq_ignore_ascii_case(endpoint))
-            .ok_or_else(|| ScimError::invalid_value(format!("/path: {} is not /Users or /Groups", quoted(&path))))?;
+            .ok_or_else(|| {
+                ScimError::invalid_value(format!(
+                    "/path: {} is not /Users or /Groups",
+                    quoted(&path)
+                ))
+            })?;
         match method {
-            BulkMethod::Post if bulk_id.is_none() => return Err(ScimError::invalid_syntax("a POST needs a \"bulkId\"")),
-            BulkMethod::Post if id.is_some() => {
-                return Err(ScimError::invalid_value(format!("/path: a POST goes to {}, not {}", resource_type.endpoint, quoted(&path))));
+            BulkMethod::Post if bulk_id.is_none() => {
+                return Err(ScimError::invalid_syntax("a POST needs a \"bulkId\""));
             }
-            BulkMethod::Put | BulkMethod::Patch | BulkMethod::Delete if id.as_deref().is_none_or(str::is_empty) => {
-                return Err(ScimError::invalid_value(format!("/path: a {} names a resource: {}/{{id}}", method.as_str(), resource_type.endpoint)));
+            BulkMethod::Post if id.is_some() => {
+                return Err(ScimError::invalid_value(format!(
+                    "/path: a POST goes to {}, not {}",
+                    resource_type.endpoint,
+                    quoted(&path)
+                )));
+            }
+            BulkMethod::Put | BulkMethod::Patch | BulkMethod::Delete
+                if id.as_deref().is_none_or(str::is_empty) =>
+            {
+                return Err(ScimError::invalid_value(format!(
+                    "/path: a {} names a resource: {}/{{id}}",
+                    method.as_str(),
+                    resource_type.endpoint
+                )));
             }
             BulkMethod::Post | BulkMethod::Put | BulkMethod::Patch if data.is_none() => {
-                return Err(ScimError::invalid_syntax(format!("a {} needs \"data\"", method.as_str())));
+                return Err(ScimError::invalid_syntax(format!(
+                    "a {} needs \"data\"",
+                    method.as_str()
+                )));
             }
             _ => {}
         }
-        Ok(BulkOperation { method, bulk_id, version, path, resource_type, id, data })
+        Ok(BulkOperation {
+            method,
+            bulk_id,
+            version,
+            path,
+            resource_type,
+            id,
+            data,
+        })
     }
 }
 
@@ -403,17 +520,26 @@ pub fn bulk_references(value: &Value, out: &mut Vec<String>) {
 
 /// Replaces every `bulkId:x` string in a value by the id the POST declaring `x` created.
 /// Returns the first reference it could not resolve.
-pub fn resolve_bulk_ids(value: &mut Value, created: &HashMap<String, String>) -> Result<(), String> {
+pub fn resolve_bulk_ids(
+    value: &mut Value,
+    created: &HashMap<String, String>,
+) -> Result<(), String> {
     match value {
         Value::String(s) => {
             if let Some(reference) = s.strip_prefix(BULK_ID_PREFIX) {
-                let id = created.get(reference).ok_or_else(|| reference.to_string())?;
+                let id = created
+                    .get(reference)
+                    .ok_or_else(|| reference.to_string())?;
                 *s = id.clone();
             }
             Ok(())
         }
-        Value::Array(items) => items.iter_mut().try_for_each(|v| resolve_bulk_ids(v, created)),
-        Value::Object(members) => members.values_mut().try_for_each(|v| resolve_bulk_ids(v, created)),
+        Value::Array(items) => items
+            .iter_mut()
+            .try_for_each(|v| resolve_bulk_ids(v, created)),
+        Value::Object(members) => members
+            .values_mut()
+            .try_for_each(|v| resolve_bulk_ids(v, created)),
         _ => Ok(()),
     }
 }
@@ -459,7 +585,10 @@ pub struct BulkResponse {
 
 impl BulkResponse {
     pub fn new(operations: Vec<BulkOperationResult>) -> BulkResponse {
-        BulkResponse { schemas: vec![BULK_RESPONSE_SCHEMA.to_string()], operations }
+        BulkResponse {
+            schemas: vec![BULK_RESPONSE_SCHEMA.to_string()],
+            operations,
+        }
     }
 }
 
@@ -468,7 +597,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const LIMITS: BulkLimits = BulkLimits { max_operations: 10, max_payload_size: 10_000 };
+    const LIMITS: BulkLimits = BulkLimits {
+        max_operations: 10,
+        max_payload_size: 10_000,
+    };
 
     fn rfc_example() -> Value {
         // RFC 7644 §3.7.2's example, shortened: a group created with a member made earlier
@@ -496,27 +628,66 @@ mod tests {
         resolve_bulk_ids(&mut data, &created).unwrap();
         assert_eq!(data["members"][0]["value"], "u-92b7");
         let mut unresolved = json!({"members": [{"value": "bulkId:nope"}]});
-        assert_eq!(resolve_bulk_ids(&mut unresolved, &created), Err("nope".to_string()));
+        assert_eq!(
+            resolve_bulk_ids(&mut unresolved, &created),
+            Err("nope".to_string())
+        );
     }
 
     #[test]
     fn bad_requests_are_refused_with_the_operation_named() {
         let body = serde_json::to_vec(&rfc_example()).unwrap();
-        let error = BulkRequest::parse(&body, BulkLimits { max_operations: 2, ..LIMITS }).unwrap_err();
+        let error = BulkRequest::parse(
+            &body,
+            BulkLimits {
+                max_operations: 2,
+                ..LIMITS
+            },
+        )
+        .unwrap_err();
         assert_eq!(error.status, 413);
-        let error = BulkRequest::parse(&body, BulkLimits { max_payload_size: 10, ..LIMITS }).unwrap_err();
+        let error = BulkRequest::parse(
+            &body,
+            BulkLimits {
+                max_payload_size: 10,
+                ..LIMITS
+            },
+        )
+        .unwrap_err();
         assert_eq!(error.status, 413);
         let cycle = json!({"Operations": [
             {"method": "POST", "path": "/Groups", "bulkId": "a", "data": {"displayName": "A", "members": [{"value": "bulkId:b"}]}},
             {"method": "POST", "path": "/Groups", "bulkId": "b", "data": {"displayName": "B", "members": [{"value": "bulkId:a"}]}}
         ]});
-        assert_eq!(BulkRequest::from_json(&cycle).unwrap().order().unwrap_err().status, 409);
+        assert_eq!(
+            BulkRequest::from_json(&cycle)
+                .unwrap()
+                .order()
+                .unwrap_err()
+                .status,
+            409
+        );
         let missing = json!({"Operations": [{"method": "PATCH", "path": "/Groups/bulkId:zzz", "data": {"Operations": []}}]});
-        assert!(BulkRequest::from_json(&missing).unwrap().order().unwrap_err().detail.contains("not declared"));
+        assert!(
+            BulkRequest::from_json(&missing)
+                .unwrap()
+                .order()
+                .unwrap_err()
+                .detail
+                .contains("not declared")
+        );
         let no_bulk_id = json!({"Operations": [{"method": "POST", "path": "/Users", "data": {}}]});
-        assert_eq!(BulkRequest::from_json(&no_bulk_id).unwrap_err().detail, "/Operations/0: a POST needs a \"bulkId\"");
+        assert_eq!(
+            BulkRequest::from_json(&no_bulk_id).unwrap_err().detail,
+            "/Operations/0: a POST needs a \"bulkId\""
+        );
         let printer = json!({"Operations": [{"method": "DELETE", "path": "/Printers/1"}]});
-        assert!(BulkRequest::from_json(&printer).unwrap_err().detail.contains("not /Users or /Groups"));
+        assert!(
+            BulkRequest::from_json(&printer)
+                .unwrap_err()
+                .detail
+                .contains("not /Users or /Groups")
+        );
     }
 
     #[test]
@@ -533,7 +704,12 @@ mod tests {
                 ("attributes".to_string(), "displayName,userName".to_string()),
             ]
         );
-        assert_eq!(SearchRequest::parse(br#"{"count": true}"#).unwrap_err().detail, "/count: expected an integer, found the boolean true");
+        assert_eq!(
+            SearchRequest::parse(br#"{"count": true}"#)
+                .unwrap_err()
+                .detail,
+            "/count: expected an integer, found the boolean true"
+        );
     }
 
     #[test]

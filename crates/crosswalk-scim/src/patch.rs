@@ -34,7 +34,9 @@ use crate::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath, Test, fol
 use crate::filter::{ElementFilter, get_in};
 use crate::json::{bool_of, describe, find, parse_strict, quoted};
 use crate::resource::{Group, User};
-use crate::schema::{Attribute, AttributeType, GROUP, Mutability, Resolved, ResourceType, Schema, Target, USER};
+use crate::schema::{
+    Attribute, AttributeType, GROUP, Mutability, Resolved, ResourceType, Schema, Target, USER,
+};
 
 /// `add`, `remove` or `replace`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,15 +81,23 @@ impl PatchRequest {
     /// with an `op`, an optional `path` and a `value` where the operation needs one.
     pub fn from_json(value: &Value) -> Result<PatchRequest, ScimError> {
         let Value::Object(object) = value else {
-            return Err(ScimError::invalid_syntax(format!("a PatchOp is a JSON object, found {}", describe(value))));
+            return Err(ScimError::invalid_syntax(format!(
+                "a PatchOp is a JSON object, found {}",
+                describe(value)
+            )));
         };
         let operations = match find(object, "Operations", "").map_err(ScimError::from)? {
             Some((_, Value::Array(items))) if !items.is_empty() => items,
             Some((key, Value::Array(_))) => {
-                return Err(ScimError::invalid_syntax(format!("/{key}: a PatchOp needs at least one operation")));
+                return Err(ScimError::invalid_syntax(format!(
+                    "/{key}: a PatchOp needs at least one operation"
+                )));
             }
             Some((key, other)) => {
-                return Err(ScimError::invalid_syntax(format!("/{key}: expected an array of operations, found {}", describe(other))));
+                return Err(ScimError::invalid_syntax(format!(
+                    "/{key}: expected an array of operations, found {}",
+                    describe(other)
+                )));
             }
             None => {
                 return Err(ScimError::invalid_syntax(
@@ -132,17 +142,25 @@ impl PatchRequest {
 
     /// Applies the operations to a resource's JSON. On error the document is left part
     /// way: apply to a copy (as [`PatchRequest::apply_to_user`] does).
-    pub fn apply(&self, resource: &mut Value, resource_type: &'static ResourceType) -> Result<(), ScimError> {
+    pub fn apply(
+        &self,
+        resource: &mut Value,
+        resource_type: &'static ResourceType,
+    ) -> Result<(), ScimError> {
         let Value::Object(document) = resource else {
-            return Err(ScimError::invalid_value("the resource is not a JSON object"));
+            return Err(ScimError::invalid_value(
+                "the resource is not a JSON object",
+            ));
         };
         for (i, operation) in self.operations.iter().enumerate() {
             let described = match &operation.path {
                 Some(path) => format!("{} {}", operation.op.as_str(), quoted(&path.to_string())),
                 None => operation.op.as_str().to_string(),
             };
-            apply_operation(document, resource_type, operation)
-                .map_err(|e| ScimError { detail: format!("operation {} ({described}): {}", i + 1, e.detail), ..e })?;
+            apply_operation(document, resource_type, operation).map_err(|e| ScimError {
+                detail: format!("operation {} ({described}): {}", i + 1, e.detail),
+                ..e
+            })?;
         }
         Ok(())
     }
@@ -151,43 +169,72 @@ impl PatchRequest {
 impl PatchOperation {
     fn from_json(value: &Value) -> Result<PatchOperation, ScimError> {
         let Value::Object(object) = value else {
-            return Err(ScimError::invalid_syntax(format!("expected an operation (a JSON object), found {}", describe(value))));
+            return Err(ScimError::invalid_syntax(format!(
+                "expected an operation (a JSON object), found {}",
+                describe(value)
+            )));
         };
         let op = match find(object, "op", "").map_err(ScimError::from)? {
             Some((_, Value::String(op))) => match op.trim().to_ascii_lowercase().as_str() {
                 "add" => PatchKind::Add,
                 "remove" => PatchKind::Remove,
                 "replace" => PatchKind::Replace,
-                _ => return Err(ScimError::invalid_syntax(format!("/op: {} is not add, remove or replace", quoted(op)))),
+                _ => {
+                    return Err(ScimError::invalid_syntax(format!(
+                        "/op: {} is not add, remove or replace",
+                        quoted(op)
+                    )));
+                }
             },
             Some((key, other)) => {
-                return Err(ScimError::invalid_syntax(format!("/{key}: expected add, remove or replace, found {}", describe(other))));
+                return Err(ScimError::invalid_syntax(format!(
+                    "/{key}: expected add, remove or replace, found {}",
+                    describe(other)
+                )));
             }
-            None => return Err(ScimError::invalid_syntax("\"op\" is required (add, remove or replace)")),
+            None => {
+                return Err(ScimError::invalid_syntax(
+                    "\"op\" is required (add, remove or replace)",
+                ));
+            }
         };
         let path = match find(object, "path", "").map_err(ScimError::from)? {
             None | Some((_, Value::Null)) => None,
             Some((_, Value::String(path))) if path.trim().is_empty() => None,
-            Some((_, Value::String(path))) => Some(PatchPath::parse(path).map_err(|e| e.invalid_path(path))?),
+            Some((_, Value::String(path))) => {
+                Some(PatchPath::parse(path).map_err(|e| e.invalid_path(path))?)
+            }
             Some((key, other)) => {
-                return Err(ScimError::invalid_path(format!("/{key}: expected a path (a string), found {}", describe(other))));
+                return Err(ScimError::invalid_path(format!(
+                    "/{key}: expected a path (a string), found {}",
+                    describe(other)
+                )));
             }
         };
-        let value = find(object, "value", "").map_err(ScimError::from)?.map(|(_, v)| v.clone());
+        let value = find(object, "value", "")
+            .map_err(ScimError::from)?
+            .map(|(_, v)| v.clone());
         if op != PatchKind::Remove && value.is_none() {
-            return Err(ScimError::invalid_syntax(format!("{} needs a \"value\"", op.as_str())));
+            return Err(ScimError::invalid_syntax(format!(
+                "{} needs a \"value\"",
+                op.as_str()
+            )));
         }
         Ok(PatchOperation { op, path, value })
     }
 }
 
-fn apply_operation(document: &mut Map<String, Value>, rt: &'static ResourceType, operation: &PatchOperation) -> Result<(), ScimError> {
+fn apply_operation(
+    document: &mut Map<String, Value>,
+    rt: &'static ResourceType,
+    operation: &PatchOperation,
+) -> Result<(), ScimError> {
     let null = Value::Null;
     let value = operation.value.as_ref().unwrap_or(&null);
     match &operation.path {
-        None if operation.op == PatchKind::Remove => {
-            Err(ScimError::no_target("remove needs a \"path\" naming what to remove"))
-        }
+        None if operation.op == PatchKind::Remove => Err(ScimError::no_target(
+            "remove needs a \"path\" naming what to remove",
+        )),
         None => {
             let Value::Object(members) = value else {
                 return Err(ScimError::invalid_value(format!(
@@ -219,10 +266,15 @@ fn apply_key(
         path.urn = Some(schema.id.to_string());
     }
     match rt.resolve(&path) {
-        Ok(Resolved::Attribute(target)) => guarded(document, &target, |document| plain(document, op, &target, Some(value))),
+        Ok(Resolved::Attribute(target)) => guarded(document, &target, |document| {
+            plain(document, op, &target, Some(value))
+        }),
         Ok(Resolved::Extension(schema)) => extension(document, rt, op, schema, Some(value)),
         Ok(Resolved::Schemas | Resolved::NotStored) => Ok(()),
-        Err(message) => Err(ScimError::invalid_path(format!("{}: {message}", quoted(key)))),
+        Err(message) => Err(ScimError::invalid_path(format!(
+            "{}: {message}",
+            quoted(key)
+        ))),
     }
 }
 
@@ -235,26 +287,39 @@ fn apply_path(
 ) -> Result<(), ScimError> {
     let target = match rt.resolve(&path.attr) {
         Ok(Resolved::Attribute(target)) => target,
-        Ok(Resolved::Extension(schema)) if path.filter.is_none() => return extension(document, rt, op, schema, value),
+        Ok(Resolved::Extension(schema)) if path.filter.is_none() => {
+            return extension(document, rt, op, schema, value);
+        }
         Ok(Resolved::Extension(schema)) => {
-            return Err(ScimError::invalid_path(format!("{} is a schema, not a multi-valued attribute", schema.id)));
+            return Err(ScimError::invalid_path(format!(
+                "{} is a schema, not a multi-valued attribute",
+                schema.id
+            )));
         }
         Ok(Resolved::Schemas | Resolved::NotStored) => return Ok(()),
         Err(message) => return Err(ScimError::invalid_path(message)),
     };
     let Some(filter) = &path.filter else {
-        return guarded(document, &target, |document| plain(document, op, &target, value));
+        return guarded(document, &target, |document| {
+            plain(document, op, &target, value)
+        });
     };
     if target.sub.is_some() || target.attribute.kind != AttributeType::Complex {
-        return Err(ScimError::invalid_path(format!("{target} has no sub-attributes to filter on")));
+        return Err(ScimError::invalid_path(format!(
+            "{target} has no sub-attributes to filter on"
+        )));
     }
-    let element_filter = ElementFilter::compile(filter, target.attribute).map_err(|e| e.invalid_path(&path.to_string()))?;
+    let element_filter = ElementFilter::compile(filter, target.attribute)
+        .map_err(|e| e.invalid_path(&path.to_string()))?;
     let sub = match &path.sub {
         None => None,
         Some((name, _)) => match target.attribute.sub(name) {
             Some(sub) => Some(sub),
             None => {
-                let resolved = rt.resolve(&AttrPath { sub: Some(name.clone()), ..path.attr.clone() });
+                let resolved = rt.resolve(&AttrPath {
+                    sub: Some(name.clone()),
+                    ..path.attr.clone()
+                });
                 if matches!(resolved, Ok(Resolved::NotStored)) {
                     return Ok(());
                 }
@@ -266,7 +331,9 @@ fn apply_path(
         },
     };
     let target = Target { sub, ..target };
-    guarded(document, &target, |document| filtered(document, op, &target, filter, &element_filter, value))
+    guarded(document, &target, |document| {
+        filtered(document, op, &target, filter, &element_filter, value)
+    })
 }
 
 /// A whole extension object as the target (`path: "urn:...:User"`).
@@ -281,7 +348,10 @@ fn extension(
         (PatchKind::Remove, _) | (_, None | Some(Value::Null)) => {
             let present = get_in(document, schema.id).is_some_and(is_assigned);
             if present && schema.attributes.iter().any(Attribute::is_read_only) {
-                return Err(ScimError::mutability(format!("{} holds read-only attributes", schema.id)));
+                return Err(ScimError::mutability(format!(
+                    "{} holds read-only attributes",
+                    schema.id
+                )));
             }
             remove_key(document, schema.id);
             Ok(())
@@ -313,7 +383,10 @@ fn guarded(
 ) -> Result<(), ScimError> {
     let attribute = target.attribute;
     let read_only = attribute.is_read_only() || target.sub.is_some_and(Attribute::is_read_only);
-    let immutable = attribute.mutability == Mutability::Immutable || target.sub.is_some_and(|s| s.mutability == Mutability::Immutable);
+    let immutable = attribute.mutability == Mutability::Immutable
+        || target
+            .sub
+            .is_some_and(|s| s.mutability == Mutability::Immutable);
     if !(read_only || immutable || attribute.required) {
         return change(document);
     }
@@ -325,16 +398,23 @@ fn guarded(
         return Err(ScimError::mutability(format!("{target} is read-only")));
     }
     if immutable && !same && sub_values(&before, target).next().is_some() {
-        return Err(ScimError::mutability(format!("{target} is immutable: it cannot change once set")));
+        return Err(ScimError::mutability(format!(
+            "{target} is immutable: it cannot change once set"
+        )));
     }
     if attribute.required && target.sub.is_none() && is_assigned(&before) && !is_assigned(&after) {
-        return Err(ScimError::mutability(format!("{target} is required and cannot be removed")));
+        return Err(ScimError::mutability(format!(
+            "{target} is required and cannot be removed"
+        )));
     }
     Ok(())
 }
 
 fn snapshot(document: &Map<String, Value>, target: &Target) -> Value {
-    container_of(document, target).and_then(|c| get_in(c, target.attribute.name)).cloned().unwrap_or(Value::Null)
+    container_of(document, target)
+        .and_then(|c| get_in(c, target.attribute.name))
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 /// Unassigned forms (null, "", [], {}) are one.
@@ -345,7 +425,10 @@ fn normalised(value: &Value) -> Option<&Value> {
 fn sub_values<'v>(value: &'v Value, target: &Target) -> impl Iterator<Item = &'v Value> {
     let sub = target.sub;
     elements(value).filter_map(move |e| match sub {
-        Some(sub) => e.as_object().and_then(|o| get_in(o, sub.name)).filter(|v| is_assigned(v)),
+        Some(sub) => e
+            .as_object()
+            .and_then(|o| get_in(o, sub.name))
+            .filter(|v| is_assigned(v)),
         None => Some(e),
     })
 }
@@ -364,7 +447,10 @@ fn is_assigned(value: &Value) -> bool {
 // Values
 // ---------------------------------------------------------------------------------------
 
-fn container_of<'d>(document: &'d Map<String, Value>, target: &Target) -> Option<&'d Map<String, Value>> {
+fn container_of<'d>(
+    document: &'d Map<String, Value>,
+    target: &Target,
+) -> Option<&'d Map<String, Value>> {
     match target.extension {
         None => Some(document),
         Some(schema) => get_in(document, schema.id).and_then(Value::as_object),
@@ -372,10 +458,17 @@ fn container_of<'d>(document: &'d Map<String, Value>, target: &Target) -> Option
 }
 
 /// The object holding a target's attribute, created (for an extension) when missing.
-fn container_mut<'d>(document: &'d mut Map<String, Value>, target: &Target) -> &'d mut Map<String, Value> {
-    let Some(schema) = target.extension else { return document };
+fn container_mut<'d>(
+    document: &'d mut Map<String, Value>,
+    target: &Target,
+) -> &'d mut Map<String, Value> {
+    let Some(schema) = target.extension else {
+        return document;
+    };
     let key = existing_key(document, schema.id).unwrap_or_else(|| schema.id.to_string());
-    let slot = document.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    let slot = document
+        .entry(key)
+        .or_insert_with(|| Value::Object(Map::new()));
     if !slot.is_object() {
         *slot = Value::Object(Map::new());
     }
@@ -389,12 +482,17 @@ fn existing_key(object: &Map<String, Value>, name: &str) -> Option<String> {
     if object.contains_key(name) {
         return Some(name.to_string());
     }
-    object.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+    object
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .cloned()
 }
 
 /// Takes an attribute out (whatever the spelling of its key) and gives its value.
 fn take(object: &mut Map<String, Value>, name: &str) -> Value {
-    existing_key(object, name).and_then(|k| object.remove(&k)).unwrap_or(Value::Null)
+    existing_key(object, name)
+        .and_then(|k| object.remove(&k))
+        .unwrap_or(Value::Null)
 }
 
 fn remove_key(object: &mut Map<String, Value>, name: &str) {
@@ -427,21 +525,31 @@ fn coerce(attribute: &'static Attribute, value: &Value) -> Result<Value, ScimErr
         ScimError::invalid_value(format!(
             "{} is a {}, found {}",
             attribute.name,
-            if attribute.kind == AttributeType::Complex { "complex value (an object)" } else { attribute.kind.as_str() },
+            if attribute.kind == AttributeType::Complex {
+                "complex value (an object)"
+            } else {
+                attribute.kind.as_str()
+            },
             describe(value)
         ))
     };
     Ok(match (attribute.kind, value) {
         (_, Value::Null) => Value::Null,
         (AttributeType::Boolean, v) => Value::Bool(bool_of(v).ok_or_else(wrong)?),
-        (AttributeType::String | AttributeType::Reference | AttributeType::DateTime | AttributeType::Binary, Value::String(_)) => {
-            value.clone()
-        }
+        (
+            AttributeType::String
+            | AttributeType::Reference
+            | AttributeType::DateTime
+            | AttributeType::Binary,
+            Value::String(_),
+        ) => value.clone(),
         (AttributeType::Integer | AttributeType::Decimal, Value::Number(_)) => value.clone(),
         (AttributeType::Complex, Value::Object(members)) => {
             let mut out = Map::new();
             for (key, member) in members {
-                let Some(sub) = attribute.sub(key) else { continue };
+                let Some(sub) = attribute.sub(key) else {
+                    continue;
+                };
                 if sub.is_read_only() && !attribute.is_read_only() {
                     continue;
                 }
@@ -479,16 +587,25 @@ fn coerce_many(attribute: &'static Attribute, value: &Value) -> Result<Vec<Value
 /// Whether `incoming` names the same value as `existing`: the same `value` (by the
 /// sub-attribute's case rule) and, when `incoming` gives a `type`, the same type.
 fn same_element(attribute: &'static Attribute, existing: &Value, incoming: &Value) -> bool {
-    let equal_text = |rule: Option<&'static Attribute>, a: Option<&Value>, b: Option<&Value>| match (a, b) {
-        (Some(Value::String(a)), Some(Value::String(b))) => {
-            if rule.is_none_or(|r| r.case_exact) { a == b } else { fold_case(a) == fold_case(b) }
-        }
-        (a, b) => a == b,
-    };
+    let equal_text =
+        |rule: Option<&'static Attribute>, a: Option<&Value>, b: Option<&Value>| match (a, b) {
+            (Some(Value::String(a)), Some(Value::String(b))) => {
+                if rule.is_none_or(|r| r.case_exact) {
+                    a == b
+                } else {
+                    fold_case(a) == fold_case(b)
+                }
+            }
+            (a, b) => a == b,
+        };
     match (existing, incoming) {
         (Value::Object(e), Value::Object(i)) if attribute.sub("value").is_some() => {
-            equal_text(attribute.sub("value"), get_in(e, "value"), get_in(i, "value"))
-                && (get_in(i, "type").is_none() || equal_text(attribute.sub("type"), get_in(e, "type"), get_in(i, "type")))
+            equal_text(
+                attribute.sub("value"),
+                get_in(e, "value"),
+                get_in(i, "value"),
+            ) && (get_in(i, "type").is_none()
+                || equal_text(attribute.sub("type"), get_in(e, "type"), get_in(i, "type")))
         }
         (e, i) => equal_text(Some(attribute), Some(e), Some(i)),
     }
@@ -500,7 +617,10 @@ fn one_primary(attribute: &'static Attribute, items: &mut [Value], keep: Option<
     if attribute.sub("primary").is_none() {
         return;
     }
-    let Some(winner) = keep.filter(|&k| items.get(k).is_some_and(is_primary)).or_else(|| items.iter().position(is_primary)) else {
+    let Some(winner) = keep
+        .filter(|&k| items.get(k).is_some_and(is_primary))
+        .or_else(|| items.iter().position(is_primary))
+    else {
         return;
     };
     for (i, item) in items.iter_mut().enumerate() {
@@ -514,7 +634,11 @@ fn one_primary(attribute: &'static Attribute, items: &mut [Value], keep: Option<
 }
 
 fn is_primary(value: &Value) -> bool {
-    value.as_object().and_then(|o| get_in(o, "primary")).and_then(bool_of) == Some(true)
+    value
+        .as_object()
+        .and_then(|o| get_in(o, "primary"))
+        .and_then(bool_of)
+        == Some(true)
 }
 
 fn last_primary(items: &[Value], from: usize) -> Option<usize> {
@@ -535,7 +659,11 @@ fn put_array(container: &mut Map<String, Value>, name: &str, items: Vec<Value>) 
 }
 
 /// Sets (or with `None`/`null`, removes) `sub` in a complex value.
-fn set_sub(element: &mut Value, sub: &'static Attribute, value: Option<&Value>) -> Result<(), ScimError> {
+fn set_sub(
+    element: &mut Value,
+    sub: &'static Attribute,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
     let converted = match value {
         Some(value) => coerce(sub, value)?,
         None => Value::Null,
@@ -551,7 +679,9 @@ fn set_sub(element: &mut Value, sub: &'static Attribute, value: Option<&Value>) 
 
 /// Merges a complex value's sub-attributes into `element` (`null` ones removed).
 fn merge(element: &mut Value, incoming: Value) {
-    let Value::Object(incoming) = incoming else { return };
+    let Value::Object(incoming) = incoming else {
+        return;
+    };
     if !element.is_object() {
         *element = Value::Object(Map::new());
     }
@@ -567,7 +697,12 @@ fn merge(element: &mut Value, incoming: Value) {
 // ---------------------------------------------------------------------------------------
 
 /// An operation on a path without a value filter.
-fn plain(document: &mut Map<String, Value>, op: PatchKind, target: &Target, value: Option<&Value>) -> Result<(), ScimError> {
+fn plain(
+    document: &mut Map<String, Value>,
+    op: PatchKind,
+    target: &Target,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
     let attribute = target.attribute;
     let container = container_mut(document, target);
     let name = attribute.name;
@@ -611,7 +746,11 @@ fn plain(document: &mut Map<String, Value>, op: PatchKind, target: &Target, valu
             }
             let from = items.len();
             for item in incoming {
-                if op == PatchKind::Replace || !items.iter().any(|existing| same_element(attribute, existing, &item)) {
+                if op == PatchKind::Replace
+                    || !items
+                        .iter()
+                        .any(|existing| same_element(attribute, existing, &item))
+                {
                     items.push(item);
                 }
             }
@@ -651,7 +790,9 @@ fn filtered(
     let name = attribute.name;
     let container = container_mut(document, target);
     let mut items = take_array(container, name);
-    let matched: Vec<usize> = (0..items.len()).filter(|&i| element_filter.matches(&items[i])).collect();
+    let matched: Vec<usize> = (0..items.len())
+        .filter(|&i| element_filter.matches(&items[i]))
+        .collect();
     match op {
         PatchKind::Remove => match target.sub {
             Some(sub) => {
@@ -696,7 +837,11 @@ fn filtered(
                     }
                 }
             }
-            let keep = touched.iter().rev().copied().find(|&i| is_primary(&items[i]));
+            let keep = touched
+                .iter()
+                .rev()
+                .copied()
+                .find(|&i| is_primary(&items[i]));
             one_primary(attribute, &mut items, keep);
         }
     }
@@ -707,9 +852,16 @@ fn filtered(
 /// The value a filter of `eq` tests joined by `and` describes (`type eq "work"` gives
 /// `{"type": "work"}`); `None` for any other filter.
 fn template_of(filter: &Filter, attribute: &'static Attribute) -> Option<Value> {
-    fn collect(filter: &Filter, attribute: &'static Attribute, out: &mut Map<String, Value>) -> Option<()> {
+    fn collect(
+        filter: &Filter,
+        attribute: &'static Attribute,
+        out: &mut Map<String, Value>,
+    ) -> Option<()> {
         match filter {
-            Filter::Attr { path, test: Test::Compare(CompareOp::Eq, value) } if path.urn.is_none() && path.sub.is_none() => {
+            Filter::Attr {
+                path,
+                test: Test::Compare(CompareOp::Eq, value),
+            } if path.urn.is_none() && path.sub.is_none() => {
                 let sub = attribute.sub(&path.name)?;
                 let json = match value {
                     CompValue::Null => return None,
@@ -738,7 +890,10 @@ mod tests {
     use serde_json::json;
 
     fn patch(operations: Value) -> PatchRequest {
-        PatchRequest::from_json(&json!({"schemas": [crate::message::PATCH_OP_SCHEMA], "Operations": operations})).unwrap()
+        PatchRequest::from_json(
+            &json!({"schemas": [crate::message::PATCH_OP_SCHEMA], "Operations": operations}),
+        )
+        .unwrap()
     }
 
     fn user() -> User {
@@ -755,18 +910,32 @@ mod tests {
 
     #[test]
     fn op_in_any_case_and_booleans_as_strings() {
-        let patched = patch(json!([{"op": "Replace", "path": "active", "value": "False"}])).apply_to_user(&user()).unwrap();
+        let patched = patch(json!([{"op": "Replace", "path": "active", "value": "False"}]))
+            .apply_to_user(&user())
+            .unwrap();
         assert_eq!(patched.active, Some(false));
     }
 
     #[test]
     fn read_only_attributes_refuse_changes_but_not_echoes() {
-        let error = patch(json!([{"op": "replace", "path": "id", "value": "other"}])).apply_to_user(&user()).unwrap_err();
+        let error = patch(json!([{"op": "replace", "path": "id", "value": "other"}]))
+            .apply_to_user(&user())
+            .unwrap_err();
         assert_eq!(error.scim_type, Some(crate::error::ScimType::Mutability));
-        patch(json!([{"op": "replace", "value": {"id": "u1", "displayName": "Babs"}}])).apply_to_user(&user()).unwrap();
-        let error = patch(json!([{"op": "add", "path": "groups", "value": [{"value": "g1"}]}])).apply_to_user(&user()).unwrap_err();
+        patch(json!([{"op": "replace", "value": {"id": "u1", "displayName": "Babs"}}]))
+            .apply_to_user(&user())
+            .unwrap();
+        let error = patch(json!([{"op": "add", "path": "groups", "value": [{"value": "g1"}]}]))
+            .apply_to_user(&user())
+            .unwrap_err();
         assert_eq!(error.scim_type, Some(crate::error::ScimType::Mutability));
-        let error = patch(json!([{"op": "remove", "path": "userName"}])).apply_to_user(&user()).unwrap_err();
-        assert!(error.detail.contains("userName is required"), "{}", error.detail);
+        let error = patch(json!([{"op": "remove", "path": "userName"}]))
+            .apply_to_user(&user())
+            .unwrap_err();
+        assert!(
+            error.detail.contains("userName is required"),
+            "{}",
+            error.detail
+        );
     }
 }

@@ -32,7 +32,10 @@ pub struct QueryLimits {
 
 impl Default for QueryLimits {
     fn default() -> QueryLimits {
-        QueryLimits { default_page_size: 100, max_page_size: 1000 }
+        QueryLimits {
+            default_page_size: 100,
+            max_page_size: 1000,
+        }
     }
 }
 
@@ -51,19 +54,33 @@ pub struct Sort {
 }
 
 impl Sort {
-    pub fn parse(sort_by: &str, sort_order: Option<&str>, rt: &'static ResourceType) -> Result<Sort, ScimError> {
-        let path = AttrPath::parse(sort_by).map_err(|e| ScimError::invalid_value(format!("sortBy {}: {e}", quoted(sort_by))))?;
+    pub fn parse(
+        sort_by: &str,
+        sort_order: Option<&str>,
+        rt: &'static ResourceType,
+    ) -> Result<Sort, ScimError> {
+        let path = AttrPath::parse(sort_by)
+            .map_err(|e| ScimError::invalid_value(format!("sortBy {}: {e}", quoted(sort_by))))?;
         let target = match rt.resolve(&path) {
             Ok(Resolved::Attribute(target)) => target,
             Ok(Resolved::NotStored) => {
-                return Err(ScimError::invalid_value(format!("cannot sort by {path}: Crosswalk does not store it")));
+                return Err(ScimError::invalid_value(format!(
+                    "cannot sort by {path}: Crosswalk does not store it"
+                )));
             }
-            Ok(_) => return Err(ScimError::invalid_value(format!("cannot sort by {path}: name one attribute"))),
+            Ok(_) => {
+                return Err(ScimError::invalid_value(format!(
+                    "cannot sort by {path}: name one attribute"
+                )));
+            }
             Err(message) => return Err(ScimError::invalid_value(format!("sortBy: {message}"))),
         };
         let target = match (target.sub, target.attribute.kind) {
             (None, AttributeType::Complex) => match target.attribute.sub("value") {
-                Some(value) => Target { sub: Some(value), ..target },
+                Some(value) => Target {
+                    sub: Some(value),
+                    ..target
+                },
                 None => {
                     return Err(ScimError::invalid_value(format!(
                         "cannot sort by {path}: it is complex; sort by one of its sub-attributes"
@@ -77,16 +94,24 @@ impl Sort {
             Some(o) if o.eq_ignore_ascii_case("ascending") => SortOrder::Ascending,
             Some(o) if o.eq_ignore_ascii_case("descending") => SortOrder::Descending,
             Some(o) => {
-                return Err(ScimError::invalid_value(format!("sortOrder {} is not ascending or descending", quoted(o))));
+                return Err(ScimError::invalid_value(format!(
+                    "sortOrder {} is not ascending or descending",
+                    quoted(o)
+                )));
             }
         };
-        Ok(Sort { path, target, order })
+        Ok(Sort {
+            path,
+            target,
+            order,
+        })
     }
 
     /// The value a resource is sorted by: for a multi-valued attribute, the primary value's
     /// (else the first's).
     pub fn key<'v>(&self, resource: &'v Value) -> Option<&'v Value> {
-        let value = crate::filter::container(resource, &self.target).and_then(|c| get(c, self.target.attribute.name))?;
+        let value = crate::filter::container(resource, &self.target)
+            .and_then(|c| get(c, self.target.attribute.name))?;
         let element = match value {
             Value::Array(items) => items
                 .iter()
@@ -110,7 +135,11 @@ impl Sort {
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
         };
-        let by_key = if self.order == SortOrder::Descending { by_key.reverse() } else { by_key };
+        let by_key = if self.order == SortOrder::Descending {
+            by_key.reverse()
+        } else {
+            by_key
+        };
         by_key.then_with(|| id_of(a).cmp(id_of(b)))
     }
 }
@@ -159,7 +188,16 @@ pub struct ListQuery {
     fingerprint: [u8; 8],
 }
 
-const PARAMETERS: [&str; 8] = ["filter", "sortBy", "sortOrder", "startIndex", "count", "cursor", "attributes", "excludedAttributes"];
+const PARAMETERS: [&str; 8] = [
+    "filter",
+    "sortBy",
+    "sortOrder",
+    "startIndex",
+    "count",
+    "cursor",
+    "attributes",
+    "excludedAttributes",
+];
 
 impl ListQuery {
     /// From a URL's query parameters, already percent-decoded. Names ignore case; unknown
@@ -171,23 +209,48 @@ impl ListQuery {
     ) -> Result<ListQuery, ScimError> {
         let mut found: HashMap<&'static str, String> = HashMap::new();
         for (name, value) in params {
-            let Some(known) = PARAMETERS.iter().find(|p| p.eq_ignore_ascii_case(name.as_ref())) else { continue };
+            let Some(known) = PARAMETERS
+                .iter()
+                .find(|p| p.eq_ignore_ascii_case(name.as_ref()))
+            else {
+                continue;
+            };
             if found.insert(known, value.as_ref().to_string()).is_some() {
-                return Err(ScimError::invalid_value(format!("the parameter {known} is given twice")));
+                return Err(ScimError::invalid_value(format!(
+                    "the parameter {known} is given twice"
+                )));
             }
         }
-        let filter = match found.get("filter").map(|f| f.trim()).filter(|f| !f.is_empty()) {
+        let filter = match found
+            .get("filter")
+            .map(|f| f.trim())
+            .filter(|f| !f.is_empty())
+        {
             Some(text) => Some(CompiledFilter::parse(text, rt)?),
             None => None,
         };
-        let sort = match found.get("sortBy").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            Some(sort_by) => Some(Sort::parse(sort_by, found.get("sortOrder").map(String::as_str), rt)?),
+        let sort = match found
+            .get("sortBy")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            Some(sort_by) => Some(Sort::parse(
+                sort_by,
+                found.get("sortOrder").map(String::as_str),
+                rt,
+            )?),
             None => None,
         };
-        let projection = Projection::parse(found.get("attributes").map(String::as_str), found.get("excludedAttributes").map(String::as_str), rt)?;
+        let projection = Projection::parse(
+            found.get("attributes").map(String::as_str),
+            found.get("excludedAttributes").map(String::as_str),
+            rt,
+        )?;
         let page = match (found.get("cursor"), found.get("startIndex")) {
             (Some(_), Some(_)) => {
-                return Err(ScimError::invalid_value("give startIndex or cursor, not both: they are two ways of paging"));
+                return Err(ScimError::invalid_value(
+                    "give startIndex or cursor, not both: they are two ways of paging",
+                ));
             }
             (Some(cursor), None) => {
                 let count = match found.get("count") {
@@ -197,32 +260,54 @@ impl ListQuery {
                         _ => {
                             return Err(ScimError::bad_request(
                                 ScimType::InvalidCount,
-                                format!("count {} must be an integer from 1 to {}", quoted(text), limits.max_page_size),
+                                format!(
+                                    "count {} must be an integer from 1 to {}",
+                                    quoted(text),
+                                    limits.max_page_size
+                                ),
                             ));
                         }
                     },
                 };
-                if let Some(bad) = cursor.chars().find(|c| !(c.is_ascii_alphanumeric() || "-._~".contains(*c))) {
+                if let Some(bad) = cursor
+                    .chars()
+                    .find(|c| !(c.is_ascii_alphanumeric() || "-._~".contains(*c)))
+                {
                     return Err(ScimError::bad_request(
                         ScimType::InvalidCursor,
-                        format!("the cursor holds {bad:?}; use the nextCursor of a previous page, or an empty cursor for the first"),
+                        format!(
+                            "the cursor holds {bad:?}; use the nextCursor of a previous page, or an empty cursor for the first"
+                        ),
                     ));
                 }
-                Page::Cursor { cursor: Some(cursor.clone()).filter(|c| !c.is_empty()), count }
+                Page::Cursor {
+                    cursor: Some(cursor.clone()).filter(|c| !c.is_empty()),
+                    count,
+                }
             }
             (None, start) => {
                 let start_index = match start {
                     None => 1,
                     Some(text) => match integer(text) {
                         Some(n) => n.max(1) as u64,
-                        None => return Err(ScimError::invalid_value(format!("startIndex {} is not an integer", quoted(text)))),
+                        None => {
+                            return Err(ScimError::invalid_value(format!(
+                                "startIndex {} is not an integer",
+                                quoted(text)
+                            )));
+                        }
                     },
                 };
                 let count = match found.get("count") {
                     None => limits.default_page_size,
                     Some(text) => match integer(text) {
                         Some(n) => (n.max(0) as u64).min(limits.max_page_size),
-                        None => return Err(ScimError::invalid_value(format!("count {} is not an integer", quoted(text)))),
+                        None => {
+                            return Err(ScimError::invalid_value(format!(
+                                "count {} is not an integer",
+                                quoted(text)
+                            )));
+                        }
                     },
                 };
                 Page::Index { start_index, count }
@@ -241,12 +326,26 @@ impl ListQuery {
         let digest = hasher.finalize();
         let mut fingerprint = [0u8; 8];
         fingerprint.copy_from_slice(&digest[..8]);
-        Ok(ListQuery { filter, sort, page, projection, fingerprint })
+        Ok(ListQuery {
+            filter,
+            sort,
+            page,
+            projection,
+            fingerprint,
+        })
     }
 
     /// From a `POST /.search` body.
-    pub fn from_search(request: &SearchRequest, rt: &'static ResourceType, limits: QueryLimits) -> Result<ListQuery, ScimError> {
-        ListQuery::from_params(request.params.iter().map(|(k, v)| (k.as_str(), v.as_str())), rt, limits)
+    pub fn from_search(
+        request: &SearchRequest,
+        rt: &'static ResourceType,
+        limits: QueryLimits,
+    ) -> Result<ListQuery, ScimError> {
+        ListQuery::from_params(
+            request.params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            rt,
+            limits,
+        )
     }
 
     /// Whether a resource passes the filter (all do without one).
@@ -284,8 +383,14 @@ impl ListQuery {
         if !cursor.len().is_multiple_of(2) || cursor.len() < 16 {
             return Err(invalid());
         }
-        let bytes: Option<Vec<u8>> =
-            (0..cursor.len()).step_by(2).map(|i| cursor.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect();
+        let bytes: Option<Vec<u8>> = (0..cursor.len())
+            .step_by(2)
+            .map(|i| {
+                cursor
+                    .get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect();
         let bytes = bytes.ok_or_else(invalid)?;
         if bytes[..8] != self.fingerprint {
             return Err(invalid());
@@ -298,8 +403,18 @@ fn integer(text: &str) -> Option<i64> {
     let text = text.trim();
     text.parse::<i64>().ok().or_else(|| {
         // Very large counts are still counts: clamp rather than refuse.
-        (!text.is_empty() && text.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit()))
-            .then(|| if text.starts_with('-') { i64::MIN } else { i64::MAX })
+        (!text.is_empty()
+            && text
+                .trim_start_matches(['-', '+'])
+                .bytes()
+                .all(|b| b.is_ascii_digit()))
+        .then(|| {
+            if text.starts_with('-') {
+                i64::MIN
+            } else {
+                i64::MAX
+            }
+        })
     })
 }
 
@@ -324,13 +439,20 @@ pub struct Projection {
 impl Projection {
     /// From the parameters' comma-separated attribute paths. Names Crosswalk does not know
     /// or store are ignored (there is nothing to return for them).
-    pub fn parse(attributes: Option<&str>, excluded: Option<&str>, rt: &'static ResourceType) -> Result<Projection, ScimError> {
+    pub fn parse(
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+        rt: &'static ResourceType,
+    ) -> Result<Projection, ScimError> {
         let list = |text: Option<&str>| -> Result<Option<Vec<Selected>>, ScimError> {
-            let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+            let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+                return Ok(None);
+            };
             let mut out = Vec::new();
             for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                let path = AttrPath::parse(name)
-                    .map_err(|e| ScimError::invalid_value(format!("attribute {}: {e}", quoted(name))))?;
+                let path = AttrPath::parse(name).map_err(|e| {
+                    ScimError::invalid_value(format!("attribute {}: {e}", quoted(name)))
+                })?;
                 match rt.resolve(&path) {
                     Ok(Resolved::Attribute(target)) => out.push(Selected::Attribute(target)),
                     Ok(Resolved::Extension(schema)) => out.push(Selected::Extension(schema)),
@@ -339,7 +461,10 @@ impl Projection {
             }
             Ok(Some(out))
         };
-        Ok(Projection { include: list(attributes)?, exclude: list(excluded)?.unwrap_or_default() })
+        Ok(Projection {
+            include: list(attributes)?,
+            exclude: list(excluded)?.unwrap_or_default(),
+        })
     }
 
     /// Every attribute as returned by default.
@@ -351,7 +476,9 @@ impl Projection {
     /// stay whatever is asked; `returned: never` attributes go; `returned: request` ones
     /// stay only when named in `attributes`.
     pub fn apply(&self, resource: &mut Value, rt: &'static ResourceType) {
-        let Value::Object(object) = resource else { return };
+        let Value::Object(object) = resource else {
+            return;
+        };
         if let Some(include) = &self.include {
             let mut out = Map::new();
             for key in ["schemas"] {
@@ -373,7 +500,13 @@ impl Projection {
                     }
                     Selected::Attribute(target) => {
                         if target.attribute.returned != Returned::Never {
-                            copy_attribute(object, &mut out, target.extension, target.attribute, target.sub);
+                            copy_attribute(
+                                object,
+                                &mut out,
+                                target.extension,
+                                target.attribute,
+                                target.sub,
+                            );
                         }
                     }
                 }
@@ -389,7 +522,11 @@ impl Projection {
         for selected in &self.exclude {
             match selected {
                 Selected::Extension(schema) => {
-                    if !schema.attributes.iter().any(|a| a.returned == Returned::Always) {
+                    if !schema
+                        .attributes
+                        .iter()
+                        .any(|a| a.returned == Returned::Always)
+                    {
                         object.retain(|k, _| !k.eq_ignore_ascii_case(schema.id));
                     }
                 }
@@ -409,7 +546,10 @@ fn key_in(object: &Map<String, Value>, name: &str) -> Option<String> {
     if object.contains_key(name) {
         return Some(name.to_string());
     }
-    object.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+    object
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .cloned()
 }
 
 /// Copies an attribute (or one sub-attribute of it) from `from` into `to`, merging with
@@ -425,11 +565,16 @@ fn copy_attribute(
         None => Some(from),
         Some(schema) => get_in(from, schema.id).and_then(Value::as_object),
     };
-    let Some(value) = source.and_then(|s| get_in(s, attribute.name)) else { return };
+    let Some(value) = source.and_then(|s| get_in(s, attribute.name)) else {
+        return;
+    };
     let destination = match extension {
         None => to,
         Some(schema) => {
-            match to.entry(schema.id.to_string()).or_insert_with(|| Value::Object(Map::new())) {
+            match to
+                .entry(schema.id.to_string())
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
                 Value::Object(map) => map,
                 _ => return,
             }
@@ -455,7 +600,10 @@ fn copy_attribute(
             }
         }
         (Value::Array(items), _) => {
-            destination.insert(attribute.name.to_string(), Value::Array(items.iter().map(pick).collect()));
+            destination.insert(
+                attribute.name.to_string(),
+                Value::Array(items.iter().map(pick).collect()),
+            );
         }
         (element, Some(Value::Object(existing))) => {
             if let Value::Object(new) = pick(element) {
@@ -468,13 +616,22 @@ fn copy_attribute(
     }
 }
 
-fn remove_attribute(object: &mut Map<String, Value>, extension: Option<&'static Schema>, attribute: &'static Attribute, sub: Option<&'static Attribute>) {
+fn remove_attribute(
+    object: &mut Map<String, Value>,
+    extension: Option<&'static Schema>,
+    attribute: &'static Attribute,
+    sub: Option<&'static Attribute>,
+) {
     let container = match extension {
         None => Some(object),
-        Some(schema) => key_in(object, schema.id).and_then(|k| object.get_mut(&k)).and_then(Value::as_object_mut),
+        Some(schema) => key_in(object, schema.id)
+            .and_then(|k| object.get_mut(&k))
+            .and_then(Value::as_object_mut),
     };
     let Some(container) = container else { return };
-    let Some(key) = key_in(container, attribute.name) else { return };
+    let Some(key) = key_in(container, attribute.name) else {
+        return;
+    };
     match sub {
         None => {
             container.remove(&key);
@@ -502,23 +659,89 @@ mod tests {
     use serde_json::json;
 
     fn query(params: &[(&str, &str)]) -> Result<ListQuery, ScimError> {
-        ListQuery::from_params(params.iter().copied(), &USER, QueryLimits { default_page_size: 20, max_page_size: 100 })
+        ListQuery::from_params(
+            params.iter().copied(),
+            &USER,
+            QueryLimits {
+                default_page_size: 20,
+                max_page_size: 100,
+            },
+        )
     }
 
     #[test]
     fn paging_clamps_as_the_rfc_says() {
-        assert_eq!(query(&[]).unwrap().page, Page::Index { start_index: 1, count: 20 });
-        assert_eq!(query(&[("startIndex", "0"), ("count", "-5")]).unwrap().page, Page::Index { start_index: 1, count: 0 });
-        assert_eq!(query(&[("STARTINDEX", "3"), ("count", "1000")]).unwrap().page, Page::Index { start_index: 3, count: 100 });
-        assert_eq!(query(&[("count", "99999999999999999999999")]).unwrap().page, Page::Index { start_index: 1, count: 100 });
-        assert_eq!(query(&[("count", "ten")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
-        assert_eq!(query(&[("startIndex", "1.5")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
-        assert_eq!(query(&[("cursor", ""), ("count", "0")]).unwrap_err().scim_type, Some(ScimType::InvalidCount));
-        assert_eq!(query(&[("cursor", "a b")]).unwrap_err().scim_type, Some(ScimType::InvalidCursor));
-        assert_eq!(query(&[("cursor", ""), ("startIndex", "1")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
-        assert_eq!(query(&[("cursor", "")]).unwrap().page, Page::Cursor { cursor: None, count: 20 });
-        assert_eq!(query(&[("count", "1"), ("count", "2")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
-        let page = Page::Index { start_index: 9, count: 5 };
+        assert_eq!(
+            query(&[]).unwrap().page,
+            Page::Index {
+                start_index: 1,
+                count: 20
+            }
+        );
+        assert_eq!(
+            query(&[("startIndex", "0"), ("count", "-5")]).unwrap().page,
+            Page::Index {
+                start_index: 1,
+                count: 0
+            }
+        );
+        assert_eq!(
+            query(&[("STARTINDEX", "3"), ("count", "1000")])
+                .unwrap()
+                .page,
+            Page::Index {
+                start_index: 3,
+                count: 100
+            }
+        );
+        assert_eq!(
+            query(&[("count", "99999999999999999999999")]).unwrap().page,
+            Page::Index {
+                start_index: 1,
+                count: 100
+            }
+        );
+        assert_eq!(
+            query(&[("count", "ten")]).unwrap_err().scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            query(&[("startIndex", "1.5")]).unwrap_err().scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            query(&[("cursor", ""), ("count", "0")])
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidCount)
+        );
+        assert_eq!(
+            query(&[("cursor", "a b")]).unwrap_err().scim_type,
+            Some(ScimType::InvalidCursor)
+        );
+        assert_eq!(
+            query(&[("cursor", ""), ("startIndex", "1")])
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            query(&[("cursor", "")]).unwrap().page,
+            Page::Cursor {
+                cursor: None,
+                count: 20
+            }
+        );
+        assert_eq!(
+            query(&[("count", "1"), ("count", "2")])
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        let page = Page::Index {
+            start_index: 9,
+            count: 5,
+        };
         assert_eq!(page.range(10), 8..10);
         assert_eq!(page.range(3), 3..3);
     }
@@ -530,7 +753,10 @@ mod tests {
         assert!(cursor.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(first.decode_cursor(&cursor).unwrap(), "u-0042");
         let other = query(&[("filter", "userName sw \"b\""), ("cursor", &cursor)]).unwrap();
-        assert_eq!(other.decode_cursor(&cursor).unwrap_err().scim_type, Some(ScimType::InvalidCursor));
+        assert_eq!(
+            other.decode_cursor(&cursor).unwrap_err().scim_type,
+            Some(ScimType::InvalidCursor)
+        );
         assert!(first.decode_cursor("zz").is_err());
     }
 
@@ -543,8 +769,17 @@ mod tests {
         assert_eq!(sort.compare(&a, &b), Ordering::Less);
         assert_eq!(sort.compare(&b, &c), Ordering::Less);
         let sort = Sort::parse("emails", Some("Descending"), &USER).unwrap();
-        assert_eq!(sort.compare(&a, &b), Ordering::Less, "b@x sorts after a@x, reversed");
-        assert!(Sort::parse("title", None, &USER).unwrap_err().detail.contains("does not store"));
+        assert_eq!(
+            sort.compare(&a, &b),
+            Ordering::Less,
+            "b@x sorts after a@x, reversed"
+        );
+        assert!(
+            Sort::parse("title", None, &USER)
+                .unwrap_err()
+                .detail
+                .contains("does not store")
+        );
         assert!(Sort::parse("userName", Some("sideways"), &USER).is_err());
         assert!(Sort::parse("name", None, &USER).is_err());
     }
@@ -560,21 +795,31 @@ mod tests {
         });
         let project = |attributes: Option<&str>, excluded: Option<&str>| {
             let mut resource = user.clone();
-            Projection::parse(attributes, excluded, &USER).unwrap().apply(&mut resource, &USER);
+            Projection::parse(attributes, excluded, &USER)
+                .unwrap()
+                .apply(&mut resource, &USER);
             resource
         };
         assert_eq!(
             project(Some("userName,emails.value,name.givenName,nosuch"), None),
             json!({"schemas": user["schemas"], "id": "u1", "userName": "bjensen", "emails": [{"value": "b@x"}], "name": {"givenName": "Barbara"}})
         );
-        assert_eq!(project(Some("emails.value,emails.type"), None)["emails"], json!([{"value": "b@x", "type": "work"}]));
+        assert_eq!(
+            project(Some("emails.value,emails.type"), None)["emails"],
+            json!([{"value": "b@x", "type": "work"}])
+        );
         let excluded = project(None, Some("id,emails,name.familyName,meta"));
         assert_eq!(excluded["id"], "u1");
         assert!(excluded.get("emails").is_none() && excluded.get("meta").is_none());
         assert_eq!(excluded["name"], json!({"givenName": "Barbara"}));
         let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g", "displayName": "G", "members": [{"value": "u1"}]});
         let mut projected = group.clone();
-        Projection::parse(None, Some("members"), &GROUP).unwrap().apply(&mut projected, &GROUP);
-        assert_eq!(projected, json!({"schemas": group["schemas"], "id": "g", "displayName": "G"}));
+        Projection::parse(None, Some("members"), &GROUP)
+            .unwrap()
+            .apply(&mut projected, &GROUP);
+        assert_eq!(
+            projected,
+            json!({"schemas": group["schemas"], "id": "g", "displayName": "G"})
+        );
     }
 }

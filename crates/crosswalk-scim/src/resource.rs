@@ -19,9 +19,12 @@ use serde_json::{Map, Value};
 use crosswalk_core::{Account, CompactString};
 
 use crate::json::{
-    AttributeError, expected, find, objects_in, opt_array, opt_bool, opt_object, opt_str, pointer, quoted, required_str,
+    AttributeError, expected, find, objects_in, opt_array, opt_bool, opt_object, opt_str, pointer,
+    quoted, required_str,
 };
-use crate::schema::{CROSSWALK_GROUP_EXTENSION, CROSSWALK_USER_EXTENSION, GROUP_SCHEMA_ID, USER_SCHEMA_ID};
+use crate::schema::{
+    CROSSWALK_GROUP_EXTENSION, CROSSWALK_USER_EXTENSION, GROUP_SCHEMA_ID, USER_SCHEMA_ID,
+};
 
 fn text(value: Option<&str>) -> Option<CompactString> {
     value.map(CompactString::from)
@@ -45,15 +48,24 @@ pub struct Meta {
 
 impl Meta {
     fn of(resource_type: &str) -> Meta {
-        Meta { resource_type: Some(resource_type.into()), ..Meta::default() }
+        Meta {
+            resource_type: Some(resource_type.into()),
+            ..Meta::default()
+        }
     }
 
     /// `meta` is read-only: only `resourceType` is checked (it tells a User from a Group);
     /// the rest is kept when it is a string, as a client echoing a resource sends it.
     fn from_json(attr: crate::json::Attr<'_>) -> Result<Option<Meta>, AttributeError> {
-        let Some((at, object)) = opt_object(attr, "")? else { return Ok(None) };
+        let Some((at, object)) = opt_object(attr, "")? else {
+            return Ok(None);
+        };
         let string = |name: &str| {
-            object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str()).map(str::to_string)
+            object
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.as_str())
+                .map(str::to_string)
         };
         Ok(Some(Meta {
             resource_type: text(opt_str(find(object, "resourceType", &at)?, &at)?),
@@ -150,14 +162,24 @@ impl Serialize for User {
             active: &'a Option<bool>,
             #[serde(skip_serializing_if = "<[GroupRef]>::is_empty")]
             groups: &'a [GroupRef],
-            #[serde(rename = "urn:crosswalk:params:scim:schemas:extension:2.0:User", skip_serializing_if = "Option::is_none")]
+            #[serde(
+                rename = "urn:crosswalk:params:scim:schemas:extension:2.0:User",
+                skip_serializing_if = "Option::is_none"
+            )]
             crosswalk: Option<&'a CrosswalkUser>,
             #[serde(skip_serializing_if = "Option::is_none")]
             meta: &'a Option<Meta>,
         }
-        let crosswalk = self.crosswalk.as_ref().filter(|c| **c != CrosswalkUser::default());
+        let crosswalk = self
+            .crosswalk
+            .as_ref()
+            .filter(|c| **c != CrosswalkUser::default());
         Out {
-            schemas: if crosswalk.is_some() { &[USER_SCHEMA_ID, CROSSWALK_USER_EXTENSION] } else { &[USER_SCHEMA_ID] },
+            schemas: if crosswalk.is_some() {
+                &[USER_SCHEMA_ID, CROSSWALK_USER_EXTENSION]
+            } else {
+                &[USER_SCHEMA_ID]
+            },
             id: &self.id,
             external_id: &self.external_id,
             user_name: &self.user_name,
@@ -181,7 +203,9 @@ impl<'de> Deserialize<'de> for User {
 }
 
 fn root<'v>(value: &'v Value, what: &str) -> Result<&'v Map<String, Value>, AttributeError> {
-    value.as_object().ok_or_else(|| AttributeError::new("", expected(what, value)))
+    value
+        .as_object()
+        .ok_or_else(|| AttributeError::new("", expected(what, value)))
 }
 
 impl User {
@@ -208,9 +232,11 @@ impl User {
             for entry in objects_in(&at, items, "an object with a \"value\"") {
                 let (entry_at, entry) = entry?;
                 emails.push(Email {
-                    value: required_str(find(entry, "value", &entry_at)?, &entry_at, "value")?.into(),
+                    value: required_str(find(entry, "value", &entry_at)?, &entry_at, "value")?
+                        .into(),
                     email_type: text(opt_str(find(entry, "type", &entry_at)?, &entry_at)?),
-                    primary: opt_bool(find(entry, "primary", &entry_at)?, &entry_at)?.unwrap_or(false),
+                    primary: opt_bool(find(entry, "primary", &entry_at)?, &entry_at)?
+                        .unwrap_or(false),
                 });
             }
         }
@@ -250,7 +276,13 @@ impl User {
             Some(_) => return Err(AttributeError::new("/userName", "must not be empty")),
             None => return Err(AttributeError::new("/userName", "is required")),
         }
-        let primaries: Vec<usize> = self.emails.iter().enumerate().filter(|(_, e)| e.primary).map(|(i, _)| i).collect();
+        let primaries: Vec<usize> = self
+            .emails
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.primary)
+            .map(|(i, _)| i)
+            .collect();
         if let [_, second, ..] = primaries[..] {
             return Err(AttributeError::new(
                 format!("/emails/{second}/primary"),
@@ -304,7 +336,11 @@ impl User {
         let extras = UserExtras {
             external_id: self.external_id,
             name_formatted,
-            email_types: if types.iter().all(Option::is_none) { Vec::new() } else { types },
+            email_types: if types.iter().all(Option::is_none) {
+                Vec::new()
+            } else {
+                types
+            },
             primary: match primary_at {
                 Some(at) => PrimaryEmail::At(u32::try_from(at).unwrap_or(u32::MAX)),
                 None if email.is_some() => PrimaryEmail::Unmarked,
@@ -342,7 +378,10 @@ impl User {
             family_name: account.family_name.clone(),
             given_name: account.given_name.clone(),
         };
-        let crosswalk = CrosswalkUser { source_directory: account.source_directory.clone(), email_verified: account.email_verified };
+        let crosswalk = CrosswalkUser {
+            source_directory: account.source_directory.clone(),
+            email_verified: account.email_verified,
+        };
         User {
             id: Some(account.id.clone()),
             external_id: extras.external_id.clone(),
@@ -350,7 +389,11 @@ impl User {
             name: (!name.is_empty()).then_some(name),
             display_name: account.display_name.clone(),
             emails,
-            active: if extras.active_unassigned && account.active { None } else { Some(account.active) },
+            active: if extras.active_unassigned && account.active {
+                None
+            } else {
+                Some(account.active)
+            },
             groups: Vec::new(),
             crosswalk: (crosswalk != CrosswalkUser::default()).then_some(crosswalk),
             meta: Some(Meta::of("User")),
@@ -403,9 +446,18 @@ impl UserExtras {
         let types = account
             .all_emails()
             .enumerate()
-            .map(|(i, _)| Some(CompactString::from(if i == 0 && account.email.is_some() { "work" } else { "other" })))
+            .map(|(i, _)| {
+                Some(CompactString::from(if i == 0 && account.email.is_some() {
+                    "work"
+                } else {
+                    "other"
+                }))
+            })
             .collect();
-        UserExtras { email_types: types, ..UserExtras::default() }
+        UserExtras {
+            email_types: types,
+            ..UserExtras::default()
+        }
     }
 }
 
@@ -428,7 +480,12 @@ pub struct Member {
 
 impl Member {
     pub fn new(value: impl Into<CompactString>) -> Member {
-        Member { value: value.into(), reference: None, display: None, member_type: None }
+        Member {
+            value: value.into(),
+            reference: None,
+            display: None,
+            member_type: None,
+        }
     }
 }
 
@@ -474,14 +531,21 @@ impl Serialize for Group {
             #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
             display_name: &'a Option<CompactString>,
             members: &'a [Member],
-            #[serde(rename = "urn:crosswalk:params:scim:schemas:extension:2.0:Group", skip_serializing_if = "Option::is_none")]
+            #[serde(
+                rename = "urn:crosswalk:params:scim:schemas:extension:2.0:Group",
+                skip_serializing_if = "Option::is_none"
+            )]
             crosswalk: Option<&'a CrosswalkGroup>,
             #[serde(skip_serializing_if = "Option::is_none")]
             meta: &'a Option<Meta>,
         }
         let crosswalk = self.crosswalk.as_ref().filter(|c| c.display_name.is_some());
         Out {
-            schemas: if crosswalk.is_some() { &[GROUP_SCHEMA_ID, CROSSWALK_GROUP_EXTENSION] } else { &[GROUP_SCHEMA_ID] },
+            schemas: if crosswalk.is_some() {
+                &[GROUP_SCHEMA_ID, CROSSWALK_GROUP_EXTENSION]
+            } else {
+                &[GROUP_SCHEMA_ID]
+            },
             id: &self.id,
             external_id: &self.external_id,
             display_name: &self.display_name,
@@ -513,8 +577,10 @@ impl Group {
             for entry in objects_in(&at, items, "an object with a \"value\"") {
                 let (entry_at, entry) = entry?;
                 members.push(Member {
-                    value: required_str(find(entry, "value", &entry_at)?, &entry_at, "value")?.into(),
-                    reference: opt_str(find(entry, "$ref", &entry_at)?, &entry_at)?.map(str::to_string),
+                    value: required_str(find(entry, "value", &entry_at)?, &entry_at, "value")?
+                        .into(),
+                    reference: opt_str(find(entry, "$ref", &entry_at)?, &entry_at)?
+                        .map(str::to_string),
                     display: text(opt_str(find(entry, "display", &entry_at)?, &entry_at)?),
                     member_type: text(opt_str(find(entry, "type", &entry_at)?, &entry_at)?),
                 });
@@ -528,14 +594,24 @@ impl Group {
                     Some((_, Value::Null)) => Some(None),
                     Some((_, Value::String(s))) => Some(Some(s.into())),
                     Some((key, other)) => {
-                        return Err(AttributeError::new(pointer(&at, key), expected("a string or null", other)));
+                        return Err(AttributeError::new(
+                            pointer(&at, key),
+                            expected("a string or null", other),
+                        ));
                     }
                 },
             }),
             None => None,
         };
         let meta = Meta::from_json(find(object, "meta", "")?)?;
-        Ok(Group { id: text(id), external_id: text(external_id), display_name: text(display_name), members, crosswalk, meta })
+        Ok(Group {
+            id: text(id),
+            external_id: text(external_id),
+            display_name: text(display_name),
+            members,
+            crosswalk,
+            meta,
+        })
     }
 
     pub fn to_json(&self) -> Value {
@@ -566,8 +642,18 @@ impl Group {
             Some(display_name) => display_name,
             None => Some(name.clone()),
         };
-        let group = crosswalk_core::Group { id, name, display_name, members: self.members.into_iter().map(|m| m.value).collect() };
-        Ok((group, GroupExtras { external_id: self.external_id }))
+        let group = crosswalk_core::Group {
+            id,
+            name,
+            display_name,
+            members: self.members.into_iter().map(|m| m.value).collect(),
+        };
+        Ok((
+            group,
+            GroupExtras {
+                external_id: self.external_id,
+            },
+        ))
     }
 
     /// The Group for a directory group; members carry their ids only (the service adds
@@ -579,8 +665,14 @@ impl Group {
             id: Some(group.id.clone()),
             external_id: extras.external_id.clone(),
             display_name: Some(group.name.clone()),
-            members: group.members.iter().map(|m| Member::new(m.clone())).collect(),
-            crosswalk: (!plain).then(|| CrosswalkGroup { display_name: Some(group.display_name.clone()) }),
+            members: group
+                .members
+                .iter()
+                .map(|m| Member::new(m.clone()))
+                .collect(),
+            crosswalk: (!plain).then(|| CrosswalkGroup {
+                display_name: Some(group.display_name.clone()),
+            }),
             meta: Some(Meta::of("Group")),
         }
     }
@@ -612,7 +704,10 @@ impl ResourceKind {
         if let Some((at, schemas)) = opt_array(find(object, "schemas", "")?, "")? {
             for (i, schema) in schemas.iter().enumerate() {
                 let Value::String(schema) = schema else {
-                    return Err(AttributeError::new(format!("{at}/{i}"), expected("a schema URN (a string)", schema)));
+                    return Err(AttributeError::new(
+                        format!("{at}/{i}"),
+                        expected("a schema URN (a string)", schema),
+                    ));
                 };
                 let this = if schema.eq_ignore_ascii_case(USER_SCHEMA_ID) {
                     ResourceKind::User
@@ -622,7 +717,10 @@ impl ResourceKind {
                     continue;
                 };
                 if from_schemas.is_some_and(|kind| kind != this) {
-                    return Err(AttributeError::new(at, "lists both the User and the Group schema; a resource is one or the other"));
+                    return Err(AttributeError::new(
+                        at,
+                        "lists both the User and the Group schema; a resource is one or the other",
+                    ));
                 }
                 from_schemas = Some(this);
             }
@@ -682,7 +780,13 @@ mod tests {
         assert_eq!(account.email.as_deref(), Some("work@x.com"));
         assert_eq!(account.alias_emails, ["other@x.com"]);
         assert!(account.active);
-        assert_eq!(User::from_account(&account, &extras), User { meta: Some(Meta::of("User")), ..user });
+        assert_eq!(
+            User::from_account(&account, &extras),
+            User {
+                meta: Some(Meta::of("User")),
+                ..user
+            }
+        );
     }
 
     #[test]
@@ -697,10 +801,13 @@ mod tests {
         };
         let user = User::from_account(&account, &UserExtras::migrated(&account));
         let json = user.to_json();
-        assert_eq!(json["emails"], json!([
-            {"value": "j@acme.com", "type": "work", "primary": true},
-            {"value": "jd@acme.com", "type": "other", "primary": false}
-        ]));
+        assert_eq!(
+            json["emails"],
+            json!([
+                {"value": "j@acme.com", "type": "work", "primary": true},
+                {"value": "jd@acme.com", "type": "other", "primary": false}
+            ])
+        );
         assert_eq!(json["active"], json!(true));
         assert_eq!(json["schemas"], json!([USER_SCHEMA_ID]));
     }
@@ -708,8 +815,14 @@ mod tests {
     #[test]
     fn check_write_wants_a_user_name_and_one_primary() {
         let user = User::from_json(&json!({"emails": [{"value": "a@b.c", "primary": true}, {"value": "d@e.f", "primary": "True"}]})).unwrap();
-        assert_eq!(user.check_write().unwrap_err().to_string(), "/userName: is required");
-        let user = User { user_name: Some("x".into()), ..user };
+        assert_eq!(
+            user.check_write().unwrap_err().to_string(),
+            "/userName: is required"
+        );
+        let user = User {
+            user_name: Some("x".into()),
+            ..user
+        };
         assert_eq!(user.check_write().unwrap_err().pointer, "/emails/1/primary");
     }
 }

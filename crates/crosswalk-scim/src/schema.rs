@@ -17,14 +17,16 @@ use crate::filter::AttrPath;
 
 pub const USER_SCHEMA_ID: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA_ID: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE_USER_SCHEMA_ID: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const ENTERPRISE_USER_SCHEMA_ID: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Crosswalk's own User extension, for the account fields SCIM has no attribute for:
 /// `sourceDirectory` (string) and `emailVerified` (boolean). Both are read-only over SCIM.
 pub const CROSSWALK_USER_EXTENSION: &str = "urn:crosswalk:params:scim:schemas:extension:2.0:User";
 /// Crosswalk's own Group extension: `displayName` (string or `null`), present only when a
 /// group's display name is not simply its name. Read-only over SCIM.
 pub const CROSSWALK_GROUP_EXTENSION: &str = "urn:crosswalk:params:scim:schemas:extension:2.0:Group";
-pub const SERVICE_PROVIDER_CONFIG_SCHEMA_ID: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+pub const SERVICE_PROVIDER_CONFIG_SCHEMA_ID: &str =
+    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 pub const RESOURCE_TYPE_SCHEMA_ID: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 pub const SCHEMA_SCHEMA_ID: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 
@@ -170,49 +172,90 @@ impl Attribute {
     }
 
     /// A reference; `types` are the RFC's `referenceTypes` (`User`, `Group`, `external`, `uri`).
-    pub const fn reference(name: &'static str, description: &'static str, types: &'static [&'static str]) -> Attribute {
-        Attribute { reference_types: types, case_exact: true, ..Attribute::base(name, AttributeType::Reference, description) }
+    pub const fn reference(
+        name: &'static str,
+        description: &'static str,
+        types: &'static [&'static str],
+    ) -> Attribute {
+        Attribute {
+            reference_types: types,
+            case_exact: true,
+            ..Attribute::base(name, AttributeType::Reference, description)
+        }
     }
 
-    pub const fn complex(name: &'static str, description: &'static str, sub: &'static [Attribute]) -> Attribute {
-        Attribute { sub_attributes: sub, ..Attribute::base(name, AttributeType::Complex, description) }
+    pub const fn complex(
+        name: &'static str,
+        description: &'static str,
+        sub: &'static [Attribute],
+    ) -> Attribute {
+        Attribute {
+            sub_attributes: sub,
+            ..Attribute::base(name, AttributeType::Complex, description)
+        }
     }
 
     pub const fn multi(self) -> Attribute {
-        Attribute { multi_valued: true, ..self }
+        Attribute {
+            multi_valued: true,
+            ..self
+        }
     }
 
     pub const fn required(self) -> Attribute {
-        Attribute { required: true, ..self }
+        Attribute {
+            required: true,
+            ..self
+        }
     }
 
     pub const fn case_exact(self) -> Attribute {
-        Attribute { case_exact: true, ..self }
+        Attribute {
+            case_exact: true,
+            ..self
+        }
     }
 
     pub const fn read_only(self) -> Attribute {
-        Attribute { mutability: Mutability::ReadOnly, ..self }
+        Attribute {
+            mutability: Mutability::ReadOnly,
+            ..self
+        }
     }
 
     pub const fn immutable(self) -> Attribute {
-        Attribute { mutability: Mutability::Immutable, ..self }
+        Attribute {
+            mutability: Mutability::Immutable,
+            ..self
+        }
     }
 
     pub const fn always(self) -> Attribute {
-        Attribute { returned: Returned::Always, ..self }
+        Attribute {
+            returned: Returned::Always,
+            ..self
+        }
     }
 
     pub const fn unique(self) -> Attribute {
-        Attribute { uniqueness: Uniqueness::Server, ..self }
+        Attribute {
+            uniqueness: Uniqueness::Server,
+            ..self
+        }
     }
 
     pub const fn canonical(self, values: &'static [&'static str]) -> Attribute {
-        Attribute { canonical_values: values, ..self }
+        Attribute {
+            canonical_values: values,
+            ..self
+        }
     }
 
     /// A sub-attribute by name, case ignored.
     pub fn sub(&self, name: &str) -> Option<&'static Attribute> {
-        self.sub_attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.sub_attributes
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     /// Whether a request may change it (read-only attributes are the server's).
@@ -235,15 +278,21 @@ pub struct Schema {
 
 impl Schema {
     pub fn attribute(&'static self, name: &str) -> Option<&'static Attribute> {
-        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.attributes
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     fn is_not_stored(&self, name: &str, sub: Option<&str>) -> bool {
-        self.not_stored.iter().any(|entry| match (entry.split_once('.'), sub) {
-            (None, _) => entry.eq_ignore_ascii_case(name),
-            (Some((attr, sub_name)), Some(sub)) => attr.eq_ignore_ascii_case(name) && sub_name.eq_ignore_ascii_case(sub),
-            (Some(_), None) => false,
-        })
+        self.not_stored
+            .iter()
+            .any(|entry| match (entry.split_once('.'), sub) {
+                (None, _) => entry.eq_ignore_ascii_case(name),
+                (Some((attr, sub_name)), Some(sub)) => {
+                    attr.eq_ignore_ascii_case(name) && sub_name.eq_ignore_ascii_case(sub)
+                }
+                (Some(_), None) => false,
+            })
     }
 }
 
@@ -322,7 +371,10 @@ impl ResourceType {
             if name.eq_ignore_ascii_case("schemas") && sub.is_none() {
                 return Ok(Resolved::Schemas);
             }
-            if let Some(attribute) = COMMON_ATTRIBUTES.iter().find(|a| a.name.eq_ignore_ascii_case(name)) {
+            if let Some(attribute) = COMMON_ATTRIBUTES
+                .iter()
+                .find(|a| a.name.eq_ignore_ascii_case(name))
+            {
                 return self.with_sub(None, attribute, sub, path);
             }
             if let Some(attribute) = self.schema.attribute(name) {
@@ -332,22 +384,41 @@ impl ResourceType {
                 return Ok(Resolved::NotStored);
             }
             // An extension's attribute by its bare name, when only one extension has it.
-            let mut found = self.extensions.iter().filter_map(|e| e.schema.attribute(name).map(|a| (e.schema, a)));
+            let mut found = self
+                .extensions
+                .iter()
+                .filter_map(|e| e.schema.attribute(name).map(|a| (e.schema, a)));
             if let (Some((schema, attribute)), None) = (found.next(), found.next()) {
                 return self.with_sub(Some(schema), attribute, sub, path);
             }
-            if self.unstored_extensions.iter().any(|s| s.is_not_stored(name, sub)) {
+            if self
+                .unstored_extensions
+                .iter()
+                .any(|s| s.is_not_stored(name, sub))
+            {
                 return Ok(Resolved::NotStored);
             }
-            return Err(format!("{} has no attribute {:?}", self.id, path.to_string()));
+            return Err(format!(
+                "{} has no attribute {:?}",
+                self.id,
+                path.to_string()
+            ));
         };
         // The path may be a schema URN alone: the parser split its last segment off as a name.
         if sub.is_none() {
             let whole = format!("{urn}:{name}");
-            if let Some(extension) = self.extensions.iter().find(|e| e.schema.id.eq_ignore_ascii_case(&whole)) {
+            if let Some(extension) = self
+                .extensions
+                .iter()
+                .find(|e| e.schema.id.eq_ignore_ascii_case(&whole))
+            {
                 return Ok(Resolved::Extension(extension.schema));
             }
-            if self.unstored_extensions.iter().any(|s| s.id.eq_ignore_ascii_case(&whole)) {
+            if self
+                .unstored_extensions
+                .iter()
+                .any(|s| s.id.eq_ignore_ascii_case(&whole))
+            {
                 return Ok(Resolved::NotStored);
             }
         }
@@ -358,15 +429,29 @@ impl ResourceType {
             if self.schema.is_not_stored(name, sub) {
                 return Ok(Resolved::NotStored);
             }
-            return Err(format!("the schema {} has no attribute {name:?}", self.schema.id));
+            return Err(format!(
+                "the schema {} has no attribute {name:?}",
+                self.schema.id
+            ));
         }
-        if let Some(extension) = self.extensions.iter().find(|e| e.schema.id.eq_ignore_ascii_case(urn)) {
+        if let Some(extension) = self
+            .extensions
+            .iter()
+            .find(|e| e.schema.id.eq_ignore_ascii_case(urn))
+        {
             return match extension.schema.attribute(name) {
                 Some(attribute) => self.with_sub(Some(extension.schema), attribute, sub, path),
-                None => Err(format!("the schema {} has no attribute {name:?}", extension.schema.id)),
+                None => Err(format!(
+                    "the schema {} has no attribute {name:?}",
+                    extension.schema.id
+                )),
             };
         }
-        if self.unstored_extensions.iter().any(|s| s.id.eq_ignore_ascii_case(urn)) {
+        if self
+            .unstored_extensions
+            .iter()
+            .any(|s| s.id.eq_ignore_ascii_case(urn))
+        {
             return Ok(Resolved::NotStored);
         }
         Err(format!(
@@ -384,19 +469,36 @@ impl ResourceType {
         path: &AttrPath,
     ) -> Result<Resolved, String> {
         let Some(sub) = sub else {
-            return Ok(Resolved::Attribute(Target { extension, attribute, sub: None }));
+            return Ok(Resolved::Attribute(Target {
+                extension,
+                attribute,
+                sub: None,
+            }));
         };
         if attribute.kind != AttributeType::Complex {
-            return Err(format!("{} is a {} and has no sub-attributes (in {:?})", attribute.name, attribute.kind.as_str(), path.to_string()));
+            return Err(format!(
+                "{} is a {} and has no sub-attributes (in {:?})",
+                attribute.name,
+                attribute.kind.as_str(),
+                path.to_string()
+            ));
         }
         if let Some(sub_attribute) = attribute.sub(sub) {
-            return Ok(Resolved::Attribute(Target { extension, attribute, sub: Some(sub_attribute) }));
+            return Ok(Resolved::Attribute(Target {
+                extension,
+                attribute,
+                sub: Some(sub_attribute),
+            }));
         }
         if extension.is_none() && self.schema.is_not_stored(attribute.name, Some(sub)) {
             return Ok(Resolved::NotStored);
         }
         let names: Vec<&str> = attribute.sub_attributes.iter().map(|a| a.name).collect();
-        Err(format!("{} has no sub-attribute {sub:?}; it has {}", attribute.name, names.join(", ")))
+        Err(format!(
+            "{} has no sub-attribute {sub:?}; it has {}",
+            attribute.name,
+            names.join(", ")
+        ))
     }
 
     /// The core schema's URN, then each extension's.
@@ -405,12 +507,18 @@ impl ResourceType {
     }
 
     /// Every attribute of the resource: common, core, then each extension's, with where it lives.
-    pub fn attributes(&'static self) -> impl Iterator<Item = (Option<&'static Schema>, &'static Attribute)> {
+    pub fn attributes(
+        &'static self,
+    ) -> impl Iterator<Item = (Option<&'static Schema>, &'static Attribute)> {
         COMMON_ATTRIBUTES
             .iter()
             .map(|a| (None, a))
             .chain(self.schema.attributes.iter().map(|a| (None, a)))
-            .chain(self.extensions.iter().flat_map(|e| e.schema.attributes.iter().map(move |a| (Some(e.schema), a))))
+            .chain(
+                self.extensions
+                    .iter()
+                    .flat_map(|e| e.schema.attributes.iter().map(move |a| (Some(e.schema), a))),
+            )
     }
 }
 
@@ -420,21 +528,39 @@ impl ResourceType {
 
 /// The attributes every resource has (RFC 7643 §3.1). Not part of any schema document.
 pub static COMMON_ATTRIBUTES: [Attribute; 3] = [
-    Attribute::string("id", "Unique identifier for the resource, assigned by the service provider.")
-        .case_exact()
-        .read_only()
-        .always()
-        .unique(),
-    Attribute::string("externalId", "Identifier of the resource as the provisioning client knows it.").case_exact(),
+    Attribute::string(
+        "id",
+        "Unique identifier for the resource, assigned by the service provider.",
+    )
+    .case_exact()
+    .read_only()
+    .always()
+    .unique(),
+    Attribute::string(
+        "externalId",
+        "Identifier of the resource as the provisioning client knows it.",
+    )
+    .case_exact(),
     Attribute::complex(
         "meta",
         "Resource metadata maintained by the service provider.",
         &[
-            Attribute::string("resourceType", "The name of the resource type of the resource.").case_exact().read_only(),
-            Attribute::date_time("created", "When the resource was added to the service provider.").read_only(),
+            Attribute::string(
+                "resourceType",
+                "The name of the resource type of the resource.",
+            )
+            .case_exact()
+            .read_only(),
+            Attribute::date_time(
+                "created",
+                "When the resource was added to the service provider.",
+            )
+            .read_only(),
             Attribute::date_time("lastModified", "When the resource was last changed.").read_only(),
             Attribute::reference("location", "The URI of the resource.", &["uri"]).read_only(),
-            Attribute::string("version", "The version (ETag) of the resource.").case_exact().read_only(),
+            Attribute::string("version", "The version (ETag) of the resource.")
+                .case_exact()
+                .read_only(),
         ],
     )
     .read_only(),
@@ -515,9 +641,16 @@ pub static CROSSWALK_USER_SCHEMA: Schema = Schema {
     name: "CrosswalkUser",
     description: "What Crosswalk knows of an account beyond the core schema",
     attributes: &[
-        Attribute::string("sourceDirectory", "The directory of the platform the account came from (internal, ldap...).")
-            .read_only(),
-        Attribute::boolean("emailVerified", "Whether the platform has verified that the person owns the email.").read_only(),
+        Attribute::string(
+            "sourceDirectory",
+            "The directory of the platform the account came from (internal, ldap...).",
+        )
+        .read_only(),
+        Attribute::boolean(
+            "emailVerified",
+            "Whether the platform has verified that the person owns the email.",
+        )
+        .read_only(),
     ],
     not_stored: &[],
 };
@@ -529,7 +662,14 @@ pub static ENTERPRISE_USER_SCHEMA: Schema = Schema {
     name: "EnterpriseUser",
     description: "Enterprise User",
     attributes: &[],
-    not_stored: &["employeeNumber", "costCenter", "organization", "division", "department", "manager"],
+    not_stored: &[
+        "employeeNumber",
+        "costCenter",
+        "organization",
+        "division",
+        "department",
+        "manager",
+    ],
 };
 
 pub static GROUP_SCHEMA: Schema = Schema {
@@ -537,14 +677,21 @@ pub static GROUP_SCHEMA: Schema = Schema {
     name: "Group",
     description: "Group",
     attributes: &[
-        Attribute::string("displayName", "A human-readable name for the Group.").required().unique(),
+        Attribute::string("displayName", "A human-readable name for the Group.")
+            .required()
+            .unique(),
         Attribute::complex(
             "members",
             "A list of members of the Group.",
             &[
-                Attribute::string("value", "The id of the member (a User or a Group).").case_exact().immutable(),
-                Attribute::reference("$ref", "The URI of the member.", &["User", "Group"]).immutable(),
-                Attribute::string("type", "The type of the member.").canonical(&["User", "Group"]).immutable(),
+                Attribute::string("value", "The id of the member (a User or a Group).")
+                    .case_exact()
+                    .immutable(),
+                Attribute::reference("$ref", "The URI of the member.", &["User", "Group"])
+                    .immutable(),
+                Attribute::string("type", "The type of the member.")
+                    .canonical(&["User", "Group"])
+                    .immutable(),
                 Attribute::string("display", "The member's display name.").read_only(),
             ],
         )
@@ -570,7 +717,10 @@ pub static USER: ResourceType = ResourceType {
     endpoint: "/Users",
     description: "User Account",
     schema: &USER_SCHEMA,
-    extensions: &[Extension { schema: &CROSSWALK_USER_SCHEMA, required: false }],
+    extensions: &[Extension {
+        schema: &CROSSWALK_USER_SCHEMA,
+        required: false,
+    }],
     unstored_extensions: &[&ENTERPRISE_USER_SCHEMA],
 };
 
@@ -579,7 +729,10 @@ pub static GROUP: ResourceType = ResourceType {
     endpoint: "/Groups",
     description: "Group",
     schema: &GROUP_SCHEMA,
-    extensions: &[Extension { schema: &CROSSWALK_GROUP_SCHEMA, required: false }],
+    extensions: &[Extension {
+        schema: &CROSSWALK_GROUP_SCHEMA,
+        required: false,
+    }],
     unstored_extensions: &[],
 };
 
@@ -605,12 +758,24 @@ mod tests {
     fn paths_resolve_in_any_case_and_qualified() {
         assert_eq!(target(&USER, "USERNAME"), "userName");
         assert_eq!(target(&USER, "name.GivenName"), "name.givenName");
-        assert_eq!(target(&USER, "urn:ietf:params:scim:schemas:core:2.0:User:userName"), "userName");
-        assert_eq!(target(&USER, "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName"), "name.familyName");
+        assert_eq!(
+            target(&USER, "urn:ietf:params:scim:schemas:core:2.0:User:userName"),
+            "userName"
+        );
+        assert_eq!(
+            target(
+                &USER,
+                "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName"
+            ),
+            "name.familyName"
+        );
         assert_eq!(target(&USER, "emails.value"), "emails.value");
         assert_eq!(target(&USER, "meta.lastModified"), "meta.lastModified");
         assert_eq!(
-            target(&USER, "urn:crosswalk:params:scim:schemas:extension:2.0:User:emailVerified"),
+            target(
+                &USER,
+                "urn:crosswalk:params:scim:schemas:extension:2.0:User:emailVerified"
+            ),
             "urn:crosswalk:params:scim:schemas:extension:2.0:User:emailVerified"
         );
         assert_eq!(target(&GROUP, "members.$ref"), "members.$ref");
@@ -630,9 +795,18 @@ mod tests {
             "employeeNumber",
             "emails.display",
         ] {
-            assert!(matches!(resolve(&USER, path), Ok(Resolved::NotStored)), "{path}");
+            assert!(
+                matches!(resolve(&USER, path), Ok(Resolved::NotStored)),
+                "{path}"
+            );
         }
-        for path in ["nosuch", "name.nosuch", "userName.x", "urn:example:Other:x", "members"] {
+        for path in [
+            "nosuch",
+            "name.nosuch",
+            "userName.x",
+            "urn:example:Other:x",
+            "members",
+        ] {
             let error = resolve(&USER, path).unwrap_err();
             assert!(!error.is_empty(), "{path}");
         }
@@ -644,12 +818,30 @@ mod tests {
         for rt in RESOURCE_TYPES {
             let mut seen = std::collections::HashSet::new();
             for (extension, attribute) in rt.attributes() {
-                assert!(seen.insert((extension.map(|e| e.id), attribute.name.to_ascii_lowercase())), "{}", attribute.name);
-                assert_eq!(attribute.kind == AttributeType::Complex, !attribute.sub_attributes.is_empty(), "{}", attribute.name);
+                assert!(
+                    seen.insert((extension.map(|e| e.id), attribute.name.to_ascii_lowercase())),
+                    "{}",
+                    attribute.name
+                );
+                assert_eq!(
+                    attribute.kind == AttributeType::Complex,
+                    !attribute.sub_attributes.is_empty(),
+                    "{}",
+                    attribute.name
+                );
                 for sub in attribute.sub_attributes {
-                    assert!(sub.sub_attributes.is_empty(), "sub-attributes do not nest: {}", sub.name);
+                    assert!(
+                        sub.sub_attributes.is_empty(),
+                        "sub-attributes do not nest: {}",
+                        sub.name
+                    );
                     if attribute.is_read_only() {
-                        assert!(sub.is_read_only(), "{}.{} under a read-only attribute", attribute.name, sub.name);
+                        assert!(
+                            sub.is_read_only(),
+                            "{}.{} under a read-only attribute",
+                            attribute.name,
+                            sub.name
+                        );
                     }
                 }
             }

@@ -75,7 +75,9 @@ fn env_required(name: &str) -> Result<String, BoxError> {
 
 fn env_number(name: &str, default: u64) -> Result<u64, BoxError> {
     match std::env::var(name) {
-        Ok(text) => text.parse().map_err(|_| format!("{name}={text:?} is not a whole number").into()),
+        Ok(text) => text
+            .parse()
+            .map_err(|_| format!("{name}={text:?} is not a whole number").into()),
         Err(_) => Ok(default),
     }
 }
@@ -115,7 +117,10 @@ fn page_report(label: &str, started: Instant, page_times: &mut [Duration], rows:
         page_times.len(),
         elapsed.as_secs_f64(),
         millis(page_1),
-        page_100.map_or("(fewer than 100 pages)".to_owned(), |d| format!("{:.1} ms", millis(d))),
+        page_100.map_or("(fewer than 100 pages)".to_owned(), |d| format!(
+            "{:.1} ms",
+            millis(d)
+        )),
     );
     summary(&format!("{label} per page"), page_times);
 }
@@ -128,7 +133,10 @@ async fn page_native(api: &Api) -> Result<Vec<String>, BoxError> {
     let mut after: Option<String> = None;
     let started = Instant::now();
     loop {
-        let mut path = format!("/api/v1/scopes/{}/namespaces/identity:user/mappings?limit={PAGE_SIZE}", api.scope);
+        let mut path = format!(
+            "/api/v1/scopes/{}/namespaces/identity:user/mappings?limit={PAGE_SIZE}",
+            api.scope
+        );
         if let Some(after) = &after {
             path.push_str("&after=");
             path.push_str(&urlencode(after));
@@ -136,12 +144,22 @@ async fn page_native(api: &Api) -> Result<Vec<String>, BoxError> {
         let page_started = Instant::now();
         let page = api.get(&path).await?;
         page_times.push(page_started.elapsed());
-        let rows = page["mappings"].as_array().ok_or("a native page without `mappings`")?;
-        keys.extend(rows.iter().filter_map(|row| row["source_key"].as_str().map(str::to_owned)));
+        let rows = page["mappings"]
+            .as_array()
+            .ok_or("a native page without `mappings`")?;
+        keys.extend(
+            rows.iter()
+                .filter_map(|row| row["source_key"].as_str().map(str::to_owned)),
+        );
         if page["last_page"].as_bool() == Some(true) {
             break;
         }
-        after = Some(page["next"].as_str().ok_or("a page that is not the last without `next`")?.to_owned());
+        after = Some(
+            page["next"]
+                .as_str()
+                .ok_or("a page that is not the last without `next`")?
+                .to_owned(),
+        );
     }
     page_report("native paging", started, &mut page_times, keys.len());
     Ok(keys)
@@ -168,9 +186,19 @@ async fn page_compatible(api: &Api, transfer_id: &str) -> Result<(), BoxError> {
         if page["meta"]["hasNext"].as_bool() != Some(true) {
             break;
         }
-        last_entity = Some(page["meta"]["lastEntity"].as_str().ok_or("hasNext without lastEntity")?.to_owned());
+        last_entity = Some(
+            page["meta"]["lastEntity"]
+                .as_str()
+                .ok_or("hasNext without lastEntity")?
+                .to_owned(),
+        );
     }
-    page_report("compatible paging (items are key forms)", started, &mut page_times, items);
+    page_report(
+        "compatible paging (items are key forms)",
+        started,
+        &mut page_times,
+        items,
+    );
     Ok(())
 }
 
@@ -191,7 +219,9 @@ async fn batch_find(api: &Api, keys: &[String], calls: u64) -> Result<(), BoxErr
     let mut rng = rand::rng();
     let mut times = Vec::new();
     for _ in 0..calls {
-        let chosen: Vec<&String> = keys.choose_multiple(&mut rng, FIND_KEYS.min(keys.len())).collect();
+        let chosen: Vec<&String> = keys
+            .choose_multiple(&mut rng, FIND_KEYS.min(keys.len()))
+            .collect();
         let body = serde_json::json!({ "keys": chosen });
         let started = Instant::now();
         let answer = api.post(&path, &body).await?;
@@ -201,12 +231,23 @@ async fn batch_find(api: &Api, keys: &[String], calls: u64) -> Result<(), BoxErr
             return Err(format!("asked {} keys, got {answered} answers", chosen.len()).into());
         }
     }
-    summary(&format!("batch find of {} keys", FIND_KEYS.min(keys.len())), &mut times);
+    summary(
+        &format!("batch find of {} keys", FIND_KEYS.min(keys.len())),
+        &mut times,
+    );
     Ok(())
 }
 
-async fn single_lookups(api: Arc<Api>, keys: Arc<Vec<String>>, connections: u64, seconds: u64) -> Result<(), BoxError> {
-    let path = Arc::new(format!("/api/v1/scopes/{}/namespaces/identity:user/find", api.scope));
+async fn single_lookups(
+    api: Arc<Api>,
+    keys: Arc<Vec<String>>,
+    connections: u64,
+    seconds: u64,
+) -> Result<(), BoxError> {
+    let path = Arc::new(format!(
+        "/api/v1/scopes/{}/namespaces/identity:user/find",
+        api.scope
+    ));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut lookers = Vec::new();
@@ -242,7 +283,9 @@ async fn single_lookups(api: Arc<Api>, keys: Arc<Vec<String>>, connections: u64,
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    let base = env_required("CROSSWALK_URL")?.trim_end_matches('/').to_owned();
+    let base = env_required("CROSSWALK_URL")?
+        .trim_end_matches('/')
+        .to_owned();
     let token = env_required("CROSSWALK_TOKEN")?;
     let scope = std::env::var("CROSSWALK_SCOPE").unwrap_or_else(|_| "default".to_owned());
     let connections = env_number("BENCH_CONNECTIONS", 8)?.max(1);
@@ -250,24 +293,37 @@ async fn main() -> Result<(), BoxError> {
     let find_calls = env_number("BENCH_FIND_CALLS", 20)?.max(1);
 
     // Plain HTTP on loopback; reqwest is built without a default TLS provider, so give it one.
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
     let client = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .no_proxy()
         .pool_max_idle_per_host(connections as usize + 1)
         .timeout(Duration::from_secs(120))
         .build()?;
-    let api = Arc::new(Api { client, base, token, scope });
+    let api = Arc::new(Api {
+        client,
+        base,
+        token,
+        scope,
+    });
 
     let keys = page_native(&api).await?;
     if keys.is_empty() {
         return Err(format!("scope {} has no identity:user mappings", api.scope).into());
     }
-    let jobs = api.get(&format!("/api/v1/scopes/{}/jobs", api.scope)).await?;
-    match jobs.as_array().and_then(|jobs| jobs.first()).and_then(|job| job["transfer_id"].as_str()) {
+    let jobs = api
+        .get(&format!("/api/v1/scopes/{}/jobs", api.scope))
+        .await?;
+    match jobs
+        .as_array()
+        .and_then(|jobs| jobs.first())
+        .and_then(|job| job["transfer_id"].as_str())
+    {
         Some(transfer_id) => page_compatible(&api, transfer_id).await?,
         None => println!("compatible paging: skipped, no job with a transfer_id in {jobs}"),
     }

@@ -32,7 +32,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> ApiError {
@@ -54,12 +58,16 @@ impl ApiError {
     /// What a scope the caller may not see and a scope that does not exist both answer, word
     /// for word, so a token cannot learn which scopes exist.
     pub fn scope_not_found(scope: &str) -> ApiError {
-        ApiError::not_found(format!("no scope {scope:?} is visible to this token; check the scope name in the URL"))
+        ApiError::not_found(format!(
+            "no scope {scope:?} is visible to this token; check the scope name in the URL"
+        ))
     }
 
     /// Likewise for a transfer id.
     pub fn transfer_not_found(transfer: &str) -> ApiError {
-        ApiError::not_found(format!("no transfer {transfer:?} is visible to this token; check the transfer id in the URL"))
+        ApiError::not_found(format!(
+            "no transfer {transfer:?} is visible to this token; check the transfer id in the URL"
+        ))
     }
 }
 
@@ -68,7 +76,14 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         }
-        (self.status, Json(ErrorBody { code: self.code.to_string(), message: self.message })).into_response()
+        (
+            self.status,
+            Json(ErrorBody {
+                code: self.code.to_string(),
+                message: self.message,
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -98,23 +113,36 @@ impl From<JsonRejection> for ApiError {
             return ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
-                format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes; send fewer items per request"),
+                format!(
+                    "the request body is larger than the limit of {MAX_BODY_BYTES} bytes; send fewer items per request"
+                ),
             );
         }
         // A missing or wrong Content-Type is malformed input like any other: a 400.
-        ApiError::invalid_body(format!("{}; send a JSON body (Content-Type: application/json) as the API document describes", rejection.body_text()))
+        ApiError::invalid_body(format!(
+            "{}; send a JSON body (Content-Type: application/json) as the API document describes",
+            rejection.body_text()
+        ))
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            rejection.body_text(),
+        )
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", rejection.body_text())
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            rejection.body_text(),
+        )
     }
 }
 

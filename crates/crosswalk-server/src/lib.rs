@@ -100,15 +100,21 @@ impl ServerState {
         let clock = Arc::new(SystemClock);
         let state = match database {
             Database::Sqlite(path) => {
-                let store = SqliteScopeStore::open(path).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
-                let app = App::new(Arc::new(store.clone()), clock).with_webhooks(Arc::new(store.clone()));
+                let store = SqliteScopeStore::open(path)
+                    .await?
+                    .with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+                let app =
+                    App::new(Arc::new(store.clone()), clock).with_webhooks(Arc::new(store.clone()));
                 let mut state = ServerState::new(app, Arc::new(store.clone()));
                 state.store = Some(OpenedStore::Sqlite(store));
                 state
             }
             Database::Postgres(url) => {
-                let store = PostgresScopeStore::open(url).await?.with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
-                let app = App::new(Arc::new(store.clone()), clock).with_webhooks(Arc::new(store.clone()));
+                let store = PostgresScopeStore::open(url)
+                    .await?
+                    .with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
+                let app =
+                    App::new(Arc::new(store.clone()), clock).with_webhooks(Arc::new(store.clone()));
                 let mut state = ServerState::new(app, Arc::new(store.clone()));
                 state.store = Some(OpenedStore::Postgres(store));
                 state
@@ -130,8 +136,14 @@ impl ServerState {
 impl FromRequestParts<ServerState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Principal, ApiError> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).map(|value| value.to_str().unwrap_or(""));
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ServerState,
+    ) -> Result<Principal, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .map(|value| value.to_str().unwrap_or(""));
         let principal = tokens::authenticate(&state.tokens, header).await?;
         // The public id only: the secret never reaches a log.
         tracing::Span::current().record("token", principal.public_id());
@@ -151,22 +163,37 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::compat::page))
         .routes(routes!(routes::compat::find))
         .routes(routes!(routes::compat::security_map))
-        .routes(routes!(routes::native::list_scopes, routes::native::create_scope))
+        .routes(routes!(
+            routes::native::list_scopes,
+            routes::native::create_scope
+        ))
         .routes(routes!(routes::native::show_scope))
         .routes(routes!(routes::native::list_jobs))
-        .routes(routes!(routes::native::mappings_page, routes::native::write_mappings))
+        .routes(routes!(
+            routes::native::mappings_page,
+            routes::native::write_mappings
+        ))
         .routes(routes!(routes::native::find))
         .routes(routes!(routes::native::mapping))
         .routes(routes!(routes::native::changes))
-        .routes(routes!(routes::items::import_items, routes::items::items_state))
+        .routes(routes!(
+            routes::items::import_items,
+            routes::items::items_state
+        ))
         .routes(routes!(routes::items::affected_items))
         .routes(routes!(routes::items::reattribution))
-        .routes(routes!(routes::native::list_tokens, routes::native::create_token))
+        .routes(routes!(
+            routes::native::list_tokens,
+            routes::native::create_token
+        ))
         .routes(routes!(routes::native::revoke_token))
         .routes(routes!(routes::native::retention))
         .routes(routes!(routes::native::set_retention))
         .routes(routes!(routes::native::purge))
-        .routes(routes!(routes::native::exceptions, routes::native::add_exception))
+        .routes(routes!(
+            routes::native::exceptions,
+            routes::native::add_exception
+        ))
         .routes(routes!(routes::native::remove_exception))
         .routes(routes!(routes::review::suggestions))
         .routes(routes!(routes::review::accept))
@@ -178,7 +205,10 @@ pub fn router(state: ServerState) -> Router {
         .routes(routes!(routes::runs::task_status))
         .routes(routes!(routes::planning::check))
         .routes(routes!(routes::planning::plan))
-        .routes(routes!(routes::webhooks::list_webhooks, routes::webhooks::add_webhook))
+        .routes(routes!(
+            routes::webhooks::list_webhooks,
+            routes::webhooks::add_webhook
+        ))
         .routes(routes!(routes::webhooks::remove_webhook))
         .routes(routes!(routes::webhooks::pause_webhook))
         .routes(routes!(routes::webhooks::resume_webhook))
@@ -196,7 +226,10 @@ pub fn router(state: ServerState) -> Router {
         .split_for_parts();
     let document = Arc::new(api);
     let routes = routes
-        .route("/api/openapi.json", get(move || std::future::ready(axum::Json(document.as_ref().clone()))))
+        .route(
+            "/api/openapi.json",
+            get(move || std::future::ready(axum::Json(document.as_ref().clone()))),
+        )
         .merge(ui::router(state.clone()))
         .merge(routes::scim::router())
         .fallback(routes::not_found)
@@ -205,28 +238,44 @@ pub fn router(state: ServerState) -> Router {
     routes.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                // The path only: queries hold no secrets, but keys can be personal data.
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                    request_id = %request_id,
-                    token = tracing::field::Empty,
-                )
-            })
-            // One line per request at info: status and latency, inside the request's span.
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &Request<_>| {
+                        let request_id = request
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        // The path only: queries hold no secrets, but keys can be personal data.
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id = %request_id,
+                            token = tracing::field::Empty,
+                        )
+                    })
+                    // One line per request at info: status and latency, inside the request's span.
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits::REQUEST_TIMEOUT)),
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                limits::REQUEST_TIMEOUT,
+            )),
     )
 }
 
 /// Serves `router(state)` on `listener` until `shutdown` completes, then stops accepting
 /// and finishes the requests in flight.
-pub async fn serve(listener: tokio::net::TcpListener, state: ServerState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: ServerState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Completes on Ctrl-C or (on Unix) SIGTERM.
@@ -258,6 +307,12 @@ pub async fn shutdown_signal() {
 /// Structured logs: one JSON object per line on standard error, filtered by `RUST_LOG`
 /// (default `info`). Calling it twice keeps the first.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().json().with_current_span(true).with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -41,8 +41,11 @@ fn random_hex(length: usize) -> String {
 pub fn parse(token: &str) -> Option<(&str, &str)> {
     let rest = token.strip_prefix(PREFIX)?;
     let (public_id, secret) = rest.split_once('_')?;
-    let is_hex = |text: &str, bytes: usize| text.len() == bytes * 2 && text.bytes().all(|b| b.is_ascii_hexdigit());
-    (is_hex(public_id, PUBLIC_ID_BYTES) && is_hex(secret, SECRET_BYTES)).then_some((public_id, secret))
+    let is_hex = |text: &str, bytes: usize| {
+        text.len() == bytes * 2 && text.bytes().all(|b| b.is_ascii_hexdigit())
+    };
+    (is_hex(public_id, PUBLIC_ID_BYTES) && is_hex(secret, SECRET_BYTES))
+        .then_some((public_id, secret))
 }
 
 /// Makes and stores a token for `scope` (`None`: an instance admin token, whose role is
@@ -67,7 +70,10 @@ pub async fn issue(
         created_by: created_by.to_string(),
     };
     let row = store.create_token(&new).await?;
-    Ok(IssuedToken { token: format!("{PREFIX}{public_id}_{secret}"), row })
+    Ok(IssuedToken {
+        token: format!("{PREFIX}{public_id}_{secret}"),
+        row,
+    })
 }
 
 /// Who a request's token says it is.
@@ -92,7 +98,11 @@ impl Principal {
 
     /// Refuses a scope the token may not see exactly as a missing scope is refused.
     pub fn check_scope(&self, scope: &str) -> Result<(), ApiError> {
-        if self.sees(scope) { Ok(()) } else { Err(ApiError::scope_not_found(scope)) }
+        if self.sees(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::scope_not_found(scope))
+        }
     }
 
     /// At least `role` in its scope (the instance admin has every role everywhere).
@@ -111,7 +121,9 @@ impl Principal {
         if self.is_instance_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden("this needs the instance admin token (crosswalk token create --instance-admin)"))
+            Err(ApiError::forbidden(
+                "this needs the instance admin token (crosswalk token create --instance-admin)",
+            ))
         }
     }
 
@@ -138,27 +150,51 @@ fn unauthorized(code: &'static str, message: &str) -> ApiError {
 
 /// Checks an `Authorization` header's value. Every failure is a 401 that does not say
 /// whether the public id exists.
-pub async fn authenticate(store: &Arc<dyn TokenStore>, header: Option<&str>) -> Result<Principal, ApiError> {
+pub async fn authenticate(
+    store: &Arc<dyn TokenStore>,
+    header: Option<&str>,
+) -> Result<Principal, ApiError> {
     let Some(header) = header else {
-        return Err(unauthorized("missing_token", "this needs a bearer token: send Authorization: Bearer cw_..."));
+        return Err(unauthorized(
+            "missing_token",
+            "this needs a bearer token: send Authorization: Bearer cw_...",
+        ));
     };
-    let invalid = || unauthorized("invalid_token", "the bearer token is not valid (mistyped, revoked, or from another server); ask for a new one");
-    let value = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).ok_or_else(|| {
-        unauthorized("missing_token", "the Authorization header is not a bearer token: send Authorization: Bearer cw_...")
-    })?;
+    let invalid = || {
+        unauthorized(
+            "invalid_token",
+            "the bearer token is not valid (mistyped, revoked, or from another server); ask for a new one",
+        )
+    };
+    let value = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| {
+            unauthorized(
+                "missing_token",
+                "the Authorization header is not a bearer token: send Authorization: Bearer cw_...",
+            )
+        })?;
     let (public_id, secret) = parse(value.trim()).ok_or_else(invalid)?;
     let record = match store.token(public_id).await {
         Ok(record) => record,
-        Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::NotFound => return Err(invalid()),
+        Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::NotFound => {
+            return Err(invalid());
+        }
         Err(error) => return Err(error.into()),
     };
     let presented = content_hash(secret.as_bytes());
-    let matches: bool = presented.as_bytes().ct_eq(record.secret_hash.as_bytes()).into();
+    let matches: bool = presented
+        .as_bytes()
+        .ct_eq(record.secret_hash.as_bytes())
+        .into();
     if !matches || record.token.revoked_at.is_some() {
         tracing::info!(token = public_id, "refused a bearer token");
         return Err(invalid());
     }
-    Ok(Principal { token: record.token })
+    Ok(Principal {
+        token: record.token,
+    })
 }
 
 #[cfg(test)]
@@ -169,7 +205,18 @@ mod tests {
     fn only_the_token_shape_parses() {
         let good = format!("cw_{}_{}", "a1".repeat(8), "0f".repeat(32));
         assert!(parse(&good).is_some());
-        for bad in ["", "cw_", "cw_abc_def", &good[1..], &format!("{good}0"), &good.replace("cw_", "xx_"), &good.to_uppercase().replacen("CW_", "cw_", 1).replace('A', "g")] {
+        for bad in [
+            "",
+            "cw_",
+            "cw_abc_def",
+            &good[1..],
+            &format!("{good}0"),
+            &good.replace("cw_", "xx_"),
+            &good
+                .to_uppercase()
+                .replacen("CW_", "cw_", 1)
+                .replace('A', "g"),
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }

@@ -28,7 +28,11 @@ pub struct WorkerConfig {
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        WorkerConfig { delivery: DeliveryConfig::default(), settings: DeliverySettings::default(), poll: Duration::from_millis(500) }
+        WorkerConfig {
+            delivery: DeliveryConfig::default(),
+            settings: DeliverySettings::default(),
+            poll: Duration::from_millis(500),
+        }
     }
 }
 
@@ -50,17 +54,24 @@ pub fn spawn_worker(app: App, config: WorkerConfig) -> Result<JoinHandle<()>, Cl
                         "webhook deliveries"
                     );
                     if round.failed > 0 {
-                        tracing::warn!(failed = round.failed, "webhook deliveries marked failed; `crosswalk webhook deliveries` shows why");
+                        tracing::warn!(
+                            failed = round.failed,
+                            "webhook deliveries marked failed; `crosswalk webhook deliveries` shows why"
+                        );
                     }
                     continue;
                 }
                 Ok(_) => {}
-                Err(error) => tracing::warn!(error = %error, "a round of webhook deliveries failed; trying again"),
+                Err(error) => {
+                    tracing::warn!(error = %error, "a round of webhook deliveries failed; trying again")
+                }
             }
             let wait = match app.next_delivery_due().await {
                 Ok(Some(due)) => {
                     let until = due - OffsetDateTime::now_utc();
-                    Duration::try_from(until).unwrap_or(Duration::ZERO).min(config.poll)
+                    Duration::try_from(until)
+                        .unwrap_or(Duration::ZERO)
+                        .min(config.poll)
                 }
                 _ => config.poll,
             };

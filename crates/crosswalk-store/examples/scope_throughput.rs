@@ -8,22 +8,29 @@
 use std::time::Instant;
 
 use crosswalk_store::scope::{
-    ChangeContext, DirectoryContent, IdentityMapping, IdentityValue, Namespace, NewScope, RunRecord, ScopeWrite, SideRow,
-    SqliteScopeStore,
+    ChangeContext, DirectoryContent, IdentityMapping, IdentityValue, Namespace, NewScope,
+    RunRecord, ScopeWrite, SideRow, SqliteScopeStore,
 };
 use time::OffsetDateTime;
 
 fn record(n: usize, changed_every: usize, round: usize) -> RunRecord {
     let identities = (0..n)
         .map(|i| {
-            let variant = if changed_every > 0 && i % changed_every == 0 { round } else { 0 };
+            let variant = if changed_every > 0 && i % changed_every == 0 {
+                round
+            } else {
+                0
+            };
             let source = SideRow {
                 id: format!("JIRAUSER{i:07}"),
                 username: format!("user{i}"),
                 name: format!("user{i}@acme.example"),
                 display_name: format!("User {i} v{variant}"),
             };
-            let destination = SideRow { id: format!("5b10ac8d82e05b22cc7d{i:07}"), ..source.clone() };
+            let destination = SideRow {
+                id: format!("5b10ac8d82e05b22cc7d{i:07}"),
+                ..source.clone()
+            };
             IdentityMapping {
                 namespace: Namespace::identity_user(),
                 source_key: source.id.clone(),
@@ -49,26 +56,52 @@ fn record(n: usize, changed_every: usize, round: usize) -> RunRecord {
         who: "bench".into(),
         policy: String::new(),
         exceptions_version: 0,
-        source: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
-        destination: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
+        source: DirectoryContent {
+            accounts: Vec::new(),
+            groups: Vec::new(),
+        },
+        destination: DirectoryContent {
+            accounts: Vec::new(),
+            groups: Vec::new(),
+        },
         identities,
         warnings: Vec::new(),
     }
 }
 
 fn size(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum()
 }
 
 #[tokio::main]
 async fn main() {
-    let n: usize = std::env::var("CROSSWALK_THROUGHPUT_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let n: usize = std::env::var("CROSSWALK_THROUGHPUT_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteScopeStore::open(dir.path().join("scopes.sqlite")).await.unwrap();
-    let context = ChangeContext { at: OffsetDateTime::now_utc(), who: "bench".into(), caller: "bench".into() };
-    let scope = NewScope { name: "acme".into(), source_label: "jira-server x".into(), destination_label: "cloud y".into() };
+    let store = SqliteScopeStore::open(dir.path().join("scopes.sqlite"))
+        .await
+        .unwrap();
+    let context = ChangeContext {
+        at: OffsetDateTime::now_utc(),
+        who: "bench".into(),
+        caller: "bench".into(),
+    };
+    let scope = NewScope {
+        name: "acme".into(),
+        source_label: "jira-server x".into(),
+        destination_label: "cloud y".into(),
+    };
     store.create_scope(&scope, &context).await.unwrap();
-    for (label, changed_every, round) in [("first run", 0, 0), ("identical re-run", 0, 0), ("1% changed", 100, 1)] {
+    for (label, changed_every, round) in [
+        ("first run", 0, 0),
+        ("identical re-run", 0, 0),
+        ("1% changed", 100, 1),
+    ] {
         let run = record(n, changed_every, round);
         let started = Instant::now();
         let row = store.record_run(&run).await.unwrap();
@@ -82,7 +115,10 @@ async fn main() {
         );
     }
     store.close().await;
-    println!("after closing (write-ahead log checkpointed): {} MB", size(dir.path()) / 1_000_000);
+    println!(
+        "after closing (write-ahead log checkpointed): {} MB",
+        size(dir.path()) / 1_000_000
+    );
     // Keep the file for a look inside (`sqlite3 FILE`), when asked to.
     if let Ok(keep) = std::env::var("CROSSWALK_THROUGHPUT_KEEP") {
         std::fs::copy(dir.path().join("scopes.sqlite"), &keep).unwrap();

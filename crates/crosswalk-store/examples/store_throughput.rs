@@ -6,7 +6,10 @@
 
 use std::time::Instant;
 
-use crosswalk_core::{Account, Candidate, Confidence, Directory, Evidence, Flag, IdentityKind, Mapping, Resolution, Summary, Target};
+use crosswalk_core::{
+    Account, Candidate, Confidence, Directory, Evidence, Flag, IdentityKind, Mapping, Resolution,
+    Summary, Target,
+};
 use crosswalk_store::{DirectoryMeta, MappingStore, NewRun, ReportQuery, Store, StoreError};
 
 fn evidence(method: Resolution, field: &str, key: &str, note: &str) -> Evidence {
@@ -21,7 +24,10 @@ fn evidence(method: Resolution, field: &str, key: &str, note: &str) -> Evidence 
 
 #[tokio::main]
 async fn main() {
-    let n: u32 = std::env::var("CROSSWALK_THROUGHPUT_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let n: u32 = std::env::var("CROSSWALK_THROUGHPUT_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("big.db")).await.unwrap();
     let make = |side: &str| {
@@ -48,27 +54,59 @@ async fn main() {
     let source = make("src");
     let destination = make("dst");
     let start = Instant::now();
-    let source_id = store.save_directory(&source, &DirectoryMeta::default(), None).await.unwrap();
-    let destination_id = store.save_directory(&destination, &DirectoryMeta::default(), None).await.unwrap();
+    let source_id = store
+        .save_directory(&source, &DirectoryMeta::default(), None)
+        .await
+        .unwrap();
+    let destination_id = store
+        .save_directory(&destination, &DirectoryMeta::default(), None)
+        .await
+        .unwrap();
     println!("save_directory: 2 x {n} accounts in {:?}", start.elapsed());
     let mappings: Vec<Mapping> = (0..n)
         .map(|i| Mapping {
             kind: IdentityKind::Account,
             source: i,
-            resolution: if i % 10 == 0 { Resolution::Unresolved } else { Resolution::Email },
-            target: if i % 10 == 0 { None } else { Some(Target::Existing { index: i }) },
-            message: if i % 10 == 0 { "no destination account has this address".into() } else { String::new() },
+            resolution: if i % 10 == 0 {
+                Resolution::Unresolved
+            } else {
+                Resolution::Email
+            },
+            target: if i % 10 == 0 {
+                None
+            } else {
+                Some(Target::Existing { index: i })
+            },
+            message: if i % 10 == 0 {
+                "no destination account has this address".into()
+            } else {
+                String::new()
+            },
             evidence: if i % 10 == 0 {
                 vec![]
             } else {
-                vec![evidence(Resolution::Email, "email", &format!("user{i}@acme.com"), "case folded")]
+                vec![evidence(
+                    Resolution::Email,
+                    "email",
+                    &format!("user{i}@acme.com"),
+                    "case folded",
+                )]
             },
             candidates: if i % 10 == 0 {
-                vec![Candidate { index: (i + 1) % n, method: Resolution::Name, reason: "same name".into(), score: Confidence::from_probability(0.5) }]
+                vec![Candidate {
+                    index: (i + 1) % n,
+                    method: Resolution::Name,
+                    reason: "same name".into(),
+                    score: Confidence::from_probability(0.5),
+                }]
             } else {
                 vec![]
             },
-            flags: if i % 10 == 0 { vec![Flag::Ambiguous].into() } else { Default::default() },
+            flags: if i % 10 == 0 {
+                vec![Flag::Ambiguous].into()
+            } else {
+                Default::default()
+            },
             confidence: Confidence::from_probability(if i % 10 == 0 { 0.5 } else { 0.98 }),
         })
         .collect();
@@ -88,7 +126,10 @@ async fn main() {
     };
     let start = Instant::now();
     let run = store.save_run(&run, None).await.unwrap();
-    println!("save_run: {n} mappings (+ evidence, candidates) in {:?}", start.elapsed());
+    println!(
+        "save_run: {n} mappings (+ evidence, candidates) in {:?}",
+        start.elapsed()
+    );
     let start = Instant::now();
     let mut rows = 0u64;
     store
@@ -101,14 +142,27 @@ async fn main() {
     println!("report_each: {rows} rows in {:?}", start.elapsed());
     let start = Instant::now();
     let loaded = store.load_directory(source_id).await.unwrap();
-    println!("load_directory: {} accounts in {:?}", loaded.accounts.len(), start.elapsed());
+    println!(
+        "load_directory: {} accounts in {:?}",
+        loaded.accounts.len(),
+        start.elapsed()
+    );
     let start = Instant::now();
     let filtered = store
-        .report(&ReportQuery { resolutions: vec![Resolution::Unresolved], ..ReportQuery::run(run) })
+        .report(&ReportQuery {
+            resolutions: vec![Resolution::Unresolved],
+            ..ReportQuery::run(run)
+        })
         .await
         .unwrap();
-    println!("report(Unresolved): {} rows in {:?}", filtered.len(), start.elapsed());
+    println!(
+        "report(Unresolved): {} rows in {:?}",
+        filtered.len(),
+        start.elapsed()
+    );
     let size = std::fs::metadata(dir.path().join("big.db")).unwrap().len()
-        + std::fs::metadata(dir.path().join("big.db-wal")).map(|m| m.len()).unwrap_or(0);
+        + std::fs::metadata(dir.path().join("big.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
     println!("file size (db + wal): {} MB", size / 1_000_000);
 }

@@ -16,16 +16,24 @@ pub enum StoreError {
         cause: sqlx::Error,
     },
 
-    #[error("cannot open store file {location}: {detail}; check that the path names a file in a folder that exists and that you may write to it")]
+    #[error(
+        "cannot open store file {location}: {detail}; check that the path names a file in a folder that exists and that you may write to it"
+    )]
     CannotOpen { location: String, detail: String },
 
-    #[error("{location} is not a Crosswalk store ({detail}); pass the path of a store file, or a path where a new one can be created")]
+    #[error(
+        "{location} is not a Crosswalk store ({detail}); pass the path of a store file, or a path where a new one can be created"
+    )]
     NotAStore { location: String, detail: String },
 
-    #[error("store file {location} was written by a newer Crosswalk (migration {version} unknown to this version); upgrade Crosswalk to use it")]
+    #[error(
+        "store file {location} was written by a newer Crosswalk (migration {version} unknown to this version); upgrade Crosswalk to use it"
+    )]
     NewerStore { location: String, version: i64 },
 
-    #[error("store file {location}: migration {version} differs from the one this Crosswalk applies; the file was changed by another build of Crosswalk or by hand")]
+    #[error(
+        "store file {location}: migration {version} differs from the one this Crosswalk applies; the file was changed by another build of Crosswalk or by hand"
+    )]
     ChangedMigration { location: String, version: i64 },
 
     #[error("cannot bring store file {location} up to date: {cause}")]
@@ -34,30 +42,72 @@ pub enum StoreError {
         cause: sqlx::migrate::MigrateError,
     },
 
-    #[error("no job named {name:?}; {}", list_or_none("jobs in this store", known, "no job has been run yet"))]
+    #[error(
+        "no job named {name:?}; {}",
+        list_or_none("jobs in this store", known, "no job has been run yet")
+    )]
     NoSuchJob { name: String, known: Vec<String> },
 
-    #[error("no run {run} in this store; {}", list_or_none("runs", known, "nothing has been run yet"))]
+    #[error(
+        "no run {run} in this store; {}",
+        list_or_none("runs", known, "nothing has been run yet")
+    )]
     NoSuchRun { run: RunId, known: Vec<String> },
 
     #[error("run {run} belongs to job {actual:?}, not {asked:?}; leave out the job or the run")]
-    RunNotInJob { run: RunId, asked: String, actual: String },
+    RunNotInJob {
+        run: RunId,
+        asked: String,
+        actual: String,
+    },
 
-    #[error("no directory {id} in this store; {}", list_or_none("directories", known, "no directory has been imported yet"))]
+    #[error(
+        "no directory {id} in this store; {}",
+        list_or_none("directories", known, "no directory has been imported yet")
+    )]
     NoSuchDirectory { id: DirectoryId, known: Vec<String> },
 
-    #[error("directory {id} is stored as {stored}, but the run passed {given}; pass the directory that was saved under that id")]
-    DirectoryMismatch { id: DirectoryId, stored: String, given: String },
+    #[error(
+        "directory {id} is stored as {stored}, but the run passed {given}; pass the directory that was saved under that id"
+    )]
+    DirectoryMismatch {
+        id: DirectoryId,
+        stored: String,
+        given: String,
+    },
 
     /// `number` is the run's number within its job (1 for its first run), as listings say it.
-    #[error("run {number} of job {job:?} has no {kind} mapping for source id {source_id:?}; `crosswalk report --job {job:?}` lists the source ids")]
-    NoSuchMapping { job: String, number: u32, kind: IdentityKind, source_id: String },
+    #[error(
+        "run {number} of job {job:?} has no {kind} mapping for source id {source_id:?}; `crosswalk report --job {job:?}` lists the source ids"
+    )]
+    NoSuchMapping {
+        job: String,
+        number: u32,
+        kind: IdentityKind,
+        source_id: String,
+    },
 
-    #[error("mapping {position}: {side} {kind} index {index} is out of range; directory {directory:?} has {len} {kind}s. Nothing was saved")]
-    IndexOutOfRange { position: usize, side: &'static str, kind: IdentityKind, index: u32, directory: String, len: usize },
+    #[error(
+        "mapping {position}: {side} {kind} index {index} is out of range; directory {directory:?} has {len} {kind}s. Nothing was saved"
+    )]
+    IndexOutOfRange {
+        position: usize,
+        side: &'static str,
+        kind: IdentityKind,
+        index: u32,
+        directory: String,
+        len: usize,
+    },
 
-    #[error("mappings {first} and {second} are both for source {kind} {source_id:?}; a run holds one mapping per source identity. Nothing was saved")]
-    DuplicateMapping { first: usize, second: usize, kind: IdentityKind, source_id: String },
+    #[error(
+        "mappings {first} and {second} are both for source {kind} {source_id:?}; a run holds one mapping per source identity. Nothing was saved"
+    )]
+    DuplicateMapping {
+        first: usize,
+        second: usize,
+        kind: IdentityKind,
+        source_id: String,
+    },
 
     #[error("directory {name:?} cannot be stored: {source}")]
     InvalidDirectory {
@@ -73,8 +123,14 @@ pub enum StoreError {
         source: serde_json::Error,
     },
 
-    #[error("store {location} holds an unreadable {what}: {detail}; the file was changed outside Crosswalk")]
-    Corrupt { location: String, what: String, detail: String },
+    #[error(
+        "store {location} holds an unreadable {what}: {detail}; the file was changed outside Crosswalk"
+    )]
+    Corrupt {
+        location: String,
+        what: String,
+        detail: String,
+    },
 }
 
 fn list_or_none(label: &str, known: &[String], none: &str) -> String {
@@ -82,7 +138,15 @@ fn list_or_none(label: &str, known: &[String], none: &str) -> String {
     if known.is_empty() {
         return none.to_string();
     }
-    let mut text = format!("{label}: {}", known.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", "));
+    let mut text = format!(
+        "{label}: {}",
+        known
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     if known.len() > SHOWN {
         text.push_str(&format!(" and {} more", known.len() - SHOWN));
     }

@@ -14,7 +14,8 @@ use std::future::Future;
 use std::path::Path;
 
 use crosswalk_core::{
-    Candidate, Confidence, Directory, DirectoryError, Flags, IdentityKind, Mapping, ReportRow, Resolution, Summary,
+    Candidate, Confidence, Directory, DirectoryError, Flags, IdentityKind, Mapping, ReportRow,
+    Resolution, Summary,
 };
 use serde::{Deserialize, Serialize};
 
@@ -154,11 +155,17 @@ pub struct ReportEntry {
 
 impl ReportQuery {
     pub fn job(name: impl Into<String>) -> Self {
-        ReportQuery { job: Some(name.into()), ..Default::default() }
+        ReportQuery {
+            job: Some(name.into()),
+            ..Default::default()
+        }
     }
 
     pub fn run(run: RunId) -> Self {
-        ReportQuery { run: Some(run), ..Default::default() }
+        ReportQuery {
+            run: Some(run),
+            ..Default::default()
+        }
     }
 }
 
@@ -211,7 +218,11 @@ pub trait MappingStore: Send + Sync {
     /// Saves a run, its mappings, evidence and candidates in one transaction: on any error
     /// nothing is written. Creates the job on its first run; earlier runs are kept.
     /// `progress` gets the number of mappings written so far.
-    fn save_run(&self, run: &NewRun<'_>, progress: Progress<'_>) -> impl Future<Output = Result<RunId>> + Send;
+    fn save_run(
+        &self,
+        run: &NewRun<'_>,
+        progress: Progress<'_>,
+    ) -> impl Future<Output = Result<RunId>> + Send;
 
     /// Every job with its latest run, by name.
     fn jobs(&self) -> impl Future<Output = Result<Vec<JobInfo>>> + Send;
@@ -239,7 +250,11 @@ pub trait MappingStore: Send + Sync {
     /// Like [`MappingStore::report`], handing rows to `sink` one at a time as they are read,
     /// so an export of millions of rows runs in constant memory. Stops at the first error
     /// `sink` returns. Returns the number of rows handed over.
-    fn report_each<F, E>(&self, query: &ReportQuery, mut sink: F) -> impl Future<Output = Result<u64, E>> + Send
+    fn report_each<F, E>(
+        &self,
+        query: &ReportQuery,
+        mut sink: F,
+    ) -> impl Future<Output = Result<u64, E>> + Send
     where
         F: FnMut(ReportRow) -> Result<(), E> + Send,
         E: From<StoreError> + Send,
@@ -248,7 +263,10 @@ pub trait MappingStore: Send + Sync {
     }
 
     /// The report's rows with their flags and confidence, in the report's order.
-    fn report_entries(&self, query: &ReportQuery) -> impl Future<Output = Result<Vec<ReportEntry>>> + Send {
+    fn report_entries(
+        &self,
+        query: &ReportQuery,
+    ) -> impl Future<Output = Result<Vec<ReportEntry>>> + Send {
         async move {
             let mut entries = Vec::new();
             self.report_entries_each(query, |entry| {
@@ -261,7 +279,11 @@ pub trait MappingStore: Send + Sync {
     }
 
     /// Like [`MappingStore::report_each`], with each row's flags and confidence.
-    fn report_entries_each<F, E>(&self, query: &ReportQuery, sink: F) -> impl Future<Output = Result<u64, E>> + Send
+    fn report_entries_each<F, E>(
+        &self,
+        query: &ReportQuery,
+        sink: F,
+    ) -> impl Future<Output = Result<u64, E>> + Send
     where
         F: FnMut(ReportEntry) -> Result<(), E> + Send,
         E: From<StoreError> + Send;
@@ -295,12 +317,16 @@ enum Backend {
 impl Store {
     /// Opens (creating it if missing) the store file at `path` and brings its schema up to date.
     pub async fn open(path: impl AsRef<Path>) -> Result<Store> {
-        Ok(Store { backend: Backend::Sqlite(SqliteStore::open(path).await?) })
+        Ok(Store {
+            backend: Backend::Sqlite(SqliteStore::open(path).await?),
+        })
     }
 
     /// A store that lives in memory and disappears with it, for tests.
     pub async fn open_in_memory() -> Result<Store> {
-        Ok(Store { backend: Backend::Sqlite(SqliteStore::open_in_memory().await?) })
+        Ok(Store {
+            backend: Backend::Sqlite(SqliteStore::open_in_memory().await?),
+        })
     }
 
     /// The file behind the store, if it has one.
@@ -320,7 +346,9 @@ impl Store {
 
 impl From<SqliteStore> for Store {
     fn from(store: SqliteStore) -> Self {
-        Store { backend: Backend::Sqlite(store) }
+        Store {
+            backend: Backend::Sqlite(store),
+        }
     }
 }
 
@@ -331,7 +359,12 @@ impl MappingStore for Store {
         }
     }
 
-    async fn save_directory(&self, directory: &Directory, meta: &DirectoryMeta, progress: Progress<'_>) -> Result<DirectoryId> {
+    async fn save_directory(
+        &self,
+        directory: &Directory,
+        meta: &DirectoryMeta,
+        progress: Progress<'_>,
+    ) -> Result<DirectoryId> {
         match &self.backend {
             Backend::Sqlite(s) => s.save_directory(directory, meta, progress).await,
         }
@@ -401,7 +434,12 @@ impl MappingStore for Store {
         }
     }
 
-    async fn mapping_details(&self, run: RunId, kind: IdentityKind, source_id: &str) -> Result<MappingDetails> {
+    async fn mapping_details(
+        &self,
+        run: RunId,
+        kind: IdentityKind,
+        source_id: &str,
+    ) -> Result<MappingDetails> {
         match &self.backend {
             Backend::Sqlite(s) => s.mapping_details(run, kind, source_id).await,
         }
@@ -421,14 +459,15 @@ pub(crate) fn check_mapping(position: usize, run: &NewRun<'_>, mapping: &Mapping
         IdentityKind::Account => directory.accounts.len(),
         IdentityKind::Group => directory.groups.len(),
     };
-    let out_of_range = |side: &'static str, index: u32, directory: &Directory| StoreError::IndexOutOfRange {
-        position,
-        side,
-        kind: mapping.kind,
-        index,
-        directory: directory.name.clone(),
-        len: len(directory),
-    };
+    let out_of_range =
+        |side: &'static str, index: u32, directory: &Directory| StoreError::IndexOutOfRange {
+            position,
+            side,
+            kind: mapping.kind,
+            index,
+            directory: directory.name.clone(),
+            len: len(directory),
+        };
     if mapping.source as usize >= len(run.source) {
         return Err(out_of_range("source", mapping.source, run.source));
     }
@@ -449,7 +488,10 @@ pub(crate) fn check_mapping(position: usize, run: &NewRun<'_>, mapping: &Mapping
 pub(crate) fn check_directory(directory: &Directory) -> Result<()> {
     directory
         .check()
-        .map_err(|source: DirectoryError| StoreError::InvalidDirectory { name: directory.name.clone(), source })
+        .map_err(|source: DirectoryError| StoreError::InvalidDirectory {
+            name: directory.name.clone(),
+            source,
+        })
 }
 
 /// The order mappings are written in: the report's (type, source id). Checks source indexes
@@ -475,7 +517,10 @@ pub(crate) fn report_order(run: &NewRun<'_>) -> Result<Vec<usize>> {
     let source_id = |position: usize| -> (IdentityKind, &str) {
         let mapping = &mappings[position];
         match mapping.kind {
-            IdentityKind::Account => (mapping.kind, &run.source.accounts[mapping.source as usize].id),
+            IdentityKind::Account => (
+                mapping.kind,
+                &run.source.accounts[mapping.source as usize].id,
+            ),
             IdentityKind::Group => (mapping.kind, &run.source.groups[mapping.source as usize].id),
         }
     };
@@ -496,11 +541,19 @@ pub(crate) fn report_order(run: &NewRun<'_>) -> Result<Vec<usize>> {
 }
 
 /// The (id, username, name) the report shows for a destination identity.
-pub(crate) fn destination_side(directory: &Directory, kind: IdentityKind, index: u32) -> (&str, &str, &str) {
+pub(crate) fn destination_side(
+    directory: &Directory,
+    kind: IdentityKind,
+    index: u32,
+) -> (&str, &str, &str) {
     match kind {
         IdentityKind::Account => {
             let a = directory.account(index);
-            (&a.id, a.username.as_deref().unwrap_or(""), a.email.as_deref().unwrap_or(""))
+            (
+                &a.id,
+                a.username.as_deref().unwrap_or(""),
+                a.email.as_deref().unwrap_or(""),
+            )
         }
         IdentityKind::Group => {
             let g = directory.group(index);

@@ -11,21 +11,24 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crosswalk_core::{
-    Account, Candidate, CompactString, Confidence, Directory, Evidence, Group, IdentityKind, Mapping, ReportRow, Resolution, Summary,
-    Target,
+    Account, Candidate, CompactString, Confidence, Directory, Evidence, Group, IdentityKind,
+    Mapping, ReportRow, Resolution, Summary, Target,
 };
 use futures_util::TryStreamExt;
 use sqlx::migrate::{Migrate, MigrateError, Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Arguments, AssertSqlSafe, Connection, Encode, QueryBuilder, Row, Sqlite, SqlitePool, SqlSafeStr, Type};
+use sqlx::{
+    Arguments, AssertSqlSafe, Connection, Encode, QueryBuilder, Row, SqlSafeStr, Sqlite,
+    SqlitePool, Type,
+};
 
 use crate::{
-    CandidateDetails, DirectoryId, DirectoryInfo, DirectoryMeta, JobInfo, MappingDetails, MappingStore, NewRun,
-    Progress, ReportEntry, ReportQuery, Result, RunId, RunInfo, StoreError, check_directory, check_mapping, destination_side,
-    report_order,
+    CandidateDetails, DirectoryId, DirectoryInfo, DirectoryMeta, JobInfo, MappingDetails,
+    MappingStore, NewRun, Progress, ReportEntry, ReportQuery, Result, RunId, RunInfo, StoreError,
+    check_directory, check_mapping, destination_side, report_order,
 };
 
 /// The schema, embedded: `(version, description, sql)`, one entry per file in `migrations/`
@@ -39,16 +42,26 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// What `Migrator::run` does, on a connection already inside the caller's transaction (each
 /// migration's own transaction becomes a savepoint), through the `Migrate` trait: its future
 /// is `Send`, where `Migrator::run`'s is not general enough to be spawned.
-async fn apply_missing_migrations(conn: &mut SqliteConnection) -> std::result::Result<(), MigrateError> {
+async fn apply_missing_migrations(
+    conn: &mut SqliteConnection,
+) -> std::result::Result<(), MigrateError> {
     const TABLE: &str = "_sqlx_migrations";
     let migrator = migrator();
     conn.ensure_migrations_table(TABLE).await?;
     if let Some(version) = conn.dirty_version(TABLE).await? {
         return Err(MigrateError::Dirty(version));
     }
-    let applied: HashMap<i64, _> =
-        conn.list_applied_migrations(TABLE).await?.into_iter().map(|m| (m.version, m.checksum)).collect();
-    if let Some(&unknown) = applied.keys().filter(|version| !migrator.iter().any(|m| m.version == **version)).min() {
+    let applied: HashMap<i64, _> = conn
+        .list_applied_migrations(TABLE)
+        .await?
+        .into_iter()
+        .map(|m| (m.version, m.checksum))
+        .collect();
+    if let Some(&unknown) = applied
+        .keys()
+        .filter(|version| !migrator.iter().any(|m| m.version == **version))
+        .min()
+    {
         return Err(MigrateError::VersionMissing(unknown));
     }
     for migration in migrator.iter() {
@@ -85,7 +98,13 @@ fn migrator() -> Migrator {
         MIGRATIONS
             .iter()
             .map(|(version, description, sql)| {
-                Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, sql.into_sql_str(), false)
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
             })
             .collect(),
     )
@@ -107,7 +126,10 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let location: Arc<str> = path.display().to_string().into();
         if path.is_dir() {
-            return Err(StoreError::CannotOpen { location: location.to_string(), detail: "it is a folder".into() });
+            return Err(StoreError::CannotOpen {
+                location: location.to_string(),
+                detail: "it is a folder".into(),
+            });
         }
         let options = SqliteConnectOptions::new()
             .filename(&path)
@@ -123,7 +145,11 @@ impl SqliteStore {
         let pool = connect_file(SqlitePoolOptions::new().max_connections(4), options)
             .await
             .map_err(|error| open_error(&location, error))?;
-        let store = SqliteStore { pool, location, path: Some(path) };
+        let store = SqliteStore {
+            pool,
+            location,
+            path: Some(path),
+        };
         store.prepare().await?;
         Ok(store)
     }
@@ -144,7 +170,11 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|error| open_error(&location, error))?;
-        let store = SqliteStore { pool, location, path: None };
+        let store = SqliteStore {
+            pool,
+            location,
+            path: None,
+        };
         store.prepare().await?;
         Ok(store)
     }
@@ -160,11 +190,19 @@ impl SqliteStore {
 
     fn db(&self, operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError + use<> {
         let location = self.location.clone();
-        move |cause| StoreError::Database { operation, location: location.to_string(), cause }
+        move |cause| StoreError::Database {
+            operation,
+            location: location.to_string(),
+            cause,
+        }
     }
 
     fn corrupt(&self, what: impl Into<String>, detail: impl std::fmt::Display) -> StoreError {
-        StoreError::Corrupt { location: self.location.to_string(), what: what.into(), detail: detail.to_string() }
+        StoreError::Corrupt {
+            location: self.location.to_string(),
+            what: what.into(),
+            detail: detail.to_string(),
+        }
     }
 
     /// Brings the schema up to date, safely when several processes open a new store at once.
@@ -177,24 +215,42 @@ impl SqliteStore {
     /// already up to date is only read, so opening one never waits behind a long write.
     async fn prepare(&self) -> Result<()> {
         let location = self.location.to_string();
-        let mut conn = self.pool.acquire().await.map_err(|error| open_error(&location, error))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|error| open_error(&location, error))?;
         if self.schema_state(&mut conn).await? == SchemaState::UpToDate {
             return Ok(());
         }
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|error| open_error(&location, error))?;
+        let mut tx = conn
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|error| open_error(&location, error))?;
         // Read again under the lock: another process may have migrated meanwhile.
         if self.schema_state(&mut tx).await? == SchemaState::UpToDate {
             return Ok(());
         }
-        apply_missing_migrations(&mut tx).await.map_err(|error| match error {
-            MigrateError::VersionMissing(version) => StoreError::NewerStore { location: location.clone(), version },
-            MigrateError::VersionMismatch(version) => {
-                StoreError::ChangedMigration { location: location.clone(), version }
-            }
-            MigrateError::Execute(error) => open_error(&location, error),
-            cause => StoreError::Migrate { location: location.clone(), cause },
-        })?;
-        tx.commit().await.map_err(|error| open_error(&location, error))
+        apply_missing_migrations(&mut tx)
+            .await
+            .map_err(|error| match error {
+                MigrateError::VersionMissing(version) => StoreError::NewerStore {
+                    location: location.clone(),
+                    version,
+                },
+                MigrateError::VersionMismatch(version) => StoreError::ChangedMigration {
+                    location: location.clone(),
+                    version,
+                },
+                MigrateError::Execute(error) => open_error(&location, error),
+                cause => StoreError::Migrate {
+                    location: location.clone(),
+                    cause,
+                },
+            })?;
+        tx.commit()
+            .await
+            .map_err(|error| open_error(&location, error))
     }
 
     /// Whether the schema is exactly this Crosswalk's. Refuses another program's database.
@@ -202,11 +258,12 @@ impl SqliteStore {
     /// the migrator then applies what is missing or says what is wrong.
     async fn schema_state(&self, conn: &mut SqliteConnection) -> Result<SchemaState> {
         let location = self.location.to_string();
-        let tables: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(|error| open_error(&location, error))?;
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|error| open_error(&location, error))?;
         if !tables.iter().any(|t| t == "_sqlx_migrations") {
             // A new file, or one the scope store began (it shares the file, with its own tables).
             if tables.is_empty() || tables.iter().any(|t| t == SCOPE_MIGRATIONS_TABLE) {
@@ -214,20 +271,32 @@ impl SqliteStore {
             }
             return Err(StoreError::NotAStore {
                 location,
-                detail: format!("an SQLite database of another program, with tables {}", tables.join(", ")),
+                detail: format!(
+                    "an SQLite database of another program, with tables {}",
+                    tables.join(", ")
+                ),
             });
         }
-        let applied: Vec<(i64, Vec<u8>, bool)> =
-            sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version")
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(|error| open_error(&location, error))?;
+        let applied: Vec<(i64, Vec<u8>, bool)> = sqlx::query_as(
+            "SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|error| open_error(&location, error))?;
         let expected = migrator();
         let up_to_date = applied.len() == expected.iter().count()
-            && applied.iter().zip(expected.iter()).all(|((version, checksum, success), migration)| {
-                *success && *version == migration.version && checksum.as_slice() == &*migration.checksum
-            });
-        Ok(if up_to_date { SchemaState::UpToDate } else { SchemaState::NeedsMigrator })
+            && applied.iter().zip(expected.iter()).all(
+                |((version, checksum, success), migration)| {
+                    *success
+                        && *version == migration.version
+                        && checksum.as_slice() == &*migration.checksum
+                },
+            );
+        Ok(if up_to_date {
+            SchemaState::UpToDate
+        } else {
+            SchemaState::NeedsMigrator
+        })
     }
 
     async fn known_jobs(&self, conn: &mut SqliteConnection) -> Result<Vec<String>> {
@@ -239,7 +308,10 @@ impl SqliteStore {
 
     async fn no_such_job(&self, conn: &mut SqliteConnection, name: &str) -> StoreError {
         match self.known_jobs(conn).await {
-            Ok(known) => StoreError::NoSuchJob { name: name.to_string(), known },
+            Ok(known) => StoreError::NoSuchJob {
+                name: name.to_string(),
+                known,
+            },
             Err(error) => error,
         }
     }
@@ -270,7 +342,9 @@ impl SqliteStore {
     }
 
     async fn no_such_directory(&self, conn: &mut SqliteConnection, id: DirectoryId) -> StoreError {
-        let known = sqlx::query("SELECT id, name FROM directories ORDER BY id").fetch_all(&mut *conn).await;
+        let known = sqlx::query("SELECT id, name FROM directories ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await;
         match known {
             Ok(rows) => StoreError::NoSuchDirectory {
                 id,
@@ -283,7 +357,11 @@ impl SqliteStore {
         }
     }
 
-    async fn directory_on(&self, conn: &mut SqliteConnection, id: DirectoryId) -> Result<DirectoryInfo> {
+    async fn directory_on(
+        &self,
+        conn: &mut SqliteConnection,
+        id: DirectoryId,
+    ) -> Result<DirectoryInfo> {
         let row = sqlx::query(
             "SELECT id, name, label, origin, imported_at, account_count, group_count FROM directories WHERE id = ?",
         )
@@ -305,8 +383,13 @@ impl SqliteStore {
         directory: &Directory,
     ) -> Result<()> {
         let stored = self.directory_on(conn, id).await?;
-        let describe = |name: &str, accounts: u64, groups: u64| format!("{name:?} ({accounts} accounts, {groups} groups)");
-        let (accounts, groups) = (directory.accounts.len() as u64, directory.groups.len() as u64);
+        let describe = |name: &str, accounts: u64, groups: u64| {
+            format!("{name:?} ({accounts} accounts, {groups} groups)")
+        };
+        let (accounts, groups) = (
+            directory.accounts.len() as u64,
+            directory.groups.len() as u64,
+        );
         if stored.name != directory.name || stored.accounts != accounts || stored.groups != groups {
             return Err(StoreError::DirectoryMismatch {
                 id,
@@ -317,7 +400,11 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn runs_where(&self, conn: &mut SqliteConnection, filter: RunFilter<'_>) -> Result<Vec<RunInfo>> {
+    async fn runs_where(
+        &self,
+        conn: &mut SqliteConnection,
+        filter: RunFilter<'_>,
+    ) -> Result<Vec<RunInfo>> {
         let mut query = QueryBuilder::<Sqlite>::new(
             "SELECT r.id, j.name, r.number, r.source_directory_id, r.destination_directory_id, r.started_at, \
              r.policy, r.exceptions, r.warnings, r.summary, r.mapping_count \
@@ -342,7 +429,11 @@ impl SqliteStore {
             }
         }
         query.push(" ORDER BY j.name, r.number");
-        let rows = query.build().fetch_all(&mut *conn).await.map_err(self.db("read runs"))?;
+        let rows = query
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("read runs"))?;
         rows.iter().map(|row| self.run_info(row)).collect()
     }
 
@@ -368,7 +459,11 @@ impl SqliteStore {
     }
 
     /// The runs a report query reads, with their job names, in report order.
-    async fn report_runs(&self, conn: &mut SqliteConnection, query: &ReportQuery) -> Result<Vec<(RunId, String)>> {
+    async fn report_runs(
+        &self,
+        conn: &mut SqliteConnection,
+        query: &ReportQuery,
+    ) -> Result<Vec<(RunId, String)>> {
         let runs = match (&query.run, &query.job) {
             (Some(run), job) => {
                 let runs = self.runs_where(conn, RunFilter::Run(*run)).await?;
@@ -378,7 +473,11 @@ impl SqliteStore {
                 if let Some(job) = job
                     && *job != info.job
                 {
-                    return Err(StoreError::RunNotInJob { run: *run, asked: job.clone(), actual: info.job });
+                    return Err(StoreError::RunNotInJob {
+                        run: *run,
+                        asked: job.clone(),
+                        actual: info.job,
+                    });
                 }
                 vec![info]
             }
@@ -394,7 +493,12 @@ impl SqliteStore {
         Ok(runs.into_iter().map(|info| (info.id, info.job)).collect())
     }
 
-    async fn count_rows(&self, conn: &mut SqliteConnection, run: RunId, query: &ReportQuery) -> Result<u64> {
+    async fn count_rows(
+        &self,
+        conn: &mut SqliteConnection,
+        run: RunId,
+        query: &ReportQuery,
+    ) -> Result<u64> {
         let mut sql = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM mappings");
         push_report_filter(&mut sql, run, query);
         let count: i64 = sql
@@ -409,7 +513,8 @@ impl SqliteStore {
         let kind: String = row.get(first);
         let resolution: String = row.get(first + 9);
         Ok(ReportRow {
-            kind: parse_kind(&kind).ok_or_else(|| self.corrupt("mapping type", format!("{kind:?}")))?,
+            kind: parse_kind(&kind)
+                .ok_or_else(|| self.corrupt("mapping type", format!("{kind:?}")))?,
             job: job.to_string(),
             source_id: row.get(first + 1),
             source_username: row.get(first + 2),
@@ -448,20 +553,26 @@ impl SqliteStore {
         let flags: String = row.get(first + 8);
         let target = match (target_kind.as_deref(), target_index, target_id) {
             (None, _, _) => None,
-            (Some("existing"), Some(index), _) => Some(Target::Existing { index: index as u32 }),
+            (Some("existing"), Some(index), _) => Some(Target::Existing {
+                index: index as u32,
+            }),
             (Some("provision"), _, _) => Some(Target::Provision),
             (Some("passthrough"), _, _) => Some(Target::Passthrough),
             (Some("external"), _, _) => Some(Target::External),
             (Some("named"), _, Some(id)) if id == FORMER_USER_ID => Some(Target::FormerUser),
             (Some("named"), _, Some(id)) => Some(Target::Named { id }),
             (Some(other), index, id) => {
-                return Err(self.corrupt("mapping target", format!("{other:?} with index {index:?}, id {id:?}")));
+                return Err(self.corrupt(
+                    "mapping target",
+                    format!("{other:?} with index {index:?}, id {id:?}"),
+                ));
             }
         };
         Ok((
             seq as usize,
             Mapping {
-                kind: parse_kind(&kind).ok_or_else(|| self.corrupt("mapping type", format!("{kind:?}")))?,
+                kind: parse_kind(&kind)
+                    .ok_or_else(|| self.corrupt("mapping type", format!("{kind:?}")))?,
                 source: row.get::<i64, _>(first + 2) as u32,
                 resolution: parse_resolution(&resolution)
                     .ok_or_else(|| self.corrupt("mapping resolution", format!("{resolution:?}")))?,
@@ -479,7 +590,8 @@ impl SqliteStore {
     fn evidence(&self, row: &SqliteRow, first: usize) -> Result<Evidence> {
         let method: String = row.get(first);
         Ok(Evidence {
-            method: parse_resolution(&method).ok_or_else(|| self.corrupt("evidence method", format!("{method:?}")))?,
+            method: parse_resolution(&method)
+                .ok_or_else(|| self.corrupt("evidence method", format!("{method:?}")))?,
             source_field: text(row, first + 1),
             destination_field: text(row, first + 2),
             key: text(row, first + 3),
@@ -517,8 +629,7 @@ enum RunFilter<'a> {
     LatestOf(&'a str),
 }
 
-const MAPPING_HEAD_COLUMNS: &str =
-    "m.seq, m.kind, m.source_index, m.resolution, m.target_kind, m.target_index, m.target_id, m.message, m.flags, m.confidence";
+const MAPPING_HEAD_COLUMNS: &str = "m.seq, m.kind, m.source_index, m.resolution, m.target_kind, m.target_index, m.target_id, m.message, m.flags, m.confidence";
 const REPORT_COLUMNS: &str = "kind, source_id, source_username, source_name, source_display_name, destination_id, \
      destination_username, destination_name, destination_display_name, resolution, message";
 
@@ -588,7 +699,10 @@ const FORMER_USER_ID: &str = "!former-user";
 /// the same new file at that moment can get SQLITE_BUSY at once, without the busy timeout
 /// (SQLite does not wait on a lock it could deadlock on). The switch happens once in a
 /// file's life, so a few short retries (at most about 5 s in all) get past it.
-pub(crate) async fn connect_file(pool: SqlitePoolOptions, options: SqliteConnectOptions) -> Result<SqlitePool, sqlx::Error> {
+pub(crate) async fn connect_file(
+    pool: SqlitePoolOptions,
+    options: SqliteConnectOptions,
+) -> Result<SqlitePool, sqlx::Error> {
     let mut retries = 0u64;
     loop {
         match pool.clone().connect_with(options.clone()).await {
@@ -604,13 +718,20 @@ pub(crate) async fn connect_file(pool: SqlitePoolOptions, options: SqliteConnect
 
 /// SQLITE_BUSY, whatever its extended code.
 fn is_busy(error: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(db) = error else { return false };
-    db.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| code & 0xff == 5)
+    let sqlx::Error::Database(db) = error else {
+        return false;
+    };
+    db.code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
 }
 
 fn open_error(location: &str, error: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &error {
-        let code = db.code().and_then(|code| code.parse::<i32>().ok()).unwrap_or(0);
+        let code = db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .unwrap_or(0);
         match code & 0xff {
             // SQLITE_NOTADB
             26 => {
@@ -620,11 +741,20 @@ fn open_error(location: &str, error: sqlx::Error) -> StoreError {
                 };
             }
             // SQLITE_CANTOPEN
-            14 => return StoreError::CannotOpen { location: location.to_string(), detail: db.message().to_string() },
+            14 => {
+                return StoreError::CannotOpen {
+                    location: location.to_string(),
+                    detail: db.message().to_string(),
+                };
+            }
             _ => {}
         }
     }
-    StoreError::Database { operation: "open the store", location: location.to_string(), cause: error }
+    StoreError::Database {
+        operation: "open the store",
+        location: location.to_string(),
+        cause: error,
+    }
 }
 
 fn json_check(what: &'static str, text: &str) -> Result<()> {
@@ -639,7 +769,11 @@ fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 }
 
 fn string_list_json<T: serde::Serialize>(list: &[T]) -> String {
-    if list.is_empty() { "[]".to_string() } else { to_json(list) }
+    if list.is_empty() {
+        "[]".to_string()
+    } else {
+        to_json(list)
+    }
 }
 
 /// A text column as a small string.
@@ -661,7 +795,11 @@ struct InsertSql {
 
 impl InsertSql {
     const fn new(head: &'static str, columns: usize) -> InsertSql {
-        InsertSql { head, columns, full: OnceLock::new() }
+        InsertSql {
+            head,
+            columns,
+            full: OnceLock::new(),
+        }
     }
 
     fn rows_per_statement(&self) -> usize {
@@ -683,7 +821,8 @@ impl InsertSql {
 
     /// The full-size statement; being `'static`, it is prepared once per connection and reused.
     fn full(&'static self) -> &'static str {
-        self.full.get_or_init(|| self.sql(self.rows_per_statement()))
+        self.full
+            .get_or_init(|| self.sql(self.rows_per_statement()))
     }
 }
 
@@ -724,7 +863,13 @@ struct Batch {
 
 impl Batch {
     fn new(insert: &'static InsertSql) -> Batch {
-        Batch { insert, args: Self::fresh_args(insert), rows: 0, ready: Vec::new(), written: 0 }
+        Batch {
+            insert,
+            args: Self::fresh_args(insert),
+            rows: 0,
+            ready: Vec::new(),
+            written: 0,
+        }
     }
 
     fn fresh_args(insert: &InsertSql) -> SqliteArguments {
@@ -733,13 +878,21 @@ impl Batch {
         args
     }
 
-    fn bind<'t, T: Encode<'t, Sqlite> + Type<Sqlite>>(&mut self, value: T) -> Result<(), sqlx::Error> {
+    fn bind<'t, T: Encode<'t, Sqlite> + Type<Sqlite>>(
+        &mut self,
+        value: T,
+    ) -> Result<(), sqlx::Error> {
         self.args.add(value).map_err(sqlx::Error::Encode)
     }
 
     /// Ends a row; returns whether a full statement is now ready.
     fn end_row(&mut self) -> bool {
-        debug_assert_eq!(self.args.len(), (self.rows + 1) * self.insert.columns, "{}", self.insert.head);
+        debug_assert_eq!(
+            self.args.len(),
+            (self.rows + 1) * self.insert.columns,
+            "{}",
+            self.insert.head
+        );
         self.rows += 1;
         if self.rows == self.insert.rows_per_statement() {
             let args = std::mem::replace(&mut self.args, Self::fresh_args(self.insert));
@@ -755,7 +908,9 @@ impl Batch {
     async fn write_ready(&mut self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
         let rows = self.insert.rows_per_statement() as u64;
         for args in self.ready.drain(..) {
-            sqlx::query_with(self.insert.full(), args).execute(&mut *conn).await?;
+            sqlx::query_with(self.insert.full(), args)
+                .execute(&mut *conn)
+                .await?;
             self.written += rows;
         }
         Ok(())
@@ -784,7 +939,12 @@ fn report_progress(progress: &mut Progress<'_>, written: u64) {
     }
 }
 
-fn bind_account(batch: &mut Batch, directory: i64, idx: usize, a: &Account) -> Result<(), sqlx::Error> {
+fn bind_account(
+    batch: &mut Batch,
+    directory: i64,
+    idx: usize,
+    a: &Account,
+) -> Result<(), sqlx::Error> {
     batch.bind(directory)?;
     batch.bind(idx as i64)?;
     batch.bind(a.id.as_str())?;
@@ -875,12 +1035,20 @@ impl MappingStore for SqliteStore {
     }
 
     async fn directory(&self, id: DirectoryId) -> Result<DirectoryInfo> {
-        let mut conn = self.pool.acquire().await.map_err(self.db("read a directory"))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db("read a directory"))?;
         self.directory_on(&mut conn, id).await
     }
 
     async fn load_directory(&self, id: DirectoryId) -> Result<Directory> {
-        let mut conn = self.pool.acquire().await.map_err(self.db("read a directory"))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db("read a directory"))?;
         let info = self.directory_on(&mut conn, id).await?;
         let mut accounts = Vec::with_capacity(info.accounts as usize);
         {
@@ -890,18 +1058,29 @@ impl MappingStore for SqliteStore {
             )
             .bind(id.0)
             .fetch(&mut *conn);
-            while let Some(row) = rows.try_next().await.map_err(self.db("read a directory's accounts"))? {
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(self.db("read a directory's accounts"))?
+            {
                 let idx: i64 = row.get(0);
                 if idx != accounts.len() as i64 {
-                    return Err(self.corrupt(format!("account list of directory {id}"), format!("account {idx} is out of place")));
+                    return Err(self.corrupt(
+                        format!("account list of directory {id}"),
+                        format!("account {idx} is out of place"),
+                    ));
                 }
                 let aliases: String = row.get(4);
                 accounts.push(Account {
                     id: text(&row, 1),
                     username: opt_text(&row, 2),
                     email: opt_text(&row, 3),
-                    alias_emails: serde_json::from_str(&aliases)
-                        .map_err(|error| self.corrupt(format!("alias list of account {idx} of directory {id}"), error))?,
+                    alias_emails: serde_json::from_str(&aliases).map_err(|error| {
+                        self.corrupt(
+                            format!("alias list of account {idx} of directory {id}"),
+                            error,
+                        )
+                    })?,
                     display_name: opt_text(&row, 5),
                     given_name: opt_text(&row, 6),
                     family_name: opt_text(&row, 7),
@@ -918,18 +1097,29 @@ impl MappingStore for SqliteStore {
             )
             .bind(id.0)
             .fetch(&mut *conn);
-            while let Some(row) = rows.try_next().await.map_err(self.db("read a directory's groups"))? {
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(self.db("read a directory's groups"))?
+            {
                 let idx: i64 = row.get(0);
                 if idx != groups.len() as i64 {
-                    return Err(self.corrupt(format!("group list of directory {id}"), format!("group {idx} is out of place")));
+                    return Err(self.corrupt(
+                        format!("group list of directory {id}"),
+                        format!("group {idx} is out of place"),
+                    ));
                 }
                 let members: String = row.get(4);
                 groups.push(Group {
                     id: text(&row, 1),
                     name: text(&row, 2),
                     display_name: opt_text(&row, 3),
-                    members: serde_json::from_str(&members)
-                        .map_err(|error| self.corrupt(format!("member list of group {idx} of directory {id}"), error))?,
+                    members: serde_json::from_str(&members).map_err(|error| {
+                        self.corrupt(
+                            format!("member list of group {idx} of directory {id}"),
+                            error,
+                        )
+                    })?,
                 });
             }
         }
@@ -945,7 +1135,11 @@ impl MappingStore for SqliteStore {
                 ),
             ));
         }
-        Ok(Directory { name: info.name, accounts, groups })
+        Ok(Directory {
+            name: info.name,
+            accounts,
+            groups,
+        })
     }
 
     async fn save_run(&self, run: &NewRun<'_>, mut progress: Progress<'_>) -> Result<RunId> {
@@ -953,9 +1147,15 @@ impl MappingStore for SqliteStore {
         json_check("exception list", run.exceptions_json)?;
         let order = report_order(run)?;
         let err = self.db("save the run");
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(self.db("save the run"))?;
-        self.check_stored_directory(&mut tx, run.source_directory, run.source).await?;
-        self.check_stored_directory(&mut tx, run.destination_directory, run.destination).await?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db("save the run"))?;
+        self.check_stored_directory(&mut tx, run.source_directory, run.source)
+            .await?;
+        self.check_stored_directory(&mut tx, run.destination_directory, run.destination)
+            .await?;
         // Any error from here on drops `tx`, which rolls everything back.
         let (run_id, mut mapping_id) = async {
             let job_id: i64 = sqlx::query_scalar(
@@ -1019,7 +1219,11 @@ impl MappingStore for SqliteStore {
                 mappings.bind(target_index)?;
                 mappings.bind(target_id)?;
                 mappings.bind(row.message)?;
-                mappings.bind(if mapping.flags.is_empty() { "[]".to_string() } else { to_json(&mapping.flags) })?;
+                mappings.bind(if mapping.flags.is_empty() {
+                    "[]".to_string()
+                } else {
+                    to_json(&mapping.flags)
+                })?;
                 mappings.bind(mapping.confidence.as_f64())?;
                 mappings.bind(row.source_id)?;
                 mappings.bind(row.source_username)?;
@@ -1040,7 +1244,8 @@ impl MappingStore for SqliteStore {
                     evidence.end_row();
                 }
                 for (ord, c) in mapping.candidates.iter().enumerate() {
-                    let (id, username, name) = destination_side(run.destination, mapping.kind, c.index);
+                    let (id, username, name) =
+                        destination_side(run.destination, mapping.kind, c.index);
                     candidates.bind(mapping_id)?;
                     candidates.bind(ord as i64)?;
                     candidates.bind(i64::from(c.index))?;
@@ -1115,7 +1320,12 @@ impl MappingStore for SqliteStore {
 
     async fn run(&self, id: RunId) -> Result<RunInfo> {
         let mut conn = self.pool.acquire().await.map_err(self.db("read a run"))?;
-        match self.runs_where(&mut conn, RunFilter::Run(id)).await?.into_iter().next() {
+        match self
+            .runs_where(&mut conn, RunFilter::Run(id))
+            .await?
+            .into_iter()
+            .next()
+        {
             Some(run) => Ok(run),
             None => Err(self.no_such_run(&mut conn, id).await),
         }
@@ -1123,7 +1333,12 @@ impl MappingStore for SqliteStore {
 
     async fn latest_run(&self, job: &str) -> Result<RunInfo> {
         let mut conn = self.pool.acquire().await.map_err(self.db("read a run"))?;
-        match self.runs_where(&mut conn, RunFilter::LatestOf(job)).await?.into_iter().next() {
+        match self
+            .runs_where(&mut conn, RunFilter::LatestOf(job))
+            .await?
+            .into_iter()
+            .next()
+        {
             Some(run) => Ok(run),
             None => Err(self.no_such_job(&mut conn, job).await),
         }
@@ -1134,7 +1349,11 @@ impl MappingStore for SqliteStore {
         F: FnMut(ReportEntry) -> Result<(), E> + Send,
         E: From<StoreError> + Send,
     {
-        let mut conn = self.pool.acquire().await.map_err(self.db("read the report"))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db("read the report"))?;
         let runs = self.report_runs(&mut conn, query).await?;
         let mut offset = query.offset.unwrap_or(0);
         let mut remaining = query.limit.unwrap_or(u64::MAX);
@@ -1150,7 +1369,9 @@ impl MappingStore for SqliteStore {
                     continue;
                 }
             }
-            let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {REPORT_COLUMNS}, flags, confidence FROM mappings"));
+            let mut sql = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {REPORT_COLUMNS}, flags, confidence FROM mappings"
+            ));
             push_report_filter(&mut sql, run, query);
             sql.push(" ORDER BY kind, source_id");
             if remaining != u64::MAX || offset > 0 {
@@ -1171,7 +1392,11 @@ impl MappingStore for SqliteStore {
     }
 
     async fn report_count(&self, query: &ReportQuery) -> Result<u64> {
-        let mut conn = self.pool.acquire().await.map_err(self.db("count report rows"))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db("count report rows"))?;
         let mut total = 0;
         for (run, _) in self.report_runs(&mut conn, query).await? {
             total += self.count_rows(&mut conn, run, query).await?;
@@ -1179,7 +1404,12 @@ impl MappingStore for SqliteStore {
         Ok(total)
     }
 
-    async fn mapping_details(&self, run: RunId, kind: IdentityKind, source_id: &str) -> Result<MappingDetails> {
+    async fn mapping_details(
+        &self,
+        run: RunId,
+        kind: IdentityKind,
+        source_id: &str,
+    ) -> Result<MappingDetails> {
         let err = || self.db("read a mapping");
         let mut conn = self.pool.acquire().await.map_err(err())?;
         let row = sqlx::query(AssertSqlSafe(format!(
@@ -1196,12 +1426,13 @@ impl MappingStore for SqliteStore {
         .await
         .map_err(err())?;
         let Some(row) = row else {
-            let exists: Option<(String, i64)> =
-                sqlx::query_as("SELECT j.name, r.number FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?")
-                    .bind(run.0)
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(err())?;
+            let exists: Option<(String, i64)> = sqlx::query_as(
+                "SELECT j.name, r.number FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?",
+            )
+            .bind(run.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(err())?;
             return Err(match exists {
                 Some((job, number)) => StoreError::NoSuchMapping {
                     job,
@@ -1224,7 +1455,10 @@ impl MappingStore for SqliteStore {
         .fetch_all(&mut *conn)
         .await
         .map_err(err())?;
-        mapping.evidence = evidence_rows.iter().map(|row| self.evidence(row, 0)).collect::<Result<_>>()?;
+        mapping.evidence = evidence_rows
+            .iter()
+            .map(|row| self.evidence(row, 0))
+            .collect::<Result<_>>()?;
         let candidate_rows = sqlx::query(
             "SELECT destination_index, method, reason, destination_id, destination_username, destination_name, score \
              FROM candidates WHERE mapping_id = ? ORDER BY ord",
@@ -1233,16 +1467,28 @@ impl MappingStore for SqliteStore {
         .fetch_all(&mut *conn)
         .await
         .map_err(err())?;
-        let candidates: Vec<CandidateDetails> =
-            candidate_rows.iter().map(|row| self.candidate(row, 0)).collect::<Result<_>>()?;
+        let candidates: Vec<CandidateDetails> = candidate_rows
+            .iter()
+            .map(|row| self.candidate(row, 0))
+            .collect::<Result<_>>()?;
         mapping.candidates = candidates.iter().map(|c| c.candidate.clone()).collect();
-        Ok(MappingDetails { run, mapping, row: report_row, candidates })
+        Ok(MappingDetails {
+            run,
+            mapping,
+            row: report_row,
+            candidates,
+        })
     }
 
     async fn load_mappings(&self, run: RunId) -> Result<Vec<Mapping>> {
         let err = || self.db("read a run's mappings");
         let mut conn = self.pool.acquire().await.map_err(err())?;
-        let Some(info) = self.runs_where(&mut conn, RunFilter::Run(run)).await?.into_iter().next() else {
+        let Some(info) = self
+            .runs_where(&mut conn, RunFilter::Run(run))
+            .await?
+            .into_iter()
+            .next()
+        else {
             return Err(self.no_such_run(&mut conn, run).await);
         };
         let count = info.mappings as usize;
@@ -1258,7 +1504,12 @@ impl MappingStore for SqliteStore {
                 let (seq, mapping) = self.mapping_head(&row, 1)?;
                 match slots.get_mut(seq) {
                     Some(slot @ None) => *slot = Some(mapping),
-                    _ => return Err(self.corrupt(format!("mapping list of run {run}"), format!("mapping {seq} is out of place"))),
+                    _ => {
+                        return Err(self.corrupt(
+                            format!("mapping list of run {run}"),
+                            format!("mapping {seq} is out of place"),
+                        ));
+                    }
                 }
                 slot_of.insert(row.get(0), seq);
             }
@@ -1295,7 +1546,10 @@ impl MappingStore for SqliteStore {
             match slot {
                 Some(mapping) => mappings.push(mapping),
                 None => {
-                    return Err(self.corrupt(format!("mapping list of run {run}"), format!("mapping {seq} is missing")));
+                    return Err(self.corrupt(
+                        format!("mapping list of run {run}"),
+                        format!("mapping {seq} is missing"),
+                    ));
                 }
             }
         }
@@ -1325,20 +1579,44 @@ mod tests {
             .map(|path| {
                 let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
                 let (version, description) = stem.split_once('_').unwrap();
-                (version.parse().unwrap(), description.replace('_', " "), std::fs::read_to_string(&path).unwrap())
+                (
+                    version.parse().unwrap(),
+                    description.replace('_', " "),
+                    std::fs::read_to_string(&path).unwrap(),
+                )
             })
             .collect();
         files.sort();
-        let embedded: Vec<(i64, String, String)> =
-            MIGRATIONS.iter().map(|(v, d, sql)| (*v, d.to_string(), sql.to_string())).collect();
-        assert_eq!(files, embedded, "MIGRATIONS in sqlite.rs must list every file in migrations/");
+        let embedded: Vec<(i64, String, String)> = MIGRATIONS
+            .iter()
+            .map(|(v, d, sql)| (*v, d.to_string(), sql.to_string()))
+            .collect();
+        assert_eq!(
+            files, embedded,
+            "MIGRATIONS in sqlite.rs must list every file in migrations/"
+        );
     }
 
     #[test]
     fn statements_stay_under_the_bind_limit() {
-        for insert in [&ACCOUNT_INSERT, &GROUP_INSERT, &MAPPING_INSERT, &EVIDENCE_INSERT, &CANDIDATE_INSERT] {
+        for insert in [
+            &ACCOUNT_INSERT,
+            &GROUP_INSERT,
+            &MAPPING_INSERT,
+            &EVIDENCE_INSERT,
+            &CANDIDATE_INSERT,
+        ] {
             assert!(insert.rows_per_statement() * insert.columns <= MAX_BIND_PARAMETERS);
-            let columns = insert.head.split_once('(').unwrap().1.split_once(')').unwrap().0.split(',').count();
+            let columns = insert
+                .head
+                .split_once('(')
+                .unwrap()
+                .1
+                .split_once(')')
+                .unwrap()
+                .0
+                .split(',')
+                .count();
             assert_eq!(columns, insert.columns, "{}", insert.head);
         }
     }

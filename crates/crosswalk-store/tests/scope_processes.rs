@@ -12,8 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crosswalk_store::scope::{
-    ChangeContext, ChangeOrigin, Cursor, DirectoryContent, IdentityMapping, IdentityValue, MappingValue, Namespace, NewScope,
-    RevisionRow, RunRecord, ScopeRead, ScopeWrite, SideRow, SqliteScopeStore,
+    ChangeContext, ChangeOrigin, Cursor, DirectoryContent, IdentityMapping, IdentityValue,
+    MappingValue, Namespace, NewScope, RevisionRow, RunRecord, ScopeRead, ScopeWrite, SideRow,
+    SqliteScopeStore,
 };
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
@@ -35,7 +36,10 @@ fn record(job: &str, n: usize, variant: &str, exceptions_version: u32) -> RunRec
                 name: format!("user{i}@acme.example"),
                 display_name: format!("User {i} {variant}"),
             };
-            let destination = SideRow { id: format!("cloud-{i:07}"), ..source.clone() };
+            let destination = SideRow {
+                id: format!("cloud-{i:07}"),
+                ..source.clone()
+            };
             IdentityMapping {
                 namespace: Namespace::identity_user(),
                 source_key: source.id.clone(),
@@ -61,16 +65,36 @@ fn record(job: &str, n: usize, variant: &str, exceptions_version: u32) -> RunRec
         who: format!("writer {job}"),
         policy: String::new(),
         exceptions_version,
-        source: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
-        destination: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
+        source: DirectoryContent {
+            accounts: Vec::new(),
+            groups: Vec::new(),
+        },
+        destination: DirectoryContent {
+            accounts: Vec::new(),
+            groups: Vec::new(),
+        },
         identities,
         warnings: Vec::new(),
     }
 }
 
 async fn create_scope(store: &dyn ScopeWrite) {
-    let scope = NewScope { name: "acme".into(), source_label: "jira-server https://jira".into(), destination_label: "cloud https://acme".into() };
-    store.create_scope(&scope, &ChangeContext { at: at(), who: "setup".into(), caller: "test".into() }).await.unwrap();
+    let scope = NewScope {
+        name: "acme".into(),
+        source_label: "jira-server https://jira".into(),
+        destination_label: "cloud https://acme".into(),
+    };
+    store
+        .create_scope(
+            &scope,
+            &ChangeContext {
+                at: at(),
+                who: "setup".into(),
+                caller: "test".into(),
+            },
+        )
+        .await
+        .unwrap();
 }
 
 /// In a child process, one of `SCOPE_CHILD=run|path|job|n|variant` (says `recording`,
@@ -90,8 +114,22 @@ async fn child_writer() {
     let parts: Vec<&str> = spec.split('|').collect();
     let store = SqliteScopeStore::open(Path::new(parts[1])).await.unwrap();
     if parts[0] == "create" {
-        let scope = NewScope { name: parts[2].into(), source_label: "x".into(), destination_label: "y".into() };
-        store.create_scope(&scope, &ChangeContext { at: at(), who: "child".into(), caller: "test".into() }).await.unwrap();
+        let scope = NewScope {
+            name: parts[2].into(),
+            source_label: "x".into(),
+            destination_label: "y".into(),
+        };
+        store
+            .create_scope(
+                &scope,
+                &ChangeContext {
+                    at: at(),
+                    who: "child".into(),
+                    caller: "test".into(),
+                },
+            )
+            .await
+            .unwrap();
         println!("recorded");
         return;
     }
@@ -107,7 +145,9 @@ async fn child_writer() {
 
 /// Whether another connection holds the file's write lock right now (a run mid-write).
 async fn write_lock_is_held(path: &Path) -> bool {
-    let options = SqliteConnectOptions::new().filename(path).busy_timeout(Duration::ZERO);
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .busy_timeout(Duration::ZERO);
     let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
     let held = match sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut conn).await {
         Ok(_) => {
@@ -157,10 +197,28 @@ async fn variant_of_all(store: &dyn ScopeRead, n: usize) -> Option<String> {
     let mut after: Option<String> = None;
     let mut count = 0;
     loop {
-        let page = store.mappings_page("acme", &Namespace::identity_user(), after.as_deref(), 10_000).await.unwrap();
+        let page = store
+            .mappings_page(
+                "acme",
+                &Namespace::identity_user(),
+                after.as_deref(),
+                10_000,
+            )
+            .await
+            .unwrap();
         for mapping in &page.mappings {
-            let MappingValue::Identity(value) = &mapping.value else { panic!("not an identity") };
-            variants.insert(value.source.display_name.rsplit(' ').next().unwrap().to_string());
+            let MappingValue::Identity(value) = &mapping.value else {
+                panic!("not an identity")
+            };
+            variants.insert(
+                value
+                    .source
+                    .display_name
+                    .rsplit(' ')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            );
             count += 1;
         }
         if page.last_page {
@@ -230,15 +288,25 @@ async fn kill_9_mid_run_leaves_the_scope_before_or_after_and_the_next_run_comple
         let revisions = all_revisions(&store).await.len();
         let before = runs.len() == committed_runs;
         if before {
-            assert_eq!(variant.as_deref(), Some("v1"), "before the run: every mapping as it was");
+            assert_eq!(
+                variant.as_deref(),
+                Some("v1"),
+                "before the run: every mapping as it was"
+            );
             assert_eq!(revisions, N * runs.len());
             if held {
                 killed_mid_write += 1;
             }
-            eprintln!("attempt {attempt}: killed {wait} ms after the write lock was seen held ({held}): the scope is as before the run");
+            eprintln!(
+                "attempt {attempt}: killed {wait} ms after the write lock was seen held ({held}): the scope is as before the run"
+            );
         } else {
             assert_eq!(runs.len(), committed_runs + 1, "a run was half kept");
-            assert_eq!(variant.as_deref(), Some("v2"), "after the run: every mapping changed");
+            assert_eq!(
+                variant.as_deref(),
+                Some("v2"),
+                "after the run: every mapping changed"
+            );
             assert_eq!(revisions, N * runs.len());
             assert_eq!(runs.last().unwrap().counts.changed, N as u64);
             eprintln!("attempt {attempt}: killed {wait} ms into the write: the run had committed");
@@ -247,11 +315,24 @@ async fn kill_9_mid_run_leaves_the_scope_before_or_after_and_the_next_run_comple
             assert_eq!(back.counts.changed, N as u64);
             committed_runs += 2;
         }
-        let numbers: Vec<u32> = store.runs("acme", Some("wave")).await.unwrap().iter().map(|r| r.number).collect();
-        assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>(), "run numbers have no holes");
+        let numbers: Vec<u32> = store
+            .runs("acme", Some("wave"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.number)
+            .collect();
+        assert_eq!(
+            numbers,
+            (1..=numbers.len() as u32).collect::<Vec<_>>(),
+            "run numbers have no holes"
+        );
         store.close().await;
     }
-    assert!(killed_mid_write > 0, "no kill landed while the run held the write lock");
+    assert!(
+        killed_mid_write > 0,
+        "no kill landed while the run held the write lock"
+    );
     // The next run completes, diffed against what the kills left.
     let store = SqliteScopeStore::open(&path).await.unwrap();
     let next = store.record_run(&record("wave", N, "v3", 0)).await.unwrap();
@@ -267,7 +348,10 @@ async fn two_runs_on_one_scope_at_once_both_land_and_lose_no_update() {
     {
         let store = SqliteScopeStore::open(&path).await.unwrap();
         create_scope(&store).await;
-        store.record_run(&record("setup", N, "v0", 0)).await.unwrap();
+        store
+            .record_run(&record("setup", N, "v0", 0))
+            .await
+            .unwrap();
         store.close().await;
     }
     // Two jobs of the scope resolve different inputs at the same moment.
@@ -293,10 +377,17 @@ async fn two_runs_on_one_scope_at_once_both_land_and_lose_no_update() {
     // Every mapping's revisions chain: each one's old value is the previous one's new value.
     let revisions = all_revisions(&store).await;
     assert_eq!(revisions.len(), 3 * N);
-    let mut last: std::collections::HashMap<String, Option<MappingValue>> = std::collections::HashMap::new();
+    let mut last: std::collections::HashMap<String, Option<MappingValue>> =
+        std::collections::HashMap::new();
     for revision in &revisions {
-        let previous = last.insert(revision.source_key.clone(), revision.new_value.clone()).flatten();
-        assert_eq!(revision.old_value, previous, "revision {} of {} lost an update", revision.cursor, revision.source_key);
+        let previous = last
+            .insert(revision.source_key.clone(), revision.new_value.clone())
+            .flatten();
+        assert_eq!(
+            revision.old_value, previous,
+            "revision {} of {} lost an update",
+            revision.cursor, revision.source_key
+        );
     }
     let by_run: Vec<String> = revisions
         .iter()
@@ -309,7 +400,10 @@ async fn two_runs_on_one_scope_at_once_both_land_and_lose_no_update() {
     let mut seen: Vec<&String> = Vec::new();
     for job in &by_run {
         if seen.last() != Some(&job) {
-            assert!(!seen.contains(&job), "revisions of {job} interleave with another run's");
+            assert!(
+                !seen.contains(&job),
+                "revisions of {job} interleave with another run's"
+            );
             seen.push(job);
         }
     }
@@ -319,13 +413,21 @@ async fn two_runs_on_one_scope_at_once_both_land_and_lose_no_update() {
 async fn several_processes_opening_a_new_file_at_once_apply_the_schema_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fresh.sqlite");
-    let mut children: Vec<Child> = (0..4).map(|i| spawn_child(format!("create|{}|scope-{i}", path.display()))).collect();
+    let mut children: Vec<Child> = (0..4)
+        .map(|i| spawn_child(format!("create|{}|scope-{i}", path.display())))
+        .collect();
     for child in &mut children {
         let (recorded, _reader) = wait_for(child, "recorded");
         assert!(recorded, "a process failed to open a new store");
         assert!(child.wait().unwrap().success());
     }
     let store = SqliteScopeStore::open(&path).await.unwrap();
-    let scopes: Vec<String> = store.scopes().await.unwrap().into_iter().map(|s| s.name).collect();
+    let scopes: Vec<String> = store
+        .scopes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     assert_eq!(scopes, ["scope-0", "scope-1", "scope-2", "scope-3"]);
 }

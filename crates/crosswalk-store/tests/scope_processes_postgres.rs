@@ -12,8 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crosswalk_store::scope::{
-    ChangeContext, ChangeOrigin, Cursor, DirectoryContent, IdentityMapping, IdentityValue, MappingValue, Namespace, NewScope,
-    PostgresScopeStore, RevisionRow, RunRecord, ScopeRead, ScopeWrite, SideRow,
+    ChangeContext, ChangeOrigin, Cursor, DirectoryContent, IdentityMapping, IdentityValue,
+    MappingValue, Namespace, NewScope, PostgresScopeStore, RevisionRow, RunRecord, ScopeRead,
+    ScopeWrite, SideRow,
 };
 use sqlx::{Connection, PgConnection};
 use time::OffsetDateTime;
@@ -37,7 +38,10 @@ fn record(job: &str, n: usize, variant: &str, exceptions_version: u32) -> RunRec
                 name: format!("user{i}@acme.example"),
                 display_name: format!("User {i} {variant}"),
             };
-            let destination = SideRow { id: format!("cloud-{i:07}"), ..source.clone() };
+            let destination = SideRow {
+                id: format!("cloud-{i:07}"),
+                ..source.clone()
+            };
             IdentityMapping {
                 namespace: Namespace::identity_user(),
                 source_key: source.id.clone(),
@@ -63,16 +67,36 @@ fn record(job: &str, n: usize, variant: &str, exceptions_version: u32) -> RunRec
         who: format!("writer {job}"),
         policy: String::new(),
         exceptions_version,
-        source: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
-        destination: DirectoryContent { accounts: Vec::new(), groups: Vec::new() },
+        source: DirectoryContent {
+            accounts: Vec::new(),
+            groups: Vec::new(),
+        },
+        destination: DirectoryContent {
+            accounts: Vec::new(),
+            groups: Vec::new(),
+        },
         identities,
         warnings: Vec::new(),
     }
 }
 
 async fn create_scope(store: &dyn ScopeWrite) {
-    let scope = NewScope { name: "acme".into(), source_label: "jira-server https://jira".into(), destination_label: "cloud https://acme".into() };
-    store.create_scope(&scope, &ChangeContext { at: at(), who: "setup".into(), caller: "test".into() }).await.unwrap();
+    let scope = NewScope {
+        name: "acme".into(),
+        source_label: "jira-server https://jira".into(),
+        destination_label: "cloud https://acme".into(),
+    };
+    store
+        .create_scope(
+            &scope,
+            &ChangeContext {
+                at: at(),
+                who: "setup".into(),
+                caller: "test".into(),
+            },
+        )
+        .await
+        .unwrap();
 }
 
 /// In a child process, one of `SCOPE_CHILD=run|path|job|n|variant` (says `recording`,
@@ -86,7 +110,9 @@ async fn child_writer() {
     let spec = match std::env::var(CHILD) {
         Ok(spec) => spec,
         Err(_) => {
-            let Some(database) = support::fresh_database().await else { return };
+            let Some(database) = support::fresh_database().await else {
+                return;
+            };
             create_scope(&PostgresScopeStore::open(&database.url).await.unwrap()).await;
             let spec = format!("run|{}|wave|10|v1", database.url);
             _database = Some(database);
@@ -96,8 +122,22 @@ async fn child_writer() {
     let parts: Vec<&str> = spec.split('|').collect();
     let store = PostgresScopeStore::open(parts[1]).await.unwrap();
     if parts[0] == "create" {
-        let scope = NewScope { name: parts[2].into(), source_label: "x".into(), destination_label: "y".into() };
-        store.create_scope(&scope, &ChangeContext { at: at(), who: "child".into(), caller: "test".into() }).await.unwrap();
+        let scope = NewScope {
+            name: parts[2].into(),
+            source_label: "x".into(),
+            destination_label: "y".into(),
+        };
+        store
+            .create_scope(
+                &scope,
+                &ChangeContext {
+                    at: at(),
+                    who: "child".into(),
+                    caller: "test".into(),
+                },
+            )
+            .await
+            .unwrap();
         println!("recorded");
         return;
     }
@@ -115,7 +155,10 @@ async fn child_writer() {
 async fn write_lock_is_held(url: &str) -> bool {
     let mut conn = PgConnection::connect(url).await.unwrap();
     sqlx::raw_sql("BEGIN").execute(&mut conn).await.unwrap();
-    let held = sqlx::raw_sql("SELECT id FROM scopes WHERE name = 'acme' FOR UPDATE NOWAIT").execute(&mut conn).await.is_err();
+    let held = sqlx::raw_sql("SELECT id FROM scopes WHERE name = 'acme' FOR UPDATE NOWAIT")
+        .execute(&mut conn)
+        .await
+        .is_err();
     sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
     held
@@ -158,10 +201,28 @@ async fn variant_of_all(store: &dyn ScopeRead, n: usize) -> Option<String> {
     let mut after: Option<String> = None;
     let mut count = 0;
     loop {
-        let page = store.mappings_page("acme", &Namespace::identity_user(), after.as_deref(), 10_000).await.unwrap();
+        let page = store
+            .mappings_page(
+                "acme",
+                &Namespace::identity_user(),
+                after.as_deref(),
+                10_000,
+            )
+            .await
+            .unwrap();
         for mapping in &page.mappings {
-            let MappingValue::Identity(value) = &mapping.value else { panic!("not an identity") };
-            variants.insert(value.source.display_name.rsplit(' ').next().unwrap().to_string());
+            let MappingValue::Identity(value) = &mapping.value else {
+                panic!("not an identity")
+            };
+            variants.insert(
+                value
+                    .source
+                    .display_name
+                    .rsplit(' ')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            );
             count += 1;
         }
         if page.last_page {
@@ -189,7 +250,9 @@ async fn all_revisions(store: &dyn ScopeRead) -> Vec<RevisionRow> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_run_leaves_the_scope_before_or_after_and_the_next_run_completes() {
     const N: usize = 20_000;
-    let Some(database) = support::fresh_database().await else { return };
+    let Some(database) = support::fresh_database().await else {
+        return;
+    };
     let path = database.url.as_str();
     {
         let store = PostgresScopeStore::open(path).await.unwrap();
@@ -231,15 +294,25 @@ async fn kill_9_mid_run_leaves_the_scope_before_or_after_and_the_next_run_comple
         let revisions = all_revisions(&store).await.len();
         let before = runs.len() == committed_runs;
         if before {
-            assert_eq!(variant.as_deref(), Some("v1"), "before the run: every mapping as it was");
+            assert_eq!(
+                variant.as_deref(),
+                Some("v1"),
+                "before the run: every mapping as it was"
+            );
             assert_eq!(revisions, N * runs.len());
             if held {
                 killed_mid_write += 1;
             }
-            eprintln!("attempt {attempt}: killed {wait} ms after the write lock was seen held ({held}): the scope is as before the run");
+            eprintln!(
+                "attempt {attempt}: killed {wait} ms after the write lock was seen held ({held}): the scope is as before the run"
+            );
         } else {
             assert_eq!(runs.len(), committed_runs + 1, "a run was half kept");
-            assert_eq!(variant.as_deref(), Some("v2"), "after the run: every mapping changed");
+            assert_eq!(
+                variant.as_deref(),
+                Some("v2"),
+                "after the run: every mapping changed"
+            );
             assert_eq!(revisions, N * runs.len());
             assert_eq!(runs.last().unwrap().counts.changed, N as u64);
             eprintln!("attempt {attempt}: killed {wait} ms into the write: the run had committed");
@@ -248,11 +321,24 @@ async fn kill_9_mid_run_leaves_the_scope_before_or_after_and_the_next_run_comple
             assert_eq!(back.counts.changed, N as u64);
             committed_runs += 2;
         }
-        let numbers: Vec<u32> = store.runs("acme", Some("wave")).await.unwrap().iter().map(|r| r.number).collect();
-        assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>(), "run numbers have no holes");
+        let numbers: Vec<u32> = store
+            .runs("acme", Some("wave"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.number)
+            .collect();
+        assert_eq!(
+            numbers,
+            (1..=numbers.len() as u32).collect::<Vec<_>>(),
+            "run numbers have no holes"
+        );
         store.close().await;
     }
-    assert!(killed_mid_write > 0, "no kill landed while the run held the write lock");
+    assert!(
+        killed_mid_write > 0,
+        "no kill landed while the run held the write lock"
+    );
     // The next run completes, diffed against what the kills left.
     let store = PostgresScopeStore::open(path).await.unwrap();
     let next = store.record_run(&record("wave", N, "v3", 0)).await.unwrap();
@@ -263,12 +349,17 @@ async fn kill_9_mid_run_leaves_the_scope_before_or_after_and_the_next_run_comple
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_runs_on_one_scope_at_once_both_land_and_lose_no_update() {
     const N: usize = 5_000;
-    let Some(database) = support::fresh_database().await else { return };
+    let Some(database) = support::fresh_database().await else {
+        return;
+    };
     let path = database.url.as_str();
     {
         let store = PostgresScopeStore::open(path).await.unwrap();
         create_scope(&store).await;
-        store.record_run(&record("setup", N, "v0", 0)).await.unwrap();
+        store
+            .record_run(&record("setup", N, "v0", 0))
+            .await
+            .unwrap();
         store.close().await;
     }
     // Two jobs of the scope resolve different inputs at the same moment.
@@ -294,10 +385,17 @@ async fn two_runs_on_one_scope_at_once_both_land_and_lose_no_update() {
     // Every mapping's revisions chain: each one's old value is the previous one's new value.
     let revisions = all_revisions(&store).await;
     assert_eq!(revisions.len(), 3 * N);
-    let mut last: std::collections::HashMap<String, Option<MappingValue>> = std::collections::HashMap::new();
+    let mut last: std::collections::HashMap<String, Option<MappingValue>> =
+        std::collections::HashMap::new();
     for revision in &revisions {
-        let previous = last.insert(revision.source_key.clone(), revision.new_value.clone()).flatten();
-        assert_eq!(revision.old_value, previous, "revision {} of {} lost an update", revision.cursor, revision.source_key);
+        let previous = last
+            .insert(revision.source_key.clone(), revision.new_value.clone())
+            .flatten();
+        assert_eq!(
+            revision.old_value, previous,
+            "revision {} of {} lost an update",
+            revision.cursor, revision.source_key
+        );
     }
     let by_run: Vec<String> = revisions
         .iter()
@@ -310,7 +408,10 @@ async fn two_runs_on_one_scope_at_once_both_land_and_lose_no_update() {
     let mut seen: Vec<&String> = Vec::new();
     for job in &by_run {
         if seen.last() != Some(&job) {
-            assert!(!seen.contains(&job), "revisions of {job} interleave with another run's");
+            assert!(
+                !seen.contains(&job),
+                "revisions of {job} interleave with another run's"
+            );
             seen.push(job);
         }
     }
@@ -318,15 +419,25 @@ async fn two_runs_on_one_scope_at_once_both_land_and_lose_no_update() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_processes_opening_a_new_database_at_once_apply_the_schema_once() {
-    let Some(database) = support::fresh_database().await else { return };
+    let Some(database) = support::fresh_database().await else {
+        return;
+    };
     let path = database.url.as_str();
-    let mut children: Vec<Child> = (0..4).map(|i| spawn_child(format!("create|{path}|scope-{i}"))).collect();
+    let mut children: Vec<Child> = (0..4)
+        .map(|i| spawn_child(format!("create|{path}|scope-{i}")))
+        .collect();
     for child in &mut children {
         let (recorded, _reader) = wait_for(child, "recorded");
         assert!(recorded, "a process failed to open a new store");
         assert!(child.wait().unwrap().success());
     }
     let store = PostgresScopeStore::open(path).await.unwrap();
-    let scopes: Vec<String> = store.scopes().await.unwrap().into_iter().map(|s| s.name).collect();
+    let scopes: Vec<String> = store
+        .scopes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     assert_eq!(scopes, ["scope-0", "scope-1", "scope-2", "scope-3"]);
 }

@@ -18,7 +18,10 @@ use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use crate::names::{Order, Tables, tables};
 use crate::rng::{Rand, mix48, push_decimal, push_hex};
-use crate::{Category, EXTERNAL_DOMAIN, GenerateOptions, GeneratedPair, OLD_DOMAIN, ORGANISATION_DOMAIN, TruthRow};
+use crate::{
+    Category, EXTERNAL_DOMAIN, GenerateOptions, GeneratedPair, OLD_DOMAIN, ORGANISATION_DOMAIN,
+    TruthRow,
+};
 
 pub(crate) const BUILTIN_GROUPS: usize = 8;
 
@@ -88,7 +91,10 @@ pub fn generate(options: &GenerateOptions) -> GeneratedPair {
     unique_names(&mut plans, n, &mut rng, t);
 
     let dest_capacity = plans.iter().filter(|p| p.has_dest).count()
-        + plans.iter().filter(|p| p.category == Some(Category::Lookalike)).count()
+        + plans
+            .iter()
+            .filter(|p| p.category == Some(Category::Lookalike))
+            .count()
         + plans
             .iter()
             .filter(|p| p.category == Some(Category::SharedMailbox))
@@ -127,12 +133,26 @@ pub fn generate(options: &GenerateOptions) -> GeneratedPair {
     b.taken = FxHashMap::default();
     drop(plans);
     let (source_groups, mut destination_groups) = b.groups(n, group_count);
-    let Builder { mut rng, source, mut destination, truth, .. } = b;
+    let Builder {
+        mut rng,
+        source,
+        mut destination,
+        truth,
+        ..
+    } = b;
     rng.shuffle(&mut destination);
     rng.shuffle(&mut destination_groups);
     GeneratedPair {
-        source: Directory { name: "jira-server".into(), accounts: source, groups: source_groups },
-        destination: Directory { name: "atlassian-cloud".into(), accounts: destination, groups: destination_groups },
+        source: Directory {
+            name: "jira-server".into(),
+            accounts: source,
+            groups: source_groups,
+        },
+        destination: Directory {
+            name: "atlassian-cloud".into(),
+            accounts: destination,
+            groups: destination_groups,
+        },
         truth,
     }
 }
@@ -140,15 +160,22 @@ pub fn generate(options: &GenerateOptions) -> GeneratedPair {
 /// How many source accounts get each category: rounded shares, `Exact` takes the rest,
 /// shared mailboxes come in twos or threes.
 fn quotas(options: &GenerateOptions, n: usize) -> Vec<(Category, usize)> {
-    let mut counts: Vec<(Category, usize)> =
-        Category::ACCOUNTS[1..].iter().map(|&c| (c, (options.rates.rate(c) * n as f64).round() as usize)).collect();
+    let mut counts: Vec<(Category, usize)> = Category::ACCOUNTS[1..]
+        .iter()
+        .map(|&c| (c, (options.rates.rate(c) * n as f64).round() as usize))
+        .collect();
     let mut total: usize = counts.iter().map(|(_, k)| k).sum();
     while total > n {
-        let largest = counts.iter_mut().max_by_key(|(_, k)| *k).expect("categories");
+        let largest = counts
+            .iter_mut()
+            .max_by_key(|(_, k)| *k)
+            .expect("categories");
         largest.1 -= 1;
         total -= 1;
     }
-    if let Some(shared) = counts.iter_mut().find(|(c, _)| *c == Category::SharedMailbox)
+    if let Some(shared) = counts
+        .iter_mut()
+        .find(|(c, _)| *c == Category::SharedMailbox)
         && shared.1 == 1
     {
         if total < n {
@@ -164,7 +191,11 @@ fn quotas(options: &GenerateOptions, n: usize) -> Vec<(Category, usize)> {
 }
 
 fn fraction(value: f64) -> f64 {
-    if value.is_finite() { value.clamp(0.0, 1.0) } else { 0.0 }
+    if value.is_finite() {
+        value.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 fn draw_name(rng: &mut Rand, t: &Tables) -> Name {
@@ -187,7 +218,14 @@ fn draw_name_in(rng: &mut Rand, t: &Tables, locale: usize) -> Name {
     } else {
         NONE
     };
-    Name { locale: locale as u8, female, given, given2: NONE, family, family2 }
+    Name {
+        locale: locale as u8,
+        female,
+        given,
+        given2: NONE,
+        family,
+        family2,
+    }
 }
 
 fn draw_directory(rng: &mut Rand, category: Category) -> u8 {
@@ -210,7 +248,10 @@ fn draw_directory(rng: &mut Rand, category: Category) -> u8 {
 fn plan_people(options: &GenerateOptions, rng: &mut Rand, t: &Tables) -> Vec<Plan> {
     let n = options.accounts;
     let quotas = quotas(options, n);
-    let shared_total = quotas.iter().find(|(c, _)| *c == Category::SharedMailbox).map_or(0, |q| q.1);
+    let shared_total = quotas
+        .iter()
+        .find(|(c, _)| *c == Category::SharedMailbox)
+        .map_or(0, |q| q.1);
     let mut categories: Vec<Category> = Vec::with_capacity(n);
     for (category, count) in quotas {
         categories.extend(std::iter::repeat_n(category, count));
@@ -227,7 +268,11 @@ fn plan_people(options: &GenerateOptions, rng: &mut Rand, t: &Tables) -> Vec<Pla
         let loc = &t.locales[name.locale as usize];
         let src_romanised = !rng.chance(loc.native_display);
         let src_comma = loc.order == Order::GivenFamily && directory == LDAP && rng.chance(0.15);
-        let dst_romanised = if rng.chance(0.85) { src_romanised } else { !src_romanised };
+        let dst_romanised = if rng.chance(0.85) {
+            src_romanised
+        } else {
+            !src_romanised
+        };
         let mut p = Plan {
             name,
             src_romanised,
@@ -243,7 +288,10 @@ fn plan_people(options: &GenerateOptions, rng: &mut Rand, t: &Tables) -> Vec<Pla
             link: 0,
         };
         match category {
-            Category::Exact | Category::CaseNoise | Category::RenamedDomain | Category::UsernameOnly => {
+            Category::Exact
+            | Category::CaseNoise
+            | Category::RenamedDomain
+            | Category::UsernameOnly => {
                 p.has_dest = true;
             }
             Category::AliasOnly | Category::IdMatch => {
@@ -280,17 +328,28 @@ fn plan_people(options: &GenerateOptions, rng: &mut Rand, t: &Tables) -> Vec<Pla
                 p.has_dest = p.sub == LOOKALIKE_WITH_REAL;
             }
             Category::MissingEmail | Category::InvalidEmail => {
-                p.sub = if rng.chance(0.8) { WITH_DEST } else { WITHOUT_DEST };
+                p.sub = if rng.chance(0.8) {
+                    WITH_DEST
+                } else {
+                    WITHOUT_DEST
+                };
                 p.has_dest = p.sub == WITH_DEST;
             }
             Category::External | Category::NewPerson => {}
             Category::Departed => {
                 p.src_active = false;
-                p.sub = if rng.chance(0.6) { WITH_DEST } else { WITHOUT_DEST };
+                p.sub = if rng.chance(0.6) {
+                    WITH_DEST
+                } else {
+                    WITHOUT_DEST
+                };
                 p.has_dest = p.sub == WITH_DEST;
                 p.dst_active = rng.chance(0.5);
             }
-            Category::GroupSame | Category::GroupCase | Category::GroupReserved | Category::GroupNew => {
+            Category::GroupSame
+            | Category::GroupCase
+            | Category::GroupReserved
+            | Category::GroupNew => {
                 unreachable!("group category for an account")
             }
         }
@@ -334,7 +393,10 @@ fn plan_people(options: &GenerateOptions, rng: &mut Rand, t: &Tables) -> Vec<Pla
     for index in solo_namesakes {
         let source = plans[index];
         let plan = destination_person(source.name, source.src_romanised, rng);
-        plans.push(Plan { dst_active: true, ..plan });
+        plans.push(Plan {
+            dst_active: true,
+            ..plan
+        });
     }
     plans
 }
@@ -365,7 +427,12 @@ fn name_keys(t: &Tables, name: &Name, romanised: bool, given_family: bool) -> (u
     }
     let split = pack(tokens);
     if loc.order == Order::FamilyGivenJoined && !romanised {
-        let joined = pack([(1 << 31) | (family.native_token << 15) | given.native_token, 0, 0, 0]);
+        let joined = pack([
+            (1 << 31) | (family.native_token << 15) | given.native_token,
+            0,
+            0,
+            0,
+        ]);
         (joined, given_family.then_some(split))
     } else {
         (split, None)
@@ -389,7 +456,12 @@ fn sorted_keys(plans: &[Plan], t: &Tables) -> (Vec<u128>, Vec<u128>) {
             src.extend(key_list(name_keys(t, &p.name, p.src_romanised, true)));
         }
         if p.has_dest {
-            dst.extend(key_list(name_keys(t, &p.name, p.dst_romanised, p.dst_names)));
+            dst.extend(key_list(name_keys(
+                t,
+                &p.name,
+                p.dst_romanised,
+                p.dst_names,
+            )));
         }
         if p.category == Some(Category::Lookalike) {
             // The look-alike account copies the person's display name.
@@ -430,9 +502,14 @@ fn name_links(t: &Tables, plan: &Plan, src: &[u128], dst: &[u128]) -> bool {
 /// three-part name (given, second given, family) nobody else has.
 fn unique_names(plans: &mut [Plan], n: usize, rng: &mut Rand, t: &Tables) {
     let (src, dst) = sorted_keys(plans, t);
-    let western: Vec<usize> = (0..t.locales.len()).filter(|&l| t.locales[l].order == Order::GivenFamily).collect();
+    let western: Vec<usize> = (0..t.locales.len())
+        .filter(|&l| t.locales[l].order == Order::GivenFamily)
+        .collect();
     let mut fresh: FxHashSet<u128> = FxHashSet::default();
-    for p in plans[..n].iter_mut().filter(|p| p.category == Some(Category::NameOnly)) {
+    for p in plans[..n]
+        .iter_mut()
+        .filter(|p| p.category == Some(Category::NameOnly))
+    {
         if name_links(t, p, &src, &dst) {
             continue;
         }
@@ -478,7 +555,13 @@ struct DestDraft {
 
 impl DestDraft {
     fn new(email: String, username: UsernameRule) -> DestDraft {
-        DestDraft { email, aliases: Vec::new(), username, may_be_unverified: false, id: None }
+        DestDraft {
+            email,
+            aliases: Vec::new(),
+            username,
+            may_be_unverified: false,
+            id: None,
+        }
     }
 }
 
@@ -591,7 +674,11 @@ impl Builder<'_> {
             (Order::FamilyGivenJoined, false) => join(&[family, given]),
             _ => join(&[given, " ", family]),
         };
-        if parts { (display, Some(exact(given)), Some(exact(family))) } else { (display, None, None) }
+        if parts {
+            (display, Some(exact(given)), Some(exact(family)))
+        } else {
+            (display, None, None)
+        }
     }
 
     // ----- unique addresses and logins ------------------------------------------------
@@ -622,7 +709,11 @@ impl Builder<'_> {
         let loc = &t.locales[name.locale as usize];
         let given = loc.given(name.female)[name.given as usize].local.as_str();
         let family = loc.family(name.family, name.female).local.as_str();
-        let family2 = if name.family2 != NONE { loc.family(name.family2, name.female).local.as_str() } else { "" };
+        let family2 = if name.family2 != NONE {
+            loc.family(name.family2, name.female).local.as_str()
+        } else {
+            ""
+        };
         (given, family, family2)
     }
 
@@ -764,7 +855,12 @@ impl Builder<'_> {
         let mut s = String::with_capacity(36);
         let r1 = self.rng.u64();
         let r2 = self.rng.u64();
-        push_uuid(&mut s, r1, r2, mix48(counter ^ self.id_salt.rotate_left(17)));
+        push_uuid(
+            &mut s,
+            r1,
+            r2,
+            mix48(counter ^ self.id_salt.rotate_left(17)),
+        );
         s
     }
 
@@ -774,8 +870,11 @@ impl Builder<'_> {
         let category = plan.category.expect("source person");
         let name = plan.name;
         let login = self.login(&name);
-        let source_id =
-            if self.rng.chance(fraction(self.options.legacy_user_keys)) { login.clone() } else { self.jira_key() };
+        let source_id = if self.rng.chance(fraction(self.options.legacy_user_keys)) {
+            login.clone()
+        } else {
+            self.jira_key()
+        };
         let mut source_username: Option<String> = None;
         let source_email: Option<String>;
         let mut source_aliases: Vec<String> = Vec::new();
@@ -787,13 +886,20 @@ impl Builder<'_> {
             Category::Exact => {
                 let email = self.main_email(&name, org);
                 source_email = Some(email.clone());
-                dest = Some(DestDraft { may_be_unverified: true, ..DestDraft::new(email, UsernameRule::Natural) });
+                dest = Some(DestDraft {
+                    may_be_unverified: true,
+                    ..DestDraft::new(email, UsernameRule::Natural)
+                });
                 email_link = true;
             }
             Category::CaseNoise => {
                 let email = self.main_email(&name, org);
                 let noisy = case_variant(&mut self.rng, &email);
-                let (src, dst) = if self.rng.chance(0.5) { (noisy, email) } else { (email, noisy) };
+                let (src, dst) = if self.rng.chance(0.5) {
+                    (noisy, email)
+                } else {
+                    (email, noisy)
+                };
                 source_email = Some(src);
                 dest = Some(DestDraft::new(dst, UsernameRule::Natural));
                 source_username = Some(login_case_variant(&mut self.rng, &login));
@@ -807,7 +913,11 @@ impl Builder<'_> {
                 email_link = true;
             }
             Category::AliasOnly => {
-                let alt_domain = if self.rng.chance(0.5) { OLD_DOMAIN } else { org };
+                let alt_domain = if self.rng.chance(0.5) {
+                    OLD_DOMAIN
+                } else {
+                    org
+                };
                 let (main_email, alt_email) = self.two_emails(&name, alt_domain);
                 let mut draft = DestDraft::new(main_email, UsernameRule::Natural);
                 if plan.sub == 0 {
@@ -823,14 +933,22 @@ impl Builder<'_> {
             Category::IdMatch => {
                 let (main_email, alt_email) = self.two_emails(&name, org);
                 email_link = plan.sub == 0;
-                source_email = Some(if email_link { main_email.clone() } else { alt_email });
+                source_email = Some(if email_link {
+                    main_email.clone()
+                } else {
+                    alt_email
+                });
                 dest = Some(DestDraft {
                     id: Some(source_id.clone()),
                     ..DestDraft::new(main_email, UsernameRule::Natural)
                 });
             }
             Category::UsernameOnly => {
-                let alt_domain = if self.rng.chance(0.5) { OLD_DOMAIN } else { org };
+                let alt_domain = if self.rng.chance(0.5) {
+                    OLD_DOMAIN
+                } else {
+                    org
+                };
                 let (main_email, alt_email) = self.two_emails(&name, alt_domain);
                 source_email = Some(alt_email);
                 dest = Some(DestDraft::new(main_email, UsernameRule::Login));
@@ -875,7 +993,11 @@ impl Builder<'_> {
                 let pattern = self.draw_org_pattern();
                 self.org_local(&name, pattern);
                 source_email = if category == Category::MissingEmail {
-                    if self.rng.chance(0.8) { None } else { Some(String::new()) }
+                    if self.rng.chance(0.8) {
+                        None
+                    } else {
+                        Some(String::new())
+                    }
                 } else {
                     Some(invalid_email(&mut self.rng, &self.scratch, org))
                 };
@@ -890,7 +1012,11 @@ impl Builder<'_> {
                 source_email = Some(self.external_email(&name));
             }
             Category::NewPerson | Category::Departed => {
-                let old = self.rng.chance(if category == Category::NewPerson { 0.2 } else { 0.15 });
+                let old = self.rng.chance(if category == Category::NewPerson {
+                    0.2
+                } else {
+                    0.15
+                });
                 let pattern = self.draw_org_pattern();
                 self.org_local(&name, pattern);
                 source_email = Some(self.at(if old { OLD_DOMAIN } else { org }));
@@ -902,7 +1028,10 @@ impl Builder<'_> {
                     email_link = true;
                 }
             }
-            Category::GroupSame | Category::GroupCase | Category::GroupReserved | Category::GroupNew => {
+            Category::GroupSame
+            | Category::GroupCase
+            | Category::GroupReserved
+            | Category::GroupNew => {
                 unreachable!("group category for an account")
             }
         }
@@ -939,7 +1068,10 @@ impl Builder<'_> {
             let (ours, theirs) = (&self.source[self.source.len() - 1], &self.destination[at]);
             crate::accounts_share_evidence(ours, theirs, &self.aliases)
         };
-        debug_assert!(linkable || !planted_link, "a planted link is evidence in the data");
+        debug_assert!(
+            linkable || !planted_link,
+            "a planted link is evidence in the data"
+        );
         self.truth.push(TruthRow {
             kind: IdentityKind::Account,
             source_id,
@@ -951,7 +1083,13 @@ impl Builder<'_> {
 
     /// Creates the person's destination account. Returns its index, whether its username is
     /// the person's login, and whether its address is verified.
-    fn push_destination(&mut self, draft: DestDraft, name: &Name, plan: &Plan, login: &str) -> (u32, bool, bool) {
+    fn push_destination(
+        &mut self,
+        draft: DestDraft,
+        name: &Name,
+        plan: &Plan,
+        login: &str,
+    ) -> (u32, bool, bool) {
         let same_username = fraction(self.options.same_username);
         let username = match draft.username {
             UsernameRule::Login => Some(exact(login)),
@@ -964,14 +1102,21 @@ impl Builder<'_> {
                 }
             }
         };
-        let username_link = username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(login));
-        let verified = !(draft.may_be_unverified && self.rng.chance(fraction(self.options.unverified_email)));
+        let username_link = username
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(login));
+        let verified =
+            !(draft.may_be_unverified && self.rng.chance(fraction(self.options.unverified_email)));
         let mut aliases = draft.aliases;
         if aliases.is_empty() && self.rng.chance(0.05) {
             // An old-domain proxy address for the same mailbox: harmless, it folds to the
             // primary address under the domain alias. Only for organisation addresses: the
             // local part of a personal address is not reserved in the organisation's domains.
-            if let Some(local) = draft.email.strip_suffix(ORGANISATION_DOMAIN).and_then(|l| l.strip_suffix('@')) {
+            if let Some(local) = draft
+                .email
+                .strip_suffix(ORGANISATION_DOMAIN)
+                .and_then(|l| l.strip_suffix('@'))
+            {
                 aliases = vec![join(&["smtp:", local, "@", OLD_DOMAIN])];
             }
         }
@@ -999,9 +1144,15 @@ impl Builder<'_> {
     fn destination_person(&mut self, index: usize, plan: &Plan) {
         let name = plan.name;
         let login = self.login(&name);
-        let email =
-            if self.rng.chance(0.9) { self.main_email(&name, ORGANISATION_DOMAIN) } else { self.personal_email(&name) };
-        let draft = DestDraft { may_be_unverified: true, ..DestDraft::new(email, UsernameRule::Natural) };
+        let email = if self.rng.chance(0.9) {
+            self.main_email(&name, ORGANISATION_DOMAIN)
+        } else {
+            self.personal_email(&name)
+        };
+        let draft = DestDraft {
+            may_be_unverified: true,
+            ..DestDraft::new(email, UsernameRule::Natural)
+        };
         let (at, _, _) = self.push_destination(draft, &name, plan, &login);
         self.dest_of[index] = at;
     }
@@ -1034,7 +1185,11 @@ impl Builder<'_> {
     fn impostor(&mut self, real: &str, name: &Name, plan: &Plan) {
         let email = confusable(&mut self.rng, real);
         let id = self.account_id();
-        let username = if self.rng.chance(0.5) { Some(email.clone()) } else { None };
+        let username = if self.rng.chance(0.5) {
+            Some(email.clone())
+        } else {
+            None
+        };
         let verified = self.rng.chance(0.5);
         let (display, _, _) = self.names(name, plan.dst_romanised, false, false);
         self.destination.push(Account {
@@ -1071,7 +1226,9 @@ impl Builder<'_> {
 
         // Source memberships, as plan indices.
         let mut members: Vec<Vec<u32>> = vec![Vec::new(); count];
-        let active: Vec<u32> = (0..n as u32).filter(|&i| self.source[i as usize].active).collect();
+        let active: Vec<u32> = (0..n as u32)
+            .filter(|&i| self.source[i as usize].active)
+            .collect();
         for i in 0..n {
             if self.source[i].active {
                 // Product access: large instances have many unlicensed accounts.
@@ -1092,7 +1249,12 @@ impl Builder<'_> {
                 }
             }
         }
-        for (g, k) in [(3, 3 + n / 2000), (4, 2 + n / 4000), (5, 2 + n / 50_000), (6, 1 + n / 100_000)] {
+        for (g, k) in [
+            (3, 3 + n / 2000),
+            (4, 2 + n / 4000),
+            (5, 2 + n / 50_000),
+            (6, 1 + n / 100_000),
+        ] {
             if g < count && !active.is_empty() {
                 let mut chosen: Vec<u32> = (0..k).map(|_| *self.rng.pick(&active)).collect();
                 chosen.sort_unstable();
@@ -1102,7 +1264,10 @@ impl Builder<'_> {
         }
         // all-engineering nests a few team groups.
         let nested: Vec<usize> = if count > 7 {
-            (custom_start..count).filter(|&g| names[g].starts_with("team-")).take(6).collect()
+            (custom_start..count)
+                .filter(|&g| names[g].starts_with("team-"))
+                .take(6)
+                .collect()
         } else {
             Vec::new()
         };
@@ -1136,12 +1301,22 @@ impl Builder<'_> {
 
         let source_groups: Vec<Group> = (0..count)
             .map(|g| {
-                let mut ids: Vec<CompactString> = Vec::with_capacity(members[g].len() + if g == 7 { nested.len() } else { 0 });
-                ids.extend(members[g].iter().map(|&p| self.source[p as usize].id.clone()));
+                let mut ids: Vec<CompactString> =
+                    Vec::with_capacity(members[g].len() + if g == 7 { nested.len() } else { 0 });
+                ids.extend(
+                    members[g]
+                        .iter()
+                        .map(|&p| self.source[p as usize].id.clone()),
+                );
                 if g == 7 {
                     ids.extend(nested.iter().map(|&s| source_group_id(s).into()));
                 }
-                Group { id: source_group_id(g).into(), name: names[g].clone().into(), display_name: None, members: ids }
+                Group {
+                    id: source_group_id(g).into(),
+                    name: names[g].clone().into(),
+                    display_name: None,
+                    members: ids,
+                }
             })
             .collect();
 
@@ -1169,7 +1344,11 @@ impl Builder<'_> {
             if fate == Fate::New {
                 continue;
             }
-            let name = if fate == Fate::Case { group_case_variant(&mut self.rng, &names[g]) } else { names[g].clone() };
+            let name = if fate == Fate::Case {
+                group_case_variant(&mut self.rng, &names[g])
+            } else {
+                names[g].clone()
+            };
             let mapped: Vec<u32> = members[g]
                 .iter()
                 .filter_map(|&p| {
@@ -1194,7 +1373,9 @@ impl Builder<'_> {
         };
         let destination_count = self.destination.len();
         let org_admins: Vec<u32> = if destination_count > 0 {
-            let mut chosen: Vec<u32> = (0..2 + n / 100_000).map(|_| self.rng.below(destination_count) as u32).collect();
+            let mut chosen: Vec<u32> = (0..2 + n / 100_000)
+                .map(|_| self.rng.below(destination_count) as u32)
+                .collect();
             chosen.sort_unstable();
             chosen.dedup();
             chosen
@@ -1206,7 +1387,12 @@ impl Builder<'_> {
         for (g, name) in [(3, "jira-admins-acme"), (4, "confluence-admins-acme")] {
             let mapped: Vec<u32> = members
                 .get(g)
-                .map(|m| m.iter().map(|&p| self.dest_of[p as usize]).filter(|&d| d != NO_DEST).collect())
+                .map(|m| {
+                    m.iter()
+                        .map(|&p| self.dest_of[p as usize])
+                        .filter(|&d| d != NO_DEST)
+                        .collect()
+                })
                 .unwrap_or_default();
             push_extra(self, exact(name), mapped);
         }
@@ -1236,11 +1422,23 @@ impl Builder<'_> {
         let all_engineering = dest_index_of.get(7).copied().flatten();
         let destination_groups: Vec<Group> = (0..dest_names.len())
             .map(|g| {
-                let extra = if Some(g) == all_engineering { nested_dest.len() } else { 0 };
+                let extra = if Some(g) == all_engineering {
+                    nested_dest.len()
+                } else {
+                    0
+                };
                 let mut ids: Vec<CompactString> = Vec::with_capacity(dest_members[g].len() + extra);
-                ids.extend(dest_members[g].iter().map(|&d| self.destination[d as usize].id.clone()));
+                ids.extend(
+                    dest_members[g]
+                        .iter()
+                        .map(|&d| self.destination[d as usize].id.clone()),
+                );
                 if Some(g) == all_engineering {
-                    ids.extend(nested_dest.iter().map(|&h| CompactString::from(dest_group_ids[h].as_str())));
+                    ids.extend(
+                        nested_dest
+                            .iter()
+                            .map(|&h| CompactString::from(dest_group_ids[h].as_str())),
+                    );
                 }
                 Group {
                     id: dest_group_ids[g].clone().into(),
@@ -1370,12 +1568,20 @@ const TEAM_WORDS: [&str; 40] = [
     "observability",
 ];
 const CODENAMES: [&str; 40] = [
-    "apollo", "gemini", "mercury", "atlas", "orion", "phoenix", "hermes", "zeus", "athena", "neptune", "pegasus",
-    "titan", "nova", "aurora", "comet", "falcon", "horizon", "kestrel", "lynx", "maverick", "nimbus", "odyssey",
-    "polaris", "quasar", "raptor", "sirius", "tempest", "unity", "vega", "zenith", "borealis", "cobalt", "dynamo",
-    "ember", "fjord", "glacier", "harbor", "iris", "jade", "kraken",
+    "apollo", "gemini", "mercury", "atlas", "orion", "phoenix", "hermes", "zeus", "athena",
+    "neptune", "pegasus", "titan", "nova", "aurora", "comet", "falcon", "horizon", "kestrel",
+    "lynx", "maverick", "nimbus", "odyssey", "polaris", "quasar", "raptor", "sirius", "tempest",
+    "unity", "vega", "zenith", "borealis", "cobalt", "dynamo", "ember", "fjord", "glacier",
+    "harbor", "iris", "jade", "kraken",
 ];
-const ROLES: [&str; 6] = ["developers", "users", "admins", "testers", "viewers", "leads"];
+const ROLES: [&str; 6] = [
+    "developers",
+    "users",
+    "admins",
+    "testers",
+    "viewers",
+    "leads",
+];
 const DEPARTMENTS: [&str; 16] = [
     "finance",
     "hr",
@@ -1394,7 +1600,9 @@ const DEPARTMENTS: [&str; 16] = [
     "security",
     "compliance",
 ];
-const REGIONS: [&str; 12] = ["emea", "amer", "apac", "dach", "nordics", "uk", "fr", "in", "jp", "cn", "latam", "anz"];
+const REGIONS: [&str; 12] = [
+    "emea", "amer", "apac", "dach", "nordics", "uk", "fr", "in", "jp", "cn", "latam", "anz",
+];
 const LOCATIONS: [&str; 30] = [
     "berlin",
     "london",
@@ -1457,7 +1665,11 @@ fn case_variant(rng: &mut Rand, email: &str) -> String {
         0 => {
             let mut upper_next = true;
             for c in email.chars() {
-                out.push(if upper_next { c.to_ascii_uppercase() } else { c });
+                out.push(if upper_next {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                });
                 upper_next = matches!(c, '.' | '-' | '_' | '@') && !out.contains('@') || c == '@';
             }
         }
@@ -1499,7 +1711,11 @@ fn login_case_variant(rng: &mut Rand, login: &str) -> String {
         _ => {
             let mut upper_next = true;
             for c in login.chars() {
-                out.push(if upper_next { c.to_ascii_uppercase() } else { c });
+                out.push(if upper_next {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                });
                 upper_next = matches!(c, '.' | '-' | '_');
             }
         }
@@ -1517,7 +1733,11 @@ fn group_case_variant(rng: &mut Rand, name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut upper_next = true;
     for c in name.chars() {
-        out.push(if upper_next { c.to_ascii_uppercase() } else { c });
+        out.push(if upper_next {
+            c.to_ascii_uppercase()
+        } else {
+            c
+        });
         upper_next = c == '-';
     }
     if out == name {
@@ -1533,8 +1753,11 @@ fn invalid_email(rng: &mut Rand, local: &str, domain: &str) -> String {
         0 => exact(local),
         1 => join(&[local, "@"]),
         2 => {
-            let spaced =
-                if local.contains('.') { local.replacen('.', " ", 1) } else { join(&[&local[..1], " ", &local[1..]]) };
+            let spaced = if local.contains('.') {
+                local.replacen('.', " ", 1)
+            } else {
+                join(&[&local[..1], " ", &local[1..]])
+            };
             join(&[&spaced, "@", domain])
         }
         3 => join(&[local, "@", domain.split('.').next().unwrap_or(domain)]),
@@ -1555,15 +1778,27 @@ fn confusable(rng: &mut Rand, real: &str) -> String {
             .collect()
     };
     let local = mappable(0..at);
-    let domain = if at < real.len() { mappable(at + 1..real.len()) } else { Vec::new() };
-    let candidates = if (rng.chance(0.3) && !domain.is_empty()) || local.is_empty() { domain } else { local };
+    let domain = if at < real.len() {
+        mappable(at + 1..real.len())
+    } else {
+        Vec::new()
+    };
+    let candidates = if (rng.chance(0.3) && !domain.is_empty()) || local.is_empty() {
+        domain
+    } else {
+        local
+    };
     if candidates.is_empty() {
         // Nothing to swap (never happens with the name tables): an invisible character.
         return join(&[&real[..at], "\u{200b}", &real[at..]]);
     }
     let i = candidates[rng.below(candidates.len())];
     let latin = real[i..].chars().next().expect("char");
-    let cyrillic = CONFUSABLES.iter().find(|(l, _)| *l == latin).map(|(_, c)| *c).expect("mappable");
+    let cyrillic = CONFUSABLES
+        .iter()
+        .find(|(l, _)| *l == latin)
+        .map(|(_, c)| *c)
+        .expect("mappable");
     let mut out = String::with_capacity(real.len() + 1);
     out.push_str(&real[..i]);
     out.push(cyrillic);
@@ -1580,14 +1815,23 @@ mod tests {
     fn confusables_look_the_same_to_the_engine() {
         let mut rng = Rand::new(1);
         let none = DomainAliases::default();
-        for real in ["john.smith@acme.com", "lukasz.wojcik@acme.com", "x@acme.com", "hui.li@acme.com"] {
+        for real in [
+            "john.smith@acme.com",
+            "lukasz.wojcik@acme.com",
+            "x@acme.com",
+            "hui.li@acme.com",
+        ] {
             for _ in 0..50 {
                 let fake = confusable(&mut rng, real);
                 assert_ne!(fake, real);
                 let a = email_key(real, &none).unwrap();
                 let b = email_key(&fake, &none).unwrap();
                 assert_ne!(a.key, b.key);
-                assert_eq!(skeleton(&a.lookalike_form), skeleton(&b.lookalike_form), "{fake}");
+                assert_eq!(
+                    skeleton(&a.lookalike_form),
+                    skeleton(&b.lookalike_form),
+                    "{fake}"
+                );
             }
         }
     }
@@ -1625,13 +1869,24 @@ mod tests {
         let mut by_engine: FxHashMap<String, u128> = FxHashMap::default();
         let scratch_builder = |name: &Name, romanised: bool, comma: bool| -> String {
             let loc = &t.locales[name.locale as usize];
-            let mut g = loc.given(name.female)[name.given as usize].text(romanised).to_string();
+            let mut g = loc.given(name.female)[name.given as usize]
+                .text(romanised)
+                .to_string();
             if name.given2 != NONE {
-                g = format!("{g} {}", loc.given(name.female)[name.given2 as usize].text(romanised));
+                g = format!(
+                    "{g} {}",
+                    loc.given(name.female)[name.given2 as usize].text(romanised)
+                );
             }
-            let mut f = loc.family(name.family, name.female).text(romanised).to_string();
+            let mut f = loc
+                .family(name.family, name.female)
+                .text(romanised)
+                .to_string();
             if name.family2 != NONE {
-                f = format!("{f} {}", loc.family(name.family2, name.female).text(romanised));
+                f = format!(
+                    "{f} {}",
+                    loc.family(name.family2, name.female).text(romanised)
+                );
             }
             match (loc.order, romanised) {
                 (Order::GivenFamily, _) if comma => format!("{f}, {g}"),
@@ -1657,16 +1912,33 @@ mod tests {
             let comma = rng.chance(0.2);
             let display = scratch_builder(&name, romanised, comma);
             let (ours, given_family) = name_keys(t, &name, romanised, true);
-            check(crosswalk_core::normalize::name_key(&display).unwrap(), ours, &display);
+            check(
+                crosswalk_core::normalize::name_key(&display).unwrap(),
+                ours,
+                &display,
+            );
             let loc = &t.locales[name.locale as usize];
-            let mut g = loc.given(name.female)[name.given as usize].text(romanised).to_string();
+            let mut g = loc.given(name.female)[name.given as usize]
+                .text(romanised)
+                .to_string();
             if name.given2 != NONE {
-                g = format!("{g} {}", loc.given(name.female)[name.given2 as usize].text(romanised));
+                g = format!(
+                    "{g} {}",
+                    loc.given(name.female)[name.given2 as usize].text(romanised)
+                );
             }
             let f = loc.family(name.family, name.female).text(romanised);
-            let f2 = if name.family2 != NONE { loc.family(name.family2, name.female).text(romanised) } else { "" };
+            let f2 = if name.family2 != NONE {
+                loc.family(name.family2, name.female).text(romanised)
+            } else {
+                ""
+            };
             let gf = format!("{g} {f} {f2}");
-            check(crosswalk_core::normalize::name_key(&gf).unwrap(), given_family.unwrap_or(ours), &gf);
+            check(
+                crosswalk_core::normalize::name_key(&gf).unwrap(),
+                given_family.unwrap_or(ours),
+                &gf,
+            );
         }
     }
 }

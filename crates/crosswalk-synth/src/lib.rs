@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 pub use generate::generate;
 pub use items::write_items_csv;
 pub use truth::{
-    MAX_TRUTH_LINE_BYTES, TRUTH_COLUMNS, TruthCsvError, accounts_share_evidence, groups_share_evidence, read_truth_csv,
-    read_truth_csv_lines, write_truth_csv,
+    MAX_TRUTH_LINE_BYTES, TRUTH_COLUMNS, TruthCsvError, accounts_share_evidence,
+    groups_share_evidence, read_truth_csv, read_truth_csv_lines, write_truth_csv,
 };
 
 /// The organisation's mail domain, on the destination and for most source addresses.
@@ -66,7 +66,9 @@ passthrough = false
 /// [`POLICY_TOML`] as a value.
 pub fn policy() -> Policy {
     let mut policy = Policy::default();
-    policy.email.domain_aliases = [(OLD_DOMAIN.to_string(), ORGANISATION_DOMAIN.to_string())].into_iter().collect();
+    policy.email.domain_aliases = [(OLD_DOMAIN.to_string(), ORGANISATION_DOMAIN.to_string())]
+        .into_iter()
+        .collect();
     policy.email.require_verified = true;
     policy.name.organisation_domains = vec![ORGANISATION_DOMAIN.to_string()];
     policy.fallback.external_domains = vec![EXTERNAL_DOMAIN.to_string()];
@@ -81,7 +83,9 @@ pub fn policy() -> Policy {
 /// compares addresses (see [`accounts_share_evidence`]).
 pub fn data_domain_aliases() -> crosswalk_core::normalize::DomainAliases {
     crosswalk_core::normalize::DomainAliases::new(
-        &[(OLD_DOMAIN.to_string(), ORGANISATION_DOMAIN.to_string())].into_iter().collect(),
+        &[(OLD_DOMAIN.to_string(), ORGANISATION_DOMAIN.to_string())]
+            .into_iter()
+            .collect(),
     )
 }
 
@@ -165,8 +169,12 @@ impl Category {
         Category::Departed,
     ];
 
-    pub const GROUPS: [Category; 4] =
-        [Category::GroupSame, Category::GroupCase, Category::GroupReserved, Category::GroupNew];
+    pub const GROUPS: [Category; 4] = [
+        Category::GroupSame,
+        Category::GroupCase,
+        Category::GroupReserved,
+        Category::GroupNew,
+    ];
 
     /// The spelling used in the truth file's `category` column.
     pub fn as_str(self) -> &'static str {
@@ -195,11 +203,18 @@ impl Category {
 
     pub fn parse(text: &str) -> Option<Category> {
         let text = text.trim();
-        Category::ACCOUNTS.into_iter().chain(Category::GROUPS).find(|c| c.as_str().eq_ignore_ascii_case(text))
+        Category::ACCOUNTS
+            .into_iter()
+            .chain(Category::GROUPS)
+            .find(|c| c.as_str().eq_ignore_ascii_case(text))
     }
 
     pub fn kind(self) -> IdentityKind {
-        if Category::GROUPS.contains(&self) { IdentityKind::Group } else { IdentityKind::Account }
+        if Category::GROUPS.contains(&self) {
+            IdentityKind::Group
+        } else {
+            IdentityKind::Account
+        }
     }
 }
 
@@ -327,12 +342,20 @@ impl Default for GenerateOptions {
 
 impl GenerateOptions {
     pub fn new(accounts: usize, seed: u64) -> Self {
-        GenerateOptions { accounts, seed, ..GenerateOptions::default() }
+        GenerateOptions {
+            accounts,
+            seed,
+            ..GenerateOptions::default()
+        }
     }
 
     /// The number of source groups `generate` will write.
     pub fn group_count(&self) -> usize {
-        if self.groups > 0 { self.groups } else { (self.accounts / 50).max(generate::BUILTIN_GROUPS) }
+        if self.groups > 0 {
+            self.groups
+        } else {
+            (self.accounts / 50).max(generate::BUILTIN_GROUPS)
+        }
     }
 
     /// Refuses rates outside 0..=1 (NaN included) and category rates adding up to more
@@ -346,7 +369,10 @@ impl GenerateOptions {
             }
         };
         check("destination_only", self.destination_only)?;
-        check("destination_only_namesakes", self.destination_only_namesakes)?;
+        check(
+            "destination_only_namesakes",
+            self.destination_only_namesakes,
+        )?;
         check("same_username", self.same_username)?;
         check("unverified_email", self.unverified_email)?;
         check("legacy_user_keys", self.legacy_user_keys)?;
@@ -372,7 +398,9 @@ impl GenerateOptions {
             sum += value;
         }
         if sum > 1.0 + 1e-9 {
-            return Err(format!("the category rates add up to {sum:.3}, more than 1"));
+            return Err(format!(
+                "the category rates add up to {sum:.3}, more than 1"
+            ));
         }
         Ok(())
     }
@@ -430,11 +458,21 @@ mod tests {
     fn rates_scale_to_fit() {
         let defaults = CategoryRates::default();
         assert!((defaults.rate(Category::Exact) - 0.605).abs() < 1e-9);
-        let too_much = CategoryRates { new_person: 2.0, ..CategoryRates::default() };
+        let too_much = CategoryRates {
+            new_person: 2.0,
+            ..CategoryRates::default()
+        };
         assert_eq!(too_much.rate(Category::Exact), 0.0);
         let total: f64 = Category::ACCOUNTS.iter().map(|c| too_much.rate(*c)).sum();
         assert!((total - 1.0).abs() < 1e-9);
-        assert!(GenerateOptions { rates: too_much, ..Default::default() }.validate().is_err());
+        assert!(
+            GenerateOptions {
+                rates: too_much,
+                ..Default::default()
+            }
+            .validate()
+            .is_err()
+        );
         GenerateOptions::default().validate().unwrap();
     }
 }

@@ -39,7 +39,11 @@ impl NameForm {
     }
 
     pub(crate) fn token(&self, romanised: bool) -> u32 {
-        if romanised { self.ascii_token } else { self.native_token }
+        if romanised {
+            self.ascii_token
+        } else {
+            self.native_token
+        }
     }
 }
 
@@ -114,9 +118,19 @@ fn build() -> Tables {
     };
     let mut form = |entry: &'static str| -> NameForm {
         let (native, ascii) = entry.split_once('|').unwrap_or((entry, entry));
-        let local: String = ascii.chars().filter(|c| *c != '\'').map(|c| c.to_ascii_lowercase()).collect();
+        let local: String = ascii
+            .chars()
+            .filter(|c| *c != '\'')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
         debug_assert!(local.is_ascii() && !local.is_empty(), "{entry}");
-        NameForm { native, ascii, local, native_token: intern(native), ascii_token: intern(ascii) }
+        NameForm {
+            native,
+            ascii,
+            local,
+            native_token: intern(native),
+            ascii_token: intern(ascii),
+        }
     };
     let mut locales = Vec::new();
     for raw in RAW {
@@ -153,10 +167,21 @@ fn build() -> Tables {
         total += locale.weight;
         cumulative.push(total);
     }
-    Tables { locales, cumulative, total_weight: total, words }
+    Tables {
+        locales,
+        cumulative,
+        total_weight: total,
+        words,
+    }
 }
 
-const WESTERN_MAIL: &[&str] = &["gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com"];
+const WESTERN_MAIL: &[&str] = &[
+    "gmail.com",
+    "outlook.com",
+    "yahoo.com",
+    "hotmail.com",
+    "icloud.com",
+];
 
 const RAW: &[RawLocale] = &[
     RawLocale {
@@ -191,7 +216,13 @@ const RAW: &[RawLocale] = &[
                  Gutiérrez|Gutierrez Navarro Torres Domínguez|Dominguez Vázquez|Vazquez Ramos Silva Santos \
                  Ferreira Pereira Oliveira Costa Rodrigues Gonçalves|Goncalves Sousa Carvalho Araújo|Araujo \
                  Magalhães|Magalhaes Simões|Simoes Castro Peña|Pena Ibáñez|Ibanez",
-        personal_domains: &["gmail.com", "hotmail.es", "yahoo.es", "sapo.pt", "outlook.com"],
+        personal_domains: &[
+            "gmail.com",
+            "hotmail.es",
+            "yahoo.es",
+            "sapo.pt",
+            "outlook.com",
+        ],
     },
     RawLocale {
         name: "french",
@@ -210,7 +241,13 @@ const RAW: &[RawLocale] = &[
                  Faure André|Andre Gauthier Girard Bonnet Dupont Lambert François|Francois Rivière|Riviere \
                  Lemaître|Lemaitre Mathieu Clément|Clement Gérard|Gerard Perrin Roussel Noël|Noel \
                  Bérubé|Berube Lécuyer|Lecuyer",
-        personal_domains: &["gmail.com", "orange.fr", "free.fr", "laposte.net", "hotmail.fr"],
+        personal_domains: &[
+            "gmail.com",
+            "orange.fr",
+            "free.fr",
+            "laposte.net",
+            "hotmail.fr",
+        ],
     },
     RawLocale {
         name: "german",
@@ -287,7 +324,13 @@ const RAW: &[RawLocale] = &[
                  Østergaard|Ostergaard Jónsson|Jonsson/Jónsdóttir|Jonsdottir \
                  Guðmundsson|Gudmundsson/Guðmundsdóttir|Gudmundsdottir Virtanen Korhonen Mäkinen|Makinen \
                  Järvinen|Jarvinen Nieminen Lehtonen Halvorsen Berg",
-        personal_domains: &["gmail.com", "hotmail.com", "outlook.com", "live.se", "online.no"],
+        personal_domains: &[
+            "gmail.com",
+            "hotmail.com",
+            "outlook.com",
+            "live.se",
+            "online.no",
+        ],
     },
     RawLocale {
         name: "greek",
@@ -437,13 +480,30 @@ mod tests {
         for locale in &t.locales {
             assert!(locale.male.len() >= 20, "{}", locale.name);
             assert!(locale.female.len() >= 20, "{}", locale.name);
-            assert!(locale.family.len() >= 40, "{} has {}", locale.name, locale.family.len());
-            assert!(locale.male.len() < 255 && locale.female.len() < 255 && locale.family.len() < 255);
-            let all = locale.male.iter().chain(&locale.female).chain(locale.family.iter().flat_map(|(m, f)| [m, f]));
+            assert!(
+                locale.family.len() >= 40,
+                "{} has {}",
+                locale.name,
+                locale.family.len()
+            );
+            assert!(
+                locale.male.len() < 255 && locale.female.len() < 255 && locale.family.len() < 255
+            );
+            let all = locale
+                .male
+                .iter()
+                .chain(&locale.female)
+                .chain(locale.family.iter().flat_map(|(m, f)| [m, f]));
             for form in all {
                 assert!(form.ascii.is_ascii(), "{} / {}", form.native, form.ascii);
                 assert!(!form.native.contains(char::is_whitespace));
-                assert!(form.local.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", form.local);
+                assert!(
+                    form.local
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'-'),
+                    "{}",
+                    form.local
+                );
                 assert!(form.local.as_bytes()[0].is_ascii_lowercase());
                 assert!(!form.local.ends_with(|c: char| c.is_ascii_digit()));
             }
@@ -455,7 +515,12 @@ mod tests {
     fn folding_merges_equivalent_spellings() {
         let t = tables();
         let german = t.locales.iter().find(|l| l.name == "german").unwrap();
-        let weiss = german.family.iter().map(|(m, _)| m).find(|f| f.native == "Weiß").unwrap();
+        let weiss = german
+            .family
+            .iter()
+            .map(|(m, _)| m)
+            .find(|f| f.native == "Weiß")
+            .unwrap();
         // fold_compatible("Weiß") == fold_compatible("Weiss"): the engine would see the same word in names.
         assert_eq!(weiss.native_token, weiss.ascii_token);
         let turkish = t.locales.iter().find(|l| l.name == "turkish").unwrap();

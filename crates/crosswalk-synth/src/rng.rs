@@ -121,6 +121,9 @@ mod tests {
             assert_eq!(a.below(1000), b.below(1000));
         }
         let mut c = Rand::new(8);
-        assert_ne!((0..10).map(|_| a.u64()).collect::<Vec<_>>(), (0..10).map(|_| c.u64()).collect::<Vec<_>>());
+        assert_ne!(
+            (0..10).map(|_| a.u64()).collect::<Vec<_>>(),
+            (0..10).map(|_| c.u64()).collect::<Vec<_>>()
+        );
     }
 }

@@ -26,19 +26,29 @@ use crate::TruthRow;
 /// common (primary or alias, under `aliases`: pass the data set's own domain equivalences,
 /// or `DomainAliases::default()` for none), the same folded username, or a name key in
 /// common ([`Account::name_keys`]). No condition of any resolver applies: see the module docs.
-pub fn accounts_share_evidence(source: &Account, destination: &Account, aliases: &DomainAliases) -> bool {
+pub fn accounts_share_evidence(
+    source: &Account,
+    destination: &Account,
+    aliases: &DomainAliases,
+) -> bool {
     if source.id == destination.id {
         return true;
     }
     let email_keys = |a: &Account| -> Vec<String> {
-        a.all_emails().filter_map(|e| normalize::email_key(e, aliases).ok()).map(|k| k.key).collect()
+        a.all_emails()
+            .filter_map(|e| normalize::email_key(e, aliases).ok())
+            .map(|k| k.key)
+            .collect()
     };
     let ours = email_keys(source);
     if !ours.is_empty() && email_keys(destination).iter().any(|k| ours.contains(k)) {
         return true;
     }
     let username = |a: &Account| {
-        a.username.as_deref().map(|u| normalize::fold(u).into_owned()).filter(|u| !u.is_empty())
+        a.username
+            .as_deref()
+            .map(|u| normalize::fold(u).into_owned())
+            .filter(|u| !u.is_empty())
     };
     if let (Some(a), Some(b)) = (username(source), username(destination))
         && a == b
@@ -58,7 +68,13 @@ pub fn groups_share_evidence(source: &Group, destination: &Group) -> bool {
 }
 
 /// The truth file's header, in order.
-pub const TRUTH_COLUMNS: [&str; 5] = ["type", "source_id", "destination_id", "category", "linkable"];
+pub const TRUTH_COLUMNS: [&str; 5] = [
+    "type",
+    "source_id",
+    "destination_id",
+    "category",
+    "linkable",
+];
 
 /// The longest line a truth file may have: a row is a type, two ids, a category and a flag.
 pub const MAX_TRUTH_LINE_BYTES: u64 = 64 << 10;
@@ -69,7 +85,10 @@ pub const MAX_TRUTH_LINE_BYTES: u64 = 64 << 10;
 pub enum TruthCsvError {
     Io(std::io::Error),
     /// Something wrong on a line (the header is line 1).
-    Invalid { line: u64, problem: String },
+    Invalid {
+        line: u64,
+        problem: String,
+    },
     /// Writing failed.
     Write(csv::Error),
 }
@@ -97,7 +116,9 @@ impl std::fmt::Display for TruthCsvError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TruthCsvError::Io(e) => write!(f, "truth CSV: {e}"),
-            TruthCsvError::Invalid { line, problem } => write!(f, "truth CSV line {line}: {problem}"),
+            TruthCsvError::Invalid { line, problem } => {
+                write!(f, "truth CSV line {line}: {problem}")
+            }
             TruthCsvError::Write(e) => write!(f, "truth CSV: {e}"),
         }
     }
@@ -202,7 +223,10 @@ impl<R: Read> Read for LineLimit<R> {
                 lines.next += 1;
                 lines.line_start = offset + 1;
             } else if offset - lines.line_start >= MAX_TRUTH_LINE_BYTES {
-                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, LineTooLong));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    LineTooLong,
+                ));
             }
             lines.previous = byte;
         }
@@ -233,56 +257,100 @@ pub fn write_truth_csv(rows: &[TruthRow], writer: impl Write) -> Result<(), Trut
 /// columns are ignored); `type` accepts what [`IdentityKind::parse`] accepts; `linkable`
 /// accepts true/false, yes/no, 1/0 and defaults to false when empty.
 pub fn read_truth_csv(reader: impl Read) -> Result<Vec<TruthRow>, TruthCsvError> {
-    Ok(read_truth_csv_lines(reader)?.into_iter().map(|(_, row)| row).collect())
+    Ok(read_truth_csv_lines(reader)?
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect())
 }
 
 /// [`read_truth_csv`], with the 1-based line each row is on, for messages about a row.
 pub fn read_truth_csv_lines(reader: impl Read) -> Result<Vec<(u64, TruthRow)>, TruthCsvError> {
-    let lines = std::rc::Rc::new(std::cell::RefCell::new(Lines { next: 1, ..Lines::default() }));
-    let limited = LineLimit { inner: reader, lines: std::rc::Rc::clone(&lines) };
-    let mut input = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(limited);
+    let lines = std::rc::Rc::new(std::cell::RefCell::new(Lines {
+        next: 1,
+        ..Lines::default()
+    }));
+    let limited = LineLimit {
+        inner: reader,
+        lines: std::rc::Rc::clone(&lines),
+    };
+    let mut input = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(limited);
     let line_of = |position: &csv::Position| lines.borrow_mut().of(position);
     // A csv error as a located one: the csv crate counts records ("record 2") where a
     // person counts lines.
     let located = |error: csv::Error| {
-        let at = error.position().map_or_else(|| lines.borrow().next, line_of);
+        let at = error
+            .position()
+            .map_or_else(|| lines.borrow().next, line_of);
         match error.into_kind() {
-            csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<LineTooLong>()) => {
-                TruthCsvError::Invalid { line: lines.borrow().next, problem: format!("{LineTooLong}; is this a truth file?") }
+            csv::ErrorKind::Io(io)
+                if io.get_ref().is_some_and(|inner| inner.is::<LineTooLong>()) =>
+            {
+                TruthCsvError::Invalid {
+                    line: lines.borrow().next,
+                    problem: format!("{LineTooLong}; is this a truth file?"),
+                }
             }
             csv::ErrorKind::Io(io) => TruthCsvError::Io(io),
-            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => TruthCsvError::Invalid {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => TruthCsvError::Invalid {
                 line: at,
-                problem: format!("{len} fields, where the header has {expected_len}; the columns are {}", TRUTH_COLUMNS.join(",")),
+                problem: format!(
+                    "{len} fields, where the header has {expected_len}; the columns are {}",
+                    TRUTH_COLUMNS.join(",")
+                ),
             },
-            csv::ErrorKind::Utf8 { .. } => TruthCsvError::Invalid { line: at, problem: "not valid UTF-8; save the file as UTF-8".into() },
-            other => TruthCsvError::Invalid { line: at, problem: format!("unreadable CSV ({other:?})") },
+            csv::ErrorKind::Utf8 { .. } => TruthCsvError::Invalid {
+                line: at,
+                problem: "not valid UTF-8; save the file as UTF-8".into(),
+            },
+            other => TruthCsvError::Invalid {
+                line: at,
+                problem: format!("unreadable CSV ({other:?})"),
+            },
         }
     };
     let headers = input.headers().map_err(located)?.clone();
     let column = |name: &'static str| -> Result<usize, TruthCsvError> {
-        headers.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name)).ok_or_else(|| {
-            TruthCsvError::Invalid {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
+            .ok_or_else(|| TruthCsvError::Invalid {
                 line: 1,
-                problem: format!("no `{name}` column; the header needs {}", TRUTH_COLUMNS.join(",")),
-            }
-        })
+                problem: format!(
+                    "no `{name}` column; the header needs {}",
+                    TRUTH_COLUMNS.join(",")
+                ),
+            })
     };
-    let [kind_at, source_at, destination_at, category_at, linkable_at] =
-        [column("type")?, column("source_id")?, column("destination_id")?, column("category")?, column("linkable")?];
+    let [kind_at, source_at, destination_at, category_at, linkable_at] = [
+        column("type")?,
+        column("source_id")?,
+        column("destination_id")?,
+        column("category")?,
+        column("linkable")?,
+    ];
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     while input.read_record(&mut record).map_err(located)? {
         let line = record.position().map_or(0, line_of);
         let field = |at: usize| record.get(at).unwrap_or("");
         let bad = |problem: String| TruthCsvError::Invalid { line, problem };
-        let kind = IdentityKind::parse(field(kind_at))
-            .ok_or_else(|| bad(format!("type {:?} is neither account nor group", field(kind_at))))?;
+        let kind = IdentityKind::parse(field(kind_at)).ok_or_else(|| {
+            bad(format!(
+                "type {:?} is neither account nor group",
+                field(kind_at)
+            ))
+        })?;
         let source_id = field(source_at);
         if source_id.is_empty() {
             return Err(bad("source_id is empty".into()));
         }
-        let destination_id = Some(field(destination_at)).filter(|d| !d.is_empty()).map(str::to_string);
+        let destination_id = Some(field(destination_at))
+            .filter(|d| !d.is_empty())
+            .map(str::to_string);
         let linkable = match field(linkable_at).to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" | "y" => true,
             "false" | "no" | "0" | "n" | "" => false,
@@ -345,15 +413,41 @@ mod tests {
     fn errors_name_lines_and_long_lines_are_refused() {
         let header = "type,source_id,destination_id,category,linkable\n";
         let error = |text: &str| read_truth_csv(text.as_bytes()).unwrap_err();
-        let short = error(&format!("{header}account,s1,d1,exact,true\n\naccount,s2,d2\n"));
-        assert_eq!(short.located("truth.csv"), "truth.csv:4: 3 fields, where the header has 5; the columns are type,source_id,destination_id,category,linkable");
+        let short = error(&format!(
+            "{header}account,s1,d1,exact,true\n\naccount,s2,d2\n"
+        ));
+        assert_eq!(
+            short.located("truth.csv"),
+            "truth.csv:4: 3 fields, where the header has 5; the columns are type,source_id,destination_id,category,linkable"
+        );
         let bad = error(&format!("{header}account,s1,d1,exact,maybe\n"));
-        assert_eq!(bad.located("truth.csv"), "truth.csv:2: linkable \"maybe\" is not true or false");
-        assert_eq!(error("type,source_id\n").located("t.csv"), "t.csv:1: no `destination_id` column; the header needs type,source_id,destination_id,category,linkable");
-        let endless = format!("{header}account,{}", "x".repeat(MAX_TRUTH_LINE_BYTES as usize + 1));
-        assert!(error(&endless).located("t.csv").starts_with("t.csv:2: a line longer than 64 KiB"), "{}", error(&endless).located("t.csv"));
-        let lines = read_truth_csv_lines(format!("{header}\naccount,s1,,x,false\r\n\r\n\naccount,s2,,x,false\n").as_bytes()).unwrap();
-        assert_eq!(lines.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [3, 6]);
+        assert_eq!(
+            bad.located("truth.csv"),
+            "truth.csv:2: linkable \"maybe\" is not true or false"
+        );
+        assert_eq!(
+            error("type,source_id\n").located("t.csv"),
+            "t.csv:1: no `destination_id` column; the header needs type,source_id,destination_id,category,linkable"
+        );
+        let endless = format!(
+            "{header}account,{}",
+            "x".repeat(MAX_TRUTH_LINE_BYTES as usize + 1)
+        );
+        assert!(
+            error(&endless)
+                .located("t.csv")
+                .starts_with("t.csv:2: a line longer than 64 KiB"),
+            "{}",
+            error(&endless).located("t.csv")
+        );
+        let lines = read_truth_csv_lines(
+            format!("{header}\naccount,s1,,x,false\r\n\r\n\naccount,s2,,x,false\n").as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            lines.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+            [3, 6]
+        );
     }
 
     proptest::proptest! {
@@ -401,37 +495,65 @@ mod tests {
         let none = DomainAliases::default();
         let src = person("s1", "jo.ray@acme-corp.com", "Jo Ray");
         // Unverified, inactive: the engine would not link them, the data still does.
-        let mut dst = Account { email_verified: Some(false), active: false, ..person("d1", "JO.RAY@acme.com", "X") };
+        let mut dst = Account {
+            email_verified: Some(false),
+            active: false,
+            ..person("d1", "JO.RAY@acme.com", "X")
+        };
         assert!(accounts_share_evidence(&src, &dst, &renamed));
-        assert!(!accounts_share_evidence(&src, &dst, &none), "no rename known: the addresses differ");
+        assert!(
+            !accounts_share_evidence(&src, &dst, &none),
+            "no rename known: the addresses differ"
+        );
         dst.display_name = Some("ray, jo".into());
-        assert!(accounts_share_evidence(&src, &dst, &none), "a name key in common is evidence too");
+        assert!(
+            accounts_share_evidence(&src, &dst, &none),
+            "a name key in common is evidence too"
+        );
         let mut other = person("d2", "someone@acme.com", "Someone Else");
         assert!(!accounts_share_evidence(&src, &other, &renamed));
         other.username = Some("JoRay".into());
         let mut src = src;
         src.username = Some("joray".into());
         assert!(accounts_share_evidence(&src, &other, &none));
-        assert!(accounts_share_evidence(&person("x", "a@b.com", "A"), &person("x", "c@d.com", "C"), &none));
+        assert!(accounts_share_evidence(
+            &person("x", "a@b.com", "A"),
+            &person("x", "c@d.com", "C"),
+            &none
+        ));
 
-        let group = |id: &str, name: &str| Group { id: id.into(), name: name.into(), ..Group::default() };
-        assert!(groups_share_evidence(&group("1", "Devs"), &group("2", "DEVS")));
-        assert!(!groups_share_evidence(&group("1", "Devs"), &group("2", "Ops")));
+        let group = |id: &str, name: &str| Group {
+            id: id.into(),
+            name: name.into(),
+            ..Group::default()
+        };
+        assert!(groups_share_evidence(
+            &group("1", "Devs"),
+            &group("2", "DEVS")
+        ));
+        assert!(!groups_share_evidence(
+            &group("1", "Devs"),
+            &group("2", "Ops")
+        ));
     }
 
     #[test]
     fn lenient_reading_and_errors() {
-        let text =
-            "Linkable,Category,Type,Source_ID,Destination_ID,extra\nyes,exact,user,a,b,x\n,new_person,account,c,,\n";
+        let text = "Linkable,Category,Type,Source_ID,Destination_ID,extra\nyes,exact,user,a,b,x\n,new_person,account,c,,\n";
         let rows = read_truth_csv(text.as_bytes()).unwrap();
         assert_eq!(rows.len(), 2);
         assert!(rows[0].linkable && !rows[1].linkable);
         assert_eq!(rows[0].kind, IdentityKind::Account);
         assert_eq!(rows[1].destination_id, None);
         let missing = read_truth_csv("type,source_id\n".as_bytes()).unwrap_err();
-        assert!(matches!(&missing, TruthCsvError::Invalid { line: 1, problem } if problem.contains("`destination_id`")), "{missing}");
-        let bad = read_truth_csv("type,source_id,destination_id,category,linkable\nrobot,a,,x,true\n".as_bytes())
-            .unwrap_err();
+        assert!(
+            matches!(&missing, TruthCsvError::Invalid { line: 1, problem } if problem.contains("`destination_id`")),
+            "{missing}"
+        );
+        let bad = read_truth_csv(
+            "type,source_id,destination_id,category,linkable\nrobot,a,,x,true\n".as_bytes(),
+        )
+        .unwrap_err();
         assert!(bad.to_string().contains("line 2"), "{bad}");
     }
 }

@@ -5,12 +5,16 @@ use std::collections::{HashMap, HashSet};
 use crosswalk_core::normalize::{DomainAliases, email_key, fold, name_key, skeleton};
 use crosswalk_core::{Account, IdentityKind};
 use crosswalk_synth::{
-    Category, GenerateOptions, GeneratedPair, OLD_DOMAIN, ORGANISATION_DOMAIN, TruthRow, generate, policy,
-    read_truth_csv, write_truth_csv,
+    Category, GenerateOptions, GeneratedPair, OLD_DOMAIN, ORGANISATION_DOMAIN, TruthRow, generate,
+    policy, read_truth_csv, write_truth_csv,
 };
 
 fn options(accounts: usize, seed: u64) -> GenerateOptions {
-    GenerateOptions { accounts, seed, ..Default::default() }
+    GenerateOptions {
+        accounts,
+        seed,
+        ..Default::default()
+    }
 }
 
 fn category(row: &TruthRow) -> Category {
@@ -35,8 +39,16 @@ fn directories_are_valid_and_ids_unique() {
     for directory in [&pair.source, &pair.destination] {
         let ids: HashSet<&str> = directory.accounts.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids.len(), directory.accounts.len());
-        let groups: HashSet<String> = directory.groups.iter().map(|g| g.name.as_str().to_lowercase()).collect();
-        assert_eq!(groups.len(), directory.groups.len(), "group names unique case-insensitively");
+        let groups: HashSet<String> = directory
+            .groups
+            .iter()
+            .map(|g| g.name.as_str().to_lowercase())
+            .collect();
+        assert_eq!(
+            groups.len(),
+            directory.groups.len(),
+            "group names unique case-insensitively"
+        );
     }
     // The destination has about as many accounts as the source.
     let ratio = pair.destination.accounts.len() as f64 / pair.source.accounts.len() as f64;
@@ -47,7 +59,11 @@ fn directories_are_valid_and_ids_unique() {
 #[test]
 fn truth_covers_the_source_and_names_existing_destinations() {
     let pair = generate(&options(20_000, 2));
-    let accounts = pair.truth.iter().filter(|r| r.kind == IdentityKind::Account).count();
+    let accounts = pair
+        .truth
+        .iter()
+        .filter(|r| r.kind == IdentityKind::Account)
+        .count();
     let groups = pair.truth.len() - accounts;
     assert_eq!(accounts, pair.source.accounts.len());
     assert_eq!(groups, pair.source.groups.len());
@@ -58,8 +74,18 @@ fn truth_covers_the_source_and_names_existing_destinations() {
         assert_eq!(row.source_id, group.id);
         assert_eq!(category(row).kind(), IdentityKind::Group);
     }
-    let dest_accounts: HashSet<&str> = pair.destination.accounts.iter().map(|a| a.id.as_str()).collect();
-    let dest_groups: HashSet<&str> = pair.destination.groups.iter().map(|g| g.id.as_str()).collect();
+    let dest_accounts: HashSet<&str> = pair
+        .destination
+        .accounts
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
+    let dest_groups: HashSet<&str> = pair
+        .destination
+        .groups
+        .iter()
+        .map(|g| g.id.as_str())
+        .collect();
     for row in &pair.truth {
         if let Some(d) = &row.destination_id {
             let ids = match row.kind {
@@ -73,7 +99,11 @@ fn truth_covers_the_source_and_names_existing_destinations() {
     }
     // No destination account is the truth for two source accounts.
     let mut claimed = HashSet::new();
-    for row in pair.truth.iter().filter(|r| r.kind == IdentityKind::Account) {
+    for row in pair
+        .truth
+        .iter()
+        .filter(|r| r.kind == IdentityKind::Account)
+    {
         if let Some(d) = &row.destination_id {
             assert!(claimed.insert(d.clone()), "{d} claimed twice");
         }
@@ -85,7 +115,11 @@ fn category_rates_are_as_configured() {
     let opts = options(50_000, 3);
     let pair = generate(&opts);
     let mut counts: HashMap<Category, usize> = HashMap::new();
-    for row in pair.truth.iter().filter(|r| r.kind == IdentityKind::Account) {
+    for row in pair
+        .truth
+        .iter()
+        .filter(|r| r.kind == IdentityKind::Account)
+    {
         *counts.entry(category(row)).or_default() += 1;
     }
     for c in Category::ACCOUNTS {
@@ -94,18 +128,36 @@ fn category_rates_are_as_configured() {
         assert!((share - want).abs() < 0.001, "{c}: {share} vs {want}");
     }
     // About 85% of source people already have a destination account.
-    let with_destination =
-        pair.truth.iter().filter(|r| r.kind == IdentityKind::Account && r.destination_id.is_some()).count() as f64
-            / 50_000.0;
-    assert!((0.8..0.92).contains(&with_destination), "{with_destination}");
+    let with_destination = pair
+        .truth
+        .iter()
+        .filter(|r| r.kind == IdentityKind::Account && r.destination_id.is_some())
+        .count() as f64
+        / 50_000.0;
+    assert!(
+        (0.8..0.92).contains(&with_destination),
+        "{with_destination}"
+    );
 
     let custom = GenerateOptions {
-        rates: crosswalk_synth::CategoryRates { name_only: 0.2, lookalike: 0.1, ..Default::default() },
+        rates: crosswalk_synth::CategoryRates {
+            name_only: 0.2,
+            lookalike: 0.1,
+            ..Default::default()
+        },
         ..options(10_000, 3)
     };
     let pair = generate(&custom);
-    let name_only = pair.truth.iter().filter(|r| r.category == "name_only").count();
-    let lookalike = pair.truth.iter().filter(|r| r.category == "lookalike").count();
+    let name_only = pair
+        .truth
+        .iter()
+        .filter(|r| r.category == "name_only")
+        .count();
+    let lookalike = pair
+        .truth
+        .iter()
+        .filter(|r| r.category == "lookalike")
+        .count();
     assert_eq!(name_only, 2000);
     assert_eq!(lookalike, 1000);
 }
@@ -116,11 +168,16 @@ struct Keys {
 
 impl Keys {
     fn new() -> Keys {
-        Keys { aliases: DomainAliases::new(&policy().email.domain_aliases) }
+        Keys {
+            aliases: DomainAliases::new(&policy().email.domain_aliases),
+        }
     }
 
     fn emails(&self, a: &Account) -> Vec<String> {
-        a.all_emails().filter_map(|e| email_key(e, &self.aliases).ok()).map(|k| k.key).collect()
+        a.all_emails()
+            .filter_map(|e| email_key(e, &self.aliases).ok())
+            .map(|k| k.key)
+            .collect()
     }
 }
 
@@ -163,7 +220,12 @@ fn small_pairs_are_consistent_too() {
 
 fn check_categories(pair: &GeneratedPair) {
     let keys = Keys::new();
-    let dest_by_id: HashMap<&str, &Account> = pair.destination.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
+    let dest_by_id: HashMap<&str, &Account> = pair
+        .destination
+        .accounts
+        .iter()
+        .map(|a| (a.id.as_str(), a))
+        .collect();
     let mut src_names: HashMap<String, usize> = HashMap::new();
     for a in &pair.source.accounts {
         for k in name_keys(a) {
@@ -183,12 +245,19 @@ fn check_categories(pair: &GeneratedPair) {
         if let Some(email) = &a.email
             && let Ok(k) = email_key(email, &keys.aliases)
         {
-            dst_skeletons.entry(skeleton(&k.lookalike_form)).or_default().push(a);
+            dst_skeletons
+                .entry(skeleton(&k.lookalike_form))
+                .or_default()
+                .push(a);
         }
     }
     let mut src_email_count: HashMap<String, usize> = HashMap::new();
     for a in &pair.source.accounts {
-        if let Some(k) = a.email.as_deref().and_then(|e| email_key(e, &keys.aliases).ok()) {
+        if let Some(k) = a
+            .email
+            .as_deref()
+            .and_then(|e| email_key(e, &keys.aliases).ok())
+        {
             *src_email_count.entry(k.key).or_default() += 1;
         }
     }
@@ -202,7 +271,12 @@ fn check_categories(pair: &GeneratedPair) {
             for k in ks {
                 if let Some(other) = owners.insert(k.clone(), i) {
                     let shared = |j: usize| shared_ok && pair.truth[j].category == "shared_mailbox";
-                    assert!(shared(i) && shared(other), "{k} on {:?} and {:?}", a, directory.accounts[other]);
+                    assert!(
+                        shared(i) && shared(other),
+                        "{k} on {:?} and {:?}",
+                        a,
+                        directory.accounts[other]
+                    );
                 }
             }
         }
@@ -213,7 +287,8 @@ fn check_categories(pair: &GeneratedPair) {
         seen.insert(c);
         let dst = row.destination_id.as_deref().map(|d| dest_by_id[d]);
         let src_emails = keys.emails(src);
-        let email_match = dst.is_some_and(|d| keys.emails(d).iter().any(|k| src_emails.contains(k)));
+        let email_match =
+            dst.is_some_and(|d| keys.emails(d).iter().any(|k| src_emails.contains(k)));
         let username_match = dst.is_some_and(|d| match (&src.username, &d.username) {
             (Some(a), Some(b)) => fold(a) == fold(b),
             _ => false,
@@ -225,21 +300,32 @@ fn check_categories(pair: &GeneratedPair) {
             let (ours, theirs) = (name_keys(src), name_keys(d));
             src.active
                 && d.active
-                && d.email.as_deref().is_some_and(|e| e.to_ascii_lowercase().ends_with(ORGANISATION_DOMAIN))
+                && d.email
+                    .as_deref()
+                    .is_some_and(|e| e.to_ascii_lowercase().ends_with(ORGANISATION_DOMAIN))
                 && ours.iter().any(|k| theirs.contains(k))
-                && ours
-                    .iter()
-                    .all(|k| src_names[k] == 1 && dst_names.get(k).copied().unwrap_or(0) == theirs.contains(k) as usize)
+                && ours.iter().all(|k| {
+                    src_names[k] == 1
+                        && dst_names.get(k).copied().unwrap_or(0) == theirs.contains(k) as usize
+                })
         });
         let id_match = dst.is_some_and(|d| d.id == src.id);
         // `linkable` means anything in the data links the two, whatever the engine's rules
         // (uniqueness, activity, verified addresses) make of it.
-        let shared_name = dst.is_some_and(|d| name_keys(src).iter().any(|k| name_keys(d).contains(k)));
+        let shared_name =
+            dst.is_some_and(|d| name_keys(src).iter().any(|k| name_keys(d).contains(k)));
         let justified = email_match || username_match || shared_name || id_match;
         assert!(!name_match || shared_name);
-        assert_eq!(row.linkable, dst.is_some() && justified, "{c}: {row:?}\n{src:?}\n{dst:?}");
+        assert_eq!(
+            row.linkable,
+            dst.is_some() && justified,
+            "{c}: {row:?}\n{src:?}\n{dst:?}"
+        );
         if let Some(d) = dst {
-            assert_eq!(row.linkable, crosswalk_synth::accounts_share_evidence(src, d, &keys.aliases));
+            assert_eq!(
+                row.linkable,
+                crosswalk_synth::accounts_share_evidence(src, d, &keys.aliases)
+            );
         }
         // given + family name says the same as the display name
         if let (Some(g), Some(f)) = (&src.given_name, &src.family_name) {
@@ -256,7 +342,10 @@ fn check_categories(pair: &GeneratedPair) {
                 assert_ne!(email, d);
                 assert!(email.eq_ignore_ascii_case(d));
                 assert!(email_match && row.linkable);
-                let (su, du) = (src.username.as_deref().unwrap(), dst.unwrap().username.as_deref());
+                let (su, du) = (
+                    src.username.as_deref().unwrap(),
+                    dst.unwrap().username.as_deref(),
+                );
                 assert_ne!(su, su.to_ascii_lowercase(), "source username case noise");
                 if let Some(du) = du {
                     assert_ne!(su, du);
@@ -264,13 +353,19 @@ fn check_categories(pair: &GeneratedPair) {
             }
             Category::RenamedDomain => {
                 let d = dst.unwrap().email.as_deref().unwrap();
-                assert!(email.ends_with(&format!("@{OLD_DOMAIN}")) && d.ends_with(&format!("@{ORGANISATION_DOMAIN}")));
+                assert!(
+                    email.ends_with(&format!("@{OLD_DOMAIN}"))
+                        && d.ends_with(&format!("@{ORGANISATION_DOMAIN}"))
+                );
                 assert_eq!(email.split('@').next(), d.split('@').next());
             }
             Category::AliasOnly => {
                 let d = dst.unwrap();
                 let primary_match = email_key(email, &keys.aliases).ok().map(|k| k.key)
-                    == d.email.as_deref().and_then(|e| email_key(e, &keys.aliases).ok()).map(|k| k.key);
+                    == d.email
+                        .as_deref()
+                        .and_then(|e| email_key(e, &keys.aliases).ok())
+                        .map(|k| k.key);
                 assert!(!primary_match && email_match, "{src:?} {d:?}");
                 assert!(!src.alias_emails.is_empty() || !d.alias_emails.is_empty());
             }
@@ -279,7 +374,10 @@ fn check_categories(pair: &GeneratedPair) {
                 assert!(username_match && !email_match && row.linkable);
             }
             Category::NameOnly => {
-                assert!(name_match && !email_match && !username_match && !id_match, "{src:?} {dst:?}");
+                assert!(
+                    name_match && !email_match && !username_match && !id_match,
+                    "{src:?} {dst:?}"
+                );
                 assert!(row.linkable);
             }
             Category::SharedMailbox => {
@@ -304,10 +402,18 @@ fn check_categories(pair: &GeneratedPair) {
                 let alike = &dst_skeletons[&skeleton(&k.lookalike_form)];
                 let impostors: Vec<&&Account> = alike
                     .iter()
-                    .filter(|a| email_key(a.email.as_deref().unwrap(), &keys.aliases).unwrap().key != k.key)
+                    .filter(|a| {
+                        email_key(a.email.as_deref().unwrap(), &keys.aliases)
+                            .unwrap()
+                            .key
+                            != k.key
+                    })
                     .collect();
                 assert_eq!(impostors.len(), 1, "{email}");
-                assert!(!email.is_empty() && impostors[0].email.as_deref().is_some_and(|e| !e.is_ascii()));
+                assert!(
+                    !email.is_empty()
+                        && impostors[0].email.as_deref().is_some_and(|e| !e.is_ascii())
+                );
                 assert!(row.destination_id.as_deref() != Some(impostors[0].id.as_str()));
                 assert_eq!(row.destination_id.is_some(), alike.len() == 2);
             }
@@ -330,19 +436,38 @@ fn check_categories(pair: &GeneratedPair) {
         }
     }
     if pair.source.accounts.len() >= 10_000 {
-        assert_eq!(seen.len(), Category::ACCOUNTS.len(), "every category appears");
+        assert_eq!(
+            seen.len(),
+            Category::ACCOUNTS.len(),
+            "every category appears"
+        );
     }
 
     // Groups.
-    let dest_groups: HashMap<&str, &crosswalk_core::Group> =
-        pair.destination.groups.iter().map(|g| (g.id.as_str(), g)).collect();
+    let dest_groups: HashMap<&str, &crosswalk_core::Group> = pair
+        .destination
+        .groups
+        .iter()
+        .map(|g| (g.id.as_str(), g))
+        .collect();
     let reserved: Vec<String> = policy().groups.reserved;
-    for (row, group) in pair.truth.iter().filter(|r| r.kind == IdentityKind::Group).zip(&pair.source.groups) {
+    for (row, group) in pair
+        .truth
+        .iter()
+        .filter(|r| r.kind == IdentityKind::Group)
+        .zip(&pair.source.groups)
+    {
         if let Some(d) = row.destination_id.as_deref() {
-            assert!(row.linkable && crosswalk_synth::groups_share_evidence(group, dest_groups[d]), "{row:?}");
+            assert!(
+                row.linkable && crosswalk_synth::groups_share_evidence(group, dest_groups[d]),
+                "{row:?}"
+            );
         }
         match category(row) {
-            Category::GroupSame => assert_eq!(dest_groups[row.destination_id.as_deref().unwrap()].name, group.name),
+            Category::GroupSame => assert_eq!(
+                dest_groups[row.destination_id.as_deref().unwrap()].name,
+                group.name
+            ),
             Category::GroupCase => {
                 let d = &dest_groups[row.destination_id.as_deref().unwrap()].name;
                 assert_ne!(d, &group.name);
@@ -353,7 +478,13 @@ fn check_categories(pair: &GeneratedPair) {
                 assert!(pair.destination.groups.iter().any(|g| g.name == group.name));
             }
             Category::GroupNew => {
-                assert!(!pair.destination.groups.iter().any(|g| g.name.eq_ignore_ascii_case(&group.name)));
+                assert!(
+                    !pair
+                        .destination
+                        .groups
+                        .iter()
+                        .any(|g| g.name.eq_ignore_ascii_case(&group.name))
+                );
             }
             c => panic!("account category {c} on a group"),
         }
@@ -364,43 +495,94 @@ fn check_categories(pair: &GeneratedPair) {
 fn realistic_mix_of_scripts_directories_and_ids() {
     let pair = generate(&options(20_000, 5));
     let src = &pair.source.accounts;
-    let has = |pred: &dyn Fn(&str) -> bool| src.iter().filter_map(|a| a.display_name.as_deref()).any(pred);
-    assert!(has(&|d| d.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c))), "Cyrillic");
-    assert!(has(&|d| d.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))), "CJK");
-    assert!(has(&|d| d.chars().any(|c| ('\u{600}'..='\u{6ff}').contains(&c))), "Arabic");
-    assert!(has(&|d| d.chars().any(|c| ('\u{370}'..='\u{3ff}').contains(&c))), "Greek");
+    let has = |pred: &dyn Fn(&str) -> bool| {
+        src.iter()
+            .filter_map(|a| a.display_name.as_deref())
+            .any(pred)
+    };
+    assert!(
+        has(&|d| d.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c))),
+        "Cyrillic"
+    );
+    assert!(
+        has(&|d| d.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+        "CJK"
+    );
+    assert!(
+        has(&|d| d.chars().any(|c| ('\u{600}'..='\u{6ff}').contains(&c))),
+        "Arabic"
+    );
+    assert!(
+        has(&|d| d.chars().any(|c| ('\u{370}'..='\u{3ff}').contains(&c))),
+        "Greek"
+    );
     assert!(has(&|d| d.contains('ł') || d.contains('Ł')), "Polish");
     assert!(has(&|d| d.contains('İ') || d.contains('ı')), "Turkish");
     assert!(has(&|d| d.contains(", ")), "Family, Given");
     // Addresses are ASCII on both sides, except the planted look-alikes.
-    assert!(src.iter().filter_map(|a| a.email.as_deref()).all(|e| e.is_ascii()));
-    // Disambiguated addresses like john.smith2@ exist.
     assert!(
         src.iter()
             .filter_map(|a| a.email.as_deref())
-            .any(|e| { e.split('@').next().is_some_and(|l| l.ends_with(|c: char| c.is_ascii_digit())) })
+            .all(|e| e.is_ascii())
     );
-    let dirs: HashSet<&str> = src.iter().filter_map(|a| a.source_directory.as_deref()).collect();
+    // Disambiguated addresses like john.smith2@ exist.
+    assert!(src.iter().filter_map(|a| a.email.as_deref()).any(|e| {
+        e.split('@')
+            .next()
+            .is_some_and(|l| l.ends_with(|c: char| c.is_ascii_digit()))
+    }));
+    let dirs: HashSet<&str> = src
+        .iter()
+        .filter_map(|a| a.source_directory.as_deref())
+        .collect();
     assert_eq!(dirs, HashSet::from(["internal", "ldap", "crowd"]));
     assert!(src.iter().any(|a| a.id.starts_with("JIRAUSER")));
-    assert!(src.iter().any(|a| Some(&a.id) == a.username.as_ref()), "legacy user keys");
+    assert!(
+        src.iter().any(|a| Some(&a.id) == a.username.as_ref()),
+        "legacy user keys"
+    );
     let dst = &pair.destination.accounts;
-    assert!(dst.iter().any(|a| a.id.len() == 24 && a.id.bytes().all(|b| b.is_ascii_hexdigit())));
-    assert!(dst.iter().any(|a| a.id.starts_with("712020:") && a.id.len() == 43));
+    assert!(
+        dst.iter()
+            .any(|a| a.id.len() == 24 && a.id.bytes().all(|b| b.is_ascii_hexdigit()))
+    );
+    assert!(
+        dst.iter()
+            .any(|a| a.id.starts_with("712020:") && a.id.len() == 43)
+    );
     assert!(dst.iter().all(|a| a.email_verified.is_some()));
     assert!(dst.iter().any(|a| a.email_verified == Some(false)));
-    assert!(dst.iter().any(|a| !a.alias_emails.is_empty() && a.alias_emails[0].starts_with("smtp:")));
+    assert!(
+        dst.iter()
+            .any(|a| !a.alias_emails.is_empty() && a.alias_emails[0].starts_with("smtp:"))
+    );
     // Same login on both sides for part of the people.
     let logins: HashSet<&str> = src.iter().filter_map(|a| a.username.as_deref()).collect();
-    let same = dst.iter().filter(|a| a.username.as_deref().is_some_and(|u| logins.contains(u))).count();
+    let same = dst
+        .iter()
+        .filter(|a| a.username.as_deref().is_some_and(|u| logins.contains(u)))
+        .count();
     assert!(same > dst.len() / 6, "{same}");
     // Nested groups and reserved destination groups.
     let ids: HashSet<&str> = pair.source.groups.iter().map(|g| g.id.as_str()).collect();
-    assert!(pair.source.groups.iter().any(|g| g.members.iter().any(|m| ids.contains(m.as_str()))));
+    assert!(
+        pair.source
+            .groups
+            .iter()
+            .any(|g| g.members.iter().any(|m| ids.contains(m.as_str())))
+    );
     for name in ["site-admins", "org-admins"] {
-        assert!(pair.destination.groups.iter().any(|g| g.name == name), "{name}");
+        assert!(
+            pair.destination.groups.iter().any(|g| g.name == name),
+            "{name}"
+        );
     }
-    let everyone = pair.source.groups.iter().find(|g| g.name == "jira-software-users").unwrap();
+    let everyone = pair
+        .source
+        .groups
+        .iter()
+        .find(|g| g.name == "jira-software-users")
+        .unwrap();
     assert!(everyone.members.len() > src.len() * 45 / 100);
 }
 

@@ -11,7 +11,10 @@ use crate::progress;
 
 pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     super::check_generated_accounts(args.accounts)?;
-    let spinner = progress::spinner(format!("generating {} × {} accounts", args.accounts, args.accounts));
+    let spinner = progress::spinner(format!(
+        "generating {} × {} accounts",
+        args.accounts, args.accounts
+    ));
     let started = Instant::now();
     let generated = crosswalk_synth::generate(&crosswalk_synth::GenerateOptions {
         accounts: args.accounts,
@@ -24,7 +27,11 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     }
     // The engine's inputs are the two directories: the ground truth is dropped, and the
     // spare capacity the generator's vectors grew is returned, as a reader's would be.
-    let crosswalk_synth::GeneratedPair { mut source, mut destination, truth } = generated;
+    let crosswalk_synth::GeneratedPair {
+        mut source,
+        mut destination,
+        truth,
+    } = generated;
     drop(truth);
     for directory in [&mut source, &mut destination] {
         directory.accounts.shrink_to_fit();
@@ -82,7 +89,9 @@ mod memory {
             .ok()
             .and_then(|status| {
                 status.lines().find(|l| l.starts_with(field)).and_then(|l| {
-                    l.split_whitespace().nth(1).and_then(|n| n.parse::<u64>().ok())
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|n| n.parse::<u64>().ok())
                 })
             })
             .unwrap_or(0)

@@ -102,13 +102,20 @@ pub(crate) fn check_command(args: CheckArgs) -> Result<()> {
         Some(UsersArg::None) => Some(UserScope::None),
         Some(UsersArg::Related) => {
             if args.containers.is_empty() {
-                anyhow::bail!("--users related needs --containers: the space, project or drive keys the job takes");
+                anyhow::bail!(
+                    "--users related needs --containers: the space, project or drive keys the job takes"
+                );
             }
-            Some(UserScope::Related { containers: args.containers.iter().cloned().collect(), include_groups: args.include_groups })
+            Some(UserScope::Related {
+                containers: args.containers.iter().cloned().collect(),
+                include_groups: args.include_groups,
+            })
         }
     };
     if users.is_some() && args.items.is_none() && args.users != Some(UsersArg::All) {
-        anyhow::bail!("--users related and --users none need --items: the content references tell who is related");
+        anyhow::bail!(
+            "--users related and --users none need --items: the content references tell who is related"
+        );
     }
     let request = CheckRequest {
         users,
@@ -123,7 +130,9 @@ pub(crate) fn check_command(args: CheckArgs) -> Result<()> {
     let outcome = check(&request)?;
     let mut text = Vec::new();
     match args.format {
-        CheckFormat::Csv => crosswalk_formats::write_findings_csv(&outcome.findings, &outcome.suggested, &mut text)?,
+        CheckFormat::Csv => {
+            crosswalk_formats::write_findings_csv(&outcome.findings, &outcome.suggested, &mut text)?
+        }
         CheckFormat::Json => {
             let json = serde_json::json!({ "scope": args.scope, "outcome": outcome });
             serde_json::to_writer_pretty(&mut text, &json)?;
@@ -131,7 +140,11 @@ pub(crate) fn check_command(args: CheckArgs) -> Result<()> {
         }
         CheckFormat::Text => {
             let out = &mut text;
-            writeln!(out, "scope {}: {} blockers, {} warnings", args.scope, outcome.blockers, outcome.warnings)?;
+            writeln!(
+                out,
+                "scope {}: {} blockers, {} warnings",
+                args.scope, outcome.blockers, outcome.warnings
+            )?;
             if let Some(applied) = &outcome.applied {
                 writeln!(
                     out,
@@ -155,7 +168,11 @@ pub(crate) fn check_command(args: CheckArgs) -> Result<()> {
                     writeln!(out, "  warning: {pull}")?;
                 }
                 if !mapping.referenced_not_mapped.is_empty() {
-                    writeln!(out, "referenced by the content but getting no mapping ({}):", mapping.referenced_not_mapped.len())?;
+                    writeln!(
+                        out,
+                        "referenced by the content but getting no mapping ({}):",
+                        mapping.referenced_not_mapped.len()
+                    )?;
                     for identity in &mapping.referenced_not_mapped {
                         writeln!(out, "  {} {}: {}", identity.kind, identity.id, identity.why)?;
                     }
@@ -163,11 +180,22 @@ pub(crate) fn check_command(args: CheckArgs) -> Result<()> {
                 // Reasons for every identity are in the JSON; a few are shown here.
                 const SHOWN: usize = 50;
                 for identity in scope.in_scope.iter().take(SHOWN) {
-                    let reasons: Vec<String> = identity.reasons.iter().map(ToString::to_string).collect();
-                    writeln!(out, "  in scope: {} {}: {}", identity.kind, identity.id, reasons.join("; "))?;
+                    let reasons: Vec<String> =
+                        identity.reasons.iter().map(ToString::to_string).collect();
+                    writeln!(
+                        out,
+                        "  in scope: {} {}: {}",
+                        identity.kind,
+                        identity.id,
+                        reasons.join("; ")
+                    )?;
                 }
                 if scope.in_scope.len() > SHOWN {
-                    writeln!(out, "  ... and {} more (--format json lists every one with its reasons)", scope.in_scope.len() - SHOWN)?;
+                    writeln!(
+                        out,
+                        "  ... and {} more (--format json lists every one with its reasons)",
+                        scope.in_scope.len() - SHOWN
+                    )?;
                 }
             }
             for finding in &outcome.findings {
@@ -175,9 +203,17 @@ pub(crate) fn check_command(args: CheckArgs) -> Result<()> {
                     crosswalk_plan::Severity::Blocker => "BLOCKER",
                     crosswalk_plan::Severity::Warning => "warning",
                 };
-                writeln!(out, "\n{severity} {} ({})\n  fix: {}", finding.kind, finding.count, finding.suggested_fix)?;
+                writeln!(
+                    out,
+                    "\n{severity} {} ({})\n  fix: {}",
+                    finding.kind, finding.count, finding.suggested_fix
+                )?;
                 for row in &finding.rows {
-                    writeln!(out, "  {} {} {} {}: {}", row.kind, row.user_key, row.user_name, row.old_email, row.detail)?;
+                    writeln!(
+                        out,
+                        "  {} {} {} {}: {}",
+                        row.kind, row.user_key, row.user_name, row.old_email, row.detail
+                    )?;
                 }
             }
             if outcome.findings.is_empty() {
@@ -186,7 +222,9 @@ pub(crate) fn check_command(args: CheckArgs) -> Result<()> {
         }
     }
     match &args.output {
-        Some(path) => std::fs::write(path, &text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
         None => out!("{}", String::from_utf8_lossy(&text))?,
     }
     Ok(())

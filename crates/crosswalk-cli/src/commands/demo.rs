@@ -29,18 +29,34 @@ pub(crate) fn demo(args: &DemoArgs) -> Result<()> {
         source: read_scim("samples/server-directory.json", SOURCE.as_bytes(), strict)
             .context("the bundled sample is invalid")?,
         source_origin: "samples/server-directory.json (bundled)".into(),
-        destination: read_directory_csv("samples/cloud-directory.csv", DESTINATION.as_bytes(), strict)
-            .context("the bundled sample is invalid")?,
+        destination: read_directory_csv(
+            "samples/cloud-directory.csv",
+            DESTINATION.as_bytes(),
+            strict,
+        )
+        .context("the bundled sample is invalid")?,
         destination_origin: "samples/cloud-directory.csv (bundled)".into(),
         policy: read_policy("samples/policy.toml", POLICY)?,
-        exceptions: Some(read_exceptions("samples/exceptions.csv", EXCEPTIONS.as_bytes())?),
+        exceptions: Some(read_exceptions(
+            "samples/exceptions.csv",
+            EXCEPTIONS.as_bytes(),
+        )?),
         fixes: None,
         handling: Default::default(),
     };
-    outln!("Crosswalk demo: a Jira Server directory (SCIM JSON) against an Atlassian Cloud directory (CSV)")?;
-    outln!("with the policy and exceptions in samples/ (see samples/README.md for each planted case).\n")?;
+    outln!(
+        "Crosswalk demo: a Jira Server directory (SCIM JSON) against an Atlassian Cloud directory (CSV)"
+    )?;
+    outln!(
+        "with the policy and exceptions in samples/ (see samples/README.md for each planted case).\n"
+    )?;
     super::items::demo_earlier_wave(store, &input)?;
-    let request = RunRequest { scope: DEFAULT_SCOPE.to_string(), job: Some("demo".into()), input, force: false };
+    let request = RunRequest {
+        scope: DEFAULT_SCOPE.to_string(),
+        job: Some("demo".into()),
+        input,
+        force: false,
+    };
     let outcome = run_job(store, request)?;
     print_outcome(&outcome, store, SummaryFormat::Text)?;
     let store = store_hint(store);

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use crosswalk_core::{Directory, Policy};
 use crosswalk_core::normalize::DomainAliases;
+use crosswalk_core::{Directory, Policy};
 use crosswalk_eval::{Comparison, Truth};
 use crosswalk_formats::ReadOptions;
 
@@ -29,7 +29,10 @@ struct Labelled {
 pub(crate) fn eval(args: EvalArgs) -> Result<()> {
     let exceptions = read_exceptions(args.exceptions.as_deref())?;
     let given_policy = match &args.policy {
-        Some(path) => Some((crosswalk_formats::read_policy_file(path)?, format!("the policy in {}", path.display()))),
+        Some(path) => Some((
+            crosswalk_formats::read_policy_file(path)?,
+            format!("the policy in {}", path.display()),
+        )),
         None => None,
     };
     let mut labelled = if let (Some(source), Some(destination), Some(truth)) =
@@ -41,9 +44,15 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
     } else if let Some(dir) = &args.febrl4 {
         febrl4(dir, given_policy)?
     } else {
-        bail!("say what to score: --source, --destination and --truth; --generate N; or --febrl4 DIR");
+        bail!(
+            "say what to score: --source, --destination and --truth; --generate N; or --febrl4 DIR"
+        );
     };
-    check_policy(&labelled.policy, args.policy.as_deref(), &labelled.destination)?;
+    check_policy(
+        &labelled.policy,
+        args.policy.as_deref(),
+        &labelled.destination,
+    )?;
     // A row whose records share an id, address, username or name is linkable whatever its label.
     crosswalk_eval::confirm_linkable(
         &labelled.source,
@@ -71,10 +80,21 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
     .map_err(|error| match (&args.truth, error.truth_row()) {
         // A truth file's row is named by its file and line, as every file error is.
         (Some(path), Some(row)) => {
-            let line = labelled.truth_lines.get(row - 1).copied().unwrap_or_default();
-            anyhow::anyhow!("{}:{line}: {}; the truth does not fit the directories", path.display(), error.problem())
+            let line = labelled
+                .truth_lines
+                .get(row - 1)
+                .copied()
+                .unwrap_or_default();
+            anyhow::anyhow!(
+                "{}:{line}: {}; the truth does not fit the directories",
+                path.display(),
+                error.problem()
+            )
         }
-        (Some(path), None) => anyhow::anyhow!("the truth {} does not fit the directories: {error}", path.display()),
+        (Some(path), None) => anyhow::anyhow!(
+            "the truth {} does not fit the directories: {error}",
+            path.display()
+        ),
         (None, _) => anyhow::anyhow!("the truth does not fit the directories: {error}"),
     })?;
     spinner.finish_and_clear();
@@ -84,16 +104,29 @@ pub(crate) fn eval(args: EvalArgs) -> Result<()> {
         bail!(
             "the engine made {} false merge{} (linked someone to another person's account); they are listed above",
             comparison.engine_false_merges,
-            if comparison.engine_false_merges == 1 { "" } else { "s" }
+            if comparison.engine_false_merges == 1 {
+                ""
+            } else {
+                "s"
+            }
         );
     }
     Ok(())
 }
 
 /// `--suggestions`: what accepting every review suggestion would do at each threshold.
-fn suggestions(labelled: &Labelled, exceptions: &[crosswalk_core::ExceptionRule], format: EvalFormat) -> Result<()> {
+fn suggestions(
+    labelled: &Labelled,
+    exceptions: &[crosswalk_core::ExceptionRule],
+    format: EvalFormat,
+) -> Result<()> {
     let spinner = progress::spinner("resolving and scoring the review suggestions");
-    let resolved = crosswalk_core::resolve(&labelled.source, &labelled.destination, &labelled.policy, exceptions);
+    let resolved = crosswalk_core::resolve(
+        &labelled.source,
+        &labelled.destination,
+        &labelled.policy,
+        exceptions,
+    );
     let tallies = crosswalk_eval::suggestion_tradeoff(
         &labelled.source,
         &labelled.destination,
@@ -138,8 +171,10 @@ fn from_files(
     truth_path: &Path,
     policy: Option<(Policy, String)>,
 ) -> Result<Labelled> {
-    let (policy, policy_origin) = policy.unwrap_or_else(|| (Policy::default(), "the default policy".into()));
-    let (source, destination) = read_directories(source_path, destination_path, ReadOptions::default())?;
+    let (policy, policy_origin) =
+        policy.unwrap_or_else(|| (Policy::default(), "the default policy".into()));
+    let (source, destination) =
+        read_directories(source_path, destination_path, ReadOptions::default())?;
     let (source, destination) = (source.directory, destination.directory);
     let file = std::fs::File::open(truth_path)
         .with_context(|| format!("could not open the truth file {}", truth_path.display()))?;
@@ -169,7 +204,9 @@ fn from_files(
 
 fn generated(accounts: usize, seed: u64, policy: Option<(Policy, String)>) -> Result<Labelled> {
     super::check_generated_accounts(accounts)?;
-    let spinner = progress::spinner(format!("generating {accounts} source accounts (seed {seed})"));
+    let spinner = progress::spinner(format!(
+        "generating {accounts} source accounts (seed {seed})"
+    ));
     let pair = crosswalk_synth::generate(&crosswalk_synth::GenerateOptions::new(accounts, seed));
     spinner.finish_and_clear();
     let (policy, policy_origin) = policy.unwrap_or_else(|| {
@@ -199,7 +236,8 @@ fn generated(accounts: usize, seed: u64, policy: Option<(Policy, String)>) -> Re
 
 fn febrl4(dir: &Path, policy: Option<(Policy, String)>) -> Result<Labelled> {
     let spinner = progress::spinner(format!("reading FEBRL4 from {}", dir.display()));
-    let pair = crosswalk_eval::load_febrl4(dir).with_context(|| format!("could not load FEBRL4 from {}", dir.display()))?;
+    let pair = crosswalk_eval::load_febrl4(dir)
+        .with_context(|| format!("could not load FEBRL4 from {}", dir.display()))?;
     spinner.finish_and_clear();
     let (policy, policy_origin) = policy.unwrap_or_else(|| {
         let mut policy = Policy::default();

@@ -17,12 +17,16 @@ pub(crate) fn generate(args: GenerateArgs) -> Result<()> {
         ..Default::default()
     });
     spinner.finish_and_clear();
-    std::fs::create_dir_all(&args.out).with_context(|| format!("could not create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("could not create {}", args.out.display()))?;
     let extension = match args.format {
         DirectoryFileFormat::Csv => "csv",
         DirectoryFileFormat::Scim => "jsonl",
     };
-    for (name, directory) in [("source", &generated.source), ("destination", &generated.destination)] {
+    for (name, directory) in [
+        ("source", &generated.source),
+        ("destination", &generated.destination),
+    ] {
         let path = args.out.join(format!("{name}.{extension}"));
         let spinner = progress::spinner(format!("writing {}", path.display()));
         let file = BufWriter::with_capacity(1 << 20, create(&path)?);
@@ -39,8 +43,13 @@ pub(crate) fn generate(args: GenerateArgs) -> Result<()> {
     if let Some(count) = args.items {
         let items_path = args.out.join("items.csv");
         let spinner = progress::spinner(format!("writing {}", items_path.display()));
-        crosswalk_synth::write_items_csv(&generated.source, count, args.seed, BufWriter::with_capacity(1 << 20, create(&items_path)?))
-            .with_context(|| format!("could not write {}", items_path.display()))?;
+        crosswalk_synth::write_items_csv(
+            &generated.source,
+            count,
+            args.seed,
+            BufWriter::with_capacity(1 << 20, create(&items_path)?),
+        )
+        .with_context(|| format!("could not write {}", items_path.display()))?;
         spinner.finish_and_clear();
     }
     let policy_path = args.out.join("policy.toml");

@@ -121,7 +121,10 @@ pub(crate) struct ReattributionArgs {
     pub(crate) store: StoreArgs,
 }
 
-fn with_app<T>(store: &StoreArgs, work: impl AsyncFnOnce(&App) -> Result<T, crosswalk_app::AppError>) -> Result<T> {
+fn with_app<T>(
+    store: &StoreArgs,
+    work: impl AsyncFnOnce(&App) -> Result<T, crosswalk_app::AppError>,
+) -> Result<T> {
     block_on(async {
         let app = open_app(store).await?;
         let result = work(&app).await;
@@ -143,49 +146,103 @@ pub(crate) fn import_items(args: ItemsImportArgs) -> Result<()> {
     let references = crosswalk_app::items::read_items_file(&args.file)?;
     check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
-    let state = with_app(&args.store, async |app| app.import_items(&caller(), &scope, &references).await)?;
-    outln!("imported {} item references ({} items) into scope {scope:?}, replacing what it held", state.references, state.items)?;
-    outln!("next: crosswalk items{} --mapping KEY{}", scope_hint(&scope), store_hint(&args.store))?;
+    let state = with_app(&args.store, async |app| {
+        app.import_items(&caller(), &scope, &references).await
+    })?;
+    outln!(
+        "imported {} item references ({} items) into scope {scope:?}, replacing what it held",
+        state.references,
+        state.items
+    )?;
+    outln!(
+        "next: crosswalk items{} --mapping KEY{}",
+        scope_hint(&scope),
+        store_hint(&args.store)
+    )?;
     Ok(())
 }
 
 fn list(args: ItemsListArgs) -> Result<()> {
     let Some(key) = args.mapping.clone() else {
-        anyhow::bail!("--mapping KEY is required: the source key (or username or address) of the mapping whose items to list");
+        anyhow::bail!(
+            "--mapping KEY is required: the source key (or username or address) of the mapping whose items to list"
+        );
     };
     let namespace = Namespace::parse(&args.namespace)?;
     check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
-    let filter = ItemFilter { role: args.role.clone(), container: args.container.clone(), item_type: args.item_type.clone() };
+    let filter = ItemFilter {
+        role: args.role.clone(),
+        container: args.container.clone(),
+        item_type: args.item_type.clone(),
+    };
     if let Some(role) = &filter.role
         && crosswalk_plan::Role::parse(role).is_none()
     {
-        let roles: Vec<&str> = crosswalk_plan::Role::ALL.iter().map(|r| r.as_str()).collect();
-        anyhow::bail!("--role {role:?} is not a role; use one of {}", roles.join(", "));
+        let roles: Vec<&str> = crosswalk_plan::Role::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        anyhow::bail!(
+            "--role {role:?} is not a role; use one of {}",
+            roles.join(", ")
+        );
     }
-    let filter = ItemFilter { role: filter.role.as_deref().and_then(crosswalk_plan::Role::parse).map(|r| r.as_str().to_string()), ..filter };
+    let filter = ItemFilter {
+        role: filter
+            .role
+            .as_deref()
+            .and_then(crosswalk_plan::Role::parse)
+            .map(|r| r.as_str().to_string()),
+        ..filter
+    };
     let page_size = args.limit.unwrap_or(MAX_BATCH);
     let format = args.format;
     with_app(&args.store, async |app| {
         // Page by page, each written before the next is read: a mapping referenced by
         // millions of items is never held whole. Without --limit, every page.
-        let mut page = app.affected_items(&caller(), &scope, &namespace, &key, &filter, args.after.as_deref(), page_size).await?;
+        let mut page = app
+            .affected_items(
+                &caller(),
+                &scope,
+                &namespace,
+                &key,
+                &filter,
+                args.after.as_deref(),
+                page_size,
+            )
+            .await?;
         if let (ItemsFormatArg::Csv, Some(message)) = (format, &page.message) {
             eprintln!("{message}");
             return Ok(Ok(()));
         }
-        let mut stream = match ListStream::start(format, "items", &crosswalk_app::items::AFFECTED_ITEM_COLUMNS) {
+        let mut stream = match ListStream::start(
+            format,
+            "items",
+            &crosswalk_app::items::AFFECTED_ITEM_COLUMNS,
+        ) {
             Ok(stream) => stream,
             Err(error) => return Ok(Err(error)),
         };
         loop {
-            if let Err(error) = stream.rows(&page.items, crosswalk_app::items::affected_item_cells) {
+            if let Err(error) = stream.rows(&page.items, crosswalk_app::items::affected_item_cells)
+            {
                 return Ok(Err(error));
             }
             if args.limit.is_some() || page.last_page {
                 break;
             }
-            page = app.affected_items(&caller(), &scope, &namespace, &key, &filter, page.next.as_deref(), page_size).await?;
+            page = app
+                .affected_items(
+                    &caller(),
+                    &scope,
+                    &namespace,
+                    &key,
+                    &filter,
+                    page.next.as_deref(),
+                    page_size,
+                )
+                .await?;
         }
         let counts = &page.counts;
         let tail = [
@@ -200,14 +257,25 @@ fn list(args: ItemsListArgs) -> Result<()> {
             return Ok(Err(error));
         }
         if format == ItemsFormatArg::Csv {
-            let roles: Vec<String> = counts.by_role.iter().map(|(role, n)| format!("{role} {n}")).collect();
+            let roles: Vec<String> = counts
+                .by_role
+                .iter()
+                .map(|(role, n)| format!("{role} {n}"))
+                .collect();
             eprintln!(
                 "{} references on {} items ({}); {} permissions{}",
                 counts.references,
                 counts.items,
-                if roles.is_empty() { "none".to_string() } else { roles.join(", ") },
+                if roles.is_empty() {
+                    "none".to_string()
+                } else {
+                    roles.join(", ")
+                },
                 counts.permissions,
-                page.next.as_ref().map(|next| format!("; more after --after {next}")).unwrap_or_default()
+                page.next
+                    .as_ref()
+                    .map(|next| format!("; more after --after {next}"))
+                    .unwrap_or_default()
             );
         }
         Ok(Ok(()))
@@ -232,12 +300,19 @@ impl ListStream {
             ItemsFormatArg::Json => {
                 let mut output = output;
                 write!(output, "{{\"{field}\": [")?;
-                ListStream::Json { output, first: true }
+                ListStream::Json {
+                    output,
+                    first: true,
+                }
             }
         })
     }
 
-    fn rows<T: serde::Serialize, R: IntoIterator<Item = String>>(&mut self, rows: &[T], cells: impl Fn(&T) -> R) -> Result<()> {
+    fn rows<T: serde::Serialize, R: IntoIterator<Item = String>>(
+        &mut self,
+        rows: &[T],
+        cells: impl Fn(&T) -> R,
+    ) -> Result<()> {
         match self {
             ListStream::Csv(writer) => {
                 for row in rows {
@@ -247,7 +322,11 @@ impl ListStream {
             }
             ListStream::Json { output, first } => {
                 for row in rows {
-                    output.write_all(if std::mem::take(first) { b"\n  " } else { b",\n  " })?;
+                    output.write_all(if std::mem::take(first) {
+                        b"\n  "
+                    } else {
+                        b",\n  "
+                    })?;
                     serde_json::to_writer(&mut *output, row)?;
                 }
             }
@@ -259,7 +338,9 @@ impl ListStream {
         if let ListStream::Json { mut output, first } = self {
             output.write_all(if first { b"]" } else { b"\n]" })?;
             for (name, value) in tail {
-                let value = value.as_ref().map_err(|e| anyhow::anyhow!("cannot write {name}: {e}"))?;
+                let value = value
+                    .as_ref()
+                    .map_err(|e| anyhow::anyhow!("cannot write {name}: {e}"))?;
                 // As the page types write it: no message when there is none.
                 if !(value.is_null() && *name == "message") {
                     write!(output, ",\n\"{name}\": {value}")?;
@@ -278,12 +359,18 @@ pub(crate) fn reattribution(args: ReattributionArgs) -> Result<()> {
     let format = args.format;
     with_app(&args.store, async |app| {
         // Page by page, each written before the next is read.
-        let mut page = app.reattribution(&caller(), &scope, args.since.as_deref(), MAX_BATCH).await?;
+        let mut page = app
+            .reattribution(&caller(), &scope, args.since.as_deref(), MAX_BATCH)
+            .await?;
         if let (ItemsFormatArg::Csv, Some(message)) = (format, &page.message) {
             eprintln!("{message}");
             return Ok(Ok(()));
         }
-        let mut stream = match ListStream::start(format, "entries", &crosswalk_app::items::REATTRIBUTION_COLUMNS) {
+        let mut stream = match ListStream::start(
+            format,
+            "entries",
+            &crosswalk_app::items::REATTRIBUTION_COLUMNS,
+        ) {
             Ok(stream) => stream,
             Err(error) => return Ok(Err(error)),
         };
@@ -296,7 +383,9 @@ pub(crate) fn reattribution(args: ReattributionArgs) -> Result<()> {
             if page.last_page {
                 break;
             }
-            page = app.reattribution(&caller(), &scope, Some(&page.cursor.to_string()), MAX_BATCH).await?;
+            page = app
+                .reattribution(&caller(), &scope, Some(&page.cursor.to_string()), MAX_BATCH)
+                .await?;
         }
         let tail = [
             ("cursor", serde_json::to_value(page.cursor)),
@@ -331,25 +420,45 @@ pub(crate) fn demo_earlier_wave(store: &StoreArgs, input: &crosswalk_app::JobInp
         destination: input.destination.clone(),
         destination_origin: input.destination_origin.clone(),
         policy: input.policy.clone(),
-        exceptions: input
-            .exceptions
-            .as_ref()
-            .map(|rules| rules.iter().filter(|rule| rule.kind != crosswalk_core::IdentityKind::Account).cloned().collect()),
+        exceptions: input.exceptions.as_ref().map(|rules| {
+            rules
+                .iter()
+                .filter(|rule| rule.kind != crosswalk_core::IdentityKind::Account)
+                .cloned()
+                .collect()
+        }),
         fixes: input.fixes.clone(),
         handling: input.handling.clone(),
     };
-    let request = crosswalk_app::RunRequest { scope: crosswalk_app::DEFAULT_SCOPE.to_string(), job: Some("demo".into()), input: earlier, force: false };
+    let request = crosswalk_app::RunRequest {
+        scope: crosswalk_app::DEFAULT_SCOPE.to_string(),
+        job: Some("demo".into()),
+        input: earlier,
+        force: false,
+    };
     let outcome = super::run::run_job(store, request)?;
-    let references = crosswalk_app::items::parse_items("samples/items.csv", DEMO_ITEMS.as_bytes(), crosswalk_app::items::ItemsFormat::Csv)?;
+    let references = crosswalk_app::items::parse_items(
+        "samples/items.csv",
+        DEMO_ITEMS.as_bytes(),
+        crosswalk_app::items::ItemsFormat::Csv,
+    )?;
     let scope = crosswalk_app::DEFAULT_SCOPE;
-    let state = with_app(store, async |app| app.import_items(&caller(), scope, &references).await)?;
+    let state = with_app(store, async |app| {
+        app.import_items(&caller(), scope, &references).await
+    })?;
     outln!(
         "first, the job as it ran before Anna Kowalska's exception was added (run {}), and {} item references from samples/items.csv;",
         outcome.run.number,
         state.references
     )?;
     outln!("then the run with samples/exceptions.csv, which changes her destination:")?;
-    outln!("  the items to re-attribute: crosswalk reattribution{}", store_hint(store))?;
-    outln!("  her affected items:        crosswalk items --mapping JIRAUSER10017{}\n", store_hint(store))?;
+    outln!(
+        "  the items to re-attribute: crosswalk reattribution{}",
+        store_hint(store)
+    )?;
+    outln!(
+        "  her affected items:        crosswalk items --mapping JIRAUSER10017{}\n",
+        store_hint(store)
+    )?;
     Ok(())
 }

@@ -7,9 +7,9 @@ mod demo;
 mod eval;
 mod generate;
 pub(crate) mod items;
-mod report;
-pub(crate) mod plan;
 pub(crate) mod peers;
+pub(crate) mod plan;
+mod report;
 mod review;
 mod run;
 mod scim;
@@ -21,15 +21,15 @@ mod webhook;
 use std::path::Path;
 
 use anyhow::Result;
+use crosswalk_app::{App, Caller, SystemClock};
 use crosswalk_core::{Directory, ExceptionRule, Policy};
 use crosswalk_formats::{Imported, ReadOptions};
-use crosswalk_app::{App, Caller, SystemClock};
 
 use crate::cli::{Cli, Command, StoreArgs};
 pub(crate) use demo::DemoArgs;
+pub(crate) use scim::ScimCommand;
 pub(crate) use serve::{ServeArgs, TokenCommand};
 pub(crate) use webhook::WebhookCommand;
-pub(crate) use scim::ScimCommand;
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
@@ -76,9 +76,18 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
 /// on two cores take about the time of the larger (2–4 s less of a whole `run` at 1M
 /// accounts; BENCHMARKS.md). A bad source is reported before a bad destination, as when they
 /// were read one after the other.
-pub(crate) fn read_directories(source: &Path, destination: &Path, options: ReadOptions) -> Result<(Imported, Imported)> {
+pub(crate) fn read_directories(
+    source: &Path,
+    destination: &Path,
+    options: ReadOptions,
+) -> Result<(Imported, Imported)> {
     let mut steps = crate::progress::Steps::default();
-    Ok(crosswalk_app::import::read_directories(source, destination, options, &mut |event| steps.show(event))?)
+    Ok(crosswalk_app::import::read_directories(
+        source,
+        destination,
+        options,
+        &mut |event| steps.show(event),
+    )?)
 }
 
 /// The exception rules of `--exceptions`, or none when it is not given.
@@ -91,7 +100,11 @@ pub(crate) fn read_exceptions(path: Option<&Path>) -> Result<Vec<ExceptionRule>>
 
 /// Refuses a policy whose `default_account` is not one account of the destination (only
 /// the destination can tell), naming the policy file's line, before anything is stored.
-pub(crate) fn check_policy(policy: &Policy, path: Option<&Path>, destination: &Directory) -> Result<()> {
+pub(crate) fn check_policy(
+    policy: &Policy,
+    path: Option<&Path>,
+    destination: &Directory,
+) -> Result<()> {
     crosswalk_core::check_policy_against(destination, policy).map_err(|error| match path {
         Some(path) => anyhow::Error::new(crosswalk_formats::locate_policy_file_error(path, error)),
         None => anyhow::anyhow!("the policy: {error}"),
@@ -135,11 +148,12 @@ pub(crate) fn check_generated_accounts(accounts: usize) -> Result<()> {
 /// Memory available to new work (Linux's `MemAvailable`), where the system says.
 fn available_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|line| line.starts_with("MemAvailable:"))?;
+    let line = meminfo
+        .lines()
+        .find(|line| line.starts_with("MemAvailable:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
-
 
 /// Opens the application over the store `--store` or `--database` names.
 pub(crate) async fn open_app(store: &StoreArgs) -> Result<App> {
@@ -149,6 +163,8 @@ pub(crate) async fn open_app(store: &StoreArgs) -> Result<App> {
 
 /// The person at the command line, as revisions record them: `cli:<login name>`.
 pub(crate) fn caller() -> Caller {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_default();
     Caller::cli(&user)
 }

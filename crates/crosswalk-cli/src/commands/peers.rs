@@ -18,15 +18,30 @@ use super::{block_on, caller, open_app};
 use crate::cli::{ScopeArg, StoreArgs};
 
 fn parse_peer_format(text: &str) -> Result<PeerFormat, String> {
-    PeerFormat::parse(text).ok_or_else(|| format!("unknown format {text:?}; the formats are {}", PeerFormat::names()))
+    PeerFormat::parse(text).ok_or_else(|| {
+        format!(
+            "unknown format {text:?}; the formats are {}",
+            PeerFormat::names()
+        )
+    })
 }
 
 fn parse_export_format(text: &str) -> Result<ExportFormat, String> {
-    ExportFormat::parse(text).ok_or_else(|| format!("unknown format {text:?}; the formats are {}", format_names()))
+    ExportFormat::parse(text).ok_or_else(|| {
+        format!(
+            "unknown format {text:?}; the formats are {}",
+            format_names()
+        )
+    })
 }
 
 fn parse_encoding(text: &str) -> Result<Encoding, String> {
-    Encoding::parse(text).ok_or_else(|| format!("unknown encoding {text:?}; the encodings are {}", Encoding::NAMES))
+    Encoding::parse(text).ok_or_else(|| {
+        format!(
+            "unknown encoding {text:?}; the encodings are {}",
+            Encoding::NAMES
+        )
+    })
 }
 
 #[derive(Debug, Args)]
@@ -56,33 +71,64 @@ pub(crate) fn export(args: ExportArgs) -> Result<()> {
     check_exists(&args.store)?;
     let rows = block_on(async {
         let app = open_app(&args.store).await?;
-        let rows = app.report(&caller(), &args.scope.scope, &ReportOf::Scope, &ReportFilter::default()).await;
+        let rows = app
+            .report(
+                &caller(),
+                &args.scope.scope,
+                &ReportOf::Scope,
+                &ReportFilter::default(),
+            )
+            .await;
         app.close().await;
         anyhow::Ok(rows)
     })?
     .context("could not read the scope's mappings")?;
     let mut bytes = Vec::new();
-    let exported = write_peer_map(args.format, rows, &mut bytes).context("could not write the mapping file")?;
+    let exported = write_peer_map(args.format, rows, &mut bytes)
+        .context("could not write the mapping file")?;
     match &args.output {
-        Some(path) => std::fs::write(path, &bytes).with_context(|| format!("could not write {}", path.display()))?,
-        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes).or_else(ignore_broken_pipe)?,
+        Some(path) => std::fs::write(path, &bytes)
+            .with_context(|| format!("could not write {}", path.display()))?,
+        None => {
+            std::io::Write::write_all(&mut std::io::stdout(), &bytes).or_else(ignore_broken_pipe)?
+        }
     }
     let marked = exported.unmapped.iter().filter(|u| u.marked).count();
     eprintln!(
         "{} mappings written; {} without a destination ({}){}",
         exported.mapped,
         exported.unmapped.len(),
-        if marked > 0 { "written with an empty destination, as the format marks them" } else { "left out of the file" },
-        if exported.other_kind > 0 { format!("; {} identities of a kind this format does not map left out", exported.other_kind) } else { String::new() }
+        if marked > 0 {
+            "written with an empty destination, as the format marks them"
+        } else {
+            "left out of the file"
+        },
+        if exported.other_kind > 0 {
+            format!(
+                "; {} identities of a kind this format does not map left out",
+                exported.other_kind
+            )
+        } else {
+            String::new()
+        }
     );
     for unmapped in &exported.unmapped {
-        eprintln!("  {} {} ({})", unmapped.kind, unmapped.source, unmapped.resolution.as_str());
+        eprintln!(
+            "  {} {} ({})",
+            unmapped.kind,
+            unmapped.source,
+            unmapped.resolution.as_str()
+        );
     }
     Ok(())
 }
 
 fn ignore_broken_pipe(error: std::io::Error) -> std::io::Result<()> {
-    if error.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(error) }
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(error)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,14 +174,26 @@ pub(crate) fn exceptions(command: ExceptionsCommand) -> Result<()> {
             for problem in &problems {
                 eprintln!("{problem}");
             }
-            bail!("{} bad rows in {name}; nothing was stored. Fix them and import again", problems.len());
+            bail!(
+                "{} bad rows in {name}; nothing was stored. Fix them and import again",
+                problems.len()
+            );
         }
     };
-    let rows: Vec<_> = read.rules.iter().map(crosswalk_app::run::row_from_rule).collect();
+    let rows: Vec<_> = read
+        .rules
+        .iter()
+        .map(crosswalk_app::run::row_from_rule)
+        .collect();
     if args.dry_run {
         outln!("type,source,destination")?;
         for row in &rows {
-            outln!("{},{},{}", row.kind, csv_field(&row.source), csv_field(&row.destination))?;
+            outln!(
+                "{},{},{}",
+                row.kind,
+                csv_field(&row.source),
+                csv_field(&row.destination)
+            )?;
         }
     } else if !rows.is_empty() {
         check_exists(&args.store)?;
@@ -145,31 +203,49 @@ pub(crate) fn exceptions(command: ExceptionsCommand) -> Result<()> {
             let mut result = Ok(());
             for row in &rows {
                 if let Err(error) = app.add_exception(&caller(), &scope, row).await {
-                    result = Err(anyhow::Error::new(error).context(format!("could not store the rule for {} {}", row.kind, row.source)));
+                    result = Err(anyhow::Error::new(error).context(format!(
+                        "could not store the rule for {} {}",
+                        row.kind, row.source
+                    )));
                     break;
                 }
             }
             app.close().await;
             result
         })?;
-        eprintln!("{} rules stored in scope {}; the next run applies them", rows.len(), args.scope.scope);
+        eprintln!(
+            "{} rules stored in scope {}; the next run applies them",
+            rows.len(),
+            args.scope.scope
+        );
     }
     if read.ignored > 0 {
-        eprintln!("{} rows map nothing (an empty destination) and were not imported", read.ignored);
+        eprintln!(
+            "{} rows map nothing (an empty destination) and were not imported",
+            read.ignored
+        );
     }
     if !read.transforms.is_empty() {
         let toml: String = read.transforms.iter().map(|t| t.to_toml() + "\n").collect();
         match &args.transforms_out {
-            Some(path) => std::fs::write(path, toml).with_context(|| format!("could not write {}", path.display()))?,
+            Some(path) => std::fs::write(path, toml)
+                .with_context(|| format!("could not write {}", path.display()))?,
             None => outln!("{toml}")?,
         }
-        eprintln!("{} wildcard rows became [[transforms]] tables; add them to the policy", read.transforms.len());
+        eprintln!(
+            "{} wildcard rows became [[transforms]] tables; add them to the policy",
+            read.transforms.len()
+        );
     }
     Ok(())
 }
 
 fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_string() }
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,14 +282,24 @@ pub(crate) struct DirectoryConvertArgs {
 
 pub(crate) fn directory(command: DirectoryCommand) -> Result<()> {
     let DirectoryCommand::Convert(args) = command;
-    let hint = SourceHint { format: args.format, encoding: args.encoding };
-    let options = ReadOptions { skip_invalid: args.skip_invalid, ..ReadOptions::default() };
+    let hint = SourceHint {
+        format: args.format,
+        encoding: args.encoding,
+    };
+    let options = ReadOptions {
+        skip_invalid: args.skip_invalid,
+        ..ReadOptions::default()
+    };
     let imported = crosswalk_formats::exports::read_export_path(&args.input, hint, options)?;
     let mut bytes = Vec::new();
-    write_directory_csv(&imported.directory, &mut bytes).context("could not write the directory CSV")?;
+    write_directory_csv(&imported.directory, &mut bytes)
+        .context("could not write the directory CSV")?;
     match &args.output {
-        Some(path) => std::fs::write(path, &bytes).with_context(|| format!("could not write {}", path.display()))?,
-        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes).or_else(ignore_broken_pipe)?,
+        Some(path) => std::fs::write(path, &bytes)
+            .with_context(|| format!("could not write {}", path.display()))?,
+        None => {
+            std::io::Write::write_all(&mut std::io::stdout(), &bytes).or_else(ignore_broken_pipe)?
+        }
     }
     eprintln!(
         "{} accounts, {} groups read from {}",

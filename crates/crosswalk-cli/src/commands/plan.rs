@@ -84,7 +84,9 @@ pub(crate) fn plan(args: PlanArgs) -> Result<()> {
         }
         _ => block_on(async {
             let app = open_app(&args.store).await?;
-            let outcome = app.plan(&caller(), &scope, args.job.as_deref(), &input).await;
+            let outcome = app
+                .plan(&caller(), &scope, args.job.as_deref(), &input)
+                .await;
             app.close().await;
             anyhow::Ok(outcome?)
         })?,
@@ -106,7 +108,11 @@ fn print(outcome: &PlanOutcome, format: PlanFormat) -> Result<()> {
             outln!(
                 "scope {}{}: {} new, {} changed, {} removed, {} unchanged (dry run: nothing written)",
                 outcome.scope,
-                if outcome.scope_exists { "" } else { " (not created yet)" },
+                if outcome.scope_exists {
+                    ""
+                } else {
+                    " (not created yet)"
+                },
                 counts.new,
                 counts.changed,
                 counts.removed,
@@ -115,7 +121,11 @@ fn print(outcome: &PlanOutcome, format: PlanFormat) -> Result<()> {
             for row in &outcome.rows {
                 let arrow = match row.change {
                     "new" => format!("-> {} ({})", show(&row.new_destination), row.new_resolution),
-                    "removed" => format!("was {} ({})", show(&row.old_destination), row.old_resolution),
+                    "removed" => format!(
+                        "was {} ({})",
+                        show(&row.old_destination),
+                        row.old_resolution
+                    ),
                     _ => format!(
                         "{} ({}) -> {} ({})",
                         show(&row.old_destination),
@@ -124,7 +134,12 @@ fn print(outcome: &PlanOutcome, format: PlanFormat) -> Result<()> {
                         row.new_resolution
                     ),
                 };
-                outln!("{:<8} {} {} {arrow}", row.change, row.namespace, row.source_key)?;
+                outln!(
+                    "{:<8} {} {} {arrow}",
+                    row.change,
+                    row.namespace,
+                    row.source_key
+                )?;
             }
             if !outcome.refused_switches.is_empty() {
                 outln!(
@@ -141,5 +156,9 @@ fn print(outcome: &PlanOutcome, format: PlanFormat) -> Result<()> {
 }
 
 fn show(destination: &str) -> &str {
-    if destination.is_empty() { "(none)" } else { destination }
+    if destination.is_empty() {
+        "(none)"
+    } else {
+        destination
+    }
 }

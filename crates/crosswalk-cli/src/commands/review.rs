@@ -2,17 +2,24 @@
 //! queue and decisions, each one call into the application and its printing.
 
 use anyhow::Result;
-use crosswalk_app::{App, Decision, DestinationIdentity, ReviewOutcome, ReviewSelection, SuggestionEntry};
+use crosswalk_app::{
+    App, Decision, DestinationIdentity, ReviewOutcome, ReviewSelection, SuggestionEntry,
+};
 use crosswalk_core::{IdentityKind, SUGGESTION_THRESHOLD};
 use crosswalk_store::scope::{Namespace, SideRow};
 
 use super::report::check_exists;
 use super::run::store_hint;
 use super::{block_on, caller, open_app};
-use crate::cli::{ResolveArgs, ReviewCommand, ReviewDecideArgs, ScopeArg, StoreArgs, SummaryFormat, shell_word};
+use crate::cli::{
+    ResolveArgs, ReviewCommand, ReviewDecideArgs, ScopeArg, StoreArgs, SummaryFormat, shell_word,
+};
 
 /// Opens the application, runs `work` with it, and closes it whatever `work` returned.
-fn with_app<T>(store: &StoreArgs, work: impl AsyncFnOnce(&App) -> Result<T, crosswalk_app::AppError>) -> Result<T> {
+fn with_app<T>(
+    store: &StoreArgs,
+    work: impl AsyncFnOnce(&App) -> Result<T, crosswalk_app::AppError>,
+) -> Result<T> {
     check_exists(store)?;
     block_on(async {
         let app = open_app(store).await?;
@@ -24,7 +31,11 @@ fn with_app<T>(store: &StoreArgs, work: impl AsyncFnOnce(&App) -> Result<T, cros
 
 fn side(side: &SideRow) -> String {
     let mut text = side.id.clone();
-    let name = if side.display_name.is_empty() { &side.username } else { &side.display_name };
+    let name = if side.display_name.is_empty() {
+        &side.username
+    } else {
+        &side.display_name
+    };
     if !name.is_empty() {
         text.push_str(&format!(" {name}"));
     }
@@ -42,7 +53,12 @@ fn kind_word(kind: IdentityKind) -> &'static str {
 }
 
 fn print_suggestion(entry: &SuggestionEntry) -> Result<()> {
-    outln!("{:<5} {}  ->  {}", kind_word(entry.kind), side(&entry.source), side(&entry.candidate.destination))?;
+    outln!(
+        "{:<5} {}  ->  {}",
+        kind_word(entry.kind),
+        side(&entry.source),
+        side(&entry.candidate.destination)
+    )?;
     outln!("      {}", entry.why)?;
     Ok(())
 }
@@ -57,7 +73,9 @@ pub(crate) fn review(command: ReviewCommand) -> Result<()> {
             let min_score = args.min_score.unwrap_or(SUGGESTION_THRESHOLD);
             let kind = args.kind.map(|k| k.kind());
             let scope = &args.scope.scope;
-            let found = with_app(&args.store, async |app| app.suggestions(&caller(), scope, min_score, kind).await)?;
+            let found = with_app(&args.store, async |app| {
+                app.suggestions(&caller(), scope, min_score, kind).await
+            })?;
             if args.format == SummaryFormat::Json {
                 outln!("{}", serde_json::to_string_pretty(&found)?)?;
                 return Ok(());
@@ -71,7 +89,11 @@ pub(crate) fn review(command: ReviewCommand) -> Result<()> {
                 )?;
                 return Ok(());
             }
-            outln!("{} suggestion{} in scope {scope:?} at score {min_score} or more:", found.len(), plural(found.len()))?;
+            outln!(
+                "{} suggestion{} in scope {scope:?} at score {min_score} or more:",
+                found.len(),
+                plural(found.len())
+            )?;
             for entry in &found {
                 print_suggestion(entry)?;
             }
@@ -88,7 +110,14 @@ pub(crate) fn review(command: ReviewCommand) -> Result<()> {
             let scope = &args.scope.scope;
             let kind = args.kind.kind();
             let found = with_app(&args.store, async |app| {
-                app.destination_identities(&caller(), scope, kind, args.search.as_deref(), args.limit).await
+                app.destination_identities(
+                    &caller(),
+                    scope,
+                    kind,
+                    args.search.as_deref(),
+                    args.limit,
+                )
+                .await
             })?;
             if args.format == SummaryFormat::Json {
                 outln!("{}", serde_json::to_string_pretty(&found)?)?;
@@ -107,7 +136,12 @@ pub(crate) fn review(command: ReviewCommand) -> Result<()> {
                         a.display_name.as_deref().unwrap_or("-"),
                         if a.active { "" } else { "  (deactivated)" }
                     )?,
-                    DestinationIdentity::Group(g) => outln!("{}  {}  {}", g.id, g.name, g.display_name.as_deref().unwrap_or("-"))?,
+                    DestinationIdentity::Group(g) => outln!(
+                        "{}  {}  {}",
+                        g.id,
+                        g.name,
+                        g.display_name.as_deref().unwrap_or("-")
+                    )?,
                 }
             }
         }
@@ -140,10 +174,17 @@ fn decide(args: ReviewDecideArgs, accept: bool) -> Result<()> {
     }
     let verb = if accept { "accepted" } else { "rejected" };
     if outcome.decided.is_empty() {
-        outln!("no suggestions in scope {scope:?} at score {}: nothing {verb}", selection.min_score)?;
+        outln!(
+            "no suggestions in scope {scope:?} at score {}: nothing {verb}",
+            selection.min_score
+        )?;
         return Ok(());
     }
-    outln!("{verb} {} suggestion{}:", outcome.decided.len(), plural(outcome.decided.len()))?;
+    outln!(
+        "{verb} {} suggestion{}:",
+        outcome.decided.len(),
+        plural(outcome.decided.len())
+    )?;
     for entry in &outcome.decided {
         print_suggestion(entry)?;
     }
@@ -161,7 +202,9 @@ fn decide(args: ReviewDecideArgs, accept: bool) -> Result<()> {
         )?;
     }
     if !accept {
-        outln!("they stay Unresolved and are not suggested again; decide them with `crosswalk resolve`")?;
+        outln!(
+            "they stay Unresolved and are not suggested again; decide them with `crosswalk resolve`"
+        )?;
     }
     Ok(())
 }
@@ -175,15 +218,34 @@ pub(crate) fn resolve(args: ResolveArgs) -> Result<()> {
     let kind = args.kind.kind();
     let namespace = Namespace::identity(kind);
     let scope = &args.scope.scope;
-    let outcome = with_app(&args.store, async |app| app.resolve_mapping(&caller(), scope, &namespace, &args.key, &decision).await)?;
+    let outcome = with_app(&args.store, async |app| {
+        app.resolve_mapping(&caller(), scope, &namespace, &args.key, &decision)
+            .await
+    })?;
     if args.format == SummaryFormat::Json {
         outln!("{}", serde_json::to_string_pretty(&outcome)?)?;
         return Ok(());
     }
     let value = outcome.mapping.value.as_identity();
-    let (resolution, destination, message) =
-        value.map(|v| (v.resolution.as_str(), side(&v.destination), v.message.as_str())).unwrap_or(("?", String::new(), ""));
-    outln!("{} {}: {resolution} -> {}", kind_word(kind), outcome.mapping.source_key, if destination.is_empty() { "(no destination account)" } else { &destination })?;
+    let (resolution, destination, message) = value
+        .map(|v| {
+            (
+                v.resolution.as_str(),
+                side(&v.destination),
+                v.message.as_str(),
+            )
+        })
+        .unwrap_or(("?", String::new(), ""));
+    outln!(
+        "{} {}: {resolution} -> {}",
+        kind_word(kind),
+        outcome.mapping.source_key,
+        if destination.is_empty() {
+            "(no destination account)"
+        } else {
+            &destination
+        }
+    )?;
     if !message.is_empty() {
         outln!("  {message}")?;
     }
@@ -196,13 +258,22 @@ pub(crate) fn resolve(args: ResolveArgs) -> Result<()> {
         outcome.run.job
     )?;
     match &outcome.revision {
-        Some(revision) => outln!("revision {} by {} at {}", revision.cursor, revision.who, revision.at)?,
+        Some(revision) => outln!(
+            "revision {} by {} at {}",
+            revision.cursor,
+            revision.who,
+            revision.at
+        )?,
         None => outln!("the mapping already had this value: no new revision")?,
     }
     outln!(
         "its history: crosswalk history {}{} {}{}",
         scope_flag(&args.scope),
-        if kind == IdentityKind::Group { " --namespace identity:group" } else { "" },
+        if kind == IdentityKind::Group {
+            " --namespace identity:group"
+        } else {
+            ""
+        },
         shell_word(&outcome.mapping.source_key),
         store_hint(&args.store)
     )?;

@@ -24,17 +24,30 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     // first too: a wrong URL fails at once, not after minutes of reading. (A store file is
     // not opened yet: invalid input must leave no file behind.)
     if let crosswalk_app::Database::Postgres(_) = args.store.database()? {
-        block_on(async { open_app(&args.store).await?.close().await; anyhow::Ok(()) })?;
+        block_on(async {
+            open_app(&args.store).await?.close().await;
+            anyhow::Ok(())
+        })?;
     }
     let mut steps = Steps::default();
     let ldap = args.ldap.options();
     let input = crosswalk_app::import_from(&files, Some(&ldap), &mut |event| steps.show(event))?;
     drop(steps);
     // Values a platform export mangled (issue 20): left out of the directory, said here.
-    for warning in input.source.warnings.iter().chain(&input.destination.warnings) {
+    for warning in input
+        .source
+        .warnings
+        .iter()
+        .chain(&input.destination.warnings)
+    {
         eprintln!("warning: {warning}");
     }
-    let request = RunRequest { scope: args.scope.scope, job: args.job, input, force: args.force };
+    let request = RunRequest {
+        scope: args.scope.scope,
+        job: args.job,
+        input,
+        force: args.force,
+    };
     let gate = args.check.then_some(args.override_blockers);
     let outcome = run_job_gated(&args.store, request, gate)?;
     print_outcome(&outcome, &args.store, args.format)
@@ -46,7 +59,9 @@ pub(crate) fn run_job(store: &StoreArgs, request: RunRequest) -> Result<RunOutco
     block_on(async {
         let app = open_app(store).await?;
         let mut steps = Steps::default();
-        let outcome = app.run_job(&caller(), request, &mut |event| steps.show(event)).await;
+        let outcome = app
+            .run_job(&caller(), request, &mut |event| steps.show(event))
+            .await;
         drop(steps);
         app.close().await;
         Ok(outcome?)
@@ -55,7 +70,9 @@ pub(crate) fn run_job(store: &StoreArgs, request: RunRequest) -> Result<RunOutco
 
 /// [`run_job`], with the pre-flight gate first when `gate` is `Some(override_blockers)`.
 fn run_job_gated(store: &StoreArgs, request: RunRequest, gate: Option<bool>) -> Result<RunOutcome> {
-    let Some(override_blockers) = gate else { return run_job(store, request) };
+    let Some(override_blockers) = gate else {
+        return run_job(store, request);
+    };
     // Refused before the store is opened: a refused run leaves no store file behind.
     let blockers = crosswalk_app::check::preflight_blockers(&request.input);
     if !blockers.is_empty() && !override_blockers {
@@ -63,9 +80,15 @@ fn run_job_gated(store: &StoreArgs, request: RunRequest, gate: Option<bool>) -> 
     }
     block_on(async {
         let app = open_app(store).await?;
-        let notes = if blockers.is_empty() { Vec::new() } else { vec![app.override_note(&caller(), &blockers)] };
+        let notes = if blockers.is_empty() {
+            Vec::new()
+        } else {
+            vec![app.override_note(&caller(), &blockers)]
+        };
         let mut steps = Steps::default();
-        let outcome = app.run_job_noting(&caller(), request, notes, &mut |event| steps.show(event)).await;
+        let outcome = app
+            .run_job_noting(&caller(), request, notes, &mut |event| steps.show(event))
+            .await;
         drop(steps);
         app.close().await;
         Ok(outcome?)
@@ -93,13 +116,20 @@ pub(crate) fn counts_line(counts: &RunCounts) -> String {
     if counts.revisions() == 0 {
         format!("0 changed ({} unchanged)", counts.unchanged)
     } else {
-        format!("{} added, {} changed, {} removed ({} unchanged)", counts.added, counts.changed, counts.removed, counts.unchanged)
+        format!(
+            "{} added, {} changed, {} removed ({} unchanged)",
+            counts.added, counts.changed, counts.removed, counts.unchanged
+        )
     }
 }
 
 /// ` --scope S` for a hint, unless it is the default scope.
 pub(crate) fn scope_hint(scope: &str) -> String {
-    if scope == crosswalk_app::DEFAULT_SCOPE { String::new() } else { format!(" --scope {}", shell_word(scope)) }
+    if scope == crosswalk_app::DEFAULT_SCOPE {
+        String::new()
+    } else {
+        format!(" --scope {}", shell_word(scope))
+    }
 }
 
 pub(crate) fn store_hint(store: &StoreArgs) -> String {
@@ -109,7 +139,11 @@ pub(crate) fn store_hint(store: &StoreArgs) -> String {
     }
 }
 
-pub(crate) fn print_outcome(outcome: &RunOutcome, store: &StoreArgs, format: SummaryFormat) -> Result<()> {
+pub(crate) fn print_outcome(
+    outcome: &RunOutcome,
+    store: &StoreArgs,
+    format: SummaryFormat,
+) -> Result<()> {
     let location = store.database()?.describe();
     match format {
         SummaryFormat::Json => {
@@ -129,7 +163,13 @@ pub(crate) fn print_outcome(outcome: &RunOutcome, store: &StoreArgs, format: Sum
         }
         SummaryFormat::Text => {
             let s = &outcome.summary;
-            outln!("job {:?}, run {} (scope {:?}, store {})", outcome.job.name, outcome.run.number, outcome.scope, location)?;
+            outln!(
+                "job {:?}, run {} (scope {:?}, store {})",
+                outcome.job.name,
+                outcome.run.number,
+                outcome.scope,
+                location
+            )?;
             outln!("transfer id {}", outcome.job.transfer_id)?;
             outln!("{}", counts_line(&outcome.run.counts))?;
             if outcome.exception_rules > 0 {
@@ -142,7 +182,11 @@ pub(crate) fn print_outcome(outcome: &RunOutcome, store: &StoreArgs, format: Sum
                 )?;
             }
             outln!("{} accounts and {} groups resolved", s.accounts, s.groups)?;
-            let width = Resolution::ALL.iter().map(|r| r.as_str().len()).max().unwrap_or(10);
+            let width = Resolution::ALL
+                .iter()
+                .map(|r| r.as_str().len())
+                .max()
+                .unwrap_or(10);
             for (resolution, count) in &s.by_resolution {
                 outln!("  {:width$}  {count:>9}", resolution.as_str())?;
             }
@@ -168,4 +212,3 @@ pub(crate) fn print_outcome(outcome: &RunOutcome, store: &StoreArgs, format: Sum
     }
     Ok(())
 }
-

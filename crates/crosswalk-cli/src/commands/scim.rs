@@ -45,7 +45,13 @@ pub(crate) struct DecideArgs {
 }
 
 fn print(conflict: &GroupConflict) -> Result<()> {
-    outln!("group {} {:?}: {} migrated members, {} pushed", conflict.group_id, conflict.display_name, conflict.current.len(), conflict.proposed.len())?;
+    outln!(
+        "group {} {:?}: {} migrated members, {} pushed",
+        conflict.group_id,
+        conflict.display_name,
+        conflict.current.len(),
+        conflict.proposed.len()
+    )?;
     if !conflict.added.is_empty() {
         outln!("  + {}", conflict.added.join(" "))?;
     }
@@ -77,7 +83,11 @@ pub(crate) fn scim(command: ScimCommand) -> Result<()> {
             for conflict in &found {
                 print(conflict)?;
             }
-            outln!("next: crosswalk scim accept --scope {} GROUP_ID, or crosswalk scim reject --scope {} GROUP_ID", shell_word(scope), shell_word(scope))?;
+            outln!(
+                "next: crosswalk scim accept --scope {} GROUP_ID, or crosswalk scim reject --scope {} GROUP_ID",
+                shell_word(scope),
+                shell_word(scope)
+            )?;
             Ok(())
         }
         ScimCommand::Accept(args) => decide(args, ConflictDecision::Accept),
@@ -90,11 +100,21 @@ fn decide(args: DecideArgs, decision: ConflictDecision) -> Result<()> {
     let scope = &args.scope.scope;
     let conflict = block_on(async {
         let app = open_app(&args.store).await?;
-        let settled = app.scim_settle_conflict(&caller(), scope, &args.group, decision).await;
+        let settled = app
+            .scim_settle_conflict(&caller(), scope, &args.group, decision)
+            .await;
         app.close().await;
         anyhow::Ok(settled?)
     })?;
-    let word = if decision == ConflictDecision::Accept { "accepted: the provider's members are the group's" } else { "rejected: the migrated members stay" };
-    outln!("group {} {:?} {word}", conflict.group_id, conflict.display_name)?;
+    let word = if decision == ConflictDecision::Accept {
+        "accepted: the provider's members are the group's"
+    } else {
+        "rejected: the migrated members stay"
+    };
+    outln!(
+        "group {} {:?} {word}",
+        conflict.group_id,
+        conflict.display_name
+    )?;
     Ok(())
 }

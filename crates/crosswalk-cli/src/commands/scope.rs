@@ -3,17 +3,24 @@
 
 use anyhow::Result;
 use crosswalk_app::App;
-use crosswalk_store::scope::{ChangeOrigin, MappingValue, Namespace, NewScope, Retention, RevisionRow};
+use crosswalk_store::scope::{
+    ChangeOrigin, MappingValue, Namespace, NewScope, Retention, RevisionRow,
+};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::report::{check_exists, store_missing};
 use super::run::{scope_hint, store_hint};
 use super::{block_on, caller, open_app};
-use crate::cli::{ChangesArgs, ChangesFormat, HistoryArgs, PurgeArgs, ScopeCommand, StoreArgs, SummaryFormat};
+use crate::cli::{
+    ChangesArgs, ChangesFormat, HistoryArgs, PurgeArgs, ScopeCommand, StoreArgs, SummaryFormat,
+};
 
 /// Opens the application, runs `work` with it, and closes it whatever `work` returned.
-fn with_app<T>(store: &StoreArgs, work: impl AsyncFnOnce(&App) -> Result<T, crosswalk_app::AppError>) -> Result<T> {
+fn with_app<T>(
+    store: &StoreArgs,
+    work: impl AsyncFnOnce(&App) -> Result<T, crosswalk_app::AppError>,
+) -> Result<T> {
     block_on(async {
         let app = open_app(store).await?;
         let result = work(&app).await;
@@ -29,9 +36,20 @@ fn date(at: OffsetDateTime) -> String {
 pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
     match command {
         ScopeCommand::Create(args) => {
-            let new = NewScope { name: args.name, source_label: args.source_label, destination_label: args.destination_label };
-            let row = with_app(&args.store, async |app| app.create_scope(&caller(), &new).await)?;
-            outln!("scope {:?} created: {} -> {}", row.name, row.source_label, row.destination_label)?;
+            let new = NewScope {
+                name: args.name,
+                source_label: args.source_label,
+                destination_label: args.destination_label,
+            };
+            let row = with_app(&args.store, async |app| {
+                app.create_scope(&caller(), &new).await
+            })?;
+            outln!(
+                "scope {:?} created: {} -> {}",
+                row.name,
+                row.source_label,
+                row.destination_label
+            )?;
             outln!(
                 "next: crosswalk run --scope {} -s SOURCE -d DESTINATION --job wave-1{}",
                 crate::cli::shell_word(&row.name),
@@ -40,7 +58,10 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
         }
         ScopeCommand::List(args) => {
             if store_missing(&args.store)? {
-                outln!("no scopes yet: there is no store at {}; the first `crosswalk run` makes one", args.store.database()?.describe())?;
+                outln!(
+                    "no scopes yet: there is no store at {}; the first `crosswalk run` makes one",
+                    args.store.database()?.describe()
+                )?;
                 return Ok(());
             }
             let scopes = with_app(&args.store, async |app| app.scopes(&caller()).await)?;
@@ -49,26 +70,52 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
                 return Ok(());
             }
             if scopes.is_empty() {
-                outln!("no scopes yet; `crosswalk scope create NAME ...` makes one, and the first `crosswalk run` makes `default`")?;
+                outln!(
+                    "no scopes yet; `crosswalk scope create NAME ...` makes one, and the first `crosswalk run` makes `default`"
+                )?;
             }
             for scope in scopes {
-                outln!("{:<24} {} -> {}  (created {} by {})", scope.name, scope.source_label, scope.destination_label, date(scope.created_at), scope.created_by)?;
+                outln!(
+                    "{:<24} {} -> {}  (created {} by {})",
+                    scope.name,
+                    scope.source_label,
+                    scope.destination_label,
+                    date(scope.created_at),
+                    scope.created_by
+                )?;
             }
         }
         ScopeCommand::Show(args) => {
             check_exists(&args.store)?;
-            let overview = with_app(&args.store, async |app| app.scope(&caller(), &args.name).await)?;
+            let overview = with_app(&args.store, async |app| {
+                app.scope(&caller(), &args.name).await
+            })?;
             if args.format == SummaryFormat::Json {
                 outln!("{}", serde_json::to_string_pretty(&overview)?)?;
                 return Ok(());
             }
             let scope = &overview.scope;
             outln!("scope {:?}", scope.name)?;
-            let prefixes: Vec<&str> = crosswalk_store::scope::keys::prefixes(scope.source_platform).iter().map(|(prefix, _)| *prefix).collect();
-            outln!("  source:      {} (look-ups also take {})", scope.source_label, prefixes.join(", "))?;
+            let prefixes: Vec<&str> = crosswalk_store::scope::keys::prefixes(scope.source_platform)
+                .iter()
+                .map(|(prefix, _)| *prefix)
+                .collect();
+            outln!(
+                "  source:      {} (look-ups also take {})",
+                scope.source_label,
+                prefixes.join(", ")
+            )?;
             outln!("  destination: {}", scope.destination_label)?;
-            outln!("  created:     {} by {}", date(scope.created_at), scope.created_by)?;
-            outln!("  exceptions:  {} rules, version {}", overview.exception_rules.len(), overview.exceptions_version)?;
+            outln!(
+                "  created:     {} by {}",
+                date(scope.created_at),
+                scope.created_by
+            )?;
+            outln!(
+                "  exceptions:  {} rules, version {}",
+                overview.exception_rules.len(),
+                overview.exceptions_version
+            )?;
             for rule in &overview.exception_rules {
                 outln!("    {} {} -> {}", rule.kind, rule.source, rule.destination)?;
             }
@@ -76,20 +123,41 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
                 outln!("  retention:   every namespace keeps removed mappings forever")?;
             }
             for retention in &overview.retention {
-                outln!("  retention:   {} {}", retention.namespace, retention_text(retention.retention))?;
+                outln!(
+                    "  retention:   {} {}",
+                    retention.namespace,
+                    retention_text(retention.retention)
+                )?;
             }
             outln!("  jobs:        {}", overview.jobs.len())?;
             for job in &overview.jobs {
-                outln!("    {:<24} transfer id {}  {} runs", job.name, job.transfer_id, job.runs)?;
+                outln!(
+                    "    {:<24} transfer id {}  {} runs",
+                    job.name,
+                    job.transfer_id,
+                    job.runs
+                )?;
             }
             if !overview.identity_choices.is_empty() {
-                outln!("  duplicate handling: {} identities (runs with --fixes; a later wave may not switch them without --force)", overview.identity_choices.len())?;
+                outln!(
+                    "  duplicate handling: {} identities (runs with --fixes; a later wave may not switch them without --force)",
+                    overview.identity_choices.len()
+                )?;
                 const SHOWN: usize = 20;
                 for choice in overview.identity_choices.iter().take(SHOWN) {
-                    outln!("    {:<24} {}  (job {:?} run {})", choice.source_key, handling_text(&choice.handling), choice.job, choice.run)?;
+                    outln!(
+                        "    {:<24} {}  (job {:?} run {})",
+                        choice.source_key,
+                        handling_text(&choice.handling),
+                        choice.job,
+                        choice.run
+                    )?;
                 }
                 if overview.identity_choices.len() > SHOWN {
-                    outln!("    ... and {} more (--format json lists them all)", overview.identity_choices.len() - SHOWN)?;
+                    outln!(
+                        "    ... and {} more (--format json lists them all)",
+                        overview.identity_choices.len() - SHOWN
+                    )?;
                 }
             }
             for switch in &overview.choice_switches {
@@ -110,8 +178,15 @@ pub(crate) fn scope(command: ScopeCommand) -> Result<()> {
             let namespace = Namespace::parse(&args.namespace)?;
             let retention = parse_retention(&args.keep)?;
             let scope = args.scope.scope.clone();
-            let row = with_app(&args.store, async |app| app.set_retention(&caller(), &scope, &namespace, retention).await)?;
-            outln!("scope {scope:?}, {}: {}", row.namespace, retention_text(row.retention))?;
+            let row = with_app(&args.store, async |app| {
+                app.set_retention(&caller(), &scope, &namespace, retention)
+                    .await
+            })?;
+            outln!(
+                "scope {scope:?}, {}: {}",
+                row.namespace,
+                retention_text(row.retention)
+            )?;
             if row.retention != Retention::Forever {
                 outln!(
                     "nothing is removed until you run: crosswalk purge --namespace {}{}{}",
@@ -131,14 +206,18 @@ fn parse_retention(text: &str) -> Result<Retention> {
     }
     match text.parse::<u32>() {
         Ok(days) => Ok(Retention::Days(days)),
-        Err(_) => anyhow::bail!("{text:?} is not a retention; give a number of days (e.g. 90) or `forever`"),
+        Err(_) => anyhow::bail!(
+            "{text:?} is not a retention; give a number of days (e.g. 90) or `forever`"
+        ),
     }
 }
 
 fn retention_text(retention: Retention) -> String {
     match retention {
         Retention::Forever => "removed mappings are kept forever".to_string(),
-        Retention::Days(days) => format!("removed mappings may be purged {days} days after their removal"),
+        Retention::Days(days) => {
+            format!("removed mappings may be purged {days} days after their removal")
+        }
     }
 }
 
@@ -148,8 +227,16 @@ fn value_text(value: Option<&MappingValue>) -> String {
         None => "(none)".to_string(),
         Some(MappingValue::App(text)) => format!("{text:?}"),
         Some(MappingValue::Identity(identity)) => {
-            let destination = if identity.destination.id.is_empty() { identity.destination.name.as_str() } else { identity.destination.id.as_str() };
-            if destination.is_empty() { identity.resolution.clone() } else { format!("{} {destination}", identity.resolution) }
+            let destination = if identity.destination.id.is_empty() {
+                identity.destination.name.as_str()
+            } else {
+                identity.destination.id.as_str()
+            };
+            if destination.is_empty() {
+                identity.resolution.clone()
+            } else {
+                format!("{} {destination}", identity.resolution)
+            }
         }
     }
 }
@@ -179,14 +266,25 @@ pub(crate) fn history(args: HistoryArgs) -> Result<()> {
     let namespace = Namespace::parse(&args.namespace)?;
     check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
-    let history = with_app(&args.store, async |app| app.history(&caller(), &scope, &namespace, &args.key).await)?;
+    let history = with_app(&args.store, async |app| {
+        app.history(&caller(), &scope, &namespace, &args.key).await
+    })?;
     if args.format == SummaryFormat::Json {
         outln!("{}", serde_json::to_string_pretty(&history)?)?;
         return Ok(());
     }
     let mapping = &history.mapping;
-    let state = if mapping.removed { "removed (its source identity is gone; kept until a purge)" } else { "current" };
-    outln!("{} {} in scope {scope:?}: {}, {state}", mapping.namespace, mapping.source_key, value_text(Some(&mapping.value)))?;
+    let state = if mapping.removed {
+        "removed (its source identity is gone; kept until a purge)"
+    } else {
+        "current"
+    };
+    outln!(
+        "{} {} in scope {scope:?}: {}, {state}",
+        mapping.namespace,
+        mapping.source_key,
+        value_text(Some(&mapping.value))
+    )?;
     outln!("{} revisions, oldest first:", history.revisions.len())?;
     for revision in &history.revisions {
         outln!("  {}", revision_line(revision))?;
@@ -197,21 +295,44 @@ pub(crate) fn history(args: HistoryArgs) -> Result<()> {
 pub(crate) fn changes(args: ChangesArgs) -> Result<()> {
     check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
-    let page = with_app(&args.store, async |app| app.changes_with_items(&caller(), &scope, args.since.as_deref(), args.limit).await)?;
+    let page = with_app(&args.store, async |app| {
+        app.changes_with_items(&caller(), &scope, args.since.as_deref(), args.limit)
+            .await
+    })?;
     match args.format {
         ChangesFormat::Jsonl => {
             for entry in &page.revisions {
                 outln!("{}", serde_json::to_string(entry)?)?;
             }
-            outln!("{}", serde_json::json!({ "cursor": page.cursor.to_string(), "last_page": page.last_page }))?;
+            outln!(
+                "{}",
+                serde_json::json!({ "cursor": page.cursor.to_string(), "last_page": page.last_page })
+            )?;
         }
         ChangesFormat::Text => {
             for entry in &page.revisions {
-                let items = entry.affected_items.map(|n| format!(" ({n} affected items)")).unwrap_or_default();
-                outln!("{} {}{items}", entry.revision.source_key, revision_line(&entry.revision))?;
+                let items = entry
+                    .affected_items
+                    .map(|n| format!(" ({n} affected items)"))
+                    .unwrap_or_default();
+                outln!(
+                    "{} {}{items}",
+                    entry.revision.source_key,
+                    revision_line(&entry.revision)
+                )?;
             }
-            let more = if page.last_page { "" } else { " (more: run it again with this cursor)" };
-            outln!("{} changes; next: crosswalk changes --since {}{}{}{more}", page.revisions.len(), page.cursor, scope_hint(&scope), store_hint(&args.store))?;
+            let more = if page.last_page {
+                ""
+            } else {
+                " (more: run it again with this cursor)"
+            };
+            outln!(
+                "{} changes; next: crosswalk changes --since {}{}{}{more}",
+                page.revisions.len(),
+                page.cursor,
+                scope_hint(&scope),
+                store_hint(&args.store)
+            )?;
         }
     }
     Ok(())
@@ -221,10 +342,24 @@ pub(crate) fn purge(args: PurgeArgs) -> Result<()> {
     let namespace = Namespace::parse(&args.namespace)?;
     check_exists(&args.store)?;
     let scope = args.scope.scope.clone();
-    let report = with_app(&args.store, async |app| app.purge(&caller(), &scope, &namespace, args.dry_run).await)?;
-    let verb = if args.dry_run { "would remove" } else { "removed" };
-    outln!("scope {scope:?}, {}: {}", report.namespace, retention_text(report.retention))?;
-    outln!("{verb} {} mappings for good{}", report.removed.len(), if report.removed.is_empty() { "" } else { ":" })?;
+    let report = with_app(&args.store, async |app| {
+        app.purge(&caller(), &scope, &namespace, args.dry_run).await
+    })?;
+    let verb = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    outln!(
+        "scope {scope:?}, {}: {}",
+        report.namespace,
+        retention_text(report.retention)
+    )?;
+    outln!(
+        "{verb} {} mappings for good{}",
+        report.removed.len(),
+        if report.removed.is_empty() { "" } else { ":" }
+    )?;
     for key in &report.removed {
         outln!("  {key}")?;
     }

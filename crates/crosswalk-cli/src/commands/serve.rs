@@ -63,7 +63,10 @@ impl WebhookServeArgs {
     fn policy(&self) -> Result<crosswalk_events::TargetPolicy> {
         let mut policy = crosswalk_events::TargetPolicy::default();
         for range in &self.webhook_allow {
-            policy = policy.allow(crosswalk_events::parse_range(range).with_context(|| format!("--webhook-allow {range}"))?);
+            policy = policy.allow(
+                crosswalk_events::parse_range(range)
+                    .with_context(|| format!("--webhook-allow {range}"))?,
+            );
         }
         Ok(policy)
     }
@@ -72,17 +75,25 @@ impl WebhookServeArgs {
         let schedule = crosswalk_events::RetrySchedule {
             first_delay: Duration::from_millis(self.webhook_first_delay_ms),
             max_delay: Duration::from_millis(self.webhook_max_delay_ms),
-            max_period: Duration::from_millis(self.webhook_retry_period_ms.unwrap_or(self.webhook_retry_period.saturating_mul(1000))),
+            max_period: Duration::from_millis(
+                self.webhook_retry_period_ms
+                    .unwrap_or(self.webhook_retry_period.saturating_mul(1000)),
+            ),
         };
         schedule.validate().context("the webhook retry settings")?;
         let timeout = Duration::from_millis(self.webhook_timeout_ms);
         Ok(crosswalk_server::webhooks::WorkerConfig {
-            delivery: crosswalk_events::DeliveryConfig { timeout, policy: self.policy()?, extra_roots: Vec::new() },
+            delivery: crosswalk_events::DeliveryConfig {
+                timeout,
+                policy: self.policy()?,
+                extra_roots: Vec::new(),
+            },
             settings: crosswalk_app::DeliverySettings {
                 schedule,
                 // A lease shorter than an attempt would let a second worker take a delivery
                 // still being sent.
-                lease: Duration::from_millis(self.webhook_lease_ms).max(timeout + Duration::from_millis(500)),
+                lease: Duration::from_millis(self.webhook_lease_ms)
+                    .max(timeout + Duration::from_millis(500)),
                 ..Default::default()
             },
             poll: Duration::from_millis(self.webhook_poll_ms.max(1)),
@@ -120,7 +131,11 @@ crosswalk token create --instance-admin --label ops")]
 #[derive(Debug, Args)]
 pub(crate) struct TokenCreateArgs {
     /// The scope the token reads (and, as writer or admin, writes).
-    #[arg(long, required_unless_present = "instance_admin", conflicts_with = "instance_admin")]
+    #[arg(
+        long,
+        required_unless_present = "instance_admin",
+        conflicts_with = "instance_admin"
+    )]
     pub(crate) scope: Option<String>,
     /// reader: reads; writer: also writes app namespaces and exceptions and runs jobs;
     /// admin: also manages the scope's tokens and retention.
@@ -153,7 +168,10 @@ pub(crate) struct TokenRevokeArgs {
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the server's runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the server's runtime")?;
     runtime.block_on(async {
         crosswalk_server::init_logging();
         let database = args.store.database()?;
@@ -163,15 +181,27 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
             .with_secure_cookies(args.secure_cookies)
             .with_webhook_policy(args.webhooks.policy()?)
             .with_scim_rate(args.scim_rate);
-        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-        let address = listener.local_addr().context("cannot read the address listened on")?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the address listened on")?;
         let worker = if args.webhooks.no_webhook_delivery {
             None
         } else {
-            Some(crosswalk_server::webhooks::spawn_worker(state.app.clone(), worker_config).context("cannot start webhook delivery")?)
+            Some(
+                crosswalk_server::webhooks::spawn_worker(state.app.clone(), worker_config)
+                    .context("cannot start webhook delivery")?,
+            )
         };
-        outln!("listening on http://{address} (store {}); Ctrl-C stops", database.describe())?;
-        let served = crosswalk_server::serve(listener, state.clone(), crosswalk_server::shutdown_signal()).await;
+        outln!(
+            "listening on http://{address} (store {}); Ctrl-C stops",
+            database.describe()
+        )?;
+        let served =
+            crosswalk_server::serve(listener, state.clone(), crosswalk_server::shutdown_signal())
+                .await;
         if let Some(worker) = worker {
             worker.abort();
         }
@@ -188,10 +218,15 @@ pub(crate) fn serve_demo(store: &StoreArgs, scope: &str, args: &DemoServeArgs) -
     }
     let database = store.database()?;
     if matches!(database, crosswalk_app::Database::Postgres(_)) {
-        outln!("\n(the web UI is not served: its sign-in tokens live in the SQLite store for now)")?;
+        outln!(
+            "\n(the web UI is not served: its sign-in tokens live in the SQLite store for now)"
+        )?;
         return Ok(());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the server's runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the server's runtime")?;
     runtime.block_on(async {
         let state = ServerState::open(&database).await?;
         let role = crosswalk_store::scope::Role::Admin;
@@ -226,8 +261,17 @@ pub(crate) fn serve_demo(store: &StoreArgs, scope: &str, args: &DemoServeArgs) -
 }
 
 fn who() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
-    format!("cli:{}", if user.trim().is_empty() { "unknown" } else { user.trim() })
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_default();
+    format!(
+        "cli:{}",
+        if user.trim().is_empty() {
+            "unknown"
+        } else {
+            user.trim()
+        }
+    )
 }
 
 pub(crate) fn token(command: TokenCommand) -> Result<()> {
@@ -236,18 +280,30 @@ pub(crate) fn token(command: TokenCommand) -> Result<()> {
             TokenCommand::Create(args) => {
                 let state = ServerState::open(&args.store.database()?).await?;
                 let role = crosswalk_store::scope::Role::parse(&args.role)?;
-                let scope = if args.instance_admin { None } else { args.scope.as_deref() };
-                let issued =
-                    crosswalk_server::tokens::issue(state.tokens.as_ref(), scope, role, &args.label, &who(), time::OffsetDateTime::now_utc())
-                        .await
-                        .map_err(|e| anyhow::anyhow!("cannot create the token: {e}"))?;
+                let scope = if args.instance_admin {
+                    None
+                } else {
+                    args.scope.as_deref()
+                };
+                let issued = crosswalk_server::tokens::issue(
+                    state.tokens.as_ref(),
+                    scope,
+                    role,
+                    &args.label,
+                    &who(),
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot create the token: {e}"))?;
                 state.close().await;
                 outln!("{}", issued.token)?;
                 eprintln!(
                     "{} token {} for {} made. It is shown this once: only its hash is stored.",
                     issued.row.role,
                     issued.row.public_id,
-                    scope.map_or("every scope (instance admin)".to_string(), |s| format!("scope {s:?}"))
+                    scope.map_or("every scope (instance admin)".to_string(), |s| format!(
+                        "scope {s:?}"
+                    ))
                 );
                 Ok(())
             }
@@ -255,9 +311,14 @@ pub(crate) fn token(command: TokenCommand) -> Result<()> {
                 let state = ServerState::open(&args.store.database()?).await?;
                 let tokens = state.tokens.tokens(args.scope.as_deref()).await?;
                 state.close().await;
-                let rfc3339 = |at: time::OffsetDateTime| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+                let rfc3339 = |at: time::OffsetDateTime| {
+                    at.format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default()
+                };
                 for token in tokens {
-                    let revoked = token.revoked_at.map_or(String::new(), |at| format!(" revoked {}", rfc3339(at)));
+                    let revoked = token
+                        .revoked_at
+                        .map_or(String::new(), |at| format!(" revoked {}", rfc3339(at)));
                     outln!(
                         "{}  {}  {}  {:?}  made {} by {}{revoked}",
                         token.public_id,
@@ -272,10 +333,18 @@ pub(crate) fn token(command: TokenCommand) -> Result<()> {
             }
             TokenCommand::Revoke(args) => {
                 let state = ServerState::open(&args.store.database()?).await?;
-                let row = state.tokens.revoke_token(&args.public_id, time::OffsetDateTime::now_utc()).await;
+                let row = state
+                    .tokens
+                    .revoke_token(&args.public_id, time::OffsetDateTime::now_utc())
+                    .await;
                 state.close().await;
                 let row = row?;
-                outln!("token {} ({} of {}) revoked", row.public_id, row.role, row.scope.as_deref().unwrap_or("every scope"))?;
+                outln!(
+                    "token {} ({} of {}) revoked",
+                    row.public_id,
+                    row.role,
+                    row.scope.as_deref().unwrap_or("every scope")
+                )?;
                 Ok(())
             }
         }

@@ -25,7 +25,9 @@ struct PreviewOutput<'a> {
 }
 
 fn preview(args: TransformsPreviewArgs) -> Result<()> {
-    let options = ReadOptions { skip_invalid: args.skip_invalid };
+    let options = ReadOptions {
+        skip_invalid: args.skip_invalid,
+    };
     let policy = crosswalk_formats::read_policy_file(&args.policy)?;
     let exceptions = read_exceptions(args.exceptions.as_deref())?;
     let (source, destination) = read_directories(&args.source, &args.destination, options)?;
@@ -36,13 +38,28 @@ fn preview(args: TransformsPreviewArgs) -> Result<()> {
         source.directory.accounts.len(),
         destination.directory.accounts.len()
     ));
-    let preview = crosswalk_core::preview(&source.directory, &destination.directory, &policy, &exceptions);
+    let preview = crosswalk_core::preview(
+        &source.directory,
+        &destination.directory,
+        &policy,
+        &exceptions,
+    );
     spinner.finish_and_clear();
-    let skipped: Vec<String> =
-        source.skipped.iter().chain(&destination.skipped).map(SkippedRecord::to_string).collect();
+    let skipped: Vec<String> = source
+        .skipped
+        .iter()
+        .chain(&destination.skipped)
+        .map(SkippedRecord::to_string)
+        .collect();
     match args.format {
         SummaryFormat::Json => {
-            outln!("{}", serde_json::to_string_pretty(&PreviewOutput { preview: &preview, skipped })?)?;
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&PreviewOutput {
+                    preview: &preview,
+                    skipped
+                })?
+            )?;
         }
         SummaryFormat::Text => {
             out!("{preview}")?;
@@ -53,8 +70,11 @@ fn preview(args: TransformsPreviewArgs) -> Result<()> {
                 }
             }
             if !policy.transforms.is_empty() {
-                let exceptions =
-                    args.exceptions.as_ref().map(|path| format!(" --exceptions {}", path.display())).unwrap_or_default();
+                let exceptions = args
+                    .exceptions
+                    .as_ref()
+                    .map(|path| format!(" --exceptions {}", path.display()))
+                    .unwrap_or_default();
                 outln!(
                     "next: crosswalk run --source {} --destination {} --policy {}{exceptions}",
                     args.source.display(),

@@ -111,15 +111,24 @@ fn with_app<T>(store: &StoreArgs, work: impl AsyncFnOnce(&App) -> Result<T>) -> 
 }
 
 fn subscription_id(text: &str) -> Result<Uuid> {
-    Uuid::parse_str(text.trim()).map_err(|_| anyhow!("{text:?} is not a subscription id; `crosswalk webhook list --scope SCOPE` shows them"))
+    Uuid::parse_str(text.trim()).map_err(|_| {
+        anyhow!(
+            "{text:?} is not a subscription id; `crosswalk webhook list --scope SCOPE` shows them"
+        )
+    })
 }
 
 fn when(at: Option<time::OffsetDateTime>) -> String {
-    at.and_then(|at| at.format(&Rfc3339).ok()).unwrap_or_else(|| "-".to_owned())
+    at.and_then(|at| at.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "-".to_owned())
 }
 
 fn print_subscription(row: &SubscriptionRow) -> Result<()> {
-    let events = if row.events.is_empty() { "all".to_owned() } else { row.events.join(",") };
+    let events = if row.events.is_empty() {
+        "all".to_owned()
+    } else {
+        row.events.join(",")
+    };
     let paused = if row.paused { " (paused)" } else { "" };
     outln!("{}  {}{paused}", row.id, row.url)?;
     outln!(
@@ -139,10 +148,23 @@ fn print_delivery(row: &DeliveryRow) -> Result<()> {
         DeliveryState::Delivered => format!("delivered {}", when(row.delivered_at)),
         DeliveryState::Failed => "FAILED".to_owned(),
     };
-    outln!("{}  {}  {}  #{}  {state}  attempts {}", row.id, row.event_type, row.message_id, row.sequence, row.attempts)?;
+    outln!(
+        "{}  {}  {}  #{}  {state}  attempts {}",
+        row.id,
+        row.event_type,
+        row.message_id,
+        row.sequence,
+        row.attempts
+    )?;
     if let Some(error) = &row.last_error {
-        let status = row.last_status.map(|s| format!("HTTP {s}, ")).unwrap_or_default();
-        outln!("    last attempt {}: {status}{error}", when(row.last_attempt_at))?;
+        let status = row
+            .last_status
+            .map(|s| format!("HTTP {s}, "))
+            .unwrap_or_default();
+        outln!(
+            "    last attempt {}: {status}{error}",
+            when(row.last_attempt_at)
+        )?;
     }
     Ok(())
 }
@@ -157,7 +179,9 @@ pub(crate) fn webhook(command: WebhookCommand) -> Result<()> {
                 policy = policy.allow(parse_range(range)?);
             }
             with_app(&args.store, async |app| {
-                let made = app.add_webhook(&caller, &args.scope, &args.url, &filter, &policy).await?;
+                let made = app
+                    .add_webhook(&caller, &args.scope, &args.url, &filter, &policy)
+                    .await?;
                 outln!("id: {}", made.subscription.id)?;
                 outln!("secret: {}", made.secret)?;
                 outln!(
@@ -167,14 +191,21 @@ pub(crate) fn webhook(command: WebhookCommand) -> Result<()> {
                     args.scope,
                     filter
                 )?;
-                outln!("next: `crosswalk serve` delivers the events; `crosswalk webhook deliveries --scope {}` shows how it went", args.scope)?;
+                outln!(
+                    "next: `crosswalk serve` delivers the events; `crosswalk webhook deliveries --scope {}` shows how it went",
+                    args.scope
+                )?;
                 Ok(())
             })
         }
         WebhookCommand::List(args) => with_app(&args.store, async |app| {
             let rows = app.webhooks(&caller, &args.scope).await?;
             if rows.is_empty() {
-                outln!("scope {:?} has no webhook subscriptions; `crosswalk webhook add --scope {} URL` adds one", args.scope, args.scope)?;
+                outln!(
+                    "scope {:?} has no webhook subscriptions; `crosswalk webhook add --scope {} URL` adds one",
+                    args.scope,
+                    args.scope
+                )?;
             }
             for row in &rows {
                 print_subscription(row)?;
@@ -192,7 +223,11 @@ pub(crate) fn webhook(command: WebhookCommand) -> Result<()> {
         WebhookCommand::Pause(args) => pause(&caller, args, true),
         WebhookCommand::Resume(args) => pause(&caller, args, false),
         WebhookCommand::Deliveries(args) => {
-            let subscription = args.subscription.as_deref().map(subscription_id).transpose()?;
+            let subscription = args
+                .subscription
+                .as_deref()
+                .map(subscription_id)
+                .transpose()?;
             let state = match args.state.as_deref() {
                 Some("pending") => Some(DeliveryState::Pending),
                 Some("delivered") => Some(DeliveryState::Delivered),
@@ -200,7 +235,9 @@ pub(crate) fn webhook(command: WebhookCommand) -> Result<()> {
                 _ => None,
             };
             with_app(&args.store, async |app| {
-                let rows = app.webhook_deliveries(&caller, &args.scope, subscription, state, args.limit).await?;
+                let rows = app
+                    .webhook_deliveries(&caller, &args.scope, subscription, state, args.limit)
+                    .await?;
                 if rows.is_empty() {
                     outln!("no deliveries")?;
                 }
@@ -212,7 +249,11 @@ pub(crate) fn webhook(command: WebhookCommand) -> Result<()> {
         }
         WebhookCommand::Redeliver(args) => with_app(&args.store, async |app| {
             let row = app.redeliver(&caller, &args.scope, args.delivery).await?;
-            outln!("delivery {} of event {} is pending again; `crosswalk serve` sends it at its place in the order", row.id, row.message_id)?;
+            outln!(
+                "delivery {} of event {} is pending again; `crosswalk serve` sends it at its place in the order",
+                row.id,
+                row.message_id
+            )?;
             Ok(())
         }),
     }

@@ -20,7 +20,17 @@ fn first_runs_started_together_on_a_new_store_all_succeed() {
         let children: Vec<_> = (0..RUNS)
             .map(|_| {
                 dir.command()
-                    .args(["run", "-s", "source.csv", "-d", "destination.csv", "-p", "policy.toml", "--job", "wave-1"])
+                    .args([
+                        "run",
+                        "-s",
+                        "source.csv",
+                        "-d",
+                        "destination.csv",
+                        "-p",
+                        "policy.toml",
+                        "--job",
+                        "wave-1",
+                    ])
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -38,14 +48,28 @@ fn first_runs_started_together_on_a_new_store_all_succeed() {
                 String::from_utf8_lossy(&out.stderr)
             );
             let stdout = String::from_utf8(out.stdout).unwrap();
-            let number = stdout.split(", run ").nth(1).and_then(|rest| rest.split_whitespace().next());
+            let number = stdout
+                .split(", run ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next());
             printed.push(number.expect("the run's number").parse::<u32>().unwrap());
         }
         printed.sort_unstable();
-        assert_eq!(printed, [1, 2, 3, 4, 5, 6], "round {round}: each process says its own run's number");
+        assert_eq!(
+            printed,
+            [1, 2, 3, 4, 5, 6],
+            "round {round}: each process says its own run's number"
+        );
         let jobs = dir.ok(&["jobs"]);
-        let numbers: Vec<&str> = jobs.lines().filter_map(|line| line.split("run").nth(1)?.split_whitespace().next()).collect();
-        assert_eq!(numbers, ["1", "2", "3", "4", "5", "6"], "round {round}: every run recorded once:\n{jobs}");
+        let numbers: Vec<&str> = jobs
+            .lines()
+            .filter_map(|line| line.split("run").nth(1)?.split_whitespace().next())
+            .collect();
+        assert_eq!(
+            numbers,
+            ["1", "2", "3", "4", "5", "6"],
+            "round {round}: every run recorded once:\n{jobs}"
+        );
     }
 }
 
@@ -57,14 +81,34 @@ fn runs_started_together_with_the_same_exceptions_all_succeed() {
     const RUNS: usize = 4;
     let dir = Dir::new();
     dir.ok(&["generate", "-n", "3000", "-o", "gen"]);
-    let rules: String = (0..20).map(|n| format!("account,id:nobody-{n},id:nobody\n")).collect();
-    dir.write("exceptions.csv", &format!("type,source,destination\n{rules}"));
+    let rules: String = (0..20)
+        .map(|n| format!("account,id:nobody-{n},id:nobody\n"))
+        .collect();
+    dir.write(
+        "exceptions.csv",
+        &format!("type,source,destination\n{rules}"),
+    );
     for round in 0..2 {
         let children: Vec<_> = (0..RUNS)
             .map(|n| {
                 dir.command()
-                    .args(["run", "-s", "gen/source.csv", "-d", "gen/destination.csv", "-p", "gen/policy.toml"])
-                    .args(["-e", "exceptions.csv", "--scope", &format!("s{round}"), "--job", &format!("wave-{n}")])
+                    .args([
+                        "run",
+                        "-s",
+                        "gen/source.csv",
+                        "-d",
+                        "gen/destination.csv",
+                        "-p",
+                        "gen/policy.toml",
+                    ])
+                    .args([
+                        "-e",
+                        "exceptions.csv",
+                        "--scope",
+                        &format!("s{round}"),
+                        "--job",
+                        &format!("wave-{n}"),
+                    ])
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -77,7 +121,15 @@ fn runs_started_together_with_the_same_exceptions_all_succeed() {
             for child in children {
                 assert!(!child.wait_with_output().unwrap().status.success());
             }
-            dir.ok(&["scope", "create", "s1", "--source-label", "jira x", "--destination-label", "cloud y"]);
+            dir.ok(&[
+                "scope",
+                "create",
+                "s1",
+                "--source-label",
+                "jira x",
+                "--destination-label",
+                "cloud y",
+            ]);
             continue;
         }
         for child in children {
@@ -90,7 +142,11 @@ fn runs_started_together_with_the_same_exceptions_all_succeed() {
             );
         }
         let jobs = dir.ok(&["jobs", "--scope", "s1"]);
-        assert_eq!(jobs.lines().filter(|l| l.contains(" run ")).count(), RUNS, "{jobs}");
+        assert_eq!(
+            jobs.lines().filter(|l| l.contains(" run ")).count(),
+            RUNS,
+            "{jobs}"
+        );
         let show = dir.ok(&["scope", "show", "s1"]);
         assert!(show.contains("exceptions:  20 rules"), "{show}");
     }

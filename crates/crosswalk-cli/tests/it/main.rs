@@ -3,20 +3,20 @@
 mod util;
 
 mod browser;
+mod check;
 mod concurrency;
 mod demo;
 mod errors;
+mod items;
+mod peers;
 mod pipes;
+mod plan;
 mod postgres;
+mod report_query;
+mod review;
 mod run_and_report;
+mod scim;
 mod scopes;
 mod serve;
 mod transforms_and_eval;
-mod check;
-mod items;
-mod plan;
-mod review;
 mod webhooks;
-mod peers;
-mod report_query;
-mod scim;

@@ -11,12 +11,18 @@ pub(crate) struct Dir {
 
 impl Dir {
     pub(crate) fn new() -> Dir {
-        Dir { root: tempfile::tempdir().expect("temp dir"), database: None }
+        Dir {
+            root: tempfile::tempdir().expect("temp dir"),
+            database: None,
+        }
     }
 
     /// A temp dir whose commands use the database at `url` (CROSSWALK_DATABASE_URL).
     pub(crate) fn on_database(url: &str) -> Dir {
-        Dir { database: Some(url.to_string()), ..Dir::new() }
+        Dir {
+            database: Some(url.to_string()),
+            ..Dir::new()
+        }
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -72,15 +78,24 @@ impl Dir {
     /// Runs and insists on failure; returns stderr.
     pub(crate) fn fails(&self, args: &[&str]) -> String {
         let out = self.crosswalk(args);
-        assert!(!out.status.success(), "crosswalk {args:?} should have failed: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "crosswalk {args:?} should have failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8(out.stderr).expect("utf-8 output")
     }
 }
 
 /// Parses a report CSV into rows of fields (header included).
 pub(crate) fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
-    reader.records().map(|r| r.expect("valid csv").iter().map(str::to_string).collect()).collect()
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| r.expect("valid csv").iter().map(str::to_string).collect())
+        .collect()
 }
 
 pub(crate) const SOURCE_CSV: &str = "\

@@ -47,7 +47,10 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn start(answer: impl Fn(usize) -> u16 + Send + Sync + 'static, hold_first: Option<Arc<AtomicUsize>>) -> Receiver {
+    fn start(
+        answer: impl Fn(usize) -> u16 + Send + Sync + 'static,
+        hold_first: Option<Arc<AtomicUsize>>,
+    ) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a receiver");
         let url = format!("http://{}/hooks/crosswalk", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -57,8 +60,15 @@ impl Receiver {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                let (log, answer, count, hold) = (log.clone(), answer.clone(), count.clone(), hold_first.clone());
-                std::thread::spawn(move || serve_connection(stream, &log, answer.as_ref(), &count, hold.as_deref()));
+                let (log, answer, count, hold) = (
+                    log.clone(),
+                    answer.clone(),
+                    count.clone(),
+                    hold_first.clone(),
+                );
+                std::thread::spawn(move || {
+                    serve_connection(stream, &log, answer.as_ref(), &count, hold.as_deref())
+                });
             }
         });
         Receiver { url, received }
@@ -80,7 +90,13 @@ impl Receiver {
     }
 }
 
-fn serve_connection(stream: TcpStream, log: &Mutex<Vec<Received>>, answer: &(dyn Fn(usize) -> u16 + Send + Sync), count: &AtomicUsize, hold: Option<&AtomicUsize>) {
+fn serve_connection(
+    stream: TcpStream,
+    log: &Mutex<Vec<Received>>,
+    answer: &(dyn Fn(usize) -> u16 + Send + Sync),
+    count: &AtomicUsize,
+    hold: Option<&AtomicUsize>,
+) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone a stream"));
     let mut writer = stream;
     loop {
@@ -102,7 +118,13 @@ fn serve_connection(stream: TcpStream, log: &Mutex<Vec<Received>>, answer: &(dyn
                 headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
             }
         }
-        let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default();
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
         let length: usize = get("content-length").parse().unwrap_or(0);
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).is_err() {
@@ -118,7 +140,13 @@ fn serve_connection(stream: TcpStream, log: &Mutex<Vec<Received>>, answer: &(dyn
             return;
         }
         let status = answer(n);
-        log.lock().unwrap().push(Received { id: get("webhook-id"), timestamp: get("webhook-timestamp"), signature: get("webhook-signature"), body, status });
+        log.lock().unwrap().push(Received {
+            id: get("webhook-id"),
+            timestamp: get("webhook-timestamp"),
+            signature: get("webhook-signature"),
+            body,
+            status,
+        });
         let response = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
         if writer.write_all(response.as_bytes()).is_err() {
             return;
@@ -149,16 +177,33 @@ impl Server {
             "3000",
         ];
         args.extend_from_slice(extra);
-        let mut child = dir.command().args(&args).env("RUST_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start crosswalk serve");
+        let mut child = dir
+            .command()
+            .args(&args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start crosswalk serve");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the address line");
-        let address = line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_default().to_string();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the address line");
+        let address = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_default()
+            .to_string();
         assert!(!address.is_empty(), "no address in {line:?}");
         Server { child }
     }
 
     fn kill9(mut self) {
-        let status = std::process::Command::new("kill").args(["-9", &self.child.id().to_string()]).status().expect("run kill");
+        let status = std::process::Command::new("kill")
+            .args(["-9", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
         assert!(status.success());
         let _ = self.child.wait();
     }
@@ -175,23 +220,52 @@ fn setup() -> Dir {
     let dir = Dir::new();
     dir.write("source.csv", SOURCE);
     dir.write("destination.csv", DESTINATION);
-    dir.ok(&["scope", "create", "acme", "--source-label", "jira-server https://jira.acme.local", "--destination-label", "cloud"]);
+    dir.ok(&[
+        "scope",
+        "create",
+        "acme",
+        "--source-label",
+        "jira-server https://jira.acme.local",
+        "--destination-label",
+        "cloud",
+    ]);
     dir
 }
 
 /// `crosswalk webhook add`: the subscription's id and secret, as printed once.
 fn subscribe(dir: &Dir, url: &str, extra: &[&str]) -> (String, String) {
-    let mut args = vec!["webhook", "add", "--scope", "acme", url, "--webhook-allow", "127.0.0.0/8"];
+    let mut args = vec![
+        "webhook",
+        "add",
+        "--scope",
+        "acme",
+        url,
+        "--webhook-allow",
+        "127.0.0.0/8",
+    ];
     args.extend_from_slice(extra);
     let out = dir.ok(&args);
     let field = |name: &str| {
-        out.lines().find_map(|line| line.strip_prefix(name)).map(|v| v.trim().to_string()).unwrap_or_else(|| panic!("no {name} in {out}"))
+        out.lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| panic!("no {name} in {out}"))
     };
     (field("id:"), field("secret:"))
 }
 
 fn run(dir: &Dir, job: &str) {
-    dir.ok(&["run", "--scope", "acme", "-s", "source.csv", "-d", "destination.csv", "--job", job]);
+    dir.ok(&[
+        "run",
+        "--scope",
+        "acme",
+        "-s",
+        "source.csv",
+        "-d",
+        "destination.csv",
+        "--job",
+        job,
+    ]);
 }
 
 /// Polls until `done` holds, for up to two minutes.
@@ -215,33 +289,107 @@ fn events_arrive_signed_verifiable_and_forgeries_and_replays_are_detected() {
     let _server = Server::start(&dir, &["--webhook-allow", "127.0.0.0/8"]);
     run(&dir, "wave-1");
     // A second run of the job: job.started on its own, before the run.
-    dir.write("source.csv", &SOURCE.replace("account,JIRAUSER2,msmith,maria@acme.com,,Maria Smith,Maria,Smith,true,ldap,,,,\n", ""));
+    dir.write(
+        "source.csv",
+        &SOURCE.replace(
+            "account,JIRAUSER2,msmith,maria@acme.com,,Maria Smith,Maria,Smith,true,ldap,,,,\n",
+            "",
+        ),
+    );
     run(&dir, "wave-1");
-    let expected = [EventType::JobStarted, EventType::MappingsChanged, EventType::JobCompleted, EventType::JobStarted, EventType::MappingsChanged, EventType::JobCompleted];
-    wait_for("the runs' events", || receiver.accepted().len() >= expected.len());
+    let expected = [
+        EventType::JobStarted,
+        EventType::MappingsChanged,
+        EventType::JobCompleted,
+        EventType::JobStarted,
+        EventType::MappingsChanged,
+        EventType::JobCompleted,
+    ];
+    wait_for("the runs' events", || {
+        receiver.accepted().len() >= expected.len()
+    });
     let events = receiver.accepted();
-    assert_eq!(events.iter().map(Event::event_type).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        events.iter().map(Event::event_type).collect::<Vec<_>>(),
+        expected
+    );
     assert!(events.iter().all(|e| e.scope == "acme"));
 
     let key = WebhookSecret::parse(&secret).expect("a whsec_ secret");
     let tolerance = Duration::from_secs(300);
     for request in receiver.received() {
-        assert_eq!(request.id, Event::from_body(&request.body).unwrap().message_id.to_string());
-        verify(&key, &request.id, &request.timestamp, &request.signature, &request.body, now(), tolerance).expect("a genuine delivery verifies");
+        assert_eq!(
+            request.id,
+            Event::from_body(&request.body)
+                .unwrap()
+                .message_id
+                .to_string()
+        );
+        verify(
+            &key,
+            &request.id,
+            &request.timestamp,
+            &request.signature,
+            &request.body,
+            now(),
+            tolerance,
+        )
+        .expect("a genuine delivery verifies");
     }
     // A forged body, a signature under another key, and a replay much later all fail.
     let request = &receiver.received()[0];
     let mut forged = request.body.clone();
     forged.extend_from_slice(b" ");
-    assert_eq!(verify(&key, &request.id, &request.timestamp, &request.signature, &forged, now(), tolerance), Err(VerifyError::NoMatchingSignature));
+    assert_eq!(
+        verify(
+            &key,
+            &request.id,
+            &request.timestamp,
+            &request.signature,
+            &forged,
+            now(),
+            tolerance
+        ),
+        Err(VerifyError::NoMatchingSignature)
+    );
     let other = WebhookSecret::generate().unwrap();
-    assert_eq!(verify(&other, &request.id, &request.timestamp, &request.signature, &request.body, now(), tolerance), Err(VerifyError::NoMatchingSignature));
-    assert!(matches!(verify(&key, &request.id, &request.timestamp, &request.signature, &request.body, now() + 3600, tolerance), Err(VerifyError::TooOld(_))));
+    assert_eq!(
+        verify(
+            &other,
+            &request.id,
+            &request.timestamp,
+            &request.signature,
+            &request.body,
+            now(),
+            tolerance
+        ),
+        Err(VerifyError::NoMatchingSignature)
+    );
+    assert!(matches!(
+        verify(
+            &key,
+            &request.id,
+            &request.timestamp,
+            &request.signature,
+            &request.body,
+            now() + 3600,
+            tolerance
+        ),
+        Err(VerifyError::TooOld(_))
+    ));
 
     // The Python check documented in docs/webhooks.md accepts the genuine request and
     // refuses the forgery.
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/webhooks.md")).unwrap();
-    let python = docs.split("```python\n").nth(1).and_then(|rest| rest.split("```").next()).expect("the Python example");
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/webhooks.md"
+    ))
+    .unwrap();
+    let python = docs
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the Python example");
     let script = format!(
         "{python}\nimport sys, json\nh = json.loads(sys.argv[2])\nbody = open(sys.argv[3], 'rb').read()\ntry:\n    verify_crosswalk_webhook(sys.argv[1], h, body)\n    print('valid')\nexcept ValueError as e:\n    print('invalid:', e)\n"
     );
@@ -250,7 +398,13 @@ fn events_arrive_signed_verifiable_and_forgeries_and_replays_are_detected() {
     let check = |body: &[u8]| {
         let body_path = dir.path().join("body.json");
         std::fs::write(&body_path, body).unwrap();
-        let out = std::process::Command::new("python3").arg(&script_path).arg(&secret).arg(&headers).arg(&body_path).output().expect("python3 runs");
+        let out = std::process::Command::new("python3")
+            .arg(&script_path)
+            .arg(&secret)
+            .arg(&headers)
+            .arg(&body_path)
+            .output()
+            .expect("python3 runs");
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
     // The request may be a few seconds old: the documented tolerance is five minutes.
@@ -276,7 +430,13 @@ fn a_receiver_that_fails_then_recovers_gets_every_event_in_order() {
         .iter()
         .map(|e| {
             let value: Value = serde_json::to_value(e).unwrap();
-            (e.event_type(), value["data"]["job"].as_str().unwrap_or_default().to_string())
+            (
+                e.event_type(),
+                value["data"]["job"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
         })
         .collect();
     let mut expected = Vec::new();
@@ -290,10 +450,31 @@ fn a_receiver_that_fails_then_recovers_gets_every_event_in_order() {
     assert_eq!(jobs, expected, "every event, in commit order");
     // The first event was retried until the receiver recovered: five failures, then accepted.
     let first = accepted[0].message_id.to_string();
-    let attempts: Vec<u16> = receiver.received().iter().filter(|r| r.id == first).map(|r| r.status).collect();
+    let attempts: Vec<u16> = receiver
+        .received()
+        .iter()
+        .filter(|r| r.id == first)
+        .map(|r| r.status)
+        .collect();
     assert_eq!(attempts, [500, 500, 500, 500, 500, 200]);
-    let deliveries = dir.ok(&["webhook", "deliveries", "--scope", "acme", "--state", "delivered", "--limit", "100"]);
-    assert_eq!(deliveries.lines().filter(|l| l.contains(" delivered ")).count(), 7, "{deliveries}");
+    let deliveries = dir.ok(&[
+        "webhook",
+        "deliveries",
+        "--scope",
+        "acme",
+        "--state",
+        "delivered",
+        "--limit",
+        "100",
+    ]);
+    assert_eq!(
+        deliveries
+            .lines()
+            .filter(|l| l.contains(" delivered "))
+            .count(),
+        7,
+        "{deliveries}"
+    );
 }
 
 #[test]
@@ -311,7 +492,14 @@ fn killing_the_server_mid_delivery_loses_nothing() {
     let _next = Server::start(&dir, &["--webhook-allow", "127.0.0.0/8"]);
     wait_for("the run's three events", || receiver.accepted().len() >= 3);
     let types: Vec<EventType> = receiver.accepted().iter().map(Event::event_type).collect();
-    assert_eq!(types, [EventType::JobStarted, EventType::MappingsChanged, EventType::JobCompleted]);
+    assert_eq!(
+        types,
+        [
+            EventType::JobStarted,
+            EventType::MappingsChanged,
+            EventType::JobCompleted
+        ]
+    );
 }
 
 #[test]
@@ -326,21 +514,54 @@ fn a_disallowed_target_is_refused() {
     subscribe(&dir, &receiver.url, &["--events", "job.completed"]);
     let _server = Server::start(&dir, &[]);
     run(&dir, "wave-1");
-    wait_for("the delivery marked failed", || dir.ok(&["webhook", "deliveries", "--scope", "acme", "--state", "failed"]).contains("FAILED"));
-    let listed = dir.ok(&["webhook", "deliveries", "--scope", "acme", "--state", "failed"]);
-    assert!(listed.contains("refused") && listed.contains("job.completed"), "{listed}");
+    wait_for("the delivery marked failed", || {
+        dir.ok(&[
+            "webhook",
+            "deliveries",
+            "--scope",
+            "acme",
+            "--state",
+            "failed",
+        ])
+        .contains("FAILED")
+    });
+    let listed = dir.ok(&[
+        "webhook",
+        "deliveries",
+        "--scope",
+        "acme",
+        "--state",
+        "failed",
+    ]);
+    assert!(
+        listed.contains("refused") && listed.contains("job.completed"),
+        "{listed}"
+    );
     assert!(receiver.received().is_empty());
     let subscriptions = dir.ok(&["webhook", "list", "--scope", "acme"]);
-    assert!(subscriptions.contains("events: job.completed") && subscriptions.contains("1 failed"), "{subscriptions}");
+    assert!(
+        subscriptions.contains("events: job.completed") && subscriptions.contains("1 failed"),
+        "{subscriptions}"
+    );
 }
 
 #[test]
 fn two_servers_on_postgresql_deliver_each_event_once() {
-    let Some(database) = crate::postgres::fresh_database() else { return };
+    let Some(database) = crate::postgres::fresh_database() else {
+        return;
+    };
     let dir = Dir::on_database(&database.url);
     dir.write("source.csv", SOURCE);
     dir.write("destination.csv", DESTINATION);
-    dir.ok(&["scope", "create", "acme", "--source-label", "jira-server https://jira.acme.local", "--destination-label", "cloud"]);
+    dir.ok(&[
+        "scope",
+        "create",
+        "acme",
+        "--source-label",
+        "jira-server https://jira.acme.local",
+        "--destination-label",
+        "cloud",
+    ]);
     let receiver = Receiver::start(|_| 200, None);
     // Several subscriptions, so both servers have work at once.
     for _ in 0..3 {
@@ -353,7 +574,17 @@ fn two_servers_on_postgresql_deliver_each_event_once() {
     }
     // wave-1: 3 events, each later wave 2 (nothing changes), to each of 3 subscriptions.
     wait_for("every delivery", || receiver.received().len() >= 27);
-    wait_for("nothing pending", || dir.ok(&["webhook", "deliveries", "--scope", "acme", "--state", "pending"]).contains("no deliveries"));
+    wait_for("nothing pending", || {
+        dir.ok(&[
+            "webhook",
+            "deliveries",
+            "--scope",
+            "acme",
+            "--state",
+            "pending",
+        ])
+        .contains("no deliveries")
+    });
     let received = receiver.received();
     assert_eq!(received.len(), 27, "each event once to each subscription");
     let mut per_event = std::collections::HashMap::new();
@@ -361,5 +592,8 @@ fn two_servers_on_postgresql_deliver_each_event_once() {
         *per_event.entry(request.id.clone()).or_insert(0) += 1;
     }
     assert_eq!(per_event.len(), 9, "nine events");
-    assert!(per_event.values().all(|&n| n == 3), "each event once per subscription: {per_event:?}");
+    assert!(
+        per_event.values().all(|&n| n == 3),
+        "each event once per subscription: {per_event:?}"
+    );
 }

@@ -31,11 +31,23 @@ pub(super) struct Bits(Vec<u64>);
 impl Bits {
     pub(super) fn from_bools(bools: impl IndexedParallelIterator<Item = bool>) -> Bits {
         let bools: Vec<bool> = bools.collect();
-        Bits(bools.par_chunks(64).map(|chunk| chunk.iter().rev().fold(0u64, |word, &b| word << 1 | u64::from(b))).collect())
+        Bits(
+            bools
+                .par_chunks(64)
+                .map(|chunk| {
+                    chunk
+                        .iter()
+                        .rev()
+                        .fold(0u64, |word, &b| word << 1 | u64::from(b))
+                })
+                .collect(),
+        )
     }
 
     pub(super) fn get(&self, index: u32) -> bool {
-        self.0.get(index as usize / 64).is_some_and(|word| word >> (index % 64) & 1 == 1)
+        self.0
+            .get(index as usize / 64)
+            .is_some_and(|word| word >> (index % 64) & 1 == 1)
     }
 }
 
@@ -71,32 +83,57 @@ impl Probe {
     /// The keys of source account `i`, nothing looked up yet.
     fn keys(ctx: &Context<'_>, i: u32) -> Probe {
         let keys = AccountKeys::without_names(ctx.source.account(i), &ctx.src_rules);
-        Probe { keys, email_slots: EmailSlots::new(), skeleton_slots: EmailSlots::new(), username_skeleton_slot: None, same_id: None }
+        Probe {
+            keys,
+            email_slots: EmailSlots::new(),
+            skeleton_slots: EmailSlots::new(),
+            username_skeleton_slot: None,
+            same_id: None,
+        }
     }
 
     fn look_up_addresses(&mut self, ctx: &Context<'_>) {
-        self.email_slots = self.keys.emails.iter().map(|e| ctx.dst_index.by_email.slot(e.key.as_str())).collect();
+        self.email_slots = self
+            .keys
+            .emails
+            .iter()
+            .map(|e| ctx.dst_index.by_email.slot(e.key.as_str()))
+            .collect();
     }
 
     /// Fetches what the Email method reads of the account the first address leads to.
     fn fetch_email_target(&self, ctx: &Context<'_>) {
         let first = self.email_slots.iter().flatten().next();
-        if let Some(&(index, _)) = first.and_then(|&slot| ctx.dst_index.by_email.hits(slot).as_slice().first()) {
+        if let Some(&(index, _)) =
+            first.and_then(|&slot| ctx.dst_index.by_email.hits(slot).as_slice().first())
+        {
             fetch(ctx.destination.account(index).email_verified);
             fetch(ctx.dst_keys[index as usize].emails.len());
         }
     }
 
     fn look_up_skeletons(&mut self, ctx: &Context<'_>) {
-        self.skeleton_slots = self.keys.emails.iter().map(|e| ctx.dst_index.by_skeleton.slot(e.skeleton)).collect();
+        self.skeleton_slots = self
+            .keys
+            .emails
+            .iter()
+            .map(|e| ctx.dst_index.by_skeleton.slot(e.skeleton))
+            .collect();
         if self.keys.username.is_some() {
-            self.username_skeleton_slot = ctx.dst_index.by_username_skeleton.slot(self.keys.username_skeleton);
+            self.username_skeleton_slot = ctx
+                .dst_index
+                .by_username_skeleton
+                .slot(self.keys.username_skeleton);
         }
     }
 
     fn look_up_id(&mut self, ctx: &Context<'_>, i: u32) {
         if ctx.policy.order.contains(&Method::Id) {
-            self.same_id = ctx.dst_index.by_id.get(ctx.source.account(i).id.as_str()).copied();
+            self.same_id = ctx
+                .dst_index
+                .by_id
+                .get(ctx.source.account(i).id.as_str())
+                .copied();
         }
     }
 
@@ -124,7 +161,11 @@ pub(super) struct Lookahead {
 
 impl Lookahead {
     pub(super) fn new(size: usize) -> Lookahead {
-        Lookahead { size, start: 0, probes: Vec::with_capacity(size) }
+        Lookahead {
+            size,
+            start: 0,
+            probes: Vec::with_capacity(size),
+        }
     }
 
     /// The probe of the source account at `position` in `order`. Accounts are probed
@@ -132,13 +173,18 @@ impl Lookahead {
     /// do not depend on each other, so the processor overlaps their cache misses instead of
     /// waiting out each in turn, as it must within one account's chain of look-ups.
     pub(super) fn probe(&mut self, ctx: &Context<'_>, order: &[u32], position: usize) -> Probe {
-        if let Some(probe) = self.probes.get_mut(position.wrapping_sub(self.start)).and_then(Option::take) {
+        if let Some(probe) = self
+            .probes
+            .get_mut(position.wrapping_sub(self.start))
+            .and_then(Option::take)
+        {
             return probe;
         }
         let ahead = &order[position..order.len().min(position + self.size)];
         self.start = position;
         self.probes.clear();
-        self.probes.extend(ahead.iter().map(|&i| Some(Probe::keys(ctx, i))));
+        self.probes
+            .extend(ahead.iter().map(|&i| Some(Probe::keys(ctx, i))));
         for probe in self.probes.iter_mut().flatten() {
             probe.look_up_addresses(ctx);
         }
@@ -151,7 +197,10 @@ impl Lookahead {
         for (probe, &i) in self.probes.iter_mut().flatten().zip(ahead) {
             probe.look_up_id(ctx, i);
         }
-        self.probes.first_mut().and_then(Option::take).unwrap_or_else(|| Probe::alone(ctx, order[position]))
+        self.probes
+            .first_mut()
+            .and_then(Option::take)
+            .unwrap_or_else(|| Probe::alone(ctx, order[position]))
     }
 }
 
@@ -166,7 +215,12 @@ pub(super) fn fetch_candidates(ctx: &Context<'_>, indices: impl Iterator<Item = 
         fetch(ctx.destination.account(index).id.len());
     }
     for index in indices {
-        fetch(ctx.dst_keys[index as usize].emails.first().map(|e| e.key.as_bytes()[0]));
+        fetch(
+            ctx.dst_keys[index as usize]
+                .emails
+                .first()
+                .map(|e| e.key.as_bytes()[0]),
+        );
         fetch(ctx.destination.account(index).id.as_bytes().first());
     }
 }

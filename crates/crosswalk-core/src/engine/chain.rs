@@ -11,10 +11,10 @@ use std::borrow::Cow;
 
 use smallvec::SmallVec;
 
+use super::Context;
 use super::batch::{EmailSlots, Probe};
 use super::keys::{self, AccountKeys, email_field_name};
 use super::references::{DefaultAccount, ExceptionOutcome};
-use super::Context;
 use crate::directory::{Account, IdentityKind};
 use crate::mapping::{Candidate, Confidence, Evidence, Flag, Flags, Mapping, Resolution, Target};
 use crate::normalize;
@@ -29,12 +29,20 @@ pub(super) enum Step {
     /// Nothing to say: try the next method.
     Next,
     /// Exactly one destination identity.
-    Link { index: u32, method: Resolution, evidence: Vec<Evidence>, confidence: Confidence },
+    Link {
+        index: u32,
+        method: Resolution,
+        evidence: Vec<Evidence>,
+        confidence: Confidence,
+    },
     /// Stop here and leave the identity for review (ambiguity, unverified address...).
     Stop,
     /// An exception decided it is not linked to an existing identity: created, or migrated as
     /// a former user.
-    Make { target: Target, evidence: Vec<Evidence> },
+    Make {
+        target: Target,
+        evidence: Vec<Evidence>,
+    },
 }
 
 impl Mapping {
@@ -69,13 +77,33 @@ impl Mapping {
         self.say(message);
     }
 
-    pub(super) fn candidate(&mut self, index: u32, method: Resolution, reason: impl Into<Cow<'static, str>>) {
+    pub(super) fn candidate(
+        &mut self,
+        index: u32,
+        method: Resolution,
+        reason: impl Into<Cow<'static, str>>,
+    ) {
         self.scored_candidate(index, method, reason, method_confidence(method));
     }
 
-    pub(super) fn scored_candidate(&mut self, index: u32, method: Resolution, reason: impl Into<Cow<'static, str>>, score: Confidence) {
-        if !self.candidates.iter().any(|c| c.index == index && c.method == method) {
-            self.candidates.push(Candidate { index, method, reason: reason.into(), score });
+    pub(super) fn scored_candidate(
+        &mut self,
+        index: u32,
+        method: Resolution,
+        reason: impl Into<Cow<'static, str>>,
+        score: Confidence,
+    ) {
+        if !self
+            .candidates
+            .iter()
+            .any(|c| c.index == index && c.method == method)
+        {
+            self.candidates.push(Candidate {
+                index,
+                method,
+                reason: reason.into(),
+                score,
+            });
         }
     }
 
@@ -98,7 +126,12 @@ impl Mapping {
 
     /// An exception's decision not to link: the identity is created on the destination, or
     /// migrated as a former user. Resolved as Exception, because a person said so.
-    pub(super) fn make_by_exception(&mut self, target: Target, evidence: Vec<Evidence>, source_id: &str) {
+    pub(super) fn make_by_exception(
+        &mut self,
+        target: Target,
+        evidence: Vec<Evidence>,
+        source_id: &str,
+    ) {
         self.resolution = Resolution::Exception;
         self.evidence = evidence;
         self.target = Some(target);
@@ -115,17 +148,24 @@ impl Mapping {
     pub(super) fn finish<'d>(&mut self, destination_id: impl Fn(u32) -> &'d str) {
         self.flags.sort_unstable();
         let order = |a: &Candidate, b: &Candidate| {
-            b.score.cmp(&a.score).then_with(|| destination_id(a.index).cmp(destination_id(b.index))).then(a.method.cmp(&b.method))
+            b.score
+                .cmp(&a.score)
+                .then_with(|| destination_id(a.index).cmp(destination_id(b.index)))
+                .then(a.method.cmp(&b.method))
         };
         // The name tier offers its candidates ranked already: checking reads fewer ids than
         // sorting, and each id read is a cache miss.
         if !self.candidates.is_sorted_by(|a, b| order(a, b).is_le()) {
             self.candidates.sort_by(order);
         }
-        let links = matches!(self.target, Some(Target::Existing { .. })) && self.resolution != Resolution::Default;
+        let links = matches!(self.target, Some(Target::Existing { .. }))
+            && self.resolution != Resolution::Default;
         if !links {
             // Nothing linked: how sure the engine is that none of the candidates is this one.
-            self.confidence = self.candidates.first().map_or(Confidence::CERTAIN, |c| c.score.complement());
+            self.confidence = self
+                .candidates
+                .first()
+                .map_or(Confidence::CERTAIN, |c| c.score.complement());
         }
     }
 }
@@ -134,7 +174,10 @@ impl Context<'_> {
     /// Compares the [`Context::dst_account_label`]s of two accounts without writing them.
     fn dst_account_label_cmp(&self, a: u32, b: u32) -> std::cmp::Ordering {
         // Labels start with the id: ids that differ before either ends decide at once.
-        let (id_a, id_b) = (self.destination.account(a).id.as_bytes(), self.destination.account(b).id.as_bytes());
+        let (id_a, id_b) = (
+            self.destination.account(a).id.as_bytes(),
+            self.destination.account(b).id.as_bytes(),
+        );
         let common = id_a.len().min(id_b.len());
         match id_a[..common].cmp(&id_b[..common]) {
             std::cmp::Ordering::Equal => {}
@@ -143,8 +186,14 @@ impl Context<'_> {
         let label = |index: u32| {
             let account = self.destination.account(index);
             let email = account.email.as_deref().filter(|e| !e.is_empty());
-            let (open, close) = if email.is_some() { (" <", ">") } else { ("", "") };
-            [account.id.as_str(), open, email.unwrap_or_default(), close].into_iter().flat_map(str::bytes)
+            let (open, close) = if email.is_some() {
+                (" <", ">")
+            } else {
+                ("", "")
+            };
+            [account.id.as_str(), open, email.unwrap_or_default(), close]
+                .into_iter()
+                .flat_map(str::bytes)
         };
         label(a).cmp(label(b))
     }
@@ -169,16 +218,32 @@ impl Context<'_> {
 
     pub(super) fn resolve_account(&self, i: u32, probe: Probe) -> Draft {
         let account = self.source.account(i);
-        let Probe { mut keys, email_slots, skeleton_slots, username_skeleton_slot, same_id } = probe;
+        let Probe {
+            mut keys,
+            email_slots,
+            skeleton_slots,
+            username_skeleton_slot,
+            same_id,
+        } = probe;
         let mut draft = Draft::draft(IdentityKind::Account, i);
         for (field, why) in &keys.invalid_emails {
             let raw = keys::email_value(account, *field);
             draft.flag(
                 Flag::InvalidEmail,
-                format!("{} {raw:?} {} and was not used for matching", email_field_name(*field), why.describe()),
+                format!(
+                    "{} {raw:?} {} and was not used for matching",
+                    email_field_name(*field),
+                    why.describe()
+                ),
             );
         }
-        let excluded = self.look_alikes(account, &keys, (&email_slots, &skeleton_slots), username_skeleton_slot, &mut draft);
+        let excluded = self.look_alikes(
+            account,
+            &keys,
+            (&email_slots, &skeleton_slots),
+            username_skeleton_slot,
+            &mut draft,
+        );
 
         for method in &self.policy.order {
             let step = match method {
@@ -194,13 +259,21 @@ impl Context<'_> {
             match step {
                 Step::Next => continue,
                 Step::Stop => return draft,
-                Step::Link { index, method, evidence, confidence } => {
+                Step::Link {
+                    index,
+                    method,
+                    evidence,
+                    confidence,
+                } => {
                     draft.confidence = confidence;
                     let target = self.destination.account(index);
                     if !target.active {
                         draft.flag(
                             Flag::Inactive,
-                            format!("destination account {} is deactivated", self.dst_account_label(index)),
+                            format!(
+                                "destination account {} is deactivated",
+                                self.dst_account_label(index)
+                            ),
                         );
                     }
                     draft.resolution = method;
@@ -230,15 +303,25 @@ impl Context<'_> {
     ) -> Vec<u32> {
         // (destination, its value, ours, found by username)
         let mut found: Vec<(u32, &str, &str, bool)> = Vec::new();
-        for (email, slots) in keys.emails.iter().zip(slots.0.iter().copied().zip(slots.1.iter().copied())) {
-            for (index, other) in self.dst_index.look_alikes(account, email, slots, &self.src_rules) {
+        for (email, slots) in keys
+            .emails
+            .iter()
+            .zip(slots.0.iter().copied().zip(slots.1.iter().copied()))
+        {
+            for (index, other) in self
+                .dst_index
+                .look_alikes(account, email, slots, &self.src_rules)
+            {
                 if !found.iter().any(|f| f.0 == index) {
                     found.push((index, other.key.as_str(), email.key.as_str(), false));
                 }
             }
         }
         if let Some(username) = keys.username.as_deref() {
-            for index in self.dst_index.username_look_alikes(username, username_skeleton_slot) {
+            for index in self
+                .dst_index
+                .username_look_alikes(username, username_skeleton_slot)
+            {
                 if !found.iter().any(|f| f.0 == index)
                     && let Some(theirs) = self.dst_keys[index as usize].username.as_deref()
                 {
@@ -248,9 +331,18 @@ impl Context<'_> {
         }
         // Destination ids, not row positions, order the messages: the report must not
         // change when the same directory is exported in another order.
-        found.sort_by(|a, b| self.destination.account(a.0).id.cmp(&self.destination.account(b.0).id));
+        found.sort_by(|a, b| {
+            self.destination
+                .account(a.0)
+                .id
+                .cmp(&self.destination.account(b.0).id)
+        });
         for &(index, theirs, ours, by_username) in &found {
-            let (method, what) = if by_username { (Resolution::Username, "username ") } else { (Resolution::Email, "") };
+            let (method, what) = if by_username {
+                (Resolution::Username, "username ")
+            } else {
+                (Resolution::Email, "")
+            };
             draft.candidate(index, method, format!("look-alike of {what}{ours}"));
             draft.flag(
                 Flag::LookAlike,
@@ -270,7 +362,9 @@ impl Context<'_> {
     /// A method whose hits include a look-alike account stops: which of them is the real
     /// person is for a human to say.
     fn stop_on_look_alike(&self, draft: &mut Draft, method: &str) -> Step {
-        draft.say(format!("{method} also matches a look-alike account named above: not linked"));
+        draft.say(format!(
+            "{method} also matches a look-alike account named above: not linked"
+        ));
         Step::Stop
     }
 
@@ -283,7 +377,14 @@ impl Context<'_> {
         }
     }
 
-    fn by_email(&self, account: &Account, keys: &AccountKeys, email_slots: &EmailSlots, excluded: &[u32], draft: &mut Draft) -> Step {
+    fn by_email(
+        &self,
+        account: &Account,
+        keys: &AccountKeys,
+        email_slots: &EmailSlots,
+        excluded: &[u32],
+        draft: &mut Draft,
+    ) -> Step {
         // Most accounts have one address, found on one account: no heap for either list.
         let mut found: SmallVec<[(u32, u16, &keys::KeyedEmail); 2]> = SmallVec::new();
         for (email, &slot) in keys.emails.iter().zip(email_slots) {
@@ -326,15 +427,26 @@ impl Context<'_> {
                             self.src_rules.email_note(account, email),
                             self.dst_keys[index as usize]
                                 .email(*field)
-                                .map_or(Cow::Borrowed(""), |e| self.dst_index.rules.email_note(target, e)),
+                                .map_or(Cow::Borrowed(""), |e| {
+                                    self.dst_index.rules.email_note(target, e)
+                                }),
                         ),
                     })
                     .collect();
-                Step::Link { index, method: Resolution::Email, evidence, confidence: method_confidence(Resolution::Email) }
+                Step::Link {
+                    index,
+                    method: Resolution::Email,
+                    evidence,
+                    confidence: method_confidence(Resolution::Email),
+                }
             }
             many => {
                 for (index, _, email) in &found {
-                    draft.candidate(*index, Resolution::Email, format!("has address {}", email.key));
+                    draft.candidate(
+                        *index,
+                        Resolution::Email,
+                        format!("has address {}", email.key),
+                    );
                 }
                 draft.flag(
                     Flag::Ambiguous,
@@ -378,9 +490,19 @@ impl Context<'_> {
         }
     }
 
-    fn by_username(&self, account: &Account, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
-        let Some(username) = &keys.username else { return Step::Next };
-        let Some(hits) = self.dst_index.by_username.get(username.as_str()) else { return Step::Next };
+    fn by_username(
+        &self,
+        account: &Account,
+        keys: &AccountKeys,
+        excluded: &[u32],
+        draft: &mut Draft,
+    ) -> Step {
+        let Some(username) = &keys.username else {
+            return Step::Next;
+        };
+        let Some(hits) = self.dst_index.by_username.get(username.as_str()) else {
+            return Step::Next;
+        };
         if hits.as_slice().iter().any(|i| excluded.contains(i)) {
             return self.stop_on_look_alike(draft, "the username");
         }
@@ -397,9 +519,10 @@ impl Context<'_> {
                     key: username.clone(),
                     note: keys::evidence_note(
                         self.src_rules.username_note(account, keys.username_note),
-                        self.dst_index
-                            .rules
-                            .username_note(self.destination.account(*index), self.dst_keys[*index as usize].username_note),
+                        self.dst_index.rules.username_note(
+                            self.destination.account(*index),
+                            self.dst_keys[*index as usize].username_note,
+                        ),
                     ),
                 }],
             },
@@ -426,8 +549,10 @@ impl Context<'_> {
             // the identity to the wrong side of an impersonation.
             return draft;
         }
-        if let Some(email) =
-            keys.emails.iter().find(|e| e.in_domains(&self.external_domains))
+        if let Some(email) = keys
+            .emails
+            .iter()
+            .find(|e| e.in_domains(&self.external_domains))
         {
             draft.resolution = Resolution::External;
             draft.target = Some(Target::External);
@@ -456,7 +581,9 @@ impl Context<'_> {
             DefaultAccount::Named(id) => {
                 draft.resolution = Resolution::Default;
                 draft.target = Some(Target::Named { id: id.clone() });
-                draft.say(format!("default account {id:?} is not in the destination directory"));
+                draft.say(format!(
+                    "default account {id:?} is not in the destination directory"
+                ));
                 return draft;
             }
             DefaultAccount::None => {}
@@ -496,7 +623,12 @@ impl Context<'_> {
                 draft.make_by_exception(target, evidence, &group.id);
                 draft
             }
-            Step::Link { index, method, evidence, confidence } => {
+            Step::Link {
+                index,
+                method,
+                evidence,
+                confidence,
+            } => {
                 draft.confidence = confidence;
                 let name = &self.dst_group_names[index as usize];
                 if self.is_reserved_group(name) {
@@ -532,7 +664,10 @@ impl Context<'_> {
                 if self.is_reserved_group(&normalize::fold(&group.name)) {
                     draft.flag(
                         Flag::ReservedGroup,
-                        format!("group {:?} is reserved on the destination and is not created there", group.name),
+                        format!(
+                            "group {:?} is reserved on the destination and is not created there",
+                            group.name
+                        ),
                     );
                 } else if self.policy.fallback.provision {
                     draft.resolution = Resolution::Provision;
@@ -550,7 +685,8 @@ impl Context<'_> {
 
     /// Whether a group name key is, or looks like, a reserved group's name.
     fn is_reserved_group(&self, name: &str) -> bool {
-        !self.reserved_groups.is_empty() && self.reserved_groups.contains(&normalize::skeleton(name))
+        !self.reserved_groups.is_empty()
+            && self.reserved_groups.contains(&normalize::skeleton(name))
     }
 
     /// Destination groups whose name only looks like the source group's: flagged, listed as
@@ -558,10 +694,19 @@ impl Context<'_> {
     fn group_look_alikes(&self, group: &crate::directory::Group, draft: &mut Draft) -> Vec<u32> {
         let ours = normalize::fold(&group.name);
         let mut found = self.dst_groups.look_alikes(&ours);
-        found.sort_by(|&a, &b| self.destination.group(a).id.cmp(&self.destination.group(b).id));
+        found.sort_by(|&a, &b| {
+            self.destination
+                .group(a)
+                .id
+                .cmp(&self.destination.group(b).id)
+        });
         for &index in &found {
             let target = self.destination.group(index);
-            draft.candidate(index, Resolution::Name, format!("look-alike of group name {ours}"));
+            draft.candidate(
+                index,
+                Resolution::Name,
+                format!("look-alike of group name {ours}"),
+            );
             draft.flag(
                 Flag::LookAlike,
                 format!(
@@ -575,7 +720,9 @@ impl Context<'_> {
 
     fn group_by_name(&self, group: &crate::directory::Group, draft: &mut Draft) -> Step {
         let key = normalize::fold(&group.name);
-        let Some(hits) = self.dst_groups.by_name.get(&key) else { return Step::Next };
+        let Some(hits) = self.dst_groups.by_name.get(&key) else {
+            return Step::Next;
+        };
         match hits.as_slice() {
             [index] => Step::Link {
                 index: *index,
@@ -599,7 +746,11 @@ impl Context<'_> {
                 }
                 draft.flag(
                     Flag::Ambiguous,
-                    format!("{} destination groups are named {:?} once case is ignored: none chosen", many.len(), group.name),
+                    format!(
+                        "{} destination groups are named {:?} once case is ignored: none chosen",
+                        many.len(),
+                        group.name
+                    ),
                 );
                 Step::Stop
             }
@@ -651,7 +802,10 @@ fn exception_step(outcome: Option<&ExceptionOutcome>, draft: &mut Draft) -> Step
             confidence: Confidence::CERTAIN,
             evidence: vec![exception_evidence(rule)],
         },
-        Some(ExceptionOutcome::Make { target, rule }) => Step::Make { target: target.clone(), evidence: vec![exception_evidence(rule)] },
+        Some(ExceptionOutcome::Make { target, rule }) => Step::Make {
+            target: target.clone(),
+            evidence: vec![exception_evidence(rule)],
+        },
     }
 }
 

@@ -21,9 +21,16 @@ fn say_explicit_merge(
     warnings: &mut Vec<String>,
 ) {
     // The rule's origin is the key of an exception's evidence.
-    let origin = |drafts: &[Draft], i: usize| drafts[i].evidence.first().map_or_else(String::new, |e| e.key.to_string());
-    let labels: Vec<String> =
-        kept.iter().map(|&i| format!("{} ({})", source_id(drafts, i), origin(drafts, i))).collect();
+    let origin = |drafts: &[Draft], i: usize| {
+        drafts[i]
+            .evidence
+            .first()
+            .map_or_else(String::new, |e| e.key.to_string())
+    };
+    let labels: Vec<String> = kept
+        .iter()
+        .map(|&i| format!("{} ({})", source_id(drafts, i), origin(drafts, i)))
+        .collect();
     warnings.push(format!(
         "exceptions send {} source {kind}s to destination {kind} {destination}: {}; an explicit merge",
         kept.len(),
@@ -31,9 +38,19 @@ fn say_explicit_merge(
     ));
     for (n, &i) in kept.iter().enumerate() {
         // Five others are named, as for shared claims.
-        let others: Vec<&str> = labels.iter().enumerate().filter(|&(m, _)| m != n).take(5).map(|(_, l)| l.as_str()).collect();
+        let others: Vec<&str> = labels
+            .iter()
+            .enumerate()
+            .filter(|&(m, _)| m != n)
+            .take(5)
+            .map(|(_, l)| l.as_str())
+            .collect();
         let more = kept.len() - 1 - others.len();
-        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         drafts[i].say(format!(
             "explicit merge: exceptions also send {}{more} to destination {kind} {destination}",
             others.join(", ")
@@ -44,22 +61,34 @@ fn say_explicit_merge(
 /// Two or more source identities linked to one destination identity: never left silent.
 /// Exceptions are explicit and keep their link; automatic links are undone unless the
 /// policy says to merge, in which case every claimant keeps it (no winner is picked).
-pub(super) fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKind, ctx: &Context<'_>, warnings: &mut Vec<String>) {
+pub(super) fn settle_shared_destinations(
+    drafts: &mut [Draft],
+    kind: IdentityKind,
+    ctx: &Context<'_>,
+    warnings: &mut Vec<String>,
+) {
     // (destination, position) pairs sorted: a run of equal destinations is one shared claim.
     // A flat vector, not a map of vectors: at a million claims that is 8 MB and one sort.
     let mut claims: Vec<(u32, u32)> = drafts
         .par_iter()
         .enumerate()
-        .filter_map(|(position, draft)| match (&draft.target, draft.resolution != Resolution::Default) {
-            (Some(Target::Existing { index }), true) => Some((*index, position as u32)),
-            _ => None,
+        .filter_map(|(position, draft)| {
+            match (&draft.target, draft.resolution != Resolution::Default) {
+                (Some(Target::Existing { index }), true) => Some((*index, position as u32)),
+                _ => None,
+            }
         })
         .collect();
     claims.par_sort_unstable();
     let shared: Vec<(u32, Vec<usize>)> = claims
         .chunk_by(|a, b| a.0 == b.0)
         .filter(|run| run.len() > 1)
-        .map(|run| (run[0].0, run.iter().map(|&(_, position)| position as usize).collect()))
+        .map(|run| {
+            (
+                run[0].0,
+                run.iter().map(|&(_, position)| position as usize).collect(),
+            )
+        })
         .collect();
     drop(claims);
     let source_id = |drafts: &[Draft], i: usize| match kind {
@@ -82,11 +111,22 @@ pub(super) fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKin
     // Positions follow source ids (mappings are built in id order), so each run of
     // claimants is in source-id order already.
     for (index, claimants) in shared {
-        let best = claimants.iter().map(|&i| strength(drafts[i].resolution)).min().unwrap_or(4);
-        let strongest: Vec<usize> =
-            claimants.iter().copied().filter(|&i| strength(drafts[i].resolution) == best).collect();
+        let best = claimants
+            .iter()
+            .map(|&i| strength(drafts[i].resolution))
+            .min()
+            .unwrap_or(4);
+        let strongest: Vec<usize> = claimants
+            .iter()
+            .copied()
+            .filter(|&i| strength(drafts[i].resolution) == best)
+            .collect();
         // Exceptions all keep their link; otherwise only a claim stronger than every other does.
-        let kept: Vec<usize> = if best == 0 || strongest.len() == 1 { strongest } else { Vec::new() };
+        let kept: Vec<usize> = if best == 0 || strongest.len() == 1 {
+            strongest
+        } else {
+            Vec::new()
+        };
         let destination = destination_id(index);
         if best == 0 && kept.len() > 1 {
             say_explicit_merge(drafts, &kept, kind, &destination, &source_id, warnings);
@@ -94,9 +134,18 @@ pub(super) fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKin
         for &i in claimants.iter().filter(|i| !kept.contains(i)) {
             // Five others are named: a shared mailbox can have thousands of claimants, and
             // naming them all to each of them would take the square of that.
-            let others: Vec<String> = claimants.iter().filter(|&&j| j != i).take(5).map(|&j| source_id(drafts, j)).collect();
+            let others: Vec<String> = claimants
+                .iter()
+                .filter(|&&j| j != i)
+                .take(5)
+                .map(|&j| source_id(drafts, j))
+                .collect();
             let more = claimants.len() - 1 - others.len();
-            let others_text = if more > 0 { format!("{} and {more} more", others.join(", ")) } else { others.join(", ") };
+            let others_text = if more > 0 {
+                format!("{} and {more} more", others.join(", "))
+            } else {
+                others.join(", ")
+            };
             let draft = &mut drafts[i];
             let method = draft.resolution;
             let tied = kept.is_empty();
@@ -109,15 +158,36 @@ pub(super) fn settle_shared_destinations(drafts: &mut [Draft], kind: IdentityKin
                 continue;
             }
             let why = if tied {
-                format!("{} source {kind}s claim destination {destination}", claimants.len())
+                format!(
+                    "{} source {kind}s claim destination {destination}",
+                    claimants.len()
+                )
             } else {
-                let winner = kept.iter().map(|&j| source_id(drafts, j)).collect::<Vec<_>>().join(", ");
-                format!("destination {kind} {destination} is linked to {winner} by {}", drafts[kept[0]].resolution)
+                let winner = kept
+                    .iter()
+                    .map(|&j| source_id(drafts, j))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "destination {kind} {destination} is linked to {winner} by {}",
+                    drafts[kept[0]].resolution
+                )
             };
             let draft = &mut drafts[i];
-            draft.candidate(index, method, format!("found by {method}, also claimed by {others_text}"));
-            let advice = if tied { "add an exception, or set duplicate_claims = \"merge\"" } else { "add an exception if this is wrong" };
-            draft.flag(Flag::SharedDestination, format!("{why} (with {others_text}): not linked by {method}; {advice}"));
+            draft.candidate(
+                index,
+                method,
+                format!("found by {method}, also claimed by {others_text}"),
+            );
+            let advice = if tied {
+                "add an exception, or set duplicate_claims = \"merge\""
+            } else {
+                "add an exception if this is wrong"
+            };
+            draft.flag(
+                Flag::SharedDestination,
+                format!("{why} (with {others_text}): not linked by {method}; {advice}"),
+            );
             draft.resolution = Resolution::Unresolved;
             draft.target = None;
         }

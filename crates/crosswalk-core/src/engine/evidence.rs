@@ -22,9 +22,9 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 
-use super::keys::{AccountKeys, Key, KeyIndex, KeyedEmail, NameField};
 use super::batch::{self, Bits};
 use super::chain::{Draft, Step};
+use super::keys::{AccountKeys, Key, KeyIndex, KeyedEmail, NameField};
 use super::{Context, NAME_BLOCK_CAP};
 use crate::directory::{Account, Directory};
 use crate::mapping::{Confidence, Evidence, Flag, Resolution, Target};
@@ -106,7 +106,10 @@ impl Agreement {
     fn weight(self) -> (f64, &'static str) {
         match self {
             Agreement::Exact => (Weights::SAME_NAME, "same name"),
-            Agreement::Transliterated => (Weights::TRANSLITERATED_NAME, "same name once transliterated"),
+            Agreement::Transliterated => (
+                Weights::TRANSLITERATED_NAME,
+                "same name once transliterated",
+            ),
             Agreement::Nickname => (Weights::NICKNAME, "nickname of the same name"),
             Agreement::Similar => (Weights::SIMILAR_NAME, "similar name"),
         }
@@ -150,7 +153,9 @@ impl std::fmt::Display for Part<'_> {
             Part::NamesakesInSource => f.write_str("namesakes in the source"),
             Part::Handles(handles) => handles.fmt(f),
             Part::OrganisationAddress => f.write_str("organisation address"),
-            Part::ContradictingAddress(own) => write!(f, "own organisation address {own} not on it"),
+            Part::ContradictingAddress(own) => {
+                write!(f, "own organisation address {own} not on it")
+            }
         }
     }
 }
@@ -199,7 +204,14 @@ impl<'k> Scored<'k> {
         organisation_address: bool,
         contradiction: Option<&'k str>,
     ) -> Scored<'k> {
-        let mut scored = Scored { found, probability: 0.0, namesakes_in_source, handles, organisation_address, contradiction };
+        let mut scored = Scored {
+            found,
+            probability: 0.0,
+            namesakes_in_source,
+            handles,
+            organisation_address,
+            contradiction,
+        };
         // Summed in the order `parts` lists them, as the explanation adds them up; nothing
         // is collected, because most candidates are never explained.
         let mut log_odds = -0.0;
@@ -219,12 +231,18 @@ impl<'k> Scored<'k> {
     #[inline(always)]
     fn each_part(&self, mut each: impl FnMut(f64, Part<'k>)) {
         each(Weights::PRIOR, Part::Prior);
-        each(self.found.agreement.weight().0, Part::Agreement(self.found.agreement));
+        each(
+            self.found.agreement.weight().0,
+            Part::Agreement(self.found.agreement),
+        );
         let block = self.found.block;
         if block <= 1 {
             each(Weights::UNIQUE_IN_DESTINATION, Part::UniqueInDestination);
         } else {
-            each(Weights::SHARED_IN_DESTINATION * (block as f64).ln(), Part::SharedInDestination(block));
+            each(
+                Weights::SHARED_IN_DESTINATION * (block as f64).ln(),
+                Part::SharedInDestination(block),
+            );
         }
         if self.namesakes_in_source {
             each(Weights::SHARED_IN_SOURCE, Part::NamesakesInSource);
@@ -238,7 +256,10 @@ impl<'k> Scored<'k> {
             each(Weights::ORGANISATION_ADDRESS, Part::OrganisationAddress);
         }
         if let Some(own) = self.contradiction {
-            each(Weights::CONTRADICTING_ADDRESS, Part::ContradictingAddress(own));
+            each(
+                Weights::CONTRADICTING_ADDRESS,
+                Part::ContradictingAddress(own),
+            );
         }
     }
 
@@ -297,7 +318,11 @@ struct SourceName {
 impl SourceName {
     fn of(account: &Account) -> Option<SourceName> {
         let (given, family) = given_and_family(account)?;
-        let compact = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+        let compact = |s: &str| {
+            s.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+        };
         let (f, l) = (compact(&given), compact(&family));
         let initial = &f[..f.chars().next()?.len_utf8()];
         if l.is_empty() {
@@ -310,20 +335,33 @@ impl SourceName {
             text.push_str(b);
             text
         };
-        let spellings = [joined(&f, &l), joined(&l, &f), joined(initial, &l), joined(&l, initial)];
-        Some(SourceName { given, family, spellings })
+        let spellings = [
+            joined(&f, &l),
+            joined(&l, &f),
+            joined(initial, &l),
+            joined(&l, initial),
+        ];
+        Some(SourceName {
+            given,
+            family,
+            spellings,
+        })
     }
 
     /// Whether a handle is one of the usual spellings of the name, with separators and a
     /// trailing number ignored. Asked of every handle of every candidate: a short ASCII
     /// handle is compared on the stack, anything else the general way.
     fn spelled_by(&self, handle: &str) -> bool {
-        self.spelled_by_on_stack(handle).unwrap_or_else(|| self.spelled_by_folding(handle))
+        self.spelled_by_on_stack(handle)
+            .unwrap_or_else(|| self.spelled_by_folding(handle))
     }
 
     /// [`SourceName::spelled_by`] the general way: folded to ASCII, letters and digits kept.
     fn spelled_by_folding(&self, handle: &str) -> bool {
-        let bare: String = ascii_fold(handle).chars().filter(|c| c.is_alphanumeric()).collect();
+        let bare: String = ascii_fold(handle)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
         let bare = bare.trim_end_matches(|c: char| c.is_ascii_digit());
         self.spellings.iter().any(|s| s == bare)
     }
@@ -373,10 +411,24 @@ pub(crate) fn transliterated_key(key: &str) -> Option<String> {
 
 /// [`Context::dst_name_targets`]: active destination accounts with an address in one of
 /// the (folded) organisation domains.
-pub(crate) fn name_targets(destination: &Directory, keys: &[AccountKeys], organisation_domains: &[String]) -> Bits {
-    Bits::from_bools(destination.accounts.par_iter().zip(keys).map(|(account, keys)| {
-        account.active && keys.emails.iter().any(|e| e.in_domains(organisation_domains))
-    }))
+pub(crate) fn name_targets(
+    destination: &Directory,
+    keys: &[AccountKeys],
+    organisation_domains: &[String],
+) -> Bits {
+    Bits::from_bools(
+        destination
+            .accounts
+            .par_iter()
+            .zip(keys)
+            .map(|(account, keys)| {
+                account.active
+                    && keys
+                        .emails
+                        .iter()
+                        .any(|e| e.in_domains(organisation_domains))
+            }),
+    )
 }
 
 /// Destination accounts by the transliterated form of a name that has accents: the few
@@ -390,7 +442,10 @@ pub(crate) fn transliterated_index(by_name: &KeyIndex<Key, u32>) -> FxHashMap<St
         .collect();
     let mut index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
     for (ascii, slot) in transliterated {
-        index.entry(ascii).or_default().extend_from_slice(by_name.hits(slot).as_slice());
+        index
+            .entry(ascii)
+            .or_default()
+            .extend_from_slice(by_name.hits(slot).as_slice());
     }
     // Each block lists its accounts once, in index order, as the name table does.
     for block in index.values_mut() {
@@ -414,9 +469,14 @@ fn add_to_block<K: std::hash::Hash + Eq>(blocks: &mut FxHashMap<K, Vec<u32>>, ke
 fn nicknames(given: &str) -> &'static [&'static str] {
     static TABLE: LazyLock<FxHashMap<&'static str, Vec<&'static str>>> = LazyLock::new(|| {
         let mut table: FxHashMap<&'static str, Vec<&'static str>> = FxHashMap::default();
-        for line in include_str!("../../data/nicknames/names.csv").lines().skip(1) {
+        for line in include_str!("../../data/nicknames/names.csv")
+            .lines()
+            .skip(1)
+        {
             let mut parts = line.split(',');
-            let (Some(name), Some("has_nickname"), Some(nickname)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(name), Some("has_nickname"), Some(nickname)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
                 continue;
             };
             let (name, nickname) = (name.trim(), nickname.trim());
@@ -446,7 +506,10 @@ fn given_and_family(account: &Account) -> Option<(String, String)> {
     let words = |text: &str| -> String {
         let folded = ascii_fold(text);
         let mut words = String::with_capacity(folded.len());
-        for word in folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        for word in folded
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
             if !words.is_empty() {
                 words.push(' ');
             }
@@ -468,7 +531,13 @@ fn given_and_family(account: &Account) -> Option<(String, String)> {
 
 impl Context<'_> {
     /// The name tier for source account `i`.
-    pub(super) fn by_name(&self, i: u32, keys: &AccountKeys, excluded: &[u32], draft: &mut Draft) -> Step {
+    pub(super) fn by_name(
+        &self,
+        i: u32,
+        keys: &AccountKeys,
+        excluded: &[u32],
+        draft: &mut Draft,
+    ) -> Step {
         if self.organisation_domains.is_empty() || !keys.has_names() {
             return Step::Next;
         }
@@ -483,7 +552,15 @@ impl Context<'_> {
         // Each name key with the destination accounts that have it, looked up once.
         let named: SmallVec<[(&Key, &[u32]); 2]> = keys
             .names()
-            .map(|(_, key)| (key, self.dst_index.by_name.get(key.as_str()).map_or(&[][..], |h| h.as_slice())))
+            .map(|(_, key)| {
+                (
+                    key,
+                    self.dst_index
+                        .by_name
+                        .get(key.as_str())
+                        .map_or(&[][..], |h| h.as_slice()),
+                )
+            })
             .collect();
         let block: usize = named.iter().map(|(_, hits)| hits.len()).sum();
         if block > NAME_BLOCK_CAP {
@@ -513,7 +590,11 @@ impl Context<'_> {
         }
         batch::fetch_candidates(self, found.iter().map(|f| f.index));
         let namesakes_in_source = self.has_namesakes_in_source(keys);
-        let exact: Vec<u32> = found.iter().filter(|f| f.agreement == Agreement::Exact).map(|f| f.index).collect();
+        let exact: Vec<u32> = found
+            .iter()
+            .filter(|f| f.agreement == Agreement::Exact)
+            .map(|f| f.index)
+            .collect();
         let eligible = |index: u32| self.dst_name_targets.get(index) && !excluded.contains(&index);
         let mut scored: Vec<Scored> = found
             .into_iter()
@@ -524,8 +605,11 @@ impl Context<'_> {
         self.rank(&mut scored);
 
         if exact.len() > 1 || (namesakes_in_source && !exact.is_empty()) {
-            let same_name: Vec<u32> =
-                scored.iter().filter(|s| s.found.agreement == Agreement::Exact).map(|s| s.found.index).collect();
+            let same_name: Vec<u32> = scored
+                .iter()
+                .filter(|s| s.found.agreement == Agreement::Exact)
+                .map(|s| s.found.index)
+                .collect();
             if same_name.is_empty() {
                 return self.review_similar(&scored, draft);
             }
@@ -535,11 +619,17 @@ impl Context<'_> {
             let name = account.display_name.as_deref().unwrap_or_default();
             let mut why = String::with_capacity(256);
             if namesakes_in_source {
-                let _ = write!(why, "other source accounts also have the name {name:?}, so the destination accounts with it (");
+                let _ = write!(
+                    why,
+                    "other source accounts also have the name {name:?}, so the destination accounts with it ("
+                );
                 self.write_accounts(&mut why, &same_name);
                 why.push_str(") are not linked by name");
             } else {
-                let _ = write!(why, "the name {name:?} is shared by several destination accounts (");
+                let _ = write!(
+                    why,
+                    "the name {name:?} is shared by several destination accounts ("
+                );
                 self.write_accounts(&mut why, &same_name);
                 why.push(')');
             }
@@ -548,7 +638,10 @@ impl Context<'_> {
             return Step::Stop;
         }
         if let [index] = exact[..] {
-            let Some(best) = scored.iter().position(|s| s.found.index == index && s.found.agreement == Agreement::Exact) else {
+            let Some(best) = scored
+                .iter()
+                .position(|s| s.found.index == index && s.found.agreement == Agreement::Exact)
+            else {
                 if !excluded.contains(&index) {
                     draft.say(format!(
                         "destination account {} has the same name but is deactivated or outside the organisation domains: not matched",
@@ -575,7 +668,10 @@ impl Context<'_> {
                 ));
                 return Step::Stop;
             };
-            let runner_up = scored.iter().enumerate().find(|(j, s)| *j != best && s.probability >= RUNNER_UP_CEILING);
+            let runner_up = scored
+                .iter()
+                .enumerate()
+                .find(|(j, s)| *j != best && s.probability >= RUNNER_UP_CEILING);
             if candidate.probability < LINK_THRESHOLD || runner_up.is_some() {
                 self.offer(&scored, draft);
                 let why = match runner_up {
@@ -584,7 +680,10 @@ impl Context<'_> {
                         self.dst_account_label(other.found.index),
                         other.reason()
                     ),
-                    None => format!("the evidence scores {:.2}, below the {LINK_THRESHOLD} a name link needs", candidate.probability),
+                    None => format!(
+                        "the evidence scores {:.2}, below the {LINK_THRESHOLD} a name link needs",
+                        candidate.probability
+                    ),
                 };
                 draft.flag(
                     Flag::Ambiguous,
@@ -596,9 +695,15 @@ impl Context<'_> {
                 return Step::Stop;
             }
             let key = &*candidate.found.key;
-            let src_field = keys.names().find(|(_, k)| *k == key).map_or(NameField::DisplayName, |(f, _)| f);
+            let src_field = keys
+                .names()
+                .find(|(_, k)| *k == key)
+                .map_or(NameField::DisplayName, |(f, _)| f);
             let dst_keys = &self.dst_keys[index as usize];
-            let dst_field = dst_keys.names().find(|(_, k)| *k == key).map_or(NameField::DisplayName, |(f, _)| f);
+            let dst_field = dst_keys
+                .names()
+                .find(|(_, k)| *k == key)
+                .map_or(NameField::DisplayName, |(f, _)| f);
             let fold: FoldNote = keys.name_note(key).union(dst_keys.name_note(key));
             let note = if fold.is_empty() {
                 candidate.reason()
@@ -642,16 +747,31 @@ impl Context<'_> {
                         .names()
                         .find(|(_, k)| transliterated_key(k).as_deref() == Some(key.as_str()))
                         .map_or(key.as_str(), |(_, k)| k.as_str());
-                    add_block(&mut found, &[index], Agreement::Transliterated, Cow::Borrowed(theirs));
+                    add_block(
+                        &mut found,
+                        &[index],
+                        Agreement::Transliterated,
+                        Cow::Borrowed(theirs),
+                    );
                 }
             }
             // The source wrote accents the destination left out, or both differ.
             if let Some(ascii) = transliterated_key(key) {
                 if let Some(hits) = by_name(&ascii) {
-                    add_block(&mut found, hits, Agreement::Transliterated, Cow::Owned(ascii.clone()));
+                    add_block(
+                        &mut found,
+                        hits,
+                        Agreement::Transliterated,
+                        Cow::Owned(ascii.clone()),
+                    );
                 }
                 if let Some(hits) = by_transliteration(&ascii) {
-                    add_block(&mut found, hits, Agreement::Transliterated, Cow::Owned(ascii));
+                    add_block(
+                        &mut found,
+                        hits,
+                        Agreement::Transliterated,
+                        Cow::Owned(ascii),
+                    );
                 }
             }
         }
@@ -690,7 +810,13 @@ impl Context<'_> {
             e.in_domains(&self.organisation_domains)
                 && !dst_keys.emails.iter().any(|d| d.key == e.key)
         });
-        Scored::new(found, namesakes_in_source, handles, organisation_address, contradiction.map(|own| own.key.as_str()))
+        Scored::new(
+            found,
+            namesakes_in_source,
+            handles,
+            organisation_address,
+            contradiction.map(|own| own.key.as_str()),
+        )
     }
 
     /// Best first; ties by destination id, so row order never shows.
@@ -699,33 +825,47 @@ impl Context<'_> {
         // most with the same score, so ids mostly decide: by their prefixes, seldom whole.
         scored.sort_by_cached_key(|s| {
             let id = self.destination.account(s.found.index).id.as_str();
-            (std::cmp::Reverse(ProbabilityOrder(s.probability)), batch::id_prefix(id), id)
+            (
+                std::cmp::Reverse(ProbabilityOrder(s.probability)),
+                batch::id_prefix(id),
+                id,
+            )
         });
     }
 
     /// Whether another source account has one of this account's name keys.
     fn has_namesakes_in_source(&self, keys: &AccountKeys) -> bool {
         keys.names().any(|(_, key)| {
-            self.src_shared_names.contains(&normalize::name_key_hash(key))
+            self.src_shared_names
+                .contains(&normalize::name_key_hash(key))
         })
     }
 
     /// Whether the account has an address in one of the policy's external domains: a
     /// contractor, never linked to an organisation account by name.
     fn is_external(&self, keys: &AccountKeys) -> bool {
-        keys.emails.iter().any(|e| e.in_domains(&self.external_domains))
+        keys.emails
+            .iter()
+            .any(|e| e.in_domains(&self.external_domains))
     }
 
     /// Offers the scored candidates, best first, for review. Same-name candidates scoring
     /// below the review floor are recorded (an ambiguity always names its candidates) with
     /// a fixed reason instead of their full score: a common name can put dozens of them on
     /// one mapping, and what they share is in the mapping's message.
-    fn offer<'s, 'k: 's>(&self, scored: impl IntoIterator<Item = &'s Scored<'k>, IntoIter: ExactSizeIterator>, draft: &mut Draft) {
+    fn offer<'s, 'k: 's>(
+        &self,
+        scored: impl IntoIterator<Item = &'s Scored<'k>, IntoIter: ExactSizeIterator>,
+        draft: &mut Draft,
+    ) {
         let scored = scored.into_iter();
         draft.candidates.reserve_exact(scored.len());
         for s in scored {
-            let reason: Cow<'static, str> =
-                if s.probability < REVIEW_FLOOR { Cow::Borrowed(BELOW_REVIEW_FLOOR) } else { Cow::Owned(s.explanation()) };
+            let reason: Cow<'static, str> = if s.probability < REVIEW_FLOOR {
+                Cow::Borrowed(BELOW_REVIEW_FLOOR)
+            } else {
+                Cow::Owned(s.explanation())
+            };
             draft.scored_candidate(s.found.index, Resolution::Name, reason, s.confidence());
         }
     }
@@ -733,8 +873,13 @@ impl Context<'_> {
     /// No exact name decides: similar names (transliterated, nicknames) are offered for
     /// review instead of letting a fallback create a second account for the same person.
     fn review_similar(&self, scored: &[Scored], draft: &mut Draft) -> Step {
-        let similar: Vec<&Scored> = scored.iter().filter(|s| s.probability >= REVIEW_FLOOR).collect();
-        let Some(best) = similar.first() else { return Step::Next };
+        let similar: Vec<&Scored> = scored
+            .iter()
+            .filter(|s| s.probability >= REVIEW_FLOOR)
+            .collect();
+        let Some(best) = similar.first() else {
+            return Step::Next;
+        };
         self.offer(similar.iter().copied(), draft);
         draft.say(format!(
             "no destination account has this exact name; {} with a similar one left for review, best {} ({})",
@@ -749,21 +894,43 @@ impl Context<'_> {
 /// Adds a block of destination accounts found by `key` with `agreement` to `found`: an
 /// account found already keeps its stronger agreement. Weak blocks larger than
 /// [`NAME_BLOCK_CAP`] are skipped.
-fn add_block<'k>(found: &mut Vec<Found<'k>>, hits: &[u32], agreement: Agreement, key: Cow<'k, str>) {
+fn add_block<'k>(
+    found: &mut Vec<Found<'k>>,
+    hits: &[u32],
+    agreement: Agreement,
+    key: Cow<'k, str>,
+) {
     if agreement != Agreement::Exact && hits.len() > NAME_BLOCK_CAP {
         return;
     }
     if found.is_empty() {
         // A block lists each account once: the first needs no comparing, and it is the
         // exact name's block, the largest.
-        found.extend(hits.iter().map(|&index| Found { index, agreement, key: key.clone(), block: hits.len() }));
+        found.extend(hits.iter().map(|&index| Found {
+            index,
+            agreement,
+            key: key.clone(),
+            block: hits.len(),
+        }));
         return;
     }
     for &index in hits {
         match found.iter_mut().find(|f| f.index == index) {
             Some(f) if f.agreement <= agreement => {}
-            Some(f) => *f = Found { index, agreement, key: key.clone(), block: hits.len() },
-            None => found.push(Found { index, agreement, key: key.clone(), block: hits.len() }),
+            Some(f) => {
+                *f = Found {
+                    index,
+                    agreement,
+                    key: key.clone(),
+                    block: hits.len(),
+                }
+            }
+            None => found.push(Found {
+                index,
+                agreement,
+                key: key.clone(),
+                block: hits.len(),
+            }),
         }
     }
 }
@@ -779,8 +946,12 @@ fn near_miss_keys(key: &str) -> impl Iterator<Item = u64> + '_ {
         if words[i].chars().count() < 2 {
             return None;
         }
-        let mut initials: SmallVec<[char; 8]> =
-            words.iter().enumerate().filter(|(j, _)| *j != i).filter_map(|(_, w)| w.chars().next()).collect();
+        let mut initials: SmallVec<[char; 8]> = words
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(_, w)| w.chars().next())
+            .collect();
         initials.sort_unstable();
         let mut block: SmallVec<[u8; 96]> = SmallVec::new();
         block.extend_from_slice(words[i].as_bytes());
@@ -803,8 +974,10 @@ impl Context<'_> {
         }
         let pending = |draft: &Draft| {
             // An exception's decision to create is a person's: no near miss overrules it.
-            let creates = matches!(draft.target, Some(Target::Provision | Target::Passthrough)) && draft.resolution != Resolution::Exception;
-            let nothing = draft.target.is_none() && draft.candidates.is_empty() && draft.flags.is_empty();
+            let creates = matches!(draft.target, Some(Target::Provision | Target::Passthrough))
+                && draft.resolution != Resolution::Exception;
+            let nothing =
+                draft.target.is_none() && draft.candidates.is_empty() && draft.flags.is_empty();
             // Whether it has a name at all is seen in `near_misses_of`, which derives its keys.
             (creates || nothing) && self.source.account(draft.source).active
         };
@@ -829,7 +1002,10 @@ impl Context<'_> {
             .filter(|draft| pending(draft))
             .flat_map_iter(|draft| {
                 let (names, _) = self.source.account(draft.source).name_key_slots();
-                names.iter().flat_map(|name| near_miss_keys(name)).collect::<SmallVec<[u64; 8]>>()
+                names
+                    .iter()
+                    .flat_map(|name| near_miss_keys(name))
+                    .collect::<SmallVec<[u64; 8]>>()
             })
             .collect();
         // Built in a few pieces at once, each over a run of destination accounts, then joined
@@ -840,17 +1016,20 @@ impl Context<'_> {
             .par_iter()
             .enumerate()
             .with_min_len(pieces)
-            .fold(FxHashMap::default, |mut blocks: FxHashMap<u64, Vec<u32>>, (index, keys)| {
-                if claimed[index] || !self.dst_name_targets.get(index as u32) {
-                    return blocks;
-                }
-                for (_, name) in keys.names() {
-                    for block in near_miss_keys(name).filter(|block| wanted.contains(block)) {
-                        add_to_block(&mut blocks, block, index as u32);
+            .fold(
+                FxHashMap::default,
+                |mut blocks: FxHashMap<u64, Vec<u32>>, (index, keys)| {
+                    if claimed[index] || !self.dst_name_targets.get(index as u32) {
+                        return blocks;
                     }
-                }
-                blocks
-            })
+                    for (_, name) in keys.names() {
+                        for block in near_miss_keys(name).filter(|block| wanted.contains(block)) {
+                            add_to_block(&mut blocks, block, index as u32);
+                        }
+                    }
+                    blocks
+                },
+            )
             .reduce(FxHashMap::default, |mut left, right| {
                 for (block, indices) in right {
                     left.entry(block).or_default().extend(indices);
@@ -860,9 +1039,13 @@ impl Context<'_> {
         if blocks.is_empty() {
             return;
         }
-        drafts.par_iter_mut().with_min_len(256).filter(|draft| pending(draft)).for_each(|draft| {
-            self.near_misses_of(draft.source, &blocks, draft);
-        });
+        drafts
+            .par_iter_mut()
+            .with_min_len(256)
+            .filter(|draft| pending(draft))
+            .for_each(|draft| {
+                self.near_misses_of(draft.source, &blocks, draft);
+            });
     }
 
     fn near_misses_of(&self, i: u32, blocks: &FxHashMap<u64, Vec<u32>>, draft: &mut Draft) {
@@ -874,7 +1057,9 @@ impl Context<'_> {
         let mut found: Vec<Found> = Vec::new();
         for (_, ours) in keys.names() {
             for block in near_miss_keys(ours) {
-                let Some(hits) = blocks.get(&block) else { continue };
+                let Some(hits) = blocks.get(&block) else {
+                    continue;
+                };
                 if hits.len() > NAME_BLOCK_CAP {
                     continue;
                 }
@@ -890,7 +1075,12 @@ impl Context<'_> {
                         && similarity >= SIMILAR_NAME_FROM
                         && theirs != ours
                     {
-                        found.push(Found { index, agreement: Agreement::Similar, key: Cow::Borrowed(theirs), block: 1 });
+                        found.push(Found {
+                            index,
+                            agreement: Agreement::Similar,
+                            key: Cow::Borrowed(theirs),
+                            block: 1,
+                        });
                     }
                 }
             }
@@ -967,7 +1157,11 @@ fn short_jaro_winkler(a: &[u8], b: &[u8]) -> Option<f64> {
         return None;
     }
     if a.is_empty() || b.is_empty() {
-        return Some(if a.is_empty() && b.is_empty() { 1.0 } else { 0.0 });
+        return Some(if a.is_empty() && b.is_empty() {
+            1.0
+        } else {
+            0.0
+        });
     }
     let search_range = (a.len().max(b.len()) / 2).saturating_sub(1);
     // Where each byte value stands in `b`, a bit per position: the first unmatched `b[j]`
@@ -977,11 +1171,20 @@ fn short_jaro_winkler(a: &[u8], b: &[u8]) -> Option<f64> {
     for (j, &byte) in b.iter().enumerate() {
         *positions.get_mut(usize::from(byte))? |= 1 << j;
     }
-    let below = |end: usize| if end >= 64 { u64::MAX } else { (1u64 << end) - 1 };
+    let below = |end: usize| {
+        if end >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << end) - 1
+        }
+    };
     let (mut a_matched, mut b_matched) = (0u64, 0u64);
     let mut matches = 0usize;
     for (i, &byte) in a.iter().enumerate() {
-        let (low, high) = (i.saturating_sub(search_range), b.len().min(i + search_range + 1));
+        let (low, high) = (
+            i.saturating_sub(search_range),
+            b.len().min(i + search_range + 1),
+        );
         let window = below(high) & !below(low);
         let free = *positions.get(usize::from(byte))? & window & !b_matched;
         if free != 0 {
@@ -998,7 +1201,10 @@ fn short_jaro_winkler(a: &[u8], b: &[u8]) -> Option<f64> {
     let mut b_left = b_matched;
     let mut a_left = a_matched;
     while a_left != 0 {
-        let (i, j) = (a_left.trailing_zeros() as usize, b_left.trailing_zeros() as usize);
+        let (i, j) = (
+            a_left.trailing_zeros() as usize,
+            b_left.trailing_zeros() as usize,
+        );
         if a[i] != b[j] {
             transpositions += 1;
         }
@@ -1007,7 +1213,9 @@ fn short_jaro_winkler(a: &[u8], b: &[u8]) -> Option<f64> {
     }
     transpositions /= 2;
     let m = matches as f64;
-    let jaro = ((m / a.len() as f64) + (m / b.len() as f64) + ((matches - transpositions) as f64 / m)) / 3.0;
+    let jaro =
+        ((m / a.len() as f64) + (m / b.len() as f64) + ((matches - transpositions) as f64 / m))
+            / 3.0;
     if jaro > 0.7 {
         let prefix = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
         return Some(jaro + 0.1 * prefix as f64 * (1.0 - jaro));
@@ -1016,7 +1224,10 @@ fn short_jaro_winkler(a: &[u8], b: &[u8]) -> Option<f64> {
 }
 
 /// The most similar pair of handles (Jaro-Winkler on the folded forms).
-fn closest_handles<'a>(ours: &'a AccountKeys, theirs: &'a AccountKeys) -> Option<(f64, &'a str, &'a str)> {
+fn closest_handles<'a>(
+    ours: &'a AccountKeys,
+    theirs: &'a AccountKeys,
+) -> Option<(f64, &'a str, &'a str)> {
     let mut best: Option<(f64, &str, &str)> = None;
     for a in handles(ours) {
         for b in handles(theirs) {
@@ -1038,28 +1249,52 @@ enum Handles<'k> {
     /// Both sides have this handle, and it only spells the name.
     SharedSpelling { note: &'static str, handle: &'k str },
     /// Both sides have this handle, and the name does not explain it: the corroboration.
-    Shared { field: &'static str, note: &'static str, handle: &'k str, weight: f64 },
+    Shared {
+        field: &'static str,
+        note: &'static str,
+        handle: &'k str,
+        weight: f64,
+    },
     /// The destination's handle spells the source's name.
     Spells(&'k str),
     /// Handles close without being equal.
-    Similar { ours: &'k str, theirs: &'k str, similarity: f64 },
+    Similar {
+        ours: &'k str,
+        theirs: &'k str,
+        similarity: f64,
+    },
 }
 
 impl<'k> Handles<'k> {
-    fn of(name: Option<&SourceName>, src_keys: &'k AccountKeys, dst_keys: &'k AccountKeys) -> Option<Handles<'k>> {
+    fn of(
+        name: Option<&SourceName>,
+        src_keys: &'k AccountKeys,
+        dst_keys: &'k AccountKeys,
+    ) -> Option<Handles<'k>> {
         let spells = |handle: &str| name.is_some_and(|n| n.spelled_by(handle));
         // 1. Both sides use the same handle.
-        let shared: Option<(&'static str, &'k str, &'static str, f64)> = match (&src_keys.username, &dst_keys.username) {
-            (Some(a), Some(b)) if a == b => Some(("username", a.as_str(), SAME_USERNAME, Weights::SAME_USERNAME)),
-            _ => locals(src_keys)
-                .find(|l| l.chars().count() > 2 && locals(dst_keys).any(|t| t == *l))
-                .map(|l| ("email", l, SAME_LOCAL_PART, Weights::SAME_LOCAL_PART)),
-        };
+        let shared: Option<(&'static str, &'k str, &'static str, f64)> =
+            match (&src_keys.username, &dst_keys.username) {
+                (Some(a), Some(b)) if a == b => Some((
+                    "username",
+                    a.as_str(),
+                    SAME_USERNAME,
+                    Weights::SAME_USERNAME,
+                )),
+                _ => locals(src_keys)
+                    .find(|l| l.chars().count() > 2 && locals(dst_keys).any(|t| t == *l))
+                    .map(|l| ("email", l, SAME_LOCAL_PART, Weights::SAME_LOCAL_PART)),
+            };
         if let Some((field, handle, note, weight)) = shared {
             if spells(handle) {
                 return Some(Handles::SharedSpelling { note, handle });
             }
-            return Some(Handles::Shared { field, note, handle, weight });
+            return Some(Handles::Shared {
+                field,
+                note,
+                handle,
+                weight,
+            });
         }
         // 2. The destination's handle spells the source's name.
         if let Some(handle) = handles(dst_keys).find(|h| spells(h)) {
@@ -1067,7 +1302,11 @@ impl<'k> Handles<'k> {
         }
         // 3. Handles that are close without being equal.
         let (similarity, ours, theirs) = closest_handles(src_keys, dst_keys)?;
-        (similarity >= SIMILAR_HANDLE_FROM).then_some(Handles::Similar { ours, theirs, similarity })
+        (similarity >= SIMILAR_HANDLE_FROM).then_some(Handles::Similar {
+            ours,
+            theirs,
+            similarity,
+        })
     }
 
     fn weight(self) -> f64 {
@@ -1081,7 +1320,15 @@ impl<'k> Handles<'k> {
 
     /// Evidence for a name link: only a shared handle the name does not explain.
     fn corroboration(self) -> Option<Evidence> {
-        let Handles::Shared { field, note, handle, .. } = self else { return None };
+        let Handles::Shared {
+            field,
+            note,
+            handle,
+            ..
+        } = self
+        else {
+            return None;
+        };
         Some(Evidence {
             method: Resolution::Name,
             source_field: field.into(),
@@ -1095,11 +1342,21 @@ impl<'k> Handles<'k> {
 impl std::fmt::Display for Handles<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Handles::SharedSpelling { note, handle } => write!(f, "{note} {handle}, which only spells the name"),
+            Handles::SharedSpelling { note, handle } => {
+                write!(f, "{note} {handle}, which only spells the name")
+            }
             Handles::Shared { note, handle, .. } => write!(f, "{note} {handle}"),
             Handles::Spells(handle) => write!(f, "{SPELLS} ({handle})"),
-            Handles::Similar { ours, theirs, similarity } => {
-                write!(f, "similar handles {ours} / {theirs} (Jaro-Winkler {})", Confidence::from_probability(*similarity))
+            Handles::Similar {
+                ours,
+                theirs,
+                similarity,
+            } => {
+                write!(
+                    f,
+                    "similar handles {ours} / {theirs} (Jaro-Winkler {})",
+                    Confidence::from_probability(*similarity)
+                )
             }
         }
     }

@@ -35,7 +35,11 @@ pub(crate) fn email_field_name(field: EmailField) -> String {
 
 /// [`email_field_name`] as a small string (no allocation: the longest fits inline).
 pub(crate) fn email_field(field: EmailField) -> CompactString {
-    if field == 0 { CompactString::const_new("email") } else { compact_str::format_compact!("alias_emails[{}]", field - 1) }
+    if field == 0 {
+        CompactString::const_new("email")
+    } else {
+        compact_str::format_compact!("alias_emails[{}]", field - 1)
+    }
 }
 
 /// The value of an account's email field `field`, as the platform gave it.
@@ -43,7 +47,10 @@ pub(crate) fn email_value(account: &Account, field: EmailField) -> &str {
     if field == 0 {
         account.email.as_deref().unwrap_or_default()
     } else {
-        account.alias_emails.get(field as usize - 1).map_or("", |e| e.as_str())
+        account
+            .alias_emails
+            .get(field as usize - 1)
+            .map_or("", |e| e.as_str())
     }
 }
 
@@ -61,24 +68,40 @@ pub(crate) struct KeyedEmail {
 impl KeyedEmail {
     pub(crate) fn new(field: EmailField, note: EmailNote, key: Key, skeleton: u64) -> KeyedEmail {
         // A short key is searched byte by byte: cheaper than `rfind`'s word-at-a-time setup.
-        let at = key.as_bytes().iter().rposition(|&b| b == b'@').and_then(|at| u32::try_from(at).ok()).unwrap_or(u32::MAX);
-        KeyedEmail { field, note, key, skeleton, at }
+        let at = key
+            .as_bytes()
+            .iter()
+            .rposition(|&b| b == b'@')
+            .and_then(|at| u32::try_from(at).ok())
+            .unwrap_or(u32::MAX);
+        KeyedEmail {
+            field,
+            note,
+            key,
+            skeleton,
+            at,
+        }
     }
 
     /// The key's local part: what comes before its last `@`.
     pub(crate) fn local(&self) -> Option<&str> {
-        self.key.get(..self.at as usize).filter(|_| self.at != u32::MAX)
+        self.key
+            .get(..self.at as usize)
+            .filter(|_| self.at != u32::MAX)
     }
 
     /// The key's domain: what comes after its last `@`.
     pub(crate) fn domain(&self) -> Option<&str> {
-        self.key.get(self.at as usize + 1..).filter(|_| self.at != u32::MAX)
+        self.key
+            .get(self.at as usize + 1..)
+            .filter(|_| self.at != u32::MAX)
     }
 
     /// [`normalize::email_in_domains`] without looking for the `@` again: the name tier asks
     /// it of the source's addresses for every candidate.
     pub(crate) fn in_domains(&self, domains: &[String]) -> bool {
-        self.domain().is_some_and(|domain| domains.iter().any(|d| d == domain))
+        self.domain()
+            .is_some_and(|domain| domains.iter().any(|d| d == domain))
     }
 }
 
@@ -115,8 +138,16 @@ pub(crate) struct KeyRules<'a> {
 }
 
 impl<'a> KeyRules<'a> {
-    pub(crate) fn new(aliases: &'a DomainAliases, side: Side, transforms: &'a TransformSet) -> KeyRules<'a> {
-        KeyRules { aliases, side, transforms }
+    pub(crate) fn new(
+        aliases: &'a DomainAliases,
+        side: Side,
+        transforms: &'a TransformSet,
+    ) -> KeyRules<'a> {
+        KeyRules {
+            aliases,
+            side,
+            transforms,
+        }
     }
 
     /// The key of an address after this side's transforms, and the rewrite if one applied.
@@ -142,7 +173,10 @@ impl<'a> KeyRules<'a> {
         }
         let note = match &rewrite {
             None => Cow::Borrowed(fold_note.as_str()),
-            Some(rewrite) => Cow::Owned(join_notes(&self.transforms.note(&rewrite.applied), fold_note.as_str())),
+            Some(rewrite) => Cow::Owned(join_notes(
+                &self.transforms.note(&rewrite.applied),
+                fold_note.as_str(),
+            )),
         };
         Some((folded.into_owned(), note))
     }
@@ -150,7 +184,10 @@ impl<'a> KeyRules<'a> {
 
 impl KeyRules<'_> {
     /// [`KeyRules::email_key`] as a small key, a skeleton hash and note flags.
-    pub(crate) fn email_key_compact(&self, raw: &str) -> Result<(Key, u64, EmailNote), InvalidEmail> {
+    pub(crate) fn email_key_compact(
+        &self,
+        raw: &str,
+    ) -> Result<(Key, u64, EmailNote), InvalidEmail> {
         let rewrite = self.transforms.rewrite_email(self.side, raw);
         let value = rewrite.as_ref().map_or(raw, |r| r.value.as_str());
         let (key, skeleton, mut note) = normalize::email_key_compact(value, self.aliases)?;
@@ -166,7 +203,13 @@ impl KeyRules<'_> {
         if folded.is_empty() {
             return None;
         }
-        Some((folded, UsernameNote { fold, transformed: rewrite.is_some() }))
+        Some((
+            folded,
+            UsernameNote {
+                fold,
+                transformed: rewrite.is_some(),
+            },
+        ))
     }
 
     /// The evidence note of an address: static text unless it names a domain, a subaddress
@@ -183,7 +226,9 @@ impl KeyRules<'_> {
     fn email_note_of(&self, raw: &str) -> String {
         let rewrite = self.transforms.rewrite_email(self.side, raw);
         let value = rewrite.as_ref().map_or(raw, |r| r.value.as_str());
-        let Ok(note) = normalize::email_note(value, self.aliases) else { return String::new() };
+        let Ok(note) = normalize::email_note(value, self.aliases) else {
+            return String::new();
+        };
         match &rewrite {
             Some(rewrite) => join_notes(&self.transforms.note(&rewrite.applied), &note),
             None => note,
@@ -195,12 +240,18 @@ impl KeyRules<'_> {
         if !note.transformed {
             return Cow::Borrowed(note.fold.as_str());
         }
-        account.username.as_deref().and_then(|u| self.username_key(u)).map_or(Cow::Borrowed(""), |(_, note)| note)
+        account
+            .username
+            .as_deref()
+            .and_then(|u| self.username_key(u))
+            .map_or(Cow::Borrowed(""), |(_, note)| note)
     }
 
     /// The skeleton of the look-alike form of an address, or `None` for an invalid one.
     pub(crate) fn skeleton(&self, raw: &str) -> Option<String> {
-        self.email_key(raw).ok().map(|(k, _)| normalize::skeleton(&k.lookalike_form))
+        self.email_key(raw)
+            .ok()
+            .map(|(k, _)| normalize::skeleton(&k.lookalike_form))
     }
 }
 
@@ -214,7 +265,10 @@ fn join_notes(first: &str, second: &str) -> String {
 
 /// The note of evidence that matched a source key to a destination key: what was done on
 /// the source side, and on the destination side when that differs.
-pub(crate) fn evidence_note(source: Cow<'static, str>, destination: Cow<'static, str>) -> Cow<'static, str> {
+pub(crate) fn evidence_note(
+    source: Cow<'static, str>,
+    destination: Cow<'static, str>,
+) -> Cow<'static, str> {
     if destination.is_empty() || destination == source {
         source
     } else if source.is_empty() {
@@ -267,7 +321,11 @@ impl AccountKeys {
                 Err(why) => invalid_emails.push((field, why)),
             }
         }
-        let (username, username_note) = match account.username.as_deref().and_then(|u| rules.username_key_compact(u)) {
+        let (username, username_note) = match account
+            .username
+            .as_deref()
+            .and_then(|u| rules.username_key_compact(u))
+        {
             Some((key, note)) => (Some(key), note),
             None => (None, UsernameNote::default()),
         };
@@ -290,7 +348,10 @@ impl AccountKeys {
 
     /// The account's name keys with the field each came from: the display name first.
     pub(crate) fn names(&self) -> impl Iterator<Item = (NameField, &Key)> {
-        NAME_FIELDS.into_iter().zip(&self.name_slots).filter(|(_, key)| !key.is_empty())
+        NAME_FIELDS
+            .into_iter()
+            .zip(&self.name_slots)
+            .filter(|(_, key)| !key.is_empty())
     }
 
     pub(crate) fn has_names(&self) -> bool {
@@ -325,7 +386,11 @@ pub(crate) fn shared_name_hashes(directory: &Directory) -> rustc_hash::FxHashSet
         .flat_map_iter(|account| account.name_hashes().into_iter().flatten())
         .collect();
     hashes.par_sort_unstable();
-    hashes.chunk_by(|a, b| a == b).filter(|run| run.len() > 1).map(|run| run[0]).collect()
+    hashes
+        .chunk_by(|a, b| a == b)
+        .filter(|run| run.len() > 1)
+        .map(|run| run[0])
+        .collect()
 }
 
 /// Primary then aliases, with the field each came from; blank values are not addresses.
@@ -384,7 +449,11 @@ fn hash_u64(key: u64) -> u64 {
 
 impl<K, T: Copy + PartialEq> KeyIndex<K, T> {
     fn with_capacity(n: usize) -> Self {
-        KeyIndex { table: HashTable::with_capacity(n), slots: Vec::with_capacity(n), overflow: Vec::new() }
+        KeyIndex {
+            table: HashTable::with_capacity(n),
+            slots: Vec::with_capacity(n),
+            overflow: Vec::new(),
+        }
     }
 
     /// Adds `value` under the key of slot `id`.
@@ -407,20 +476,34 @@ impl<K, T: Copy + PartialEq> KeyIndex<K, T> {
 
     /// The slot of the key whose hash is `hash` and which `is_key` recognises.
     fn find(&self, hash: u64, is_key: impl Fn(&K) -> bool) -> Option<u32> {
-        self.table.find(hash, |&id| is_key(&self.slots[id as usize].key)).copied()
+        self.table
+            .find(hash, |&id| is_key(&self.slots[id as usize].key))
+            .copied()
     }
 
     /// Adds `value` under the key whose hash is `hash` and which `is_key` recognises; a new
     /// key gets a slot, holding the key `own` makes.
-    fn insert_hashed(&mut self, hash: u64, is_key: impl Fn(&K) -> bool, own: impl FnOnce() -> K, value: T, rehash: impl Fn(&K) -> u64) {
+    fn insert_hashed(
+        &mut self,
+        hash: u64,
+        is_key: impl Fn(&K) -> bool,
+        own: impl FnOnce() -> K,
+        value: T,
+        rehash: impl Fn(&K) -> u64,
+    ) {
         if let Some(id) = self.find(hash, is_key) {
             self.add_to(id, value);
             return;
         }
         let id = self.slots.len() as u32;
-        self.slots.push(Slot { key: own(), first: value, more: 0 });
+        self.slots.push(Slot {
+            key: own(),
+            first: value,
+            more: 0,
+        });
         let slots = &self.slots;
-        self.table.insert_unique(hash, id, |&id| rehash(&slots[id as usize].key));
+        self.table
+            .insert_unique(hash, id, |&id| rehash(&slots[id as usize].key));
     }
 
     /// The identities under the key in slot `id` (from [`KeyIndex::slot`]).
@@ -437,13 +520,22 @@ impl<K, T: Copy + PartialEq> KeyIndex<K, T> {
 impl<K: Sync, T: Sync> KeyIndex<K, T> {
     /// Each distinct key with its slot, in slot order.
     pub(crate) fn par_keys(&self) -> impl IndexedParallelIterator<Item = (u32, &K)> + '_ {
-        self.slots.par_iter().enumerate().map(|(id, slot)| (id as u32, &slot.key))
+        self.slots
+            .par_iter()
+            .enumerate()
+            .map(|(id, slot)| (id as u32, &slot.key))
     }
 }
 
 impl<T: Copy + PartialEq> KeyIndex<Key, T> {
     fn insert(&mut self, key: &str, value: T) {
-        self.insert_hashed(hash_str(key), |held| held == key, || Key::from(key), value, |held| hash_str(held));
+        self.insert_hashed(
+            hash_str(key),
+            |held| held == key,
+            || Key::from(key),
+            value,
+            |held| hash_str(held),
+        );
     }
 
     /// The slot of this key: equal slots, equal keys.
@@ -459,7 +551,13 @@ impl<T: Copy + PartialEq> KeyIndex<Key, T> {
 
 impl<T: Copy + PartialEq> KeyIndex<u64, T> {
     fn insert(&mut self, key: u64, value: T) {
-        self.insert_hashed(hash_u64(key), |&held| held == key, || key, value, |&held| hash_u64(held));
+        self.insert_hashed(
+            hash_u64(key),
+            |&held| held == key,
+            || key,
+            value,
+            |&held| hash_u64(held),
+        );
     }
 
     /// The slot of this key: equal slots, equal keys.
@@ -509,7 +607,8 @@ impl<'a, I: HasId> IdIndex<'a, I> {
 
     /// The index of the identity with this id.
     pub(crate) fn get(&self, id: &str) -> Option<&u32> {
-        self.table.find(hash_str(id), |&j| self.items[j as usize].id() == id)
+        self.table
+            .find(hash_str(id), |&j| self.items[j as usize].id() == id)
     }
 }
 
@@ -525,9 +624,17 @@ pub(crate) struct Tables {
 }
 
 impl Tables {
-    pub(crate) const ALL: Tables = Tables { lookups: true, skeletons: true, names: true };
+    pub(crate) const ALL: Tables = Tables {
+        lookups: true,
+        skeletons: true,
+        names: true,
+    };
     /// What exception rules and the transform preview look up.
-    pub(crate) const LOOKUPS: Tables = Tables { lookups: true, skeletons: false, names: false };
+    pub(crate) const LOOKUPS: Tables = Tables {
+        lookups: true,
+        skeletons: false,
+        names: false,
+    };
 }
 
 /// An address in the look-alike table: whose it is.
@@ -575,10 +682,21 @@ impl<'a> AccountIndex<'a> {
         };
         // Skeletons are only looked up on an index with every table.
         let skeletons = || {
-            let mut index: KeyIndex<u64, _> = KeyIndex::with_capacity(if with_skeletons { n + n / 16 } else { 0 });
-            for (i, keys) in keys.iter().enumerate().take(if with_skeletons { n } else { 0 }) {
+            let mut index: KeyIndex<u64, _> =
+                KeyIndex::with_capacity(if with_skeletons { n + n / 16 } else { 0 });
+            for (i, keys) in keys
+                .iter()
+                .enumerate()
+                .take(if with_skeletons { n } else { 0 })
+            {
                 for email in &keys.emails {
-                    index.insert(email.skeleton, SkeletonEntry { index: i as u32, field: email.field });
+                    index.insert(
+                        email.skeleton,
+                        SkeletonEntry {
+                            index: i as u32,
+                            field: email.field,
+                        },
+                    );
                 }
             }
             index
@@ -593,8 +711,13 @@ impl<'a> AccountIndex<'a> {
             index
         };
         let username_skeletons = || {
-            let mut index: KeyIndex<u64, _> = KeyIndex::with_capacity(if with_skeletons { n } else { 0 });
-            for (i, keys) in keys.iter().enumerate().take(if with_skeletons { n } else { 0 }) {
+            let mut index: KeyIndex<u64, _> =
+                KeyIndex::with_capacity(if with_skeletons { n } else { 0 });
+            for (i, keys) in keys
+                .iter()
+                .enumerate()
+                .take(if with_skeletons { n } else { 0 })
+            {
                 if keys.username.is_some() {
                     index.insert(keys.username_skeleton, i as u32);
                 }
@@ -602,8 +725,13 @@ impl<'a> AccountIndex<'a> {
             index
         };
         let names = || {
-            let mut index: KeyIndex<Key, _> = KeyIndex::with_capacity(if tables.names { n } else { 0 });
-            for (i, keys) in keys.iter().enumerate().take(if tables.names { n } else { 0 }) {
+            let mut index: KeyIndex<Key, _> =
+                KeyIndex::with_capacity(if tables.names { n } else { 0 });
+            for (i, keys) in keys
+                .iter()
+                .enumerate()
+                .take(if tables.names { n } else { 0 })
+            {
                 for (_, name) in keys.names() {
                     index.insert(name.as_str(), i as u32);
                 }
@@ -611,11 +739,27 @@ impl<'a> AccountIndex<'a> {
             index
         };
         // Each table is filled by one thread; they are filled side by side.
-        let ((by_email, (by_skeleton, by_username_skeleton)), ((by_username, by_id), by_name)) = rayon::join(
-            || rayon::join(emails, || rayon::join(skeletons, username_skeletons)),
-            || rayon::join(|| rayon::join(usernames, || IdIndex::build(&accounts[..lookups])), names),
-        );
-        AccountIndex { by_id, by_email, by_username, by_name, by_skeleton, by_username_skeleton, rules, accounts, keys }
+        let ((by_email, (by_skeleton, by_username_skeleton)), ((by_username, by_id), by_name)) =
+            rayon::join(
+                || rayon::join(emails, || rayon::join(skeletons, username_skeletons)),
+                || {
+                    rayon::join(
+                        || rayon::join(usernames, || IdIndex::build(&accounts[..lookups])),
+                        names,
+                    )
+                },
+            );
+        AccountIndex {
+            by_id,
+            by_email,
+            by_username,
+            by_name,
+            by_skeleton,
+            by_username_skeleton,
+            rules,
+            accounts,
+            keys,
+        }
     }
 
     /// The platform id of the account at `index`.
@@ -627,7 +771,11 @@ impl<'a> AccountIndex<'a> {
     pub(crate) fn accounts_with_username(&self, value: &str) -> Vec<u32> {
         self.rules
             .username_key_compact(value)
-            .and_then(|(key, _)| self.by_username.get(key.as_str()).map(|h| h.as_slice().to_vec()))
+            .and_then(|(key, _)| {
+                self.by_username
+                    .get(key.as_str())
+                    .map(|h| h.as_slice().to_vec())
+            })
             .unwrap_or_default()
     }
 
@@ -637,7 +785,11 @@ impl<'a> AccountIndex<'a> {
             .rules
             .email_key_compact(value)
             .ok()
-            .and_then(|(key, _, _)| self.by_email.get(key.as_str()).map(|h| h.as_slice().iter().map(|(i, _)| *i).collect()))
+            .and_then(|(key, _, _)| {
+                self.by_email
+                    .get(key.as_str())
+                    .map(|h| h.as_slice().iter().map(|(i, _)| *i).collect())
+            })
             .unwrap_or_default();
         found.sort_unstable();
         found.dedup();
@@ -656,7 +808,9 @@ impl<'a> AccountIndex<'a> {
         rules: &KeyRules<'_>,
     ) -> Vec<(u32, &'a KeyedEmail)> {
         let mut found = Vec::new();
-        let Some(skeleton_slot) = same_skeleton else { return found };
+        let Some(skeleton_slot) = same_skeleton else {
+            return found;
+        };
         let hits = self.by_skeleton.hits(skeleton_slot);
         // Most hits are this very address on the person's own account: the accounts holding
         // the same key, which the address table lists. Both tables list their accounts in
@@ -672,10 +826,15 @@ impl<'a> AccountIndex<'a> {
                 continue;
             }
             let keys: &'a AccountKeys = &self.keys[index as usize];
-            let Some(other) = keys.email(field) else { continue };
+            let Some(other) = keys.email(field) else {
+                continue;
+            };
             // Equal hashes: confirm on the skeletons themselves.
-            let ours = ours.get_or_insert_with(|| rules.skeleton(email_value(account, email.field)));
-            let theirs = self.rules.skeleton(email_value(&self.accounts[index as usize], field));
+            let ours =
+                ours.get_or_insert_with(|| rules.skeleton(email_value(account, email.field)));
+            let theirs = self
+                .rules
+                .skeleton(email_value(&self.accounts[index as usize], field));
             if ours.is_some() && *ours == theirs {
                 found.push((index, other));
             }
@@ -688,13 +847,21 @@ impl AccountIndex<'_> {
     /// The accounts of this side (a destination index) whose username only looks like
     /// `username`, a source username key whose skeleton has slot `same_skeleton` in this
     /// index's username look-alike table: same skeleton, different key. In index order.
-    pub(crate) fn username_look_alikes(&self, username: &str, same_skeleton: Option<u32>) -> SmallVec<[u32; 1]> {
+    pub(crate) fn username_look_alikes(
+        &self,
+        username: &str,
+        same_skeleton: Option<u32>,
+    ) -> SmallVec<[u32; 1]> {
         let mut found = SmallVec::new();
-        let Some(slot) = same_skeleton else { return found };
+        let Some(slot) = same_skeleton else {
+            return found;
+        };
         let mut ours: Option<String> = None;
         for &index in self.by_username_skeleton.hits(slot).as_slice() {
             // Most hits are the same username: told apart without a skeleton.
-            let Some(theirs) = self.keys[index as usize].username.as_deref() else { continue };
+            let Some(theirs) = self.keys[index as usize].username.as_deref() else {
+                continue;
+            };
             if theirs == username {
                 continue;
             }
@@ -709,11 +876,21 @@ impl AccountIndex<'_> {
 }
 
 /// The keys of `accounts` that `tables` need (name keys only for an index with names).
-pub(crate) fn account_keys(accounts: &[Account], rules: &KeyRules<'_>, tables: Tables) -> Vec<AccountKeys> {
+pub(crate) fn account_keys(
+    accounts: &[Account],
+    rules: &KeyRules<'_>,
+    tables: Tables,
+) -> Vec<AccountKeys> {
     accounts
         .par_iter()
         .with_min_len(1024)
-        .map(|a| if tables.names { AccountKeys::of(a, rules) } else { AccountKeys::without_names(a, rules) })
+        .map(|a| {
+            if tables.names {
+                AccountKeys::of(a, rules)
+            } else {
+                AccountKeys::without_names(a, rules)
+            }
+        })
         .collect()
 }
 
@@ -737,7 +914,13 @@ impl<'a> GroupIndex<'a> {
                 by_skeleton.insert(&normalize::skeleton(name), i as u32);
             }
         }
-        GroupIndex { by_id: IdIndex::build(groups), by_name, by_skeleton, names, groups }
+        GroupIndex {
+            by_id: IdIndex::build(groups),
+            by_name,
+            by_skeleton,
+            names,
+            groups,
+        }
     }
 
     /// The platform id of the group at `index`.
@@ -751,13 +934,22 @@ impl<'a> GroupIndex<'a> {
         if name.is_empty() {
             return Vec::new();
         }
-        let Some(hits) = self.by_skeleton.get(&normalize::skeleton(name)) else { return Vec::new() };
-        hits.as_slice().iter().copied().filter(|&i| self.names[i as usize] != name).collect()
+        let Some(hits) = self.by_skeleton.get(&normalize::skeleton(name)) else {
+            return Vec::new();
+        };
+        hits.as_slice()
+            .iter()
+            .copied()
+            .filter(|&i| self.names[i as usize] != name)
+            .collect()
     }
 }
 
 pub(crate) fn group_name_keys(groups: &[Group]) -> Vec<String> {
-    groups.iter().map(|g| normalize::fold(&g.name).into_owned()).collect()
+    groups
+        .iter()
+        .map(|g| normalize::fold(&g.name).into_owned())
+        .collect()
 }
 
 #[cfg(test)]

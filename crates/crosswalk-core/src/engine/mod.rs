@@ -85,7 +85,11 @@ pub fn resolve_with_lookahead(
     // `Policy::validate` refuses a transform that does not compile; one that still gets here
     // is left out, with a warning, rather than stopping the run.
     let (transforms, problems) = TransformSet::compile_lenient(policy);
-    warnings.extend(problems.into_iter().map(|p| format!("policy {p}: that transform was not applied")));
+    warnings.extend(
+        problems
+            .into_iter()
+            .map(|p| format!("policy {p}: that transform was not applied")),
+    );
     let src_rules = KeyRules::new(&aliases, Side::Source, &transforms);
     let dst_rules = KeyRules::new(&aliases, Side::Destination, &transforms);
     // Destination keys are derived once and indexed: every source account looks them up.
@@ -98,8 +102,11 @@ pub fn resolve_with_lookahead(
     let organisation_domains = folded_domains(&policy.name.organisation_domains);
     let name_tier = policy.order.contains(&Method::Name) && !organisation_domains.is_empty();
     let dst_index = AccountIndex::build(&destination.accounts, &dst_keys, Tables::ALL, dst_rules);
-    let dst_transliterated =
-        if name_tier { evidence::transliterated_index(&dst_index.by_name) } else { FxHashMap::default() };
+    let dst_transliterated = if name_tier {
+        evidence::transliterated_index(&dst_index.by_name)
+    } else {
+        FxHashMap::default()
+    };
     let src_group_names = keys::group_name_keys(&source.groups);
     let dst_group_names = keys::group_name_keys(&destination.groups);
     let src_groups = GroupIndex::build(&source.groups, &src_group_names);
@@ -123,15 +130,27 @@ pub fn resolve_with_lookahead(
         },
         organisation_domains,
         external_domains: folded_domains(&policy.fallback.external_domains),
-        reserved_groups: policy.groups.reserved.iter().map(|g| normalize::skeleton(&normalize::fold(g))).collect(),
+        reserved_groups: policy
+            .groups
+            .reserved
+            .iter()
+            .map(|g| normalize::skeleton(&normalize::fold(g)))
+            .collect(),
         exceptions: {
             // Only exception rules look source accounts up: their keys and index are built
             // for that, when there are such rules, and dropped once the rules are resolved.
-            let account_rules = exceptions.iter().any(|rule| rule.kind == IdentityKind::Account);
+            let account_rules = exceptions
+                .iter()
+                .any(|rule| rule.kind == IdentityKind::Account);
             let looked_up: &[Account] = if account_rules { &source.accounts } else { &[] };
             let src_keys = keys::account_keys(looked_up, &src_rules, Tables::LOOKUPS);
             let src_index = AccountIndex::build(looked_up, &src_keys, Tables::LOOKUPS, src_rules);
-            ExceptionTable::build(exceptions, (&src_index, &dst_index), (&src_groups, &dst_groups), &mut warnings)
+            ExceptionTable::build(
+                exceptions,
+                (&src_index, &dst_index),
+                (&src_groups, &dst_groups),
+                &mut warnings,
+            )
         },
         default_account: default_account(policy, &dst_index),
         no_match: no_match_message(policy),
@@ -146,35 +165,55 @@ pub fn resolve_with_lookahead(
         .par_iter()
         .enumerate()
         .with_min_len(512)
-        .map_init(|| Lookahead::new(lookahead), |probes, (position, &i)| {
-            let probe = probes.probe(&ctx, &account_order, position);
-            ctx.resolve_account(i, probe)
-        })
+        .map_init(
+            || Lookahead::new(lookahead),
+            |probes, (position, &i)| {
+                let probe = probes.probe(&ctx, &account_order, position);
+                ctx.resolve_account(i, probe)
+            },
+        )
         .collect_into_vec(&mut mappings);
     settle_shared_destinations(&mut mappings, IdentityKind::Account, &ctx, &mut warnings);
     if policy.order.contains(&Method::Name) {
         ctx.offer_near_misses(&mut mappings);
     }
     let accounts = mappings.len();
-    mappings.par_extend(group_order.par_iter().with_min_len(512).map(|&i| ctx.resolve_group(i)));
-    settle_shared_destinations(&mut mappings[accounts..], IdentityKind::Group, &ctx, &mut warnings);
+    mappings.par_extend(
+        group_order
+            .par_iter()
+            .with_min_len(512)
+            .map(|&i| ctx.resolve_group(i)),
+    );
+    settle_shared_destinations(
+        &mut mappings[accounts..],
+        IdentityKind::Group,
+        &ctx,
+        &mut warnings,
+    );
     // Keys and indexes are not needed to finish: free them before the last pass.
     drop(ctx);
     drop((dst_index, src_groups, dst_groups));
     // A million keys own a million strings: they are freed on every thread.
     dst_keys.into_par_iter().with_min_len(4096).for_each(drop);
     let (account_mappings, group_mappings) = mappings.split_at_mut(accounts);
-    account_mappings.par_iter_mut().with_min_len(512).for_each(|m| {
-        m.say_what_is_made(&source.account(m.source).id);
-        m.finish(|j| destination.account(j).id.as_str());
-    });
+    account_mappings
+        .par_iter_mut()
+        .with_min_len(512)
+        .for_each(|m| {
+            m.say_what_is_made(&source.account(m.source).id);
+            m.finish(|j| destination.account(j).id.as_str());
+        });
     group_mappings.iter_mut().for_each(|m| {
         m.say_what_is_made(&source.group(m.source).id);
         m.finish(|j| destination.group(j).id.as_str());
     });
     warnings.sort();
     let summary = Summary::of(&mappings);
-    Resolved { mappings, summary, warnings }
+    Resolved {
+        mappings,
+        summary,
+        warnings,
+    }
 }
 
 /// Positions of identities ordered by platform id (row position breaks ties, which only a
@@ -183,9 +222,15 @@ fn id_order<I: HasId + Sync>(items: &[I]) -> Vec<u32> {
     // Sorted on the ids' first sixteen bytes, read once each in row order: most ids differ
     // there, and comparing whole ids would fetch two identities from anywhere in memory per
     // comparison. Equal prefixes fall back to the whole ids.
-    let mut keyed: Vec<(u128, u32)> = items.par_iter().enumerate().map(|(i, item)| (id_prefix(item.id()), i as u32)).collect();
+    let mut keyed: Vec<(u128, u32)> = items
+        .par_iter()
+        .enumerate()
+        .map(|(i, item)| (id_prefix(item.id()), i as u32))
+        .collect();
     keyed.par_sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| items[a.1 as usize].id().cmp(items[b.1 as usize].id())).then(a.1.cmp(&b.1))
+        a.0.cmp(&b.0)
+            .then_with(|| items[a.1 as usize].id().cmp(items[b.1 as usize].id()))
+            .then(a.1.cmp(&b.1))
     });
     keyed.into_iter().map(|(_, i)| i).collect()
 }
@@ -204,19 +249,31 @@ fn no_match_message(policy: &Policy) -> String {
             Method::Exception => "exception",
         })
         .collect();
-    let methods = if names.is_empty() { "any method (all are off)".into() } else { names.join(", ") };
+    let methods = if names.is_empty() {
+        "any method (all are off)".into()
+    } else {
+        names.join(", ")
+    };
     format!("no destination account matched by {methods}")
 }
 
 fn folded_domains(domains: &[String]) -> Vec<String> {
-    domains.iter().filter_map(|d| normalize::domain_key(d)).collect()
+    domains
+        .iter()
+        .filter_map(|d| normalize::domain_key(d))
+        .collect()
 }
 
 /// Checks what only the destination can tell about a policy: that its `default_account`
 /// names exactly one destination account. Run it before anything is stored: the engine
 /// would otherwise give every unmatched identity a Default pointing at nobody.
-pub fn check_policy_against(destination: &Directory, policy: &Policy) -> Result<(), crate::PolicyError> {
-    let Some(name) = &policy.fallback.default_account else { return Ok(()) };
+pub fn check_policy_against(
+    destination: &Directory,
+    policy: &Policy,
+) -> Result<(), crate::PolicyError> {
+    let Some(name) = &policy.fallback.default_account else {
+        return Ok(());
+    };
     let aliases = DomainAliases::from_policy(&policy.email);
     let (transforms, _) = TransformSet::compile_lenient(policy);
     let rules = KeyRules::new(&aliases, Side::Destination, &transforms);

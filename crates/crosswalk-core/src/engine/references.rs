@@ -30,8 +30,17 @@ pub(super) fn default_account(policy: &Policy, dst: &AccountIndex<'_>) -> Defaul
 /// Finds the one account a reference names, or says why there is not exactly one. Usernames
 /// and addresses are keyed as the index's own were (transforms included), as identity: a
 /// value never finds an account that only looks like it.
-pub(super) fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef) -> Result<u32, String> {
-    let by_id = |v: &str| index.by_id.get(v.trim()).map(|&i| vec![i]).unwrap_or_default();
+pub(super) fn find_account(
+    index: &AccountIndex<'_>,
+    reference: &IdentityRef,
+) -> Result<u32, String> {
+    let by_id = |v: &str| {
+        index
+            .by_id
+            .get(v.trim())
+            .map(|&i| vec![i])
+            .unwrap_or_default()
+    };
     let by_username = |v: &str| index.accounts_with_username(v);
     let by_email = |v: &str| index.accounts_with_email(v);
     let found = match reference {
@@ -39,7 +48,11 @@ pub(super) fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef) ->
         IdentityRef::Username(v) => by_username(v),
         IdentityRef::Email(v) => by_email(v),
         IdentityRef::Any(v) => {
-            let by_kind = [("id", by_id(v)), ("username", by_username(v)), ("email", by_email(v))];
+            let by_kind = [
+                ("id", by_id(v)),
+                ("username", by_username(v)),
+                ("email", by_email(v)),
+            ];
             unambiguous(v, &by_kind, "account", |i| index.account_id(i))?
         }
     };
@@ -47,8 +60,20 @@ pub(super) fn find_account(index: &AccountIndex<'_>, reference: &IdentityRef) ->
 }
 
 fn find_group(index: &GroupIndex<'_>, reference: &IdentityRef) -> Result<u32, String> {
-    let by_id = |v: &str| index.by_id.get(v.trim()).map(|&i| vec![i]).unwrap_or_default();
-    let by_name = |v: &str| index.by_name.get(&normalize::fold(v)).map(|h| h.as_slice().to_vec()).unwrap_or_default();
+    let by_id = |v: &str| {
+        index
+            .by_id
+            .get(v.trim())
+            .map(|&i| vec![i])
+            .unwrap_or_default()
+    };
+    let by_name = |v: &str| {
+        index
+            .by_name
+            .get(&normalize::fold(v))
+            .map(|h| h.as_slice().to_vec())
+            .unwrap_or_default()
+    };
     let found = match reference {
         IdentityRef::Id(v) => by_id(v),
         IdentityRef::Username(v) | IdentityRef::Email(v) => by_name(v),
@@ -69,10 +94,16 @@ fn unambiguous<'i>(
     what: &str,
     id_of: impl Fn(u32) -> &'i str,
 ) -> Result<Vec<u32>, String> {
-    let mut all: Vec<u32> = by_kind.iter().flat_map(|(_, found)| found.iter().copied()).collect();
+    let mut all: Vec<u32> = by_kind
+        .iter()
+        .flat_map(|(_, found)| found.iter().copied())
+        .collect();
     all.sort_unstable();
     all.dedup();
-    let kinds: Vec<&(&str, Vec<u32>)> = by_kind.iter().filter(|(_, found)| !found.is_empty()).collect();
+    let kinds: Vec<&(&str, Vec<u32>)> = by_kind
+        .iter()
+        .filter(|(_, found)| !found.is_empty())
+        .collect();
     if all.len() > 1 && kinds.len() > 1 {
         let named: Vec<String> = kinds
             .iter()
@@ -81,7 +112,10 @@ fn unambiguous<'i>(
                 format!("{what} {} by {kind}", ids.join(", "))
             })
             .collect();
-        let prefixes: Vec<String> = kinds.iter().map(|(kind, _)| format!("{kind}:{value}")).collect();
+        let prefixes: Vec<String> = kinds
+            .iter()
+            .map(|(kind, _)| format!("{kind}:{value}"))
+            .collect();
         return Err(format!(
             "{value:?} is ambiguous: it names {}; write {} to say which",
             named.join(" and "),
@@ -95,7 +129,10 @@ fn one_of(found: Vec<u32>, reference: &IdentityRef, what: &str) -> Result<u32, S
     match found.as_slice() {
         [] => Err(format!("no {what} is {reference}")),
         [one] => Ok(*one),
-        many => Err(format!("{} {what}s match {reference}; name one by `id:`", many.len())),
+        many => Err(format!(
+            "{} {what}s match {reference}; name one by `id:`",
+            many.len()
+        )),
     }
 }
 
@@ -106,9 +143,15 @@ pub(super) struct ExceptionTable {
 }
 
 pub(super) enum ExceptionOutcome {
-    To { index: u32, rule: String },
+    To {
+        index: u32,
+        rule: String,
+    },
     /// Not linked to an existing identity: created, or migrated as a former user.
-    Make { target: Target, rule: String },
+    Make {
+        target: Target,
+        rule: String,
+    },
     Bad(String),
 }
 
@@ -119,7 +162,10 @@ impl ExceptionTable {
         groups: (&GroupIndex<'_>, &GroupIndex<'_>),
         warnings: &mut Vec<String>,
     ) -> ExceptionTable {
-        let mut table = ExceptionTable { accounts: FxHashMap::default(), groups: FxHashMap::default() };
+        let mut table = ExceptionTable {
+            accounts: FxHashMap::default(),
+            groups: FxHashMap::default(),
+        };
         for rule in rules {
             let source = match rule.kind {
                 IdentityKind::Account => find_account(accounts.0, &rule.source),
@@ -128,23 +174,37 @@ impl ExceptionTable {
             let source = match source {
                 Ok(index) => index,
                 Err(why) => {
-                    warnings.push(format!("exception {}: source {why}; the rule was not used", rule.origin));
+                    warnings.push(format!(
+                        "exception {}: source {why}; the rule was not used",
+                        rule.origin
+                    ));
                     continue;
                 }
             };
             let destination = match (rule.decision(), rule.kind) {
-                (ExceptionDecision::To(destination), IdentityKind::Account) => find_account(accounts.1, destination).map(Some),
-                (ExceptionDecision::To(destination), IdentityKind::Group) => find_group(groups.1, destination).map(Some),
+                (ExceptionDecision::To(destination), IdentityKind::Account) => {
+                    find_account(accounts.1, destination).map(Some)
+                }
+                (ExceptionDecision::To(destination), IdentityKind::Group) => {
+                    find_group(groups.1, destination).map(Some)
+                }
                 (ExceptionDecision::Provision, _) => Ok(None),
                 (ExceptionDecision::FormerUser, IdentityKind::Account) => Ok(None),
-                (ExceptionDecision::FormerUser, IdentityKind::Group) => {
-                    Err(format!("{FORMER_USER_DESTINATION} is for accounts; a group is mapped, created or left"))
-                }
+                (ExceptionDecision::FormerUser, IdentityKind::Group) => Err(format!(
+                    "{FORMER_USER_DESTINATION} is for accounts; a group is mapped, created or left"
+                )),
             };
             let outcome = match destination {
-                Ok(Some(index)) => ExceptionOutcome::To { index, rule: rule.origin.clone() },
+                Ok(Some(index)) => ExceptionOutcome::To {
+                    index,
+                    rule: rule.origin.clone(),
+                },
                 Ok(None) => ExceptionOutcome::Make {
-                    target: if rule.decision() == ExceptionDecision::Provision { Target::Provision } else { Target::FormerUser },
+                    target: if rule.decision() == ExceptionDecision::Provision {
+                        Target::Provision
+                    } else {
+                        Target::FormerUser
+                    },
                     rule: rule.origin.clone(),
                 },
                 Err(why) => ExceptionOutcome::Bad(format!(
@@ -158,7 +218,9 @@ impl ExceptionTable {
             };
             if let Some(previous) = slot.get(&source) {
                 let earlier = match previous {
-                    ExceptionOutcome::To { rule, .. } | ExceptionOutcome::Make { rule, .. } => rule.clone(),
+                    ExceptionOutcome::To { rule, .. } | ExceptionOutcome::Make { rule, .. } => {
+                        rule.clone()
+                    }
                     ExceptionOutcome::Bad(_) => "an earlier rule".to_string(),
                 };
                 slot.insert(

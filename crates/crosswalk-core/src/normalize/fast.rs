@@ -14,8 +14,9 @@ use smallvec::SmallVec;
 use unicode_normalization::{IsNormalized, is_nfkc_quick};
 
 use super::{
-    DomainAliases, EmailNote, FoldNote, Folding, GMAIL, GOOGLEMAIL, SKELETON_HASH_K, fold_whole, name_word_hash, separates_name_words,
-    skeleton_hash, skeleton_hash_step, skeleton_whole, strip_address_prefix,
+    DomainAliases, EmailNote, FoldNote, Folding, GMAIL, GOOGLEMAIL, SKELETON_HASH_K, fold_whole,
+    name_word_hash, separates_name_words, skeleton_hash, skeleton_hash_step, skeleton_whole,
+    strip_address_prefix,
 };
 
 /// `str::trim`, without decoding a character when the text begins and ends with a visible
@@ -65,7 +66,10 @@ impl FoldOutput for CompactString {
 /// and most names in most scripts qualify: this avoids two normalisation passes and a copy
 /// per name. Each [`Folding`] has its own table. Agreement with [`fold_whole`], for both
 /// foldings, is tested for every character of the BMP.
-pub(super) fn fold_by_character<S: FoldOutput>(text: &str, folding: Folding) -> Option<(S, FoldNote)> {
+pub(super) fn fold_by_character<S: FoldOutput>(
+    text: &str,
+    folding: Folding,
+) -> Option<(S, FoldNote)> {
     // Folding seldom changes a text's length much: one allocation, not one per growth.
     let mut out = S::with_capacity(text.len() + text.len() / 4);
     let mut case = false;
@@ -96,7 +100,13 @@ pub(super) fn fold_by_character<S: FoldOutput>(text: &str, folding: Folding) -> 
         }
     }
     out.push_str(&text[ascii_from..]);
-    Some((out, FoldNote { case, ..FoldNote::default() }))
+    Some((
+        out,
+        FoldNote {
+            case,
+            ..FoldNote::default()
+        },
+    ))
 }
 
 /// How one non-ASCII character folds when [`fold_by_character`] may fold it on its own.
@@ -151,8 +161,14 @@ impl CharFold {
         let (folded, note) = fold_whole(c.encode_utf8(&mut buf), folding);
         // The note must be what folding by character would say: only "case", and only when
         // the character changed (`ΐ` folds to three characters that recompose to itself).
-        let says = FoldNote { case: folded.chars().ne([c]), ..FoldNote::default() };
-        if folded.is_empty() || note != says || !folded.chars().all(|f| f.is_ascii() || stands_alone(f)) {
+        let says = FoldNote {
+            case: folded.chars().ne([c]),
+            ..FoldNote::default()
+        };
+        if folded.is_empty()
+            || note != says
+            || !folded.chars().all(|f| f.is_ascii() || stands_alone(f))
+        {
             return CharFold::InContext;
         }
         let mut chars = folded.chars();
@@ -173,7 +189,10 @@ const ASCII_EMAIL_MAX: usize = 254;
 /// rule and not consumer Gmail. `None` sends the address the general way, which also says why
 /// an invalid one is invalid. The two agree on every address this one takes (property-tested):
 /// two million addresses are keyed in a 1M × 1M run, most of them this simple.
-pub(super) fn email_key_ascii(raw: &str, aliases: &DomainAliases) -> Option<(CompactString, u64, EmailNote)> {
+pub(super) fn email_key_ascii(
+    raw: &str,
+    aliases: &DomainAliases,
+) -> Option<(CompactString, u64, EmailNote)> {
     if !raw.is_ascii() {
         return None;
     }
@@ -233,9 +252,20 @@ pub(super) fn email_key_ascii(raw: &str, aliases: &DomainAliases) -> Option<(Com
     } else {
         written
     };
-    let aliased = aliases.map.get(domain_ascii).map_or(domain_ascii, String::as_str);
-    let canonical = if aliased == GOOGLEMAIL { GMAIL } else { aliased };
-    if canonical == GMAIL || aliases.subaddress_separator([domain_ascii, aliased, canonical]).is_some() {
+    let aliased = aliases
+        .map
+        .get(domain_ascii)
+        .map_or(domain_ascii, String::as_str);
+    let canonical = if aliased == GOOGLEMAIL {
+        GMAIL
+    } else {
+        aliased
+    };
+    if canonical == GMAIL
+        || aliases
+            .subaddress_separator([domain_ascii, aliased, canonical])
+            .is_some()
+    {
         return None;
     }
     let detailed = aliased != domain_ascii || canonical != aliased;
@@ -253,8 +283,21 @@ pub(super) fn email_key_ascii(raw: &str, aliases: &DomainAliases) -> Option<(Com
     // The look-alike form is the key itself: the domain as written, folded, is its ASCII form.
     let skeleton = ascii_skeleton_hash(key.as_bytes()).unwrap_or_else(|| skeleton_hash(&[&key]));
     let prefix = address.len() != trimmed.len();
-    let fold = FoldNote { case: local_case || domain_case, ..FoldNote::default() };
-    Some((key, skeleton, EmailNote { fold, prefix, idna: false, dots: false, detailed }))
+    let fold = FoldNote {
+        case: local_case || domain_case,
+        ..FoldNote::default()
+    };
+    Some((
+        key,
+        skeleton,
+        EmailNote {
+            fold,
+            prefix,
+            idna: false,
+            dots: false,
+            detailed,
+        },
+    ))
 }
 
 /// [`separates_name_words`] for each byte, as a table.
@@ -297,7 +340,11 @@ impl FoldedName {
 
 impl FoldOutput for FoldedName {
     fn with_capacity(_: usize) -> Self {
-        FoldedName { bytes: [0; NAME_ON_STACK], len: 0, overflowed: false }
+        FoldedName {
+            bytes: [0; NAME_ON_STACK],
+            len: 0,
+            overflowed: false,
+        }
     }
     fn push(&mut self, c: char) {
         // Written in place: most of a name's pieces are a character or two.
@@ -333,9 +380,16 @@ pub(super) fn fold_name_by_character(name: &str) -> Option<(FoldedName, FoldNote
         folded.push_str(name);
         folded.bytes[..folded.len].make_ascii_lowercase();
         let case = name.bytes().any(|b| b.is_ascii_uppercase());
-        return (!folded.overflowed).then_some((folded, FoldNote { case, ..FoldNote::default() }));
+        return (!folded.overflowed).then_some((
+            folded,
+            FoldNote {
+                case,
+                ..FoldNote::default()
+            },
+        ));
     }
-    fold_by_character::<FoldedName>(name, Folding::Compatible).filter(|(folded, _)| !folded.overflowed)
+    fold_by_character::<FoldedName>(name, Folding::Compatible)
+        .filter(|(folded, _)| !folded.overflowed)
 }
 
 /// Calls `each` with the words of a name [`fold_name_by_character`] folded, split on
@@ -357,7 +411,10 @@ fn for_each_name_word<'t>(folded: &'t [u8], mut each: impl FnMut(&'t [u8])) {
 
 /// The name key of a name [`fold_name_by_character`] folded: its words sorted, one space
 /// between them.
-pub(super) fn sorted_name_key(folded: &FoldedName, note: FoldNote) -> Option<(CompactString, FoldNote)> {
+pub(super) fn sorted_name_key(
+    folded: &FoldedName,
+    note: FoldNote,
+) -> Option<(CompactString, FoldNote)> {
     let mut words: SmallVec<[&[u8]; 8]> = SmallVec::new();
     for_each_name_word(folded.as_bytes(), |word| words.push(word));
     if words.is_empty() {
@@ -399,9 +456,14 @@ fn ascii_skeleton_steps() -> &'static [(u64, u64); 128] {
     static TABLE: OnceLock<[(u64, u64); 128]> = OnceLock::new();
     TABLE.get_or_init(|| {
         std::array::from_fn(|i| {
-            ascii_skeletons()[i].bytes().fold((1u64, 0u64), |(multiply, add), byte| {
-                (multiply.wrapping_mul(SKELETON_HASH_K), skeleton_hash_step(add, byte))
-            })
+            ascii_skeletons()[i]
+                .bytes()
+                .fold((1u64, 0u64), |(multiply, add), byte| {
+                    (
+                        multiply.wrapping_mul(SKELETON_HASH_K),
+                        skeleton_hash_step(add, byte),
+                    )
+                })
         })
     })
 }
@@ -447,8 +509,8 @@ mod tests {
     use proptest::prelude::*;
 
     use super::super::{
-        fold_compact, fold_with_note, name_hash, name_key, name_key_compact, name_key_folded, name_key_hash,
-        text_skeleton_hash,
+        fold_compact, fold_with_note, name_hash, name_key, name_key_compact, name_key_folded,
+        name_key_hash, text_skeleton_hash,
     };
     use super::*;
 
@@ -456,7 +518,10 @@ mod tests {
     /// subaddress domain (which the ASCII address shortcut must decline or agree with).
     fn address_rules() -> [DomainAliases; 2] {
         let aliases = BTreeMap::from([("acme-corp.com".to_string(), "acme.com".to_string())]);
-        [DomainAliases::default(), DomainAliases::new(&aliases).with_subaddresses(&["sub.example".to_string()], "+")]
+        [
+            DomainAliases::default(),
+            DomainAliases::new(&aliases).with_subaddresses(&["sub.example".to_string()], "+"),
+        ]
     }
 
     /// The one tester: every shortcut of this module against the general way it skips, on one
@@ -471,14 +536,25 @@ mod tests {
         if !trimmed.is_ascii() {
             for folding in [Folding::Identity, Folding::Compatible] {
                 if let Some(fast) = fold_by_character::<String>(trimmed, folding) {
-                    prop_assert_eq!(fast, fold_whole(trimmed, folding), "{:?} folded as {:?}", trimmed, folding);
+                    prop_assert_eq!(
+                        fast,
+                        fold_whole(trimmed, folding),
+                        "{:?} folded as {:?}",
+                        trimmed,
+                        folding
+                    );
                 }
             }
         }
         // The small-string fold (ASCII on the stack, else by character) is the string fold.
         let (compact, compact_note) = fold_compact(text);
         let (long, long_note) = fold_with_note(text);
-        prop_assert_eq!((compact.as_str(), compact_note), (&*long, long_note), "compact fold of {:?}", text);
+        prop_assert_eq!(
+            (compact.as_str(), compact_note),
+            (&*long, long_note),
+            "compact fold of {:?}",
+            text
+        );
         // The ASCII look-alike table, and its hash taken without writing the skeleton.
         if let Some(fast) = ascii_skeleton(text) {
             prop_assert_eq!(&fast, &skeleton_whole(text), "skeleton of {:?}", text);
@@ -487,20 +563,50 @@ mod tests {
         if let Some(fast) = ascii_skeleton_hash(text.as_bytes()) {
             prop_assert_eq!(fast, written, "skeleton hash of {:?}", text);
         }
-        prop_assert_eq!(text_skeleton_hash(text), written, "skeleton hash of {:?}", text);
-        prop_assert_eq!(skeleton_hash(&[text]), written, "skeleton hash of {:?}", text);
+        prop_assert_eq!(
+            text_skeleton_hash(text),
+            written,
+            "skeleton hash of {:?}",
+            text
+        );
+        prop_assert_eq!(
+            skeleton_hash(&[text]),
+            written,
+            "skeleton hash of {:?}",
+            text
+        );
         // Names folded on the stack and split on bytes: the key, and the hash taken without it.
         let general = name_key_folded(text);
         if let Some((folded, note)) = fold_name_by_character(text) {
-            prop_assert_eq!(sorted_name_key(&folded, note), general.clone(), "name key of {:?}", text);
-            prop_assert_eq!(folded_name_hash(&folded), general.as_ref().map(|(key, _)| name_key_hash(key)), "name hash of {:?}", text);
+            prop_assert_eq!(
+                sorted_name_key(&folded, note),
+                general.clone(),
+                "name key of {:?}",
+                text
+            );
+            prop_assert_eq!(
+                folded_name_hash(&folded),
+                general.as_ref().map(|(key, _)| name_key_hash(key)),
+                "name hash of {:?}",
+                text
+            );
         }
         prop_assert_eq!(name_key_compact(text), general, "name key of {:?}", text);
-        prop_assert_eq!(name_hash(text), name_key(text).map(|key| name_key_hash(&key)), "name hash of {:?}", text);
+        prop_assert_eq!(
+            name_hash(text),
+            name_key(text).map(|key| name_key_hash(&key)),
+            "name hash of {:?}",
+            text
+        );
         // The one-pass ASCII address, under each set of rules.
         for aliases in &address_rules() {
             if let Some(fast) = email_key_ascii(text, aliases) {
-                prop_assert_eq!(Ok(fast), super::super::email_key_parsed(text, aliases), "address {:?}", text);
+                prop_assert_eq!(
+                    Ok(fast),
+                    super::super::email_key_parsed(text, aliases),
+                    "address {:?}",
+                    text
+                );
             }
         }
         Ok(())
@@ -557,8 +663,13 @@ mod tests {
                     panic!("U+{:04X}: {failure}", c as u32);
                 }
             }
-            for (n, folding) in [Folding::Identity, Folding::Compatible].into_iter().enumerate() {
-                taken[n] += usize::from(!c.is_ascii() && fold_by_character::<String>(&c.to_string(), folding).is_some());
+            for (n, folding) in [Folding::Identity, Folding::Compatible]
+                .into_iter()
+                .enumerate()
+            {
+                taken[n] += usize::from(
+                    !c.is_ascii() && fold_by_character::<String>(&c.to_string(), folding).is_some(),
+                );
             }
         }
         assert!(taken.iter().all(|&n| n > 30_000), "{taken:?}");
@@ -567,7 +678,21 @@ mod tests {
     /// Texts proptest once shrank a failure to, and the values the shortcuts exist for.
     #[test]
     fn every_shortcut_agrees_on_known_texts() {
-        for text in ["ΐ", "A", "Σ", "A @sub.example", "", " ", "İpek Işık", "Straße", "jose\u{301}", "ＪＯ", "ﬃ", "Jo.Smith@Acme.COM", "SMTP:jo@acme.com"] {
+        for text in [
+            "ΐ",
+            "A",
+            "Σ",
+            "A @sub.example",
+            "",
+            " ",
+            "İpek Işık",
+            "Straße",
+            "jose\u{301}",
+            "ＪＯ",
+            "ﬃ",
+            "Jo.Smith@Acme.COM",
+            "SMTP:jo@acme.com",
+        ] {
             if let Err(failure) = every_shortcut_agrees(text) {
                 panic!("{text:?}: {failure}");
             }
@@ -579,19 +704,46 @@ mod tests {
     #[test]
     fn the_shortcuts_take_the_usual_values() {
         let aliases = DomainAliases::default();
-        for raw in ["jo@acme.com", "Jo.Smith@Acme.COM", "SMTP:jo@acme.com", " jo_1@a-b.example.org "] {
+        for raw in [
+            "jo@acme.com",
+            "Jo.Smith@Acme.COM",
+            "SMTP:jo@acme.com",
+            " jo_1@a-b.example.org ",
+        ] {
             assert!(email_key_ascii(raw, &aliases).is_some(), "{raw}");
         }
-        for raw in ["jo@gmail.com", "jo@acme.com.", "\"a@b\"@acme.com", "jo@-acme.com", "jo@acme", "jö@acme.com", "jo @acme.com"] {
+        for raw in [
+            "jo@gmail.com",
+            "jo@acme.com.",
+            "\"a@b\"@acme.com",
+            "jo@-acme.com",
+            "jo@acme",
+            "jö@acme.com",
+            "jo @acme.com",
+        ] {
             assert!(email_key_ascii(raw, &aliases).is_none(), "{raw}");
         }
         for folding in [Folding::Identity, Folding::Compatible] {
             // Accented Latin, Greek, Cyrillic, Arabic and CJK all fold a character at a time.
-            for text in ["José", "Øyvind Løkken", "Ђорђе", "Σωκράτης", "Straße", "王伟", "محمد"] {
-                assert!(fold_by_character::<String>(text, folding).is_some(), "{text}");
+            for text in [
+                "José",
+                "Øyvind Løkken",
+                "Ђорђе",
+                "Σωκράτης",
+                "Straße",
+                "王伟",
+                "محمد",
+            ] {
+                assert!(
+                    fold_by_character::<String>(text, folding).is_some(),
+                    "{text}"
+                );
             }
             for text in ["jose\u{301}", "ＪＯ", "ﬃ", "a\u{a0}b", "𝐀"] {
-                assert!(fold_by_character::<String>(text, folding).is_none(), "{text:?}");
+                assert!(
+                    fold_by_character::<String>(text, folding).is_none(),
+                    "{text:?}"
+                );
             }
         }
         // `İ` decomposes to `I` and a combining dot, which only the whole fold may handle.
@@ -599,7 +751,10 @@ mod tests {
         assert!(fold_by_character::<String>("Işık", Folding::Identity).is_some());
         assert!(fold_by_character::<String>("İpek", Folding::Identity).is_none());
         assert!(fold_name_by_character("Ann Lee").is_some());
-        assert!(fold_name_by_character(&"Ann Lee ".repeat(20)).is_none(), "too long for the stack");
+        assert!(
+            fold_name_by_character(&"Ann Lee ".repeat(20)).is_none(),
+            "too long for the stack"
+        );
         assert!(ascii_skeleton("j0hn").is_some() && ascii_skeleton("jöhn").is_none());
     }
 }

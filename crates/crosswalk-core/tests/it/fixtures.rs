@@ -1,6 +1,8 @@
 //! Small builders so each test states only the fields it is about.
 
-use crosswalk_core::{Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Mapping, Policy, Resolved};
+use crosswalk_core::{
+    Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Mapping, Policy, Resolved,
+};
 
 pub(crate) fn person(id: &str, email: &str, name: &str) -> Account {
     let mut parts = name.split_whitespace();
@@ -19,7 +21,12 @@ pub(crate) fn person(id: &str, email: &str, name: &str) -> Account {
 }
 
 pub(crate) fn group(id: &str, name: &str) -> Group {
-    Group { id: id.into(), name: name.into(), display_name: None, members: vec![] }
+    Group {
+        id: id.into(),
+        name: name.into(),
+        display_name: None,
+        members: vec![],
+    }
 }
 
 pub(crate) fn dir(accounts: Vec<Account>, groups: Vec<Group>) -> Directory {
@@ -42,7 +49,11 @@ pub(crate) fn org_policy() -> Policy {
 }
 
 /// The mapping of the source account with this id.
-pub(crate) fn account_mapping<'a>(resolved: &'a Resolved, source: &Directory, id: &str) -> &'a Mapping {
+pub(crate) fn account_mapping<'a>(
+    resolved: &'a Resolved,
+    source: &Directory,
+    id: &str,
+) -> &'a Mapping {
     resolved
         .mappings
         .iter()
@@ -50,7 +61,11 @@ pub(crate) fn account_mapping<'a>(resolved: &'a Resolved, source: &Directory, id
         .unwrap_or_else(|| panic!("no mapping for account {id}"))
 }
 
-pub(crate) fn group_mapping<'a>(resolved: &'a Resolved, source: &Directory, id: &str) -> &'a Mapping {
+pub(crate) fn group_mapping<'a>(
+    resolved: &'a Resolved,
+    source: &Directory,
+    id: &str,
+) -> &'a Mapping {
     resolved
         .mappings
         .iter()

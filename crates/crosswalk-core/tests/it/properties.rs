@@ -6,17 +6,29 @@ use std::collections::BTreeMap;
 use crosswalk_core::engine::resolve_with_lookahead;
 use crosswalk_core::normalize::{self, DomainAliases};
 use crosswalk_core::{
-    Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Mapping, Policy, Resolution, resolve,
+    Account, Directory, ExceptionRule, Group, IdentityKind, IdentityRef, Mapping, Policy,
+    Resolution, resolve,
 };
 use proptest::prelude::*;
 
 const LOCALS: [&str; 5] = ["ann", "bob", "cy", "dee", "support"];
 const DOMAINS: [&str; 4] = ["acme.com", "ACME.com", "acme-corp.com", "partner.example"];
-const NAMES: [&str; 8] =
-    ["Ann Lee", "Bob Ray", "Lee, Ann", "Cy Young", "Dee Dee", "Robert Ray", "Özlem Yılmaz", "Ozlem Yilmaz"];
+const NAMES: [&str; 8] = [
+    "Ann Lee",
+    "Bob Ray",
+    "Lee, Ann",
+    "Cy Young",
+    "Dee Dee",
+    "Robert Ray",
+    "Özlem Yılmaz",
+    "Ozlem Yilmaz",
+];
 
 fn look_alike(local: &str) -> String {
-    local.replace('a', "\u{430}").replace('o', "\u{43e}").replace('e', "\u{435}")
+    local
+        .replace('a', "\u{430}")
+        .replace('o', "\u{43e}")
+        .replace('e', "\u{435}")
 }
 
 fn arb_account(prefix: &'static str) -> impl Strategy<Value = (Account, bool)> {
@@ -30,22 +42,31 @@ fn arb_account(prefix: &'static str) -> impl Strategy<Value = (Account, bool)> {
         prop::option::of((0..LOCALS.len(), 0..DOMAINS.len())),
         0..10u8,
     )
-        .prop_map(move |(local, domain, confusable, name, username, active, alias, id_noise)| {
-            let local = if confusable { look_alike(LOCALS[local]) } else { LOCALS[local].to_string() };
-            let account = Account {
-                id: "".into(),
-                username: username.map(|u| ["ann", "Ann", "bob", "cy"][u].into()),
-                email: Some(format!("{local}@{}", DOMAINS[domain]).into()),
-                alias_emails: alias.map(|(l, d)| format!("{}@{}", LOCALS[l], DOMAINS[d]).into()).into_iter().collect(),
-                display_name: name.map(|n| NAMES[n].into()),
-                given_name: None,
-                family_name: None,
-                active: active || prefix == "s",
-                source_directory: None,
-                email_verified: None,
-            };
-            (account, id_noise == 0)
-        })
+        .prop_map(
+            move |(local, domain, confusable, name, username, active, alias, id_noise)| {
+                let local = if confusable {
+                    look_alike(LOCALS[local])
+                } else {
+                    LOCALS[local].to_string()
+                };
+                let account = Account {
+                    id: "".into(),
+                    username: username.map(|u| ["ann", "Ann", "bob", "cy"][u].into()),
+                    email: Some(format!("{local}@{}", DOMAINS[domain]).into()),
+                    alias_emails: alias
+                        .map(|(l, d)| format!("{}@{}", LOCALS[l], DOMAINS[d]).into())
+                        .into_iter()
+                        .collect(),
+                    display_name: name.map(|n| NAMES[n].into()),
+                    given_name: None,
+                    family_name: None,
+                    active: active || prefix == "s",
+                    source_directory: None,
+                    email_verified: None,
+                };
+                (account, id_noise == 0)
+            },
+        )
 }
 
 fn arb_directory(prefix: &'static str) -> impl Strategy<Value = Directory> {
@@ -59,7 +80,12 @@ fn arb_directory(prefix: &'static str) -> impl Strategy<Value = Directory> {
                 .enumerate()
                 // A few ids shared across sides give the ID method something to do.
                 .map(|(i, (mut a, shared))| {
-                    a.id = if shared { format!("shared{i}") } else { format!("{prefix}{i}") }.into();
+                    a.id = if shared {
+                        format!("shared{i}")
+                    } else {
+                        format!("{prefix}{i}")
+                    }
+                    .into();
                     a
                 })
                 .collect();
@@ -72,30 +98,42 @@ fn arb_directory(prefix: &'static str) -> impl Strategy<Value = Directory> {
                     let name = ["devs", "ops", "site-admins", "qa"][n];
                     Group {
                         id: format!("{prefix}g{i}").into(),
-                        name: (if upper { name.to_uppercase() } else { name.to_string() }).into(),
+                        name: (if upper {
+                            name.to_uppercase()
+                        } else {
+                            name.to_string()
+                        })
+                        .into(),
                         display_name: None,
                         members: vec![],
                     }
                 })
                 .collect();
-            Directory { name: prefix.into(), accounts, groups }
+            Directory {
+                name: prefix.into(),
+                accounts,
+                groups,
+            }
         })
 }
 
 fn arb_policy() -> impl Strategy<Value = Policy> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(alias, org, merge_off, provision)| {
-        let mut policy = Policy::default();
-        if alias {
-            policy.email.domain_aliases = BTreeMap::from([("acme-corp.com".to_string(), "acme.com".to_string())]);
-        }
-        if org {
-            policy.name.organisation_domains = vec!["acme.com".into()];
-        }
-        let _ = merge_off;
-        policy.fallback.provision = provision;
-        policy.fallback.external_domains = vec!["partner.example".into()];
-        policy
-    })
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(alias, org, merge_off, provision)| {
+            let mut policy = Policy::default();
+            if alias {
+                policy.email.domain_aliases =
+                    BTreeMap::from([("acme-corp.com".to_string(), "acme.com".to_string())]);
+            }
+            if org {
+                policy.name.organisation_domains = vec!["acme.com".into()];
+            }
+            let _ = merge_off;
+            policy.fallback.provision = provision;
+            policy.fallback.external_domains = vec!["partner.example".into()];
+            policy
+        },
+    )
 }
 
 fn shuffled(directory: &Directory, seed: u64) -> Directory {
@@ -115,7 +153,18 @@ fn shuffled(directory: &Directory, seed: u64) -> Directory {
 }
 
 /// A mapping in terms that do not depend on row positions.
-fn portable(m: &Mapping, source: &Directory, destination: &Directory) -> (IdentityKind, String, Resolution, Option<String>, Vec<String>, String) {
+fn portable(
+    m: &Mapping,
+    source: &Directory,
+    destination: &Directory,
+) -> (
+    IdentityKind,
+    String,
+    Resolution,
+    Option<String>,
+    Vec<String>,
+    String,
+) {
     let id_of = |kind, i: u32| match kind {
         IdentityKind::Account => destination.account(i).id.to_string(),
         IdentityKind::Group => destination.group(i).id.to_string(),
@@ -124,17 +173,34 @@ fn portable(m: &Mapping, source: &Directory, destination: &Directory) -> (Identi
         IdentityKind::Account => source.account(m.source).id.to_string(),
         IdentityKind::Group => source.group(m.source).id.to_string(),
     };
-    let mut candidates: Vec<String> = m.candidates.iter().map(|c| id_of(m.kind, c.index)).collect();
+    let mut candidates: Vec<String> = m
+        .candidates
+        .iter()
+        .map(|c| id_of(m.kind, c.index))
+        .collect();
     candidates.sort();
-    (m.kind, source_id, m.resolution, m.destination_index().map(|i| id_of(m.kind, i)), candidates, m.message.clone())
+    (
+        m.kind,
+        source_id,
+        m.resolution,
+        m.destination_index().map(|i| id_of(m.kind, i)),
+        candidates,
+        m.message.clone(),
+    )
 }
 
 fn is_automatic(r: Resolution) -> bool {
-    matches!(r, Resolution::Email | Resolution::Id | Resolution::Username | Resolution::Name)
+    matches!(
+        r,
+        Resolution::Email | Resolution::Id | Resolution::Username | Resolution::Name
+    )
 }
 
 fn keys(account: &Account, aliases: &DomainAliases) -> Vec<normalize::EmailKey> {
-    account.all_emails().filter_map(|e| normalize::email_key(e, aliases).ok()).collect()
+    account
+        .all_emails()
+        .filter_map(|e| normalize::email_key(e, aliases).ok())
+        .collect()
 }
 
 proptest! {
@@ -290,18 +356,49 @@ proptest! {
 /// ligatures, mathematical letters), confusable letters and digits, `ß` for `ss`, and plain
 /// case and canonical variants that are the same identity.
 const HANDLES: [&str; 16] = [
-    "fiona", "ﬁona", "FIONA", "ｆｉｏｎａ", "john", "j0hn", "𝐣𝐨𝐡𝐧", "JOHN", "jo\u{301}hn", "jóhn", "\u{430}dmin", "admin",
-    "ADMIN", "strasse", "straße", "STRAẞE",
+    "fiona",
+    "ﬁona",
+    "FIONA",
+    "ｆｉｏｎａ",
+    "john",
+    "j0hn",
+    "𝐣𝐨𝐡𝐧",
+    "JOHN",
+    "jo\u{301}hn",
+    "jóhn",
+    "\u{430}dmin",
+    "admin",
+    "ADMIN",
+    "strasse",
+    "straße",
+    "STRAẞE",
 ];
 const ALIKE_NAMES: [&str; 4] = ["Fiona Apple", "Ｆｉｏｎａ Apple", "John Doe", "Doe, John"];
 
 fn arb_alike_account() -> impl Strategy<Value = Account> {
-    (0..HANDLES.len(), prop::option::of(0..HANDLES.len()), 0..2usize, prop::option::of(0..ALIKE_NAMES.len()), any::<bool>())
+    (
+        0..HANDLES.len(),
+        prop::option::of(0..HANDLES.len()),
+        0..2usize,
+        prop::option::of(0..ALIKE_NAMES.len()),
+        any::<bool>(),
+    )
         .prop_map(|(local, username, domain, name, second)| Account {
             id: "".into(),
             username: username.map(|u| HANDLES[u].into()),
-            email: Some(format!("{}@{}", HANDLES[local], ["acme.com", "home.example"][domain]).into()),
-            alias_emails: if second { vec![format!("{}@acme.com", HANDLES[(local + 1) % HANDLES.len()]).into()] } else { vec![] },
+            email: Some(
+                format!(
+                    "{}@{}",
+                    HANDLES[local],
+                    ["acme.com", "home.example"][domain]
+                )
+                .into(),
+            ),
+            alias_emails: if second {
+                vec![format!("{}@acme.com", HANDLES[(local + 1) % HANDLES.len()]).into()]
+            } else {
+                vec![]
+            },
             display_name: name.map(|n| ALIKE_NAMES[n].into()),
             given_name: None,
             family_name: None,
@@ -317,11 +414,20 @@ fn arb_alike_directory(prefix: &'static str) -> impl Strategy<Value = Directory>
             .into_iter()
             .enumerate()
             .map(|(i, (mut a, shared))| {
-                a.id = if shared { format!("shared{i}") } else { format!("{prefix}{i}") }.into();
+                a.id = if shared {
+                    format!("shared{i}")
+                } else {
+                    format!("{prefix}{i}")
+                }
+                .into();
                 a
             })
             .collect();
-        Directory { name: prefix.into(), accounts, groups: vec![] }
+        Directory {
+            name: prefix.into(),
+            accounts,
+            groups: vec![],
+        }
     })
 }
 
@@ -329,21 +435,33 @@ fn arb_alike_directory(prefix: &'static str) -> impl Strategy<Value = Directory>
 fn share_a_look_alike(a: &Account, b: &Account, aliases: &DomainAliases) -> Option<String> {
     for x in keys(a, aliases) {
         for y in keys(b, aliases) {
-            if x.key != y.key && normalize::skeleton(&x.lookalike_form) == normalize::skeleton(&y.lookalike_form) {
+            if x.key != y.key
+                && normalize::skeleton(&x.lookalike_form) == normalize::skeleton(&y.lookalike_form)
+            {
                 return Some(format!("address {} / {}", x.key, y.key));
             }
         }
     }
-    let (x, y) = (a.username.as_deref().map(normalize::fold)?, b.username.as_deref().map(normalize::fold)?);
-    (x != y && normalize::skeleton(&x) == normalize::skeleton(&y)).then(|| format!("username {x} / {y}"))
+    let (x, y) = (
+        a.username.as_deref().map(normalize::fold)?,
+        b.username.as_deref().map(normalize::fold)?,
+    );
+    (x != y && normalize::skeleton(&x) == normalize::skeleton(&y))
+        .then(|| format!("username {x} / {y}"))
 }
 
 /// Whether `account` has the identity `reference` names, as identity (never resemblance).
 fn is_named_by(account: &Account, reference: &IdentityRef, aliases: &DomainAliases) -> bool {
     let by_id = |v: &str| account.id == v.trim();
-    let by_username = |v: &str| account.username.as_deref().is_some_and(|u| normalize::fold(u) == normalize::fold(v));
+    let by_username = |v: &str| {
+        account
+            .username
+            .as_deref()
+            .is_some_and(|u| normalize::fold(u) == normalize::fold(v))
+    };
     let by_email = |v: &str| {
-        normalize::email_key(v, aliases).is_ok_and(|k| keys(account, aliases).iter().any(|own| own.key == k.key))
+        normalize::email_key(v, aliases)
+            .is_ok_and(|k| keys(account, aliases).iter().any(|own| own.key == k.key))
     };
     match reference {
         IdentityRef::Id(v) => by_id(v),

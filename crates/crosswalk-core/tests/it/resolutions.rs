@@ -1,8 +1,8 @@
 //! One test per resolution and per refusal: what an admin would see in the report.
 
 use crosswalk_core::{
-    Account, DuplicateClaims, ExceptionRule, Flag, IdentityKind, Method, Policy, ReportRow, Resolution, Target, check_policy_against,
-    resolve,
+    Account, DuplicateClaims, ExceptionRule, Flag, IdentityKind, Method, Policy, ReportRow,
+    Resolution, Target, check_policy_against, resolve,
 };
 
 use crate::fixtures::*;
@@ -26,7 +26,10 @@ fn email_matches_ignoring_case_and_domain_alias() {
         vec![],
     );
     let mut policy = Policy::default();
-    policy.email.domain_aliases.insert("acme-corp.com".into(), "acme.com".into());
+    policy
+        .email
+        .domain_aliases
+        .insert("acme-corp.com".into(), "acme.com".into());
     let resolved = resolve(&source, &destination, &policy, &[]);
     for (s, d) in [("s1", "d1"), ("s2", "d2"), ("s3", "d3")] {
         let m = account_mapping(&resolved, &source, s);
@@ -35,29 +38,66 @@ fn email_matches_ignoring_case_and_domain_alias() {
         assert!(m.flags.is_empty(), "{s}: {}", m.message);
     }
     let m = account_mapping(&resolved, &source, "s2");
-    assert!(m.evidence[0].note.contains("acme-corp.com treated as acme.com"), "{:?}", m.evidence);
+    assert!(
+        m.evidence[0]
+            .note
+            .contains("acme-corp.com treated as acme.com"),
+        "{:?}",
+        m.evidence
+    );
 }
 
 /// Fullwidth letters, ligatures and mathematical letters are other mailboxes that only look
 /// like the plain address: whoever holds one must not inherit the other's history.
 #[test]
 fn compatibility_look_alike_addresses_are_flagged_and_never_linked() {
-    let plain = ["john.doe@acme.com", "fiona@acme.com", "john@acme.com", "kate@acme.com", "strasse@acme.com"];
-    let alike = ["ｊｏｈｎ.doe@acme.com", "ﬁona@acme.com", "𝐣𝐨𝐡𝐧@acme.com", "ＫＡＴＥ@acme.com", "straße@acme.com"];
+    let plain = [
+        "john.doe@acme.com",
+        "fiona@acme.com",
+        "john@acme.com",
+        "kate@acme.com",
+        "strasse@acme.com",
+    ];
+    let alike = [
+        "ｊｏｈｎ.doe@acme.com",
+        "ﬁona@acme.com",
+        "𝐣𝐨𝐡𝐧@acme.com",
+        "ＫＡＴＥ@acme.com",
+        "straße@acme.com",
+    ];
     for (source_side, destination_side) in [(plain, alike), (alike, plain)] {
         let accounts = |prefix: &str, emails: [&str; 5]| {
-            emails.iter().enumerate().map(|(i, e)| person(&format!("{prefix}{i}"), e, &format!("Person {i}"))).collect()
+            emails
+                .iter()
+                .enumerate()
+                .map(|(i, e)| person(&format!("{prefix}{i}"), e, &format!("Person {i}")))
+                .collect()
         };
-        let (source, destination) = (dir(accounts("s", source_side), vec![]), dir(accounts("d", destination_side), vec![]));
+        let (source, destination) = (
+            dir(accounts("s", source_side), vec![]),
+            dir(accounts("d", destination_side), vec![]),
+        );
         let mut policy = org_policy();
         policy.fallback.provision = true;
         let resolved = resolve(&source, &destination, &policy, &[]);
         for (i, address) in source_side.iter().enumerate() {
             let m = account_mapping(&resolved, &source, &format!("s{i}"));
-            assert_eq!(m.resolution, Resolution::Unresolved, "{address}: {}", m.message);
-            assert!(m.flags.contains(&Flag::LookAlike), "{address}: {}", m.message);
+            assert_eq!(
+                m.resolution,
+                Resolution::Unresolved,
+                "{address}: {}",
+                m.message
+            );
+            assert!(
+                m.flags.contains(&Flag::LookAlike),
+                "{address}: {}",
+                m.message
+            );
             assert_eq!(m.candidates.len(), 1, "{address}");
-            assert_eq!(destination.account(m.candidates[0].index).id, format!("d{i}"));
+            assert_eq!(
+                destination.account(m.candidates[0].index).id,
+                format!("d{i}")
+            );
             assert!(m.message.contains("only looks like"), "{}", m.message);
         }
     }
@@ -67,13 +107,24 @@ fn compatibility_look_alike_addresses_are_flagged_and_never_linked() {
 /// the reviewer sees them as flagged candidates, and nothing links them.
 #[test]
 fn look_alike_usernames_are_flagged_and_listed_never_linked() {
-    let user = |id: &str, username: &str, name: &str| Account { username: Some(username.into()), ..person(id, "", name) };
+    let user = |id: &str, username: &str, name: &str| Account {
+        username: Some(username.into()),
+        ..person(id, "", name)
+    };
     let source = dir(
-        vec![user("s1", "admin", "Site Admin"), user("s2", "john.doe", "John Doe"), user("s3", "a1ice", "Alice Liddell")],
+        vec![
+            user("s1", "admin", "Site Admin"),
+            user("s2", "john.doe", "John Doe"),
+            user("s3", "a1ice", "Alice Liddell"),
+        ],
         vec![],
     );
     let destination = dir(
-        vec![user("d1", "\u{430}dmin", "Site Admin"), user("d2", "j0hn.doe", "John Doe"), user("d3", "alice", "Alice Liddell")],
+        vec![
+            user("d1", "\u{430}dmin", "Site Admin"),
+            user("d2", "j0hn.doe", "John Doe"),
+            user("d3", "alice", "Alice Liddell"),
+        ],
         vec![],
     );
     let mut policy = org_policy();
@@ -83,7 +134,11 @@ fn look_alike_usernames_are_flagged_and_listed_never_linked() {
         let m = account_mapping(&resolved, &source, s);
         assert_eq!(m.resolution, Resolution::Unresolved, "{s}: {}", m.message);
         assert!(m.flags.contains(&Flag::LookAlike), "{s}: {}", m.message);
-        let candidates: Vec<&str> = m.candidates.iter().map(|c| destination.account(c.index).id.as_str()).collect();
+        let candidates: Vec<&str> = m
+            .candidates
+            .iter()
+            .map(|c| destination.account(c.index).id.as_str())
+            .collect();
         assert_eq!(candidates, vec![d], "{s}");
         assert_eq!(m.candidates[0].method, Resolution::Username);
         assert!(m.message.contains("has username"), "{}", m.message);
@@ -96,15 +151,24 @@ fn look_alike_usernames_are_flagged_and_listed_never_linked() {
 fn a_name_never_links_across_a_compatibility_difference_in_the_handle() {
     let source = dir(
         vec![
-            Account { username: Some("ｋｉｔｔｙ".into()), ..person("s1", "olga@home.example", "Olga Petrova") },
+            Account {
+                username: Some("ｋｉｔｔｙ".into()),
+                ..person("s1", "olga@home.example", "Olga Petrova")
+            },
             person("s2", "ｍａｒｋ.p@home.example", "Mark Peters"),
         ],
         vec![],
     );
     let destination = dir(
         vec![
-            Account { username: Some("kitty".into()), ..person("d1", "olga.petrova@acme.com", "Petrova, Olga") },
-            with_alias(person("d2", "mark.peters@acme.com", "Mark Peters"), "mark.p@acme.com"),
+            Account {
+                username: Some("kitty".into()),
+                ..person("d1", "olga.petrova@acme.com", "Petrova, Olga")
+            },
+            with_alias(
+                person("d2", "mark.peters@acme.com", "Mark Peters"),
+                "mark.p@acme.com",
+            ),
         ],
         vec![],
     );
@@ -119,7 +183,10 @@ fn a_name_never_links_across_a_compatibility_difference_in_the_handle() {
 
 #[test]
 fn look_alike_group_names_are_flagged_and_never_merged_into() {
-    let source = dir(vec![], vec![group("g1", "devs"), group("g2", "site-admins")]);
+    let source = dir(
+        vec![],
+        vec![group("g1", "devs"), group("g2", "site-admins")],
+    );
     let destination = dir(vec![], vec![group("h1", "ｄｅｖｓ")]);
     let mut policy = Policy::default();
     policy.fallback.provision = true;
@@ -132,7 +199,12 @@ fn look_alike_group_names_are_flagged_and_never_merged_into() {
     let source = dir(vec![], vec![group("g1", "ｓｉｔｅ-ａｄｍｉｎｓ")]);
     let resolved = resolve(&source, &dir(vec![], vec![]), &policy, &[]);
     let admins = group_mapping(&resolved, &source, "g1");
-    assert_eq!(admins.resolution, Resolution::Unresolved, "{}", admins.message);
+    assert_eq!(
+        admins.resolution,
+        Resolution::Unresolved,
+        "{}",
+        admins.message
+    );
     assert!(admins.flags.contains(&Flag::ReservedGroup));
 }
 
@@ -153,7 +225,13 @@ fn alias_addresses_count_on_both_sides() {
 #[test]
 fn id_matches_before_email_by_default() {
     let source = dir(vec![person("same-id", "a@acme.com", "A")], vec![]);
-    let destination = dir(vec![person("same-id", "z@acme.com", "Z"), person("d2", "a@acme.com", "A")], vec![]);
+    let destination = dir(
+        vec![
+            person("same-id", "z@acme.com", "Z"),
+            person("d2", "a@acme.com", "A"),
+        ],
+        vec![],
+    );
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
     let m = account_mapping(&resolved, &source, "same-id");
     assert_eq!(m.resolution, Resolution::Id);
@@ -168,7 +246,10 @@ fn username_matches_when_no_email_does() {
     dst.username = Some("psmith".into());
     let (source, destination) = (dir(vec![src], vec![]), dir(vec![dst], vec![]));
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
-    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::Username);
+    assert_eq!(
+        account_mapping(&resolved, &source, "s1").resolution,
+        Resolution::Username
+    );
 }
 
 #[test]
@@ -185,7 +266,10 @@ fn name_matches_only_unique_active_names_in_organisation_domains() {
         vec![
             // The shared local part is what a name link needs besides the name: the name does
             // not explain it.
-            with_alias(person("d1", "olga.petrova@acme.com", "Petrova, Olga"), "kitty.p@acme.com"),
+            with_alias(
+                person("d1", "olga.petrova@acme.com", "Petrova, Olga"),
+                "kitty.p@acme.com",
+            ),
             person("d2", "ivan@elsewhere.example", "Ivan Ivanov"),
             person("d3", "li.wei@acme.com", "Li Wei"),
             person("d4", "li.wei2@acme.com", "Li Wei"),
@@ -197,7 +281,11 @@ fn name_matches_only_unique_active_names_in_organisation_domains() {
     assert_eq!(olga.resolution, Resolution::Name, "{}", olga.message);
     assert_eq!(linked_to(olga, &destination).as_deref(), Some("d1"));
     let ivan = account_mapping(&resolved, &source, "s2");
-    assert_eq!(ivan.resolution, Resolution::Unresolved, "outside the organisation domains");
+    assert_eq!(
+        ivan.resolution,
+        Resolution::Unresolved,
+        "outside the organisation domains"
+    );
     let li = account_mapping(&resolved, &source, "s3");
     assert_eq!(li.resolution, Resolution::Unresolved);
     assert!(li.flags.contains(&Flag::Ambiguous));
@@ -209,7 +297,10 @@ fn name_never_matches_without_organisation_domains() {
     let source = dir(vec![person("s1", "", "Olga Petrova")], vec![]);
     let destination = dir(vec![person("d1", "olga@acme.com", "Olga Petrova")], vec![]);
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
-    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::Unresolved);
+    assert_eq!(
+        account_mapping(&resolved, &source, "s1").resolution,
+        Resolution::Unresolved
+    );
 }
 
 #[test]
@@ -217,7 +308,10 @@ fn departed_user_is_never_given_a_namesakes_account() {
     let mut departed = person("s1", "jsmith@old.example", "John Smith");
     departed.active = false;
     let source = dir(vec![departed], vec![]);
-    let destination = dir(vec![person("d1", "john.smith@acme.com", "John Smith")], vec![]);
+    let destination = dir(
+        vec![person("d1", "john.smith@acme.com", "John Smith")],
+        vec![],
+    );
     let resolved = resolve(&source, &destination, &org_policy(), &[]);
     let m = account_mapping(&resolved, &source, "s1");
     assert_eq!(m.resolution, Resolution::Unresolved);
@@ -227,7 +321,10 @@ fn departed_user_is_never_given_a_namesakes_account() {
 #[test]
 fn namesakes_in_the_source_are_never_matched_by_name() {
     let source = dir(
-        vec![person("s1", "a@home.example", "Sam Lee"), person("s2", "b@home.example", "Sam Lee")],
+        vec![
+            person("s1", "a@home.example", "Sam Lee"),
+            person("s2", "b@home.example", "Sam Lee"),
+        ],
         vec![],
     );
     let destination = dir(vec![person("d1", "sam.lee@acme.com", "Sam Lee")], vec![]);
@@ -241,9 +338,15 @@ fn namesakes_in_the_source_are_never_matched_by_name() {
 
 #[test]
 fn exception_wins_over_every_method() {
-    let source = dir(vec![person("s1", "a@acme.com", "A")], vec![group("g1", "devs")]);
+    let source = dir(
+        vec![person("s1", "a@acme.com", "A")],
+        vec![group("g1", "devs")],
+    );
     let destination = dir(
-        vec![person("s1", "a@acme.com", "A"), person("d2", "other@acme.com", "Other")],
+        vec![
+            person("s1", "a@acme.com", "A"),
+            person("d2", "other@acme.com", "Other"),
+        ],
         vec![group("x1", "devs"), group("x2", "developers")],
     );
     let rules = [
@@ -265,7 +368,13 @@ fn exception_wins_over_every_method() {
 /// decision, which no method, fallback or near miss overrules.
 #[test]
 fn an_exception_can_decide_to_provision_or_keep_a_former_user() {
-    let source = dir(vec![person("s1", "a@acme.com", "Ann Lee"), person("s2", "b@acme.com", "Bo Chan")], vec![group("g1", "devs")]);
+    let source = dir(
+        vec![
+            person("s1", "a@acme.com", "Ann Lee"),
+            person("s2", "b@acme.com", "Bo Chan"),
+        ],
+        vec![group("g1", "devs")],
+    );
     let destination = dir(vec![person("d1", "a@acme.com", "Ann Lee")], vec![]);
     let rules = [
         rule(IdentityKind::Account, "s1", "!provision"),
@@ -274,15 +383,34 @@ fn an_exception_can_decide_to_provision_or_keep_a_former_user() {
     ];
     let resolved = resolve(&source, &destination, &org_policy(), &rules);
     let created = account_mapping(&resolved, &source, "s1");
-    assert_eq!((created.resolution, created.target.clone()), (Resolution::Exception, Some(Target::Provision)), "the email match is overruled");
-    assert!(created.message.contains("as an exception says"), "{}", created.message);
+    assert_eq!(
+        (created.resolution, created.target.clone()),
+        (Resolution::Exception, Some(Target::Provision)),
+        "the email match is overruled"
+    );
+    assert!(
+        created.message.contains("as an exception says"),
+        "{}",
+        created.message
+    );
     let former = account_mapping(&resolved, &source, "s2");
-    assert_eq!((former.resolution, former.target.clone()), (Resolution::Exception, Some(Target::FormerUser)));
+    assert_eq!(
+        (former.resolution, former.target.clone()),
+        (Resolution::Exception, Some(Target::FormerUser))
+    );
     assert_eq!(former.evidence[0].method, Resolution::Exception);
     let row = ReportRow::build("job", &source, &destination, former);
-    assert_eq!((row.destination_id.as_str(), row.destination_name.as_str()), ("", "b@acme.com"), "no destination account");
+    assert_eq!(
+        (row.destination_id.as_str(), row.destination_name.as_str()),
+        ("", "b@acme.com"),
+        "no destination account"
+    );
     let group = group_mapping(&resolved, &source, "g1");
-    assert!(group.flags.contains(&Flag::BadException), "a group is never a former user: {}", group.message);
+    assert!(
+        group.flags.contains(&Flag::BadException),
+        "a group is never a former user: {}",
+        group.message
+    );
 }
 
 #[test]
@@ -306,58 +434,144 @@ fn exception_to_nobody_is_refused_and_reported() {
 /// ambiguous: the rule is refused, naming its line, and a prefix is asked for.
 #[test]
 fn a_bare_exception_value_naming_two_accounts_is_refused() {
-    let user = |id: &str, username: &str, email: &str| Account { username: Some(username.into()), ..person(id, email, "") };
-    let source = dir(vec![user("s1", "jane", "jane@acme.com"), user("s2", "bob", "bob@acme.com")], vec![group("g1", "devs")]);
+    let user = |id: &str, username: &str, email: &str| Account {
+        username: Some(username.into()),
+        ..person(id, email, "")
+    };
+    let source = dir(
+        vec![
+            user("s1", "jane", "jane@acme.com"),
+            user("s2", "bob", "bob@acme.com"),
+        ],
+        vec![group("g1", "devs")],
+    );
     let destination = dir(
-        vec![user("jdoe", "john", "john@acme.com"), user("d2", "jdoe", "j.doe@acme.com"), user("d3", "x", "bob@acme.com")],
+        vec![
+            user("jdoe", "john", "john@acme.com"),
+            user("d2", "jdoe", "j.doe@acme.com"),
+            user("d3", "x", "bob@acme.com"),
+        ],
         vec![group("devs", "ops"), group("x2", "devs")],
     );
     let rules = [
         rule(IdentityKind::Account, "jane", "jdoe"),
-        ExceptionRule { origin: "exceptions.csv:3".into(), ..rule(IdentityKind::Account, "bob", "id:jdoe") },
-        ExceptionRule { origin: "exceptions.csv:4".into(), ..rule(IdentityKind::Group, "devs", "devs") },
+        ExceptionRule {
+            origin: "exceptions.csv:3".into(),
+            ..rule(IdentityKind::Account, "bob", "id:jdoe")
+        },
+        ExceptionRule {
+            origin: "exceptions.csv:4".into(),
+            ..rule(IdentityKind::Group, "devs", "devs")
+        },
     ];
     let resolved = resolve(&source, &destination, &Policy::default(), &rules);
     let jane = account_mapping(&resolved, &source, "s1");
     assert_eq!(jane.resolution, Resolution::Unresolved, "{}", jane.message);
     assert!(jane.flags.contains(&Flag::BadException));
-    for part in ["exceptions.csv:2", "\"jdoe\" is ambiguous", "account jdoe by id and account d2 by username", "id:jdoe or username:jdoe"] {
-        assert!(jane.message.contains(part), "{part:?} not in {}", jane.message);
+    for part in [
+        "exceptions.csv:2",
+        "\"jdoe\" is ambiguous",
+        "account jdoe by id and account d2 by username",
+        "id:jdoe or username:jdoe",
+    ] {
+        assert!(
+            jane.message.contains(part),
+            "{part:?} not in {}",
+            jane.message
+        );
     }
     // The prefixed rule is applied.
     let bob = account_mapping(&resolved, &source, "s2");
-    assert_eq!((bob.resolution, linked_to(bob, &destination).as_deref()), (Resolution::Exception, Some("jdoe")));
+    assert_eq!(
+        (bob.resolution, linked_to(bob, &destination).as_deref()),
+        (Resolution::Exception, Some("jdoe"))
+    );
     let devs = group_mapping(&resolved, &source, "g1");
     assert!(devs.flags.contains(&Flag::BadException), "{}", devs.message);
-    assert!(devs.message.contains("group devs by id and group x2 by name; write id:devs or name:devs"), "{}", devs.message);
+    assert!(
+        devs.message
+            .contains("group devs by id and group x2 by name; write id:devs or name:devs"),
+        "{}",
+        devs.message
+    );
     // On the source side the rule is refused with a warning naming its line.
-    let source = dir(vec![user("s1", "s2", "a@acme.com"), user("s2", "b", "b@acme.com")], vec![]);
-    let resolved = resolve(&source, &destination, &Policy::default(), &[rule(IdentityKind::Account, "s2", "id:d3")]);
-    assert!(resolved.warnings.iter().any(|w| w.contains("exceptions.csv:2") && w.contains("ambiguous")), "{:?}", resolved.warnings);
+    let source = dir(
+        vec![
+            user("s1", "s2", "a@acme.com"),
+            user("s2", "b", "b@acme.com"),
+        ],
+        vec![],
+    );
+    let resolved = resolve(
+        &source,
+        &destination,
+        &Policy::default(),
+        &[rule(IdentityKind::Account, "s2", "id:d3")],
+    );
+    assert!(
+        resolved
+            .warnings
+            .iter()
+            .any(|w| w.contains("exceptions.csv:2") && w.contains("ambiguous")),
+        "{:?}",
+        resolved.warnings
+    );
 }
 
 /// Several rules sending different source accounts to one destination are an explicit merge:
 /// allowed, and said in each mapping's message and in the run's warnings.
 #[test]
 fn exceptions_sending_several_accounts_to_one_destination_say_so() {
-    let source = dir(vec![person("s1", "a@acme.com", "A"), person("s2", "b@acme.com", "B"), person("s3", "c@acme.com", "C")], vec![]);
+    let source = dir(
+        vec![
+            person("s1", "a@acme.com", "A"),
+            person("s2", "b@acme.com", "B"),
+            person("s3", "c@acme.com", "C"),
+        ],
+        vec![],
+    );
     let destination = dir(vec![person("d1", "team@acme.com", "Team")], vec![]);
     let rules = [
         rule(IdentityKind::Account, "id:s1", "id:d1"),
-        ExceptionRule { origin: "exceptions.csv:3".into(), ..rule(IdentityKind::Account, "id:s2", "email:team@acme.com") },
+        ExceptionRule {
+            origin: "exceptions.csv:3".into(),
+            ..rule(IdentityKind::Account, "id:s2", "email:team@acme.com")
+        },
     ];
     let resolved = resolve(&source, &destination, &Policy::default(), &rules);
     let s1 = account_mapping(&resolved, &source, "s1");
     let s2 = account_mapping(&resolved, &source, "s2");
-    assert_eq!((s1.resolution, s2.resolution), (Resolution::Exception, Resolution::Exception));
-    assert!(s1.message.contains("explicit merge: exceptions also send s2 (exceptions.csv:3) to destination account d1"), "{}", s1.message);
-    assert!(s2.message.contains("explicit merge: exceptions also send s1 (exceptions.csv:2) to destination account d1"), "{}", s2.message);
+    assert_eq!(
+        (s1.resolution, s2.resolution),
+        (Resolution::Exception, Resolution::Exception)
+    );
     assert!(
-        resolved.warnings.iter().any(|w| w.contains("exceptions send 2 source accounts to destination account d1")),
+        s1.message.contains(
+            "explicit merge: exceptions also send s2 (exceptions.csv:3) to destination account d1"
+        ),
+        "{}",
+        s1.message
+    );
+    assert!(
+        s2.message.contains(
+            "explicit merge: exceptions also send s1 (exceptions.csv:2) to destination account d1"
+        ),
+        "{}",
+        s2.message
+    );
+    assert!(
+        resolved
+            .warnings
+            .iter()
+            .any(|w| w.contains("exceptions send 2 source accounts to destination account d1")),
         "{:?}",
         resolved.warnings
     );
-    assert!(!account_mapping(&resolved, &source, "s3").message.contains("merge"));
+    assert!(
+        !account_mapping(&resolved, &source, "s3")
+            .message
+            .contains("merge")
+    );
 }
 
 /// A default account must be one account of the destination: only the destination can tell,
@@ -365,7 +579,13 @@ fn exceptions_sending_several_accounts_to_one_destination_say_so() {
 #[test]
 fn a_default_account_must_be_one_destination_account() {
     let destination = dir(
-        vec![Account { username: Some("owner".into()), ..person("d1", "owner@acme.com", "Owner") }, person("owner", "x@acme.com", "X")],
+        vec![
+            Account {
+                username: Some("owner".into()),
+                ..person("d1", "owner@acme.com", "Owner")
+            },
+            person("owner", "x@acme.com", "X"),
+        ],
         vec![],
     );
     let with_default = |name: &str| {
@@ -373,20 +593,49 @@ fn a_default_account_must_be_one_destination_account() {
         policy.fallback.default_account = Some(name.into());
         policy
     };
-    for name in ["d1", "email:owner@acme.com", "username:owner", "OWNER@acme.com", "id:owner"] {
-        assert_eq!(check_policy_against(&destination, &with_default(name)), Ok(()), "{name}");
+    for name in [
+        "d1",
+        "email:owner@acme.com",
+        "username:owner",
+        "OWNER@acme.com",
+        "id:owner",
+    ] {
+        assert_eq!(
+            check_policy_against(&destination, &with_default(name)),
+            Ok(()),
+            "{name}"
+        );
     }
-    for (name, why) in [("ghost@acme.com", "no account is ghost@acme.com"), ("owner", "\"owner\" is ambiguous")] {
-        let error = check_policy_against(&destination, &with_default(name)).expect_err(name).to_string();
-        assert!(error.contains("fallback.default_account") && error.contains(why), "{error}");
+    for (name, why) in [
+        ("ghost@acme.com", "no account is ghost@acme.com"),
+        ("owner", "\"owner\" is ambiguous"),
+    ] {
+        let error = check_policy_against(&destination, &with_default(name))
+            .expect_err(name)
+            .to_string();
+        assert!(
+            error.contains("fallback.default_account") && error.contains(why),
+            "{error}"
+        );
         assert!(error.contains("remove default_account"), "{error}");
     }
-    assert_eq!(check_policy_against(&destination, &Policy::default()), Ok(()));
+    assert_eq!(
+        check_policy_against(&destination, &Policy::default()),
+        Ok(())
+    );
 }
 
 #[test]
 fn a_mailbox_shared_by_many_names_five_others_and_counts_the_rest() {
-    let users: Vec<Account> = (0..3000).map(|i| person(&format!("s{i:04}"), "noreply@acme.com", &format!("Service {i}"))).collect();
+    let users: Vec<Account> = (0..3000)
+        .map(|i| {
+            person(
+                &format!("s{i:04}"),
+                "noreply@acme.com",
+                &format!("Service {i}"),
+            )
+        })
+        .collect();
     let source = dir(users, vec![]);
     let destination = dir(vec![person("d1", "noreply@acme.com", "No Reply")], vec![]);
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
@@ -397,16 +646,27 @@ fn a_mailbox_shared_by_many_names_five_others_and_counts_the_rest() {
         "{}",
         m.message
     );
-    let merge = Policy { duplicate_claims: DuplicateClaims::Merge, ..Policy::default() };
+    let merge = Policy {
+        duplicate_claims: DuplicateClaims::Merge,
+        ..Policy::default()
+    };
     let merged = resolve(&source, &destination, &merge, &[]);
     let m = account_mapping(&merged, &source, "s2999");
-    assert!(m.message.contains("also receives s0000, s0001, s0002, s0003, s0004 and 2994 more"), "{}", m.message);
+    assert!(
+        m.message
+            .contains("also receives s0000, s0001, s0002, s0003, s0004 and 2994 more"),
+        "{}",
+        m.message
+    );
 }
 
 #[test]
 fn shared_mailbox_is_never_given_to_one_of_its_users() {
     let source = dir(
-        vec![person("s1", "support@acme.com", "Support A"), person("s2", "SUPPORT@acme.com", "Support B")],
+        vec![
+            person("s1", "support@acme.com", "Support A"),
+            person("s2", "SUPPORT@acme.com", "Support B"),
+        ],
         vec![],
     );
     let destination = dir(vec![person("d1", "support@acme.com", "Support")], vec![]);
@@ -416,9 +676,16 @@ fn shared_mailbox_is_never_given_to_one_of_its_users() {
         assert_eq!(m.resolution, Resolution::Unresolved);
         assert!(m.flags.contains(&Flag::SharedDestination));
         assert_eq!(m.candidates.len(), 1);
-        assert!(m.message.contains("2 source accounts claim destination d1"), "{}", m.message);
+        assert!(
+            m.message.contains("2 source accounts claim destination d1"),
+            "{}",
+            m.message
+        );
     }
-    let merge = Policy { duplicate_claims: DuplicateClaims::Merge, ..Policy::default() };
+    let merge = Policy {
+        duplicate_claims: DuplicateClaims::Merge,
+        ..Policy::default()
+    };
     let merged = resolve(&source, &destination, &merge, &[]);
     for id in ["s1", "s2"] {
         let m = account_mapping(&merged, &source, id);
@@ -431,12 +698,21 @@ fn shared_mailbox_is_never_given_to_one_of_its_users() {
 #[test]
 fn two_destinations_with_one_address_are_ambiguous() {
     let source = dir(vec![person("s1", "kim@acme.com", "Kim")], vec![]);
-    let destination = dir(vec![person("d1", "kim@acme.com", "Kim A"), person("d2", "KIM@acme.com", "Kim B")], vec![]);
+    let destination = dir(
+        vec![
+            person("d1", "kim@acme.com", "Kim A"),
+            person("d2", "KIM@acme.com", "Kim B"),
+        ],
+        vec![],
+    );
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
     let m = account_mapping(&resolved, &source, "s1");
     assert_eq!(m.resolution, Resolution::Unresolved);
     assert!(m.flags.contains(&Flag::Ambiguous));
-    assert_eq!(m.candidates.iter().map(|c| c.index).collect::<Vec<_>>(), vec![0, 1]);
+    assert_eq!(
+        m.candidates.iter().map(|c| c.index).collect::<Vec<_>>(),
+        vec![0, 1]
+    );
 }
 
 #[test]
@@ -444,7 +720,10 @@ fn look_alike_address_is_flagged_and_never_matched() {
     let source = dir(vec![person("s1", "john@acme.com", "John Doe")], vec![]);
     // Cyrillic о (U+043E) in the local part, and a Cyrillic а in another domain.
     let destination = dir(
-        vec![person("d1", "j\u{43e}hn@acme.com", "John Doe"), person("d2", "john@\u{430}cme.com", "J")],
+        vec![
+            person("d1", "j\u{43e}hn@acme.com", "John Doe"),
+            person("d2", "john@\u{430}cme.com", "J"),
+        ],
         vec![],
     );
     let mut policy = org_policy();
@@ -460,7 +739,13 @@ fn look_alike_address_is_flagged_and_never_matched() {
 #[test]
 fn exact_match_still_reports_a_look_alike_beside_it() {
     let source = dir(vec![person("s1", "john@acme.com", "John")], vec![]);
-    let destination = dir(vec![person("d1", "john@acme.com", "John"), person("d2", "j\u{43e}hn@acme.com", "J")], vec![]);
+    let destination = dir(
+        vec![
+            person("d1", "john@acme.com", "John"),
+            person("d2", "j\u{43e}hn@acme.com", "J"),
+        ],
+        vec![],
+    );
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
     let m = account_mapping(&resolved, &source, "s1");
     assert_eq!(m.resolution, Resolution::Email);
@@ -476,7 +761,12 @@ fn invalid_email_is_reported_and_not_used() {
     let m = account_mapping(&resolved, &source, "s1");
     assert_eq!(m.resolution, Resolution::Unresolved);
     assert!(m.flags.contains(&Flag::InvalidEmail));
-    assert!(m.message.contains("email \"john smith@acme.com\" has spaces"), "{}", m.message);
+    assert!(
+        m.message
+            .contains("email \"john smith@acme.com\" has spaces"),
+        "{}",
+        m.message
+    );
 }
 
 #[test]
@@ -491,25 +781,48 @@ fn unverified_destination_address_is_not_linked() {
     assert!(m.flags.contains(&Flag::UnverifiedEmail));
     let mut lenient = Policy::default();
     lenient.email.require_verified = false;
-    assert_eq!(account_mapping(&resolve(&source, &destination, &lenient, &[]), &source, "s1").resolution, Resolution::Email);
+    assert_eq!(
+        account_mapping(
+            &resolve(&source, &destination, &lenient, &[]),
+            &source,
+            "s1"
+        )
+        .resolution,
+        Resolution::Email
+    );
 }
 
 #[test]
 fn fallbacks_apply_in_order_external_provision_passthrough_default() {
-    let source = dir(vec![person("s1", "guest@partner.example", "Guest"), person("s2", "new@acme.com", "New")], vec![]);
-    let destination = dir(vec![person("svc", "migration@acme.com", "Migration Bot")], vec![]);
+    let source = dir(
+        vec![
+            person("s1", "guest@partner.example", "Guest"),
+            person("s2", "new@acme.com", "New"),
+        ],
+        vec![],
+    );
+    let destination = dir(
+        vec![person("svc", "migration@acme.com", "Migration Bot")],
+        vec![],
+    );
     let mut policy = Policy::default();
     policy.fallback.external_domains = vec!["partner.example".into()];
     policy.fallback.default_account = Some("migration@acme.com".into());
     let resolved = resolve(&source, &destination, &policy, &[]);
-    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::External);
+    assert_eq!(
+        account_mapping(&resolved, &source, "s1").resolution,
+        Resolution::External
+    );
     let default = account_mapping(&resolved, &source, "s2");
     assert_eq!(default.resolution, Resolution::Default);
     assert_eq!(linked_to(default, &destination).as_deref(), Some("svc"));
 
     policy.fallback.passthrough = true;
     let resolved = resolve(&source, &destination, &policy, &[]);
-    assert_eq!(account_mapping(&resolved, &source, "s2").resolution, Resolution::Passthrough);
+    assert_eq!(
+        account_mapping(&resolved, &source, "s2").resolution,
+        Resolution::Passthrough
+    );
     policy.fallback.provision = true;
     let resolved = resolve(&source, &destination, &policy, &[]);
     let provisioned = account_mapping(&resolved, &source, "s2");
@@ -524,8 +837,14 @@ fn fallbacks_apply_in_order_external_provision_passthrough_default() {
 fn made_identities_show_no_destination_id() {
     let source = dir(
         vec![
-            Account { username: Some("guest".into()), ..person("s1", "guest@partner.example", "Guest") },
-            Account { username: Some("newbie".into()), ..person("s2", "new@acme.com", "New Person") },
+            Account {
+                username: Some("guest".into()),
+                ..person("s1", "guest@partner.example", "Guest")
+            },
+            Account {
+                username: Some("newbie".into()),
+                ..person("s2", "new@acme.com", "New Person")
+            },
         ],
         vec![group("g1", "newgroup")],
     );
@@ -533,24 +852,64 @@ fn made_identities_show_no_destination_id() {
     let mut policy = Policy::default();
     policy.fallback.external_domains = vec!["partner.example".into()];
     for (provision, passthrough, made, says) in [
-        (true, false, Resolution::Provision, "a new destination account will be created"),
-        (false, true, Resolution::Passthrough, "with the source's id s2; it is not an existing destination account"),
+        (
+            true,
+            false,
+            Resolution::Provision,
+            "a new destination account will be created",
+        ),
+        (
+            false,
+            true,
+            Resolution::Passthrough,
+            "with the source's id s2; it is not an existing destination account",
+        ),
     ] {
         policy.fallback.provision = provision;
         policy.fallback.passthrough = passthrough;
         let resolved = resolve(&source, &destination, &policy, &[]);
-        let rows: Vec<ReportRow> = resolved.mappings.iter().map(|m| ReportRow::build("j", &source, &destination, m)).collect();
+        let rows: Vec<ReportRow> = resolved
+            .mappings
+            .iter()
+            .map(|m| ReportRow::build("j", &source, &destination, m))
+            .collect();
         let external = &rows[0];
-        assert_eq!((external.resolution, external.destination_id.as_str()), (Resolution::External, ""));
+        assert_eq!(
+            (external.resolution, external.destination_id.as_str()),
+            (Resolution::External, "")
+        );
         assert_eq!(external.destination_name, "guest@partner.example");
-        assert!(external.message.contains("a guest under its own address, not an existing destination account"), "{}", external.message);
+        assert!(
+            external
+                .message
+                .contains("a guest under its own address, not an existing destination account"),
+            "{}",
+            external.message
+        );
         let new = &rows[1];
         assert_eq!((new.resolution, new.destination_id.as_str()), (made, ""));
-        assert_eq!((new.destination_username.as_str(), new.destination_name.as_str()), ("newbie", "new@acme.com"));
+        assert_eq!(
+            (
+                new.destination_username.as_str(),
+                new.destination_name.as_str()
+            ),
+            ("newbie", "new@acme.com")
+        );
         assert!(new.message.contains(says), "{}", new.message);
         let group = &rows[2];
-        assert_eq!((group.resolution, group.destination_id.as_str(), group.destination_name.as_str()), (made, "", "newgroup"));
-        assert!(group.message.contains("destination group"), "{}", group.message);
+        assert_eq!(
+            (
+                group.resolution,
+                group.destination_id.as_str(),
+                group.destination_name.as_str()
+            ),
+            (made, "", "newgroup")
+        );
+        assert!(
+            group.message.contains("destination group"),
+            "{}",
+            group.message
+        );
     }
 }
 
@@ -561,7 +920,10 @@ fn unresolved_says_what_was_tried() {
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
     let m = account_mapping(&resolved, &source, "s1");
     assert_eq!(m.resolution, Resolution::Unresolved);
-    assert_eq!(m.message, "no destination account matched by id, email, username, name");
+    assert_eq!(
+        m.message,
+        "no destination account matched by id, email, username, name"
+    );
 }
 
 #[test]
@@ -571,27 +933,50 @@ fn disabled_methods_do_not_run() {
     let mut policy = Policy::default();
     policy.order.retain(|m| *m != Method::Email);
     let resolved = resolve(&source, &destination, &policy, &[]);
-    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::Unresolved);
+    assert_eq!(
+        account_mapping(&resolved, &source, "s1").resolution,
+        Resolution::Unresolved
+    );
 }
 
 #[test]
 fn groups_resolve_by_id_then_name_and_never_into_reserved_groups() {
     let source = dir(
         vec![],
-        vec![group("10", "Developers"), group("11", "site-admins"), group("12", "Testers"), group("13", "Ops")],
+        vec![
+            group("10", "Developers"),
+            group("11", "site-admins"),
+            group("12", "Testers"),
+            group("13", "Ops"),
+        ],
     );
     let destination = dir(
         vec![],
-        vec![group("g-dev", "developers"), group("g-sa", "Site-Admins"), group("12", "QA"), group("o1", "ops"), group("o2", "OPS")],
+        vec![
+            group("g-dev", "developers"),
+            group("g-sa", "Site-Admins"),
+            group("12", "QA"),
+            group("o1", "ops"),
+            group("o2", "OPS"),
+        ],
     );
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
     let dev = group_mapping(&resolved, &source, "10");
-    assert_eq!((dev.resolution, linked_to(dev, &destination).as_deref()), (Resolution::Name, Some("g-dev")));
+    assert_eq!(
+        (dev.resolution, linked_to(dev, &destination).as_deref()),
+        (Resolution::Name, Some("g-dev"))
+    );
     let admins = group_mapping(&resolved, &source, "11");
     assert_eq!(admins.resolution, Resolution::Unresolved);
     assert!(admins.flags.contains(&Flag::ReservedGroup));
     let testers = group_mapping(&resolved, &source, "12");
-    assert_eq!((testers.resolution, linked_to(testers, &destination).as_deref()), (Resolution::Id, Some("12")));
+    assert_eq!(
+        (
+            testers.resolution,
+            linked_to(testers, &destination).as_deref()
+        ),
+        (Resolution::Id, Some("12"))
+    );
     let ops = group_mapping(&resolved, &source, "13");
     assert_eq!(ops.resolution, Resolution::Unresolved);
     assert!(ops.flags.contains(&Flag::Ambiguous));
@@ -599,8 +984,14 @@ fn groups_resolve_by_id_then_name_and_never_into_reserved_groups() {
 
 #[test]
 fn summary_counts_every_resolution() {
-    let source = dir(vec![person("s1", "a@acme.com", "A"), person("s2", "", "")], vec![group("g", "devs")]);
-    let destination = dir(vec![person("d1", "a@acme.com", "A")], vec![group("h", "devs")]);
+    let source = dir(
+        vec![person("s1", "a@acme.com", "A"), person("s2", "", "")],
+        vec![group("g", "devs")],
+    );
+    let destination = dir(
+        vec![person("d1", "a@acme.com", "A")],
+        vec![group("h", "devs")],
+    );
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
     assert_eq!(resolved.summary.accounts, 2);
     assert_eq!(resolved.summary.groups, 1);
@@ -614,12 +1005,19 @@ fn summary_counts_every_resolution() {
 fn a_name_alone_is_never_enough() {
     // FEBRL4-style: unique name on both sides, but the destination handle says nothing.
     let source = dir(vec![person("s1", "", "Alexander Ryan")], vec![]);
-    let destination = dir(vec![person("d1", "user7f3a@acme.com", "Alexander Ryan")], vec![]);
+    let destination = dir(
+        vec![person("d1", "user7f3a@acme.com", "Alexander Ryan")],
+        vec![],
+    );
     let resolved = resolve(&source, &destination, &org_policy(), &[]);
     let m = account_mapping(&resolved, &source, "s1");
     assert_eq!(m.resolution, Resolution::Unresolved);
     assert_eq!(m.candidates.len(), 1, "offered for review");
-    assert!(m.message.contains("no address or username agrees"), "{}", m.message);
+    assert!(
+        m.message.contains("no address or username agrees"),
+        "{}",
+        m.message
+    );
 }
 
 #[test]
@@ -630,30 +1028,53 @@ fn a_new_person_is_not_given_a_namesakes_account() {
     let resolved = resolve(&source, &destination, &org_policy(), &[]);
     let m = account_mapping(&resolved, &source, "s1");
     assert_eq!(m.resolution, Resolution::Unresolved, "{}", m.message);
-    assert!(m.message.contains("own organisation address"), "{}", m.message);
+    assert!(
+        m.message.contains("own organisation address"),
+        "{}",
+        m.message
+    );
 }
 
 #[test]
 fn a_contractor_is_never_linked_by_name() {
-    let source = dir(vec![person("s1", "sam.lee@partner.example", "Sam Lee")], vec![]);
+    let source = dir(
+        vec![person("s1", "sam.lee@partner.example", "Sam Lee")],
+        vec![],
+    );
     let destination = dir(vec![person("d1", "sam.lee@acme.com", "Sam Lee")], vec![]);
     let mut policy = org_policy();
     policy.fallback.external_domains = vec!["partner.example".into()];
     let resolved = resolve(&source, &destination, &policy, &[]);
-    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::External);
+    assert_eq!(
+        account_mapping(&resolved, &source, "s1").resolution,
+        Resolution::External
+    );
 }
 
 #[test]
 fn a_stronger_claim_keeps_the_destination_and_the_weaker_is_undone() {
     let source = dir(
-        vec![person("s1", "olga.petrova@acme.com", "Olga P"), person("s2", "kitty.p@home.example", "Olga Petrova")],
+        vec![
+            person("s1", "olga.petrova@acme.com", "Olga P"),
+            person("s2", "kitty.p@home.example", "Olga Petrova"),
+        ],
         vec![],
     );
-    let destination = dir(vec![with_alias(person("d1", "olga.petrova@acme.com", "Olga Petrova"), "kitty.p@acme.com")], vec![]);
+    let destination = dir(
+        vec![with_alias(
+            person("d1", "olga.petrova@acme.com", "Olga Petrova"),
+            "kitty.p@acme.com",
+        )],
+        vec![],
+    );
     let resolved = resolve(&source, &destination, &org_policy(), &[]);
     let strong = account_mapping(&resolved, &source, "s1");
     assert_eq!(strong.resolution, Resolution::Email);
     let weak = account_mapping(&resolved, &source, "s2");
     assert_eq!(weak.resolution, Resolution::Unresolved);
-    assert!(weak.message.contains("is linked to s1 by Email"), "{}", weak.message);
+    assert!(
+        weak.message.contains("is linked to s1 by Email"),
+        "{}",
+        weak.message
+    );
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use crosswalk_core::normalize::{self, DomainAliases};
 use crosswalk_core::transform::{Side, TransformSet};
 use crosswalk_core::{
-    Account, CompactString, Directory, DuplicateClaims, IdentityKind, Method, Policy, PolicyError, Resolution, Resolved, Transform,
-    TransformField, TransformKind, TransformSide, resolve,
+    Account, CompactString, Directory, DuplicateClaims, IdentityKind, Method, Policy, PolicyError,
+    Resolution, Resolved, Transform, TransformField, TransformKind, TransformSide, resolve,
 };
 use proptest::prelude::*;
 
@@ -18,7 +18,11 @@ fn transform(kind: TransformKind, field: Option<TransformField>) -> Transform {
 }
 
 fn domain_rule(from: &str, to: &str) -> Transform {
-    Transform { from: Some(from.into()), to: Some(to.into()), ..transform(TransformKind::Domain, None) }
+    Transform {
+        from: Some(from.into()),
+        to: Some(to.into()),
+        ..transform(TransformKind::Domain, None)
+    }
 }
 
 fn regex_rule(field: TransformField, pattern: &str, replacement: &str) -> Transform {
@@ -30,7 +34,10 @@ fn regex_rule(field: TransformField, pattern: &str, replacement: &str) -> Transf
 }
 
 fn strip_rule(kind: TransformKind, field: TransformField, value: &str) -> Transform {
-    Transform { value: Some(value.into()), ..transform(kind, Some(field)) }
+    Transform {
+        value: Some(value.into()),
+        ..transform(kind, Some(field))
+    }
 }
 
 fn with_username(mut account: Account, username: &str) -> Account {
@@ -39,31 +46,66 @@ fn with_username(mut account: Account, username: &str) -> Account {
 }
 
 fn policy_with(transforms: Vec<Transform>) -> Policy {
-    Policy { transforms, ..Policy::default() }
+    Policy {
+        transforms,
+        ..Policy::default()
+    }
 }
 
 #[track_caller]
-fn assert_linked(resolved: &Resolved, source: &Directory, destination: &Directory, pairs: &[(&str, Option<&str>)]) {
+fn assert_linked(
+    resolved: &Resolved,
+    source: &Directory,
+    destination: &Directory,
+    pairs: &[(&str, Option<&str>)],
+) {
     for (s, d) in pairs {
         let m = account_mapping(resolved, source, s);
-        assert_eq!(linked_to(m, destination).as_deref(), *d, "{s}: {:?} {}", m.resolution, m.message);
+        assert_eq!(
+            linked_to(m, destination).as_deref(),
+            *d,
+            "{s}: {:?} {}",
+            m.resolution,
+            m.message
+        );
     }
 }
 
 #[test]
 fn subaddresses_are_removed_only_in_the_listed_domains() {
-    let source = dir(vec![person("s1", "Jo+Jira@acme.com", "Jo"), person("s2", "bo+x@other.example", "Bo")], vec![]);
-    let destination = dir(vec![person("d1", "jo@acme.com", "Jo"), person("d2", "bo@other.example", "Bo")], vec![]);
+    let source = dir(
+        vec![
+            person("s1", "Jo+Jira@acme.com", "Jo"),
+            person("s2", "bo+x@other.example", "Bo"),
+        ],
+        vec![],
+    );
+    let destination = dir(
+        vec![
+            person("d1", "jo@acme.com", "Jo"),
+            person("d2", "bo@other.example", "Bo"),
+        ],
+        vec![],
+    );
     let off = resolve(&source, &destination, &Policy::default(), &[]);
     assert_linked(&off, &source, &destination, &[("s1", None), ("s2", None)]);
 
     let mut policy = Policy::default();
     policy.email.subaddress_domains = vec!["acme.com".into()];
     let on = resolve(&source, &destination, &policy, &[]);
-    assert_linked(&on, &source, &destination, &[("s1", Some("d1")), ("s2", None)]);
+    assert_linked(
+        &on,
+        &source,
+        &destination,
+        &[("s1", Some("d1")), ("s2", None)],
+    );
     let m = account_mapping(&on, &source, "s1");
     assert_eq!(m.resolution, Resolution::Email);
-    assert!(m.evidence[0].note.contains("subaddress +jira removed"), "{:?}", m.evidence);
+    assert!(
+        m.evidence[0].note.contains("subaddress +jira removed"),
+        "{:?}",
+        m.evidence
+    );
 
     policy.email.subaddress_separator = "-".into();
     let dash = resolve(&source, &destination, &policy, &[]);
@@ -89,10 +131,18 @@ fn gmail_dots_count_only_on_consumer_gmail() {
         vec![],
     );
     let resolved = resolve(&source, &destination, &Policy::default(), &[]);
-    assert_linked(&resolved, &source, &destination, &[("s1", Some("d1")), ("s2", None), ("s3", Some("d3"))]);
+    assert_linked(
+        &resolved,
+        &source,
+        &destination,
+        &[("s1", Some("d1")), ("s2", None), ("s3", Some("d3"))],
+    );
     let note = &account_mapping(&resolved, &source, "s1").evidence[0].note;
     assert!(note.contains("dots ignored (gmail.com)"), "{note}");
-    assert!(note.contains("destination: domain googlemail.com treated as gmail.com"), "{note}");
+    assert!(
+        note.contains("destination: domain googlemail.com treated as gmail.com"),
+        "{note}"
+    );
 }
 
 #[test]
@@ -106,7 +156,11 @@ fn a_domain_wildcard_rewrites_subdomains_only() {
         vec![],
     );
     let destination = dir(
-        vec![person("d1", "jo@a.com", "Jo"), person("d2", "bo@a.com", "Bo"), person("d3", "cy@a.com", "Cy")],
+        vec![
+            person("d1", "jo@a.com", "Jo"),
+            person("d2", "bo@a.com", "Bo"),
+            person("d3", "cy@a.com", "Cy"),
+        ],
         vec![],
     );
     let mut rule = domain_rule("*.a.com", "a.com");
@@ -114,7 +168,12 @@ fn a_domain_wildcard_rewrites_subdomains_only() {
     let policy = policy_with(vec![rule]);
     policy.validate().unwrap();
     let resolved = resolve(&source, &destination, &policy, &[]);
-    assert_linked(&resolved, &source, &destination, &[("s1", Some("d1")), ("s2", Some("d2")), ("s3", None)]);
+    assert_linked(
+        &resolved,
+        &source,
+        &destination,
+        &[("s1", Some("d1")), ("s2", Some("d2")), ("s3", None)],
+    );
     let evidence = &account_mapping(&resolved, &source, "s1").evidence[0];
     assert_eq!(evidence.key, "jo@a.com");
     assert_eq!(evidence.note, "transform 1 (domain *.a.com -> a.com)");
@@ -137,9 +196,16 @@ fn an_exact_domain_rewrite_and_its_side() {
 
 #[test]
 fn a_regex_rewrites_local_parts() {
-    let source = dir(vec![person("s1", "John.Smith@acme.com", "John Smith")], vec![]);
+    let source = dir(
+        vec![person("s1", "John.Smith@acme.com", "John Smith")],
+        vec![],
+    );
     let destination = dir(vec![person("d1", "jsmith@acme.com", "J Smith")], vec![]);
-    let mut rule = regex_rule(TransformField::LocalPart, r"^([a-z])[a-z]*\.([a-z]+)$", "$1$2");
+    let mut rule = regex_rule(
+        TransformField::LocalPart,
+        r"^([a-z])[a-z]*\.([a-z]+)$",
+        "$1$2",
+    );
     rule.side = TransformSide::Source;
     let policy = policy_with(vec![rule]);
     policy.validate().unwrap();
@@ -152,19 +218,45 @@ fn a_regex_rewrites_local_parts() {
 
 #[test]
 fn a_regex_rewrites_usernames_and_whole_addresses() {
-    let source =
-        dir(vec![with_username(person("s1", "", "Jo"), "jo.ext"), person("s2", "bo@partner.example", "Bo")], vec![]);
-    let destination =
-        dir(vec![with_username(person("d1", "", "Jo"), "jo"), person("d2", "bo.partner@acme.com", "Bo")], vec![]);
+    let source = dir(
+        vec![
+            with_username(person("s1", "", "Jo"), "jo.ext"),
+            person("s2", "bo@partner.example", "Bo"),
+        ],
+        vec![],
+    );
+    let destination = dir(
+        vec![
+            with_username(person("d1", "", "Jo"), "jo"),
+            person("d2", "bo.partner@acme.com", "Bo"),
+        ],
+        vec![],
+    );
     let policy = policy_with(vec![
         regex_rule(TransformField::Username, r"^(.+)\.EXT$", "$1"),
-        regex_rule(TransformField::Email, r"^(?P<user>[^@]+)@partner\.example$", "${user}.partner@acme.com"),
+        regex_rule(
+            TransformField::Email,
+            r"^(?P<user>[^@]+)@partner\.example$",
+            "${user}.partner@acme.com",
+        ),
     ]);
     policy.validate().unwrap();
     let resolved = resolve(&source, &destination, &policy, &[]);
-    assert_linked(&resolved, &source, &destination, &[("s1", Some("d1")), ("s2", Some("d2"))]);
-    assert_eq!(account_mapping(&resolved, &source, "s1").resolution, Resolution::Username);
-    assert!(account_mapping(&resolved, &source, "s2").evidence[0].note.starts_with("transform 2 (regex email"));
+    assert_linked(
+        &resolved,
+        &source,
+        &destination,
+        &[("s1", Some("d1")), ("s2", Some("d2"))],
+    );
+    assert_eq!(
+        account_mapping(&resolved, &source, "s1").resolution,
+        Resolution::Username
+    );
+    assert!(
+        account_mapping(&resolved, &source, "s2").evidence[0]
+            .note
+            .starts_with("transform 2 (regex email")
+    );
 }
 
 #[test]
@@ -188,23 +280,52 @@ fn prefixes_and_suffixes_are_stripped() {
     let policy = policy_with(vec![
         strip_rule(TransformKind::StripPrefix, TransformField::Username, "adm-"),
         strip_rule(TransformKind::StripSuffix, TransformField::Username, "_ext"),
-        strip_rule(TransformKind::StripPrefix, TransformField::LocalPart, "adm-"),
+        strip_rule(
+            TransformKind::StripPrefix,
+            TransformField::LocalPart,
+            "adm-",
+        ),
     ]);
     policy.validate().unwrap();
     let resolved = resolve(&source, &destination, &policy, &[]);
-    assert_linked(&resolved, &source, &destination, &[("s1", Some("d1")), ("s2", Some("d2")), ("s3", Some("d3"))]);
+    assert_linked(
+        &resolved,
+        &source,
+        &destination,
+        &[("s1", Some("d1")), ("s2", Some("d2")), ("s3", Some("d3"))],
+    );
     let jo = &account_mapping(&resolved, &source, "s1").evidence[0];
-    assert_eq!(jo.note, "destination: transform 1 (strip prefix \"adm-\" from username), case folded");
+    assert_eq!(
+        jo.note,
+        "destination: transform 1 (strip prefix \"adm-\" from username), case folded"
+    );
     let bo = &account_mapping(&resolved, &source, "s2").evidence[0];
-    assert_eq!(bo.note, "destination: transform 2 (strip suffix \"_ext\" from username)");
+    assert_eq!(
+        bo.note,
+        "destination: transform 2 (strip suffix \"_ext\" from username)"
+    );
 }
 
 #[test]
 fn exceptions_name_accounts_by_their_values_as_given() {
-    let source = dir(vec![with_username(person("s1", "", "Jo"), "jo.smith")], vec![]);
-    let destination = dir(vec![with_username(person("d1", "", "Jo"), "adm-jsmith")], vec![]);
-    let policy = policy_with(vec![strip_rule(TransformKind::StripPrefix, TransformField::Username, "adm-")]);
-    let rules = [rule(IdentityKind::Account, "username:jo.smith", "username:adm-jsmith")];
+    let source = dir(
+        vec![with_username(person("s1", "", "Jo"), "jo.smith")],
+        vec![],
+    );
+    let destination = dir(
+        vec![with_username(person("d1", "", "Jo"), "adm-jsmith")],
+        vec![],
+    );
+    let policy = policy_with(vec![strip_rule(
+        TransformKind::StripPrefix,
+        TransformField::Username,
+        "adm-",
+    )]);
+    let rules = [rule(
+        IdentityKind::Account,
+        "username:jo.smith",
+        "username:adm-jsmith",
+    )];
     let resolved = resolve(&source, &destination, &policy, &rules);
     assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
     let m = account_mapping(&resolved, &source, "s1");
@@ -226,7 +347,10 @@ fn evidence_notes_say_what_the_fold_did() {
     let destination = dir(
         vec![
             with_username(person("d1", "", "Pat"), "psmith"),
-            with_alias(person("d2", "olga.petrova@acme.com", "Petrova, Olga"), "kitty.p@acme.com"),
+            with_alias(
+                person("d2", "olga.petrova@acme.com", "Petrova, Olga"),
+                "kitty.p@acme.com",
+            ),
             person("d3", "kate@acme.com", "Kate"),
             with_username(person("d4", "", "Jose"), "josé"),
         ],
@@ -240,7 +364,13 @@ fn evidence_notes_say_what_the_fold_did() {
     // that agrees as it is, links.
     let olga = account_mapping(&resolved, &source, "s2");
     assert_eq!(olga.resolution, Resolution::Name, "{}", olga.message);
-    assert!(olga.evidence[0].note.ends_with("; width folded, case folded"), "{}", olga.evidence[0].note);
+    assert!(
+        olga.evidence[0]
+            .note
+            .ends_with("; width folded, case folded"),
+        "{}",
+        olga.evidence[0].note
+    );
     let kate = account_mapping(&resolved, &source, "s3");
     assert_eq!(kate.evidence[0].note, "case folded");
     let jose = account_mapping(&resolved, &source, "s4");
@@ -257,9 +387,17 @@ fn an_invalid_regex_is_refused_naming_its_field() {
     ]);
     let PolicyError::Invalid { field, problem } = policy.validate().unwrap_err();
     assert_eq!(field, "transforms[2].pattern");
-    assert_eq!(problem, r#""^(adm-" is not a valid regular expression: unclosed group"#);
+    assert_eq!(
+        problem,
+        r#""^(adm-" is not a valid regular expression: unclosed group"#
+    );
     let error = TransformSet::compile(&policy).unwrap_err();
-    assert!(error.to_string().starts_with("field `transforms[2].pattern`"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("field `transforms[2].pattern`"),
+        "{error}"
+    );
 
     let bad_group = policy_with(vec![regex_rule(TransformField::Username, "^(.+)x$", "$1a")]);
     let PolicyError::Invalid { field, problem } = bad_group.validate().unwrap_err();
@@ -276,11 +414,18 @@ fn a_run_never_fails_on_a_bad_transform() {
         strip_rule(TransformKind::StripPrefix, TransformField::Username, "adm-"),
     ]);
     let source = dir(vec![with_username(person("s1", "", "Jo"), "jo")], vec![]);
-    let destination = dir(vec![with_username(person("d1", "", "Jo"), "adm-jo")], vec![]);
+    let destination = dir(
+        vec![with_username(person("d1", "", "Jo"), "adm-jo")],
+        vec![],
+    );
     let resolved = resolve(&source, &destination, &policy, &[]);
     assert_linked(&resolved, &source, &destination, &[("s1", Some("d1"))]);
     assert_eq!(resolved.warnings.len(), 1);
-    assert!(resolved.warnings[0].contains("transforms[0].pattern"), "{:?}", resolved.warnings);
+    assert!(
+        resolved.warnings[0].contains("transforms[0].pattern"),
+        "{:?}",
+        resolved.warnings
+    );
 }
 
 #[test]
@@ -296,9 +441,15 @@ fn policy_fields_check_their_values() {
     let policy = policy_with(vec![domain_rule("*.a.com", "a..com")]);
     let PolicyError::Invalid { field, .. } = policy.validate().unwrap_err();
     assert_eq!(field, "transforms[0].to");
-    let policy = policy_with(vec![transform(TransformKind::StripSuffix, Some(TransformField::Username))]);
+    let policy = policy_with(vec![transform(
+        TransformKind::StripSuffix,
+        Some(TransformField::Username),
+    )]);
     let PolicyError::Invalid { field, problem } = policy.validate().unwrap_err();
-    assert_eq!((field.as_str(), problem.as_str()), ("transforms[0]", "a strip_suffix transform needs `value`"));
+    assert_eq!(
+        (field.as_str(), problem.as_str()),
+        ("transforms[0]", "a strip_suffix transform needs `value`")
+    );
 }
 
 #[test]
@@ -331,14 +482,27 @@ fn the_documented_toml_shape_reads() {
     assert_eq!(policy.email.subaddress_domains, ["acme.com"]);
     assert_eq!(policy.transforms.len(), 3);
     assert_eq!(policy.transforms[0].side, TransformSide::Source);
-    assert_eq!(policy.transforms[1].side, TransformSide::Both, "both by default");
+    assert_eq!(
+        policy.transforms[1].side,
+        TransformSide::Both,
+        "both by default"
+    );
     assert_eq!(policy.transforms[2].kind, TransformKind::StripPrefix);
-    let unknown = "[[transforms]]\nkind = \"domain\"\nfrom = \"a.com\"\nto = \"b.com\"\nform = \"x\"\n";
-    assert!(toml::from_str::<Policy>(unknown).unwrap_err().to_string().contains("unknown field"));
+    let unknown =
+        "[[transforms]]\nkind = \"domain\"\nfrom = \"a.com\"\nto = \"b.com\"\nform = \"x\"\n";
+    assert!(
+        toml::from_str::<Policy>(unknown)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field")
+    );
     // The default policy writes no `transforms` and reads back unchanged.
     let written = toml::to_string(&Policy::default()).unwrap();
     assert!(!written.contains("transforms"), "{written}");
-    assert_eq!(toml::from_str::<Policy>(&written).unwrap(), Policy::default());
+    assert_eq!(
+        toml::from_str::<Policy>(&written).unwrap(),
+        Policy::default()
+    );
     let written = toml::to_string(&policy).unwrap();
     assert_eq!(toml::from_str::<Policy>(&written).unwrap(), policy);
 }
@@ -354,7 +518,13 @@ fn the_preview_counts_examples_collisions_and_gains() {
         ],
         vec![],
     );
-    let destination = dir(vec![person("d1", "bo@a.com", "Bo"), person("d2", "cy@corp.a.com", "Cy")], vec![]);
+    let destination = dir(
+        vec![
+            person("d1", "bo@a.com", "Bo"),
+            person("d2", "cy@corp.a.com", "Cy"),
+        ],
+        vec![],
+    );
     let policy = policy_with(vec![
         domain_rule("corp.a.com", "a.com"),
         strip_rule(TransformKind::StripPrefix, TransformField::Username, "adm-"),
@@ -364,12 +534,25 @@ fn the_preview_counts_examples_collisions_and_gains() {
     assert_eq!(rule.description, "domain corp.a.com -> a.com");
     assert_eq!((rule.changed.source, rule.changed.destination), (2, 1));
     assert_eq!(rule.examples.len(), 3);
-    assert_eq!((rule.examples[0].before.as_str(), rule.examples[0].after.as_str()), ("jo@corp.a.com", "jo@a.com"));
+    assert_eq!(
+        (
+            rule.examples[0].before.as_str(),
+            rule.examples[0].after.as_str()
+        ),
+        ("jo@corp.a.com", "jo@a.com")
+    );
     assert_eq!(rule.examples[0].account, "s1");
-    assert_eq!((rule.collisions.source, rule.collisions.destination), (1, 0));
+    assert_eq!(
+        (rule.collisions.source, rule.collisions.destination),
+        (1, 0)
+    );
     let collision = &rule.collision_examples[0];
     assert_eq!(collision.key, "jo@a.com");
-    let members: Vec<&str> = collision.accounts.iter().map(|m| m.account.as_str()).collect();
+    let members: Vec<&str> = collision
+        .accounts
+        .iter()
+        .map(|m| m.account.as_str())
+        .collect();
     assert_eq!(members, ["s1", "s2"]);
     // s3 gains bo@a.com through the source rewrite; s4 gains cy@a.com through the
     // destination's; s1 and s2 now share jo@a.com but have no destination.
@@ -377,12 +560,21 @@ fn the_preview_counts_examples_collisions_and_gains() {
     assert_eq!(gained, ["s3", "s4"]);
     assert_eq!(rule.gained_matches, 2);
     assert_eq!(preview.matches.gained[0].transforms, [1]);
-    assert_eq!(preview.rules[1].changed.source + preview.rules[1].changed.destination, 0);
+    assert_eq!(
+        preview.rules[1].changed.source + preview.rules[1].changed.destination,
+        0
+    );
 
     let text = preview.to_string();
     assert!(text.contains("domain corp.a.com -> a.com"), "{text}");
-    assert!(text.contains("source s1 email: jo@corp.a.com -> jo@a.com"), "{text}");
-    assert!(text.contains("collision: source email \"jo@a.com\" is shared by s1"), "{text}");
+    assert!(
+        text.contains("source s1 email: jo@corp.a.com -> jo@a.com"),
+        "{text}"
+    );
+    assert!(
+        text.contains("collision: source email \"jo@a.com\" is shared by s1"),
+        "{text}"
+    );
     assert!(text.contains("2 gained, 0 lost, 0 changed"), "{text}");
     let json = serde_json::to_value(&preview).unwrap();
     assert_eq!(json["rules"][0]["changed"]["source"], 2);
@@ -393,9 +585,21 @@ fn the_preview_counts_examples_collisions_and_gains() {
 fn an_account_an_exception_pins_is_not_previewed_as_gaining_a_link() {
     // s1 would gain d1 through the domain rewrite, but an exception sends it to d2: the run
     // resolves it by Exception either way, so the preview must not promise the gain.
-    let source = dir(vec![person("s1", "jo@corp.a.com", "Jo"), person("s2", "bo@corp.a.com", "Bo")], vec![]);
-    let destination =
-        dir(vec![person("d1", "jo@a.com", "Jo"), person("d2", "jo.admin@a.com", "Jo Admin"), person("d3", "bo@a.com", "Bo")], vec![]);
+    let source = dir(
+        vec![
+            person("s1", "jo@corp.a.com", "Jo"),
+            person("s2", "bo@corp.a.com", "Bo"),
+        ],
+        vec![],
+    );
+    let destination = dir(
+        vec![
+            person("d1", "jo@a.com", "Jo"),
+            person("d2", "jo.admin@a.com", "Jo Admin"),
+            person("d3", "bo@a.com", "Bo"),
+        ],
+        vec![],
+    );
     let policy = policy_with(vec![domain_rule("corp.a.com", "a.com")]);
     let unpinned = crosswalk_core::preview(&source, &destination, &policy, &[]);
     assert_eq!(unpinned.gained_accounts().collect::<Vec<_>>(), ["s1", "s2"]);
@@ -407,7 +611,10 @@ fn an_account_an_exception_pins_is_not_previewed_as_gaining_a_link() {
     // What each rule changes is about values, not links: the pin does not hide it.
     assert_eq!(preview.rules[0].changed.source, 2);
     let text = preview.to_string();
-    assert!(text.contains("(with the 1 exception rule given): 1 gained"), "{text}");
+    assert!(
+        text.contains("(with the 1 exception rule given): 1 gained"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -415,7 +622,10 @@ fn the_preview_reports_lost_matches_and_problems() {
     // Stripping `adm-` makes two destination usernames one: the source's match is lost.
     let source = dir(vec![with_username(person("s1", "", "Jo"), "jo")], vec![]);
     let destination = dir(
-        vec![with_username(person("d1", "", "Jo"), "jo"), with_username(person("d2", "", "Jo Admin"), "adm-jo")],
+        vec![
+            with_username(person("d1", "", "Jo"), "jo"),
+            with_username(person("d2", "", "Jo Admin"), "adm-jo"),
+        ],
         vec![],
     );
     let policy = policy_with(vec![
@@ -424,10 +634,22 @@ fn the_preview_reports_lost_matches_and_problems() {
     ]);
     let preview = crosswalk_core::preview(&source, &destination, &policy, &[]);
     assert_eq!(preview.matches.lost.len(), 1);
-    assert_eq!(preview.matches.lost[0].before.destination.as_deref(), Some("d1"));
-    assert_eq!(preview.matches.lost[0].after.resolution, Resolution::Unresolved);
+    assert_eq!(
+        preview.matches.lost[0].before.destination.as_deref(),
+        Some("d1")
+    );
+    assert_eq!(
+        preview.matches.lost[0].after.resolution,
+        Resolution::Unresolved
+    );
     assert_eq!(preview.rules[0].collisions.destination, 1);
-    assert!(preview.rules[1].problem.as_deref().unwrap_or_default().contains("transforms[1].pattern"));
+    assert!(
+        preview.rules[1]
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("transforms[1].pattern")
+    );
     assert!(preview.to_string().contains("(not applied)"));
 }
 
@@ -443,9 +665,18 @@ fn no_transforms_preview_nothing() {
 // ---------------------------------------------------------------------------------------
 // Properties
 
-const LOCALS: [&str; 8] = ["jo", "j.o", "JO", "adm-jo", "jo_ext", "bob+news", "ADM-bob", "ann"];
-const DOMAINS: [&str; 7] =
-    ["acme.com", "corp.acme.com", "EU.corp.acme.com", "gmail.com", "googlemail.com", "other.example", "ACME.com"];
+const LOCALS: [&str; 8] = [
+    "jo", "j.o", "JO", "adm-jo", "jo_ext", "bob+news", "ADM-bob", "ann",
+];
+const DOMAINS: [&str; 7] = [
+    "acme.com",
+    "corp.acme.com",
+    "EU.corp.acme.com",
+    "gmail.com",
+    "googlemail.com",
+    "other.example",
+    "ACME.com",
+];
 const USERNAMES: [&str; 7] = ["jo", "ADM-jo", "jo_ext", "ann", "bob", "adm-bob", "bob_EXT"];
 
 fn address(local: usize, domain: usize) -> String {
@@ -462,8 +693,15 @@ fn arb_account() -> impl Strategy<Value = Account> {
         .prop_map(|(email, alias, username, noise)| Account {
             id: "".into(),
             username: username.map(|u| USERNAMES[u].into()),
-            email: if noise == 0 { Some("not-an-address".into()) } else { email.map(|(l, d)| address(l, d).into()) },
-            alias_emails: alias.map(|(l, d)| format!("smtp:{}", address(l, d)).into()).into_iter().collect(),
+            email: if noise == 0 {
+                Some("not-an-address".into())
+            } else {
+                email.map(|(l, d)| address(l, d).into())
+            },
+            alias_emails: alias
+                .map(|(l, d)| format!("smtp:{}", address(l, d)).into())
+                .into_iter()
+                .collect(),
             display_name: None,
             given_name: None,
             family_name: None,
@@ -483,7 +721,11 @@ fn arb_directory(prefix: &'static str) -> impl Strategy<Value = Directory> {
                 a
             })
             .collect();
-        Directory { name: prefix.into(), accounts, groups: vec![] }
+        Directory {
+            name: prefix.into(),
+            accounts,
+            groups: vec![],
+        }
     })
 }
 
@@ -494,10 +736,22 @@ fn pool(i: usize) -> Transform {
         2 => domain_rule("other.example", "acme.com"),
         3 => strip_rule(TransformKind::StripPrefix, TransformField::Username, "adm-"),
         4 => strip_rule(TransformKind::StripSuffix, TransformField::Username, "_ext"),
-        5 => strip_rule(TransformKind::StripPrefix, TransformField::LocalPart, "adm-"),
-        6 => strip_rule(TransformKind::StripSuffix, TransformField::LocalPart, "_ext"),
+        5 => strip_rule(
+            TransformKind::StripPrefix,
+            TransformField::LocalPart,
+            "adm-",
+        ),
+        6 => strip_rule(
+            TransformKind::StripSuffix,
+            TransformField::LocalPart,
+            "_ext",
+        ),
         7 => regex_rule(TransformField::LocalPart, r"\.", ""),
-        8 => regex_rule(TransformField::Email, r"^(.+)@other\.example$", "$1@acme.com"),
+        8 => regex_rule(
+            TransformField::Email,
+            r"^(.+)@other\.example$",
+            "$1@acme.com",
+        ),
         9 => regex_rule(TransformField::Username, r"^(.+)_ext$", "$1"),
         _ => regex_rule(TransformField::LocalPart, r"\+.*$", ""),
     }
@@ -508,7 +762,11 @@ fn arb_transforms() -> impl Strategy<Value = Vec<Transform>> {
         picks
             .into_iter()
             .map(|(i, side)| Transform {
-                side: [TransformSide::Both, TransformSide::Source, TransformSide::Destination][side],
+                side: [
+                    TransformSide::Both,
+                    TransformSide::Source,
+                    TransformSide::Destination,
+                ][side],
                 ..pool(i)
             })
             .collect()
@@ -516,19 +774,21 @@ fn arb_transforms() -> impl Strategy<Value = Vec<Transform>> {
 }
 
 fn arb_policy() -> impl Strategy<Value = Policy> {
-    (arb_transforms(), 0..3usize, any::<bool>(), any::<bool>()).prop_map(|(transforms, subaddress, merge, verified)| {
-        let mut policy = policy_with(transforms);
-        policy.email.subaddress_domains = match subaddress {
-            0 => vec![],
-            1 => vec!["acme.com".into()],
-            _ => vec!["gmail.com".into()],
-        };
-        policy.email.require_verified = verified;
-        if merge {
-            policy.duplicate_claims = DuplicateClaims::Merge;
-        }
-        policy
-    })
+    (arb_transforms(), 0..3usize, any::<bool>(), any::<bool>()).prop_map(
+        |(transforms, subaddress, merge, verified)| {
+            let mut policy = policy_with(transforms);
+            policy.email.subaddress_domains = match subaddress {
+                0 => vec![],
+                1 => vec!["acme.com".into()],
+                _ => vec!["gmail.com".into()],
+            };
+            policy.email.require_verified = verified;
+            if merge {
+                policy.duplicate_claims = DuplicateClaims::Merge;
+            }
+            policy
+        },
+    )
 }
 
 fn by_email_or_username(r: Resolution) -> bool {
@@ -541,19 +801,30 @@ fn linked(resolved: &Resolved, source: &Directory) -> Vec<(String, Resolution, O
         .mappings
         .iter()
         .filter(|m| m.kind == IdentityKind::Account)
-        .map(|m| (source.account(m.source).id.to_string(), m.resolution, m.destination_index()))
+        .map(|m| {
+            (
+                source.account(m.source).id.to_string(),
+                m.resolution,
+                m.destination_index(),
+            )
+        })
         .collect()
 }
 
 /// The directory with the transforms written into it, through the public rewrite API.
 fn rewritten(directory: &Directory, set: &TransformSet, side: Side) -> Directory {
     let mut out = directory.clone();
-    let email = |e: &CompactString| set.rewrite_email(side, e).map_or_else(|| e.clone(), |r| r.value.into());
+    let email = |e: &CompactString| {
+        set.rewrite_email(side, e)
+            .map_or_else(|| e.clone(), |r| r.value.into())
+    };
     for account in &mut out.accounts {
         account.email = account.email.as_ref().map(email);
         account.alias_emails = account.alias_emails.iter().map(email).collect();
-        account.username =
-            account.username.as_ref().map(|u| set.rewrite_username(side, u).map_or_else(|| u.clone(), |r| r.value.into()));
+        account.username = account.username.as_ref().map(|u| {
+            set.rewrite_username(side, u)
+                .map_or_else(|| u.clone(), |r| r.value.into())
+        });
     }
     out
 }
@@ -561,31 +832,49 @@ fn rewritten(directory: &Directory, set: &TransformSet, side: Side) -> Directory
 /// What the engine should do in a policy where one method (Email or Username) runs, claims
 /// merge and no address needs verifying: link when the keys find exactly one destination
 /// account. Computed from the public key functions, independently of the engine.
-fn expected_links(source: &Directory, destination: &Directory, policy: &Policy) -> BTreeSet<String> {
+fn expected_links(
+    source: &Directory,
+    destination: &Directory,
+    policy: &Policy,
+) -> BTreeSet<String> {
     let set = TransformSet::compile(policy).unwrap();
     let aliases = DomainAliases::from_policy(&policy.email);
     let emails = |a: &Account, side: Side| -> BTreeSet<String> {
         a.all_emails()
             .filter_map(|e| {
-                let value = set.rewrite_email(side, e).map_or_else(|| e.to_string(), |r| r.value);
+                let value = set
+                    .rewrite_email(side, e)
+                    .map_or_else(|| e.to_string(), |r| r.value);
                 normalize::email_key(&value, &aliases).ok().map(|k| k.key)
             })
             .collect()
     };
     let username = |a: &Account, side: Side| -> Option<String> {
         let u = a.username.as_deref()?;
-        let value = set.rewrite_username(side, u).map_or_else(|| u.to_string(), |r| r.value);
+        let value = set
+            .rewrite_username(side, u)
+            .map_or_else(|| u.to_string(), |r| r.value);
         Some(normalize::fold(&value).into_owned()).filter(|k| !k.is_empty())
     };
     let mut out = BTreeSet::new();
     for s in &source.accounts {
         let linked = if policy.order == [Method::Email] {
             let ours = emails(s, Side::Source);
-            destination.accounts.iter().filter(|d| !emails(d, Side::Destination).is_disjoint(&ours)).count() == 1
+            destination
+                .accounts
+                .iter()
+                .filter(|d| !emails(d, Side::Destination).is_disjoint(&ours))
+                .count()
+                == 1
         } else {
             let ours = username(s, Side::Source);
             ours.is_some()
-                && destination.accounts.iter().filter(|d| username(d, Side::Destination) == ours).count() == 1
+                && destination
+                    .accounts
+                    .iter()
+                    .filter(|d| username(d, Side::Destination) == ours)
+                    .count()
+                    == 1
         };
         if linked {
             out.insert(s.id.to_string());

@@ -50,7 +50,11 @@ pub(crate) fn one_of_each() -> Vec<EventPayload> {
                 ambiguous: 1,
                 flagged: 2,
             },
-            changes: ChangeCounts { created: 1, changed: 2, removed: 0 },
+            changes: ChangeCounts {
+                created: 1,
+                changed: 2,
+                removed: 0,
+            },
             cursor: 48213,
         }),
         EventPayload::JobFailed(JobFailed {
@@ -64,7 +68,10 @@ pub(crate) fn one_of_each() -> Vec<EventPayload> {
             from_cursor: 48169,
             to_cursor: 48213,
             changes: 44,
-            namespaces: BTreeMap::from([("identity:user".into(), 42), ("identity:group".into(), 2)]),
+            namespaces: BTreeMap::from([
+                ("identity:user".into(), 42),
+                ("identity:group".into(), 2),
+            ]),
             affected_items: Some(1873),
             job: Some("wave-1".into()),
             run: Some(3),
@@ -83,7 +90,10 @@ pub(crate) fn one_of_each() -> Vec<EventPayload> {
             affected_items: None,
             actor: "token:alice".into(),
         }),
-        EventPayload::ScimGroupConflictHeld(ScimGroupConflict { decided_by: None, ..conflict.clone() }),
+        EventPayload::ScimGroupConflictHeld(ScimGroupConflict {
+            decided_by: None,
+            ..conflict.clone()
+        }),
         EventPayload::ScimGroupConflictAccepted(conflict.clone()),
         EventPayload::ScimGroupConflictRejected(conflict),
         EventPayload::RetentionPurged(RetentionPurged {
@@ -103,7 +113,11 @@ pub(crate) fn one_of_each() -> Vec<EventPayload> {
 fn every_type_has_a_payload_and_a_stable_name() {
     let payloads = one_of_each();
     let types: Vec<EventType> = payloads.iter().map(EventPayload::event_type).collect();
-    assert_eq!(types, EventType::ALL, "one example per type, in ALL's order");
+    assert_eq!(
+        types,
+        EventType::ALL,
+        "one example per type, in ALL's order"
+    );
     let names: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
     // The wire names are the protocol: changing one breaks every receiver.
     assert_eq!(
@@ -123,12 +137,21 @@ fn every_type_has_a_payload_and_a_stable_name() {
     );
     for name in names {
         // Standard Webhooks: full-stop delimited identifiers of [a-zA-Z0-9_].
-        assert!(name.split('.').all(|part| !part.is_empty()
-            && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')));
+        assert!(
+            name.split('.').all(|part| !part.is_empty()
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        );
         let event_type: EventType = name.parse().unwrap();
         assert_eq!(event_type.as_str(), name);
-        assert_eq!(serde_json::to_value(event_type).unwrap(), name, "serde and as_str agree");
-        assert_eq!(serde_json::from_value::<EventType>(json!(name)).unwrap(), event_type);
+        assert_eq!(
+            serde_json::to_value(event_type).unwrap(),
+            name,
+            "serde and as_str agree"
+        );
+        assert_eq!(
+            serde_json::from_value::<EventType>(json!(name)).unwrap(),
+            event_type
+        );
     }
 }
 
@@ -151,7 +174,11 @@ fn the_body_is_the_envelope_with_the_type_from_the_payload() {
         assert_eq!(value["time"], "2026-05-04T10:15:00Z");
         assert_eq!(value["messageId"], event.message_id.to_string());
         assert!(!body.contains('\n'), "compact JSON");
-        assert_eq!(Event::from_body(body.as_bytes()).unwrap(), event, "round trip");
+        assert_eq!(
+            Event::from_body(body.as_bytes()).unwrap(),
+            event,
+            "round trip"
+        );
     }
 }
 
@@ -159,8 +186,9 @@ fn the_body_is_the_envelope_with_the_type_from_the_payload() {
 fn message_ids_are_unique_uuids() {
     let time = datetime!(2026-05-04 10:15 UTC);
     let payload = one_of_each().remove(0);
-    let ids: std::collections::HashSet<Uuid> =
-        (0..1000).map(|_| Event::new("acme", time, payload.clone()).message_id).collect();
+    let ids: std::collections::HashSet<Uuid> = (0..1000)
+        .map(|_| Event::new("acme", time, payload.clone()).message_id)
+        .collect();
     assert_eq!(ids.len(), 1000);
     assert!(ids.iter().all(|id| id.get_version_num() == 4));
 }
@@ -169,8 +197,12 @@ fn message_ids_are_unique_uuids() {
 fn payload_fields_are_camel_case_and_optional_ones_are_left_out() {
     let time = datetime!(2026-05-04 10:15 UTC);
     let payloads = one_of_each();
-    let completed: Value =
-        serde_json::from_str(&Event::new("acme", time, payloads[1].clone()).to_body().unwrap()).unwrap();
+    let completed: Value = serde_json::from_str(
+        &Event::new("acme", time, payloads[1].clone())
+            .to_body()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         completed["data"],
         json!({
@@ -184,17 +216,35 @@ fn payload_fields_are_camel_case_and_optional_ones_are_left_out() {
             "cursor": 48213
         })
     );
-    let changed: Value =
-        serde_json::from_str(&Event::new("acme", time, payloads[3].clone()).to_body().unwrap()).unwrap();
+    let changed: Value = serde_json::from_str(
+        &Event::new("acme", time, payloads[3].clone())
+            .to_body()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(changed["data"]["fromCursor"], 48169);
     assert_eq!(changed["data"]["toCursor"], 48213);
-    assert_eq!(changed["data"]["namespaces"], json!({"identity:group": 2, "identity:user": 42}));
+    assert_eq!(
+        changed["data"]["namespaces"],
+        json!({"identity:group": 2, "identity:user": 42})
+    );
     assert_eq!(changed["data"]["affectedItems"], 1873);
-    let failed: Value =
-        serde_json::from_str(&Event::new("acme", time, payloads[2].clone()).to_body().unwrap()).unwrap();
-    assert!(failed["data"].get("run").is_none(), "absent, not null: {failed}");
-    let decided: Value =
-        serde_json::from_str(&Event::new("acme", time, payloads[5].clone()).to_body().unwrap()).unwrap();
+    let failed: Value = serde_json::from_str(
+        &Event::new("acme", time, payloads[2].clone())
+            .to_body()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        failed["data"].get("run").is_none(),
+        "absent, not null: {failed}"
+    );
+    let decided: Value = serde_json::from_str(
+        &Event::new("acme", time, payloads[5].clone())
+            .to_body()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(decided["data"]["decision"], "former_user");
     assert!(decided["data"].get("destination").is_none());
 }
@@ -209,19 +259,36 @@ fn receivers_may_meet_fields_added_later() {
 #[test]
 fn filters_name_types_and_say_which_exist() {
     let filter = EventFilter::parse(" job.completed, mappings.changed,job.completed ").unwrap();
-    assert_eq!(filter.types(), [EventType::JobCompleted, EventType::MappingsChanged]);
+    assert_eq!(
+        filter.types(),
+        [EventType::JobCompleted, EventType::MappingsChanged]
+    );
     assert!(filter.accepts(EventType::MappingsChanged));
     assert!(!filter.accepts(EventType::JobStarted));
     assert_eq!(filter.to_string(), "job.completed,mappings.changed");
     let all = EventFilter::parse("").unwrap();
     assert!(EventType::ALL.iter().all(|t| all.accepts(*t)));
     assert_eq!(all.to_string(), "all");
-    let error = EventFilter::parse("job.completed,job.finished").unwrap_err().to_string();
-    assert!(error.contains("unknown event type `job.finished`"), "{error}");
-    assert!(error.contains("job.completed") && error.contains("retention.purged"), "{error}");
+    let error = EventFilter::parse("job.completed,job.finished")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("unknown event type `job.finished`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("job.completed") && error.contains("retention.purged"),
+        "{error}"
+    );
     // Stored as a JSON array of names.
-    assert_eq!(serde_json::to_string(&filter).unwrap(), r#"["job.completed","mappings.changed"]"#);
-    assert_eq!(serde_json::from_str::<EventFilter>(r#"["job.completed","mappings.changed"]"#).unwrap(), filter);
+    assert_eq!(
+        serde_json::to_string(&filter).unwrap(),
+        r#"["job.completed","mappings.changed"]"#
+    );
+    assert_eq!(
+        serde_json::from_str::<EventFilter>(r#"["job.completed","mappings.changed"]"#).unwrap(),
+        filter
+    );
     assert!(serde_json::from_str::<EventFilter>(r#"["nope"]"#).is_err());
 }
 
@@ -230,12 +297,16 @@ fn every_example_in_the_documentation_parses_and_every_type_has_one() {
     let doc = docs_webhooks();
     let mut seen = Vec::new();
     for block in code_blocks(&doc, "json") {
-        let event = Event::from_body(block.as_bytes())
-            .unwrap_or_else(|error| panic!("docs/webhooks.md example does not parse: {error}\n{block}"));
+        let event = Event::from_body(block.as_bytes()).unwrap_or_else(|error| {
+            panic!("docs/webhooks.md example does not parse: {error}\n{block}")
+        });
         // Written back, an example is the same JSON: no field the code does not know.
         let written: Value = serde_json::from_str(&event.to_body().unwrap()).unwrap();
         let documented: Value = serde_json::from_str(&block).unwrap();
-        assert_eq!(written, documented, "the example has fields the code does not write");
+        assert_eq!(
+            written, documented,
+            "the example has fields the code does not write"
+        );
         seen.push(event.event_type());
     }
     seen.sort();
@@ -267,20 +338,41 @@ fn the_openapi_document_describes_every_event_type() {
 
     let document = serde_json::to_value(Doc::openapi()).unwrap();
     let schemas = &document["components"]["schemas"];
-    for name in ["Event", "EventPayload", "JobCompleted", "JobSummary", "MappingsChanged", "ReviewDecision", "EventType"] {
+    for name in [
+        "Event",
+        "EventPayload",
+        "JobCompleted",
+        "JobSummary",
+        "MappingsChanged",
+        "ReviewDecision",
+        "EventType",
+    ] {
         assert!(schemas.get(name).is_some(), "no schema {name}: {schemas}");
     }
     let text = schemas.to_string();
     for event_type in EventType::ALL {
-        assert!(text.contains(&format!("\"{}\"", event_type.as_str())), "{event_type} not in the schema");
+        assert!(
+            text.contains(&format!("\"{}\"", event_type.as_str())),
+            "{event_type} not in the schema"
+        );
     }
-    for field in ["messageId", "fromCursor", "toCursor", "affectedItems", "transferId"] {
+    for field in [
+        "messageId",
+        "fromCursor",
+        "toCursor",
+        "affectedItems",
+        "transferId",
+    ] {
         assert!(text.contains(field), "{field} not in the schema");
     }
     assert_eq!(schemas["EventType"]["type"], "string");
     let names: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
     assert_eq!(schemas["EventType"]["enum"], json!(names));
-    assert_eq!(schemas["EventFilter"]["type"], "array", "{}", schemas["EventFilter"]);
+    assert_eq!(
+        schemas["EventFilter"]["type"], "array",
+        "{}",
+        schemas["EventFilter"]
+    );
 }
 
 proptest! {

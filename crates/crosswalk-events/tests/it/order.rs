@@ -14,15 +14,27 @@ fn waiting(id: i64, scope: i64, sequence: i64, due_in_s: i64) -> PendingDelivery
         id,
         scope,
         sequence,
-        state: PendingState::Waiting { next_attempt_at: NOW + Duration::seconds(due_in_s) },
+        state: PendingState::Waiting {
+            next_attempt_at: NOW + Duration::seconds(due_in_s),
+        },
     }
 }
 
 #[test]
 fn a_failing_event_blocks_the_later_ones_of_its_scope() {
     // Event 1 failed and waits 60 s for its retry; 2 and 3 are due but must wait behind it.
-    let pending = [waiting(13, 1, 3, 0), waiting(11, 1, 1, 60), waiting(12, 1, 2, 0)];
-    assert_eq!(plan(&pending, NOW), Plan { send: vec![], wake_at: Some(NOW + Duration::seconds(60)) });
+    let pending = [
+        waiting(13, 1, 3, 0),
+        waiting(11, 1, 1, 60),
+        waiting(12, 1, 2, 0),
+    ];
+    assert_eq!(
+        plan(&pending, NOW),
+        Plan {
+            send: vec![],
+            wake_at: Some(NOW + Duration::seconds(60))
+        }
+    );
     // When its retry is due, it alone goes.
     assert_eq!(plan(&pending, NOW + Duration::seconds(60)).send, [11]);
     // Once it is delivered or marked failed it is no longer pending: the next goes.
@@ -32,9 +44,18 @@ fn a_failing_event_blocks_the_later_ones_of_its_scope() {
 
 #[test]
 fn scopes_do_not_wait_for_each_other() {
-    let pending = [waiting(1, 7, 10, 30), waiting(2, 8, 11, 0), waiting(3, 7, 12, 0), waiting(4, 9, 9, 0)];
+    let pending = [
+        waiting(1, 7, 10, 30),
+        waiting(2, 8, 11, 0),
+        waiting(3, 7, 12, 0),
+        waiting(4, 9, 9, 0),
+    ];
     let plan = plan(&pending, NOW);
-    assert_eq!(plan.send, [4, 2], "heads of scopes 9 and 8, in commit order");
+    assert_eq!(
+        plan.send,
+        [4, 2],
+        "heads of scopes 9 and 8, in commit order"
+    );
     assert_eq!(plan.wake_at, Some(NOW + Duration::seconds(30)));
 }
 
@@ -44,10 +65,18 @@ fn an_event_in_flight_blocks_until_its_lease_runs_out() {
         id: 5,
         scope: 1,
         sequence: 1,
-        state: PendingState::InFlight { lease_expires_at: NOW + Duration::seconds(10) },
+        state: PendingState::InFlight {
+            lease_expires_at: NOW + Duration::seconds(10),
+        },
     };
     let pending = [leased, waiting(6, 1, 2, 0)];
-    assert_eq!(plan(&pending, NOW), Plan { send: vec![], wake_at: Some(NOW + Duration::seconds(10)) });
+    assert_eq!(
+        plan(&pending, NOW),
+        Plan {
+            send: vec![],
+            wake_at: Some(NOW + Duration::seconds(10))
+        }
+    );
     // The worker holding it died (kill -9): after the lease it is sent again, first.
     assert_eq!(plan(&pending, NOW + Duration::seconds(10)).send, [5]);
 }
@@ -69,9 +98,13 @@ fn pending_deliveries() -> impl Strategy<Value = Vec<PendingDelivery>> {
                     // Unique sequences, not in id order.
                     sequence: (i as i64 * 7919) % 1009,
                     state: if in_flight {
-                        PendingState::InFlight { lease_expires_at: at }
+                        PendingState::InFlight {
+                            lease_expires_at: at,
+                        }
                     } else {
-                        PendingState::Waiting { next_attempt_at: at }
+                        PendingState::Waiting {
+                            next_attempt_at: at,
+                        }
                     },
                 }
             })

@@ -126,12 +126,25 @@ fn the_default_schedule_tries_for_a_day_about_forty_times() {
     let schedule = RetrySchedule::default();
     schedule.validate().unwrap();
     let attempts = simulate(&schedule, 7, Duration::from_secs(5));
-    assert!((35..=50).contains(&attempts.len()), "{} attempts", attempts.len());
-    assert_eq!(*attempts.last().unwrap(), START + Duration::from_secs(24 * 3600));
+    assert!(
+        (35..=50).contains(&attempts.len()),
+        "{} attempts",
+        attempts.len()
+    );
+    assert_eq!(
+        *attempts.last().unwrap(),
+        START + Duration::from_secs(24 * 3600)
+    );
     let first_gap = attempts[1] - attempts[0] - Duration::from_secs(5);
-    assert!(first_gap >= Duration::from_secs(5) && first_gap <= Duration::from_secs(10), "{first_gap}");
+    assert!(
+        first_gap >= Duration::from_secs(5) && first_gap <= Duration::from_secs(10),
+        "{first_gap}"
+    );
     // Different seeds spread retries differently.
-    assert_ne!(simulate(&schedule, 7, Duration::ZERO), simulate(&schedule, 8, Duration::ZERO));
+    assert_ne!(
+        simulate(&schedule, 7, Duration::ZERO),
+        simulate(&schedule, 8, Duration::ZERO)
+    );
 }
 
 #[test]
@@ -139,22 +152,49 @@ fn a_failure_after_the_period_gives_up() {
     let schedule = RetrySchedule::default();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let end = START + schedule.max_period;
-    assert_eq!(schedule.next_attempt(START, 30, end, None, &mut rng), NextAttempt::GiveUp);
-    assert_eq!(schedule.next_attempt(START, 30, end + Duration::from_secs(1), None, &mut rng), NextAttempt::GiveUp);
+    assert_eq!(
+        schedule.next_attempt(START, 30, end, None, &mut rng),
+        NextAttempt::GiveUp
+    );
+    assert_eq!(
+        schedule.next_attempt(START, 30, end + Duration::from_secs(1), None, &mut rng),
+        NextAttempt::GiveUp
+    );
     // Far calendar dates do not overflow.
     let late = datetime!(9999-12-31 23:00 UTC);
-    assert!(matches!(schedule.next_attempt(late, 1, late, None, &mut rng), NextAttempt::RetryAt(_)));
+    assert!(matches!(
+        schedule.next_attempt(late, 1, late, None, &mut rng),
+        NextAttempt::RetryAt(_)
+    ));
 }
 
 #[test]
 fn impossible_schedules_are_refused() {
     let ok = RetrySchedule::default();
-    let zero = RetrySchedule { first_delay: Duration::ZERO, ..ok };
+    let zero = RetrySchedule {
+        first_delay: Duration::ZERO,
+        ..ok
+    };
     assert_eq!(zero.validate(), Err(ScheduleError::FirstDelayTooShort));
-    let inverted = RetrySchedule { max_delay: Duration::from_secs(1), ..ok };
-    assert!(matches!(inverted.validate(), Err(ScheduleError::MaxDelayBelowFirst { .. })));
-    let short = RetrySchedule { max_period: Duration::from_secs(1), ..ok };
-    assert!(matches!(short.validate(), Err(ScheduleError::PeriodBelowFirst { .. })));
-    let long = RetrySchedule { max_period: Duration::from_secs(20 * 366 * 86_400), ..ok };
+    let inverted = RetrySchedule {
+        max_delay: Duration::from_secs(1),
+        ..ok
+    };
+    assert!(matches!(
+        inverted.validate(),
+        Err(ScheduleError::MaxDelayBelowFirst { .. })
+    ));
+    let short = RetrySchedule {
+        max_period: Duration::from_secs(1),
+        ..ok
+    };
+    assert!(matches!(
+        short.validate(),
+        Err(ScheduleError::PeriodBelowFirst { .. })
+    ));
+    let long = RetrySchedule {
+        max_period: Duration::from_secs(20 * 366 * 86_400),
+        ..ok
+    };
     assert_eq!(long.validate(), Err(ScheduleError::PeriodTooLong));
 }

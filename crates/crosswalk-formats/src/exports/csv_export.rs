@@ -30,21 +30,41 @@ pub(crate) fn read_export_csv<R: Read>(
     format: ExportFormat,
     options: ReadOptions,
 ) -> Result<Imported, FormatError> {
-    let Prepared { rest, header_cells, delimiter, lines_before } = prepared;
+    let Prepared {
+        rest,
+        header_cells,
+        delimiter,
+        lines_before,
+    } = prepared;
     let normalized: Vec<String> = header_cells.iter().map(|h| normalize_header(h)).collect();
     let mut bound = Vec::new();
     for column in columns(format) {
-        if let Some(index) = column.names.iter().find_map(|n| normalized.iter().position(|h| h == n)) {
-            bound.push(Bound { role: column.role, index, header: header_cells[index].trim().to_string() });
+        if let Some(index) = column
+            .names
+            .iter()
+            .find_map(|n| normalized.iter().position(|h| h == n))
+        {
+            bound.push(Bound {
+                role: column.role,
+                index,
+                header: header_cells[index].trim().to_string(),
+            });
         }
     }
     let header_line = lines_before + 1;
     let Some(id_column) = bound.iter().find(|b| b.role == Role::Id).map(|b| b.index) else {
-        let wanted = columns(format).iter().find(|c| c.role == Role::Id).map(|c| c.names.join(" or ")).unwrap_or_default();
+        let wanted = columns(format)
+            .iter()
+            .find(|c| c.role == Role::Id)
+            .map(|c| c.names.join(" or "))
+            .unwrap_or_default();
         return Err(FormatError::invalid(
             Location::line(name, header_line),
             None,
-            format!("this {} has no id column ({wanted}); export it with that column", format.title()),
+            format!(
+                "this {} has no id column ({wanted}); export it with that column",
+                format.title()
+            ),
         ));
     };
 
@@ -64,9 +84,9 @@ pub(crate) fn read_export_csv<R: Read>(
     let mut groups_seen: rustc_hash::FxHashSet<CompactString> = Default::default();
     let mut first = true;
     loop {
-        let more = reader
-            .read_byte_record(&mut record)
-            .map_err(|e| crate::directory_csv::csv_error(name, e, || lines.current_record_line() + lines_before))?;
+        let more = reader.read_byte_record(&mut record).map_err(|e| {
+            crate::directory_csv::csv_error(name, e, || lines.current_record_line() + lines_before)
+        })?;
         if !more {
             break;
         }
@@ -99,7 +119,12 @@ pub(crate) fn read_export_csv<R: Read>(
                 builder.add_account(account, spot)?;
                 for (group_id, group_name) in groups {
                     if groups_seen.insert(group_id.clone()) {
-                        let group = Group { id: group_id.clone(), name: group_name, display_name: None, members: Vec::new() };
+                        let group = Group {
+                            id: group_id.clone(),
+                            name: group_name,
+                            display_name: None,
+                            members: Vec::new(),
+                        };
                         builder.add_group(group, spot)?;
                     }
                     builder.add_member(group_id, id.clone(), spot, 0);
@@ -128,7 +153,10 @@ fn parse_row(
     line: u64,
     warnings: &mut Warnings,
 ) -> Result<(Account, Vec<(CompactString, CompactString)>), RowError> {
-    let mut account = Account { active: true, ..Account::default() };
+    let mut account = Account {
+        active: true,
+        ..Account::default()
+    };
     let mut groups = Vec::new();
     let mut primary_from_proxies = None;
     for b in bound {
@@ -159,13 +187,20 @@ fn parse_row(
             Role::DisplayName => account.display_name = text(),
             Role::GivenName => account.given_name = text(),
             Role::FamilyName => account.family_name = text(),
-            Role::Active(style) => account.active = parse_active(value, style).map_err(|reason| (Some(b.header.clone()), reason))?,
+            Role::Active(style) => {
+                account.active =
+                    parse_active(value, style).map_err(|reason| (Some(b.header.clone()), reason))?
+            }
             Role::Aliases(_) => {
                 for (address, primary) in proxy_addresses(value) {
                     if primary && primary_from_proxies.is_none() {
                         primary_from_proxies = Some(CompactString::from(address));
                     }
-                    if !account.alias_emails.iter().any(|a| a.eq_ignore_ascii_case(address)) {
+                    if !account
+                        .alias_emails
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(address))
+                    {
                         account.alias_emails.push(address.into());
                     }
                 }
@@ -174,7 +209,10 @@ fn parse_row(
         }
     }
     if account.id.is_empty() {
-        let header = bound.iter().find(|b| b.index == id_column).map(|b| b.header.clone());
+        let header = bound
+            .iter()
+            .find(|b| b.index == id_column)
+            .map(|b| b.header.clone());
         return Err((header, "is required: every account needs an id".into()));
     }
     if account.email.is_none() {
@@ -182,7 +220,9 @@ fn parse_row(
     }
     // The primary address is not also an alias of itself.
     if let Some(email) = &account.email {
-        account.alias_emails.retain(|a| !a.eq_ignore_ascii_case(email));
+        account
+            .alias_emails
+            .retain(|a| !a.eq_ignore_ascii_case(email));
     }
     Ok((account, groups))
 }
@@ -197,10 +237,23 @@ fn parse_active(value: &str, style: ActiveStyle) -> Result<bool, String> {
         ActiveStyle::Status => {
             if lower == "active" || lower == "enabled" {
                 Ok(true)
-            } else if ["suspend", "deactivat", "inactive", "archived", "disabled", "closed"].iter().any(|w| lower.contains(w)) {
+            } else if [
+                "suspend",
+                "deactivat",
+                "inactive",
+                "archived",
+                "disabled",
+                "closed",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
+            {
                 Ok(false)
             } else {
-                Err(format!("expected Active, Suspended, Deactivated or Archived, found {}", quoted(value)))
+                Err(format!(
+                    "expected Active, Suspended, Deactivated or Archived, found {}",
+                    quoted(value)
+                ))
             }
         }
         ActiveStyle::SlackStatus => Ok(!lower.contains("deactivated")),
@@ -251,14 +304,22 @@ mod tests {
 
     #[test]
     fn proxy_addresses_keep_smtp_only_and_mark_the_primary() {
-        let list = proxy_addresses("SMTP:zoe@acme.com;smtp:zoe.muller@acme.com X500:/o=Acme/cn=zoe;sip:zoe@acme.com");
-        assert_eq!(list, [("zoe@acme.com", true), ("zoe.muller@acme.com", false)]);
+        let list = proxy_addresses(
+            "SMTP:zoe@acme.com;smtp:zoe.muller@acme.com X500:/o=Acme/cn=zoe;sip:zoe@acme.com",
+        );
+        assert_eq!(
+            list,
+            [("zoe@acme.com", true), ("zoe.muller@acme.com", false)]
+        );
         assert_eq!(proxy_addresses("a@b.c|nothing"), [("a@b.c", false)]);
     }
 
     #[test]
     fn member_of_dns_become_groups_named_by_their_cn() {
-        let groups = group_list("CN=Sales,OU=Groups,DC=acme,DC=com;CN=All Staff,DC=acme,DC=com", ListStyle::DistinguishedNames);
+        let groups = group_list(
+            "CN=Sales,OU=Groups,DC=acme,DC=com;CN=All Staff,DC=acme,DC=com",
+            ListStyle::DistinguishedNames,
+        );
         assert_eq!(groups[0].1, "Sales");
         assert_eq!(groups[1].0, "CN=All Staff,DC=acme,DC=com");
     }

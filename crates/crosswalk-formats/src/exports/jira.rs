@@ -42,7 +42,9 @@ struct Table {
 
 impl Table {
     fn column(&self, names: &[&str]) -> Option<usize> {
-        names.iter().find_map(|n| self.header.iter().position(|h| h == n))
+        names
+            .iter()
+            .find_map(|n| self.header.iter().position(|h| h == n))
     }
 
     fn require(&self, names: &[&str]) -> Result<usize, FormatError> {
@@ -60,31 +62,51 @@ fn cell(row: &[String], index: Option<usize>) -> &str {
     index.and_then(|i| row.get(i)).map_or("", |v| v.trim())
 }
 
-fn read_table(path: &Path, encoding: Option<Encoding>, skipped: &mut Vec<Diagnostic>, options: ReadOptions) -> Result<Table, FormatError> {
+fn read_table(
+    path: &Path,
+    encoding: Option<Encoding>,
+    skipped: &mut Vec<Diagnostic>,
+    options: ReadOptions,
+) -> Result<Table, FormatError> {
     let (file, reader) = crate::open(path)?;
     let prepared = prepare(&file, reader, encoding)?;
-    let header: Vec<String> = prepared.header_cells.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    let header: Vec<String> = prepared
+        .header_cells
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
     let header_line = prepared.lines_before + 1;
     let (input, lines) = crate::csv_lines::tee(prepared.rest, None);
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(prepared.delimiter).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(prepared.delimiter)
+        .from_reader(input);
     let mut record = csv::ByteRecord::new();
     let mut rows = Vec::new();
     let mut first = true;
     loop {
-        let more = reader
-            .read_byte_record(&mut record)
-            .map_err(|e| crate::directory_csv::csv_error(&file, e, || lines.current_record_line() + prepared.lines_before))?;
+        let more = reader.read_byte_record(&mut record).map_err(|e| {
+            crate::directory_csv::csv_error(&file, e, || {
+                lines.current_record_line() + prepared.lines_before
+            })
+        })?;
         if !more {
             break;
         }
         let line = record.position().map_or(0, |p| lines.start_line(p)) + prepared.lines_before;
         lines.release(reader.position());
-        if std::mem::take(&mut first) || record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        if std::mem::take(&mut first)
+            || record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
             continue;
         }
         let problem = if record.len() != header.len() {
-            Some(format!("expected {} fields like the header, found {}", header.len(), record.len()))
+            Some(format!(
+                "expected {} fields like the header, found {}",
+                header.len(),
+                record.len()
+            ))
         } else if record.iter().any(|f| std::str::from_utf8(f).is_err()) {
             Some("is not valid UTF-8; if the file was saved in an ANSI code page, read it with --encoding windows-1252".into())
         } else {
@@ -98,9 +120,20 @@ fn read_table(path: &Path, encoding: Option<Encoding>, skipped: &mut Vec<Diagnos
             }
             return Err(diagnostic.into());
         }
-        rows.push((line, record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect()));
+        rows.push((
+            line,
+            record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect(),
+        ));
     }
-    Ok(Table { file, header, header_line, rows })
+    Ok(Table {
+        file,
+        header,
+        header_line,
+        rows,
+    })
 }
 
 /// The file `name` in `folder`, in any case.
@@ -110,7 +143,9 @@ fn find(folder: &Path, name: &str) -> Option<PathBuf> {
         p.is_file()
             && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
                 let n = n.to_ascii_lowercase();
-                n == format!("{name}.csv") || n == format!("{name}.tsv") || n == format!("{name}.txt")
+                n == format!("{name}.csv")
+                    || n == format!("{name}.tsv")
+                    || n == format!("{name}.txt")
             })
     })
 }
@@ -122,7 +157,11 @@ struct Directory {
 }
 
 /// Reads a folder of Jira/Confluence `cwd_*` tables (see the module docs).
-pub fn read_jira_cwd(folder: &Path, encoding: Option<Encoding>, options: ReadOptions) -> Result<Imported, FormatError> {
+pub fn read_jira_cwd(
+    folder: &Path,
+    encoding: Option<Encoding>,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
     let folder_name = folder.display().to_string();
     let Some(user_path) = find(folder, "cwd_user") else {
         return Err(FormatError::invalid(
@@ -145,7 +184,9 @@ pub fn read_jira_cwd(folder: &Path, encoding: Option<Encoding>, options: ReadOpt
         for (index, (_, row)) in table.rows.iter().enumerate() {
             let directory = Directory {
                 name: cell(row, name).to_string(),
-                position: cell(row, position).parse().unwrap_or(i64::try_from(index).unwrap_or(i64::MAX)),
+                position: cell(row, position)
+                    .parse()
+                    .unwrap_or(i64::try_from(index).unwrap_or(i64::MAX)),
                 active: !matches!(parse_flag(cell(row, active)), Some(false)),
             };
             directories.insert(cell(row, Some(id)).to_string(), directory);
@@ -186,7 +227,11 @@ pub fn read_jira_cwd(folder: &Path, encoding: Option<Encoding>, options: ReadOpt
                 } else {
                     (other, index)
                 };
-                shadowed_example.get_or_insert((users.rows[loser].0, lower, users.rows[winner].1[u_directory].clone()));
+                shadowed_example.get_or_insert((
+                    users.rows[loser].0,
+                    lower,
+                    users.rows[winner].1[u_directory].clone(),
+                ));
             }
             None => {
                 effective.insert(lower, index);
@@ -251,7 +296,12 @@ pub fn read_jira_cwd(folder: &Path, encoding: Option<Encoding>, options: ReadOpt
             Some(active) => active,
             None if cell(row, u_active).is_empty() => true,
             None => {
-                builder.reject(spot, "", Some("active"), format!("expected 1 or 0, found {}", quoted(cell(row, u_active))))?;
+                builder.reject(
+                    spot,
+                    "",
+                    Some("active"),
+                    format!("expected 1 or 0, found {}", quoted(cell(row, u_active))),
+                )?;
                 continue;
             }
         };
@@ -267,7 +317,9 @@ pub fn read_jira_cwd(folder: &Path, encoding: Option<Encoding>, options: ReadOpt
             Some(value.into())
         };
         let directory_id = cell(row, Some(u_directory)).to_string();
-        let id: CompactString = keys.get(&lower).map_or_else(|| lower.as_str().into(), |k| k.as_str().into());
+        let id: CompactString = keys
+            .get(&lower)
+            .map_or_else(|| lower.as_str().into(), |k| k.as_str().into());
         let account = Account {
             id: id.clone(),
             username: text(Some(u_name), "user_name"),
@@ -308,7 +360,12 @@ pub fn read_jira_cwd(folder: &Path, encoding: Option<Encoding>, options: ReadOpt
             if groups.contains(&id) {
                 continue;
             }
-            let group = Group { id: id.as_str().into(), name: group_name.into(), display_name: None, members: Vec::new() };
+            let group = Group {
+                id: id.as_str().into(),
+                name: group_name.into(),
+                display_name: None,
+                members: Vec::new(),
+            };
             if builder.add_group(group, Spot::line(*line))? {
                 groups.insert(id);
             }
@@ -336,26 +393,40 @@ pub fn read_jira_cwd(folder: &Path, encoding: Option<Encoding>, options: ReadOpt
             let member: CompactString = match cell(row, Some(kind)).to_ascii_uppercase().as_str() {
                 "GROUP_USER" => match accounts.get(&child_name) {
                     // A membership of a shadowed copy of the user is not the user's.
-                    Some((id, user_directory)) if directory.is_none_or(|_| cell(row, directory) == user_directory) => id.clone(),
+                    Some((id, user_directory))
+                        if directory.is_none_or(|_| cell(row, directory) == user_directory) =>
+                    {
+                        id.clone()
+                    }
                     Some(_) => continue,
                     None if effective.contains_key(&child_name) => continue, // skipped as invalid
                     None => {
-                        let reason = format!("user {} is not in cwd_user.csv; export both tables at the same time", quoted(&child_name));
+                        let reason = format!(
+                            "user {} is not in cwd_user.csv; export both tables at the same time",
+                            quoted(&child_name)
+                        );
                         builder.reject(spot, "", Some("child_name"), reason)?;
                         continue;
                     }
                 },
                 "GROUP_GROUP" => child_name.as_str().into(),
                 other => {
-                    let reason = format!("expected GROUP_USER or GROUP_GROUP, found {}", quoted(other));
+                    let reason = format!(
+                        "expected GROUP_USER or GROUP_GROUP, found {}",
+                        quoted(other)
+                    );
                     builder.reject(spot, "", Some("membership_type"), reason)?;
                     continue;
                 }
             };
             if !groups.contains(&group) {
                 // No cwd_group.csv: groups are known by the memberships that name them.
-                let group_record =
-                    Group { id: group.as_str().into(), name: cell(row, Some(parent)).into(), display_name: None, members: Vec::new() };
+                let group_record = Group {
+                    id: group.as_str().into(),
+                    name: cell(row, Some(parent)).into(),
+                    display_name: None,
+                    members: Vec::new(),
+                };
                 if !builder.add_group(group_record, spot)? {
                     continue;
                 }

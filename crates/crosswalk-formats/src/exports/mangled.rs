@@ -28,8 +28,13 @@ pub(crate) fn is_type_name(value: &str) -> bool {
     let value = value.trim();
     (value.starts_with("System.") || value.starts_with("Microsoft."))
         && value.len() > 8
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '`' | '[' | ']' | ',' | '+'))
-        && value.split(['[', ']', ',', '`']).next().is_some_and(|head| head.split('.').count() >= 2)
+        && value.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '`' | '[' | ']' | ',' | '+')
+        })
+        && value
+            .split(['[', ']', ',', '`'])
+            .next()
+            .is_some_and(|head| head.split('.').count() >= 2)
 }
 
 /// Letters replaced: U+FFFD anywhere, or a `?` touching a letter (`Ren?`, `J?rgen`), which
@@ -41,7 +46,10 @@ pub(crate) fn lost_letters(value: &str) -> bool {
     let chars: Vec<char> = value.chars().collect();
     chars.iter().enumerate().any(|(i, &c)| {
         c == '?'
-            && (i.checked_sub(1).and_then(|j| chars.get(j)).is_some_and(|c| c.is_alphabetic())
+            && (i
+                .checked_sub(1)
+                .and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphabetic())
                 || chars.get(i + 1).is_some_and(|c| c.is_alphabetic()))
     })
 }
@@ -75,11 +83,21 @@ pub(crate) struct Warnings {
 
 impl Warnings {
     pub(crate) fn note(&mut self, column: &str, kind: Mangling, line: u64, value: &str) {
-        if let Some(seen) = self.seen.iter_mut().find(|s| s.column == column && s.kind == kind) {
+        if let Some(seen) = self
+            .seen
+            .iter_mut()
+            .find(|s| s.column == column && s.kind == kind)
+        {
             seen.count += 1;
             return;
         }
-        self.seen.push(Seen { column: column.to_string(), kind, first_line: line, first_value: value.to_string(), count: 1 });
+        self.seen.push(Seen {
+            column: column.to_string(),
+            kind,
+            first_line: line,
+            first_value: value.to_string(),
+            count: 1,
+        });
     }
 
     pub(crate) fn into_diagnostics(self, file: &str) -> Vec<Diagnostic> {
@@ -111,9 +129,13 @@ mod tests {
 
     #[test]
     fn type_names_and_lost_letters_are_told_from_data() {
-        assert!(is_type_name("Microsoft.ActiveDirectory.Management.ADPropertyValueCollection"));
+        assert!(is_type_name(
+            "Microsoft.ActiveDirectory.Management.ADPropertyValueCollection"
+        ));
         assert!(is_type_name("System.String[]"));
-        assert!(is_type_name("System.Collections.Generic.List`1[System.String]"));
+        assert!(is_type_name(
+            "System.Collections.Generic.List`1[System.String]"
+        ));
         assert!(!is_type_name("System.Admin@acme.com"));
         assert!(!is_type_name("Microsoft Teams Room"));
         assert!(lost_letters("Ren? Dupont"));

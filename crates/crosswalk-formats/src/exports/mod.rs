@@ -88,7 +88,11 @@ impl ExportFormat {
 
     /// By name, with the usual other spellings (`azuread`, `mguser`, `gws`, `cwd`...).
     pub fn parse(name: &str) -> Option<ExportFormat> {
-        let name: String = name.trim().chars().filter(|c| !matches!(c, '-' | '_' | ' ')).collect();
+        let name: String = name
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .collect();
         Some(match name.to_ascii_lowercase().as_str() {
             "entra" | "entraid" | "azuread" | "aad" | "mguser" | "graph" => ExportFormat::Entra,
             "ad" | "activedirectory" | "aduser" | "getaduser" => ExportFormat::ActiveDirectory,
@@ -104,7 +108,12 @@ impl ExportFormat {
     /// Which export a CSV header belongs to, if any. Names are compared as
     /// [`normalize_header`] leaves them. Crosswalk's own header (`type,id,...`) is none.
     pub fn detect<S: AsRef<str>>(header: &[S]) -> Option<ExportFormat> {
-        profiles::detect(&header.iter().map(|h| normalize_header(h.as_ref())).collect::<Vec<_>>())
+        profiles::detect(
+            &header
+                .iter()
+                .map(|h| normalize_header(h.as_ref()))
+                .collect::<Vec<_>>(),
+        )
     }
 }
 
@@ -118,7 +127,10 @@ pub fn normalize_header(cell: &str) -> String {
     {
         let inside = cell[open + 1..close].trim();
         let note = inside.to_ascii_lowercase();
-        if matches!(note.as_str(), "required" | "read only" | "upload only" | "readonly") {
+        if matches!(
+            note.as_str(),
+            "required" | "read only" | "upload only" | "readonly"
+        ) {
             return cell[..open].trim().to_lowercase();
         }
         if !inside.is_empty() && !inside.contains(' ') {
@@ -142,9 +154,17 @@ impl SourceHint {
     /// `+utf-16le:x.csv`) where only a path can be given (`--source`). A path that exists as
     /// written is taken as written, and a one-letter prefix is a Windows drive, not a format.
     pub fn split(spec: &Path) -> Result<(SourceHint, PathBuf), String> {
-        let Some(text) = spec.to_str() else { return Ok((SourceHint::default(), spec.to_path_buf())) };
-        let Some((prefix, rest)) = text.split_once(':') else { return Ok((SourceHint::default(), spec.to_path_buf())) };
-        if spec.exists() || prefix.len() <= 1 || rest.starts_with("//") || prefix.contains(['/', '\\', '.']) {
+        let Some(text) = spec.to_str() else {
+            return Ok((SourceHint::default(), spec.to_path_buf()));
+        };
+        let Some((prefix, rest)) = text.split_once(':') else {
+            return Ok((SourceHint::default(), spec.to_path_buf()));
+        };
+        if spec.exists()
+            || prefix.len() <= 1
+            || rest.starts_with("//")
+            || prefix.contains(['/', '\\', '.'])
+        {
             return Ok((SourceHint::default(), spec.to_path_buf()));
         }
         let (format_name, encoding_name) = match prefix.split_once('+') {
@@ -154,12 +174,18 @@ impl SourceHint {
         let mut hint = SourceHint::default();
         if !format_name.is_empty() && !format_name.eq_ignore_ascii_case("auto") {
             hint.format = Some(ExportFormat::parse(format_name).ok_or_else(|| {
-                format!("unknown format {format_name:?} before the colon; the formats are {}", format_names())
+                format!(
+                    "unknown format {format_name:?} before the colon; the formats are {}",
+                    format_names()
+                )
             })?);
         }
         if let Some(name) = encoding_name {
             hint.encoding = Some(Encoding::parse(name).ok_or_else(|| {
-                format!("unknown encoding {name:?}; the encodings are {}", Encoding::NAMES)
+                format!(
+                    "unknown encoding {name:?}; the encodings are {}",
+                    Encoding::NAMES
+                )
             })?);
         }
         Ok((hint, PathBuf::from(rest)))
@@ -168,7 +194,11 @@ impl SourceHint {
 
 /// `entra, ad, google, ...` for messages and `--help`.
 pub fn format_names() -> String {
-    ExportFormat::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+    ExportFormat::ALL
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A decoded text stream with the lines before the header already read: PowerShell 5.1's
@@ -176,7 +206,10 @@ pub fn format_names() -> String {
 /// Entra's bulk templates. `header` is the header line itself (not consumed from `rest`'s
 /// point of view: `rest` starts with it again).
 pub(crate) struct Prepared<R> {
-    pub(crate) rest: std::io::Chain<std::io::Cursor<Vec<u8>>, std::io::BufReader<Decoder<std::io::BufReader<R>>>>,
+    pub(crate) rest: std::io::Chain<
+        std::io::Cursor<Vec<u8>>,
+        std::io::BufReader<Decoder<std::io::BufReader<R>>>,
+    >,
     pub(crate) header_cells: Vec<String>,
     pub(crate) delimiter: u8,
     /// Lines before the header (added to every line number csv reports).
@@ -184,7 +217,11 @@ pub(crate) struct Prepared<R> {
 }
 
 /// Decodes `input` and reads up to the header: see [`Prepared`].
-pub(crate) fn prepare<R: Read>(name: &str, input: R, encoding: Option<Encoding>) -> Result<Prepared<R>, FormatError> {
+pub(crate) fn prepare<R: Read>(
+    name: &str,
+    input: R,
+    encoding: Option<Encoding>,
+) -> Result<Prepared<R>, FormatError> {
     let mut raw = std::io::BufReader::with_capacity(1 << 16, input);
     let start = raw.fill_buf().map_err(|e| FormatError::io(name, e))?;
     let encoding = choose_encoding(start, encoding);
@@ -200,7 +237,8 @@ pub(crate) fn prepare<R: Read>(name: &str, input: R, encoding: Option<Encoding>)
             .map_err(|e| FormatError::io(name, e))?;
         let text = String::from_utf8_lossy(&line);
         let trimmed = text.trim();
-        let preamble = trimmed.starts_with("#TYPE") || trimmed.to_ascii_lowercase().starts_with("version:v");
+        let preamble =
+            trimmed.starts_with("#TYPE") || trimmed.to_ascii_lowercase().starts_with("version:v");
         if n == 0 || !preamble {
             break;
         }
@@ -210,25 +248,45 @@ pub(crate) fn prepare<R: Read>(name: &str, input: R, encoding: Option<Encoding>)
     let header_text = String::from_utf8_lossy(&line).into_owned();
     let delimiter = sniff_delimiter(&header_text);
     let mut header_cells = Vec::new();
-    let mut header_reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(header_text.as_bytes());
+    let mut header_reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(header_text.as_bytes());
     let mut record = csv::StringRecord::new();
     if header_reader.read_record(&mut record).unwrap_or(false) {
-        header_cells = record.iter().map(|c| c.trim_start_matches('\u{feff}').to_string()).collect();
+        header_cells = record
+            .iter()
+            .map(|c| c.trim_start_matches('\u{feff}').to_string())
+            .collect();
     }
-    Ok(Prepared { rest: std::io::Cursor::new(line).chain(decoded), header_cells, delimiter, lines_before })
+    Ok(Prepared {
+        rest: std::io::Cursor::new(line).chain(decoded),
+        header_cells,
+        delimiter,
+        lines_before,
+    })
 }
 
 /// Reads a CSV directory file of any kind: a platform export by its header (or as `hint`
 /// says), else Crosswalk's own directory CSV (decoded to UTF-8 first, so a UTF-16 copy of
 /// it reads too). This is the one place CSV inputs are told apart.
-pub fn read_csv_directory(name: &str, input: impl Read, hint: SourceHint, options: ReadOptions) -> Result<Imported, FormatError> {
+pub fn read_csv_directory(
+    name: &str,
+    input: impl Read,
+    hint: SourceHint,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
     let prepared = prepare(name, input, hint.encoding)?;
-    let format = hint.format.or_else(|| ExportFormat::detect(&prepared.header_cells));
+    let format = hint
+        .format
+        .or_else(|| ExportFormat::detect(&prepared.header_cells));
     match format {
-        Some(ExportFormat::JiraCwd) => {
-            Err(FormatError::invalid(Location::file(name), None, "a Jira cwd_* export is a folder of CSV files (cwd_user.csv, app_user.csv, cwd_membership.csv...); give the folder"))
-        }
+        Some(ExportFormat::JiraCwd) => Err(FormatError::invalid(
+            Location::file(name),
+            None,
+            "a Jira cwd_* export is a folder of CSV files (cwd_user.csv, app_user.csv, cwd_membership.csv...); give the folder",
+        )),
         Some(format) => read_export_csv(name, prepared, format, options),
         None if prepared.delimiter == b',' && prepared.lines_before == 0 => {
             crate::read_directory_csv(name, prepared.rest, options)
@@ -248,18 +306,34 @@ pub fn read_csv_directory(name: &str, input: impl Read, hint: SourceHint, option
 /// others from its folder.
 pub fn is_jira_table(path: &Path) -> bool {
     path.file_stem().and_then(|s| s.to_str()).is_some_and(|s| {
-        ["cwd_user", "cwd_membership", "cwd_group", "cwd_directory", "app_user"].iter().any(|t| s.eq_ignore_ascii_case(t))
+        [
+            "cwd_user",
+            "cwd_membership",
+            "cwd_group",
+            "cwd_directory",
+            "app_user",
+        ]
+        .iter()
+        .any(|t| s.eq_ignore_ascii_case(t))
     })
 }
 
 /// Reads a directory file or folder, taking `hint` into account. A folder (or a
 /// `cwd_user.csv` file) is a Jira cwd_* export.
-pub fn read_export_path(path: &Path, hint: SourceHint, options: ReadOptions) -> Result<Imported, FormatError> {
+pub fn read_export_path(
+    path: &Path,
+    hint: SourceHint,
+    options: ReadOptions,
+) -> Result<Imported, FormatError> {
     if path.is_dir() {
         return read_jira_cwd(path, hint.encoding, options);
     }
-    if hint.format == Some(ExportFormat::JiraCwd) || (hint.format.is_none() && is_jira_table(path)) {
-        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if hint.format == Some(ExportFormat::JiraCwd) || (hint.format.is_none() && is_jira_table(path))
+    {
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         return read_jira_cwd(folder, hint.encoding, options);
     }
     let (name, reader) = crate::open(path)?;

@@ -76,7 +76,10 @@ const ENTRA: &[Column] = &[
     col(Role::Id, &["id", "objectid"]),
     col(Role::Username, &["userprincipalname"]),
     col(Role::Email, &["mail"]),
-    col(Role::Aliases(ListStyle::ProxyAddresses), &["proxyaddresses"]),
+    col(
+        Role::Aliases(ListStyle::ProxyAddresses),
+        &["proxyaddresses"],
+    ),
     col(Role::DisplayName, &["displayname"]),
     col(Role::GivenName, &["givenname"]),
     col(Role::FamilyName, &["surname"]),
@@ -84,10 +87,16 @@ const ENTRA: &[Column] = &[
 ];
 
 const ACTIVE_DIRECTORY: &[Column] = &[
-    col(Role::Id, &["objectguid", "sid", "objectsid", "samaccountname"]),
+    col(
+        Role::Id,
+        &["objectguid", "sid", "objectsid", "samaccountname"],
+    ),
     col(Role::Username, &["samaccountname"]),
     col(Role::Email, &["emailaddress", "mail"]),
-    col(Role::Aliases(ListStyle::ProxyAddresses), &["proxyaddresses"]),
+    col(
+        Role::Aliases(ListStyle::ProxyAddresses),
+        &["proxyaddresses"],
+    ),
     col(Role::DisplayName, &["displayname", "name"]),
     col(Role::GivenName, &["givenname"]),
     col(Role::FamilyName, &["surname", "sn"]),
@@ -108,7 +117,10 @@ const ATLASSIAN: &[Column] = &[
     col(Role::Id, &["user id", "atlassian id"]),
     col(Role::Email, &["email"]),
     col(Role::DisplayName, &["user name", "name"]),
-    col(Role::Active(ActiveStyle::Status), &["user status", "status"]),
+    col(
+        Role::Active(ActiveStyle::Status),
+        &["user status", "status"],
+    ),
     col(Role::Groups(ListStyle::Names), &["group names"]),
 ];
 
@@ -145,11 +157,16 @@ pub(crate) fn columns(format: ExportFormat) -> &'static [Column] {
 /// `UserPrincipalName`; only AD has `SamAccountName`).
 pub(crate) fn detect(header: &[String]) -> Option<ExportFormat> {
     let has = |name: &str| header.iter().any(|h| h == name);
-    if has("samaccountname") && (has("distinguishedname") || has("objectguid") || has("enabled") || has("sid")) {
+    if has("samaccountname")
+        && (has("distinguishedname") || has("objectguid") || has("enabled") || has("sid"))
+    {
         Some(ExportFormat::ActiveDirectory)
     } else if has("userprincipalname") && (has("id") || has("objectid")) {
         Some(ExportFormat::Entra)
-    } else if has("email address") && has("first name") && (has("org unit path") || has("status") || has("last name")) {
+    } else if has("email address")
+        && has("first name")
+        && (has("org unit path") || has("status") || has("last name"))
+    {
         Some(ExportFormat::Google)
     } else if has("user id") && has("email") && (has("user name") || has("user status")) {
         Some(ExportFormat::Atlassian)
@@ -157,7 +174,10 @@ pub(crate) fn detect(header: &[String]) -> Option<ExportFormat> {
         Some(ExportFormat::JiraCwd)
     } else if has("userid") && has("username") && (has("fullname") || has("billing-active")) {
         Some(ExportFormat::Slack)
-    } else if has("login") && (has("role") || has("saml_name_id") || has("2fa") || has("name")) && !has("type") {
+    } else if has("login")
+        && (has("role") || has("saml_name_id") || has("2fa") || has("name"))
+        && !has("type")
+    {
         Some(ExportFormat::GitHub)
     } else {
         None

@@ -1,7 +1,9 @@
 //! The directory CSV reader: what it accepts, and what it says about what it refuses.
 
 use crosswalk_core::{Account, Group};
-use crosswalk_formats::{FormatError, ReadOptions, read_directory_csv, read_directory_csv_file, write_directory_csv};
+use crosswalk_formats::{
+    FormatError, ReadOptions, read_directory_csv, read_directory_csv_file, write_directory_csv,
+};
 
 const HEADER: &str = "type,id,name,username,email,aliases,display_name,given_name,family_name,active,source_directory,email_verified,group,member";
 
@@ -10,7 +12,12 @@ fn read(text: &str) -> Result<crosswalk_formats::Imported, FormatError> {
 }
 
 fn read_skipping(text: &str) -> crosswalk_formats::Imported {
-    read_directory_csv("accounts.csv", text.as_bytes(), ReadOptions::skipping_invalid()).expect("skipping read")
+    read_directory_csv(
+        "accounts.csv",
+        text.as_bytes(),
+        ReadOptions::skipping_invalid(),
+    )
+    .expect("skipping read")
 }
 
 /// Fails unless the read fails with a message containing every one of `parts`.
@@ -54,7 +61,14 @@ fn reads_accounts_groups_and_memberships_in_any_order() {
             email_verified: Some(true),
         }
     );
-    assert_eq!(directory.accounts[1], Account { id: "u2".into(), active: false, ..Account::default() });
+    assert_eq!(
+        directory.accounts[1],
+        Account {
+            id: "u2".into(),
+            active: false,
+            ..Account::default()
+        }
+    );
     assert_eq!(
         directory.groups,
         vec![
@@ -64,7 +78,12 @@ fn reads_accounts_groups_and_memberships_in_any_order() {
                 display_name: Some("Developers".into()),
                 members: vec!["u1".into()]
             },
-            Group { id: "g2".into(), name: "admins".into(), display_name: None, members: vec!["g1".into()] },
+            Group {
+                id: "g2".into(),
+                name: "admins".into(),
+                display_name: None,
+                members: vec!["g1".into()]
+            },
         ]
     );
     directory.check().unwrap();
@@ -82,14 +101,23 @@ fn header_is_case_insensitive_in_any_order_with_optional_columns_missing() {
 
 #[test]
 fn unknown_column_is_named() {
-    let error = assert_fails("type,id,emial\naccount,u1,a@b.com\n", &["accounts.csv:1", "\"emial\"", "unknown column"]);
+    let error = assert_fails(
+        "type,id,emial\naccount,u1,a@b.com\n",
+        &["accounts.csv:1", "\"emial\"", "unknown column"],
+    );
     assert_eq!(error.field(), Some("emial"));
 }
 
 #[test]
 fn missing_and_repeated_columns_are_errors() {
-    assert_fails("id,email\nu1,a@b.com\n", &["accounts.csv:1", "\"type\"", "missing"]);
-    assert_fails("type,email\naccount,a@b.com\n", &["accounts.csv:1", "\"id\"", "missing"]);
+    assert_fails(
+        "id,email\nu1,a@b.com\n",
+        &["accounts.csv:1", "\"type\"", "missing"],
+    );
+    assert_fails(
+        "type,email\naccount,a@b.com\n",
+        &["accounts.csv:1", "\"id\"", "missing"],
+    );
     assert_fails("type,id,ID\n", &["accounts.csv:1", "\"ID\"", "twice"]);
     assert_fails("type,id,\n", &["accounts.csv:1", "no name"]);
     assert_fails("", &["accounts.csv:1", "empty", "header"]);
@@ -98,11 +126,21 @@ fn missing_and_repeated_columns_are_errors() {
 #[test]
 fn bad_boolean_names_line_field_and_value() {
     let text = format!("{HEADER}\naccount,u1,,,,,,,,,,,,\naccount,u2,,,,,,,,yes please,,,,\n");
-    let error =
-        assert_fails(&text, &["accounts.csv:3", "field \"active\"", "expected true or false", "\"yes please\""]);
+    let error = assert_fails(
+        &text,
+        &[
+            "accounts.csv:3",
+            "field \"active\"",
+            "expected true or false",
+            "\"yes please\"",
+        ],
+    );
     assert_eq!(error.location().line, Some(3));
     let text = format!("{HEADER}\naccount,u1,,,,,,,,,,maybe,,\n");
-    assert_fails(&text, &["accounts.csv:2", "field \"email_verified\"", "\"maybe\""]);
+    assert_fails(
+        &text,
+        &["accounts.csv:2", "field \"email_verified\"", "\"maybe\""],
+    );
 }
 
 #[test]
@@ -114,23 +152,49 @@ fn missing_id_and_name_are_errors() {
     let text = format!("{HEADER}\nmember,,,,,,,,,,,,g1,\n");
     assert_fails(&text, &["accounts.csv:2", "field \"member\"", "required"]);
     // No name column at all: still a message about the name.
-    assert_fails("type,id\ngroup,g1\n", &["accounts.csv:2", "field \"name\"", "required"]);
+    assert_fails(
+        "type,id\ngroup,g1\n",
+        &["accounts.csv:2", "field \"name\"", "required"],
+    );
 }
 
 #[test]
 fn unknown_type_and_stray_columns_are_errors() {
     let text = format!("{HEADER}\nrobot,r1,,,,,,,,,,,,\n");
-    assert_fails(&text, &["accounts.csv:2", "field \"type\"", "\"robot\"", "account, group or member"]);
+    assert_fails(
+        &text,
+        &[
+            "accounts.csv:2",
+            "field \"type\"",
+            "\"robot\"",
+            "account, group or member",
+        ],
+    );
     let text = format!("{HEADER}\ngroup,g1,devs,,devs@acme.com,,,,,,,,,\n");
-    assert_fails(&text, &["accounts.csv:2", "field \"email\"", "not used by group rows"]);
+    assert_fails(
+        &text,
+        &[
+            "accounts.csv:2",
+            "field \"email\"",
+            "not used by group rows",
+        ],
+    );
 }
 
 #[test]
 fn duplicate_ids_name_both_lines() {
-    let text = format!("{HEADER}\naccount,u1,,,,,,,,,,,,\naccount,u2,,,,,,,,,,,,\naccount,u1,,,,,,,,,,,,\n");
-    assert_fails(&text, &["accounts.csv:4", "field \"id\"", "\"u1\"", "line 2"]);
+    let text = format!(
+        "{HEADER}\naccount,u1,,,,,,,,,,,,\naccount,u2,,,,,,,,,,,,\naccount,u1,,,,,,,,,,,,\n"
+    );
+    assert_fails(
+        &text,
+        &["accounts.csv:4", "field \"id\"", "\"u1\"", "line 2"],
+    );
     let text = format!("{HEADER}\ngroup,g1,a,,,,,,,,,,,\ngroup,g1,b,,,,,,,,,,,\n");
-    assert_fails(&text, &["accounts.csv:3", "field \"id\"", "\"g1\"", "line 2"]);
+    assert_fails(
+        &text,
+        &["accounts.csv:3", "field \"id\"", "\"g1\"", "line 2"],
+    );
     // An account and a group may share an id: they are different kinds.
     let text = format!("{HEADER}\naccount,x,,,,,,,,,,,,\ngroup,x,x,,,,,,,,,,,\n");
     read(&text).unwrap();
@@ -147,11 +211,24 @@ fn unknown_member_or_group_is_an_error_at_the_member_row() {
 #[test]
 fn malformed_quoting_is_reported_at_its_line() {
     // An opened quote that never closes swallows the rest of the file into one field.
-    let text = format!("{HEADER}\naccount,u1,,,,,,,,,,,,\naccount,\"u2,,,,,,,,,,,,\naccount,u3,,,,,,,,,,,,\n");
-    assert_fails(&text, &["accounts.csv:3", "expected 14 fields", "never to be closed"]);
+    let text = format!(
+        "{HEADER}\naccount,u1,,,,,,,,,,,,\naccount,\"u2,,,,,,,,,,,,\naccount,u3,,,,,,,,,,,,\n"
+    );
+    assert_fails(
+        &text,
+        &["accounts.csv:3", "expected 14 fields", "never to be closed"],
+    );
     // A stray comma.
     let text = format!("{HEADER}\naccount,u1,,,,,,,,,,,,,\n");
-    assert_fails(&text, &["accounts.csv:2", "expected 14 fields", "found 15", "double quotes"]);
+    assert_fails(
+        &text,
+        &[
+            "accounts.csv:2",
+            "expected 14 fields",
+            "found 15",
+            "double quotes",
+        ],
+    );
 }
 
 #[test]
@@ -161,7 +238,9 @@ fn invalid_utf8_is_reported_with_its_column() {
     let error = read_directory_csv("accounts.csv", &bytes[..], ReadOptions::default()).unwrap_err();
     let message = error.to_string();
     assert!(
-        message.contains("accounts.csv:2") && message.contains("\"username\"") && message.contains("UTF-8"),
+        message.contains("accounts.csv:2")
+            && message.contains("\"username\"")
+            && message.contains("UTF-8"),
         "{message}"
     );
 }
@@ -202,27 +281,52 @@ fn skip_invalid_leaves_bad_rows_and_their_memberships_out() {
     );
     let imported = read_skipping(&text);
     let directory = &imported.directory;
-    assert_eq!(directory.accounts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["u1"]);
+    assert_eq!(
+        directory
+            .accounts
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>(),
+        ["u1"]
+    );
     assert_eq!(directory.groups.len(), 1);
     assert_eq!(directory.groups[0].members, ["u1"]);
     directory.check().unwrap();
     let skipped: Vec<String> = imported.skipped.iter().map(ToString::to_string).collect();
     assert_eq!(skipped.len(), 7, "{skipped:#?}");
-    assert!(skipped[0].starts_with("accounts.csv:3: field \"active\""), "{skipped:#?}");
-    assert!(skipped[1].starts_with("accounts.csv:4: field \"id\"") && skipped[1].contains("line 2"));
+    assert!(
+        skipped[0].starts_with("accounts.csv:3: field \"active\""),
+        "{skipped:#?}"
+    );
+    assert!(
+        skipped[1].starts_with("accounts.csv:4: field \"id\"") && skipped[1].contains("line 2")
+    );
     assert!(skipped[2].starts_with("accounts.csv:6: field \"name\""));
     assert!(skipped[3].starts_with("accounts.csv:11:") && skipped[3].contains("fields"));
     // Memberships come last: they are checked once every identity is known.
-    assert!(skipped[4].starts_with("accounts.csv:8: field \"member\"") && skipped[4].contains("skipped (line 3)"));
-    assert!(skipped[5].starts_with("accounts.csv:9: field \"group\"") && skipped[5].contains("skipped (line 6)"));
-    assert!(skipped[6].starts_with("accounts.csv:10: field \"member\"") && skipped[6].contains("\"nobody\""));
+    assert!(
+        skipped[4].starts_with("accounts.csv:8: field \"member\"")
+            && skipped[4].contains("skipped (line 3)")
+    );
+    assert!(
+        skipped[5].starts_with("accounts.csv:9: field \"group\"")
+            && skipped[5].contains("skipped (line 6)")
+    );
+    assert!(
+        skipped[6].starts_with("accounts.csv:10: field \"member\"")
+            && skipped[6].contains("\"nobody\"")
+    );
     assert_eq!(imported.skipped[0].field.as_deref(), Some("active"));
     assert_eq!(imported.skipped[0].location.line, Some(3));
 }
 
 #[test]
 fn header_problems_fail_even_when_skipping() {
-    let error = read_directory_csv("a.csv", "type,id,colour\n".as_bytes(), ReadOptions::skipping_invalid());
+    let error = read_directory_csv(
+        "a.csv",
+        "type,id,colour\n".as_bytes(),
+        ReadOptions::skipping_invalid(),
+    );
     assert!(error.unwrap_err().to_string().contains("\"colour\""));
 }
 
@@ -232,11 +336,19 @@ fn file_functions_name_the_path() {
     let path = dir.path().join("people.csv");
     let missing = read_directory_csv_file(&path, ReadOptions::default()).unwrap_err();
     assert!(matches!(missing, FormatError::Io { .. }));
-    assert!(missing.to_string().starts_with(&path.display().to_string()), "{missing}");
+    assert!(
+        missing.to_string().starts_with(&path.display().to_string()),
+        "{missing}"
+    );
 
     std::fs::write(&path, format!("{HEADER}\naccount,u1,,,,,,,,nope,,,,\n")).unwrap();
     let error = read_directory_csv_file(&path, ReadOptions::default()).unwrap_err();
-    assert!(error.to_string().starts_with(&format!("{}:2: field \"active\"", path.display())), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("{}:2: field \"active\"", path.display())),
+        "{error}"
+    );
 
     std::fs::write(&path, format!("{HEADER}\naccount,u1,,,,,,,,,,,,\n")).unwrap();
     let imported = crosswalk_formats::read_directory_file(&path, ReadOptions::default()).unwrap();
@@ -245,7 +357,11 @@ fn file_functions_name_the_path() {
     let bare = dir.path().join("people");
     std::fs::write(&bare, format!("{HEADER}\naccount,u1,,,,,,,,,,,,\n")).unwrap();
     assert_eq!(
-        crosswalk_formats::read_directory_file(&bare, ReadOptions::default()).unwrap().directory.accounts.len(),
+        crosswalk_formats::read_directory_file(&bare, ReadOptions::default())
+            .unwrap()
+            .directory
+            .accounts
+            .len(),
         1
     );
 }
@@ -261,11 +377,15 @@ fn writer_output_reads_back_and_refuses_unwritable_aliases() {
     let directory = read(&text).unwrap().directory;
     let mut out = Vec::new();
     write_directory_csv(&directory, &mut out).unwrap();
-    let again = read_directory_csv("accounts.csv", &out[..], ReadOptions::default()).unwrap().directory;
+    let again = read_directory_csv("accounts.csv", &out[..], ReadOptions::default())
+        .unwrap()
+        .directory;
     assert_eq!(again, directory);
 
     let mut bad = directory.clone();
-    bad.accounts[0].alias_emails.push("x@acme.com;y@acme.com".into());
+    bad.accounts[0]
+        .alias_emails
+        .push("x@acme.com;y@acme.com".into());
     let error = write_directory_csv(&bad, Vec::new()).unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
     assert!(error.to_string().contains("x@acme.com;y@acme.com"));
@@ -273,8 +393,12 @@ fn writer_output_reads_back_and_refuses_unwritable_aliases() {
 
 #[test]
 fn line_numbers_count_blank_lines_crlf_and_multi_line_values() {
-    let text =
-        format!("\r\n{HEADER}\r\n\r\naccount,u1,,,,,\"two\r\nlines\",,,,,,,\r\n\r\n\r\naccount,u2,,,,,,,,bad,,,,\r\n");
+    let text = format!(
+        "\r\n{HEADER}\r\n\r\naccount,u1,,,,,\"two\r\nlines\",,,,,,,\r\n\r\n\r\naccount,u2,,,,,,,,bad,,,,\r\n"
+    );
     assert_fails(&text, &["accounts.csv:8: field \"active\""]);
-    assert_fails("\n\ntype,id,colour\n", &["accounts.csv:3: field \"colour\""]);
+    assert_fails(
+        "\n\ntype,id,colour\n",
+        &["accounts.csv:3: field \"colour\""],
+    );
 }

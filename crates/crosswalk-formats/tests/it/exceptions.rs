@@ -58,23 +58,40 @@ fn reads_rules_with_comments_blank_lines_and_any_header_order() {
 fn unknown_type_is_named() {
     let error = assert_fails(
         "type,source,destination\naccount,a,b\nrobot,c,d\n",
-        &["exceptions.csv:3: field \"type\"", "\"robot\"", "account or group"],
+        &[
+            "exceptions.csv:3: field \"type\"",
+            "\"robot\"",
+            "account or group",
+        ],
     );
     assert_eq!(error.field(), Some("type"));
 }
 
 #[test]
 fn empty_source_or_destination_is_an_error() {
-    assert_fails("type,source,destination\naccount, ,b\n", &["exceptions.csv:2: field \"source\"", "required"]);
-    assert_fails("type,source,destination\naccount,a,\n", &["exceptions.csv:2: field \"destination\"", "required"]);
-    assert_fails("type,source,destination\naccount,email:,b\n", &["exceptions.csv:2: field \"source\"", "no value"]);
+    assert_fails(
+        "type,source,destination\naccount, ,b\n",
+        &["exceptions.csv:2: field \"source\"", "required"],
+    );
+    assert_fails(
+        "type,source,destination\naccount,a,\n",
+        &["exceptions.csv:2: field \"destination\"", "required"],
+    );
+    assert_fails(
+        "type,source,destination\naccount,email:,b\n",
+        &["exceptions.csv:2: field \"source\"", "no value"],
+    );
 }
 
 #[test]
 fn duplicate_rules_name_both_lines() {
     assert_fails(
         "type,source,destination\naccount,email:Jo@Acme.com,x\ngroup,email:jo@acme.com,y\naccount,email:jo@acme.com,z\n",
-        &["exceptions.csv:4: field \"source\"", "line 2", "email:jo@acme.com"],
+        &[
+            "exceptions.csv:4: field \"source\"",
+            "line 2",
+            "email:jo@acme.com",
+        ],
     );
     // Ids are exact: these are two sources.
     read("type,source,destination\naccount,id:AB,x\naccount,id:ab,y\n").unwrap();
@@ -82,19 +99,46 @@ fn duplicate_rules_name_both_lines() {
 
 #[test]
 fn header_problems_are_errors() {
-    assert_fails("", &["exceptions.csv:1", "empty", "type,source,destination"]);
+    assert_fails(
+        "",
+        &["exceptions.csv:1", "empty", "type,source,destination"],
+    );
     assert_fails("# only a comment\n", &["exceptions.csv:1", "empty"]);
-    assert_fails("account,a,b\n", &["exceptions.csv:1: field \"account\"", "unknown column"]);
-    assert_fails("type,source\naccount,a\n", &["exceptions.csv:1: field \"destination\"", "missing"]);
-    assert_fails("type,source,source,destination\n", &["exceptions.csv:1: field \"source\"", "twice"]);
+    assert_fails(
+        "account,a,b\n",
+        &["exceptions.csv:1: field \"account\"", "unknown column"],
+    );
+    assert_fails(
+        "type,source\naccount,a\n",
+        &["exceptions.csv:1: field \"destination\"", "missing"],
+    );
+    assert_fails(
+        "type,source,source,destination\n",
+        &["exceptions.csv:1: field \"source\"", "twice"],
+    );
 }
 
 #[test]
 fn malformed_rows_are_errors() {
-    assert_fails("type,source,destination\naccount,a,b,c\n", &["exceptions.csv:2", "expected 3 fields", "found 4"]);
-    assert_fails("type,source,destination\naccount,\"a,b\n", &["exceptions.csv:2", "expected 3 fields"]);
-    let error = read_exceptions("exceptions.csv", &b"type,source,destination\naccount,\xff,b\n"[..]).unwrap_err();
-    assert!(error.to_string().starts_with("exceptions.csv:2: column 2 is not valid UTF-8"), "{error}");
+    assert_fails(
+        "type,source,destination\naccount,a,b,c\n",
+        &["exceptions.csv:2", "expected 3 fields", "found 4"],
+    );
+    assert_fails(
+        "type,source,destination\naccount,\"a,b\n",
+        &["exceptions.csv:2", "expected 3 fields"],
+    );
+    let error = read_exceptions(
+        "exceptions.csv",
+        &b"type,source,destination\naccount,\xff,b\n"[..],
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("exceptions.csv:2: column 2 is not valid UTF-8"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -112,6 +156,11 @@ fn the_file_function_uses_the_path_as_origin() {
 #[test]
 fn invalid_utf8_names_its_own_line() {
     let text = b"type,source,destination\naccount,a,b\n\n# a comment\naccount,caf\xe9,b\n";
-    let error = crosswalk_formats::read_exceptions("exceptions.csv", &text[..]).unwrap_err().to_string();
-    assert!(error.starts_with("exceptions.csv:5: column 2 is not valid UTF-8"), "{error}");
+    let error = crosswalk_formats::read_exceptions("exceptions.csv", &text[..])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("exceptions.csv:5: column 2 is not valid UTF-8"),
+        "{error}"
+    );
 }

@@ -11,19 +11,30 @@ use crosswalk_formats::{FormatError, Imported, ReadOptions, read_directory_file}
 use proptest::prelude::*;
 
 fn sample(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/exports").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/exports")
+        .join(name)
 }
 
 fn read(name: &str) -> Imported {
-    read_directory_file(sample(name), ReadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    read_directory_file(sample(name), ReadOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn account<'a>(directory: &'a Directory, id: &str) -> &'a Account {
-    directory.accounts.iter().find(|a| a.id == id).unwrap_or_else(|| panic!("no account {id}"))
+    directory
+        .accounts
+        .iter()
+        .find(|a| a.id == id)
+        .unwrap_or_else(|| panic!("no account {id}"))
 }
 
 fn members(directory: &Directory, group: &str) -> Vec<String> {
-    let group = directory.groups.iter().find(|g| g.id == group).unwrap_or_else(|| panic!("no group {group}"));
+    let group = directory
+        .groups
+        .iter()
+        .find(|g| g.id == group)
+        .unwrap_or_else(|| panic!("no group {group}"));
     let mut members: Vec<String> = group.members.iter().map(|m| m.to_string()).collect();
     members.sort();
     members
@@ -41,16 +52,34 @@ fn entra_download_users_with_bom_accents_disabled_shared_mailbox_and_guest() {
     assert_eq!(d.name, "entra-download-users");
     assert_eq!(d.accounts.len(), 5);
     let zoe = account(d, "7f3b1c2e-4d5a-4b6c-8d9e-0a1b2c3d4e5f");
-    assert_eq!(zoe.username.as_deref(), Some("zoe.muller@acme.onmicrosoft.com"));
+    assert_eq!(
+        zoe.username.as_deref(),
+        Some("zoe.muller@acme.onmicrosoft.com")
+    );
     assert_eq!(zoe.email.as_deref(), Some("zoe.muller@acme.com"));
     assert_eq!(zoe.display_name.as_deref(), Some("Zoë Müller"));
     assert_eq!(zoe.given_name.as_deref(), Some("Zoë"));
     assert!(zoe.active);
-    assert_eq!(account(d, "a1b2c3d4-0000-4000-8000-000000000002").display_name.as_deref(), Some("Doe, John"));
-    assert!(!account(d, "a1b2c3d4-0000-4000-8000-000000000003").active, "a disabled user");
+    assert_eq!(
+        account(d, "a1b2c3d4-0000-4000-8000-000000000002")
+            .display_name
+            .as_deref(),
+        Some("Doe, John")
+    );
+    assert!(
+        !account(d, "a1b2c3d4-0000-4000-8000-000000000003").active,
+        "a disabled user"
+    );
     let shared = account(d, "a1b2c3d4-0000-4000-8000-000000000004");
-    assert_eq!((shared.email.as_deref(), shared.active), (Some("sales@acme.com"), false), "a shared mailbox");
-    assert_eq!(ExportFormat::detect(&["id", "userPrincipalName", "displayName"]), Some(ExportFormat::Entra));
+    assert_eq!(
+        (shared.email.as_deref(), shared.active),
+        (Some("sales@acme.com"), false),
+        "a shared mailbox"
+    );
+    assert_eq!(
+        ExportFormat::detect(&["id", "userPrincipalName", "displayName"]),
+        Some(ExportFormat::Entra)
+    );
 }
 
 #[test]
@@ -62,8 +91,14 @@ fn get_mguser_type_names_are_a_warning_naming_the_column_not_aliases() {
     assert_eq!(imported.warnings.len(), 1, "{:?}", imported.warnings);
     let warning = imported.warnings[0].to_string();
     // Line 3: the #TYPE line and the header come first.
-    assert!(warning.contains("mguser-export.csv:3: field \"ProxyAddresses\": 2 values"), "{warning}");
-    assert!(warning.contains("System.String[]") && warning.contains("-join"), "{warning}");
+    assert!(
+        warning.contains("mguser-export.csv:3: field \"ProxyAddresses\": 2 values"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("System.String[]") && warning.contains("-join"),
+        "{warning}"
+    );
 }
 
 #[test]
@@ -75,15 +110,26 @@ fn get_aduser_utf16_semicolons_type_line_proxy_addresses_and_member_of() {
     let zoe = account(d, "0b5f6c1e-9a8b-4c7d-8e6f-5a4b3c2d1e0f");
     assert_eq!(zoe.username.as_deref(), Some("zmuller"));
     assert_eq!(zoe.email.as_deref(), Some("zoe.muller@acme.com"));
-    assert_eq!(zoe.alias_emails, ["zoe@acme.com"], "the primary is not repeated, X500 is not an address");
+    assert_eq!(
+        zoe.alias_emails,
+        ["zoe@acme.com"],
+        "the primary is not repeated, X500 is not an address"
+    );
     assert_eq!(zoe.display_name.as_deref(), Some("Zoë Müller"));
     let sales = account(d, "3e8c9f4b-2dbe-4fa0-b19c-8d7e6f5a4b32");
     assert!(!sales.active);
-    assert_eq!(sales.email.as_deref(), Some("sales@acme.com"), "the SMTP: primary stands in for an empty EmailAddress");
+    assert_eq!(
+        sales.email.as_deref(),
+        Some("sales@acme.com"),
+        "the SMTP: primary stands in for an empty EmailAddress"
+    );
     assert_eq!(sales.alias_emails, ["vertrieb@acme.com"]);
     assert!(!account(d, "2d7b8e3a-1cad-4e9f-a08b-7c6d5e4f3a21").active);
     let all_staff = "CN=All Staff,OU=Groups,DC=acme,DC=local";
-    assert_eq!(d.groups.iter().find(|g| g.id == all_staff).unwrap().name, "All Staff");
+    assert_eq!(
+        d.groups.iter().find(|g| g.id == all_staff).unwrap().name,
+        "All Staff"
+    );
     assert_eq!(members(d, all_staff).len(), 3);
 }
 
@@ -92,14 +138,37 @@ fn get_aduser_without_select_and_in_ascii_is_warned_about_column_by_column() {
     let imported = read("ad-users-mangled.csv");
     let d = &imported.directory;
     let zoe = account(d, "0b5f6c1e-9a8b-4c7d-8e6f-5a4b3c2d1e0f");
-    assert_eq!((zoe.given_name.as_deref(), zoe.family_name.as_deref(), zoe.display_name.as_deref()), (None, None, None));
-    assert_eq!(zoe.email.as_deref(), Some("zoe.muller@acme.com"), "what survived is kept");
+    assert_eq!(
+        (
+            zoe.given_name.as_deref(),
+            zoe.family_name.as_deref(),
+            zoe.display_name.as_deref()
+        ),
+        (None, None, None)
+    );
+    assert_eq!(
+        zoe.email.as_deref(),
+        Some("zoe.muller@acme.com"),
+        "what survived is kept"
+    );
     assert!(zoe.alias_emails.is_empty());
     let text: Vec<String> = imported.warnings.iter().map(ToString::to_string).collect();
-    let about = |column: &str| text.iter().find(|w| w.contains(&format!("field \"{column}\""))).cloned().unwrap_or_default();
-    assert!(about("proxyAddresses").contains("ADPropertyValueCollection"), "{text:?}");
+    let about = |column: &str| {
+        text.iter()
+            .find(|w| w.contains(&format!("field \"{column}\"")))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        about("proxyAddresses").contains("ADPropertyValueCollection"),
+        "{text:?}"
+    );
     assert!(about("proxyAddresses").contains("2 values"), "{text:?}");
-    assert!(about("GivenName").contains("ad-users-mangled.csv:3:") && about("GivenName").contains("\"Zo?\""), "{text:?}");
+    assert!(
+        about("GivenName").contains("ad-users-mangled.csv:3:")
+            && about("GivenName").contains("\"Zo?\""),
+        "{text:?}"
+    );
     assert!(about("Surname").contains("UTF8"), "{text:?}");
     assert!(about("Name").contains("Zo? M?ller"), "{text:?}");
 }
@@ -110,9 +179,15 @@ fn google_download_users_keys_by_primary_address() {
     let d = &imported.directory;
     assert_eq!(d.accounts.len(), 4);
     let zoe = account(d, "zoe.muller@acme.com");
-    assert_eq!((zoe.given_name.as_deref(), zoe.family_name.as_deref()), (Some("Zoë"), Some("Müller")));
+    assert_eq!(
+        (zoe.given_name.as_deref(), zoe.family_name.as_deref()),
+        (Some("Zoë"), Some("Müller"))
+    );
     assert_eq!(zoe.email.as_deref(), Some("zoe.muller@acme.com"));
-    assert!(zoe.alias_emails.is_empty(), "recovery and secondary addresses are not the user's mail");
+    assert!(
+        zoe.alias_emails.is_empty(),
+        "recovery and secondary addresses are not the user's mail"
+    );
     assert!(!account(d, "left.person@acme.com").active, "Suspended");
 }
 
@@ -122,12 +197,24 @@ fn atlassian_export_users_with_groups_and_statuses() {
     let d = &imported.directory;
     assert_eq!(d.accounts.len(), 4);
     let zoe = account(d, "712020:5b10a2844c20165700ede21g");
-    assert_eq!((zoe.display_name.as_deref(), zoe.email.as_deref()), (Some("Zoë Müller"), Some("zoe.muller@acme.com")));
-    assert!(!account(d, "557058:0f2d3c4b-5a69-4788-9b0a-1c2d3e4f5a6b").active, "Deactivated");
-    assert!(!account(d, "712020:6c21b3955d30276811fef33i").active, "Suspended");
+    assert_eq!(
+        (zoe.display_name.as_deref(), zoe.email.as_deref()),
+        (Some("Zoë Müller"), Some("zoe.muller@acme.com"))
+    );
+    assert!(
+        !account(d, "557058:0f2d3c4b-5a69-4788-9b0a-1c2d3e4f5a6b").active,
+        "Deactivated"
+    );
+    assert!(
+        !account(d, "712020:6c21b3955d30276811fef33i").active,
+        "Suspended"
+    );
     assert_eq!(
         members(d, "jira-software-users"),
-        ["712020:5b10a2844c20165700ede21g", "712020:5b10a2844c20165700ede22h"]
+        [
+            "712020:5b10a2844c20165700ede21g",
+            "712020:5b10a2844c20165700ede22h"
+        ]
     );
     assert_eq!(members(d, "r&d"), ["712020:5b10a2844c20165700ede21g"]);
 }
@@ -138,18 +225,38 @@ fn jira_cwd_tables_user_keys_directory_order_and_nested_groups() {
     let d = &imported.directory;
     assert_eq!(d.name, "jira-cwd");
     let ids: Vec<&str> = d.accounts.iter().map(|a| a.id.as_str()).collect();
-    assert_eq!(ids, ["admin", "jdoe", "JIRAUSER10201", "JIRAUSER10202", "JIRAUSER10203"]);
+    assert_eq!(
+        ids,
+        [
+            "admin",
+            "jdoe",
+            "JIRAUSER10201",
+            "JIRAUSER10202",
+            "JIRAUSER10203"
+        ]
+    );
     // jdoe is in both directories; Corporate LDAP has position 0, so its copy is Jira's.
     let jdoe = account(d, "jdoe");
     assert_eq!(jdoe.email.as_deref(), Some("john.doe@acme.com"));
     assert_eq!(jdoe.source_directory.as_deref(), Some("Corporate LDAP"));
-    assert_eq!(account(d, "JIRAUSER10201").display_name.as_deref(), Some("Zoë Müller"));
+    assert_eq!(
+        account(d, "JIRAUSER10201").display_name.as_deref(),
+        Some("Zoë Müller")
+    );
     assert!(!account(d, "JIRAUSER10202").active);
     // The internal directory's membership of the shadowed jdoe is not jdoe's; R&D nests.
-    assert_eq!(members(d, "jira-software-users"), ["JIRAUSER10203", "jdoe", "r&d"]);
+    assert_eq!(
+        members(d, "jira-software-users"),
+        ["JIRAUSER10203", "jdoe", "r&d"]
+    );
     assert_eq!(members(d, "r&d"), ["JIRAUSER10201"]);
     let notes: Vec<String> = imported.warnings.iter().map(ToString::to_string).collect();
-    assert!(notes.iter().any(|n| n.contains("cwd_user.csv:3") && n.contains("1 users are in more than one")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("cwd_user.csv:3") && n.contains("1 users are in more than one")),
+        "{notes:?}"
+    );
     // The same folder named through one of its files.
     assert_eq!(read("jira-cwd/cwd_user.csv").directory, *d);
 }
@@ -158,10 +265,16 @@ fn jira_cwd_tables_user_keys_directory_order_and_nested_groups() {
 fn slack_and_github_member_exports() {
     let slack = read("slack-members.csv").directory;
     assert_eq!(slack.accounts.len(), 3);
-    assert_eq!(account(&slack, "U01JDO0002").username.as_deref(), Some("jdoe"));
+    assert_eq!(
+        account(&slack, "U01JDO0002").username.as_deref(),
+        Some("jdoe")
+    );
     assert!(!account(&slack, "U01LEF0003").active);
     let github = read("github-members.csv").directory;
-    assert_eq!(account(&github, "zoe-muller").email.as_deref(), Some("zoe.muller@acme.com"));
+    assert_eq!(
+        account(&github, "zoe-muller").email.as_deref(),
+        Some("zoe.muller@acme.com")
+    );
 }
 
 #[test]
@@ -169,32 +282,69 @@ fn windows_1252_only_when_asked_and_the_error_says_how() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("google-ansi.csv");
     std::fs::write(&path, b"First Name [Required],Last Name [Required],Email Address [Required],Status [READ ONLY]\r\nZo\xEB,M\xFCller,zoe@acme.com,Active\r\n").unwrap();
-    let error = read_directory_file(&path, ReadOptions::default()).unwrap_err().to_string();
-    assert!(error.contains("google-ansi.csv:2: field \"First Name [Required]\"") && error.contains("windows-1252"), "{error}");
+    let error = read_directory_file(&path, ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("google-ansi.csv:2: field \"First Name [Required]\"")
+            && error.contains("windows-1252"),
+        "{error}"
+    );
     let hinted = PathBuf::from(format!("google+windows-1252:{}", path.display()));
-    let zoe = &read_directory_file(&hinted, ReadOptions::default()).unwrap().directory.accounts[0];
-    assert_eq!((zoe.given_name.as_deref(), zoe.family_name.as_deref()), (Some("Zoë"), Some("Müller")));
-    let unknown = read_directory_file(PathBuf::from("okra:x.csv"), ReadOptions::default()).unwrap_err().to_string();
-    assert!(unknown.contains("unknown format \"okra\"") && unknown.contains("entra, ad, google"), "{unknown}");
+    let zoe = &read_directory_file(&hinted, ReadOptions::default())
+        .unwrap()
+        .directory
+        .accounts[0];
+    assert_eq!(
+        (zoe.given_name.as_deref(), zoe.family_name.as_deref()),
+        (Some("Zoë"), Some("Müller"))
+    );
+    let unknown = read_directory_file(PathBuf::from("okra:x.csv"), ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unknown.contains("unknown format \"okra\"") && unknown.contains("entra, ad, google"),
+        "{unknown}"
+    );
 }
 
 #[test]
 fn bad_rows_name_file_line_and_the_exports_column_and_can_be_skipped() {
     let text = "id\tuserPrincipalName\taccountEnabled\n1\ta@acme.com\tTrue\n2\tb@acme.com\tmaybe\n\n3\tc@acme.com\tFalse\n";
-    let error = read_text("entra.tsv", text, ReadOptions::default()).unwrap_err().to_string();
-    assert_eq!(error, "entra.tsv:3: field \"accountEnabled\": expected True or False, found \"maybe\"");
+    let error = read_text("entra.tsv", text, ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        "entra.tsv:3: field \"accountEnabled\": expected True or False, found \"maybe\""
+    );
     let imported = read_text("entra.tsv", text, ReadOptions::skipping_invalid()).unwrap();
     assert_eq!(imported.directory.accounts.len(), 2);
     assert_eq!(imported.skipped.len(), 1);
     let duplicate = "id,userPrincipalName\n1,a@acme.com\n1,b@acme.com\n";
-    let error = read_text("e.csv", duplicate, ReadOptions::default()).unwrap_err().to_string();
-    assert!(error.starts_with("e.csv:3: field \"id\": account id \"1\" is already used on line 2"), "{error}");
+    let error = read_text("e.csv", duplicate, ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("e.csv:3: field \"id\": account id \"1\" is already used on line 2"),
+        "{error}"
+    );
     let ragged = "User id;User name;email;User status\n1;A;a@x.com\n";
-    let error = read_text("a.csv", ragged, ReadOptions::default()).unwrap_err().to_string();
-    assert!(error.contains("a.csv:2:") && error.contains("found 3") && error.contains("';'"), "{error}");
+    let error = read_text("a.csv", ragged, ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("a.csv:2:") && error.contains("found 3") && error.contains("';'"),
+        "{error}"
+    );
     let unknown = "login_name;mail\nx;y\n";
-    let error = read_text("u.csv", unknown, ReadOptions::default()).unwrap_err().to_string();
-    assert!(error.contains("u.csv:1:") && error.contains("--format"), "{error}");
+    let error = read_text("u.csv", unknown, ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("u.csv:1:") && error.contains("--format"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -202,21 +352,46 @@ fn crosswalk_csv_still_reads_and_also_as_utf16() {
     let text = "type,id,email\naccount,u1,zoë@acme.com\n";
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-    let imported = read_csv_directory("d.csv", utf16.as_slice(), SourceHint::default(), ReadOptions::default()).unwrap();
-    assert_eq!(imported.directory.accounts[0].email.as_deref(), Some("zoë@acme.com"));
+    let imported = read_csv_directory(
+        "d.csv",
+        utf16.as_slice(),
+        SourceHint::default(),
+        ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        imported.directory.accounts[0].email.as_deref(),
+        Some("zoë@acme.com")
+    );
 }
 
 fn encode(text: &str, encoding: Encoding) -> Vec<u8> {
     match encoding {
         Encoding::Utf8 => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
-        Encoding::Utf16Le => [0xFEFFu16].into_iter().chain(text.encode_utf16()).flat_map(u16::to_le_bytes).collect(),
-        Encoding::Utf16Be => [0xFEFFu16].into_iter().chain(text.encode_utf16()).flat_map(u16::to_be_bytes).collect(),
-        Encoding::Windows1252 => text.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')).collect(),
+        Encoding::Utf16Le => [0xFEFFu16]
+            .into_iter()
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_le_bytes)
+            .collect(),
+        Encoding::Utf16Be => [0xFEFFu16]
+            .into_iter()
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_be_bytes)
+            .collect(),
+        Encoding::Windows1252 => text
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect(),
     }
 }
 
 fn encoding() -> impl Strategy<Value = Encoding> {
-    prop::sample::select(vec![Encoding::Utf8, Encoding::Utf16Le, Encoding::Utf16Be, Encoding::Windows1252])
+    prop::sample::select(vec![
+        Encoding::Utf8,
+        Encoding::Utf16Le,
+        Encoding::Utf16Be,
+        Encoding::Windows1252,
+    ])
 }
 
 proptest! {

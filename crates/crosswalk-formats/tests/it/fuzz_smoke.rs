@@ -27,8 +27,18 @@ const SAMPLES: [&str; 8] = [
 /// named with a character no identifier may hold.
 fn assert_sound(directory: &crosswalk_core::Directory) {
     assert!(directory.check().is_ok());
-    assert!(directory.accounts.iter().all(|a| a.identifier_problem().is_none()));
-    assert!(directory.groups.iter().all(|g| g.identifier_problem().is_none()));
+    assert!(
+        directory
+            .accounts
+            .iter()
+            .all(|a| a.identifier_problem().is_none())
+    );
+    assert!(
+        directory
+            .groups
+            .iter()
+            .all(|g| g.identifier_problem().is_none())
+    );
 }
 
 fn read_everything(bytes: &[u8]) {
@@ -68,7 +78,10 @@ fn mutate(sample: &str, edits: &[(Index, u8, u8)]) -> Vec<u8> {
 
 /// Bytes the formats give meaning to, so random edits hit the parsers' edges.
 fn interesting_byte() -> impl Strategy<Value = u8> {
-    prop_oneof![any::<u8>(), prop::sample::select(b",\"\n\r;{}[]:#=\\ 0tf-".to_vec())]
+    prop_oneof![
+        any::<u8>(),
+        prop::sample::select(b",\"\n\r;{}[]:#=\\ 0tf-".to_vec())
+    ]
 }
 
 proptest! {
@@ -95,5 +108,10 @@ fn the_samples_are_valid() {
         read_scim("s.json", sample.as_bytes(), ReadOptions::default()).unwrap();
     }
     read_policy("s.toml", SAMPLES[3]).unwrap();
-    assert_eq!(read_exceptions("s.csv", SAMPLES[4].as_bytes()).unwrap().len(), 2);
+    assert_eq!(
+        read_exceptions("s.csv", SAMPLES[4].as_bytes())
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -69,7 +69,10 @@ fn the_examples_in_the_comments_are_valid() {
         default_account = "migration-owner@acme.com"
     "#;
     let policy = read_policy("policy.toml", text).unwrap();
-    assert_eq!(policy.order, [Method::Exception, Method::Email, Method::Name]);
+    assert_eq!(
+        policy.order,
+        [Method::Exception, Method::Email, Method::Name]
+    );
     assert_eq!(policy.duplicate_claims, DuplicateClaims::Merge);
     assert_eq!(
         policy.email.domain_aliases,
@@ -79,7 +82,10 @@ fn the_examples_in_the_comments_are_valid() {
         ])
     );
     assert!(!policy.email.require_verified);
-    assert_eq!(policy.fallback.default_account.as_deref(), Some("migration-owner@acme.com"));
+    assert_eq!(
+        policy.fallback.default_account.as_deref(),
+        Some("migration-owner@acme.com")
+    );
     assert_eq!(policy.email.subaddress_domains, ["acme.com"]);
 
     // The commented [[transforms]] examples at the end of the file, uncommented.
@@ -90,7 +96,8 @@ fn the_examples_in_the_comments_are_valid() {
         .filter_map(|line| line.strip_prefix("#   "))
         .map(|line| format!("{line}\n"))
         .collect();
-    let policy = read_policy("policy.example.toml", &transforms).unwrap_or_else(|e| panic!("{e}\n{transforms}"));
+    let policy = read_policy("policy.example.toml", &transforms)
+        .unwrap_or_else(|e| panic!("{e}\n{transforms}"));
     assert_eq!(policy.transforms.len(), 3);
 
     // Empty means every default.
@@ -99,46 +106,84 @@ fn the_examples_in_the_comments_are_valid() {
 
 #[test]
 fn bad_toml_names_its_line() {
-    let error = assert_fails("provision = true\norder = [\"id\"\n", &["policy.toml:", "invalid TOML"]);
+    let error = assert_fails(
+        "provision = true\norder = [\"id\"\n",
+        &["policy.toml:", "invalid TOML"],
+    );
     assert!(error.location().line.is_some());
-    assert_fails("[email\nrequire_verified = true\n", &["policy.toml:1: invalid TOML"]);
-    assert_fails("order = [\"id\"]\norder = [\"email\"]\n", &["policy.toml:2: invalid TOML", "duplicate key"]);
+    assert_fails(
+        "[email\nrequire_verified = true\n",
+        &["policy.toml:1: invalid TOML"],
+    );
+    assert_fails(
+        "order = [\"id\"]\norder = [\"email\"]\n",
+        &["policy.toml:2: invalid TOML", "duplicate key"],
+    );
 }
 
 #[test]
 fn unknown_fields_are_named_with_their_line() {
-    let error = assert_fails("order = []\ncolour = \"blue\"\n", &["policy.toml:2: field \"colour\"", "unknown field"]);
+    let error = assert_fails(
+        "order = []\ncolour = \"blue\"\n",
+        &["policy.toml:2: field \"colour\"", "unknown field"],
+    );
     assert_eq!(error.field(), Some("colour"));
     assert_fails(
         "[email]\nrequire_verified = true\nrequire_verifed = false\n",
-        &["policy.toml:3: field \"email.require_verifed\"", "unknown field", "require_verified"],
+        &[
+            "policy.toml:3: field \"email.require_verifed\"",
+            "unknown field",
+            "require_verified",
+        ],
     );
-    assert_fails("[fallbacks]\nprovision = true\n", &["policy.toml:1: field \"fallbacks\"", "unknown field"]);
+    assert_fails(
+        "[fallbacks]\nprovision = true\n",
+        &["policy.toml:1: field \"fallbacks\"", "unknown field"],
+    );
 }
 
 #[test]
 fn wrong_types_and_values_are_named_with_their_line() {
     assert_fails(
         "[email]\nrequire_verified = \"yes\"\n",
-        &["policy.toml:2: field \"email.require_verified\"", "expected a boolean"],
+        &[
+            "policy.toml:2: field \"email.require_verified\"",
+            "expected a boolean",
+        ],
     );
     assert_fails(
         "order = [\"id\",\n  \"emial\"]\n",
-        &["policy.toml:2: field \"order[1]\"", "unknown variant", "emial"],
+        &[
+            "policy.toml:2: field \"order[1]\"",
+            "unknown variant",
+            "emial",
+        ],
     );
-    assert_fails("duplicate_claims = \"pick one\"\n", &["policy.toml:1: field \"duplicate_claims\"", "pick one"]);
+    assert_fails(
+        "duplicate_claims = \"pick one\"\n",
+        &["policy.toml:1: field \"duplicate_claims\"", "pick one"],
+    );
 }
 
 #[test]
 fn validation_errors_are_named_with_their_line() {
-    assert_fails("order = [\"id\", \"email\", \"id\"]\n", &["policy.toml:1: field \"order[2]\"", "listed twice"]);
+    assert_fails(
+        "order = [\"id\", \"email\", \"id\"]\n",
+        &["policy.toml:1: field \"order[2]\"", "listed twice"],
+    );
     assert_fails(
         "[name]\norganisation_domains = [\n  \"acme.com\",\n  \"not a domain\",\n]\n",
-        &["policy.toml:4: field \"name.organisation_domains[1]\"", "not a domain name"],
+        &[
+            "policy.toml:4: field \"name.organisation_domains[1]\"",
+            "not a domain name",
+        ],
     );
     assert_fails(
         "[email.domain_aliases]\n\"acme.com\" = \"acme.com\"\n\"acme-corp.com\" = \"localhost\"\n",
-        &["policy.toml:3: field \"email.domain_aliases.\\\"acme-corp.com\\\"\"", "\"localhost\" is not a domain name"],
+        &[
+            "policy.toml:3: field \"email.domain_aliases.\\\"acme-corp.com\\\"\"",
+            "\"localhost\" is not a domain name",
+        ],
     );
     assert_fails(
         "[fallback]\nprovision = true\ndefault_account = \"  \"\n",
@@ -160,20 +205,44 @@ fn unreadable_files_are_named() {
     let path = dir.path().join("latin1.toml");
     std::fs::write(&path, b"provision = true\n# caf\xe9\n").unwrap();
     let error = read_policy_file(&path).unwrap_err().to_string();
-    assert!(error.contains("latin1.toml:2") && error.contains("UTF-8"), "{error}");
+    assert!(
+        error.contains("latin1.toml:2") && error.contains("UTF-8"),
+        "{error}"
+    );
 }
 
 #[test]
 fn transform_errors_are_named_with_their_line() {
     let text = "[[transforms]]\nkind = \"domain\"\nfrom = \"corp.a.com\"\nto = \"a.com\"\n\n\
                 [[transforms]]\nkind = \"regex\"\nfield = \"username\"\npattern = '(unclosed'\n";
-    assert_fails(text, &["policy.toml:9: field \"transforms[1].pattern\"", "not a valid regular expression"]);
+    assert_fails(
+        text,
+        &[
+            "policy.toml:9: field \"transforms[1].pattern\"",
+            "not a valid regular expression",
+        ],
+    );
     let text = "[[transforms]]\nkind = \"domain\"\nfrom = \"corp.a.com\"\nto = \"a.com\"\n\n[[transforms]]\nkind = \"regex\"\n";
-    assert_fails(text, &["policy.toml:6: field \"transforms[1]\"", "needs `field`"]);
+    assert_fails(
+        text,
+        &["policy.toml:6: field \"transforms[1]\"", "needs `field`"],
+    );
     let text = "[[transforms]]\nkind = \"rot13\"\n";
-    assert_fails(text, &["policy.toml:2: field \"transforms[0].kind\"", "unknown variant"]);
+    assert_fails(
+        text,
+        &[
+            "policy.toml:2: field \"transforms[0].kind\"",
+            "unknown variant",
+        ],
+    );
     let text = "[[transforms]]\nkind = \"domain\"\nform = \"a.com\"\n";
-    assert_fails(text, &["policy.toml:3: field \"transforms[0].form\"", "unknown field"]);
+    assert_fails(
+        text,
+        &[
+            "policy.toml:3: field \"transforms[0].form\"",
+            "unknown field",
+        ],
+    );
 }
 
 /// Values that would change matching wrongly are refused at load, with the line, the key and
@@ -183,25 +252,49 @@ fn values_that_would_change_matching_wrongly_are_refused() {
     // A `.` would make john.doe@ into john@: another person's address.
     for separator in [".", "_", "x", "+-", "="] {
         assert_fails(
-            &format!("[email]\nsubaddress_domains = [\"acme.com\"]\nsubaddress_separator = \"{separator}\"\n"),
-            &["policy.toml:3: field \"email.subaddress_separator\"", "write \"+\"", "\"-\""],
+            &format!(
+                "[email]\nsubaddress_domains = [\"acme.com\"]\nsubaddress_separator = \"{separator}\"\n"
+            ),
+            &[
+                "policy.toml:3: field \"email.subaddress_separator\"",
+                "write \"+\"",
+                "\"-\"",
+            ],
         );
     }
     for separator in ["+", "-"] {
-        read_policy("policy.toml", &format!("[email]\nsubaddress_separator = \"{separator}\"\n")).unwrap();
+        read_policy(
+            "policy.toml",
+            &format!("[email]\nsubaddress_separator = \"{separator}\"\n"),
+        )
+        .unwrap();
     }
     assert_fails(
         "[email.domain_aliases]\n\"a.example\" = \"b.example\"\n\"b.example\" = \"a.example\"\n",
-        &["policy.toml:2: field \"email.domain_aliases.\\\"a.example\\\"\"", "cycle", "one canonical domain"],
+        &[
+            "policy.toml:2: field \"email.domain_aliases.\\\"a.example\\\"\"",
+            "cycle",
+            "one canonical domain",
+        ],
     );
     assert_fails(
         "[email.domain_aliases]\n\"a.example\" = \"b.example\"\n\"b.example\" = \"c.example\"\n",
-        &["policy.toml:2: field \"email.domain_aliases.\\\"a.example\\\"\"", "chain", "\"a.example\" = \"c.example\""],
+        &[
+            "policy.toml:2: field \"email.domain_aliases.\\\"a.example\\\"\"",
+            "chain",
+            "\"a.example\" = \"c.example\"",
+        ],
     );
     assert_fails(
         "[email.domain_aliases]\n\"Acme-Corp.com\" = \"acme.com\"\n\"acme-corp.com\" = \"acme.io\"\n",
         &["policy.toml:", "the same domain", "keep one"],
     );
-    assert_fails("[email.domain_aliases]\n\"acme.com\" = \"ACME.com\"\n", &["policy.toml:2:", "aliased to itself"]);
-    assert_fails("# nothing runs\norder = []\n", &["policy.toml:2: field \"order\"", "is empty", "order = ["]);
+    assert_fails(
+        "[email.domain_aliases]\n\"acme.com\" = \"ACME.com\"\n",
+        &["policy.toml:2:", "aliased to itself"],
+    );
+    assert_fails(
+        "# nothing runs\norder = []\n",
+        &["policy.toml:2: field \"order\"", "is empty", "order = ["],
+    );
 }

@@ -25,8 +25,13 @@ fn row(display_name: &str) -> ReportRow {
 fn csv_of(rows: Vec<ReportRow>) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     write_report_csv(rows, &mut out).unwrap();
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&out[..]);
-    reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&out[..]);
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
 }
 
 #[test]
@@ -56,7 +61,14 @@ fn csv_has_the_header_and_twelve_columns_in_order() {
 
 #[test]
 fn csv_defuses_formulas() {
-    for dangerous in ["=HYPERLINK(\"http://evil\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+    for dangerous in [
+        "=HYPERLINK(\"http://evil\")",
+        "+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+    ] {
         let records = csv_of(vec![row(dangerous)]);
         assert_eq!(records[1][5], format!("'{dangerous}"), "{dangerous:?}");
     }
@@ -75,14 +87,20 @@ fn json_is_an_array_of_snake_case_objects() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["type"], "account");
     assert_eq!(rows[0]["resolution"], "ID");
-    assert_eq!(rows[0]["source_display_name"], "=x", "JSON is for programs: values unchanged");
+    assert_eq!(
+        rows[0]["source_display_name"], "=x",
+        "JSON is for programs: values unchanged"
+    );
     assert_eq!(rows[1]["destination_display_name"], "John Doe");
     let back: Vec<ReportRow> = serde_json::from_slice(&out).unwrap();
     assert_eq!(back, vec![row("=x"), row("b")]);
 
     let mut empty = Vec::new();
     write_report_json(Vec::<ReportRow>::new(), &mut empty).unwrap();
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&empty).unwrap(), serde_json::json!([]));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&empty).unwrap(),
+        serde_json::json!([])
+    );
 }
 
 #[test]
@@ -90,7 +108,10 @@ fn jsonl_is_one_object_per_line() {
     let mut out = Vec::new();
     write_report_jsonl((0..3).map(|i| row(&format!("n{i}"))), &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
-    let rows: Vec<ReportRow> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<ReportRow> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[2].source_display_name, "n2");
 }

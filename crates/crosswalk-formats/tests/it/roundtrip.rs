@@ -2,7 +2,8 @@
 
 use crosswalk_core::{Account, Directory, Group};
 use crosswalk_formats::{
-    ReadOptions, read_directory_csv, read_scim, write_directory_csv, write_scim_jsonl, write_scim_list_response,
+    ReadOptions, read_directory_csv, read_scim, write_directory_csv, write_scim_jsonl,
+    write_scim_list_response,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -11,9 +12,12 @@ use proptest::sample::Index;
 
 /// Text that is not blank: printable Unicode, or a soup of the characters formats choke on.
 fn text() -> BoxedStrategy<String> {
-    prop_oneof!["\\PC{1,16}", "[a\",;\n\r\t =+@'\\\\{}\\[\\]:é\u{feff}]{1,8}",]
-        .prop_filter("not blank", |s| !s.trim().is_empty())
-        .boxed()
+    prop_oneof![
+        "\\PC{1,16}",
+        "[a\",;\n\r\t =+@'\\\\{}\\[\\]:é\u{feff}]{1,8}",
+    ]
+    .prop_filter("not blank", |s| !s.trim().is_empty())
+    .boxed()
 }
 
 /// Text that can name an identity: [`text`] without the control and invisible characters
@@ -21,14 +25,25 @@ fn text() -> BoxedStrategy<String> {
 fn identifier() -> BoxedStrategy<String> {
     text()
         .prop_map(|s| {
-            s.chars().map(|c| if crosswalk_core::directory::forbidden_in_identifier(c).is_some() { '_' } else { c }).collect()
+            s.chars()
+                .map(|c| {
+                    if crosswalk_core::directory::forbidden_in_identifier(c).is_some() {
+                        '_'
+                    } else {
+                        c
+                    }
+                })
+                .collect()
         })
         .boxed()
 }
 
 /// An alias the directory CSV can hold: no `;`, no surrounding spaces.
 fn alias() -> BoxedStrategy<String> {
-    identifier().prop_map(|s| s.replace(';', ",").trim().to_string()).prop_filter("not blank", |s| !s.is_empty()).boxed()
+    identifier()
+        .prop_map(|s| s.replace(';', ",").trim().to_string())
+        .prop_filter("not blank", |s| !s.is_empty())
+        .boxed()
 }
 
 fn account() -> impl Strategy<Value = Account> {
@@ -74,14 +89,27 @@ fn account() -> impl Strategy<Value = Account> {
 }
 
 fn directory() -> impl Strategy<Value = Directory> {
-    let group = (identifier(), identifier(), option::of(text()), vec(any::<Index>(), 0..5));
+    let group = (
+        identifier(),
+        identifier(),
+        option::of(text()),
+        vec(any::<Index>(), 0..5),
+    );
     (vec(account(), 0..6), vec(group, 0..4)).prop_map(|(mut accounts, groups)| {
         // Ids must be unique per kind; a suffix makes them so whatever the text was.
         for (i, account) in accounts.iter_mut().enumerate() {
             account.id = format!("{}#{i}", account.id).into();
         }
-        let group_ids: Vec<String> = groups.iter().enumerate().map(|(i, (id, ..))| format!("{id}#g{i}")).collect();
-        let all_ids: Vec<String> = accounts.iter().map(|a| a.id.to_string()).chain(group_ids.iter().cloned()).collect();
+        let group_ids: Vec<String> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, (id, ..))| format!("{id}#g{i}"))
+            .collect();
+        let all_ids: Vec<String> = accounts
+            .iter()
+            .map(|a| a.id.to_string())
+            .chain(group_ids.iter().cloned())
+            .collect();
         let groups = groups
             .into_iter()
             .zip(group_ids)
@@ -89,10 +117,17 @@ fn directory() -> impl Strategy<Value = Directory> {
                 id: id.into(),
                 name: name.into(),
                 display_name: display_name.map(Into::into),
-                members: members.iter().map(|m| all_ids[m.index(all_ids.len())].as_str().into()).collect(),
+                members: members
+                    .iter()
+                    .map(|m| all_ids[m.index(all_ids.len())].as_str().into())
+                    .collect(),
             })
             .collect();
-        Directory { name: "people".into(), accounts, groups }
+        Directory {
+            name: "people".into(),
+            accounts,
+            groups,
+        }
     })
 }
 

@@ -29,7 +29,14 @@ pub(crate) struct Slapd {
 }
 
 fn slapd_binary() -> Option<PathBuf> {
-    ["/usr/sbin/slapd", "/usr/local/libexec/slapd", "/usr/libexec/slapd"].iter().map(PathBuf::from).find(|p| p.exists())
+    [
+        "/usr/sbin/slapd",
+        "/usr/local/libexec/slapd",
+        "/usr/libexec/slapd",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
 }
 
 fn skip_or_fail(why: &str) -> Option<Slapd> {
@@ -44,7 +51,10 @@ fn skip_or_fail(why: &str) -> Option<Slapd> {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn config(dir: &Path) -> String {
@@ -89,35 +99,60 @@ impl Slapd {
     /// Starts slapd with `ldif` (which must include [`base_ldif`]) loaded. `None` when slapd
     /// is not installed or does not start, outside CI.
     pub(crate) fn start(ldif: &str) -> Option<Slapd> {
-        let Some(binary) = slapd_binary() else { return skip_or_fail("no slapd binary (apt-get install slapd)") };
+        let Some(binary) = slapd_binary() else {
+            return skip_or_fail("no slapd binary (apt-get install slapd)");
+        };
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(dir.path().join("db")).expect("db dir");
         let conf = dir.path().join("slapd.conf");
         std::fs::write(&conf, config(dir.path())).expect("write slapd.conf");
         let data = dir.path().join("data.ldif");
-        std::fs::File::create(&data).and_then(|mut f| f.write_all(ldif.as_bytes())).expect("write data");
+        std::fs::File::create(&data)
+            .and_then(|mut f| f.write_all(ldif.as_bytes()))
+            .expect("write data");
         // -s: AD entries lack AD's mandatory system attributes (nTSecurityDescriptor...),
         // which only a real AD would have.
         let slapadd = Command::new(binary.with_file_name("slapadd"))
-            .args(["-f", conf.to_str().unwrap(), "-s", "-q", "-l", data.to_str().unwrap()])
+            .args([
+                "-f",
+                conf.to_str().unwrap(),
+                "-s",
+                "-q",
+                "-l",
+                data.to_str().unwrap(),
+            ])
             .output();
         match slapadd {
             Ok(out) if out.status.success() => {}
-            Ok(out) => return skip_or_fail(&format!("slapadd failed: {}", String::from_utf8_lossy(&out.stderr))),
+            Ok(out) => {
+                return skip_or_fail(&format!(
+                    "slapadd failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
             Err(error) => return skip_or_fail(&format!("slapadd: {error}")),
         }
         for _attempt in 0..3 {
             let port = free_port();
             let url = format!("ldap://127.0.0.1:{port}");
             let child = Command::new(&binary)
-                .args(["-f", conf.to_str().unwrap(), "-h", &format!("{url}/"), "-d", "0"])
+                .args([
+                    "-f",
+                    conf.to_str().unwrap(),
+                    "-h",
+                    &format!("{url}/"),
+                    "-d",
+                    "0",
+                ])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn();
             let mut child = match child {
                 Ok(child) => child,
-                Err(error) => return skip_or_fail(&format!("cannot run {}: {error}", binary.display())),
+                Err(error) => {
+                    return skip_or_fail(&format!("cannot run {}: {error}", binary.display()));
+                }
             };
             let deadline = Instant::now() + Duration::from_secs(20);
             while Instant::now() < deadline {
@@ -152,7 +187,11 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -166,7 +205,9 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 }
 
 /// Ada's objectGUID as AD stores it, and as text.
-pub(crate) const ADA_GUID_BYTES: [u8; 16] = [0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde, 1, 2, 3, 4, 5, 6, 7, 8];
+pub(crate) const ADA_GUID_BYTES: [u8; 16] = [
+    0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde, 1, 2, 3, 4, 5, 6, 7, 8,
+];
 pub(crate) const ADA_GUID: &str = "12345678-9abc-def0-0102-030405060708";
 
 fn guid(n: u8) -> String {
@@ -181,7 +222,8 @@ fn guid(n: u8) -> String {
 pub(crate) fn sample_ldif(many: usize) -> String {
     let mut ldif = base_ldif();
     let person = |uid: &str, cn: &str, given: &str, sn: &str, mails: &[&str]| {
-        let mut entry = format!("dn: uid={uid},ou=people,{SUFFIX}\nobjectClass: inetOrgPerson\nuid: {uid}\n");
+        let mut entry =
+            format!("dn: uid={uid},ou=people,{SUFFIX}\nobjectClass: inetOrgPerson\nuid: {uid}\n");
         for (attribute, value) in [("cn", cn), ("givenName", given), ("sn", sn)] {
             // Non-ASCII values in base64, as RFC 2849 asks.
             if value.is_ascii() {
@@ -196,13 +238,35 @@ pub(crate) fn sample_ldif(many: usize) -> String {
         entry.push('\n');
         entry
     };
-    ldif.push_str(&person("jdoe", "John Doe", "John", "Doe", &["john.doe@example.com"]));
-    ldif.push_str(&person("zoe", "Zoë Ångström", "Zoë", "Ångström", &["zoe@example.com", "z.angstrom@example.com"]));
+    ldif.push_str(&person(
+        "jdoe",
+        "John Doe",
+        "John",
+        "Doe",
+        &["john.doe@example.com"],
+    ));
+    ldif.push_str(&person(
+        "zoe",
+        "Zoë Ångström",
+        "Zoë",
+        "Ångström",
+        &["zoe@example.com", "z.angstrom@example.com"],
+    ));
     for i in 0..many {
-        ldif.push_str(&person(&format!("user{i:05}"), &format!("User {i}"), "User", &i.to_string(), &[&format!("user{i:05}@example.com")]));
+        ldif.push_str(&person(
+            &format!("user{i:05}"),
+            &format!("User {i}"),
+            "User",
+            &i.to_string(),
+            &[&format!("user{i:05}@example.com")],
+        ));
     }
-    ldif.push_str(&format!("dn: cn=everyone,ou=groups,{SUFFIX}\nobjectClass: groupOfNames\ncn: everyone\n"));
-    ldif.push_str(&format!("member: uid=jdoe,ou=people,{SUFFIX}\nmember: uid=zoe,ou=people,{SUFFIX}\n"));
+    ldif.push_str(&format!(
+        "dn: cn=everyone,ou=groups,{SUFFIX}\nobjectClass: groupOfNames\ncn: everyone\n"
+    ));
+    ldif.push_str(&format!(
+        "member: uid=jdoe,ou=people,{SUFFIX}\nmember: uid=zoe,ou=people,{SUFFIX}\n"
+    ));
     for i in 0..many {
         ldif.push_str(&format!("member: uid=user{i:05},ou=people,{SUFFIX}\n"));
     }

@@ -33,12 +33,22 @@ pub struct CompiledFilter {
 #[derive(Debug, Clone)]
 enum Node {
     /// Values found at a path of the resource.
-    Attr { target: Target, test: Check },
+    Attr {
+        target: Target,
+        test: Check,
+    },
     /// Some element of a multi-valued (or complex) attribute satisfies `inner` (evaluated
     /// on the element), and `sub` if there is one.
-    ValuePath { target: Target, inner: Box<Node>, sub: Option<(&'static Attribute, Check)> },
+    ValuePath {
+        target: Target,
+        inner: Box<Node>,
+        sub: Option<(&'static Attribute, Check)>,
+    },
     /// Inside a value path: a sub-attribute of the element.
-    Element { attribute: &'static Attribute, test: Check },
+    Element {
+        attribute: &'static Attribute,
+        test: Check,
+    },
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
     Not(Box<Node>),
@@ -49,7 +59,10 @@ enum Check {
     Present,
     /// `eq null`: unassigned. `ne null` compiles to `Present`.
     Absent,
-    Compare { op: CompareOp, operand: Operand },
+    Compare {
+        op: CompareOp,
+        operand: Operand,
+    },
 }
 
 /// A comparison value prepared for its attribute's type.
@@ -58,22 +71,35 @@ enum Operand {
     Bool(bool),
     Number(f64),
     /// `folded` is the case-folded text when the attribute ignores case.
-    Text { text: String, folded: Option<String> },
+    Text {
+        text: String,
+        folded: Option<String>,
+    },
     Instant(Instant),
 }
 
 impl Filter {
     /// Checks every path and comparison against `resource_type`'s schema.
-    pub fn compile(&self, resource_type: &'static ResourceType) -> Result<CompiledFilter, FilterError> {
+    pub fn compile(
+        &self,
+        resource_type: &'static ResourceType,
+    ) -> Result<CompiledFilter, FilterError> {
         let node = compile(self, resource_type)?;
-        Ok(CompiledFilter { filter: self.clone(), resource_type, node })
+        Ok(CompiledFilter {
+            filter: self.clone(),
+            resource_type,
+            node,
+        })
     }
 }
 
 impl CompiledFilter {
     /// Parses and compiles a filter from a request; errors are 400 `invalidFilter`s that
     /// quote the filter and say at which column it went wrong.
-    pub fn parse(text: &str, resource_type: &'static ResourceType) -> Result<CompiledFilter, ScimError> {
+    pub fn parse(
+        text: &str,
+        resource_type: &'static ResourceType,
+    ) -> Result<CompiledFilter, ScimError> {
         Filter::parse(text)
             .and_then(|filter| filter.compile(resource_type))
             .map_err(|error| error.invalid_filter(text))
@@ -101,8 +127,13 @@ pub(crate) struct ElementFilter {
 }
 
 impl ElementFilter {
-    pub(crate) fn compile(filter: &Filter, parent: &'static Attribute) -> Result<ElementFilter, FilterError> {
-        Ok(ElementFilter { node: compile_element(filter, parent)? })
+    pub(crate) fn compile(
+        filter: &Filter,
+        parent: &'static Attribute,
+    ) -> Result<ElementFilter, FilterError> {
+        Ok(ElementFilter {
+            node: compile_element(filter, parent)?,
+        })
     }
 
     pub(crate) fn matches(&self, element: &Value) -> bool {
@@ -111,7 +142,10 @@ impl ElementFilter {
 }
 
 fn error(span: Span, message: impl Into<String>) -> FilterError {
-    FilterError { column: span.start as usize + 1, message: message.into() }
+    FilterError {
+        column: span.start as usize + 1,
+        message: message.into(),
+    }
 }
 
 fn compile(filter: &Filter, rt: &'static ResourceType) -> Result<Node, FilterError> {
@@ -119,24 +153,37 @@ fn compile(filter: &Filter, rt: &'static ResourceType) -> Result<Node, FilterErr
         Filter::Attr { path, test } => {
             let target = resolve(rt, path)?;
             let leaf = comparable(&target, path, test)?;
-            Node::Attr { target, test: check(leaf, path.span, test)? }
+            Node::Attr {
+                target,
+                test: check(leaf, path.span, test)?,
+            }
         }
         Filter::ValuePath { path, filter, sub } => {
             let target = resolve(rt, path)?;
             if target.sub.is_some() || target.attribute.kind != AttributeType::Complex {
-                return Err(error(path.span, format!("{target} has no sub-attributes to filter on in [...]")));
+                return Err(error(
+                    path.span,
+                    format!("{target} has no sub-attributes to filter on in [...]"),
+                ));
             }
             let inner = compile_element(filter, target.attribute)?;
             let sub = match sub {
                 Some(sub_test) => {
                     let Some(attribute) = target.attribute.sub(&sub_test.name) else {
-                        return Err(error(sub_test.span, no_sub(target.attribute, &sub_test.name)));
+                        return Err(error(
+                            sub_test.span,
+                            no_sub(target.attribute, &sub_test.name),
+                        ));
                     };
                     Some((attribute, check(attribute, sub_test.span, &sub_test.test)?))
                 }
                 None => None,
             };
-            Node::ValuePath { target, inner: Box::new(inner), sub }
+            Node::ValuePath {
+                target,
+                inner: Box::new(inner),
+                sub,
+            }
         }
         Filter::And(a, b) => Node::And(Box::new(compile(a, rt)?), Box::new(compile(b, rt)?)),
         Filter::Or(a, b) => Node::Or(Box::new(compile(a, rt)?), Box::new(compile(b, rt)?)),
@@ -146,7 +193,11 @@ fn compile(filter: &Filter, rt: &'static ResourceType) -> Result<Node, FilterErr
 
 fn no_sub(parent: &Attribute, name: &str) -> String {
     let names: Vec<&str> = parent.sub_attributes.iter().map(|a| a.name).collect();
-    format!("{} has no sub-attribute {name:?}; it has {}", parent.name, names.join(", "))
+    format!(
+        "{} has no sub-attribute {name:?}; it has {}",
+        parent.name,
+        names.join(", ")
+    )
 }
 
 /// The filter inside `parent[...]`: its paths name `parent`'s sub-attributes.
@@ -154,17 +205,37 @@ fn compile_element(filter: &Filter, parent: &'static Attribute) -> Result<Node, 
     Ok(match filter {
         Filter::Attr { path, test } => {
             if path.urn.is_some() || path.sub.is_some() {
-                return Err(error(path.span, format!("inside {}[...], name a sub-attribute of {} alone", parent.name, parent.name)));
+                return Err(error(
+                    path.span,
+                    format!(
+                        "inside {}[...], name a sub-attribute of {} alone",
+                        parent.name, parent.name
+                    ),
+                ));
             }
             let Some(attribute) = parent.sub(&path.name) else {
                 return Err(error(path.span, no_sub(parent, &path.name)));
             };
-            Node::Element { attribute, test: check(attribute, path.span, test)? }
+            Node::Element {
+                attribute,
+                test: check(attribute, path.span, test)?,
+            }
         }
         // The parser refuses a value path inside another.
-        Filter::ValuePath { path, .. } => return Err(error(path.span, "a value filter cannot hold another \"[...]\"")),
-        Filter::And(a, b) => Node::And(Box::new(compile_element(a, parent)?), Box::new(compile_element(b, parent)?)),
-        Filter::Or(a, b) => Node::Or(Box::new(compile_element(a, parent)?), Box::new(compile_element(b, parent)?)),
+        Filter::ValuePath { path, .. } => {
+            return Err(error(
+                path.span,
+                "a value filter cannot hold another \"[...]\"",
+            ));
+        }
+        Filter::And(a, b) => Node::And(
+            Box::new(compile_element(a, parent)?),
+            Box::new(compile_element(b, parent)?),
+        ),
+        Filter::Or(a, b) => Node::Or(
+            Box::new(compile_element(a, parent)?),
+            Box::new(compile_element(b, parent)?),
+        ),
         Filter::Not(inner) => Node::Not(Box::new(compile_element(inner, parent)?)),
     })
 }
@@ -178,26 +249,44 @@ fn resolve(rt: &'static ResourceType, path: &AttrPath) -> Result<Target, FilterE
                 "Crosswalk does not store {path}, so no {} could match; filter on an attribute it stores \
                  (see /Schemas), such as {}",
                 rt.id,
-                if rt.id == "Group" { "displayName, externalId or id" } else { "userName, externalId, emails or id" }
+                if rt.id == "Group" {
+                    "displayName, externalId or id"
+                } else {
+                    "userName, externalId, emails or id"
+                }
             ),
         )),
-        Ok(Resolved::Extension(schema)) => {
-            Err(error(path.span, format!("{} is a whole schema; filter on one of its attributes", schema.id)))
-        }
+        Ok(Resolved::Extension(schema)) => Err(error(
+            path.span,
+            format!(
+                "{} is a whole schema; filter on one of its attributes",
+                schema.id
+            ),
+        )),
         Ok(Resolved::Schemas) => Err(error(path.span, "filtering on schemas is not supported")),
         Err(message) => Err(error(path.span, message)),
     }
 }
 
 /// The attribute a test compares: the path's leaf, or a complex attribute's `value`.
-fn comparable(target: &Target, path: &AttrPath, test: &Test) -> Result<&'static Attribute, FilterError> {
+fn comparable(
+    target: &Target,
+    path: &AttrPath,
+    test: &Test,
+) -> Result<&'static Attribute, FilterError> {
     let leaf = target.leaf();
     if leaf.kind != AttributeType::Complex || matches!(test, Test::Present) {
         return Ok(leaf);
     }
     leaf.sub("value").ok_or_else(|| {
         let first = leaf.sub_attributes.first().map_or("", |a| a.name);
-        error(path.span, format!("{} is complex: compare one of its sub-attributes, such as {}.{first}", leaf.name, leaf.name))
+        error(
+            path.span,
+            format!(
+                "{} is complex: compare one of its sub-attributes, such as {}.{first}",
+                leaf.name, leaf.name
+            ),
+        )
     })
 }
 
@@ -212,23 +301,54 @@ fn check(attribute: &'static Attribute, span: Span, test: &Test) -> Result<Check
         return match op {
             CompareOp::Eq => Ok(Check::Absent),
             CompareOp::Ne => Ok(Check::Present),
-            _ => Err(error(span, format!("null can only be compared with eq or ne (to {name})"))),
+            _ => Err(error(
+                span,
+                format!("null can only be compared with eq or ne (to {name})"),
+            )),
         };
     }
     if op.is_ordering() && matches!(kind, AttributeType::Boolean | AttributeType::Binary) {
-        return Err(error(span, format!("{name} is a {}; it supports eq, ne and pr, not {}", kind.as_str(), op.as_str())));
+        return Err(error(
+            span,
+            format!(
+                "{name} is a {}; it supports eq, ne and pr, not {}",
+                kind.as_str(),
+                op.as_str()
+            ),
+        ));
     }
     if op.is_substring()
-        && !matches!(kind, AttributeType::String | AttributeType::Reference | AttributeType::Binary)
+        && !matches!(
+            kind,
+            AttributeType::String | AttributeType::Reference | AttributeType::Binary
+        )
     {
-        return Err(error(span, format!("{} works on strings; {name} is a {}", op.as_str(), kind.as_str())));
+        return Err(error(
+            span,
+            format!(
+                "{} works on strings; {name} is a {}",
+                op.as_str(),
+                kind.as_str()
+            ),
+        ));
     }
-    let mismatch = || error(span, format!("{name} is a {}; compare it with {}", kind.as_str(), expected_for(kind)));
+    let mismatch = || {
+        error(
+            span,
+            format!(
+                "{name} is a {}; compare it with {}",
+                kind.as_str(),
+                expected_for(kind)
+            ),
+        )
+    };
     let operand = match kind {
         AttributeType::Boolean => match value {
             CompValue::Bool(b) => Operand::Bool(*b),
             // Entra sends booleans as strings elsewhere; accept them here too.
-            CompValue::String(s) => Operand::Bool(bool_of(&Value::String(s.clone())).ok_or_else(mismatch)?),
+            CompValue::String(s) => {
+                Operand::Bool(bool_of(&Value::String(s.clone())).ok_or_else(mismatch)?)
+            }
             _ => return Err(mismatch()),
         },
         AttributeType::Integer | AttributeType::Decimal => match value {
@@ -237,11 +357,19 @@ fn check(attribute: &'static Attribute, span: Span, test: &Test) -> Result<Check
         },
         AttributeType::DateTime => match value {
             CompValue::String(s) => Operand::Instant(datetime::parse(s).ok_or_else(|| {
-                error(span, format!("{s:?} is not a dateTime such as \"2024-01-31T12:00:00Z\" (for {name})"))
+                error(
+                    span,
+                    format!(
+                        "{s:?} is not a dateTime such as \"2024-01-31T12:00:00Z\" (for {name})"
+                    ),
+                )
             })?),
             _ => return Err(mismatch()),
         },
-        AttributeType::String | AttributeType::Reference | AttributeType::Binary | AttributeType::Complex => match value {
+        AttributeType::String
+        | AttributeType::Reference
+        | AttributeType::Binary
+        | AttributeType::Complex => match value {
             CompValue::String(s) => Operand::Text {
                 folded: (!attribute.case_exact).then(|| fold_case(s).into_owned()),
                 text: s.clone(),
@@ -272,7 +400,12 @@ pub(crate) fn get<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
 }
 
 pub(crate) fn get_in<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    object.get(name).or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
 }
 
 /// The object holding a target's attribute: the resource, or its extension object.
@@ -290,17 +423,29 @@ pub(crate) fn elements(value: &Value) -> impl Iterator<Item = &Value> {
         Value::Null => (None, None),
         other => (None, Some(other)),
     };
-    array.into_iter().flatten().chain(single).filter(|v| !v.is_null())
+    array
+        .into_iter()
+        .flatten()
+        .chain(single)
+        .filter(|v| !v.is_null())
 }
 
 /// The values at a target: the attribute's elements, or each element's sub-attribute.
-pub(crate) fn values_at<'v>(resource: &'v Value, target: &Target, sub: Option<&'static Attribute>) -> Vec<&'v Value> {
-    let Some(value) = container(resource, target).and_then(|c| get(c, target.attribute.name)) else {
+pub(crate) fn values_at<'v>(
+    resource: &'v Value,
+    target: &Target,
+    sub: Option<&'static Attribute>,
+) -> Vec<&'v Value> {
+    let Some(value) = container(resource, target).and_then(|c| get(c, target.attribute.name))
+    else {
         return Vec::new();
     };
     match sub {
         None => elements(value).collect(),
-        Some(sub) => elements(value).filter_map(|e| get(e, sub.name)).flat_map(elements).collect(),
+        Some(sub) => elements(value)
+            .filter_map(|e| get(e, sub.name))
+            .flat_map(elements)
+            .collect(),
     }
 }
 
@@ -308,19 +453,27 @@ fn eval(node: &Node, resource: &Value) -> bool {
     match node {
         Node::Attr { target, test } => test_values(test, &values_at(resource, target, target.sub)),
         Node::ValuePath { target, inner, sub } => {
-            let Some(value) = container(resource, target).and_then(|c| get(c, target.attribute.name)) else {
+            let Some(value) =
+                container(resource, target).and_then(|c| get(c, target.attribute.name))
+            else {
                 return false;
             };
             elements(value).any(|element| {
                 eval(inner, element)
                     && sub.as_ref().is_none_or(|(attribute, test)| {
-                        let values: Vec<&Value> = get(element, attribute.name).into_iter().flat_map(elements).collect();
+                        let values: Vec<&Value> = get(element, attribute.name)
+                            .into_iter()
+                            .flat_map(elements)
+                            .collect();
                         test_values(test, &values)
                     })
             })
         }
         Node::Element { attribute, test } => {
-            let values: Vec<&Value> = get(resource, attribute.name).into_iter().flat_map(elements).collect();
+            let values: Vec<&Value> = get(resource, attribute.name)
+                .into_iter()
+                .flat_map(elements)
+                .collect();
             test_values(test, &values)
         }
         Node::And(a, b) => eval(a, resource) && eval(b, resource),
@@ -333,9 +486,10 @@ fn test_values(check: &Check, values: &[&Value]) -> bool {
     match check {
         Check::Present => values.iter().any(|v| is_present(v)),
         Check::Absent => !values.iter().any(|v| is_present(v)),
-        Check::Compare { op: CompareOp::Ne, operand } => {
-            values.is_empty() || values.iter().any(|v| compare(v, CompareOp::Ne, operand))
-        }
+        Check::Compare {
+            op: CompareOp::Ne,
+            operand,
+        } => values.is_empty() || values.iter().any(|v| compare(v, CompareOp::Ne, operand)),
         Check::Compare { op, operand } => values.iter().any(|v| compare(v, *op, operand)),
     }
 }
@@ -377,7 +531,9 @@ fn compare(actual: &Value, op: CompareOp, operand: &Operand) -> bool {
             None => return false,
         },
         Operand::Text { text, folded } => {
-            let Some(actual) = actual.as_str() else { return false };
+            let Some(actual) = actual.as_str() else {
+                return false;
+            };
             let (actual, expected): (Cow<'_, str>, &str) = match folded {
                 Some(folded) => (fold_case(actual), folded),
                 None => (Cow::Borrowed(actual), text),
@@ -429,11 +585,16 @@ pub fn compare_values(attribute: &Attribute, a: &Value, b: &Value) -> Ordering {
             {
                 return x.cmp(&y);
             }
-            if attribute.case_exact { x.cmp(y) } else { fold_case(x).cmp(&fold_case(y)).then_with(|| x.cmp(y)) }
+            if attribute.case_exact {
+                x.cmp(y)
+            } else {
+                fold_case(x).cmp(&fold_case(y)).then_with(|| x.cmp(y))
+            }
         }
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
-        }
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => a.to_string().cmp(&b.to_string()),
     }
@@ -464,7 +625,9 @@ mod tests {
     }
 
     fn matches(text: &str) -> bool {
-        CompiledFilter::parse(text, &USER).unwrap_or_else(|e| panic!("{text}: {e}")).matches(&user())
+        CompiledFilter::parse(text, &USER)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .matches(&user())
     }
 
     #[test]
@@ -479,14 +642,22 @@ mod tests {
 
     #[test]
     fn multi_valued_value_paths_and_entra_form() {
-        assert!(matches("emails[type eq \"work\"].value eq \"BJensen@example.com\""));
-        assert!(!matches("emails[type eq \"home\"].value eq \"bjensen@example.com\""));
-        assert!(matches("emails[type eq \"work\" and value co \"example.com\"]"));
+        assert!(matches(
+            "emails[type eq \"work\"].value eq \"BJensen@example.com\""
+        ));
+        assert!(!matches(
+            "emails[type eq \"home\"].value eq \"bjensen@example.com\""
+        ));
+        assert!(matches(
+            "emails[type eq \"work\" and value co \"example.com\"]"
+        ));
         assert!(matches("emails co \"jensen.org\""));
         assert!(matches("emails.value ew \".org\""));
         assert!(matches("emails[not (type eq \"work\")]"));
         assert!(!matches("emails[type eq \"other\"]"));
-        assert!(matches("emails.primary eq true and emails.type eq \"home\""));
+        assert!(matches(
+            "emails.primary eq true and emails.type eq \"home\""
+        ));
     }
 
     #[test]
@@ -498,15 +669,25 @@ mod tests {
         assert!(matches("name.formatted ne \"x\""));
         assert!(!matches("userName ne \"bjensen@example.com\""));
         assert!(matches("active eq \"True\""));
-        assert!(matches("urn:crosswalk:params:scim:schemas:extension:2.0:User:emailVerified eq false"));
-        assert!(matches("userName eq \"nobody\" or displayName eq \"babs jensen\""));
-        assert!(!matches("userName eq \"nobody\" or displayName eq \"babs\" and active eq true"));
+        assert!(matches(
+            "urn:crosswalk:params:scim:schemas:extension:2.0:User:emailVerified eq false"
+        ));
+        assert!(matches(
+            "userName eq \"nobody\" or displayName eq \"babs jensen\""
+        ));
+        assert!(!matches(
+            "userName eq \"nobody\" or displayName eq \"babs\" and active eq true"
+        ));
     }
 
     #[test]
     fn dates_compare_as_instants() {
-        assert!(matches("meta.lastModified gt \"2011-05-13T06:00:00+02:00\""));
-        assert!(matches("meta.lastModified eq \"2011-05-13T06:42:34+02:00\""));
+        assert!(matches(
+            "meta.lastModified gt \"2011-05-13T06:00:00+02:00\""
+        ));
+        assert!(matches(
+            "meta.lastModified eq \"2011-05-13T06:42:34+02:00\""
+        ));
         assert!(!matches("meta.lastModified lt \"2011-01-01T00:00:00Z\""));
     }
 
@@ -517,14 +698,21 @@ mod tests {
     #[test]
     fn what_could_never_match_is_refused() {
         assert!(compile_error(&USER, "title eq \"x\"").contains("does not store title"));
-        assert!(compile_error(&USER, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq \"1\"")
-            .contains("does not store"));
+        assert!(
+            compile_error(
+                &USER,
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq \"1\""
+            )
+            .contains("does not store")
+        );
         assert!(compile_error(&USER, "active gt true").contains("supports eq, ne and pr"));
         assert!(compile_error(&USER, "userName eq 5").contains("compare it with a string"));
         assert!(compile_error(&USER, "meta.created gt \"yesterday\"").contains("not a dateTime"));
         assert!(compile_error(&USER, "active co \"t\"").contains("works on strings"));
         assert!(compile_error(&USER, "name eq \"x\"").contains("name is complex"));
-        assert!(compile_error(&USER, "emails[kind eq \"work\"]").contains("no sub-attribute \"kind\""));
+        assert!(
+            compile_error(&USER, "emails[kind eq \"work\"]").contains("no sub-attribute \"kind\"")
+        );
         assert!(compile_error(&USER, "userName[value eq \"x\"]").contains("no sub-attributes"));
         assert!(compile_error(&GROUP, "userName eq \"x\"").contains("Group has no attribute"));
         assert!(compile_error(&USER, "userName gt null").contains("null can only"));

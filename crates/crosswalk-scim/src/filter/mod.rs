@@ -55,13 +55,20 @@ pub struct AttrPath {
 impl AttrPath {
     /// An unqualified path, for building filters in code.
     pub fn new(name: impl Into<String>, sub: Option<&str>) -> AttrPath {
-        AttrPath { urn: None, name: name.into(), sub: sub.map(str::to_string), span: Span::default() }
+        AttrPath {
+            urn: None,
+            name: name.into(),
+            sub: sub.map(str::to_string),
+            span: Span::default(),
+        }
     }
 
     /// Whether this is `name` (or `name.sub`), case ignored, unqualified or qualified with
     /// `schema`.
     pub fn is(&self, schema: &str, name: &str, sub: Option<&str>) -> bool {
-        self.urn.as_deref().is_none_or(|urn| urn.eq_ignore_ascii_case(schema))
+        self.urn
+            .as_deref()
+            .is_none_or(|urn| urn.eq_ignore_ascii_case(schema))
             && self.name.eq_ignore_ascii_case(name)
             && match (self.sub.as_deref(), sub) {
                 (None, None) => true,
@@ -99,8 +106,17 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
-    pub const ALL: [CompareOp; 9] =
-        [CompareOp::Eq, CompareOp::Ne, CompareOp::Co, CompareOp::Sw, CompareOp::Ew, CompareOp::Gt, CompareOp::Ge, CompareOp::Lt, CompareOp::Le];
+    pub const ALL: [CompareOp; 9] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Co,
+        CompareOp::Sw,
+        CompareOp::Ew,
+        CompareOp::Gt,
+        CompareOp::Ge,
+        CompareOp::Lt,
+        CompareOp::Le,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -118,12 +134,17 @@ impl CompareOp {
 
     /// The operator, in any case.
     pub fn parse(word: &str) -> Option<CompareOp> {
-        CompareOp::ALL.into_iter().find(|op| op.as_str().eq_ignore_ascii_case(word))
+        CompareOp::ALL
+            .into_iter()
+            .find(|op| op.as_str().eq_ignore_ascii_case(word))
     }
 
     /// `gt`, `ge`, `lt`, `le`.
     pub fn is_ordering(self) -> bool {
-        matches!(self, CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le)
+        matches!(
+            self,
+            CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+        )
     }
 
     /// `co`, `sw`, `ew`.
@@ -185,11 +206,18 @@ pub struct SubTest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
     /// `attrPath op value` or `attrPath pr`.
-    Attr { path: AttrPath, test: Test },
+    Attr {
+        path: AttrPath,
+        test: Test,
+    },
     /// `attrPath[valFilter]`, optionally followed by `.sub op value`: some value of the
     /// multi-valued (or complex) attribute satisfies the inner filter, whose paths are its
     /// sub-attributes (and the sub-test, if any).
-    ValuePath { path: AttrPath, filter: Box<Filter>, sub: Option<SubTest> },
+    ValuePath {
+        path: AttrPath,
+        filter: Box<Filter>,
+        sub: Option<SubTest>,
+    },
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
     Not(Box<Filter>),
@@ -203,7 +231,10 @@ impl Filter {
 
     /// `path eq "value"`, for building filters in code.
     pub fn equals(path: AttrPath, value: impl Into<String>) -> Filter {
-        Filter::Attr { path, test: Test::Compare(CompareOp::Eq, CompValue::String(value.into())) }
+        Filter::Attr {
+            path,
+            test: Test::Compare(CompareOp::Eq, CompValue::String(value.into())),
+        }
     }
 
     fn precedence(&self) -> u8 {
@@ -220,7 +251,11 @@ impl Filter {
         self.visit_paths_within(None, visit);
     }
 
-    fn visit_paths_within<'f>(&'f self, parent: Option<&'f AttrPath>, visit: &mut dyn FnMut(&'f AttrPath, Option<&'f AttrPath>)) {
+    fn visit_paths_within<'f>(
+        &'f self,
+        parent: Option<&'f AttrPath>,
+        visit: &mut dyn FnMut(&'f AttrPath, Option<&'f AttrPath>),
+    ) {
         match self {
             Filter::Attr { path, .. } => visit(path, parent),
             Filter::ValuePath { path, filter, .. } => {
@@ -247,7 +282,12 @@ impl std::str::FromStr for Filter {
 /// Writes `child`, in parentheses when it binds more loosely than its place needs; the
 /// right side of `a and b` is parenthesised when it is another `and` too, so that the tree
 /// comes back as it was (`and` and `or` group from the left).
-fn write_operand(f: &mut fmt::Formatter<'_>, child: &Filter, parent: u8, right: bool) -> fmt::Result {
+fn write_operand(
+    f: &mut fmt::Formatter<'_>,
+    child: &Filter,
+    parent: u8,
+    right: bool,
+) -> fmt::Result {
     let precedence = child.precedence();
     if precedence < parent || (right && precedence == parent) {
         write!(f, "({child})")

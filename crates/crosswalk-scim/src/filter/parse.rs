@@ -29,17 +29,26 @@ pub struct FilterError {
 
 impl FilterError {
     fn at(span: Span, message: impl Into<String>) -> FilterError {
-        FilterError { column: span.start as usize + 1, message: message.into() }
+        FilterError {
+            column: span.start as usize + 1,
+            message: message.into(),
+        }
     }
 
     /// As a 400 `invalidFilter`, quoting the filter.
     pub fn invalid_filter(&self, filter: &str) -> ScimError {
-        ScimError::invalid_filter(format!("invalid filter {}: {self}", crate::json::quoted(filter)))
+        ScimError::invalid_filter(format!(
+            "invalid filter {}: {self}",
+            crate::json::quoted(filter)
+        ))
     }
 
     /// As a 400 `invalidPath`, quoting the path.
     pub fn invalid_path(&self, path: &str) -> ScimError {
-        ScimError::invalid_path(format!("invalid path {}: {self}", crate::json::quoted(path)))
+        ScimError::invalid_path(format!(
+            "invalid path {}: {self}",
+            crate::json::quoted(path)
+        ))
     }
 }
 
@@ -88,7 +97,13 @@ fn lex(text: &str) -> Result<Vec<Token<'_>>, FilterError> {
     while i < chars.len() {
         let c = chars[i].1;
         let start = i as u32;
-        let single = |kind| Token { kind, span: Span { start, end: start + 1 } };
+        let single = |kind| Token {
+            kind,
+            span: Span {
+                start,
+                end: start + 1,
+            },
+        };
         match c {
             c if is_space(c) => i += 1,
             '(' => {
@@ -112,7 +127,13 @@ fn lex(text: &str) -> Result<Vec<Token<'_>>, FilterError> {
                 let mut escaped = false;
                 loop {
                     let Some(&(_, d)) = chars.get(j) else {
-                        return Err(FilterError::at(Span { start, end: start + 1 }, "this string is not closed: add a '\"'"));
+                        return Err(FilterError::at(
+                            Span {
+                                start,
+                                end: start + 1,
+                            },
+                            "this string is not closed: add a '\"'",
+                        ));
                     };
                     match d {
                         '\\' if !escaped => escaped = true,
@@ -124,11 +145,23 @@ fn lex(text: &str) -> Result<Vec<Token<'_>>, FilterError> {
                 let literal = &text[byte_at(i)..byte_at(j + 1)];
                 let value: String = serde_json::from_str(literal).map_err(|e| {
                     FilterError::at(
-                        Span { start, end: j as u32 + 1 },
-                        format!("this string is not valid JSON ({}); escape '\"' and '\\' with '\\'", crate::json::json_message(&e)),
+                        Span {
+                            start,
+                            end: j as u32 + 1,
+                        },
+                        format!(
+                            "this string is not valid JSON ({}); escape '\"' and '\\' with '\\'",
+                            crate::json::json_message(&e)
+                        ),
                     )
                 })?;
-                tokens.push(Token { kind: Kind::Str(value), span: Span { start, end: j as u32 + 1 } });
+                tokens.push(Token {
+                    kind: Kind::Str(value),
+                    span: Span {
+                        start,
+                        end: j as u32 + 1,
+                    },
+                });
                 i = j + 1;
             }
             _ => {
@@ -137,7 +170,13 @@ fn lex(text: &str) -> Result<Vec<Token<'_>>, FilterError> {
                     j += 1;
                 }
                 let word = &text[byte_at(i)..byte_at(j)];
-                tokens.push(Token { kind: Kind::Word(word), span: Span { start, end: j as u32 } });
+                tokens.push(Token {
+                    kind: Kind::Word(word),
+                    span: Span {
+                        start,
+                        end: j as u32,
+                    },
+                });
                 i = j;
             }
         }
@@ -157,11 +196,20 @@ struct Parser<'t> {
 impl<'t> Parser<'t> {
     fn new(text: &'t str) -> Result<Parser<'t>, FilterError> {
         if text.len() > MAX_FILTER_LENGTH {
-            return Err(FilterError { column: 1, message: format!("longer than {MAX_FILTER_LENGTH} bytes") });
+            return Err(FilterError {
+                column: 1,
+                message: format!("longer than {MAX_FILTER_LENGTH} bytes"),
+            });
         }
         let tokens = lex(text)?;
         let n = text.chars().count() as u32;
-        Ok(Parser { tokens, pos: 0, depth: 0, expressions: 0, end: Span { start: n, end: n } })
+        Ok(Parser {
+            tokens,
+            pos: 0,
+            depth: 0,
+            expressions: 0,
+            end: Span { start: n, end: n },
+        })
     }
 
     fn peek(&self) -> Option<&Token<'t>> {
@@ -183,7 +231,10 @@ impl<'t> Parser<'t> {
     }
 
     fn error_here(&self, message: impl Into<String>) -> FilterError {
-        FilterError::at(self.here(), format!("{}, found {}", message.into(), describe(self.peek())))
+        FilterError::at(
+            self.here(),
+            format!("{}, found {}", message.into(), describe(self.peek())),
+        )
     }
 
     fn peek_keyword(&self, keyword: &str) -> bool {
@@ -201,7 +252,10 @@ impl<'t> Parser<'t> {
     fn enter(&mut self) -> Result<(), FilterError> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(FilterError::at(self.here(), format!("nested more than {MAX_NESTING} deep")));
+            return Err(FilterError::at(
+                self.here(),
+                format!("nested more than {MAX_NESTING} deep"),
+            ));
         }
         Ok(())
     }
@@ -227,7 +281,10 @@ impl<'t> Parser<'t> {
     }
 
     fn unary(&mut self, in_brackets: bool) -> Result<Filter, FilterError> {
-        let next_is_open = matches!(self.tokens.get(self.pos + 1).map(|t| &t.kind), Some(Kind::Open));
+        let next_is_open = matches!(
+            self.tokens.get(self.pos + 1).map(|t| &t.kind),
+            Some(Kind::Open)
+        );
         match self.peek_kind() {
             Some(Kind::Word(w)) if w.eq_ignore_ascii_case("not") && next_is_open => {
                 self.next();
@@ -246,9 +303,10 @@ impl<'t> Parser<'t> {
                 self.depth -= 1;
                 Ok(inner)
             }
-            Some(Kind::Word(w)) if w.eq_ignore_ascii_case("not") => {
-                Err(FilterError::at(self.here(), "\"not\" must be followed by a filter in parentheses: not (...)"))
-            }
+            Some(Kind::Word(w)) if w.eq_ignore_ascii_case("not") => Err(FilterError::at(
+                self.here(),
+                "\"not\" must be followed by a filter in parentheses: not (...)",
+            )),
             Some(Kind::Word(_)) => self.attr_expr(in_brackets),
             _ => Err(self.error_here("expected an attribute name, \"(\" or \"not\"")),
         }
@@ -257,7 +315,10 @@ impl<'t> Parser<'t> {
     fn attr_expr(&mut self, in_brackets: bool) -> Result<Filter, FilterError> {
         self.expressions += 1;
         if self.expressions > MAX_EXPRESSIONS {
-            return Err(FilterError::at(self.here(), format!("more than {MAX_EXPRESSIONS} attribute expressions")));
+            return Err(FilterError::at(
+                self.here(),
+                format!("more than {MAX_EXPRESSIONS} attribute expressions"),
+            ));
         }
         let path = self.attr_path()?;
         if self.peek_kind() != Some(&Kind::OpenBracket) {
@@ -276,21 +337,39 @@ impl<'t> Parser<'t> {
         self.expect(Kind::CloseBracket, "\"]\" to close the value filter")?;
         self.depth -= 1;
         let sub = match self.peek() {
-            Some(Token { kind: Kind::Word(w), span }) if w.starts_with('.') => {
+            Some(Token {
+                kind: Kind::Word(w),
+                span,
+            }) if w.starts_with('.') => {
                 let (w, span) = (*w, *span);
                 self.next();
-                let name_span = Span { start: span.start + 1, end: span.end };
+                let name_span = Span {
+                    start: span.start + 1,
+                    end: span.end,
+                };
                 check_name(&w[1..], name_span)?;
                 let test = self.test()?;
-                Some(SubTest { name: w[1..].to_string(), span: name_span, test })
+                Some(SubTest {
+                    name: w[1..].to_string(),
+                    span: name_span,
+                    test,
+                })
             }
             _ => None,
         };
-        Ok(Filter::ValuePath { path, filter: Box::new(inner), sub })
+        Ok(Filter::ValuePath {
+            path,
+            filter: Box::new(inner),
+            sub,
+        })
     }
 
     fn attr_path(&mut self) -> Result<AttrPath, FilterError> {
-        let Some(&Token { kind: Kind::Word(word), span }) = self.peek() else {
+        let Some(&Token {
+            kind: Kind::Word(word),
+            span,
+        }) = self.peek()
+        else {
             return Err(self.error_here("expected an attribute name"));
         };
         self.next();
@@ -307,7 +386,9 @@ impl<'t> Parser<'t> {
             _ => None,
         };
         let Some(op) = op else {
-            return Err(self.error_here("expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr)"));
+            return Err(
+                self.error_here("expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr)")
+            );
         };
         self.next();
         let value = self.value()?;
@@ -323,7 +404,12 @@ impl<'t> Parser<'t> {
             Some(Kind::Word(w)) if w.eq_ignore_ascii_case("null") => CompValue::Null,
             Some(Kind::Word(w)) if is_json_number(w) => match number(w) {
                 Some(n) => CompValue::Number(n),
-                None => return Err(FilterError::at(self.here(), format!("the number {w} is out of range"))),
+                None => {
+                    return Err(FilterError::at(
+                        self.here(),
+                        format!("the number {w} is out of range"),
+                    ));
+                }
             },
             _ => return Err(self.error_here(expected)),
         };
@@ -341,7 +427,10 @@ fn number(word: &str) -> Option<Number> {
     if let Ok(n) = word.parse::<u64>() {
         return Some(n.into());
     }
-    word.parse::<f64>().ok().filter(|f| f.is_finite()).and_then(Number::from_f64)
+    word.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .and_then(Number::from_f64)
 }
 
 /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, JSON's number.
@@ -390,11 +479,17 @@ fn check_name(name: &str, span: Span) -> Result<(), FilterError> {
         return Err(FilterError::at(span, "expected an attribute name"));
     };
     if !(first.is_ascii_alphabetic() || first == '$') {
-        return Err(FilterError::at(span, format!("an attribute name starts with a letter, not {first:?}")));
+        return Err(FilterError::at(
+            span,
+            format!("an attribute name starts with a letter, not {first:?}"),
+        ));
     }
     for (i, c) in chars.enumerate() {
         if !(c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            let at = Span { start: span.start + i as u32 + 1, end: span.start + i as u32 + 2 };
+            let at = Span {
+                start: span.start + i as u32 + 1,
+                end: span.start + i as u32 + 2,
+            };
             return Err(FilterError::at(
                 at,
                 format!("{c:?} cannot be part of an attribute name (letters, digits, '-' and '_')"),
@@ -413,10 +508,16 @@ fn attr_path_of(word: &str, span: Span) -> Result<AttrPath, FilterError> {
             if !urn.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
                 return Err(FilterError::at(
                     span,
-                    format!("{word:?} is not an attribute path: a qualified attribute starts with its schema URN (urn:...)"),
+                    format!(
+                        "{word:?} is not an attribute path: a qualified attribute starts with its schema URN (urn:...)"
+                    ),
                 ));
             }
-            (Some(urn.to_string()), &word[i + 1..], span.start + urn.chars().count() as u32 + 1)
+            (
+                Some(urn.to_string()),
+                &word[i + 1..],
+                span.start + urn.chars().count() as u32 + 1,
+            )
         }
         None => (None, word, span.start),
     };
@@ -424,25 +525,45 @@ fn attr_path_of(word: &str, span: Span) -> Result<AttrPath, FilterError> {
         Some((name, sub)) => (name, Some(sub)),
         None => (rest, None),
     };
-    let name_span = Span { start: rest_start, end: rest_start + name.chars().count() as u32 };
+    let name_span = Span {
+        start: rest_start,
+        end: rest_start + name.chars().count() as u32,
+    };
     if name.is_empty() && urn.is_some() {
-        return Err(FilterError::at(name_span, "expected an attribute name after the schema URN"));
+        return Err(FilterError::at(
+            name_span,
+            "expected an attribute name after the schema URN",
+        ));
     }
     check_name(name, name_span)?;
     if let Some(sub) = sub {
-        let sub_span = Span { start: name_span.end + 1, end: span.end };
+        let sub_span = Span {
+            start: name_span.end + 1,
+            end: span.end,
+        };
         if sub.contains('.') {
-            return Err(FilterError::at(sub_span, "an attribute path has at most one '.' (attribute.subAttribute)"));
+            return Err(FilterError::at(
+                sub_span,
+                "an attribute path has at most one '.' (attribute.subAttribute)",
+            ));
         }
         check_name(sub, sub_span)?;
     }
-    Ok(AttrPath { urn, name: name.to_string(), sub: sub.map(str::to_string), span })
+    Ok(AttrPath {
+        urn,
+        name: name.to_string(),
+        sub: sub.map(str::to_string),
+        span,
+    })
 }
 
 pub(super) fn parse_filter(text: &str) -> Result<Filter, FilterError> {
     let mut parser = Parser::new(text)?;
     if parser.tokens.is_empty() {
-        return Err(FilterError { column: 1, message: "the filter is empty".to_string() });
+        return Err(FilterError {
+            column: 1,
+            message: "the filter is empty".to_string(),
+        });
     }
     let filter = parser.or_expr(false)?;
     if parser.peek().is_some() {
@@ -461,11 +582,17 @@ pub(super) fn parse_patch_path(text: &str) -> Result<PatchPath, FilterError> {
         parser.enter()?;
         filter = Some(parser.or_expr(true)?);
         parser.expect(Kind::CloseBracket, "\"]\" to close the value filter")?;
-        if let Some(Token { kind: Kind::Word(w), span }) = parser.peek().cloned()
+        if let Some(Token {
+            kind: Kind::Word(w),
+            span,
+        }) = parser.peek().cloned()
             && let Some(name) = w.strip_prefix('.')
         {
             parser.next();
-            let name_span = Span { start: span.start + 1, end: span.end };
+            let name_span = Span {
+                start: span.start + 1,
+                end: span.end,
+            };
             check_name(name, name_span)?;
             sub = Some((name.to_string(), name_span));
         }
@@ -505,14 +632,38 @@ mod tests {
 
     #[test]
     fn errors_say_where_and_what() {
-        assert_eq!(error("userName eq"), "at column 12: expected a value: a string in double quotes, a number, true, false or null, found the end of the filter");
-        assert_eq!(error("userName equals \"x\""), "at column 10: expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr), found \"equals\"");
-        assert_eq!(error("userName eq \"x"), "at column 13: this string is not closed: add a '\"'");
-        assert_eq!(error("(userName pr"), "at column 13: expected \")\", found the end of the filter");
-        assert_eq!(error("userName pr or"), "at column 15: expected an attribute name, \"(\" or \"not\", found the end of the filter");
-        assert_eq!(error("usér pr"), "at column 3: 'é' cannot be part of an attribute name (letters, digits, '-' and '_')");
-        assert_eq!(error("not userName pr"), "at column 1: \"not\" must be followed by a filter in parentheses: not (...)");
-        assert_eq!(error("a.b.c pr"), "at column 3: an attribute path has at most one '.' (attribute.subAttribute)");
+        assert_eq!(
+            error("userName eq"),
+            "at column 12: expected a value: a string in double quotes, a number, true, false or null, found the end of the filter"
+        );
+        assert_eq!(
+            error("userName equals \"x\""),
+            "at column 10: expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr), found \"equals\""
+        );
+        assert_eq!(
+            error("userName eq \"x"),
+            "at column 13: this string is not closed: add a '\"'"
+        );
+        assert_eq!(
+            error("(userName pr"),
+            "at column 13: expected \")\", found the end of the filter"
+        );
+        assert_eq!(
+            error("userName pr or"),
+            "at column 15: expected an attribute name, \"(\" or \"not\", found the end of the filter"
+        );
+        assert_eq!(
+            error("usér pr"),
+            "at column 3: 'é' cannot be part of an attribute name (letters, digits, '-' and '_')"
+        );
+        assert_eq!(
+            error("not userName pr"),
+            "at column 1: \"not\" must be followed by a filter in parentheses: not (...)"
+        );
+        assert_eq!(
+            error("a.b.c pr"),
+            "at column 3: an attribute path has at most one '.' (attribute.subAttribute)"
+        );
         assert!(error("emails[type eq \"work\" and x[y pr]]").contains("cannot hold another"));
         assert!(error("foo:bar pr").contains("schema URN"));
         assert_eq!(error("   "), "at column 1: the filter is empty");

@@ -25,7 +25,10 @@ pub enum Lookup {
     /// Users: an address, by `emails eq`, `emails.value eq`, `emails[value eq …]` or
     /// Entra's `emails[type eq "work"].value eq "…"` (case ignored). `email_type` is the
     /// `type` that same address must have, if the filter asks for one (case ignored).
-    Email { value: String, email_type: Option<String> },
+    Email {
+        value: String,
+        email_type: Option<String>,
+    },
     /// `displayName eq "…"` (case ignored): the group lookup Entra and Okta make.
     DisplayName(String),
     /// Groups: `members.value eq "…"` or `members[value eq "…"]` (case matters).
@@ -35,17 +38,28 @@ pub enum Lookup {
 impl Lookup {
     /// Whether the attribute compares case as it is (`id`, `externalId`, member ids).
     pub fn case_exact(&self) -> bool {
-        matches!(self, Lookup::Id(_) | Lookup::ExternalId(_) | Lookup::Member(_))
+        matches!(
+            self,
+            Lookup::Id(_) | Lookup::ExternalId(_) | Lookup::Member(_)
+        )
     }
 
     /// The value as an index must hold it: as given for case-exact attributes, else case
     /// folded with [`fold_case`] (build the index with the same function).
     pub fn key(&self) -> Cow<'_, str> {
         let text = match self {
-            Lookup::Id(v) | Lookup::ExternalId(v) | Lookup::UserName(v) | Lookup::DisplayName(v) | Lookup::Member(v) => v,
+            Lookup::Id(v)
+            | Lookup::ExternalId(v)
+            | Lookup::UserName(v)
+            | Lookup::DisplayName(v)
+            | Lookup::Member(v) => v,
             Lookup::Email { value, .. } => value,
         };
-        if self.case_exact() { Cow::Borrowed(text) } else { fold_case(text) }
+        if self.case_exact() {
+            Cow::Borrowed(text)
+        } else {
+            fold_case(text)
+        }
     }
 
     /// Smaller is more selective: ids name one resource, display names may name several.
@@ -80,38 +94,70 @@ pub fn plan(filter: &CompiledFilter) -> Option<Plan> {
 
 fn plan_of(filter: &Filter, schema: &str, user: bool) -> Option<Plan> {
     match filter {
-        Filter::Attr { path, test: Test::Compare(CompareOp::Eq, CompValue::String(value)) } => {
-            attribute_lookup(path, value, schema, user).map(|lookup| Plan { lookups: vec![lookup], exact: true })
-        }
+        Filter::Attr {
+            path,
+            test: Test::Compare(CompareOp::Eq, CompValue::String(value)),
+        } => attribute_lookup(path, value, schema, user).map(|lookup| Plan {
+            lookups: vec![lookup],
+            exact: true,
+        }),
         Filter::ValuePath { path, filter, sub } => {
             let (mut wanted, exact) = equalities(filter)?;
             if let Some(sub) = sub {
-                let Test::Compare(CompareOp::Eq, CompValue::String(value)) = &sub.test else { return None };
+                let Test::Compare(CompareOp::Eq, CompValue::String(value)) = &sub.test else {
+                    return None;
+                };
                 wanted.push((sub.name.as_str(), value.as_str()));
             }
-            let value_of = |name: &str| wanted.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_string());
-            let others = wanted.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("value") && !n.eq_ignore_ascii_case("type")).count();
+            let value_of = |name: &str| {
+                wanted
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.to_string())
+            };
+            let others = wanted
+                .iter()
+                .filter(|(n, _)| {
+                    !n.eq_ignore_ascii_case("value") && !n.eq_ignore_ascii_case("type")
+                })
+                .count();
             let value = value_of("value")?;
             let lookup = if user && path.is(schema, "emails", None) {
-                Lookup::Email { value, email_type: value_of("type") }
+                Lookup::Email {
+                    value,
+                    email_type: value_of("type"),
+                }
             } else if !user && path.is(schema, "members", None) {
                 Lookup::Member(value)
             } else {
                 return None;
             };
-            let repeated = wanted.iter().enumerate().any(|(i, (n, _))| wanted[..i].iter().any(|(m, _)| m.eq_ignore_ascii_case(n)));
+            let repeated = wanted
+                .iter()
+                .enumerate()
+                .any(|(i, (n, _))| wanted[..i].iter().any(|(m, _)| m.eq_ignore_ascii_case(n)));
             let exact = exact && others == 0 && !repeated && (user || value_of("type").is_none());
-            Some(Plan { lookups: vec![lookup], exact })
+            Some(Plan {
+                lookups: vec![lookup],
+                exact,
+            })
         }
         Filter::And(a, b) => {
             let best = match (plan_of(a, schema, user), plan_of(b, schema, user)) {
                 (Some(a), Some(b)) => {
-                    if rank(&a) <= rank(&b) { a } else { b }
+                    if rank(&a) <= rank(&b) {
+                        a
+                    } else {
+                        b
+                    }
                 }
                 (Some(one), None) | (None, Some(one)) => one,
                 (None, None) => return None,
             };
-            Some(Plan { exact: false, ..best })
+            Some(Plan {
+                exact: false,
+                ..best
+            })
         }
         Filter::Or(a, b) => {
             let (a, b) = (plan_of(a, schema, user)?, plan_of(b, schema, user)?);
@@ -121,7 +167,10 @@ fn plan_of(filter: &Filter, schema: &str, user: bool) -> Option<Plan> {
                     lookups.push(lookup);
                 }
             }
-            Some(Plan { lookups, exact: a.exact && b.exact })
+            Some(Plan {
+                lookups,
+                exact: a.exact && b.exact,
+            })
         }
         _ => None,
     }
@@ -129,7 +178,14 @@ fn plan_of(filter: &Filter, schema: &str, user: bool) -> Option<Plan> {
 
 /// The worst (least selective) look-up of a plan: what an `and` pays for choosing it.
 fn rank(plan: &Plan) -> (u8, usize) {
-    (plan.lookups.iter().map(Lookup::rank).max().unwrap_or(u8::MAX), plan.lookups.len())
+    (
+        plan.lookups
+            .iter()
+            .map(Lookup::rank)
+            .max()
+            .unwrap_or(u8::MAX),
+        plan.lookups.len(),
+    )
 }
 
 fn attribute_lookup(path: &AttrPath, value: &str, schema: &str, user: bool) -> Option<Lookup> {
@@ -140,11 +196,17 @@ fn attribute_lookup(path: &AttrPath, value: &str, schema: &str, user: bool) -> O
         Lookup::ExternalId(value)
     } else if user && path.is(schema, "userName", None) {
         Lookup::UserName(value)
-    } else if user && (path.is(schema, "emails", None) || path.is(schema, "emails", Some("value"))) {
-        Lookup::Email { value, email_type: None }
+    } else if user && (path.is(schema, "emails", None) || path.is(schema, "emails", Some("value")))
+    {
+        Lookup::Email {
+            value,
+            email_type: None,
+        }
     } else if path.is(schema, "displayName", None) {
         Lookup::DisplayName(value)
-    } else if !user && (path.is(schema, "members", None) || path.is(schema, "members", Some("value"))) {
+    } else if !user
+        && (path.is(schema, "members", None) || path.is(schema, "members", Some("value")))
+    {
         Lookup::Member(value)
     } else {
         return None;
@@ -156,9 +218,10 @@ fn attribute_lookup(path: &AttrPath, value: &str, schema: &str, user: bool) -> O
 /// unless an `and` around it has a key).
 fn equalities(filter: &Filter) -> Option<(Vec<(&str, &str)>, bool)> {
     match filter {
-        Filter::Attr { path, test: Test::Compare(CompareOp::Eq, CompValue::String(value)) }
-            if path.urn.is_none() && path.sub.is_none() =>
-        {
+        Filter::Attr {
+            path,
+            test: Test::Compare(CompareOp::Eq, CompValue::String(value)),
+        } if path.urn.is_none() && path.sub.is_none() => {
             Some((vec![(path.name.as_str(), value.as_str())], true))
         }
         Filter::And(a, b) => match (equalities(a), equalities(b)) {
@@ -184,31 +247,88 @@ mod tests {
     }
 
     fn email(value: &str, email_type: Option<&str>) -> Lookup {
-        Lookup::Email { value: value.into(), email_type: email_type.map(str::to_string) }
+        Lookup::Email {
+            value: value.into(),
+            email_type: email_type.map(str::to_string),
+        }
     }
 
     #[test]
     fn provider_lookups_are_keys() {
-        let exact = |lookup: Lookup| Some(Plan { lookups: vec![lookup], exact: true });
-        assert_eq!(plan_for(&USER, "userName eq \"Test.User@okta.local\""), exact(Lookup::UserName("Test.User@okta.local".into())));
-        assert_eq!(plan_for(&USER, "externalId eq \"00ujl29u0le5T6Aj10h7\""), exact(Lookup::ExternalId("00ujl29u0le5T6Aj10h7".into())));
-        assert_eq!(plan_for(&USER, "emails[type eq \"work\"].value eq \"a@b.c\""), exact(email("a@b.c", Some("work"))));
-        assert_eq!(plan_for(&USER, "emails[value eq \"a@b.c\" and type eq \"work\"]"), exact(email("a@b.c", Some("work"))));
-        assert_eq!(plan_for(&USER, "emails.value eq \"a@b.c\""), exact(email("a@b.c", None)));
-        assert_eq!(plan_for(&USER, "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"x\""), exact(Lookup::UserName("x".into())));
-        assert_eq!(plan_for(&GROUP, "displayName eq \"Tour Guides\""), exact(Lookup::DisplayName("Tour Guides".into())));
-        assert_eq!(plan_for(&GROUP, "members[value eq \"u1\"]"), exact(Lookup::Member("u1".into())));
+        let exact = |lookup: Lookup| {
+            Some(Plan {
+                lookups: vec![lookup],
+                exact: true,
+            })
+        };
+        assert_eq!(
+            plan_for(&USER, "userName eq \"Test.User@okta.local\""),
+            exact(Lookup::UserName("Test.User@okta.local".into()))
+        );
+        assert_eq!(
+            plan_for(&USER, "externalId eq \"00ujl29u0le5T6Aj10h7\""),
+            exact(Lookup::ExternalId("00ujl29u0le5T6Aj10h7".into()))
+        );
+        assert_eq!(
+            plan_for(&USER, "emails[type eq \"work\"].value eq \"a@b.c\""),
+            exact(email("a@b.c", Some("work")))
+        );
+        assert_eq!(
+            plan_for(&USER, "emails[value eq \"a@b.c\" and type eq \"work\"]"),
+            exact(email("a@b.c", Some("work")))
+        );
+        assert_eq!(
+            plan_for(&USER, "emails.value eq \"a@b.c\""),
+            exact(email("a@b.c", None))
+        );
+        assert_eq!(
+            plan_for(
+                &USER,
+                "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"x\""
+            ),
+            exact(Lookup::UserName("x".into()))
+        );
+        assert_eq!(
+            plan_for(&GROUP, "displayName eq \"Tour Guides\""),
+            exact(Lookup::DisplayName("Tour Guides".into()))
+        );
+        assert_eq!(
+            plan_for(&GROUP, "members[value eq \"u1\"]"),
+            exact(Lookup::Member("u1".into()))
+        );
     }
 
     #[test]
     fn combinations_pick_the_narrowest_key_or_the_union() {
         let plan = plan_for(&GROUP, "displayName eq \"G\" and id eq \"g1\"").unwrap();
-        assert_eq!(plan, Plan { lookups: vec![Lookup::Id("g1".into())], exact: false });
+        assert_eq!(
+            plan,
+            Plan {
+                lookups: vec![Lookup::Id("g1".into())],
+                exact: false
+            }
+        );
         let plan = plan_for(&USER, "userName eq \"a\" or emails.value eq \"b@c.d\"").unwrap();
-        assert_eq!(plan, Plan { lookups: vec![Lookup::UserName("a".into()), email("b@c.d", None)], exact: true });
-        let plan = plan_for(&USER, "emails[type eq \"work\" and primary eq true].value eq \"a@b.c\"").unwrap();
+        assert_eq!(
+            plan,
+            Plan {
+                lookups: vec![Lookup::UserName("a".into()), email("b@c.d", None)],
+                exact: true
+            }
+        );
+        let plan = plan_for(
+            &USER,
+            "emails[type eq \"work\" and primary eq true].value eq \"a@b.c\"",
+        )
+        .unwrap();
         assert!(!plan.exact);
-        for scan in ["userName sw \"a\"", "not (userName eq \"a\")", "userName eq \"a\" or active eq true", "emails[type eq \"work\"]", "userName pr"] {
+        for scan in [
+            "userName sw \"a\"",
+            "not (userName eq \"a\")",
+            "userName eq \"a\" or active eq true",
+            "emails[type eq \"work\"]",
+            "userName pr",
+        ] {
             assert_eq!(plan_for(&USER, scan), None, "{scan}");
         }
     }

@@ -42,7 +42,10 @@ fn members(group: &Group) -> Vec<&str> {
 }
 
 fn emails(user: &User) -> Vec<(&str, Option<&str>, bool)> {
-    user.emails.iter().map(|e| (e.value.as_str(), e.email_type.as_deref(), e.primary)).collect()
+    user.emails
+        .iter()
+        .map(|e| (e.value.as_str(), e.email_type.as_deref(), e.primary))
+        .collect()
 }
 
 #[test]
@@ -51,7 +54,10 @@ fn rfc_add_examples() {
         "display": "Babs Jensen",
         "$ref": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646",
         "value": "2819c223-7f76-453a-919d-413861904646"}]}]))
-    .apply_to_group(&Group { members: vec![], ..tour_guides() })
+    .apply_to_group(&Group {
+        members: vec![],
+        ..tour_guides()
+    })
     .unwrap();
     assert_eq!(members(&group), ["2819c223-7f76-453a-919d-413861904646"]);
 
@@ -62,21 +68,29 @@ fn rfc_add_examples() {
     .unwrap();
     assert_eq!(
         emails(&user),
-        [("bjensen@example.com", Some("work"), true), ("babs@jensen.org", Some("home"), false), ("barbara@jensen.net", Some("other"), false)]
+        [
+            ("bjensen@example.com", Some("work"), true),
+            ("babs@jensen.org", Some("home"), false),
+            ("barbara@jensen.net", Some("other"), false)
+        ]
     );
 }
 
 #[test]
 fn rfc_remove_examples() {
-    let group = request(json!([{"op": "remove", "path": "members"}])).apply_to_group(&tour_guides()).unwrap();
+    let group = request(json!([{"op": "remove", "path": "members"}]))
+        .apply_to_group(&tour_guides())
+        .unwrap();
     assert!(group.members.is_empty());
     let group = request(json!([{"op": "remove", "path": "members[value eq \"2819c223-7f76-453a-919d-413861904646\"]"}]))
         .apply_to_group(&tour_guides())
         .unwrap();
     assert_eq!(members(&group), ["902c246b-6245-4190-8e05-00816be7344a"]);
-    let user = request(json!([{"op": "remove", "path": "emails[type eq \"work\" and value ew \"example.com\"]"}]))
-        .apply_to_user(&babs())
-        .unwrap();
+    let user = request(
+        json!([{"op": "remove", "path": "emails[type eq \"work\" and value ew \"example.com\"]"}]),
+    )
+    .apply_to_user(&babs())
+    .unwrap();
     assert_eq!(emails(&user), [("babs@jensen.org", Some("home"), false)]);
     // Remove all members and add one: the RFC's way to replace them.
     let group = request(json!([
@@ -85,7 +99,13 @@ fn rfc_remove_examples() {
     ]))
     .apply_to_group(&tour_guides())
     .unwrap();
-    assert_eq!(members(&group), ["2819c223-7f76-453a-919d-413861904646", "08e1d05d-121c-4561-8b96-473d93df9210"]);
+    assert_eq!(
+        members(&group),
+        [
+            "2819c223-7f76-453a-919d-413861904646",
+            "08e1d05d-121c-4561-8b96-473d93df9210"
+        ]
+    );
 }
 
 #[test]
@@ -95,10 +115,21 @@ fn rfc_replace_examples() {
         {"display": "James Smith", "value": "08e1d05d-121c-4561-8b96-473d93df9210"}]}]))
     .apply_to_group(&tour_guides())
     .unwrap();
-    assert_eq!(members(&group), ["2819c223-7f76-453a-919d-413861904646", "08e1d05d-121c-4561-8b96-473d93df9210"]);
+    assert_eq!(
+        members(&group),
+        [
+            "2819c223-7f76-453a-919d-413861904646",
+            "08e1d05d-121c-4561-8b96-473d93df9210"
+        ]
+    );
     // Addresses are not stored: accepted and dropped, however they are named.
-    for path in ["addresses[type eq \"work\"]", "addresses[type eq \"work\"].streetAddress"] {
-        let user = request(json!([{"op": "replace", "path": path, "value": "1010 Broadway Ave"}])).apply_to_user(&babs()).unwrap();
+    for path in [
+        "addresses[type eq \"work\"]",
+        "addresses[type eq \"work\"].streetAddress",
+    ] {
+        let user = request(json!([{"op": "replace", "path": path, "value": "1010 Broadway Ave"}]))
+            .apply_to_user(&babs())
+            .unwrap();
         assert_eq!(user, babs());
     }
     let user = request(json!([{"op": "replace", "value": {
@@ -108,9 +139,14 @@ fn rfc_replace_examples() {
     .unwrap();
     assert_eq!(user, babs());
     // A complex value: the sub-attributes given change, the others stay (§3.5.2.3).
-    let user = request(json!([{"op": "replace", "path": "name", "value": {"givenName": "Babs"}}])).apply_to_user(&babs()).unwrap();
+    let user = request(json!([{"op": "replace", "path": "name", "value": {"givenName": "Babs"}}]))
+        .apply_to_user(&babs())
+        .unwrap();
     let name = user.name.unwrap();
-    assert_eq!((name.given_name.as_deref(), name.family_name.as_deref()), (Some("Babs"), Some("Jensen")));
+    assert_eq!(
+        (name.given_name.as_deref(), name.family_name.as_deref()),
+        (Some("Babs"), Some("Jensen"))
+    );
     let user = request(json!([{"op": "replace", "path": "emails[type eq \"home\"]", "value": {"value": "b@j.org", "type": "home"}}]))
         .apply_to_user(&babs())
         .unwrap();
@@ -124,8 +160,18 @@ fn one_address_stays_primary() {
         .unwrap();
     assert_eq!(user.emails.iter().filter(|e| e.primary).count(), 1);
     assert!(user.emails[2].primary);
-    let user = request(json!([{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": true}])).apply_to_user(&babs()).unwrap();
-    assert_eq!(emails(&user), [("bjensen@example.com", Some("work"), false), ("babs@jensen.org", Some("home"), true)]);
+    let user = request(
+        json!([{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": true}]),
+    )
+    .apply_to_user(&babs())
+    .unwrap();
+    assert_eq!(
+        emails(&user),
+        [
+            ("bjensen@example.com", Some("work"), false),
+            ("babs@jensen.org", Some("home"), true)
+        ]
+    );
     let (account, _) = user.into_account().unwrap();
     assert_eq!(account.email.as_deref(), Some("babs@jensen.org"));
 }
@@ -143,22 +189,61 @@ fn errors_carry_the_right_scim_type() {
     use ScimType::*;
     let cases = [
         (json!([{"op": "remove"}]), NoTarget),
-        (json!([{"op": "replace", "path": "emails[value co \"nowhere\"].type", "value": "work"}]), NoTarget),
-        (json!([{"op": "replace", "path": "nosuch", "value": "x"}]), InvalidPath),
-        (json!([{"op": "replace", "path": "emails[type eq", "value": "x"}]), InvalidPath),
-        (json!([{"op": "replace", "path": "name.nosuch", "value": "x"}]), InvalidPath),
-        (json!([{"op": "replace", "value": {"nosuch": 1}}]), InvalidPath),
-        (json!([{"op": "replace", "path": "active", "value": "maybe"}]), InvalidValue),
-        (json!([{"op": "replace", "path": "userName", "value": 5}]), InvalidValue),
-        (json!([{"op": "replace", "path": "name", "value": "Babs"}]), InvalidValue),
+        (
+            json!([{"op": "replace", "path": "emails[value co \"nowhere\"].type", "value": "work"}]),
+            NoTarget,
+        ),
+        (
+            json!([{"op": "replace", "path": "nosuch", "value": "x"}]),
+            InvalidPath,
+        ),
+        (
+            json!([{"op": "replace", "path": "emails[type eq", "value": "x"}]),
+            InvalidPath,
+        ),
+        (
+            json!([{"op": "replace", "path": "name.nosuch", "value": "x"}]),
+            InvalidPath,
+        ),
+        (
+            json!([{"op": "replace", "value": {"nosuch": 1}}]),
+            InvalidPath,
+        ),
+        (
+            json!([{"op": "replace", "path": "active", "value": "maybe"}]),
+            InvalidValue,
+        ),
+        (
+            json!([{"op": "replace", "path": "userName", "value": 5}]),
+            InvalidValue,
+        ),
+        (
+            json!([{"op": "replace", "path": "name", "value": "Babs"}]),
+            InvalidValue,
+        ),
         (json!([{"op": "replace", "value": "Babs"}]), InvalidValue),
-        (json!([{"op": "replace", "path": "id", "value": "x"}]), Mutability),
+        (
+            json!([{"op": "replace", "path": "id", "value": "x"}]),
+            Mutability,
+        ),
         (json!([{"op": "remove", "path": "meta"}]), Mutability),
-        (json!([{"op": "replace", "path": "meta.created", "value": "2020-01-01T00:00:00Z"}]), Mutability),
-        (json!([{"op": "add", "path": "groups", "value": {"value": "g"}}]), Mutability),
+        (
+            json!([{"op": "replace", "path": "meta.created", "value": "2020-01-01T00:00:00Z"}]),
+            Mutability,
+        ),
+        (
+            json!([{"op": "add", "path": "groups", "value": {"value": "g"}}]),
+            Mutability,
+        ),
         (json!([{"op": "remove", "path": "userName"}]), Mutability),
-        (json!([{"op": "replace", "path": "userName", "value": null}]), Mutability),
-        (json!([{"op": "replace", "path": "urn:crosswalk:params:scim:schemas:extension:2.0:User:emailVerified", "value": true}]), Mutability),
+        (
+            json!([{"op": "replace", "path": "userName", "value": null}]),
+            Mutability,
+        ),
+        (
+            json!([{"op": "replace", "path": "urn:crosswalk:params:scim:schemas:extension:2.0:User:emailVerified", "value": true}]),
+            Mutability,
+        ),
         (json!([{"op": "move", "path": "userName"}]), InvalidSyntax),
         (json!([{"op": "add", "path": "userName"}]), InvalidSyntax),
         (json!([]), InvalidSyntax),
@@ -168,8 +253,13 @@ fn errors_carry_the_right_scim_type() {
         assert_eq!(scim_type, Some(expected), "{operations}: {detail}");
         assert!(!detail.is_empty());
     }
-    let (_, detail) = error(json!([{"op": "add", "path": "title", "value": "x"}, {"op": "replace", "path": "id", "value": "x"}]));
-    assert!(detail.starts_with("operation 2 (replace \"id\"): id is read-only"), "{detail}");
+    let (_, detail) = error(
+        json!([{"op": "add", "path": "title", "value": "x"}, {"op": "replace", "path": "id", "value": "x"}]),
+    );
+    assert!(
+        detail.starts_with("operation 2 (replace \"id\"): id is read-only"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -178,6 +268,8 @@ fn immutable_member_ids_cannot_be_rewritten() {
         .apply_to_group(&tour_guides())
         .unwrap_err();
     assert_eq!(error.scim_type, Some(ScimType::Mutability));
-    let error = request(json!([{"op": "remove", "path": "displayName"}])).apply_to_group(&tour_guides()).unwrap_err();
+    let error = request(json!([{"op": "remove", "path": "displayName"}]))
+        .apply_to_group(&tour_guides())
+        .unwrap_err();
     assert_eq!(error.scim_type, Some(ScimType::Mutability));
 }

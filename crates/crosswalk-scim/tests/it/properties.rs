@@ -5,7 +5,9 @@
 
 use crosswalk_scim::filter::pushdown::{Lookup, plan};
 use crosswalk_scim::filter::{AttrPath, CompValue, CompareOp, Span, SubTest, Test, fold_case};
-use crosswalk_scim::{CompiledFilter, Email, Filter, Name, PatchPath, PatchRequest, Projection, User, USER};
+use crosswalk_scim::{
+    CompiledFilter, Email, Filter, Name, PatchPath, PatchRequest, Projection, USER, User,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -17,12 +19,27 @@ use serde_json::{Value, json};
 
 fn name() -> impl Strategy<Value = String> {
     prop_oneof![
-        select(vec!["userName", "displayName", "emails", "name", "active", "id", "externalId", "meta", "members", "x", "$ref"])
-            .prop_map(str::to_string),
+        select(vec![
+            "userName",
+            "displayName",
+            "emails",
+            "name",
+            "active",
+            "id",
+            "externalId",
+            "meta",
+            "members",
+            "x",
+            "$ref"
+        ])
+        .prop_map(str::to_string),
         "[a-zA-Z][a-zA-Z0-9_-]{0,8}".prop_filter("not a keyword", |n| {
-            !["and", "or", "not", "pr", "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "true", "false", "null"]
-                .iter()
-                .any(|k| k.eq_ignore_ascii_case(n))
+            ![
+                "and", "or", "not", "pr", "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le",
+                "true", "false", "null",
+            ]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(n))
         }),
     ]
 }
@@ -37,7 +54,12 @@ fn attr_path() -> impl Strategy<Value = AttrPath> {
         name(),
         prop::option::of(name()),
     )
-        .prop_map(|(urn, name, sub)| AttrPath { urn: urn.map(str::to_string), name, sub, span: Span::default() })
+        .prop_map(|(urn, name, sub)| AttrPath {
+            urn: urn.map(str::to_string),
+            name,
+            sub,
+            span: Span::default(),
+        })
 }
 
 fn comp_value() -> impl Strategy<Value = CompValue> {
@@ -45,7 +67,8 @@ fn comp_value() -> impl Strategy<Value = CompValue> {
         Just(CompValue::Null),
         any::<bool>().prop_map(CompValue::Bool),
         any::<i64>().prop_map(|n| CompValue::Number(n.into())),
-        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(CompValue::Number)),
+        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
+            .map(CompValue::Number)),
         any::<String>().prop_map(CompValue::String),
         "[a-z@.\"\\\\ ]{0,12}".prop_map(CompValue::String),
     ]
@@ -57,7 +80,10 @@ fn test() -> impl Strategy<Value = Test> {
 
 /// Filters inside a value path: no nested value paths, unqualified single names.
 fn element_filter() -> impl Strategy<Value = Filter> {
-    let leaf = (name(), test()).prop_map(|(name, test)| Filter::Attr { path: AttrPath::new(name, None), test });
+    let leaf = (name(), test()).prop_map(|(name, test)| Filter::Attr {
+        path: AttrPath::new(name, None),
+        test,
+    });
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| Filter::And(Box::new(a), Box::new(b))),
@@ -94,8 +120,19 @@ fn filter() -> impl Strategy<Value = Filter> {
 
 fn small_text() -> impl Strategy<Value = String> {
     // Few distinct values, in mixed case, so that look-ups and filters collide.
-    (select(vec!["ann", "bob", "a@x.com", "b@x.com", "Ann", "A@X.COM", "ß", "SS", "İ"]), any::<bool>())
-        .prop_map(|(t, upper)| if upper { t.to_uppercase() } else { t.to_string() })
+    (
+        select(vec![
+            "ann", "bob", "a@x.com", "b@x.com", "Ann", "A@X.COM", "ß", "SS", "İ",
+        ]),
+        any::<bool>(),
+    )
+        .prop_map(|(t, upper)| {
+            if upper {
+                t.to_uppercase()
+            } else {
+                t.to_string()
+            }
+        })
 }
 
 fn user() -> impl Strategy<Value = User> {
@@ -103,39 +140,57 @@ fn user() -> impl Strategy<Value = User> {
         "[a-z0-9]{1,6}",
         prop::option::of(small_text()),
         prop::option::of(small_text()),
-        prop::option::of((prop::option::of(small_text()), prop::option::of(small_text()), prop::option::of(small_text()))),
+        prop::option::of((
+            prop::option::of(small_text()),
+            prop::option::of(small_text()),
+            prop::option::of(small_text()),
+        )),
         prop::option::of(small_text()),
-        vec((small_text(), prop::option::of(select(vec!["work", "home", "other", "Work"]))), 0..4),
+        vec(
+            (
+                small_text(),
+                prop::option::of(select(vec!["work", "home", "other", "Work"])),
+            ),
+            0..4,
+        ),
         prop::option::of(any::<Index>()),
         prop::option::of(any::<bool>()),
     )
-        .prop_map(|(id, external_id, user_name, name, display_name, emails, primary, active)| {
-            let primary = primary.filter(|_| !emails.is_empty()).map(|i| i.index(emails.len()));
-            User {
-                id: Some(id.into()),
-                external_id: external_id.map(Into::into),
-                user_name: user_name.map(Into::into),
-                name: name
-                    .map(|(formatted, given, family)| Name {
-                        formatted: formatted.map(Into::into),
-                        given_name: given.map(Into::into),
-                        family_name: family.map(Into::into),
-                    })
-                    .filter(|n| n.formatted.is_some() || n.given_name.is_some() || n.family_name.is_some()),
-                display_name: display_name.map(Into::into),
-                emails: emails
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, (value, email_type))| Email {
-                        value: value.into(),
-                        email_type: email_type.map(Into::into),
-                        primary: Some(i) == primary,
-                    })
-                    .collect(),
-                active,
-                ..User::default()
-            }
-        })
+        .prop_map(
+            |(id, external_id, user_name, name, display_name, emails, primary, active)| {
+                let primary = primary
+                    .filter(|_| !emails.is_empty())
+                    .map(|i| i.index(emails.len()));
+                User {
+                    id: Some(id.into()),
+                    external_id: external_id.map(Into::into),
+                    user_name: user_name.map(Into::into),
+                    name: name
+                        .map(|(formatted, given, family)| Name {
+                            formatted: formatted.map(Into::into),
+                            given_name: given.map(Into::into),
+                            family_name: family.map(Into::into),
+                        })
+                        .filter(|n| {
+                            n.formatted.is_some()
+                                || n.given_name.is_some()
+                                || n.family_name.is_some()
+                        }),
+                    display_name: display_name.map(Into::into),
+                    emails: emails
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (value, email_type))| Email {
+                            value: value.into(),
+                            email_type: email_type.map(Into::into),
+                            primary: Some(i) == primary,
+                        })
+                        .collect(),
+                    active,
+                    ..User::default()
+                }
+            },
+        )
 }
 
 /// Look-ups as a store answers them: by [`Lookup::key`], independently of the evaluator.
@@ -147,7 +202,10 @@ fn found_by(lookup: &Lookup, user: &User) -> bool {
         Lookup::ExternalId(_) => user.external_id.as_deref() == Some(&*key),
         Lookup::UserName(_) => user.user_name.as_deref().map(fold).as_deref() == Some(&*key),
         Lookup::Email { email_type, .. } => user.emails.iter().any(|e| {
-            fold(&e.value) == key && email_type.as_deref().is_none_or(|t| e.email_type.as_deref().map(fold) == Some(fold(t)))
+            fold(&e.value) == key
+                && email_type
+                    .as_deref()
+                    .is_none_or(|t| e.email_type.as_deref().map(fold) == Some(fold(t)))
         }),
         Lookup::DisplayName(_) => user.display_name.as_deref().map(fold).as_deref() == Some(&*key),
         Lookup::Member(_) => false,
@@ -164,8 +222,10 @@ fn user_filter() -> impl Strategy<Value = String> {
         value().prop_map(|v| format!("emails.value eq {v}")),
         value().prop_map(|v| format!("emails eq {v}")),
         value().prop_map(|v| format!("emails[value eq {v}]")),
-        (select(vec!["work", "home", "WORK"]), value()).prop_map(|(t, v)| format!("emails[type eq \"{t}\"].value eq {v}")),
-        (select(vec!["work", "home"]), value()).prop_map(|(t, v)| format!("emails[value eq {v} and type eq \"{t}\"]")),
+        (select(vec!["work", "home", "WORK"]), value())
+            .prop_map(|(t, v)| format!("emails[type eq \"{t}\"].value eq {v}")),
+        (select(vec!["work", "home"]), value())
+            .prop_map(|(t, v)| format!("emails[value eq {v} and type eq \"{t}\"]")),
         value().prop_map(|v| format!("id eq {v}")),
         value().prop_map(|v| format!("userName sw {v}")),
         Just("active eq true".to_string()),
@@ -195,7 +255,9 @@ fn patch_value() -> impl Strategy<Value = Value> {
         Just(json!([{"value": "n@x.com", "type": "work", "primary": true}])),
         Just(json!({"value": "n@x.com"})),
         Just(json!([{"value": "u1"}])),
-        Just(json!({"displayName": "D", "name.givenName": "G", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "1"})),
+        Just(
+            json!({"displayName": "D", "name.givenName": "G", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "1"})
+        ),
     ]
 }
 
@@ -226,8 +288,12 @@ fn patch_path() -> impl Strategy<Value = Option<String>> {
 }
 
 fn operation() -> impl Strategy<Value = Value> {
-    (select(vec!["add", "Add", "remove", "Remove", "replace", "REPLACE"]), patch_path(), prop::option::of(patch_value())).prop_map(
-        |(op, path, value)| {
+    (
+        select(vec!["add", "Add", "remove", "Remove", "replace", "REPLACE"]),
+        patch_path(),
+        prop::option::of(patch_value()),
+    )
+        .prop_map(|(op, path, value)| {
             let mut operation = json!({"op": op});
             if let Some(path) = path {
                 operation["path"] = json!(path);
@@ -236,8 +302,7 @@ fn operation() -> impl Strategy<Value = Value> {
                 operation["value"] = value;
             }
             operation
-        },
-    )
+        })
 }
 
 proptest! {

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use crosswalk_store::scope::{FindOutcome, MappingRow, MappingValue, Namespace, ScopeRow, SourcePlatform, keys};
+use crosswalk_store::scope::{
+    FindOutcome, MappingRow, MappingValue, Namespace, ScopeRow, SourcePlatform, keys,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -56,12 +58,18 @@ fn transfer_id(text: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(text).map_err(|_| ApiError::transfer_not_found(text))
 }
 
-async fn scope_of_transfer(state: &ServerState, principal: &Principal, transfer: &str) -> ApiResult<ScopeRow> {
+async fn scope_of_transfer(
+    state: &ServerState,
+    principal: &Principal,
+    transfer: &str,
+) -> ApiResult<ScopeRow> {
     let id = transfer_id(transfer)?;
     let caller = principal.caller()?;
     match state.app.job_by_transfer(&caller, id).await {
         Ok((scope, _)) => Ok(scope),
-        Err(error) if error.kind() == crosswalk_app::ErrorKind::NotFound => Err(ApiError::transfer_not_found(transfer)),
+        Err(error) if error.kind() == crosswalk_app::ErrorKind::NotFound => {
+            Err(ApiError::transfer_not_found(transfer))
+        }
         Err(error) => Err(error.into()),
     }
 }
@@ -82,16 +90,27 @@ fn cloud_id(mapping: &MappingRow) -> Option<&str> {
 /// Every key an app may know a mapping by: for `identity:user`, each of the platform's
 /// prefixed forms (`jira.userkey/…`, `jira.username/…`, `email/…`); otherwise the source key.
 fn server_keys(platform: SourcePlatform, mapping: &MappingRow) -> Vec<String> {
-    let Some(value) = mapping.value.as_identity().filter(|_| mapping.namespace.as_str() == Namespace::IDENTITY_USER) else {
+    let Some(value) = mapping
+        .value
+        .as_identity()
+        .filter(|_| mapping.namespace.as_str() == Namespace::IDENTITY_USER)
+    else {
         return vec![mapping.source_key.clone()];
     };
     let mut found = Vec::new();
     for (prefix, kind) in keys::prefixes(platform) {
         match kind {
             keys::AltKind::SourceKey => found.push(format!("{prefix}{}", mapping.source_key)),
-            keys::AltKind::Username if !value.source.username.is_empty() => found.push(format!("{prefix}{}", value.source.username)),
+            keys::AltKind::Username if !value.source.username.is_empty() => {
+                found.push(format!("{prefix}{}", value.source.username))
+            }
             keys::AltKind::Username => {}
-            keys::AltKind::Email => found.extend(value.source_emails.iter().map(|email| format!("{prefix}{email}"))),
+            keys::AltKind::Email => found.extend(
+                value
+                    .source_emails
+                    .iter()
+                    .map(|email| format!("{prefix}{email}")),
+            ),
         }
     }
     if platform == SourcePlatform::Other {
@@ -125,7 +144,10 @@ pub(crate) async fn page(
     let scope = scope_of_transfer(&state, &principal, &transfer).await?;
     let caller = principal.caller()?;
     let after = query.last_entity.as_deref().filter(|text| !text.is_empty());
-    let page = state.app.mappings(&caller, &scope.name, &namespace, after, page_size).await?;
+    let page = state
+        .app
+        .mappings(&caller, &scope.name, &namespace, after, page_size)
+        .await?;
     let mut items = BTreeMap::new();
     for mapping in page.mappings.iter().filter(|m| !m.removed) {
         if let Some(id) = cloud_id(mapping) {
@@ -135,7 +157,14 @@ pub(crate) async fn page(
         }
     }
     let has_next = !page.last_page;
-    Ok(ApiJson(Page { meta: PageMeta { page_size, has_next, last_entity: if has_next { page.next } else { None } }, items }))
+    Ok(ApiJson(Page {
+        meta: PageMeta {
+            page_size,
+            has_next,
+            last_entity: if has_next { page.next } else { None },
+        },
+        items,
+    }))
 }
 
 /// Looks up a list of server keys (any key form); answers `key -> cloudId` for each found.
@@ -163,7 +192,14 @@ pub(crate) async fn find(
     let namespace = namespace(&query.namespace)?;
     let scope = scope_of_transfer(&state, &principal, &transfer).await?;
     let caller = principal.caller()?;
-    let answers = if keys.is_empty() { Vec::new() } else { state.app.find(&caller, &scope.name, &namespace, &keys).await? };
+    let answers = if keys.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .app
+            .find(&caller, &scope.name, &namespace, &keys)
+            .await?
+    };
     let mut found = BTreeMap::new();
     for answer in answers {
         if let FindOutcome::Found { mapping, .. } = &answer.outcome
@@ -236,18 +272,34 @@ pub(crate) async fn security_map(
     let caller = principal.caller()?;
     let (scope, job) = match state.app.job_by_transfer(&caller, id).await {
         Ok(found) => found,
-        Err(error) if error.kind() == crosswalk_app::ErrorKind::NotFound => return Err(ApiError::transfer_not_found(&transfer)),
+        Err(error) if error.kind() == crosswalk_app::ErrorKind::NotFound => {
+            return Err(ApiError::transfer_not_found(&transfer));
+        }
         Err(error) => return Err(error.into()),
     };
     let of = crosswalk_store::scope::ReportOf::Job(job.name.clone());
-    let rows = state.app.report(&caller, &scope.name, &of, &crosswalk_app::ReportFilter::default()).await?;
+    let rows = state
+        .app
+        .report(
+            &caller,
+            &scope.name,
+            &of,
+            &crosswalk_app::ReportFilter::default(),
+        )
+        .await?;
     let permissions = permission_counts(&state, &caller, &scope.name, &rows).await?;
     let item = rows
         .into_iter()
         .zip(permissions)
         .map(|(row, permissions)| {
             let kind = row.kind.to_string();
-            let email = |name: &str| if row.kind == crosswalk_core::IdentityKind::Account { name.to_string() } else { String::new() };
+            let email = |name: &str| {
+                if row.kind == crosswalk_core::IdentityKind::Account {
+                    name.to_string()
+                } else {
+                    String::new()
+                }
+            };
             let destination = (!row.destination_id.is_empty()).then(|| SecurityPrincipal {
                 name: row.destination_display_name.clone(),
                 email: email(&row.destination_name),
@@ -255,8 +307,16 @@ pub(crate) async fn security_map(
                 kind: kind.clone(),
             });
             SecurityMapEntry {
-                id: crosswalk_store::scope::content_hash(format!("{kind}\u{0}{}", row.source_id).as_bytes())[..32].to_string(),
-                source: SecurityPrincipal { name: row.source_display_name.clone(), email: email(&row.source_name), id: row.source_id.clone(), kind },
+                id: crosswalk_store::scope::content_hash(
+                    format!("{kind}\u{0}{}", row.source_id).as_bytes(),
+                )[..32]
+                    .to_string(),
+                source: SecurityPrincipal {
+                    name: row.source_display_name.clone(),
+                    email: email(&row.source_name),
+                    id: row.source_id.clone(),
+                    kind,
+                },
                 destination,
                 resolution: row.resolution.as_str().to_ascii_lowercase(),
                 permissions,
@@ -274,10 +334,19 @@ async fn permission_counts(
     rows: &[crosswalk_core::ReportRow],
 ) -> ApiResult<Vec<u64>> {
     let mut counts = vec![0; rows.len()];
-    for kind in [crosswalk_core::IdentityKind::Account, crosswalk_core::IdentityKind::Group] {
+    for kind in [
+        crosswalk_core::IdentityKind::Account,
+        crosswalk_core::IdentityKind::Group,
+    ] {
         let positions: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].kind == kind).collect();
-        let keys: Vec<String> = positions.iter().map(|&i| rows[i].source_id.clone()).collect();
-        let found = state.app.permission_counts(caller, scope, kind, &keys).await?;
+        let keys: Vec<String> = positions
+            .iter()
+            .map(|&i| rows[i].source_id.clone())
+            .collect();
+        let found = state
+            .app
+            .permission_counts(caller, scope, kind, &keys)
+            .await?;
         for (position, count) in positions.into_iter().zip(found) {
             counts[position] = count;
         }

@@ -21,14 +21,18 @@ pub(crate) async fn health() -> ApiJson<Health> {
 
 /// The store answers: the server can serve requests.
 #[utoipa::path(get, path = "/ready", tag = "health", responses((status = 200, body = Health), (status = 503, body = crate::ErrorBody)))]
-pub(crate) async fn ready(axum::extract::State(state): axum::extract::State<ServerState>) -> Result<ApiJson<Health>, ApiError> {
+pub(crate) async fn ready(
+    axum::extract::State(state): axum::extract::State<ServerState>,
+) -> Result<ApiJson<Health>, ApiError> {
     // A primary-key read of a token that cannot exist: "not found" means the store answered.
     match state.tokens.token("readiness-probe").await {
-        Err(error) if error.kind() != crosswalk_store::scope::ErrorKind::NotFound => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            format!("the store does not answer: {}", error.message()),
-        )),
+        Err(error) if error.kind() != crosswalk_store::scope::ErrorKind::NotFound => {
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("the store does not answer: {}", error.message()),
+            ))
+        }
         _ => Ok(ApiJson(Health { status: "ok" })),
     }
 }

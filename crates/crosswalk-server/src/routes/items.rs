@@ -63,11 +63,16 @@ pub(crate) async fn import_items(
         ItemsUploadFormat::Jsonl => ("upload.jsonl", ItemsFormat::Jsonl),
     };
     let references = crosswalk_app::items::parse_items(name, upload.content.as_bytes(), format)
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "invalid_items", error.message()))?;
+        .map_err(|error| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_items", error.message())
+        })?;
     let caller = principal.caller()?;
     let imported = state.app.import_items(&caller, &scope, &references).await?;
     let message = state.app.items_missing(&scope).await?;
-    Ok(ApiJson(ItemsState { state: imported, message }))
+    Ok(ApiJson(ItemsState {
+        state: imported,
+        message,
+    }))
 }
 
 /// How many item references the scope holds, when and by whom they were imported; with a
@@ -81,9 +86,15 @@ pub(crate) async fn items_state(
     ApiPath(scope): ApiPath<String>,
 ) -> ApiResult<ApiJson<ItemsState>> {
     visible_scope(&state, &principal, &scope).await?;
-    let current = state.app.item_references(&principal.caller()?, &scope).await?;
+    let current = state
+        .app
+        .item_references(&principal.caller()?, &scope)
+        .await?;
     let message = state.app.items_missing(&scope).await?;
-    Ok(ApiJson(ItemsState { state: current, message }))
+    Ok(ApiJson(ItemsState {
+        state: current,
+        message,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -129,8 +140,25 @@ pub(crate) async fn affected_items(
         ),
     };
     visible_scope(&state, &principal, &scope).await?;
-    let filter = ItemFilter { role, container: query.container, item_type: query.item_type };
-    Ok(ApiJson(state.app.affected_items(&principal.caller()?, &scope, &namespace, &key, &filter, query.after.as_deref(), limit).await?))
+    let filter = ItemFilter {
+        role,
+        container: query.container,
+        item_type: query.item_type,
+    };
+    Ok(ApiJson(
+        state
+            .app
+            .affected_items(
+                &principal.caller()?,
+                &scope,
+                &namespace,
+                &key,
+                &filter,
+                query.after.as_deref(),
+                limit,
+            )
+            .await?,
+    ))
 }
 
 /// A role as files and queries spell it, in its stored form.
@@ -164,5 +192,10 @@ pub(crate) async fn reattribution(
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     check_page_size(limit, "limit")?;
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.reattribution(&principal.caller()?, &scope, query.since.as_deref(), limit).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .reattribution(&principal.caller()?, &scope, query.since.as_deref(), limit)
+            .await?,
+    ))
 }

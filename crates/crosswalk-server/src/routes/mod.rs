@@ -9,9 +9,9 @@ pub(crate) mod planning;
 pub(crate) mod report;
 pub(crate) mod review;
 pub mod runs;
-pub(crate) mod webhooks;
 pub mod scim;
 pub(crate) mod scim_conflicts;
+pub(crate) mod webhooks;
 
 use crate::error::ApiError;
 

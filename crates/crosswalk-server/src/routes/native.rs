@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use crosswalk_store::scope::{
-    FindAnswer, JobRow, MAX_APP_VALUE_LEN, MAX_KEY_LEN, MappingHistory, MappingPage, Namespace, NewScope, RevisionRow, Role,
-    ScopeRow, TokenRow, check_key,
+    FindAnswer, JobRow, MAX_APP_VALUE_LEN, MAX_KEY_LEN, MappingHistory, MappingPage, Namespace,
+    NewScope, RevisionRow, Role, ScopeRow, TokenRow, check_key,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,13 +18,17 @@ use crate::{Principal, ServerState};
 /// Refuses a page size outside 1 to [`MAX_PAGE_SIZE`], naming the parameter and the limit.
 pub(crate) fn check_page_size(size: usize, parameter: &str) -> ApiResult<()> {
     if size == 0 {
-        return Err(ApiError::invalid(format!("{parameter} is 0; ask for 1 to {MAX_PAGE_SIZE} mappings a page")));
+        return Err(ApiError::invalid(format!(
+            "{parameter} is 0; ask for 1 to {MAX_PAGE_SIZE} mappings a page"
+        )));
     }
     if size > MAX_PAGE_SIZE {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "page_size_too_large",
-            format!("{parameter} {size} is above the limit of {MAX_PAGE_SIZE}; ask for at most {MAX_PAGE_SIZE} a page"),
+            format!(
+                "{parameter} {size} is above the limit of {MAX_PAGE_SIZE}; ask for at most {MAX_PAGE_SIZE} a page"
+            ),
         ));
     }
     Ok(())
@@ -36,7 +40,9 @@ pub(crate) fn check_key_count(count: usize) -> ApiResult<()> {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "too_many_keys",
-            format!("{count} keys is above the limit of {MAX_PAGE_SIZE} per request; split them into several requests"),
+            format!(
+                "{count} keys is above the limit of {MAX_PAGE_SIZE} per request; split them into several requests"
+            ),
         ));
     }
     Ok(())
@@ -48,12 +54,20 @@ fn namespace(text: &str) -> ApiResult<Namespace> {
 
 /// The scope, checked visible: for a scoped token another scope is refused word for word as
 /// a scope that does not exist; for the instance admin a missing scope is refused so.
-pub(crate) async fn visible_scope(state: &ServerState, principal: &Principal, scope: &str) -> ApiResult<()> {
+pub(crate) async fn visible_scope(
+    state: &ServerState,
+    principal: &Principal,
+    scope: &str,
+) -> ApiResult<()> {
     principal.check_scope(scope)?;
     if principal.is_instance_admin() {
         let caller = principal.caller()?;
         if let Err(error) = state.app.scope(&caller, scope).await {
-            return Err(if error.kind() == crosswalk_app::ErrorKind::NotFound { ApiError::scope_not_found(scope) } else { error.into() });
+            return Err(if error.kind() == crosswalk_app::ErrorKind::NotFound {
+                ApiError::scope_not_found(scope)
+            } else {
+                error.into()
+            });
         }
     }
     Ok(())
@@ -65,7 +79,10 @@ const NOT_FOUND: &str = "No such scope for this token (a scope of another token 
 /// The scopes this token sees (a scope token: its own).
 #[utoipa::path(get, path = "/api/v1/scopes", tag = "scopes", security(("token" = [])),
     responses((status = 200, body = Vec<Object>), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody)))]
-pub(crate) async fn list_scopes(State(state): State<ServerState>, principal: Principal) -> ApiResult<ApiJson<Vec<ScopeRow>>> {
+pub(crate) async fn list_scopes(
+    State(state): State<ServerState>,
+    principal: Principal,
+) -> ApiResult<ApiJson<Vec<ScopeRow>>> {
     Ok(ApiJson(state.app.scopes(&principal.caller()?).await?))
 }
 
@@ -87,8 +104,15 @@ pub(crate) async fn create_scope(
     ApiJson(body): ApiJson<CreateScope>,
 ) -> ApiResult<(StatusCode, ApiJson<ScopeRow>)> {
     principal.check_instance_admin()?;
-    let scope = NewScope { name: body.name, source_label: body.source_label, destination_label: body.destination_label };
-    Ok((StatusCode::CREATED, ApiJson(state.app.create_scope(&principal.caller()?, &scope).await?)))
+    let scope = NewScope {
+        name: body.name,
+        source_label: body.source_label,
+        destination_label: body.destination_label,
+    };
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(state.app.create_scope(&principal.caller()?, &scope).await?),
+    ))
 }
 
 /// A scope with its jobs, exceptions version and retention.
@@ -100,7 +124,9 @@ pub(crate) async fn show_scope(
     ApiPath(scope): ApiPath<String>,
 ) -> ApiResult<ApiJson<crosswalk_app::ScopeOverview>> {
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.scope(&principal.caller()?, &scope).await?))
+    Ok(ApiJson(
+        state.app.scope(&principal.caller()?, &scope).await?,
+    ))
 }
 
 /// The scope's jobs, each with its transfer id.
@@ -142,7 +168,16 @@ pub(crate) async fn mappings_page(
     check_page_size(limit, "limit")?;
     let namespace = namespace(&namespace_text)?;
     visible_scope(&state, &principal, &scope).await?;
-    let page = state.app.mappings(&principal.caller()?, &scope, &namespace, query.after.as_deref(), limit).await?;
+    let page = state
+        .app
+        .mappings(
+            &principal.caller()?,
+            &scope,
+            &namespace,
+            query.after.as_deref(),
+            limit,
+        )
+        .await?;
     Ok(ApiJson(page))
 }
 
@@ -174,7 +209,14 @@ pub(crate) async fn find(
     let namespace = namespace(&namespace_text)?;
     visible_scope(&state, &principal, &scope).await?;
     // No keys, no answers (the use case takes 1 or more).
-    let answers = if body.keys.is_empty() { Vec::new() } else { state.app.find(&principal.caller()?, &scope, &namespace, &body.keys).await? };
+    let answers = if body.keys.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .app
+            .find(&principal.caller()?, &scope, &namespace, &body.keys)
+            .await?
+    };
     Ok(ApiJson(FindResponse { answers }))
 }
 
@@ -192,7 +234,12 @@ pub(crate) async fn mapping(
 ) -> ApiResult<ApiJson<MappingHistory>> {
     let namespace = namespace(&namespace_text)?;
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.history(&principal.caller()?, &scope, &namespace, &key).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .history(&principal.caller()?, &scope, &namespace, &key)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -234,12 +281,18 @@ pub(crate) async fn write_mappings(
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Writer)?;
     if namespace.is_identity() {
-        return Err(ApiError::invalid(format!("{namespace} is written by runs; write an app namespace (product:entity, e.g. jira:issue)")));
+        return Err(ApiError::invalid(format!(
+            "{namespace} is written by runs; write an app namespace (product:entity, e.g. jira:issue)"
+        )));
     }
     // Every change is checked before the first is written, so a bad one writes nothing.
     for (index, upsert) in body.upsert.iter().enumerate() {
         check_key(&format!("upsert[{index}].key"), &upsert.key, MAX_KEY_LEN)?;
-        check_key(&format!("upsert[{index}].value"), &upsert.value, MAX_APP_VALUE_LEN)?;
+        check_key(
+            &format!("upsert[{index}].value"),
+            &upsert.value,
+            MAX_APP_VALUE_LEN,
+        )?;
     }
     for (index, key) in body.delete.iter().enumerate() {
         check_key(&format!("delete[{index}]"), key, MAX_KEY_LEN)?;
@@ -247,10 +300,20 @@ pub(crate) async fn write_mappings(
     let caller = principal.caller()?;
     let mut revisions = Vec::new();
     for upsert in &body.upsert {
-        revisions.extend(state.app.set_app_mapping(&caller, &scope, &namespace, &upsert.key, &upsert.value).await?);
+        revisions.extend(
+            state
+                .app
+                .set_app_mapping(&caller, &scope, &namespace, &upsert.key, &upsert.value)
+                .await?,
+        );
     }
     for key in &body.delete {
-        revisions.extend(state.app.delete_app_mapping(&caller, &scope, &namespace, key).await?);
+        revisions.extend(
+            state
+                .app
+                .delete_app_mapping(&caller, &scope, &namespace, key)
+                .await?,
+        );
     }
     Ok(ApiJson(WriteResponse { revisions }))
 }
@@ -279,7 +342,12 @@ pub(crate) async fn changes(
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     check_page_size(limit, "limit")?;
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.changes_with_items(&principal.caller()?, &scope, query.after.as_deref(), limit).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .changes_with_items(&principal.caller()?, &scope, query.after.as_deref(), limit)
+            .await?,
+    ))
 }
 
 /// The scope's tokens, without their secrets (an admin token of the scope).
@@ -327,9 +395,23 @@ pub(crate) async fn create_token(
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Admin)?;
     let by = format!("token:{}", principal.public_id());
-    let issued = crate::tokens::issue(state.tokens.as_ref(), Some(&scope), body.role, &body.label, &by, time::OffsetDateTime::now_utc()).await?;
+    let issued = crate::tokens::issue(
+        state.tokens.as_ref(),
+        Some(&scope),
+        body.role,
+        &body.label,
+        &by,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     tracing::info!(new_token = %issued.row.public_id, role = %issued.row.role, "token created");
-    Ok((StatusCode::CREATED, ApiJson(CreatedToken { token: issued.token, details: issued.row })))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(CreatedToken {
+            token: issued.token,
+            details: issued.row,
+        }),
+    ))
 }
 
 /// Revokes one of the scope's tokens (an admin token of the scope).
@@ -344,16 +426,27 @@ pub(crate) async fn revoke_token(
 ) -> ApiResult<ApiJson<TokenRow>> {
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Admin)?;
-    let unknown = || ApiError::not_found(format!("scope {scope:?} has no token {public_id:?}; list them with GET /api/v1/scopes/{scope}/tokens"));
+    let unknown = || {
+        ApiError::not_found(format!(
+            "scope {scope:?} has no token {public_id:?}; list them with GET /api/v1/scopes/{scope}/tokens"
+        ))
+    };
     let record = match state.tokens.token(&public_id).await {
         Ok(record) => record,
-        Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::NotFound => return Err(unknown()),
+        Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::NotFound => {
+            return Err(unknown());
+        }
         Err(error) => return Err(error.into()),
     };
     if record.token.scope.as_deref() != Some(scope.as_str()) {
         return Err(unknown());
     }
-    Ok(ApiJson(state.tokens.revoke_token(&public_id, time::OffsetDateTime::now_utc()).await?))
+    Ok(ApiJson(
+        state
+            .tokens
+            .revoke_token(&public_id, time::OffsetDateTime::now_utc())
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -372,7 +465,13 @@ pub(crate) async fn retention(
     ApiPath(scope): ApiPath<String>,
 ) -> ApiResult<ApiJson<Vec<crosswalk_store::scope::RetentionRow>>> {
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.scope(&principal.caller()?, &scope).await?.retention))
+    Ok(ApiJson(
+        state
+            .app
+            .scope(&principal.caller()?, &scope)
+            .await?
+            .retention,
+    ))
 }
 
 /// Sets how long a namespace's removed mappings are kept (an admin token). Nothing expires
@@ -390,8 +489,16 @@ pub(crate) async fn set_retention(
     let namespace = namespace(&namespace_text)?;
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Admin)?;
-    let retention = body.keep_days.map_or(crosswalk_store::scope::Retention::Forever, crosswalk_store::scope::Retention::Days);
-    Ok(ApiJson(state.app.set_retention(&principal.caller()?, &scope, &namespace, retention).await?))
+    let retention = body.keep_days.map_or(
+        crosswalk_store::scope::Retention::Forever,
+        crosswalk_store::scope::Retention::Days,
+    );
+    Ok(ApiJson(
+        state
+            .app
+            .set_retention(&principal.caller()?, &scope, &namespace, retention)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -416,8 +523,17 @@ pub(crate) async fn purge(
 ) -> ApiResult<ApiJson<crosswalk_store::scope::PurgeReport>> {
     let namespace = namespace(&namespace_text)?;
     visible_scope(&state, &principal, &scope).await?;
-    principal.check_role(if query.dry_run { Role::Reader } else { Role::Admin })?;
-    Ok(ApiJson(state.app.purge(&principal.caller()?, &scope, &namespace, query.dry_run).await?))
+    principal.check_role(if query.dry_run {
+        Role::Reader
+    } else {
+        Role::Admin
+    })?;
+    Ok(ApiJson(
+        state
+            .app
+            .purge(&principal.caller()?, &scope, &namespace, query.dry_run)
+            .await?,
+    ))
 }
 
 /// The scope's exception rules and their version.
@@ -429,7 +545,9 @@ pub(crate) async fn exceptions(
     ApiPath(scope): ApiPath<String>,
 ) -> ApiResult<ApiJson<crosswalk_store::scope::ExceptionSet>> {
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.exceptions(&principal.caller()?, &scope).await?))
+    Ok(ApiJson(
+        state.app.exceptions(&principal.caller()?, &scope).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -457,8 +575,17 @@ pub(crate) async fn add_exception(
 ) -> ApiResult<ApiJson<crosswalk_store::scope::ExceptionSet>> {
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Writer)?;
-    let rule = crosswalk_store::scope::ExceptionRow { kind: body.kind, source: body.source, destination: body.destination };
-    Ok(ApiJson(state.app.add_exception(&principal.caller()?, &scope, &rule).await?))
+    let rule = crosswalk_store::scope::ExceptionRow {
+        kind: body.kind,
+        source: body.source,
+        destination: body.destination,
+    };
+    Ok(ApiJson(
+        state
+            .app
+            .add_exception(&principal.caller()?, &scope, &rule)
+            .await?,
+    ))
 }
 
 /// Removes the exception rule for a type and source (a writer token; percent-encode the
@@ -475,10 +602,23 @@ pub(crate) async fn remove_exception(
     let kind = match kind.as_str() {
         "account" => crosswalk_core::IdentityKind::Account,
         "group" => crosswalk_core::IdentityKind::Group,
-        _ => return Err(ApiError::invalid(format!("{kind:?} is not an identity type; use account or group"))),
+        _ => {
+            return Err(ApiError::invalid(format!(
+                "{kind:?} is not an identity type; use account or group"
+            )));
+        }
     };
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Writer)?;
-    let rule = crosswalk_store::scope::ExceptionRow { kind, source, destination: String::new() };
-    Ok(ApiJson(state.app.remove_exception(&principal.caller()?, &scope, &rule).await?))
+    let rule = crosswalk_store::scope::ExceptionRow {
+        kind,
+        source,
+        destination: String::new(),
+    };
+    Ok(ApiJson(
+        state
+            .app
+            .remove_exception(&principal.caller()?, &scope, &rule)
+            .await?,
+    ))
 }

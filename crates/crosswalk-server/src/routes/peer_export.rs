@@ -32,17 +32,34 @@ pub(crate) async fn export(
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let Some(format) = PeerFormat::parse(&query.format) else {
-        return Err(ApiError::invalid(format!("unknown format {:?}; the formats are {}", query.format, PeerFormat::names())));
+        return Err(ApiError::invalid(format!(
+            "unknown format {:?}; the formats are {}",
+            query.format,
+            PeerFormat::names()
+        )));
     };
     visible_scope(&state, &principal, &scope).await?;
-    let (body, exported) = state.app.export_peer_map(&principal.caller()?, &scope, format).await?;
-    let filename = format!("attachment; filename=\"{}-{}.csv\"", scope.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"), format.name());
+    let (body, exported) = state
+        .app
+        .export_peer_map(&principal.caller()?, &scope, format)
+        .await?;
+    let filename = format!(
+        "attachment; filename=\"{}-{}.csv\"",
+        scope.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+        format.name()
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, filename),
-            (header::HeaderName::from_static("x-crosswalk-mapped"), exported.mapped.to_string()),
-            (header::HeaderName::from_static("x-crosswalk-unmapped"), exported.unmapped.len().to_string()),
+            (
+                header::HeaderName::from_static("x-crosswalk-mapped"),
+                exported.mapped.to_string(),
+            ),
+            (
+                header::HeaderName::from_static("x-crosswalk-unmapped"),
+                exported.unmapped.len().to_string(),
+            ),
         ],
         body,
     )

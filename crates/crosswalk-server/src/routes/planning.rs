@@ -124,7 +124,12 @@ impl From<PlanOutcome> for PlanAnswer {
         PlanAnswer {
             scope: outcome.scope,
             scope_exists: outcome.scope_exists,
-            counts: PlanCountsDoc { new: c.new, changed: c.changed, removed: c.removed, unchanged: c.unchanged },
+            counts: PlanCountsDoc {
+                new: c.new,
+                changed: c.changed,
+                removed: c.removed,
+                unchanged: c.unchanged,
+            },
             rows: outcome
                 .rows
                 .into_iter()
@@ -163,19 +168,38 @@ pub(crate) async fn check(
         Some(UsersChoice::All) => Some(UserScope::All),
         Some(UsersChoice::None) => Some(UserScope::None),
         Some(UsersChoice::Related) => Some(UserScope::Related {
-            containers: upload.containers.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect::<BTreeSet<_>>(),
+            containers: upload
+                .containers
+                .iter()
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect::<BTreeSet<_>>(),
             include_groups: upload.include_groups,
         }),
     };
     if upload.group_pull_threshold == Some(0) {
-        return Err(ApiError::invalid("group_pull_threshold is 0; give 1 or more (the default is 100)"));
+        return Err(ApiError::invalid(
+            "group_pull_threshold is 0; give 1 or more (the default is 100)",
+        ));
     }
     let dir = UploadDir::new()?;
     let request = CheckRequest {
         source: dir.upload("source", &upload.source)?,
-        destination: upload.destination.as_ref().map(|d| dir.upload("destination", d)).transpose()?,
-        items: upload.items.as_deref().map(|text| dir.text("items.csv", text)).transpose()?,
-        fixes: upload.fixes.as_deref().map(|text| dir.text("fixes.csv", text)).transpose()?,
+        destination: upload
+            .destination
+            .as_ref()
+            .map(|d| dir.upload("destination", d))
+            .transpose()?,
+        items: upload
+            .items
+            .as_deref()
+            .map(|text| dir.text("items.csv", text))
+            .transpose()?,
+        fixes: upload
+            .fixes
+            .as_deref()
+            .map(|text| dir.text("fixes.csv", text))
+            .transpose()?,
         email_template: upload.email_template,
         directory_order: upload.directory_order,
         users,
@@ -183,12 +207,26 @@ pub(crate) async fn check(
     };
     let app = state.app.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        let outcome = app.check(&caller, &scope, &request).map_err(|error| dir.error(error))?;
-        let outcome = serde_json::to_value(&outcome).map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        let outcome = app
+            .check(&caller, &scope, &request)
+            .map_err(|error| dir.error(error))?;
+        let outcome = serde_json::to_value(&outcome).map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                e.to_string(),
+            )
+        })?;
         Ok::<_, ApiError>(CheckAnswer { scope, outcome })
     })
     .await
-    .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the check stopped: {e}")))??;
+    .map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the check stopped: {e}"),
+        )
+    })??;
     Ok(ApiJson(outcome))
 }
 
@@ -214,18 +252,38 @@ pub(crate) async fn plan(
     let files = InputFiles {
         source: dir.upload("source", &upload.source)?,
         destination: dir.upload("destination", &upload.destination)?,
-        policy: upload.policy.as_deref().map(|text| dir.text("policy.toml", text)).transpose()?,
-        exceptions: upload.exceptions.as_deref().map(|text| dir.text("exceptions.csv", text)).transpose()?,
-        fixes: upload.fixes.as_deref().map(|text| dir.text("fixes.csv", text)).transpose()?,
+        policy: upload
+            .policy
+            .as_deref()
+            .map(|text| dir.text("policy.toml", text))
+            .transpose()?,
+        exceptions: upload
+            .exceptions
+            .as_deref()
+            .map(|text| dir.text("exceptions.csv", text))
+            .transpose()?,
+        fixes: upload
+            .fixes
+            .as_deref()
+            .map(|text| dir.text("fixes.csv", text))
+            .transpose()?,
         skip_invalid: false,
     };
     let app = state.app.clone();
     let runtime = tokio::runtime::Handle::current();
     let outcome = tokio::task::spawn_blocking(move || {
         let input = crosswalk_app::import(&files, &mut |_| {}).map_err(|error| dir.error(error))?;
-        runtime.block_on(app.plan(&caller, &scope, upload.job.as_deref(), &input)).map_err(|error| dir.error(error))
+        runtime
+            .block_on(app.plan(&caller, &scope, upload.job.as_deref(), &input))
+            .map_err(|error| dir.error(error))
     })
     .await
-    .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the dry run stopped: {e}")))??;
+    .map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the dry run stopped: {e}"),
+        )
+    })??;
     Ok(ApiJson(PlanAnswer::from(outcome)))
 }

@@ -67,32 +67,70 @@ impl ReportParams {
     /// The view these parameters ask for; a bad value is refused naming its parameter.
     pub(crate) fn view(&self) -> ApiResult<ReportView> {
         let mut resolutions = Vec::new();
-        for text in self.resolution.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|t| !t.is_empty()) {
+        for text in self
+            .resolution
+            .iter()
+            .flat_map(|list| list.split(','))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             let resolution = Resolution::parse(text).ok_or_else(|| {
                 let known: Vec<&str> = Resolution::ALL.iter().map(|r| r.as_str()).collect();
-                ApiError::invalid(format!("resolution {text:?} is not a resolution; use one or more of {}", known.join(", ")))
+                ApiError::invalid(format!(
+                    "resolution {text:?} is not a resolution; use one or more of {}",
+                    known.join(", ")
+                ))
             })?;
             if !resolutions.contains(&resolution) {
                 resolutions.push(resolution);
             }
         }
-        let kind = match self.kind.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let kind = match self
+            .kind
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             None => None,
-            Some(text) => Some(IdentityKind::parse(text).ok_or_else(|| ApiError::invalid(format!("type {text:?} is not a type; use account or group")))?),
+            Some(text) => Some(IdentityKind::parse(text).ok_or_else(|| {
+                ApiError::invalid(format!("type {text:?} is not a type; use account or group"))
+            })?),
         };
-        let sort = match self.sort.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let sort = match self
+            .sort
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             None => ReportColumn::Type,
-            Some(text) => {
-                ReportColumn::parse(text).ok_or_else(|| ApiError::invalid(format!("sort {text:?} is not a column; use one of {}", ReportColumn::names())))?
-            }
+            Some(text) => ReportColumn::parse(text).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "sort {text:?} is not a column; use one of {}",
+                    ReportColumn::names()
+                ))
+            })?,
         };
-        let descending = match self.order.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        let descending = match self
+            .order
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("") | Some("asc") => false,
             Some("desc") => true,
-            Some(other) => return Err(ApiError::invalid(format!("order {other:?} is not an order; use asc or desc"))),
+            Some(other) => {
+                return Err(ApiError::invalid(format!(
+                    "order {other:?} is not an order; use asc or desc"
+                )));
+            }
         };
         Ok(ReportView {
-            of: self.job.clone().filter(|job| !job.trim().is_empty()).map_or(ReportOf::Scope, ReportOf::Job),
+            of: self
+                .job
+                .clone()
+                .filter(|job| !job.trim().is_empty())
+                .map_or(ReportOf::Scope, ReportOf::Job),
             resolutions,
             kind,
             flagged: yes(self.flagged),
@@ -131,7 +169,8 @@ pub(crate) struct ReportCountsBody {
 }
 
 const UNAUTHORIZED: &str = "Missing or invalid bearer token";
-const NOT_FOUND: &str = "No such scope (or job) for this token (a scope of another token reads the same)";
+const NOT_FOUND: &str =
+    "No such scope (or job) for this token (a scope of another token reads the same)";
 
 /// A keyset page of the User Mappings report under the filters, search and sort. Continue
 /// with `after=next` until `next` is null; a cursor stays valid while the scope changes (it
@@ -150,8 +189,20 @@ pub(crate) async fn report_page(
     check_page_size(limit, "limit")?;
     let view = params.view()?;
     visible_scope(&state, &principal, &scope).await?;
-    let page = state.app.report_page(&principal.caller()?, &scope, &view, params.after.as_deref(), limit).await?;
-    Ok(ApiJson(ReportPageBody { rows: page.rows.into_iter().map(ReportEntry::from).collect(), next: page.next }))
+    let page = state
+        .app
+        .report_page(
+            &principal.caller()?,
+            &scope,
+            &view,
+            params.after.as_deref(),
+            limit,
+        )
+        .await?;
+    Ok(ApiJson(ReportPageBody {
+        rows: page.rows.into_iter().map(ReportEntry::from).collect(),
+        next: page.next,
+    }))
 }
 
 /// How many rows the filters and search match, per resolution (every filter but the
@@ -169,9 +220,16 @@ pub(crate) async fn report_counts(
 ) -> ApiResult<ApiJson<ReportCountsBody>> {
     let view = params.view()?;
     visible_scope(&state, &principal, &scope).await?;
-    let counts = state.app.report_counts(&principal.caller()?, &scope, &view).await?;
+    let counts = state
+        .app
+        .report_counts(&principal.caller()?, &scope, &view)
+        .await?;
     let parts = ReportParts::of(counts.matching, crosswalk_app::report_part_rows());
-    Ok(ApiJson(ReportCountsBody { counts, parts: parts.parts, part_rows: parts.part_rows }))
+    Ok(ApiJson(ReportCountsBody {
+        counts,
+        parts: parts.parts,
+        part_rows: parts.part_rows,
+    }))
 }
 
 /// The report as CSV: the 12 columns in the seed's order, every cell a spreadsheet would run
@@ -195,13 +253,26 @@ pub(crate) async fn report_export(
 ) -> ApiResult<Response> {
     let view = params.view()?;
     visible_scope(&state, &principal, &scope).await?;
-    export_csv(&state.app, principal.caller()?, &scope, view, params.part.unwrap_or(1)).await
+    export_csv(
+        &state.app,
+        principal.caller()?,
+        &scope,
+        view,
+        params.part.unwrap_or(1),
+    )
+    .await
 }
 
 /// The CSV export's response, for the API and the web UI: the rows are counted first (so the
 /// parts are known before the first byte), then part `part` streams from the store through a
 /// writer thread, a chunk at a time, in constant memory.
-pub(crate) async fn export_csv(app: &App, caller: Caller, scope: &str, view: ReportView, part: u64) -> ApiResult<Response> {
+pub(crate) async fn export_csv(
+    app: &App,
+    caller: Caller,
+    scope: &str,
+    view: ReportView,
+    part: u64,
+) -> ApiResult<Response> {
     let counts = app.report_counts(&caller, scope, &view).await?;
     let parts = ReportParts::of(counts.matching, crosswalk_app::report_part_rows());
     let (skip, take) = parts.range(part)?;
@@ -210,8 +281,12 @@ pub(crate) async fn export_csv(app: &App, caller: Caller, scope: &str, view: Rep
     // The writer: rows in, CSV chunks out.
     let writer_chunks = chunks.clone();
     tokio::task::spawn_blocking(move || {
-        let mut output = ChunkWriter { buffer: Vec::with_capacity(CHUNK), chunks: writer_chunks };
-        let written = crosswalk_formats::write_report_csv(rows_received, &mut output).and_then(|()| output.send());
+        let mut output = ChunkWriter {
+            buffer: Vec::with_capacity(CHUNK),
+            chunks: writer_chunks,
+        };
+        let written = crosswalk_formats::write_report_csv(rows_received, &mut output)
+            .and_then(|()| output.send());
         if let Err(error) = written
             && error.kind() != std::io::ErrorKind::BrokenPipe
         {
@@ -223,8 +298,18 @@ pub(crate) async fn export_csv(app: &App, caller: Caller, scope: &str, view: Rep
     let (app, scope_name) = (app.clone(), scope.to_string());
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
-        let mut sink = move |row: crosswalk_core::ReportRow| rows.send(row).map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe));
-        let read = handle.block_on(app.report_view_each(&caller, &scope_name, &view, skip, Some(take), &mut sink));
+        let mut sink = move |row: crosswalk_core::ReportRow| {
+            rows.send(row)
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        };
+        let read = handle.block_on(app.report_view_each(
+            &caller,
+            &scope_name,
+            &view,
+            skip,
+            Some(take),
+            &mut sink,
+        ));
         if let Err(ReportStop::App(error)) = read {
             tracing::warn!(error = %error.message(), "the report export stopped");
             // Ends the body with an error: the client sees a broken download, not a short file.
@@ -251,7 +336,10 @@ pub(crate) async fn export_csv(app: &App, caller: Caller, scope: &str, view: Rep
     };
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -266,7 +354,16 @@ pub(crate) async fn export_csv(app: &App, caller: Caller, scope: &str, view: Rep
 /// The download's file name: `report-SCOPE`, with only characters safe in a header and a
 /// file name.
 fn view_job(scope: &str) -> String {
-    let safe: String = scope.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let safe: String = scope
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     format!("report-{safe}")
 }
 
@@ -284,7 +381,9 @@ impl ChunkWriter {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
-        self.chunks.send(Ok(Bytes::from(chunk))).map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        self.chunks
+            .send(Ok(Bytes::from(chunk)))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
     }
 }
 

@@ -6,7 +6,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use crosswalk_app::{AppResult, Decision, DestinationIdentity, ResolveOutcome, ReviewOutcome, ReviewSelection, SuggestionEntry};
+use crosswalk_app::{
+    AppResult, Decision, DestinationIdentity, ResolveOutcome, ReviewOutcome, ReviewSelection,
+    SuggestionEntry,
+};
 use crosswalk_core::{Confidence, IdentityKind, SUGGESTION_THRESHOLD};
 use crosswalk_store::scope::{Namespace, Role};
 use serde::Deserialize;
@@ -21,7 +24,9 @@ fn score(value: Option<f64>, parameter: &str) -> ApiResult<Confidence> {
     match value {
         None => Ok(SUGGESTION_THRESHOLD),
         Some(score) if (0.0..=1.0).contains(&score) => Ok(Confidence::from_probability(score)),
-        Some(score) => Err(ApiError::invalid(format!("{parameter} {score} is not a score; give a number from 0 to 1, e.g. 0.9"))),
+        Some(score) => Err(ApiError::invalid(format!(
+            "{parameter} {score} is not a score; give a number from 0 to 1, e.g. 0.9"
+        ))),
     }
 }
 
@@ -30,16 +35,24 @@ fn kind(value: Option<&str>) -> ApiResult<Option<IdentityKind>> {
         None => Ok(None),
         Some("user") => Ok(Some(IdentityKind::Account)),
         Some("group") => Ok(Some(IdentityKind::Group)),
-        Some(other) => Err(ApiError::invalid(format!("kind {other:?} is not user or group"))),
+        Some(other) => Err(ApiError::invalid(format!(
+            "kind {other:?} is not user or group"
+        ))),
     }
 }
 
 /// Runs a decision (which resolves a job again: CPU-bound) on a blocking thread.
-async fn blocking<T: Send + 'static>(work: impl FnOnce(&tokio::runtime::Handle) -> AppResult<T> + Send + 'static) -> ApiResult<T> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce(&tokio::runtime::Handle) -> AppResult<T> + Send + 'static,
+) -> ApiResult<T> {
     let runtime = tokio::runtime::Handle::current();
     match tokio::task::spawn_blocking(move || work(&runtime)).await {
         Ok(result) => result.map_err(ApiError::from),
-        Err(_) => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the decision failed unexpectedly; nothing was half-written, try again")),
+        Err(_) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the decision failed unexpectedly; nothing was half-written, try again",
+        )),
     }
 }
 
@@ -69,8 +82,16 @@ pub(crate) async fn suggestions(
     ApiQuery(query): ApiQuery<ReviewQuery>,
 ) -> ApiResult<ApiJson<Vec<SuggestionEntry>>> {
     visible_scope(&state, &principal, &scope).await?;
-    let (min_score, kind) = (score(query.min_score, "min_score")?, kind(query.kind.as_deref())?);
-    Ok(ApiJson(state.app.suggestions(&principal.caller()?, &scope, min_score, kind).await?))
+    let (min_score, kind) = (
+        score(query.min_score, "min_score")?,
+        kind(query.kind.as_deref())?,
+    );
+    Ok(ApiJson(
+        state
+            .app
+            .suggestions(&principal.caller()?, &scope, min_score, kind)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -92,7 +113,12 @@ pub(crate) struct ReviewDecisionRequest {
 impl ReviewDecisionRequest {
     fn selection(self) -> ApiResult<ReviewSelection> {
         crate::routes::native::check_key_count(self.keys.len())?;
-        Ok(ReviewSelection { min_score: score(self.min_score, "min_score")?, kind: kind(self.kind.as_deref())?, all: self.all, keys: self.keys })
+        Ok(ReviewSelection {
+            min_score: score(self.min_score, "min_score")?,
+            kind: kind(self.kind.as_deref())?,
+            all: self.all,
+            keys: self.keys,
+        })
     }
 }
 
@@ -112,7 +138,10 @@ pub(crate) async fn accept(
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Writer)?;
     let (selection, caller, app) = (body.selection()?, principal.caller()?, state.app.clone());
-    let outcome = blocking(move |runtime| runtime.block_on(app.accept_suggestions(&caller, &scope, &selection))).await?;
+    let outcome = blocking(move |runtime| {
+        runtime.block_on(app.accept_suggestions(&caller, &scope, &selection))
+    })
+    .await?;
     Ok(ApiJson(outcome))
 }
 
@@ -130,7 +159,12 @@ pub(crate) async fn reject(
 ) -> ApiResult<ApiJson<ReviewOutcome>> {
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Writer)?;
-    Ok(ApiJson(state.app.reject_suggestions(&principal.caller()?, &scope, &body.selection()?).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .reject_suggestions(&principal.caller()?, &scope, &body.selection()?)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -164,18 +198,27 @@ pub(crate) async fn resolve(
 ) -> ApiResult<ApiJson<ResolveOutcome>> {
     let namespace = Namespace::parse(&namespace)?;
     if !namespace.is_identity() {
-        return Err(ApiError::invalid(format!("{namespace} is not identity:user or identity:group; only identity mappings are resolved")));
+        return Err(ApiError::invalid(format!(
+            "{namespace} is not identity:user or identity:group; only identity mappings are resolved"
+        )));
     }
     let decision = match (body.to, body.provision, body.former_user) {
         (Some(to), false, false) => Decision::To(to),
         (None, true, false) => Decision::Provision,
         (None, false, true) => Decision::FormerUser,
-        _ => return Err(ApiError::invalid("give exactly one of to (a destination identity), provision: true or former_user: true")),
+        _ => {
+            return Err(ApiError::invalid(
+                "give exactly one of to (a destination identity), provision: true or former_user: true",
+            ));
+        }
     };
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Writer)?;
     let (caller, app) = (principal.caller()?, state.app.clone());
-    let outcome = blocking(move |runtime| runtime.block_on(app.resolve_mapping(&caller, &scope, &namespace, &key, &decision))).await?;
+    let outcome = blocking(move |runtime| {
+        runtime.block_on(app.resolve_mapping(&caller, &scope, &namespace, &key, &decision))
+    })
+    .await?;
     Ok(ApiJson(outcome))
 }
 
@@ -227,5 +270,16 @@ async fn destinations(
 ) -> ApiResult<ApiJson<Vec<DestinationIdentity>>> {
     visible_scope(&state, &principal, &scope).await?;
     let limit = query.limit.unwrap_or(50);
-    Ok(ApiJson(state.app.destination_identities(&principal.caller()?, &scope, kind, query.search.as_deref(), limit).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .destination_identities(
+                &principal.caller()?,
+                &scope,
+                kind,
+                query.search.as_deref(),
+                limit,
+            )
+            .await?,
+    ))
 }

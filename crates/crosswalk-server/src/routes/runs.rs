@@ -55,7 +55,10 @@ impl From<TaskRow> for TaskStatus {
             updated_at: task.updated_at,
             finished_at: task.finished_at,
             outcome: task.outcome,
-            error: task.error.map(|e| ErrorBody { code: e.code, message: e.message }),
+            error: task.error.map(|e| ErrorBody {
+                code: e.code,
+                message: e.message,
+            }),
         }
     }
 }
@@ -108,7 +111,11 @@ pub(crate) struct RunUpload {
 pub(crate) struct UploadDir(tempfile::TempDir);
 
 fn unavailable(error: std::io::Error) -> ApiError {
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("cannot keep the upload: {error}"))
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        format!("cannot keep the upload: {error}"),
+    )
 }
 
 impl UploadDir {
@@ -142,14 +149,19 @@ impl UploadDir {
     }
 
     fn hide(&self, message: &str) -> String {
-        message.replace(&format!("{}{}", self.0.path().display(), std::path::MAIN_SEPARATOR), "")
+        message.replace(
+            &format!("{}{}", self.0.path().display(), std::path::MAIN_SEPARATOR),
+            "",
+        )
     }
 }
 
 fn step(progress: &Progress) -> Option<String> {
     match progress {
         Progress::Reading { .. } => Some("reading".to_string()),
-        Progress::Resolving { source_identities, .. } => Some(format!("resolving {source_identities} identities")),
+        Progress::Resolving {
+            source_identities, ..
+        } => Some(format!("resolving {source_identities} identities")),
         Progress::Recording { mappings } => Some(format!("recording {mappings} mappings")),
         _ => None,
     }
@@ -176,9 +188,21 @@ pub(crate) async fn start_run(
     let files = InputFiles {
         source: dir.upload("source", &upload.source)?,
         destination: dir.upload("destination", &upload.destination)?,
-        policy: upload.policy.as_deref().map(|text| dir.text("policy.toml", text)).transpose()?,
-        exceptions: upload.exceptions.as_deref().map(|text| dir.text("exceptions.csv", text)).transpose()?,
-        fixes: upload.fixes.as_deref().map(|text| dir.text("fixes.csv", text)).transpose()?,
+        policy: upload
+            .policy
+            .as_deref()
+            .map(|text| dir.text("policy.toml", text))
+            .transpose()?,
+        exceptions: upload
+            .exceptions
+            .as_deref()
+            .map(|text| dir.text("exceptions.csv", text))
+            .transpose()?,
+        fixes: upload
+            .fixes
+            .as_deref()
+            .map(|text| dir.text("fixes.csv", text))
+            .transpose()?,
         skip_invalid: upload.skip_invalid,
     };
     let task = state.app.queue_task(&caller, &scope, &job).await?;
@@ -197,15 +221,28 @@ pub(crate) async fn start_run(
             }
         };
         let result = crosswalk_app::import(&files, &mut on_progress).and_then(|input| {
-            let request = RunRequest { scope, job: Some(job), input, force: upload.force };
+            let request = RunRequest {
+                scope,
+                job: Some(job),
+                input,
+                force: upload.force,
+            };
             // The pre-flight gate: blockers refuse the run unless forced (recorded then).
-            runtime.block_on(run_app.run_job_gated(&caller, request, upload.force, &mut on_progress))
+            runtime.block_on(run_app.run_job_gated(
+                &caller,
+                request,
+                upload.force,
+                &mut on_progress,
+            ))
         });
         match result {
             Ok(outcome) => Ok(serde_json::to_value(&outcome).unwrap_or(serde_json::Value::Null)),
             Err(error) => {
                 let error = dir.error(error);
-                Err(TaskError { code: error.code.to_string(), message: error.message })
+                Err(TaskError {
+                    code: error.code.to_string(),
+                    message: error.message,
+                })
             }
         }
     });
@@ -213,17 +250,23 @@ pub(crate) async fn start_run(
     // stop the run: it is logged and the run goes on.
     tokio::spawn(async move {
         let mut task = queued;
-        let keep = |written: Result<TaskRow, crosswalk_app::AppError>, task: &mut TaskRow| match written {
-            Ok(row) => *task = row,
-            Err(error) => tracing::warn!(task = %task.id, %error, "could not keep the task's state"),
-        };
+        let keep =
+            |written: Result<TaskRow, crosswalk_app::AppError>, task: &mut TaskRow| match written {
+                Ok(row) => *task = row,
+                Err(error) => {
+                    tracing::warn!(task = %task.id, %error, "could not keep the task's state")
+                }
+            };
         keep(app.task_running(&task, None).await, &mut task);
         while let Some(step) = step_updates.recv().await {
             keep(app.task_running(&task, Some(step)).await, &mut task);
         }
         let result = run.await.unwrap_or_else(|panic| {
             tracing::error!(task = %task.id, %panic, "a background run stopped unexpectedly");
-            Err(TaskError { code: "internal".to_string(), message: "the run stopped unexpectedly; the server's log says why".to_string() })
+            Err(TaskError {
+                code: "internal".to_string(),
+                message: "the run stopped unexpectedly; the server's log says why".to_string(),
+            })
         });
         keep(app.task_finished(&task, result).await, &mut task);
     });
@@ -240,5 +283,11 @@ pub(crate) async fn task_status(
     ApiPath((scope, task)): ApiPath<(String, String)>,
 ) -> ApiResult<ApiJson<TaskStatus>> {
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.task(&principal.caller()?, &scope, &task).await?.into()))
+    Ok(ApiJson(
+        state
+            .app
+            .task(&principal.caller()?, &scope, &task)
+            .await?
+            .into(),
+    ))
 }

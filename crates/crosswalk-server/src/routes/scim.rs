@@ -23,8 +23,8 @@ use crosswalk_app::{App, Caller, ScimPage, ScimResourceType};
 use crosswalk_scim::discovery::{self, ServiceConfig};
 use crosswalk_scim::message::{BULK_ID_PREFIX, BulkMethod, BulkOperationResult, resolve_bulk_ids};
 use crosswalk_scim::{
-    BulkRequest, BulkResponse, Group, ListQuery, ListResponse, PatchRequest, Projection, ResourceType, ScimError, SearchRequest, User,
-    GROUP, USER, parse_strict,
+    BulkRequest, BulkResponse, GROUP, Group, ListQuery, ListResponse, PatchRequest, Projection,
+    ResourceType, ScimError, SearchRequest, USER, User, parse_strict,
 };
 use serde_json::Value;
 
@@ -44,15 +44,22 @@ pub struct RateLimit {
 impl RateLimit {
     pub fn new(per_second: u32) -> RateLimit {
         let per_second = f64::from(per_second.max(1));
-        RateLimit { per_second, bucket: Mutex::new((per_second, Instant::now())) }
+        RateLimit {
+            per_second,
+            bucket: Mutex::new((per_second, Instant::now())),
+        }
     }
 
     /// `None` to go ahead, or how long to wait.
     fn take(&self) -> Option<Duration> {
-        let mut bucket = self.bucket.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut bucket = self
+            .bucket
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = Instant::now();
         let (tokens, last) = *bucket;
-        let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.per_second).min(self.per_second);
+        let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.per_second)
+            .min(self.per_second);
         if tokens >= 1.0 {
             *bucket = (tokens - 1.0, now);
             None
@@ -64,7 +71,10 @@ impl RateLimit {
 }
 
 pub(crate) fn router() -> Router<ServerState> {
-    Router::new().route("/scim/v2", any(dispatch)).route("/scim/v2/", any(dispatch)).route("/scim/v2/{*rest}", any(dispatch))
+    Router::new()
+        .route("/scim/v2", any(dispatch))
+        .route("/scim/v2/", any(dispatch))
+        .route("/scim/v2/{*rest}", any(dispatch))
 }
 
 /// What a SCIM request answers, before it becomes a response.
@@ -77,20 +87,36 @@ struct Answer {
 
 impl Answer {
     fn json(status: StatusCode, body: Value) -> Answer {
-        Answer { status, body: Some(body), etag: None, location: None }
+        Answer {
+            status,
+            body: Some(body),
+            etag: None,
+            location: None,
+        }
     }
 
     fn empty(status: StatusCode) -> Answer {
-        Answer { status, body: None, etag: None, location: None }
+        Answer {
+            status,
+            body: None,
+            etag: None,
+            location: None,
+        }
     }
 }
 
-fn scim_response(status: StatusCode, body: Option<&Value>, headers: &[(header::HeaderName, String)]) -> Response {
+fn scim_response(
+    status: StatusCode,
+    body: Option<&Value>,
+    headers: &[(header::HeaderName, String)],
+) -> Response {
     let mut response = match body {
         Some(body) => {
             let bytes = serde_json::to_vec(body).unwrap_or_default();
             let mut response = Response::new(Body::from(bytes));
-            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
             response
         }
         None => Response::new(Body::empty()),
@@ -112,34 +138,58 @@ fn error_response(error: &ScimError) -> Response {
     let body = serde_json::to_value(error.body()).unwrap_or(Value::Null);
     let mut headers = Vec::new();
     if status == StatusCode::UNAUTHORIZED {
-        headers.push((header::WWW_AUTHENTICATE, "Bearer realm=\"crosswalk\"".to_string()));
+        headers.push((
+            header::WWW_AUTHENTICATE,
+            "Bearer realm=\"crosswalk\"".to_string(),
+        ));
     }
     scim_response(status, Some(&body), &headers)
 }
 
 /// Where clients reach the service, for `meta.location` and `Location`.
 fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).filter(|p| *p == "https").unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
     format!("{scheme}://{host}/scim/v2")
 }
 
 fn params(query: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
 }
 
 fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
-    params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
-async fn dispatch(State(state): State<ServerState>, method: Method, OriginalUri(uri): OriginalUri, headers: HeaderMap, body: Bytes) -> Response {
+async fn dispatch(
+    State(state): State<ServerState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Some(limit) = &state.scim_rate
         && let Some(wait) = limit.take()
     {
         let mut response = error_response(&ScimError::new(
             429,
             None,
-            format!("more than {} requests a second; retry after the seconds in Retry-After", limit.per_second),
+            format!(
+                "more than {} requests a second; retry after the seconds in Retry-After",
+                limit.per_second
+            ),
         ));
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
@@ -151,7 +201,11 @@ async fn dispatch(State(state): State<ServerState>, method: Method, OriginalUri(
     let segments: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let params = params(uri.query());
@@ -159,16 +213,25 @@ async fn dispatch(State(state): State<ServerState>, method: Method, OriginalUri(
     if let Some(answer) = discovery_answer(&method, &segments, &base) {
         return finish(answer);
     }
-    let header = headers.get(header::AUTHORIZATION).map(|value| value.to_str().unwrap_or(""));
-    let caller = match crate::tokens::authenticate(&state.tokens, header).await.and_then(|p| p.caller_as("scim")) {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .map(|value| value.to_str().unwrap_or(""));
+    let caller = match crate::tokens::authenticate(&state.tokens, header)
+        .await
+        .and_then(|p| p.caller_as("scim"))
+    {
         Ok(caller) => caller,
         Err(error) if error.status == StatusCode::UNAUTHORIZED => {
             return error_response(&ScimError::new(401, None, error.message));
         }
-        Err(error) => return error_response(&ScimError::new(error.status.as_u16(), None, error.message)),
+        Err(error) => {
+            return error_response(&ScimError::new(error.status.as_u16(), None, error.message));
+        }
     };
     if !body.is_empty()
-        && let Some(kind) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+        && let Some(kind) = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
     {
         let kind = kind.split(';').next().unwrap_or("").trim();
         if !kind.eq_ignore_ascii_case(SCIM_JSON) && !kind.eq_ignore_ascii_case("application/json") {
@@ -179,8 +242,16 @@ async fn dispatch(State(state): State<ServerState>, method: Method, OriginalUri(
             ));
         }
     }
-    let request = Request { app: &state.app, caller: &caller, base: &base, headers: &headers };
-    match request.handle(&method, &segments, &params, &body, true).await {
+    let request = Request {
+        app: &state.app,
+        caller: &caller,
+        base: &base,
+        headers: &headers,
+    };
+    match request
+        .handle(&method, &segments, &params, &body, true)
+        .await
+    {
         Ok(answer) => finish(answer),
         Err(error) => error_response(&error),
     }
@@ -204,10 +275,17 @@ fn discovery_answer(method: &Method, segments: &[&str], base: &str) -> Option<An
         return None;
     }
     if method != Method::GET {
-        return Some(error_answer(ScimError::new(405, None, format!("{first} is read-only: use GET"))));
+        return Some(error_answer(ScimError::new(
+            405,
+            None,
+            format!("{first} is read-only: use GET"),
+        )));
     }
     let found = match (segments, is("ServiceProviderConfig")) {
-        ([_], true) => Some(discovery::service_provider_config(&ServiceConfig::default(), base)),
+        ([_], true) => Some(discovery::service_provider_config(
+            &ServiceConfig::default(),
+            base,
+        )),
         ([_], false) if is("Schemas") => Some(discovery::schemas(base)),
         ([_], false) => Some(discovery::resource_types(base)),
         ([_, id], false) if is("Schemas") => discovery::schema(id, base),
@@ -216,13 +294,19 @@ fn discovery_answer(method: &Method, segments: &[&str], base: &str) -> Option<An
     };
     Some(match found {
         Some(document) => Answer::json(StatusCode::OK, document),
-        None => error_answer(ScimError::not_found(format!("no {first} {:?}", segments[1..].join("/")))),
+        None => error_answer(ScimError::not_found(format!(
+            "no {first} {:?}",
+            segments[1..].join("/")
+        ))),
     })
 }
 
 fn error_answer(error: ScimError) -> Answer {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Answer::json(status, serde_json::to_value(error.body()).unwrap_or(Value::Null))
+    Answer::json(
+        status,
+        serde_json::to_value(error.body()).unwrap_or(Value::Null),
+    )
 }
 
 fn resource_type(name: &str) -> Option<(ScimResourceType, &'static ResourceType)> {
@@ -237,7 +321,9 @@ fn resource_type(name: &str) -> Option<(ScimResourceType, &'static ResourceType)
 
 fn read_body(body: &[u8]) -> Result<Value, ScimError> {
     if body.is_empty() {
-        return Err(ScimError::invalid_syntax("the request has no body; send the resource as JSON"));
+        return Err(ScimError::invalid_syntax(
+            "the request has no body; send the resource as JSON",
+        ));
     }
     Ok(parse_strict(body)?)
 }
@@ -255,15 +341,33 @@ impl Request<'_> {
     }
 
     /// A single resource's answer: `meta.location`, the projection, `ETag` and `Location`.
-    fn resource(&self, status: StatusCode, mut value: Value, rt: &'static ResourceType, projection: &Projection) -> Answer {
-        let id = value.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+    fn resource(
+        &self,
+        status: StatusCode,
+        mut value: Value,
+        rt: &'static ResourceType,
+        projection: &Projection,
+    ) -> Answer {
+        let id = value
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let location = format!("{}/{}/{id}", self.base, rt.endpoint.trim_start_matches('/'));
-        let etag = value.pointer("/meta/version").and_then(Value::as_str).map(str::to_string);
+        let etag = value
+            .pointer("/meta/version")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if let Some(meta) = value.get_mut("meta").and_then(Value::as_object_mut) {
             meta.insert("location".into(), Value::String(location.clone()));
         }
         projection.apply(&mut value, rt);
-        Answer { status, body: Some(value), etag, location: (status == StatusCode::CREATED).then_some(location) }
+        Answer {
+            status,
+            body: Some(value),
+            etag,
+            location: (status == StatusCode::CREATED).then_some(location),
+        }
     }
 
     fn list(&self, page: ScimPage, query: &ListQuery, rt: &'static ResourceType) -> Answer {
@@ -271,9 +375,20 @@ impl Request<'_> {
             .resources
             .into_iter()
             .map(|mut value| {
-                let id = value.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+                let id = value
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 if let Some(meta) = value.get_mut("meta").and_then(Value::as_object_mut) {
-                    meta.insert("location".into(), Value::String(format!("{}/{}/{id}", self.base, rt.endpoint.trim_start_matches('/'))));
+                    meta.insert(
+                        "location".into(),
+                        Value::String(format!(
+                            "{}/{}/{id}",
+                            self.base,
+                            rt.endpoint.trim_start_matches('/')
+                        )),
+                    );
                 }
                 query.projection.apply(&mut value, rt);
                 value
@@ -283,16 +398,26 @@ impl Request<'_> {
             Some(start) => ListResponse::new(resources, page.total, start),
             None => ListResponse::with_cursors(resources, page.total, page.next_cursor, None),
         };
-        Answer::json(StatusCode::OK, serde_json::to_value(response).unwrap_or(Value::Null))
+        Answer::json(
+            StatusCode::OK,
+            serde_json::to_value(response).unwrap_or(Value::Null),
+        )
     }
 
     /// One request (or one bulk operation, `top` false: no nested Bulk).
-    async fn handle(&self, method: &Method, segments: &[&str], params: &[(String, String)], body: &[u8], top: bool) -> Result<Answer, ScimError> {
+    async fn handle(
+        &self,
+        method: &Method,
+        segments: &[&str],
+        params: &[(String, String)],
+        body: &[u8],
+        top: bool,
+    ) -> Result<Answer, ScimError> {
         let limits = ServiceConfig::default();
         match segments {
-            [me, ..] if me.eq_ignore_ascii_case("Me") => {
-                Err(ScimError::not_implemented("/Me is not supported: a token stands for an identity provider, not a user"))
-            }
+            [me, ..] if me.eq_ignore_ascii_case("Me") => Err(ScimError::not_implemented(
+                "/Me is not supported: a token stands for an identity provider, not a user",
+            )),
             [bulk] if bulk.eq_ignore_ascii_case("Bulk") && top => {
                 if method != Method::POST {
                     return Err(ScimError::new(405, None, "/Bulk takes POST"));
@@ -307,11 +432,16 @@ impl Request<'_> {
             }
             [name, rest @ ..] => {
                 let Some((kind, rt)) = resource_type(name) else {
-                    return Err(ScimError::not_found(format!("no endpoint /{name}; this service has /Users, /Groups, /Bulk, /.search and discovery")));
+                    return Err(ScimError::not_found(format!(
+                        "no endpoint /{name}; this service has /Users, /Groups, /Bulk, /.search and discovery"
+                    )));
                 };
-                self.resource_request(method, kind, rt, rest, params, body, &limits).await
+                self.resource_request(method, kind, rt, rest, params, body, &limits)
+                    .await
             }
-            [] => Err(ScimError::not_found("this is the SCIM service root: see /ServiceProviderConfig, /Users and /Groups")),
+            [] => Err(ScimError::not_found(
+                "this is the SCIM service root: see /ServiceProviderConfig, /Users and /Groups",
+            )),
         }
     }
 
@@ -326,11 +456,21 @@ impl Request<'_> {
         body: &[u8],
         limits: &ServiceConfig,
     ) -> Result<Answer, ScimError> {
-        let projection = || Projection::parse(param(params, "attributes"), param(params, "excludedAttributes"), rt);
+        let projection = || {
+            Projection::parse(
+                param(params, "attributes"),
+                param(params, "excludedAttributes"),
+                rt,
+            )
+        };
         let if_match = self.header(header::IF_MATCH);
         match (rest, method.clone()) {
             ([], Method::GET) => {
-                let query = ListQuery::from_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), rt, limits.query)?;
+                let query = ListQuery::from_params(
+                    params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                    rt,
+                    limits.query,
+                )?;
                 let page = self.app.scim_list(self.caller, kind, &query).await?;
                 Ok(self.list(page, &query, rt))
             }
@@ -344,8 +484,16 @@ impl Request<'_> {
                 let projection = projection()?;
                 let value = read_body(body)?;
                 let created = match kind {
-                    ScimResourceType::User => self.app.scim_create_user(self.caller, User::from_json(&value)?).await?.to_json(),
-                    ScimResourceType::Group => self.app.scim_create_group(self.caller, Group::from_json(&value)?).await?.to_json(),
+                    ScimResourceType::User => self
+                        .app
+                        .scim_create_user(self.caller, User::from_json(&value)?)
+                        .await?
+                        .to_json(),
+                    ScimResourceType::Group => self
+                        .app
+                        .scim_create_group(self.caller, Group::from_json(&value)?)
+                        .await?
+                        .to_json(),
                 };
                 Ok(self.resource(StatusCode::CREATED, created, rt, &projection))
             }
@@ -353,13 +501,19 @@ impl Request<'_> {
                 let projection = projection()?;
                 let value = match kind {
                     ScimResourceType::User => self.app.scim_user(self.caller, id).await?.to_json(),
-                    ScimResourceType::Group => self.app.scim_group(self.caller, id).await?.to_json(),
+                    ScimResourceType::Group => {
+                        self.app.scim_group(self.caller, id).await?.to_json()
+                    }
                 };
                 let answer = self.resource(StatusCode::OK, value, rt, &projection);
-                if let (Some(header), Some(etag)) = (self.header(header::IF_NONE_MATCH), answer.etag.as_deref())
+                if let (Some(header), Some(etag)) =
+                    (self.header(header::IF_NONE_MATCH), answer.etag.as_deref())
                     && crosswalk_scim::etag::if_none_match(header, etag)
                 {
-                    return Ok(Answer { etag: answer.etag, ..Answer::empty(StatusCode::NOT_MODIFIED) });
+                    return Ok(Answer {
+                        etag: answer.etag,
+                        ..Answer::empty(StatusCode::NOT_MODIFIED)
+                    });
                 }
                 Ok(answer)
             }
@@ -367,8 +521,16 @@ impl Request<'_> {
                 let projection = projection()?;
                 let value = read_body(body)?;
                 let replaced = match kind {
-                    ScimResourceType::User => self.app.scim_replace_user(self.caller, id, User::from_json(&value)?, if_match).await?.to_json(),
-                    ScimResourceType::Group => self.app.scim_replace_group(self.caller, id, Group::from_json(&value)?, if_match).await?.to_json(),
+                    ScimResourceType::User => self
+                        .app
+                        .scim_replace_user(self.caller, id, User::from_json(&value)?, if_match)
+                        .await?
+                        .to_json(),
+                    ScimResourceType::Group => self
+                        .app
+                        .scim_replace_group(self.caller, id, Group::from_json(&value)?, if_match)
+                        .await?
+                        .to_json(),
                 };
                 Ok(self.resource(StatusCode::OK, replaced, rt, &projection))
             }
@@ -376,20 +538,40 @@ impl Request<'_> {
                 let projection = projection()?;
                 let patch = PatchRequest::parse(body)?;
                 let patched = match kind {
-                    ScimResourceType::User => self.app.scim_patch_user(self.caller, id, &patch, if_match).await?.to_json(),
-                    ScimResourceType::Group => self.app.scim_patch_group(self.caller, id, &patch, if_match).await?.to_json(),
+                    ScimResourceType::User => self
+                        .app
+                        .scim_patch_user(self.caller, id, &patch, if_match)
+                        .await?
+                        .to_json(),
+                    ScimResourceType::Group => self
+                        .app
+                        .scim_patch_group(self.caller, id, &patch, if_match)
+                        .await?
+                        .to_json(),
                 };
                 Ok(self.resource(StatusCode::OK, patched, rt, &projection))
             }
             ([id], Method::DELETE) => {
                 match kind {
-                    ScimResourceType::User => self.app.scim_delete_user(self.caller, id, if_match).await?,
-                    ScimResourceType::Group => self.app.scim_delete_group(self.caller, id, if_match).await?,
+                    ScimResourceType::User => {
+                        self.app.scim_delete_user(self.caller, id, if_match).await?
+                    }
+                    ScimResourceType::Group => {
+                        self.app
+                            .scim_delete_group(self.caller, id, if_match)
+                            .await?
+                    }
                 }
                 Ok(Answer::empty(StatusCode::NO_CONTENT))
             }
-            ([], _) | ([_], _) => Err(ScimError::new(405, None, format!("{method} is not allowed here"))),
-            _ => Err(ScimError::not_found("no such path: use /Users/{id} or /Groups/{id}")),
+            ([], _) | ([_], _) => Err(ScimError::new(
+                405,
+                None,
+                format!("{method} is not allowed here"),
+            )),
+            _ => Err(ScimError::not_found(
+                "no such path: use /Users/{id} or /Groups/{id}",
+            )),
         }
     }
 
@@ -401,7 +583,10 @@ impl Request<'_> {
         let mut first_error = None;
         let mut start = 1;
         let mut count = limits.query.default_page_size;
-        for (kind, rt) in [(ScimResourceType::User, &USER), (ScimResourceType::Group, &GROUP)] {
+        for (kind, rt) in [
+            (ScimResourceType::User, &USER),
+            (ScimResourceType::Group, &GROUP),
+        ] {
             let query = match ListQuery::from_search(&request, rt, limits.query) {
                 Ok(query) => query,
                 Err(error) => {
@@ -409,16 +594,27 @@ impl Request<'_> {
                     continue;
                 }
             };
-            if let crosswalk_scim::Page::Index { start_index, count: c } = query.page {
+            if let crosswalk_scim::Page::Index {
+                start_index,
+                count: c,
+            } = query.page
+            {
                 start = start_index;
                 count = c;
             }
             let mut everything = query.clone();
-            everything.page = crosswalk_scim::Page::Index { start_index: 1, count: u64::MAX };
+            everything.page = crosswalk_scim::Page::Index {
+                start_index: 1,
+                count: u64::MAX,
+            };
             let page = self.app.scim_list(self.caller, kind, &everything).await?;
             total += page.total;
             let answer = self.list(page, &query, rt);
-            if let Some(resources) = answer.body.and_then(|mut b| b.get_mut("Resources").map(Value::take)).and_then(|r| r.as_array().cloned()) {
+            if let Some(resources) = answer
+                .body
+                .and_then(|mut b| b.get_mut("Resources").map(Value::take))
+                .and_then(|r| r.as_array().cloned())
+            {
                 all.extend(resources);
             }
         }
@@ -428,8 +624,15 @@ impl Request<'_> {
         {
             return Err(error);
         }
-        let resources: Vec<Value> = all.into_iter().skip((start - 1) as usize).take(count as usize).collect();
-        Ok(Answer::json(StatusCode::OK, serde_json::to_value(ListResponse::new(resources, total, start)).unwrap_or(Value::Null)))
+        let resources: Vec<Value> = all
+            .into_iter()
+            .skip((start - 1) as usize)
+            .take(count as usize)
+            .collect();
+        Ok(Answer::json(
+            StatusCode::OK,
+            serde_json::to_value(ListResponse::new(resources, total, start)).unwrap_or(Value::Null),
+        ))
     }
 
     async fn bulk(&self, body: &[u8], limits: &ServiceConfig) -> Result<Answer, ScimError> {
@@ -484,13 +687,24 @@ impl Request<'_> {
             .await;
             match outcome {
                 Ok(answer) => {
-                    if let (BulkMethod::Post, Some(bulk_id), Some(id)) =
-                        (operation.method, &operation.bulk_id, answer.body.as_ref().and_then(|b| b.get("id")).and_then(Value::as_str))
-                    {
+                    if let (BulkMethod::Post, Some(bulk_id), Some(id)) = (
+                        operation.method,
+                        &operation.bulk_id,
+                        answer
+                            .body
+                            .as_ref()
+                            .and_then(|b| b.get("id"))
+                            .and_then(Value::as_str),
+                    ) {
                         created.insert(bulk_id.clone(), id.to_string());
                     }
                     let location = answer.location.clone().or_else(|| {
-                        answer.body.as_ref().and_then(|b| b.pointer("/meta/location")).and_then(Value::as_str).map(str::to_string)
+                        answer
+                            .body
+                            .as_ref()
+                            .and_then(|b| b.pointer("/meta/location"))
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
                     });
                     results.push(BulkOperationResult {
                         method: operation.method,
@@ -507,7 +721,10 @@ impl Request<'_> {
                 }
             }
         }
-        Ok(Answer::json(StatusCode::OK, serde_json::to_value(BulkResponse::new(results)).unwrap_or(Value::Null)))
+        Ok(Answer::json(
+            StatusCode::OK,
+            serde_json::to_value(BulkResponse::new(results)).unwrap_or(Value::Null),
+        ))
     }
 }
 

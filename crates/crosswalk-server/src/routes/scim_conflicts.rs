@@ -19,15 +19,35 @@ const NOT_FOUND: &str = "No such scope for this token (a scope of another token 
     params(("scope" = String, Path)),
     responses((status = 200, body = Vec<Object>), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody),
         (status = 404, description = NOT_FOUND, body = crate::ErrorBody)))]
-pub(crate) async fn conflicts(State(state): State<ServerState>, principal: Principal, ApiPath(scope): ApiPath<String>) -> ApiResult<ApiJson<Vec<GroupConflict>>> {
+pub(crate) async fn conflicts(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath(scope): ApiPath<String>,
+) -> ApiResult<ApiJson<Vec<GroupConflict>>> {
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.scim_conflicts(&principal.caller()?, &scope).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .scim_conflicts(&principal.caller()?, &scope)
+            .await?,
+    ))
 }
 
-async fn decide(state: &ServerState, principal: &Principal, scope: &str, group: &str, decision: ConflictDecision) -> ApiResult<ApiJson<GroupConflict>> {
+async fn decide(
+    state: &ServerState,
+    principal: &Principal,
+    scope: &str,
+    group: &str,
+    decision: ConflictDecision,
+) -> ApiResult<ApiJson<GroupConflict>> {
     visible_scope(state, principal, scope).await?;
     principal.check_role(Role::Writer)?;
-    Ok(ApiJson(state.app.scim_settle_conflict(&principal.caller()?, scope, group, decision).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .scim_settle_conflict(&principal.caller()?, scope, group, decision)
+            .await?,
+    ))
 }
 
 /// Accepts a held conflict: the provider's members become the group's.
@@ -35,7 +55,11 @@ async fn decide(state: &ServerState, principal: &Principal, scope: &str, group: 
     params(("scope" = String, Path), ("group" = String, Path)),
     responses((status = 200, body = Object), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody),
         (status = 403, body = crate::ErrorBody), (status = 404, description = NOT_FOUND, body = crate::ErrorBody)))]
-pub(crate) async fn accept(State(state): State<ServerState>, principal: Principal, ApiPath((scope, group)): ApiPath<(String, String)>) -> ApiResult<ApiJson<GroupConflict>> {
+pub(crate) async fn accept(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath((scope, group)): ApiPath<(String, String)>,
+) -> ApiResult<ApiJson<GroupConflict>> {
     decide(&state, &principal, &scope, &group, ConflictDecision::Accept).await
 }
 
@@ -45,6 +69,10 @@ pub(crate) async fn accept(State(state): State<ServerState>, principal: Principa
     params(("scope" = String, Path), ("group" = String, Path)),
     responses((status = 200, body = Object), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody),
         (status = 403, body = crate::ErrorBody), (status = 404, description = NOT_FOUND, body = crate::ErrorBody)))]
-pub(crate) async fn reject(State(state): State<ServerState>, principal: Principal, ApiPath((scope, group)): ApiPath<(String, String)>) -> ApiResult<ApiJson<GroupConflict>> {
+pub(crate) async fn reject(
+    State(state): State<ServerState>,
+    principal: Principal,
+    ApiPath((scope, group)): ApiPath<(String, String)>,
+) -> ApiResult<ApiJson<GroupConflict>> {
     decide(&state, &principal, &scope, &group, ConflictDecision::Reject).await
 }

@@ -51,9 +51,25 @@ pub(crate) async fn add_webhook(
 ) -> ApiResult<(StatusCode, ApiJson<NewWebhookBody>)> {
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Admin)?;
-    let filter = EventFilter::parse(&body.events.join(",")).map_err(|error| ApiError::invalid(format!("/events: {error}")))?;
-    let made = state.app.add_webhook(&principal.caller()?, &scope, &body.url, &filter, &state.webhook_policy).await?;
-    Ok((StatusCode::CREATED, ApiJson(NewWebhookBody { subscription: made.subscription, secret: made.secret })))
+    let filter = EventFilter::parse(&body.events.join(","))
+        .map_err(|error| ApiError::invalid(format!("/events: {error}")))?;
+    let made = state
+        .app
+        .add_webhook(
+            &principal.caller()?,
+            &scope,
+            &body.url,
+            &filter,
+            &state.webhook_policy,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(NewWebhookBody {
+            subscription: made.subscription,
+            secret: made.secret,
+        }),
+    ))
 }
 
 /// The scope's subscriptions, oldest first (never their secrets).
@@ -66,11 +82,17 @@ pub(crate) async fn list_webhooks(
     ApiPath(scope): ApiPath<String>,
 ) -> ApiResult<ApiJson<Vec<SubscriptionRow>>> {
     visible_scope(&state, &principal, &scope).await?;
-    Ok(ApiJson(state.app.webhooks(&principal.caller()?, &scope).await?))
+    Ok(ApiJson(
+        state.app.webhooks(&principal.caller()?, &scope).await?,
+    ))
 }
 
 fn subscription_id(text: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| ApiError::invalid(format!("{text:?} is not a subscription id; `GET /api/v1/scopes/{{scope}}/webhooks` lists them")))
+    Uuid::parse_str(text).map_err(|_| {
+        ApiError::invalid(format!(
+            "{text:?} is not a subscription id; `GET /api/v1/scopes/{{scope}}/webhooks` lists them"
+        ))
+    })
 }
 
 /// Removes a subscription and its deliveries (an admin token).
@@ -85,7 +107,10 @@ pub(crate) async fn remove_webhook(
 ) -> ApiResult<StatusCode> {
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Admin)?;
-    state.app.remove_webhook(&principal.caller()?, &scope, subscription_id(&id)?).await?;
+    state
+        .app
+        .remove_webhook(&principal.caller()?, &scope, subscription_id(&id)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -101,7 +126,12 @@ pub(crate) async fn pause_webhook(
 ) -> ApiResult<ApiJson<SubscriptionRow>> {
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Admin)?;
-    Ok(ApiJson(state.app.pause_webhook(&principal.caller()?, &scope, subscription_id(&id)?, true).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .pause_webhook(&principal.caller()?, &scope, subscription_id(&id)?, true)
+            .await?,
+    ))
 }
 
 /// Resumes a paused subscription (an admin token).
@@ -116,7 +146,12 @@ pub(crate) async fn resume_webhook(
 ) -> ApiResult<ApiJson<SubscriptionRow>> {
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Admin)?;
-    Ok(ApiJson(state.app.pause_webhook(&principal.caller()?, &scope, subscription_id(&id)?, false).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .pause_webhook(&principal.caller()?, &scope, subscription_id(&id)?, false)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -141,16 +176,35 @@ pub(crate) async fn list_deliveries(
     ApiQuery(query): ApiQuery<DeliveryQuery>,
 ) -> ApiResult<ApiJson<Vec<DeliveryRow>>> {
     visible_scope(&state, &principal, &scope).await?;
-    let subscription = query.subscription.as_deref().map(subscription_id).transpose()?;
+    let subscription = query
+        .subscription
+        .as_deref()
+        .map(subscription_id)
+        .transpose()?;
     let delivery_state = match query.state.as_deref() {
         None => None,
         Some("pending") => Some(DeliveryState::Pending),
         Some("delivered") => Some(DeliveryState::Delivered),
         Some("failed") => Some(DeliveryState::Failed),
-        Some(other) => return Err(ApiError::invalid(format!("state {other:?} is not one of pending, delivered, failed"))),
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "state {other:?} is not one of pending, delivered, failed"
+            )));
+        }
     };
     let limit = query.limit.unwrap_or(100);
-    Ok(ApiJson(state.app.webhook_deliveries(&principal.caller()?, &scope, subscription, delivery_state, limit).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .webhook_deliveries(
+                &principal.caller()?,
+                &scope,
+                subscription,
+                delivery_state,
+                limit,
+            )
+            .await?,
+    ))
 }
 
 /// Sends a delivered or failed event again (an admin token), at its place in the order,
@@ -166,7 +220,12 @@ pub(crate) async fn redeliver(
 ) -> ApiResult<ApiJson<DeliveryRow>> {
     visible_scope(&state, &principal, &scope).await?;
     principal.check_role(Role::Admin)?;
-    Ok(ApiJson(state.app.redeliver(&principal.caller()?, &scope, id).await?))
+    Ok(ApiJson(
+        state
+            .app
+            .redeliver(&principal.caller()?, &scope, id)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -199,12 +258,28 @@ pub(crate) async fn list_events(
     ApiQuery(query): ApiQuery<EventQuery>,
 ) -> ApiResult<ApiJson<Vec<EventEntry>>> {
     visible_scope(&state, &principal, &scope).await?;
-    let rows = state.app.outbox(&principal.caller()?, &scope, query.after.unwrap_or(0), query.limit.unwrap_or(100)).await?;
+    let rows = state
+        .app
+        .outbox(
+            &principal.caller()?,
+            &scope,
+            query.after.unwrap_or(0),
+            query.limit.unwrap_or(100),
+        )
+        .await?;
     let mut entries = Vec::with_capacity(rows.len());
     for row in rows {
-        let event = Event::from_body(row.body.as_bytes())
-            .map_err(|error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt_event", format!("a stored event is unreadable: {error}")))?;
-        entries.push(EventEntry { sequence: row.sequence, event });
+        let event = Event::from_body(row.body.as_bytes()).map_err(|error| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "corrupt_event",
+                format!("a stored event is unreadable: {error}"),
+            )
+        })?;
+        entries.push(EventEntry {
+            sequence: row.sequence,
+            event,
+        });
     }
     Ok(ApiJson(entries))
 }

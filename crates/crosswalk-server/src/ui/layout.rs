@@ -10,7 +10,12 @@ use super::session::SignedIn;
 
 /// A whole page: the skip link first, then the header (where you are, who is signed in,
 /// sign out), then `body` in `<main>`. `crumbs` are (label, link) pairs leading to this page.
-pub fn frame(title: &str, signed_in: Option<&SignedIn>, crumbs: &[(String, String)], body: Markup) -> Markup {
+pub fn frame(
+    title: &str,
+    signed_in: Option<&SignedIn>,
+    crumbs: &[(String, String)],
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -100,7 +105,9 @@ pub fn segment(text: &str) -> String {
 /// A date and time as a person reads it, in UTC.
 pub fn when(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
 }
 
 /// A resolution as a small coloured label (the colour is the bar chart's).
@@ -117,14 +124,30 @@ pub fn percent(thousandths: u16) -> String {
 /// script, no library; the bars' colours come from the stylesheet). Its text alternative
 /// lists every count; resolutions with none are left out.
 pub fn bar_chart(counts: &[(Resolution, u64)], caption: &str) -> Markup {
-    let shown: Vec<(Resolution, u64)> = counts.iter().copied().filter(|(_, count)| *count > 0).collect();
-    let most = shown.iter().map(|(_, count)| *count).max().unwrap_or(0).max(1);
+    let shown: Vec<(Resolution, u64)> = counts
+        .iter()
+        .copied()
+        .filter(|(_, count)| *count > 0)
+        .collect();
+    let most = shown
+        .iter()
+        .map(|(_, count)| *count)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     const ROW: u64 = 24;
     const LABEL: u64 = 110;
     const BAR: u64 = 360;
     let height = ROW * shown.len().max(1) as u64;
-    let summary: Vec<String> = shown.iter().map(|(resolution, count)| format!("{} {count}", resolution.as_str())).collect();
-    let label = if summary.is_empty() { format!("{caption}: none") } else { format!("{caption}: {}", summary.join(", ")) };
+    let summary: Vec<String> = shown
+        .iter()
+        .map(|(resolution, count)| format!("{} {count}", resolution.as_str()))
+        .collect();
+    let label = if summary.is_empty() {
+        format!("{caption}: none")
+    } else {
+        format!("{caption}: {}", summary.join(", "))
+    };
     html! {
         figure.chart #resolution-chart {
             figcaption { (caption) }

@@ -6,13 +6,15 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use crosswalk_core::IdentityKind;
-use crosswalk_store::scope::{ChangeOrigin, IdentityValue, MappingValue, Namespace, RevisionRow, SideRow};
+use crosswalk_store::scope::{
+    ChangeOrigin, IdentityValue, MappingValue, Namespace, RevisionRow, SideRow,
+};
 use maud::{Markup, html};
 
 use super::items::{self, ItemsQuery};
 use super::layout::{self, percent, resolution_badge, when};
-use super::review;
 use super::report::mapping_link;
+use super::review;
 use super::scopes::{check_scope, job_link, report_link, scope_link};
 use super::{Page, SignedIn, UiError, UiResult};
 use crate::ServerState;
@@ -28,21 +30,60 @@ pub(crate) async fn mapping(
     check_scope(&state, &signed_in, &scope).await?;
     let kind = parse_kind(&kind)?;
     let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
     let items_query = ItemsQuery::parse(&pairs)?;
-    let search = pairs.iter().find(|(k, _)| k == "find").map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
-    let history = state.app.history(&signed_in.caller()?, &scope, &Namespace::identity(kind), &key).await?;
+    let search = pairs
+        .iter()
+        .find(|(k, _)| k == "find")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    let history = state
+        .app
+        .history(
+            &signed_in.caller()?,
+            &scope,
+            &Namespace::identity(kind),
+            &key,
+        )
+        .await?;
     let mapping = &history.mapping;
     let Some(value) = mapping.value.as_identity() else {
-        return Err(UiError::page(StatusCode::INTERNAL_SERVER_ERROR, format!("the {kind} mapping {key:?} holds no identity")));
+        return Err(UiError::page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the {kind} mapping {key:?} holds no identity"),
+        ));
     };
     let found = match &search {
-        Some(search) => review::search_destinations(&state, &signed_in, &scope, kind, search).await?,
+        Some(search) => {
+            review::search_destinations(&state, &signed_in, &scope, kind, search).await?
+        }
         None => Vec::new(),
     };
-    let affected = items::affected_section(&state, &signed_in, &scope, kind, &mapping.source_key, &items_query).await?;
-    let decide = |destination_id: &str| review::candidate_action(&signed_in, &scope, kind, &mapping.source_key, destination_id);
-    let heading = if value.source.display_name.is_empty() { value.source.id.clone() } else { value.source.display_name.clone() };
+    let affected = items::affected_section(
+        &state,
+        &signed_in,
+        &scope,
+        kind,
+        &mapping.source_key,
+        &items_query,
+    )
+    .await?;
+    let decide = |destination_id: &str| {
+        review::candidate_action(
+            &signed_in,
+            &scope,
+            kind,
+            &mapping.source_key,
+            destination_id,
+        )
+    };
+    let heading = if value.source.display_name.is_empty() {
+        value.source.id.clone()
+    } else {
+        value.source.display_name.clone()
+    };
     let body = html! {
         h1 { (heading) }
         @if mapping.removed {
@@ -92,9 +133,17 @@ pub(crate) async fn mapping(
     let crumbs = [
         (format!("Scope {scope}"), scope_link(&scope)),
         ("Report".to_string(), report_link(&scope, None)),
-        (heading.clone(), mapping_link(&scope, kind, &mapping.source_key)),
+        (
+            heading.clone(),
+            mapping_link(&scope, kind, &mapping.source_key),
+        ),
     ];
-    Ok(Page(layout::frame(&heading, Some(&signed_in), &crumbs, body)))
+    Ok(Page(layout::frame(
+        &heading,
+        Some(&signed_in),
+        &crumbs,
+        body,
+    )))
 }
 
 /// A mapping type as the pages' addresses spell it.
@@ -102,7 +151,10 @@ pub(crate) fn parse_kind(kind: &str) -> UiResult<IdentityKind> {
     match kind {
         "account" => Ok(IdentityKind::Account),
         "group" => Ok(IdentityKind::Group),
-        _ => Err(UiError::page(StatusCode::NOT_FOUND, format!("{kind:?} is not a mapping type; the types are account and group."))),
+        _ => Err(UiError::page(
+            StatusCode::NOT_FOUND,
+            format!("{kind:?} is not a mapping type; the types are account and group."),
+        )),
     }
 }
 
@@ -111,7 +163,14 @@ fn side_text(side: &SideRow) -> Markup {
     if side.id.is_empty() && side.name.is_empty() {
         return html! { "none" };
     }
-    let parts: Vec<&str> = [side.display_name.as_str(), side.name.as_str(), side.username.as_str()].into_iter().filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = [
+        side.display_name.as_str(),
+        side.name.as_str(),
+        side.username.as_str(),
+    ]
+    .into_iter()
+    .filter(|p| !p.is_empty())
+    .collect();
     html! {
         (parts.join(" · "))
         @if !side.id.is_empty() { " " code { (side.id) } }

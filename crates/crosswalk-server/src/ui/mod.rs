@@ -46,7 +46,10 @@ pub(crate) fn router(state: ServerState) -> Router<ServerState> {
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
         .route("/ui/", get(scopes::scopes))
-        .route("/ui/sign-in", get(session::sign_in_page).post(session::sign_in))
+        .route(
+            "/ui/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
         .route("/ui/sign-out", post(session::sign_out))
         .route("/ui/assets/style.css", get(style))
         .route("/ui/assets/app.js", get(script))
@@ -54,14 +57,35 @@ pub(crate) fn router(state: ServerState) -> Router<ServerState> {
         .route("/ui/scopes/{scope}/jobs/{job}", get(scopes::job))
         .route("/ui/scopes/{scope}/report", get(report::report))
         .route("/ui/scopes/{scope}/report/export", get(report::export))
-        .route("/ui/scopes/{scope}/mappings/{kind}/{key}", get(mapping::mapping))
+        .route(
+            "/ui/scopes/{scope}/mappings/{kind}/{key}",
+            get(mapping::mapping),
+        )
         // Review and resolve, affected items, a job's check and plan.
-        .route("/ui/scopes/{scope}/review", get(review::queue).post(review::decide))
-        .route("/ui/scopes/{scope}/mappings/{kind}/{key}/resolve", post(review::resolve))
-        .route("/ui/scopes/{scope}/reattribution", get(items::reattribution))
-        .route("/ui/scopes/{scope}/reattribution.csv", get(items::reattribution_csv))
-        .route("/ui/scopes/{scope}/reattribution.json", get(items::reattribution_json))
-        .route("/ui/scopes/{scope}/jobs/{job}/check", get(planning::check_and_plan))
+        .route(
+            "/ui/scopes/{scope}/review",
+            get(review::queue).post(review::decide),
+        )
+        .route(
+            "/ui/scopes/{scope}/mappings/{kind}/{key}/resolve",
+            post(review::resolve),
+        )
+        .route(
+            "/ui/scopes/{scope}/reattribution",
+            get(items::reattribution),
+        )
+        .route(
+            "/ui/scopes/{scope}/reattribution.csv",
+            get(items::reattribution_csv),
+        )
+        .route(
+            "/ui/scopes/{scope}/reattribution.json",
+            get(items::reattribution_json),
+        )
+        .route(
+            "/ui/scopes/{scope}/jobs/{job}/check",
+            get(planning::check_and_plan),
+        )
         .route("/ui/{*rest}", get(no_such_page).post(no_such_page))
         .layer(axum::middleware::from_fn_with_state(state, session::guard))
 }
@@ -79,11 +103,21 @@ async fn script() -> Response {
 
 /// An embedded asset; an hour in the browser's cache (it changes only with the binary).
 fn asset(content_type: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=3600")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn no_such_page() -> UiError {
-    UiError::page(StatusCode::NOT_FOUND, "There is no such page. Start again from the list of scopes.")
+    UiError::page(
+        StatusCode::NOT_FOUND,
+        "There is no such page. Start again from the list of scopes.",
+    )
 }
 
 /// A rendered page.
@@ -100,13 +134,21 @@ impl IntoResponse for Page {
 #[derive(Debug)]
 pub enum UiError {
     /// Send the browser to sign in, coming back to `next` (a path under `/ui/`) after.
-    SignIn { next: String },
-    Page { status: StatusCode, message: String },
+    SignIn {
+        next: String,
+    },
+    Page {
+        status: StatusCode,
+        message: String,
+    },
 }
 
 impl UiError {
     pub fn page(status: StatusCode, message: impl Into<String>) -> UiError {
-        UiError::Page { status, message: message.into() }
+        UiError::Page {
+            status,
+            message: message.into(),
+        }
     }
 
     /// What a scope the session may not see and one that does not exist both answer.
@@ -117,7 +159,10 @@ impl UiError {
 
 impl From<ApiError> for UiError {
     fn from(error: ApiError) -> UiError {
-        UiError::Page { status: error.status, message: error.message }
+        UiError::Page {
+            status: error.status,
+            message: error.message,
+        }
     }
 }
 
@@ -130,7 +175,9 @@ impl From<crosswalk_app::AppError> for UiError {
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         match self {
-            UiError::SignIn { next } => Redirect::to(&session::sign_in_location(&next)).into_response(),
+            UiError::SignIn { next } => {
+                Redirect::to(&session::sign_in_location(&next)).into_response()
+            }
             UiError::Page { status, message } => {
                 if status.is_server_error() {
                     tracing::error!(status = status.as_u16(), message = %message, "page failed");

@@ -84,39 +84,59 @@ impl ReportQuery {
                 "resolution" if !value.is_empty() => {
                     let resolution = Resolution::parse(value).ok_or_else(|| {
                         let known: Vec<&str> = Resolution::ALL.iter().map(|r| r.as_str()).collect();
-                        format!("resolution={value:?} is not a resolution; use one of {}", known.join(", "))
+                        format!(
+                            "resolution={value:?} is not a resolution; use one of {}",
+                            known.join(", ")
+                        )
                     })?;
                     if !parsed.resolutions.contains(&resolution) {
                         parsed.resolutions.push(resolution);
                     }
                 }
                 "type" if !value.is_empty() => {
-                    parsed.kind = Some(IdentityKind::parse(value).ok_or_else(|| format!("type={value:?} is not a type; use account or group"))?);
+                    parsed.kind = Some(IdentityKind::parse(value).ok_or_else(|| {
+                        format!("type={value:?} is not a type; use account or group")
+                    })?);
                 }
                 "flagged" => parsed.flagged = checked(value),
                 "ambiguous" => parsed.ambiguous = checked(value),
                 "suggested" => parsed.suggested = checked(value),
                 "search" => parsed.search = value.to_string(),
                 "sort" if !value.is_empty() => {
-                    parsed.sort = ReportColumn::parse(value).ok_or_else(|| format!("sort={value:?} is not a column; use one of {}", ReportColumn::names()))?;
+                    parsed.sort = ReportColumn::parse(value).ok_or_else(|| {
+                        format!(
+                            "sort={value:?} is not a column; use one of {}",
+                            ReportColumn::names()
+                        )
+                    })?;
                 }
                 "order" if !value.is_empty() => {
                     parsed.descending = match value {
                         "asc" => false,
                         "desc" => true,
-                        _ => return Err(format!("order={value:?} is not an order; use asc or desc")),
+                        _ => {
+                            return Err(format!("order={value:?} is not an order; use asc or desc"));
+                        }
                     };
                 }
                 "after" if !value.is_empty() => parsed.after = Some(value.to_string()),
                 "start" if !value.is_empty() => {
-                    parsed.start = value.parse().ok().filter(|start| *start >= 1).ok_or_else(|| format!("start={value:?} is not a row number (1, 2, …)"))?;
+                    parsed.start = value
+                        .parse()
+                        .ok()
+                        .filter(|start| *start >= 1)
+                        .ok_or_else(|| format!("start={value:?} is not a row number (1, 2, …)"))?;
                 }
                 "per_page" if !value.is_empty() => {
                     parsed.per_page = value
                         .parse()
                         .ok()
                         .filter(|size| PAGE_SIZES.contains(size))
-                        .ok_or_else(|| format!("per_page={value:?} is not one of the page sizes {PAGE_SIZES:?}"))?;
+                        .ok_or_else(|| {
+                            format!(
+                                "per_page={value:?} is not one of the page sizes {PAGE_SIZES:?}"
+                            )
+                        })?;
                 }
                 _ => {}
             }
@@ -135,7 +155,11 @@ impl ReportQuery {
         if let Some(kind) = self.kind {
             query.append_pair("type", kind.as_str());
         }
-        for (on, name) in [(self.flagged, "flagged"), (self.ambiguous, "ambiguous"), (self.suggested, "suggested")] {
+        for (on, name) in [
+            (self.flagged, "flagged"),
+            (self.ambiguous, "ambiguous"),
+            (self.suggested, "suggested"),
+        ] {
             if on {
                 query.append_pair(name, "1");
             }
@@ -147,7 +171,13 @@ impl ReportQuery {
 
     /// The query string of this view sorted by `sort`, from the page after `after` (whose
     /// first row is number `start`); empty parts left out.
-    pub fn to_query_at(&self, sort: ReportColumn, descending: bool, after: Option<&str>, start: usize) -> String {
+    pub fn to_query_at(
+        &self,
+        sort: ReportColumn,
+        descending: bool,
+        after: Option<&str>,
+        start: usize,
+    ) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         self.filter_pairs(&mut query);
         if sort != ReportColumn::Type {
@@ -168,7 +198,12 @@ impl ReportQuery {
 
     /// This page's own query string.
     pub fn to_query(&self) -> String {
-        self.to_query_at(self.sort, self.descending, self.after.as_deref(), self.start)
+        self.to_query_at(
+            self.sort,
+            self.descending,
+            self.after.as_deref(),
+            self.start,
+        )
     }
 
     /// The export's query string: the filters and search (its rows come in the natural order).
@@ -215,20 +250,33 @@ pub struct ReportPage {
 }
 
 /// The rows of one page (a keyset page of the report query) and the counts.
-pub async fn load_page(app: &App, caller: &Caller, scope: &str, query: &ReportQuery) -> Result<ReportPage, crosswalk_app::AppError> {
+pub async fn load_page(
+    app: &App,
+    caller: &Caller,
+    scope: &str,
+    query: &ReportQuery,
+) -> Result<ReportPage, crosswalk_app::AppError> {
     let view = query.view();
-    let page = app.report_page(caller, scope, &view, query.after.as_deref(), query.per_page).await?;
+    let page = app
+        .report_page(caller, scope, &view, query.after.as_deref(), query.per_page)
+        .await?;
     let counts = app.report_counts(caller, scope, &view).await?;
     Ok(ReportPage {
         entries: page.rows.into_iter().map(ReportEntry::from).collect(),
         next: page.next,
         matching: usize::try_from(counts.matching).unwrap_or(usize::MAX),
-        counts: counts.resolutions.iter().map(|count| (count.resolution, count.count)).collect(),
+        counts: counts
+            .resolutions
+            .iter()
+            .map(|count| (count.resolution, count.count))
+            .collect(),
     })
 }
 
 /// Counts per resolution, in the report's order of resolutions.
-pub fn count_by_resolution(resolutions: impl Iterator<Item = Resolution>) -> Vec<(Resolution, u64)> {
+pub fn count_by_resolution(
+    resolutions: impl Iterator<Item = Resolution>,
+) -> Vec<(Resolution, u64)> {
     let mut counts: Vec<(Resolution, u64)> = Resolution::ALL.iter().map(|r| (*r, 0)).collect();
     for resolution in resolutions {
         if let Some(slot) = counts.iter_mut().find(|(r, _)| *r == resolution) {
@@ -247,10 +295,18 @@ pub(crate) async fn export(
     RawQuery(raw): RawQuery,
 ) -> UiResult<Response> {
     check_scope(&state, &signed_in, &scope).await?;
-    let query = ReportQuery::parse(raw.as_deref()).map_err(|message| UiError::page(StatusCode::BAD_REQUEST, message))?;
+    let query = ReportQuery::parse(raw.as_deref())
+        .map_err(|message| UiError::page(StatusCode::BAD_REQUEST, message))?;
     let part = url::form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
         .find(|(key, _)| key == "part")
-        .map(|(_, value)| value.trim().parse::<u64>().map_err(|_| UiError::page(StatusCode::BAD_REQUEST, format!("part={value:?} is not a part number (1, 2, …)"))))
+        .map(|(_, value)| {
+            value.trim().parse::<u64>().map_err(|_| {
+                UiError::page(
+                    StatusCode::BAD_REQUEST,
+                    format!("part={value:?} is not a part number (1, 2, …)"),
+                )
+            })
+        })
         .transpose()?
         .unwrap_or(1);
     let caller = signed_in.caller()?;
@@ -265,7 +321,8 @@ pub(crate) async fn report(
     RawQuery(raw): RawQuery,
 ) -> UiResult<Page> {
     check_scope(&state, &signed_in, &scope).await?;
-    let query = ReportQuery::parse(raw.as_deref()).map_err(|message| UiError::page(StatusCode::BAD_REQUEST, message))?;
+    let query = ReportQuery::parse(raw.as_deref())
+        .map_err(|message| UiError::page(StatusCode::BAD_REQUEST, message))?;
     let caller = signed_in.caller()?;
     let jobs = state.app.jobs(&caller, &scope).await?;
     let page = load_page(&state.app, &caller, &scope, &query).await?;
@@ -294,7 +351,10 @@ pub(crate) async fn report(
     if let Some(job) = &query.job {
         crumbs.push((format!("Job {job}"), job_link(&scope, job)));
     }
-    crumbs.push(("Report".to_string(), report_link(&scope, query.job.as_deref())));
+    crumbs.push((
+        "Report".to_string(),
+        report_link(&scope, query.job.as_deref()),
+    ));
     Ok(Page(layout::frame(&title, Some(&signed_in), &crumbs, body)))
 }
 
@@ -306,7 +366,12 @@ fn kind_label(kind: IdentityKind) -> &'static str {
 }
 
 /// The filters: a plain GET form, so each filtered view has its own address.
-fn filter_form(scope: &str, query: &ReportQuery, jobs: &[crosswalk_store::scope::JobRow], counts: &[(Resolution, u64)]) -> Markup {
+fn filter_form(
+    scope: &str,
+    query: &ReportQuery,
+    jobs: &[crosswalk_store::scope::JobRow],
+    counts: &[(Resolution, u64)],
+) -> Markup {
     let action = format!("/ui/scopes/{}/report", segment(scope));
     html! {
         form.filters #filters method="get" action=(action) aria-label="Filter the report" {
@@ -388,13 +453,22 @@ fn search_field(query: &ReportQuery) -> Markup {
 
 /// A column's heading: a link sorting by `column` (ascending first, then the other way),
 /// saying how the grid is sorted now.
-fn column_header(scope: &str, query: &ReportQuery, label: &str, column: Option<ReportColumn>) -> Markup {
+fn column_header(
+    scope: &str,
+    query: &ReportQuery,
+    label: &str,
+    column: Option<ReportColumn>,
+) -> Markup {
     let Some(column) = column else {
         return html! { th scope="col" { (label) } };
     };
     let sorted = query.sort == column;
     let descending = sorted && !query.descending;
-    let link = format!("/ui/scopes/{}/report?{}", segment(scope), query.to_query_at(column, descending, None, 1));
+    let link = format!(
+        "/ui/scopes/{}/report?{}",
+        segment(scope),
+        query.to_query_at(column, descending, None, 1)
+    );
     let state = match (sorted, query.descending) {
         (false, _) => "none",
         (true, false) => "ascending",
@@ -416,10 +490,17 @@ fn column_header(scope: &str, query: &ReportQuery, label: &str, column: Option<R
 /// match, as a CSV download (split into parts past Excel's row limit).
 fn export_actions(scope: &str, query: &ReportQuery, matching: usize) -> Markup {
     let base = format!("/ui/scopes/{}/report/export", segment(scope));
-    let parts = ReportParts::of(u64::try_from(matching).unwrap_or(u64::MAX), crosswalk_app::report_part_rows());
+    let parts = ReportParts::of(
+        u64::try_from(matching).unwrap_or(u64::MAX),
+        crosswalk_app::report_part_rows(),
+    );
     let link = |part: Option<u64>| {
         let query = query.export_query(part);
-        if query.is_empty() { base.clone() } else { format!("{base}?{query}") }
+        if query.is_empty() {
+            base.clone()
+        } else {
+            format!("{base}?{query}")
+        }
     };
     html! {
         div.grid-actions #grid-actions {
@@ -443,7 +524,12 @@ fn row_actions(scope: &str, entry: &ReportEntry) -> Markup {
 }
 
 pub(crate) fn mapping_link(scope: &str, kind: IdentityKind, key: &str) -> String {
-    format!("/ui/scopes/{}/mappings/{}/{}", segment(scope), kind.as_str(), segment(key))
+    format!(
+        "/ui/scopes/{}/mappings/{}/{}",
+        segment(scope),
+        kind.as_str(),
+        segment(key)
+    )
 }
 
 /// A side of a row: the display name first, then what else identifies it.
@@ -468,10 +554,20 @@ fn grid(scope: &str, query: &ReportQuery, page: &ReportPage) -> Markup {
     let base = format!("/ui/scopes/{}/report", segment(scope));
     let first_link = {
         let q = query.to_query_at(query.sort, query.descending, None, 1);
-        if q.is_empty() { base.clone() } else { format!("{base}?{q}") }
+        if q.is_empty() {
+            base.clone()
+        } else {
+            format!("{base}?{q}")
+        }
     };
-    let next_link = page.next.as_deref().map(|next| format!("{base}?{}", query.to_query_at(query.sort, query.descending, Some(next), last + 1)));
-    let header = |label: &str, column: Option<ReportColumn>| column_header(scope, query, label, column);
+    let next_link = page.next.as_deref().map(|next| {
+        format!(
+            "{base}?{}",
+            query.to_query_at(query.sort, query.descending, Some(next), last + 1)
+        )
+    });
+    let header =
+        |label: &str, column: Option<ReportColumn>| column_header(scope, query, label, column);
     html! {
         section.grid aria-labelledby="grid-count" {
             div.grid-header {
@@ -553,17 +649,35 @@ mod tests {
         assert_eq!(ReportQuery::parse(Some(&query.to_query())).unwrap(), query);
         assert_eq!(ReportQuery::parse(None).unwrap(), ReportQuery::default());
         assert_eq!(ReportQuery::default().to_query(), "");
-        assert_eq!(ReportQuery::parse(Some("resolution=email&resolution=Email&later=x")).unwrap().resolutions, vec![Resolution::Email]);
+        assert_eq!(
+            ReportQuery::parse(Some("resolution=email&resolution=Email&later=x"))
+                .unwrap()
+                .resolutions,
+            vec![Resolution::Email]
+        );
         // The export keeps the filters and search, not the page or the sort.
         let export = ReportQuery::parse(Some(&query.export_query(Some(2)))).unwrap();
-        assert_eq!((export.search.as_str(), export.suggested, export.after, export.sort), ("ann & co", true, None, ReportColumn::Type));
+        assert_eq!(
+            (
+                export.search.as_str(),
+                export.suggested,
+                export.after,
+                export.sort
+            ),
+            ("ann & co", true, None, ReportColumn::Type)
+        );
     }
 
     #[test]
     fn a_bad_value_is_refused_naming_its_parameter() {
-        for (query, parameter) in
-            [("resolution=Fuzzy", "resolution="), ("type=robot", "type="), ("start=0", "start="), ("per_page=7", "per_page="), ("sort=colour", "sort="), ("order=up", "order=")]
-        {
+        for (query, parameter) in [
+            ("resolution=Fuzzy", "resolution="),
+            ("type=robot", "type="),
+            ("start=0", "start="),
+            ("per_page=7", "per_page="),
+            ("sort=colour", "sort="),
+            ("order=up", "order="),
+        ] {
             let message = ReportQuery::parse(Some(query)).unwrap_err();
             assert!(message.starts_with(parameter), "{query}: {message}");
         }

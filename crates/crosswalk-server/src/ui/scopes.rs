@@ -16,10 +16,20 @@ const RECENT_RUNS: usize = 20;
 
 /// Checks that the session may see `scope`: for a token of another scope exactly the 404 a
 /// scope that does not exist gives.
-pub(crate) async fn check_scope(state: &ServerState, signed_in: &SignedIn, scope: &str) -> UiResult<()> {
-    visible_scope(state, &signed_in.principal, scope).await.map_err(|error| {
-        if error.status == axum::http::StatusCode::NOT_FOUND { UiError::scope_not_found(scope) } else { error.into() }
-    })
+pub(crate) async fn check_scope(
+    state: &ServerState,
+    signed_in: &SignedIn,
+    scope: &str,
+) -> UiResult<()> {
+    visible_scope(state, &signed_in.principal, scope)
+        .await
+        .map_err(|error| {
+            if error.status == axum::http::StatusCode::NOT_FOUND {
+                UiError::scope_not_found(scope)
+            } else {
+                error.into()
+            }
+        })
 }
 
 pub(crate) fn scope_link(scope: &str) -> String {
@@ -34,13 +44,19 @@ pub(crate) fn job_link(scope: &str, job: &str) -> String {
 pub(crate) fn report_link(scope: &str, job: Option<&str>) -> String {
     let base = format!("/ui/scopes/{}/report", segment(scope));
     match job {
-        Some(job) => format!("{base}?job={}", url::form_urlencoded::byte_serialize(job.as_bytes()).collect::<String>()),
+        Some(job) => format!(
+            "{base}?job={}",
+            url::form_urlencoded::byte_serialize(job.as_bytes()).collect::<String>()
+        ),
         None => base,
     }
 }
 
 /// `/ui/`: the scopes this session sees.
-pub(crate) async fn scopes(State(state): State<ServerState>, signed_in: SignedIn) -> UiResult<Page> {
+pub(crate) async fn scopes(
+    State(state): State<ServerState>,
+    signed_in: SignedIn,
+) -> UiResult<Page> {
     let scopes = state.app.scopes(&signed_in.caller()?).await?;
     let body = html! {
         h1 { "Scopes" }
@@ -67,12 +83,19 @@ pub(crate) async fn scopes(State(state): State<ServerState>, signed_in: SignedIn
 }
 
 /// One scope: what it pairs, its mappings per resolution, its jobs, its latest runs.
-pub(crate) async fn scope(State(state): State<ServerState>, signed_in: SignedIn, Path(scope): Path<String>) -> UiResult<Page> {
+pub(crate) async fn scope(
+    State(state): State<ServerState>,
+    signed_in: SignedIn,
+    Path(scope): Path<String>,
+) -> UiResult<Page> {
     check_scope(&state, &signed_in, &scope).await?;
     let caller = signed_in.caller()?;
     let overview = state.app.scope(&caller, &scope).await?;
     let runs = state.app.runs(&caller, &scope, None).await?;
-    let rows = state.app.report(&caller, &scope, &ReportOf::Scope, &ReportFilter::default()).await?;
+    let rows = state
+        .app
+        .report(&caller, &scope, &ReportOf::Scope, &ReportFilter::default())
+        .await?;
     let counts = count_by_resolution(rows.iter().map(|row| row.resolution));
     let body = html! {
         h1 { "Scope " (scope) }
@@ -108,7 +131,12 @@ pub(crate) async fn scope(State(state): State<ServerState>, signed_in: SignedIn,
         (runs_table(runs.iter().rev().take(RECENT_RUNS), true))
     };
     let crumbs = [(format!("Scope {scope}"), scope_link(&scope))];
-    Ok(Page(layout::frame(&format!("Scope {scope}"), Some(&signed_in), &crumbs, body)))
+    Ok(Page(layout::frame(
+        &format!("Scope {scope}"),
+        Some(&signed_in),
+        &crumbs,
+        body,
+    )))
 }
 
 /// One job: its transfer id and every run, newest first.
@@ -125,7 +153,10 @@ pub(crate) async fn job(
         let message = if names.is_empty() {
             format!("Scope {scope:?} has no job {job:?}, and no jobs yet.")
         } else {
-            format!("Scope {scope:?} has no job {job:?}; its jobs are {}.", names.join(", "))
+            format!(
+                "Scope {scope:?} has no job {job:?}; its jobs are {}.",
+                names.join(", ")
+            )
         };
         return Err(UiError::page(axum::http::StatusCode::NOT_FOUND, message));
     };
@@ -141,8 +172,16 @@ pub(crate) async fn job(
         h2 { "Runs" }
         (runs_table(runs.iter().rev(), false))
     };
-    let crumbs = [(format!("Scope {scope}"), scope_link(&scope)), (format!("Job {job}"), job_link(&scope, &job))];
-    Ok(Page(layout::frame(&format!("Job {job}"), Some(&signed_in), &crumbs, body)))
+    let crumbs = [
+        (format!("Scope {scope}"), scope_link(&scope)),
+        (format!("Job {job}"), job_link(&scope, &job)),
+    ];
+    Ok(Page(layout::frame(
+        &format!("Job {job}"),
+        Some(&signed_in),
+        &crumbs,
+        body,
+    )))
 }
 
 fn runs_table<'a>(runs: impl Iterator<Item = &'a RunRow>, with_job: bool) -> Markup {

@@ -82,12 +82,17 @@ impl Sessions {
     /// `secure_cookies`: mark cookies `Secure` (the server is reached over TLS, e.g. behind a
     /// proxy); without it a browser would send them over plain HTTP too.
     pub fn new(secure_cookies: bool) -> Sessions {
-        Sessions { entries: Mutex::new(HashMap::new()), secure_cookies }
+        Sessions {
+            entries: Mutex::new(HashMap::new()),
+            secure_cookies,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         // A panic while holding the lock leaves a map that is still whole.
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts a session for the token `public_id`; returns its id (for the cookie).
@@ -97,11 +102,19 @@ impl Sessions {
         let mut entries = self.lock();
         entries.retain(|_, entry| entry.live(now));
         if entries.len() >= MAX_SESSIONS
-            && let Some(oldest) = entries.iter().min_by_key(|(_, entry)| entry.last_seen).map(|(key, _)| key.clone())
+            && let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, entry)| entry.last_seen)
+                .map(|(key, _)| key.clone())
         {
             entries.remove(&oldest);
         }
-        let entry = Entry { public_id: public_id.to_string(), csrf: random_hex(32), started: now, last_seen: now };
+        let entry = Entry {
+            public_id: public_id.to_string(),
+            csrf: random_hex(32),
+            started: now,
+            last_seen: now,
+        };
         entries.insert(content_hash(id.as_bytes()), entry);
         id
     }
@@ -185,12 +198,23 @@ impl SignedIn {
 impl FromRequestParts<ServerState> for SignedIn {
     type Rejection = UiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<SignedIn, UiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ServerState,
+    ) -> Result<SignedIn, UiError> {
         // Where to come back to after signing in: the path and its filters, never a secret.
-        let next = parts.uri.path_and_query().map_or("/ui/", |p| p.as_str()).to_string();
+        let next = parts
+            .uri
+            .path_and_query()
+            .map_or("/ui/", |p| p.as_str())
+            .to_string();
         let sign_in = || UiError::SignIn { next: next.clone() };
-        let Some(id) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(sign_in()) };
-        let Some(entry) = state.sessions.get(id) else { return Err(sign_in()) };
+        let Some(id) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(sign_in());
+        };
+        let Some(entry) = state.sessions.get(id) else {
+            return Err(sign_in());
+        };
         let record = match state.tokens.token(&entry.public_id).await {
             Ok(record) => record,
             Err(error) if error.kind() == crosswalk_store::scope::ErrorKind::NotFound => {
@@ -204,7 +228,12 @@ impl FromRequestParts<ServerState> for SignedIn {
             return Err(sign_in());
         }
         tracing::Span::current().record("token", entry.public_id.as_str());
-        Ok(SignedIn { principal: Principal { token: record.token }, csrf: entry.csrf })
+        Ok(SignedIn {
+            principal: Principal {
+                token: record.token,
+            },
+            csrf: entry.csrf,
+        })
     }
 }
 
@@ -221,8 +250,15 @@ pub(crate) fn sign_in_location(next: &str) -> String {
 /// `next` if it is a page of this UI, else the UI's first page: a sign-in never sends the
 /// browser to another site.
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with("/ui/") && !next.contains("//") && !next.contains('\\') && !next.chars().any(char::is_control);
-    if local && !next.starts_with(SIGN_IN_PATH) { next } else { "/ui/" }
+    let local = next.starts_with("/ui/")
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if local && !next.starts_with(SIGN_IN_PATH) {
+        next
+    } else {
+        "/ui/"
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -234,14 +270,25 @@ pub(crate) struct SignInQuery {
 }
 
 /// The sign-in form, with a fresh double-submit token in a cookie and in the form.
-pub(crate) async fn sign_in_page(State(state): State<ServerState>, axum::extract::Query(query): axum::extract::Query<SignInQuery>) -> Response {
+pub(crate) async fn sign_in_page(
+    State(state): State<ServerState>,
+    axum::extract::Query(query): axum::extract::Query<SignInQuery>,
+) -> Response {
     let notice = query.signed_out.is_some().then_some("You are signed out.");
     sign_in_form(&state, StatusCode::OK, safe_next(&query.next), notice, None)
 }
 
-fn sign_in_form(state: &ServerState, status: StatusCode, next: &str, notice: Option<&str>, problem: Option<&str>) -> Response {
+fn sign_in_form(
+    state: &ServerState,
+    status: StatusCode,
+    next: &str,
+    notice: Option<&str>,
+    problem: Option<&str>,
+) -> Response {
     let value = random_hex(32);
-    let cookie = state.sessions.cookie(SIGN_IN_COOKIE, &value, SIGN_IN_PATH, Some(3600));
+    let cookie = state
+        .sessions
+        .cookie(SIGN_IN_COOKIE, &value, SIGN_IN_PATH, Some(3600));
     let body = html! {
         h1 { "Sign in" }
         @if let Some(notice) = notice { p.notice role="status" { (notice) } }
@@ -273,13 +320,25 @@ pub(crate) struct SignInForm {
 
 /// Checks the posted token like a bearer token; on success starts a session (a new id, so
 /// no id chosen before signing in survives it) and goes on to `next`.
-pub(crate) async fn sign_in(State(state): State<ServerState>, headers: HeaderMap, Form(form): Form<SignInForm>) -> Response {
+pub(crate) async fn sign_in(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
     let next = safe_next(&form.next).to_string();
     let token = form.token.trim();
     if token.is_empty() {
-        return sign_in_form(&state, StatusCode::BAD_REQUEST, &next, None, Some("Enter a token to sign in."));
+        return sign_in_form(
+            &state,
+            StatusCode::BAD_REQUEST,
+            &next,
+            None,
+            Some("Enter a token to sign in."),
+        );
     }
-    let principal = match tokens::authenticate(&state.tokens, Some(&format!("Bearer {token}"))).await {
+    let principal = match tokens::authenticate(&state.tokens, Some(&format!("Bearer {token}")))
+        .await
+    {
         Ok(principal) => principal,
         Err(error) if error.status == StatusCode::UNAUTHORIZED => {
             let problem = "That token is not valid: it may be mistyped, revoked, or from another server. Ask for a new one.";
@@ -293,8 +352,14 @@ pub(crate) async fn sign_in(State(state): State<ServerState>, headers: HeaderMap
     let id = state.sessions.start(principal.public_id());
     tracing::info!(token = principal.public_id(), "signed in to the web UI");
     let session = state.sessions.cookie(SESSION_COOKIE, &id, "/ui", None);
-    let spent = state.sessions.cookie(SIGN_IN_COOKIE, "", SIGN_IN_PATH, Some(0));
-    (AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, spent)]), Redirect::to(&next)).into_response()
+    let spent = state
+        .sessions
+        .cookie(SIGN_IN_COOKIE, "", SIGN_IN_PATH, Some(0));
+    (
+        AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, spent)]),
+        Redirect::to(&next),
+    )
+        .into_response()
 }
 
 /// Ends the session (the guard has checked the form's CSRF token).
@@ -303,13 +368,21 @@ pub(crate) async fn sign_out(State(state): State<ServerState>, headers: HeaderMa
         state.sessions.end(id);
     }
     let cleared = state.sessions.cookie(SESSION_COOKIE, "", "/ui", Some(0));
-    (AppendHeaders([(header::SET_COOKIE, cleared)]), Redirect::to(&format!("{SIGN_IN_PATH}?signed_out=1"))).into_response()
+    (
+        AppendHeaders([(header::SET_COOKIE, cleared)]),
+        Redirect::to(&format!("{SIGN_IN_PATH}?signed_out=1")),
+    )
+        .into_response()
 }
 
 /// In front of every `/ui/` route: a POST (or any method but GET and HEAD) must come from
 /// this server's own page and carry its CSRF token; every answer gets the UI's security
 /// headers.
-pub(crate) async fn guard(State(state): State<ServerState>, request: Request, next: Next) -> Response {
+pub(crate) async fn guard(
+    State(state): State<ServerState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = if matches!(*request.method(), Method::GET | Method::HEAD) {
         next.run(request).await
     } else {
@@ -319,12 +392,23 @@ pub(crate) async fn guard(State(state): State<ServerState>, request: Request, ne
         }
     };
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     // Pages show personal data: not kept by the browser or anything between.
-    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 
@@ -336,32 +420,55 @@ fn refused(message: &str) -> UiError {
 async fn check_unsafe(state: &ServerState, request: Request) -> Result<Request, UiError> {
     let (parts, body) = request.into_parts();
     if let Err(reason) = same_origin(&parts.headers) {
-        tracing::warn!(path = parts.uri.path(), reason, "refused a form from another site");
+        tracing::warn!(
+            path = parts.uri.path(),
+            reason,
+            "refused a form from another site"
+        );
         return Err(refused(
             "This form was refused: it was sent from another site. Use the forms on this server's own pages.",
         ));
     }
-    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
-        UiError::page(StatusCode::PAYLOAD_TOO_LARGE, format!("This form is larger than the limit of {MAX_FORM_BYTES} bytes."))
-    })?;
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| {
+            UiError::page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("This form is larger than the limit of {MAX_FORM_BYTES} bytes."),
+            )
+        })?;
     let expected = if parts.uri.path() == SIGN_IN_PATH {
-        cookie(&parts.headers, SIGN_IN_COOKIE).filter(|value| !value.is_empty()).map(str::to_string)
+        cookie(&parts.headers, SIGN_IN_COOKIE)
+            .filter(|value| !value.is_empty())
+            .map(str::to_string)
     } else {
-        cookie(&parts.headers, SESSION_COOKIE).and_then(|id| state.sessions.get(id)).map(|entry| entry.csrf)
+        cookie(&parts.headers, SESSION_COOKIE)
+            .and_then(|id| state.sessions.get(id))
+            .map(|entry| entry.csrf)
     };
     let Some(expected) = expected else {
         tracing::warn!(path = parts.uri.path(), "refused a form without a session");
-        return Err(refused("This form was refused: you are not signed in (or your session ended). Sign in, then try again."));
+        return Err(refused(
+            "This form was refused: you are not signed in (or your session ended). Sign in, then try again.",
+        ));
     };
     let presented = parts
         .headers
         .get("x-csrf-token")
         .and_then(|value| value.to_str().ok())
         .map(str::to_string)
-        .or_else(|| url::form_urlencoded::parse(&bytes).find(|(key, _)| key == "_csrf").map(|(_, value)| value.into_owned()));
-    let matches = presented.is_some_and(|presented| bool::from(presented.as_bytes().ct_eq(expected.as_bytes())));
+        .or_else(|| {
+            url::form_urlencoded::parse(&bytes)
+                .find(|(key, _)| key == "_csrf")
+                .map(|(_, value)| value.into_owned())
+        });
+    let matches = presented
+        .is_some_and(|presented| bool::from(presented.as_bytes().ct_eq(expected.as_bytes())));
     if !matches {
-        tracing::warn!(path = parts.uri.path(), "refused a form without its CSRF token");
+        tracing::warn!(
+            path = parts.uri.path(),
+            "refused a form without its CSRF token"
+        );
         return Err(refused(
             "This form was refused: its security token is missing or out of date (a form sent from another site, \
              or a page older than your session). Reload the page and try again.",
@@ -374,10 +481,14 @@ async fn check_unsafe(state: &ServerState, request: Request) -> Result<Request, 
 /// this host; a browser that sends no `Origin` must say `Sec-Fetch-Site: same-origin` (or
 /// none). A program that sends neither still needs the CSRF token.
 fn same_origin(headers: &HeaderMap) -> Result<(), &'static str> {
-    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok());
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().map_err(|_| "an unreadable Origin")?;
-        let authority = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+        let authority = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
         return match (authority, host) {
             (Some(authority), Some(host)) if authority.eq_ignore_ascii_case(host) => Ok(()),
             _ => Err("the Origin is another site"),
@@ -395,8 +506,20 @@ mod tests {
 
     #[test]
     fn only_pages_of_the_ui_are_places_to_come_back_to() {
-        assert_eq!(safe_next("/ui/scopes/acme/report?resolution=Email"), "/ui/scopes/acme/report?resolution=Email");
-        for bad in ["", "/", "//evil.example/ui/", "https://evil.example/ui/", "/ui//evil", "/ui/\\evil", "/ui/sign-in?next=/ui/", "/api/v1/scopes"] {
+        assert_eq!(
+            safe_next("/ui/scopes/acme/report?resolution=Email"),
+            "/ui/scopes/acme/report?resolution=Email"
+        );
+        for bad in [
+            "",
+            "/",
+            "//evil.example/ui/",
+            "https://evil.example/ui/",
+            "/ui//evil",
+            "/ui/\\evil",
+            "/ui/sign-in?next=/ui/",
+            "/api/v1/scopes",
+        ] {
             assert_eq!(safe_next(bad), "/ui/", "{bad}");
         }
     }
@@ -410,13 +533,31 @@ mod tests {
             }
             map
         };
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")])).is_ok());
+        assert!(
+            same_origin(&headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8080")
+            ]))
+            .is_ok()
+        );
         assert!(same_origin(&headers(&[("host", "127.0.0.1:8080")])).is_ok());
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-origin")])).is_ok());
+        assert!(
+            same_origin(&headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("sec-fetch-site", "same-origin")
+            ]))
+            .is_ok()
+        );
         for refused in [
-            headers(&[("host", "127.0.0.1:8080"), ("origin", "http://localhost:8080")]),
+            headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://localhost:8080"),
+            ]),
             headers(&[("host", "127.0.0.1:8080"), ("origin", "null")]),
-            headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080.evil.example")]),
+            headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8080.evil.example"),
+            ]),
             headers(&[("origin", "http://127.0.0.1:8080")]),
             headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")]),
         ] {
@@ -428,11 +569,20 @@ mod tests {
     fn sessions_end_and_keep_only_hashes() {
         let sessions = Sessions::new(false);
         let id = sessions.start("abcd");
-        assert_eq!(sessions.get(&id).map(|e| e.public_id), Some("abcd".to_string()));
-        assert!(!sessions.lock().contains_key(&id), "the id itself is not kept");
+        assert_eq!(
+            sessions.get(&id).map(|e| e.public_id),
+            Some("abcd".to_string())
+        );
+        assert!(
+            !sessions.lock().contains_key(&id),
+            "the id itself is not kept"
+        );
         sessions.end(&id);
         assert!(sessions.get(&id).is_none());
         let cookie = Sessions::new(true).cookie(SESSION_COOKIE, "x", "/ui", None);
-        assert_eq!(cookie, "crosswalk_session=x; Path=/ui; HttpOnly; SameSite=Strict; Secure");
+        assert_eq!(
+            cookie,
+            "crosswalk_session=x; Path=/ui; HttpOnly; SameSite=Strict; Secure"
+        );
     }
 }

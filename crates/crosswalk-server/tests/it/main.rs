@@ -2,9 +2,9 @@
 //! SQLite scope store in memory, with data put there by a real run of the application layer.
 
 mod handlers;
-mod webhooks;
 mod review;
 mod tokens;
+mod webhooks;
 
 mod ui;
 mod ui_review;

@@ -56,14 +56,22 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    for (name, text) in [("source.csv", SOURCE), ("destination.csv", DESTINATION), ("policy.toml", POLICY)] {
+    for (name, text) in [
+        ("source.csv", SOURCE),
+        ("destination.csv", DESTINATION),
+        ("policy.toml", POLICY),
+    ] {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let store = SqliteScopeStore::open_in_memory().await.unwrap();
     let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
     let cli = Caller::cli("test");
     for name in ["acme", "globex"] {
-        let scope = NewScope { name: name.into(), source_label: "jira-server https://jira".into(), destination_label: "cloud".into() };
+        let scope = NewScope {
+            name: name.into(),
+            source_label: "jira-server https://jira".into(),
+            destination_label: "cloud".into(),
+        };
         app.create_scope(&cli, &scope).await.unwrap();
     }
     let files = InputFiles {
@@ -75,41 +83,103 @@ async fn fixture() -> Fixture {
         skip_invalid: false,
     };
     let input = crosswalk_app::import(&files, &mut |_| {}).unwrap();
-    app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input, force: false }, &mut |_| {}).await.unwrap();
+    app.run_job(
+        &cli,
+        RunRequest {
+            scope: "acme".into(),
+            job: Some("wave-1".into()),
+            input,
+            force: false,
+        },
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     let at = time::OffsetDateTime::now_utc();
     let issue = |scope: Option<&'static str>, role| {
         let store = store.clone();
-        async move { tokens::issue(&store, scope, role, "test", "cli:test", at).await.unwrap().token }
+        async move {
+            tokens::issue(&store, scope, role, "test", "cli:test", at)
+                .await
+                .unwrap()
+                .token
+        }
     };
     let reader = issue(Some("acme"), Role::Reader).await;
     let writer = issue(Some("acme"), Role::Writer).await;
     let foreign = issue(Some("globex"), Role::Admin).await;
     // `cw_<public id>_<secret>`: decisions record `token:<public id>`.
     let writer_id = writer.split('_').nth(1).unwrap().to_string();
-    Fixture { _dir: dir, state: ServerState::new(app, Arc::new(store)), reader, writer, writer_id, foreign }
+    Fixture {
+        _dir: dir,
+        state: ServerState::new(app, Arc::new(store)),
+        reader,
+        writer,
+        writer_id,
+        foreign,
+    }
 }
 
 impl Fixture {
-    async fn call(&self, method: &str, uri: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let request = Request::builder().method(method).uri(uri).header("authorization", format!("Bearer {token}"));
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"));
         let request = match body {
-            Some(body) => request.header("content-type", "application/json").body(Body::from(body.to_string())).unwrap(),
+            Some(body) => request
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
             None => request.body(Body::empty()).unwrap(),
         };
         let response = router(self.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     async fn suggested(&self, query: &str) -> Vec<String> {
-        let (status, body) = self.call("GET", &format!("/api/v1/scopes/acme/review{query}"), &self.reader, None).await;
+        let (status, body) = self
+            .call(
+                "GET",
+                &format!("/api/v1/scopes/acme/review{query}"),
+                &self.reader,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body.as_array().unwrap().iter().map(|s| format!("{}>{}", s["source_key"].as_str().unwrap(), s["candidate"]["destination"]["id"].as_str().unwrap())).collect()
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}>{}",
+                    s["source_key"].as_str().unwrap(),
+                    s["candidate"]["destination"]["id"].as_str().unwrap()
+                )
+            })
+            .collect()
     }
 
     async fn mapping(&self, key: &str) -> Value {
-        let (status, body) = self.call("GET", &format!("/api/v1/scopes/acme/namespaces/identity:user/mappings/{key}"), &self.reader, None).await;
+        let (status, body) = self
+            .call(
+                "GET",
+                &format!("/api/v1/scopes/acme/namespaces/identity:user/mappings/{key}"),
+                &self.reader,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
@@ -118,52 +188,151 @@ impl Fixture {
 #[tokio::test]
 async fn suggestions_are_listed_with_their_candidate_and_why_and_never_an_ambiguous_one() {
     let f = fixture().await;
-    let (status, body) = f.call("GET", "/api/v1/scopes/acme/review", &f.reader, None).await;
+    let (status, body) = f
+        .call("GET", "/api/v1/scopes/acme/review", &f.reader, None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let olga = body.as_array().unwrap().iter().find(|s| s["source_key"] == "JIRAUSER7").unwrap_or_else(|| panic!("{body}"));
+    let olga = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source_key"] == "JIRAUSER7")
+        .unwrap_or_else(|| panic!("{body}"));
     assert_eq!(olga["candidate"]["destination"]["id"], "5b10a007");
-    assert!(olga["why"].as_str().unwrap().starts_with("scored 0.92"), "{olga}");
-    assert_eq!(f.suggested("").await, ["JIRAUSER7>5b10a007"], "Alexander's 0.82 is below the default 0.90");
-    assert_eq!(f.suggested("?min_score=0.8").await, ["JIRAUSER7>5b10a007", "JIRAUSER8>5b10a008"], "Sam Lee has two namesakes: never");
+    assert!(
+        olga["why"].as_str().unwrap().starts_with("scored 0.92"),
+        "{olga}"
+    );
+    assert_eq!(
+        f.suggested("").await,
+        ["JIRAUSER7>5b10a007"],
+        "Alexander's 0.82 is below the default 0.90"
+    );
+    assert_eq!(
+        f.suggested("?min_score=0.8").await,
+        ["JIRAUSER7>5b10a007", "JIRAUSER8>5b10a008"],
+        "Sam Lee has two namesakes: never"
+    );
     assert_eq!(f.suggested("?kind=group").await, Vec::<String>::new());
     for bad in ["?min_score=1.5", "?min_score=x", "?kind=robot"] {
-        let (status, body) = f.call("GET", &format!("/api/v1/scopes/acme/review{bad}"), &f.reader, None).await;
+        let (status, body) = f
+            .call(
+                "GET",
+                &format!("/api/v1/scopes/acme/review{bad}"),
+                &f.reader,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
-        assert!(body["code"].is_string() && body["message"].is_string(), "{body}");
+        assert!(
+            body["code"].is_string() && body["message"].is_string(),
+            "{body}"
+        );
     }
-    let (status, _) = f.call("GET", "/api/v1/scopes/acme/review", &f.foreign, None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "another scope's token sees no such scope");
+    let (status, _) = f
+        .call("GET", "/api/v1/scopes/acme/review", &f.foreign, None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another scope's token sees no such scope"
+    );
 }
 
 #[tokio::test]
 async fn accepting_one_applies_it_at_once_with_who_and_when_and_readers_are_refused() {
     let f = fixture().await;
     let accept = json!({"keys": ["JIRAUSER7"]});
-    let (status, body) = f.call("POST", "/api/v1/scopes/acme/review/accept", &f.reader, Some(accept.clone())).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{body}");
-    let (status, _) = f.call("POST", "/api/v1/scopes/acme/review/accept", &f.foreign, Some(accept.clone())).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/review/accept",
+            &f.reader,
+            Some(accept.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden")),
+        "{body}"
+    );
+    let (status, _) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/review/accept",
+            &f.foreign,
+            Some(accept.clone()),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(f.mapping("JIRAUSER7").await["mapping"]["value"]["value"]["resolution"], "Unresolved", "nothing was written");
+    assert_eq!(
+        f.mapping("JIRAUSER7").await["mapping"]["value"]["value"]["resolution"],
+        "Unresolved",
+        "nothing was written"
+    );
 
-    let (status, body) = f.call("POST", "/api/v1/scopes/acme/review/accept", &f.writer, Some(accept)).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/review/accept",
+            &f.writer,
+            Some(accept),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["decided"].as_array().unwrap().len(), 1);
     assert_eq!(body["runs"][0]["counts"]["changed"], 1, "{body}");
     let history = f.mapping("JIRAUSER7").await;
     let value = &history["mapping"]["value"]["value"];
-    assert_eq!((value["resolution"].as_str(), value["destination"]["id"].as_str()), (Some("Exception"), Some("5b10a007")));
+    assert_eq!(
+        (
+            value["resolution"].as_str(),
+            value["destination"]["id"].as_str()
+        ),
+        (Some("Exception"), Some("5b10a007"))
+    );
     let last = history["revisions"].as_array().unwrap().last().unwrap();
     assert_eq!(last["who"], format!("token:{}", f.writer_id), "{last}");
     assert_eq!(last["reason"], "exception");
     assert!(last["at"].is_string());
-    assert_eq!(f.suggested("?min_score=0.8").await, ["JIRAUSER8>5b10a008"], "an accepted suggestion is one no more");
+    assert_eq!(
+        f.suggested("?min_score=0.8").await,
+        ["JIRAUSER8>5b10a008"],
+        "an accepted suggestion is one no more"
+    );
 
     // A key that is not a suggestion: nothing written, a 404 saying what to do.
-    let (status, body) = f.call("POST", "/api/v1/scopes/acme/review/accept", &f.writer, Some(json!({"keys": ["JIRAUSER9"]}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/review/accept",
+            &f.writer,
+            Some(json!({"keys": ["JIRAUSER9"]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("crosswalk resolve"), "{body}");
-    for bad in [json!({}), json!({"all": true, "keys": ["JIRAUSER8"]}), json!({"all": true, "min_score": 2}), json!({"keys": "x"}), json!({"all": true, "bogus": 1})] {
-        let (status, body) = f.call("POST", "/api/v1/scopes/acme/review/accept", &f.writer, Some(bad.clone())).await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("crosswalk resolve"),
+        "{body}"
+    );
+    for bad in [
+        json!({}),
+        json!({"all": true, "keys": ["JIRAUSER8"]}),
+        json!({"all": true, "min_score": 2}),
+        json!({"keys": "x"}),
+        json!({"all": true, "bogus": 1}),
+    ] {
+        let (status, body) = f
+            .call(
+                "POST",
+                "/api/v1/scopes/acme/review/accept",
+                &f.writer,
+                Some(bad.clone()),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
 }
@@ -171,75 +340,216 @@ async fn accepting_one_applies_it_at_once_with_who_and_when_and_readers_are_refu
 #[tokio::test]
 async fn bulk_accept_takes_every_suggestion_above_the_score_only() {
     let f = fixture().await;
-    let (status, body) = f.call("POST", "/api/v1/scopes/acme/review/accept", &f.writer, Some(json!({"all": true}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/review/accept",
+            &f.writer,
+            Some(json!({"all": true})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let decided: Vec<&str> = body["decided"].as_array().unwrap().iter().map(|d| d["source_key"].as_str().unwrap()).collect();
+    let decided: Vec<&str> = body["decided"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["source_key"].as_str().unwrap())
+        .collect();
     assert_eq!(decided, ["JIRAUSER7"]);
-    assert_eq!(f.mapping("JIRAUSER8").await["mapping"]["value"]["value"]["resolution"], "Unresolved", "below the score: left");
-    let (status, body) = f.call("POST", "/api/v1/scopes/acme/review/accept", &f.writer, Some(json!({"all": true, "min_score": 0.8}))).await;
+    assert_eq!(
+        f.mapping("JIRAUSER8").await["mapping"]["value"]["value"]["resolution"],
+        "Unresolved",
+        "below the score: left"
+    );
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/review/accept",
+            &f.writer,
+            Some(json!({"all": true, "min_score": 0.8})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(f.mapping("JIRAUSER8").await["mapping"]["value"]["value"]["destination"]["id"], "5b10a008");
+    assert_eq!(
+        f.mapping("JIRAUSER8").await["mapping"]["value"]["value"]["destination"]["id"],
+        "5b10a008"
+    );
     assert_eq!(f.suggested("?min_score=0").await, Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn a_rejected_suggestion_is_not_suggested_again_and_the_mapping_stays() {
     let f = fixture().await;
-    let (status, body) = f.call("POST", "/api/v1/scopes/acme/review/reject", &f.reader, Some(json!({"keys": ["JIRAUSER8"], "min_score": 0.8}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/review/reject",
+            &f.reader,
+            Some(json!({"keys": ["JIRAUSER8"], "min_score": 0.8})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, body) = f.call("POST", "/api/v1/scopes/acme/review/reject", &f.writer, Some(json!({"keys": ["JIRAUSER8"], "min_score": 0.8}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/review/reject",
+            &f.writer,
+            Some(json!({"keys": ["JIRAUSER8"], "min_score": 0.8})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(f.suggested("?min_score=0.8").await, ["JIRAUSER7>5b10a007"]);
-    assert_eq!(f.suggested("?min_score=0").await, ["JIRAUSER7>5b10a007"], "not at any score");
-    assert_eq!(f.mapping("JIRAUSER8").await["mapping"]["value"]["value"]["resolution"], "Unresolved");
+    assert_eq!(
+        f.suggested("?min_score=0").await,
+        ["JIRAUSER7>5b10a007"],
+        "not at any score"
+    );
+    assert_eq!(
+        f.mapping("JIRAUSER8").await["mapping"]["value"]["value"]["resolution"],
+        "Unresolved"
+    );
     // The rejection is kept with who and when.
-    let (status, body) =
-        f.call("GET", "/api/v1/scopes/acme/namespaces/review:rejections/mappings/user%2FJIRAUSER8", &f.reader, None).await;
+    let (status, body) = f
+        .call(
+            "GET",
+            "/api/v1/scopes/acme/namespaces/review:rejections/mappings/user%2FJIRAUSER8",
+            &f.reader,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["mapping"]["value"]["value"], "[\"5b10a008\"]");
-    assert_eq!(body["revisions"][0]["who"], format!("token:{}", f.writer_id));
+    assert_eq!(
+        body["revisions"][0]["who"],
+        format!("token:{}", f.writer_id)
+    );
 }
 
 #[tokio::test]
 async fn any_mapping_is_resolved_to_a_candidate_another_account_provision_or_former_user() {
     let f = fixture().await;
     let resolve = |key: &str| format!("/api/v1/scopes/acme/mappings/identity:user/{key}/resolve");
-    let (status, _) = f.call("POST", &resolve("JIRAUSER9"), &f.reader, Some(json!({"to": "5b10a009"}))).await;
+    let (status, _) = f
+        .call(
+            "POST",
+            &resolve("JIRAUSER9"),
+            &f.reader,
+            Some(json!({"to": "5b10a009"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "readers do not decide");
 
     // The ambiguous Sam Lee: one of his two candidates.
-    let (status, body) = f.call("POST", &resolve("JIRAUSER9"), &f.writer, Some(json!({"to": "5b10a010"}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            &resolve("JIRAUSER9"),
+            &f.writer,
+            Some(json!({"to": "5b10a010"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["mapping"]["value"]["value"]["destination"]["id"], "5b10a010");
+    assert_eq!(
+        body["mapping"]["value"]["value"]["destination"]["id"],
+        "5b10a010"
+    );
     assert_eq!(body["revision"]["who"], format!("token:{}", f.writer_id));
     assert_eq!(body["exception"]["destination"], "id:5b10a010");
     // Kenji, to an account that was never his candidate, by its address.
-    let (status, body) = f.call("POST", &resolve("JIRAUSER10"), &f.writer, Some(json!({"to": "email:KWatanabe@acme.com"}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            &resolve("JIRAUSER10"),
+            &f.writer,
+            Some(json!({"to": "email:KWatanabe@acme.com"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["mapping"]["value"]["value"]["resolution"], "Exception");
-    assert_eq!(body["mapping"]["value"]["value"]["destination"]["id"], "5b10a011");
+    assert_eq!(
+        body["mapping"]["value"]["value"]["destination"]["id"],
+        "5b10a011"
+    );
     // Then changed: to be provisioned, then as a former user; each a revision of its history.
-    let (status, body) = f.call("POST", &resolve("JIRAUSER10"), &f.writer, Some(json!({"provision": true}))).await;
-    assert_eq!((status, body["mapping"]["value"]["value"]["target"].as_str()), (StatusCode::OK, Some("provision")), "{body}");
-    let (status, body) = f.call("POST", &resolve("JIRAUSER10"), &f.writer, Some(json!({"former_user": true}))).await;
-    assert_eq!((status, body["mapping"]["value"]["value"]["target"].as_str()), (StatusCode::OK, Some("former_user")), "{body}");
+    let (status, body) = f
+        .call(
+            "POST",
+            &resolve("JIRAUSER10"),
+            &f.writer,
+            Some(json!({"provision": true})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["mapping"]["value"]["value"]["target"].as_str()),
+        (StatusCode::OK, Some("provision")),
+        "{body}"
+    );
+    let (status, body) = f
+        .call(
+            "POST",
+            &resolve("JIRAUSER10"),
+            &f.writer,
+            Some(json!({"former_user": true})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["mapping"]["value"]["value"]["target"].as_str()),
+        (StatusCode::OK, Some("former_user")),
+        "{body}"
+    );
     let history = f.mapping("JIRAUSER10").await;
-    let targets: Vec<&str> = history["revisions"].as_array().unwrap().iter().map(|r| r["new_value"]["value"]["target"].as_str().unwrap()).collect();
+    let targets: Vec<&str> = history["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["new_value"]["value"]["target"].as_str().unwrap())
+        .collect();
     assert_eq!(targets, ["", "existing", "provision", "former_user"]);
     // A group: to a destination group by name; a group is never a former user.
     let group = "/api/v1/scopes/acme/mappings/identity:group/G2/resolve";
-    let (status, body) = f.call("POST", group, &f.writer, Some(json!({"to": "name:qa"}))).await;
-    assert_eq!((status, body["mapping"]["value"]["value"]["destination"]["id"].as_str()), (StatusCode::OK, Some("c2")), "{body}");
-    let (status, _) = f.call("POST", group, &f.writer, Some(json!({"former_user": true}))).await;
+    let (status, body) = f
+        .call("POST", group, &f.writer, Some(json!({"to": "name:qa"})))
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["mapping"]["value"]["value"]["destination"]["id"].as_str()
+        ),
+        (StatusCode::OK, Some("c2")),
+        "{body}"
+    );
+    let (status, _) = f
+        .call("POST", group, &f.writer, Some(json!({"former_user": true})))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     for (uri, body, want) in [
-        (resolve("JIRAUSER10"), json!({"to": "nobody@acme.com"}), StatusCode::NOT_FOUND),
-        (resolve("NOBODY"), json!({"provision": true}), StatusCode::NOT_FOUND),
+        (
+            resolve("JIRAUSER10"),
+            json!({"to": "nobody@acme.com"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            resolve("NOBODY"),
+            json!({"provision": true}),
+            StatusCode::NOT_FOUND,
+        ),
         (resolve("JIRAUSER10"), json!({}), StatusCode::BAD_REQUEST),
-        (resolve("JIRAUSER10"), json!({"to": "5b10a009", "provision": true}), StatusCode::BAD_REQUEST),
-        ("/api/v1/scopes/acme/mappings/jira:issue/X/resolve".to_string(), json!({"provision": true}), StatusCode::BAD_REQUEST),
-        ("/api/v1/scopes/acme/mappings/nonsense/X/resolve".to_string(), json!({"provision": true}), StatusCode::BAD_REQUEST),
+        (
+            resolve("JIRAUSER10"),
+            json!({"to": "5b10a009", "provision": true}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/scopes/acme/mappings/jira:issue/X/resolve".to_string(),
+            json!({"provision": true}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/scopes/acme/mappings/nonsense/X/resolve".to_string(),
+            json!({"provision": true}),
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let (status, answer) = f.call("POST", &uri, &f.writer, Some(body.clone())).await;
         assert_eq!(status, want, "{uri} {body}: {answer}");
@@ -250,19 +560,62 @@ async fn any_mapping_is_resolved_to_a_candidate_another_account_provision_or_for
 #[tokio::test]
 async fn destination_accounts_and_groups_are_searchable() {
     let f = fixture().await;
-    let (status, body) = f.call("GET", "/api/v1/scopes/acme/destination/accounts?search=SAM", &f.reader, None).await;
+    let (status, body) = f
+        .call(
+            "GET",
+            "/api/v1/scopes/acme/destination/accounts?search=SAM",
+            &f.reader,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let ids: Vec<&str> = body.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["5b10a009", "5b10a010"]);
-    let (_, body) = f.call("GET", "/api/v1/scopes/acme/destination/accounts?limit=2", &f.reader, None).await;
+    let (_, body) = f
+        .call(
+            "GET",
+            "/api/v1/scopes/acme/destination/accounts?limit=2",
+            &f.reader,
+            None,
+        )
+        .await;
     assert_eq!(body.as_array().unwrap().len(), 2);
-    let (_, body) = f.call("GET", "/api/v1/scopes/acme/destination/groups?search=q", &f.reader, None).await;
-    assert_eq!(body, json!([{"id": "c2", "name": "qa", "display_name": null, "members": []}]));
+    let (_, body) = f
+        .call(
+            "GET",
+            "/api/v1/scopes/acme/destination/groups?search=q",
+            &f.reader,
+            None,
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!([{"id": "c2", "name": "qa", "display_name": null, "members": []}])
+    );
     for bad in ["?limit=0", "?limit=5000", "?limit=-1"] {
-        let (status, _) = f.call("GET", &format!("/api/v1/scopes/acme/destination/accounts{bad}"), &f.reader, None).await;
+        let (status, _) = f
+            .call(
+                "GET",
+                &format!("/api/v1/scopes/acme/destination/accounts{bad}"),
+                &f.reader,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
-    let (status, _) = f.call("GET", "/api/v1/scopes/acme/destination/accounts", &f.foreign, None).await;
+    let (status, _) = f
+        .call(
+            "GET",
+            "/api/v1/scopes/acme/destination/accounts",
+            &f.foreign,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -278,6 +631,9 @@ async fn the_review_routes_are_in_the_openapi_document() {
         "/api/v1/scopes/{scope}/destination/accounts",
         "/api/v1/scopes/{scope}/destination/groups",
     ] {
-        assert!(document["paths"][path].is_object(), "{path} is not documented");
+        assert!(
+            document["paths"][path].is_object(),
+            "{path} is not documented"
+        );
     }
 }

@@ -8,15 +8,34 @@ use crosswalk_store::scope::{NewScope, Role, ScopeWrite, SqliteScopeStore, Token
 use proptest::prelude::*;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 async fn store_with_token() -> (Arc<dyn TokenStore>, String) {
     let store = SqliteScopeStore::open_in_memory().await.unwrap();
     let at = time::OffsetDateTime::now_utc();
-    let context = crosswalk_store::scope::ChangeContext { at, who: "t".into(), caller: "t".into() };
-    store.create_scope(&NewScope { name: "acme".into(), source_label: "jira".into(), destination_label: "cloud".into() }, &context).await.unwrap();
-    let issued = issue(&store, Some("acme"), Role::Reader, "test", "t", at).await.unwrap();
+    let context = crosswalk_store::scope::ChangeContext {
+        at,
+        who: "t".into(),
+        caller: "t".into(),
+    };
+    store
+        .create_scope(
+            &NewScope {
+                name: "acme".into(),
+                source_label: "jira".into(),
+                destination_label: "cloud".into(),
+            },
+            &context,
+        )
+        .await
+        .unwrap();
+    let issued = issue(&store, Some("acme"), Role::Reader, "test", "t", at)
+        .await
+        .unwrap();
     (Arc::new(store), issued.token)
 }
 

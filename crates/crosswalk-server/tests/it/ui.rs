@@ -43,7 +43,11 @@ async fn site(secure_cookies: bool) -> Site {
     let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
     let cli = Caller::cli("test");
     for name in ["acme", "globex"] {
-        let scope = NewScope { name: name.into(), source_label: "jira-server https://jira".into(), destination_label: "cloud".into() };
+        let scope = NewScope {
+            name: name.into(),
+            source_label: "jira-server https://jira".into(),
+            destination_label: "cloud".into(),
+        };
         app.create_scope(&cli, &scope).await.unwrap();
     }
     let files = InputFiles {
@@ -55,10 +59,36 @@ async fn site(secure_cookies: bool) -> Site {
         skip_invalid: false,
     };
     let input = crosswalk_app::import(&files, &mut |_| {}).unwrap();
-    app.run_job(&cli, RunRequest { scope: "acme".into(), job: Some("wave-1".into()), input, force: false }, &mut |_| {}).await.unwrap();
-    let reader = tokens::issue(&store, Some("acme"), Role::Reader, "test", "cli:test", time::OffsetDateTime::now_utc()).await.unwrap().token;
+    app.run_job(
+        &cli,
+        RunRequest {
+            scope: "acme".into(),
+            job: Some("wave-1".into()),
+            input,
+            force: false,
+        },
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let reader = tokens::issue(
+        &store,
+        Some("acme"),
+        Role::Reader,
+        "test",
+        "cli:test",
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap()
+    .token;
     let state = ServerState::new(app, Arc::new(store.clone())).with_secure_cookies(secure_cookies);
-    Site { _dir: dir, state, store, reader }
+    Site {
+        _dir: dir,
+        state,
+        store,
+        reader,
+    }
 }
 
 struct Answer {
@@ -69,22 +99,36 @@ struct Answer {
 
 impl Answer {
     fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).map_or("", |v| v.to_str().unwrap())
+        self.headers
+            .get(header::LOCATION)
+            .map_or("", |v| v.to_str().unwrap())
     }
 
     fn cookies(&self) -> Vec<String> {
-        self.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect()
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
     }
 
     /// The value `name` is set to, as a `Cookie` header pair.
     fn cookie_pair(&self, name: &str) -> String {
-        let set = self.cookies().into_iter().find(|c| c.starts_with(&format!("{name}="))).unwrap_or_else(|| panic!("no {name} cookie"));
+        let set = self
+            .cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} cookie"));
         set.split(';').next().unwrap().to_string()
     }
 
     /// The value of the hidden `_csrf` field of the page's first form that has one.
     fn csrf(&self) -> String {
-        let at = self.body.find("name=\"_csrf\" value=\"").expect("a _csrf field") + "name=\"_csrf\" value=\"".len();
+        let at = self
+            .body
+            .find("name=\"_csrf\" value=\"")
+            .expect("a _csrf field")
+            + "name=\"_csrf\" value=\"".len();
         self.body[at..at + 64].to_string()
     }
 }
@@ -95,7 +139,11 @@ impl Site {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
@@ -114,7 +162,8 @@ impl Site {
         if let Some(origin) = origin {
             request = request.header(header::ORIGIN, origin);
         }
-        self.send(request.body(Body::from(form.to_string())).unwrap()).await
+        self.send(request.body(Body::from(form.to_string())).unwrap())
+            .await
     }
 
     /// Signs in with `token` as a browser would; returns the session's `Cookie` pair and its
@@ -123,7 +172,9 @@ impl Site {
         let page = self.get("/ui/sign-in", None).await;
         let pre = page.cookie_pair("crosswalk_sign_in");
         let form = format!("_csrf={}&next=%2Fui%2F&token={token}", page.csrf());
-        let answer = self.post("/ui/sign-in", &pre, Some("http://ui.test"), &form).await;
+        let answer = self
+            .post("/ui/sign-in", &pre, Some("http://ui.test"), &form)
+            .await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
         let session = answer.cookie_pair("crosswalk_session");
         let home = self.get("/ui/", Some(&session)).await;
@@ -136,17 +187,34 @@ impl Site {
 async fn the_root_leads_to_the_ui_and_the_ui_to_sign_in() {
     let site = site(false).await;
     let root = site.get("/", None).await;
-    assert_eq!((root.status, root.location()), (StatusCode::SEE_OTHER, "/ui/"));
+    assert_eq!(
+        (root.status, root.location()),
+        (StatusCode::SEE_OTHER, "/ui/")
+    );
     let report = site.get("/ui/scopes/acme/report?type=group", None).await;
     assert_eq!(report.status, StatusCode::SEE_OTHER);
-    assert_eq!(report.location(), "/ui/sign-in?next=%2Fui%2Fscopes%2Facme%2Freport%3Ftype%3Dgroup");
+    assert_eq!(
+        report.location(),
+        "/ui/sign-in?next=%2Fui%2Fscopes%2Facme%2Freport%3Ftype%3Dgroup"
+    );
     let page = site.get("/ui/sign-in", None).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     assert_eq!(page.headers[header::X_FRAME_OPTIONS], "DENY");
     assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
     let css = site.get("/ui/assets/style.css", None).await;
-    assert_eq!((css.status, css.headers[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "text/css; charset=utf-8"));
+    assert_eq!(
+        (
+            css.status,
+            css.headers[header::CONTENT_TYPE].to_str().unwrap()
+        ),
+        (StatusCode::OK, "text/css; charset=utf-8")
+    );
     let unknown = site.get("/ui/nothing/here", None).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(unknown.body.contains("<h1>Not found</h1>"));
@@ -160,27 +228,64 @@ async fn signing_in_sets_a_strict_http_only_session_cookie_and_never_echoes_the_
     let site = site(false).await;
     let page = site.get("/ui/sign-in", None).await;
     let pre = page.cookies().join(" | ");
-    assert!(pre.contains("Path=/ui/sign-in; HttpOnly; SameSite=Strict"), "{pre}");
-    let form = format!("_csrf={}&next=%2Fui%2Fscopes%2Facme&token={}", page.csrf(), site.reader);
-    let answer = site.post("/ui/sign-in", &page.cookie_pair("crosswalk_sign_in"), Some("http://ui.test"), &form).await;
-    assert_eq!((answer.status, answer.location()), (StatusCode::SEE_OTHER, "/ui/scopes/acme"));
-    let session = answer.cookies().into_iter().find(|c| c.starts_with("crosswalk_session=")).unwrap();
-    assert!(session.ends_with("; Path=/ui; HttpOnly; SameSite=Strict"), "{session}");
+    assert!(
+        pre.contains("Path=/ui/sign-in; HttpOnly; SameSite=Strict"),
+        "{pre}"
+    );
+    let form = format!(
+        "_csrf={}&next=%2Fui%2Fscopes%2Facme&token={}",
+        page.csrf(),
+        site.reader
+    );
+    let answer = site
+        .post(
+            "/ui/sign-in",
+            &page.cookie_pair("crosswalk_sign_in"),
+            Some("http://ui.test"),
+            &form,
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.location()),
+        (StatusCode::SEE_OTHER, "/ui/scopes/acme")
+    );
+    let session = answer
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("crosswalk_session="))
+        .unwrap();
+    assert!(
+        session.ends_with("; Path=/ui; HttpOnly; SameSite=Strict"),
+        "{session}"
+    );
     assert!(!session.contains(&site.reader) && !answer.location().contains(&site.reader));
     assert_eq!(site.state.sessions.live(), 1);
 
     // A wrong token: the form again, 401, no session.
     let page = site.get("/ui/sign-in", None).await;
     let form = format!("_csrf={}&token=cw_nonsense", page.csrf());
-    let answer = site.post("/ui/sign-in", &page.cookie_pair("crosswalk_sign_in"), None, &form).await;
+    let answer = site
+        .post(
+            "/ui/sign-in",
+            &page.cookie_pair("crosswalk_sign_in"),
+            None,
+            &form,
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    assert!(answer.body.contains("That token is not valid") && !answer.body.contains("cw_nonsense"));
+    assert!(
+        answer.body.contains("That token is not valid") && !answer.body.contains("cw_nonsense")
+    );
     assert_eq!(site.state.sessions.live(), 1);
 
     // Behind TLS the cookies are Secure.
     let secure = self::site(true).await;
     let page = secure.get("/ui/sign-in", None).await;
-    assert!(page.cookies()[0].ends_with("; Secure"), "{:?}", page.cookies());
+    assert!(
+        page.cookies()[0].ends_with("; Secure"),
+        "{:?}",
+        page.cookies()
+    );
 }
 
 #[tokio::test]
@@ -191,23 +296,59 @@ async fn a_post_needs_its_csrf_token_and_this_sites_origin() {
     let pre = page.cookie_pair("crosswalk_sign_in");
     let good = format!("_csrf={}&token={}", page.csrf(), site.reader);
     let no_token = format!("token={}", site.reader);
-    for (cookie, origin, form) in [(pre.as_str(), None, no_token.as_str()), ("", None, good.as_str()), (pre.as_str(), Some("http://evil.test"), good.as_str())] {
+    for (cookie, origin, form) in [
+        (pre.as_str(), None, no_token.as_str()),
+        ("", None, good.as_str()),
+        (pre.as_str(), Some("http://evil.test"), good.as_str()),
+    ] {
         let answer = site.post("/ui/sign-in", cookie, origin, form).await;
-        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{cookie} {origin:?} {form}");
-        assert!(answer.cookies().iter().all(|c| !c.starts_with("crosswalk_session=")));
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{cookie} {origin:?} {form}"
+        );
+        assert!(
+            answer
+                .cookies()
+                .iter()
+                .all(|c| !c.starts_with("crosswalk_session="))
+        );
     }
     assert_eq!(site.state.sessions.live(), 0);
 
     let (session, csrf) = site.sign_in(&site.reader).await;
-    for (origin, form) in [(None, String::new()), (None, format!("_csrf={}", "0".repeat(64))), (Some("null"), format!("_csrf={csrf}")), (Some("http://evil.test"), format!("_csrf={csrf}"))] {
+    for (origin, form) in [
+        (None, String::new()),
+        (None, format!("_csrf={}", "0".repeat(64))),
+        (Some("null"), format!("_csrf={csrf}")),
+        (Some("http://evil.test"), format!("_csrf={csrf}")),
+    ] {
         let answer = site.post("/ui/sign-out", &session, origin, &form).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{origin:?} {form}");
         assert!(answer.body.contains("This form was refused"));
     }
-    assert_eq!(site.get("/ui/", Some(&session)).await.status, StatusCode::OK, "still signed in");
-    let answer = site.post("/ui/sign-out", &session, Some("http://ui.test"), &format!("_csrf={csrf}")).await;
-    assert_eq!((answer.status, answer.location()), (StatusCode::SEE_OTHER, "/ui/sign-in?signed_out=1"));
-    assert_eq!(site.get("/ui/", Some(&session)).await.status, StatusCode::SEE_OTHER, "signed out");
+    assert_eq!(
+        site.get("/ui/", Some(&session)).await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+    let answer = site
+        .post(
+            "/ui/sign-out",
+            &session,
+            Some("http://ui.test"),
+            &format!("_csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.location()),
+        (StatusCode::SEE_OTHER, "/ui/sign-in?signed_out=1")
+    );
+    assert_eq!(
+        site.get("/ui/", Some(&session)).await.status,
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
     assert_eq!(site.state.sessions.live(), 0);
 }
 
@@ -219,26 +360,64 @@ async fn a_session_sees_what_its_token_sees_and_ends_with_it() {
     assert!(scopes.body.contains("/ui/scopes/acme") && !scopes.body.contains("globex"));
     let foreign = site.get("/ui/scopes/globex/report", Some(&session)).await;
     let missing = site.get("/ui/scopes/nowhere/report", Some(&session)).await;
-    assert_eq!((foreign.status, missing.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
-    assert_eq!(foreign.body.replace("globex", "X"), missing.body.replace("nowhere", "X"));
-    for path in ["/ui/scopes/globex", "/ui/scopes/globex/jobs/wave-1", "/ui/scopes/globex/mappings/account/JIRAUSER1"] {
-        assert_eq!(site.get(path, Some(&session)).await.status, StatusCode::NOT_FOUND, "{path}");
+    assert_eq!(
+        (foreign.status, missing.status),
+        (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
+    );
+    assert_eq!(
+        foreign.body.replace("globex", "X"),
+        missing.body.replace("nowhere", "X")
+    );
+    for path in [
+        "/ui/scopes/globex",
+        "/ui/scopes/globex/jobs/wave-1",
+        "/ui/scopes/globex/mappings/account/JIRAUSER1",
+    ] {
+        assert_eq!(
+            site.get(path, Some(&session)).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
 
-    let grid = site.get("/ui/scopes/acme/report?resolution=Email", Some(&session)).await;
+    let grid = site
+        .get("/ui/scopes/acme/report?resolution=Email", Some(&session))
+        .await;
     assert_eq!(grid.status, StatusCode::OK);
-    assert!(grid.body.contains("2 users and groups match"), "{}", grid.body);
-    assert!(grid.body.contains("<svg") && grid.body.contains("aria-label=\"Mappings per resolution: "));
-    let bad = site.get("/ui/scopes/acme/report?resolution=Fuzzy", Some(&session)).await;
+    assert!(
+        grid.body.contains("2 users and groups match"),
+        "{}",
+        grid.body
+    );
+    assert!(
+        grid.body.contains("<svg") && grid.body.contains("aria-label=\"Mappings per resolution: ")
+    );
+    let bad = site
+        .get("/ui/scopes/acme/report?resolution=Fuzzy", Some(&session))
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.body.contains("resolution=&quot;Fuzzy&quot; is not a resolution"), "{}", bad.body);
-    let detail = site.get("/ui/scopes/acme/mappings/account/jdoe", Some(&session)).await;
-    assert_eq!(detail.status, StatusCode::OK, "an alternate key finds the mapping");
+    assert!(
+        bad.body
+            .contains("resolution=&quot;Fuzzy&quot; is not a resolution"),
+        "{}",
+        bad.body
+    );
+    let detail = site
+        .get("/ui/scopes/acme/mappings/account/jdoe", Some(&session))
+        .await;
+    assert_eq!(
+        detail.status,
+        StatusCode::OK,
+        "an alternate key finds the mapping"
+    );
     assert!(detail.body.contains("JIRAUSER1") && detail.body.contains("run 1 of job wave-1"));
 
     // Revoking the token ends the session at its next request.
     let (public_id, _) = tokens::parse(&site.reader).unwrap();
-    site.store.revoke_token(public_id, time::OffsetDateTime::now_utc()).await.unwrap();
+    site.store
+        .revoke_token(public_id, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
     let after = site.get("/ui/", Some(&session)).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
     assert_eq!(site.state.sessions.live(), 0);

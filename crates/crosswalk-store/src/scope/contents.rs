@@ -44,14 +44,22 @@ impl Write for HashAndCompress {
 
 /// Packs a directory's contents. The hash is the one [`DirectoryContent::encode`] gives.
 pub fn pack(content: &DirectoryContent) -> ScopeResult<PackedContent> {
-    let mut sink = HashAndCompress { hash: Sha256::new(), compressor: lz4_flex::frame::FrameEncoder::new(Vec::new()) };
+    let mut sink = HashAndCompress {
+        hash: Sha256::new(),
+        compressor: lz4_flex::frame::FrameEncoder::new(Vec::new()),
+    };
     // serde_json writes small pieces; a buffer in front keeps the compressor's calls few.
     let mut writer = io::BufWriter::with_capacity(1 << 16, &mut sink);
-    serde_json::to_writer(&mut writer, content).map_err(|error| ScopeError::invalid(format!("a directory cannot be stored: {error}")))?;
-    writer.flush().map_err(|error| ScopeError::invalid(format!("a directory cannot be stored: {error}")))?;
+    serde_json::to_writer(&mut writer, content)
+        .map_err(|error| ScopeError::invalid(format!("a directory cannot be stored: {error}")))?;
+    writer
+        .flush()
+        .map_err(|error| ScopeError::invalid(format!("a directory cannot be stored: {error}")))?;
     drop(writer);
     let HashAndCompress { hash, compressor } = sink;
-    let packed = compressor.finish().map_err(|error| ScopeError::invalid(format!("a directory cannot be compressed: {error}")))?;
+    let packed = compressor.finish().map_err(|error| {
+        ScopeError::invalid(format!("a directory cannot be compressed: {error}"))
+    })?;
     Ok(PackedContent {
         hash: hex(&hash.finalize()),
         packed,
@@ -63,7 +71,9 @@ pub fn pack(content: &DirectoryContent) -> ScopeResult<PackedContent> {
 /// Reads back what [`pack`] stored.
 pub fn unpack(hash: &str, packed: &[u8]) -> ScopeResult<DirectoryContent> {
     let reader = io::BufReader::with_capacity(1 << 16, lz4_flex::frame::FrameDecoder::new(packed));
-    serde_json::from_reader(reader).map_err(|error| ScopeError::corrupt(format!("directory contents {hash} are unreadable: {error}")))
+    serde_json::from_reader(reader).map_err(|error| {
+        ScopeError::corrupt(format!("directory contents {hash} are unreadable: {error}"))
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -96,7 +106,12 @@ mod tests {
                     email_verified: Some(true),
                 })
                 .collect(),
-            groups: vec![GroupRow { id: "g1".into(), name: "devs".into(), display_name: None, members: vec!["JIRAUSER1".into()] }],
+            groups: vec![GroupRow {
+                id: "g1".into(),
+                name: "devs".into(),
+                display_name: None,
+                members: vec!["JIRAUSER1".into()],
+            }],
         }
     }
 
@@ -110,7 +125,11 @@ mod tests {
             assert_eq!(unpack(&packed.hash, &packed.packed).unwrap(), content);
         }
         let big = pack(&content(5000)).unwrap();
-        assert!(big.packed.len() * 2 < content(5000).encode().1.len(), "compressed to {} bytes", big.packed.len());
+        assert!(
+            big.packed.len() * 2 < content(5000).encode().1.len(),
+            "compressed to {} bytes",
+            big.packed.len()
+        );
     }
 
     #[test]

@@ -31,7 +31,11 @@ pub struct ScopeError {
 
 impl ScopeError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ScopeError {
-        ScopeError { kind, message: message.into(), source: None }
+        ScopeError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> ScopeError {
@@ -58,10 +62,16 @@ impl ScopeError {
     /// A database failure while doing `operation`; the cause is part of the message (and so
     /// deliberately not a `source()`, which a chain printer would say twice).
     pub fn database(operation: &str, location: &str, cause: impl fmt::Display) -> ScopeError {
-        ScopeError::new(ErrorKind::Unavailable, format!("cannot {operation} in store {location}: {cause}"))
+        ScopeError::new(
+            ErrorKind::Unavailable,
+            format!("cannot {operation} in store {location}: {cause}"),
+        )
     }
 
-    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> ScopeError {
+    pub fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> ScopeError {
         self.source = Some(Box::new(source));
         self
     }
@@ -83,7 +93,9 @@ impl fmt::Display for ScopeError {
 
 impl std::error::Error for ScopeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

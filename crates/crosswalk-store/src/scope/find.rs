@@ -11,7 +11,9 @@ use std::collections::HashMap;
 
 use super::error::{ScopeError, ScopeResult};
 use super::keys::{self, AltKind};
-use super::model::{FindAnswer, FindOutcome, KeyForm, MAX_BATCH, MappingRow, Namespace, SourcePlatform};
+use super::model::{
+    FindAnswer, FindOutcome, KeyForm, MAX_BATCH, MappingRow, Namespace, SourcePlatform,
+};
 
 /// The most rows one alternate key (a username, an address) brings as candidates: the live
 /// ones first, then by source key. An ambiguous answer lists at most this many.
@@ -31,9 +33,16 @@ pub struct FindBatch {
 impl FindBatch {
     /// Plans every key: in `identity:user` by the scope's source platform's key forms; in
     /// other namespaces by source key only. Refuses more than [`MAX_BATCH`] keys.
-    pub fn new(platform: SourcePlatform, namespace: &Namespace, keys: &[String]) -> ScopeResult<FindBatch> {
+    pub fn new(
+        platform: SourcePlatform,
+        namespace: &Namespace,
+        keys: &[String],
+    ) -> ScopeResult<FindBatch> {
         if keys.len() > MAX_BATCH {
-            return Err(ScopeError::invalid(format!("a look-up holds at most {MAX_BATCH} keys, not {}", keys.len())));
+            return Err(ScopeError::invalid(format!(
+                "a look-up holds at most {MAX_BATCH} keys, not {}",
+                keys.len()
+            )));
         }
         let plans = keys
             .iter()
@@ -45,7 +54,11 @@ impl FindBatch {
                 }
             })
             .collect();
-        Ok(FindBatch { keys: keys.to_vec(), plans, outcomes: vec![None; keys.len()] })
+        Ok(FindBatch {
+            keys: keys.to_vec(),
+            plans,
+            outcomes: vec![None; keys.len()],
+        })
     }
 
     /// The distinct stored keys of `kind` to look up now: those of the keys not answered yet
@@ -78,17 +91,28 @@ impl FindBatch {
             if outcome.is_some() {
                 continue;
             }
-            let Some((_, lookup, form)) = plan.iter().find(|(step_kind, _, _)| *step_kind == kind) else { continue };
-            let Some(rows) = by_lookup.get(lookup) else { continue };
+            let Some((_, lookup, form)) = plan.iter().find(|(step_kind, _, _)| *step_kind == kind)
+            else {
+                continue;
+            };
+            let Some(rows) = by_lookup.get(lookup) else {
+                continue;
+            };
             // Live mappings first; a removed one answers only when no live one does.
             let mut candidates: Vec<&MappingRow> = rows.iter().take(ALT_KEY_CANDIDATES).collect();
             if candidates.iter().any(|m| !m.removed) {
                 candidates.retain(|m| !m.removed);
             }
             *outcome = Some(if candidates.len() == 1 {
-                FindOutcome::Found { by: form.clone(), mapping: Box::new(candidates[0].clone()) }
+                FindOutcome::Found {
+                    by: form.clone(),
+                    mapping: Box::new(candidates[0].clone()),
+                }
             } else {
-                FindOutcome::Ambiguous { by: form.clone(), source_keys: candidates.iter().map(|m| m.source_key.clone()).collect() }
+                FindOutcome::Ambiguous {
+                    by: form.clone(),
+                    source_keys: candidates.iter().map(|m| m.source_key.clone()).collect(),
+                }
             });
         }
     }
@@ -98,7 +122,10 @@ impl FindBatch {
         self.keys
             .into_iter()
             .zip(self.outcomes)
-            .map(|(key, outcome)| FindAnswer { key, outcome: outcome.unwrap_or(FindOutcome::NotFound) })
+            .map(|(key, outcome)| FindAnswer {
+                key,
+                outcome: outcome.unwrap_or(FindOutcome::NotFound),
+            })
             .collect()
     }
 }

@@ -59,7 +59,10 @@ impl ItemReferenceRow {
             ("title", &self.title, MAX_TITLE_LEN),
         ] {
             if value.chars().count() > max {
-                return Err(ScopeError::invalid(format!("the {what} {:?}… is longer than {max} characters", value.chars().take(40).collect::<String>())));
+                return Err(ScopeError::invalid(format!(
+                    "the {what} {:?}… is longer than {max} characters",
+                    value.chars().take(40).collect::<String>()
+                )));
             }
         }
         Ok(())
@@ -145,7 +148,11 @@ pub(crate) fn parse_item_cursor(text: &str) -> ScopeResult<i64> {
     text.strip_prefix('i')
         .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|digits| digits.parse::<i64>().ok())
-        .ok_or_else(|| ScopeError::invalid(format!("{text:?} is not an affected-items cursor; pass a page's `next`, or none to start")))
+        .ok_or_else(|| {
+            ScopeError::invalid(format!(
+                "{text:?} is not an affected-items cursor; pass a page's `next`, or none to start"
+            ))
+        })
 }
 
 /// The references sorted as they are kept (container, item, role, type, identity), exact
@@ -153,9 +160,21 @@ pub(crate) fn parse_item_cursor(text: &str) -> ScopeResult<i64> {
 pub(crate) fn sorted(references: &[ItemReferenceRow]) -> Vec<&ItemReferenceRow> {
     let mut rows: Vec<&ItemReferenceRow> = references.iter().collect();
     rows.sort_by(|a, b| {
-        (&a.container, &a.item, &a.role, a.kind.as_str(), &a.identity).cmp(&(&b.container, &b.item, &b.role, b.kind.as_str(), &b.identity))
+        (&a.container, &a.item, &a.role, a.kind.as_str(), &a.identity).cmp(&(
+            &b.container,
+            &b.item,
+            &b.role,
+            b.kind.as_str(),
+            &b.identity,
+        ))
     });
-    rows.dedup_by(|a, b| a.container == b.container && a.item == b.item && a.role == b.role && a.kind == b.kind && a.identity == b.identity);
+    rows.dedup_by(|a, b| {
+        a.container == b.container
+            && a.item == b.item
+            && a.role == b.role
+            && a.kind == b.kind
+            && a.identity == b.identity
+    });
     rows
 }
 
@@ -195,8 +214,7 @@ pub(crate) const COUNTS: &str = "SELECT r.role, COUNT(*), CAST(COALESCE(SUM(r.pe
      FROM scope_item_refs r JOIN hits h ON h.seq = r.seq WHERE r.scope_id = $1 GROUP BY r.role ORDER BY r.role";
 
 /// Distinct items among the hits.
-pub(crate) const DISTINCT_ITEMS: &str =
-    "SELECT COUNT(*) FROM (SELECT DISTINCT r.container, r.item FROM scope_item_refs r JOIN hits h ON h.seq = r.seq WHERE r.scope_id = $1) d";
+pub(crate) const DISTINCT_ITEMS: &str = "SELECT COUNT(*) FROM (SELECT DISTINCT r.container, r.item FROM scope_item_refs r JOIN hits h ON h.seq = r.seq WHERE r.scope_id = $1) d";
 
 /// `$n` placeholders as SQLite's `?n`.
 pub(crate) fn for_sqlite(sql: &str) -> String {
@@ -205,7 +223,10 @@ pub(crate) fn for_sqlite(sql: &str) -> String {
 
 /// Counts from the rows of [`COUNTS`] and [`DISTINCT_ITEMS`].
 pub(crate) fn counts(by_role: Vec<(String, i64, i64)>, items: i64) -> ItemCounts {
-    let mut counts = ItemCounts { items: u64::try_from(items).unwrap_or(0), ..ItemCounts::default() };
+    let mut counts = ItemCounts {
+        items: u64::try_from(items).unwrap_or(0),
+        ..ItemCounts::default()
+    };
     for (role, references, permissions) in by_role {
         let references = u64::try_from(references).unwrap_or(0);
         counts.references += references;

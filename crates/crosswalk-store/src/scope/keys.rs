@@ -47,7 +47,11 @@ pub fn alternate_keys(value: &IdentityValue) -> Vec<(AltKind, String)> {
     let mut keys: Vec<(AltKind, String)> = Vec::new();
     let mut push = |kind: AltKind, key: &str| {
         let key = normalize(kind, key);
-        if !key.is_empty() && !keys.iter().any(|(k, existing)| *k == kind && *existing == key) {
+        if !key.is_empty()
+            && !keys
+                .iter()
+                .any(|(k, existing)| *k == kind && *existing == key)
+        {
             keys.push((kind, key));
         }
     };
@@ -61,8 +65,15 @@ pub fn alternate_keys(value: &IdentityValue) -> Vec<(AltKind, String)> {
 /// The prefixes a scope's source platform uses, and what each names.
 pub fn prefixes(platform: SourcePlatform) -> &'static [(&'static str, AltKind)] {
     match platform {
-        SourcePlatform::Jira => &[("jira.userkey/", AltKind::SourceKey), ("jira.username/", AltKind::Username), ("email/", AltKind::Email)],
-        SourcePlatform::Confluence => &[("confluence.userkey/", AltKind::SourceKey), ("email/", AltKind::Email)],
+        SourcePlatform::Jira => &[
+            ("jira.userkey/", AltKind::SourceKey),
+            ("jira.username/", AltKind::Username),
+            ("email/", AltKind::Email),
+        ],
+        SourcePlatform::Confluence => &[
+            ("confluence.userkey/", AltKind::SourceKey),
+            ("email/", AltKind::Email),
+        ],
         SourcePlatform::Other => &[("email/", AltKind::Email)],
     }
 }
@@ -74,7 +85,10 @@ pub fn prefixes(platform: SourcePlatform) -> &'static [(&'static str, AltKind)] 
 pub fn lookup_plan(platform: SourcePlatform, key: &str) -> Vec<(AltKind, String, KeyForm)> {
     for (prefix, kind) in prefixes(platform) {
         if let Some(rest) = key.strip_prefix(prefix) {
-            let form = KeyForm::Prefixed { prefix: prefix.trim_end_matches('/').to_string(), names: Box::new(kind.form()) };
+            let form = KeyForm::Prefixed {
+                prefix: prefix.trim_end_matches('/').to_string(),
+                names: Box::new(kind.form()),
+            };
             return vec![(*kind, normalize(*kind, rest), form)];
         }
     }
@@ -99,6 +113,9 @@ mod tests {
         assert_eq!(plan.len(), 3);
         assert_eq!(plan[0].1, "jira.userkey/JIRAUSER10042");
         let plan = lookup_plan(SourcePlatform::Other, "email/Ann@Example.COM");
-        assert_eq!((plan[0].0, plan[0].1.as_str()), (AltKind::Email, "ann@example.com"));
+        assert_eq!(
+            (plan[0].0, plan[0].1.as_str()),
+            (AltKind::Email, "ann@example.com")
+        );
     }
 }

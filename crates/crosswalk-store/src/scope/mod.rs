@@ -24,31 +24,34 @@ pub mod find;
 pub mod items;
 pub mod keys;
 pub mod model;
+pub mod postgres;
 pub mod reconcile;
 pub mod report_query;
-pub mod scim;
 mod run_plan;
-pub mod postgres;
+pub mod scim;
 pub mod sqlite;
 pub mod tasks;
 pub mod tokens;
 pub mod webhooks;
 
-
 pub use error::{ErrorKind, ScopeError, ScopeResult};
-pub use items::{AffectedItem, ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
+pub use items::{
+    AffectedItem, ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState,
+};
 pub use model::*;
 pub use postgres::{PostgresScopeStore, without_password};
-pub use report_query::{ReportColumn, ReportCounts, ReportItem, ReportPage, ReportView, Rejections, ResolutionCount};
+pub use report_query::{
+    Rejections, ReportColumn, ReportCounts, ReportItem, ReportPage, ReportView, ResolutionCount,
+};
+pub use scim::{Expect, NewScimResource, ScimKey, ScimKind, ScimResource, ScimStore, ScimWrite};
 pub use sqlite::SqliteScopeStore;
 pub use tasks::{TaskError, TaskRow, TaskState};
 pub use tokens::{NewToken, Role, TokenRecord, TokenRow, TokenStore};
 pub use webhooks::{
-    Announcer, AttemptResult, ClaimedDelivery, Committed, DeliveryRow, DeliveryState, ExceptionNote, NewSubscription, OutboxEvent,
-    OutboxRow, RevisionBatch, SubscriptionRow, WebhookStore,
+    Announcer, AttemptResult, ClaimedDelivery, Committed, DeliveryRow, DeliveryState,
+    ExceptionNote, NewSubscription, OutboxEvent, OutboxRow, RevisionBatch, SubscriptionRow,
+    WebhookStore,
 };
-pub use scim::{Expect, NewScimResource, ScimKey, ScimKind, ScimResource, ScimStore, ScimWrite};
-
 
 /// What every store method returns: a boxed future, so the traits stay object-safe.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = ScopeResult<T>> + Send + 'a>>;
@@ -105,14 +108,29 @@ pub trait ScopeRead: Send + Sync {
     /// not found, or ambiguous. A mapping marked removed is still found (it says so), unless
     /// a live one answers the same key: content made by someone who has left still needs
     /// its mapping.
-    fn find<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, keys: &'a [String]) -> StoreFuture<'a, Vec<FindAnswer>>;
+    fn find<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<FindAnswer>>;
 
     /// One mapping (by its source key) with every revision, oldest first.
-    fn mapping<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_key: &'a str) -> StoreFuture<'a, MappingHistory>;
+    fn mapping<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+    ) -> StoreFuture<'a, MappingHistory>;
 
     /// The scope's revisions after `after`, in commit order, at most `limit` (1 to
     /// [`MAX_BATCH`]).
-    fn changes<'a>(&'a self, scope: &'a str, after: Cursor, limit: usize) -> StoreFuture<'a, ChangePage>;
+    fn changes<'a>(
+        &'a self,
+        scope: &'a str,
+        after: Cursor,
+        limit: usize,
+    ) -> StoreFuture<'a, ChangePage>;
 
     /// The 12-column report: the scope's current identity mappings (not the removed ones),
     /// or those of the source identities one job's latest run resolved. By type, source id.
@@ -131,16 +149,27 @@ pub trait ScopeRead: Send + Sync {
     /// Like [`ScopeRead::report`], handing rows to `sink` one at a time as they are read, so
     /// an export of millions of rows runs in constant memory. Stops at the first error the
     /// sink returns (make it with [`ScopeError::stopped`]). Returns the rows handed over.
-    fn report_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportSink<'_>) -> StoreFuture<'a, u64> {
+    fn report_each<'a>(
+        &'a self,
+        scope: &'a str,
+        of: &'a ReportOf,
+        sink: &'a mut ReportSink<'_>,
+    ) -> StoreFuture<'a, u64> {
         Box::pin(async move {
-            let mut rows = |value: ReportValueRef<'_>| sink(value.value.report_row(value.kind, value.job)?);
+            let mut rows =
+                |value: ReportValueRef<'_>| sink(value.value.report_row(value.kind, value.job)?);
             self.report_values_each(scope, of, &mut rows).await
         })
     }
 
     /// The report's mappings as stored values, in the report's natural order (users, then
     /// groups, each by source key), one at a time: what [`report_query`] works over.
-    fn report_values_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportValueSink<'_>) -> StoreFuture<'a, u64>;
+    fn report_values_each<'a>(
+        &'a self,
+        scope: &'a str,
+        of: &'a ReportOf,
+        sink: &'a mut ReportValueSink<'_>,
+    ) -> StoreFuture<'a, u64>;
 
     /// One keyset page of the report under `view` (filters, search, sort): at most `limit`
     /// (1 to [`MAX_BATCH`]) rows after `after` (a page's opaque `next`). `rejected` holds the
@@ -153,12 +182,19 @@ pub trait ScopeRead: Send + Sync {
         after: Option<&'a str>,
         limit: usize,
     ) -> StoreFuture<'a, ReportPage> {
-        Box::pin(report_query::page(self, scope, view, rejected, after, limit))
+        Box::pin(report_query::page(
+            self, scope, view, rejected, after, limit,
+        ))
     }
 
     /// How many rows `view` matches, and per resolution how many match every filter but the
     /// resolution one (what the resolution boxes choose among).
-    fn report_counts<'a>(&'a self, scope: &'a str, view: &'a ReportView, rejected: &'a Rejections) -> StoreFuture<'a, ReportCounts> {
+    fn report_counts<'a>(
+        &'a self,
+        scope: &'a str,
+        view: &'a ReportView,
+        rejected: &'a Rejections,
+    ) -> StoreFuture<'a, ReportCounts> {
         Box::pin(report_query::counts(self, scope, view, rejected))
     }
 
@@ -174,7 +210,9 @@ pub trait ScopeRead: Send + Sync {
         take: Option<u64>,
         sink: &'a mut ReportSink<'_>,
     ) -> StoreFuture<'a, u64> {
-        Box::pin(report_query::each(self, scope, view, rejected, skip, take, sink))
+        Box::pin(report_query::each(
+            self, scope, view, rejected, skip, take, sink,
+        ))
     }
 
     /// The scope's current exception rules and their version.
@@ -215,7 +253,12 @@ pub trait ScopeRead: Send + Sync {
 
     /// Per mapping (by source key, at most [`MAX_BATCH`]), in the order given: its
     /// references per role and its permission count. A key with no mapping counts nothing.
-    fn item_counts<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_keys: &'a [String]) -> StoreFuture<'a, Vec<ItemCounts>>;
+    fn item_counts<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<ItemCounts>>;
 
     /// The policy text of one of the scope's policy versions (a run's `policy_version`), as
     /// the run recorded it: what resolving the same job again needs.
@@ -228,10 +271,19 @@ pub trait ScopeRead: Send + Sync {
 /// Writing a store. Each method is one transaction: on any error nothing is written.
 pub trait ScopeWrite: ScopeRead {
     /// Creates a scope; a name already taken is a conflict.
-    fn create_scope<'a>(&'a self, scope: &'a NewScope, context: &'a ChangeContext) -> StoreFuture<'a, ScopeRow>;
+    fn create_scope<'a>(
+        &'a self,
+        scope: &'a NewScope,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ScopeRow>;
 
     /// The scope's job of that name, created (with a new transfer id) if it has none.
-    fn job<'a>(&'a self, scope: &'a str, name: &'a str, context: &'a ChangeContext) -> StoreFuture<'a, JobRow>;
+    fn job<'a>(
+        &'a self,
+        scope: &'a str,
+        name: &'a str,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, JobRow>;
 
     /// Records a run: reconciles its resolution with the scope's current state and writes
     /// only what differs, one revision per change. Runs on one scope are serialised: each
@@ -244,7 +296,11 @@ pub trait ScopeWrite: ScopeRead {
     /// or different from the scope's is written, a replaced one logged as a switch (with the
     /// run, so who and when). Refused as a conflict, writing nothing, when the scope's
     /// choices moved past `choices.version` meanwhile.
-    fn record_run_choosing<'a>(&'a self, run: &'a RunRecord, choices: Option<&'a RunChoices>) -> StoreFuture<'a, RunRow>;
+    fn record_run_choosing<'a>(
+        &'a self,
+        run: &'a RunRecord,
+        choices: Option<&'a RunChoices>,
+    ) -> StoreFuture<'a, RunRow>;
 
     /// Sets an app mapping's value; `None` when it already had that value (no revision).
     fn upsert_app<'a>(
@@ -266,7 +322,12 @@ pub trait ScopeWrite: ScopeRead {
     ) -> StoreFuture<'a, Option<RevisionRow>>;
 
     /// Adds (or replaces, for the same kind and source) an exception rule: a new version.
-    fn add_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet>;
+    fn add_exception<'a>(
+        &'a self,
+        scope: &'a str,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ExceptionSet>;
 
     /// [`ScopeWrite::add_exception`], passing `note` (the application layer's own value, a
     /// review decision) to the announcer with the change, so its event says why (issue 21).

@@ -20,13 +20,19 @@ pub const MAX_BATCH: usize = 10_000;
 /// Checks a scope, job or caller name: not blank, no control characters, not too long.
 pub fn check_name(what: &str, name: &str) -> ScopeResult<()> {
     if name.trim().is_empty() {
-        return Err(ScopeError::invalid(format!("the {what} name is empty; give it a name")));
+        return Err(ScopeError::invalid(format!(
+            "the {what} name is empty; give it a name"
+        )));
     }
     if name.chars().count() > MAX_NAME_LEN {
-        return Err(ScopeError::invalid(format!("the {what} name is longer than {MAX_NAME_LEN} characters")));
+        return Err(ScopeError::invalid(format!(
+            "the {what} name is longer than {MAX_NAME_LEN} characters"
+        )));
     }
     if name.chars().any(char::is_control) {
-        return Err(ScopeError::invalid(format!("the {what} name {name:?} holds a control character")));
+        return Err(ScopeError::invalid(format!(
+            "the {what} name {name:?} holds a control character"
+        )));
     }
     Ok(())
 }
@@ -45,7 +51,11 @@ impl SourcePlatform {
     /// The label's first word decides: `jira-server https://…` is Jira, `confluence-dc …`
     /// Confluence; anything else is Other (which understands `email/…` only).
     pub fn from_label(label: &str) -> SourcePlatform {
-        let first = label.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let first = label
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if first.starts_with("jira") {
             SourcePlatform::Jira
         } else if first.starts_with("confluence") {
@@ -172,18 +182,28 @@ impl Namespace {
             let mut chars = part.chars();
             match chars.next() {
                 None => return Err(refuse("has an empty part")),
-                Some(c) if !c.is_ascii_lowercase() => return Err(refuse("has a part that does not start with a lowercase letter")),
+                Some(c) if !c.is_ascii_lowercase() => {
+                    return Err(refuse(
+                        "has a part that does not start with a lowercase letter",
+                    ));
+                }
                 Some(_) => {}
             }
             if part.len() > Self::MAX_PART_LEN {
                 return Err(refuse("has a part longer than 64 characters"));
             }
-            if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.')) {
-                return Err(refuse("holds a character other than a-z, 0-9, '_', '-' and '.'"));
+            if !chars.all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.')
+            }) {
+                return Err(refuse(
+                    "holds a character other than a-z, 0-9, '_', '-' and '.'",
+                ));
             }
         }
         if product == "identity" && !matches!(entity, "user" | "group") {
-            return Err(refuse("is not one of the identity namespaces (identity:user, identity:group)"));
+            return Err(refuse(
+                "is not one of the identity namespaces (identity:user, identity:group)",
+            ));
         }
         Ok(Namespace(text.to_string()))
     }
@@ -236,10 +256,14 @@ pub fn check_key(what: &str, key: &str, max: usize) -> ScopeResult<()> {
         return Err(ScopeError::invalid(format!("the {what} is empty")));
     }
     if key.len() > max {
-        return Err(ScopeError::invalid(format!("the {what} is longer than {max} bytes")));
+        return Err(ScopeError::invalid(format!(
+            "the {what} is longer than {max} bytes"
+        )));
     }
     if key.chars().any(char::is_control) {
-        return Err(ScopeError::invalid(format!("the {what} {key:?} holds a control character")));
+        return Err(ScopeError::invalid(format!(
+            "the {what} {key:?} holds a control character"
+        )));
     }
     Ok(())
 }
@@ -306,13 +330,18 @@ impl IdentityValue {
             Identity(&'a IdentityValue),
         }
         // A value of plain strings, numbers and vectors always serialises.
-        MappingValue::digest_of_json(&serde_json::to_string(&Borrowed::Identity(self)).unwrap_or_default())
+        MappingValue::digest_of_json(
+            &serde_json::to_string(&Borrowed::Identity(self)).unwrap_or_default(),
+        )
     }
 
     /// The mapping as a row of the 12-column report, under `job`.
     pub fn report_row(&self, kind: IdentityKind, job: &str) -> ScopeResult<ReportRow> {
         let resolution = Resolution::parse(&self.resolution).ok_or_else(|| {
-            ScopeError::corrupt(format!("mapping {:?} has an unknown resolution {:?}", self.source.id, self.resolution))
+            ScopeError::corrupt(format!(
+                "mapping {:?} has an unknown resolution {:?}",
+                self.source.id, self.resolution
+            ))
         })?;
         Ok(ReportRow {
             kind,
@@ -361,7 +390,9 @@ impl MappingValue {
     }
 
     pub fn from_json(text: &str) -> ScopeResult<MappingValue> {
-        serde_json::from_str(text).map_err(|error| ScopeError::corrupt(format!("a stored mapping value is unreadable: {error}")))
+        serde_json::from_str(text).map_err(|error| {
+            ScopeError::corrupt(format!("a stored mapping value is unreadable: {error}"))
+        })
     }
 
     pub fn as_identity(&self) -> Option<&IdentityValue> {
@@ -417,9 +448,15 @@ impl Reason {
     }
 
     pub fn parse(text: &str) -> Option<Reason> {
-        [Reason::Resolution, Reason::Exception, Reason::Manual, Reason::Removal, Reason::Purge]
-            .into_iter()
-            .find(|r| r.as_str() == text)
+        [
+            Reason::Resolution,
+            Reason::Exception,
+            Reason::Manual,
+            Reason::Removal,
+            Reason::Purge,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
     }
 }
 
@@ -427,8 +464,14 @@ impl Reason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum ChangeOrigin {
-    Run { job: String, transfer_id: Uuid, run: u32 },
-    Caller { caller: String },
+    Run {
+        job: String,
+        transfer_id: Uuid,
+        run: u32,
+    },
+    Caller {
+        caller: String,
+    },
 }
 
 /// One change of one mapping.
@@ -451,7 +494,9 @@ pub struct RevisionRow {
 /// A position in a scope's change feed. Opaque to callers: hand back what the store gave.
 /// Revisions are numbered in commit order, so "after this cursor" never skips one that
 /// committed earlier.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(into = "String", try_from = "String")]
 pub struct Cursor(i64);
 
@@ -469,7 +514,11 @@ impl Cursor {
 
     /// Reads a cursor given back by a caller.
     pub fn parse(text: &str) -> ScopeResult<Cursor> {
-        let refuse = || ScopeError::invalid(format!("{text:?} is not a change feed cursor; pass one the store returned, or none to start"));
+        let refuse = || {
+            ScopeError::invalid(format!(
+                "{text:?} is not a change feed cursor; pass one the store returned, or none to start"
+            ))
+        };
         let digits = text.strip_prefix('r').ok_or_else(refuse)?;
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(refuse());
@@ -587,18 +636,27 @@ pub enum KeyForm {
     Username,
     Email,
     /// A platform-prefixed form (`jira.userkey/…`), naming the prefix and what it names.
-    Prefixed { prefix: String, names: Box<KeyForm> },
+    Prefixed {
+        prefix: String,
+        names: Box<KeyForm>,
+    },
 }
 
 /// The answer for one key of a batch look-up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum FindOutcome {
-    Found { by: KeyForm, mapping: Box<MappingRow> },
+    Found {
+        by: KeyForm,
+        mapping: Box<MappingRow>,
+    },
     NotFound,
     /// The key belongs to several mappings (live ones, or, when none is live, removed ones);
     /// none is chosen.
-    Ambiguous { by: KeyForm, source_keys: Vec<String> },
+    Ambiguous {
+        by: KeyForm,
+        source_keys: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -727,8 +785,11 @@ impl DirectoryContent {
                 members: g.members.iter().map(|m| m.as_str().into()).collect(),
             })
             .collect();
-        Directory::new(name, accounts, groups)
-            .map_err(|error| ScopeError::corrupt(format!("the stored directory {name:?} no longer passes its checks: {error}")))
+        Directory::new(name, accounts, groups).map_err(|error| {
+            ScopeError::corrupt(format!(
+                "the stored directory {name:?} no longer passes its checks: {error}"
+            ))
+        })
     }
 
     /// The stored form and its SHA-256 (hex): same contents, same hash, whatever the
@@ -799,35 +860,81 @@ fn side_row(directory: &Directory, kind: IdentityKind, index: u32) -> Option<Sid
 impl IdentityMapping {
     /// Converts one of core's mappings, field by field. Refuses (never panics on) indexes
     /// outside the directories; `position` is the mapping's place in the run's list.
-    pub fn from_core(position: usize, mapping: &Mapping, source: &Directory, destination: &Directory) -> ScopeResult<IdentityMapping> {
+    pub fn from_core(
+        position: usize,
+        mapping: &Mapping,
+        source: &Directory,
+        destination: &Directory,
+    ) -> ScopeResult<IdentityMapping> {
         let kind = mapping.kind;
         let out_of_range = |side: &str, index: u32| {
-            ScopeError::invalid(format!("mapping {position}: {side} {kind} index {index} is outside its directory"))
+            ScopeError::invalid(format!(
+                "mapping {position}: {side} {kind} index {index} is outside its directory"
+            ))
         };
-        let source_side = side_row(source, kind, mapping.source).ok_or_else(|| out_of_range("source", mapping.source))?;
+        let source_side = side_row(source, kind, mapping.source)
+            .ok_or_else(|| out_of_range("source", mapping.source))?;
         let source_emails = match kind {
             IdentityKind::Account => {
                 let account = &source.accounts[mapping.source as usize];
-                account.email.iter().chain(account.alias_emails.iter()).map(|e| e.to_string()).collect()
+                account
+                    .email
+                    .iter()
+                    .chain(account.alias_emails.iter())
+                    .map(|e| e.to_string())
+                    .collect()
             }
             IdentityKind::Group => Vec::new(),
         };
         let (target, destination_side) = match &mapping.target {
             None => ("", SideRow::default()),
-            Some(Target::Existing { index }) => {
-                ("existing", side_row(destination, kind, *index).ok_or_else(|| out_of_range("target", *index))?)
-            }
+            Some(Target::Existing { index }) => (
+                "existing",
+                side_row(destination, kind, *index)
+                    .ok_or_else(|| out_of_range("target", *index))?,
+            ),
             // What the destination will get, from the source; no existing destination id.
-            Some(Target::Provision) => ("provision", SideRow { id: String::new(), ..source_side.clone() }),
-            Some(Target::Passthrough) => ("passthrough", SideRow { id: String::new(), ..source_side.clone() }),
-            Some(Target::External) => ("external", SideRow { id: String::new(), ..source_side.clone() }),
-            Some(Target::FormerUser) => ("former_user", SideRow { id: String::new(), ..source_side.clone() }),
-            Some(Target::Named { id }) => ("named", SideRow { id: id.clone(), ..SideRow::default() }),
+            Some(Target::Provision) => (
+                "provision",
+                SideRow {
+                    id: String::new(),
+                    ..source_side.clone()
+                },
+            ),
+            Some(Target::Passthrough) => (
+                "passthrough",
+                SideRow {
+                    id: String::new(),
+                    ..source_side.clone()
+                },
+            ),
+            Some(Target::External) => (
+                "external",
+                SideRow {
+                    id: String::new(),
+                    ..source_side.clone()
+                },
+            ),
+            Some(Target::FormerUser) => (
+                "former_user",
+                SideRow {
+                    id: String::new(),
+                    ..source_side.clone()
+                },
+            ),
+            Some(Target::Named { id }) => (
+                "named",
+                SideRow {
+                    id: id.clone(),
+                    ..SideRow::default()
+                },
+            ),
         };
         let mut candidates = Vec::with_capacity(mapping.candidates.len());
         for candidate in &mapping.candidates {
             candidates.push(CandidateRow {
-                destination: side_row(destination, kind, candidate.index).ok_or_else(|| out_of_range("candidate", candidate.index))?,
+                destination: side_row(destination, kind, candidate.index)
+                    .ok_or_else(|| out_of_range("candidate", candidate.index))?,
                 method: candidate.method.as_str().to_string(),
                 reason: candidate.reason.to_string(),
                 score: confidence_thousandths(candidate.score),
@@ -836,7 +943,12 @@ impl IdentityMapping {
         let flags = mapping
             .flags
             .iter()
-            .map(|flag| serde_json::to_value(flag).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+            .map(|flag| {
+                serde_json::to_value(flag)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
             .collect();
         Ok(IdentityMapping {
             namespace: Namespace::identity(kind),
@@ -867,7 +979,11 @@ impl IdentityMapping {
     }
 
     /// Converts a whole run's mappings, refusing two mappings of one source identity.
-    pub fn all_from_core(mappings: &[Mapping], source: &Directory, destination: &Directory) -> ScopeResult<Vec<IdentityMapping>> {
+    pub fn all_from_core(
+        mappings: &[Mapping],
+        source: &Directory,
+        destination: &Directory,
+    ) -> ScopeResult<Vec<IdentityMapping>> {
         let mut rows = Vec::with_capacity(mappings.len());
         let mut seen = std::collections::HashSet::with_capacity(mappings.len());
         for (position, mapping) in mappings.iter().enumerate() {
@@ -894,12 +1010,33 @@ mod tests {
 
     #[test]
     fn namespaces_are_product_colon_entity() {
-        for good in ["identity:user", "identity:group", "confluence:page", "jira:issue", "my-app:thing_2"] {
+        for good in [
+            "identity:user",
+            "identity:group",
+            "confluence:page",
+            "jira:issue",
+            "my-app:thing_2",
+        ] {
             assert_eq!(Namespace::parse(good).unwrap().as_str(), good);
         }
-        for bad in ["", "identity", "identity:", ":page", "Confluence:page", "jira:Issue", "jira:is sue", "identity:robot", "a:b:c", "1ra:x"] {
+        for bad in [
+            "",
+            "identity",
+            "identity:",
+            ":page",
+            "Confluence:page",
+            "jira:Issue",
+            "jira:is sue",
+            "identity:robot",
+            "a:b:c",
+            "1ra:x",
+        ] {
             let error = Namespace::parse(bad).unwrap_err();
-            assert_eq!(error.kind(), super::super::error::ErrorKind::Invalid, "{bad}");
+            assert_eq!(
+                error.kind(),
+                super::super::error::ErrorKind::Invalid,
+                "{bad}"
+            );
             assert!(error.message().contains("product:entity"), "{error}");
         }
     }
@@ -915,15 +1052,27 @@ mod tests {
 
     #[test]
     fn the_source_label_names_the_platform() {
-        assert_eq!(SourcePlatform::from_label("jira-server https://jira.acme.local"), SourcePlatform::Jira);
-        assert_eq!(SourcePlatform::from_label("Confluence-DC https://wiki"), SourcePlatform::Confluence);
-        assert_eq!(SourcePlatform::from_label("entra tenant"), SourcePlatform::Other);
+        assert_eq!(
+            SourcePlatform::from_label("jira-server https://jira.acme.local"),
+            SourcePlatform::Jira
+        );
+        assert_eq!(
+            SourcePlatform::from_label("Confluence-DC https://wiki"),
+            SourcePlatform::Confluence
+        );
+        assert_eq!(
+            SourcePlatform::from_label("entra tenant"),
+            SourcePlatform::Other
+        );
         assert_eq!(SourcePlatform::from_label(""), SourcePlatform::Other);
     }
 
     #[test]
     fn the_same_contents_hash_the_same() {
-        let content = DirectoryContent { accounts: Vec::new(), groups: Vec::new() };
+        let content = DirectoryContent {
+            accounts: Vec::new(),
+            groups: Vec::new(),
+        };
         let (first, _) = content.encode();
         assert_eq!(first, content.encode().0);
         assert_eq!(first.len(), 64);
@@ -960,11 +1109,19 @@ impl StoredHandling {
     pub fn from_parts(kind: &str, target: &str) -> ScopeResult<StoredHandling> {
         Ok(match kind {
             "keep" => StoredHandling::Keep,
-            "merge" => StoredHandling::Merge { into: target.to_string() },
+            "merge" => StoredHandling::Merge {
+                into: target.to_string(),
+            },
             "tombstone" => StoredHandling::Tombstone,
-            "new_email" => StoredHandling::NewEmail { email: target.to_string() },
+            "new_email" => StoredHandling::NewEmail {
+                email: target.to_string(),
+            },
             "exclude" => StoredHandling::Exclude,
-            other => return Err(ScopeError::corrupt(format!("a stored identity choice has an unknown kind {other:?}"))),
+            other => {
+                return Err(ScopeError::corrupt(format!(
+                    "a stored identity choice has an unknown kind {other:?}"
+                )));
+            }
         })
     }
 }

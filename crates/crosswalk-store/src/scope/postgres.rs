@@ -20,22 +20,52 @@ use uuid::Uuid;
 use super::contents;
 use super::error::{ScopeError, ScopeResult};
 use super::find::{self, FindBatch};
+use super::items::{ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
 use super::keys::{self, AltKind};
 use super::model::*;
-use super::run_plan::{self, ChangeKind, NewSide, Planned, RunPlan, StoredMapping, identity_json, identity_namespace};
-use super::items::{ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
+use super::run_plan::{
+    self, ChangeKind, NewSide, Planned, RunPlan, StoredMapping, identity_json, identity_namespace,
+};
 use super::{ReportValueRef, ReportValueSink, ScopeRead, ScopeWrite, StoreFuture};
 
 /// The schema, embedded: `(version, description, sql)`, one entry per file in
 /// `migrations/postgres/` (a test checks that they agree).
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "scopes", include_str!("../../migrations/postgres/0001_scopes.sql")),
-    (2, "tokens", include_str!("../../migrations/postgres/0002_tokens.sql")),
-    (3, "items", include_str!("../../migrations/postgres/0003_items.sql")),
-    (4, "choices", include_str!("../../migrations/postgres/0004_choices.sql")),
-    (5, "scim", include_str!("../../migrations/postgres/0005_scim.sql")),
-    (6, "webhooks", include_str!("../../migrations/postgres/0006_webhooks.sql")),
-    (7, "tasks", include_str!("../../migrations/postgres/0007_tasks.sql")),
+    (
+        1,
+        "scopes",
+        include_str!("../../migrations/postgres/0001_scopes.sql"),
+    ),
+    (
+        2,
+        "tokens",
+        include_str!("../../migrations/postgres/0002_tokens.sql"),
+    ),
+    (
+        3,
+        "items",
+        include_str!("../../migrations/postgres/0003_items.sql"),
+    ),
+    (
+        4,
+        "choices",
+        include_str!("../../migrations/postgres/0004_choices.sql"),
+    ),
+    (
+        5,
+        "scim",
+        include_str!("../../migrations/postgres/0005_scim.sql"),
+    ),
+    (
+        6,
+        "webhooks",
+        include_str!("../../migrations/postgres/0006_webhooks.sql"),
+    ),
+    (
+        7,
+        "tasks",
+        include_str!("../../migrations/postgres/0007_tasks.sql"),
+    ),
 ];
 
 mod items;
@@ -64,7 +94,8 @@ fn col<'r, T>(row: &'r PgRow, index: usize) -> ScopeResult<T>
 where
     T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
 {
-    row.try_get(index).map_err(|error| ScopeError::corrupt(format!("a stored row is unreadable: {error}")))
+    row.try_get(index)
+        .map_err(|error| ScopeError::corrupt(format!("a stored row is unreadable: {error}")))
 }
 
 fn count(value: i64) -> u64 {
@@ -73,7 +104,9 @@ fn count(value: i64) -> u64 {
 
 fn check_limit(limit: usize) -> ScopeResult<()> {
     if limit == 0 || limit > MAX_BATCH {
-        return Err(ScopeError::invalid(format!("a page holds 1 to {MAX_BATCH} items, not {limit}")));
+        return Err(ScopeError::invalid(format!(
+            "a page holds 1 to {MAX_BATCH} items, not {limit}"
+        )));
     }
     Ok(())
 }
@@ -83,18 +116,29 @@ fn kind_str(kind: IdentityKind) -> &'static str {
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
-    error.as_database_error().is_some_and(|e| e.is_unique_violation())
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }
 
 /// A URL with its password (between `user:` and `@`) replaced by `***`, for messages.
 pub fn without_password(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
     let authority_start = scheme_end + 3;
-    let authority_end = url[authority_start..].find(['/', '?', '#']).map_or(url.len(), |i| authority_start + i);
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
     let authority = &url[authority_start..authority_end];
     match authority.rfind('@') {
         Some(at) => match authority[..at].find(':') {
-            Some(colon) => format!("{}{}:***{}", &url[..authority_start], &authority[..colon], &url[authority_start + at..]),
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..authority_start],
+                &authority[..colon],
+                &url[authority_start + at..]
+            ),
             None => url.to_string(),
         },
         None => url.to_string(),
@@ -125,14 +169,17 @@ fn mapping_row(row: &PgRow) -> ScopeResult<MappingRow> {
 
 fn revision_row(row: &PgRow) -> ScopeResult<RevisionRow> {
     let value = |index: usize| -> ScopeResult<Option<MappingValue>> {
-        col::<Option<String>>(row, index)?.map(|text| MappingValue::from_json(&text)).transpose()
+        col::<Option<String>>(row, index)?
+            .map(|text| MappingValue::from_json(&text))
+            .transpose()
     };
     let caller: Option<String> = col(row, 5)?;
     let origin = match caller {
         Some(caller) => ChangeOrigin::Caller { caller },
         None => ChangeOrigin::Run {
             job: col::<Option<String>>(row, 6)?.unwrap_or_default(),
-            transfer_id: col::<Option<Uuid>>(row, 7)?.ok_or_else(|| ScopeError::corrupt("a run's revision has no job"))?,
+            transfer_id: col::<Option<Uuid>>(row, 7)?
+                .ok_or_else(|| ScopeError::corrupt("a run's revision has no job"))?,
             run: u32::try_from(col::<Option<i64>>(row, 8)?.unwrap_or(0)).unwrap_or(0),
         },
     };
@@ -146,7 +193,9 @@ fn revision_row(row: &PgRow) -> ScopeResult<RevisionRow> {
         origin,
         at: col(row, 9)?,
         who: col(row, 10)?,
-        reason: Reason::parse(&reason).ok_or_else(|| ScopeError::corrupt(format!("a revision has an unknown reason {reason:?}")))?,
+        reason: Reason::parse(&reason).ok_or_else(|| {
+            ScopeError::corrupt(format!("a revision has an unknown reason {reason:?}"))
+        })?,
     })
 }
 
@@ -165,7 +214,8 @@ fn scope_row(row: &PgRow) -> ScopeResult<(i64, ScopeRow)> {
     ))
 }
 
-const SCOPE_COLUMNS: &str = "id, name, source_label, destination_label, created_at, created_by FROM scopes";
+const SCOPE_COLUMNS: &str =
+    "id, name, source_label, destination_label, created_at, created_by FROM scopes";
 
 fn job_row(row: &PgRow) -> ScopeResult<JobRow> {
     Ok(JobRow {
@@ -197,8 +247,9 @@ fn run_row(row: &PgRow) -> ScopeResult<RunRow> {
         exceptions_version: u32::try_from(col::<i64>(row, 11)?).unwrap_or(0),
         source_content: col(row, 12)?,
         destination_content: col(row, 13)?,
-        warnings: serde_json::from_str(&col::<String>(row, 14)?)
-            .map_err(|error| ScopeError::corrupt(format!("a run's warnings are unreadable: {error}")))?,
+        warnings: serde_json::from_str(&col::<String>(row, 14)?).map_err(|error| {
+            ScopeError::corrupt(format!("a run's warnings are unreadable: {error}"))
+        })?,
     })
 }
 
@@ -242,7 +293,9 @@ impl PostgresScopeStore {
     /// is applied under an advisory lock, once.
     pub async fn open(url: &str) -> ScopeResult<PostgresScopeStore> {
         let location: Arc<str> = without_password(url).into();
-        let options: PgConnectOptions = url.parse().map_err(|error| ScopeError::database("read the database URL", &location, error))?;
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|error| ScopeError::database("read the database URL", &location, error))?;
         // One connection first: a server that is down or refuses us fails at once with its
         // own reason, where the pool would retry until its timeout and say only that.
         PgConnection::connect_with(&options)
@@ -257,7 +310,11 @@ impl PostgresScopeStore {
             .connect_with(options)
             .await
             .map_err(|error| ScopeError::database("open the store", &location, error))?;
-        let store = PostgresScopeStore { pool, location, announcer: Default::default() };
+        let store = PostgresScopeStore {
+            pool,
+            location,
+            announcer: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -308,10 +365,11 @@ impl PostgresScopeStore {
         .execute(&mut *tx)
         .await
         .map_err(self.db("create the migrations table"))?;
-        let applied: Vec<(i64, String)> = sqlx::query_as("SELECT version, sql FROM _crosswalk_scope_migrations ORDER BY version")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(self.db("read the applied migrations"))?;
+        let applied: Vec<(i64, String)> =
+            sqlx::query_as("SELECT version, sql FROM _crosswalk_scope_migrations ORDER BY version")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(self.db("read the applied migrations"))?;
         for (version, sql) in &applied {
             match MIGRATIONS.iter().find(|(v, _, _)| v == version) {
                 None => {
@@ -334,7 +392,10 @@ impl PostgresScopeStore {
             if applied.iter().any(|(v, _)| v == version) {
                 continue;
             }
-            sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(self.db("apply a scope migration"))?;
+            sqlx::raw_sql(*sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("apply a scope migration"))?;
             sqlx::query("INSERT INTO _crosswalk_scope_migrations (version, description, sql, applied_at) VALUES ($1, $2, $3, $4)")
                 .bind(version)
                 .bind(description)
@@ -344,18 +405,21 @@ impl PostgresScopeStore {
                 .await
                 .map_err(self.db("record a scope migration"))?;
         }
-        tx.commit().await.map_err(self.db("bring the schema up to date"))
+        tx.commit()
+            .await
+            .map_err(self.db("bring the schema up to date"))
     }
 
     /// The scope's id, its row locked until the transaction ends. Every write to a scope
     /// takes this first: writes to one scope are serialised (a run diffs against the state
     /// the previous one left), and revision numbers within a scope are in commit order.
     async fn lock_scope(&self, tx: &mut PgConnection, name: &str) -> ScopeResult<i64> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM scopes WHERE name = $1 FOR UPDATE")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(self.db("lock a scope"))?;
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM scopes WHERE name = $1 FOR UPDATE")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(self.db("lock a scope"))?;
         match id {
             Some(id) => Ok(id),
             // Not there: the read names the scopes that are.
@@ -364,24 +428,38 @@ impl PostgresScopeStore {
     }
 
     async fn scope_on(&self, conn: &mut PgConnection, name: &str) -> ScopeResult<(i64, ScopeRow)> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SCOPE_COLUMNS} WHERE name = $1")))
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(self.db("read a scope"))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SCOPE_COLUMNS} WHERE name = $1"
+        )))
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(self.db("read a scope"))?;
         match row {
             Some(row) => scope_row(&row),
             None => {
-                let known: Vec<String> = sqlx::query_scalar("SELECT name FROM scopes ORDER BY name LIMIT 21")
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(self.db("list scopes"))?;
+                let known: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM scopes ORDER BY name LIMIT 21")
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(self.db("list scopes"))?;
                 let listed = if known.is_empty() {
                     "no scope has been created yet".to_string()
                 } else {
-                    format!("scopes: {}{}", known.iter().take(20).cloned().collect::<Vec<_>>().join(", "), if known.len() > 20 { ", ..." } else { "" })
+                    format!(
+                        "scopes: {}{}",
+                        known
+                            .iter()
+                            .take(20)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if known.len() > 20 { ", ..." } else { "" }
+                    )
                 };
-                Err(ScopeError::not_found(format!("no scope named {name:?}; {listed}")))
+                Err(ScopeError::not_found(format!(
+                    "no scope named {name:?}; {listed}"
+                )))
             }
         }
     }
@@ -390,13 +468,20 @@ impl PostgresScopeStore {
         Ok(self.scope_on(conn, name).await?.0)
     }
 
-    async fn job_on(&self, conn: &mut PgConnection, scope_id: i64, name: &str) -> ScopeResult<Option<(i64, JobRow)>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT j.id, {JOB_COLUMNS} WHERE j.scope_id = $1 AND j.name = $2")))
-            .bind(scope_id)
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(self.db("read a job"))?;
+    async fn job_on(
+        &self,
+        conn: &mut PgConnection,
+        scope_id: i64,
+        name: &str,
+    ) -> ScopeResult<Option<(i64, JobRow)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT j.id, {JOB_COLUMNS} WHERE j.scope_id = $1 AND j.name = $2"
+        )))
+        .bind(scope_id)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(self.db("read a job"))?;
         match row {
             None => Ok(None),
             Some(row) => {
@@ -415,7 +500,13 @@ impl PostgresScopeStore {
     }
 
     /// The scope's job of that name, created if it has none, inside the caller's transaction.
-    async fn job_or_create(&self, tx: &mut PgConnection, scope_id: i64, name: &str, at: OffsetDateTime) -> ScopeResult<(i64, JobRow)> {
+    async fn job_or_create(
+        &self,
+        tx: &mut PgConnection,
+        scope_id: i64,
+        name: &str,
+        at: OffsetDateTime,
+    ) -> ScopeResult<(i64, JobRow)> {
         check_name("job", name)?;
         if let Some(job) = self.job_on(tx, scope_id, name).await? {
             return Ok(job);
@@ -428,10 +519,18 @@ impl PostgresScopeStore {
             .execute(&mut *tx)
             .await
             .map_err(self.db("create a job"))?;
-        self.job_on(tx, scope_id, name).await?.ok_or_else(|| ScopeError::corrupt("a job just created cannot be read back"))
+        self.job_on(tx, scope_id, name)
+            .await?
+            .ok_or_else(|| ScopeError::corrupt("a job just created cannot be read back"))
     }
 
-    async fn mapping_on(&self, conn: &mut PgConnection, scope_id: i64, namespace: &Namespace, key: &str) -> ScopeResult<Option<(Stored, MappingRow)>> {
+    async fn mapping_on(
+        &self,
+        conn: &mut PgConnection,
+        scope_id: i64,
+        namespace: &Namespace,
+        key: &str,
+    ) -> ScopeResult<Option<(Stored, MappingRow)>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT m.id, {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND m.source_key = $3"
         )))
@@ -457,11 +556,13 @@ impl PostgresScopeStore {
     }
 
     async fn revision_on(&self, conn: &mut PgConnection, id: i64) -> ScopeResult<RevisionRow> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {REVISION_COLUMNS} WHERE r.id = $1")))
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(self.db("read a revision"))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REVISION_COLUMNS} WHERE r.id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(self.db("read a revision"))?;
         revision_row(&row)
     }
 
@@ -545,7 +646,14 @@ impl PostgresScopeStore {
         }
     }
 
-    async fn set_removed(&self, tx: &mut PgConnection, id: i64, revision_id: i64, at: OffsetDateTime, job_id: Option<i64>) -> ScopeResult<()> {
+    async fn set_removed(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        revision_id: i64,
+        at: OffsetDateTime,
+        job_id: Option<i64>,
+    ) -> ScopeResult<()> {
         sqlx::query("UPDATE scope_mappings SET revision_id = $1, removed = true, removed_at = $2, updated_at = $3, job_id = $4 WHERE id = $5")
             .bind(revision_id)
             .bind(at)
@@ -558,12 +666,17 @@ impl PostgresScopeStore {
         Ok(())
     }
 
-    async fn exception_set(&self, conn: &mut PgConnection, scope_id: i64) -> ScopeResult<ExceptionSet> {
-        let version: i64 = sqlx::query_scalar("SELECT exceptions_version FROM scopes WHERE id = $1")
-            .bind(scope_id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(self.db("read the exceptions version"))?;
+    async fn exception_set(
+        &self,
+        conn: &mut PgConnection,
+        scope_id: i64,
+    ) -> ScopeResult<ExceptionSet> {
+        let version: i64 =
+            sqlx::query_scalar("SELECT exceptions_version FROM scopes WHERE id = $1")
+                .bind(scope_id)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(self.db("read the exceptions version"))?;
         let rows = sqlx::query("SELECT kind, source, destination FROM scope_exceptions WHERE scope_id = $1 ORDER BY kind, source")
             .bind(scope_id)
             .fetch_all(&mut *conn)
@@ -573,12 +686,17 @@ impl PostgresScopeStore {
         for row in &rows {
             let kind: String = col(row, 0)?;
             rules.push(ExceptionRow {
-                kind: IdentityKind::parse(&kind).ok_or_else(|| ScopeError::corrupt(format!("an exception has an unknown kind {kind:?}")))?,
+                kind: IdentityKind::parse(&kind).ok_or_else(|| {
+                    ScopeError::corrupt(format!("an exception has an unknown kind {kind:?}"))
+                })?,
                 source: col(row, 1)?,
                 destination: col(row, 2)?,
             });
         }
-        Ok(ExceptionSet { version: u32::try_from(version).unwrap_or(0), rules })
+        Ok(ExceptionSet {
+            version: u32::try_from(version).unwrap_or(0),
+            rules,
+        })
     }
 
     async fn change_exception(
@@ -590,7 +708,10 @@ impl PostgresScopeStore {
         note: Option<&super::webhooks::ExceptionNote>,
     ) -> ScopeResult<ExceptionSet> {
         check_name("caller", &context.caller)?;
-        for (what, side) in [("exception's source", &rule.source), ("exception's destination", &rule.destination)] {
+        for (what, side) in [
+            ("exception's source", &rule.source),
+            ("exception's destination", &rule.destination),
+        ] {
             check_key(what, side, MAX_KEY_LEN)?;
         }
         let mut tx = self.begin("change an exception").await?;
@@ -625,13 +746,15 @@ impl PostgresScopeStore {
                     rule.kind, rule.source
                 )));
             }
-            sqlx::query("DELETE FROM scope_exceptions WHERE scope_id = $1 AND kind = $2 AND source = $3")
-                .bind(scope_id)
-                .bind(kind_str(rule.kind))
-                .bind(&rule.source)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.db("remove an exception"))?;
+            sqlx::query(
+                "DELETE FROM scope_exceptions WHERE scope_id = $1 AND kind = $2 AND source = $3",
+            )
+            .bind(scope_id)
+            .bind(kind_str(rule.kind))
+            .bind(&rule.source)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db("remove an exception"))?;
         }
         let version: i64 = sqlx::query_scalar("UPDATE scopes SET exceptions_version = exceptions_version + 1 WHERE id = $1 RETURNING exceptions_version")
             .bind(scope_id)
@@ -655,15 +778,29 @@ impl PostgresScopeStore {
         .await
         .map_err(self.db("record an exception change"))?;
         let set = self.exception_set(&mut tx, scope_id).await?;
-        let committed = super::webhooks::Committed::ExceptionChanged { version: set.version, added: add, rule, context, note };
-        self.announce_in(&mut tx, scope_id, scope, context.at, &committed).await?;
+        let committed = super::webhooks::Committed::ExceptionChanged {
+            version: set.version,
+            added: add,
+            rule,
+            context,
+            note,
+        };
+        self.announce_in(&mut tx, scope_id, scope, context.at, &committed)
+            .await?;
         tx.commit().await.map_err(self.db("change an exception"))?;
         Ok(set)
     }
 
     /// Writes a run's identity choices (see [`ScopeWrite::record_run_choosing`]) in its
     /// transaction, under the scope's write lock.
-    async fn record_choices(&self, tx: &mut PgConnection, scope_id: i64, run_id: i64, scope: &str, choices: &RunChoices) -> ScopeResult<()> {
+    async fn record_choices(
+        &self,
+        tx: &mut PgConnection,
+        scope_id: i64,
+        run_id: i64,
+        scope: &str,
+        choices: &RunChoices,
+    ) -> ScopeResult<()> {
         let version: i64 = sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = $1")
             .bind(scope_id)
             .fetch_one(&mut *tx)
@@ -687,7 +824,9 @@ impl PostgresScopeStore {
                     .await
                     .map_err(self.db("read an identity choice"))?;
             match existing {
-                Some((old_kind, old_target)) if old_kind == kind && old_target == target => continue,
+                Some((old_kind, old_target)) if old_kind == kind && old_target == target => {
+                    continue;
+                }
                 Some((old_kind, old_target)) => {
                     sqlx::query(
                         "INSERT INTO scope_choice_switches (scope_id, source_key, old_handling, old_target, new_handling, new_target, forced, run_id) \
@@ -738,7 +877,11 @@ impl PostgresScopeStore {
         Ok(())
     }
 
-    async fn record_run_inner(&self, run: &RunRecord, choices: Option<&RunChoices>) -> ScopeResult<RunRow> {
+    async fn record_run_inner(
+        &self,
+        run: &RunRecord,
+        choices: Option<&RunChoices>,
+    ) -> ScopeResult<RunRow> {
         check_name("job", &run.job)?;
         for choice in choices.iter().flat_map(|c| &c.choices) {
             check_key("source key", &choice.source_key, MAX_KEY_LEN)?;
@@ -764,18 +907,21 @@ impl PostgresScopeStore {
 
         let mut tx = self.begin("record a run").await?;
         let scope_id = self.lock_scope(&mut tx, &run.scope).await?;
-        let current_exceptions: i64 = sqlx::query_scalar("SELECT exceptions_version FROM scopes WHERE id = $1")
-            .bind(scope_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(self.db("read the exceptions version"))?;
+        let current_exceptions: i64 =
+            sqlx::query_scalar("SELECT exceptions_version FROM scopes WHERE id = $1")
+                .bind(scope_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(self.db("read the exceptions version"))?;
         if i64::from(run.exceptions_version) != current_exceptions {
             return Err(ScopeError::conflict(format!(
                 "the run resolved with exceptions version {}, but scope {:?} is at version {current_exceptions}: the exceptions changed while it ran; run it again",
                 run.exceptions_version, run.scope
             )));
         }
-        let (job_id, _) = self.job_or_create(&mut tx, scope_id, &run.job, run.started_at).await?;
+        let (job_id, _) = self
+            .job_or_create(&mut tx, scope_id, &run.job, run.started_at)
+            .await?;
         for content in [&source_content, &destination_content] {
             sqlx::query("INSERT INTO directory_contents (hash, body, accounts, groups) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING")
                 .bind(&content.hash)
@@ -786,12 +932,14 @@ impl PostgresScopeStore {
                 .await
                 .map_err(self.db("store a directory's contents"))?;
         }
-        let policy_version: Option<i64> = sqlx::query_scalar("SELECT version FROM scope_policies WHERE scope_id = $1 AND hash = $2")
-            .bind(scope_id)
-            .bind(&policy_hash)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(self.db("read the policy versions"))?;
+        let policy_version: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM scope_policies WHERE scope_id = $1 AND hash = $2",
+        )
+        .bind(scope_id)
+        .bind(&policy_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db("read the policy versions"))?;
         let policy_version = match policy_version {
             Some(version) => version,
             None => {
@@ -811,11 +959,13 @@ impl PostgresScopeStore {
                 version
             }
         };
-        let number: i64 = sqlx::query_scalar("UPDATE scope_jobs SET runs = runs + 1 WHERE id = $1 RETURNING runs")
-            .bind(job_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(self.db("number the run"))?;
+        let number: i64 = sqlx::query_scalar(
+            "UPDATE scope_jobs SET runs = runs + 1 WHERE id = $1 RETURNING runs",
+        )
+        .bind(job_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(self.db("number the run"))?;
         let run_id: i64 = sqlx::query_scalar(
             "INSERT INTO scope_runs (job_id, number, started_at, who, policy_version, exceptions_version, source_content, destination_content, warnings) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id",
@@ -843,13 +993,19 @@ impl PostgresScopeStore {
             )
             .bind(scope_id)
             .fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await.map_err(self.db("read the scope's mappings"))? {
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(self.db("read the scope's mappings"))?
+            {
                 let hash: Vec<u8> = col(&row, 2)?;
                 let written_by: Option<i64> = col(&row, 7)?;
                 stored.push(StoredMapping {
                     namespace: identity_namespace(&col::<String>(&row, 0)?)?,
                     source_key: col(&row, 1)?,
-                    value_hash: hash.try_into().map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?,
+                    value_hash: hash
+                        .try_into()
+                        .map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?,
                     removed: col(&row, 3)?,
                     ours: written_by == Some(job_id),
                     id: col(&row, 4)?,
@@ -875,9 +1031,16 @@ impl PostgresScopeStore {
                 let (value, reason) = match change.identity {
                     None => (None, Reason::Removal),
                     Some(identity) => {
-                        let exception =
-                            identity.value.is_exception() || change.stored.is_some_and(|s| was_exception.contains(&s.id));
-                        (Some(identity_json(&identity.value)), if exception { Reason::Exception } else { Reason::Resolution })
+                        let exception = identity.value.is_exception()
+                            || change.stored.is_some_and(|s| was_exception.contains(&s.id));
+                        (
+                            Some(identity_json(&identity.value)),
+                            if exception {
+                                Reason::Exception
+                            } else {
+                                Reason::Resolution
+                            },
+                        )
                     }
                 };
                 namespaces.push(change.namespace);
@@ -918,12 +1081,19 @@ impl PostgresScopeStore {
             let mut hashes = Vec::with_capacity(batch.len());
             let mut removed = Vec::with_capacity(batch.len());
             for change in batch {
-                let Some(revision_id) = revision_ids.get(change.namespace, change.source_key) else {
-                    return Err(ScopeError::corrupt(format!("the revision written for {:?} was not returned", change.source_key)));
+                let Some(revision_id) = revision_ids.get(change.namespace, change.source_key)
+                else {
+                    return Err(ScopeError::corrupt(format!(
+                        "the revision written for {:?} was not returned",
+                        change.source_key
+                    )));
                 };
                 let is_removed = change.kind == ChangeKind::Removed;
-                let value_revision_id =
-                    if is_removed { change.stored.map_or(revision_id, |s| s.value_revision_id) } else { revision_id };
+                let value_revision_id = if is_removed {
+                    change.stored.map_or(revision_id, |s| s.value_revision_id)
+                } else {
+                    revision_id
+                };
                 namespaces.push(change.namespace);
                 source_keys.push(change.source_key);
                 value_revisions.push(value_revision_id);
@@ -961,8 +1131,11 @@ impl PostgresScopeStore {
 
         // Alternate keys: replaced for every mapping that got a new value; a removed mapping
         // keeps its own, so it is still found by them (marked removed).
-        let replaced: Vec<i64> =
-            changes.iter().filter(|c| c.kind != ChangeKind::Removed).filter_map(|c| c.stored.map(|s| s.id)).collect();
+        let replaced: Vec<i64> = changes
+            .iter()
+            .filter(|c| c.kind != ChangeKind::Removed)
+            .filter_map(|c| c.stored.map(|s| s.id))
+            .collect();
         for batch in replaced.chunks(BATCH) {
             sqlx::query("DELETE FROM scope_mapping_keys WHERE mapping_id = ANY($1::bigint[])")
                 .bind(batch)
@@ -972,19 +1145,27 @@ impl PostgresScopeStore {
         }
         let mut alternate: Vec<(i64, AltKind, String)> = Vec::new();
         for change in &changes {
-            let Some(identity) = change.identity else { continue };
+            let Some(identity) = change.identity else {
+                continue;
+            };
             if change.namespace != Namespace::IDENTITY_USER {
                 continue;
             }
             let mapping_id = mapping_ids
                 .get(change.namespace, change.source_key)
-                .ok_or_else(|| ScopeError::corrupt(format!("the mapping written for {:?} was not returned", change.source_key)))?;
+                .ok_or_else(|| {
+                    ScopeError::corrupt(format!(
+                        "the mapping written for {:?} was not returned",
+                        change.source_key
+                    ))
+                })?;
             for (kind, alt) in keys::alternate_keys(&identity.value) {
                 alternate.push((mapping_id, kind, alt));
             }
         }
         // In the key index's order: a new scope's keys are appended, not scattered over it.
-        alternate.sort_unstable_by(|a, b| (a.1.as_str(), &a.2, a.0).cmp(&(b.1.as_str(), &b.2, b.0)));
+        alternate
+            .sort_unstable_by(|a, b| (a.1.as_str(), &a.2, a.0).cmp(&(b.1.as_str(), &b.2, b.0)));
         for batch in alternate.chunks(BATCH) {
             let mapping_ids: Vec<i64> = batch.iter().map(|(id, _, _)| *id).collect();
             let kinds: Vec<&str> = batch.iter().map(|(_, kind, _)| kind.as_str()).collect();
@@ -1012,27 +1193,48 @@ impl PostgresScopeStore {
             .execute(&mut *tx)
             .await
             .map_err(self.db("count the run's changes"))?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLUMNS} WHERE r.id = $1")))
-            .bind(run_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(self.db("read the run back"))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} WHERE r.id = $1"
+        )))
+        .bind(run_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(self.db("read the run back"))?;
         let run_row = run_row(&row)?;
         if let Some(choices) = choices {
-            self.record_choices(&mut tx, scope_id, run_id, &run.scope, choices).await?;
+            self.record_choices(&mut tx, scope_id, run_id, &run.scope, choices)
+                .await?;
         }
-        let batch = self.revision_batch(&mut tx, scope_id, counts.added + counts.changed + counts.removed).await?;
-        let committed = super::webhooks::Committed::RunRecorded { run: &run_row, record: run, batch: batch.as_ref() };
-        self.announce_in(&mut tx, scope_id, &run.scope, run.started_at, &committed).await?;
+        let batch = self
+            .revision_batch(
+                &mut tx,
+                scope_id,
+                counts.added + counts.changed + counts.removed,
+            )
+            .await?;
+        let committed = super::webhooks::Committed::RunRecorded {
+            run: &run_row,
+            record: run,
+            batch: batch.as_ref(),
+        };
+        self.announce_in(&mut tx, scope_id, &run.scope, run.started_at, &committed)
+            .await?;
         tx.commit().await.map_err(self.db("record a run"))?;
         Ok(run_row)
     }
 
     /// The changed mappings whose value was resolved by an exception: their change is an
     /// exception's doing too (a rule removed, or a new one), whatever the new value says.
-    async fn exception_mappings(&self, tx: &mut PgConnection, changes: &[Planned<'_>]) -> ScopeResult<HashSet<i64>> {
-        let changed: Vec<i64> =
-            changes.iter().filter(|c| c.kind == ChangeKind::Changed).filter_map(|c| c.stored.map(|s| s.id)).collect();
+    async fn exception_mappings(
+        &self,
+        tx: &mut PgConnection,
+        changes: &[Planned<'_>],
+    ) -> ScopeResult<HashSet<i64>> {
+        let changed: Vec<i64> = changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Changed)
+            .filter_map(|c| c.stored.map(|s| s.id))
+            .collect();
         let mut found = HashSet::new();
         for batch in changed.chunks(BATCH) {
             let ids: Vec<i64> = sqlx::query_scalar(
@@ -1082,45 +1284,94 @@ impl PostgresScopeStore {
                 let stored = existing.map(|(stored, _)| stored);
                 let json = new.to_json();
                 let revision_id = self
-                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, stored.as_ref().map(|s| s.revision_id), Some(&json), context, Reason::Manual)
+                    .insert_revision(
+                        &mut tx,
+                        scope_id,
+                        namespace.as_str(),
+                        key,
+                        stored.as_ref().map(|s| s.revision_id),
+                        Some(&json),
+                        context,
+                        Reason::Manual,
+                    )
                     .await?;
                 let hash = MappingValue::digest_of_json(&json);
-                self.set_live(&mut tx, scope_id, namespace.as_str(), key, stored.map(|s| s.id), revision_id, hash, at, None).await?;
+                self.set_live(
+                    &mut tx,
+                    scope_id,
+                    namespace.as_str(),
+                    key,
+                    stored.map(|s| s.id),
+                    revision_id,
+                    hash,
+                    at,
+                    None,
+                )
+                .await?;
                 revision_id
             }
             (None, Some((stored, mapping))) if !mapping.removed => {
                 let revision_id = self
-                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, Some(stored.revision_id), None, context, Reason::Manual)
+                    .insert_revision(
+                        &mut tx,
+                        scope_id,
+                        namespace.as_str(),
+                        key,
+                        Some(stored.revision_id),
+                        None,
+                        context,
+                        Reason::Manual,
+                    )
                     .await?;
-                self.set_removed(&mut tx, stored.id, revision_id, at, None).await?;
+                self.set_removed(&mut tx, stored.id, revision_id, at, None)
+                    .await?;
                 revision_id
             }
             (None, _) => return Ok(None),
         };
         let revision = self.revision_on(&mut tx, revision_id).await?;
         let batch = super::webhooks::RevisionBatch::single(&revision);
-        let committed =
-            super::webhooks::Committed::MappingWritten { batch: &batch, namespace: namespace.as_str(), source_key: key, value, context };
-        self.announce_in(&mut tx, scope_id, scope, context.at, &committed).await?;
+        let committed = super::webhooks::Committed::MappingWritten {
+            batch: &batch,
+            namespace: namespace.as_str(),
+            source_key: key,
+            value,
+            context,
+        };
+        self.announce_in(&mut tx, scope_id, scope, context.at, &committed)
+            .await?;
         tx.commit().await.map_err(self.db("write an app mapping"))?;
         Ok(Some(revision))
     }
 
-    async fn purge_inner(&self, scope: &str, namespace: &Namespace, context: &ChangeContext, dry_run: bool) -> ScopeResult<PurgeReport> {
+    async fn purge_inner(
+        &self,
+        scope: &str,
+        namespace: &Namespace,
+        context: &ChangeContext,
+        dry_run: bool,
+    ) -> ScopeResult<PurgeReport> {
         check_name("caller", &context.caller)?;
         let mut tx = self.begin("purge").await?;
         let scope_id = self.lock_scope(&mut tx, scope).await?;
-        let keep: Option<Option<i64>> = sqlx::query_scalar("SELECT keep_days FROM scope_retention WHERE scope_id = $1 AND namespace = $2")
-            .bind(scope_id)
-            .bind(namespace.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(self.db("read the retention"))?;
+        let keep: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT keep_days FROM scope_retention WHERE scope_id = $1 AND namespace = $2",
+        )
+        .bind(scope_id)
+        .bind(namespace.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db("read the retention"))?;
         let retention = match keep.flatten() {
             Some(days) => Retention::Days(u32::try_from(days).unwrap_or(u32::MAX)),
             None => Retention::Forever,
         };
-        let mut report = PurgeReport { namespace: namespace.clone(), retention, removed: Vec::new(), revisions: Vec::new() };
+        let mut report = PurgeReport {
+            namespace: namespace.clone(),
+            retention,
+            removed: Vec::new(),
+            revisions: Vec::new(),
+        };
         let Retention::Days(days) = retention else {
             return Ok(report);
         };
@@ -1136,10 +1387,20 @@ impl PostgresScopeStore {
         .await
         .map_err(self.db("find what to purge"))?;
         for row in &rows {
-            let (id, key, revision_id): (i64, String, i64) = (col(row, 0)?, col(row, 1)?, col(row, 2)?);
+            let (id, key, revision_id): (i64, String, i64) =
+                (col(row, 0)?, col(row, 1)?, col(row, 2)?);
             if !dry_run {
                 let purge_id = self
-                    .insert_revision(&mut tx, scope_id, namespace.as_str(), &key, Some(revision_id), None, context, Reason::Purge)
+                    .insert_revision(
+                        &mut tx,
+                        scope_id,
+                        namespace.as_str(),
+                        &key,
+                        Some(revision_id),
+                        None,
+                        context,
+                        Reason::Purge,
+                    )
                     .await?;
                 sqlx::query("DELETE FROM scope_mappings WHERE id = $1")
                     .bind(id)
@@ -1153,16 +1414,38 @@ impl PostgresScopeStore {
         if dry_run {
             return Ok(report);
         }
-        self.announce_in(&mut tx, scope_id, scope, context.at, &super::webhooks::Committed::Purged { report: &report, context }).await?;
+        self.announce_in(
+            &mut tx,
+            scope_id,
+            scope,
+            context.at,
+            &super::webhooks::Committed::Purged {
+                report: &report,
+                context,
+            },
+        )
+        .await?;
         tx.commit().await.map_err(self.db("purge"))?;
         Ok(report)
     }
 
-    async fn find_inner(&self, scope: &str, namespace: &Namespace, keys: &[String]) -> ScopeResult<Vec<FindAnswer>> {
+    async fn find_inner(
+        &self,
+        scope: &str,
+        namespace: &Namespace,
+        keys: &[String],
+    ) -> ScopeResult<Vec<FindAnswer>> {
         if keys.len() > MAX_BATCH {
-            return Err(ScopeError::invalid(format!("a look-up holds at most {MAX_BATCH} keys, not {}", keys.len())));
+            return Err(ScopeError::invalid(format!(
+                "a look-up holds at most {MAX_BATCH} keys, not {}",
+                keys.len()
+            )));
         }
-        let mut conn = self.pool.acquire().await.map_err(self.db("look mappings up"))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db("look mappings up"))?;
         let (scope_id, scope_row) = self.scope_on(&mut conn, scope).await?;
         let mut batch = FindBatch::new(scope_row.source_platform, namespace, keys)?;
         for kind in find::KIND_ORDER {
@@ -1170,7 +1453,9 @@ impl PostgresScopeStore {
             if lookups.is_empty() {
                 continue;
             }
-            let rows = self.find_rows(&mut conn, scope_id, namespace, kind, &lookups).await?;
+            let rows = self
+                .find_rows(&mut conn, scope_id, namespace, kind, &lookups)
+                .await?;
             batch.answer(kind, rows);
         }
         Ok(batch.finish())
@@ -1221,20 +1506,35 @@ impl PostgresScopeStore {
         rows.iter()
             .map(|row| {
                 let mapping = mapping_row(row)?;
-                let lookup = if kind == AltKind::SourceKey { mapping.source_key.clone() } else { col(row, 7)? };
+                let lookup = if kind == AltKind::SourceKey {
+                    mapping.source_key.clone()
+                } else {
+                    col(row, 7)?
+                };
                 Ok((lookup, mapping))
             })
             .collect()
     }
 
-    async fn report_inner(&self, scope: &str, of: &ReportOf, sink: &mut ReportValueSink<'_>) -> ScopeResult<u64> {
-        let mut conn = self.pool.acquire().await.map_err(self.db("read the report"))?;
+    async fn report_inner(
+        &self,
+        scope: &str,
+        of: &ReportOf,
+        sink: &mut ReportValueSink<'_>,
+    ) -> ScopeResult<u64> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db("read the report"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         // For one job: the source identities of its latest run.
         let mut only: Option<(String, HashSet<(IdentityKind, String)>)> = None;
         if let ReportOf::Job(job) = of {
             let Some((job_id, _)) = self.job_on(&mut conn, scope_id, job).await? else {
-                return Err(ScopeError::not_found(format!("scope {scope:?} has no job named {job:?}; `jobs` lists them")));
+                return Err(ScopeError::not_found(format!(
+                    "scope {scope:?} has no job named {job:?}; `jobs` lists them"
+                )));
             };
             let hash: Option<String> = sqlx::query_scalar("SELECT source_content FROM scope_runs WHERE job_id = $1 ORDER BY number DESC LIMIT 1")
                 .bind(job_id)
@@ -1244,8 +1544,18 @@ impl PostgresScopeStore {
             let mut ids = HashSet::new();
             if let Some(hash) = hash {
                 let content = self.content_on(&mut conn, &hash).await?;
-                ids.extend(content.accounts.into_iter().map(|a| (IdentityKind::Account, a.id)));
-                ids.extend(content.groups.into_iter().map(|g| (IdentityKind::Group, g.id)));
+                ids.extend(
+                    content
+                        .accounts
+                        .into_iter()
+                        .map(|a| (IdentityKind::Account, a.id)),
+                );
+                ids.extend(
+                    content
+                        .groups
+                        .into_iter()
+                        .map(|g| (IdentityKind::Group, g.id)),
+                );
             }
             only = Some((job.clone(), ids));
         }
@@ -1258,9 +1568,14 @@ impl PostgresScopeStore {
         let mut handed = 0u64;
         while let Some(row) = rows.try_next().await.map_err(self.db("read the report"))? {
             let mapping = mapping_row(&row)?;
-            let Some(kind) = mapping.namespace.identity_kind() else { continue };
+            let Some(kind) = mapping.namespace.identity_kind() else {
+                continue;
+            };
             let Some(value) = mapping.value.as_identity() else {
-                return Err(ScopeError::corrupt(format!("identity mapping {:?} holds an app value", mapping.source_key)));
+                return Err(ScopeError::corrupt(format!(
+                    "identity mapping {:?} holds an app value",
+                    mapping.source_key
+                )));
             };
             let job = match &only {
                 Some((job, ids)) => {
@@ -1271,19 +1586,31 @@ impl PostgresScopeStore {
                 }
                 None => mapping.job.clone().unwrap_or_default(),
             };
-            sink(ReportValueRef { kind, job: &job, source_key: &mapping.source_key, value })?;
+            sink(ReportValueRef {
+                kind,
+                job: &job,
+                source_key: &mapping.source_key,
+                value,
+            })?;
             handed += 1;
         }
         Ok(handed)
     }
 
-    async fn content_on(&self, conn: &mut PgConnection, hash: &str) -> ScopeResult<DirectoryContent> {
-        let body: Option<Vec<u8>> = sqlx::query_scalar("SELECT body FROM directory_contents WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(self.db("read a directory's contents"))?;
-        let body = body.ok_or_else(|| ScopeError::not_found(format!("no directory contents with hash {hash}")))?;
+    async fn content_on(
+        &self,
+        conn: &mut PgConnection,
+        hash: &str,
+    ) -> ScopeResult<DirectoryContent> {
+        let body: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT body FROM directory_contents WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(self.db("read a directory's contents"))?;
+        let body = body.ok_or_else(|| {
+            ScopeError::not_found(format!("no directory contents with hash {hash}"))
+        })?;
         contents::unpack(hash, &body)
     }
 }
@@ -1295,11 +1622,15 @@ impl ScopeRead for PostgresScopeStore {
 
     fn scopes(&self) -> StoreFuture<'_, Vec<ScopeRow>> {
         Box::pin(async move {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SCOPE_COLUMNS} ORDER BY name")))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(self.db("list scopes"))?;
-            rows.iter().map(|row| scope_row(row).map(|(_, scope)| scope)).collect()
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {SCOPE_COLUMNS} ORDER BY name"
+            )))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.db("list scopes"))?;
+            rows.iter()
+                .map(|row| scope_row(row).map(|(_, scope)| scope))
+                .collect()
         })
     }
 
@@ -1314,11 +1645,13 @@ impl ScopeRead for PostgresScopeStore {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list jobs"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} WHERE j.scope_id = $1 ORDER BY j.name")))
-                .bind(scope_id)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(self.db("list jobs"))?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {JOB_COLUMNS} WHERE j.scope_id = $1 ORDER BY j.name"
+            )))
+            .bind(scope_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("list jobs"))?;
             rows.iter().map(job_row).collect()
         })
     }
@@ -1326,12 +1659,16 @@ impl ScopeRead for PostgresScopeStore {
     fn job_by_transfer(&self, transfer_id: Uuid) -> StoreFuture<'_, (ScopeRow, JobRow)> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read a job"))?;
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} WHERE j.transfer_id = $1")))
-                .bind(transfer_id)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(self.db("read a job"))?;
-            let row = row.ok_or_else(|| ScopeError::not_found(format!("no job has transfer id {transfer_id}")))?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {JOB_COLUMNS} WHERE j.transfer_id = $1"
+            )))
+            .bind(transfer_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(self.db("read a job"))?;
+            let row = row.ok_or_else(|| {
+                ScopeError::not_found(format!("no job has transfer id {transfer_id}"))
+            })?;
             let job = job_row(&row)?;
             let (_, scope) = self.scope_on(&mut conn, &job.scope).await?;
             Ok((scope, job))
@@ -1354,10 +1691,20 @@ impl ScopeRead for PostgresScopeStore {
         })
     }
 
-    fn mappings_page<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, after: Option<&'a str>, limit: usize) -> StoreFuture<'a, MappingPage> {
+    fn mappings_page<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StoreFuture<'a, MappingPage> {
         Box::pin(async move {
             check_limit(limit)?;
-            let mut conn = self.pool.acquire().await.map_err(self.db("read mappings"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read mappings"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND ($3::text IS NULL OR m.source_key > $3) \
@@ -1371,22 +1718,53 @@ impl ScopeRead for PostgresScopeStore {
             .await
             .map_err(self.db("read mappings"))?;
             let last_page = rows.len() <= limit;
-            let mappings = rows.iter().take(limit).map(mapping_row).collect::<ScopeResult<Vec<_>>>()?;
-            let next = if last_page { None } else { mappings.last().map(|m| m.source_key.clone()) };
-            Ok(MappingPage { mappings, next, last_page })
+            let mappings = rows
+                .iter()
+                .take(limit)
+                .map(mapping_row)
+                .collect::<ScopeResult<Vec<_>>>()?;
+            let next = if last_page {
+                None
+            } else {
+                mappings.last().map(|m| m.source_key.clone())
+            };
+            Ok(MappingPage {
+                mappings,
+                next,
+                last_page,
+            })
         })
     }
 
-    fn find<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, keys: &'a [String]) -> StoreFuture<'a, Vec<FindAnswer>> {
+    fn find<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<FindAnswer>> {
         Box::pin(self.find_inner(scope, namespace, keys))
     }
 
-    fn mapping<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_key: &'a str) -> StoreFuture<'a, MappingHistory> {
+    fn mapping<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+    ) -> StoreFuture<'a, MappingHistory> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read a mapping"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read a mapping"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
-            let Some((_, mapping)) = self.mapping_on(&mut conn, scope_id, namespace, source_key).await? else {
-                return Err(ScopeError::not_found(format!("scope {scope:?} has no {namespace} mapping for {source_key:?}")));
+            let Some((_, mapping)) = self
+                .mapping_on(&mut conn, scope_id, namespace, source_key)
+                .await?
+            else {
+                return Err(ScopeError::not_found(format!(
+                    "scope {scope:?} has no {namespace} mapping for {source_key:?}"
+                )));
             };
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {REVISION_COLUMNS} WHERE r.scope_id = $1 AND r.namespace = $2 AND r.source_key = $3 ORDER BY r.id"
@@ -1402,10 +1780,19 @@ impl ScopeRead for PostgresScopeStore {
         })
     }
 
-    fn changes<'a>(&'a self, scope: &'a str, after: Cursor, limit: usize) -> StoreFuture<'a, ChangePage> {
+    fn changes<'a>(
+        &'a self,
+        scope: &'a str,
+        after: Cursor,
+        limit: usize,
+    ) -> StoreFuture<'a, ChangePage> {
         Box::pin(async move {
             check_limit(limit)?;
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the change feed"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the change feed"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {REVISION_COLUMNS} WHERE r.scope_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3"
@@ -1417,19 +1804,36 @@ impl ScopeRead for PostgresScopeStore {
             .await
             .map_err(self.db("read the change feed"))?;
             let last_page = rows.len() <= limit;
-            let revisions: Vec<RevisionRow> = rows.iter().take(limit).map(revision_row).collect::<ScopeResult<_>>()?;
+            let revisions: Vec<RevisionRow> = rows
+                .iter()
+                .take(limit)
+                .map(revision_row)
+                .collect::<ScopeResult<_>>()?;
             let cursor = revisions.last().map(|r| r.cursor).unwrap_or(after);
-            Ok(ChangePage { revisions, cursor, last_page })
+            Ok(ChangePage {
+                revisions,
+                cursor,
+                last_page,
+            })
         })
     }
 
-    fn report_values_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportValueSink<'_>) -> StoreFuture<'a, u64> {
+    fn report_values_each<'a>(
+        &'a self,
+        scope: &'a str,
+        of: &'a ReportOf,
+        sink: &'a mut ReportValueSink<'_>,
+    ) -> StoreFuture<'a, u64> {
         Box::pin(self.report_inner(scope, of, sink))
     }
 
     fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the exceptions"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the exceptions"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             self.exception_set(&mut conn, scope_id).await
         })
@@ -1437,7 +1841,11 @@ impl ScopeRead for PostgresScopeStore {
 
     fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the exception history"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the exception history"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let rows = sqlx::query(
                 "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
@@ -1454,8 +1862,11 @@ impl ScopeRead for PostgresScopeStore {
                         version: u32::try_from(col::<i64>(row, 0)?).unwrap_or(0),
                         added: col::<String>(row, 1)? == "add",
                         rule: ExceptionRow {
-                            kind: IdentityKind::parse(&kind)
-                                .ok_or_else(|| ScopeError::corrupt(format!("an exception change has an unknown kind {kind:?}")))?,
+                            kind: IdentityKind::parse(&kind).ok_or_else(|| {
+                                ScopeError::corrupt(format!(
+                                    "an exception change has an unknown kind {kind:?}"
+                                ))
+                            })?,
                             source: col(row, 3)?,
                             destination: col(row, 4)?,
                         },
@@ -1470,13 +1881,18 @@ impl ScopeRead for PostgresScopeStore {
 
     fn choices<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ChoiceSet> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the identity choices"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
-            let version: i64 = sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = $1")
-                .bind(scope_id)
-                .fetch_one(&mut *conn)
+            let mut conn = self
+                .pool
+                .acquire()
                 .await
-                .map_err(self.db("read the choices version"))?;
+                .map_err(self.db("read the identity choices"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let version: i64 =
+                sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = $1")
+                    .bind(scope_id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(self.db("read the choices version"))?;
             let rows = sqlx::query(
                 "SELECT c.source_key, c.handling, c.target, j.name, r.number, r.who, r.started_at FROM scope_choices c \
                  JOIN scope_runs r ON r.id = c.run_id JOIN scope_jobs j ON j.id = r.job_id WHERE c.scope_id = $1 ORDER BY c.source_key",
@@ -1490,7 +1906,10 @@ impl ScopeRead for PostgresScopeStore {
                 .map(|row| {
                     Ok(ChoiceRow {
                         source_key: col(row, 0)?,
-                        handling: StoredHandling::from_parts(&col::<String>(row, 1)?, &col::<String>(row, 2)?)?,
+                        handling: StoredHandling::from_parts(
+                            &col::<String>(row, 1)?,
+                            &col::<String>(row, 2)?,
+                        )?,
                         job: col(row, 3)?,
                         run: u32::try_from(col::<i64>(row, 4)?).unwrap_or(0),
                         who: col(row, 5)?,
@@ -1498,13 +1917,20 @@ impl ScopeRead for PostgresScopeStore {
                     })
                 })
                 .collect::<ScopeResult<Vec<_>>>()?;
-            Ok(ChoiceSet { version: u32::try_from(version).unwrap_or(0), choices })
+            Ok(ChoiceSet {
+                version: u32::try_from(version).unwrap_or(0),
+                choices,
+            })
         })
     }
 
     fn choice_switches<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ChoiceSwitchRow>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the identity choice switches"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the identity choice switches"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let rows = sqlx::query(
                 "SELECT s.source_key, s.old_handling, s.old_target, s.new_handling, s.new_target, s.forced, j.name, r.number, r.who, r.started_at \
@@ -1519,8 +1945,14 @@ impl ScopeRead for PostgresScopeStore {
                 .map(|row| {
                     Ok(ChoiceSwitchRow {
                         source_key: col(row, 0)?,
-                        before: StoredHandling::from_parts(&col::<String>(row, 1)?, &col::<String>(row, 2)?)?,
-                        after: StoredHandling::from_parts(&col::<String>(row, 3)?, &col::<String>(row, 4)?)?,
+                        before: StoredHandling::from_parts(
+                            &col::<String>(row, 1)?,
+                            &col::<String>(row, 2)?,
+                        )?,
+                        after: StoredHandling::from_parts(
+                            &col::<String>(row, 3)?,
+                            &col::<String>(row, 4)?,
+                        )?,
                         forced: col::<bool>(row, 5)?,
                         job: col(row, 6)?,
                         run: u32::try_from(col::<i64>(row, 7)?).unwrap_or(0),
@@ -1534,7 +1966,11 @@ impl ScopeRead for PostgresScopeStore {
 
     fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the retention"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the retention"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let rows = sqlx::query("SELECT namespace, keep_days, set_at, set_by FROM scope_retention WHERE scope_id = $1 ORDER BY namespace")
                 .bind(scope_id)
@@ -1573,13 +2009,22 @@ impl ScopeRead for PostgresScopeStore {
         Box::pin(self.affected_items_inner(scope, namespace, source_key, filter, after, limit))
     }
 
-    fn item_counts<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_keys: &'a [String]) -> StoreFuture<'a, Vec<ItemCounts>> {
+    fn item_counts<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<ItemCounts>> {
         Box::pin(self.item_counts_inner(scope, namespace, source_keys))
     }
 
     fn content<'a>(&'a self, scope: &'a str, hash: &'a str) -> StoreFuture<'a, DirectoryContent> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read a directory's contents"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read a directory's contents"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let used: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id \
@@ -1592,7 +2037,9 @@ impl ScopeRead for PostgresScopeStore {
             .await
             .map_err(self.db("read a directory's contents"))?;
             if !used {
-                return Err(ScopeError::not_found(format!("no run of scope {scope:?} resolved directory contents {hash}")));
+                return Err(ScopeError::not_found(format!(
+                    "no run of scope {scope:?} resolved directory contents {hash}"
+                )));
             }
             self.content_on(&mut conn, hash).await
         })
@@ -1604,15 +2051,23 @@ impl ScopeRead for PostgresScopeStore {
 
     fn policy<'a>(&'a self, scope: &'a str, version: u32) -> StoreFuture<'a, String> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read a policy"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
-            let body: Option<String> = sqlx::query_scalar("SELECT body FROM scope_policies WHERE scope_id = $1 AND version = $2")
-                .bind(scope_id)
-                .bind(i64::from(version))
-                .fetch_optional(&mut *conn)
+            let mut conn = self
+                .pool
+                .acquire()
                 .await
                 .map_err(self.db("read a policy"))?;
-            body.ok_or_else(|| ScopeError::not_found(format!("scope {scope:?} has no policy version {version}")))
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let body: Option<String> = sqlx::query_scalar(
+                "SELECT body FROM scope_policies WHERE scope_id = $1 AND version = $2",
+            )
+            .bind(scope_id)
+            .bind(i64::from(version))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(self.db("read a policy"))?;
+            body.ok_or_else(|| {
+                ScopeError::not_found(format!("scope {scope:?} has no policy version {version}"))
+            })
         })
     }
 }
@@ -1622,7 +2077,11 @@ impl ScopeWrite for PostgresScopeStore {
         Some(self)
     }
 
-    fn create_scope<'a>(&'a self, scope: &'a NewScope, context: &'a ChangeContext) -> StoreFuture<'a, ScopeRow> {
+    fn create_scope<'a>(
+        &'a self,
+        scope: &'a NewScope,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ScopeRow> {
         Box::pin(async move {
             check_name("scope", &scope.name)?;
             check_name("source label", &scope.source_label)?;
@@ -1638,7 +2097,10 @@ impl ScopeWrite for PostgresScopeStore {
                 .await;
             match inserted {
                 Err(error) if is_unique_violation(&error) => {
-                    return Err(ScopeError::conflict(format!("a scope named {:?} already exists; `scope show {0:?}` shows it", scope.name)));
+                    return Err(ScopeError::conflict(format!(
+                        "a scope named {:?} already exists; `scope show {0:?}` shows it",
+                        scope.name
+                    )));
                 }
                 other => other.map_err(self.db("create a scope"))?,
             };
@@ -1648,17 +2110,28 @@ impl ScopeWrite for PostgresScopeStore {
         })
     }
 
-    fn job<'a>(&'a self, scope: &'a str, name: &'a str, context: &'a ChangeContext) -> StoreFuture<'a, JobRow> {
+    fn job<'a>(
+        &'a self,
+        scope: &'a str,
+        name: &'a str,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, JobRow> {
         Box::pin(async move {
             let mut tx = self.begin("create a job").await?;
             let scope_id = self.lock_scope(&mut tx, scope).await?;
-            let (_, job) = self.job_or_create(&mut tx, scope_id, name, context.at).await?;
+            let (_, job) = self
+                .job_or_create(&mut tx, scope_id, name, context.at)
+                .await?;
             tx.commit().await.map_err(self.db("create a job"))?;
             Ok(job)
         })
     }
 
-    fn record_run_choosing<'a>(&'a self, run: &'a RunRecord, choices: Option<&'a RunChoices>) -> StoreFuture<'a, RunRow> {
+    fn record_run_choosing<'a>(
+        &'a self,
+        run: &'a RunRecord,
+        choices: Option<&'a RunChoices>,
+    ) -> StoreFuture<'a, RunRow> {
         Box::pin(self.record_run_inner(run, choices))
     }
 
@@ -1673,11 +2146,22 @@ impl ScopeWrite for PostgresScopeStore {
         Box::pin(self.upsert_app_inner(scope, namespace, source_key, Some(value), context))
     }
 
-    fn delete_app<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_key: &'a str, context: &'a ChangeContext) -> StoreFuture<'a, Option<RevisionRow>> {
+    fn delete_app<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, Option<RevisionRow>> {
         Box::pin(self.upsert_app_inner(scope, namespace, source_key, None, context))
     }
 
-    fn add_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
+    fn add_exception<'a>(
+        &'a self,
+        scope: &'a str,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ExceptionSet> {
         Box::pin(self.change_exception(scope, rule, context, true, None))
     }
 
@@ -1691,11 +2175,22 @@ impl ScopeWrite for PostgresScopeStore {
         Box::pin(self.change_exception(scope, rule, context, true, Some(note)))
     }
 
-    fn remove_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
+    fn remove_exception<'a>(
+        &'a self,
+        scope: &'a str,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ExceptionSet> {
         Box::pin(self.change_exception(scope, rule, context, false, None))
     }
 
-    fn set_retention<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, retention: Retention, context: &'a ChangeContext) -> StoreFuture<'a, RetentionRow> {
+    fn set_retention<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        retention: Retention,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, RetentionRow> {
         Box::pin(async move {
             let mut tx = self.begin("set the retention").await?;
             let scope_id = self.lock_scope(&mut tx, scope).await?;
@@ -1716,7 +2211,12 @@ impl ScopeWrite for PostgresScopeStore {
             .await
             .map_err(self.db("set the retention"))?;
             tx.commit().await.map_err(self.db("set the retention"))?;
-            Ok(RetentionRow { namespace: namespace.clone(), retention, set_at: context.at, set_by: context.who.clone() })
+            Ok(RetentionRow {
+                namespace: namespace.clone(),
+                retention,
+                set_at: context.at,
+                set_by: context.who.clone(),
+            })
         })
     }
 
@@ -1733,7 +2233,13 @@ impl ScopeWrite for PostgresScopeStore {
         Box::pin(self.save_task_inner(task))
     }
 
-    fn purge<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, context: &'a ChangeContext, dry_run: bool) -> StoreFuture<'a, PurgeReport> {
+    fn purge<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        context: &'a ChangeContext,
+        dry_run: bool,
+    ) -> StoreFuture<'a, PurgeReport> {
         Box::pin(self.purge_inner(scope, namespace, context, dry_run))
     }
 }
@@ -1751,7 +2257,10 @@ mod tests {
             .filter(|name| name.ends_with(".sql"))
             .collect();
         files.sort();
-        let embedded: Vec<String> = MIGRATIONS.iter().map(|(version, description, _)| format!("{version:04}_{description}.sql")).collect();
+        let embedded: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(version, description, _)| format!("{version:04}_{description}.sql"))
+            .collect();
         assert_eq!(files, embedded);
     }
 }

@@ -23,16 +23,28 @@ pub struct Current<V> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change<K, V> {
     /// New, or back after it was marked removed.
-    Added { key: K, new: V },
-    Changed { key: K, old: V, new: V },
+    Added {
+        key: K,
+        new: V,
+    },
+    Changed {
+        key: K,
+        old: V,
+        new: V,
+    },
     /// Its source identity is gone: marked removed, keeping its last value.
-    Removed { key: K, old: V },
+    Removed {
+        key: K,
+        old: V,
+    },
 }
 
 impl<K, V> Change<K, V> {
     pub fn key(&self) -> &K {
         match self {
-            Change::Added { key, .. } | Change::Changed { key, .. } | Change::Removed { key, .. } => key,
+            Change::Added { key, .. }
+            | Change::Changed { key, .. }
+            | Change::Removed { key, .. } => key,
         }
     }
 }
@@ -67,8 +79,15 @@ where
     for (key, value) in new {
         match current.get(key) {
             Some(now) if !now.removed && now.value == *value => unchanged += 1,
-            Some(now) if !now.removed => changes.push(Change::Changed { key: key.clone(), old: now.value.clone(), new: value.clone() }),
-            _ => changes.push(Change::Added { key: key.clone(), new: value.clone() }),
+            Some(now) if !now.removed => changes.push(Change::Changed {
+                key: key.clone(),
+                old: now.value.clone(),
+                new: value.clone(),
+            }),
+            _ => changes.push(Change::Added {
+                key: key.clone(),
+                new: value.clone(),
+            }),
         }
     }
     for (key, now) in current {
@@ -76,13 +95,20 @@ where
             continue;
         }
         if now.ours {
-            changes.push(Change::Removed { key: key.clone(), old: now.value.clone() });
+            changes.push(Change::Removed {
+                key: key.clone(),
+                old: now.value.clone(),
+            });
         } else {
             kept_from_other_jobs += 1;
         }
     }
     changes.sort_by(|a, b| a.key().cmp(b.key()));
-    Diff { changes, unchanged, kept_from_other_jobs }
+    Diff {
+        changes,
+        unchanged,
+        kept_from_other_jobs,
+    }
 }
 
 /// [`reconcile`] over two lists in key order, walked side by side: what a run over a
@@ -111,7 +137,10 @@ where
                 let (key, now) = &current[c];
                 if !now.removed {
                     if now.ours {
-                        changes.push(Change::Removed { key: key.clone(), old: now.value.clone() });
+                        changes.push(Change::Removed {
+                            key: key.clone(),
+                            old: now.value.clone(),
+                        });
                     } else {
                         kept_from_other_jobs += 1;
                     }
@@ -121,24 +150,38 @@ where
             // Only in the run: new.
             std::cmp::Ordering::Greater => {
                 let (key, value) = &new[n];
-                changes.push(Change::Added { key: key.clone(), new: value.clone() });
+                changes.push(Change::Added {
+                    key: key.clone(),
+                    new: value.clone(),
+                });
                 n += 1;
             }
             std::cmp::Ordering::Equal => {
                 let ((key, now), (_, value)) = (&current[c], &new[n]);
                 if now.removed {
-                    changes.push(Change::Added { key: key.clone(), new: value.clone() });
+                    changes.push(Change::Added {
+                        key: key.clone(),
+                        new: value.clone(),
+                    });
                 } else if now.value == *value {
                     unchanged += 1;
                 } else {
-                    changes.push(Change::Changed { key: key.clone(), old: now.value.clone(), new: value.clone() });
+                    changes.push(Change::Changed {
+                        key: key.clone(),
+                        old: now.value.clone(),
+                        new: value.clone(),
+                    });
                 }
                 c += 1;
                 n += 1;
             }
         }
     }
-    Diff { changes, unchanged, kept_from_other_jobs }
+    Diff {
+        changes,
+        unchanged,
+        kept_from_other_jobs,
+    }
 }
 
 /// The state after the changes: what the store holds once a run is written. Every changed
@@ -151,10 +194,24 @@ where
     for change in &diff.changes {
         match change {
             Change::Added { key, new } | Change::Changed { key, new, .. } => {
-                current.insert(key.clone(), Current { value: new.clone(), removed: false, ours: true });
+                current.insert(
+                    key.clone(),
+                    Current {
+                        value: new.clone(),
+                        removed: false,
+                        ours: true,
+                    },
+                );
             }
             Change::Removed { key, old } => {
-                current.insert(key.clone(), Current { value: old.clone(), removed: true, ours: true });
+                current.insert(
+                    key.clone(),
+                    Current {
+                        value: old.clone(),
+                        removed: true,
+                        ours: true,
+                    },
+                );
             }
         }
     }
@@ -169,7 +226,11 @@ mod tests {
     fn state() -> impl Strategy<Value = HashMap<u8, Current<u8>>> {
         prop::collection::hash_map(
             any::<u8>(),
-            (0u8..4, any::<bool>(), any::<bool>()).prop_map(|(value, removed, ours)| Current { value, removed, ours }),
+            (0u8..4, any::<bool>(), any::<bool>()).prop_map(|(value, removed, ours)| Current {
+                value,
+                removed,
+                ours,
+            }),
             0..40,
         )
     }
@@ -180,17 +241,39 @@ mod tests {
 
     /// What the state must be after a run: every resolved key live with its new value and
     /// the job's; every other key of the job marked removed; other jobs' keys as they were.
-    fn expected(current: &HashMap<u8, Current<u8>>, new: &HashMap<u8, u8>) -> HashMap<u8, Current<u8>> {
+    fn expected(
+        current: &HashMap<u8, Current<u8>>,
+        new: &HashMap<u8, u8>,
+    ) -> HashMap<u8, Current<u8>> {
         let mut state: HashMap<u8, Current<u8>> = current
             .iter()
-            .map(|(k, c)| (*k, if c.ours { Current { removed: true, ..c.clone() } } else { c.clone() }))
+            .map(|(k, c)| {
+                (
+                    *k,
+                    if c.ours {
+                        Current {
+                            removed: true,
+                            ..c.clone()
+                        }
+                    } else {
+                        c.clone()
+                    },
+                )
+            })
             .collect();
         for (k, v) in new {
             match state.get(k) {
                 // Unchanged: left as it was, whoever wrote it.
                 Some(c) if !c.removed && c.value == *v => {}
                 _ => {
-                    state.insert(*k, Current { value: *v, removed: false, ours: true });
+                    state.insert(
+                        *k,
+                        Current {
+                            value: *v,
+                            removed: false,
+                            ours: true,
+                        },
+                    );
                 }
             }
         }
@@ -252,19 +335,53 @@ mod tests {
     #[test]
     fn a_removed_mapping_that_comes_back_is_added_and_a_gone_one_is_removed_once() {
         let current = HashMap::from([
-            (1, Current { value: 'a', removed: true, ours: true }),
-            (2, Current { value: 'b', removed: false, ours: true }),
+            (
+                1,
+                Current {
+                    value: 'a',
+                    removed: true,
+                    ours: true,
+                },
+            ),
+            (
+                2,
+                Current {
+                    value: 'b',
+                    removed: false,
+                    ours: true,
+                },
+            ),
         ]);
         let new = HashMap::from([(1, 'a')]);
         let diff = reconcile(&current, &new);
-        assert_eq!(diff.changes, vec![Change::Added { key: 1, new: 'a' }, Change::Removed { key: 2, old: 'b' }]);
+        assert_eq!(
+            diff.changes,
+            vec![
+                Change::Added { key: 1, new: 'a' },
+                Change::Removed { key: 2, old: 'b' }
+            ]
+        );
     }
 
     #[test]
     fn a_second_wave_on_a_disjoint_source_removes_nothing_of_the_first() {
         let current = HashMap::from([
-            (1, Current { value: 'a', removed: false, ours: false }),
-            (2, Current { value: 'b', removed: false, ours: false }),
+            (
+                1,
+                Current {
+                    value: 'a',
+                    removed: false,
+                    ours: false,
+                },
+            ),
+            (
+                2,
+                Current {
+                    value: 'b',
+                    removed: false,
+                    ours: false,
+                },
+            ),
         ]);
         let new = HashMap::from([(3, 'c')]);
         let diff = reconcile(&current, &new);

@@ -14,7 +14,10 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
-use crosswalk_core::{Confidence, Flag, IdentityKind, ReportRow, Resolution, ReviewCandidate, SUGGESTION_THRESHOLD, suggestion};
+use crosswalk_core::{
+    Confidence, Flag, IdentityKind, ReportRow, Resolution, ReviewCandidate, SUGGESTION_THRESHOLD,
+    suggestion,
+};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ErrorKind, ScopeError, ScopeResult};
@@ -85,8 +88,20 @@ impl ReportColumn {
     /// A column by its query spelling, its header (`Source ID`) or with dashes
     /// (`source-id`), in any case.
     pub fn parse(text: &str) -> Option<ReportColumn> {
-        let folded: String = text.trim().chars().map(|c| if c == '-' || c == ' ' { '_' } else { c.to_ascii_lowercase() }).collect();
-        ReportColumn::ALL.into_iter().find(|column| column.as_str() == folded)
+        let folded: String = text
+            .trim()
+            .chars()
+            .map(|c| {
+                if c == '-' || c == ' ' {
+                    '_'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect();
+        ReportColumn::ALL
+            .into_iter()
+            .find(|column| column.as_str() == folded)
     }
 
     /// What a row holds in this column, as the report shows it.
@@ -197,24 +212,50 @@ struct Judged {
 /// Core's flags back from their stored names (an unknown name counts as a flag that stops a
 /// suggestion: never suggest what this version cannot read).
 fn flags_of(value: &IdentityValue) -> Vec<Flag> {
-    value.flags.iter().map(|name| serde_json::from_value(serde_json::Value::String(name.clone())).unwrap_or(Flag::LookAlike)).collect()
+    value
+        .flags
+        .iter()
+        .map(|name| {
+            serde_json::from_value(serde_json::Value::String(name.clone()))
+                .unwrap_or(Flag::LookAlike)
+        })
+        .collect()
 }
 
 /// Whether the stored mapping is a suggestion, by core's one definition and its default
 /// threshold, leaving out rejected candidates.
-pub fn is_suggestion(kind: IdentityKind, source_key: &str, value: &IdentityValue, rejected: &Rejections) -> bool {
-    let Some(resolution) = Resolution::parse(&value.resolution) else { return false };
+pub fn is_suggestion(
+    kind: IdentityKind,
+    source_key: &str,
+    value: &IdentityValue,
+    rejected: &Rejections,
+) -> bool {
+    let Some(resolution) = Resolution::parse(&value.resolution) else {
+        return false;
+    };
     if resolution != Resolution::Unresolved || value.candidates.is_empty() {
         return false;
     }
     let none = BTreeSet::new();
-    let rejected = rejected.get(&(kind, source_key.to_string())).unwrap_or(&none);
+    let rejected = rejected
+        .get(&(kind, source_key.to_string()))
+        .unwrap_or(&none);
     let candidates: Vec<ReviewCandidate<'_>> = value
         .candidates
         .iter()
-        .map(|c| ReviewCandidate { score: Confidence::from_thousandths(c.score), reason: &c.reason, rejected: rejected.contains(&c.destination.id) })
+        .map(|c| ReviewCandidate {
+            score: Confidence::from_thousandths(c.score),
+            reason: &c.reason,
+            rejected: rejected.contains(&c.destination.id),
+        })
         .collect();
-    suggestion(resolution, &flags_of(value), &candidates, SUGGESTION_THRESHOLD).is_some()
+    suggestion(
+        resolution,
+        &flags_of(value),
+        &candidates,
+        SUGGESTION_THRESHOLD,
+    )
+    .is_some()
 }
 
 /// The search text, folded once.
@@ -229,14 +270,21 @@ impl Needle {
         if text.is_empty() {
             return None;
         }
-        Some(Needle { ascii: text.is_ascii(), folded: text.to_lowercase() })
+        Some(Needle {
+            ascii: text.is_ascii(),
+            folded: text.to_lowercase(),
+        })
     }
 
     fn found_in(&self, haystack: &str) -> bool {
         if self.ascii {
             // No allocation for the common case: compare bytes ASCII-case-insensitively.
             let needle = self.folded.as_bytes();
-            haystack.len() >= needle.len() && haystack.as_bytes().windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle))
+            haystack.len() >= needle.len()
+                && haystack
+                    .as_bytes()
+                    .windows(needle.len())
+                    .any(|window| window.eq_ignore_ascii_case(needle))
         } else {
             haystack.to_lowercase().contains(&self.folded)
         }
@@ -244,10 +292,19 @@ impl Needle {
 
     fn matches(&self, value: &IdentityValue) -> bool {
         let (s, d) = (&value.source, &value.destination);
-        [&s.id, &s.username, &s.name, &s.display_name, &d.id, &d.username, &d.name, &d.display_name]
-            .into_iter()
-            .chain(value.source_emails.iter())
-            .any(|field| self.found_in(field))
+        [
+            &s.id,
+            &s.username,
+            &s.name,
+            &s.display_name,
+            &d.id,
+            &d.username,
+            &d.name,
+            &d.display_name,
+        ]
+        .into_iter()
+        .chain(value.source_emails.iter())
+        .any(|field| self.found_in(field))
     }
 }
 
@@ -260,7 +317,11 @@ struct Matcher<'a> {
 
 impl<'a> Matcher<'a> {
     fn new(view: &'a ReportView, rejected: &'a Rejections) -> Matcher<'a> {
-        Matcher { view, rejected, needle: Needle::new(view.search.as_deref()) }
+        Matcher {
+            view,
+            rejected,
+            needle: Needle::new(view.search.as_deref()),
+        }
     }
 
     /// Every filter but the resolution one; the row's suggestion state when it passes.
@@ -289,7 +350,12 @@ impl<'a> Matcher<'a> {
     }
 
     fn resolution_ok(&self, resolution: &str) -> bool {
-        self.view.resolutions.is_empty() || self.view.resolutions.iter().any(|r| r.as_str() == resolution)
+        self.view.resolutions.is_empty()
+            || self
+                .view
+                .resolutions
+                .iter()
+                .any(|r| r.as_str() == resolution)
     }
 
     /// The row, when the value passes every filter.
@@ -297,8 +363,13 @@ impl<'a> Matcher<'a> {
         if !self.resolution_ok(&value.value.resolution) {
             return Ok(None);
         }
-        let Some(judged) = self.judge(value) else { return Ok(None) };
-        Ok(Some((value.value.report_row(value.kind, value.job)?, judged)))
+        let Some(judged) = self.judge(value) else {
+            return Ok(None);
+        };
+        Ok(Some((
+            value.value.report_row(value.kind, value.job)?,
+            judged,
+        )))
     }
 }
 
@@ -313,12 +384,19 @@ struct SortKey {
 
 impl SortKey {
     fn of(column: ReportColumn, row: &ReportRow, source_key: &str) -> SortKey {
-        SortKey { value: column.value(row).to_string(), kind: row.kind, source_key: source_key.to_string() }
+        SortKey {
+            value: column.value(row).to_string(),
+            kind: row.kind,
+            source_key: source_key.to_string(),
+        }
     }
 
     fn ascending(&self, other: &SortKey) -> Ordering {
         let rank = |kind: IdentityKind| kind == IdentityKind::Group;
-        self.value.cmp(&other.value).then(rank(self.kind).cmp(&rank(other.kind))).then_with(|| self.source_key.cmp(&other.source_key))
+        self.value
+            .cmp(&other.value)
+            .then(rank(self.kind).cmp(&rank(other.kind)))
+            .then_with(|| self.source_key.cmp(&other.source_key))
     }
 }
 
@@ -332,16 +410,29 @@ struct CursorBody {
 }
 
 fn encode_cursor(view: &ReportView, key: SortKey) -> String {
-    let json = serde_json::to_vec(&CursorBody { sort: view.sort, descending: view.descending, key }).unwrap_or_default();
+    let json = serde_json::to_vec(&CursorBody {
+        sort: view.sort,
+        descending: view.descending,
+        key,
+    })
+    .unwrap_or_default();
     json.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn decode_cursor(view: &ReportView, text: &str) -> ScopeResult<SortKey> {
-    let invalid = || ScopeError::invalid(format!("{text:?} is not a report cursor; pass the `next` a report page gave, or none for the first page"));
+    let invalid = || {
+        ScopeError::invalid(format!(
+            "{text:?} is not a report cursor; pass the `next` a report page gave, or none for the first page"
+        ))
+    };
     if text.len() % 2 != 0 || !text.is_ascii() {
         return Err(invalid());
     }
-    let bytes: Vec<u8> = (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16)).collect::<Result<_, _>>().map_err(|_| invalid())?;
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
+        .collect::<Result<_, _>>()
+        .map_err(|_| invalid())?;
     let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     if body.sort != view.sort || body.descending != view.descending {
         return Err(ScopeError::invalid(format!(
@@ -376,7 +467,11 @@ impl PartialOrd for Ranked {
 impl Ord for Ranked {
     fn cmp(&self, other: &Ranked) -> Ordering {
         let ascending = self.key.ascending(&other.key);
-        if self.descending { ascending.reverse() } else { ascending }
+        if self.descending {
+            ascending.reverse()
+        } else {
+            ascending
+        }
     }
 }
 
@@ -396,24 +491,40 @@ pub(super) async fn page<S: ScopeRead + ?Sized>(
     limit: usize,
 ) -> ScopeResult<ReportPage> {
     if limit == 0 || limit > MAX_BATCH {
-        return Err(ScopeError::invalid(format!("a report page holds 1 to {MAX_BATCH} rows, not {limit}")));
+        return Err(ScopeError::invalid(format!(
+            "a report page holds 1 to {MAX_BATCH} rows, not {limit}"
+        )));
     }
-    let after = after.filter(|text| !text.is_empty()).map(|text| decode_cursor(view, text)).transpose()?;
+    let after = after
+        .filter(|text| !text.is_empty())
+        .map(|text| decode_cursor(view, text))
+        .transpose()?;
     let matcher = Matcher::new(view, rejected);
     // The natural order is the default sort's: the first `limit + 1` matches are the page.
     let in_natural_order = view.sort == ReportColumn::Type && !view.descending;
     let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(limit + 2);
     let mut each = |value: ReportValueRef<'_>| -> ScopeResult<()> {
-        let Some((row, judged)) = matcher.row(&value)? else { return Ok(()) };
+        let Some((row, judged)) = matcher.row(&value)? else {
+            return Ok(());
+        };
         let key = SortKey::of(view.sort, &row, value.source_key);
         let candidate = Ranked {
             key,
-            item: ReportItem { row, flags: Vec::new(), confidence: value.value.confidence, suggested: judged.suggested },
+            item: ReportItem {
+                row,
+                flags: Vec::new(),
+                confidence: value.value.confidence,
+                suggested: judged.suggested,
+            },
             descending: view.descending,
         };
         if let Some(after) = &after {
             let place = candidate.key.ascending(after);
-            let past = if view.descending { place == Ordering::Less } else { place == Ordering::Greater };
+            let past = if view.descending {
+                place == Ordering::Less
+            } else {
+                place == Ordering::Greater
+            };
             if !past {
                 return Ok(());
             }
@@ -447,19 +558,36 @@ pub(super) async fn page<S: ScopeRead + ?Sized>(
         (true, Some(last)) => Some(encode_cursor(view, last.key.clone())),
         _ => None,
     };
-    Ok(ReportPage { rows: ranked.into_iter().map(|ranked| ranked.item).collect(), next })
+    Ok(ReportPage {
+        rows: ranked.into_iter().map(|ranked| ranked.item).collect(),
+        next,
+    })
 }
 
 /// See [`ScopeRead::report_counts`].
-pub(super) async fn counts<S: ScopeRead + ?Sized>(store: &S, scope: &str, view: &ReportView, rejected: &Rejections) -> ScopeResult<ReportCounts> {
+pub(super) async fn counts<S: ScopeRead + ?Sized>(
+    store: &S,
+    scope: &str,
+    view: &ReportView,
+    rejected: &Rejections,
+) -> ScopeResult<ReportCounts> {
     let matcher = Matcher::new(view, rejected);
-    let mut per: Vec<ResolutionCount> = Resolution::ALL.iter().map(|r| ResolutionCount { resolution: *r, count: 0 }).collect();
+    let mut per: Vec<ResolutionCount> = Resolution::ALL
+        .iter()
+        .map(|r| ResolutionCount {
+            resolution: *r,
+            count: 0,
+        })
+        .collect();
     let mut matching = 0u64;
     let mut each = |value: ReportValueRef<'_>| -> ScopeResult<()> {
         if matcher.judge(&value).is_none() {
             return Ok(());
         }
-        if let Some(slot) = per.iter_mut().find(|slot| slot.resolution.as_str() == value.value.resolution) {
+        if let Some(slot) = per
+            .iter_mut()
+            .find(|slot| slot.resolution.as_str() == value.value.resolution)
+        {
             slot.count += 1;
         }
         if matcher.resolution_ok(&value.value.resolution) {
@@ -468,7 +596,10 @@ pub(super) async fn counts<S: ScopeRead + ?Sized>(store: &S, scope: &str, view: 
         Ok(())
     };
     store.report_values_each(scope, &view.of, &mut each).await?;
-    Ok(ReportCounts { matching, resolutions: per })
+    Ok(ReportCounts {
+        matching,
+        resolutions: per,
+    })
 }
 
 /// See [`ScopeRead::report_view_each`].
@@ -484,7 +615,9 @@ pub(super) async fn each<S: ScopeRead + ?Sized>(
     let matcher = Matcher::new(view, rejected);
     let (mut seen, mut handed) = (0u64, 0u64);
     let mut each = |value: ReportValueRef<'_>| -> ScopeResult<()> {
-        let Some((row, _)) = matcher.row(&value)? else { return Ok(()) };
+        let Some((row, _)) = matcher.row(&value)? else {
+            return Ok(());
+        };
         seen += 1;
         if seen <= skip {
             return Ok(());
@@ -497,7 +630,9 @@ pub(super) async fn each<S: ScopeRead + ?Sized>(
     };
     match store.report_values_each(scope, &view.of, &mut each).await {
         Ok(_) => Ok(handed),
-        Err(error) if error.kind() == ErrorKind::Stopped && error.message() == PAGE_FULL => Ok(handed),
+        Err(error) if error.kind() == ErrorKind::Stopped && error.message() == PAGE_FULL => {
+            Ok(handed)
+        }
         Err(error) => Err(error),
     }
 }
@@ -511,22 +646,45 @@ mod tests {
         for column in ReportColumn::ALL {
             assert_eq!(ReportColumn::parse(column.as_str()), Some(column));
             assert_eq!(ReportColumn::parse(column.label()), Some(column));
-            assert_eq!(ReportColumn::parse(&column.as_str().replace('_', "-").to_uppercase()), Some(column));
+            assert_eq!(
+                ReportColumn::parse(&column.as_str().replace('_', "-").to_uppercase()),
+                Some(column)
+            );
         }
         assert_eq!(ReportColumn::parse("colour"), None);
     }
 
     #[test]
     fn a_cursor_reads_back_and_refuses_another_sort() {
-        let view = ReportView { sort: ReportColumn::SourceName, descending: true, ..ReportView::default() };
-        let key = SortKey { value: "Ann ☃".into(), kind: IdentityKind::Group, source_key: "g/1".into() };
+        let view = ReportView {
+            sort: ReportColumn::SourceName,
+            descending: true,
+            ..ReportView::default()
+        };
+        let key = SortKey {
+            value: "Ann ☃".into(),
+            kind: IdentityKind::Group,
+            source_key: "g/1".into(),
+        };
         let text = encode_cursor(&view, key.clone());
         assert_eq!(decode_cursor(&view, &text).unwrap(), key);
         assert!(text.chars().all(|c| c.is_ascii_hexdigit()));
-        let other = ReportView { descending: false, ..view.clone() };
-        assert!(decode_cursor(&other, &text).unwrap_err().message().contains("start again"));
+        let other = ReportView {
+            descending: false,
+            ..view.clone()
+        };
+        assert!(
+            decode_cursor(&other, &text)
+                .unwrap_err()
+                .message()
+                .contains("start again")
+        );
         for bad in ["zz", "abc", "00", "☃☃"] {
-            assert_eq!(decode_cursor(&view, bad).unwrap_err().kind(), ErrorKind::Invalid, "{bad}");
+            assert_eq!(
+                decode_cursor(&view, bad).unwrap_err().kind(),
+                ErrorKind::Invalid,
+                "{bad}"
+            );
         }
     }
 

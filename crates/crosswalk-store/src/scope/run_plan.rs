@@ -40,7 +40,11 @@ impl<'r> NewSide<'r> {
             .enumerate()
             .map(|(position, identity)| {
                 let digest = MappingValue::digest_of_json(&identity_json(&identity.value));
-                ((identity.namespace.as_str(), identity.source_key.as_str()), digest, position as u32)
+                (
+                    (identity.namespace.as_str(), identity.source_key.as_str()),
+                    digest,
+                    position as u32,
+                )
             })
             .collect();
         order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -51,7 +55,10 @@ impl<'r> NewSide<'r> {
             )));
         }
         let positions = order.iter().map(|(_, _, position)| *position).collect();
-        let entries = order.into_iter().map(|(key, digest, _)| (key, digest)).collect();
+        let entries = order
+            .into_iter()
+            .map(|(key, digest, _)| (key, digest))
+            .collect();
         Ok(NewSide { entries, positions })
     }
 }
@@ -74,7 +81,9 @@ pub(super) fn identity_namespace(text: &str) -> ScopeResult<&'static str> {
     match text {
         Namespace::IDENTITY_USER => Ok(Namespace::IDENTITY_USER),
         Namespace::IDENTITY_GROUP => Ok(Namespace::IDENTITY_GROUP),
-        other => Err(ScopeError::corrupt(format!("a run read a mapping of namespace {other:?} as an identity"))),
+        other => Err(ScopeError::corrupt(format!(
+            "a run read a mapping of namespace {other:?} as an identity"
+        ))),
     }
 }
 
@@ -106,16 +115,34 @@ pub(super) struct RunPlan<'r> {
 
 /// Compares the run with the scope's state. `stored` is sorted here (it is read in key
 /// order, so this costs a pass), so the result does not hang on the database's collation.
-pub(super) fn plan<'r>(run: &'r RunRecord, new: &NewSide<'r>, stored: &'r mut [StoredMapping]) -> RunPlan<'r> {
-    stored.sort_unstable_by(|a, b| (a.namespace, a.source_key.as_str()).cmp(&(b.namespace, b.source_key.as_str())));
+pub(super) fn plan<'r>(
+    run: &'r RunRecord,
+    new: &NewSide<'r>,
+    stored: &'r mut [StoredMapping],
+) -> RunPlan<'r> {
+    stored.sort_unstable_by(|a, b| {
+        (a.namespace, a.source_key.as_str()).cmp(&(b.namespace, b.source_key.as_str()))
+    });
     let stored: &'r [StoredMapping] = stored;
     let current: Vec<(Key<'r>, Current<[u8; 16]>)> = stored
         .iter()
-        .map(|s| ((s.namespace, s.source_key.as_str()), Current { value: s.value_hash, removed: s.removed, ours: s.ours }))
+        .map(|s| {
+            (
+                (s.namespace, s.source_key.as_str()),
+                Current {
+                    value: s.value_hash,
+                    removed: s.removed,
+                    ours: s.ours,
+                },
+            )
+        })
         .collect();
     let diff = reconcile::reconcile_sorted(&current, &new.entries);
     drop(current);
-    let mut counts = RunCounts { unchanged: diff.unchanged, ..RunCounts::default() };
+    let mut counts = RunCounts {
+        unchanged: diff.unchanged,
+        ..RunCounts::default()
+    };
     // Changes come in key order, as both lists are: one cursor into each finds a change's
     // mapping and row.
     let (mut n, mut c) = (0, 0);
@@ -128,8 +155,11 @@ pub(super) fn plan<'r>(run: &'r RunRecord, new: &NewSide<'r>, stored: &'r mut [S
         while c < stored.len() && (stored[c].namespace, stored[c].source_key.as_str()) < key {
             c += 1;
         }
-        let identity = (n < new.entries.len() && new.entries[n].0 == key).then(|| &run.identities[new.positions[n] as usize]);
-        let row = stored.get(c).filter(|s| (s.namespace, s.source_key.as_str()) == key);
+        let identity = (n < new.entries.len() && new.entries[n].0 == key)
+            .then(|| &run.identities[new.positions[n] as usize]);
+        let row = stored
+            .get(c)
+            .filter(|s| (s.namespace, s.source_key.as_str()) == key);
         let (kind, value_hash) = match change {
             Change::Added { new, .. } => {
                 counts.added += 1;
@@ -149,7 +179,11 @@ pub(super) fn plan<'r>(run: &'r RunRecord, new: &NewSide<'r>, stored: &'r mut [S
             namespace: key.0,
             source_key: key.1,
             value_hash,
-            identity: if kind == ChangeKind::Removed { None } else { identity },
+            identity: if kind == ChangeKind::Removed {
+                None
+            } else {
+                identity
+            },
             stored: row,
         });
     }

@@ -54,7 +54,10 @@ pub struct ScimKey {
 
 impl ScimKey {
     pub fn new(kind: &str, key: impl Into<String>) -> ScimKey {
-        ScimKey { kind: kind.to_string(), key: key.into() }
+        ScimKey {
+            kind: kind.to_string(),
+            key: key.into(),
+        }
     }
 }
 
@@ -113,26 +116,60 @@ pub trait ScimStore: Send + Sync {
     /// provider changed is never overwritten by a later run's directory), and records
     /// `content` as seeded. No revisions: nothing changed in the destination directory.
     /// Returns how many were added.
-    fn scim_seed<'a>(&'a self, scope: &'a str, content: &'a str, resources: &'a [NewScimResource], at: OffsetDateTime) -> StoreFuture<'a, u64>;
+    fn scim_seed<'a>(
+        &'a self,
+        scope: &'a str,
+        content: &'a str,
+        resources: &'a [NewScimResource],
+        at: OffsetDateTime,
+    ) -> StoreFuture<'a, u64>;
 
     /// One resource, hidden or not.
-    fn scim_get<'a>(&'a self, scope: &'a str, kind: ScimKind, id: &'a str) -> StoreFuture<'a, Option<ScimResource>>;
+    fn scim_get<'a>(
+        &'a self,
+        scope: &'a str,
+        kind: ScimKind,
+        id: &'a str,
+    ) -> StoreFuture<'a, Option<ScimResource>>;
 
     /// The resources of `kind` holding `key` (hidden ones included, marked), by id.
-    fn scim_find<'a>(&'a self, scope: &'a str, kind: ScimKind, key: &'a ScimKey) -> StoreFuture<'a, Vec<ScimResource>>;
+    fn scim_find<'a>(
+        &'a self,
+        scope: &'a str,
+        kind: ScimKind,
+        key: &'a ScimKey,
+    ) -> StoreFuture<'a, Vec<ScimResource>>;
 
     /// The visible resources of `kind` after id `after`, in id order (bytewise), at most `limit`.
-    fn scim_page<'a>(&'a self, scope: &'a str, kind: ScimKind, after: Option<&'a str>, limit: usize) -> StoreFuture<'a, Vec<ScimResource>>;
+    fn scim_page<'a>(
+        &'a self,
+        scope: &'a str,
+        kind: ScimKind,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<ScimResource>>;
 
     /// How many visible resources of `kind` the scope holds.
     fn scim_count<'a>(&'a self, scope: &'a str, kind: ScimKind) -> StoreFuture<'a, u64>;
 
     /// Writes one resource (its keys replaced) and its revision, checking `expect` and the
     /// uniqueness asked for. Returns it as stored.
-    fn scim_write<'a>(&'a self, scope: &'a str, write: &'a ScimWrite, context: &'a ChangeContext) -> StoreFuture<'a, ScimResource>;
+    fn scim_write<'a>(
+        &'a self,
+        scope: &'a str,
+        write: &'a ScimWrite,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ScimResource>;
 
     /// Removes one resource for good (a provider's group delete, a settled conflict), with
     /// a revision. Not found if it is not there; a conflict if `expect` is a version it is
     /// not at.
-    fn scim_remove<'a>(&'a self, scope: &'a str, kind: ScimKind, id: &'a str, expect: Option<i64>, context: &'a ChangeContext) -> StoreFuture<'a, ()>;
+    fn scim_remove<'a>(
+        &'a self,
+        scope: &'a str,
+        kind: ScimKind,
+        id: &'a str,
+        expect: Option<i64>,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ()>;
 }

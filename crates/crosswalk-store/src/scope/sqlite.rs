@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use crosswalk_core::IdentityKind;
 use futures_util::TryStreamExt;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -20,22 +22,52 @@ use uuid::Uuid;
 use super::contents;
 use super::error::{ScopeError, ScopeResult};
 use super::find::{self, FindBatch};
+use super::items::{ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
 use super::keys::{self, AltKind};
 use super::model::*;
-use super::run_plan::{self, ChangeKind, NewSide, Planned, RunPlan, StoredMapping, identity_json, identity_namespace};
-use super::items::{ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
+use super::run_plan::{
+    self, ChangeKind, NewSide, Planned, RunPlan, StoredMapping, identity_json, identity_namespace,
+};
 use super::{ReportValueRef, ReportValueSink, ScopeRead, ScopeWrite, StoreFuture};
 
 /// The schema, embedded: `(version, description, sql)`, one entry per file in
 /// `migrations/sqlite/` (a test checks that they agree).
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "scopes", include_str!("../../migrations/sqlite/0001_scopes.sql")),
-    (2, "tokens", include_str!("../../migrations/sqlite/0002_tokens.sql")),
-    (3, "items", include_str!("../../migrations/sqlite/0003_items.sql")),
-    (4, "choices", include_str!("../../migrations/sqlite/0004_choices.sql")),
-    (5, "scim", include_str!("../../migrations/sqlite/0005_scim.sql")),
-    (6, "webhooks", include_str!("../../migrations/sqlite/0006_webhooks.sql")),
-    (7, "tasks", include_str!("../../migrations/sqlite/0007_tasks.sql")),
+    (
+        1,
+        "scopes",
+        include_str!("../../migrations/sqlite/0001_scopes.sql"),
+    ),
+    (
+        2,
+        "tokens",
+        include_str!("../../migrations/sqlite/0002_tokens.sql"),
+    ),
+    (
+        3,
+        "items",
+        include_str!("../../migrations/sqlite/0003_items.sql"),
+    ),
+    (
+        4,
+        "choices",
+        include_str!("../../migrations/sqlite/0004_choices.sql"),
+    ),
+    (
+        5,
+        "scim",
+        include_str!("../../migrations/sqlite/0005_scim.sql"),
+    ),
+    (
+        6,
+        "webhooks",
+        include_str!("../../migrations/sqlite/0006_webhooks.sql"),
+    ),
+    (
+        7,
+        "tasks",
+        include_str!("../../migrations/sqlite/0007_tasks.sql"),
+    ),
 ];
 
 mod items;
@@ -62,14 +94,16 @@ fn unix(at: OffsetDateTime) -> i64 {
 }
 
 fn from_unix(seconds: i64) -> ScopeResult<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| ScopeError::corrupt(format!("a stored time {seconds} is out of range")))
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .map_err(|_| ScopeError::corrupt(format!("a stored time {seconds} is out of range")))
 }
 
 fn col<'r, T>(row: &'r SqliteRow, index: usize) -> ScopeResult<T>
 where
     T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
 {
-    row.try_get(index).map_err(|error| ScopeError::corrupt(format!("a stored row is unreadable: {error}")))
+    row.try_get(index)
+        .map_err(|error| ScopeError::corrupt(format!("a stored row is unreadable: {error}")))
 }
 
 fn count(value: i64) -> u64 {
@@ -78,7 +112,9 @@ fn count(value: i64) -> u64 {
 
 fn check_limit(limit: usize) -> ScopeResult<()> {
     if limit == 0 || limit > MAX_BATCH {
-        return Err(ScopeError::invalid(format!("a page holds 1 to {MAX_BATCH} items, not {limit}")));
+        return Err(ScopeError::invalid(format!(
+            "a page holds 1 to {MAX_BATCH} items, not {limit}"
+        )));
     }
     Ok(())
 }
@@ -88,7 +124,9 @@ fn kind_str(kind: IdentityKind) -> &'static str {
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
-    error.as_database_error().is_some_and(|e| e.is_unique_violation())
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }
 
 const MAPPING_COLUMNS: &str = "m.namespace, m.source_key, v.value, m.removed, m.revision_id, m.updated_at, j.name \
@@ -114,7 +152,9 @@ fn mapping_row(row: &SqliteRow) -> ScopeResult<MappingRow> {
 
 fn revision_row(row: &SqliteRow) -> ScopeResult<RevisionRow> {
     let value = |index: usize| -> ScopeResult<Option<MappingValue>> {
-        col::<Option<String>>(row, index)?.map(|text| MappingValue::from_json(&text)).transpose()
+        col::<Option<String>>(row, index)?
+            .map(|text| MappingValue::from_json(&text))
+            .transpose()
     };
     let caller: Option<String> = col(row, 5)?;
     let origin = match caller {
@@ -135,12 +175,15 @@ fn revision_row(row: &SqliteRow) -> ScopeResult<RevisionRow> {
         origin,
         at: from_unix(col(row, 9)?)?,
         who: col(row, 10)?,
-        reason: Reason::parse(&reason).ok_or_else(|| ScopeError::corrupt(format!("a revision has an unknown reason {reason:?}")))?,
+        reason: Reason::parse(&reason).ok_or_else(|| {
+            ScopeError::corrupt(format!("a revision has an unknown reason {reason:?}"))
+        })?,
     })
 }
 
 fn parse_uuid(text: &str) -> ScopeResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| ScopeError::corrupt(format!("a stored transfer id {text:?} is not a UUID")))
+    Uuid::parse_str(text)
+        .map_err(|_| ScopeError::corrupt(format!("a stored transfer id {text:?} is not a UUID")))
 }
 
 fn scope_row(row: &SqliteRow) -> ScopeResult<(i64, ScopeRow)> {
@@ -158,7 +201,8 @@ fn scope_row(row: &SqliteRow) -> ScopeResult<(i64, ScopeRow)> {
     ))
 }
 
-const SCOPE_COLUMNS: &str = "id, name, source_label, destination_label, created_at, created_by FROM scopes";
+const SCOPE_COLUMNS: &str =
+    "id, name, source_label, destination_label, created_at, created_by FROM scopes";
 
 fn job_row(row: &SqliteRow) -> ScopeResult<JobRow> {
     Ok(JobRow {
@@ -190,8 +234,9 @@ fn run_row(row: &SqliteRow) -> ScopeResult<RunRow> {
         exceptions_version: u32::try_from(col::<i64>(row, 11)?).unwrap_or(0),
         source_content: col(row, 12)?,
         destination_content: col(row, 13)?,
-        warnings: serde_json::from_str(&col::<String>(row, 14)?)
-            .map_err(|error| ScopeError::corrupt(format!("a run's warnings are unreadable: {error}")))?,
+        warnings: serde_json::from_str(&col::<String>(row, 14)?).map_err(|error| {
+            ScopeError::corrupt(format!("a run's warnings are unreadable: {error}"))
+        })?,
     })
 }
 
@@ -222,7 +267,9 @@ impl SqliteScopeStore {
         let path = path.as_ref();
         let location: Arc<str> = path.display().to_string().into();
         if path.is_dir() {
-            return Err(ScopeError::invalid(format!("cannot open store {location}: it is a folder; pass a file path")));
+            return Err(ScopeError::invalid(format!(
+                "cannot open store {location}: it is a folder; pass a file path"
+            )));
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -234,10 +281,15 @@ impl SqliteScopeStore {
             .pragma("cache_size", "-65536");
         // A new file switching to WAL can answer SQLITE_BUSY past the busy timeout when
         // several processes open it at once: connect_file retries that briefly.
-        let pool = crate::sqlite::connect_file(SqlitePoolOptions::new().max_connections(4), options)
-            .await
-            .map_err(|error| ScopeError::database("open the store", &location, error))?;
-        let store = SqliteScopeStore { pool, location, announcer: Default::default() };
+        let pool =
+            crate::sqlite::connect_file(SqlitePoolOptions::new().max_connections(4), options)
+                .await
+                .map_err(|error| ScopeError::database("open the store", &location, error))?;
+        let store = SqliteScopeStore {
+            pool,
+            location,
+            announcer: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -257,7 +309,11 @@ impl SqliteScopeStore {
             .connect_with(options)
             .await
             .map_err(|error| ScopeError::database("open the store", &location, error))?;
-        let store = SqliteScopeStore { pool, location, announcer: Default::default() };
+        let store = SqliteScopeStore {
+            pool,
+            location,
+            announcer: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -273,7 +329,10 @@ impl SqliteScopeStore {
     }
 
     async fn begin(&self, operation: &'static str) -> ScopeResult<Tx> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(self.db(operation))
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db(operation))
     }
 
     /// Applies the migrations this file lacks, all under one write lock, so concurrent first
@@ -281,11 +340,12 @@ impl SqliteScopeStore {
     /// newer Crosswalk, and migrations changed since they were applied.
     async fn migrate(&self) -> ScopeResult<()> {
         let mut tx = self.begin("bring the schema up to date").await?;
-        let tables: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(self.db("read the schema"))?;
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(self.db("read the schema"))?;
         let ours = |t: &String| t == MIGRATIONS_TABLE || t == "_sqlx_migrations";
         if !tables.is_empty() && !tables.iter().any(ours) {
             return Err(ScopeError::invalid(format!(
@@ -301,10 +361,11 @@ impl SqliteScopeStore {
         .execute(&mut *tx)
         .await
         .map_err(self.db("create the migrations table"))?;
-        let applied: Vec<(i64, String)> = sqlx::query_as("SELECT version, sql FROM _crosswalk_scope_migrations ORDER BY version")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(self.db("read the applied migrations"))?;
+        let applied: Vec<(i64, String)> =
+            sqlx::query_as("SELECT version, sql FROM _crosswalk_scope_migrations ORDER BY version")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(self.db("read the applied migrations"))?;
         for (version, sql) in &applied {
             match MIGRATIONS.iter().find(|(v, _, _)| v == version) {
                 None => {
@@ -327,7 +388,10 @@ impl SqliteScopeStore {
             if applied.iter().any(|(v, _)| v == version) {
                 continue;
             }
-            sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(self.db("apply a scope migration"))?;
+            sqlx::raw_sql(*sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("apply a scope migration"))?;
             sqlx::query("INSERT INTO _crosswalk_scope_migrations (version, description, sql, applied_at) VALUES (?, ?, ?, ?)")
                 .bind(version)
                 .bind(description)
@@ -337,28 +401,48 @@ impl SqliteScopeStore {
                 .await
                 .map_err(self.db("record a scope migration"))?;
         }
-        tx.commit().await.map_err(self.db("bring the schema up to date"))
+        tx.commit()
+            .await
+            .map_err(self.db("bring the schema up to date"))
     }
 
-    async fn scope_on(&self, conn: &mut SqliteConnection, name: &str) -> ScopeResult<(i64, ScopeRow)> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SCOPE_COLUMNS} WHERE name = ?")))
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(self.db("read a scope"))?;
+    async fn scope_on(
+        &self,
+        conn: &mut SqliteConnection,
+        name: &str,
+    ) -> ScopeResult<(i64, ScopeRow)> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SCOPE_COLUMNS} WHERE name = ?"
+        )))
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(self.db("read a scope"))?;
         match row {
             Some(row) => scope_row(&row),
             None => {
-                let known: Vec<String> = sqlx::query_scalar("SELECT name FROM scopes ORDER BY name LIMIT 21")
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(self.db("list scopes"))?;
+                let known: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM scopes ORDER BY name LIMIT 21")
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(self.db("list scopes"))?;
                 let listed = if known.is_empty() {
                     "no scope has been created yet".to_string()
                 } else {
-                    format!("scopes: {}{}", known.iter().take(20).cloned().collect::<Vec<_>>().join(", "), if known.len() > 20 { ", ..." } else { "" })
+                    format!(
+                        "scopes: {}{}",
+                        known
+                            .iter()
+                            .take(20)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if known.len() > 20 { ", ..." } else { "" }
+                    )
                 };
-                Err(ScopeError::not_found(format!("no scope named {name:?}; {listed}")))
+                Err(ScopeError::not_found(format!(
+                    "no scope named {name:?}; {listed}"
+                )))
             }
         }
     }
@@ -367,13 +451,20 @@ impl SqliteScopeStore {
         Ok(self.scope_on(conn, name).await?.0)
     }
 
-    async fn job_on(&self, conn: &mut SqliteConnection, scope_id: i64, name: &str) -> ScopeResult<Option<(i64, JobRow)>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT j.id, {JOB_COLUMNS} WHERE j.scope_id = ? AND j.name = ?")))
-            .bind(scope_id)
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(self.db("read a job"))?;
+    async fn job_on(
+        &self,
+        conn: &mut SqliteConnection,
+        scope_id: i64,
+        name: &str,
+    ) -> ScopeResult<Option<(i64, JobRow)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT j.id, {JOB_COLUMNS} WHERE j.scope_id = ? AND j.name = ?"
+        )))
+        .bind(scope_id)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(self.db("read a job"))?;
         match row {
             None => Ok(None),
             Some(row) => {
@@ -392,23 +483,39 @@ impl SqliteScopeStore {
     }
 
     /// The scope's job of that name, created if it has none, inside the caller's transaction.
-    async fn job_or_create(&self, tx: &mut SqliteConnection, scope_id: i64, name: &str, at: OffsetDateTime) -> ScopeResult<(i64, JobRow)> {
+    async fn job_or_create(
+        &self,
+        tx: &mut SqliteConnection,
+        scope_id: i64,
+        name: &str,
+        at: OffsetDateTime,
+    ) -> ScopeResult<(i64, JobRow)> {
         check_name("job", name)?;
         if let Some(job) = self.job_on(tx, scope_id, name).await? {
             return Ok(job);
         }
-        sqlx::query("INSERT INTO scope_jobs (scope_id, name, transfer_id, created_at) VALUES (?, ?, ?, ?)")
-            .bind(scope_id)
-            .bind(name)
-            .bind(Uuid::new_v4().hyphenated().to_string())
-            .bind(unix(at))
-            .execute(&mut *tx)
-            .await
-            .map_err(self.db("create a job"))?;
-        self.job_on(tx, scope_id, name).await?.ok_or_else(|| ScopeError::corrupt("a job just created cannot be read back"))
+        sqlx::query(
+            "INSERT INTO scope_jobs (scope_id, name, transfer_id, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(scope_id)
+        .bind(name)
+        .bind(Uuid::new_v4().hyphenated().to_string())
+        .bind(unix(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db("create a job"))?;
+        self.job_on(tx, scope_id, name)
+            .await?
+            .ok_or_else(|| ScopeError::corrupt("a job just created cannot be read back"))
     }
 
-    async fn mapping_on(&self, conn: &mut SqliteConnection, scope_id: i64, namespace: &Namespace, key: &str) -> ScopeResult<Option<(Stored, MappingRow)>> {
+    async fn mapping_on(
+        &self,
+        conn: &mut SqliteConnection,
+        scope_id: i64,
+        namespace: &Namespace,
+        key: &str,
+    ) -> ScopeResult<Option<(Stored, MappingRow)>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT m.id, {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND m.source_key = ?"
         )))
@@ -434,11 +541,13 @@ impl SqliteScopeStore {
     }
 
     async fn revision_on(&self, conn: &mut SqliteConnection, id: i64) -> ScopeResult<RevisionRow> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {REVISION_COLUMNS} WHERE r.id = ?")))
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(self.db("read a revision"))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REVISION_COLUMNS} WHERE r.id = ?"
+        )))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(self.db("read a revision"))?;
         revision_row(&row)
     }
 
@@ -522,7 +631,14 @@ impl SqliteScopeStore {
         }
     }
 
-    async fn set_removed(&self, tx: &mut SqliteConnection, id: i64, revision_id: i64, at: i64, job_id: Option<i64>) -> ScopeResult<()> {
+    async fn set_removed(
+        &self,
+        tx: &mut SqliteConnection,
+        id: i64,
+        revision_id: i64,
+        at: i64,
+        job_id: Option<i64>,
+    ) -> ScopeResult<()> {
         sqlx::query("UPDATE scope_mappings SET revision_id = ?, removed = 1, removed_at = ?, updated_at = ?, job_id = ? WHERE id = ?")
             .bind(revision_id)
             .bind(at)
@@ -535,7 +651,11 @@ impl SqliteScopeStore {
         Ok(())
     }
 
-    async fn exception_set(&self, conn: &mut SqliteConnection, scope_id: i64) -> ScopeResult<ExceptionSet> {
+    async fn exception_set(
+        &self,
+        conn: &mut SqliteConnection,
+        scope_id: i64,
+    ) -> ScopeResult<ExceptionSet> {
         let version: i64 = sqlx::query_scalar("SELECT exceptions_version FROM scopes WHERE id = ?")
             .bind(scope_id)
             .fetch_one(&mut *conn)
@@ -550,12 +670,17 @@ impl SqliteScopeStore {
         for row in &rows {
             let kind: String = col(row, 0)?;
             rules.push(ExceptionRow {
-                kind: IdentityKind::parse(&kind).ok_or_else(|| ScopeError::corrupt(format!("an exception has an unknown kind {kind:?}")))?,
+                kind: IdentityKind::parse(&kind).ok_or_else(|| {
+                    ScopeError::corrupt(format!("an exception has an unknown kind {kind:?}"))
+                })?,
                 source: col(row, 1)?,
                 destination: col(row, 2)?,
             });
         }
-        Ok(ExceptionSet { version: u32::try_from(version).unwrap_or(0), rules })
+        Ok(ExceptionSet {
+            version: u32::try_from(version).unwrap_or(0),
+            rules,
+        })
     }
 
     async fn change_exception(
@@ -567,7 +692,10 @@ impl SqliteScopeStore {
         note: Option<&super::webhooks::ExceptionNote>,
     ) -> ScopeResult<ExceptionSet> {
         check_name("caller", &context.caller)?;
-        for (what, side) in [("exception's source", &rule.source), ("exception's destination", &rule.destination)] {
+        for (what, side) in [
+            ("exception's source", &rule.source),
+            ("exception's destination", &rule.destination),
+        ] {
             check_key(what, side, MAX_KEY_LEN)?;
         }
         let mut tx = self.begin("change an exception").await?;
@@ -602,13 +730,15 @@ impl SqliteScopeStore {
                     rule.kind, rule.source
                 )));
             }
-            sqlx::query("DELETE FROM scope_exceptions WHERE scope_id = ? AND kind = ? AND source = ?")
-                .bind(scope_id)
-                .bind(kind_str(rule.kind))
-                .bind(&rule.source)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.db("remove an exception"))?;
+            sqlx::query(
+                "DELETE FROM scope_exceptions WHERE scope_id = ? AND kind = ? AND source = ?",
+            )
+            .bind(scope_id)
+            .bind(kind_str(rule.kind))
+            .bind(&rule.source)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db("remove an exception"))?;
         }
         let version: i64 = sqlx::query_scalar("UPDATE scopes SET exceptions_version = exceptions_version + 1 WHERE id = ? RETURNING exceptions_version")
             .bind(scope_id)
@@ -632,15 +762,29 @@ impl SqliteScopeStore {
         .await
         .map_err(self.db("record an exception change"))?;
         let set = self.exception_set(&mut tx, scope_id).await?;
-        let committed = super::webhooks::Committed::ExceptionChanged { version: set.version, added: add, rule, context, note };
-        self.announce_in(&mut tx, scope_id, scope, context.at, &committed).await?;
+        let committed = super::webhooks::Committed::ExceptionChanged {
+            version: set.version,
+            added: add,
+            rule,
+            context,
+            note,
+        };
+        self.announce_in(&mut tx, scope_id, scope, context.at, &committed)
+            .await?;
         tx.commit().await.map_err(self.db("change an exception"))?;
         Ok(set)
     }
 
     /// Writes a run's identity choices (see [`ScopeWrite::record_run_choosing`]) in its
     /// transaction, under the scope's write lock.
-    async fn record_choices(&self, tx: &mut SqliteConnection, scope_id: i64, run_id: i64, scope: &str, choices: &RunChoices) -> ScopeResult<()> {
+    async fn record_choices(
+        &self,
+        tx: &mut SqliteConnection,
+        scope_id: i64,
+        run_id: i64,
+        scope: &str,
+        choices: &RunChoices,
+    ) -> ScopeResult<()> {
         let version: i64 = sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = ?")
             .bind(scope_id)
             .fetch_one(&mut *tx)
@@ -656,15 +800,18 @@ impl SqliteScopeStore {
         let mut changed = false;
         for choice in &choices.choices {
             let (kind, target) = choice.handling.parts();
-            let existing: Option<(String, String)> =
-                sqlx::query_as("SELECT handling, target FROM scope_choices WHERE scope_id = ? AND source_key = ?")
-                    .bind(scope_id)
-                    .bind(&choice.source_key)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(self.db("read an identity choice"))?;
+            let existing: Option<(String, String)> = sqlx::query_as(
+                "SELECT handling, target FROM scope_choices WHERE scope_id = ? AND source_key = ?",
+            )
+            .bind(scope_id)
+            .bind(&choice.source_key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(self.db("read an identity choice"))?;
             match existing {
-                Some((old_kind, old_target)) if old_kind == kind && old_target == target => continue,
+                Some((old_kind, old_target)) if old_kind == kind && old_target == target => {
+                    continue;
+                }
                 Some((old_kind, old_target)) => {
                     sqlx::query(
                         "INSERT INTO scope_choice_switches (scope_id, source_key, old_handling, old_target, new_handling, new_target, forced, run_id) \
@@ -715,7 +862,11 @@ impl SqliteScopeStore {
         Ok(())
     }
 
-    async fn record_run_inner(&self, run: &RunRecord, choices: Option<&RunChoices>) -> ScopeResult<RunRow> {
+    async fn record_run_inner(
+        &self,
+        run: &RunRecord,
+        choices: Option<&RunChoices>,
+    ) -> ScopeResult<RunRow> {
         check_name("job", &run.job)?;
         for choice in choices.iter().flat_map(|c| &c.choices) {
             check_key("source key", &choice.source_key, MAX_KEY_LEN)?;
@@ -741,18 +892,21 @@ impl SqliteScopeStore {
 
         let mut tx = self.begin("record a run").await?;
         let scope_id = self.scope_id(&mut tx, &run.scope).await?;
-        let current_exceptions: i64 = sqlx::query_scalar("SELECT exceptions_version FROM scopes WHERE id = ?")
-            .bind(scope_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(self.db("read the exceptions version"))?;
+        let current_exceptions: i64 =
+            sqlx::query_scalar("SELECT exceptions_version FROM scopes WHERE id = ?")
+                .bind(scope_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(self.db("read the exceptions version"))?;
         if i64::from(run.exceptions_version) != current_exceptions {
             return Err(ScopeError::conflict(format!(
                 "the run resolved with exceptions version {}, but scope {:?} is at version {current_exceptions}: the exceptions changed while it ran; run it again",
                 run.exceptions_version, run.scope
             )));
         }
-        let (job_id, _) = self.job_or_create(&mut tx, scope_id, &run.job, run.started_at).await?;
+        let (job_id, _) = self
+            .job_or_create(&mut tx, scope_id, &run.job, run.started_at)
+            .await?;
         for content in [&source_content, &destination_content] {
             sqlx::query("INSERT INTO directory_contents (hash, body, accounts, groups) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING")
                 .bind(&content.hash)
@@ -763,12 +917,14 @@ impl SqliteScopeStore {
                 .await
                 .map_err(self.db("store a directory's contents"))?;
         }
-        let policy_version: Option<i64> = sqlx::query_scalar("SELECT version FROM scope_policies WHERE scope_id = ? AND hash = ?")
-            .bind(scope_id)
-            .bind(&policy_hash)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(self.db("read the policy versions"))?;
+        let policy_version: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM scope_policies WHERE scope_id = ? AND hash = ?",
+        )
+        .bind(scope_id)
+        .bind(&policy_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db("read the policy versions"))?;
         let policy_version = match policy_version {
             Some(version) => version,
             None => {
@@ -788,11 +944,12 @@ impl SqliteScopeStore {
                 version
             }
         };
-        let number: i64 = sqlx::query_scalar("UPDATE scope_jobs SET runs = runs + 1 WHERE id = ? RETURNING runs")
-            .bind(job_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(self.db("number the run"))?;
+        let number: i64 =
+            sqlx::query_scalar("UPDATE scope_jobs SET runs = runs + 1 WHERE id = ? RETURNING runs")
+                .bind(job_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(self.db("number the run"))?;
         let run_id: i64 = sqlx::query_scalar(
             "INSERT INTO scope_runs (job_id, number, started_at, who, policy_version, exceptions_version, source_content, destination_content, warnings) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -820,13 +977,19 @@ impl SqliteScopeStore {
             )
             .bind(scope_id)
             .fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await.map_err(self.db("read the scope's mappings"))? {
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(self.db("read the scope's mappings"))?
+            {
                 let hash: Vec<u8> = col(&row, 2)?;
                 let written_by: Option<i64> = col(&row, 7)?;
                 stored.push(StoredMapping {
                     namespace: identity_namespace(&col::<String>(&row, 0)?)?,
                     source_key: col(&row, 1)?,
-                    value_hash: hash.try_into().map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?,
+                    value_hash: hash
+                        .try_into()
+                        .map_err(|_| ScopeError::corrupt("a stored value hash is not 16 bytes"))?,
                     removed: col::<i64>(&row, 3)? != 0,
                     ours: written_by == Some(job_id),
                     id: col(&row, 4)?,
@@ -849,9 +1012,16 @@ impl SqliteScopeStore {
                 let (value, reason) = match change.identity {
                     None => (None, Reason::Removal),
                     Some(identity) => {
-                        let exception =
-                            identity.value.is_exception() || change.stored.is_some_and(|s| was_exception.contains(&s.id));
-                        (Some(identity_json(&identity.value)), if exception { Reason::Exception } else { Reason::Resolution })
+                        let exception = identity.value.is_exception()
+                            || change.stored.is_some_and(|s| was_exception.contains(&s.id));
+                        (
+                            Some(identity_json(&identity.value)),
+                            if exception {
+                                Reason::Exception
+                            } else {
+                                Reason::Resolution
+                            },
+                        )
                     }
                 };
                 row.push_bind(scope_id)
@@ -864,7 +1034,10 @@ impl SqliteScopeStore {
                     .push_bind(run.who.as_str())
                     .push_bind(reason.as_str());
             });
-            sql.build().execute(&mut *tx).await.map_err(self.db("write revisions"))?;
+            sql.build()
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("write revisions"))?;
         }
 
         // The mappings themselves: new ones inserted, the rest updated, in one upsert per
@@ -879,7 +1052,11 @@ impl SqliteScopeStore {
             sql.push_bind(job_id).push(" FROM (");
             sql.push_values(batch, |mut row, change| {
                 let removed = change.kind == ChangeKind::Removed;
-                let value_revision_id = if removed { change.stored.map(|s| s.value_revision_id) } else { None };
+                let value_revision_id = if removed {
+                    change.stored.map(|s| s.value_revision_id)
+                } else {
+                    None
+                };
                 row.push_bind(change.namespace)
                     .push_bind(change.source_key)
                     .push_bind(value_revision_id)
@@ -901,7 +1078,12 @@ impl SqliteScopeStore {
                      value_hash = excluded.value_hash, removed = excluded.removed, removed_at = excluded.removed_at, \
                      updated_at = excluded.updated_at, job_id = excluded.job_id",
                 );
-            let written = sql.build().execute(&mut *tx).await.map_err(self.db("write mappings"))?.rows_affected();
+            let written = sql
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("write mappings"))?
+                .rows_affected();
             if written != batch.len() as u64 {
                 return Err(ScopeError::corrupt(format!(
                     "a run wrote {} revisions but {written} mappings found theirs; nothing was saved",
@@ -912,20 +1094,30 @@ impl SqliteScopeStore {
 
         // Alternate keys: replaced for every mapping that got a new value; a removed mapping
         // keeps its own, so it is still found by them (marked removed).
-        let replaced: Vec<i64> =
-            changes.iter().filter(|c| c.kind != ChangeKind::Removed).filter_map(|c| c.stored.map(|s| s.id)).collect();
+        let replaced: Vec<i64> = changes
+            .iter()
+            .filter(|c| c.kind != ChangeKind::Removed)
+            .filter_map(|c| c.stored.map(|s| s.id))
+            .collect();
         for batch in replaced.chunks(MAPPING_BATCH) {
-            let mut sql = sqlx::QueryBuilder::<Sqlite>::new("DELETE FROM scope_mapping_keys WHERE mapping_id IN (");
+            let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
+                "DELETE FROM scope_mapping_keys WHERE mapping_id IN (",
+            );
             let mut list = sql.separated(", ");
             for id in batch {
                 list.push_bind(*id);
             }
             sql.push(")");
-            sql.build().execute(&mut *tx).await.map_err(self.db("replace alternate keys"))?;
+            sql.build()
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("replace alternate keys"))?;
         }
         let mut alternate: Vec<(AltKind, String, &str)> = Vec::new();
         for change in &changes {
-            let Some(identity) = change.identity else { continue };
+            let Some(identity) = change.identity else {
+                continue;
+            };
             if change.namespace != Namespace::IDENTITY_USER {
                 continue;
             }
@@ -935,51 +1127,80 @@ impl SqliteScopeStore {
         }
         // In the key table's order: a new scope's keys are appended, not scattered over the
         // index (scattered, each page was written to the log many times over).
-        alternate.sort_unstable_by(|a, b| (a.0.as_str(), &a.1, a.2).cmp(&(b.0.as_str(), &b.1, b.2)));
+        alternate
+            .sort_unstable_by(|a, b| (a.0.as_str(), &a.1, a.2).cmp(&(b.0.as_str(), &b.1, b.2)));
         for batch in alternate.chunks(KEY_BATCH) {
             let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
                 "INSERT OR IGNORE INTO scope_mapping_keys (scope_id, namespace, kind, key, mapping_id) \
                  SELECT m.scope_id, m.namespace, v.column1, v.column2, m.id FROM (",
             );
             sql.push_values(batch, |mut row, (kind, alt, source_key)| {
-                row.push_bind(kind.as_str()).push_bind(alt.as_str()).push_bind(*source_key);
+                row.push_bind(kind.as_str())
+                    .push_bind(alt.as_str())
+                    .push_bind(*source_key);
             });
             // CROSS JOIN: the listed keys drive the look-ups (see the mappings above).
             sql.push(") AS v CROSS JOIN scope_mappings m ON m.scope_id = ")
                 .push_bind(scope_id)
                 .push(" AND m.namespace = 'identity:user' AND m.source_key = v.column3");
-            sql.build().execute(&mut *tx).await.map_err(self.db("write alternate keys"))?;
+            sql.build()
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("write alternate keys"))?;
         }
-        sqlx::query("UPDATE scope_runs SET added = ?, changed = ?, removed = ?, unchanged = ? WHERE id = ?")
-            .bind(counts.added as i64)
-            .bind(counts.changed as i64)
-            .bind(counts.removed as i64)
-            .bind(counts.unchanged as i64)
-            .bind(run_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(self.db("count the run's changes"))?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLUMNS} WHERE r.id = ?")))
-            .bind(run_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(self.db("read the run back"))?;
+        sqlx::query(
+            "UPDATE scope_runs SET added = ?, changed = ?, removed = ?, unchanged = ? WHERE id = ?",
+        )
+        .bind(counts.added as i64)
+        .bind(counts.changed as i64)
+        .bind(counts.removed as i64)
+        .bind(counts.unchanged as i64)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db("count the run's changes"))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} WHERE r.id = ?"
+        )))
+        .bind(run_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(self.db("read the run back"))?;
         let run_row = run_row(&row)?;
         if let Some(choices) = choices {
-            self.record_choices(&mut tx, scope_id, run_id, &run.scope, choices).await?;
+            self.record_choices(&mut tx, scope_id, run_id, &run.scope, choices)
+                .await?;
         }
-        let batch = self.revision_batch(&mut tx, scope_id, counts.added + counts.changed + counts.removed).await?;
-        let committed = super::webhooks::Committed::RunRecorded { run: &run_row, record: run, batch: batch.as_ref() };
-        self.announce_in(&mut tx, scope_id, &run.scope, run.started_at, &committed).await?;
+        let batch = self
+            .revision_batch(
+                &mut tx,
+                scope_id,
+                counts.added + counts.changed + counts.removed,
+            )
+            .await?;
+        let committed = super::webhooks::Committed::RunRecorded {
+            run: &run_row,
+            record: run,
+            batch: batch.as_ref(),
+        };
+        self.announce_in(&mut tx, scope_id, &run.scope, run.started_at, &committed)
+            .await?;
         tx.commit().await.map_err(self.db("record a run"))?;
         Ok(run_row)
     }
 
     /// The changed mappings whose value was resolved by an exception: their change is an
     /// exception's doing too (a rule removed, or a new one), whatever the new value says.
-    async fn exception_mappings(&self, tx: &mut SqliteConnection, changes: &[Planned<'_>]) -> ScopeResult<HashSet<i64>> {
-        let changed: Vec<i64> =
-            changes.iter().filter(|c| c.kind == ChangeKind::Changed).filter_map(|c| c.stored.map(|s| s.id)).collect();
+    async fn exception_mappings(
+        &self,
+        tx: &mut SqliteConnection,
+        changes: &[Planned<'_>],
+    ) -> ScopeResult<HashSet<i64>> {
+        let changed: Vec<i64> = changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Changed)
+            .filter_map(|c| c.stored.map(|s| s.id))
+            .collect();
         let mut found = HashSet::new();
         for batch in changed.chunks(MAPPING_BATCH) {
             let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
@@ -991,7 +1212,11 @@ impl SqliteScopeStore {
                 list.push_bind(*id);
             }
             sql.push(")");
-            let rows = sql.build().fetch_all(&mut *tx).await.map_err(self.db("read the changed mappings"))?;
+            let rows = sql
+                .build()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(self.db("read the changed mappings"))?;
             for row in &rows {
                 found.insert(col::<i64>(row, 0)?);
             }
@@ -1033,45 +1258,94 @@ impl SqliteScopeStore {
                 let stored = existing.map(|(stored, _)| stored);
                 let json = new.to_json();
                 let revision_id = self
-                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, stored.as_ref().map(|s| s.revision_id), Some(&json), context, Reason::Manual)
+                    .insert_revision(
+                        &mut tx,
+                        scope_id,
+                        namespace.as_str(),
+                        key,
+                        stored.as_ref().map(|s| s.revision_id),
+                        Some(&json),
+                        context,
+                        Reason::Manual,
+                    )
                     .await?;
                 let hash = MappingValue::digest_of_json(&json);
-                self.set_live(&mut tx, scope_id, namespace.as_str(), key, stored.map(|s| s.id), revision_id, hash, at, None).await?;
+                self.set_live(
+                    &mut tx,
+                    scope_id,
+                    namespace.as_str(),
+                    key,
+                    stored.map(|s| s.id),
+                    revision_id,
+                    hash,
+                    at,
+                    None,
+                )
+                .await?;
                 revision_id
             }
             (None, Some((stored, mapping))) if !mapping.removed => {
                 let revision_id = self
-                    .insert_revision(&mut tx, scope_id, namespace.as_str(), key, Some(stored.revision_id), None, context, Reason::Manual)
+                    .insert_revision(
+                        &mut tx,
+                        scope_id,
+                        namespace.as_str(),
+                        key,
+                        Some(stored.revision_id),
+                        None,
+                        context,
+                        Reason::Manual,
+                    )
                     .await?;
-                self.set_removed(&mut tx, stored.id, revision_id, at, None).await?;
+                self.set_removed(&mut tx, stored.id, revision_id, at, None)
+                    .await?;
                 revision_id
             }
             (None, _) => return Ok(None),
         };
         let revision = self.revision_on(&mut tx, revision_id).await?;
         let batch = super::webhooks::RevisionBatch::single(&revision);
-        let committed =
-            super::webhooks::Committed::MappingWritten { batch: &batch, namespace: namespace.as_str(), source_key: key, value, context };
-        self.announce_in(&mut tx, scope_id, scope, context.at, &committed).await?;
+        let committed = super::webhooks::Committed::MappingWritten {
+            batch: &batch,
+            namespace: namespace.as_str(),
+            source_key: key,
+            value,
+            context,
+        };
+        self.announce_in(&mut tx, scope_id, scope, context.at, &committed)
+            .await?;
         tx.commit().await.map_err(self.db("write an app mapping"))?;
         Ok(Some(revision))
     }
 
-    async fn purge_inner(&self, scope: &str, namespace: &Namespace, context: &ChangeContext, dry_run: bool) -> ScopeResult<PurgeReport> {
+    async fn purge_inner(
+        &self,
+        scope: &str,
+        namespace: &Namespace,
+        context: &ChangeContext,
+        dry_run: bool,
+    ) -> ScopeResult<PurgeReport> {
         check_name("caller", &context.caller)?;
         let mut tx = self.begin("purge").await?;
         let scope_id = self.scope_id(&mut tx, scope).await?;
-        let keep: Option<Option<i64>> = sqlx::query_scalar("SELECT keep_days FROM scope_retention WHERE scope_id = ? AND namespace = ?")
-            .bind(scope_id)
-            .bind(namespace.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(self.db("read the retention"))?;
+        let keep: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT keep_days FROM scope_retention WHERE scope_id = ? AND namespace = ?",
+        )
+        .bind(scope_id)
+        .bind(namespace.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db("read the retention"))?;
         let retention = match keep.flatten() {
             Some(days) => Retention::Days(u32::try_from(days).unwrap_or(u32::MAX)),
             None => Retention::Forever,
         };
-        let mut report = PurgeReport { namespace: namespace.clone(), retention, removed: Vec::new(), revisions: Vec::new() };
+        let mut report = PurgeReport {
+            namespace: namespace.clone(),
+            retention,
+            removed: Vec::new(),
+            revisions: Vec::new(),
+        };
         let Retention::Days(days) = retention else {
             return Ok(report);
         };
@@ -1087,10 +1361,20 @@ impl SqliteScopeStore {
         .await
         .map_err(self.db("find what to purge"))?;
         for row in &rows {
-            let (id, key, revision_id): (i64, String, i64) = (col(row, 0)?, col(row, 1)?, col(row, 2)?);
+            let (id, key, revision_id): (i64, String, i64) =
+                (col(row, 0)?, col(row, 1)?, col(row, 2)?);
             if !dry_run {
                 let purge_id = self
-                    .insert_revision(&mut tx, scope_id, namespace.as_str(), &key, Some(revision_id), None, context, Reason::Purge)
+                    .insert_revision(
+                        &mut tx,
+                        scope_id,
+                        namespace.as_str(),
+                        &key,
+                        Some(revision_id),
+                        None,
+                        context,
+                        Reason::Purge,
+                    )
                     .await?;
                 sqlx::query("DELETE FROM scope_mappings WHERE id = ?")
                     .bind(id)
@@ -1104,16 +1388,38 @@ impl SqliteScopeStore {
         if dry_run {
             return Ok(report);
         }
-        self.announce_in(&mut tx, scope_id, scope, context.at, &super::webhooks::Committed::Purged { report: &report, context }).await?;
+        self.announce_in(
+            &mut tx,
+            scope_id,
+            scope,
+            context.at,
+            &super::webhooks::Committed::Purged {
+                report: &report,
+                context,
+            },
+        )
+        .await?;
         tx.commit().await.map_err(self.db("purge"))?;
         Ok(report)
     }
 
-    async fn find_inner(&self, scope: &str, namespace: &Namespace, keys: &[String]) -> ScopeResult<Vec<FindAnswer>> {
+    async fn find_inner(
+        &self,
+        scope: &str,
+        namespace: &Namespace,
+        keys: &[String],
+    ) -> ScopeResult<Vec<FindAnswer>> {
         if keys.len() > MAX_BATCH {
-            return Err(ScopeError::invalid(format!("a look-up holds at most {MAX_BATCH} keys, not {}", keys.len())));
+            return Err(ScopeError::invalid(format!(
+                "a look-up holds at most {MAX_BATCH} keys, not {}",
+                keys.len()
+            )));
         }
-        let mut conn = self.pool.acquire().await.map_err(self.db("look mappings up"))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db("look mappings up"))?;
         let (scope_id, scope_row) = self.scope_on(&mut conn, scope).await?;
         let mut batch = FindBatch::new(scope_row.source_platform, namespace, keys)?;
         for kind in find::KIND_ORDER {
@@ -1121,7 +1427,9 @@ impl SqliteScopeStore {
             if lookups.is_empty() {
                 continue;
             }
-            let rows = self.find_rows(&mut conn, scope_id, namespace, kind, &lookups).await?;
+            let rows = self
+                .find_rows(&mut conn, scope_id, namespace, kind, &lookups)
+                .await?;
             batch.answer(kind, rows);
         }
         Ok(batch.finish())
@@ -1144,7 +1452,9 @@ impl SqliteScopeStore {
             [one] => ("= ?", one.clone()),
             _ => (
                 "IN (SELECT value FROM json_each(?))",
-                serde_json::to_string(lookups).map_err(|error| ScopeError::invalid(format!("keys that cannot be looked up: {error}")))?,
+                serde_json::to_string(lookups).map_err(|error| {
+                    ScopeError::invalid(format!("keys that cannot be looked up: {error}"))
+                })?,
             ),
         };
         let rows = match kind {
@@ -1181,20 +1491,35 @@ impl SqliteScopeStore {
         rows.iter()
             .map(|row| {
                 let mapping = mapping_row(row)?;
-                let lookup = if kind == AltKind::SourceKey { mapping.source_key.clone() } else { col(row, 7)? };
+                let lookup = if kind == AltKind::SourceKey {
+                    mapping.source_key.clone()
+                } else {
+                    col(row, 7)?
+                };
                 Ok((lookup, mapping))
             })
             .collect()
     }
 
-    async fn report_inner(&self, scope: &str, of: &ReportOf, sink: &mut ReportValueSink<'_>) -> ScopeResult<u64> {
-        let mut conn = self.pool.begin().await.map_err(self.db("read the report"))?;
+    async fn report_inner(
+        &self,
+        scope: &str,
+        of: &ReportOf,
+        sink: &mut ReportValueSink<'_>,
+    ) -> ScopeResult<u64> {
+        let mut conn = self
+            .pool
+            .begin()
+            .await
+            .map_err(self.db("read the report"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         // For one job: the source identities of its latest run.
         let mut only: Option<(String, HashSet<(IdentityKind, String)>)> = None;
         if let ReportOf::Job(job) = of {
             let Some((job_id, _)) = self.job_on(&mut conn, scope_id, job).await? else {
-                return Err(ScopeError::not_found(format!("scope {scope:?} has no job named {job:?}; `jobs` lists them")));
+                return Err(ScopeError::not_found(format!(
+                    "scope {scope:?} has no job named {job:?}; `jobs` lists them"
+                )));
             };
             let hash: Option<String> = sqlx::query_scalar("SELECT source_content FROM scope_runs WHERE job_id = ? ORDER BY number DESC LIMIT 1")
                 .bind(job_id)
@@ -1204,8 +1529,18 @@ impl SqliteScopeStore {
             let mut ids = HashSet::new();
             if let Some(hash) = hash {
                 let content = self.content_on(&mut conn, &hash).await?;
-                ids.extend(content.accounts.into_iter().map(|a| (IdentityKind::Account, a.id)));
-                ids.extend(content.groups.into_iter().map(|g| (IdentityKind::Group, g.id)));
+                ids.extend(
+                    content
+                        .accounts
+                        .into_iter()
+                        .map(|a| (IdentityKind::Account, a.id)),
+                );
+                ids.extend(
+                    content
+                        .groups
+                        .into_iter()
+                        .map(|g| (IdentityKind::Group, g.id)),
+                );
             }
             only = Some((job.clone(), ids));
         }
@@ -1221,9 +1556,14 @@ impl SqliteScopeStore {
             .fetch(&mut *conn);
             while let Some(row) = rows.try_next().await.map_err(self.db("read the report"))? {
                 let mapping = mapping_row(&row)?;
-                let Some(kind) = mapping.namespace.identity_kind() else { continue };
+                let Some(kind) = mapping.namespace.identity_kind() else {
+                    continue;
+                };
                 let Some(value) = mapping.value.as_identity() else {
-                    return Err(ScopeError::corrupt(format!("identity mapping {:?} holds an app value", mapping.source_key)));
+                    return Err(ScopeError::corrupt(format!(
+                        "identity mapping {:?} holds an app value",
+                        mapping.source_key
+                    )));
                 };
                 let job = match &only {
                     Some((job, ids)) => {
@@ -1234,20 +1574,32 @@ impl SqliteScopeStore {
                     }
                     None => mapping.job.clone().unwrap_or_default(),
                 };
-                sink(ReportValueRef { kind, job: &job, source_key: &mapping.source_key, value })?;
+                sink(ReportValueRef {
+                    kind,
+                    job: &job,
+                    source_key: &mapping.source_key,
+                    value,
+                })?;
                 handed += 1;
             }
         }
         Ok(handed)
     }
 
-    async fn content_on(&self, conn: &mut SqliteConnection, hash: &str) -> ScopeResult<DirectoryContent> {
-        let body: Option<Vec<u8>> = sqlx::query_scalar("SELECT body FROM directory_contents WHERE hash = ?")
-            .bind(hash)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(self.db("read a directory's contents"))?;
-        let body = body.ok_or_else(|| ScopeError::not_found(format!("no directory contents with hash {hash}")))?;
+    async fn content_on(
+        &self,
+        conn: &mut SqliteConnection,
+        hash: &str,
+    ) -> ScopeResult<DirectoryContent> {
+        let body: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT body FROM directory_contents WHERE hash = ?")
+                .bind(hash)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(self.db("read a directory's contents"))?;
+        let body = body.ok_or_else(|| {
+            ScopeError::not_found(format!("no directory contents with hash {hash}"))
+        })?;
         contents::unpack(hash, &body)
     }
 }
@@ -1259,11 +1611,15 @@ impl ScopeRead for SqliteScopeStore {
 
     fn scopes(&self) -> StoreFuture<'_, Vec<ScopeRow>> {
         Box::pin(async move {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SCOPE_COLUMNS} ORDER BY name")))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(self.db("list scopes"))?;
-            rows.iter().map(|row| scope_row(row).map(|(_, scope)| scope)).collect()
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {SCOPE_COLUMNS} ORDER BY name"
+            )))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.db("list scopes"))?;
+            rows.iter()
+                .map(|row| scope_row(row).map(|(_, scope)| scope))
+                .collect()
         })
     }
 
@@ -1278,11 +1634,13 @@ impl ScopeRead for SqliteScopeStore {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list jobs"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} WHERE j.scope_id = ? ORDER BY j.name")))
-                .bind(scope_id)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(self.db("list jobs"))?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {JOB_COLUMNS} WHERE j.scope_id = ? ORDER BY j.name"
+            )))
+            .bind(scope_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("list jobs"))?;
             rows.iter().map(job_row).collect()
         })
     }
@@ -1290,12 +1648,16 @@ impl ScopeRead for SqliteScopeStore {
     fn job_by_transfer(&self, transfer_id: Uuid) -> StoreFuture<'_, (ScopeRow, JobRow)> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read a job"))?;
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} WHERE j.transfer_id = ?")))
-                .bind(transfer_id.hyphenated().to_string())
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(self.db("read a job"))?;
-            let row = row.ok_or_else(|| ScopeError::not_found(format!("no job has transfer id {transfer_id}")))?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {JOB_COLUMNS} WHERE j.transfer_id = ?"
+            )))
+            .bind(transfer_id.hyphenated().to_string())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(self.db("read a job"))?;
+            let row = row.ok_or_else(|| {
+                ScopeError::not_found(format!("no job has transfer id {transfer_id}"))
+            })?;
             let job = job_row(&row)?;
             let (_, scope) = self.scope_on(&mut conn, &job.scope).await?;
             Ok((scope, job))
@@ -1319,18 +1681,34 @@ impl ScopeRead for SqliteScopeStore {
         })
     }
 
-    fn mappings_page<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, after: Option<&'a str>, limit: usize) -> StoreFuture<'a, MappingPage> {
+    fn mappings_page<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StoreFuture<'a, MappingPage> {
         Box::pin(async move {
             check_limit(limit)?;
-            let mut conn = self.pool.acquire().await.map_err(self.db("read mappings"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read mappings"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             // Two statements rather than `(? IS NULL OR key > ?)`, which SQLite cannot use as
             // the index range: every page would scan from the namespace's first key.
-            let after_clause = if after.is_some() { " AND m.source_key > ?" } else { "" };
+            let after_clause = if after.is_some() {
+                " AND m.source_key > ?"
+            } else {
+                ""
+            };
             let sql = format!(
                 "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ?{after_clause} ORDER BY m.source_key LIMIT ?"
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(scope_id).bind(namespace.as_str());
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(scope_id)
+                .bind(namespace.as_str());
             if let Some(after) = after {
                 query = query.bind(after);
             }
@@ -1340,22 +1718,53 @@ impl ScopeRead for SqliteScopeStore {
                 .await
                 .map_err(self.db("read mappings"))?;
             let last_page = rows.len() <= limit;
-            let mappings = rows.iter().take(limit).map(mapping_row).collect::<ScopeResult<Vec<_>>>()?;
-            let next = if last_page { None } else { mappings.last().map(|m| m.source_key.clone()) };
-            Ok(MappingPage { mappings, next, last_page })
+            let mappings = rows
+                .iter()
+                .take(limit)
+                .map(mapping_row)
+                .collect::<ScopeResult<Vec<_>>>()?;
+            let next = if last_page {
+                None
+            } else {
+                mappings.last().map(|m| m.source_key.clone())
+            };
+            Ok(MappingPage {
+                mappings,
+                next,
+                last_page,
+            })
         })
     }
 
-    fn find<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, keys: &'a [String]) -> StoreFuture<'a, Vec<FindAnswer>> {
+    fn find<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<FindAnswer>> {
         Box::pin(self.find_inner(scope, namespace, keys))
     }
 
-    fn mapping<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_key: &'a str) -> StoreFuture<'a, MappingHistory> {
+    fn mapping<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+    ) -> StoreFuture<'a, MappingHistory> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read a mapping"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read a mapping"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
-            let Some((_, mapping)) = self.mapping_on(&mut conn, scope_id, namespace, source_key).await? else {
-                return Err(ScopeError::not_found(format!("scope {scope:?} has no {namespace} mapping for {source_key:?}")));
+            let Some((_, mapping)) = self
+                .mapping_on(&mut conn, scope_id, namespace, source_key)
+                .await?
+            else {
+                return Err(ScopeError::not_found(format!(
+                    "scope {scope:?} has no {namespace} mapping for {source_key:?}"
+                )));
             };
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {REVISION_COLUMNS} WHERE r.scope_id = ? AND r.namespace = ? AND r.source_key = ? ORDER BY r.id"
@@ -1371,10 +1780,19 @@ impl ScopeRead for SqliteScopeStore {
         })
     }
 
-    fn changes<'a>(&'a self, scope: &'a str, after: Cursor, limit: usize) -> StoreFuture<'a, ChangePage> {
+    fn changes<'a>(
+        &'a self,
+        scope: &'a str,
+        after: Cursor,
+        limit: usize,
+    ) -> StoreFuture<'a, ChangePage> {
         Box::pin(async move {
             check_limit(limit)?;
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the change feed"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the change feed"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {REVISION_COLUMNS} WHERE r.scope_id = ? AND r.id > ? ORDER BY r.id LIMIT ?"
@@ -1386,19 +1804,36 @@ impl ScopeRead for SqliteScopeStore {
             .await
             .map_err(self.db("read the change feed"))?;
             let last_page = rows.len() <= limit;
-            let revisions: Vec<RevisionRow> = rows.iter().take(limit).map(revision_row).collect::<ScopeResult<_>>()?;
+            let revisions: Vec<RevisionRow> = rows
+                .iter()
+                .take(limit)
+                .map(revision_row)
+                .collect::<ScopeResult<_>>()?;
             let cursor = revisions.last().map(|r| r.cursor).unwrap_or(after);
-            Ok(ChangePage { revisions, cursor, last_page })
+            Ok(ChangePage {
+                revisions,
+                cursor,
+                last_page,
+            })
         })
     }
 
-    fn report_values_each<'a>(&'a self, scope: &'a str, of: &'a ReportOf, sink: &'a mut ReportValueSink<'_>) -> StoreFuture<'a, u64> {
+    fn report_values_each<'a>(
+        &'a self,
+        scope: &'a str,
+        of: &'a ReportOf,
+        sink: &'a mut ReportValueSink<'_>,
+    ) -> StoreFuture<'a, u64> {
         Box::pin(self.report_inner(scope, of, sink))
     }
 
     fn exceptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ExceptionSet> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the exceptions"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the exceptions"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             self.exception_set(&mut conn, scope_id).await
         })
@@ -1406,7 +1841,11 @@ impl ScopeRead for SqliteScopeStore {
 
     fn exception_changes<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ExceptionChange>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the exception history"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the exception history"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let rows = sqlx::query(
                 "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
@@ -1423,8 +1862,11 @@ impl ScopeRead for SqliteScopeStore {
                         version: u32::try_from(col::<i64>(row, 0)?).unwrap_or(0),
                         added: col::<String>(row, 1)? == "add",
                         rule: ExceptionRow {
-                            kind: IdentityKind::parse(&kind)
-                                .ok_or_else(|| ScopeError::corrupt(format!("an exception change has an unknown kind {kind:?}")))?,
+                            kind: IdentityKind::parse(&kind).ok_or_else(|| {
+                                ScopeError::corrupt(format!(
+                                    "an exception change has an unknown kind {kind:?}"
+                                ))
+                            })?,
                             source: col(row, 3)?,
                             destination: col(row, 4)?,
                         },
@@ -1439,13 +1881,18 @@ impl ScopeRead for SqliteScopeStore {
 
     fn choices<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ChoiceSet> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the identity choices"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
-            let version: i64 = sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = ?")
-                .bind(scope_id)
-                .fetch_one(&mut *conn)
+            let mut conn = self
+                .pool
+                .acquire()
                 .await
-                .map_err(self.db("read the choices version"))?;
+                .map_err(self.db("read the identity choices"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let version: i64 =
+                sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = ?")
+                    .bind(scope_id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(self.db("read the choices version"))?;
             let rows = sqlx::query(
                 "SELECT c.source_key, c.handling, c.target, j.name, r.number, r.who, r.started_at FROM scope_choices c \
                  JOIN scope_runs r ON r.id = c.run_id JOIN scope_jobs j ON j.id = r.job_id WHERE c.scope_id = ? ORDER BY c.source_key",
@@ -1459,7 +1906,10 @@ impl ScopeRead for SqliteScopeStore {
                 .map(|row| {
                     Ok(ChoiceRow {
                         source_key: col(row, 0)?,
-                        handling: StoredHandling::from_parts(&col::<String>(row, 1)?, &col::<String>(row, 2)?)?,
+                        handling: StoredHandling::from_parts(
+                            &col::<String>(row, 1)?,
+                            &col::<String>(row, 2)?,
+                        )?,
                         job: col(row, 3)?,
                         run: u32::try_from(col::<i64>(row, 4)?).unwrap_or(0),
                         who: col(row, 5)?,
@@ -1467,13 +1917,20 @@ impl ScopeRead for SqliteScopeStore {
                     })
                 })
                 .collect::<ScopeResult<Vec<_>>>()?;
-            Ok(ChoiceSet { version: u32::try_from(version).unwrap_or(0), choices })
+            Ok(ChoiceSet {
+                version: u32::try_from(version).unwrap_or(0),
+                choices,
+            })
         })
     }
 
     fn choice_switches<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<ChoiceSwitchRow>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the identity choice switches"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the identity choice switches"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let rows = sqlx::query(
                 "SELECT s.source_key, s.old_handling, s.old_target, s.new_handling, s.new_target, s.forced, j.name, r.number, r.who, r.started_at \
@@ -1488,8 +1945,14 @@ impl ScopeRead for SqliteScopeStore {
                 .map(|row| {
                     Ok(ChoiceSwitchRow {
                         source_key: col(row, 0)?,
-                        before: StoredHandling::from_parts(&col::<String>(row, 1)?, &col::<String>(row, 2)?)?,
-                        after: StoredHandling::from_parts(&col::<String>(row, 3)?, &col::<String>(row, 4)?)?,
+                        before: StoredHandling::from_parts(
+                            &col::<String>(row, 1)?,
+                            &col::<String>(row, 2)?,
+                        )?,
+                        after: StoredHandling::from_parts(
+                            &col::<String>(row, 3)?,
+                            &col::<String>(row, 4)?,
+                        )?,
                         forced: col::<i64>(row, 5)? != 0,
                         job: col(row, 6)?,
                         run: u32::try_from(col::<i64>(row, 7)?).unwrap_or(0),
@@ -1503,7 +1966,11 @@ impl ScopeRead for SqliteScopeStore {
 
     fn retention<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<RetentionRow>> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read the retention"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read the retention"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let rows = sqlx::query("SELECT namespace, keep_days, set_at, set_by FROM scope_retention WHERE scope_id = ? ORDER BY namespace")
                 .bind(scope_id)
@@ -1542,13 +2009,22 @@ impl ScopeRead for SqliteScopeStore {
         Box::pin(self.affected_items_inner(scope, namespace, source_key, filter, after, limit))
     }
 
-    fn item_counts<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_keys: &'a [String]) -> StoreFuture<'a, Vec<ItemCounts>> {
+    fn item_counts<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<ItemCounts>> {
         Box::pin(self.item_counts_inner(scope, namespace, source_keys))
     }
 
     fn content<'a>(&'a self, scope: &'a str, hash: &'a str) -> StoreFuture<'a, DirectoryContent> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read a directory's contents"))?;
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("read a directory's contents"))?;
             let scope_id = self.scope_id(&mut conn, scope).await?;
             let used: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id \
@@ -1561,7 +2037,9 @@ impl ScopeRead for SqliteScopeStore {
             .await
             .map_err(self.db("read a directory's contents"))?;
             if !used {
-                return Err(ScopeError::not_found(format!("no run of scope {scope:?} resolved directory contents {hash}")));
+                return Err(ScopeError::not_found(format!(
+                    "no run of scope {scope:?} resolved directory contents {hash}"
+                )));
             }
             self.content_on(&mut conn, hash).await
         })
@@ -1573,15 +2051,23 @@ impl ScopeRead for SqliteScopeStore {
 
     fn policy<'a>(&'a self, scope: &'a str, version: u32) -> StoreFuture<'a, String> {
         Box::pin(async move {
-            let mut conn = self.pool.acquire().await.map_err(self.db("read a policy"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
-            let body: Option<String> = sqlx::query_scalar("SELECT body FROM scope_policies WHERE scope_id = ? AND version = ?")
-                .bind(scope_id)
-                .bind(i64::from(version))
-                .fetch_optional(&mut *conn)
+            let mut conn = self
+                .pool
+                .acquire()
                 .await
                 .map_err(self.db("read a policy"))?;
-            body.ok_or_else(|| ScopeError::not_found(format!("scope {scope:?} has no policy version {version}")))
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let body: Option<String> = sqlx::query_scalar(
+                "SELECT body FROM scope_policies WHERE scope_id = ? AND version = ?",
+            )
+            .bind(scope_id)
+            .bind(i64::from(version))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(self.db("read a policy"))?;
+            body.ok_or_else(|| {
+                ScopeError::not_found(format!("scope {scope:?} has no policy version {version}"))
+            })
         })
     }
 }
@@ -1591,7 +2077,11 @@ impl ScopeWrite for SqliteScopeStore {
         Some(self)
     }
 
-    fn create_scope<'a>(&'a self, scope: &'a NewScope, context: &'a ChangeContext) -> StoreFuture<'a, ScopeRow> {
+    fn create_scope<'a>(
+        &'a self,
+        scope: &'a NewScope,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ScopeRow> {
         Box::pin(async move {
             check_name("scope", &scope.name)?;
             check_name("source label", &scope.source_label)?;
@@ -1607,7 +2097,10 @@ impl ScopeWrite for SqliteScopeStore {
                 .await;
             match inserted {
                 Err(error) if is_unique_violation(&error) => {
-                    return Err(ScopeError::conflict(format!("a scope named {:?} already exists; `scope show {0:?}` shows it", scope.name)));
+                    return Err(ScopeError::conflict(format!(
+                        "a scope named {:?} already exists; `scope show {0:?}` shows it",
+                        scope.name
+                    )));
                 }
                 other => other.map_err(self.db("create a scope"))?,
             };
@@ -1617,17 +2110,28 @@ impl ScopeWrite for SqliteScopeStore {
         })
     }
 
-    fn job<'a>(&'a self, scope: &'a str, name: &'a str, context: &'a ChangeContext) -> StoreFuture<'a, JobRow> {
+    fn job<'a>(
+        &'a self,
+        scope: &'a str,
+        name: &'a str,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, JobRow> {
         Box::pin(async move {
             let mut tx = self.begin("create a job").await?;
             let scope_id = self.scope_id(&mut tx, scope).await?;
-            let (_, job) = self.job_or_create(&mut tx, scope_id, name, context.at).await?;
+            let (_, job) = self
+                .job_or_create(&mut tx, scope_id, name, context.at)
+                .await?;
             tx.commit().await.map_err(self.db("create a job"))?;
             Ok(job)
         })
     }
 
-    fn record_run_choosing<'a>(&'a self, run: &'a RunRecord, choices: Option<&'a RunChoices>) -> StoreFuture<'a, RunRow> {
+    fn record_run_choosing<'a>(
+        &'a self,
+        run: &'a RunRecord,
+        choices: Option<&'a RunChoices>,
+    ) -> StoreFuture<'a, RunRow> {
         Box::pin(self.record_run_inner(run, choices))
     }
 
@@ -1642,11 +2146,22 @@ impl ScopeWrite for SqliteScopeStore {
         Box::pin(self.upsert_app_inner(scope, namespace, source_key, Some(value), context))
     }
 
-    fn delete_app<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, source_key: &'a str, context: &'a ChangeContext) -> StoreFuture<'a, Option<RevisionRow>> {
+    fn delete_app<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        source_key: &'a str,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, Option<RevisionRow>> {
         Box::pin(self.upsert_app_inner(scope, namespace, source_key, None, context))
     }
 
-    fn add_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
+    fn add_exception<'a>(
+        &'a self,
+        scope: &'a str,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ExceptionSet> {
         Box::pin(self.change_exception(scope, rule, context, true, None))
     }
 
@@ -1660,11 +2175,22 @@ impl ScopeWrite for SqliteScopeStore {
         Box::pin(self.change_exception(scope, rule, context, true, Some(note)))
     }
 
-    fn remove_exception<'a>(&'a self, scope: &'a str, rule: &'a ExceptionRow, context: &'a ChangeContext) -> StoreFuture<'a, ExceptionSet> {
+    fn remove_exception<'a>(
+        &'a self,
+        scope: &'a str,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ExceptionSet> {
         Box::pin(self.change_exception(scope, rule, context, false, None))
     }
 
-    fn set_retention<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, retention: Retention, context: &'a ChangeContext) -> StoreFuture<'a, RetentionRow> {
+    fn set_retention<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        retention: Retention,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, RetentionRow> {
         Box::pin(async move {
             let mut tx = self.begin("set the retention").await?;
             let scope_id = self.scope_id(&mut tx, scope).await?;
@@ -1685,7 +2211,12 @@ impl ScopeWrite for SqliteScopeStore {
             .await
             .map_err(self.db("set the retention"))?;
             tx.commit().await.map_err(self.db("set the retention"))?;
-            Ok(RetentionRow { namespace: namespace.clone(), retention, set_at: context.at, set_by: context.who.clone() })
+            Ok(RetentionRow {
+                namespace: namespace.clone(),
+                retention,
+                set_at: context.at,
+                set_by: context.who.clone(),
+            })
         })
     }
 
@@ -1702,7 +2233,13 @@ impl ScopeWrite for SqliteScopeStore {
         Box::pin(self.save_task_inner(task))
     }
 
-    fn purge<'a>(&'a self, scope: &'a str, namespace: &'a Namespace, context: &'a ChangeContext, dry_run: bool) -> StoreFuture<'a, PurgeReport> {
+    fn purge<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        context: &'a ChangeContext,
+        dry_run: bool,
+    ) -> StoreFuture<'a, PurgeReport> {
         Box::pin(self.purge_inner(scope, namespace, context, dry_run))
     }
 }
@@ -1720,7 +2257,10 @@ mod tests {
             .filter(|name| name.ends_with(".sql"))
             .collect();
         files.sort();
-        let embedded: Vec<String> = MIGRATIONS.iter().map(|(version, description, _)| format!("{version:04}_{description}.sql")).collect();
+        let embedded: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(version, description, _)| format!("{version:04}_{description}.sql"))
+            .collect();
         assert_eq!(files, embedded);
     }
 }

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use super::check_name;
 use super::error::{ScopeError, ScopeResult};
 use super::postgres::PostgresScopeStore;
 use super::sqlite::SqliteScopeStore;
-use super::check_name;
 
 /// Where a task is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +37,9 @@ impl TaskState {
             "running" => Ok(TaskState::Running),
             "succeeded" => Ok(TaskState::Succeeded),
             "failed" => Ok(TaskState::Failed),
-            _ => Err(ScopeError::corrupt(format!("a stored task has the unknown state {text:?}"))),
+            _ => Err(ScopeError::corrupt(format!(
+                "a stored task has the unknown state {text:?}"
+            ))),
         }
     }
 
@@ -76,7 +78,9 @@ pub struct TaskRow {
 impl TaskRow {
     /// The row as a later read gives it: times in whole seconds.
     pub(super) fn as_stored(&self) -> TaskRow {
-        let whole = |at: OffsetDateTime| OffsetDateTime::from_unix_timestamp(at.unix_timestamp()).unwrap_or(at);
+        let whole = |at: OffsetDateTime| {
+            OffsetDateTime::from_unix_timestamp(at.unix_timestamp()).unwrap_or(at)
+        };
         TaskRow {
             started_at: whole(self.started_at),
             updated_at: whole(self.updated_at),
@@ -105,11 +109,15 @@ fn unreadable(error: impl std::fmt::Display) -> ScopeError {
 }
 
 fn outcome_from(text: Option<String>) -> ScopeResult<Option<serde_json::Value>> {
-    text.map(|text| serde_json::from_str(&text).map_err(unreadable)).transpose()
+    text.map(|text| serde_json::from_str(&text).map_err(unreadable))
+        .transpose()
 }
 
 fn error_from(code: Option<String>, message: Option<String>) -> Option<TaskError> {
-    code.map(|code| TaskError { code, message: message.unwrap_or_default() })
+    code.map(|code| TaskError {
+        code,
+        message: message.unwrap_or_default(),
+    })
 }
 
 /// The columns every task query reads, in one place (sqlx takes only `'static` SQL text).
@@ -132,7 +140,10 @@ macro_rules! upsert {
 }
 
 fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> ScopeResult<TaskRow> {
-    let time = |seconds: i64| OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| unreadable(format!("time {seconds} out of range")));
+    let time = |seconds: i64| {
+        OffsetDateTime::from_unix_timestamp(seconds)
+            .map_err(|_| unreadable(format!("time {seconds} out of range")))
+    };
     let state: String = row.try_get("state").map_err(unreadable)?;
     let finished: Option<i64> = row.try_get("finished_at").map_err(unreadable)?;
     Ok(TaskRow {
@@ -146,7 +157,10 @@ fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> ScopeResult<TaskRow> {
         updated_at: time(row.try_get("updated_at").map_err(unreadable)?)?,
         finished_at: finished.map(time).transpose()?,
         outcome: outcome_from(row.try_get("outcome").map_err(unreadable)?)?,
-        error: error_from(row.try_get("error_code").map_err(unreadable)?, row.try_get("error_message").map_err(unreadable)?),
+        error: error_from(
+            row.try_get("error_code").map_err(unreadable)?,
+            row.try_get("error_message").map_err(unreadable)?,
+        ),
     })
 }
 
@@ -163,35 +177,47 @@ fn postgres_row(row: &sqlx::postgres::PgRow) -> ScopeResult<TaskRow> {
         updated_at: row.try_get("updated_at").map_err(unreadable)?,
         finished_at: row.try_get("finished_at").map_err(unreadable)?,
         outcome: outcome_from(row.try_get("outcome").map_err(unreadable)?)?,
-        error: error_from(row.try_get("error_code").map_err(unreadable)?, row.try_get("error_message").map_err(unreadable)?),
+        error: error_from(
+            row.try_get("error_code").map_err(unreadable)?,
+            row.try_get("error_message").map_err(unreadable)?,
+        ),
     })
 }
 
 impl SqliteScopeStore {
     pub(super) async fn save_task_inner(&self, task: &TaskRow) -> ScopeResult<TaskRow> {
         task.check()?;
-        let db = |cause: sqlx::Error| ScopeError::database("keep a task's state", &self.location, cause);
-        let scope_exists: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM scopes WHERE name = ?").bind(&task.scope).fetch_optional(&self.pool).await.map_err(db)?;
-        if scope_exists.is_none() {
-            return Err(ScopeError::not_found(format!("scope {:?} does not exist", task.scope)));
-        }
-        let written = sqlx::query(upsert!("?", "?", "?", "?", "?", "?", "?", "?", "?", "?", "?", "?"))
-            .bind(&task.id)
+        let db =
+            |cause: sqlx::Error| ScopeError::database("keep a task's state", &self.location, cause);
+        let scope_exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM scopes WHERE name = ?")
             .bind(&task.scope)
-            .bind(&task.job)
-            .bind(task.state.as_str())
-            .bind(&task.step)
-            .bind(task.started_at.unix_timestamp())
-            .bind(&task.started_by)
-            .bind(task.updated_at.unix_timestamp())
-            .bind(task.finished_at.map(|at| at.unix_timestamp()))
-            .bind(task.outcome_text())
-            .bind(task.error.as_ref().map(|e| &e.code))
-            .bind(task.error.as_ref().map(|e| &e.message))
-            .execute(&self.pool)
+            .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
+        if scope_exists.is_none() {
+            return Err(ScopeError::not_found(format!(
+                "scope {:?} does not exist",
+                task.scope
+            )));
+        }
+        let written = sqlx::query(upsert!(
+            "?", "?", "?", "?", "?", "?", "?", "?", "?", "?", "?", "?"
+        ))
+        .bind(&task.id)
+        .bind(&task.scope)
+        .bind(&task.job)
+        .bind(task.state.as_str())
+        .bind(&task.step)
+        .bind(task.started_at.unix_timestamp())
+        .bind(&task.started_by)
+        .bind(task.updated_at.unix_timestamp())
+        .bind(task.finished_at.map(|at| at.unix_timestamp()))
+        .bind(task.outcome_text())
+        .bind(task.error.as_ref().map(|e| &e.code))
+        .bind(task.error.as_ref().map(|e| &e.message))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         if written.rows_affected() == 0 {
             // The id is another scope's: say nothing about it.
             return Err(not_found(&task.scope, &task.id));
@@ -200,13 +226,19 @@ impl SqliteScopeStore {
     }
 
     pub(super) async fn task_inner(&self, scope: &str, id: &str) -> ScopeResult<TaskRow> {
-        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM run_tasks WHERE scope_name = ? AND id = ?"))
-            .bind(scope)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|cause| ScopeError::database("read a task", &self.location, cause))?;
-        row.as_ref().map(sqlite_row).unwrap_or_else(|| Err(not_found(scope, id)))
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM run_tasks WHERE scope_name = ? AND id = ?"
+        ))
+        .bind(scope)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|cause| ScopeError::database("read a task", &self.location, cause))?;
+        row.as_ref()
+            .map(sqlite_row)
+            .unwrap_or_else(|| Err(not_found(scope, id)))
     }
 }
 
@@ -214,28 +246,37 @@ impl PostgresScopeStore {
     pub(super) async fn save_task_inner(&self, task: &TaskRow) -> ScopeResult<TaskRow> {
         task.check()?;
         let stored = task.as_stored();
-        let db = |cause: sqlx::Error| ScopeError::database("keep a task's state", &self.location, cause);
-        let scope_exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM scopes WHERE name = $1").bind(&task.scope).fetch_optional(&self.pool).await.map_err(db)?;
-        if scope_exists.is_none() {
-            return Err(ScopeError::not_found(format!("scope {:?} does not exist", task.scope)));
-        }
-        let written = sqlx::query(upsert!("$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12"))
-            .bind(&stored.id)
-            .bind(&stored.scope)
-            .bind(&stored.job)
-            .bind(stored.state.as_str())
-            .bind(&stored.step)
-            .bind(stored.started_at)
-            .bind(&stored.started_by)
-            .bind(stored.updated_at)
-            .bind(stored.finished_at)
-            .bind(stored.outcome_text())
-            .bind(stored.error.as_ref().map(|e| &e.code))
-            .bind(stored.error.as_ref().map(|e| &e.message))
-            .execute(&self.pool)
+        let db =
+            |cause: sqlx::Error| ScopeError::database("keep a task's state", &self.location, cause);
+        let scope_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM scopes WHERE name = $1")
+            .bind(&task.scope)
+            .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
+        if scope_exists.is_none() {
+            return Err(ScopeError::not_found(format!(
+                "scope {:?} does not exist",
+                task.scope
+            )));
+        }
+        let written = sqlx::query(upsert!(
+            "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12"
+        ))
+        .bind(&stored.id)
+        .bind(&stored.scope)
+        .bind(&stored.job)
+        .bind(stored.state.as_str())
+        .bind(&stored.step)
+        .bind(stored.started_at)
+        .bind(&stored.started_by)
+        .bind(stored.updated_at)
+        .bind(stored.finished_at)
+        .bind(stored.outcome_text())
+        .bind(stored.error.as_ref().map(|e| &e.code))
+        .bind(stored.error.as_ref().map(|e| &e.message))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         if written.rows_affected() == 0 {
             return Err(not_found(&task.scope, &task.id));
         }
@@ -243,12 +284,18 @@ impl PostgresScopeStore {
     }
 
     pub(super) async fn task_inner(&self, scope: &str, id: &str) -> ScopeResult<TaskRow> {
-        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM run_tasks WHERE scope_name = $1 AND id = $2"))
-            .bind(scope)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|cause| ScopeError::database("read a task", &self.location, cause))?;
-        row.as_ref().map(postgres_row).unwrap_or_else(|| Err(not_found(scope, id)))
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM run_tasks WHERE scope_name = $1 AND id = $2"
+        ))
+        .bind(scope)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|cause| ScopeError::database("read a task", &self.location, cause))?;
+        row.as_ref()
+            .map(postgres_row)
+            .unwrap_or_else(|| Err(not_found(scope, id)))
     }
 }

@@ -40,7 +40,9 @@ impl Role {
             "reader" => Ok(Role::Reader),
             "writer" => Ok(Role::Writer),
             "admin" => Ok(Role::Admin),
-            _ => Err(ScopeError::invalid(format!("{text:?} is not a role; use reader, writer or admin"))),
+            _ => Err(ScopeError::invalid(format!(
+                "{text:?} is not a role; use reader, writer or admin"
+            ))),
         }
     }
 }
@@ -99,13 +101,19 @@ pub trait TokenStore: Send + Sync {
     fn tokens<'a>(&'a self, scope: Option<&'a str>) -> StoreFuture<'a, Vec<TokenRow>>;
 
     /// Revokes a token from `at` on; revoking a revoked token keeps the first time.
-    fn revoke_token<'a>(&'a self, public_id: &'a str, at: OffsetDateTime) -> StoreFuture<'a, TokenRow>;
+    fn revoke_token<'a>(
+        &'a self,
+        public_id: &'a str,
+        at: OffsetDateTime,
+    ) -> StoreFuture<'a, TokenRow>;
 }
 
 fn row_to_token(row: &sqlx::sqlite::SqliteRow) -> ScopeResult<TokenRecord> {
-    let unreadable = |error: sqlx::Error| ScopeError::corrupt(format!("a stored token is unreadable: {error}"));
+    let unreadable =
+        |error: sqlx::Error| ScopeError::corrupt(format!("a stored token is unreadable: {error}"));
     let time = |seconds: i64| {
-        OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| ScopeError::corrupt(format!("a stored time {seconds} is out of range")))
+        OffsetDateTime::from_unix_timestamp(seconds)
+            .map_err(|_| ScopeError::corrupt(format!("a stored time {seconds} is out of range")))
     };
     let role: String = row.try_get("role").map_err(unreadable)?;
     let revoked_at: Option<i64> = row.try_get("revoked_at").map_err(unreadable)?;
@@ -152,26 +160,36 @@ impl TokenStore for SqliteScopeStore {
     fn create_token<'a>(&'a self, token: &'a NewToken) -> StoreFuture<'a, TokenRow> {
         Box::pin(async move {
             check_name("token label", &token.label)?;
-            let db = |cause: sqlx::Error| ScopeError::database("store a token", &self.location, cause);
+            let db =
+                |cause: sqlx::Error| ScopeError::database("store a token", &self.location, cause);
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
             if let Some(scope) = &token.scope {
-                let found: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM scopes WHERE name = ?").bind(scope).fetch_optional(&mut *tx).await.map_err(db)?;
+                let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM scopes WHERE name = ?")
+                    .bind(scope)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
                 if found.is_none() {
-                    return Err(ScopeError::not_found(format!("scope {scope:?} does not exist")));
+                    return Err(ScopeError::not_found(format!(
+                        "scope {scope:?} does not exist"
+                    )));
                 }
             }
-            sqlx::query(concat!("INSERT INTO api_tokens (", columns!(), ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"))
-                .bind(&token.public_id)
-                .bind(&token.scope)
-                .bind(token.role.as_str())
-                .bind(&token.label)
-                .bind(&token.secret_hash)
-                .bind(token.created_at.unix_timestamp())
-                .bind(&token.created_by)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            sqlx::query(concat!(
+                "INSERT INTO api_tokens (",
+                columns!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"
+            ))
+            .bind(&token.public_id)
+            .bind(&token.scope)
+            .bind(token.role.as_str())
+            .bind(&token.label)
+            .bind(&token.secret_hash)
+            .bind(token.created_at.unix_timestamp())
+            .bind(&token.created_by)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
             tx.commit().await.map_err(db)?;
             Ok(created_row(token))
         })
@@ -179,14 +197,20 @@ impl TokenStore for SqliteScopeStore {
 
     fn token<'a>(&'a self, public_id: &'a str) -> StoreFuture<'a, TokenRecord> {
         Box::pin(async move {
-            let row = sqlx::query(concat!("SELECT ", columns!(), " FROM api_tokens WHERE public_id = ?"))
-                .bind(public_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|cause| ScopeError::database("read a token", &self.location, cause))?;
+            let row = sqlx::query(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM api_tokens WHERE public_id = ?"
+            ))
+            .bind(public_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|cause| ScopeError::database("read a token", &self.location, cause))?;
             match row {
                 Some(row) => row_to_token(&row),
-                None => Err(ScopeError::not_found(format!("no token has public id {public_id:?}"))),
+                None => Err(ScopeError::not_found(format!(
+                    "no token has public id {public_id:?}"
+                ))),
             }
         })
     }
@@ -194,33 +218,50 @@ impl TokenStore for SqliteScopeStore {
     fn tokens<'a>(&'a self, scope: Option<&'a str>) -> StoreFuture<'a, Vec<TokenRow>> {
         Box::pin(async move {
             let sql = match scope {
-                Some(_) => concat!("SELECT ", columns!(), " FROM api_tokens WHERE scope_name = ? ORDER BY created_at, public_id"),
-                None => concat!("SELECT ", columns!(), " FROM api_tokens WHERE ? IS NULL ORDER BY created_at, public_id"),
+                Some(_) => concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM api_tokens WHERE scope_name = ? ORDER BY created_at, public_id"
+                ),
+                None => concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM api_tokens WHERE ? IS NULL ORDER BY created_at, public_id"
+                ),
             };
             let rows = sqlx::query(sql)
                 .bind(scope)
                 .fetch_all(&self.pool)
                 .await
                 .map_err(|cause| ScopeError::database("list tokens", &self.location, cause))?;
-            rows.iter().map(|row| row_to_token(row).map(|record| record.token)).collect()
+            rows.iter()
+                .map(|row| row_to_token(row).map(|record| record.token))
+                .collect()
         })
     }
 
-    fn revoke_token<'a>(&'a self, public_id: &'a str, at: OffsetDateTime) -> StoreFuture<'a, TokenRow> {
+    fn revoke_token<'a>(
+        &'a self,
+        public_id: &'a str,
+        at: OffsetDateTime,
+    ) -> StoreFuture<'a, TokenRow> {
         Box::pin(async move {
-            sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE public_id = ? AND revoked_at IS NULL")
-                .bind(at.unix_timestamp())
-                .bind(public_id)
-                .execute(&self.pool)
-                .await
-                .map_err(|cause| ScopeError::database("revoke a token", &self.location, cause))?;
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = ? WHERE public_id = ? AND revoked_at IS NULL",
+            )
+            .bind(at.unix_timestamp())
+            .bind(public_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|cause| ScopeError::database("revoke a token", &self.location, cause))?;
             Ok(self.token(public_id).await?.token)
         })
     }
 }
 
 fn pg_row_to_token(row: &sqlx::postgres::PgRow) -> ScopeResult<TokenRecord> {
-    let unreadable = |error: sqlx::Error| ScopeError::corrupt(format!("a stored token is unreadable: {error}"));
+    let unreadable =
+        |error: sqlx::Error| ScopeError::corrupt(format!("a stored token is unreadable: {error}"));
     let role: String = row.try_get("role").map_err(unreadable)?;
     Ok(TokenRecord {
         token: TokenRow {
@@ -240,27 +281,38 @@ impl TokenStore for PostgresScopeStore {
     fn create_token<'a>(&'a self, token: &'a NewToken) -> StoreFuture<'a, TokenRow> {
         Box::pin(async move {
             check_name("token label", &token.label)?;
-            let db = |cause: sqlx::Error| ScopeError::database("store a token", &self.location, cause);
+            let db =
+                |cause: sqlx::Error| ScopeError::database("store a token", &self.location, cause);
             let mut tx = self.pool.begin().await.map_err(db)?;
             if let Some(scope) = &token.scope {
                 // Locked like every write to the scope, so the scope cannot change under us.
                 let found: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM scopes WHERE name = $1 FOR SHARE").bind(scope).fetch_optional(&mut *tx).await.map_err(db)?;
+                    sqlx::query_scalar("SELECT id FROM scopes WHERE name = $1 FOR SHARE")
+                        .bind(scope)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db)?;
                 if found.is_none() {
-                    return Err(ScopeError::not_found(format!("scope {scope:?} does not exist")));
+                    return Err(ScopeError::not_found(format!(
+                        "scope {scope:?} does not exist"
+                    )));
                 }
             }
-            sqlx::query(concat!("INSERT INTO api_tokens (", columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"))
-                .bind(&token.public_id)
-                .bind(&token.scope)
-                .bind(token.role.as_str())
-                .bind(&token.label)
-                .bind(&token.secret_hash)
-                .bind(whole_seconds(token.created_at))
-                .bind(&token.created_by)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            sqlx::query(concat!(
+                "INSERT INTO api_tokens (",
+                columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"
+            ))
+            .bind(&token.public_id)
+            .bind(&token.scope)
+            .bind(token.role.as_str())
+            .bind(&token.label)
+            .bind(&token.secret_hash)
+            .bind(whole_seconds(token.created_at))
+            .bind(&token.created_by)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
             tx.commit().await.map_err(db)?;
             Ok(created_row(token))
         })
@@ -268,14 +320,20 @@ impl TokenStore for PostgresScopeStore {
 
     fn token<'a>(&'a self, public_id: &'a str) -> StoreFuture<'a, TokenRecord> {
         Box::pin(async move {
-            let row = sqlx::query(concat!("SELECT ", columns!(), " FROM api_tokens WHERE public_id = $1"))
-                .bind(public_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|cause| ScopeError::database("read a token", &self.location, cause))?;
+            let row = sqlx::query(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM api_tokens WHERE public_id = $1"
+            ))
+            .bind(public_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|cause| ScopeError::database("read a token", &self.location, cause))?;
             match row {
                 Some(row) => pg_row_to_token(&row),
-                None => Err(ScopeError::not_found(format!("no token has public id {public_id:?}"))),
+                None => Err(ScopeError::not_found(format!(
+                    "no token has public id {public_id:?}"
+                ))),
             }
         })
     }
@@ -283,22 +341,42 @@ impl TokenStore for PostgresScopeStore {
     fn tokens<'a>(&'a self, scope: Option<&'a str>) -> StoreFuture<'a, Vec<TokenRow>> {
         Box::pin(async move {
             let query = match scope {
-                Some(scope) => sqlx::query(concat!("SELECT ", columns!(), " FROM api_tokens WHERE scope_name = $1 ORDER BY created_at, public_id")).bind(scope),
-                None => sqlx::query(concat!("SELECT ", columns!(), " FROM api_tokens ORDER BY created_at, public_id")),
+                Some(scope) => sqlx::query(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM api_tokens WHERE scope_name = $1 ORDER BY created_at, public_id"
+                ))
+                .bind(scope),
+                None => sqlx::query(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM api_tokens ORDER BY created_at, public_id"
+                )),
             };
-            let rows = query.fetch_all(&self.pool).await.map_err(|cause| ScopeError::database("list tokens", &self.location, cause))?;
-            rows.iter().map(|row| pg_row_to_token(row).map(|record| record.token)).collect()
+            let rows = query
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|cause| ScopeError::database("list tokens", &self.location, cause))?;
+            rows.iter()
+                .map(|row| pg_row_to_token(row).map(|record| record.token))
+                .collect()
         })
     }
 
-    fn revoke_token<'a>(&'a self, public_id: &'a str, at: OffsetDateTime) -> StoreFuture<'a, TokenRow> {
+    fn revoke_token<'a>(
+        &'a self,
+        public_id: &'a str,
+        at: OffsetDateTime,
+    ) -> StoreFuture<'a, TokenRow> {
         Box::pin(async move {
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE public_id = $2 AND revoked_at IS NULL")
-                .bind(whole_seconds(at))
-                .bind(public_id)
-                .execute(&self.pool)
-                .await
-                .map_err(|cause| ScopeError::database("revoke a token", &self.location, cause))?;
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE public_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(whole_seconds(at))
+            .bind(public_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|cause| ScopeError::database("revoke a token", &self.location, cause))?;
             Ok(self.token(public_id).await?.token)
         })
     }

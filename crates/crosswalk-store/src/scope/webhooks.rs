@@ -42,9 +42,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::StoreFuture;
 use super::error::{ScopeError, ScopeResult};
 use super::model::{ChangeContext, ExceptionRow, PurgeReport, RunRecord, RunRow};
-use super::StoreFuture;
 
 /// The longest webhook URL stored (the events crate's limit).
 pub const MAX_URL_LEN: usize = 2048;
@@ -95,14 +95,33 @@ impl RevisionBatch {
 #[derive(Clone, Copy)]
 pub enum Committed<'a> {
     /// A run was recorded; `batch` is its revisions (none when nothing differed).
-    RunRecorded { run: &'a RunRow, record: &'a RunRecord, batch: Option<&'a RevisionBatch> },
+    RunRecorded {
+        run: &'a RunRow,
+        record: &'a RunRecord,
+        batch: Option<&'a RevisionBatch>,
+    },
     /// A caller wrote or removed one app mapping.
-    MappingWritten { batch: &'a RevisionBatch, namespace: &'a str, source_key: &'a str, value: Option<&'a str>, context: &'a ChangeContext },
+    MappingWritten {
+        batch: &'a RevisionBatch,
+        namespace: &'a str,
+        source_key: &'a str,
+        value: Option<&'a str>,
+        context: &'a ChangeContext,
+    },
     /// An exception rule was added (or replaced) or removed: a new version of the rules.
     /// `note` is what the caller passed along ([`ExceptionNote`]), such as a review decision.
-    ExceptionChanged { version: u32, added: bool, rule: &'a ExceptionRow, context: &'a ChangeContext, note: Option<&'a ExceptionNote> },
+    ExceptionChanged {
+        version: u32,
+        added: bool,
+        rule: &'a ExceptionRow,
+        context: &'a ChangeContext,
+        note: Option<&'a ExceptionNote>,
+    },
     /// Mappings past their retention were purged.
-    Purged { report: &'a PurgeReport, context: &'a ChangeContext },
+    Purged {
+        report: &'a PurgeReport,
+        context: &'a ChangeContext,
+    },
 }
 
 /// What a caller says about an exception change beyond the rule, for its event (the
@@ -112,7 +131,12 @@ pub type ExceptionNote = dyn Any + Send + Sync;
 /// Turns what a write committed into the events announcing it. Called inside the write's
 /// transaction; an error rolls the write back.
 pub trait Announcer: Send + Sync {
-    fn announce(&self, scope: &str, at: OffsetDateTime, committed: &Committed<'_>) -> ScopeResult<Vec<OutboxEvent>>;
+    fn announce(
+        &self,
+        scope: &str,
+        at: OffsetDateTime,
+        committed: &Committed<'_>,
+    ) -> ScopeResult<Vec<OutboxEvent>>;
 }
 
 /// A store's announcer, if one is installed.
@@ -121,12 +145,21 @@ pub struct AnnouncerSlot(pub(crate) Option<Arc<dyn Announcer>>);
 
 impl fmt::Debug for AnnouncerSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() { "Announcer(installed)" } else { "Announcer(none)" })
+        f.write_str(if self.0.is_some() {
+            "Announcer(installed)"
+        } else {
+            "Announcer(none)"
+        })
     }
 }
 
 impl AnnouncerSlot {
-    pub(crate) fn events(&self, scope: &str, at: OffsetDateTime, committed: &Committed<'_>) -> ScopeResult<Vec<OutboxEvent>> {
+    pub(crate) fn events(
+        &self,
+        scope: &str,
+        at: OffsetDateTime,
+        committed: &Committed<'_>,
+    ) -> ScopeResult<Vec<OutboxEvent>> {
         match &self.0 {
             Some(announcer) => announcer.announce(scope, at, committed),
             None => Ok(Vec::new()),
@@ -187,7 +220,9 @@ impl DeliveryState {
             "pending" => Ok(DeliveryState::Pending),
             "delivered" => Ok(DeliveryState::Delivered),
             "failed" => Ok(DeliveryState::Failed),
-            other => Err(ScopeError::corrupt(format!("a delivery has an unknown state {other:?}"))),
+            other => Err(ScopeError::corrupt(format!(
+                "a delivery has an unknown state {other:?}"
+            ))),
         }
     }
 }
@@ -260,16 +295,30 @@ impl fmt::Debug for ClaimedDelivery {
 /// What one attempt came to, as the worker records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptResult {
-    Delivered { status: u16 },
+    Delivered {
+        status: u16,
+    },
     /// Failed; try again at `at`.
-    Retry { at: OffsetDateTime, status: Option<u16>, error: String },
+    Retry {
+        at: OffsetDateTime,
+        status: Option<u16>,
+        error: String,
+    },
     /// Failed for good (the retry period is over, or trying again cannot help).
-    Failed { status: Option<u16>, error: String },
+    Failed {
+        status: Option<u16>,
+        error: String,
+    },
 }
 
 /// Subscriptions, the outbox and deliveries. Every method but the worker's names its scope.
 pub trait WebhookStore: Send + Sync {
-    fn add_subscription<'a>(&'a self, scope: &'a str, new: &'a NewSubscription, context: &'a ChangeContext) -> StoreFuture<'a, SubscriptionRow>;
+    fn add_subscription<'a>(
+        &'a self,
+        scope: &'a str,
+        new: &'a NewSubscription,
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, SubscriptionRow>;
 
     /// The scope's subscriptions, oldest first.
     fn subscriptions<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<SubscriptionRow>>;
@@ -280,7 +329,12 @@ pub trait WebhookStore: Send + Sync {
     fn remove_subscription<'a>(&'a self, scope: &'a str, id: Uuid) -> StoreFuture<'a, ()>;
 
     /// A paused subscription keeps collecting deliveries and sends none until resumed.
-    fn set_subscription_paused<'a>(&'a self, scope: &'a str, id: Uuid, paused: bool) -> StoreFuture<'a, SubscriptionRow>;
+    fn set_subscription_paused<'a>(
+        &'a self,
+        scope: &'a str,
+        id: Uuid,
+        paused: bool,
+    ) -> StoreFuture<'a, SubscriptionRow>;
 
     /// The scope's deliveries (of one subscription, or all; of one state, or all), newest
     /// first, at most `limit` (1 to [`MAX_DELIVERY_PAGE`]).
@@ -294,22 +348,48 @@ pub trait WebhookStore: Send + Sync {
 
     /// Makes a delivered or failed delivery pending again, due at once, with a new retry
     /// period; it keeps its place in the order (it is the head again if it is the oldest).
-    fn redeliver<'a>(&'a self, scope: &'a str, delivery: i64, at: OffsetDateTime) -> StoreFuture<'a, DeliveryRow>;
+    fn redeliver<'a>(
+        &'a self,
+        scope: &'a str,
+        delivery: i64,
+        at: OffsetDateTime,
+    ) -> StoreFuture<'a, DeliveryRow>;
 
     /// Writes events that announce no change of their own (a job started, a job failed) in
     /// a transaction of their own, under the scope's write lock.
-    fn announce<'a>(&'a self, scope: &'a str, events: &'a [OutboxEvent], at: OffsetDateTime) -> StoreFuture<'a, ()>;
+    fn announce<'a>(
+        &'a self,
+        scope: &'a str,
+        events: &'a [OutboxEvent],
+        at: OffsetDateTime,
+    ) -> StoreFuture<'a, ()>;
 
     /// The scope's outbox after `after` (a sequence), oldest first, at most `limit`.
-    fn outbox<'a>(&'a self, scope: &'a str, after: i64, limit: usize) -> StoreFuture<'a, Vec<OutboxRow>>;
+    fn outbox<'a>(
+        &'a self,
+        scope: &'a str,
+        after: i64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<OutboxRow>>;
 
     /// Claims at most `limit` due deliveries, each the oldest pending one of an unpaused
     /// subscription, for `lease` from `now`.
-    fn claim_deliveries(&self, now: OffsetDateTime, lease: Duration, limit: usize) -> StoreFuture<'_, Vec<ClaimedDelivery>>;
+    fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<ClaimedDelivery>>;
 
     /// Records an attempt's outcome; `false` (nothing written) when the lease was lost: it
     /// ran out and another worker claimed the delivery.
-    fn finish_delivery<'a>(&'a self, id: i64, lease: Uuid, at: OffsetDateTime, result: &'a AttemptResult) -> StoreFuture<'a, bool>;
+    fn finish_delivery<'a>(
+        &'a self,
+        id: i64,
+        lease: Uuid,
+        at: OffsetDateTime,
+        result: &'a AttemptResult,
+    ) -> StoreFuture<'a, bool>;
 
     /// When the next pending delivery of an unpaused subscription is due, if any.
     fn next_due(&self) -> StoreFuture<'_, Option<OffsetDateTime>>;
@@ -330,22 +410,29 @@ pub(crate) fn duration_millis(duration: Duration) -> i64 {
 }
 
 pub(crate) fn parse_id(text: &str) -> ScopeResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| ScopeError::corrupt(format!("a stored id {text:?} is not a UUID")))
+    Uuid::parse_str(text)
+        .map_err(|_| ScopeError::corrupt(format!("a stored id {text:?} is not a UUID")))
 }
 
 pub(crate) fn check_new(new: &NewSubscription) -> ScopeResult<()> {
     if new.url.is_empty() || new.url.len() > MAX_URL_LEN || new.url.chars().any(char::is_control) {
-        return Err(ScopeError::invalid(format!("a webhook URL has 1 to {MAX_URL_LEN} characters and no control characters")));
+        return Err(ScopeError::invalid(format!(
+            "a webhook URL has 1 to {MAX_URL_LEN} characters and no control characters"
+        )));
     }
     if new.events.iter().any(|e| e.is_empty() || e.contains(',')) {
-        return Err(ScopeError::invalid("an event type is a name such as job.completed, without commas"));
+        return Err(ScopeError::invalid(
+            "an event type is a name such as job.completed, without commas",
+        ));
     }
     Ok(())
 }
 
 pub(crate) fn check_page(limit: usize) -> ScopeResult<()> {
     if limit == 0 || limit > MAX_DELIVERY_PAGE {
-        return Err(ScopeError::invalid(format!("a page holds 1 to {MAX_DELIVERY_PAGE} deliveries, not {limit}")));
+        return Err(ScopeError::invalid(format!(
+            "a page holds 1 to {MAX_DELIVERY_PAGE} deliveries, not {limit}"
+        )));
     }
     Ok(())
 }
@@ -355,23 +442,55 @@ pub(crate) fn events_column(events: &[String]) -> String {
 }
 
 pub(crate) fn events_from_column(text: &str) -> Vec<String> {
-    text.split(',').filter(|e| !e.is_empty()).map(str::to_owned).collect()
+    text.split(',')
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 pub(crate) fn no_subscription(scope: &str, id: Uuid) -> ScopeError {
-    ScopeError::not_found(format!("scope {scope:?} has no webhook subscription {id}; `crosswalk webhook list --scope {scope}` lists them"))
+    ScopeError::not_found(format!(
+        "scope {scope:?} has no webhook subscription {id}; `crosswalk webhook list --scope {scope}` lists them"
+    ))
 }
 
 pub(crate) fn no_delivery(scope: &str, id: i64) -> ScopeError {
-    ScopeError::not_found(format!("scope {scope:?} has no webhook delivery {id}; `crosswalk webhook deliveries --scope {scope}` lists them"))
+    ScopeError::not_found(format!(
+        "scope {scope:?} has no webhook delivery {id}; `crosswalk webhook deliveries --scope {scope}` lists them"
+    ))
 }
 
 /// The attempt's row values: (state, due_at, status, error, delivered_at).
-pub(crate) fn attempt_columns(at: OffsetDateTime, result: &AttemptResult) -> (&'static str, i64, Option<i64>, Option<String>, Option<i64>) {
+pub(crate) fn attempt_columns(
+    at: OffsetDateTime,
+    result: &AttemptResult,
+) -> (&'static str, i64, Option<i64>, Option<String>, Option<i64>) {
     match result {
-        AttemptResult::Delivered { status } => ("delivered", millis(at), Some(i64::from(*status)), None, Some(millis(at))),
-        AttemptResult::Retry { at: next, status, error } => ("pending", millis(*next), status.map(i64::from), Some(error.clone()), None),
-        AttemptResult::Failed { status, error } => ("failed", millis(at), status.map(i64::from), Some(error.clone()), None),
+        AttemptResult::Delivered { status } => (
+            "delivered",
+            millis(at),
+            Some(i64::from(*status)),
+            None,
+            Some(millis(at)),
+        ),
+        AttemptResult::Retry {
+            at: next,
+            status,
+            error,
+        } => (
+            "pending",
+            millis(*next),
+            status.map(i64::from),
+            Some(error.clone()),
+            None,
+        ),
+        AttemptResult::Failed { status, error } => (
+            "failed",
+            millis(at),
+            status.map(i64::from),
+            Some(error.clone()),
+            None,
+        ),
     }
 }
 

@@ -38,12 +38,20 @@ pub(crate) async fn sqlite_store() -> Option<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scopes.sqlite");
     let store = SqliteScopeStore::open(&path).await.unwrap();
-    Some(Backend { store: Arc::new(store), location: Location::Sqlite(path), _guard: Box::new(dir) })
+    Some(Backend {
+        store: Arc::new(store),
+        location: Location::Sqlite(path),
+        _guard: Box::new(dir),
+    })
 }
 
 /// A fresh database on the PostgreSQL test server; `None` (a loud skip) only outside CI.
 pub(crate) async fn postgres_store() -> Option<Backend> {
     let database = postgres_support::fresh_database().await?;
     let store = PostgresScopeStore::open(&database.url).await.unwrap();
-    Some(Backend { store: Arc::new(store), location: Location::Postgres(database.url.clone()), _guard: Box::new(database) })
+    Some(Backend {
+        store: Arc::new(store),
+        location: Location::Postgres(database.url.clone()),
+        _guard: Box::new(database),
+    })
 }

@@ -18,14 +18,21 @@ pub(crate) struct TestDatabase {
 }
 
 fn server_url() -> String {
-    std::env::var("CROSSWALK_TEST_DATABASE_URL").ok().filter(|url| !url.trim().is_empty()).unwrap_or_else(|| DEFAULT_URL.to_string())
+    std::env::var("CROSSWALK_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_URL.to_string())
 }
 
 /// `url` with its database (the path) replaced by `name`, its query kept.
 fn with_database(url: &str, name: &str) -> String {
     let authority_start = url.find("://").map_or(0, |i| i + 3);
-    let path_start = url[authority_start..].find('/').map_or(url.len(), |i| authority_start + i);
-    let query = url[path_start..].find('?').map_or("", |i| &url[path_start + i..]);
+    let path_start = url[authority_start..]
+        .find('/')
+        .map_or(url.len(), |i| authority_start + i);
+    let query = url[path_start..]
+        .find('?')
+        .map_or("", |i| &url[path_start + i..]);
     format!("{}/{name}{query}", &url[..path_start])
 }
 
@@ -38,7 +45,9 @@ pub(crate) async fn fresh_database() -> Option<TestDatabase> {
         Ok(conn) => conn,
         Err(error) => {
             if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-                panic!("CI=true and the PostgreSQL test server at {admin_url} cannot be reached: {error}");
+                panic!(
+                    "CI=true and the PostgreSQL test server at {admin_url} cannot be reached: {error}"
+                );
             }
             eprintln!(
                 "\n*** SKIPPED: PostgreSQL at {admin_url} cannot be reached ({error}); this PostgreSQL test did NOT run. \
@@ -48,9 +57,16 @@ pub(crate) async fn fresh_database() -> Option<TestDatabase> {
         }
     };
     let name = format!("cw_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.expect("create a test database");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
     let _ = admin.close().await;
-    Some(TestDatabase { url: with_database(&admin_url, &name), admin_url, name })
+    Some(TestDatabase {
+        url: with_database(&admin_url, &name),
+        admin_url,
+        name,
+    })
 }
 
 impl Drop for TestDatabase {
@@ -59,10 +75,18 @@ impl Drop for TestDatabase {
         // Drop runs inside the test's runtime, which cannot block on itself: a thread with its
         // own runtime drops the database (FORCE ends the store's pooled connections).
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let mut admin = PgConnection::connect(&admin_url).await.ok()?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut admin).await.ok()?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .ok()?;
                 admin.close().await.ok()
             })
         })

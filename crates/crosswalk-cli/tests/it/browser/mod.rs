@@ -3,6 +3,6 @@
 
 pub(crate) mod support;
 
-mod report_pages;
 mod demo_ui;
+mod report_pages;
 mod review_pages;

@@ -77,7 +77,9 @@ async fn an_admin_accepts_a_suggestion_resolves_mappings_and_reads_what_to_reatt
     let now = browser.text("#new-resolution").await;
     assert!(now.contains("Exception") && now.contains(&chosen), "{now}");
     browser.click("#back-to-mapping").await;
-    browser.wait_for_path(|path| path == "/ui/scopes/default/mappings/account/JIRAUSER10011").await;
+    browser
+        .wait_for_path(|path| path == "/ui/scopes/default/mappings/account/JIRAUSER10011")
+        .await;
     assert_eq!(browser.text("#resolution").await, "Exception");
 
     // Ahmed Hassan (an invalid address): his cloud account found by a search, and the items

@@ -25,8 +25,15 @@ use crate::util::Dir;
 
 /// The flags every test browser starts with (besides its own profile directory): headless,
 /// nothing fetched from the network on its own, no first-run dialogs.
-pub(crate) const CHROMIUM_FLAGS: [&str; 7] =
-    ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+pub(crate) const CHROMIUM_FLAGS: [&str; 7] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
 
 /// How long a page or an element may take to appear.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -50,13 +57,26 @@ impl UiServer {
             .spawn()
             .expect("start crosswalk serve");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the address line");
-        let address = line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_default().to_string();
-        let server = UiServer { child, base: format!("http://{address}") };
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the address line");
+        let address = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_default()
+            .to_string();
+        let server = UiServer {
+            child,
+            base: format!("http://{address}"),
+        };
         assert!(!address.is_empty(), "no address in {line:?}");
         let deadline = Instant::now() + PATIENCE;
         while http_status(&address, "/health").is_none() {
-            assert!(Instant::now() < deadline, "crosswalk serve never answered /health");
+            assert!(
+                Instant::now() < deadline,
+                "crosswalk serve never answered /health"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         server
@@ -65,7 +85,10 @@ impl UiServer {
     /// A server some other command started (e.g. `crosswalk demo`), at `base`; killed when
     /// dropped like one this harness started.
     pub(crate) fn attach(child: Child, base: &str) -> UiServer {
-        UiServer { child, base: base.to_string() }
+        UiServer {
+            child,
+            base: base.to_string(),
+        }
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -84,7 +107,11 @@ impl Drop for UiServer {
 fn http_status(address: &str, path: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(address).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     // The status line only: chromedriver keeps the connection open after its answer.
     let mut status_line = String::new();
     BufReader::new(stream).read_line(&mut status_line).ok()?;
@@ -112,13 +139,31 @@ impl DemoSite {
 pub(crate) fn demo_site() -> DemoSite {
     let dir = Dir::new();
     dir.ok(&["demo", "--no-serve"]);
-    dir.ok(&["scope", "create", DemoSite::FOREIGN_SCOPE, "--source-label", "jira-server https://jira.globex.example", "--destination-label", "atlassian-cloud https://globex.atlassian.net"]);
-    let token = |args: &[&str]| dir.ok(&[&["token", "create", "--label", "browser test"][..], args].concat()).trim().to_string();
+    dir.ok(&[
+        "scope",
+        "create",
+        DemoSite::FOREIGN_SCOPE,
+        "--source-label",
+        "jira-server https://jira.globex.example",
+        "--destination-label",
+        "atlassian-cloud https://globex.atlassian.net",
+    ]);
+    let token = |args: &[&str]| {
+        dir.ok(&[&["token", "create", "--label", "browser test"][..], args].concat())
+            .trim()
+            .to_string()
+    };
     let reader = token(&["--scope", "default", "--role", "reader"]);
     let foreign = token(&["--scope", DemoSite::FOREIGN_SCOPE, "--role", "admin"]);
     let admin = token(&["--instance-admin"]);
     let server = UiServer::start(&dir, &[]);
-    DemoSite { server, reader, foreign, admin, dir }
+    DemoSite {
+        server,
+        reader,
+        foreign,
+        admin,
+        dir,
+    }
 }
 
 fn on_path(program: &str) -> Option<PathBuf> {
@@ -140,7 +185,9 @@ struct Driver(Child);
 impl Drop for Driver {
     fn drop(&mut self) {
         // `--` first: without it procps `kill` may read the group as an option.
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -161,7 +208,9 @@ impl Browser {
     /// stderr) when Chromium or chromedriver is not installed, outside CI; under `CI=true`
     /// that fails the test.
     pub(crate) async fn start() -> Option<Browser> {
-        let chromium = ["chromium", "chromium-browser", "google-chrome"].into_iter().find_map(on_path);
+        let chromium = ["chromium", "chromium-browser", "google-chrome"]
+            .into_iter()
+            .find_map(on_path);
         let (Some(chromium), Some(chromedriver)) = (chromium, on_path("chromedriver")) else {
             let missing = "Chromium and chromedriver are needed for the browser tests (apt-get install chromium chromium-driver)";
             assert!(!under_ci(), "CI=true and {missing}");
@@ -169,7 +218,10 @@ impl Browser {
             return None;
         };
         let profile = tempfile::tempdir().expect("a profile directory");
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
         let driver = Driver({
             use std::os::unix::process::CommandExt;
             Command::new(&chromedriver)
@@ -181,16 +233,23 @@ impl Browser {
                 .spawn()
                 .unwrap_or_else(|error| panic!("cannot start {}: {error}", chromedriver.display()))
         });
-        let mut browser_args: Vec<String> = CHROMIUM_FLAGS.iter().map(|flag| flag.to_string()).collect();
+        let mut browser_args: Vec<String> =
+            CHROMIUM_FLAGS.iter().map(|flag| flag.to_string()).collect();
         browser_args.push(format!("--user-data-dir={}", profile.path().display()));
         browser_args.push("--window-size=1366,900".to_string());
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), json!("chrome"));
-        capabilities.insert("goog:chromeOptions".into(), json!({ "binary": chromium, "args": browser_args }));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": chromium, "args": browser_args }),
+        );
         let webdriver = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + PATIENCE;
         while http_status(&format!("127.0.0.1:{port}"), "/status").is_none() {
-            assert!(Instant::now() < deadline, "chromedriver did not answer on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not answer on port {port}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -198,9 +257,20 @@ impl Browser {
             .capabilities(capabilities)
             .connect(&webdriver)
             .await
-            .unwrap_or_else(|error| panic!("chromedriver could not start {}: {error}", chromium.display()));
+            .unwrap_or_else(|error| {
+                panic!(
+                    "chromedriver could not start {}: {error}",
+                    chromium.display()
+                )
+            });
         let session = client.session_id().await.ok().flatten();
-        Some(Browser { client, _driver: driver, driver_port: port, session, _profile: profile })
+        Some(Browser {
+            client,
+            _driver: driver,
+            driver_port: port,
+            session,
+            _profile: profile,
+        })
     }
 
     pub(crate) fn client(&self) -> &Client {
@@ -208,12 +278,19 @@ impl Browser {
     }
 
     pub(crate) async fn goto(&self, url: &str) {
-        self.client.goto(url).await.unwrap_or_else(|error| panic!("cannot open {url}: {error}"));
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|error| panic!("cannot open {url}: {error}"));
     }
 
     /// The current address's path and query.
     pub(crate) async fn path(&self) -> String {
-        let url = self.client.current_url().await.expect("the current address");
+        let url = self
+            .client
+            .current_url()
+            .await
+            .expect("the current address");
         match url.query() {
             Some(query) => format!("{}?{query}", url.path()),
             None => url.path().to_string(),
@@ -240,11 +317,18 @@ impl Browser {
         }
         self.fill("#token", token).await;
         self.click("form.sign-in button[type=submit]").await;
-        self.wait_for_path(|path| !path.starts_with("/ui/sign-in")).await;
+        self.wait_for_path(|path| !path.starts_with("/ui/sign-in"))
+            .await;
     }
 
     pub(crate) async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        match self.client.wait().at_most(PATIENCE).for_element(Locator::Css(css)).await {
+        match self
+            .client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+        {
             Ok(element) => element,
             Err(error) => panic!("no {css} on {}: {error}", self.path().await),
         }
@@ -252,11 +336,18 @@ impl Browser {
 
     /// Every element matching `css` on the page as it is (none is fine).
     pub(crate) async fn all(&self, css: &str) -> Vec<fantoccini::elements::Element> {
-        self.client.find_all(Locator::Css(css)).await.unwrap_or_default()
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
     }
 
     pub(crate) async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.expect("an element's text")
+        self.find(css)
+            .await
+            .text()
+            .await
+            .expect("an element's text")
     }
 
     pub(crate) async fn texts(&self, css: &str) -> Vec<String> {
@@ -268,18 +359,28 @@ impl Browser {
     }
 
     pub(crate) async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap_or_else(|error| panic!("cannot click {css}: {error}"));
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|error| panic!("cannot click {css}: {error}"));
     }
 
     pub(crate) async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;
         field.clear().await.expect("clear a field");
-        field.send_keys(text).await.unwrap_or_else(|error| panic!("cannot type into {css}: {error}"));
+        field
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|error| panic!("cannot type into {css}: {error}"));
     }
 
     /// Runs `script` in the page (a returned promise is awaited) with `args`.
     pub(crate) async fn script(&self, script: &str, args: Vec<Value>) -> Value {
-        self.client.execute(script, args).await.unwrap_or_else(|error| panic!("the script failed: {error}\n{script}"))
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|error| panic!("the script failed: {error}\n{script}"))
     }
 
     /// The status the server answers the page's own `fetch` of `path` (same origin, with
@@ -289,8 +390,13 @@ impl Browser {
             const init = { method, redirect: 'manual', credentials: 'same-origin' }; \
             if (method !== 'GET') { init.headers = { 'Content-Type': 'application/x-www-form-urlencoded' }; init.body = form; } \
             return fetch(path, init).then(r => r.status);";
-        let status = self.script(script, vec![json!(method), json!(path), json!(form)]).await;
-        status.as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or_else(|| panic!("no status for {method} {path}: {status}"))
+        let status = self
+            .script(script, vec![json!(method), json!(path), json!(form)])
+            .await;
+        status
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or_else(|| panic!("no status for {method} {path}: {status}"))
     }
 
     /// Ends the browser session and chromedriver.
@@ -310,7 +416,10 @@ impl Drop for Browser {
             && let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.driver_port))
         {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            let _ = write!(stream, "DELETE /session/{session} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            let _ = write!(
+                stream,
+                "DELETE /session/{session} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            );
             // The status line is enough: the session is ended before the answer is sent.
             let _ = BufReader::new(stream).read_line(&mut String::new());
         }

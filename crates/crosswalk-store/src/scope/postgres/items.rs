@@ -4,7 +4,10 @@
 use sqlx::PgConnection;
 
 use super::*;
-use crate::scope::items::{self as shared, AffectedItem, ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
+use crate::scope::items::{
+    self as shared, AffectedItem, ItemCounts, ItemFilter, ItemPage, ItemReferenceRow,
+    ItemReferencesState,
+};
 
 /// Rows per INSERT (`UNNEST` over arrays), as a run writes.
 const INSERT_BATCH: usize = 20_000;
@@ -31,13 +34,24 @@ impl PostgresScopeStore {
             .await
             .map_err(self.db("replace item references"))?;
         for (batch_index, batch) in rows.chunks(INSERT_BATCH).enumerate() {
-            let seqs: Vec<i64> = (0..batch.len()).map(|offset| (batch_index * INSERT_BATCH + offset + 1) as i64).collect();
-            let text = |field: fn(&ItemReferenceRow) -> &str| batch.iter().map(|row| field(row)).collect::<Vec<&str>>();
-            let forms: Vec<(String, String)> = batch.iter().map(|row| row.matched_forms(scope_row.source_platform)).collect();
-            let identities: Vec<&str> = forms.iter().map(|(identity, _)| identity.as_str()).collect();
+            let seqs: Vec<i64> = (0..batch.len())
+                .map(|offset| (batch_index * INSERT_BATCH + offset + 1) as i64)
+                .collect();
+            let text = |field: fn(&ItemReferenceRow) -> &str| {
+                batch.iter().map(|row| field(row)).collect::<Vec<&str>>()
+            };
+            let forms: Vec<(String, String)> = batch
+                .iter()
+                .map(|row| row.matched_forms(scope_row.source_platform))
+                .collect();
+            let identities: Vec<&str> = forms
+                .iter()
+                .map(|(identity, _)| identity.as_str())
+                .collect();
             let folded: Vec<&str> = forms.iter().map(|(_, folded)| folded.as_str()).collect();
             let kinds: Vec<&str> = batch.iter().map(|row| kind_str(row.kind)).collect();
-            let permissions: Vec<i64> = batch.iter().map(|row| i64::from(row.permissions)).collect();
+            let permissions: Vec<i64> =
+                batch.iter().map(|row| i64::from(row.permissions)).collect();
             sqlx::query(
                 "INSERT INTO scope_item_refs (scope_id, seq, container, container_type, item, item_type, title, role, kind, identity, identity_folded, permissions) \
                  SELECT $1, s, c, ct, i, it, t, r, k, id, f, p \
@@ -73,18 +87,34 @@ impl PostgresScopeStore {
         .execute(&mut *tx)
         .await
         .map_err(self.db("record an item import"))?;
-        tx.commit().await.map_err(self.db("import item references"))?;
-        Ok(ItemReferencesState { references: rows.len() as u64, items, imported_at: Some(context.at), imported_by: Some(context.who.clone()) })
+        tx.commit()
+            .await
+            .map_err(self.db("import item references"))?;
+        Ok(ItemReferencesState {
+            references: rows.len() as u64,
+            items,
+            imported_at: Some(context.at),
+            imported_by: Some(context.who.clone()),
+        })
     }
 
-    pub(super) async fn item_references_inner(&self, scope: &str) -> ScopeResult<ItemReferencesState> {
-        let mut conn = self.pool.acquire().await.map_err(self.db("read the item references"))?;
-        let scope_id = self.scope_id(&mut conn, scope).await?;
-        let row: Option<(i64, i64, OffsetDateTime, String)> = sqlx::query_as("SELECT refs, items, at, who FROM scope_item_imports WHERE scope_id = $1")
-            .bind(scope_id)
-            .fetch_optional(&mut *conn)
+    pub(super) async fn item_references_inner(
+        &self,
+        scope: &str,
+    ) -> ScopeResult<ItemReferencesState> {
+        let mut conn = self
+            .pool
+            .acquire()
             .await
             .map_err(self.db("read the item references"))?;
+        let scope_id = self.scope_id(&mut conn, scope).await?;
+        let row: Option<(i64, i64, OffsetDateTime, String)> = sqlx::query_as(
+            "SELECT refs, items, at, who FROM scope_item_imports WHERE scope_id = $1",
+        )
+        .bind(scope_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(self.db("read the item references"))?;
         Ok(match row {
             None => ItemReferencesState::default(),
             Some((references, items, at, who)) => ItemReferencesState {
@@ -97,7 +127,13 @@ impl PostgresScopeStore {
     }
 
     /// The mapping's id, or `None` when the scope has no such mapping.
-    async fn mapping_id(&self, conn: &mut PgConnection, scope_id: i64, namespace: &Namespace, key: &str) -> ScopeResult<Option<i64>> {
+    async fn mapping_id(
+        &self,
+        conn: &mut PgConnection,
+        scope_id: i64,
+        namespace: &Namespace,
+        key: &str,
+    ) -> ScopeResult<Option<i64>> {
         sqlx::query_scalar("SELECT id FROM scope_mappings WHERE scope_id = $1 AND namespace = $2 AND source_key = $3")
             .bind(scope_id)
             .bind(namespace.as_str())
@@ -117,14 +153,25 @@ impl PostgresScopeStore {
         limit: usize,
     ) -> ScopeResult<ItemPage> {
         check_limit(limit)?;
-        let after = after.map(shared::parse_item_cursor).transpose()?.unwrap_or(0);
+        let after = after
+            .map(shared::parse_item_cursor)
+            .transpose()?
+            .unwrap_or(0);
         let Some(kind) = namespace.identity_kind() else {
-            return Err(ScopeError::invalid(format!("item references name identities; {namespace} is not identity:user or identity:group")));
+            return Err(ScopeError::invalid(format!(
+                "item references name identities; {namespace} is not identity:user or identity:group"
+            )));
         };
-        let mut conn = self.pool.acquire().await.map_err(self.db("read affected items"))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db("read affected items"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         let Some(mapping_id) = self.mapping_id(&mut conn, scope_id, namespace, key).await? else {
-            return Err(ScopeError::not_found(format!("scope {scope:?} has no {namespace} mapping for {key:?}")));
+            return Err(ScopeError::not_found(format!(
+                "scope {scope:?} has no {namespace} mapping for {key:?}"
+            )));
         };
         let sql = format!("{}{}", shared::HITS, shared::PAGE);
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -157,35 +204,55 @@ impl PostgresScopeStore {
                 permissions: u32::try_from(col::<i64>(row, 8)?).unwrap_or(u32::MAX),
             });
         }
-        Ok(ItemPage { items, next: (!last_page).then(|| shared::item_cursor(last_seq)), last_page })
+        Ok(ItemPage {
+            items,
+            next: (!last_page).then(|| shared::item_cursor(last_seq)),
+            last_page,
+        })
     }
 
-    pub(super) async fn item_counts_inner(&self, scope: &str, namespace: &Namespace, keys: &[String]) -> ScopeResult<Vec<ItemCounts>> {
+    pub(super) async fn item_counts_inner(
+        &self,
+        scope: &str,
+        namespace: &Namespace,
+        keys: &[String],
+    ) -> ScopeResult<Vec<ItemCounts>> {
         if keys.len() > MAX_BATCH {
-            return Err(ScopeError::invalid(format!("a look-up holds at most {MAX_BATCH} keys, not {}", keys.len())));
+            return Err(ScopeError::invalid(format!(
+                "a look-up holds at most {MAX_BATCH} keys, not {}",
+                keys.len()
+            )));
         }
         let Some(kind) = namespace.identity_kind() else {
-            return Err(ScopeError::invalid(format!("item references name identities; {namespace} is not identity:user or identity:group")));
+            return Err(ScopeError::invalid(format!(
+                "item references name identities; {namespace} is not identity:user or identity:group"
+            )));
         };
-        let mut conn = self.pool.begin().await.map_err(self.db("count affected items"))?;
+        let mut conn = self
+            .pool
+            .begin()
+            .await
+            .map_err(self.db("count affected items"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         let counts_sql = format!("{}{}", shared::HITS, shared::COUNTS);
         let items_sql = format!("{}{}", shared::HITS, shared::DISTINCT_ITEMS);
         let mut answers = Vec::with_capacity(keys.len());
         for key in keys {
-            let Some(mapping_id) = self.mapping_id(&mut conn, scope_id, namespace, key).await? else {
+            let Some(mapping_id) = self.mapping_id(&mut conn, scope_id, namespace, key).await?
+            else {
                 answers.push(ItemCounts::default());
                 continue;
             };
-            let by_role: Vec<(String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(counts_sql.clone()))
-                .bind(scope_id)
-                .bind(kind_str(kind))
-                .bind(key)
-                .bind(mapping_id)
-                .bind(Namespace::IDENTITY_USER)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(self.db("count affected items"))?;
+            let by_role: Vec<(String, i64, i64)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(counts_sql.clone()))
+                    .bind(scope_id)
+                    .bind(kind_str(kind))
+                    .bind(key)
+                    .bind(mapping_id)
+                    .bind(Namespace::IDENTITY_USER)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(self.db("count affected items"))?;
             if by_role.is_empty() {
                 answers.push(ItemCounts::default());
                 continue;

@@ -4,7 +4,10 @@
 use sqlx::SqliteConnection;
 
 use super::*;
-use crate::scope::items::{self as shared, AffectedItem, ItemCounts, ItemFilter, ItemPage, ItemReferenceRow, ItemReferencesState};
+use crate::scope::items::{
+    self as shared, AffectedItem, ItemCounts, ItemFilter, ItemPage, ItemReferenceRow,
+    ItemReferencesState,
+};
 
 /// Rows per INSERT: 12 parameters each, well under SQLite's 32,766.
 const INSERT_BATCH: usize = 1000;
@@ -52,7 +55,10 @@ impl SqliteScopeStore {
                     .bind(folded)
                     .bind(i64::from(row.permissions));
             }
-            query.execute(&mut *tx).await.map_err(self.db("store item references"))?;
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("store item references"))?;
         }
         let at = unix(context.at);
         sqlx::query(
@@ -67,18 +73,34 @@ impl SqliteScopeStore {
         .execute(&mut *tx)
         .await
         .map_err(self.db("record an item import"))?;
-        tx.commit().await.map_err(self.db("import item references"))?;
-        Ok(ItemReferencesState { references: rows.len() as u64, items, imported_at: Some(context.at), imported_by: Some(context.who.clone()) })
+        tx.commit()
+            .await
+            .map_err(self.db("import item references"))?;
+        Ok(ItemReferencesState {
+            references: rows.len() as u64,
+            items,
+            imported_at: Some(context.at),
+            imported_by: Some(context.who.clone()),
+        })
     }
 
-    pub(super) async fn item_references_inner(&self, scope: &str) -> ScopeResult<ItemReferencesState> {
-        let mut conn = self.pool.acquire().await.map_err(self.db("read the item references"))?;
-        let scope_id = self.scope_id(&mut conn, scope).await?;
-        let row: Option<(i64, i64, i64, String)> = sqlx::query_as("SELECT refs, items, at, who FROM scope_item_imports WHERE scope_id = ?")
-            .bind(scope_id)
-            .fetch_optional(&mut *conn)
+    pub(super) async fn item_references_inner(
+        &self,
+        scope: &str,
+    ) -> ScopeResult<ItemReferencesState> {
+        let mut conn = self
+            .pool
+            .acquire()
             .await
             .map_err(self.db("read the item references"))?;
+        let scope_id = self.scope_id(&mut conn, scope).await?;
+        let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT refs, items, at, who FROM scope_item_imports WHERE scope_id = ?",
+        )
+        .bind(scope_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(self.db("read the item references"))?;
         Ok(match row {
             None => ItemReferencesState::default(),
             Some((references, items, at, who)) => ItemReferencesState {
@@ -91,14 +113,22 @@ impl SqliteScopeStore {
     }
 
     /// The mapping's id, or `None` when the scope has no such mapping.
-    async fn mapping_id(&self, conn: &mut SqliteConnection, scope_id: i64, namespace: &Namespace, key: &str) -> ScopeResult<Option<i64>> {
-        sqlx::query_scalar("SELECT id FROM scope_mappings WHERE scope_id = ? AND namespace = ? AND source_key = ?")
-            .bind(scope_id)
-            .bind(namespace.as_str())
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(self.db("read a mapping"))
+    async fn mapping_id(
+        &self,
+        conn: &mut SqliteConnection,
+        scope_id: i64,
+        namespace: &Namespace,
+        key: &str,
+    ) -> ScopeResult<Option<i64>> {
+        sqlx::query_scalar(
+            "SELECT id FROM scope_mappings WHERE scope_id = ? AND namespace = ? AND source_key = ?",
+        )
+        .bind(scope_id)
+        .bind(namespace.as_str())
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(self.db("read a mapping"))
     }
 
     pub(super) async fn affected_items_inner(
@@ -111,14 +141,25 @@ impl SqliteScopeStore {
         limit: usize,
     ) -> ScopeResult<ItemPage> {
         check_limit(limit)?;
-        let after = after.map(shared::parse_item_cursor).transpose()?.unwrap_or(0);
+        let after = after
+            .map(shared::parse_item_cursor)
+            .transpose()?
+            .unwrap_or(0);
         let Some(kind) = namespace.identity_kind() else {
-            return Err(ScopeError::invalid(format!("item references name identities; {namespace} is not identity:user or identity:group")));
+            return Err(ScopeError::invalid(format!(
+                "item references name identities; {namespace} is not identity:user or identity:group"
+            )));
         };
-        let mut conn = self.pool.acquire().await.map_err(self.db("read affected items"))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db("read affected items"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         let Some(mapping_id) = self.mapping_id(&mut conn, scope_id, namespace, key).await? else {
-            return Err(ScopeError::not_found(format!("scope {scope:?} has no {namespace} mapping for {key:?}")));
+            return Err(ScopeError::not_found(format!(
+                "scope {scope:?} has no {namespace} mapping for {key:?}"
+            )));
         };
         let sql = shared::for_sqlite(&format!("{}{}", shared::HITS, shared::PAGE));
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -151,35 +192,55 @@ impl SqliteScopeStore {
                 permissions: u32::try_from(col::<i64>(row, 8)?).unwrap_or(u32::MAX),
             });
         }
-        Ok(ItemPage { items, next: (!last_page).then(|| shared::item_cursor(last_seq)), last_page })
+        Ok(ItemPage {
+            items,
+            next: (!last_page).then(|| shared::item_cursor(last_seq)),
+            last_page,
+        })
     }
 
-    pub(super) async fn item_counts_inner(&self, scope: &str, namespace: &Namespace, keys: &[String]) -> ScopeResult<Vec<ItemCounts>> {
+    pub(super) async fn item_counts_inner(
+        &self,
+        scope: &str,
+        namespace: &Namespace,
+        keys: &[String],
+    ) -> ScopeResult<Vec<ItemCounts>> {
         if keys.len() > MAX_BATCH {
-            return Err(ScopeError::invalid(format!("a look-up holds at most {MAX_BATCH} keys, not {}", keys.len())));
+            return Err(ScopeError::invalid(format!(
+                "a look-up holds at most {MAX_BATCH} keys, not {}",
+                keys.len()
+            )));
         }
         let Some(kind) = namespace.identity_kind() else {
-            return Err(ScopeError::invalid(format!("item references name identities; {namespace} is not identity:user or identity:group")));
+            return Err(ScopeError::invalid(format!(
+                "item references name identities; {namespace} is not identity:user or identity:group"
+            )));
         };
-        let mut conn = self.pool.begin().await.map_err(self.db("count affected items"))?;
+        let mut conn = self
+            .pool
+            .begin()
+            .await
+            .map_err(self.db("count affected items"))?;
         let scope_id = self.scope_id(&mut conn, scope).await?;
         let counts_sql = shared::for_sqlite(&format!("{}{}", shared::HITS, shared::COUNTS));
         let items_sql = shared::for_sqlite(&format!("{}{}", shared::HITS, shared::DISTINCT_ITEMS));
         let mut answers = Vec::with_capacity(keys.len());
         for key in keys {
-            let Some(mapping_id) = self.mapping_id(&mut conn, scope_id, namespace, key).await? else {
+            let Some(mapping_id) = self.mapping_id(&mut conn, scope_id, namespace, key).await?
+            else {
                 answers.push(ItemCounts::default());
                 continue;
             };
-            let by_role: Vec<(String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(counts_sql.clone()))
-                .bind(scope_id)
-                .bind(kind_str(kind))
-                .bind(key)
-                .bind(mapping_id)
-                .bind(Namespace::IDENTITY_USER)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(self.db("count affected items"))?;
+            let by_role: Vec<(String, i64, i64)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(counts_sql.clone()))
+                    .bind(scope_id)
+                    .bind(kind_str(kind))
+                    .bind(key)
+                    .bind(mapping_id)
+                    .bind(Namespace::IDENTITY_USER)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(self.db("count affected items"))?;
             if by_role.is_empty() {
                 answers.push(ItemCounts::default());
                 continue;
