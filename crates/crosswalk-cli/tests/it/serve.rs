@@ -36,10 +36,16 @@ struct Server {
 
 impl Server {
     fn start(dir: &Dir) -> Server {
+        Server::start_with(dir, &[])
+    }
+
+    /// Started with extra environment variables (such as a small report part limit).
+    fn start_with(dir: &Dir, environment: &[(&str, &str)]) -> Server {
         let mut child = dir
             .command()
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
+            .envs(environment.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -119,6 +125,33 @@ impl Server {
     ) -> (u16, Value) {
         self.try_call(method, path, token, body.as_ref())
             .unwrap_or_else(|| panic!("no answer to {method} {path}"))
+    }
+
+    /// A streamed download (asked as HTTP/1.0, so the body ends with the connection rather than
+    /// in chunks): its status, lower-cased headers and text.
+    fn download(&self, path: &str, token: &str) -> (u16, Vec<(String, String)>, String) {
+        let mut stream = TcpStream::connect(&self.address).expect("connect");
+        let request = format!(
+            "GET {path} HTTP/1.0\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\r\n",
+            self.address
+        );
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("a UTF-8 answer");
+        let (head, body) = response.split_once("\r\n\r\n").expect("a head");
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("a status");
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        (status, headers, body.to_string())
     }
 
     /// SIGTERM, then waits: a graceful stop exits 0.
@@ -723,6 +756,81 @@ fn serve_checks_and_plans_uploads_answering_what_the_cli_prints() {
             .unwrap()
             .starts_with("source.csv:3"),
         "{refused}"
+    );
+    server.stop();
+}
+
+#[test]
+fn serve_splits_a_large_report_export_into_parts_fetched_one_by_one() {
+    let dir = Dir::new();
+    dir.ok(&["demo"]);
+    let reader = token(&dir, &["--scope", "default", "--role", "reader"]);
+    let server = Server::start_with(&dir, &[("CROSSWALK_REPORT_PART_ROWS", "20")]);
+    let (status, counts) = server.call(
+        "GET",
+        "/api/v1/scopes/default/report/counts",
+        Some(&reader),
+        None,
+    );
+    assert_eq!(status, 200, "{counts}");
+    assert_eq!(
+        (
+            counts["matching"].as_u64(),
+            counts["parts"].as_u64(),
+            counts["part_rows"].as_u64()
+        ),
+        (Some(50), Some(3), Some(20)),
+        "{counts}"
+    );
+    let header_of = |headers: &[(String, String)], name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let whole = crate::util::csv_rows(&dir.ok(&["report"]));
+    let mut joined = vec![whole[0].clone()];
+    for (part, rows) in [(1, 20), (2, 20), (3, 10)] {
+        let (status, headers, csv) = server.download(
+            &format!("/api/v1/scopes/default/report/export?part={part}"),
+            &reader,
+        );
+        assert_eq!(status, 200, "part {part}: {csv}");
+        assert_eq!(
+            (
+                header_of(&headers, "x-report-parts"),
+                header_of(&headers, "x-report-part")
+            ),
+            ("3".to_string(), part.to_string())
+        );
+        assert_eq!(header_of(&headers, "x-report-rows"), "50");
+        let parsed = crate::util::csv_rows(&csv);
+        assert_eq!(parsed[0], whole[0], "part {part} has the header");
+        assert_eq!(parsed.len() - 1, rows, "part {part}");
+        joined.extend(parsed.into_iter().skip(1));
+    }
+    assert_eq!(
+        joined, whole,
+        "the parts are the report the CLI writes, in order, each row once"
+    );
+    let miller = joined
+        .iter()
+        .find(|row| row[2] == "JIRAUSER10013")
+        .expect("the planted row");
+    assert!(
+        miller[5].starts_with("'=HYPERLINK("),
+        "neutralised in its part: {miller:?}"
+    );
+    // A part past the last is a client error with a JSON body, not an empty file.
+    let (status, _, body) = server.download("/api/v1/scopes/default/report/export?part=4", &reader);
+    assert!((400..500).contains(&status), "{status} {body}");
+    let error: Value = serde_json::from_str(&body).expect("a JSON error body");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|e| e.contains("3 parts")),
+        "says how many parts there are: {error}"
     );
     server.stop();
 }
