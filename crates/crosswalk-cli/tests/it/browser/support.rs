@@ -201,6 +201,8 @@ pub(crate) struct Browser {
     driver_port: u16,
     session: Option<String>,
     _profile: tempfile::TempDir,
+    /// Where the browser saves what a download link delivers, without asking.
+    downloads: tempfile::TempDir,
 }
 
 impl Browser {
@@ -218,6 +220,7 @@ impl Browser {
             return None;
         };
         let profile = tempfile::tempdir().expect("a profile directory");
+        let downloads = tempfile::tempdir().expect("a downloads directory");
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -241,7 +244,14 @@ impl Browser {
         capabilities.insert("browserName".into(), json!("chrome"));
         capabilities.insert(
             "goog:chromeOptions".into(),
-            json!({ "binary": chromium, "args": browser_args }),
+            json!({
+                "binary": chromium,
+                "args": browser_args,
+                "prefs": {
+                    "download.default_directory": downloads.path(),
+                    "download.prompt_for_download": false,
+                },
+            }),
         );
         let webdriver = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + PATIENCE;
@@ -268,6 +278,7 @@ impl Browser {
             client,
             _driver: driver,
             driver_port: port,
+            downloads,
             session,
             _profile: profile,
         })
@@ -373,6 +384,38 @@ impl Browser {
             .send_keys(text)
             .await
             .unwrap_or_else(|error| panic!("cannot type into {css}: {error}"));
+    }
+
+    /// Clicks `selector` (a download link) and waits for the browser to save the file: its name
+    /// and contents. Each test browser downloads into a directory of its own.
+    pub(crate) async fn download(&self, selector: &str) -> (String, String) {
+        let before: Vec<_> = std::fs::read_dir(self.downloads.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        self.click(selector).await;
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let saved = std::fs::read_dir(self.downloads.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name())
+                .filter(|name| !before.contains(name))
+                .map(|name| name.to_string_lossy().into_owned())
+                .find(|name| !name.ends_with(".crdownload") && !name.starts_with('.'));
+            if let Some(name) = saved {
+                // The name appears once Chromium renamed the finished temporary file.
+                let text = std::fs::read_to_string(self.downloads.path().join(&name))
+                    .expect("a UTF-8 download");
+                return (name, text);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nothing was downloaded after clicking {selector}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Runs `script` in the page (a returned promise is awaited) with `args`.
