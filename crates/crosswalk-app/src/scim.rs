@@ -362,8 +362,11 @@ impl App {
                 resources.push(user_resource(&stored, false));
             }
             for group in &directory.groups {
+                // A directory may list a membership twice (two rows); SCIM members are a set.
+                let mut group = group.clone();
+                group.members = unique_members(group.members);
                 let stored = StoredGroup {
-                    group: group.clone(),
+                    group,
                     extras: GroupExtras::default(),
                     origin: Origin::Migrated,
                 };

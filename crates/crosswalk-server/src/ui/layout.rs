@@ -177,6 +177,7 @@ pub fn scope_nav(scope: &str) -> Markup {
         nav.scope-nav aria-label="This scope" {
             a #nav-review href=(super::review::review_link(scope)) { "Review suggestions" }
             a #nav-reattribution href=(super::items::reattribution_link(scope)) { "Re-attribution list" }
+            a #nav-scim-conflicts href=(super::scim::conflicts_link(scope)) { "SCIM conflicts" }
         }
     }
 }

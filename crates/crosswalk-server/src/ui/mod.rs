@@ -11,7 +11,8 @@
 //! - [`mapping`]: one mapping with its evidence, candidates, flags and revisions;
 //! - [`review`]: the review queue and the decisions (accept, reject, resolve a mapping);
 //! - [`items`]: a mapping's affected items and the re-attribution list with its downloads;
-//! - [`planning`]: a job's pre-flight checks and dry run.
+//! - [`planning`]: a job's pre-flight checks and dry run;
+//! - [`scim`]: the SCIM service's held group conflicts, accepted or rejected.
 //!
 //! The stylesheet and the script are compiled into the binary (`assets/`); a page loads
 //! nothing from anywhere but this server, and its Content-Security-Policy says so.
@@ -35,6 +36,7 @@ pub mod mapping;
 pub mod planning;
 pub mod report;
 pub mod review;
+pub mod scim;
 pub mod scopes;
 pub mod session;
 
@@ -85,6 +87,11 @@ pub(crate) fn router(state: ServerState) -> Router<ServerState> {
         .route(
             "/ui/scopes/{scope}/jobs/{job}/check",
             get(planning::check_and_plan),
+        )
+        .route("/ui/scopes/{scope}/scim/conflicts", get(scim::conflicts))
+        .route(
+            "/ui/scopes/{scope}/scim/conflicts/{group}",
+            post(scim::decide),
         )
         .route("/ui/{*rest}", get(no_such_page).post(no_such_page))
         .layer(axum::middleware::from_fn_with_state(state, session::guard))
