@@ -23,7 +23,7 @@
 //! `scim:group`, `scim:conflict`). Errors are SCIM errors (status and `scimType`), since
 //! the only callers speak SCIM; the admin's conflict commands use [`AppError`].
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -88,6 +88,94 @@ struct StoredGroup {
     group: crosswalk_core::Group,
     extras: GroupExtras,
     origin: Origin,
+    /// What each member is, for the members whose resource the scope held when they were
+    /// added (a member's `type`, and so its `$ref`); a member it did not hold has neither.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    member_types: BTreeMap<CompactString, MemberType>,
+}
+
+/// What a group's member is (RFC 7643 §4.2 `members.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum MemberType {
+    User,
+    Group,
+}
+
+impl MemberType {
+    fn as_str(self) -> &'static str {
+        match self {
+            MemberType::User => "User",
+            MemberType::Group => "Group",
+        }
+    }
+}
+
+/// The types of `members`: `known` ones as they are, the others from the resource the
+/// scope holds under the id (a User before a Group; none if it holds neither).
+async fn member_types(
+    store: &dyn ScimStore,
+    scope: &str,
+    members: &[CompactString],
+    known: &BTreeMap<CompactString, MemberType>,
+) -> Result<BTreeMap<CompactString, MemberType>, ScopeError> {
+    let mut types = BTreeMap::new();
+    for member in members {
+        let kind = match known.get(member) {
+            Some(kind) => Some(*kind),
+            None if store
+                .scim_get(scope, ScimKind::User, member)
+                .await?
+                .is_some() =>
+            {
+                Some(MemberType::User)
+            }
+            None if store
+                .scim_get(scope, ScimKind::Group, member)
+                .await?
+                .is_some() =>
+            {
+                Some(MemberType::Group)
+            }
+            None => None,
+        };
+        if let Some(kind) = kind {
+            types.insert(member.clone(), kind);
+        }
+    }
+    Ok(types)
+}
+
+/// The `type`s a request gave its members, checked against what they are: `User` or
+/// `Group` (any case), and the type of the resource the id names when the scope holds it.
+fn check_member_types(
+    group: &Group,
+    types: &BTreeMap<CompactString, MemberType>,
+) -> ScimResult<()> {
+    for (i, member) in group.members.iter().enumerate() {
+        let Some(said) = member.member_type.as_deref() else {
+            continue;
+        };
+        let said_kind = if said.eq_ignore_ascii_case("User") {
+            MemberType::User
+        } else if said.eq_ignore_ascii_case("Group") {
+            MemberType::Group
+        } else {
+            return Err(ScimError::invalid_value(format!(
+                "/members/{i}/type: {said:?} is not a member type; it is \"User\" or \"Group\""
+            )));
+        };
+        if let Some(kind) = types.get(&member.value)
+            && *kind != said_kind
+        {
+            return Err(ScimError::invalid_value(format!(
+                "/members/{i}/type: {:?} is a {}, not a {}",
+                member.value.as_str(),
+                kind.as_str(),
+                said_kind.as_str()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A provider's membership change to a migrated group, held for the admin.
@@ -361,14 +449,33 @@ impl App {
                 };
                 resources.push(user_resource(&stored, false));
             }
+            let account_ids: BTreeSet<&str> =
+                directory.accounts.iter().map(|a| a.id.as_str()).collect();
+            let group_ids: BTreeSet<&str> =
+                directory.groups.iter().map(|g| g.id.as_str()).collect();
             for group in &directory.groups {
                 // A directory may list a membership twice (two rows); SCIM members are a set.
                 let mut group = group.clone();
                 group.members = unique_members(group.members);
+                let member_types = group
+                    .members
+                    .iter()
+                    .filter_map(|m| {
+                        let kind = if account_ids.contains(m.as_str()) {
+                            MemberType::User
+                        } else if group_ids.contains(m.as_str()) {
+                            MemberType::Group
+                        } else {
+                            return None;
+                        };
+                        Some((m.clone(), kind))
+                    })
+                    .collect();
                 let stored = StoredGroup {
                     group,
                     extras: GroupExtras::default(),
                     origin: Origin::Migrated,
+                    member_types,
                 };
                 resources.push(group_resource(&stored));
             }
@@ -444,6 +551,12 @@ impl App {
     fn group_view(stored: &ScimResource) -> ScimResult<Group> {
         let body = read_group(stored)?;
         let mut group = Group::from_group(&body.group, &body.extras);
+        for member in &mut group.members {
+            member.member_type = body
+                .member_types
+                .get(&member.value)
+                .map(|kind| kind.as_str().into());
+        }
         group.meta = None;
         let version = crosswalk_scim::etag::etag(&group);
         group.meta = Some(Meta {
@@ -779,7 +892,8 @@ impl App {
             }
             None => {
                 user.id = Some(id.as_str().into());
-                user.crosswalk = None;
+                // The extension's attributes are read-only: only whether it was given stays.
+                user.crosswalk = user.crosswalk.map(|_| Default::default());
                 let (account, extras) = user.into_account()?;
                 (
                     StoredUser {
@@ -808,7 +922,9 @@ impl App {
             )));
         }
         user.id = Some(id.into());
-        user.crosswalk = None;
+        // The extension's attributes are read-only (kept below): only whether it was given
+        // is the provider's.
+        user.crosswalk = user.crosswalk.map(|_| Default::default());
         let (mut account, extras) = user.into_account()?;
         account.source_directory = old.account.source_directory.clone();
         account.email_verified = old.account.email_verified;
@@ -946,13 +1062,21 @@ impl App {
         let scope = self.scim_write_access(caller).await?;
         group.check_write()?;
         group.id = Some(uuid::Uuid::new_v4().simple().to_string().into());
-        group.crosswalk = None;
+        // The extension's attributes are read-only: only whether it was given stays.
+        group.crosswalk = group.crosswalk.map(|_| Default::default());
+        let store = self.scim_store()?;
+        let members: Vec<CompactString> = group.members.iter().map(|m| m.value.clone()).collect();
+        let member_types = member_types(store, &scope, &members, &BTreeMap::new())
+            .await
+            .map_err(from_store)?;
+        check_member_types(&group, &member_types)?;
         let (mut core, extras) = group.into_group()?;
         core.members = unique_members(core.members);
         let stored = StoredGroup {
             group: core,
             extras,
             origin: Origin::Provider,
+            member_types,
         };
         let written = self
             .write_group(&scope, caller, &stored, Expect::Absent)
@@ -980,14 +1104,25 @@ impl App {
         }
         let mut next = next;
         next.id = Some(id.as_str().into());
-        next.crosswalk = None;
+        // The extension's attributes are read-only: only whether it was given stays.
+        next.crosswalk = next.crosswalk.map(|_| Default::default());
+        let store = self.scim_store()?;
+        let members: Vec<CompactString> = next.members.iter().map(|m| m.value.clone()).collect();
+        let proposed_types = member_types(store, scope, &members, &old.member_types)
+            .await
+            .map_err(from_store)?;
+        check_member_types(&next, &proposed_types)?;
         let (mut core, extras) = next.into_group()?;
         core.members = unique_members(core.members);
-        // The Crosswalk display name is read-only through SCIM.
-        core.display_name = old.group.display_name.clone();
+        // The Crosswalk display name is read-only through SCIM: one that was simply the
+        // group's name stays so through a rename, any other stays as it is.
+        core.display_name = if old.group.display_name.as_deref() == Some(old.group.name.as_str()) {
+            Some(core.name.clone())
+        } else {
+            old.group.display_name.clone()
+        };
         let same_members: BTreeSet<&CompactString> = old.group.members.iter().collect();
         let members_change = core.members.iter().collect::<BTreeSet<_>>() != same_members;
-        let store = self.scim_store()?;
         let context = caller.context(self.clock.now());
         let origin = match old.origin {
             Origin::Migrated if members_change => {
@@ -1028,10 +1163,19 @@ impl App {
             Origin::Migrated => Origin::Provider,
             other => other,
         };
+        let member_types = core
+            .members
+            .iter()
+            .filter_map(|m| {
+                let kind = proposed_types.get(m).or_else(|| old.member_types.get(m))?;
+                Some((m.clone(), *kind))
+            })
+            .collect();
         let changed = StoredGroup {
             group: core,
             extras,
             origin,
+            member_types,
         };
         let written = self
             .write_group(scope, caller, &changed, Expect::Version(stored.version))
@@ -1266,6 +1410,8 @@ impl App {
                         .iter()
                         .map(|m| CompactString::from(m.as_str()))
                         .collect();
+                    body.member_types =
+                        member_types(store, scope, &body.group.members, &body.member_types).await?;
                     body.origin = Origin::Accepted;
                 }
                 ConflictDecision::Reject => body.origin = Origin::Rejected,

@@ -115,8 +115,8 @@ impl PatchRequest {
         Ok(PatchRequest { operations: parsed })
     }
 
-    /// Applies the operations to a User. `id`, `meta`, `groups` and the Crosswalk extension
-    /// are read-only: they come out as they went in.
+    /// Applies the operations to a User. `id`, `meta`, `groups` and the Crosswalk extension's
+    /// attributes are read-only: they come out as they went in.
     pub fn apply_to_user(&self, user: &User) -> Result<User, ScimError> {
         let mut document = user.to_json();
         self.apply(&mut document, &USER)?;
@@ -124,19 +124,27 @@ impl PatchRequest {
         patched.id = user.id.clone();
         patched.meta = user.meta.clone();
         patched.groups = user.groups.clone();
-        patched.crosswalk = user.crosswalk.clone();
+        // The extension's attributes are read-only (`guarded` refused any change to them),
+        // but whether the extension object is there is the client's: added (even empty) or
+        // removed (when it holds nothing).
+        patched.crosswalk = patched
+            .crosswalk
+            .map(|_| user.crosswalk.clone().unwrap_or_default());
         Ok(patched)
     }
 
-    /// Applies the operations to a Group (`id`, `meta` and the Crosswalk extension are
-    /// read-only).
+    /// Applies the operations to a Group (`id`, `meta` and the Crosswalk extension's
+    /// attributes are read-only).
     pub fn apply_to_group(&self, group: &Group) -> Result<Group, ScimError> {
         let mut document = group.to_json();
         self.apply(&mut document, &GROUP)?;
         let mut patched = Group::from_json(&document)?;
         patched.id = group.id.clone();
         patched.meta = group.meta.clone();
-        patched.crosswalk = group.crosswalk.clone();
+        // As for a User: the attributes are read-only, the object's presence the client's.
+        patched.crosswalk = patched
+            .crosswalk
+            .map(|_| group.crosswalk.clone().unwrap_or_default());
         Ok(patched)
     }
 
@@ -357,7 +365,17 @@ fn extension(
             Ok(())
         }
         (_, Some(Value::Object(members))) => {
+            // The object is there from now on, even if nothing in it is written.
+            if get_in(document, schema.id).is_none() {
+                document.insert(schema.id.to_string(), Value::Object(Map::new()));
+            }
+            // A client that writes the extension as an object of its own may put the
+            // extension's `schemas` in it (scim2-models does): like the resource's own
+            // `schemas`, it is computed from the content, so it is not a change.
             for (key, member) in members {
+                if key.eq_ignore_ascii_case("schemas") {
+                    continue;
+                }
                 apply_key(document, rt, op, key, member, Some(schema))?;
             }
             Ok(())

@@ -479,6 +479,12 @@ impl Projection {
         let Value::Object(object) = resource else {
             return;
         };
+        let empty = |v: &Value| matches!(v, Value::Object(m) if m.is_empty());
+        let empty_before: Vec<String> = object
+            .iter()
+            .filter(|(_, v)| empty(v))
+            .map(|(k, _)| k.clone())
+            .collect();
         if let Some(include) = &self.include {
             let mut out = Map::new();
             for key in ["schemas"] {
@@ -537,8 +543,9 @@ impl Projection {
                 }
             }
         }
-        // An extension left empty says nothing.
-        object.retain(|_, v| !matches!(v, Value::Object(m) if m.is_empty()));
+        // An extension the projection left empty says nothing (one that was empty before
+        // is the resource's: it is kept, as the service shows it).
+        object.retain(|k, v| !empty(v) || empty_before.contains(k));
     }
 }
 

@@ -170,10 +170,9 @@ impl Serialize for User {
             #[serde(skip_serializing_if = "Option::is_none")]
             meta: &'a Option<Meta>,
         }
-        let crosswalk = self
-            .crosswalk
-            .as_ref()
-            .filter(|c| **c != CrosswalkUser::default());
+        // An extension object that is there is written, empty or not, so that a User reads
+        // back as it was given (`from_account` leaves out one that would be empty).
+        let crosswalk = self.crosswalk.as_ref();
         Out {
             schemas: if crosswalk.is_some() {
                 &[USER_SCHEMA_ID, CROSSWALK_USER_EXTENSION]
@@ -320,6 +319,7 @@ impl User {
             Some(name) => (name.formatted, name.given_name, name.family_name),
             None => (None, None, None),
         };
+        let extension_given = self.crosswalk.is_some();
         let crosswalk = self.crosswalk.unwrap_or_default();
         let account = Account {
             id,
@@ -347,6 +347,7 @@ impl User {
                 None => PrimaryEmail::default(),
             },
             active_unassigned: self.active.is_none(),
+            extension_given,
         };
         Ok((account, extras))
     }
@@ -395,7 +396,8 @@ impl User {
                 Some(account.active)
             },
             groups: Vec::new(),
-            crosswalk: (crosswalk != CrosswalkUser::default()).then_some(crosswalk),
+            crosswalk: (crosswalk != CrosswalkUser::default() || extras.extension_given)
+                .then_some(crosswalk),
             meta: Some(Meta::of("User")),
         }
     }
@@ -436,6 +438,9 @@ pub struct UserExtras {
     /// `active` was not given (the account counts as active).
     #[serde(default)]
     pub active_unassigned: bool,
+    /// Crosswalk's extension object was given (so it is shown even when it holds nothing).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extension_given: bool,
 }
 
 impl UserExtras {
@@ -539,7 +544,8 @@ impl Serialize for Group {
             #[serde(skip_serializing_if = "Option::is_none")]
             meta: &'a Option<Meta>,
         }
-        let crosswalk = self.crosswalk.as_ref().filter(|c| c.display_name.is_some());
+        // As for a User: an extension object that is there is written, empty or not.
+        let crosswalk = self.crosswalk.as_ref();
         Out {
             schemas: if crosswalk.is_some() {
                 &[GROUP_SCHEMA_ID, CROSSWALK_GROUP_EXTENSION]
@@ -638,6 +644,7 @@ impl Group {
         self.check_write()?;
         let id = self.id.unwrap_or_default();
         let name = self.display_name.unwrap_or_default();
+        let extension_given = self.crosswalk.is_some();
         let display_name = match self.crosswalk.and_then(|c| c.display_name) {
             Some(display_name) => display_name,
             None => Some(name.clone()),
@@ -652,6 +659,7 @@ impl Group {
             group,
             GroupExtras {
                 external_id: self.external_id,
+                extension_given,
             },
         ))
     }
@@ -670,8 +678,8 @@ impl Group {
                 .iter()
                 .map(|m| Member::new(m.clone()))
                 .collect(),
-            crosswalk: (!plain).then(|| CrosswalkGroup {
-                display_name: Some(group.display_name.clone()),
+            crosswalk: (!plain || extras.extension_given).then(|| CrosswalkGroup {
+                display_name: (!plain).then(|| group.display_name.clone()),
             }),
             meta: Some(Meta::of("Group")),
         }
@@ -683,6 +691,9 @@ impl Group {
 pub struct GroupExtras {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<CompactString>,
+    /// Crosswalk's extension object was given (so it is shown even when it holds nothing).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extension_given: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -810,6 +821,36 @@ mod tests {
         );
         assert_eq!(json["active"], json!(true));
         assert_eq!(json["schemas"], json!([USER_SCHEMA_ID]));
+    }
+
+    #[test]
+    fn an_empty_extension_object_given_is_kept_and_one_not_given_is_not_made_up() {
+        let sent = json!({"id": "u1", "userName": "x", CROSSWALK_USER_EXTENSION: {}});
+        let (account, extras) = User::from_json(&sent).unwrap().into_account().unwrap();
+        let json = User::from_account(&account, &extras).to_json();
+        assert_eq!(json[CROSSWALK_USER_EXTENSION], json!({}));
+        assert_eq!(
+            json["schemas"],
+            json!([USER_SCHEMA_ID, CROSSWALK_USER_EXTENSION])
+        );
+        let (account, extras) = User::from_json(&json!({"id": "u1", "userName": "x"}))
+            .unwrap()
+            .into_account()
+            .unwrap();
+        let json = User::from_account(&account, &extras).to_json();
+        assert!(json.get(CROSSWALK_USER_EXTENSION).is_none(), "{json}");
+
+        let sent = json!({"id": "g1", "displayName": "G", CROSSWALK_GROUP_EXTENSION: {}});
+        let (group, extras) = Group::from_json(&sent).unwrap().into_group().unwrap();
+        assert_eq!(group.display_name.as_deref(), Some("G"));
+        let json = Group::from_group(&group, &extras).to_json();
+        assert_eq!(json[CROSSWALK_GROUP_EXTENSION], json!({}), "{json}");
+        let (group, extras) = Group::from_json(&json!({"id": "g1", "displayName": "G"}))
+            .unwrap()
+            .into_group()
+            .unwrap();
+        let json = Group::from_group(&group, &extras).to_json();
+        assert!(json.get(CROSSWALK_GROUP_EXTENSION).is_none(), "{json}");
     }
 
     #[test]

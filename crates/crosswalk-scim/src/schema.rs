@@ -692,12 +692,12 @@ pub static GROUP_SCHEMA: Schema = Schema {
                 Attribute::string("type", "The type of the member.")
                     .canonical(&["User", "Group"])
                     .immutable(),
-                Attribute::string("display", "The member's display name.").read_only(),
             ],
         )
         .multi(),
     ],
-    not_stored: &[],
+    // RFC 7643 §8.7.1 gives members no `display`; Okta sends one, which is dropped.
+    not_stored: &["members.display"],
 };
 
 pub static CROSSWALK_GROUP_SCHEMA: Schema = Schema {
@@ -800,6 +800,10 @@ mod tests {
                 "{path}"
             );
         }
+        assert!(matches!(
+            resolve(&GROUP, "members.display"),
+            Ok(Resolved::NotStored)
+        ));
         for path in [
             "nosuch",
             "name.nosuch",

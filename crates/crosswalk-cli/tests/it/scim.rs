@@ -821,3 +821,242 @@ fn scim_answers_429_with_retry_after_over_the_configured_rate() {
     );
     server.stop();
 }
+
+#[test]
+fn members_references_and_extensions_round_trip_on_sqlite() {
+    members_references_and_extensions_round_trip(Dir::new());
+}
+
+#[test]
+fn members_references_and_extensions_round_trip_on_postgres() {
+    let Some(database) = crate::postgres::fresh_database() else {
+        return;
+    };
+    members_references_and_extensions_round_trip(Dir::on_database(&database.url));
+}
+
+/// What the conformance tester scim2-tester checks beyond the provider sequences: group
+/// members carry `type` and `$ref` (RFC 7643 §4.2), a user's groups their `$ref`, `/Schemas`
+/// advertises only member sub-attributes that are kept, and Crosswalk's extension object
+/// (read-only attributes) is there after a client adds it, even empty, and gone after a
+/// client removes it.
+fn members_references_and_extensions_round_trip(dir: Dir) {
+    const USER_EXTENSION: &str = "urn:crosswalk:params:scim:schemas:extension:2.0:User";
+    const GROUP_EXTENSION: &str = "urn:crosswalk:params:scim:schemas:extension:2.0:Group";
+    let token = migrated_scope(&dir);
+    let server = ScimServer::start(&dir, &[]);
+    let provider = Provider {
+        server: &server,
+        bearer: format!("Bearer {token}"),
+    };
+    let base = format!("http://{}/scim/v2", server.address);
+    let patch = |operations: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+
+    // A migrated group's members are Users, with the URI of each.
+    let migrated = provider.call("GET", "/Groups/c2", None);
+    assert_eq!(migrated.status, 200, "{}", migrated.body);
+    assert_eq!(
+        migrated.body["members"],
+        json!([{"value": "5b10a003", "type": "User", "$ref": format!("{base}/Users/5b10a003")}]),
+        "{}",
+        migrated.body
+    );
+    // A user's groups carry the URI of each group.
+    let kim = provider.call("GET", "/Users/5b10a003", None);
+    assert_eq!(kim.body["groups"][0]["value"], "c2", "{}", kim.body);
+    assert_eq!(
+        kim.body["groups"][0]["$ref"],
+        format!("{base}/Groups/c2"),
+        "{}",
+        kim.body
+    );
+
+    // A provider's group: a User member and a nested Group member, each typed from what
+    // the id names; what the provider says of its type is checked, its display dropped.
+    let created = provider.call(
+        "POST",
+        "/Groups",
+        Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Platform",
+            "members": [{"value": "5b10a001", "display": "John Doe"}, {"value": "c2", "type": "Group"}]})),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let platform = created.body["id"].as_str().unwrap().to_string();
+    let members = json!([
+        {"value": "5b10a001", "type": "User", "$ref": format!("{base}/Users/5b10a001")},
+        {"value": "c2", "type": "Group", "$ref": format!("{base}/Groups/c2")},
+    ]);
+    assert_eq!(created.body["members"], members, "{}", created.body);
+    assert_eq!(
+        provider
+            .call("GET", &format!("/Groups/{platform}"), None)
+            .body["members"],
+        members
+    );
+    let listed = provider.lookup("Groups", "displayName eq \"Platform\"");
+    assert_eq!(listed[0]["members"], members, "{listed:?}");
+    // Members the tester adds as it reads them back: `$ref` and `type` included.
+    let added = provider.call(
+        "PATCH",
+        &format!("/Groups/{platform}"),
+        Some(patch(json!([{"op": "add", "path": "members", "value": [
+            {"value": "5b10a002", "type": "User", "$ref": format!("{base}/Users/5b10a002")}]}]))),
+    );
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(
+        added.body["members"][2],
+        json!({"value": "5b10a002", "type": "User", "$ref": format!("{base}/Users/5b10a002")}),
+        "{}",
+        added.body
+    );
+    let wrong_type = provider.call(
+        "PATCH",
+        &format!("/Groups/{platform}"),
+        Some(patch(
+            json!([{"op": "add", "path": "members", "value": [{"value": "5b10a003", "type": "Group"}]}]),
+        )),
+    );
+    assert_scim_error(&wrong_type, 400, Some("invalidValue"));
+    assert!(
+        wrong_type.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("5b10a003") && d.contains("is a User")),
+        "{}",
+        wrong_type.body
+    );
+    let bad_type = provider.call(
+        "PATCH",
+        &format!("/Groups/{platform}"),
+        Some(patch(
+            json!([{"op": "add", "path": "members", "value": [{"value": "5b10a003", "type": "Robot"}]}]),
+        )),
+    );
+    assert_scim_error(&bad_type, 400, Some("invalidValue"));
+
+    // /Schemas says members have value, $ref and type: display is not kept, and a filter
+    // on it is refused as one on nothing stored.
+    let schema = provider.call(
+        "GET",
+        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group",
+        None,
+    );
+    assert_eq!(schema.status, 200, "{}", schema.body);
+    let members_attribute = schema.body["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "members")
+        .cloned()
+        .unwrap();
+    let subs: Vec<&str> = members_attribute["subAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(subs, ["value", "$ref", "type"]);
+    assert_scim_error(
+        &provider.call(
+            "GET",
+            &format!("/Groups?filter={}", q("members.display eq \"John Doe\"")),
+            None,
+        ),
+        400,
+        Some("invalidFilter"),
+    );
+
+    // Crosswalk's extension: a client that adds it (its `schemas` inside, as scim2-models
+    // writes it; nothing else, every attribute being read-only) reads it back, and no
+    // longer after it removes it. Writing a read-only attribute in it stays refused.
+    let zed = provider.call(
+        "POST",
+        "/Users",
+        Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "zed@acme.com"})),
+    );
+    assert_eq!(zed.status, 201, "{}", zed.body);
+    assert!(zed.body.get(USER_EXTENSION).is_none(), "{}", zed.body);
+    let zed = zed.body["id"].as_str().unwrap().to_string();
+    for (path, resource, extension) in [
+        (format!("/Users/{zed}"), "User", USER_EXTENSION),
+        (format!("/Groups/{platform}"), "Group", GROUP_EXTENSION),
+    ] {
+        for op in ["add", "replace"] {
+            let reply = provider.call(
+                "PATCH",
+                &path,
+                Some(patch(
+                    json!([{"op": op, "path": extension, "value": {"schemas": [extension]}}]),
+                )),
+            );
+            assert_eq!(reply.status, 200, "{op} {resource}: {}", reply.body);
+            assert_eq!(reply.body[extension], json!({}), "{op}: {}", reply.body);
+            assert!(
+                reply.body["schemas"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(extension)),
+                "{}",
+                reply.body
+            );
+            let read = provider.call("GET", &path, None);
+            assert_eq!(read.body[extension], json!({}), "{op}: {}", read.body);
+            let removed = provider.call(
+                "PATCH",
+                &path,
+                Some(patch(json!([{"op": "remove", "path": extension}]))),
+            );
+            assert_eq!(removed.status, 200, "{}", removed.body);
+            assert!(removed.body.get(extension).is_none(), "{}", removed.body);
+            let read = provider.call("GET", &path, None);
+            assert!(read.body.get(extension).is_none(), "{}", read.body);
+            assert_eq!(
+                read.body["schemas"],
+                json!([format!("urn:ietf:params:scim:schemas:core:2.0:{resource}")]),
+                "{}",
+                read.body
+            );
+        }
+    }
+    assert_scim_error(
+        &provider.call(
+            "PATCH",
+            &format!("/Users/{zed}"),
+            Some(patch(
+                json!([{"op": "add", "path": USER_EXTENSION, "value": {"emailVerified": true}}]),
+            )),
+        ),
+        400,
+        Some("mutability"),
+    );
+    // A migrated account's extension holds read-only data: it cannot be removed.
+    assert_eq!(
+        provider.call("GET", "/Users/5b10a001", None).body[USER_EXTENSION],
+        json!({"emailVerified": true})
+    );
+    assert_scim_error(
+        &provider.call(
+            "PATCH",
+            "/Users/5b10a001",
+            Some(patch(json!([{"op": "remove", "path": USER_EXTENSION}]))),
+        ),
+        400,
+        Some("mutability"),
+    );
+
+    // A rename keeps a display name that was simply the name so: no extension appears.
+    let renamed = provider.call(
+        "PATCH",
+        &format!("/Groups/{platform}"),
+        Some(patch(
+            json!([{"op": "replace", "path": "displayName", "value": "Platform Team"}]),
+        )),
+    );
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!(renamed.body["displayName"], "Platform Team");
+    assert!(
+        renamed.body.get(GROUP_EXTENSION).is_none(),
+        "{}",
+        renamed.body
+    );
+    server.stop();
+}

@@ -273,3 +273,54 @@ fn immutable_member_ids_cannot_be_rewritten() {
         .unwrap_err();
     assert_eq!(error.scim_type, Some(ScimType::Mutability));
 }
+
+#[test]
+fn the_crosswalk_extension_object_is_the_clients_to_add_and_remove() {
+    const USER_EXTENSION: &str = "urn:crosswalk:params:scim:schemas:extension:2.0:User";
+    const GROUP_EXTENSION: &str = "urn:crosswalk:params:scim:schemas:extension:2.0:Group";
+    // Added (or replaced) with nothing but its own `schemas` inside, as scim2-models
+    // writes an extension object: the object is there, empty, and written back.
+    for op in ["add", "replace"] {
+        let user = request(
+            json!([{"op": op, "path": USER_EXTENSION, "value": {"schemas": [USER_EXTENSION]}}]),
+        )
+        .apply_to_user(&babs())
+        .unwrap();
+        assert_eq!(user.crosswalk, Some(Default::default()), "{op}");
+        let written = user.to_json();
+        assert_eq!(written[USER_EXTENSION], json!({}), "{written}");
+        assert_eq!(
+            written["schemas"],
+            json!(["urn:ietf:params:scim:schemas:core:2.0:User", USER_EXTENSION])
+        );
+        assert_eq!(User::from_json(&written).unwrap().crosswalk, user.crosswalk);
+        let group = request(
+            json!([{"op": op, "path": GROUP_EXTENSION, "value": {"schemas": [GROUP_EXTENSION]}}]),
+        )
+        .apply_to_group(&tour_guides())
+        .unwrap();
+        assert_eq!(group.to_json()[GROUP_EXTENSION], json!({}), "{op}");
+    }
+    // Removed when it holds nothing; refused when it holds read-only values.
+    let with_empty = request(json!([{"op": "add", "path": USER_EXTENSION, "value": {}}]))
+        .apply_to_user(&babs())
+        .unwrap();
+    let removed = request(json!([{"op": "remove", "path": USER_EXTENSION}]))
+        .apply_to_user(&with_empty)
+        .unwrap();
+    assert_eq!(removed.crosswalk, None);
+    assert!(removed.to_json().get(USER_EXTENSION).is_none());
+    let verified =
+        User::from_json(&json!({"userName": "v", USER_EXTENSION: {"emailVerified": true}}))
+            .unwrap();
+    let error = request(json!([{"op": "remove", "path": USER_EXTENSION}]))
+        .apply_to_user(&verified)
+        .unwrap_err();
+    assert_eq!(error.scim_type, Some(ScimType::Mutability));
+    // A read-only attribute inside it is still refused, whatever else comes along.
+    let error = request(json!([{"op": "add", "path": USER_EXTENSION,
+        "value": {"schemas": [USER_EXTENSION], "emailVerified": true}}]))
+    .apply_to_user(&babs())
+    .unwrap_err();
+    assert_eq!(error.scim_type, Some(ScimType::Mutability));
+}

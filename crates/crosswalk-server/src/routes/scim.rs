@@ -301,6 +301,34 @@ fn discovery_answer(method: &Method, segments: &[&str], base: &str) -> Option<An
     })
 }
 
+/// The `$ref` of each member of a Group (the URI of the User or Group its `type` says it
+/// is; a member of no known type has none) and of each group of a User: URIs of this
+/// service, which only the request knows the base of.
+fn add_references(value: &mut Value, rt: &'static ResourceType, base: &str) {
+    let (list, fixed) = if std::ptr::eq(rt, &GROUP) {
+        ("members", None)
+    } else {
+        ("groups", Some(&GROUP))
+    };
+    let Some(items) = value.get_mut(list).and_then(Value::as_array_mut) else {
+        return;
+    };
+    for item in items {
+        let Some(object) = item.as_object_mut() else {
+            continue;
+        };
+        let target = fixed.or_else(|| {
+            let kind = object.get("type").and_then(Value::as_str)?;
+            [&USER, &GROUP].into_iter().find(|rt| rt.id == kind)
+        });
+        let (Some(target), Some(id)) = (target, object.get("value").and_then(Value::as_str)) else {
+            continue;
+        };
+        let reference = format!("{base}/{}/{id}", target.endpoint.trim_start_matches('/'));
+        object.insert("$ref".into(), Value::String(reference));
+    }
+}
+
 fn error_answer(error: ScimError) -> Answer {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Answer::json(
@@ -361,6 +389,7 @@ impl Request<'_> {
         if let Some(meta) = value.get_mut("meta").and_then(Value::as_object_mut) {
             meta.insert("location".into(), Value::String(location.clone()));
         }
+        add_references(&mut value, rt, self.base);
         projection.apply(&mut value, rt);
         Answer {
             status,
@@ -390,6 +419,7 @@ impl Request<'_> {
                         )),
                     );
                 }
+                add_references(&mut value, rt, self.base);
                 query.projection.apply(&mut value, rt);
                 value
             })
