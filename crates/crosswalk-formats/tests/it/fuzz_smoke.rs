@@ -61,7 +61,9 @@ fn read_everything(bytes: &[u8]) {
         }
     }
     for format in crosswalk_formats::peer_maps::PeerFormat::ALL {
-        if let Err(problems) = crosswalk_formats::peer_maps::read_peer_map(format, "fuzz.csv", bytes) {
+        if let Err(problems) =
+            crosswalk_formats::peer_maps::read_peer_map(format, "fuzz.csv", bytes)
+        {
             assert!(!problems.is_empty());
         }
     }
