@@ -47,6 +47,23 @@ impl App {
             .map_err(|e| scope_error(scope, e))
     }
 
+    /// Adds (or replaces) several rules as one transaction (`crosswalk exceptions import`):
+    /// every rule is checked first, then all are stored, or on any error none is.
+    pub async fn add_exceptions(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        rules: &[ExceptionRow],
+    ) -> AppResult<ExceptionSet> {
+        caller.check_write(scope)?;
+        let rules = rules.iter().map(canonical).collect::<AppResult<Vec<_>>>()?;
+        let context = caller.context(self.clock.now());
+        self.store
+            .add_exceptions(scope, &rules, &context)
+            .await
+            .map_err(|e| scope_error(scope, e))
+    }
+
     /// [`App::add_exception`] recording a review decision: its events say so (issue 21).
     pub(crate) async fn add_exception_deciding(
         &self,

@@ -101,7 +101,7 @@ pub fn import_from(
     }
     Ok(JobInput {
         source,
-        source_origin: files.source.display().to_string(),
+        source_origin: shown(&files.source),
         destination,
         destination_origin: files.destination.display().to_string(),
         policy,
@@ -144,7 +144,7 @@ fn read_directories_from(
     progress: ProgressSink<'_>,
 ) -> AppResult<(Imported, Imported)> {
     progress(Progress::Reading {
-        source: source.display().to_string(),
+        source: shown(source),
         destination: destination.display().to_string(),
     });
     let (source, destination) = std::thread::scope(|scope| {
@@ -156,6 +156,17 @@ fn read_directories_from(
     });
     progress(Progress::Finished);
     Ok((source?, destination?))
+}
+
+/// A source as messages and the store show it: a file's path, or an LDAP URL without any
+/// user or password it holds (such a URL is refused, but not printed on the way).
+fn shown(source: &Path) -> String {
+    let text = source.display().to_string();
+    if crosswalk_ldap::is_ldap_url(&text) {
+        crosswalk_ldap::redacted(&text)
+    } else {
+        text
+    }
 }
 
 /// A directory file, or with `ldap` given and an `ldap://`/`ldaps://` source, the directory
@@ -179,7 +190,8 @@ fn read_source(
             })
         }
         (Some(url), None) => Err(AppError::invalid(format!(
-            "{url}: a directory server is read only by `crosswalk run --source ldap://...`; here give a file"
+            "{}: a directory server is read only by `crosswalk run --source ldap://...`; here give a file",
+            crosswalk_ldap::redacted(url)
         ))),
         (None, _) => {
             crosswalk_formats::read_directory_file(source, options).map_err(AppError::input)

@@ -154,7 +154,8 @@ it, the scope's rules as they stand apply.",
 crosswalk run -s server.json -d cloud.csv -p policy.toml -e exceptions.csv --job wave-1\n  \
 crosswalk run --scope acme -s server.json -d cloud.csv --job wave-2\n\n\
 Directory files are SCIM 2.0 JSON (.json, .jsonl), Crosswalk CSV (.csv) or LDIF (.ldif: slapcat, \
-ldapsearch, ldifde); see docs/formats.md. \
+ldapsearch, ldifde), a platform's export (Entra, Get-ADUser, Google, Atlassian, Jira cwd_* tables, \
+Slack, GitHub CSV; Okta API JSON: users.json or a folder with users.json and groups.json); see docs/formats.md. \
 Nothing is stored unless both directories, the policy and the exceptions are valid.\n\n\
 The source may be a live LDAP server (OpenLDAP, Active Directory):\n  \
 CROSSWALK_LDAP_BIND_DN='cn=reader,dc=example,dc=com' CROSSWALK_LDAP_PASSWORD=... \\\n    \

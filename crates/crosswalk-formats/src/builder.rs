@@ -25,6 +25,9 @@ pub(crate) enum Layout {
     /// (no line) an index into the DNs noted with [`Builder::dn_spot`]; fields are LDAP
     /// attribute names.
     Ldif,
+    /// Spots are indexes into a JSON array of Okta API objects (`crate::exports::okta`);
+    /// fields are pointers into the object (`/profile/login`).
+    Okta,
 }
 
 /// Where a record is, compactly: a line, an index in a resource array, or both.
@@ -164,6 +167,14 @@ impl Builder {
                     pointer: None,
                 }
             }
+            Layout::Okta => Location {
+                file: self.file.clone(),
+                line: spot.line,
+                pointer: Some(match spot.item {
+                    Some(item) => format!("/{item}{sub}"),
+                    None => sub.to_string(),
+                }),
+            },
             Layout::Scim { list_prefix } => {
                 let pointer = match spot.item {
                     Some(item) => format!("{list_prefix}/{item}{sub}"),
@@ -206,6 +217,7 @@ impl Builder {
                 ""
             }
             Layout::Scim { list_prefix } => list_prefix,
+            Layout::Okta => "",
         };
         match (spot.line, spot.item) {
             (Some(line), Some(item)) => format!("line {line} at {list_prefix}/{item}"),
@@ -245,7 +257,7 @@ impl Builder {
     fn id_sub(&self) -> &'static str {
         match self.layout {
             Layout::Csv | Layout::Ldif => "",
-            Layout::Scim { .. } => "/id",
+            Layout::Scim { .. } | Layout::Okta => "/id",
         }
     }
 
@@ -278,6 +290,22 @@ impl Builder {
                     .next()
                     .unwrap_or(pointer),
             ),
+            Layout::Okta => {
+                let pointer = match field {
+                    Field::Id => "/id",
+                    Field::Username => "/profile/login",
+                    Field::Email => "/profile/email",
+                    Field::Aliases => "/profile/secondEmail",
+                    Field::DisplayName => "/profile/displayName",
+                    Field::GivenName => "/profile/firstName",
+                    Field::FamilyName => "/profile/lastName",
+                    Field::SourceDirectory => "/credentials/provider/type",
+                    Field::GroupName => "/profile/name",
+                    // Members come from the group's members file, checked there.
+                    Field::Member => "",
+                };
+                (pointer, pointer.rsplit('/').next().unwrap_or(pointer))
+            }
         }
     }
 
@@ -455,7 +483,7 @@ impl Builder {
         let pending = std::mem::take(&mut self.pending);
         for membership in pending {
             let (group_sub, member_sub) = match self.layout {
-                Layout::Csv | Layout::Ldif => (String::new(), String::new()),
+                Layout::Csv | Layout::Ldif | Layout::Okta => (String::new(), String::new()),
                 Layout::Scim { .. } => (
                     String::new(),
                     format!("/members/{}/value", membership.entry),
@@ -465,6 +493,7 @@ impl Builder {
                 Layout::Csv => ("group", "member"),
                 Layout::Ldif => ("dn", "member"),
                 Layout::Scim { .. } => ("id", "members"),
+                Layout::Okta => ("id", "members"),
             };
             let Some(&group_index) = self.group_ids.get(membership.group.as_str()) else {
                 let reason = match self.skipped_ids.get(membership.group.as_str()) {

@@ -152,7 +152,16 @@ pub fn read_directory_file(
             exports::read_export_path(path, hint, options)
         }
         DirectoryFormat::Csv => exports::read_csv_directory(&name, reader, hint, options),
-        DirectoryFormat::Scim => read_scim(&name, reader, options),
+        DirectoryFormat::Scim => {
+            // An Okta Users or Groups list is JSON too: told apart by its first object.
+            let start =
+                std::io::BufRead::fill_buf(&mut reader).map_err(|e| FormatError::io(&name, e))?;
+            if exports::okta::looks_like_okta(start) {
+                exports::okta::read_okta(&name, reader, options)
+            } else {
+                read_scim(&name, reader, options)
+            }
+        }
         DirectoryFormat::Ldif => read_ldif(&name, reader, options),
     }
 }

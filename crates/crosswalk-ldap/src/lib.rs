@@ -36,6 +36,19 @@ pub fn is_ldap_url(source: &str) -> bool {
     lower.starts_with("ldap://") || lower.starts_with("ldaps://")
 }
 
+/// The URL with any user and password in it replaced by `***`, for messages and records: a
+/// URL holding credentials is refused, but must not be shown on its way to the refusal.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
 /// How to read a directory from a server, besides its URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LdapOptions {
@@ -400,6 +413,11 @@ mod tests {
             checked_url("ldap://admin:secret@host", &LdapOptions::default()),
             Err(LdapError::Usage(_))
         ));
+        assert_eq!(
+            redacted("ldap://admin:secret@host:389/dc=x"),
+            "ldap://***@host:389/dc=x"
+        );
+        assert_eq!(redacted("ldaps://host:636"), "ldaps://host:636");
         assert_eq!(open_range("member;range=0-1499"), Some(("member", 1499)));
         assert_eq!(open_range("member;range=1500-*"), None);
         assert_eq!(open_range("member"), None);

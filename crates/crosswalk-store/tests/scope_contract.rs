@@ -38,6 +38,7 @@ macro_rules! contract_tests {
                 purge_says_what_it_removed_and_records_it,
                 nothing_expires_silently,
                 exceptions_are_versioned_and_runs_record_the_version,
+                a_batch_of_exceptions_is_stored_whole_or_not_at_all,
                 the_report_reads_the_scope_or_one_job,
                 bad_requests_are_refused_with_their_kind,
                 a_writer_hands_out_a_read_only_view,
@@ -1334,6 +1335,46 @@ async fn nothing_expires_silently(store: Arc<dyn ScopeWrite>) {
         store.retention("acme").await.unwrap().is_empty(),
         "no retention unless someone sets one"
     );
+}
+
+async fn a_batch_of_exceptions_is_stored_whole_or_not_at_all(store: Arc<dyn ScopeWrite>) {
+    let store = &*store;
+    create_scope(store, "acme").await;
+    let rule = |source: &str, destination: &str| ExceptionRow {
+        kind: IdentityKind::Account,
+        source: source.into(),
+        destination: destination.into(),
+    };
+    let bad = [
+        rule("id:JIRAUSER10000", "id:a"),
+        rule("id:JIRAUSER10001", &"x".repeat(2000)),
+    ];
+    assert!(
+        store
+            .add_exceptions("acme", &bad, &context(1))
+            .await
+            .is_err()
+    );
+    let set = store.exceptions("acme").await.unwrap();
+    assert_eq!(
+        (set.version, set.rules.len()),
+        (0, 0),
+        "a bad last rule stores none"
+    );
+    let good = [
+        rule("id:JIRAUSER10000", "id:a"),
+        rule("id:JIRAUSER10001", "id:b"),
+    ];
+    let set = store
+        .add_exceptions("acme", &good, &context(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        (set.version, set.rules.len()),
+        (2, 2),
+        "each rule is a version"
+    );
+    assert_eq!(set, store.exceptions("acme").await.unwrap());
 }
 
 async fn exceptions_are_versioned_and_runs_record_the_version(store: Arc<dyn ScopeWrite>) {

@@ -138,7 +138,7 @@ pub(crate) enum ExceptionsCommand {
 crosswalk exceptions import --scope acme --format sharegate mappings.csv\n  \
 crosswalk exceptions import --scope acme --format mover permission-map.csv --transforms-out transforms.toml\n\n\
 Every row is checked first and every bad row reported (file:line: field: why); nothing is stored \
-when any row is bad. Each row becomes a rule `type,source,destination` (a value the file does not \
+when any row is bad, and the rules are stored in one transaction (all, or none). Each row becomes a rule `type,source,destination` (a value the file does not \
 qualify matches an id, username or address, as in exceptions.csv). Mover's domain rows \
 (corp.a.com,a.com) and Movebot's wildcard rows (*@a.com,*@b.com) are not rules but policy \
 transforms: they are printed as [[transforms]] tables (or written to --transforms-out) for the policy.")]
@@ -200,16 +200,16 @@ pub(crate) fn exceptions(command: ExceptionsCommand) -> Result<()> {
         let scope = args.scope.scope.clone();
         block_on(async {
             let app = open_app(&args.store).await?;
-            let mut result = Ok(());
-            for row in &rows {
-                if let Err(error) = app.add_exception(&caller(), &scope, row).await {
-                    result = Err(anyhow::Error::new(error).context(format!(
-                        "could not store the rule for {} {}",
-                        row.kind, row.source
-                    )));
-                    break;
-                }
-            }
+            // One transaction: every rule is stored, or none.
+            let result = app
+                .add_exceptions(&caller(), &scope, &rows)
+                .await
+                .map(|_| ())
+                .map_err(|error| {
+                    anyhow::Error::new(error).context(format!(
+                        "could not store the rules of {name}; nothing was stored"
+                    ))
+                });
             app.close().await;
             result
         })?;
@@ -255,7 +255,8 @@ pub(crate) enum DirectoryCommand {
     #[command(after_help = "Examples:\n  \
 crosswalk directory convert ad-users.csv -o source.csv\n  \
 crosswalk directory convert --format google --encoding windows-1252 users.csv -o source.csv\n  \
-crosswalk directory convert jira-tables/ -o jira.csv     # cwd_user.csv, app_user.csv, cwd_membership.csv...\n\n\
+crosswalk directory convert jira-tables/ -o jira.csv     # cwd_user.csv, app_user.csv, cwd_membership.csv...\n  \
+crosswalk directory convert okta/ -o okta.csv            # users.json, groups.json, groups/<id>/users.json\n\n\
 The format is found from the header; --format names it. A byte order mark decides the encoding \
 (UTF-8, UTF-16 LE/BE); Windows-1252 is used only when asked. `run` reads the same exports directly, \
 and takes the same choices as a prefix: --source google+windows-1252:users.csv.")]
@@ -264,9 +265,9 @@ and takes the same choices as a prefix: --source google+windows-1252:users.csv."
 
 #[derive(Debug, Args)]
 pub(crate) struct DirectoryConvertArgs {
-    /// The export (a file, or a folder of Jira cwd_* tables).
+    /// The export (a file, a folder of Jira cwd_* tables, or a folder of Okta API JSON).
     pub(crate) input: PathBuf,
-    /// The export's format, when the header does not tell: entra, ad, google, atlassian, jira-cwd, slack, github.
+    /// The export's format, when the header does not tell: entra, ad, google, atlassian, jira-cwd, slack, github, okta.
     #[arg(long, short = 'f', value_parser = parse_export_format)]
     pub(crate) format: Option<ExportFormat>,
     /// The file's encoding when it has no byte order mark: utf-8 (default), windows-1252, utf-16le, utf-16be.

@@ -8,6 +8,7 @@ mod concurrency;
 mod demo;
 mod errors;
 mod items;
+mod ldap;
 mod peers;
 mod pipes;
 mod plan;

@@ -161,3 +161,128 @@ fn run_warns_about_mangled_columns_on_standard_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn exceptions_import_is_one_transaction_a_bad_last_row_leaves_the_rules_as_they_were() {
+    let dir = Dir::new();
+    dir.ok(&[
+        "run",
+        "-s",
+        &exports("google-users.csv"),
+        "-d",
+        &exports("atlassian-users.csv"),
+        "--job",
+        "w",
+    ]);
+    dir.write(
+        "first.csv",
+        "SourceValue,DestinationValue\nkeep@x.com,kept@y.com\n",
+    );
+    dir.ok(&["exceptions", "import", "--format", "sharegate", "first.csv"]);
+    let before = dir.ok(&["scope", "show", "default"]);
+    assert!(
+        before.contains("keep@x.com -> kept@y.com") && before.contains("1 rules, version 1"),
+        "{before}"
+    );
+
+    // The last row is refused by the reader (a source with no destination column)...
+    dir.write(
+        "bad-row.csv",
+        "SourceValue,DestinationValue\na@x.com,a@y.com\nb@x.com,b@y.com\nc@x.com\n",
+    );
+    let stderr = dir.fails(&[
+        "exceptions",
+        "import",
+        "--format",
+        "sharegate",
+        "bad-row.csv",
+    ]);
+    assert!(
+        stderr.contains("bad-row.csv:4") && stderr.contains("nothing was stored"),
+        "{stderr}"
+    );
+    assert_eq!(dir.ok(&["scope", "show", "default"]), before);
+
+    // ...or only by the store (a destination over the 1024 bytes a key may have): the rows
+    // before it are not stored either, and the rules keep their version.
+    let long = "d".repeat(1100);
+    dir.write(
+        "bad-value.csv",
+        &format!(
+            "SourceValue,DestinationValue\na@x.com,a@y.com\nb@x.com,b@y.com\nc@x.com,{long}@y.com\n"
+        ),
+    );
+    let stderr = dir.fails(&[
+        "exceptions",
+        "import",
+        "--format",
+        "sharegate",
+        "bad-value.csv",
+    ]);
+    assert!(
+        stderr.contains("longer than 1024 bytes") && stderr.contains("nothing was stored"),
+        "{stderr}"
+    );
+    assert_eq!(dir.ok(&["scope", "show", "default"]), before);
+
+    // A good file stores every row at once.
+    dir.write(
+        "good.csv",
+        "SourceValue,DestinationValue\na@x.com,a@y.com\nb@x.com,b@y.com\n",
+    );
+    dir.ok(&["exceptions", "import", "--format", "sharegate", "good.csv"]);
+    let after = dir.ok(&["scope", "show", "default"]);
+    assert!(
+        after.contains("3 rules") && after.contains("a@x.com -> a@y.com"),
+        "{after}"
+    );
+}
+
+#[test]
+fn an_okta_export_folder_runs_and_converts() {
+    let dir = Dir::new();
+    dir.write(
+        "cloud.csv",
+        "type,id,username,email,aliases,display_name,given_name,family_name,active,source_directory,email_verified,name,group,member\n\
+         account,c-zoe,,zoe.muller@acme.com,,Zoë Müller,Zoë,Müller,true,,true,,,\n\
+         account,c-help,,helpdesk@acme.com,,Helpdesk,,,true,,true,,,\n\
+         group,c-eng,,,,,,,,,,Ingénierie,,\n",
+    );
+    dir.ok(&[
+        "run",
+        "-s",
+        &exports("okta"),
+        "-d",
+        "cloud.csv",
+        "--job",
+        "okta",
+    ]);
+    let rows = csv_rows(&dir.ok(&["report"]));
+    let find = |id: &str| {
+        rows.iter()
+            .find(|r| r[2] == id)
+            .unwrap_or_else(|| panic!("{id} in {rows:?}"))
+    };
+    assert_eq!(find("00ub0oNGTSWTBKOLGLNR")[6], "c-zoe");
+    assert_eq!(
+        find("00ub0oNGTSWTBKOMSUPP")[6],
+        "c-help",
+        "the shared mailbox by its secondEmail"
+    );
+    assert_eq!(find("00g1emaKYZTWRYYRRTSK")[6], "c-eng");
+
+    let converted = dir.ok(&["directory", "convert", "--format", "okta", &exports("okta")]);
+    assert!(
+        converted.contains("member,,,,,,,,,,,,00g1emaKYZTWRYYRRTSK,00ub0oNGTSWTBKOLGLNR"),
+        "{converted}"
+    );
+    dir.write(
+        "broken.json",
+        "[{\"id\": \"00u1\", \"profile\": {\"login\": 7}}]",
+    );
+    let stderr = dir.fails(&["run", "-s", "broken.json", "-d", "cloud.csv"]);
+    assert!(
+        stderr.contains("broken.json: /0/profile/login: expected a string, found a number (7)"),
+        "{stderr}"
+    );
+}

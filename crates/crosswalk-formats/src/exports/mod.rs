@@ -2,7 +2,8 @@
 //! ("Download users" and `Get-MgUser | Export-Csv`), Active Directory (`Get-ADUser |
 //! Export-Csv`), Google Workspace ("Download users"), Atlassian Cloud ("Export users"),
 //! Jira/Confluence Server and Data Center (`cwd_user`, `cwd_membership`, `app_user`... as
-//! CSV), Slack ("Export member list") and GitHub (organization people export).
+//! CSV), Slack ("Export member list"), GitHub (organization people export) and Okta (the
+//! Users and Groups API's JSON: [`okta`]).
 //!
 //! Which one a file is comes from its header ([`ExportFormat::detect`]) or is named
 //! ([`SourceHint`]: `--format NAME`, or `NAME:PATH` where only a path fits). The columns each
@@ -18,6 +19,7 @@
 mod csv_export;
 mod jira;
 mod mangled;
+pub mod okta;
 mod profiles;
 
 use std::io::{BufRead, Read};
@@ -47,10 +49,12 @@ pub enum ExportFormat {
     Slack,
     /// GitHub organization, People, "Export" (CSV).
     GitHub,
+    /// Okta Users and Groups API JSON (`/api/v1/users`, `/api/v1/groups`, a folder of both).
+    Okta,
 }
 
 impl ExportFormat {
-    pub const ALL: [ExportFormat; 7] = [
+    pub const ALL: [ExportFormat; 8] = [
         ExportFormat::Entra,
         ExportFormat::ActiveDirectory,
         ExportFormat::Google,
@@ -58,6 +62,7 @@ impl ExportFormat {
         ExportFormat::JiraCwd,
         ExportFormat::Slack,
         ExportFormat::GitHub,
+        ExportFormat::Okta,
     ];
 
     /// The name `--format` takes.
@@ -70,6 +75,7 @@ impl ExportFormat {
             ExportFormat::JiraCwd => "jira-cwd",
             ExportFormat::Slack => "slack",
             ExportFormat::GitHub => "github",
+            ExportFormat::Okta => "okta",
         }
     }
 
@@ -83,6 +89,7 @@ impl ExportFormat {
             ExportFormat::JiraCwd => "Jira/Confluence cwd_* table export",
             ExportFormat::Slack => "Slack member export",
             ExportFormat::GitHub => "GitHub organization people export",
+            ExportFormat::Okta => "Okta Users/Groups API export (JSON)",
         }
     }
 
@@ -101,6 +108,7 @@ impl ExportFormat {
             "jiracwd" | "cwd" | "jira" | "confluence" | "crowd" => ExportFormat::JiraCwd,
             "slack" => ExportFormat::Slack,
             "github" | "gh" => ExportFormat::GitHub,
+            "okta" => ExportFormat::Okta,
             _ => return None,
         })
     }
@@ -287,6 +295,11 @@ pub fn read_csv_directory(
             None,
             "a Jira cwd_* export is a folder of CSV files (cwd_user.csv, app_user.csv, cwd_membership.csv...); give the folder",
         )),
+        Some(ExportFormat::Okta) => Err(FormatError::invalid(
+            Location::file(name),
+            None,
+            "an Okta export is JSON (GET /api/v1/users, or a folder with users.json and groups.json), not CSV",
+        )),
         Some(format) => read_export_csv(name, prepared, format, options),
         None if prepared.delimiter == b',' && prepared.lines_before == 0 => {
             crate::read_directory_csv(name, prepared.rest, options)
@@ -325,6 +338,11 @@ pub fn read_export_path(
     hint: SourceHint,
     options: ReadOptions,
 ) -> Result<Imported, FormatError> {
+    if hint.format == Some(ExportFormat::Okta)
+        || (hint.format.is_none() && path.is_dir() && okta::is_okta_folder(path))
+    {
+        return okta::read_okta_path(path, options);
+    }
     if path.is_dir() {
         return read_jira_cwd(path, hint.encoding, options);
     }

@@ -149,6 +149,8 @@ pub(crate) fn columns(format: ExportFormat) -> &'static [Column] {
         ExportFormat::GitHub => GITHUB,
         // Read by `jira`, several files with their own columns.
         ExportFormat::JiraCwd => &[],
+        // JSON, read by `okta`.
+        ExportFormat::Okta => &[],
     }
 }
 

@@ -432,3 +432,236 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn okta_folder_users_groups_and_members_with_statuses_aliases_and_providers() {
+    let imported = read("okta");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    assert!(imported.skipped.is_empty(), "{:?}", imported.skipped);
+    let d = &imported.directory;
+    assert_eq!(d.name, "okta");
+    assert_eq!(d.accounts.len(), 6);
+    let zoe = account(d, "00ub0oNGTSWTBKOLGLNR");
+    assert_eq!(zoe.username.as_deref(), Some("zoe.muller@acme.com"));
+    assert_eq!(zoe.email.as_deref(), Some("zoe.muller@acme.com"));
+    assert_eq!(zoe.alias_emails, ["zoe.mueller@acme.de"], "secondEmail");
+    assert_eq!(zoe.display_name.as_deref(), Some("Zoë Müller"));
+    assert_eq!(zoe.given_name.as_deref(), Some("Zoë"));
+    assert_eq!(zoe.source_directory.as_deref(), Some("okta"));
+    assert!(zoe.active);
+    let ahmed = account(d, "00ub0oNGTSWTBKOCNDJI");
+    assert_eq!(
+        ahmed.display_name.as_deref(),
+        Some("Ahmed Al-Hassan"),
+        "no displayName: first and last name"
+    );
+    assert!(ahmed.alias_emails.is_empty(), "a null secondEmail is none");
+    assert_eq!(ahmed.source_directory.as_deref(), Some("active_directory"));
+    let shared = account(d, "00ub0oNGTSWTBKOMSUPP");
+    assert_eq!(shared.alias_emails, ["helpdesk@acme.com"]);
+    assert!(!account(d, "00ub0oNGTSWTBKOSUSPD").active, "SUSPENDED");
+    assert_eq!(
+        account(d, "00ub0oNGTSWTBKOSUSPD").username.as_deref(),
+        Some("lperson"),
+        "a login need not be an address"
+    );
+    assert!(!account(d, "00ub0oNGTSWTBKODEPRO").active, "DEPROVISIONED");
+    assert!(
+        account(d, "00ub0oNGTSWTBKOSTAGE").active,
+        "STAGED is not disabled"
+    );
+
+    assert_eq!(d.groups.len(), 3);
+    let engineering = d
+        .groups
+        .iter()
+        .find(|g| g.id == "00g1emaKYZTWRYYRRTSK")
+        .unwrap();
+    assert_eq!(engineering.name, "Ingénierie");
+    assert_eq!(
+        members(d, "00g1emaKYZTWRYYRRTSK"),
+        [
+            "00ub0oNGTSWTBKOCNDJI",
+            "00ub0oNGTSWTBKOLGLNR",
+            "00ub0oNGTSWTBKOSUSPD"
+        ]
+    );
+    assert_eq!(members(d, "00gbuiltineveryone01").len(), 6);
+    assert!(
+        members(d, "00g2appgroupfromad01").is_empty(),
+        "no members file: no members"
+    );
+
+    // The same folder named explicitly, and its users file alone (by content: .json is
+    // also SCIM's extension).
+    let named = read_directory_file(
+        format!("okta:{}", sample("okta").display()),
+        ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(named.directory, imported.directory);
+    let users = read("okta/users.json");
+    assert_eq!(users.directory.accounts, imported.directory.accounts);
+    assert!(users.directory.groups.is_empty());
+    let groups = read("okta/groups.json");
+    assert_eq!(groups.directory.groups.len(), 3);
+}
+
+fn okta_folder(users: &str, groups: Option<&str>, members: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("users.json"), users).unwrap();
+    if let Some(groups) = groups {
+        std::fs::write(dir.path().join("groups.json"), groups).unwrap();
+    }
+    for (group, text) in members {
+        let folder = dir.path().join("groups").join(group);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("users.json"), text).unwrap();
+    }
+    dir
+}
+
+const OKTA_USERS: &str = r#"[
+  {"id": "00u1", "status": "ACTIVE", "profile": {"login": "ana@acme.com", "email": "ana@acme.com"}},
+  {"id": "00u2", "status": "ACTIVE", "profile": {"login": "bo@acme.com", "email": "bo@acme.com"}}
+]"#;
+
+#[test]
+fn okta_bad_input_names_the_file_and_the_json_pointer_and_can_be_skipped() {
+    let error_of = |dir: &tempfile::TempDir| {
+        read_directory_file(dir.path(), ReadOptions::default())
+            .unwrap_err()
+            .to_string()
+    };
+    // A wrong type deep in a profile.
+    let dir = okta_folder(
+        r#"[{"id": "00u1", "profile": {"login": "ana@acme.com"}},
+            {"id": "00u2", "profile": {"login": "bo@acme.com", "email": 42}}]"#,
+        None,
+        &[],
+    );
+    let error = error_of(&dir);
+    assert!(
+        error.contains("users.json: /1/profile/email: expected a string, found a number (42)"),
+        "{error}"
+    );
+    // A login missing, an unknown status, a profile that is not an object.
+    for (user, pointer) in [
+        (
+            r#"{"id": "00u9", "profile": {"email": "x@acme.com"}}"#,
+            "/2/profile/login: is required",
+        ),
+        (
+            r#"{"id": "00u9", "status": "GONE", "profile": {"login": "x"}}"#,
+            "/2/status: unknown status \"GONE\"",
+        ),
+        (
+            r#"{"id": "00u9", "profile": "x"}"#,
+            "/2/profile: expected an object",
+        ),
+        (r#"{"profile": {"login": "x"}}"#, "/2/id: is required"),
+        (
+            r#"{"id": "00u1", "profile": {"login": "x"}}"#,
+            "/2/id: account id \"00u1\" is already used on /0",
+        ),
+        (
+            r#"{"id": "00u9", "profile": {"login": "x\u0007y"}}"#,
+            "/2/profile/login:",
+        ),
+    ] {
+        let users = OKTA_USERS.replace("\n]", &format!(",\n  {user}\n]"));
+        let dir = okta_folder(&users, None, &[]);
+        let error = error_of(&dir);
+        assert!(
+            error.contains(&format!("users.json: {pointer}")),
+            "{user}: {error}"
+        );
+    }
+    // A member who is no user of users.json: the members file and the member's pointer.
+    let dir = okta_folder(
+        OKTA_USERS,
+        Some(r#"[{"id": "00g1", "type": "OKTA_GROUP", "profile": {"name": "Staff"}}]"#),
+        &[("00g1", r#"[{"id": "00u1"}, {"id": "00u7"}]"#)],
+    );
+    let error = error_of(&dir);
+    assert!(
+        error.contains("users.json: /1/id: member \"00u7\" is not a user of users.json")
+            && error.contains("00g1"),
+        "{error}"
+    );
+    let skipped = read_directory_file(dir.path(), ReadOptions::skipping_invalid()).unwrap();
+    assert_eq!(skipped.skipped.len(), 1, "{:?}", skipped.skipped);
+    assert_eq!(members(&skipped.directory, "00g1"), ["00u1"]);
+    // A group without a name; a members file of no group.
+    let dir = okta_folder(
+        OKTA_USERS,
+        Some(
+            r#"[{"id": "00g1", "profile": {"name": "Staff"}}, {"id": "00g2", "profile": {"description": "x"}}]"#,
+        ),
+        &[("00g3", r#"[{"id": "00u1"}]"#)],
+    );
+    let error = error_of(&dir);
+    assert!(
+        error.contains("groups.json: /1/profile/name: is required"),
+        "{error}"
+    );
+    let skipped = read_directory_file(dir.path(), ReadOptions::skipping_invalid()).unwrap();
+    let reasons: Vec<String> = skipped.skipped.iter().map(|d| d.to_string()).collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons[1].contains("00g3") && reasons[1].contains("no group with id \"00g3\""),
+        "{reasons:?}"
+    );
+    assert_eq!(skipped.directory.accounts.len(), 2);
+    // Not JSON, an Okta error body saved by a failed request, a user in the groups list.
+    let dir = okta_folder(
+        "[{\"id\": \"00u1\",\n \"profile\": {\"login\": }}]",
+        None,
+        &[],
+    );
+    let error = error_of(&dir);
+    assert!(error.contains("users.json:2: not valid JSON"), "{error}");
+    let dir = okta_folder(
+        r#"{"errorCode": "E0000011", "errorSummary": "Invalid token provided", "errorId": "oae1"}"#,
+        None,
+        &[],
+    );
+    let error = error_of(&dir);
+    assert!(
+        error.contains("users.json")
+            && error.contains("Okta error response (E0000011: Invalid token provided)"),
+        "{error}"
+    );
+    let dir = okta_folder(OKTA_USERS, Some(OKTA_USERS), &[]);
+    let error = error_of(&dir);
+    assert!(
+        error.contains("groups.json: /0: expected an Okta group"),
+        "{error}"
+    );
+}
+
+#[test]
+fn okta_is_told_apart_from_scim_json_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let okta = dir.path().join("people.json");
+    std::fs::write(&okta, OKTA_USERS).unwrap();
+    assert_eq!(
+        read_directory_file(&okta, ReadOptions::default())
+            .unwrap()
+            .directory
+            .accounts
+            .len(),
+        2
+    );
+    let scim = dir.path().join("scim.json");
+    std::fs::write(
+        &scim,
+        r#"[{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "u1", "userName": "ana", "name": {"givenName": "Ana"}}]"#,
+    )
+    .unwrap();
+    let imported = read_directory_file(&scim, ReadOptions::default()).unwrap();
+    assert_eq!(
+        imported.directory.accounts[0].username.as_deref(),
+        Some("ana")
+    );
+}

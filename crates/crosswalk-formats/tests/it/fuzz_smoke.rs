@@ -7,7 +7,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-const SAMPLES: [&str; 8] = [
+const SAMPLES: [&str; 10] = [
     "type,id,name,username,email,aliases,display_name,given_name,family_name,active,source_directory,email_verified,group,member\n\
      account,u1,,jdoe,j@acme.com,SMTP:j@acme.com;smtp:jd@acme.com,\"Doe, John\",John,Doe,yes,ldap,1,,\n\
      group,g1,devs,,,,Devs,,,,,,,\nmember,,,,,,,,,,,,g1,u1\n",
@@ -21,6 +21,9 @@ const SAMPLES: [&str; 8] = [
     "[{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"id\":\"u1\"}]",
     "container,item,role,type,identity\nENG,p1,creator,account,u1\nENG,,permission,group,g1\n",
     "UserKey,UserName,ErrorType,OldEmail,NewEmail,Tombstone,AccountType,Exclude,MergeInto\nu1,u,DUPLICATE_EMAIL,a@b.c,,false,account,false,u2\nu3,,MISSING_EMAIL,,x@b.c,false,account,false,\n",
+    "[{\"id\":\"00u1\",\"status\":\"ACTIVE\",\"profile\":{\"login\":\"a@b.c\",\"email\":\"a@b.c\",\"secondEmail\":null,\"firstName\":\"Zoë\"},\n\
+     \"credentials\":{\"provider\":{\"type\":\"OKTA\"}}},{\"id\":\"00u2\",\"status\":\"SUSPENDED\",\"profile\":{\"login\":\"b\"}}]",
+    "SourceValue,DestinationValue\na@b.c,x@y.z\nb@b.c,'+c@y.z\n",
 ];
 
 /// What every directory a reader accepts holds: the core's check passes, and no identity is
@@ -51,6 +54,19 @@ fn read_everything(bytes: &[u8]) {
         }
     }
     let _ = read_exceptions("fuzz.csv", bytes);
+    for options in [ReadOptions::default(), ReadOptions::skipping_invalid()] {
+        match crosswalk_formats::exports::okta::read_okta("fuzz.json", bytes, options) {
+            Ok(imported) => assert_sound(&imported.directory),
+            Err(error) => assert!(error.to_string().starts_with("fuzz.json")),
+        }
+    }
+    for format in crosswalk_formats::peer_maps::PeerFormat::ALL {
+        if let Err(problems) =
+            crosswalk_formats::peer_maps::read_peer_map(format, "fuzz.csv", bytes)
+        {
+            assert!(!problems.is_empty());
+        }
+    }
     let _ = crosswalk_formats::read_items_csv("fuzz.csv", bytes);
     let _ = crosswalk_formats::read_items_jsonl("fuzz.jsonl", bytes);
     if let Err(problems) = crosswalk_formats::read_fixes_csv("fuzz.csv", bytes) {
@@ -108,6 +124,21 @@ fn the_samples_are_valid() {
         read_scim("s.json", sample.as_bytes(), ReadOptions::default()).unwrap();
     }
     read_policy("s.toml", SAMPLES[3]).unwrap();
+    let okta = crosswalk_formats::exports::okta::read_okta(
+        "s.json",
+        SAMPLES[8].as_bytes(),
+        ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(okta.directory.accounts.len(), 2);
+    assert!(
+        crosswalk_formats::peer_maps::read_peer_map(
+            crosswalk_formats::peer_maps::PeerFormat::ShareGate,
+            "s.csv",
+            SAMPLES[9].as_bytes()
+        )
+        .is_ok()
+    );
     assert_eq!(
         read_exceptions("s.csv", SAMPLES[4].as_bytes())
             .unwrap()

@@ -329,6 +329,16 @@ pub trait ScopeWrite: ScopeRead {
         context: &'a ChangeContext,
     ) -> StoreFuture<'a, ExceptionSet>;
 
+    /// Adds (or replaces) several exception rules in one transaction: every rule is stored,
+    /// or on any error none is. Each rule that changes something is its own version and
+    /// change record, as with [`ScopeWrite::add_exception`].
+    fn add_exceptions<'a>(
+        &'a self,
+        scope: &'a str,
+        rules: &'a [ExceptionRow],
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ExceptionSet>;
+
     /// [`ScopeWrite::add_exception`], passing `note` (the application layer's own value, a
     /// review decision) to the announcer with the change, so its event says why (issue 21).
     fn add_exception_noting<'a>(

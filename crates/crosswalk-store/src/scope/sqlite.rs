@@ -686,33 +686,37 @@ impl SqliteScopeStore {
     async fn change_exception(
         &self,
         scope: &str,
-        rule: &ExceptionRow,
+        rules: &[ExceptionRow],
         context: &ChangeContext,
         add: bool,
         note: Option<&super::webhooks::ExceptionNote>,
     ) -> ScopeResult<ExceptionSet> {
         check_name("caller", &context.caller)?;
-        for (what, side) in [
-            ("exception's source", &rule.source),
-            ("exception's destination", &rule.destination),
-        ] {
-            check_key(what, side, MAX_KEY_LEN)?;
+        for rule in rules {
+            for (what, side) in [
+                ("exception's source", &rule.source),
+                ("exception's destination", &rule.destination),
+            ] {
+                check_key(what, side, MAX_KEY_LEN)?;
+            }
         }
         let mut tx = self.begin("change an exception").await?;
         let scope_id = self.scope_id(&mut tx, scope).await?;
-        let existing: Option<String> = sqlx::query_scalar("SELECT destination FROM scope_exceptions WHERE scope_id = ? AND kind = ? AND source = ?")
+        // Every rule in this one transaction: all are stored, or (on any error) none.
+        for rule in rules {
+            let existing: Option<String> = sqlx::query_scalar("SELECT destination FROM scope_exceptions WHERE scope_id = ? AND kind = ? AND source = ?")
             .bind(scope_id)
             .bind(kind_str(rule.kind))
             .bind(&rule.source)
             .fetch_optional(&mut *tx)
             .await
             .map_err(self.db("read an exception"))?;
-        if add {
-            if existing.as_deref() == Some(rule.destination.as_str()) {
-                // Already so: no new version.
-                return self.exception_set(&mut tx, scope_id).await;
-            }
-            sqlx::query(
+            if add {
+                if existing.as_deref() == Some(rule.destination.as_str()) {
+                    // Already so: no new version.
+                    continue;
+                }
+                sqlx::query(
                 "INSERT INTO scope_exceptions (scope_id, kind, source, destination) VALUES (?, ?, ?, ?) \
                  ON CONFLICT (scope_id, kind, source) DO UPDATE SET destination = excluded.destination",
             )
@@ -723,29 +727,29 @@ impl SqliteScopeStore {
             .execute(&mut *tx)
             .await
             .map_err(self.db("add an exception"))?;
-        } else {
-            if existing.is_none() {
-                return Err(ScopeError::not_found(format!(
-                    "scope {scope:?} has no {} exception for {:?}; `exceptions list` shows its rules",
-                    rule.kind, rule.source
-                )));
+            } else {
+                if existing.is_none() {
+                    return Err(ScopeError::not_found(format!(
+                        "scope {scope:?} has no {} exception for {:?}; `exceptions list` shows its rules",
+                        rule.kind, rule.source
+                    )));
+                }
+                sqlx::query(
+                    "DELETE FROM scope_exceptions WHERE scope_id = ? AND kind = ? AND source = ?",
+                )
+                .bind(scope_id)
+                .bind(kind_str(rule.kind))
+                .bind(&rule.source)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db("remove an exception"))?;
             }
-            sqlx::query(
-                "DELETE FROM scope_exceptions WHERE scope_id = ? AND kind = ? AND source = ?",
-            )
-            .bind(scope_id)
-            .bind(kind_str(rule.kind))
-            .bind(&rule.source)
-            .execute(&mut *tx)
-            .await
-            .map_err(self.db("remove an exception"))?;
-        }
-        let version: i64 = sqlx::query_scalar("UPDATE scopes SET exceptions_version = exceptions_version + 1 WHERE id = ? RETURNING exceptions_version")
+            let version: i64 = sqlx::query_scalar("UPDATE scopes SET exceptions_version = exceptions_version + 1 WHERE id = ? RETURNING exceptions_version")
             .bind(scope_id)
             .fetch_one(&mut *tx)
             .await
             .map_err(self.db("version the exceptions"))?;
-        sqlx::query(
+            sqlx::query(
             "INSERT INTO scope_exception_changes (scope_id, version, action, kind, source, destination, at, who, caller) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -761,16 +765,17 @@ impl SqliteScopeStore {
         .execute(&mut *tx)
         .await
         .map_err(self.db("record an exception change"))?;
+            let committed = super::webhooks::Committed::ExceptionChanged {
+                version: u32::try_from(version).unwrap_or(0),
+                added: add,
+                rule,
+                context,
+                note,
+            };
+            self.announce_in(&mut tx, scope_id, scope, context.at, &committed)
+                .await?;
+        }
         let set = self.exception_set(&mut tx, scope_id).await?;
-        let committed = super::webhooks::Committed::ExceptionChanged {
-            version: set.version,
-            added: add,
-            rule,
-            context,
-            note,
-        };
-        self.announce_in(&mut tx, scope_id, scope, context.at, &committed)
-            .await?;
         tx.commit().await.map_err(self.db("change an exception"))?;
         Ok(set)
     }
@@ -2162,7 +2167,16 @@ impl ScopeWrite for SqliteScopeStore {
         rule: &'a ExceptionRow,
         context: &'a ChangeContext,
     ) -> StoreFuture<'a, ExceptionSet> {
-        Box::pin(self.change_exception(scope, rule, context, true, None))
+        Box::pin(self.change_exception(scope, std::slice::from_ref(rule), context, true, None))
+    }
+
+    fn add_exceptions<'a>(
+        &'a self,
+        scope: &'a str,
+        rules: &'a [ExceptionRow],
+        context: &'a ChangeContext,
+    ) -> StoreFuture<'a, ExceptionSet> {
+        Box::pin(self.change_exception(scope, rules, context, true, None))
     }
 
     fn add_exception_noting<'a>(
@@ -2172,7 +2186,13 @@ impl ScopeWrite for SqliteScopeStore {
         context: &'a ChangeContext,
         note: &'a super::webhooks::ExceptionNote,
     ) -> StoreFuture<'a, ExceptionSet> {
-        Box::pin(self.change_exception(scope, rule, context, true, Some(note)))
+        Box::pin(self.change_exception(
+            scope,
+            std::slice::from_ref(rule),
+            context,
+            true,
+            Some(note),
+        ))
     }
 
     fn remove_exception<'a>(
@@ -2181,7 +2201,7 @@ impl ScopeWrite for SqliteScopeStore {
         rule: &'a ExceptionRow,
         context: &'a ChangeContext,
     ) -> StoreFuture<'a, ExceptionSet> {
-        Box::pin(self.change_exception(scope, rule, context, false, None))
+        Box::pin(self.change_exception(scope, std::slice::from_ref(rule), context, false, None))
     }
 
     fn set_retention<'a>(
