@@ -115,7 +115,9 @@ impl ReportQuery {
                         "asc" => false,
                         "desc" => true,
                         _ => {
-                            return Err(format!("order={value:?} is not an order; use asc or desc"));
+                            return Err(format!(
+                                "order={value:?} is not an order; use asc or desc"
+                            ));
                         }
                     };
                 }

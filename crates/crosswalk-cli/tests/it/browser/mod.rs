@@ -6,3 +6,4 @@ pub(crate) mod support;
 mod demo_ui;
 mod report_pages;
 mod review_pages;
+mod webhook_pages;
