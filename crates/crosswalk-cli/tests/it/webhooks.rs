@@ -597,3 +597,33 @@ fn two_servers_on_postgresql_deliver_each_event_once() {
         "each event once per subscription: {per_event:?}"
     );
 }
+
+#[test]
+fn the_webhook_bench_delivers_every_event_and_reports_rate_and_delay() {
+    let dir = Dir::new();
+    let out = dir.ok(&[
+        "bench",
+        "--webhooks",
+        "40",
+        "--webhook-subscriptions",
+        "2",
+        "--webhook-rate",
+        "100",
+        "--webhook-poll-ms",
+        "20",
+    ]);
+    assert!(
+        out.contains("throughput: 80 deliveries (40 events × 2 subscription(s))")
+            && out.contains("events delivered/s"),
+        "{out}"
+    );
+    assert!(
+        out.contains("delay from commit to delivery, 40 events at 100/s: p50 ")
+            && out.contains("p99 "),
+        "{out}"
+    );
+    // Its store was temporary: nothing is left in the folder it ran in.
+    assert!(!dir.store().exists());
+    let refused = dir.fails(&["bench", "--webhook-rate", "10"]);
+    assert!(refused.contains("--webhooks"), "{refused}");
+}
