@@ -281,7 +281,7 @@ crosswalk demo --listen 127.0.0.1:8080      # on a port of your choice\n  \
 crosswalk demo --no-serve --store demo.sqlite"
     )]
     Demo(crate::commands::DemoArgs),
-    /// Measure the engine alone on generated data: wall time and peak memory.
+    /// Measure the engine alone on generated data (wall time and peak memory), or webhook delivery (--webhooks).
     Bench(BenchArgs),
     /// Work with the policy's transforms (rewrites applied before matching).
     #[command(subcommand)]
@@ -963,6 +963,33 @@ pub(crate) struct BenchArgs {
     /// Leave the Name method (the evidence tier) out of the policy, to measure what it costs.
     #[arg(long)]
     pub(crate) without_name_tier: bool,
+    /// Measure webhook delivery instead of the engine: commit this many events and deliver
+    /// them, as `crosswalk serve` does, to a receiver on loopback; then the delay from
+    /// commit to delivery at --webhook-rate. Prints events delivered a second and the
+    /// delay's p50 and p99.
+    #[arg(long, value_name = "EVENTS")]
+    pub(crate) webhooks: Option<usize>,
+    /// With --webhooks: subscriptions each event goes to (each delivers in order, one at a time).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "webhooks")]
+    pub(crate) webhook_subscriptions: usize,
+    /// With --webhooks: events committed a second while the delay is measured (for ten
+    /// seconds, at most --webhooks events).
+    #[arg(
+        long,
+        value_name = "PER_SECOND",
+        default_value_t = 50,
+        requires = "webhooks"
+    )]
+    pub(crate) webhook_rate: u32,
+    /// With --webhooks: the delivery worker's longest sleep between rounds (`crosswalk serve`
+    /// polls every 500 ms).
+    #[arg(long, value_name = "MS", default_value_t = 500, requires = "webhooks")]
+    pub(crate) webhook_poll_ms: u64,
+    /// With --webhooks: measure on this database (a `postgres://` URL of a database of its
+    /// own, or `sqlite://FILE`) instead of a new SQLite file in a temporary folder; its two
+    /// bench scopes are left there.
+    #[arg(long, value_name = "URL", requires = "webhooks")]
+    pub(crate) webhook_database: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `crosswalk bench`: the engine alone on generated data. Wall time per resolve and the
 //! process's peak resident memory while resolving (Linux: VmHWM, reset before each run).
+//! `crosswalk bench --webhooks N` measures webhook delivery instead (`bench_webhooks`).
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,9 @@ use crate::cli::BenchArgs;
 use crate::progress;
 
 pub(crate) fn bench(args: BenchArgs) -> Result<()> {
+    if let Some(events) = args.webhooks {
+        return super::bench_webhooks::bench(events, &args);
+    }
     super::check_generated_accounts(args.accounts)?;
     let spinner = progress::spinner(format!(
         "generating {} × {} accounts",

@@ -2,6 +2,7 @@
 //! that read or write a store call the application layer (crosswalk-app) and print.
 
 mod bench;
+mod bench_webhooks;
 pub(crate) mod check;
 mod demo;
 mod eval;

@@ -30,24 +30,24 @@ account,5b10a002,,maria@acme.com,,Maria Smith,Maria,Smith,true,,true,,,
 
 /// One request as the receiver got it.
 #[derive(Debug, Clone)]
-struct Received {
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) id: String,
+    pub(crate) timestamp: String,
+    pub(crate) signature: String,
+    pub(crate) body: Vec<u8>,
     /// The status the receiver answered.
-    status: u16,
+    pub(crate) status: u16,
 }
 
 /// A receiver on loopback. `answer(n)` gives the status of the n-th request (0-based);
 /// `hold` keeps the first request's connection open without answering until released.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     received: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Receiver {
-    fn start(
+    pub(crate) fn start(
         answer: impl Fn(usize) -> u16 + Send + Sync + 'static,
         hold_first: Option<Arc<AtomicUsize>>,
     ) -> Receiver {
@@ -74,12 +74,12 @@ impl Receiver {
         Receiver { url, received }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
 
     /// The events answered 2xx, once each (deduplicated by messageId), in arrival order.
-    fn accepted(&self) -> Vec<Event> {
+    pub(crate) fn accepted(&self) -> Vec<Event> {
         let mut seen = HashSet::new();
         self.received()
             .into_iter()
@@ -216,7 +216,7 @@ impl Drop for Server {
     }
 }
 
-fn setup() -> Dir {
+pub(crate) fn setup() -> Dir {
     let dir = Dir::new();
     dir.write("source.csv", SOURCE);
     dir.write("destination.csv", DESTINATION);
@@ -233,7 +233,7 @@ fn setup() -> Dir {
 }
 
 /// `crosswalk webhook add`: the subscription's id and secret, as printed once.
-fn subscribe(dir: &Dir, url: &str, extra: &[&str]) -> (String, String) {
+pub(crate) fn subscribe(dir: &Dir, url: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec![
         "webhook",
         "add",
@@ -254,7 +254,7 @@ fn subscribe(dir: &Dir, url: &str, extra: &[&str]) -> (String, String) {
     (field("id:"), field("secret:"))
 }
 
-fn run(dir: &Dir, job: &str) {
+pub(crate) fn run(dir: &Dir, job: &str) {
     dir.ok(&[
         "run",
         "--scope",
@@ -269,7 +269,7 @@ fn run(dir: &Dir, job: &str) {
 }
 
 /// Polls until `done` holds, for up to two minutes.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !done() {
         assert!(Instant::now() < deadline, "gave up waiting: {what}");
@@ -596,4 +596,34 @@ fn two_servers_on_postgresql_deliver_each_event_once() {
         per_event.values().all(|&n| n == 3),
         "each event once per subscription: {per_event:?}"
     );
+}
+
+#[test]
+fn the_webhook_bench_delivers_every_event_and_reports_rate_and_delay() {
+    let dir = Dir::new();
+    let out = dir.ok(&[
+        "bench",
+        "--webhooks",
+        "40",
+        "--webhook-subscriptions",
+        "2",
+        "--webhook-rate",
+        "100",
+        "--webhook-poll-ms",
+        "20",
+    ]);
+    assert!(
+        out.contains("throughput: 80 deliveries (40 events × 2 subscription(s))")
+            && out.contains("events delivered/s"),
+        "{out}"
+    );
+    assert!(
+        out.contains("delay from commit to delivery, 40 events at 100/s: p50 ")
+            && out.contains("p99 "),
+        "{out}"
+    );
+    // Its store was temporary: nothing is left in the folder it ran in.
+    assert!(!dir.store().exists());
+    let refused = dir.fails(&["bench", "--webhook-rate", "10"]);
+    assert!(refused.contains("--webhooks"), "{refused}");
 }

@@ -171,13 +171,14 @@ pub fn bar_chart(counts: &[(Resolution, u64)], caption: &str) -> Markup {
     }
 }
 
-/// Links to a scope's review queue and re-attribution list (on the scope's page).
+/// Links to a scope's review queue, re-attribution list and webhooks (on the scope's page).
 pub fn scope_nav(scope: &str) -> Markup {
     html! {
         nav.scope-nav aria-label="This scope" {
             a #nav-review href=(super::review::review_link(scope)) { "Review suggestions" }
             a #nav-reattribution href=(super::items::reattribution_link(scope)) { "Re-attribution list" }
             a #nav-scim-conflicts href=(super::scim::conflicts_link(scope)) { "SCIM conflicts" }
+            a #nav-webhooks href=(super::webhooks::webhooks_link(scope)) { "Webhooks" }
         }
     }
 }

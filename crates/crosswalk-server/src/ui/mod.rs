@@ -12,7 +12,8 @@
 //! - [`review`]: the review queue and the decisions (accept, reject, resolve a mapping);
 //! - [`items`]: a mapping's affected items and the re-attribution list with its downloads;
 //! - [`planning`]: a job's pre-flight checks and dry run;
-//! - [`scim`]: the SCIM service's held group conflicts, accepted or rejected.
+//! - [`scim`]: the SCIM service's held group conflicts, accepted or rejected;
+//! - [`webhooks`]: a scope's webhook subscriptions and deliveries, failed ones redelivered.
 //!
 //! The stylesheet and the script are compiled into the binary (`assets/`); a page loads
 //! nothing from anywhere but this server, and its Content-Security-Policy says so.
@@ -39,6 +40,7 @@ pub mod review;
 pub mod scim;
 pub mod scopes;
 pub mod session;
+pub mod webhooks;
 
 pub use session::{Sessions, SignedIn};
 
@@ -92,6 +94,11 @@ pub(crate) fn router(state: ServerState) -> Router<ServerState> {
         .route(
             "/ui/scopes/{scope}/scim/conflicts/{group}",
             post(scim::decide),
+        )
+        .route("/ui/scopes/{scope}/webhooks", get(webhooks::webhooks))
+        .route(
+            "/ui/scopes/{scope}/webhooks/deliveries/{id}/redeliver",
+            post(webhooks::redeliver),
         )
         .route("/ui/{*rest}", get(no_such_page).post(no_such_page))
         .layer(axum::middleware::from_fn_with_state(state, session::guard))

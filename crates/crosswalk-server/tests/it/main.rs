@@ -8,3 +8,4 @@ mod webhooks;
 
 mod ui;
 mod ui_review;
+mod ui_webhooks;

@@ -7,3 +7,4 @@ mod demo_ui;
 mod report_pages;
 mod review_pages;
 mod scim_pages;
+mod webhook_pages;
