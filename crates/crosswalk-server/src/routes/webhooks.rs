@@ -211,7 +211,7 @@ pub(crate) async fn list_deliveries(
 /// with a new retry period.
 #[utoipa::path(post, path = "/api/v1/scopes/{scope}/webhooks/deliveries/{id}/redeliver", tag = "webhooks", security(("token" = [])),
     params(("scope" = String, Path), ("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody), (status = 403, body = crate::ErrorBody),
+    responses((status = 200, body = Object), (status = 400, description = "The delivery id is not a number", body = crate::ErrorBody), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody), (status = 403, body = crate::ErrorBody),
         (status = 404, description = NOT_FOUND, body = crate::ErrorBody), (status = 409, body = crate::ErrorBody)))]
 pub(crate) async fn redeliver(
     State(state): State<ServerState>,
