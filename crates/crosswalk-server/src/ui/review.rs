@@ -39,7 +39,7 @@ pub(crate) fn may_decide(signed_in: &SignedIn) -> bool {
     signed_in.principal.check_role(Role::Writer).is_ok()
 }
 
-fn reader_note() -> Markup {
+pub(crate) fn reader_note() -> Markup {
     html! {
         p.notice.reader-note role="status" {
             "You are signed in with a reader token: you can see everything here, but deciding needs a writer token of this scope ("

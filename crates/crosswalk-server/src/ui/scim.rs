@@ -11,7 +11,7 @@ use crosswalk_app::{ConflictDecision, GroupConflict};
 use maud::{Markup, html};
 
 use super::layout::{self, csrf_field, segment, when};
-use super::review::may_decide;
+use super::review::{may_decide, reader_note};
 use super::scopes::{check_scope, scope_link};
 use super::{Page, SignedIn, UiError, UiResult};
 use crate::ServerState;
@@ -95,12 +95,7 @@ pub(crate) async fn conflicts(
             "Crosswalk holds the change instead of overwriting the migration's memberships. Accepting applies the provider's members; "
             "rejecting keeps the migrated ones, and the provider's later pushes to that group are answered but change nothing."
         }
-        @if !may_decide(&signed_in) {
-            p.notice.reader-note role="status" {
-                "You are signed in with a reader token: deciding needs a writer token of this scope ("
-                code { "crosswalk token create --scope S --role writer" } ")."
-            }
-        }
+        @if !may_decide(&signed_in) { (reader_note()) }
         @if conflicts.is_empty() {
             p #conflict-count role="status" { "No group conflict is held: every group a provider pushed agreed with the migration, or was decided." }
         } @else {
