@@ -194,31 +194,48 @@ pub(crate) fn distinct_items(rows: &[&ItemReferenceRow]) -> u64 {
 
 /// The references matching one mapping, as a CTE `hits (seq)`. Parameters: `$1` scope id,
 /// `$2` type, `$3` source key, `$4` mapping id, `$5` the `identity:user` namespace. Written
-/// with PostgreSQL's `$n`; SQLite reads the same text with `?n` ([`for_sqlite`]).
+/// with PostgreSQL's `$n`; SQLite reads the same text with `?n` ([`for_sqlite`]). The
+/// alternate keys come first (`CROSS JOIN` keeps that order in SQLite) and the references
+/// are reached through [`BY_FOLDED`].
 pub(crate) const HITS: &str = "WITH hits (seq) AS (\
      SELECT seq FROM scope_item_refs WHERE scope_id = $1 AND kind = $2 AND identity = $3 \
      UNION \
      SELECT r.seq FROM scope_mapping_keys k \
-     JOIN scope_item_refs r ON r.scope_id = k.scope_id AND r.kind = $2 AND r.identity_folded = k.key \
-     WHERE k.mapping_id = $4 \
+     CROSS JOIN scope_item_refs r /*refs by folded*/ \
+     WHERE k.mapping_id = $4 AND r.scope_id = $1 AND r.kind = $2 AND r.identity_folded = k.key \
      AND NOT EXISTS (SELECT 1 FROM scope_mappings m WHERE m.scope_id = $1 AND m.namespace = $5 AND m.source_key = r.identity)) ";
 
-/// A page of hits; `$6` after, `$7` role, `$8` container, `$9` item type, `$10` limit.
+/// A page of hits; `$6` after, `$7` role, `$8` container, `$9` item type, `$10` limit. The
+/// few hits drive the read (each reference found by its key), never the scope's references.
 pub(crate) const PAGE: &str = "SELECT r.seq, r.container, r.container_type, r.item, r.item_type, r.title, r.role, r.identity, r.permissions \
-     FROM scope_item_refs r JOIN hits h ON h.seq = r.seq \
-     WHERE r.scope_id = $1 AND r.seq > $6 AND ($7 IS NULL OR r.role = $7) AND ($8 IS NULL OR r.container = $8) \
+     FROM hits h CROSS JOIN scope_item_refs r \
+     WHERE r.scope_id = $1 AND r.seq = h.seq AND r.seq > $6 AND ($7 IS NULL OR r.role = $7) AND ($8 IS NULL OR r.container = $8) \
      AND ($9 IS NULL OR r.item_type = $9) ORDER BY r.seq LIMIT $10";
 
 /// Hits per role with their permissions.
 pub(crate) const COUNTS: &str = "SELECT r.role, COUNT(*), CAST(COALESCE(SUM(r.permissions), 0) AS BIGINT) \
-     FROM scope_item_refs r JOIN hits h ON h.seq = r.seq WHERE r.scope_id = $1 GROUP BY r.role ORDER BY r.role";
+     FROM hits h CROSS JOIN scope_item_refs r WHERE r.scope_id = $1 AND r.seq = h.seq GROUP BY r.role ORDER BY r.role";
 
 /// Distinct items among the hits.
-pub(crate) const DISTINCT_ITEMS: &str = "SELECT COUNT(*) FROM (SELECT DISTINCT r.container, r.item FROM scope_item_refs r JOIN hits h ON h.seq = r.seq WHERE r.scope_id = $1) d";
+pub(crate) const DISTINCT_ITEMS: &str = "SELECT COUNT(*) FROM (SELECT DISTINCT r.container, r.item FROM hits h CROSS JOIN scope_item_refs r WHERE r.scope_id = $1 AND r.seq = h.seq) d";
 
-/// `$n` placeholders as SQLite's `?n`.
+/// Marks where a query reads `scope_item_refs` by identity, or by folded identity. SQLite
+/// plans without statistics (nothing runs `ANALYZE`) and, left alone, prefers the primary key
+/// `(scope_id, seq)`: every reference of the scope read for each identity, minutes on a
+/// scope with millions of references. [`sqlite_index_hints`] names the index instead;
+/// PostgreSQL, which keeps statistics, reads the marks as comments.
+pub(crate) const BY_IDENTITY: &str = "/*refs by identity*/";
+pub(crate) const BY_FOLDED: &str = "/*refs by folded*/";
+
+/// The marks of [`BY_IDENTITY`] and [`BY_FOLDED`] as SQLite's `INDEXED BY`.
+pub(crate) fn sqlite_index_hints(sql: &str) -> String {
+    sql.replace(BY_IDENTITY, "INDEXED BY scope_item_refs_by_identity")
+        .replace(BY_FOLDED, "INDEXED BY scope_item_refs_by_folded")
+}
+
+/// `$n` placeholders as SQLite's `?n`, and the index hints.
 pub(crate) fn for_sqlite(sql: &str) -> String {
-    sql.replace('$', "?")
+    sqlite_index_hints(&sql.replace('$', "?"))
 }
 
 /// Counts from the rows of [`COUNTS`] and [`DISTINCT_ITEMS`].

@@ -494,6 +494,24 @@ pub(crate) fn attempt_columns(
     }
 }
 
+/// How many items have references naming an identity that the scope's revisions after a
+/// cursor changed (parameters: scope id, cursor, scope id, cursor): by source key, or (for accounts) by an alternate key of the changed mapping. The
+/// revisions drive the read (`CROSS JOIN` keeps that order in SQLite) and the marks name the
+/// indexes ([`crate::scope::items::BY_IDENTITY`]).
+pub(crate) const AFFECTED_ITEMS: &str = "SELECT COUNT(*) FROM (\
+     SELECT i.container, i.item FROM scope_revisions v \
+     CROSS JOIN scope_item_refs i /*refs by identity*/ \
+     WHERE i.scope_id = v.scope_id AND i.identity = v.source_key \
+     AND i.kind = CASE v.namespace WHEN 'identity:user' THEN 'account' ELSE 'group' END \
+     AND v.scope_id = ? AND v.id > ? AND v.namespace IN ('identity:user', 'identity:group') \
+     UNION \
+     SELECT i.container, i.item FROM scope_revisions v \
+     JOIN scope_mappings m ON m.scope_id = v.scope_id AND m.namespace = v.namespace AND m.source_key = v.source_key \
+     JOIN scope_mapping_keys k ON k.mapping_id = m.id \
+     CROSS JOIN scope_item_refs i /*refs by folded*/ \
+     WHERE i.scope_id = v.scope_id AND i.kind = 'account' AND i.identity_folded = k.key \
+     AND v.scope_id = ? AND v.id > ? AND v.namespace = 'identity:user') AS affected";
+
 /// SQLite's SQL with PostgreSQL's numbered placeholders: each `?` becomes `$1`, `$2`, …
 /// (no `?` appears in the webhook queries but as a placeholder).
 pub(crate) fn numbered(sql: &str) -> String {
@@ -635,20 +653,8 @@ macro_rules! webhook_store {
                     .await
                     .map_err(self.db("read the item references"))?;
                 if imported.is_some() {
-                    // Items whose references name a changed identity: by source key, or (for
-                    // accounts) by an alternate key of the changed mapping.
                     let affected: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe($sql(
-                        "SELECT COUNT(*) FROM (\
-                         SELECT i.container, i.item FROM scope_revisions v JOIN scope_item_refs i \
-                           ON i.scope_id = v.scope_id AND i.identity = v.source_key \
-                          AND i.kind = CASE v.namespace WHEN 'identity:user' THEN 'account' ELSE 'group' END \
-                         WHERE v.scope_id = ? AND v.id > ? AND v.namespace IN ('identity:user', 'identity:group') \
-                         UNION \
-                         SELECT i.container, i.item FROM scope_revisions v \
-                         JOIN scope_mappings m ON m.scope_id = v.scope_id AND m.namespace = v.namespace AND m.source_key = v.source_key \
-                         JOIN scope_mapping_keys k ON k.mapping_id = m.id \
-                         JOIN scope_item_refs i ON i.scope_id = v.scope_id AND i.kind = 'account' AND i.identity_folded = k.key \
-                         WHERE v.scope_id = ? AND v.id > ? AND v.namespace = 'identity:user') AS affected",
+                        AFFECTED_ITEMS,
                     )))
                     .bind(scope_id)
                     .bind(batch.from_revision)

@@ -259,3 +259,74 @@ impl SqliteScopeStore {
         Ok(answers)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SQLite would do for `sql`, its `$n` (or `?`) parameters given as `values`.
+    async fn plan(store: &SqliteScopeStore, sql: &str, values: &[&str]) -> Vec<String> {
+        let mut sql = sql.to_string();
+        for (n, value) in values.iter().enumerate().rev() {
+            sql = sql.replace(&format!("${}", n + 1), value);
+        }
+        for value in values {
+            sql = sql.replacen('?', value, 1);
+        }
+        let sql = shared::sqlite_index_hints(&sql);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|row| col::<String>(row, 3).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn affected_items_are_found_by_key_never_by_reading_every_reference() {
+        let store = SqliteScopeStore::open_in_memory().await.unwrap();
+        let hits = ["1", "'account'", "'u1'", "1", "'identity:user'"];
+        let page = [&hits[..], &["0", "NULL", "NULL", "NULL", "51"]].concat();
+        let queries = [
+            (format!("{}{}", shared::HITS, shared::PAGE), page),
+            (format!("{}{}", shared::HITS, shared::COUNTS), hits.to_vec()),
+            (
+                format!("{}{}", shared::HITS, shared::DISTINCT_ITEMS),
+                hits.to_vec(),
+            ),
+            (
+                crate::scope::webhooks::AFFECTED_ITEMS.to_string(),
+                vec!["1", "0", "1", "0"],
+            ),
+        ];
+        for (sql, values) in queries {
+            let plan = plan(&store, &sql, &values).await;
+            // Each read of the references names the identity (an index) or one reference.
+            let reads: Vec<&String> = plan
+                .iter()
+                .filter(|step| {
+                    [
+                        "SEARCH r ",
+                        "SEARCH i ",
+                        "SCAN r",
+                        "SCAN i",
+                        "SEARCH scope_item_refs ",
+                        "SCAN scope_item_refs",
+                    ]
+                    .iter()
+                    .any(|start| step.starts_with(start))
+                })
+                .collect();
+            assert!(!reads.is_empty(), "{plan:?}");
+            for step in reads {
+                assert!(
+                    step.contains("INDEX scope_item_refs_by_")
+                        && (step.contains("identity=?") || step.contains("identity_folded=?"))
+                        || step.contains("PRIMARY KEY (scope_id=? AND seq=?)"),
+                    "{step} in {plan:?}"
+                );
+            }
+        }
+    }
+}

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::*;
 use crate::scope::webhooks::*;
 
-fn same(sql: &str) -> String {
-    sql.to_owned()
+fn with_index_hints(sql: &str) -> String {
+    crate::scope::items::sqlite_index_hints(sql)
 }
 
-webhook_store!(SqliteScopeStore, sqlx::sqlite::SqliteRow, sql: same, lock: scope_id, skip: "", strpos: "instr");
+webhook_store!(SqliteScopeStore, sqlx::sqlite::SqliteRow, sql: with_index_hints, lock: scope_id, skip: "", strpos: "instr");
