@@ -931,7 +931,7 @@ pub(crate) struct GenerateArgs {
     /// Random seed: the same seed writes the same files.
     #[arg(long, default_value_t = 42)]
     pub(crate) seed: u64,
-    /// Folder to write source.csv, destination.csv, truth.csv and policy.toml into.
+    /// Folder to write source.csv, destination.csv (.jsonl, .ldif), truth.csv and policy.toml into.
     #[arg(long, short = 'o', default_value = "generated")]
     pub(crate) out: PathBuf,
     /// Directory file format.
@@ -948,6 +948,12 @@ pub(crate) enum DirectoryFileFormat {
     Csv,
     /// SCIM 2.0 resources, one per line.
     Scim,
+    /// LDIF as OpenLDAP's slapcat writes it (dc=example,dc=com; entryUUID ids, which
+    /// truth.csv uses too); `slapadd -s` loads it into a server.
+    Ldif,
+    /// Entra ID's "Download users" CSV: accounts only (the download has no groups or
+    /// aliases), so truth.csv lists accounts only.
+    EntraCsv,
 }
 
 #[derive(Debug, Args)]

@@ -16,13 +16,13 @@
 //!
 //! `docs/formats.md` ("LDIF") documents the mapping and where each shape comes from.
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
 use base64::Engine as _;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crosswalk_core::{Account, CompactString, Group};
+use crosswalk_core::{Account, CompactString, Directory, Group, IdentityKind};
 
 use crate::builder::{Builder, Layout, Spot};
 use crate::error::{Diagnostic, FormatError, Location, quoted};
@@ -772,7 +772,9 @@ fn sid_value(value: &[u8]) -> Option<String> {
     }
     let text = std::str::from_utf8(value).ok()?.trim();
     let valid = text.len() > 2
-        && text[..2].eq_ignore_ascii_case("s-")
+        && text
+            .get(..2)
+            .is_some_and(|start| start.eq_ignore_ascii_case("s-"))
         && text[2..]
             .split('-')
             .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
@@ -1044,6 +1046,266 @@ pub fn normalize_dn(dn: &str) -> String {
     out
 }
 
+/// The `entryUUID` [`write_ldif`] gives an identity: a name-based UUID (version 8, from a
+/// 128-bit FNV-1a of the kind and the id), so the same id gets the same UUID in both
+/// directories of a pair, and reading the file back keys the identity by it.
+pub fn entry_uuid_of(kind: IdentityKind, id: &str) -> String {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013b;
+    let mut hash = OFFSET;
+    for &byte in kind
+        .as_str()
+        .as_bytes()
+        .iter()
+        .chain(b":")
+        .chain(id.as_bytes())
+    {
+        hash ^= u128::from(byte);
+        hash = hash.wrapping_mul(PRIME);
+    }
+    // FNV alone leaves ids that differ in their last character with UUIDs that differ in a
+    // few digits; xor-shifts and an odd multiplier (each one-to-one, so no two ids that
+    // differed come to share a UUID) spread the difference over every digit.
+    hash ^= hash >> 64;
+    hash = hash.wrapping_mul(0x9e3779b97f4a7c15f39cc0605cedc835);
+    hash ^= hash >> 61;
+    // RFC 9562: version 8 (custom) in bits 48-51, variant 10 in bits 64-65.
+    let hash = (hash & !(0xf << 76) & !(0x3 << 62)) | (0x8 << 76) | (0x2 << 62);
+    let hex = format!("{hash:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// Writes a directory as OpenLDAP's `slapcat` writes an export (lines folded at 76
+/// columns, operational attributes after each entry's own), under `suffix`
+/// (`dc=example,dc=com`): the suffix entry, `ou=people` and `ou=groups`; accounts as
+/// `inetOrgPerson` (`uid` the username, `cn` and `displayName`, `givenName`, `sn`, `mail`
+/// the email then the aliases, `pwdAccountLockedTime: 000001010000Z` when inactive, as
+/// OpenLDAP's ppolicy locks an account), groups as `groupOfNames` with their members' DNs,
+/// each keyed by `entryUUID` ([`entry_uuid_of`]). Read back with [`read_ldif`], a directory
+/// comes out the same but for its ids (the UUIDs) and the fields LDAP has no place for
+/// (`source_directory`, `email_verified`); an account with no display name or no family
+/// name gets its `cn` (the display name, else the given and family name, else the username,
+/// else the id) as one, since `inetOrgPerson` must have a `cn` and an `sn`. `slapadd -s` loads
+/// the file into a server (with the `ppolicy` module loaded if any account is inactive).
+/// Made for generated benchmark data (`crosswalk generate --format ldif`).
+pub fn write_ldif(directory: &Directory, suffix: &str, output: impl Write) -> std::io::Result<()> {
+    let mut out = LdifWriter {
+        output: std::io::BufWriter::with_capacity(1 << 16, output),
+        line: Vec::with_capacity(256),
+        admin: format!("cn=admin,{suffix}"),
+    };
+    // No `version: 1` line: slapcat writes none, and slapadd takes it for an entry without a DN.
+    out.entry(
+        suffix,
+        &[("objectClass", "dcObject"), ("objectClass", "organization")],
+    )?;
+    out.attribute("o", &directory.name)?;
+    out.attribute("dc", &first_rdn_value(suffix))?;
+    out.operational(
+        "organization",
+        &entry_uuid_of(IdentityKind::Group, suffix),
+        false,
+    )?;
+    for ou in ["people", "groups"] {
+        let dn = format!("ou={ou},{suffix}");
+        out.entry(&dn, &[("objectClass", "organizationalUnit"), ("ou", ou)])?;
+        out.operational(
+            "organizationalUnit",
+            &entry_uuid_of(IdentityKind::Group, &dn),
+            false,
+        )?;
+    }
+
+    // DNs first, so that a group names members (and nested groups) written after it. A
+    // username (groups: a name) already taken gives way to the id, with `cn` the id.
+    let mut used: FxHashSet<String> = FxHashSet::default();
+    let mut account_dns: FxHashMap<&str, (String, bool)> = FxHashMap::default();
+    for account in &directory.accounts {
+        let entry = match &account.username {
+            Some(username) if used.insert(format!("p:{}", username.to_lowercase())) => (
+                format!("uid={},ou=people,{suffix}", escape_rdn_value(username)),
+                false,
+            ),
+            _ => {
+                used.insert(format!("p:{}", account.id.to_lowercase()));
+                let dn = format!("cn={},ou=people,{suffix}", escape_rdn_value(&account.id));
+                (dn, true)
+            }
+        };
+        account_dns.insert(account.id.as_str(), entry);
+    }
+    let mut group_dns: FxHashMap<&str, (String, bool)> = FxHashMap::default();
+    for group in &directory.groups {
+        let by_name = used.insert(format!("g:{}", group.name.to_lowercase()));
+        let rdn = if by_name {
+            &group.name
+        } else {
+            used.insert(format!("g:{}", group.id.to_lowercase()));
+            &group.id
+        };
+        let dn = format!("cn={},ou=groups,{suffix}", escape_rdn_value(rdn));
+        group_dns.insert(group.id.as_str(), (dn, !by_name));
+    }
+    let dn_of = |id: &str| {
+        account_dns
+            .get(id)
+            .or_else(|| group_dns.get(id))
+            .map(|(dn, _)| dn)
+    };
+
+    for account in &directory.accounts {
+        let (dn, cn_is_id) = &account_dns[account.id.as_str()];
+        out.entry(dn, &[("objectClass", "inetOrgPerson")])?;
+        if let Some(username) = &account.username {
+            out.attribute("uid", username)?;
+        }
+        let cn = match (
+            &account.display_name,
+            &account.given_name,
+            &account.family_name,
+        ) {
+            (Some(name), _, _) => name.to_string(),
+            (None, Some(given), Some(family)) => format!("{given} {family}"),
+            _ => account
+                .username
+                .as_deref()
+                .unwrap_or(&account.id)
+                .to_string(),
+        };
+        out.attribute("cn", &cn)?;
+        if *cn_is_id && cn != account.id.as_str() {
+            // The RDN's value must be one of the entry's values.
+            out.attribute("cn", &account.id)?;
+        }
+        // person requires sn.
+        out.attribute("sn", account.family_name.as_deref().unwrap_or(&cn))?;
+        if let Some(given) = &account.given_name {
+            out.attribute("givenName", given)?;
+        }
+        out.attribute("displayName", &cn)?;
+        for mail in account.email.iter().chain(&account.alias_emails) {
+            out.attribute("mail", mail)?;
+        }
+        out.operational(
+            "inetOrgPerson",
+            &entry_uuid_of(IdentityKind::Account, &account.id),
+            !account.active,
+        )?;
+    }
+    for group in &directory.groups {
+        let (dn, cn_is_id) = &group_dns[group.id.as_str()];
+        out.entry(dn, &[("objectClass", "groupOfNames")])?;
+        out.attribute("cn", &group.name)?;
+        if *cn_is_id && group.name != group.id {
+            out.attribute("cn", &group.id)?;
+        }
+        if let Some(name) = &group.display_name {
+            out.attribute("displayName", name)?;
+        }
+        for member in &group.members {
+            if let Some(dn) = dn_of(member) {
+                out.attribute("member", dn)?;
+            }
+        }
+        out.operational(
+            "groupOfNames",
+            &entry_uuid_of(IdentityKind::Group, &group.id),
+            false,
+        )?;
+    }
+    out.output.flush()
+}
+
+struct LdifWriter<W: Write> {
+    output: std::io::BufWriter<W>,
+    line: Vec<u8>,
+    admin: String,
+}
+
+impl<W: Write> LdifWriter<W> {
+    /// Starts an entry (after the previous one's blank line) with its DN and first values.
+    fn entry(&mut self, dn: &str, values: &[(&str, &str)]) -> std::io::Result<()> {
+        self.attribute("dn", dn)?;
+        for (attribute, value) in values {
+            self.attribute(attribute, value)?;
+        }
+        Ok(())
+    }
+
+    /// slapcat's operational attributes, and the blank line that ends the entry.
+    fn operational(&mut self, structural: &str, uuid: &str, locked: bool) -> std::io::Result<()> {
+        const WHEN: &str = "20260101000000Z";
+        if locked {
+            // ppolicy's "locked until an administrator unlocks it".
+            self.attribute("pwdAccountLockedTime", "000001010000Z")?;
+        }
+        self.attribute("structuralObjectClass", structural)?;
+        self.attribute("entryUUID", uuid)?;
+        let admin = std::mem::take(&mut self.admin);
+        self.attribute("creatorsName", &admin)?;
+        self.attribute("createTimestamp", WHEN)?;
+        self.attribute("entryCSN", "20260101000000.000000Z#000000#000#000000")?;
+        self.attribute("modifiersName", &admin)?;
+        self.attribute("modifyTimestamp", WHEN)?;
+        self.admin = admin;
+        self.output.write_all(b"\n")
+    }
+
+    /// `attribute: value`, or `attribute:: base64` for a value that is no SAFE-STRING
+    /// (RFC 2849: non-ASCII, a leading space, colon or `<`, a trailing space), folded.
+    fn attribute(&mut self, attribute: &str, value: &str) -> std::io::Result<()> {
+        let bytes = value.as_bytes();
+        let safe = bytes
+            .iter()
+            .all(|&b| b.is_ascii() && !matches!(b, 0 | b'\n' | b'\r'))
+            && !matches!(bytes.first(), Some(b' ' | b':' | b'<'))
+            && bytes.last() != Some(&b' ');
+        self.line.clear();
+        self.line.extend_from_slice(attribute.as_bytes());
+        if safe {
+            self.line.extend_from_slice(b": ");
+            self.line.extend_from_slice(bytes);
+        } else {
+            self.line.extend_from_slice(b":: ");
+            let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+            self.line.extend_from_slice(encoded.as_bytes());
+        }
+        // Folded at 76 columns; every byte is ASCII here, so no character is split.
+        const WIDTH: usize = 76;
+        let (first, mut rest) = self.line.split_at(self.line.len().min(WIDTH));
+        self.output.write_all(first)?;
+        while !rest.is_empty() {
+            let (part, tail) = rest.split_at(rest.len().min(WIDTH - 1));
+            self.output.write_all(b"\n ")?;
+            self.output.write_all(part)?;
+            rest = tail;
+        }
+        self.output.write_all(b"\n")
+    }
+}
+
+/// An attribute value as an RDN value (RFC 4514): `"+,;<>\` escaped, and a leading space or
+/// `#` and a trailing space.
+fn escape_rdn_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 4);
+    let last = value.chars().count().saturating_sub(1);
+    for (i, c) in value.chars().enumerate() {
+        let edge = (i == 0 && matches!(c, ' ' | '#')) || (i == last && c == ' ');
+        if edge || matches!(c, '"' | '+' | ',' | ';' | '<' | '>' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1064,6 +1326,17 @@ mod tests {
         );
         assert_eq!(sid_text(&sid[..sid.len() - 1]), None);
         assert_eq!(sid_text(&[]), None);
+    }
+
+    /// An `objectSid` in text whose second byte is inside a character (`Sé-1`) was sliced
+    /// there; it is now refused as no SID, with a message.
+    #[test]
+    fn a_text_sid_with_a_character_across_its_prefix_is_refused_not_a_panic() {
+        assert_eq!(sid_value("Sé-1-5".as_bytes()), None);
+        assert_eq!(sid_value(b"s-1-5-21").as_deref(), Some("S-1-5-21"));
+        let text = "dn: uid=a,dc=x\nobjectClass: person\nobjectSid: Sé-1-5\n";
+        let error = read_ldif("a.ldif", text.as_bytes(), ReadOptions::default()).unwrap_err();
+        assert!(error.to_string().contains("objectSid"), "{error}");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub use exceptions::{EXCEPTIONS_COLUMNS, read_exceptions, read_exceptions_file};
 pub use items::{
     ItemsFormat, SafeCsvWriter, read_items, read_items_file, read_items_jsonl, write_safe_csv,
 };
-pub use ldif::{read_ldif, read_ldif_file};
+pub use ldif::{read_ldif, read_ldif_file, write_ldif};
 pub use planning::{
     FINDINGS_COLUMNS, FixRow, ITEMS_COLUMNS, read_fixes_csv, read_fixes_csv_file, read_items_csv,
     read_items_csv_file, write_findings_csv,

@@ -512,8 +512,12 @@ pub fn read_peer_map(
                             ("user:", IdentityKind::Account),
                             ("group:", IdentityKind::Group),
                         ] {
+                            // `get`: a value whose first bytes straddle a character
+                            // (`lS\u{8b}`) has no such prefix, and must not panic.
                             if value.len() > prefix.len()
-                                && value[..prefix.len()].eq_ignore_ascii_case(prefix)
+                                && value
+                                    .get(..prefix.len())
+                                    .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
                             {
                                 *value = value[prefix.len()..].trim().to_string();
                                 kind = prefix_kind;
@@ -689,6 +693,27 @@ mod tests {
             assert_eq!(PeerFormat::parse(format.name()), Some(format));
         }
         assert_eq!(PeerFormat::parse("ShareGate"), Some(PeerFormat::ShareGate));
+    }
+
+    /// Found by the `peer_map` fuzz target: a value whose fifth byte is inside a character
+    /// (`abcdé`: `é` is bytes 4 and 5) was sliced there when checked for a `user:` prefix.
+    #[test]
+    fn a_value_with_a_character_across_the_prefix_length_reads() {
+        let read = read_peer_map(
+            PeerFormat::Movebot,
+            "m.csv",
+            "abcdé@a.com,b@b.com\n".as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(read.rules.len(), 1);
+        assert_eq!(read.rules[0].source.value(), "abcdé@a.com");
+        // The fuzzer's own input: no panic, whatever the verdict.
+        let _ = read_peer_map(PeerFormat::Movebot, "m.csv", &b"\x00\x00lS\xc2\x8b,!"[..]);
+        let _ = read_peer_map(
+            PeerFormat::Mover,
+            "m.csv",
+            "Source User,Destination User\ngroué:x,a\n".as_bytes(),
+        );
     }
 
     #[test]

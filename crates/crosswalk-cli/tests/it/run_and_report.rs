@@ -190,6 +190,58 @@ fn generated_pair_runs_end_to_end() {
     assert!(dir.path().join("gen/truth.csv").exists());
 }
 
+/// `generate --format ldif|entra-csv` writes a pair that `run` reads as it reads the platforms'
+/// exports, and a truth file that names the identities as those files do (LDIF: by
+/// entryUUID), so `eval` scores it.
+#[test]
+fn generated_ldif_and_entra_pairs_run_and_score() {
+    let dir = Dir::new();
+    for (format, extension) in [("ldif", "ldif"), ("entra-csv", "csv")] {
+        let out = dir.ok(&["generate", "-n", "300", "--format", format, "-o", format]);
+        assert!(out.contains("wrote 300 source"), "{out}");
+        let source = format!("{format}/source.{extension}");
+        let destination = format!("{format}/destination.{extension}");
+        let policy = format!("{format}/policy.toml");
+        let truth = format!("{format}/truth.csv");
+        let out = dir.ok(&[
+            "run",
+            "-s",
+            &source,
+            "-d",
+            &destination,
+            "-p",
+            &policy,
+            "--job",
+            format,
+            "--format",
+            "json",
+        ]);
+        let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(summary["summary"]["accounts"].as_u64(), Some(300), "{out}");
+        let out = dir.ok(&[
+            "eval",
+            "-s",
+            &source,
+            "-d",
+            &destination,
+            "-p",
+            &policy,
+            "--truth",
+            &truth,
+        ]);
+        assert!(out.contains("engine false merges: 0"), "{format}: {out}");
+    }
+    let ldif = std::fs::read_to_string(dir.path().join("ldif/source.ldif")).unwrap();
+    assert!(
+        ldif.starts_with("dn: dc=example,dc=com\n"),
+        "slapcat's shape: no version line"
+    );
+    let entra = std::fs::read_to_string(dir.path().join("entra-csv/source.csv")).unwrap();
+    assert!(
+        entra.starts_with("\u{feff}userPrincipalName,displayName,surname,mail,givenName,objectId")
+    );
+}
+
 /// Where stderr is not a terminal (a log, CI), each phase of a run is said on a line of its
 /// own, without a bar's escape codes.
 #[test]

@@ -17,6 +17,7 @@
 //! in [`Imported::warnings`](crate::Imported::warnings).
 
 mod csv_export;
+mod entra;
 mod jira;
 mod mangled;
 pub mod okta;
@@ -30,6 +31,7 @@ use crate::text::{Decoder, Encoding, choose_encoding, sniff_delimiter};
 use crate::{Imported, ReadOptions};
 
 pub(crate) use csv_export::read_export_csv;
+pub use entra::{ENTRA_DOWNLOAD_COLUMNS, write_entra_csv};
 pub use jira::read_jira_cwd;
 
 /// A platform's export format.
