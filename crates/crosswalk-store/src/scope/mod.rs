@@ -29,6 +29,7 @@ pub mod reconcile;
 pub mod report_query;
 mod run_plan;
 pub mod scim;
+mod scope_cache;
 pub mod sqlite;
 pub mod tasks;
 pub mod tokens;

@@ -86,6 +86,8 @@ pub struct PostgresScopeStore {
     pub(super) location: Arc<str>,
     /// Turns each write's change into its events (issue 21); none installed: no events.
     pub(super) announcer: super::webhooks::AnnouncerSlot,
+    /// Scope rows once read (they never change): a look-up asks for its keys only.
+    scopes: Arc<super::scope_cache::ScopeCache>,
 }
 
 type Tx = sqlx::Transaction<'static, Postgres>;
@@ -314,6 +316,7 @@ impl PostgresScopeStore {
             pool,
             location,
             announcer: Default::default(),
+            scopes: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -466,6 +469,21 @@ impl PostgresScopeStore {
 
     async fn scope_id(&self, conn: &mut PgConnection, name: &str) -> ScopeResult<i64> {
         Ok(self.scope_on(conn, name).await?.0)
+    }
+
+    /// [`Self::scope_on`] through the scope cache, for reads outside a transaction (the
+    /// row read is committed, so keeping it is safe).
+    async fn scope_cached(
+        &self,
+        conn: &mut PgConnection,
+        name: &str,
+    ) -> ScopeResult<(i64, ScopeRow)> {
+        if let Some(found) = self.scopes.get(name) {
+            return Ok(found);
+        }
+        let (id, row) = self.scope_on(conn, name).await?;
+        self.scopes.keep(id, &row);
+        Ok((id, row))
     }
 
     async fn job_on(
@@ -1451,7 +1469,7 @@ impl PostgresScopeStore {
             .acquire()
             .await
             .map_err(self.db("look mappings up"))?;
-        let (scope_id, scope_row) = self.scope_on(&mut conn, scope).await?;
+        let (scope_id, scope_row) = self.scope_cached(&mut conn, scope).await?;
         let mut batch = FindBatch::new(scope_row.source_platform, namespace, keys)?;
         for kind in find::KIND_ORDER {
             let lookups = batch.pending(kind);
@@ -1532,7 +1550,7 @@ impl PostgresScopeStore {
             .acquire()
             .await
             .map_err(self.db("read the report"))?;
-        let scope_id = self.scope_id(&mut conn, scope).await?;
+        let scope_id = self.scope_cached(&mut conn, scope).await?.0;
         // For one job: the source identities of its latest run.
         let mut only: Option<(String, HashSet<(IdentityKind, String)>)> = None;
         if let ReportOf::Job(job) = of {
@@ -1642,14 +1660,14 @@ impl ScopeRead for PostgresScopeStore {
     fn scope<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ScopeRow> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read a scope"))?;
-            Ok(self.scope_on(&mut conn, scope).await?.1)
+            Ok(self.scope_cached(&mut conn, scope).await?.1)
         })
     }
 
     fn jobs<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<JobRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list jobs"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {JOB_COLUMNS} WHERE j.scope_id = $1 ORDER BY j.name"
             )))
@@ -1675,7 +1693,7 @@ impl ScopeRead for PostgresScopeStore {
                 ScopeError::not_found(format!("no job has transfer id {transfer_id}"))
             })?;
             let job = job_row(&row)?;
-            let (_, scope) = self.scope_on(&mut conn, &job.scope).await?;
+            let (_, scope) = self.scope_cached(&mut conn, &job.scope).await?;
             Ok((scope, job))
         })
     }
@@ -1683,7 +1701,7 @@ impl ScopeRead for PostgresScopeStore {
     fn runs<'a>(&'a self, scope: &'a str, job: Option<&'a str>) -> StoreFuture<'a, Vec<RunRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list runs"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {RUN_COLUMNS} WHERE j.scope_id = $1 AND ($2::text IS NULL OR j.name = $2) ORDER BY r.id"
             )))
@@ -1710,7 +1728,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read mappings"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND ($3::text IS NULL OR m.source_key > $3) \
                  ORDER BY m.source_key LIMIT $4"
@@ -1762,7 +1780,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a mapping"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let Some((_, mapping)) = self
                 .mapping_on(&mut conn, scope_id, namespace, source_key)
                 .await?
@@ -1798,7 +1816,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the change feed"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {REVISION_COLUMNS} WHERE r.scope_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3"
             )))
@@ -1839,7 +1857,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the exceptions"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             self.exception_set(&mut conn, scope_id).await
         })
     }
@@ -1851,7 +1869,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the exception history"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(
                 "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
                  WHERE scope_id = $1 ORDER BY version",
@@ -1891,7 +1909,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the identity choices"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let version: i64 =
                 sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = $1")
                     .bind(scope_id)
@@ -1936,7 +1954,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the identity choice switches"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(
                 "SELECT s.source_key, s.old_handling, s.old_target, s.new_handling, s.new_target, s.forced, j.name, r.number, r.who, r.started_at \
                  FROM scope_choice_switches s JOIN scope_runs r ON r.id = s.run_id JOIN scope_jobs j ON j.id = r.job_id \
@@ -1976,7 +1994,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the retention"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query("SELECT namespace, keep_days, set_at, set_by FROM scope_retention WHERE scope_id = $1 ORDER BY namespace")
                 .bind(scope_id)
                 .fetch_all(&mut *conn)
@@ -2030,7 +2048,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a directory's contents"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let used: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id \
                  WHERE j.scope_id = $1 AND (r.source_content = $2 OR r.destination_content = $3))",
@@ -2061,7 +2079,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a policy"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let body: Option<String> = sqlx::query_scalar(
                 "SELECT body FROM scope_policies WHERE scope_id = $1 AND version = $2",
             )

@@ -85,6 +85,8 @@ pub struct SqliteScopeStore {
     pub(super) location: Arc<str>,
     /// Turns each write's change into its events (issue 21); none installed: no events.
     pub(super) announcer: super::webhooks::AnnouncerSlot,
+    /// Scope rows once read (they never change): a look-up asks for its keys only.
+    scopes: Arc<super::scope_cache::ScopeCache>,
 }
 
 type Tx = sqlx::Transaction<'static, Sqlite>;
@@ -289,6 +291,7 @@ impl SqliteScopeStore {
             pool,
             location,
             announcer: Default::default(),
+            scopes: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -313,6 +316,7 @@ impl SqliteScopeStore {
             pool,
             location,
             announcer: Default::default(),
+            scopes: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -449,6 +453,21 @@ impl SqliteScopeStore {
 
     async fn scope_id(&self, conn: &mut SqliteConnection, name: &str) -> ScopeResult<i64> {
         Ok(self.scope_on(conn, name).await?.0)
+    }
+
+    /// [`Self::scope_on`] through the scope cache, for reads outside a transaction (the
+    /// row read is committed, so keeping it is safe).
+    async fn scope_cached(
+        &self,
+        conn: &mut SqliteConnection,
+        name: &str,
+    ) -> ScopeResult<(i64, ScopeRow)> {
+        if let Some(found) = self.scopes.get(name) {
+            return Ok(found);
+        }
+        let (id, row) = self.scope_on(conn, name).await?;
+        self.scopes.keep(id, &row);
+        Ok((id, row))
     }
 
     async fn job_on(
@@ -1425,7 +1444,7 @@ impl SqliteScopeStore {
             .acquire()
             .await
             .map_err(self.db("look mappings up"))?;
-        let (scope_id, scope_row) = self.scope_on(&mut conn, scope).await?;
+        let (scope_id, scope_row) = self.scope_cached(&mut conn, scope).await?;
         let mut batch = FindBatch::new(scope_row.source_platform, namespace, keys)?;
         for kind in find::KIND_ORDER {
             let lookups = batch.pending(kind);
@@ -1517,7 +1536,7 @@ impl SqliteScopeStore {
             .begin()
             .await
             .map_err(self.db("read the report"))?;
-        let scope_id = self.scope_id(&mut conn, scope).await?;
+        let scope_id = self.scope_cached(&mut conn, scope).await?.0;
         // For one job: the source identities of its latest run.
         let mut only: Option<(String, HashSet<(IdentityKind, String)>)> = None;
         if let ReportOf::Job(job) = of {
@@ -1631,14 +1650,14 @@ impl ScopeRead for SqliteScopeStore {
     fn scope<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ScopeRow> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read a scope"))?;
-            Ok(self.scope_on(&mut conn, scope).await?.1)
+            Ok(self.scope_cached(&mut conn, scope).await?.1)
         })
     }
 
     fn jobs<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<JobRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list jobs"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {JOB_COLUMNS} WHERE j.scope_id = ? ORDER BY j.name"
             )))
@@ -1664,7 +1683,7 @@ impl ScopeRead for SqliteScopeStore {
                 ScopeError::not_found(format!("no job has transfer id {transfer_id}"))
             })?;
             let job = job_row(&row)?;
-            let (_, scope) = self.scope_on(&mut conn, &job.scope).await?;
+            let (_, scope) = self.scope_cached(&mut conn, &job.scope).await?;
             Ok((scope, job))
         })
     }
@@ -1672,7 +1691,7 @@ impl ScopeRead for SqliteScopeStore {
     fn runs<'a>(&'a self, scope: &'a str, job: Option<&'a str>) -> StoreFuture<'a, Vec<RunRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list runs"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {RUN_COLUMNS} WHERE j.scope_id = ? AND (? IS NULL OR j.name = ?) ORDER BY r.id"
             )))
@@ -1700,7 +1719,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read mappings"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             // Two statements rather than `(? IS NULL OR key > ?)`, which SQLite cannot use as
             // the index range: every page would scan from the namespace's first key.
             let after_clause = if after.is_some() {
@@ -1762,7 +1781,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a mapping"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let Some((_, mapping)) = self
                 .mapping_on(&mut conn, scope_id, namespace, source_key)
                 .await?
@@ -1798,7 +1817,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the change feed"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {REVISION_COLUMNS} WHERE r.scope_id = ? AND r.id > ? ORDER BY r.id LIMIT ?"
             )))
@@ -1839,7 +1858,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the exceptions"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             self.exception_set(&mut conn, scope_id).await
         })
     }
@@ -1851,7 +1870,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the exception history"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(
                 "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
                  WHERE scope_id = ? ORDER BY version",
@@ -1891,7 +1910,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the identity choices"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let version: i64 =
                 sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = ?")
                     .bind(scope_id)
@@ -1936,7 +1955,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the identity choice switches"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(
                 "SELECT s.source_key, s.old_handling, s.old_target, s.new_handling, s.new_target, s.forced, j.name, r.number, r.who, r.started_at \
                  FROM scope_choice_switches s JOIN scope_runs r ON r.id = s.run_id JOIN scope_jobs j ON j.id = r.job_id \
@@ -1976,7 +1995,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the retention"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query("SELECT namespace, keep_days, set_at, set_by FROM scope_retention WHERE scope_id = ? ORDER BY namespace")
                 .bind(scope_id)
                 .fetch_all(&mut *conn)
@@ -2030,7 +2049,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a directory's contents"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let used: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id \
                  WHERE j.scope_id = ? AND (r.source_content = ? OR r.destination_content = ?))",
@@ -2061,7 +2080,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a policy"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let body: Option<String> = sqlx::query_scalar(
                 "SELECT body FROM scope_policies WHERE scope_id = ? AND version = ?",
             )
