@@ -123,7 +123,7 @@ impl ServerState {
         let clock = Arc::new(SystemClock);
         let state = match database {
             Database::Sqlite(path) => {
-                let store = SqliteScopeStore::open(path)
+                let store = SqliteScopeStore::open_for_serving(path)
                     .await?
                     .with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
                 let app =

@@ -571,7 +571,7 @@ fn two_servers_serve_the_same_data(dir: Dir) {
             Some(json!({"keys": [key]})),
         );
         assert_eq!(
-            found["answers"][0]["mapping"]["value"]["value"],
+            found["answers"][0]["mapping"]["destination_id"],
             format!("cloud-{index}"),
             "{found}"
         );

@@ -447,6 +447,44 @@ async fn native_pages_find_and_app_namespaces() {
     assert_eq!(found["answers"][0]["outcome"], "found");
     assert_eq!(found["answers"][0]["by"], "username");
     assert_eq!(found["answers"][1]["outcome"], "not_found");
+    // By default a found key answers where it goes and how, not the evidence.
+    assert_eq!(
+        found["answers"][0]["mapping"],
+        json!({"source_key": "JIRAUSER1", "destination_id": "5b10a001", "resolution": "Email", "removed": false})
+    );
+    let (status, full) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/namespaces/identity:user/find?view=full",
+            Some(&f.reader),
+            Some(json!({"keys": ["jdoe", "nope"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{full}");
+    let mapping = &full["answers"][0]["mapping"];
+    assert_eq!(mapping["source_key"], "JIRAUSER1");
+    assert_eq!(mapping["value"]["value"]["destination"]["id"], "5b10a001");
+    assert!(
+        !mapping["value"]["value"]["evidence"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{full}"
+    );
+    assert_eq!(full["answers"][1]["outcome"], "not_found");
+    let (status, refused) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/namespaces/identity:user/find?view=evidence",
+            Some(&f.reader),
+            Some(json!({"keys": ["jdoe"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("view"),
+        "{refused}"
+    );
 
     let write = json!({"upsert": [{"key": "10001", "value": "cloud-10001"}]});
     let (status, body) = f
@@ -541,6 +579,19 @@ async fn the_openapi_document_lists_the_routes() {
             paths.keys().collect::<Vec<_>>()
         );
     }
+    // Batch find documents its `view` (brief by default, or full).
+    let find = &paths["/api/v1/scopes/{scope}/namespaces/{namespace}/find"]["post"];
+    let view = find["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "view")
+        .unwrap_or_else(|| panic!("find has no view parameter: {find}"));
+    assert_eq!(view["in"], "query", "{view}");
+    assert!(
+        view.to_string().contains("\"brief\"") && view.to_string().contains("\"full\""),
+        "{view}"
+    );
     let (status, body) = f.call("GET", "/no/such/route", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "no_such_route");

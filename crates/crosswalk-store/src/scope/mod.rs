@@ -116,6 +116,16 @@ pub trait ScopeRead: Send + Sync {
         keys: &'a [String],
     ) -> StoreFuture<'a, Vec<FindAnswer>>;
 
+    /// [`ScopeRead::find`], each found key answered with its [`MappingBrief`] (destination
+    /// id, resolution, removed) instead of the whole mapping: the same answers, read without
+    /// the evidence and candidates.
+    fn find_brief<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<FindAnswer<MappingBrief>>>;
+
     /// One mapping (by its source key) with every revision, oldest first.
     fn mapping<'a>(
         &'a self,

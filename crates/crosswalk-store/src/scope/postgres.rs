@@ -169,6 +169,54 @@ fn mapping_row(row: &PgRow) -> ScopeResult<MappingRow> {
     })
 }
 
+/// A row batch find reads: the whole mapping, or its brief (docs/performance.md, "The
+/// mapping API": the brief reads two fields out of the value's jsonb and leaves the
+/// evidence and candidates unsent and undecoded).
+trait PgFound: FoundRow + Send + Unpin {
+    /// How many columns [`PgFound::columns`] selects (the stored key comes next).
+    const WIDTH: usize;
+    /// What to select, and from where (starting `FROM scope_mappings m`).
+    fn columns(namespace: &Namespace) -> (&'static str, &'static str);
+    fn decode(row: &PgRow) -> ScopeResult<Self>;
+}
+
+impl PgFound for MappingRow {
+    const WIDTH: usize = 7;
+    fn columns(_: &Namespace) -> (&'static str, &'static str) {
+        (
+            "m.namespace, m.source_key, v.value::text AS value, m.removed, m.revision_id, m.updated_at, j.name AS job",
+            "FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id",
+        )
+    }
+    fn decode(row: &PgRow) -> ScopeResult<Self> {
+        mapping_row(row)
+    }
+}
+
+impl PgFound for MappingBrief {
+    const WIDTH: usize = 4;
+    fn columns(namespace: &Namespace) -> (&'static str, &'static str) {
+        let columns = if namespace.is_identity() {
+            "m.source_key, m.removed, v.value->'value'->'destination'->>'id' AS destination_id, \
+             v.value->'value'->>'resolution' AS resolution"
+        } else {
+            "m.source_key, m.removed, v.value->>'value' AS destination_id, NULL::text AS resolution"
+        };
+        (
+            columns,
+            "FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id",
+        )
+    }
+    fn decode(row: &PgRow) -> ScopeResult<Self> {
+        Ok(MappingBrief {
+            source_key: col(row, 0)?,
+            removed: col(row, 1)?,
+            destination_id: col::<Option<String>>(row, 2)?.unwrap_or_default(),
+            resolution: col(row, 3)?,
+        })
+    }
+}
+
 fn revision_row(row: &PgRow) -> ScopeResult<RevisionRow> {
     let value = |index: usize| -> ScopeResult<Option<MappingValue>> {
         col::<Option<String>>(row, index)?
@@ -1452,12 +1500,12 @@ impl PostgresScopeStore {
         Ok(report)
     }
 
-    async fn find_inner(
+    async fn find_inner<R: PgFound>(
         &self,
         scope: &str,
         namespace: &Namespace,
         keys: &[String],
-    ) -> ScopeResult<Vec<FindAnswer>> {
+    ) -> ScopeResult<Vec<FindAnswer<R>>> {
         if keys.len() > MAX_BATCH {
             return Err(ScopeError::invalid(format!(
                 "a look-up holds at most {MAX_BATCH} keys, not {}",
@@ -1477,7 +1525,7 @@ impl PostgresScopeStore {
                 continue;
             }
             let rows = self
-                .find_rows(&mut conn, scope_id, namespace, kind, &lookups)
+                .find_rows::<R>(&mut conn, scope_id, namespace, kind, &lookups)
                 .await?;
             batch.answer(kind, rows);
         }
@@ -1485,20 +1533,22 @@ impl PostgresScopeStore {
     }
 
     /// The mappings stored under `lookups` as `kind` keys, one query (`= ANY($n)` over a
-    /// text array): `(stored key, mapping)`, each key's live ones first, then by source key,
-    /// at most [`find::ALT_KEY_CANDIDATES`] per key.
-    async fn find_rows(
+    /// text array): `(stored key, row)`, each key's live ones first, then by source key,
+    /// at most [`find::ALT_KEY_CANDIDATES`] per key. `R` says which columns: the whole
+    /// mapping, or its brief.
+    async fn find_rows<R: PgFound>(
         &self,
         conn: &mut PgConnection,
         scope_id: i64,
         namespace: &Namespace,
         kind: AltKind,
         lookups: &[String],
-    ) -> ScopeResult<Vec<(String, MappingRow)>> {
+    ) -> ScopeResult<Vec<(String, R)>> {
+        let (columns, from) = R::columns(namespace);
         let rows = match kind {
             AltKind::SourceKey => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND m.source_key = ANY($3::text[])"
+                    "SELECT {columns} {from} WHERE m.scope_id = $1 AND m.namespace = $2 AND m.source_key = ANY($3::text[])"
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
@@ -1507,15 +1557,17 @@ impl PostgresScopeStore {
                 .await
             }
             AltKind::Username | AltKind::Email => {
+                // The columns come out under their own names (`removed`, `source_key`) for
+                // the outer ORDER BY; the stored key follows them.
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT namespace, source_key, value, removed, revision_id, updated_at, job, lookup FROM (\
-                     SELECT m.namespace, m.source_key, v.value::text AS value, m.removed, m.revision_id, m.updated_at, j.name AS job, k.key AS lookup, \
+                    "SELECT * FROM (\
+                     SELECT {columns}, k.key AS lookup, \
                      ROW_NUMBER() OVER (PARTITION BY k.key ORDER BY m.removed, m.source_key) AS candidate_rank \
-                     FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id \
-                     JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id \
+                     FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id {joins} \
                      WHERE k.scope_id = $1 AND k.namespace = $2 AND k.kind = $3 AND k.key = ANY($4::text[])) ranked \
                      WHERE candidate_rank <= {} ORDER BY lookup, removed, source_key",
-                    find::ALT_KEY_CANDIDATES
+                    find::ALT_KEY_CANDIDATES,
+                    joins = from.trim_start_matches("FROM scope_mappings m"),
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
@@ -1528,13 +1580,13 @@ impl PostgresScopeStore {
         .map_err(self.db("look mappings up"))?;
         rows.iter()
             .map(|row| {
-                let mapping = mapping_row(row)?;
+                let found = R::decode(row)?;
                 let lookup = if kind == AltKind::SourceKey {
-                    mapping.source_key.clone()
+                    found.source_key().to_string()
                 } else {
-                    col(row, 7)?
+                    col(row, R::WIDTH)?
                 };
-                Ok((lookup, mapping))
+                Ok((lookup, found))
             })
             .collect()
     }
@@ -1765,6 +1817,15 @@ impl ScopeRead for PostgresScopeStore {
         namespace: &'a Namespace,
         keys: &'a [String],
     ) -> StoreFuture<'a, Vec<FindAnswer>> {
+        Box::pin(self.find_inner(scope, namespace, keys))
+    }
+
+    fn find_brief<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<FindAnswer<MappingBrief>>> {
         Box::pin(self.find_inner(scope, namespace, keys))
     }
 

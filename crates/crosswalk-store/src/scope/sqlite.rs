@@ -152,6 +152,54 @@ fn mapping_row(row: &SqliteRow) -> ScopeResult<MappingRow> {
     })
 }
 
+/// A row batch find reads: the whole mapping, or its brief (docs/performance.md, "The
+/// mapping API": the brief reads two fields out of the value's JSON in SQLite and leaves
+/// the evidence and candidates unread and undecoded).
+trait SqliteFound: FoundRow + Send {
+    /// How many columns [`SqliteFound::columns`] selects (the stored key comes next).
+    const WIDTH: usize;
+    /// What to select, and from where (starting `FROM scope_mappings m`).
+    fn columns(namespace: &Namespace) -> (&'static str, &'static str);
+    fn decode(row: &SqliteRow) -> ScopeResult<Self>;
+}
+
+impl SqliteFound for MappingRow {
+    const WIDTH: usize = 7;
+    fn columns(_: &Namespace) -> (&'static str, &'static str) {
+        (
+            "m.namespace, m.source_key, v.value, m.removed, m.revision_id, m.updated_at, j.name",
+            "FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id",
+        )
+    }
+    fn decode(row: &SqliteRow) -> ScopeResult<Self> {
+        mapping_row(row)
+    }
+}
+
+impl SqliteFound for MappingBrief {
+    const WIDTH: usize = 4;
+    fn columns(namespace: &Namespace) -> (&'static str, &'static str) {
+        let columns = if namespace.is_identity() {
+            "m.source_key, m.removed, json_extract(v.value, '$.value.destination.id') AS destination_id, \
+             json_extract(v.value, '$.value.resolution') AS resolution"
+        } else {
+            "m.source_key, m.removed, json_extract(v.value, '$.value') AS destination_id, NULL AS resolution"
+        };
+        (
+            columns,
+            "FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id",
+        )
+    }
+    fn decode(row: &SqliteRow) -> ScopeResult<Self> {
+        Ok(MappingBrief {
+            source_key: col(row, 0)?,
+            removed: col::<i64>(row, 1)? != 0,
+            destination_id: col::<Option<String>>(row, 2)?.unwrap_or_default(),
+            resolution: col(row, 3)?,
+        })
+    }
+}
+
 fn revision_row(row: &SqliteRow) -> ScopeResult<RevisionRow> {
     let value = |index: usize| -> ScopeResult<Option<MappingValue>> {
         col::<Option<String>>(row, index)?
@@ -266,7 +314,18 @@ impl SqliteScopeStore {
     /// up to date. Several processes may open a new file at once: the schema is applied
     /// under the write lock, once.
     pub async fn open(path: impl AsRef<Path>) -> ScopeResult<SqliteScopeStore> {
-        let path = path.as_ref();
+        Self::open_tuned(path.as_ref(), false).await
+    }
+
+    /// [`SqliteScopeStore::open`] for a long-lived server answering look-ups: the file is
+    /// also read through a memory map (up to 2 GiB), so a page already in the operating
+    /// system's cache is read in place rather than copied by a system call for each page a
+    /// look-up touches. Not for runs: the mapped pages would count in their peak memory.
+    pub async fn open_for_serving(path: impl AsRef<Path>) -> ScopeResult<SqliteScopeStore> {
+        Self::open_tuned(path.as_ref(), true).await
+    }
+
+    async fn open_tuned(path: &Path, mapped: bool) -> ScopeResult<SqliteScopeStore> {
         let location: Arc<str> = path.display().to_string().into();
         if path.is_dir() {
             return Err(ScopeError::invalid(format!(
@@ -280,13 +339,23 @@ impl SqliteScopeStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(60))
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            // The connection's thread hands rows back through a channel; with sqlx's 50 it
+            // stopped every 50 rows of a 10,000-key look-up to wait for the reader.
+            .row_buffer_size(MAX_BATCH + 1)
+            .pragma("mmap_size", if mapped { "2147418112" } else { "0" });
         // A new file switching to WAL can answer SQLITE_BUSY past the busy timeout when
         // several processes open it at once: connect_file retries that briefly.
-        let pool =
-            crate::sqlite::connect_file(SqlitePoolOptions::new().max_connections(4), options)
-                .await
-                .map_err(|error| ScopeError::database("open the store", &location, error))?;
+        let pool = crate::sqlite::connect_file(
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                // A connection to a local file does not drop: no ping before each use (it
+                // was a round trip to the connection's thread on every request).
+                .test_before_acquire(false),
+            options,
+        )
+        .await
+        .map_err(|error| ScopeError::database("open the store", &location, error))?;
         let store = SqliteScopeStore {
             pool,
             location,
@@ -1427,12 +1496,12 @@ impl SqliteScopeStore {
         Ok(report)
     }
 
-    async fn find_inner(
+    async fn find_inner<R: SqliteFound>(
         &self,
         scope: &str,
         namespace: &Namespace,
         keys: &[String],
-    ) -> ScopeResult<Vec<FindAnswer>> {
+    ) -> ScopeResult<Vec<FindAnswer<R>>> {
         if keys.len() > MAX_BATCH {
             return Err(ScopeError::invalid(format!(
                 "a look-up holds at most {MAX_BATCH} keys, not {}",
@@ -1452,7 +1521,7 @@ impl SqliteScopeStore {
                 continue;
             }
             let rows = self
-                .find_rows(&mut conn, scope_id, namespace, kind, &lookups)
+                .find_rows::<R>(&mut conn, scope_id, namespace, kind, &lookups)
                 .await?;
             batch.answer(kind, rows);
         }
@@ -1460,16 +1529,17 @@ impl SqliteScopeStore {
     }
 
     /// The mappings stored under `lookups` as `kind` keys, one query (`json_each` over the
-    /// keys as a JSON array): `(stored key, mapping)`, each key's live ones first, then by
-    /// source key, at most [`find::ALT_KEY_CANDIDATES`] per key.
-    async fn find_rows(
+    /// keys as a JSON array): `(stored key, row)`, each key's live ones first, then by
+    /// source key, at most [`find::ALT_KEY_CANDIDATES`] per key. `R` says which columns:
+    /// the whole mapping, or its brief.
+    async fn find_rows<R: SqliteFound>(
         &self,
         conn: &mut SqliteConnection,
         scope_id: i64,
         namespace: &Namespace,
         kind: AltKind,
         lookups: &[String],
-    ) -> ScopeResult<Vec<(String, MappingRow)>> {
+    ) -> ScopeResult<Vec<(String, R)>> {
         // One key (a single look-up, the common call) is compared directly: no JSON array to
         // build and no temporary list for SQLite to fill.
         let (matches, bound) = match lookups {
@@ -1481,10 +1551,11 @@ impl SqliteScopeStore {
                 })?,
             ),
         };
+        let (columns, from) = R::columns(namespace);
         let rows = match kind {
             AltKind::SourceKey => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND m.source_key {matches}"
+                    "SELECT {columns} {from} WHERE m.scope_id = ? AND m.namespace = ? AND m.source_key {matches}"
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
@@ -1493,15 +1564,17 @@ impl SqliteScopeStore {
                 .await
             }
             AltKind::Username | AltKind::Email => {
+                // The columns come out under their own names (`removed`, `source_key`) for
+                // the outer ORDER BY; the stored key follows them.
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT namespace, source_key, value, removed, revision_id, updated_at, job, lookup FROM (\
-                     SELECT m.namespace, m.source_key, v.value, m.removed, m.revision_id, m.updated_at, j.name AS job, k.key AS lookup, \
+                    "SELECT * FROM (\
+                     SELECT {columns}, k.key AS lookup, \
                      ROW_NUMBER() OVER (PARTITION BY k.key ORDER BY m.removed, m.source_key) AS candidate_rank \
-                     FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id \
-                     JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id \
+                     FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id {joins} \
                      WHERE k.scope_id = ? AND k.namespace = ? AND k.kind = ? AND k.key {matches}) \
                      WHERE candidate_rank <= {} ORDER BY lookup, removed, source_key",
-                    find::ALT_KEY_CANDIDATES
+                    find::ALT_KEY_CANDIDATES,
+                    joins = from.trim_start_matches("FROM scope_mappings m"),
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
@@ -1514,13 +1587,13 @@ impl SqliteScopeStore {
         .map_err(self.db("look mappings up"))?;
         rows.iter()
             .map(|row| {
-                let mapping = mapping_row(row)?;
+                let found = R::decode(row)?;
                 let lookup = if kind == AltKind::SourceKey {
-                    mapping.source_key.clone()
+                    found.source_key().to_string()
                 } else {
-                    col(row, 7)?
+                    col(row, R::WIDTH)?
                 };
-                Ok((lookup, mapping))
+                Ok((lookup, found))
             })
             .collect()
     }
@@ -1766,6 +1839,15 @@ impl ScopeRead for SqliteScopeStore {
         namespace: &'a Namespace,
         keys: &'a [String],
     ) -> StoreFuture<'a, Vec<FindAnswer>> {
+        Box::pin(self.find_inner(scope, namespace, keys))
+    }
+
+    fn find_brief<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<FindAnswer<MappingBrief>>> {
         Box::pin(self.find_inner(scope, namespace, keys))
     }
 
