@@ -2,7 +2,9 @@
 //! revision per change, and the look-ups migration apps make (pages of a namespace, batch
 //! find by any alternate key). The mapping API of the next issue is a front end to these.
 
-use crosswalk_store::scope::{FindAnswer, MAX_BATCH, MappingPage, Namespace, RevisionRow};
+use crosswalk_store::scope::{
+    FindAnswer, MAX_BATCH, MappingBrief, MappingPage, Namespace, RevisionRow,
+};
 
 use crate::App;
 use crate::access::Caller;
@@ -61,6 +63,29 @@ impl App {
         }
         self.store
             .find(scope, namespace, keys)
+            .await
+            .map_err(|e| scope_error(scope, e))
+    }
+
+    /// [`App::find`], each found key answered with the mapping's brief (destination id,
+    /// resolution, removed) instead of the whole mapping: what a look-up needs, read and
+    /// sent without the evidence and candidates.
+    pub async fn find_brief(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        namespace: &Namespace,
+        keys: &[String],
+    ) -> AppResult<Vec<FindAnswer<MappingBrief>>> {
+        caller.check_read(scope)?;
+        if keys.is_empty() || keys.len() > MAX_BATCH {
+            return Err(AppError::invalid(format!(
+                "a look-up takes 1 to {MAX_BATCH} keys, not {}",
+                keys.len()
+            )));
+        }
+        self.store
+            .find_brief(scope, namespace, keys)
             .await
             .map_err(|e| scope_error(scope, e))
     }

@@ -12,11 +12,14 @@
 //! ```
 //!
 //! Optional: `BENCH_CONNECTIONS` (concurrent single-key lookers, default 8),
-//! `BENCH_LOOKUP_SECONDS` (default 10), `BENCH_FIND_CALLS` (default 20).
+//! `BENCH_LOOKUP_SECONDS` (default 10), `BENCH_FIND_CALLS` (default 20), `BENCH_PARTS`
+//! (default `paging,find,find_full,lookups`), `BENCH_KEYS_FILE` (a JSON array of source keys
+//! to ask for instead of those the native paging, which then does not run, gathers).
 //!
 //! It measures: paging through every `identity:user` mapping at 10,000 a page, natively and
 //! through the compatible route (each page's time; page 1 against page 100); batch find of
-//! 10,000 keys (p50/p99); single-key finds per second with p50/p99 latency.
+//! 10,000 keys (p50/p99), with the default brief answers and with `view=full` (whole
+//! mappings); single-key finds (brief) per second with p50/p99 latency.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -214,8 +217,12 @@ fn urlencode(text: &str) -> String {
     out
 }
 
-async fn batch_find(api: &Api, keys: &[String], calls: u64) -> Result<(), BoxError> {
-    let path = format!("/api/v1/scopes/{}/namespaces/identity:user/find", api.scope);
+/// `view`: `brief` (the default answer) or `full` (each found key's whole mapping).
+async fn batch_find(api: &Api, keys: &[String], calls: u64, view: &str) -> Result<(), BoxError> {
+    let path = format!(
+        "/api/v1/scopes/{}/namespaces/identity:user/find?view={view}",
+        api.scope
+    );
     let mut rng = rand::rng();
     let mut times = Vec::new();
     for _ in 0..calls {
@@ -232,7 +239,7 @@ async fn batch_find(api: &Api, keys: &[String], calls: u64) -> Result<(), BoxErr
         }
     }
     summary(
-        &format!("batch find of {} keys", FIND_KEYS.min(keys.len())),
+        &format!("batch find of {} keys, view={view}", FIND_KEYS.min(keys.len())),
         &mut times,
     );
     Ok(())
@@ -312,10 +319,35 @@ async fn main() -> Result<(), BoxError> {
         scope,
     });
 
-    let keys = page_native(&api).await?;
+    let parts = std::env::var("BENCH_PARTS")
+        .unwrap_or_else(|_| "paging,find,find_full,lookups".into());
+    let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
+
+    // The native paging also gathers the keys the finds ask for; `BENCH_KEYS_FILE` (a JSON
+    // array of source keys) gives them instead, for runs that measure finds alone.
+    let keys: Vec<String> = match std::env::var("BENCH_KEYS_FILE") {
+        Ok(path) => serde_json::from_slice(&std::fs::read(&path)?)?,
+        Err(_) => page_native(&api).await?,
+    };
     if keys.is_empty() {
         return Err(format!("scope {} has no identity:user mappings", api.scope).into());
     }
+    if part("paging") {
+        page_compatible_of_first_job(&api).await?;
+    }
+    if part("find") {
+        batch_find(&api, &keys, find_calls, "brief").await?;
+    }
+    if part("find_full") {
+        batch_find(&api, &keys, find_calls, "full").await?;
+    }
+    if part("lookups") {
+        single_lookups(api, Arc::new(keys), connections, seconds).await?;
+    }
+    Ok(())
+}
+
+async fn page_compatible_of_first_job(api: &Api) -> Result<(), BoxError> {
     let jobs = api
         .get(&format!("/api/v1/scopes/{}/jobs", api.scope))
         .await?;
@@ -324,10 +356,8 @@ async fn main() -> Result<(), BoxError> {
         .and_then(|jobs| jobs.first())
         .and_then(|job| job["transfer_id"].as_str())
     {
-        Some(transfer_id) => page_compatible(&api, transfer_id).await?,
+        Some(transfer_id) => page_compatible(api, transfer_id).await?,
         None => println!("compatible paging: skipped, no job with a transfer_id in {jobs}"),
     }
-    batch_find(&api, &keys, find_calls).await?;
-    single_lookups(api, Arc::new(keys), connections, seconds).await?;
     Ok(())
 }

@@ -33,6 +33,7 @@ pub mod error;
 pub mod limits;
 mod openapi;
 pub mod routes;
+pub mod token_cache;
 pub mod tokens;
 pub mod ui;
 pub mod webhooks;
@@ -44,7 +45,11 @@ pub use tokens::{IssuedToken, Principal};
 #[derive(Clone)]
 pub struct ServerState {
     pub app: App,
+    /// The token store behind a short-lived cache of verified tokens ([`token_cache`]):
+    /// revoking through it is seen at once by this process, by others within its time to live.
     pub tokens: Arc<dyn TokenStore>,
+    /// The same cache, for [`ServerState::with_token_cache`] to replace.
+    token_cache: Arc<token_cache::CachedTokens>,
     /// The web UI's sign-in sessions.
     pub sessions: Arc<ui::Sessions>,
     /// Which webhook targets may be subscribed (the worker checks again on every connection).
@@ -65,9 +70,14 @@ enum OpenedStore {
 
 impl ServerState {
     pub fn new(app: App, tokens: Arc<dyn TokenStore>) -> ServerState {
+        let cache = Arc::new(token_cache::CachedTokens::new(
+            tokens,
+            token_cache::DEFAULT_TOKEN_TTL,
+        ));
         ServerState {
             app,
-            tokens,
+            tokens: cache.clone(),
+            token_cache: cache,
             sessions: Arc::new(ui::Sessions::new(false)),
             webhook_policy: Arc::new(crosswalk_events::TargetPolicy::default()),
             scim_rate: None,
@@ -79,6 +89,19 @@ impl ServerState {
     /// that terminates it), so a browser never sends them over plain HTTP.
     pub fn with_secure_cookies(mut self, secure: bool) -> ServerState {
         self.sessions = Arc::new(ui::Sessions::new(secure));
+        self
+    }
+
+    /// Keeps verified tokens for `ttl` (`crosswalk serve --token-cache-ms`): a token revoked
+    /// by another process is refused here at most `ttl` later. Zero reads every request's
+    /// token from the store.
+    pub fn with_token_cache(mut self, ttl: std::time::Duration) -> ServerState {
+        let cache = Arc::new(token_cache::CachedTokens::new(
+            self.token_cache.inner().clone(),
+            ttl,
+        ));
+        self.tokens = cache.clone();
+        self.token_cache = cache;
         self
     }
 
@@ -100,7 +123,7 @@ impl ServerState {
         let clock = Arc::new(SystemClock);
         let state = match database {
             Database::Sqlite(path) => {
-                let store = SqliteScopeStore::open(path)
+                let store = SqliteScopeStore::open_for_serving(path)
                     .await?
                     .with_announcer(Arc::new(EventAnnouncer::new(clock.clone())));
                 let app =

@@ -10,7 +10,8 @@ use crosswalk_core::{
 };
 use crosswalk_store::scope::reconcile::{Change, Current, apply, reconcile};
 use crosswalk_store::scope::{
-    ChangeContext, ChangeOrigin, Cursor, DirectoryContent, ErrorKind, ExceptionRow, FindOutcome,
+    ChangeContext, ChangeOrigin, Cursor, DirectoryContent, ErrorKind, ExceptionRow, FindAnswer,
+    FindOutcome, MappingBrief,
     IdentityMapping, IdentityValue, ItemFilter, ItemReferenceRow, KeyForm, MappingValue, Namespace,
     NewChoice, NewScope, Reason, ReportOf, Retention, RunChoices, RunRecord, RunRow, ScopeError,
     ScopeRead, ScopeWrite, SideRow, StoredHandling,
@@ -1060,7 +1061,15 @@ async fn a_batch_answers_each_key_as_asking_it_alone_does(store: Arc<dyn ScopeWr
                 .find("acme", &namespace, std::slice::from_ref(key))
                 .await
                 .unwrap();
-            alone.insert(key.clone(), answer.into_iter().next().unwrap());
+            let answer = answer.into_iter().next().unwrap();
+            // The brief answer is the whole answer's brief: the same outcome, form and
+            // mapping, read without the evidence.
+            let brief = store
+                .find_brief("acme", &namespace, std::slice::from_ref(key))
+                .await
+                .unwrap();
+            assert_eq!(brief, vec![brief_of(&answer)], "{namespace:?} {key:?}");
+            alone.insert(key.clone(), answer);
         }
         // The pool holds every kind of answer.
         let removed_found = |key: &str| matches!(&alone[key].outcome, FindOutcome::Found { mapping, .. } if mapping.removed);
@@ -1088,7 +1097,28 @@ async fn a_batch_answers_each_key_as_asking_it_alone_does(store: Arc<dyn ScopeWr
             let answers = store.find("acme", &namespace, &batch).await.unwrap();
             let expected: Vec<_> = batch.iter().map(|key| alone[key].clone()).collect();
             assert_eq!(answers, expected, "{namespace:?} {batch:?}");
+            let briefs = store.find_brief("acme", &namespace, &batch).await.unwrap();
+            let expected: Vec<_> = expected.iter().map(brief_of).collect();
+            assert_eq!(briefs, expected, "{namespace:?} {batch:?}");
         }
+    }
+}
+
+/// A whole answer as its brief.
+fn brief_of(answer: &FindAnswer) -> FindAnswer<MappingBrief> {
+    FindAnswer {
+        key: answer.key.clone(),
+        outcome: match &answer.outcome {
+            FindOutcome::Found { by, mapping } => FindOutcome::Found {
+                by: by.clone(),
+                mapping: Box::new(MappingBrief::of(mapping)),
+            },
+            FindOutcome::NotFound => FindOutcome::NotFound,
+            FindOutcome::Ambiguous { by, source_keys } => FindOutcome::Ambiguous {
+                by: by.clone(),
+                source_keys: source_keys.clone(),
+            },
+        },
     }
 }
 

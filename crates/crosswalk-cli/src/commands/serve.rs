@@ -24,6 +24,12 @@ pub(crate) struct ServeArgs {
     /// so an identity provider backs off instead of starving the mapping API.
     #[arg(long, value_name = "REQUESTS_PER_SECOND", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) scim_rate: Option<u32>,
+    /// How long a verified bearer token is used without reading the store again, in
+    /// milliseconds. A token revoked elsewhere (another server on the same store, or
+    /// `crosswalk token revoke`) is refused here at most this much later; one revoked through
+    /// this server at once. 0 reads every request's token from the store.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub(crate) token_cache_ms: u64,
     #[command(flatten)]
     pub(crate) webhooks: WebhookServeArgs,
     #[command(flatten)]
@@ -180,7 +186,8 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
             .await?
             .with_secure_cookies(args.secure_cookies)
             .with_webhook_policy(args.webhooks.policy()?)
-            .with_scim_rate(args.scim_rate);
+            .with_scim_rate(args.scim_rate)
+            .with_token_cache(Duration::from_millis(args.token_cache_ms));
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

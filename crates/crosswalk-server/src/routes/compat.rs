@@ -192,20 +192,21 @@ pub(crate) async fn find(
     let namespace = namespace(&query.namespace)?;
     let scope = scope_of_transfer(&state, &principal, &transfer).await?;
     let caller = principal.caller()?;
+    // Briefs: the cloud id is all this answer needs of a mapping.
     let answers = if keys.is_empty() {
         Vec::new()
     } else {
         state
             .app
-            .find(&caller, &scope.name, &namespace, &keys)
+            .find_brief(&caller, &scope.name, &namespace, &keys)
             .await?
     };
     let mut found = BTreeMap::new();
     for answer in answers {
-        if let FindOutcome::Found { mapping, .. } = &answer.outcome
-            && let Some(id) = cloud_id(mapping)
+        if let FindOutcome::Found { mapping, .. } = answer.outcome
+            && !mapping.destination_id.is_empty()
         {
-            found.insert(answer.key, id.to_string());
+            found.insert(answer.key, mapping.destination_id);
         }
     }
     Ok(ApiJson(found))

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use crosswalk_store::scope::{
-    FindAnswer, JobRow, MAX_APP_VALUE_LEN, MAX_KEY_LEN, MappingHistory, MappingPage, Namespace,
+    FindAnswer, JobRow, MappingBrief, MAX_APP_VALUE_LEN, MAX_KEY_LEN, MappingHistory, MappingPage, Namespace,
     NewScope, RevisionRow, Role, ScopeRow, TokenRow, check_key,
 };
 use serde::{Deserialize, Serialize};
@@ -187,35 +187,78 @@ pub(crate) struct FindRequest {
     keys: Vec<String>,
 }
 
+/// How much of each found mapping a look-up answers.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FindView {
+    /// The mapping's `source_key`, `destination_id`, `resolution` and `removed` (the default).
+    #[default]
+    Brief,
+    /// The whole mapping, as `GET …/mappings/{key}` gives it (value with evidence,
+    /// candidates and flags; revision; job), without its revisions.
+    Full,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FindQuery {
+    /// `brief` (default): each found key's mapping is `{source_key, destination_id,
+    /// resolution, removed}`; `full`: the whole mapping with its evidence and candidates
+    /// (about eight times the bytes).
+    #[param(inline)]
+    view: Option<FindView>,
+}
+
+/// Answers in the order asked, briefs or whole mappings.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Answers {
+    Brief(Vec<FindAnswer<MappingBrief>>),
+    Full(Vec<FindAnswer>),
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct FindResponse {
-    /// One answer per key, in the order given: found (and by which form), not_found, or ambiguous.
+    /// One answer per key, in the order given: `{key, outcome}` with `outcome` `found` (with
+    /// `by`, the form that found it, and `mapping`), `not_found`, or `ambiguous` (with `by`
+    /// and `source_keys`). `mapping` is `{source_key, destination_id, resolution, removed}`
+    /// by default (`destination_id` empty when the mapping goes nowhere; in app namespaces
+    /// the value, without `resolution`), the whole mapping with `view=full`.
     #[schema(value_type = Vec<Object>)]
-    answers: Vec<FindAnswer>,
+    answers: Answers,
 }
 
 /// Looks up to 10,000 keys at once and answers every one.
 #[utoipa::path(post, path = "/api/v1/scopes/{scope}/namespaces/{namespace}/find", tag = "mappings", security(("token" = [])),
-    params(("scope" = String, Path), ("namespace" = String, Path)), request_body = FindRequest,
+    params(("scope" = String, Path), ("namespace" = String, Path), FindQuery), request_body = FindRequest,
     responses((status = 200, body = FindResponse), (status = 400, body = crate::ErrorBody), (status = 401, description = UNAUTHORIZED, body = crate::ErrorBody),
         (status = 404, description = NOT_FOUND, body = crate::ErrorBody), (status = 413, body = crate::ErrorBody)))]
 pub(crate) async fn find(
     State(state): State<ServerState>,
     principal: Principal,
     ApiPath((scope, namespace_text)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<FindQuery>,
     ApiJson(body): ApiJson<FindRequest>,
 ) -> ApiResult<ApiJson<FindResponse>> {
     check_key_count(body.keys.len())?;
     let namespace = namespace(&namespace_text)?;
     visible_scope(&state, &principal, &scope).await?;
+    let caller = principal.caller()?;
     // No keys, no answers (the use case takes 1 or more).
-    let answers = if body.keys.is_empty() {
-        Vec::new()
-    } else {
-        state
-            .app
-            .find(&principal.caller()?, &scope, &namespace, &body.keys)
-            .await?
+    let answers = match query.view.unwrap_or_default() {
+        _ if body.keys.is_empty() => Answers::Brief(Vec::new()),
+        FindView::Brief => Answers::Brief(
+            state
+                .app
+                .find_brief(&caller, &scope, &namespace, &body.keys)
+                .await?,
+        ),
+        FindView::Full => Answers::Full(
+            state
+                .app
+                .find(&caller, &scope, &namespace, &body.keys)
+                .await?,
+        ),
     };
     Ok(ApiJson(FindResponse { answers }))
 }

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use crosswalk_app::{App, Caller, InputFiles, RunRequest, SystemClock};
 use crosswalk_server::{ServerState, router, tokens};
-use crosswalk_store::scope::{NewScope, Role, SqliteScopeStore};
+use crosswalk_store::scope::{NewScope, Role, SqliteScopeStore, TokenStore};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -447,6 +447,44 @@ async fn native_pages_find_and_app_namespaces() {
     assert_eq!(found["answers"][0]["outcome"], "found");
     assert_eq!(found["answers"][0]["by"], "username");
     assert_eq!(found["answers"][1]["outcome"], "not_found");
+    // By default a found key answers where it goes and how, not the evidence.
+    assert_eq!(
+        found["answers"][0]["mapping"],
+        json!({"source_key": "JIRAUSER1", "destination_id": "5b10a001", "resolution": "Email", "removed": false})
+    );
+    let (status, full) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/namespaces/identity:user/find?view=full",
+            Some(&f.reader),
+            Some(json!({"keys": ["jdoe", "nope"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{full}");
+    let mapping = &full["answers"][0]["mapping"];
+    assert_eq!(mapping["source_key"], "JIRAUSER1");
+    assert_eq!(mapping["value"]["value"]["destination"]["id"], "5b10a001");
+    assert!(
+        !mapping["value"]["value"]["evidence"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{full}"
+    );
+    assert_eq!(full["answers"][1]["outcome"], "not_found");
+    let (status, refused) = f
+        .call(
+            "POST",
+            "/api/v1/scopes/acme/namespaces/identity:user/find?view=evidence",
+            Some(&f.reader),
+            Some(json!({"keys": ["jdoe"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("view"),
+        "{refused}"
+    );
 
     let write = json!({"upsert": [{"key": "10001", "value": "cloud-10001"}]});
     let (status, body) = f
@@ -541,6 +579,19 @@ async fn the_openapi_document_lists_the_routes() {
             paths.keys().collect::<Vec<_>>()
         );
     }
+    // Batch find documents its `view` (brief by default, or full).
+    let find = &paths["/api/v1/scopes/{scope}/namespaces/{namespace}/find"]["post"];
+    let view = find["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "view")
+        .unwrap_or_else(|| panic!("find has no view parameter: {find}"));
+    assert_eq!(view["in"], "query", "{view}");
+    assert!(
+        view.to_string().contains("\"brief\"") && view.to_string().contains("\"full\""),
+        "{view}"
+    );
     let (status, body) = f.call("GET", "/no/such/route", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "no_such_route");
@@ -614,6 +665,82 @@ async fn scope_admins_manage_their_tokens_and_revoked_tokens_stop_working() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+/// Tokens are kept in memory for a moment (`crosswalk serve --token-cache-ms`): a token
+/// revoked by another process (another server on the store, `crosswalk token revoke`) is
+/// refused once that time has passed; with the cache off, at once.
+#[tokio::test]
+async fn a_token_revoked_elsewhere_is_refused_within_the_token_cache_time() {
+    let store = SqliteScopeStore::open_in_memory().await.unwrap();
+    let app = App::new(Arc::new(store.clone()), Arc::new(SystemClock));
+    let scope = NewScope {
+        name: "acme".into(),
+        source_label: "jira-server https://jira".into(),
+        destination_label: "cloud".into(),
+    };
+    app.create_scope(&Caller::cli("test"), &scope).await.unwrap();
+    let ttl = std::time::Duration::from_millis(300);
+    let cached = ServerState::new(app.clone(), Arc::new(store.clone())).with_token_cache(ttl);
+    let uncached = ServerState::new(app, Arc::new(store.clone()))
+        .with_token_cache(std::time::Duration::ZERO);
+    let call = |state: &ServerState, token: &str| {
+        let request = Request::get("/api/v1/scopes/acme")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let router = router(state.clone());
+        async move { router.oneshot(request).await.unwrap().status() }
+    };
+    let issue = || async {
+        tokens::issue(
+            &store,
+            Some("acme"),
+            Role::Reader,
+            "test",
+            "cli:test",
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap()
+        .token
+    };
+    let revoke_in_store = |token: &str| {
+        let public_id = tokens::parse(token).unwrap().0.to_string();
+        let store = store.clone();
+        async move {
+            store
+                .revoke_token(&public_id, time::OffsetDateTime::now_utc())
+                .await
+                .unwrap();
+        }
+    };
+
+    // Used once (so the cache holds it), then revoked behind this server's back.
+    let token = issue().await;
+    assert_eq!(call(&cached, &token).await, StatusCode::OK);
+    revoke_in_store(&token).await;
+    tokio::time::sleep(ttl).await;
+    assert_eq!(
+        call(&cached, &token).await,
+        StatusCode::UNAUTHORIZED,
+        "refused once the cache time has passed"
+    );
+
+    // Without the cache, at once.
+    let token = issue().await;
+    assert_eq!(call(&uncached, &token).await, StatusCode::OK);
+    revoke_in_store(&token).await;
+    assert_eq!(call(&uncached, &token).await, StatusCode::UNAUTHORIZED);
+
+    // A token made after the cache was filled works at once; a wrong secret for a cached
+    // public id is refused (the cache keeps the hash, not a verdict).
+    let token = issue().await;
+    assert_eq!(call(&cached, &token).await, StatusCode::OK);
+    let (public_id, _) = tokens::parse(&token).unwrap();
+    let wrong = format!("cw_{public_id}_{}", "0".repeat(64));
+    assert_eq!(call(&cached, &wrong).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&cached, &token).await, StatusCode::OK);
 }
 
 #[tokio::test]

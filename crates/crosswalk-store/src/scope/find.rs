@@ -5,15 +5,15 @@
 //! at most three queries for 10,000 keys, where there were up to 30,000. The answers are those
 //! of asking each key alone: the same kind wins, the same rows are candidates.
 //!
-//! The backends bring the rows ([`FindBatch::pending`] says which); this module decides.
+//! The backends bring the rows ([`FindBatch::pending`] says which), whole mappings or only
+//! their briefs (the default answer of the API: no evidence read or sent); this module
+//! decides, the same way for both.
 
 use std::collections::HashMap;
 
 use super::error::{ScopeError, ScopeResult};
 use super::keys::{self, AltKind};
-use super::model::{
-    FindAnswer, FindOutcome, KeyForm, MAX_BATCH, MappingRow, Namespace, SourcePlatform,
-};
+use super::model::{FindAnswer, FindOutcome, FoundRow, KeyForm, MAX_BATCH, Namespace, SourcePlatform};
 
 /// The most rows one alternate key (a username, an address) brings as candidates: the live
 /// ones first, then by source key. An ambiguous answer lists at most this many.
@@ -22,22 +22,22 @@ pub const ALT_KEY_CANDIDATES: usize = 50;
 /// The kinds in the order every plan tries them.
 pub const KIND_ORDER: [AltKind; 3] = [AltKind::SourceKey, AltKind::Username, AltKind::Email];
 
-/// A batch of keys being answered.
-pub struct FindBatch {
+/// A batch of keys being answered, with rows of type `R`: whole mappings, or briefs.
+pub struct FindBatch<R> {
     keys: Vec<String>,
     /// Per key: the steps of its plan, and its answer once one step had rows.
     plans: Vec<Vec<(AltKind, String, KeyForm)>>,
-    outcomes: Vec<Option<FindOutcome>>,
+    outcomes: Vec<Option<FindOutcome<R>>>,
 }
 
-impl FindBatch {
+impl<R: FoundRow> FindBatch<R> {
     /// Plans every key: in `identity:user` by the scope's source platform's key forms; in
     /// other namespaces by source key only. Refuses more than [`MAX_BATCH`] keys.
     pub fn new(
         platform: SourcePlatform,
         namespace: &Namespace,
         keys: &[String],
-    ) -> ScopeResult<FindBatch> {
+    ) -> ScopeResult<FindBatch<R>> {
         if keys.len() > MAX_BATCH {
             return Err(ScopeError::invalid(format!(
                 "a look-up holds at most {MAX_BATCH} keys, not {}",
@@ -57,7 +57,7 @@ impl FindBatch {
         Ok(FindBatch {
             keys: keys.to_vec(),
             plans,
-            outcomes: vec![None; keys.len()],
+            outcomes: (0..keys.len()).map(|_| None).collect(),
         })
     }
 
@@ -82,8 +82,8 @@ impl FindBatch {
     /// Takes the rows found for `kind`: `(stored key, mapping)`, each stored key's rows live
     /// first then by source key, at most [`ALT_KEY_CANDIDATES`] per stored key (a source key
     /// has at most one). Every unanswered key whose `kind` step has rows is answered.
-    pub fn answer(&mut self, kind: AltKind, rows: Vec<(String, MappingRow)>) {
-        let mut by_lookup: HashMap<String, Vec<MappingRow>> = HashMap::new();
+    pub fn answer(&mut self, kind: AltKind, rows: Vec<(String, R)>) {
+        let mut by_lookup: HashMap<String, Vec<R>> = HashMap::new();
         for (lookup, row) in rows {
             by_lookup.entry(lookup).or_default().push(row);
         }
@@ -99,9 +99,9 @@ impl FindBatch {
                 continue;
             };
             // Live mappings first; a removed one answers only when no live one does.
-            let mut candidates: Vec<&MappingRow> = rows.iter().take(ALT_KEY_CANDIDATES).collect();
-            if candidates.iter().any(|m| !m.removed) {
-                candidates.retain(|m| !m.removed);
+            let mut candidates: Vec<&R> = rows.iter().take(ALT_KEY_CANDIDATES).collect();
+            if candidates.iter().any(|m| !m.removed()) {
+                candidates.retain(|m| !m.removed());
             }
             *outcome = Some(if candidates.len() == 1 {
                 FindOutcome::Found {
@@ -111,14 +111,14 @@ impl FindBatch {
             } else {
                 FindOutcome::Ambiguous {
                     by: form.clone(),
-                    source_keys: candidates.iter().map(|m| m.source_key.clone()).collect(),
+                    source_keys: candidates.iter().map(|m| m.source_key().to_string()).collect(),
                 }
             });
         }
     }
 
     /// Every key's answer, in the order given; a key no step found is not found.
-    pub fn finish(self) -> Vec<FindAnswer> {
+    pub fn finish(self) -> Vec<FindAnswer<R>> {
         self.keys
             .into_iter()
             .zip(self.outcomes)

@@ -29,6 +29,7 @@ pub mod reconcile;
 pub mod report_query;
 mod run_plan;
 pub mod scim;
+mod scope_cache;
 pub mod sqlite;
 pub mod tasks;
 pub mod tokens;
@@ -114,6 +115,16 @@ pub trait ScopeRead: Send + Sync {
         namespace: &'a Namespace,
         keys: &'a [String],
     ) -> StoreFuture<'a, Vec<FindAnswer>>;
+
+    /// [`ScopeRead::find`], each found key answered with its [`MappingBrief`] (destination
+    /// id, resolution, removed) instead of the whole mapping: the same answers, read without
+    /// the evidence and candidates.
+    fn find_brief<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<FindAnswer<MappingBrief>>>;
 
     /// One mapping (by its source key) with every revision, oldest first.
     fn mapping<'a>(

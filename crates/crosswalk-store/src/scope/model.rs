@@ -642,13 +642,14 @@ pub enum KeyForm {
     },
 }
 
-/// The answer for one key of a batch look-up.
+/// The answer for one key of a batch look-up: with the whole mapping (`M` = [`MappingRow`],
+/// evidence and candidates included) or only what a look-up needs ([`MappingBrief`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum FindOutcome {
+pub enum FindOutcome<M = MappingRow> {
     Found {
         by: KeyForm,
-        mapping: Box<MappingRow>,
+        mapping: Box<M>,
     },
     NotFound,
     /// The key belongs to several mappings (live ones, or, when none is live, removed ones);
@@ -660,10 +661,70 @@ pub enum FindOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FindAnswer {
+pub struct FindAnswer<M = MappingRow> {
     pub key: String,
     #[serde(flatten)]
-    pub outcome: FindOutcome,
+    pub outcome: FindOutcome<M>,
+}
+
+/// What a batch look-up answers by default: where a mapping goes and how it was decided,
+/// read from the store without its evidence, candidates and history (about 100 bytes of
+/// JSON where the whole mapping is about 800; docs/performance.md, "The mapping API").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingBrief {
+    pub source_key: String,
+    /// Identity namespaces: the destination id (empty when the mapping goes nowhere, e.g.
+    /// unresolved or to be provisioned). App namespaces: the stored value.
+    pub destination_id: String,
+    /// Identity namespaces: the resolution in the report's spelling (`Email`, `ID`,
+    /// `Exception`, `Unresolved`...); absent in app namespaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// Marked removed (its source identity is gone); found only when no live mapping has the key.
+    pub removed: bool,
+}
+
+impl MappingBrief {
+    /// The brief of a whole mapping: what the store's brief look-up reads for it.
+    pub fn of(mapping: &MappingRow) -> MappingBrief {
+        let (destination_id, resolution) = match &mapping.value {
+            MappingValue::Identity(value) => (
+                value.destination.id.clone(),
+                Some(value.resolution.clone()),
+            ),
+            MappingValue::App(value) => (value.clone(), None),
+        };
+        MappingBrief {
+            source_key: mapping.source_key.clone(),
+            destination_id,
+            resolution,
+            removed: mapping.removed,
+        }
+    }
+}
+
+/// What batch find needs of a row to choose among candidates.
+pub trait FoundRow: Clone {
+    fn source_key(&self) -> &str;
+    fn removed(&self) -> bool;
+}
+
+impl FoundRow for MappingRow {
+    fn source_key(&self) -> &str {
+        &self.source_key
+    }
+    fn removed(&self) -> bool {
+        self.removed
+    }
+}
+
+impl FoundRow for MappingBrief {
+    fn source_key(&self) -> &str {
+        &self.source_key
+    }
+    fn removed(&self) -> bool {
+        self.removed
+    }
 }
 
 /// One mapping with its history, oldest revision first.

@@ -86,6 +86,8 @@ pub struct PostgresScopeStore {
     pub(super) location: Arc<str>,
     /// Turns each write's change into its events (issue 21); none installed: no events.
     pub(super) announcer: super::webhooks::AnnouncerSlot,
+    /// Scope rows once read (they never change): a look-up asks for its keys only.
+    scopes: Arc<super::scope_cache::ScopeCache>,
 }
 
 type Tx = sqlx::Transaction<'static, Postgres>;
@@ -165,6 +167,54 @@ fn mapping_row(row: &PgRow) -> ScopeResult<MappingRow> {
         updated_at: col(row, 5)?,
         job: col(row, 6)?,
     })
+}
+
+/// A row batch find reads: the whole mapping, or its brief (docs/performance.md, "The
+/// mapping API": the brief reads two fields out of the value's jsonb and leaves the
+/// evidence and candidates unsent and undecoded).
+trait PgFound: FoundRow + Send + Unpin {
+    /// How many columns [`PgFound::columns`] selects (the stored key comes next).
+    const WIDTH: usize;
+    /// What to select, and from where (starting `FROM scope_mappings m`).
+    fn columns(namespace: &Namespace) -> (&'static str, &'static str);
+    fn decode(row: &PgRow) -> ScopeResult<Self>;
+}
+
+impl PgFound for MappingRow {
+    const WIDTH: usize = 7;
+    fn columns(_: &Namespace) -> (&'static str, &'static str) {
+        (
+            "m.namespace, m.source_key, v.value::text AS value, m.removed, m.revision_id, m.updated_at, j.name AS job",
+            "FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id",
+        )
+    }
+    fn decode(row: &PgRow) -> ScopeResult<Self> {
+        mapping_row(row)
+    }
+}
+
+impl PgFound for MappingBrief {
+    const WIDTH: usize = 4;
+    fn columns(namespace: &Namespace) -> (&'static str, &'static str) {
+        let columns = if namespace.is_identity() {
+            "m.source_key, m.removed, v.value->'value'->'destination'->>'id' AS destination_id, \
+             v.value->'value'->>'resolution' AS resolution"
+        } else {
+            "m.source_key, m.removed, v.value->>'value' AS destination_id, NULL::text AS resolution"
+        };
+        (
+            columns,
+            "FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id",
+        )
+    }
+    fn decode(row: &PgRow) -> ScopeResult<Self> {
+        Ok(MappingBrief {
+            source_key: col(row, 0)?,
+            removed: col(row, 1)?,
+            destination_id: col::<Option<String>>(row, 2)?.unwrap_or_default(),
+            resolution: col(row, 3)?,
+        })
+    }
 }
 
 fn revision_row(row: &PgRow) -> ScopeResult<RevisionRow> {
@@ -314,6 +364,7 @@ impl PostgresScopeStore {
             pool,
             location,
             announcer: Default::default(),
+            scopes: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -466,6 +517,21 @@ impl PostgresScopeStore {
 
     async fn scope_id(&self, conn: &mut PgConnection, name: &str) -> ScopeResult<i64> {
         Ok(self.scope_on(conn, name).await?.0)
+    }
+
+    /// [`Self::scope_on`] through the scope cache, for reads outside a transaction (the
+    /// row read is committed, so keeping it is safe).
+    async fn scope_cached(
+        &self,
+        conn: &mut PgConnection,
+        name: &str,
+    ) -> ScopeResult<(i64, ScopeRow)> {
+        if let Some(found) = self.scopes.get(name) {
+            return Ok(found);
+        }
+        let (id, row) = self.scope_on(conn, name).await?;
+        self.scopes.keep(id, &row);
+        Ok((id, row))
     }
 
     async fn job_on(
@@ -1434,12 +1500,12 @@ impl PostgresScopeStore {
         Ok(report)
     }
 
-    async fn find_inner(
+    async fn find_inner<R: PgFound>(
         &self,
         scope: &str,
         namespace: &Namespace,
         keys: &[String],
-    ) -> ScopeResult<Vec<FindAnswer>> {
+    ) -> ScopeResult<Vec<FindAnswer<R>>> {
         if keys.len() > MAX_BATCH {
             return Err(ScopeError::invalid(format!(
                 "a look-up holds at most {MAX_BATCH} keys, not {}",
@@ -1451,7 +1517,7 @@ impl PostgresScopeStore {
             .acquire()
             .await
             .map_err(self.db("look mappings up"))?;
-        let (scope_id, scope_row) = self.scope_on(&mut conn, scope).await?;
+        let (scope_id, scope_row) = self.scope_cached(&mut conn, scope).await?;
         let mut batch = FindBatch::new(scope_row.source_platform, namespace, keys)?;
         for kind in find::KIND_ORDER {
             let lookups = batch.pending(kind);
@@ -1459,7 +1525,7 @@ impl PostgresScopeStore {
                 continue;
             }
             let rows = self
-                .find_rows(&mut conn, scope_id, namespace, kind, &lookups)
+                .find_rows::<R>(&mut conn, scope_id, namespace, kind, &lookups)
                 .await?;
             batch.answer(kind, rows);
         }
@@ -1467,20 +1533,22 @@ impl PostgresScopeStore {
     }
 
     /// The mappings stored under `lookups` as `kind` keys, one query (`= ANY($n)` over a
-    /// text array): `(stored key, mapping)`, each key's live ones first, then by source key,
-    /// at most [`find::ALT_KEY_CANDIDATES`] per key.
-    async fn find_rows(
+    /// text array): `(stored key, row)`, each key's live ones first, then by source key,
+    /// at most [`find::ALT_KEY_CANDIDATES`] per key. `R` says which columns: the whole
+    /// mapping, or its brief.
+    async fn find_rows<R: PgFound>(
         &self,
         conn: &mut PgConnection,
         scope_id: i64,
         namespace: &Namespace,
         kind: AltKind,
         lookups: &[String],
-    ) -> ScopeResult<Vec<(String, MappingRow)>> {
+    ) -> ScopeResult<Vec<(String, R)>> {
+        let (columns, from) = R::columns(namespace);
         let rows = match kind {
             AltKind::SourceKey => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND m.source_key = ANY($3::text[])"
+                    "SELECT {columns} {from} WHERE m.scope_id = $1 AND m.namespace = $2 AND m.source_key = ANY($3::text[])"
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
@@ -1489,15 +1557,17 @@ impl PostgresScopeStore {
                 .await
             }
             AltKind::Username | AltKind::Email => {
+                // The columns come out under their own names (`removed`, `source_key`) for
+                // the outer ORDER BY; the stored key follows them.
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT namespace, source_key, value, removed, revision_id, updated_at, job, lookup FROM (\
-                     SELECT m.namespace, m.source_key, v.value::text AS value, m.removed, m.revision_id, m.updated_at, j.name AS job, k.key AS lookup, \
+                    "SELECT * FROM (\
+                     SELECT {columns}, k.key AS lookup, \
                      ROW_NUMBER() OVER (PARTITION BY k.key ORDER BY m.removed, m.source_key) AS candidate_rank \
-                     FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id \
-                     JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id \
+                     FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id {joins} \
                      WHERE k.scope_id = $1 AND k.namespace = $2 AND k.kind = $3 AND k.key = ANY($4::text[])) ranked \
                      WHERE candidate_rank <= {} ORDER BY lookup, removed, source_key",
-                    find::ALT_KEY_CANDIDATES
+                    find::ALT_KEY_CANDIDATES,
+                    joins = from.trim_start_matches("FROM scope_mappings m"),
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
@@ -1510,13 +1580,13 @@ impl PostgresScopeStore {
         .map_err(self.db("look mappings up"))?;
         rows.iter()
             .map(|row| {
-                let mapping = mapping_row(row)?;
+                let found = R::decode(row)?;
                 let lookup = if kind == AltKind::SourceKey {
-                    mapping.source_key.clone()
+                    found.source_key().to_string()
                 } else {
-                    col(row, 7)?
+                    col(row, R::WIDTH)?
                 };
-                Ok((lookup, mapping))
+                Ok((lookup, found))
             })
             .collect()
     }
@@ -1532,7 +1602,7 @@ impl PostgresScopeStore {
             .acquire()
             .await
             .map_err(self.db("read the report"))?;
-        let scope_id = self.scope_id(&mut conn, scope).await?;
+        let scope_id = self.scope_cached(&mut conn, scope).await?.0;
         // For one job: the source identities of its latest run.
         let mut only: Option<(String, HashSet<(IdentityKind, String)>)> = None;
         if let ReportOf::Job(job) = of {
@@ -1642,14 +1712,14 @@ impl ScopeRead for PostgresScopeStore {
     fn scope<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ScopeRow> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read a scope"))?;
-            Ok(self.scope_on(&mut conn, scope).await?.1)
+            Ok(self.scope_cached(&mut conn, scope).await?.1)
         })
     }
 
     fn jobs<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<JobRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list jobs"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {JOB_COLUMNS} WHERE j.scope_id = $1 ORDER BY j.name"
             )))
@@ -1675,7 +1745,7 @@ impl ScopeRead for PostgresScopeStore {
                 ScopeError::not_found(format!("no job has transfer id {transfer_id}"))
             })?;
             let job = job_row(&row)?;
-            let (_, scope) = self.scope_on(&mut conn, &job.scope).await?;
+            let (_, scope) = self.scope_cached(&mut conn, &job.scope).await?;
             Ok((scope, job))
         })
     }
@@ -1683,7 +1753,7 @@ impl ScopeRead for PostgresScopeStore {
     fn runs<'a>(&'a self, scope: &'a str, job: Option<&'a str>) -> StoreFuture<'a, Vec<RunRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list runs"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {RUN_COLUMNS} WHERE j.scope_id = $1 AND ($2::text IS NULL OR j.name = $2) ORDER BY r.id"
             )))
@@ -1710,7 +1780,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read mappings"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = $1 AND m.namespace = $2 AND ($3::text IS NULL OR m.source_key > $3) \
                  ORDER BY m.source_key LIMIT $4"
@@ -1750,6 +1820,15 @@ impl ScopeRead for PostgresScopeStore {
         Box::pin(self.find_inner(scope, namespace, keys))
     }
 
+    fn find_brief<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<FindAnswer<MappingBrief>>> {
+        Box::pin(self.find_inner(scope, namespace, keys))
+    }
+
     fn mapping<'a>(
         &'a self,
         scope: &'a str,
@@ -1762,7 +1841,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a mapping"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let Some((_, mapping)) = self
                 .mapping_on(&mut conn, scope_id, namespace, source_key)
                 .await?
@@ -1798,7 +1877,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the change feed"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {REVISION_COLUMNS} WHERE r.scope_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3"
             )))
@@ -1839,7 +1918,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the exceptions"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             self.exception_set(&mut conn, scope_id).await
         })
     }
@@ -1851,7 +1930,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the exception history"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(
                 "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
                  WHERE scope_id = $1 ORDER BY version",
@@ -1891,7 +1970,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the identity choices"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let version: i64 =
                 sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = $1")
                     .bind(scope_id)
@@ -1936,7 +2015,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the identity choice switches"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(
                 "SELECT s.source_key, s.old_handling, s.old_target, s.new_handling, s.new_target, s.forced, j.name, r.number, r.who, r.started_at \
                  FROM scope_choice_switches s JOIN scope_runs r ON r.id = s.run_id JOIN scope_jobs j ON j.id = r.job_id \
@@ -1976,7 +2055,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the retention"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query("SELECT namespace, keep_days, set_at, set_by FROM scope_retention WHERE scope_id = $1 ORDER BY namespace")
                 .bind(scope_id)
                 .fetch_all(&mut *conn)
@@ -2030,7 +2109,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a directory's contents"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let used: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id \
                  WHERE j.scope_id = $1 AND (r.source_content = $2 OR r.destination_content = $3))",
@@ -2061,7 +2140,7 @@ impl ScopeRead for PostgresScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a policy"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let body: Option<String> = sqlx::query_scalar(
                 "SELECT body FROM scope_policies WHERE scope_id = $1 AND version = $2",
             )

@@ -85,6 +85,8 @@ pub struct SqliteScopeStore {
     pub(super) location: Arc<str>,
     /// Turns each write's change into its events (issue 21); none installed: no events.
     pub(super) announcer: super::webhooks::AnnouncerSlot,
+    /// Scope rows once read (they never change): a look-up asks for its keys only.
+    scopes: Arc<super::scope_cache::ScopeCache>,
 }
 
 type Tx = sqlx::Transaction<'static, Sqlite>;
@@ -148,6 +150,54 @@ fn mapping_row(row: &SqliteRow) -> ScopeResult<MappingRow> {
         updated_at: from_unix(col(row, 5)?)?,
         job: col(row, 6)?,
     })
+}
+
+/// A row batch find reads: the whole mapping, or its brief (docs/performance.md, "The
+/// mapping API": the brief reads two fields out of the value's JSON in SQLite and leaves
+/// the evidence and candidates unread and undecoded).
+trait SqliteFound: FoundRow + Send {
+    /// How many columns [`SqliteFound::columns`] selects (the stored key comes next).
+    const WIDTH: usize;
+    /// What to select, and from where (starting `FROM scope_mappings m`).
+    fn columns(namespace: &Namespace) -> (&'static str, &'static str);
+    fn decode(row: &SqliteRow) -> ScopeResult<Self>;
+}
+
+impl SqliteFound for MappingRow {
+    const WIDTH: usize = 7;
+    fn columns(_: &Namespace) -> (&'static str, &'static str) {
+        (
+            "m.namespace, m.source_key, v.value, m.removed, m.revision_id, m.updated_at, j.name",
+            "FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id",
+        )
+    }
+    fn decode(row: &SqliteRow) -> ScopeResult<Self> {
+        mapping_row(row)
+    }
+}
+
+impl SqliteFound for MappingBrief {
+    const WIDTH: usize = 4;
+    fn columns(namespace: &Namespace) -> (&'static str, &'static str) {
+        let columns = if namespace.is_identity() {
+            "m.source_key, m.removed, json_extract(v.value, '$.value.destination.id') AS destination_id, \
+             json_extract(v.value, '$.value.resolution') AS resolution"
+        } else {
+            "m.source_key, m.removed, json_extract(v.value, '$.value') AS destination_id, NULL AS resolution"
+        };
+        (
+            columns,
+            "FROM scope_mappings m JOIN scope_revisions v ON v.id = m.value_revision_id",
+        )
+    }
+    fn decode(row: &SqliteRow) -> ScopeResult<Self> {
+        Ok(MappingBrief {
+            source_key: col(row, 0)?,
+            removed: col::<i64>(row, 1)? != 0,
+            destination_id: col::<Option<String>>(row, 2)?.unwrap_or_default(),
+            resolution: col(row, 3)?,
+        })
+    }
 }
 
 fn revision_row(row: &SqliteRow) -> ScopeResult<RevisionRow> {
@@ -264,7 +314,18 @@ impl SqliteScopeStore {
     /// up to date. Several processes may open a new file at once: the schema is applied
     /// under the write lock, once.
     pub async fn open(path: impl AsRef<Path>) -> ScopeResult<SqliteScopeStore> {
-        let path = path.as_ref();
+        Self::open_tuned(path.as_ref(), false).await
+    }
+
+    /// [`SqliteScopeStore::open`] for a long-lived server answering look-ups: the file is
+    /// also read through a memory map (up to 2 GiB), so a page already in the operating
+    /// system's cache is read in place rather than copied by a system call for each page a
+    /// look-up touches. Not for runs: the mapped pages would count in their peak memory.
+    pub async fn open_for_serving(path: impl AsRef<Path>) -> ScopeResult<SqliteScopeStore> {
+        Self::open_tuned(path.as_ref(), true).await
+    }
+
+    async fn open_tuned(path: &Path, mapped: bool) -> ScopeResult<SqliteScopeStore> {
         let location: Arc<str> = path.display().to_string().into();
         if path.is_dir() {
             return Err(ScopeError::invalid(format!(
@@ -278,17 +339,28 @@ impl SqliteScopeStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(60))
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            // The connection's thread hands rows back through a channel; with sqlx's 50 it
+            // stopped every 50 rows of a 10,000-key look-up to wait for the reader.
+            .row_buffer_size(MAX_BATCH + 1)
+            .pragma("mmap_size", if mapped { "2147418112" } else { "0" });
         // A new file switching to WAL can answer SQLITE_BUSY past the busy timeout when
         // several processes open it at once: connect_file retries that briefly.
-        let pool =
-            crate::sqlite::connect_file(SqlitePoolOptions::new().max_connections(4), options)
-                .await
-                .map_err(|error| ScopeError::database("open the store", &location, error))?;
+        let pool = crate::sqlite::connect_file(
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                // A connection to a local file does not drop: no ping before each use (it
+                // was a round trip to the connection's thread on every request).
+                .test_before_acquire(false),
+            options,
+        )
+        .await
+        .map_err(|error| ScopeError::database("open the store", &location, error))?;
         let store = SqliteScopeStore {
             pool,
             location,
             announcer: Default::default(),
+            scopes: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -313,6 +385,7 @@ impl SqliteScopeStore {
             pool,
             location,
             announcer: Default::default(),
+            scopes: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -449,6 +522,21 @@ impl SqliteScopeStore {
 
     async fn scope_id(&self, conn: &mut SqliteConnection, name: &str) -> ScopeResult<i64> {
         Ok(self.scope_on(conn, name).await?.0)
+    }
+
+    /// [`Self::scope_on`] through the scope cache, for reads outside a transaction (the
+    /// row read is committed, so keeping it is safe).
+    async fn scope_cached(
+        &self,
+        conn: &mut SqliteConnection,
+        name: &str,
+    ) -> ScopeResult<(i64, ScopeRow)> {
+        if let Some(found) = self.scopes.get(name) {
+            return Ok(found);
+        }
+        let (id, row) = self.scope_on(conn, name).await?;
+        self.scopes.keep(id, &row);
+        Ok((id, row))
     }
 
     async fn job_on(
@@ -1408,12 +1496,12 @@ impl SqliteScopeStore {
         Ok(report)
     }
 
-    async fn find_inner(
+    async fn find_inner<R: SqliteFound>(
         &self,
         scope: &str,
         namespace: &Namespace,
         keys: &[String],
-    ) -> ScopeResult<Vec<FindAnswer>> {
+    ) -> ScopeResult<Vec<FindAnswer<R>>> {
         if keys.len() > MAX_BATCH {
             return Err(ScopeError::invalid(format!(
                 "a look-up holds at most {MAX_BATCH} keys, not {}",
@@ -1425,7 +1513,7 @@ impl SqliteScopeStore {
             .acquire()
             .await
             .map_err(self.db("look mappings up"))?;
-        let (scope_id, scope_row) = self.scope_on(&mut conn, scope).await?;
+        let (scope_id, scope_row) = self.scope_cached(&mut conn, scope).await?;
         let mut batch = FindBatch::new(scope_row.source_platform, namespace, keys)?;
         for kind in find::KIND_ORDER {
             let lookups = batch.pending(kind);
@@ -1433,7 +1521,7 @@ impl SqliteScopeStore {
                 continue;
             }
             let rows = self
-                .find_rows(&mut conn, scope_id, namespace, kind, &lookups)
+                .find_rows::<R>(&mut conn, scope_id, namespace, kind, &lookups)
                 .await?;
             batch.answer(kind, rows);
         }
@@ -1441,16 +1529,17 @@ impl SqliteScopeStore {
     }
 
     /// The mappings stored under `lookups` as `kind` keys, one query (`json_each` over the
-    /// keys as a JSON array): `(stored key, mapping)`, each key's live ones first, then by
-    /// source key, at most [`find::ALT_KEY_CANDIDATES`] per key.
-    async fn find_rows(
+    /// keys as a JSON array): `(stored key, row)`, each key's live ones first, then by
+    /// source key, at most [`find::ALT_KEY_CANDIDATES`] per key. `R` says which columns:
+    /// the whole mapping, or its brief.
+    async fn find_rows<R: SqliteFound>(
         &self,
         conn: &mut SqliteConnection,
         scope_id: i64,
         namespace: &Namespace,
         kind: AltKind,
         lookups: &[String],
-    ) -> ScopeResult<Vec<(String, MappingRow)>> {
+    ) -> ScopeResult<Vec<(String, R)>> {
         // One key (a single look-up, the common call) is compared directly: no JSON array to
         // build and no temporary list for SQLite to fill.
         let (matches, bound) = match lookups {
@@ -1462,10 +1551,11 @@ impl SqliteScopeStore {
                 })?,
             ),
         };
+        let (columns, from) = R::columns(namespace);
         let rows = match kind {
             AltKind::SourceKey => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {MAPPING_COLUMNS} WHERE m.scope_id = ? AND m.namespace = ? AND m.source_key {matches}"
+                    "SELECT {columns} {from} WHERE m.scope_id = ? AND m.namespace = ? AND m.source_key {matches}"
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
@@ -1474,15 +1564,17 @@ impl SqliteScopeStore {
                 .await
             }
             AltKind::Username | AltKind::Email => {
+                // The columns come out under their own names (`removed`, `source_key`) for
+                // the outer ORDER BY; the stored key follows them.
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT namespace, source_key, value, removed, revision_id, updated_at, job, lookup FROM (\
-                     SELECT m.namespace, m.source_key, v.value, m.removed, m.revision_id, m.updated_at, j.name AS job, k.key AS lookup, \
+                    "SELECT * FROM (\
+                     SELECT {columns}, k.key AS lookup, \
                      ROW_NUMBER() OVER (PARTITION BY k.key ORDER BY m.removed, m.source_key) AS candidate_rank \
-                     FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id \
-                     JOIN scope_revisions v ON v.id = m.value_revision_id LEFT JOIN scope_jobs j ON j.id = m.job_id \
+                     FROM scope_mapping_keys k JOIN scope_mappings m ON m.id = k.mapping_id {joins} \
                      WHERE k.scope_id = ? AND k.namespace = ? AND k.kind = ? AND k.key {matches}) \
                      WHERE candidate_rank <= {} ORDER BY lookup, removed, source_key",
-                    find::ALT_KEY_CANDIDATES
+                    find::ALT_KEY_CANDIDATES,
+                    joins = from.trim_start_matches("FROM scope_mappings m"),
                 )))
                 .bind(scope_id)
                 .bind(namespace.as_str())
@@ -1495,13 +1587,13 @@ impl SqliteScopeStore {
         .map_err(self.db("look mappings up"))?;
         rows.iter()
             .map(|row| {
-                let mapping = mapping_row(row)?;
+                let found = R::decode(row)?;
                 let lookup = if kind == AltKind::SourceKey {
-                    mapping.source_key.clone()
+                    found.source_key().to_string()
                 } else {
-                    col(row, 7)?
+                    col(row, R::WIDTH)?
                 };
-                Ok((lookup, mapping))
+                Ok((lookup, found))
             })
             .collect()
     }
@@ -1517,7 +1609,7 @@ impl SqliteScopeStore {
             .begin()
             .await
             .map_err(self.db("read the report"))?;
-        let scope_id = self.scope_id(&mut conn, scope).await?;
+        let scope_id = self.scope_cached(&mut conn, scope).await?.0;
         // For one job: the source identities of its latest run.
         let mut only: Option<(String, HashSet<(IdentityKind, String)>)> = None;
         if let ReportOf::Job(job) = of {
@@ -1631,14 +1723,14 @@ impl ScopeRead for SqliteScopeStore {
     fn scope<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, ScopeRow> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("read a scope"))?;
-            Ok(self.scope_on(&mut conn, scope).await?.1)
+            Ok(self.scope_cached(&mut conn, scope).await?.1)
         })
     }
 
     fn jobs<'a>(&'a self, scope: &'a str) -> StoreFuture<'a, Vec<JobRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list jobs"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {JOB_COLUMNS} WHERE j.scope_id = ? ORDER BY j.name"
             )))
@@ -1664,7 +1756,7 @@ impl ScopeRead for SqliteScopeStore {
                 ScopeError::not_found(format!("no job has transfer id {transfer_id}"))
             })?;
             let job = job_row(&row)?;
-            let (_, scope) = self.scope_on(&mut conn, &job.scope).await?;
+            let (_, scope) = self.scope_cached(&mut conn, &job.scope).await?;
             Ok((scope, job))
         })
     }
@@ -1672,7 +1764,7 @@ impl ScopeRead for SqliteScopeStore {
     fn runs<'a>(&'a self, scope: &'a str, job: Option<&'a str>) -> StoreFuture<'a, Vec<RunRow>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await.map_err(self.db("list runs"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {RUN_COLUMNS} WHERE j.scope_id = ? AND (? IS NULL OR j.name = ?) ORDER BY r.id"
             )))
@@ -1700,7 +1792,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read mappings"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             // Two statements rather than `(? IS NULL OR key > ?)`, which SQLite cannot use as
             // the index range: every page would scan from the namespace's first key.
             let after_clause = if after.is_some() {
@@ -1750,6 +1842,15 @@ impl ScopeRead for SqliteScopeStore {
         Box::pin(self.find_inner(scope, namespace, keys))
     }
 
+    fn find_brief<'a>(
+        &'a self,
+        scope: &'a str,
+        namespace: &'a Namespace,
+        keys: &'a [String],
+    ) -> StoreFuture<'a, Vec<FindAnswer<MappingBrief>>> {
+        Box::pin(self.find_inner(scope, namespace, keys))
+    }
+
     fn mapping<'a>(
         &'a self,
         scope: &'a str,
@@ -1762,7 +1863,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a mapping"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let Some((_, mapping)) = self
                 .mapping_on(&mut conn, scope_id, namespace, source_key)
                 .await?
@@ -1798,7 +1899,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the change feed"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {REVISION_COLUMNS} WHERE r.scope_id = ? AND r.id > ? ORDER BY r.id LIMIT ?"
             )))
@@ -1839,7 +1940,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the exceptions"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             self.exception_set(&mut conn, scope_id).await
         })
     }
@@ -1851,7 +1952,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the exception history"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(
                 "SELECT version, action, kind, source, destination, at, who, caller FROM scope_exception_changes \
                  WHERE scope_id = ? ORDER BY version",
@@ -1891,7 +1992,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the identity choices"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let version: i64 =
                 sqlx::query_scalar("SELECT choices_version FROM scopes WHERE id = ?")
                     .bind(scope_id)
@@ -1936,7 +2037,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the identity choice switches"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query(
                 "SELECT s.source_key, s.old_handling, s.old_target, s.new_handling, s.new_target, s.forced, j.name, r.number, r.who, r.started_at \
                  FROM scope_choice_switches s JOIN scope_runs r ON r.id = s.run_id JOIN scope_jobs j ON j.id = r.job_id \
@@ -1976,7 +2077,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read the retention"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let rows = sqlx::query("SELECT namespace, keep_days, set_at, set_by FROM scope_retention WHERE scope_id = ? ORDER BY namespace")
                 .bind(scope_id)
                 .fetch_all(&mut *conn)
@@ -2030,7 +2131,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a directory's contents"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let used: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM scope_runs r JOIN scope_jobs j ON j.id = r.job_id \
                  WHERE j.scope_id = ? AND (r.source_content = ? OR r.destination_content = ?))",
@@ -2061,7 +2162,7 @@ impl ScopeRead for SqliteScopeStore {
                 .acquire()
                 .await
                 .map_err(self.db("read a policy"))?;
-            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let scope_id = self.scope_cached(&mut conn, scope).await?.0;
             let body: Option<String> = sqlx::query_scalar(
                 "SELECT body FROM scope_policies WHERE scope_id = ? AND version = ?",
             )
