@@ -24,7 +24,7 @@
 //! the only callers speak SCIM; the admin's conflict commands use [`AppError`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crosswalk_core::normalize::skeleton;
@@ -51,6 +51,11 @@ use crate::{App, Caller};
 /// looks again: a run's new accounts reach SCIM within this time.
 const SEED_RECHECK: Duration = Duration::from_secs(5);
 
+/// How long a request waits for its scope's SCIM view to be seeded before it answers 503;
+/// under the server's request timeout (60 s), so the provider hears "retry" rather than a
+/// timeout. The seeding itself goes on.
+const SEED_WAIT: Duration = Duration::from_secs(20);
+
 /// Resources read per store page when a filter needs a scan.
 const SCAN_PAGE: usize = 5000;
 
@@ -61,6 +66,9 @@ const EXTERNAL: &str = "external";
 const DISPLAY: &str = "display";
 const MEMBER: &str = "member";
 const SKELETON: &str = "skeleton";
+/// A group's name as it is (not folded): what a user's `groups` show without reading the
+/// group, whose body lists every member (a million in a migrated "all users" group).
+const LABEL: &str = "label";
 
 /// Where a resource came from, and (for groups) how far the provider is trusted with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,9 +245,36 @@ impl ScimResourceType {
     }
 }
 
-/// Per process: the destination contents each scope was seen seeded from, and when.
+/// Per process: when each scope was last seen seeded from its latest run, and the lock that
+/// lets one seeding of a scope run at a time.
 #[derive(Debug, Default)]
-pub(crate) struct SeedCache(Mutex<HashMap<String, (String, Instant)>>);
+pub(crate) struct SeedCache {
+    seen: Mutex<HashMap<String, Instant>>,
+    seeding: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl SeedCache {
+    fn fresh(&self, scope: &str) -> bool {
+        self.seen.lock().is_ok_and(|seen| {
+            seen.get(scope)
+                .is_some_and(|at| at.elapsed() < SEED_RECHECK)
+        })
+    }
+
+    fn saw(&self, scope: &str) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.insert(scope.to_string(), Instant::now());
+        }
+    }
+
+    fn lock_of(&self, scope: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .seeding
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        locks.entry(scope.to_string()).or_default().clone()
+    }
+}
 
 type ScimResult<T> = Result<T, ScimError>;
 
@@ -335,6 +370,7 @@ fn user_keys(account: &Account, extras: &UserExtras) -> Vec<ScimKey> {
 fn group_keys(group: &crosswalk_core::Group, extras: &GroupExtras) -> Vec<ScimKey> {
     let mut keys = BTreeSet::new();
     keys.insert(ScimKey::new(DISPLAY, fold(&group.name)));
+    keys.insert(ScimKey::new(LABEL, group.name.as_str()));
     if let Some(external) = extras.external_id.as_deref() {
         keys.insert(ScimKey::new(EXTERNAL, external));
     }
@@ -412,13 +448,42 @@ impl App {
 
     /// Seeds the scope's SCIM view from the destination directory its latest run stored, if
     /// that is not the one it was last seeded from.
+    ///
+    /// The seeding runs in a task of its own, one per scope at a time, so that it finishes
+    /// and commits even when the request that started it stops waiting: a scope of a million
+    /// accounts takes longer to seed than a request may last, and a seeding dropped with its
+    /// request would start over (and be dropped again) on every request. A request waits
+    /// [`SEED_WAIT`] for it, then answers 503 (the server adds `Retry-After`).
     async fn scim_seed(&self, scope: &str) -> ScimResult<()> {
-        if let Ok(cache) = self.scim_seeds.0.lock()
-            && let Some((_, seen)) = cache.get(scope)
-            && seen.elapsed() < SEED_RECHECK
-        {
+        if self.scim_seeds.fresh(scope) {
             return Ok(());
         }
+        let lock = self.scim_seeds.lock_of(scope);
+        let app = self.clone();
+        let owned = scope.to_string();
+        let seeding = tokio::spawn(async move {
+            let _one_at_a_time = lock.lock().await;
+            if app.scim_seeds.fresh(&owned) {
+                return Ok(());
+            }
+            app.scim_seed_now(&owned).await
+        });
+        match tokio::time::timeout(SEED_WAIT, seeding).await {
+            Ok(Ok(seeded)) => seeded,
+            Ok(Err(failed)) => Err(ScimError::new(
+                500,
+                None,
+                format!("seeding the scope's SCIM view from its latest run failed: {failed}"),
+            )),
+            Err(_) => Err(ScimError::new(
+                503,
+                None,
+                "the scope's SCIM view is being built from its latest run (a large directory takes minutes); retry after the seconds in Retry-After",
+            )),
+        }
+    }
+
+    async fn scim_seed_now(&self, scope: &str) -> ScimResult<()> {
         let store = self.scim_store()?;
         let runs = self.store.runs(scope, None).await.map_err(from_store)?;
         let latest = runs
@@ -484,9 +549,7 @@ impl App {
                 .await
                 .map_err(from_store)?;
         }
-        if let Ok(mut cache) = self.scim_seeds.0.lock() {
-            cache.insert(scope.to_string(), (String::new(), Instant::now()));
-        }
+        self.scim_seeds.saw(scope);
         Ok(())
     }
 
@@ -521,21 +584,35 @@ impl App {
                     .unwrap_or_else(|| body.account.id.clone()),
             );
         }
-        let groups = self
-            .scim_store()?
-            .scim_find(
+        // The groups' ids and names from their keys, not their bodies (groups are never
+        // hidden: a provider's delete removes them). A group stored before names were keys
+        // is read whole.
+        let store = self.scim_store()?;
+        let groups = store
+            .scim_find_keys(
                 scope,
                 ScimKind::Group,
                 &ScimKey::new(MEMBER, stored.id.as_str()),
+                LABEL,
             )
             .await
             .map_err(from_store)?;
-        for group in groups.iter().filter(|g| !g.hidden) {
-            let group = read_group(group)?;
+        for (id, label) in groups {
+            let name = match label {
+                Some(name) => CompactString::from(name),
+                None => match store
+                    .scim_get(scope, ScimKind::Group, &id)
+                    .await
+                    .map_err(from_store)?
+                {
+                    Some(group) if !group.hidden => read_group(&group)?.group.name,
+                    _ => continue,
+                },
+            };
             user.groups.push(crosswalk_scim::resource::GroupRef {
-                value: group.group.id.clone(),
+                value: CompactString::from(id),
                 reference: None,
-                display: Some(group.group.name.clone()),
+                display: Some(name),
                 membership: Some("direct".into()),
             });
         }

@@ -2,7 +2,8 @@
 //! (`scim_tests!(backend, constructor)`): a seed adds only what is new and writes no
 //! revision; writes check the version read and the uniqueness asked for inside their
 //! transaction; hidden resources keep their keys but neither clash nor list; every write
-//! and removal is a revision in the scope's change feed; scopes do not see each other's.
+//! and removal is a revision in the scope's change feed; scopes do not see each other's;
+//! `scim_find_keys` gives each holder's wanted key without reading bodies.
 
 use crosswalk_store::scope::{
     ChangeContext, Cursor, ErrorKind, Expect, NewScimResource, NewScope, ScimKey, ScimKind,
@@ -33,12 +34,14 @@ scim_tests!(sqlite, sqlite_store;
     writes_check_versions_and_uniqueness_and_feed_the_change_feed,
     hidden_resources_neither_clash_nor_list_and_removal_is_recorded,
     scopes_do_not_see_each_others_resources,
+    find_keys_answers_each_holders_wanted_key,
 );
 scim_tests!(postgres, postgres_store;
     a_seed_adds_only_new_resources_and_writes_no_revision,
     writes_check_versions_and_uniqueness_and_feed_the_change_feed,
     hidden_resources_neither_clash_nor_list_and_removal_is_recorded,
     scopes_do_not_see_each_others_resources,
+    find_keys_answers_each_holders_wanted_key,
 );
 
 fn at(seconds: i64) -> OffsetDateTime {
@@ -412,4 +415,45 @@ async fn scopes_do_not_see_each_others_resources(backend: &Backend) {
             .kind(),
         ErrorKind::NotFound
     );
+}
+
+async fn find_keys_answers_each_holders_wanted_key(backend: &Backend) {
+    create_scope(backend, "acme").await;
+    let scim = backend.store.scim().unwrap();
+    let group = |id: &str, label: Option<&str>, members: &[&str]| {
+        let mut keys: Vec<ScimKey> = members.iter().map(|m| ScimKey::new("member", *m)).collect();
+        keys.extend(label.map(|l| ScimKey::new("label", l)));
+        NewScimResource {
+            kind: ScimKind::Group,
+            id: id.into(),
+            body: "{}".into(),
+            hidden: false,
+            keys,
+        }
+    };
+    let seed = vec![
+        group("g2", Some("Sales EU"), &["u1", "u2"]),
+        group("g1", Some("All Staff"), &["u1"]),
+        group("g3", None, &["u1"]),
+        group("g4", Some("Other"), &["u2"]),
+    ];
+    scim.scim_seed("acme", "hash-1", &seed, at(1)).await.unwrap();
+    let found = scim
+        .scim_find_keys("acme", ScimKind::Group, &ScimKey::new("member", "u1"), "label")
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        [
+            ("g1".to_string(), Some("All Staff".to_string())),
+            ("g2".to_string(), Some("Sales EU".to_string())),
+            ("g3".to_string(), None),
+        ],
+        "every holder by id, with its label if it has one"
+    );
+    let none = scim
+        .scim_find_keys("acme", ScimKind::Group, &ScimKey::new("member", "u9"), "label")
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }

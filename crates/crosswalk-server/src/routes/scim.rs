@@ -143,6 +143,11 @@ fn error_response(error: &ScimError) -> Response {
             "Bearer realm=\"crosswalk\"".to_string(),
         ));
     }
+    // Unavailable for now (the scope's view still being seeded, the store unreachable):
+    // providers retry after Retry-After rather than giving up on the user.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.push((header::RETRY_AFTER, "30".to_string()));
+    }
     scim_response(status, Some(&body), &headers)
 }
 

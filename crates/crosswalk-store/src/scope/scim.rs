@@ -140,6 +140,17 @@ pub trait ScimStore: Send + Sync {
         key: &'a ScimKey,
     ) -> StoreFuture<'a, Vec<ScimResource>>;
 
+    /// For each resource of `kind` holding `key` (hidden ones included), by id: its key of
+    /// kind `want`, if it has one. Reads no bodies: what a look-up needs of resources it does
+    /// not show whole (a user's groups, whose bodies list every member; a million of them).
+    fn scim_find_keys<'a>(
+        &'a self,
+        scope: &'a str,
+        kind: ScimKind,
+        key: &'a ScimKey,
+        want: &'a str,
+    ) -> StoreFuture<'a, Vec<(String, Option<String>)>>;
+
     /// The visible resources of `kind` after id `after`, in id order (bytewise), at most `limit`.
     fn scim_page<'a>(
         &'a self,

@@ -409,6 +409,39 @@ impl ScimStore for PostgresScopeStore {
         })
     }
 
+    fn scim_find_keys<'a>(
+        &'a self,
+        scope: &'a str,
+        kind: ScimKind,
+        key: &'a ScimKey,
+        want: &'a str,
+    ) -> StoreFuture<'a, Vec<(String, Option<String>)>> {
+        Box::pin(async move {
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(self.db("find SCIM keys"))?;
+            let scope_id = self.scope_id(&mut conn, scope).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT k.id, n.key FROM scim_keys k \
+                 LEFT JOIN scim_keys n ON n.scope_id = k.scope_id AND n.kind = k.kind AND n.id = k.id AND n.key_kind = $1 \
+                 WHERE k.scope_id = $2 AND k.kind = $3 AND k.key_kind = $4 AND k.key = $5 ORDER BY k.id COLLATE \"C\" LIMIT {MAX_BATCH}"
+            )))
+            .bind(want)
+            .bind(scope_id)
+            .bind(kind.as_str())
+            .bind(&key.kind)
+            .bind(&key.key)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db("find SCIM keys"))?;
+            rows.iter()
+                .map(|row| Ok((col::<String>(row, 0)?, col::<Option<String>>(row, 1)?)))
+                .collect()
+        })
+    }
+
     fn scim_page<'a>(
         &'a self,
         scope: &'a str,
