@@ -54,13 +54,7 @@ impl App {
         namespace: &Namespace,
         keys: &[String],
     ) -> AppResult<Vec<FindAnswer>> {
-        caller.check_read(scope)?;
-        if keys.is_empty() || keys.len() > MAX_BATCH {
-            return Err(AppError::invalid(format!(
-                "a look-up takes 1 to {MAX_BATCH} keys, not {}",
-                keys.len()
-            )));
-        }
+        check_look_up(caller, scope, keys)?;
         self.store
             .find(scope, namespace, keys)
             .await
@@ -77,13 +71,7 @@ impl App {
         namespace: &Namespace,
         keys: &[String],
     ) -> AppResult<Vec<FindAnswer<MappingBrief>>> {
-        caller.check_read(scope)?;
-        if keys.is_empty() || keys.len() > MAX_BATCH {
-            return Err(AppError::invalid(format!(
-                "a look-up takes 1 to {MAX_BATCH} keys, not {}",
-                keys.len()
-            )));
-        }
+        check_look_up(caller, scope, keys)?;
         self.store
             .find_brief(scope, namespace, keys)
             .await
@@ -110,4 +98,16 @@ impl App {
             .await
             .map_err(|e| scope_error(scope, e))
     }
+}
+
+/// What both kinds of look-up ask first: the caller reads the scope, and 1 to [`MAX_BATCH`] keys.
+fn check_look_up(caller: &Caller, scope: &str, keys: &[String]) -> AppResult<()> {
+    caller.check_read(scope)?;
+    if keys.is_empty() || keys.len() > MAX_BATCH {
+        return Err(AppError::invalid(format!(
+            "a look-up takes 1 to {MAX_BATCH} keys, not {}",
+            keys.len()
+        )));
+    }
+    Ok(())
 }
