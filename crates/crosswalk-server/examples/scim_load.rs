@@ -47,6 +47,22 @@ struct Reply {
     body: Vec<u8>,
 }
 
+impl Reply {
+    /// The reply, or an error naming the request, the status and the body when the status is
+    /// not `expected`.
+    fn expect(self, expected: u16, request: &str) -> Result<Reply, BoxError> {
+        if self.status == expected {
+            return Ok(self);
+        }
+        Err(format!(
+            "{request}: HTTP {}: {}",
+            self.status,
+            String::from_utf8_lossy(&self.body)
+        )
+        .into())
+    }
+}
+
 impl Scim {
     async fn get(&self, path_and_query: &str) -> Result<Reply, BoxError> {
         let response = self
@@ -270,15 +286,7 @@ async fn lookups(
         let (scim, filters) = (scim.clone(), filters.clone());
         async move {
             let (path, id) = &filters[i % filters.len()];
-            let reply = scim.get(path).await?;
-            if reply.status != 200 {
-                return Err(format!(
-                    "{path}: HTTP {}: {}",
-                    reply.status,
-                    String::from_utf8_lossy(&reply.body)
-                )
-                .into());
-            }
+            let reply = scim.get(path).await?.expect(200, path)?;
             // One result, the account looked up.
             let needle = format!("\"id\":{}", literal(id));
             Ok(total_results(&reply.body) == Some(1)
@@ -340,14 +348,7 @@ async fn creates(
                 let sent = Instant::now();
                 let reply = scim.post("/Users", &body).await?;
                 times.push(sent.elapsed());
-                if reply.status != 201 {
-                    return Err(format!(
-                        "POST /Users: HTTP {}: {}",
-                        reply.status,
-                        String::from_utf8_lossy(&reply.body)
-                    )
-                    .into());
-                }
+                reply.expect(201, "POST /Users")?;
             }
             Ok::<_, BoxError>(times)
         }));
@@ -407,20 +408,12 @@ async fn main() -> Result<(), BoxError> {
     let accounts = read_accounts(&accounts_path, sample)?;
     let first = accounts.first().ok_or("no accounts to look up")?;
     let started = Instant::now();
-    let reply = scim
-        .get(&lookup_path(&format!(
-            "userName eq {}",
-            literal(&first.name)
-        )))
-        .await?;
-    if reply.status != 200 {
-        return Err(format!(
-            "the first lookup: HTTP {}: {}",
-            reply.status,
-            String::from_utf8_lossy(&reply.body)
-        )
-        .into());
-    }
+    scim.get(&lookup_path(&format!(
+        "userName eq {}",
+        literal(&first.name)
+    )))
+    .await?
+    .expect(200, "the first lookup")?;
     println!(
         "first request (seeds the scope's SCIM view if it is not yet): {:.1} s",
         started.elapsed().as_secs_f64()
