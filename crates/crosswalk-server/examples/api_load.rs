@@ -239,7 +239,10 @@ async fn batch_find(api: &Api, keys: &[String], calls: u64, view: &str) -> Resul
         }
     }
     summary(
-        &format!("batch find of {} keys, view={view}", FIND_KEYS.min(keys.len())),
+        &format!(
+            "batch find of {} keys, view={view}",
+            FIND_KEYS.min(keys.len())
+        ),
         &mut times,
     );
     Ok(())
@@ -319,8 +322,8 @@ async fn main() -> Result<(), BoxError> {
         scope,
     });
 
-    let parts = std::env::var("BENCH_PARTS")
-        .unwrap_or_else(|_| "paging,find,find_full,lookups".into());
+    let parts =
+        std::env::var("BENCH_PARTS").unwrap_or_else(|_| "paging,find,find_full,lookups".into());
     let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
 
     // The native paging also gathers the keys the finds ask for; `BENCH_KEYS_FILE` (a JSON

@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use crosswalk_store::scope::{
-    FindAnswer, JobRow, MappingBrief, MAX_APP_VALUE_LEN, MAX_KEY_LEN, MappingHistory, MappingPage, Namespace,
-    NewScope, RevisionRow, Role, ScopeRow, TokenRow, check_key,
+    FindAnswer, JobRow, MAX_APP_VALUE_LEN, MAX_KEY_LEN, MappingBrief, MappingHistory, MappingPage,
+    Namespace, NewScope, RevisionRow, Role, ScopeRow, TokenRow, check_key,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -679,11 +679,13 @@ async fn a_token_revoked_elsewhere_is_refused_within_the_token_cache_time() {
         source_label: "jira-server https://jira".into(),
         destination_label: "cloud".into(),
     };
-    app.create_scope(&Caller::cli("test"), &scope).await.unwrap();
+    app.create_scope(&Caller::cli("test"), &scope)
+        .await
+        .unwrap();
     let ttl = std::time::Duration::from_millis(300);
     let cached = ServerState::new(app.clone(), Arc::new(store.clone())).with_token_cache(ttl);
-    let uncached = ServerState::new(app, Arc::new(store.clone()))
-        .with_token_cache(std::time::Duration::ZERO);
+    let uncached =
+        ServerState::new(app, Arc::new(store.clone())).with_token_cache(std::time::Duration::ZERO);
     let call = |state: &ServerState, token: &str| {
         let request = Request::get("/api/v1/scopes/acme")
             .header("authorization", format!("Bearer {token}"))
